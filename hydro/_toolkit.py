@@ -1,0 +1,195 @@
+"""Thin ctypes binding to the EPANET 2.3 toolkit shipped by the ``owa-epanet`` package.
+
+Only the calls hydro needs are declared. Every call goes through :func:`_check`, which turns an
+EPANET error code (> 100) into :class:`~hydro.errors.SimulationError` carrying the code and
+EPANET's own text. Warnings (codes 1-6) are returned to the caller, not raised.
+
+Values cross this boundary in the units of the ``.inp`` file's flow units; hydro writes every
+file it hands to the toolkit in LPS so that lengths are m, diameters mm, heads and pressures m.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+
+from hydro.errors import SimulationError
+
+# Object and property codes from epanet2_enums.h (EPANET 2.3).
+EN_NODECOUNT, EN_LINKCOUNT = 0, 2
+EN_ELEVATION, EN_BASEDEMAND, EN_DEMAND, EN_HEAD, EN_PRESSURE = 0, 1, 9, 10, 11
+EN_DIAMETER, EN_LENGTH, EN_ROUGHNESS, EN_FLOW, EN_VELOCITY, EN_HEADLOSS = 0, 1, 2, 8, 9, 10
+EN_JUNCTION, EN_RESERVOIR, EN_TANK = 0, 1, 2
+EN_PIPE = 1
+EN_DURATION = 0
+EN_MAXID = 31
+
+
+@cache
+def library() -> ctypes.CDLL:
+    """Load ``libepanet2`` from the owa-epanet package (once per process)."""
+    try:
+        import epanet  # owa-epanet
+    except ImportError as exc:  # pragma: no cover - a dependency of the package
+        raise SimulationError(
+            "the EPANET 2.3 toolkit is missing: install the package 'owa-epanet'"
+        ) from exc
+    folder = Path(epanet.__file__).parent
+    candidates = sorted(folder.glob("libepanet2*")) + sorted(folder.glob("epanet2*.dll"))
+    if not candidates:  # pragma: no cover - platform without a bundled library
+        raise SimulationError(f"no EPANET library found in {folder}")
+    lib = ctypes.CDLL(str(candidates[0]))
+    p, i, d, c = ctypes.c_void_p, ctypes.c_int, ctypes.c_double, ctypes.c_char_p
+    dp = np.ctypeslib.ndpointer(dtype=np.float64, flags="C_CONTIGUOUS")
+    signatures = {
+        "EN_createproject": [ctypes.POINTER(p)],
+        "EN_deleteproject": [p],
+        "EN_open": [p, c, c, c],
+        "EN_close": [p],
+        "EN_openH": [p],
+        "EN_initH": [p, i],
+        "EN_runH": [p, ctypes.POINTER(ctypes.c_long)],
+        "EN_nextH": [p, ctypes.POINTER(ctypes.c_long)],
+        "EN_closeH": [p],
+        "EN_solveH": [p],
+        "EN_getcount": [p, i, ctypes.POINTER(i)],
+        "EN_getnodeindex": [p, c, ctypes.POINTER(i)],
+        "EN_getlinkindex": [p, c, ctypes.POINTER(i)],
+        "EN_getnodeid": [p, i, c],
+        "EN_getlinkid": [p, i, c],
+        "EN_getnodetype": [p, i, ctypes.POINTER(i)],
+        "EN_getlinktype": [p, i, ctypes.POINTER(i)],
+        "EN_getnodevalue": [p, i, i, ctypes.POINTER(d)],
+        "EN_getlinkvalue": [p, i, i, ctypes.POINTER(d)],
+        "EN_getnodevalues": [p, i, dp],
+        "EN_getlinkvalues": [p, i, dp],
+        "EN_setlinkvalue": [p, i, i, d],
+        "EN_settimeparam": [p, i, ctypes.c_long],
+        "EN_setstatusreport": [p, i],
+        "EN_geterror": [i, c, i],
+    }
+    for name, argtypes in signatures.items():
+        fn = getattr(lib, name)
+        fn.argtypes = argtypes
+        fn.restype = ctypes.c_int
+    return lib
+
+
+def error_text(code: int) -> str:
+    """EPANET's own message for an error or warning code."""
+    buf = ctypes.create_string_buffer(256)
+    library().EN_geterror(code, buf, 255)
+    return buf.value.decode(errors="replace")
+
+
+class Project:
+    """One EPANET project opened in memory from an ``.inp`` file.
+
+    Use as a context manager, or call :meth:`close`; the handle and the (empty) report file are
+    released either way. The report is written to ``os.devnull`` unless ``report_path`` is given.
+    """
+
+    def __init__(self, inp_path: str | os.PathLike, report_path: str | os.PathLike | None = None):
+        self.lib = library()
+        self._handle = ctypes.c_void_p()
+        self._check(self.lib.EN_createproject(ctypes.byref(self._handle)), "create project")
+        self._open = False
+        rpt = str(report_path) if report_path else os.devnull
+        code = self.lib.EN_open(self._handle, str(inp_path).encode(), rpt.encode(), b"")
+        if code > 100:
+            self.lib.EN_deleteproject(self._handle)
+            self._handle = None
+            raise SimulationError(f"EPANET error {code}: {error_text(code)}", code=code)
+        self._open = True
+        self._hydraulics_open = False
+
+    def _check(self, code: int, what: str) -> int:
+        if code > 100:
+            raise SimulationError(f"EPANET error {code} ({what}): {error_text(code)}", code=code)
+        return code
+
+    @property
+    def handle(self) -> ctypes.c_void_p:
+        return self._handle
+
+    def count(self, what: int) -> int:
+        n = ctypes.c_int()
+        self._check(self.lib.EN_getcount(self._handle, what, ctypes.byref(n)), "count")
+        return n.value
+
+    def node_ids(self) -> list[str]:
+        buf = ctypes.create_string_buffer(EN_MAXID + 1)
+        out = []
+        for k in range(1, self.count(EN_NODECOUNT) + 1):
+            self._check(self.lib.EN_getnodeid(self._handle, k, buf), "node id")
+            out.append(buf.value.decode())
+        return out
+
+    def link_ids(self) -> list[str]:
+        buf = ctypes.create_string_buffer(EN_MAXID + 1)
+        out = []
+        for k in range(1, self.count(EN_LINKCOUNT) + 1):
+            self._check(self.lib.EN_getlinkid(self._handle, k, buf), "link id")
+            out.append(buf.value.decode())
+        return out
+
+    def node_types(self) -> np.ndarray:
+        t = ctypes.c_int()
+        out = []
+        for k in range(1, self.count(EN_NODECOUNT) + 1):
+            self._check(self.lib.EN_getnodetype(self._handle, k, ctypes.byref(t)), "node type")
+            out.append(t.value)
+        return np.array(out)
+
+    def node_values(self, prop: int) -> np.ndarray:
+        out = np.empty(self.count(EN_NODECOUNT))
+        self._check(self.lib.EN_getnodevalues(self._handle, prop, out), "node values")
+        return out
+
+    def link_values(self, prop: int) -> np.ndarray:
+        out = np.empty(self.count(EN_LINKCOUNT))
+        self._check(self.lib.EN_getlinkvalues(self._handle, prop, out), "link values")
+        return out
+
+    def set_link_value(self, index: int, prop: int, value: float) -> None:
+        self._check(self.lib.EN_setlinkvalue(self._handle, index, prop, value), "set link value")
+
+    def open_hydraulics(self) -> None:
+        if not self._hydraulics_open:
+            self._check(self.lib.EN_openH(self._handle), "open hydraulics")
+            self._hydraulics_open = True
+
+    def solve_snapshot(self) -> int:
+        """Solve the hydraulics at time 0 only; returns EPANET's warning code (0 when none)."""
+        self.open_hydraulics()
+        self._check(self.lib.EN_initH(self._handle, 0), "init hydraulics")
+        t = ctypes.c_long()
+        return self._check(self.lib.EN_runH(self._handle, ctypes.byref(t)), "run hydraulics")
+
+    def close(self) -> None:
+        if self._handle is None:
+            return
+        if self._hydraulics_open:
+            self.lib.EN_closeH(self._handle)
+            self._hydraulics_open = False
+        if self._open:
+            self.lib.EN_close(self._handle)
+            self._open = False
+        self.lib.EN_deleteproject(self._handle)
+        self._handle = None
+
+    def __enter__(self) -> Project:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __del__(self) -> None:  # a safety net; callers close explicitly
+        try:
+            self.close()
+        except Exception:
+            pass

@@ -1,0 +1,29 @@
+"""hydro's exceptions.
+
+One base class, :class:`HydroError`; each subclass also inherits the builtin an engineer's
+script would catch (``InputError`` is a ``ValueError``, ``SimulationError`` a ``RuntimeError``).
+Messages name the file, the element (node, pipe, village, column) and what is allowed.
+Compliance failures are results (tables of violations), never exceptions.
+"""
+
+from __future__ import annotations
+
+
+class HydroError(Exception):
+    """Base class of every error hydro raises on purpose."""
+
+
+class InputError(HydroError, ValueError):
+    """Bad input: a malformed file, a missing column, an unknown element, a value out of range."""
+
+
+class SimulationError(HydroError, RuntimeError):
+    """EPANET or WNTR could not run; ``code`` is EPANET's error code when there is one."""
+
+    def __init__(self, message: str, code: int | None = None):
+        super().__init__(message)
+        self.code = code
+
+
+class InfeasibleDesignError(HydroError, ValueError):
+    """No design from the catalogue can meet the targets (for example the source is too low)."""

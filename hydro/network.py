@@ -1,0 +1,228 @@
+"""Network I/O and validation: read an EPANET ``.inp`` file, check it, write one EPANET opens.
+
+Reading goes through two independent parsers. EPANET's own parser (the 2.3 toolkit) runs first
+because it names the offending line; WNTR then builds the model hydro works on. The checks of
+:func:`validate_network` follow: a source, every junction connected to one, positive lengths,
+diameters and roughness. Input files are only ever read.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import networkx as nx
+import wntr
+
+from hydro._toolkit import Project
+from hydro.errors import InputError, SimulationError
+
+log = logging.getLogger(__name__)
+
+_EPANET_ERROR = re.compile(r"^\s*Error (\d{3}):\s*(.*?)\s*$")
+
+
+@dataclass(frozen=True)
+class Topology:
+    """What the sizing and the checks need to know about a network's shape.
+
+    Attributes
+    ----------
+    kind : str
+        ``"branched"`` when every component left after cutting the network at its fixed-head
+        nodes (reservoirs, tanks) is a tree fed by exactly one of them; ``"looped"`` otherwise.
+    sources : list of str
+        Reservoir and tank names.
+    n_loops : int
+        Independent loops (links - nodes + connected components).
+    """
+
+    kind: str
+    sources: list[str]
+    n_loops: int
+
+    @property
+    def is_branched(self) -> bool:
+        return self.kind == "branched"
+
+
+def _epanet_parse_errors(path: Path) -> list[str]:
+    """Open ``path`` with EPANET's own parser; return its error messages with line numbers."""
+    try:
+        Project(path).close()
+        return []
+    except SimulationError as exc:
+        generic = str(exc)
+    # EPANET flushes the report of a failed open only when its process ends, so the detailed
+    # messages come from a short child process (only on this failure path).
+    with tempfile.TemporaryDirectory(prefix="hydro-parse-") as tmp:
+        report = Path(tmp) / "parse.rpt"
+        code = "import sys; from hydro._toolkit import Project; Project(sys.argv[1], sys.argv[2])"
+        subprocess.run(
+            [sys.executable, "-c", code, str(path), str(report)],
+            capture_output=True,
+            timeout=60,
+            check=False,
+        )
+        text = report.read_text(errors="replace") if report.exists() else ""
+    lines = path.read_text(errors="replace").splitlines()
+    messages: list[str] = []
+    report_lines = text.splitlines()
+    for k, line in enumerate(report_lines):
+        m = _EPANET_ERROR.match(line)
+        if not m or m.group(1) == "200":
+            continue
+        message = f"EPANET error {m.group(1)}: {m.group(2).rstrip(':')}"
+        offending = report_lines[k + 1].strip() if k + 1 < len(report_lines) else ""
+        if offending and not _EPANET_ERROR.match(offending):
+            matches = [i + 1 for i, src in enumerate(lines) if src.strip().startswith(offending)]
+            # A duplicate ID is reported with its first line; the second one is the culprit.
+            pick = 1 if m.group(1) == "215" and len(matches) > 1 else 0
+            lineno = matches[pick] if matches else None
+            where = f"line {lineno}" if lineno else "line ?"
+            message = f"{where}: {message} (the line reads '{offending}')"
+        messages.append(message)
+    return messages or [generic]
+
+
+def read_network(path: str | os.PathLike, validate: bool = True) -> wntr.network.WaterNetworkModel:
+    """Read an EPANET ``.inp`` file into a WNTR model (SI units inside), checking it first.
+
+    Parameters
+    ----------
+    path : path-like
+        The ``.inp`` file. It is never modified.
+    validate : bool
+        Run :func:`validate_network` on the model (default True).
+
+    Raises
+    ------
+    InputError
+        The file is missing or unreadable, EPANET or WNTR reject it, or a check fails; the
+        message names the file, the line or element, and what is allowed.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: no such network file")
+    try:
+        path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read the network file ({exc.strerror})") from exc
+    errors = _epanet_parse_errors(path)
+    if errors:
+        raise InputError(f"{path}: " + "; ".join(errors[:5]))
+    try:
+        wn = wntr.network.WaterNetworkModel(str(path))
+    except Exception as exc:  # WNTR raises many kinds; all mean the file is not usable
+        raise InputError(f"{path}: WNTR cannot read this network: {exc}") from exc
+    if validate:
+        validate_network(wn, source=str(path))
+    return wn
+
+
+def validate_network(wn: wntr.network.WaterNetworkModel, source: str = "network") -> None:
+    """Check a model before use; raise :class:`InputError` naming every problem found.
+
+    Checks: at least one reservoir or tank; every junction connected (through any link) to a
+    reservoir or tank; positive pipe lengths, diameters and roughness; patterns and curves that
+    are referenced exist. (EPANET's parser has already rejected duplicate IDs.)
+    """
+    problems: list[str] = []
+    sources = list(wn.reservoir_name_list) + list(wn.tank_name_list)
+    if not sources:
+        problems.append("no source: add a reservoir or a tank (at least one is required)")
+    for name, pipe in wn.pipes():
+        for attr, label in (("length", "length"), ("diameter", "diameter"), ("roughness", "roughness")):
+            value = getattr(pipe, attr)
+            if not value > 0:
+                problems.append(f"pipe {name}: {label} must be positive, got {value:g}")
+    for name, junction in wn.junctions():
+        for demand in junction.demand_timeseries_list:
+            pattern = demand.pattern_name
+            if pattern and pattern not in wn.pattern_name_list:
+                problems.append(f"junction {name}: pattern '{pattern}' is not defined")
+    for name, pump in wn.pumps():
+        curve = getattr(pump, "pump_curve_name", None)
+        if curve and curve not in wn.curve_name_list:
+            problems.append(f"pump {name}: curve '{curve}' is not defined")
+    if sources:
+        graph = wn.to_graph().to_undirected()
+        reached: set[str] = set()
+        for s in sources:
+            reached |= nx.node_connected_component(graph, s)
+        cut_off = [j for j in wn.junction_name_list if j not in reached]
+        if cut_off:
+            shown = ", ".join(cut_off[:10]) + (" ..." if len(cut_off) > 10 else "")
+            problems.append(
+                f"junction(s) {shown} not connected to any reservoir or tank "
+                "(every junction must be reachable from a source)"
+            )
+    if problems:
+        raise InputError(f"{source}: " + "; ".join(problems))
+
+
+def topology(wn: wntr.network.WaterNetworkModel) -> Topology:
+    """Classify a network as branched or looped (see :class:`Topology`)."""
+    sources = list(wn.reservoir_name_list) + list(wn.tank_name_list)
+    graph = nx.MultiGraph()
+    graph.add_nodes_from(wn.node_name_list)
+    for name, link in wn.links():
+        graph.add_edge(link.start_node_name, link.end_node_name, key=name)
+    n_components = nx.number_connected_components(graph)
+    n_loops = graph.number_of_edges() - graph.number_of_nodes() + n_components
+    # Cut at fixed-head nodes: each link end at a source gets its own copy of that source.
+    cut = nx.MultiGraph()
+    for name, link in wn.links():
+        a, b = link.start_node_name, link.end_node_name
+        a = f"{a}@{name}" if a in sources else a
+        b = f"{b}@{name}" if b in sources else b
+        cut.add_edge(a, b, key=name)
+    branched = bool(sources)
+    for component in nx.connected_components(cut):
+        sub = cut.subgraph(component)
+        roots = [n for n in component if "@" in n and n.split("@")[0] in sources]
+        if len(roots) != 1 or sub.number_of_edges() != sub.number_of_nodes() - 1:
+            branched = False
+            break
+    return Topology("branched" if branched else "looped", sources, n_loops)
+
+
+def write_network(
+    wn: wntr.network.WaterNetworkModel,
+    path: str | os.PathLike,
+    units: str | None = None,
+    protect: tuple[str | os.PathLike, ...] = (),
+) -> Path:
+    """Write ``wn`` as an EPANET 2.2 ``.inp`` file that the EPANET program opens.
+
+    The file is written next to its destination and moved into place only when complete, so a
+    failure never leaves a half-written file. ``units`` defaults to the flow units the model was
+    read in. ``protect`` lists input files that must not be overwritten.
+    """
+    path = Path(path)
+    for p in protect:
+        if Path(p).resolve() == path.resolve():
+            raise InputError(f"{path}: refusing to overwrite an input file; choose another output")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    units = units or wn.options.hydraulic.inpfile_units or "LPS"
+    fd, tmp = tempfile.mkstemp(prefix=".hydro-", suffix=".inp", dir=path.parent)
+    os.close(fd)
+    try:
+        wntr.network.write_inpfile(wn, tmp, units=units, version=2.2)
+        os.replace(tmp, path)
+    except Exception:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def copy_network(wn: wntr.network.WaterNetworkModel) -> wntr.network.WaterNetworkModel:
+    """An independent copy of a model (changes to it never reach the original)."""
+    # WNTR's dictionary round trip keeps every element and option, and is faster than deepcopy.
+    return wntr.network.from_dict(wntr.network.to_dict(wn))

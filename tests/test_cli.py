@@ -1,0 +1,57 @@
+"""The real ``hydro`` command: exit statuses and messages (foundation, point 4)."""
+
+from __future__ import annotations
+
+from conftest import NET3, inp_text, run_hydro
+
+
+def test_every_subcommand_has_help():
+    for command in ["simulate", "check", "demand", "size", "run"]:
+        done = run_hydro(command, "--help")
+        assert done.returncode == 0, (command, done.stderr)
+        assert "usage: hydro" in done.stdout
+
+
+def test_simulate_net3_prints_summary_and_writes_tables(tmp_path):
+    done = run_hydro("simulate", NET3, "--duration", "24", "--out", tmp_path / "res")
+    assert done.returncode == 0, done.stderr
+    for fragment in ["minimum pressure", "maximum velocity", "tank 1: level", "demand: peak"]:
+        assert fragment in done.stdout
+    header = (tmp_path / "res" / "nodes.csv").read_text().splitlines()[0]
+    assert header == "time_s,time_h,node,pressure_m,head_m,demand_l_per_s"
+    assert (tmp_path / "res" / "links.csv").exists()
+
+
+def test_check_exit_status_gates_scripts(single_pipe_inp, tmp_path):
+    ok = run_hydro("check", single_pipe_inp, "--min-pressure", "30")
+    assert ok.returncode == 0, ok.stderr
+    assert "verdict: COMPLIANT" in ok.stdout
+    bad = run_hydro("check", single_pipe_inp, "--min-pressure", "40", "--max-velocity", "0.1",
+                    "--out", tmp_path / "v.csv")
+    assert bad.returncode == 1
+    assert "NOT COMPLIANT" in bad.stdout
+    table = (tmp_path / "v.csv").read_text()
+    assert table.startswith("element,kind,quantity,time_h,value,limit,excess")
+    assert "J1,junction,pressure_m" in table and "P1,pipe,velocity_m_per_s" in table
+
+
+def test_bad_input_is_one_line_error_without_traceback(write_inp):
+    path = write_inp(inp_text(" J1 10 5", " R1 50", " P1 R1 J9 100 100 130"), name="bad.inp")
+    done = run_hydro("simulate", path)
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    lines = [line for line in done.stderr.splitlines() if line.startswith("error:")]
+    assert len(lines) == 1 and "undefined node J9" in lines[0] and "bad.inp" in lines[0]
+
+
+def test_usage_error_exits_2():
+    done = run_hydro("check", NET3)  # --min-pressure missing
+    assert done.returncode == 2
+    assert "--min-pressure" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_missing_file_exits_1(tmp_path):
+    done = run_hydro("simulate", tmp_path / "nowhere.inp")
+    assert done.returncode == 1
+    assert "no such network file" in done.stderr

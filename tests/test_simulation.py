@@ -1,0 +1,80 @@
+"""Simulation against hand calculations, isolation of runs, and no leaked files."""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import NET3, PRESSURE_TOL_M
+
+from hydro.hydraulics import headloss_hazen_williams
+from hydro.network import read_network
+from hydro.simulation import run_simulation, summarize
+
+
+def test_single_pipe_pressure_matches_hazen_williams_hand_calculation(single_pipe_inp):
+    """p = H_reservoir - z - h_f, h_f = 10.667 L Q^1.852 / (C^1.852 D^4.871) (EPANET manual)."""
+    results = run_simulation(read_network(single_pipe_inp))
+    hf = float(headloss_hazen_williams(0.010, 1000.0, 0.150, 130.0))  # about 3.8 m
+    expected = 50.0 - 10.0 - hf
+    assert results.pressure["J1"].iloc[0] == pytest.approx(expected, abs=PRESSURE_TOL_M)
+    assert results.flow["P1"].iloc[0] == pytest.approx(0.010, rel=1e-6)
+
+
+def test_branched_network_flows_and_heads_by_hand(branched_inp):
+    """In a tree each pipe carries the demand downstream of it; heads fall pipe by pipe."""
+    results = run_simulation(read_network(branched_inp))
+    q = {"P1": 0.014, "P2": 0.003, "P3": 0.006, "P4": 0.002}
+    geometry = {"P1": (800, 0.2), "P2": (500, 0.1), "P3": (600, 0.15), "P4": (400, 0.08)}
+    for pipe, flow in q.items():
+        assert results.flow[pipe].iloc[0] == pytest.approx(flow, rel=1e-6)
+    hf = {p: float(headloss_hazen_williams(q[p], *geometry[p], 130.0)) for p in q}
+    head = {"J1": 80 - hf["P1"]}
+    head["J2"] = head["J1"] - hf["P2"]
+    head["J3"] = head["J1"] - hf["P3"]
+    head["J4"] = head["J3"] - hf["P4"]
+    elevation = {"J1": 20, "J2": 25, "J3": 15, "J4": 18}
+    for node, h in head.items():
+        assert results.pressure[node].iloc[0] == pytest.approx(h - elevation[node], abs=PRESSURE_TOL_M)
+    # the per-link head loss column agrees with the formula
+    assert results.headloss["P4"].iloc[0] == pytest.approx(hf["P4"], abs=PRESSURE_TOL_M)
+
+
+def test_extended_period_summary_on_net3():
+    s = summarize(run_simulation(read_network(NET3), duration_h=24))
+    assert s["duration_h"] == pytest.approx(24)
+    assert s["min_pressure_m"] < s["max_pressure_m"]
+    assert set(s["tank_levels_m"]) == {"1", "2", "3"}
+    assert s["total_demand_m3"] > 0
+
+
+def _simulate_min_pressure(path: str) -> float:
+    return float(run_simulation(read_network(path), duration_h=6).pressure.min().min())
+
+
+def test_parallel_runs_do_not_collide():
+    serial = _simulate_min_pressure(str(NET3))
+    with ProcessPoolExecutor(max_workers=2) as pool:
+        parallel = list(pool.map(_simulate_min_pressure, [str(NET3)] * 4))
+    assert np.allclose(parallel, serial, atol=1e-9)
+
+
+def _open_files() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").exists(), reason="needs /proc to count open files")
+def test_two_thousand_runs_leak_no_files_or_handles(single_pipe_inp, tmp_path, monkeypatch):
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)  # anything written to the working folder would show up here
+    wn = read_network(single_pipe_inp)
+    run_simulation(wn)
+    before = _open_files()
+    for _ in range(2000):
+        run_simulation(wn)
+    assert _open_files() <= before
+    assert list(work.iterdir()) == []
