@@ -136,6 +136,9 @@ def main(argv: list[str] | None = None) -> int:
         format="%(message)s",
         stream=sys.stderr,
     )
+    # WNTR logs every EPANET warning (e.g. a flow-control valve that cannot deliver its setting
+    # while the pump is off); hydro reports what matters in its own summaries.
+    logging.getLogger("wntr").setLevel(logging.ERROR)
     try:
         return args.func(args)
     except HydroError as exc:
@@ -143,6 +146,9 @@ def main(argv: list[str] | None = None) -> int:
             raise
         sys.stderr.write(f"error: {exc}\n")
         return EXIT_FAIL
+    except BrokenPipeError:  # output piped into `head` and the like
+        sys.stderr.close()
+        return EXIT_OK
     except KeyboardInterrupt:
         sys.stderr.write("error: interrupted\n")
         return EXIT_FAIL

@@ -1,0 +1,542 @@
+"""Village demand: projection to a design year, service levels, losses, peaks, allocation.
+
+Pure functions first (population, per-capita and peak formulas), then the :class:`Scenario`
+that holds every parameter with its source, the village table reader, and the adapter that
+writes node demands and patterns into a copy of a network.
+
+Conventions (as in the Oujda brief, section 5.2):
+
+- consumption = domestic + other public uses + institutions + livestock [l/day];
+- node demand = consumption / distribution efficiency (distribution losses leave at the nodes);
+- withdrawal at the source = node demand / transmission efficiency;
+- peak day = average day x peak-day factor; the hourly pattern (mean 1) then shapes the day,
+  so node demand at hour t = peak-day demand x pattern(t). The peak hour comes from the
+  pattern's maximum, or from a peak-hour factor when one is given, never both.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import wntr
+
+from hydro.errors import InputError
+from hydro.network import copy_network
+
+log = logging.getLogger(__name__)
+
+SECONDS_PER_DAY = 86400.0
+LITRES_PER_M3 = 1000.0
+
+SERVICES = ("standpipe", "household")
+
+#: Hourly patterns of the Oujda brief, section 5.2 (24 multipliers, mean exactly 1) [D/E].
+STANDPIPE_PATTERN = (
+    0.10, 0.10, 0.10, 0.10, 0.15, 0.39, 1.17, 1.96, 2.15, 1.76, 1.27, 1.08,
+    0.95, 0.88, 0.98, 1.37, 1.86, 2.25, 2.15, 1.56, 0.88, 0.49, 0.20, 0.10,
+)  # fmt: skip
+HOUSEHOLD_PATTERN = (
+    0.34, 0.29, 0.29, 0.29, 0.39, 0.68, 1.26, 1.65, 1.74, 1.45, 1.16, 1.16,
+    1.24, 1.16, 0.97, 0.87, 0.97, 1.26, 1.55, 1.65, 1.45, 1.06, 0.68, 0.44,
+)  # fmt: skip
+
+
+# --------------------------------------------------------------------------- pure formulas
+def population_projected(population, base_year, year, growth_rate):
+    """Population in ``year`` by compound growth.
+
+    .. math:: P(t) = P_0 (1 + r)^{t - t_0}
+
+    Parameters
+    ----------
+    population : float or array
+        Population in the base year [persons].
+    base_year, year : int
+        Census year and target year [year].
+    growth_rate : float or array
+        Annual growth rate [1/year], e.g. 0.01 for +1 %/yr.
+
+    Examples
+    --------
+    >>> round(float(population_projected(1000, 2012, 2030, 0.01)), 1)
+    1196.1
+    """
+    return population * (1.0 + growth_rate) ** (year - base_year)
+
+
+def demand_gross(consumption, transmission_efficiency, distribution_efficiency):
+    """Withdrawal at the source needed for a consumption, after network losses.
+
+    .. math:: Q_{source} = Q_{consumed} / (\\eta_t \\eta_d)
+
+    >>> round(demand_gross(25.0, 0.95, 0.8), 3)
+    32.895
+    """
+    return consumption / (transmission_efficiency * distribution_efficiency)
+
+
+def taps_needed(people_on_standpipes, peak_hour_flow_l_per_s, max_people_per_tap, tap_flow_l_per_s):
+    """Taps needed so that neither the Sphere people-per-tap limit nor the tap flow is exceeded.
+
+    Parameters
+    ----------
+    people_on_standpipes : float
+        People served by standpipes [persons].
+    peak_hour_flow_l_per_s : float
+        Peak-hour flow drawn at the standpipes [l/s].
+    max_people_per_tap : float
+        Sphere: 250 people per tap (at 7.5 l/min).
+    tap_flow_l_per_s : float
+        Flow of one tap [l/s].
+
+    >>> taps_needed(600, 0.8, 250, 0.25)
+    4
+    """
+    by_people = math.ceil(people_on_standpipes / max_people_per_tap - 1e-9)
+    by_flow = math.ceil(peak_hour_flow_l_per_s / tap_flow_l_per_s - 1e-9)
+    return max(by_people, by_flow, 0)
+
+
+# --------------------------------------------------------------------------- scenario
+@dataclass(frozen=True)
+class Scenario:
+    """Every parameter of a demand projection. Defaults: Oujda brief, section 5.1.
+
+    Sources are in :data:`SCENARIO_SOURCES`. Units are in the names; rates are fractions.
+    """
+
+    name: str = "standpipes"
+    domestic_l_per_person_day: dict = field(
+        default_factory=lambda: {"standpipe": 25.0, "household": 50.0}
+    )
+    #: Share of the population on household connections; None = each village's own share.
+    household_share: float | None = 0.0
+    other_public_share: float = 0.05
+    school_l_per_pupil_day: float = 10.0
+    health_l_per_outpatient_day: float = 10.0
+    health_l_per_bed_day: float = 50.0
+    mosque_l_per_worshipper_day: float = 5.0
+    livestock_enabled: bool = False
+    livestock_fraction_of_herd: float = 0.5
+    livestock_l_per_head_day: dict = field(
+        default_factory=lambda: {"sheep_goat": 5.0, "cattle": 40.0, "equid": 25.0}
+    )
+    transmission_efficiency: float = 0.95
+    distribution_efficiency: float = 0.80
+    peak_day_factor: float = 1.3
+    #: None: the peak hour comes from the pattern's maximum; a number: from this factor.
+    peak_hour_factor: float | None = None
+    standpipe_pattern: tuple = STANDPIPE_PATTERN
+    household_pattern: tuple = HOUSEHOLD_PATTERN
+    max_people_per_tap: float = 250.0
+    taps_per_standpipe: int = 2
+    tap_flow_l_per_s: float = 0.25
+    growth_rate: float | None = None  # None: each village's own rate
+
+    def __post_init__(self):
+        for name in ("transmission_efficiency", "distribution_efficiency"):
+            value = getattr(self, name)
+            if not 0 < value <= 1:
+                raise InputError(f"scenario {self.name}: {name} must be in (0, 1], got {value}")
+        if self.peak_day_factor < 1:
+            raise InputError(
+                f"scenario {self.name}: peak_day_factor must be >= 1, got {self.peak_day_factor}"
+            )
+        for label, pattern in (("standpipe", self.standpipe_pattern),
+                               ("household", self.household_pattern)):
+            if len(pattern) != 24 or abs(np.mean(pattern) - 1) > 1e-3 or min(pattern) < 0:
+                raise InputError(
+                    f"scenario {self.name}: the {label} pattern must have 24 non-negative "
+                    f"multipliers of mean 1 (mean is {np.mean(pattern):.4f})"
+                )
+        if self.household_share is not None and not 0 <= self.household_share <= 1:
+            raise InputError(f"scenario {self.name}: household_share must be in [0, 1]")
+
+    def pattern(self, service: str) -> tuple:
+        return self.standpipe_pattern if service == "standpipe" else self.household_pattern
+
+    def peak_hour_multiplier(self, service: str) -> float:
+        """Peak-hour over peak-day ratio for a service: the factor, or the pattern's maximum."""
+        if self.peak_hour_factor is not None:
+            return float(self.peak_hour_factor)
+        return float(max(self.pattern(service)))
+
+    def with_changes(self, **changes) -> Scenario:
+        return replace(self, **changes)
+
+    def as_table(self) -> pd.DataFrame:
+        """parameter, value, unit, source: for the assumptions table of a study."""
+        rows = []
+        for key, value in asdict(self).items():
+            if key in ("standpipe_pattern", "household_pattern"):
+                value = " ".join(f"{v:g}" for v in value)
+            elif isinstance(value, dict):
+                value = "; ".join(f"{k}={v:g}" for k, v in value.items())
+            rows.append((key, value, SCENARIO_UNITS.get(key, "-"),
+                         SCENARIO_SOURCES.get(key, "estimate")))
+        return pd.DataFrame(rows, columns=["parameter", "value", "unit", "source"])
+
+
+SCENARIO_UNITS = {
+    "domestic_l_per_person_day": "l/person/day",
+    "household_share": "fraction",
+    "other_public_share": "fraction of domestic",
+    "school_l_per_pupil_day": "l/pupil/day",
+    "health_l_per_outpatient_day": "l/outpatient/day",
+    "health_l_per_bed_day": "l/bed/day",
+    "mosque_l_per_worshipper_day": "l/worshipper/day",
+    "livestock_fraction_of_herd": "fraction",
+    "livestock_l_per_head_day": "l/head/day",
+    "transmission_efficiency": "fraction",
+    "distribution_efficiency": "fraction",
+    "peak_day_factor": "-",
+    "peak_hour_factor": "-",
+    "max_people_per_tap": "persons/tap",
+    "tap_flow_l_per_s": "l/s",
+    "growth_rate": "1/year",
+}
+
+SCENARIO_SOURCES = {
+    "domestic_l_per_person_day": "Oujda brief 5.1 [E]: BF 25 (Sphere >= 15, WHO basic ~20, "
+    "Cameroon 25 [S]); BI 50 (WHO yard tap ~50 [S])",
+    "household_share": "Oujda brief 5.1 [E]: 80% BI + 20% BF; rural BI rate ~22% in 2004 [S]",
+    "other_public_share": "Oujda brief 5.1 [E]: +5% (BF), +10% (BI)",
+    "school_l_per_pupil_day": "Tanzania DCOM manual ch. 4 [S]: 10 (pit latrine), 25 (WC)",
+    "health_l_per_outpatient_day": "Tanzania DCOM manual ch. 4 [S]",
+    "health_l_per_bed_day": "Tanzania DCOM manual ch. 4 [S]",
+    "mosque_l_per_worshipper_day": "Sphere 2011 App. 2, 2-5 l [S*] + estimate",
+    "livestock_enabled": "Oujda brief 5.1 [E]: off for BF (herds watered from wells), on for BI",
+    "livestock_fraction_of_herd": "Oujda brief 5.1 [E]",
+    "livestock_l_per_head_day": "Oujda brief section 2 livestock sources [S]",
+    "transmission_efficiency": "Oujda brief 5.1 [E]",
+    "distribution_efficiency": "Oujda brief 5.1 [E]",
+    "peak_day_factor": "Oujda brief 5.1: DCOM 1.1-1.3 [S]; Maghreb practice [E]",
+    "peak_hour_factor": "Oujda brief 5.2: from the pattern (2.25 BF, 1.74 BI) [D/E]",
+    "standpipe_pattern": "Oujda brief 5.2 [D/E]",
+    "household_pattern": "Oujda brief 5.2 [D/E]",
+    "max_people_per_tap": "Sphere: 250 per tap at 7.5 l/min [S]",
+    "taps_per_standpipe": "Oujda brief 5.1 [E]",
+    "tap_flow_l_per_s": "Oujda brief 5.1 [E]",
+    "growth_rate": "village table (Oujda brief 5.1: +1.0%/yr default, Ahl Angad +1.2% [D])",
+}
+
+#: The named scenarios of the Oujda brief, section 5.1.
+SCENARIOS = {
+    "standpipes": Scenario(name="standpipes"),
+    "household_connections": Scenario(
+        name="household_connections",
+        household_share=None,
+        other_public_share=0.10,
+        school_l_per_pupil_day=25.0,
+        livestock_enabled=True,
+    ),
+}
+
+
+def get_scenario(name: str) -> Scenario:
+    try:
+        return SCENARIOS[name]
+    except KeyError:
+        raise InputError(
+            f"unknown scenario '{name}'; allowed: {', '.join(sorted(SCENARIOS))}"
+        ) from None
+
+
+# --------------------------------------------------------------------------- village table
+VILLAGE_REQUIRED = ["douar", "population", "population_year", "standpipe_nodes"]
+VILLAGE_OPTIONAL_NUMERIC = {
+    "growth_rate": 0.01,
+    "household_share": 0.8,
+    "standpipes": np.nan,
+    "sheep_goat": 0.0,
+    "cattle": 0.0,
+    "equid": 0.0,
+    "pupils": 0.0,
+    "outpatients_per_day": 0.0,
+    "beds": 0.0,
+    "mosque_worshippers_per_day": 0.0,
+}
+
+
+def _parse_nodes(text, path, douar: str, column: str) -> dict[str, float]:
+    """``"N1:0.6; N2:0.4"`` (or a single ``"N1"``) -> {node: share}, shares adding up to 1."""
+    if text is None or (isinstance(text, float) and math.isnan(text)) or not str(text).strip():
+        return {}
+    shares: dict[str, float] = {}
+    for item in str(text).replace(",", ";").split(";"):
+        item = item.strip()
+        if not item:
+            continue
+        node, _, share = item.partition(":")
+        try:
+            shares[node.strip()] = float(share) if share.strip() else 1.0
+        except ValueError:
+            raise InputError(
+                f"{path}: douar {douar}: {column} has a share that is not a number in '{item}' "
+                "(write node:share; node:share)"
+            ) from None
+    if len(shares) > 1 or any(v != 1.0 for v in shares.values()):
+        total = sum(shares.values())
+        if abs(total - 1) > 1e-6 or any(v < 0 for v in shares.values()):
+            raise InputError(
+                f"{path}: douar {douar}: {column} shares add up to {total:g}; "
+                "they must be non-negative and add up to 1"
+            )
+    return shares
+
+
+def read_villages(path: str | os.PathLike) -> pd.DataFrame:
+    """Read and check a village table (CSV). See ``demand_profiles/README.md`` for the columns.
+
+    Raises
+    ------
+    InputError
+        Missing column, non-numeric or negative value, shares that do not add up to 1; the
+        message names the file, the douar and the field.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: no such village table")
+    try:
+        table = pd.read_csv(path, skipinitialspace=True, comment="#")
+    except Exception as exc:
+        raise InputError(f"{path}: cannot read the village table as CSV: {exc}") from exc
+    table.columns = [str(c).strip() for c in table.columns]
+    missing = [c for c in VILLAGE_REQUIRED if c not in table.columns]
+    if missing:
+        raise InputError(
+            f"{path}: missing column(s) {', '.join(missing)}; required: "
+            f"{', '.join(VILLAGE_REQUIRED)}"
+        )
+    if table.empty:
+        raise InputError(f"{path}: the village table has no rows")
+    if "household_nodes" not in table.columns:
+        table["household_nodes"] = ""
+    for column, default in VILLAGE_OPTIONAL_NUMERIC.items():
+        if column not in table.columns:
+            table[column] = default
+    table["douar"] = table["douar"].astype(str).str.strip()
+    duplicated = table["douar"][table["douar"].duplicated()].tolist()
+    if duplicated:
+        raise InputError(f"{path}: douar {duplicated[0]} appears more than once")
+    numeric = ["population", "population_year", *VILLAGE_OPTIONAL_NUMERIC]
+    for column in numeric:
+        values = pd.to_numeric(table[column], errors="coerce")
+        for douar, raw, value in zip(table["douar"], table[column], values, strict=True):
+            blank = raw is None or (isinstance(raw, float) and math.isnan(raw))
+            if np.isnan(value) and not (blank and column in VILLAGE_OPTIONAL_NUMERIC):
+                raise InputError(f"{path}: douar {douar}: {column} is not a number ('{raw}')")
+            if column == "growth_rate":
+                if value <= -1 or value > 0.2:
+                    raise InputError(
+                        f"{path}: douar {douar}: growth_rate {value:g} is outside (-1, 0.2] "
+                        "(a fraction per year, e.g. 0.01 for +1 %/yr)"
+                    )
+            elif value < 0:
+                raise InputError(f"{path}: douar {douar}: {column} must be >= 0, got {value:g}")
+            if column == "household_share" and value > 1:
+                raise InputError(f"{path}: douar {douar}: household_share must be in [0, 1]")
+        table[column] = values.fillna(VILLAGE_OPTIONAL_NUMERIC.get(column, np.nan))
+    table["standpipe_shares"] = [
+        _parse_nodes(t, path, d, "standpipe_nodes")
+        for d, t in zip(table["douar"], table["standpipe_nodes"], strict=True)
+    ]
+    table["household_shares"] = [
+        _parse_nodes(t, path, d, "household_nodes")
+        for d, t in zip(table["douar"], table["household_nodes"], strict=True)
+    ]
+    for douar, shares in zip(table["douar"], table["standpipe_shares"], strict=True):
+        if not shares:
+            raise InputError(f"{path}: douar {douar}: standpipe_nodes is empty (name a node)")
+    table.attrs["source"] = str(path)
+    return table
+
+
+def check_villages_against_network(villages: pd.DataFrame, wn: wntr.network.WaterNetworkModel,
+                                   network_name: str = "network") -> None:
+    """Every node named in the village table must be a junction of the network."""
+    source = villages.attrs.get("source", "village table")
+    junctions = set(wn.junction_name_list)
+    for douar, sp, hh in zip(villages["douar"], villages["standpipe_shares"],
+                             villages["household_shares"], strict=True):
+        for column, shares in (("standpipe_nodes", sp), ("household_nodes", hh)):
+            for node in shares:
+                if node not in junctions:
+                    raise InputError(
+                        f"{source}: douar {douar}: {column} names node '{node}', which is not a "
+                        f"junction of {network_name}"
+                    )
+
+
+def read_pattern_csv(path: str | os.PathLike) -> dict[str, tuple]:
+    """Read hourly patterns (columns ``hour`` then one column per service, 24 rows, mean 1)."""
+    path = Path(path)
+    try:
+        table = pd.read_csv(path, comment="#")
+    except Exception as exc:
+        raise InputError(f"{path}: cannot read the pattern table: {exc}") from exc
+    if "hour" not in table.columns or len(table) != 24:
+        raise InputError(f"{path}: a pattern table has a column 'hour' and 24 rows (0-23)")
+    out = {}
+    for column in table.columns:
+        if column == "hour":
+            continue
+        values = pd.to_numeric(table[column], errors="coerce").to_numpy()
+        if np.isnan(values).any() or (values < 0).any() or abs(values.mean() - 1) > 1e-3:
+            raise InputError(
+                f"{path}: pattern '{column}' must hold 24 non-negative numbers of mean 1 "
+                f"(mean is {np.nanmean(values):.4f})"
+            )
+        out[column] = tuple(float(v) for v in values)
+    return out
+
+
+# --------------------------------------------------------------------------- projection
+@dataclass
+class DemandProjection:
+    """The result of :func:`project_demand`: one table per douar and one per node.
+
+    ``douars`` columns (flows in l/s, volumes per day in m3): population, people_standpipe,
+    people_household, domestic_m3_per_day, other_public_m3_per_day, institutional_m3_per_day,
+    livestock_m3_per_day, consumption_m3_per_day, average_day_l_per_s (at the nodes, after
+    distribution losses), source_average_day_l_per_s (withdrawal, after transmission losses),
+    peak_day_l_per_s, peak_hour_l_per_s, l_per_person_day_gross (domestic allowance at the
+    source), standpipes, taps, taps_needed, people_per_tap.
+
+    ``nodes`` columns: node, service, douar, peak_day_l_per_s, peak_hour_l_per_s.
+    """
+
+    scenario: Scenario
+    year: int
+    douars: pd.DataFrame
+    nodes: pd.DataFrame
+
+    def totals(self) -> pd.Series:
+        numeric = self.douars.select_dtypes("number").sum()
+        population = numeric["population"]
+        numeric["l_per_person_day_gross"] = (
+            self.douars["domestic_m3_per_day"].sum() * LITRES_PER_M3 / population
+            / (self.scenario.transmission_efficiency * self.scenario.distribution_efficiency)
+            if population else 0.0
+        )
+        taps = numeric["taps"]
+        numeric["people_per_tap"] = numeric["people_standpipe"] / taps if taps else np.nan
+        return numeric
+
+    def table(self) -> pd.DataFrame:
+        """Douars, then a TOTAL row: what ``hydro demand`` prints and writes."""
+        total = self.totals().to_frame().T
+        total.insert(0, "douar", "TOTAL")
+        return pd.concat([self.douars, total], ignore_index=True)
+
+
+def project_demand(villages: pd.DataFrame, year: int, scenario: Scenario) -> DemandProjection:
+    """Project every douar's demand to ``year`` under ``scenario`` and allocate it to nodes."""
+    s = scenario
+    rows, node_rows = [], []
+    eta_t, eta_d = s.transmission_efficiency, s.distribution_efficiency
+    for v in villages.to_dict("records"):
+        rate = s.growth_rate if s.growth_rate is not None else v["growth_rate"]
+        pop = float(population_projected(v["population"], v["population_year"], year, rate))
+        share_hh = s.household_share if s.household_share is not None else v["household_share"]
+        if not v["household_shares"]:
+            share_hh = 0.0  # a douar without distribution nodes stays on standpipes
+        people = {"standpipe": pop * (1 - share_hh), "household": pop * share_hh}
+        domestic = {k: people[k] * s.domestic_l_per_person_day[k] for k in SERVICES}
+        domestic_total = sum(domestic.values())
+        other = s.other_public_share * domestic_total
+        institutional = (
+            v["pupils"] * s.school_l_per_pupil_day
+            + v["outpatients_per_day"] * s.health_l_per_outpatient_day
+            + v["beds"] * s.health_l_per_bed_day
+            + v["mosque_worshippers_per_day"] * s.mosque_l_per_worshipper_day
+        )
+        livestock = 0.0
+        if s.livestock_enabled:
+            livestock = s.livestock_fraction_of_herd * sum(
+                v[kind] * rate_l for kind, rate_l in s.livestock_l_per_head_day.items()
+            )
+        # Where the consumption is drawn: domestic by service; the rest with the main service.
+        main = "household" if share_hh > 0 else "standpipe"
+        by_service = dict(domestic)
+        by_service[main] += other + institutional + livestock
+        consumption = sum(by_service.values())
+        peak_day_l_s = {k: by_service[k] / eta_d * s.peak_day_factor / SECONDS_PER_DAY
+                        for k in SERVICES}
+        peak_hour_l_s = {k: peak_day_l_s[k] * s.peak_hour_multiplier(k) for k in SERVICES}
+        standpipes = v["standpipes"]
+        if np.isnan(standpipes):
+            standpipes = len(v["standpipe_shares"])
+        taps = int(standpipes) * s.taps_per_standpipe
+        rows.append({
+            "douar": v["douar"],
+            "population": pop,
+            "people_standpipe": people["standpipe"],
+            "people_household": people["household"],
+            "domestic_m3_per_day": domestic_total / LITRES_PER_M3,
+            "other_public_m3_per_day": other / LITRES_PER_M3,
+            "institutional_m3_per_day": institutional / LITRES_PER_M3,
+            "livestock_m3_per_day": livestock / LITRES_PER_M3,
+            "consumption_m3_per_day": consumption / LITRES_PER_M3,
+            "average_day_l_per_s": consumption / eta_d / SECONDS_PER_DAY,
+            "source_average_day_l_per_s": consumption / (eta_d * eta_t) / SECONDS_PER_DAY,
+            "peak_day_l_per_s": sum(peak_day_l_s.values()),
+            "peak_hour_l_per_s": sum(peak_hour_l_s.values()),
+            "l_per_person_day_gross": (demand_gross(domestic_total / pop, eta_t, eta_d)
+                                       if pop else 0.0),
+            "standpipes": int(standpipes),
+            "taps": taps,
+            "taps_needed": taps_needed(people["standpipe"], peak_hour_l_s["standpipe"],
+                                       s.max_people_per_tap, s.tap_flow_l_per_s),
+            "people_per_tap": people["standpipe"] / taps if taps else np.nan,
+        })
+        for service, shares_key in (("standpipe", "standpipe_shares"),
+                                    ("household", "household_shares")):
+            if peak_day_l_s[service] <= 0:
+                continue
+            for node, share in v[shares_key].items():
+                node_rows.append({
+                    "node": node,
+                    "service": service,
+                    "douar": v["douar"],
+                    "peak_day_l_per_s": peak_day_l_s[service] * share,
+                    "peak_hour_l_per_s": peak_hour_l_s[service] * share,
+                })
+    nodes = pd.DataFrame(node_rows, columns=["node", "service", "douar", "peak_day_l_per_s",
+                                             "peak_hour_l_per_s"])
+    return DemandProjection(s, year, pd.DataFrame(rows), nodes)
+
+
+def apply_demand(wn: wntr.network.WaterNetworkModel, projection: DemandProjection,
+                 clear_other_demands: bool = True) -> wntr.network.WaterNetworkModel:
+    """A copy of ``wn`` whose junctions carry the projection's peak-day demands and patterns.
+
+    Each node gets one demand per service (base = peak-day demand [m3/s], pattern
+    ``standpipe`` or ``household``), so the extended-period run follows the brief's rule
+    demand(t) = peak-day demand x pattern(t). Junctions not in the projection keep their
+    demand unless ``clear_other_demands`` (default: set to zero).
+    """
+    model = copy_network(wn)
+    touched = set(projection.nodes["node"])
+    for name, junction in model.junctions():
+        if clear_other_demands or name in touched:
+            junction.demand_timeseries_list.clear()
+    for service in SERVICES:
+        if service in model.pattern_name_list:
+            model.get_pattern(service).multipliers = list(projection.scenario.pattern(service))
+        else:
+            model.add_pattern(service, list(projection.scenario.pattern(service)))
+    model.options.time.pattern_timestep = 3600
+    for row in projection.nodes.itertuples():
+        junction = model.get_node(row.node)
+        junction.add_demand(row.peak_day_l_per_s / LITRES_PER_M3, row.service, category=row.douar)
+    for name, junction in model.junctions():
+        if not junction.demand_timeseries_list:
+            junction.add_demand(0.0, None)
+    return model
