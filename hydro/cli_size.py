@@ -1,7 +1,89 @@
-"""``hydro size`` and ``hydro run`` (registered here, implemented in hydro.sizing / hydro.study)."""
+"""``hydro size`` (and the ``hydro run`` study command when present)."""
 
 from __future__ import annotations
 
+import argparse
+import sys
+import time
+from pathlib import Path
+
+EXIT_OK, EXIT_FAIL = 0, 1
+
+
+class _Progress:
+    """Progress of a long optimisation on stderr: best cost, evaluations, elapsed time."""
+
+    def __init__(self, every_s: float = 2.0, quiet: bool = False):
+        self.every_s, self.quiet = every_s, quiet
+        self.started = self.last = time.perf_counter()
+
+    def __call__(self, best_cost: float, evaluations: int) -> None:
+        now = time.perf_counter()
+        if self.quiet or now - self.last < self.every_s:
+            return
+        self.last = now
+        sys.stderr.write(f"  best cost {best_cost:,.2f}  evaluations {evaluations:,}  "
+                         f"elapsed {now - self.started:.0f} s\n")
+        sys.stderr.flush()
+
+
+def cmd_size(args: argparse.Namespace) -> int:
+    from hydro.catalog import read_catalog
+    from hydro.design import Targets
+    from hydro.network import read_network
+    from hydro.sizing import format_result, size_network
+
+    wn = read_network(args.network)
+    catalog = read_catalog(args.catalog)
+    targets = Targets(args.min_pressure, args.max_pressure, args.max_velocity)
+    fixed = tuple(p.strip() for p in args.fixed.split(",") if p.strip()) if args.fixed else ()
+    for out in (args.output, args.report):
+        if out and Path(out).resolve() in (Path(args.network).resolve(),
+                                           Path(args.catalog).resolve()):
+            from hydro.errors import InputError
+
+            raise InputError(f"{out}: refusing to overwrite an input file; choose another output")
+    result = size_network(
+        wn, catalog, targets, fixed=fixed, split=args.split, output=args.output,
+        protect=(args.network,), seed=args.seed, time_limit_s=args.time_limit,
+        max_evaluations=args.max_evaluations, method=args.method, source=str(args.network),
+        progress=_Progress(quiet=args.quiet),
+    )
+    print(f"network: {args.network}  catalogue: {args.catalog}  pipes sized: {len(result.table)}")
+    print(format_result(result))
+    if args.report:
+        Path(args.report).parent.mkdir(parents=True, exist_ok=True)
+        result.table.to_csv(args.report, index=False, float_format="%.4f")
+        print(f"wrote {args.report}")
+    if args.output:
+        print(f"wrote {args.output}")
+    return EXIT_OK if result.verification.ok else EXIT_FAIL
+
 
 def add_commands(sub) -> None:
-    pass
+    p = sub.add_parser("size", help="least-cost pipe sizing from a catalogue, verified by EPANET")
+    p.add_argument("network", metavar="NETWORK.inp")
+    p.add_argument("--catalog", required=True, metavar="CATALOG.csv",
+                   help="pipe catalogue: inner_diameter_mm (or diameter_mm), cost_per_m, ...")
+    p.add_argument("--min-pressure", required=True, type=float, metavar="M",
+                   help="lowest junction pressure at the design condition [m]")
+    p.add_argument("--max-velocity", type=float, metavar="V", help="[m/s], only when given")
+    p.add_argument("--max-pressure", type=float, metavar="M", help="[m], only when given")
+    p.add_argument("--fixed", metavar="PIPE,PIPE", help="pipes that keep their diameter")
+    p.add_argument("--output", metavar="SIZED.inp", help="write the verified design")
+    p.add_argument("--report", metavar="PIPES.csv", help="write the per-pipe table")
+    p.add_argument("--split", action="store_true",
+                   help="split-pipe design (two diameters per link; branched networks)")
+    p.add_argument("--method", choices=["auto", "tree", "looped"], default="auto",
+                   help="auto (default): exact for branched networks, optimiser for looped")
+    p.add_argument("--seed", type=int, default=0, help="random seed of the looped optimiser")
+    p.add_argument("--time-limit", type=float, default=60.0, metavar="SECONDS",
+                   help="looped optimiser time limit (default 60 s)")
+    p.add_argument("--max-evaluations", type=int, metavar="N",
+                   help="looped optimiser: stop after N hydraulic evaluations")
+    p.set_defaults(func=cmd_size)
+    try:
+        from hydro import study  # noqa: F401  (the study command, when present)
+    except ImportError:
+        return
+    study.add_command(sub)

@@ -65,3 +65,49 @@ def velocity(flow, diameter):
     1.4147
     """
     return np.abs(np.asarray(flow, dtype=float)) / (np.pi * np.asarray(diameter, dtype=float) ** 2 / 4)
+
+
+#: Kinematic viscosity of water at 20 degC, EPANET's default (1.1e-5 ft2/s) [m2/s].
+KINEMATIC_VISCOSITY_M2_PER_S = 1.1e-5 * 0.3048**2
+GRAVITY_M_PER_S2 = 9.81
+
+
+def headloss_darcy_weisbach(flow, length, diameter, roughness_m):
+    """Head loss by Darcy-Weisbach with the Swamee-Jain friction factor (64/Re when laminar).
+
+    .. math:: h_f = f \\frac{L}{D} \\frac{v^2}{2g}, \\quad
+              f = 0.25 / [\\log_{10}(\\epsilon / 3.7D + 5.74 / Re^{0.9})]^2
+
+    Parameters
+    ----------
+    flow : float or array
+        Flow [m3/s].
+    length : float or array
+        Pipe length [m].
+    diameter : float or array
+        Inner diameter [m].
+    roughness_m : float or array
+        Absolute roughness [m].
+
+    Returns
+    -------
+    float or array
+        Head loss [m]. EPANET 2.2 interpolates in the transitional range (2000 < Re < 4000);
+        this function uses Swamee-Jain there, so results differ slightly in that range.
+
+    References
+    ----------
+    Swamee, P. K. and Jain, A. K. (1976). J. Hydraulics Div. ASCE 102(5), 657-664.
+
+    Examples
+    --------
+    >>> round(float(headloss_darcy_weisbach(0.1, 1000.0, 0.3, 0.00015)), 3)
+    6.105
+    """
+    q = np.abs(np.asarray(flow, dtype=float))
+    d = np.asarray(diameter, dtype=float)
+    v = q / (np.pi * d**2 / 4)
+    re = np.maximum(v * d / KINEMATIC_VISCOSITY_M2_PER_S, 1e-12)
+    turbulent = 0.25 / np.log10(np.asarray(roughness_m) / (3.7 * d) + 5.74 / re**0.9) ** 2
+    f = np.where(re < 2000, 64 / re, turbulent)
+    return np.sign(flow) * f * np.asarray(length) / d * v**2 / (2 * GRAVITY_M_PER_S2)

@@ -1,0 +1,111 @@
+"""Commercial pipe catalogues (CSV).
+
+Required columns: ``inner_diameter_mm`` (or ``diameter_mm``) and ``cost_per_m``. Optional:
+``material``, ``nominal_diameter_mm``, ``pressure_class_bar`` (allowed working pressure, PN),
+``roughness`` (Hazen-Williams C, or Darcy-Weisbach roughness in mm, following the network's
+head-loss formula; when absent each pipe keeps the roughness of its ``.inp``). Lines starting
+with ``#`` are comments (sources, currency).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from hydro.errors import InputError
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """A pipe catalogue sorted by cost; ``table`` has one row per purchasable pipe.
+
+    Columns: ``label``, ``material``, ``nominal_diameter_mm``, ``pressure_class_bar`` (NaN when
+    unknown: no class check), ``inner_diameter_mm``, ``cost_per_m``, ``roughness`` (NaN: keep
+    the pipe's own).
+    """
+
+    table: pd.DataFrame
+    source: str = "catalogue"
+
+    def __len__(self) -> int:
+        return len(self.table)
+
+    @property
+    def diameters(self) -> np.ndarray:
+        """Inner diameters [m]."""
+        return self.table["inner_diameter_mm"].to_numpy() / 1000.0
+
+    @property
+    def costs(self) -> np.ndarray:
+        """Cost per metre [currency/m]."""
+        return self.table["cost_per_m"].to_numpy(dtype=float)
+
+    @property
+    def has_pressure_classes(self) -> bool:
+        return bool(self.table["pressure_class_bar"].notna().any())
+
+    def scaled(self, cost_factor: float) -> Catalog:
+        """The same catalogue with every price multiplied by ``cost_factor`` (sensitivity)."""
+        table = self.table.copy()
+        table["cost_per_m"] = table["cost_per_m"] * cost_factor
+        return Catalog(table, self.source)
+
+
+def read_catalog(path: str | os.PathLike) -> Catalog:
+    """Read and check a catalogue CSV; errors name the file, row and column."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: no such catalogue file")
+    try:
+        raw = pd.read_csv(path, comment="#", skipinitialspace=True)
+    except Exception as exc:
+        raise InputError(f"{path}: cannot read the catalogue as CSV: {exc}") from exc
+    raw.columns = [str(c).strip() for c in raw.columns]
+    if "inner_diameter_mm" not in raw.columns and "diameter_mm" in raw.columns:
+        raw = raw.rename(columns={"diameter_mm": "inner_diameter_mm"})
+    missing = [c for c in ("inner_diameter_mm", "cost_per_m") if c not in raw.columns]
+    if missing:
+        raise InputError(
+            f"{path}: missing column(s) {', '.join(missing)}; required: inner_diameter_mm "
+            f"(or diameter_mm) and cost_per_m; found: {', '.join(raw.columns)}"
+        )
+    if raw.empty:
+        raise InputError(f"{path}: the catalogue has no rows")
+    table = pd.DataFrame(index=raw.index)
+    table["material"] = raw["material"].astype(str) if "material" in raw else "pipe"
+    for column, required in (("inner_diameter_mm", True), ("cost_per_m", True),
+                             ("nominal_diameter_mm", False), ("pressure_class_bar", False),
+                             ("roughness", False)):
+        if column not in raw.columns:
+            table[column] = np.nan
+            continue
+        values = pd.to_numeric(raw[column], errors="coerce")
+        for row, (text, value) in enumerate(zip(raw[column], values, strict=True), start=1):
+            if (required and np.isnan(value)) or (not np.isnan(value) and value <= 0):
+                raise InputError(
+                    f"{path}: row {row}, column {column}: '{text}' is not allowed "
+                    "(a positive number is required)"
+                )
+        table[column] = values
+    nominal = table["nominal_diameter_mm"].fillna(table["inner_diameter_mm"])
+    pn = table["pressure_class_bar"]
+    table.insert(
+        0,
+        "label",
+        [
+            f"{m} DN{n:g}" + (f" PN{p:g}" if not np.isnan(p) else "")
+            for m, n, p in zip(table["material"], nominal, pn, strict=True)
+        ],
+    )
+    duplicated = table["label"][table["label"].duplicated()]
+    if not duplicated.empty:
+        # keep labels unique (they tag pipes in written files): add the inner diameter
+        table["label"] = [
+            f"{lab} ID{d:g}" for lab, d in zip(table["label"], table["inner_diameter_mm"], strict=True)
+        ]
+    table = table.sort_values(["cost_per_m", "inner_diameter_mm"], ignore_index=True)
+    return Catalog(table, str(path))

@@ -1,0 +1,235 @@
+"""The design problem: the design condition, the decision pipes and their candidate options.
+
+Shared by the exact tree solver and the looped-network optimiser, so both size against the
+same targets, the same pressure-class rule and the same head-loss formula as EPANET.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+import wntr
+
+from hydro.catalog import Catalog
+from hydro.errors import InputError
+from hydro.hydraulics import M_PER_BAR
+from hydro.network import copy_network
+from hydro.simulation import run_simulation
+
+log = logging.getLogger(__name__)
+
+#: Head margin kept above the pressure target by the optimisers, so that EPANET's own
+#: convergence tolerance never turns an exactly-tight design into a violation [m].
+DESIGN_MARGIN_M = 1e-3
+
+
+@dataclass(frozen=True)
+class Targets:
+    """What a design must satisfy at the design condition.
+
+    min_pressure_m : every junction [m]; max_pressure_m : every junction, when given [m];
+    max_velocity_m_per_s : every sized pipe, when given [m/s].
+    """
+
+    min_pressure_m: float
+    max_pressure_m: float | None = None
+    max_velocity_m_per_s: float | None = None
+
+    def __post_init__(self):
+        if self.max_pressure_m is not None and self.max_pressure_m <= self.min_pressure_m:
+            raise InputError(
+                f"impossible pressure targets: maximum {self.max_pressure_m:g} m is not above "
+                f"the minimum {self.min_pressure_m:g} m"
+            )
+
+
+def design_hour(wn: wntr.network.WaterNetworkModel) -> float:
+    """Time [s] of the network's highest total junction demand (0 for a single period)."""
+    duration = wn.options.time.duration
+    if duration <= 0 and not wn.pattern_name_list:
+        return 0.0
+    step = wn.options.time.pattern_timestep or 3600
+    end = max(duration, 24 * 3600 - step)
+    demand = wntr.metrics.expected_demand(wn, start_time=0, end_time=end, timestep=step)
+    return float(demand[wn.junction_name_list].sum(axis=1).idxmax())
+
+
+def design_snapshot(wn: wntr.network.WaterNetworkModel) -> tuple[wntr.network.WaterNetworkModel, float]:
+    """A steady-state copy of ``wn`` at its design hour: each junction's demand fixed at its
+    value then (patterns and multiplier applied), tanks at their initial levels.
+
+    Returns the copy and the design hour [s].
+    """
+    t = design_hour(wn)
+    model = copy_network(wn)
+    multiplier = wn.options.hydraulic.demand_multiplier
+    for _, junction in model.junctions():
+        value = junction.demand_timeseries_list.at(t, multiplier=multiplier) if t or (
+            junction.demand_timeseries_list) else 0.0
+        junction.demand_timeseries_list.clear()
+        junction.add_demand(float(value), None)
+    model.options.hydraulic.pattern = None
+    model.options.hydraulic.demand_multiplier = 1.0
+    model.options.time.duration = 0
+    return model, t
+
+
+def static_pressure(wn: wntr.network.WaterNetworkModel) -> pd.Series:
+    """Junction pressure with every demand at zero [m] (the static pressure of the classes)."""
+    model = copy_network(wn)
+    for _, junction in model.junctions():
+        junction.demand_timeseries_list.clear()
+        junction.add_demand(0.0, None)
+    model.options.time.duration = 0
+    return run_simulation(model).pressure.iloc[0]
+
+
+@dataclass
+class Problem:
+    """A sizing problem: which pipes to size, and which catalogue entries each may take.
+
+    Attributes
+    ----------
+    snapshot : WaterNetworkModel
+        The design condition (steady state).
+    pipes : list of str
+        Decision pipes (all pipes but the fixed ones).
+    allowed : dict
+        pipe -> array of catalogue row indices the pipe may take (pressure class, velocity
+        when known); sorted by cost.
+    max_pressure_seen_m : Series
+        Per decision pipe: the highest static pressure at its two ends [m].
+    """
+
+    wn: wntr.network.WaterNetworkModel
+    catalog: Catalog
+    targets: Targets
+    fixed: list[str]
+    snapshot: wntr.network.WaterNetworkModel
+    design_time_s: float
+    pipes: list[str]
+    lengths: np.ndarray
+    roughness: np.ndarray  # per pipe x option (catalogue roughness or the pipe's own)
+    allowed: dict[str, np.ndarray]
+    max_pressure_seen_m: pd.Series
+    static_pressure_m: pd.Series
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def headloss_formula(self) -> str:
+        return self.wn.options.hydraulic.headloss
+
+    def cost_of(self, choice: np.ndarray) -> float:
+        """Pipe cost of a design, ``choice[i]`` = catalogue row of pipe i [currency]."""
+        return float(np.dot(self.lengths, self.catalog.costs[choice]))
+
+
+def build_problem(wn, catalog: Catalog, targets: Targets, fixed=(), source="network") -> Problem:
+    """Check the inputs and prepare the sizing problem (no optimisation yet)."""
+    fixed = list(fixed)
+    unknown = [p for p in fixed if p not in wn.pipe_name_list]
+    if unknown:
+        raise InputError(f"{source}: --fixed names pipe(s) not in the network: {', '.join(unknown)}")
+    if wn.options.hydraulic.headloss not in ("H-W", "D-W"):
+        raise InputError(
+            f"{source}: head-loss formula {wn.options.hydraulic.headloss} is not supported for "
+            "sizing; allowed: H-W (Hazen-Williams) or D-W (Darcy-Weisbach)"
+        )
+    pipes = [p for p in wn.pipe_name_list if p not in fixed]
+    if not pipes:
+        raise InputError(f"{source}: every pipe is fixed: nothing to size")
+    snapshot, t = design_snapshot(wn)
+    static = static_pressure(wn)
+    table = catalog.table
+    roughness = np.empty((len(pipes), len(table)))
+    seen = {}
+    allowed = {}
+    node_pressure = static.to_dict()
+    for i, name in enumerate(pipes):
+        pipe = wn.get_link(name)
+        own = pipe.roughness
+        roughness[i] = table["roughness"].fillna(own).to_numpy()
+        ends = [node_pressure.get(n, 0.0) for n in (pipe.start_node_name, pipe.end_node_name)]
+        seen[name] = max(max(ends), 0.0)
+        ok = np.ones(len(table), dtype=bool)
+        if catalog.has_pressure_classes:
+            rating_m = table["pressure_class_bar"].to_numpy() * M_PER_BAR
+            ok &= ~(rating_m < seen[name])  # NaN class: no check
+            if not ok.any():
+                raise InputError(
+                    f"{source}: pipe {name} sees a static pressure of {seen[name]:.1f} m "
+                    f"({seen[name] / M_PER_BAR:.1f} bar), above every pressure class of "
+                    f"{catalog.source} (highest PN{np.nanmax(table['pressure_class_bar']):g}): "
+                    "a break-pressure tank or a pressure-reducing valve is needed upstream"
+                )
+        allowed[name] = np.flatnonzero(ok)
+    lengths = np.array([wn.get_link(p).length for p in pipes])
+    return Problem(wn, catalog, targets, fixed, snapshot, t, pipes, lengths, roughness, allowed,
+                   pd.Series(seen), static)
+
+
+# --------------------------------------------------------------------------- tree structure
+@dataclass
+class TreeComponent:
+    """One part of a branched network: a tree fed by one fixed-head node.
+
+    ``order`` lists (pipe, upstream node, downstream node) from the root outwards; flows are
+    the demands downstream, so every pipe's flow is known before sizing.
+    """
+
+    root: str
+    root_head_m: float
+    order: list[tuple[str, str, str]]
+    flow: dict[str, float]  # pipe -> flow from upstream to downstream [m3/s]
+    nodes: list[str]
+
+
+def tree_components(problem: Problem) -> tuple[list[TreeComponent], list[str]] | None:
+    """Split the design snapshot into trees fed by one source each.
+
+    Returns (trees, transmission pipes), or None when the network has a loop (or a component
+    that the tree method cannot size). Transmission pipes join two fixed-head nodes (a rising
+    main from a tap-off to a tank): their flow is set by pumps and levels, not by demands, so
+    they are kept as they are and reported.
+    """
+    wn = problem.snapshot
+    sources = set(wn.reservoir_name_list) | set(wn.tank_name_list)
+    graph = nx.MultiGraph()
+    for name, link in wn.links():
+        a, b = link.start_node_name, link.end_node_name
+        graph.add_edge(f"{a}@{name}" if a in sources else a,
+                       f"{b}@{name}" if b in sources else b, key=name)
+    demand = {n: j.demand_timeseries_list.at(0) for n, j in wn.junctions()}
+    trees, transmission = [], []
+    for component in nx.connected_components(graph):
+        sub = graph.subgraph(component)
+        roots = [n for n in component if "@" in n]
+        if sub.number_of_edges() != sub.number_of_nodes() - 1:
+            return None
+        links = [k for _, _, k in sub.edges(keys=True)]
+        if len(roots) == 2 and sum(demand.get(n, 0) for n in component) == 0:
+            transmission.extend(links)
+            continue
+        if len(roots) != 1:
+            return None
+        if any(wn.get_link(k).link_type != "Pipe" for k in links):
+            return None  # pumps and valves inside a tree: use the general optimiser
+        root = roots[0]
+        source = root.split("@")[0]
+        node = wn.get_node(source)
+        head = node.base_head if node.node_type == "Reservoir" else node.elevation + node.init_level
+        order, flow = [], {}
+        below = {}
+        tree = nx.bfs_tree(sub, root)
+        for n in reversed(list(nx.topological_sort(tree))):
+            below[n] = demand.get(n, 0.0) + sum(below[c] for c in tree.successors(n))
+        for up, down in nx.bfs_edges(sub, root):
+            key = next(iter(sub.get_edge_data(up, down)))
+            order.append((key, up.split("@")[0], down))
+            flow[key] = below[down]
+        trees.append(TreeComponent(source, head, order, flow, [d for _, _, d in order]))
+    return trees, transmission

@@ -1,0 +1,309 @@
+"""Least-cost pipe sizing: choose the method, build the sized network, verify it independently.
+
+:func:`size_network` is the one entry point. Branched networks go to the exact 0-1 program
+(:mod:`hydro.sizing_tree`); looped ones to the optimiser of :mod:`hydro.sizing_looped`. Either
+way the design is written as an ``.inp`` file, read back through EPANET's parser, simulated by
+a full EPANET run at the design condition, and costed again from the catalogue through the
+labels written in the file's ``[TAGS]``; the figures reported are that check's.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import wntr
+
+from hydro.catalog import Catalog
+from hydro.design import Problem, Targets, build_problem, design_snapshot, static_pressure, tree_components
+from hydro.errors import InputError, SimulationError
+from hydro.hydraulics import M_PER_BAR
+from hydro.network import copy_network, read_network, write_network
+from hydro.simulation import run_simulation
+
+log = logging.getLogger(__name__)
+
+#: A verified design may miss a target by at most this much (EPANET's own accuracy) [m].
+VERIFY_TOL_M = 1e-4
+VERIFY_TOL_M_PER_S = 1e-6
+
+
+@dataclass
+class Verification:
+    """What the independent EPANET run of the written file found."""
+
+    cost: float
+    min_pressure_m: float
+    min_pressure_node: str
+    max_pressure_m: float
+    max_pressure_node: str
+    violations: pd.DataFrame
+    pipes: pd.DataFrame  # per decision pipe: flow, velocity, head loss, pressure seen
+
+    @property
+    def ok(self) -> bool:
+        return self.violations.empty
+
+
+@dataclass
+class SizingResult:
+    """A verified design. ``table``: one row per sized pipe (or pipe segment)."""
+
+    method: str
+    optimiser_cost: float
+    lower_bound: float | None
+    gap: float | None
+    seconds: float
+    evaluations: int | None
+    model: wntr.network.WaterNetworkModel
+    table: pd.DataFrame
+    verification: Verification
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def cost(self) -> float:
+        """Pipe cost recomputed from the catalogue for the written file [currency]."""
+        return self.verification.cost
+
+
+# --------------------------------------------------------------------------- building a design
+def apply_design(problem: Problem, segments: dict[str, list[tuple[int, float]]]):
+    """A copy of the original network with each decision pipe built from catalogue entries.
+
+    ``segments``: pipe -> [(catalogue row, length m), ...]. A pipe of one segment keeps its
+    name; a split pipe becomes pipes ``<name>_a``, ``<name>_b``... in series, joined by new
+    junctions at intermediate points (elevation and coordinates interpolated, no demand).
+    """
+    model = copy_network(problem.wn)
+    table = problem.catalog.table
+    for name, parts in segments.items():
+        pipe = model.get_link(name)
+        i = problem.pipes.index(name)
+        if len(parts) == 1:
+            k = parts[0][0]
+            pipe.diameter = table.at[k, "inner_diameter_mm"] / 1000.0
+            pipe.roughness = float(problem.roughness[i, k])
+            pipe.tag = table.at[k, "label"].replace(" ", "_")
+            continue
+        start, end = model.get_node(pipe.start_node_name), model.get_node(pipe.end_node_name)
+        z0 = getattr(start, "elevation", 0.0) if start.node_type != "Reservoir" else None
+        z1 = getattr(end, "elevation", 0.0) if end.node_type != "Reservoir" else None
+        za = z0 if z0 is not None else z1
+        zb = z1 if z1 is not None else z0
+        (x0, y0), (x1, y1) = start.coordinates, end.coordinates
+        total = sum(length for _, length in parts)
+        minor, status = pipe.minor_loss, pipe.initial_status
+        model.remove_link(name)
+        upstream, done = start.name, 0.0
+        for j, (k, length) in enumerate(parts):
+            done += length
+            if j < len(parts) - 1:
+                frac = done / total
+                node = f"{name}_split{j + 1}"
+                model.add_junction(node, base_demand=0.0, elevation=za + frac * (zb - za),
+                                   coordinates=(x0 + frac * (x1 - x0), y0 + frac * (y1 - y0)))
+            else:
+                node = end.name
+            seg = f"{name}_{chr(ord('a') + j)}"
+            model.add_pipe(seg, upstream, node, length=length,
+                           diameter=table.at[k, "inner_diameter_mm"] / 1000.0,
+                           roughness=float(problem.roughness[i, k]), minor_loss=minor,
+                           initial_status=status)
+            model.get_link(seg).tag = table.at[k, "label"].replace(" ", "_")
+            upstream = node
+    return model
+
+
+# --------------------------------------------------------------------------- verification
+def verify_design(path: Path, problem: Problem, sized_pipes: list[str]) -> Verification:
+    """Independent check of a written design: EPANET run at the design hour, cost from tags."""
+    wn = read_network(path)
+    catalog = problem.catalog.table.assign(tag=problem.catalog.table["label"].str.replace(" ", "_"))
+    price = dict(zip(catalog["tag"], catalog["cost_per_m"], strict=True))
+    rating = dict(zip(catalog["tag"], catalog["pressure_class_bar"] * M_PER_BAR, strict=True))
+    cost = 0.0
+    for name in sized_pipes:
+        link = wn.get_link(name)
+        if link.tag not in price:
+            raise SimulationError(f"{path}: pipe {name} carries no catalogue tag; cannot cost it")
+        cost += link.length * price[link.tag]
+    snapshot, _ = design_snapshot(wn)
+    results = run_simulation(snapshot)
+    pressure = results.pressure.iloc[0][results.junctions]
+    static = static_pressure(wn)
+    t = problem.targets
+    rows = []
+    for node, p in pressure.items():
+        if p < t.min_pressure_m - VERIFY_TOL_M:
+            rows.append((node, "junction", "pressure_m", p, t.min_pressure_m, t.min_pressure_m - p))
+        if t.max_pressure_m is not None and p > t.max_pressure_m + VERIFY_TOL_M:
+            rows.append((node, "junction", "pressure_m", p, t.max_pressure_m, p - t.max_pressure_m))
+    pipes = []
+    for name in sized_pipes:
+        link = wn.get_link(name)
+        v = float(results.velocity.iloc[0][name])
+        ends = [link.start_node_name, link.end_node_name]
+        seen = max(max(float(static.get(n, 0.0)), float(results.pressure.iloc[0].get(n, 0.0)))
+                   for n in ends)
+        if t.max_velocity_m_per_s is not None and v > t.max_velocity_m_per_s + VERIFY_TOL_M_PER_S:
+            rows.append((name, "pipe", "velocity_m_per_s", v, t.max_velocity_m_per_s,
+                         v - t.max_velocity_m_per_s))
+        limit = rating.get(link.tag, np.nan)
+        if not np.isnan(limit) and seen > limit + VERIFY_TOL_M:
+            rows.append((name, "pipe", "pressure_class_m", seen, limit, seen - limit))
+        pipes.append({
+            "pipe": name,
+            "flow_l_per_s": float(results.flow.iloc[0][name]) * 1000,
+            "velocity_m_per_s": v,
+            "headloss_m": float(results.headloss.iloc[0][name]),
+            "max_pressure_seen_m": seen,
+        })
+    violations = pd.DataFrame(rows, columns=["element", "kind", "quantity", "value", "limit",
+                                             "excess"])
+    return Verification(
+        cost=cost,
+        min_pressure_m=float(pressure.min()),
+        min_pressure_node=str(pressure.idxmin()),
+        max_pressure_m=float(pressure.max()),
+        max_pressure_node=str(pressure.idxmax()),
+        violations=violations,
+        pipes=pd.DataFrame(pipes),
+    )
+
+
+def _pipe_table(problem: Problem, model, verification: Verification) -> pd.DataFrame:
+    table = problem.catalog.table.assign(tag=problem.catalog.table["label"].str.replace(" ", "_"))
+    by_tag = table.set_index("tag")
+    rows = []
+    for rec in verification.pipes.to_dict("records"):
+        link = model.get_link(rec["pipe"])
+        entry = by_tag.loc[link.tag]
+        rows.append({
+            "pipe": rec["pipe"],
+            "length_m": link.length,
+            "material": entry["material"],
+            "nominal_diameter_mm": entry["nominal_diameter_mm"],
+            "inner_diameter_mm": entry["inner_diameter_mm"],
+            "pressure_class_bar": entry["pressure_class_bar"],
+            "cost_per_m": entry["cost_per_m"],
+            "cost": entry["cost_per_m"] * link.length,
+            **{k: v for k, v in rec.items() if k != "pipe"},
+        })
+    return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------------- entry point
+def size_network(
+    wn: wntr.network.WaterNetworkModel,
+    catalog: Catalog,
+    targets: Targets,
+    fixed: tuple[str, ...] = (),
+    split: bool = False,
+    output: str | os.PathLike | None = None,
+    protect: tuple = (),
+    seed: int = 0,
+    time_limit_s: float = 60.0,
+    max_evaluations: int | None = None,
+    method: str = "auto",
+    source: str = "network",
+    progress=None,
+) -> SizingResult:
+    """Size every pipe of ``wn`` (but ``fixed``) at least cost, then verify the written design.
+
+    Parameters
+    ----------
+    method : {"auto", "tree", "looped"}
+        ``auto`` uses the exact tree program when the network is branched.
+    split : bool
+        Split-pipe design (tree networks only): the LP's cost is a lower bound.
+    output : path, optional
+        Where to write the sized ``.inp``; written only when the design is verified.
+    seed, time_limit_s, max_evaluations, progress
+        Options of the looped-network optimiser.
+
+    Raises
+    ------
+    InfeasibleDesignError
+        No catalogue design meets the targets (nothing is written).
+    """
+    problem = build_problem(wn, catalog, targets, fixed, source)
+    notes: list[str] = []
+    split_out = tree_components(problem) if method in ("auto", "tree") else None
+    if method == "tree" and split_out is None:
+        raise InputError(f"{source}: the network is looped; the tree method does not apply")
+    if split and split_out is None:
+        raise InputError(f"{source}: --split applies to branched networks only")
+    if split_out is not None:
+        from hydro.sizing_tree import solve_tree
+
+        trees, transmission = split_out
+        kept = [p for p in transmission if p in problem.pipes]
+        if kept:
+            notes.append(
+                "kept as in the model (their flow is set by pumps and tank levels, not by "
+                f"demands): {', '.join(kept)}"
+            )
+            problem = build_problem(wn, catalog, targets, tuple(fixed) + tuple(kept), source)
+        solution = solve_tree(problem, trees, split=split)
+        segments = solution.segments
+        method_name, bound, gap = solution.method, solution.bound, solution.gap
+        optimiser_cost, seconds, evaluations = solution.cost, solution.seconds, None
+        if split:
+            notes.append(f"split-pipe LP cost {solution.cost:,.2f} is a lower bound on the "
+                         "single-diameter cost")
+    else:
+        from hydro.sizing_looped import optimise
+
+        outcome = optimise(problem, seed=seed, time_limit_s=time_limit_s,
+                           max_evaluations=max_evaluations, progress=progress)
+        segments = {p: [(int(k), float(problem.lengths[i]))]
+                    for i, (p, k) in enumerate(zip(problem.pipes, outcome.choice, strict=True))}
+        method_name, bound, gap = outcome.method, None, None
+        optimiser_cost, seconds, evaluations = outcome.cost, outcome.seconds, outcome.evaluations
+    model = apply_design(problem, segments)
+    sized = [name for p, parts in segments.items()
+             for name in ([p] if len(parts) == 1 else
+                          [f"{p}_{chr(ord('a') + j)}" for j in range(len(parts))])]
+    with tempfile.TemporaryDirectory(prefix="hydro-size-") as tmp:
+        written = write_network(model, Path(tmp) / "sized.inp")
+        verification = verify_design(written, problem, sized)
+        if output is not None:
+            if not verification.ok:
+                raise SimulationError(
+                    "the design failed its independent EPANET verification; nothing written:\n"
+                    + verification.violations.to_string(index=False)
+                )
+            write_network(read_network(written), output, protect=protect)
+    if abs(verification.cost - optimiser_cost) > 1e-6 * max(1.0, optimiser_cost) and not split:
+        notes.append(f"optimiser cost {optimiser_cost:,.2f} differs from the recomputed cost")
+    table = _pipe_table(problem, model, verification)
+    return SizingResult(method_name, optimiser_cost, bound, gap, seconds, evaluations, model,
+                        table, verification, notes)
+
+
+def format_result(result: SizingResult, currency: str = "") -> str:
+    v = result.verification
+    unit = f" {currency}" if currency else ""
+    lines = [
+        f"method: {result.method}"
+        + (f", optimality gap {result.gap:.2e}" if result.gap is not None else "")
+        + (f", {result.evaluations:,} hydraulic evaluations" if result.evaluations else "")
+        + f", {result.seconds:.2f} s",
+        f"total pipe cost: {v.cost:,.2f}{unit} (recomputed from the catalogue for the written file)",
+        f"lowest pressure: {v.min_pressure_m:.3f} m at junction {v.min_pressure_node}; "
+        f"highest {v.max_pressure_m:.3f} m at {v.max_pressure_node} (independent EPANET run)",
+    ]
+    if result.lower_bound is not None and "split" not in result.method:
+        lines.append(f"proven lower bound: {result.lower_bound:,.2f}{unit}")
+    lines.extend(f"note: {n}" for n in result.notes)
+    if v.ok:
+        lines.append("verification: every target met")
+    else:
+        lines.append(f"verification: {len(v.violations)} violation(s)")
+        lines.append(v.violations.to_string(index=False))
+    return "\n".join(lines)
