@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import ctypes
 import os
+import platform
+import sys
 from functools import cache
 from pathlib import Path
 
@@ -30,18 +32,32 @@ EN_MAXID = 31
 
 
 @cache
-def library() -> ctypes.CDLL:
-    """Load ``libepanet2`` from the owa-epanet package (once per process)."""
-    try:
-        import epanet  # owa-epanet
-    except ImportError as exc:  # pragma: no cover - a dependency of the package
-        raise SimulationError(
-            "the EPANET 2.3 toolkit is missing: install the package 'owa-epanet'"
-        ) from exc
-    folder = Path(epanet.__file__).parent
-    candidates = sorted(folder.glob("libepanet2*")) + sorted(folder.glob("epanet2*.dll"))
+def library(version: str = "2.3") -> ctypes.CDLL:
+    """Load the EPANET library once per process.
+
+    ``"2.3"``: the owa-epanet package (bulk getters). ``"2.2"``: the library bundled with WNTR,
+    the engine of its EpanetSimulator (no bulk getters; hydro reads values one by one). The two
+    differ for constant-power pumps, so hydro uses 2.2 wherever a model has one.
+    """
+    if version == "2.2":
+        import wntr
+
+        folder = Path(wntr.__file__).parent / "epanet" / "libepanet"
+        suffix = {"darwin": ".dylib", "win32": ".dll"}.get(sys.platform, ".so")
+        candidates = sorted(p for p in folder.glob("*/*epanet22*") if p.suffix == suffix)
+        if platform.machine() in ("aarch64", "arm64"):
+            candidates.sort(key=lambda p: "arm" not in p.parent.name)
+    else:
+        try:
+            import epanet  # owa-epanet
+        except ImportError as exc:  # pragma: no cover - a dependency of the package
+            raise SimulationError(
+                "the EPANET 2.3 toolkit is missing: install the package 'owa-epanet'"
+            ) from exc
+        folder = Path(epanet.__file__).parent
+        candidates = sorted(folder.glob("libepanet2*")) + sorted(folder.glob("epanet2*.dll"))
     if not candidates:  # pragma: no cover - platform without a bundled library
-        raise SimulationError(f"no EPANET library found in {folder}")
+        raise SimulationError(f"no EPANET {version} library found in {folder}")
     lib = ctypes.CDLL(str(candidates[0]))
     p, i, d, c = ctypes.c_void_p, ctypes.c_int, ctypes.c_double, ctypes.c_char_p
     dp = np.ctypeslib.ndpointer(dtype=np.float64, flags="C_CONTIGUOUS")
@@ -73,7 +89,9 @@ def library() -> ctypes.CDLL:
         "EN_geterror": [i, c, i],
     }
     for name, argtypes in signatures.items():
-        fn = getattr(lib, name)
+        fn = getattr(lib, name, None)
+        if fn is None:  # EN_getnodevalues and EN_getlinkvalues are 2.3 only
+            continue
         fn.argtypes = argtypes
         fn.restype = ctypes.c_int
     return lib
@@ -82,7 +100,7 @@ def library() -> ctypes.CDLL:
 def error_text(code: int) -> str:
     """EPANET's own message for an error or warning code."""
     buf = ctypes.create_string_buffer(256)
-    library().EN_geterror(code, buf, 255)
+    library("2.3").EN_geterror(code, buf, 255)
     return buf.value.decode(errors="replace")
 
 
@@ -93,8 +111,10 @@ class Project:
     released either way. The report is written to ``os.devnull`` unless ``report_path`` is given.
     """
 
-    def __init__(self, inp_path: str | os.PathLike, report_path: str | os.PathLike | None = None):
-        self.lib = library()
+    def __init__(self, inp_path: str | os.PathLike, report_path: str | os.PathLike | None = None,
+                 version: str = "2.3"):
+        self.lib = library(version)
+        self.bulk = hasattr(self.lib, "EN_getnodevalues") and version != "2.2"
         self._handle = ctypes.c_void_p()
         self._check(self.lib.EN_createproject(ctypes.byref(self._handle)), "create project")
         self._open = False
@@ -145,14 +165,26 @@ class Project:
             out.append(t.value)
         return np.array(out)
 
-    def node_values(self, prop: int) -> np.ndarray:
-        out = np.empty(self.count(EN_NODECOUNT))
-        self._check(self.lib.EN_getnodevalues(self._handle, prop, out), "node values")
+    def node_values(self, prop: int, out: np.ndarray | None = None) -> np.ndarray:
+        out = np.empty(self.count(EN_NODECOUNT)) if out is None else out
+        if self.bulk:
+            self._check(self.lib.EN_getnodevalues(self._handle, prop, out), "node values")
+        else:
+            value, get = ctypes.c_double(), self.lib.EN_getnodevalue
+            for k in range(len(out)):
+                get(self._handle, k + 1, prop, ctypes.byref(value))
+                out[k] = value.value
         return out
 
-    def link_values(self, prop: int) -> np.ndarray:
-        out = np.empty(self.count(EN_LINKCOUNT))
-        self._check(self.lib.EN_getlinkvalues(self._handle, prop, out), "link values")
+    def link_values(self, prop: int, out: np.ndarray | None = None) -> np.ndarray:
+        out = np.empty(self.count(EN_LINKCOUNT)) if out is None else out
+        if self.bulk:
+            self._check(self.lib.EN_getlinkvalues(self._handle, prop, out), "link values")
+        else:
+            value, get = ctypes.c_double(), self.lib.EN_getlinkvalue
+            for k in range(len(out)):
+                get(self._handle, k + 1, prop, ctypes.byref(value))
+                out[k] = value.value
         return out
 
     def set_link_value(self, index: int, prop: int, value: float) -> None:
