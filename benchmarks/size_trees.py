@@ -28,10 +28,12 @@ from hydro.design import Targets  # noqa: E402
 from hydro.network import read_network  # noqa: E402
 from hydro.sizing import size_network  # noqa: E402
 
-CATALOG = pd.DataFrame({
-    "inner_diameter_mm": [40.8, 55.4, 66.0, 79.2, 96.8, 110.2, 141.0, 176.2, 220.4, 277.6],
-    "cost_per_m": [55, 70, 85, 100, 130, 155, 210, 300, 420, 610],
-})
+CATALOG = pd.DataFrame(
+    {
+        "inner_diameter_mm": [40.8, 55.4, 66.0, 79.2, 96.8, 110.2, 141.0, 176.2, 220.4, 277.6],
+        "cost_per_m": [55, 70, 85, 100, 130, 155, 210, 300, 420, 610],
+    }
+)
 
 
 def random_tree(n_pipes: int, rng: np.random.Generator) -> str:
@@ -44,9 +46,13 @@ def random_tree(n_pipes: int, rng: np.random.Generator) -> str:
         coords.append(f" J{k} {k} {k}")
     head = 110.0
     return (
-        "[JUNCTIONS]\n" + "\n".join(junctions) + f"\n[RESERVOIRS]\n R1 {head}\n[PIPES]\n"
-        + "\n".join(pipes) + "\n[OPTIONS]\n Units LPS\n Headloss H-W\n[COORDINATES]\n"
-        + "\n".join(coords) + "\n[END]\n"
+        "[JUNCTIONS]\n"
+        + "\n".join(junctions)
+        + f"\n[RESERVOIRS]\n R1 {head}\n[PIPES]\n"
+        + "\n".join(pipes)
+        + "\n[OPTIONS]\n Units LPS\n Headloss H-W\n[COORDINATES]\n"
+        + "\n".join(coords)
+        + "\n[END]\n"
     )
 
 
@@ -57,8 +63,10 @@ def main() -> None:
     parser.add_argument("--min-pressure", type=float, default=15.0)
     args = parser.parse_args()
     rng = np.random.default_rng(args.seed)
-    print(f"{'pipes':>6} {'milp_s':>8} {'total_s':>8} {'cost':>14} {'cost_per_pipe':>14} "
-          f"{'min_p_m':>8} {'gap':>8} {'verified':>8} {'peak_rss_mb':>11}")
+    print(
+        f"{'pipes':>6} {'milp_s':>8} {'total_s':>8} {'cost':>14} {'cost_per_pipe':>14} "
+        f"{'min_p_m':>8} {'gap':>8} {'verified':>8} {'peak_rss_mb':>11}"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         cat_path = Path(tmp) / "catalog.csv"
         CATALOG.to_csv(cat_path, index=False)
@@ -71,9 +79,12 @@ def main() -> None:
             total = time.perf_counter() - started
             rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
             v = result.verification
-            print(f"{n:>6} {result.seconds:>8.2f} {total:>8.2f} {v.cost:>14,.0f} "
-                  f"{v.cost / n:>14,.1f} {v.min_pressure_m:>8.3f} {result.gap:>8.1e} "
-                  f"{str(v.ok):>8} {rss_mb:>11.0f}", flush=True)
+            print(
+                f"{n:>6} {result.seconds:>8.2f} {total:>8.2f} {v.cost:>14,.0f} "
+                f"{v.cost / n:>14,.1f} {v.min_pressure_m:>8.3f} {result.gap:>8.1e} "
+                f"{str(v.ok):>8} {rss_mb:>11.0f}",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

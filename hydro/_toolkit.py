@@ -111,8 +111,12 @@ class Project:
     released either way. The report is written to ``os.devnull`` unless ``report_path`` is given.
     """
 
-    def __init__(self, inp_path: str | os.PathLike, report_path: str | os.PathLike | None = None,
-                 version: str = "2.3"):
+    def __init__(
+        self,
+        inp_path: str | os.PathLike,
+        report_path: str | os.PathLike | None = None,
+        version: str = "2.3",
+    ):
         self.lib = library(version)
         self.bulk = hasattr(self.lib, "EN_getnodevalues") and version != "2.2"
         self._handle = ctypes.c_void_p()

@@ -77,9 +77,13 @@ def read_catalog(path: str | os.PathLike) -> Catalog:
         raise InputError(f"{path}: the catalogue has no rows")
     table = pd.DataFrame(index=raw.index)
     table["material"] = raw["material"].astype(str) if "material" in raw else "pipe"
-    for column, required in (("inner_diameter_mm", True), ("cost_per_m", True),
-                             ("nominal_diameter_mm", False), ("pressure_class_bar", False),
-                             ("roughness", False)):
+    for column, required in (
+        ("inner_diameter_mm", True),
+        ("cost_per_m", True),
+        ("nominal_diameter_mm", False),
+        ("pressure_class_bar", False),
+        ("roughness", False),
+    ):
         if column not in raw.columns:
             table[column] = np.nan
             continue
@@ -105,7 +109,8 @@ def read_catalog(path: str | os.PathLike) -> Catalog:
     if not duplicated.empty:
         # keep labels unique (they tag pipes in written files): add the inner diameter
         table["label"] = [
-            f"{lab} ID{d:g}" for lab, d in zip(table["label"], table["inner_diameter_mm"], strict=True)
+            f"{lab} ID{d:g}"
+            for lab, d in zip(table["label"], table["inner_diameter_mm"], strict=True)
         ]
     table = table.sort_values(["cost_per_m", "inner_diameter_mm"], ignore_index=True)
     return Catalog(table, str(path))

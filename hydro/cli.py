@@ -93,28 +93,52 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("simulate", help="extended-period simulation and a summary")
     p.add_argument("network", metavar="NETWORK.inp", help="EPANET input file")
-    p.add_argument("--duration", type=_positive, metavar="HOURS",
-                   help="simulated duration [h]; default: the model's own (0: steady state)")
-    p.add_argument("--pressure-driven", action="store_true",
-                   help="pressure-driven demand (EPANET 2.2 PDA) instead of demand-driven")
+    p.add_argument(
+        "--duration",
+        type=_positive,
+        metavar="HOURS",
+        help="simulated duration [h]; default: the model's own (0: steady state)",
+    )
+    p.add_argument(
+        "--pressure-driven",
+        action="store_true",
+        help="pressure-driven demand (EPANET 2.2 PDA) instead of demand-driven",
+    )
     p.add_argument("--out", metavar="DIR", help="write nodes.csv and links.csv into DIR")
     p.set_defaults(func=cmd_simulate)
 
     p = sub.add_parser("check", help="simulate, then list every violated limit (exit 1 if any)")
     p.add_argument("network", metavar="NETWORK.inp", help="EPANET input file")
-    p.add_argument("--min-pressure", type=_positive, required=True, metavar="M",
-                   help="lowest allowed junction pressure [m]")
-    p.add_argument("--max-pressure", type=_positive, metavar="M",
-                   help="highest allowed junction pressure [m]")
-    p.add_argument("--max-velocity", type=_positive, metavar="V",
-                   help="highest allowed pipe velocity [m/s]")
-    p.add_argument("--duration", type=_positive, metavar="HOURS",
-                   help="simulated duration [h]; default: the model's own")
-    p.add_argument("--pressure-driven", action="store_true",
-                   help="pressure-driven demand (EPANET 2.2 PDA)")
+    p.add_argument(
+        "--min-pressure",
+        type=_positive,
+        required=True,
+        metavar="M",
+        help="lowest allowed junction pressure [m]",
+    )
+    p.add_argument(
+        "--max-pressure", type=_positive, metavar="M", help="highest allowed junction pressure [m]"
+    )
+    p.add_argument(
+        "--max-velocity", type=_positive, metavar="V", help="highest allowed pipe velocity [m/s]"
+    )
+    p.add_argument(
+        "--duration",
+        type=_positive,
+        metavar="HOURS",
+        help="simulated duration [h]; default: the model's own",
+    )
+    p.add_argument(
+        "--pressure-driven", action="store_true", help="pressure-driven demand (EPANET 2.2 PDA)"
+    )
     p.add_argument("--out", metavar="FILE.csv", help="write the violations table")
-    p.add_argument("--show", type=int, default=20, metavar="N",
-                   help="violations printed on screen (default 20)")
+    p.add_argument(
+        "--show",
+        type=int,
+        default=20,
+        metavar="N",
+        help="violations printed on screen (default 20)",
+    )
     p.set_defaults(func=cmd_check)
 
     _add_later_commands(sub)

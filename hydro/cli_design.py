@@ -37,15 +37,29 @@ def cmd_demand(args: argparse.Namespace) -> int:
     check_villages_against_network(villages, wn, str(args.network))
     projection = project_demand(villages, args.year, scenario)
     table = projection.table()
-    print(f"demand in {args.year}, scenario {scenario.name} "
-          f"(efficiency: transmission {scenario.transmission_efficiency:g}, "
-          f"distribution {scenario.distribution_efficiency:g}; "
-          f"peak day x{scenario.peak_day_factor:g}; peak hour from "
-          f"{'the pattern' if scenario.peak_hour_factor is None else 'a factor'})")
-    shown = table[["douar", "population", "people_standpipe", "people_household",
-                   "consumption_m3_per_day", "source_average_day_l_per_s", "peak_day_l_per_s",
-                   "peak_hour_l_per_s", "l_per_person_day_gross", "taps", "taps_needed",
-                   "people_per_tap"]]
+    print(
+        f"demand in {args.year}, scenario {scenario.name} "
+        f"(efficiency: transmission {scenario.transmission_efficiency:g}, "
+        f"distribution {scenario.distribution_efficiency:g}; "
+        f"peak day x{scenario.peak_day_factor:g}; peak hour from "
+        f"{'the pattern' if scenario.peak_hour_factor is None else 'a factor'})"
+    )
+    shown = table[
+        [
+            "douar",
+            "population",
+            "people_standpipe",
+            "people_household",
+            "consumption_m3_per_day",
+            "source_average_day_l_per_s",
+            "peak_day_l_per_s",
+            "peak_hour_l_per_s",
+            "l_per_person_day_gross",
+            "taps",
+            "taps_needed",
+            "people_per_tap",
+        ]
+    ]
     print(_fmt(shown))
     print("\nper node (peak day, and peak hour at the design condition):")
     print(_fmt(projection.nodes))
@@ -60,8 +74,9 @@ def cmd_demand(args: argparse.Namespace) -> int:
         from hydro.demand import apply_demand
         from hydro.network import write_network
 
-        path = write_network(apply_demand(wn, projection), args.write_network,
-                             protect=(args.network,))
+        path = write_network(
+            apply_demand(wn, projection), args.write_network, protect=(args.network,)
+        )
         print(f"wrote {path} (peak-day demands with hourly patterns)")
     return EXIT_OK
 
@@ -70,17 +85,29 @@ def add_commands(sub) -> None:
     """Register the design subcommands on the main parser's subparsers."""
     p = sub.add_parser("demand", help="project village demand to a year and allocate it to nodes")
     p.add_argument("villages", metavar="VILLAGES.csv", help="village table")
-    p.add_argument("--network", required=True, metavar="NETWORK.inp",
-                   help="network whose junctions the village table names")
+    p.add_argument(
+        "--network",
+        required=True,
+        metavar="NETWORK.inp",
+        help="network whose junctions the village table names",
+    )
     p.add_argument("--year", required=True, type=int, help="design or opening year")
-    p.add_argument("--scenario", default="standpipes",
-                   help="standpipes (default) or household_connections")
-    p.add_argument("--patterns", metavar="PATTERNS.csv",
-                   help="hourly patterns (hour, standpipe, household); default: the brief's")
-    p.add_argument("--out", metavar="FILE.csv",
-                   help="write the per-douar table (and FILE_nodes.csv per node)")
-    p.add_argument("--write-network", metavar="OUT.inp",
-                   help="write a copy of the network with these demands and patterns")
+    p.add_argument(
+        "--scenario", default="standpipes", help="standpipes (default) or household_connections"
+    )
+    p.add_argument(
+        "--patterns",
+        metavar="PATTERNS.csv",
+        help="hourly patterns (hour, standpipe, household); default: the brief's",
+    )
+    p.add_argument(
+        "--out", metavar="FILE.csv", help="write the per-douar table (and FILE_nodes.csv per node)"
+    )
+    p.add_argument(
+        "--write-network",
+        metavar="OUT.inp",
+        help="write a copy of the network with these demands and patterns",
+    )
     p.set_defaults(func=cmd_demand)
 
     from hydro import cli_size

@@ -22,8 +22,10 @@ class _Progress:
         if self.quiet or now - self.last < self.every_s:
             return
         self.last = now
-        sys.stderr.write(f"  best cost {best_cost:,.2f}  evaluations {evaluations:,}  "
-                         f"elapsed {now - self.started:.0f} s\n")
+        sys.stderr.write(
+            f"  best cost {best_cost:,.2f}  evaluations {evaluations:,}  "
+            f"elapsed {now - self.started:.0f} s\n"
+        )
         sys.stderr.flush()
 
 
@@ -38,15 +40,26 @@ def cmd_size(args: argparse.Namespace) -> int:
     targets = Targets(args.min_pressure, args.max_pressure, args.max_velocity)
     fixed = tuple(p.strip() for p in args.fixed.split(",") if p.strip()) if args.fixed else ()
     for out in (args.output, args.report):
-        if out and Path(out).resolve() in (Path(args.network).resolve(),
-                                           Path(args.catalog).resolve()):
+        if out and Path(out).resolve() in (
+            Path(args.network).resolve(),
+            Path(args.catalog).resolve(),
+        ):
             from hydro.errors import InputError
 
             raise InputError(f"{out}: refusing to overwrite an input file; choose another output")
     result = size_network(
-        wn, catalog, targets, fixed=fixed, split=args.split, output=args.output,
-        protect=(args.network,), seed=args.seed, time_limit_s=args.time_limit,
-        max_evaluations=args.max_evaluations, method=args.method, source=str(args.network),
+        wn,
+        catalog,
+        targets,
+        fixed=fixed,
+        split=args.split,
+        output=args.output,
+        protect=(args.network,),
+        seed=args.seed,
+        time_limit_s=args.time_limit,
+        max_evaluations=args.max_evaluations,
+        method=args.method,
+        source=str(args.network),
         progress=_Progress(quiet=args.quiet),
     )
     print(f"network: {args.network}  catalogue: {args.catalog}  pipes sized: {len(result.table)}")
@@ -63,24 +76,49 @@ def cmd_size(args: argparse.Namespace) -> int:
 def add_commands(sub) -> None:
     p = sub.add_parser("size", help="least-cost pipe sizing from a catalogue, verified by EPANET")
     p.add_argument("network", metavar="NETWORK.inp")
-    p.add_argument("--catalog", required=True, metavar="CATALOG.csv",
-                   help="pipe catalogue: inner_diameter_mm (or diameter_mm), cost_per_m, ...")
-    p.add_argument("--min-pressure", required=True, type=float, metavar="M",
-                   help="lowest junction pressure at the design condition [m]")
+    p.add_argument(
+        "--catalog",
+        required=True,
+        metavar="CATALOG.csv",
+        help="pipe catalogue: inner_diameter_mm (or diameter_mm), cost_per_m, ...",
+    )
+    p.add_argument(
+        "--min-pressure",
+        required=True,
+        type=float,
+        metavar="M",
+        help="lowest junction pressure at the design condition [m]",
+    )
     p.add_argument("--max-velocity", type=float, metavar="V", help="[m/s], only when given")
     p.add_argument("--max-pressure", type=float, metavar="M", help="[m], only when given")
     p.add_argument("--fixed", metavar="PIPE,PIPE", help="pipes that keep their diameter")
     p.add_argument("--output", metavar="SIZED.inp", help="write the verified design")
     p.add_argument("--report", metavar="PIPES.csv", help="write the per-pipe table")
-    p.add_argument("--split", action="store_true",
-                   help="split-pipe design (two diameters per link; branched networks)")
-    p.add_argument("--method", choices=["auto", "tree", "looped"], default="auto",
-                   help="auto (default): exact for branched networks, optimiser for looped")
+    p.add_argument(
+        "--split",
+        action="store_true",
+        help="split-pipe design (two diameters per link; branched networks)",
+    )
+    p.add_argument(
+        "--method",
+        choices=["auto", "tree", "looped"],
+        default="auto",
+        help="auto (default): exact for branched networks, optimiser for looped",
+    )
     p.add_argument("--seed", type=int, default=0, help="random seed of the looped optimiser")
-    p.add_argument("--time-limit", type=float, default=60.0, metavar="SECONDS",
-                   help="looped optimiser time limit (default 60 s)")
-    p.add_argument("--max-evaluations", type=int, metavar="N",
-                   help="looped optimiser: stop after N hydraulic evaluations")
+    p.add_argument(
+        "--time-limit",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="looped optimiser time limit (default 60 s)",
+    )
+    p.add_argument(
+        "--max-evaluations",
+        type=int,
+        metavar="N",
+        help="looped optimiser: stop after N hydraulic evaluations",
+    )
     p.set_defaults(func=cmd_size)
     try:
         from hydro import study  # noqa: F401  (the study command, when present)

@@ -148,8 +148,10 @@ class Scenario:
             raise InputError(
                 f"scenario {self.name}: peak_day_factor must be >= 1, got {self.peak_day_factor}"
             )
-        for label, pattern in (("standpipe", self.standpipe_pattern),
-                               ("household", self.household_pattern)):
+        for label, pattern in (
+            ("standpipe", self.standpipe_pattern),
+            ("household", self.household_pattern),
+        ):
             if len(pattern) != 24 or abs(np.mean(pattern) - 1) > 1e-3 or min(pattern) < 0:
                 raise InputError(
                     f"scenario {self.name}: the {label} pattern must have 24 non-negative "
@@ -178,8 +180,9 @@ class Scenario:
                 value = " ".join(f"{v:g}" for v in value)
             elif isinstance(value, dict):
                 value = "; ".join(f"{k}={v:g}" for k, v in value.items())
-            rows.append((key, value, SCENARIO_UNITS.get(key, "-"),
-                         SCENARIO_SOURCES.get(key, "estimate")))
+            rows.append(
+                (key, value, SCENARIO_UNITS.get(key, "-"), SCENARIO_SOURCES.get(key, "estimate"))
+            )
         return pd.DataFrame(rows, columns=["parameter", "value", "unit", "source"])
 
 
@@ -358,13 +361,15 @@ def read_villages(path: str | os.PathLike) -> pd.DataFrame:
     return table
 
 
-def check_villages_against_network(villages: pd.DataFrame, wn: wntr.network.WaterNetworkModel,
-                                   network_name: str = "network") -> None:
+def check_villages_against_network(
+    villages: pd.DataFrame, wn: wntr.network.WaterNetworkModel, network_name: str = "network"
+) -> None:
     """Every node named in the village table must be a junction of the network."""
     source = villages.attrs.get("source", "village table")
     junctions = set(wn.junction_name_list)
-    for douar, sp, hh in zip(villages["douar"], villages["standpipe_shares"],
-                             villages["household_shares"], strict=True):
+    for douar, sp, hh in zip(
+        villages["douar"], villages["standpipe_shares"], villages["household_shares"], strict=True
+    ):
         for column, shares in (("standpipe_nodes", sp), ("household_nodes", hh)):
             for node in shares:
                 if node not in junctions:
@@ -421,9 +426,12 @@ class DemandProjection:
         numeric = self.douars.select_dtypes("number").sum()
         population = numeric["population"]
         numeric["l_per_person_day_gross"] = (
-            self.douars["domestic_m3_per_day"].sum() * LITRES_PER_M3 / population
+            self.douars["domestic_m3_per_day"].sum()
+            * LITRES_PER_M3
+            / population
             / (self.scenario.transmission_efficiency * self.scenario.distribution_efficiency)
-            if population else 0.0
+            if population
+            else 0.0
         )
         taps = numeric["taps"]
         numeric["people_per_tap"] = numeric["people_standpipe"] / taps if taps else np.nan
@@ -467,54 +475,70 @@ def project_demand(villages: pd.DataFrame, year: int, scenario: Scenario) -> Dem
         by_service = dict(domestic)
         by_service[main] += other + institutional + livestock
         consumption = sum(by_service.values())
-        peak_day_l_s = {k: by_service[k] / eta_d * s.peak_day_factor / SECONDS_PER_DAY
-                        for k in SERVICES}
+        peak_day_l_s = {
+            k: by_service[k] / eta_d * s.peak_day_factor / SECONDS_PER_DAY for k in SERVICES
+        }
         peak_hour_l_s = {k: peak_day_l_s[k] * s.peak_hour_multiplier(k) for k in SERVICES}
         standpipes = v["standpipes"]
         if np.isnan(standpipes):
             standpipes = len(v["standpipe_shares"])
         taps = int(standpipes) * s.taps_per_standpipe
-        rows.append({
-            "douar": v["douar"],
-            "population": pop,
-            "people_standpipe": people["standpipe"],
-            "people_household": people["household"],
-            "domestic_m3_per_day": domestic_total / LITRES_PER_M3,
-            "other_public_m3_per_day": other / LITRES_PER_M3,
-            "institutional_m3_per_day": institutional / LITRES_PER_M3,
-            "livestock_m3_per_day": livestock / LITRES_PER_M3,
-            "consumption_m3_per_day": consumption / LITRES_PER_M3,
-            "average_day_l_per_s": consumption / eta_d / SECONDS_PER_DAY,
-            "source_average_day_l_per_s": consumption / (eta_d * eta_t) / SECONDS_PER_DAY,
-            "peak_day_l_per_s": sum(peak_day_l_s.values()),
-            "peak_hour_l_per_s": sum(peak_hour_l_s.values()),
-            "l_per_person_day_gross": (demand_gross(domestic_total / pop, eta_t, eta_d)
-                                       if pop else 0.0),
-            "standpipes": int(standpipes),
-            "taps": taps,
-            "taps_needed": taps_needed(people["standpipe"], peak_hour_l_s["standpipe"],
-                                       s.max_people_per_tap, s.tap_flow_l_per_s),
-            "people_per_tap": people["standpipe"] / taps if taps else np.nan,
-        })
-        for service, shares_key in (("standpipe", "standpipe_shares"),
-                                    ("household", "household_shares")):
+        rows.append(
+            {
+                "douar": v["douar"],
+                "population": pop,
+                "people_standpipe": people["standpipe"],
+                "people_household": people["household"],
+                "domestic_m3_per_day": domestic_total / LITRES_PER_M3,
+                "other_public_m3_per_day": other / LITRES_PER_M3,
+                "institutional_m3_per_day": institutional / LITRES_PER_M3,
+                "livestock_m3_per_day": livestock / LITRES_PER_M3,
+                "consumption_m3_per_day": consumption / LITRES_PER_M3,
+                "average_day_l_per_s": consumption / eta_d / SECONDS_PER_DAY,
+                "source_average_day_l_per_s": consumption / (eta_d * eta_t) / SECONDS_PER_DAY,
+                "peak_day_l_per_s": sum(peak_day_l_s.values()),
+                "peak_hour_l_per_s": sum(peak_hour_l_s.values()),
+                "l_per_person_day_gross": (
+                    demand_gross(domestic_total / pop, eta_t, eta_d) if pop else 0.0
+                ),
+                "standpipes": int(standpipes),
+                "taps": taps,
+                "taps_needed": taps_needed(
+                    people["standpipe"],
+                    peak_hour_l_s["standpipe"],
+                    s.max_people_per_tap,
+                    s.tap_flow_l_per_s,
+                ),
+                "people_per_tap": people["standpipe"] / taps if taps else np.nan,
+            }
+        )
+        for service, shares_key in (
+            ("standpipe", "standpipe_shares"),
+            ("household", "household_shares"),
+        ):
             if peak_day_l_s[service] <= 0:
                 continue
             for node, share in v[shares_key].items():
-                node_rows.append({
-                    "node": node,
-                    "service": service,
-                    "douar": v["douar"],
-                    "peak_day_l_per_s": peak_day_l_s[service] * share,
-                    "peak_hour_l_per_s": peak_hour_l_s[service] * share,
-                })
-    nodes = pd.DataFrame(node_rows, columns=["node", "service", "douar", "peak_day_l_per_s",
-                                             "peak_hour_l_per_s"])
+                node_rows.append(
+                    {
+                        "node": node,
+                        "service": service,
+                        "douar": v["douar"],
+                        "peak_day_l_per_s": peak_day_l_s[service] * share,
+                        "peak_hour_l_per_s": peak_hour_l_s[service] * share,
+                    }
+                )
+    nodes = pd.DataFrame(
+        node_rows, columns=["node", "service", "douar", "peak_day_l_per_s", "peak_hour_l_per_s"]
+    )
     return DemandProjection(s, year, pd.DataFrame(rows), nodes)
 
 
-def apply_demand(wn: wntr.network.WaterNetworkModel, projection: DemandProjection,
-                 clear_other_demands: bool = True) -> wntr.network.WaterNetworkModel:
+def apply_demand(
+    wn: wntr.network.WaterNetworkModel,
+    projection: DemandProjection,
+    clear_other_demands: bool = True,
+) -> wntr.network.WaterNetworkModel:
     """A copy of ``wn`` whose junctions carry the projection's peak-day demands and patterns.
 
     Each node gets one demand per service (base = peak-day demand [m3/s], pattern
@@ -536,7 +560,7 @@ def apply_demand(wn: wntr.network.WaterNetworkModel, projection: DemandProjectio
     for row in projection.nodes.itertuples():
         junction = model.get_node(row.node)
         junction.add_demand(row.peak_day_l_per_s / LITRES_PER_M3, row.service, category=row.douar)
-    for name, junction in model.junctions():
+    for _, junction in model.junctions():
         if not junction.demand_timeseries_list:
             junction.add_demand(0.0, None)
     return model

@@ -58,7 +58,9 @@ def design_hour(wn: wntr.network.WaterNetworkModel) -> float:
     return float(demand[wn.junction_name_list].sum(axis=1).idxmax())
 
 
-def design_snapshot(wn: wntr.network.WaterNetworkModel) -> tuple[wntr.network.WaterNetworkModel, float]:
+def design_snapshot(
+    wn: wntr.network.WaterNetworkModel,
+) -> tuple[wntr.network.WaterNetworkModel, float]:
     """A steady-state copy of ``wn`` at its design hour: each junction's demand fixed at its
     value then (patterns and multiplier applied), tanks at their initial levels.
 
@@ -68,8 +70,11 @@ def design_snapshot(wn: wntr.network.WaterNetworkModel) -> tuple[wntr.network.Wa
     model = copy_network(wn)
     multiplier = wn.options.hydraulic.demand_multiplier
     for _, junction in model.junctions():
-        value = junction.demand_timeseries_list.at(t, multiplier=multiplier) if t or (
-            junction.demand_timeseries_list) else 0.0
+        value = (
+            junction.demand_timeseries_list.at(t, multiplier=multiplier)
+            if t or (junction.demand_timeseries_list)
+            else 0.0
+        )
         junction.demand_timeseries_list.clear()
         junction.add_demand(float(value), None)
     model.options.hydraulic.pattern = None
@@ -133,7 +138,9 @@ def build_problem(wn, catalog: Catalog, targets: Targets, fixed=(), source="netw
     fixed = list(fixed)
     unknown = [p for p in fixed if p not in wn.pipe_name_list]
     if unknown:
-        raise InputError(f"{source}: --fixed names pipe(s) not in the network: {', '.join(unknown)}")
+        raise InputError(
+            f"{source}: --fixed names pipe(s) not in the network: {', '.join(unknown)}"
+        )
     if wn.options.hydraulic.headloss not in ("H-W", "D-W"):
         raise InputError(
             f"{source}: head-loss formula {wn.options.hydraulic.headloss} is not supported for "
@@ -168,8 +175,20 @@ def build_problem(wn, catalog: Catalog, targets: Targets, fixed=(), source="netw
                 )
         allowed[name] = np.flatnonzero(ok)
     lengths = np.array([wn.get_link(p).length for p in pipes])
-    return Problem(wn, catalog, targets, fixed, snapshot, t, pipes, lengths, roughness, allowed,
-                   pd.Series(seen), static)
+    return Problem(
+        wn,
+        catalog,
+        targets,
+        fixed,
+        snapshot,
+        t,
+        pipes,
+        lengths,
+        roughness,
+        allowed,
+        pd.Series(seen),
+        static,
+    )
 
 
 # --------------------------------------------------------------------------- tree structure
@@ -201,8 +220,9 @@ def tree_components(problem: Problem) -> tuple[list[TreeComponent], list[str]] |
     graph = nx.MultiGraph()
     for name, link in wn.links():
         a, b = link.start_node_name, link.end_node_name
-        graph.add_edge(f"{a}@{name}" if a in sources else a,
-                       f"{b}@{name}" if b in sources else b, key=name)
+        graph.add_edge(
+            f"{a}@{name}" if a in sources else a, f"{b}@{name}" if b in sources else b, key=name
+        )
     demand = {n: j.demand_timeseries_list.at(0) for n, j in wn.junctions()}
     trees, transmission = [], []
     for component in nx.connected_components(graph):

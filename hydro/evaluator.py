@@ -20,7 +20,6 @@ from hydro import _toolkit as tk
 from hydro.design import Problem
 from hydro.network import write_network
 
-
 METRIC_FLOW_UNITS = ("LPS", "LPM", "MLD", "CMH", "CMD")
 
 
@@ -54,8 +53,13 @@ class Evaluation:
 class Evaluator:
     """Evaluate designs (arrays of catalogue rows, one per decision pipe) in memory."""
 
-    def __init__(self, problem: Problem, memo_size: int = 200_000, margin_m: float = 1e-3,
-                 engine: str | None = None):
+    def __init__(
+        self,
+        problem: Problem,
+        memo_size: int = 200_000,
+        margin_m: float = 1e-3,
+        engine: str | None = None,
+    ):
         self.problem = problem
         self.memo: OrderedDict[bytes, Evaluation] = OrderedDict()
         self.memo_size = memo_size

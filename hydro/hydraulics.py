@@ -64,7 +64,9 @@ def velocity(flow, diameter):
     >>> round(float(velocity(0.1, 0.3)), 4)
     1.4147
     """
-    return np.abs(np.asarray(flow, dtype=float)) / (np.pi * np.asarray(diameter, dtype=float) ** 2 / 4)
+    return np.abs(np.asarray(flow, dtype=float)) / (
+        np.pi * np.asarray(diameter, dtype=float) ** 2 / 4
+    )
 
 
 #: Kinematic viscosity of water at 20 degC, EPANET's default (1.1e-5 ft2/s) [m2/s].

@@ -138,7 +138,11 @@ def validate_network(wn: wntr.network.WaterNetworkModel, source: str = "network"
     if not sources:
         problems.append("no source: add a reservoir or a tank (at least one is required)")
     for name, pipe in wn.pipes():
-        for attr, label in (("length", "length"), ("diameter", "diameter"), ("roughness", "roughness")):
+        for attr, label in (
+            ("length", "length"),
+            ("diameter", "diameter"),
+            ("roughness", "roughness"),
+        ):
             value = getattr(pipe, attr)
             if not value > 0:
                 problems.append(f"pipe {name}: {label} must be positive, got {value:g}")

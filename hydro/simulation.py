@@ -158,7 +158,9 @@ def summarize(results: SimulationResults) -> dict:
             _extreme(results.velocity[results.pipes], "max")
         )
     levels = results.tank_level
-    out["tank_levels_m"] = {t: (float(levels[t].min()), float(levels[t].max())) for t in results.tanks}
+    out["tank_levels_m"] = {
+        t: (float(levels[t].min()), float(levels[t].max())) for t in results.tanks
+    }
     times = results.demand.index.to_numpy(dtype=float)
     steps = np.diff(times) if len(times) > 1 else np.array([SECONDS_PER_HOUR])
     weights = np.append(steps, steps[-1]) if len(times) > 1 else steps

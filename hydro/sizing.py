@@ -20,7 +20,14 @@ import pandas as pd
 import wntr
 
 from hydro.catalog import Catalog
-from hydro.design import Problem, Targets, build_problem, design_snapshot, static_pressure, tree_components
+from hydro.design import (
+    Problem,
+    Targets,
+    build_problem,
+    design_snapshot,
+    static_pressure,
+    tree_components,
+)
 from hydro.errors import InputError, SimulationError
 from hydro.hydraulics import M_PER_BAR
 from hydro.network import copy_network, read_network, write_network
@@ -105,15 +112,25 @@ def apply_design(problem: Problem, segments: dict[str, list[tuple[int, float]]])
             if j < len(parts) - 1:
                 frac = done / total
                 node = f"{name}_split{j + 1}"
-                model.add_junction(node, base_demand=0.0, elevation=za + frac * (zb - za),
-                                   coordinates=(x0 + frac * (x1 - x0), y0 + frac * (y1 - y0)))
+                model.add_junction(
+                    node,
+                    base_demand=0.0,
+                    elevation=za + frac * (zb - za),
+                    coordinates=(x0 + frac * (x1 - x0), y0 + frac * (y1 - y0)),
+                )
             else:
                 node = end.name
             seg = f"{name}_{chr(ord('a') + j)}"
-            model.add_pipe(seg, upstream, node, length=length,
-                           diameter=table.at[k, "inner_diameter_mm"] / 1000.0,
-                           roughness=float(problem.roughness[i, k]), minor_loss=minor,
-                           initial_status=status)
+            model.add_pipe(
+                seg,
+                upstream,
+                node,
+                length=length,
+                diameter=table.at[k, "inner_diameter_mm"] / 1000.0,
+                roughness=float(problem.roughness[i, k]),
+                minor_loss=minor,
+                initial_status=status,
+            )
             model.get_link(seg).tag = table.at[k, "label"].replace(" ", "_")
             upstream = node
     return model
@@ -148,23 +165,36 @@ def verify_design(path: Path, problem: Problem, sized_pipes: list[str]) -> Verif
         link = wn.get_link(name)
         v = float(results.velocity.iloc[0][name])
         ends = [link.start_node_name, link.end_node_name]
-        seen = max(max(float(static.get(n, 0.0)), float(results.pressure.iloc[0].get(n, 0.0)))
-                   for n in ends)
+        seen = max(
+            max(float(static.get(n, 0.0)), float(results.pressure.iloc[0].get(n, 0.0)))
+            for n in ends
+        )
         if t.max_velocity_m_per_s is not None and v > t.max_velocity_m_per_s + VERIFY_TOL_M_PER_S:
-            rows.append((name, "pipe", "velocity_m_per_s", v, t.max_velocity_m_per_s,
-                         v - t.max_velocity_m_per_s))
+            rows.append(
+                (
+                    name,
+                    "pipe",
+                    "velocity_m_per_s",
+                    v,
+                    t.max_velocity_m_per_s,
+                    v - t.max_velocity_m_per_s,
+                )
+            )
         limit = rating.get(link.tag, np.nan)
         if not np.isnan(limit) and seen > limit + VERIFY_TOL_M:
             rows.append((name, "pipe", "pressure_class_m", seen, limit, seen - limit))
-        pipes.append({
-            "pipe": name,
-            "flow_l_per_s": float(results.flow.iloc[0][name]) * 1000,
-            "velocity_m_per_s": v,
-            "headloss_m": float(results.headloss.iloc[0][name]),
-            "max_pressure_seen_m": seen,
-        })
-    violations = pd.DataFrame(rows, columns=["element", "kind", "quantity", "value", "limit",
-                                             "excess"])
+        pipes.append(
+            {
+                "pipe": name,
+                "flow_l_per_s": float(results.flow.iloc[0][name]) * 1000,
+                "velocity_m_per_s": v,
+                "headloss_m": float(results.headloss.iloc[0][name]),
+                "max_pressure_seen_m": seen,
+            }
+        )
+    violations = pd.DataFrame(
+        rows, columns=["element", "kind", "quantity", "value", "limit", "excess"]
+    )
     return Verification(
         cost=cost,
         min_pressure_m=float(pressure.min()),
@@ -183,17 +213,19 @@ def _pipe_table(problem: Problem, model, verification: Verification) -> pd.DataF
     for rec in verification.pipes.to_dict("records"):
         link = model.get_link(rec["pipe"])
         entry = by_tag.loc[link.tag]
-        rows.append({
-            "pipe": rec["pipe"],
-            "length_m": link.length,
-            "material": entry["material"],
-            "nominal_diameter_mm": entry["nominal_diameter_mm"],
-            "inner_diameter_mm": entry["inner_diameter_mm"],
-            "pressure_class_bar": entry["pressure_class_bar"],
-            "cost_per_m": entry["cost_per_m"],
-            "cost": entry["cost_per_m"] * link.length,
-            **{k: v for k, v in rec.items() if k != "pipe"},
-        })
+        rows.append(
+            {
+                "pipe": rec["pipe"],
+                "length_m": link.length,
+                "material": entry["material"],
+                "nominal_diameter_mm": entry["nominal_diameter_mm"],
+                "inner_diameter_mm": entry["inner_diameter_mm"],
+                "pressure_class_bar": entry["pressure_class_bar"],
+                "cost_per_m": entry["cost_per_m"],
+                "cost": entry["cost_per_m"] * link.length,
+                **{k: v for k, v in rec.items() if k != "pipe"},
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -254,21 +286,34 @@ def size_network(
         method_name, bound, gap = solution.method, solution.bound, solution.gap
         optimiser_cost, seconds, evaluations = solution.cost, solution.seconds, None
         if split:
-            notes.append(f"split-pipe LP cost {solution.cost:,.2f} is a lower bound on the "
-                         "single-diameter cost")
+            notes.append(
+                f"split-pipe LP cost {solution.cost:,.2f} is a lower bound on the "
+                "single-diameter cost"
+            )
     else:
         from hydro.sizing_looped import optimise
 
-        outcome = optimise(problem, seed=seed, time_limit_s=time_limit_s,
-                           max_evaluations=max_evaluations, progress=progress)
-        segments = {p: [(int(k), float(problem.lengths[i]))]
-                    for i, (p, k) in enumerate(zip(problem.pipes, outcome.choice, strict=True))}
+        outcome = optimise(
+            problem,
+            seed=seed,
+            time_limit_s=time_limit_s,
+            max_evaluations=max_evaluations,
+            progress=progress,
+        )
+        segments = {
+            p: [(int(k), float(problem.lengths[i]))]
+            for i, (p, k) in enumerate(zip(problem.pipes, outcome.choice, strict=True))
+        }
         method_name, bound, gap = outcome.method, None, None
         optimiser_cost, seconds, evaluations = outcome.cost, outcome.seconds, outcome.evaluations
     model = apply_design(problem, segments)
-    sized = [name for p, parts in segments.items()
-             for name in ([p] if len(parts) == 1 else
-                          [f"{p}_{chr(ord('a') + j)}" for j in range(len(parts))])]
+    sized = [
+        name
+        for p, parts in segments.items()
+        for name in (
+            [p] if len(parts) == 1 else [f"{p}_{chr(ord('a') + j)}" for j in range(len(parts))]
+        )
+    ]
     with tempfile.TemporaryDirectory(prefix="hydro-size-") as tmp:
         written = write_network(model, Path(tmp) / "sized.inp")
         verification = verify_design(written, problem, sized)
@@ -282,8 +327,18 @@ def size_network(
     if abs(verification.cost - optimiser_cost) > 1e-6 * max(1.0, optimiser_cost) and not split:
         notes.append(f"optimiser cost {optimiser_cost:,.2f} differs from the recomputed cost")
     table = _pipe_table(problem, model, verification)
-    return SizingResult(method_name, optimiser_cost, bound, gap, seconds, evaluations, model,
-                        table, verification, notes)
+    return SizingResult(
+        method_name,
+        optimiser_cost,
+        bound,
+        gap,
+        seconds,
+        evaluations,
+        model,
+        table,
+        verification,
+        notes,
+    )
 
 
 def format_result(result: SizingResult, currency: str = "") -> str:
@@ -294,7 +349,8 @@ def format_result(result: SizingResult, currency: str = "") -> str:
         + (f", optimality gap {result.gap:.2e}" if result.gap is not None else "")
         + (f", {result.evaluations:,} hydraulic evaluations" if result.evaluations else "")
         + f", {result.seconds:.2f} s",
-        f"total pipe cost: {v.cost:,.2f}{unit} (recomputed from the catalogue for the written file)",
+        f"total pipe cost: {v.cost:,.2f}{unit} "
+        "(recomputed from the catalogue for the written file)",
         f"lowest pressure: {v.min_pressure_m:.3f} m at junction {v.min_pressure_node}; "
         f"highest {v.max_pressure_m:.3f} m at {v.max_pressure_node} (independent EPANET run)",
     ]

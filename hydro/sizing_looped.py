@@ -15,7 +15,8 @@ Method
    moves (downsize one pipe and upsize another) while they save money and stay feasible.
 
 Stopping: the evaluation budget, the time limit, or 8 restarts of the population in a row
-(each after ``patience`` generations without a better design) that found nothing better. With the same seed and without hitting the time limit the result is identical.
+(each after ``patience`` generations without a better design) that found nothing better.
+With the same seed and without hitting the time limit, the result is identical.
 """
 
 from __future__ import annotations
@@ -48,8 +49,15 @@ class _Budget(Exception):
 
 
 class _Search:
-    def __init__(self, problem: Problem, evaluator: Evaluator, seed: int, time_limit_s: float,
-                 max_evaluations: int | None, progress):
+    def __init__(
+        self,
+        problem: Problem,
+        evaluator: Evaluator,
+        seed: int,
+        time_limit_s: float,
+        max_evaluations: int | None,
+        progress,
+    ):
         self.problem, self.ev = problem, evaluator
         self.rng = np.random.default_rng(seed)
         self.deadline = time.perf_counter() + time_limit_s
@@ -59,8 +67,9 @@ class _Search:
         # options per pipe sorted by cost (catalogue rows are sorted by cost already)
         self.options = [problem.allowed[p] for p in problem.pipes]
         self.n_options = np.array([len(o) for o in self.options])
-        self.cost_per_option = [problem.catalog.costs[o] * problem.lengths[i]
-                                for i, o in enumerate(self.options)]
+        self.cost_per_option = [
+            problem.catalog.costs[o] * problem.lengths[i] for i, o in enumerate(self.options)
+        ]
         self.best_pos: np.ndarray | None = None
         self.best_cost = np.inf
         self.history: list[tuple[int, float, float]] = []
@@ -97,8 +106,11 @@ class _Search:
         improved = True
         while improved:
             improved = False
-            savings = [(self.cost_per_option[i][pos[i]] - self.cost_per_option[i][pos[i] - 1], i)
-                       for i in range(len(pos)) if pos[i] > 0]
+            savings = [
+                (self.cost_per_option[i][pos[i]] - self.cost_per_option[i][pos[i] - 1], i)
+                for i in range(len(pos))
+                if pos[i] > 0
+            ]
             for _, i in sorted(savings, reverse=True):
                 pos[i] -= 1
                 if self.deficit(pos) <= 0:
@@ -133,7 +145,6 @@ class _Search:
         return pos
 
     def run(self, population: int, patience: int) -> None:
-        n = len(self.options)
         top = self.n_options - 1
         start = top.copy()
         if self.deficit(start) > 0:
@@ -149,8 +160,9 @@ class _Search:
         quiet_restarts = 0
         while quiet_restarts < self.restarts:
             best_before = self.best_cost
-            self.evolve(population, patience, seed_design if self.best_pos is None else
-                        self.best_pos)
+            self.evolve(
+                population, patience, seed_design if self.best_pos is None else self.best_pos
+            )
             quiet_restarts = 0 if self.best_cost < best_before - 1e-9 else quiet_restarts + 1
 
     def evolve(self, population: int, patience: int, seed_design: np.ndarray) -> None:
@@ -185,9 +197,8 @@ class _Search:
                 if deficits[k] <= 0 and t_cost >= costs[k]:
                     continue
                 t_def = self.deficit(t_pos)
-                better = (
-                    (t_def <= 0 and (deficits[k] > 0 or t_cost < costs[k]))
-                    or (t_def > 0 and deficits[k] > 0 and t_def < deficits[k])
+                better = (t_def <= 0 and (deficits[k] > 0 or t_cost < costs[k])) or (
+                    t_def > 0 and deficits[k] > 0 and t_def < deficits[k]
                 )
                 if better:
                     pop[k], costs[k], deficits[k] = trial, t_cost, t_def
@@ -199,9 +210,15 @@ class _Search:
             stale = 0 if self.best_cost < best_before - 1e-9 else stale + 1
 
 
-def optimise(problem: Problem, seed: int = 0, time_limit_s: float = 60.0,
-             max_evaluations: int | None = None, progress=None, population: int | None = None,
-             patience: int = 200) -> LoopedOutcome:
+def optimise(
+    problem: Problem,
+    seed: int = 0,
+    time_limit_s: float = 60.0,
+    max_evaluations: int | None = None,
+    progress=None,
+    population: int | None = None,
+    patience: int = 200,
+) -> LoopedOutcome:
     """Least-cost design of a looped network (see the module docstring for the method)."""
     started = time.perf_counter()
     with Evaluator(problem) as evaluator:
@@ -216,9 +233,17 @@ def optimise(problem: Problem, seed: int = 0, time_limit_s: float = 60.0,
         raise InfeasibleDesignError("no feasible design found")
     choice = search.rows(search.best_pos)
     seconds = time.perf_counter() - started
-    log.info("differential evolution: best %.2f after %d evaluations, %.1f s",
-             search.best_cost, evaluations, seconds)
+    log.info(
+        "differential evolution: best %.2f after %d evaluations, %.1f s",
+        search.best_cost,
+        evaluations,
+        seconds,
+    )
     return LoopedOutcome(
         f"differential evolution + local search (in-memory EPANET {engine})",
-        choice, search.best_cost, evaluations, seconds, search.history,
+        choice,
+        search.best_cost,
+        evaluations,
+        seconds,
+        search.history,
     )

@@ -103,8 +103,9 @@ def _check_reachable(problem: Problem, trees: list[TreeComponent]) -> None:
         )
 
 
-def solve_tree(problem: Problem, trees: list[TreeComponent], split: bool = False,
-               time_limit_s: float = 600.0) -> TreeSolution:
+def solve_tree(
+    problem: Problem, trees: list[TreeComponent], split: bool = False, time_limit_s: float = 600.0
+) -> TreeSolution:
     """Least-cost design of the trees' decision pipes (exact 0-1 program, or split-pipe LP)."""
     _check_reachable(problem, trees)
     targets = problem.targets
@@ -150,7 +151,7 @@ def solve_tree(problem: Problem, trees: list[TreeComponent], split: bool = False
         hi.append(upper)
         r += 1
 
-    var_pipe_arr, var_option_arr = np.array(var_pipe), np.array(var_option)
+    var_pipe_arr = np.array(var_pipe)
     for p, start in first.items():
         i = index[p]
         count = int(np.sum(var_pipe_arr[start:] == i)) if start < n_x else 0
@@ -184,10 +185,16 @@ def solve_tree(problem: Problem, trees: list[TreeComponent], split: bool = False
     for j, n in enumerate(nodes):
         node = problem.snapshot.get_node(n)
         z = node.elevation
-        lower[n_x + j] = z + targets.min_pressure_m + DESIGN_MARGIN_M if node.node_type == (
-            "Junction") else -np.inf
-        upper[n_x + j] = z + targets.max_pressure_m if (
-            targets.max_pressure_m is not None and node.node_type == "Junction") else np.inf
+        lower[n_x + j] = (
+            z + targets.min_pressure_m + DESIGN_MARGIN_M
+            if node.node_type == ("Junction")
+            else -np.inf
+        )
+        upper[n_x + j] = (
+            z + targets.max_pressure_m
+            if (targets.max_pressure_m is not None and node.node_type == "Junction")
+            else np.inf
+        )
     c = np.concatenate([np.array(cost), np.zeros(len(nodes))])
     integrality = np.zeros(n_var)
     if not split:
@@ -204,9 +211,12 @@ def solve_tree(problem: Problem, trees: list[TreeComponent], split: bool = False
     if result.x is None:
         raise InfeasibleDesignError(
             "no design meets the targets: "
-            + (f"the maximum pressure of {targets.max_pressure_m:g} m cannot be kept together "
-               f"with the minimum of {targets.min_pressure_m:g} m (HiGHS: {result.message})"
-               if targets.max_pressure_m is not None else f"HiGHS: {result.message}")
+            + (
+                f"the maximum pressure of {targets.max_pressure_m:g} m cannot be kept together "
+                f"with the minimum of {targets.min_pressure_m:g} m (HiGHS: {result.message})"
+                if targets.max_pressure_m is not None
+                else f"HiGHS: {result.message}"
+            )
         )
     x = result.x[:n_x]
     choice, segments = {}, {}
@@ -223,8 +233,20 @@ def solve_tree(problem: Problem, trees: list[TreeComponent], split: bool = False
             segments[p] = [(choice[p], float(problem.lengths[i]))]
     gap = float(getattr(result, "mip_gap", 0.0) or 0.0)
     bound = float(getattr(result, "mip_dual_bound", result.fun) or result.fun)
-    log.info("%s: %d pipes, %d variables, solved in %.2f s (%s)",
-             "split-pipe LP" if split else "0-1 program", len(first), n_var, seconds,
-             result.message)
-    return TreeSolution("split-pipe LP" if split else "exact 0-1 program (HiGHS)",
-                        float(result.fun), bound, gap, seconds, choice, segments)
+    log.info(
+        "%s: %d pipes, %d variables, solved in %.2f s (%s)",
+        "split-pipe LP" if split else "0-1 program",
+        len(first),
+        n_var,
+        seconds,
+        result.message,
+    )
+    return TreeSolution(
+        "split-pipe LP" if split else "exact 0-1 program (HiGHS)",
+        float(result.fun),
+        bound,
+        gap,
+        seconds,
+        choice,
+        segments,
+    )

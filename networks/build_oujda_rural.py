@@ -57,7 +57,7 @@ PIPES = {
     "OA_S1": ("OA_N1", "OA_BF1", 32.6), "OA_S2": ("OA_N2", "OA_BF2", 32.6),
 }  # fmt: skip
 
-TITLE = """Oujda-style rural aqueduct (ILLUSTRATIVE, NOT SURVEYED): tap-off on the ONEE regional main,
+TITLE = """Oujda-style rural aqueduct (ILLUSTRATIVE, NOT SURVEYED): tap-off on the ONEE main,
 booster pump, 4 km PE rising main to a 65 m3 hilltop reservoir, gravity distribution to 4 douars
 (Ahl Angad type) with standpipes. Facts: ../shared/domain/oujda_brief.md; see networks/README.md.
 Demands: 2030 peak-day, standpipes scenario (hydro demand engine). Coordinates: local grid, m."""
@@ -78,11 +78,19 @@ def build() -> wntr.network.WaterNetworkModel:
     for name, (x, y, z) in NODES.items():
         wn.add_junction(name, base_demand=0.0, elevation=z, coordinates=(x, y))
     # Hilltop ground reservoir: bottom 590 m, 3.3 m useful depth, 5 m across (65 m3) [E].
-    wn.add_tank("T_HILL", elevation=590.0, init_level=2.0, min_level=0.3, max_level=3.6,
-                diameter=5.0, coordinates=(2300, 3300))
+    wn.add_tank(
+        "T_HILL",
+        elevation=590.0,
+        init_level=2.0,
+        min_level=0.3,
+        max_level=3.6,
+        diameter=5.0,
+        coordinates=(2300, 3300),
+    )
     # Authorised withdrawal at the tap-off: a flow-control valve at 4 l/s [E].
-    wn.add_valve("V_TAPOFF", "J_MAIN", "J_TAPOFF", diameter=0.1, valve_type="FCV",
-                 initial_setting=0.004)
+    wn.add_valve(
+        "V_TAPOFF", "J_MAIN", "J_TAPOFF", diameter=0.1, valve_type="FCV", initial_setting=0.004
+    )
     # Booster: a multistage centrifugal pump, 3-point curve (flow m3/s, head m) [E].
     wn.add_curve("C_BOOST", "HEAD", [(0.0, 120.0), (0.0035, 98.0), (0.0055, 70.0)])
     wn.add_pump("PU_BOOST", "J_TAPOFF", "J_BOOST", pump_type="HEAD", pump_parameter="C_BOOST")
@@ -97,10 +105,18 @@ def build() -> wntr.network.WaterNetworkModel:
     pump, tank = wn.get_link("PU_BOOST"), wn.get_node("T_HILL")
     on = wntr.network.controls.ControlAction(pump, "status", 1)
     off = wntr.network.controls.ControlAction(pump, "status", 0)
-    wn.add_control("BOOST_ON", wntr.network.controls.Control(
-        wntr.network.controls.ValueCondition(tank, "level", "<", 1.0), on))
-    wn.add_control("BOOST_OFF", wntr.network.controls.Control(
-        wntr.network.controls.ValueCondition(tank, "level", ">", 3.4), off))
+    wn.add_control(
+        "BOOST_ON",
+        wntr.network.controls.Control(
+            wntr.network.controls.ValueCondition(tank, "level", "<", 1.0), on
+        ),
+    )
+    wn.add_control(
+        "BOOST_OFF",
+        wntr.network.controls.Control(
+            wntr.network.controls.ValueCondition(tank, "level", ">", 3.4), off
+        ),
+    )
     return wn
 
 

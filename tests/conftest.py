@@ -24,7 +24,9 @@ def hydro_command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "hydro.cli"]
 
 
-def run_hydro(*args: str, cwd: Path | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
+def run_hydro(
+    *args: str, cwd: Path | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess:
     return subprocess.run(
         [*hydro_command(), *map(str, args)],
         capture_output=True,
@@ -34,7 +36,9 @@ def run_hydro(*args: str, cwd: Path | None = None, timeout: float = 300) -> subp
     )
 
 
-def inp_text(junctions: str, reservoirs: str, pipes: str, extra: str = "", units: str = "LPS") -> str:
+def inp_text(
+    junctions: str, reservoirs: str, pipes: str, extra: str = "", units: str = "LPS"
+) -> str:
     """A minimal EPANET input file (Hazen-Williams) from its main sections."""
     return (
         f"[TITLE]\ntest network\n\n[JUNCTIONS]\n{junctions}\n\n[RESERVOIRS]\n{reservoirs}\n\n"

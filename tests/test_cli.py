@@ -26,8 +26,16 @@ def test_check_exit_status_gates_scripts(single_pipe_inp, tmp_path):
     ok = run_hydro("check", single_pipe_inp, "--min-pressure", "30")
     assert ok.returncode == 0, ok.stderr
     assert "verdict: COMPLIANT" in ok.stdout
-    bad = run_hydro("check", single_pipe_inp, "--min-pressure", "40", "--max-velocity", "0.1",
-                    "--out", tmp_path / "v.csv")
+    bad = run_hydro(
+        "check",
+        single_pipe_inp,
+        "--min-pressure",
+        "40",
+        "--max-velocity",
+        "0.1",
+        "--out",
+        tmp_path / "v.csv",
+    )
     assert bad.returncode == 1
     assert "NOT COMPLIANT" in bad.stdout
     table = (tmp_path / "v.csv").read_text()

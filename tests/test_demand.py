@@ -32,10 +32,23 @@ REL = 1e-9  # relative tolerance of exact arithmetic
 
 
 def one_village(**overrides) -> pd.DataFrame:
-    row = {"douar": "D", "standpipe_nodes": "BF", "household_nodes": "N", "population": 1000,
-           "population_year": 2020, "growth_rate": 0.0, "household_share": 0.5, "standpipes": 2,
-           "sheep_goat": 0, "cattle": 0, "equid": 0, "pupils": 0, "outpatients_per_day": 0,
-           "beds": 0, "mosque_worshippers_per_day": 0}
+    row = {
+        "douar": "D",
+        "standpipe_nodes": "BF",
+        "household_nodes": "N",
+        "population": 1000,
+        "population_year": 2020,
+        "growth_rate": 0.0,
+        "household_share": 0.5,
+        "standpipes": 2,
+        "sheep_goat": 0,
+        "cattle": 0,
+        "equid": 0,
+        "pupils": 0,
+        "outpatients_per_day": 0,
+        "beds": 0,
+        "mosque_worshippers_per_day": 0,
+    }
     row.update(overrides)
     table = pd.DataFrame([row])
     table["standpipe_shares"] = [{"BF": 1.0}]
@@ -64,8 +77,9 @@ def test_standpipe_demand_by_hand():
     assert d["average_day_l_per_s"] == pytest.approx(consumption_l / 0.8 / 86400, rel=REL)
     assert d["source_average_day_l_per_s"] == pytest.approx(consumption_l / 0.76 / 86400, rel=REL)
     assert d["peak_day_l_per_s"] == pytest.approx(consumption_l / 0.8 * 1.3 / 86400, rel=REL)
-    assert d["peak_hour_l_per_s"] == pytest.approx(consumption_l / 0.8 * 1.3 * 2.25 / 86400,
-                                                   rel=REL)
+    assert d["peak_hour_l_per_s"] == pytest.approx(
+        consumption_l / 0.8 * 1.3 * 2.25 / 86400, rel=REL
+    )
     assert d["l_per_person_day_gross"] == pytest.approx(25 / 0.76, rel=REL)
     # Sphere: 1,000 people / 250 per tap = 4 taps; peak hour 1.111 l/s / 0.25 l/s = 4.4 -> 5 taps
     assert d["taps_needed"] == 5
@@ -74,8 +88,15 @@ def test_standpipe_demand_by_hand():
 
 def test_household_scenario_with_institutions_and_livestock_by_hand():
     s = SCENARIOS["household_connections"]
-    v = one_village(household_share=0.8, pupils=100, mosque_worshippers_per_day=50,
-                    sheep_goat=200, cattle=10, outpatients_per_day=20, beds=2)
+    v = one_village(
+        household_share=0.8,
+        pupils=100,
+        mosque_worshippers_per_day=50,
+        sheep_goat=200,
+        cattle=10,
+        outpatients_per_day=20,
+        beds=2,
+    )
     d = project_demand(v, 2020, s).douars.iloc[0]
     domestic = 200 * 25 + 800 * 50  # 45,000 l/d
     institutions = 100 * 25 + 50 * 5 + 20 * 10 + 2 * 50  # DCOM and Sphere rates
@@ -106,14 +127,20 @@ def test_patterns_average_one():
 
 
 @settings(max_examples=40, deadline=None)
-@given(pop=st.floats(10, 5000), extra=st.floats(0, 5000), rate=st.floats(-0.02, 0.05),
-       share=st.floats(0, 1))
+@given(
+    pop=st.floats(10, 5000),
+    extra=st.floats(0, 5000),
+    rate=st.floats(-0.02, 0.05),
+    share=st.floats(0, 1),
+)
 def test_demand_never_falls_when_population_rises(pop, extra, rate, share):
     for s in SCENARIOS.values():
-        low = project_demand(one_village(population=pop, growth_rate=rate, household_share=share),
-                             2030, s).douars.iloc[0]
-        high = project_demand(one_village(population=pop + extra, growth_rate=rate,
-                                          household_share=share), 2030, s).douars.iloc[0]
+        low = project_demand(
+            one_village(population=pop, growth_rate=rate, household_share=share), 2030, s
+        ).douars.iloc[0]
+        high = project_demand(
+            one_village(population=pop + extra, growth_rate=rate, household_share=share), 2030, s
+        ).douars.iloc[0]
         for column in ["consumption_m3_per_day", "peak_day_l_per_s", "peak_hour_l_per_s"]:
             assert high[column] >= low[column] - 1e-12
 
@@ -123,8 +150,9 @@ def test_demand_never_falls_when_population_rises(pop, extra, rate, share):
 def test_allocated_total_equals_total_demand(scenario, year):
     villages = read_villages(VILLAGES)
     p = project_demand(villages, year, SCENARIOS[scenario])
-    assert p.nodes["peak_day_l_per_s"].sum() == pytest.approx(p.douars["peak_day_l_per_s"].sum(),
-                                                              rel=1e-9)
+    assert p.nodes["peak_day_l_per_s"].sum() == pytest.approx(
+        p.douars["peak_day_l_per_s"].sum(), rel=1e-9
+    )
     wn = apply_demand(read_network(NETWORK), p)
     base = sum(d.base_value for _, j in wn.junctions() for d in j.demand_timeseries_list)
     assert base * 1000 == pytest.approx(p.douars["peak_day_l_per_s"].sum(), rel=1e-9)
@@ -140,8 +168,11 @@ def test_apply_demand_does_not_modify_the_network():
 
 BAD_VILLAGES = {
     "negative population": ("population", "-5", ["Douba", "population", ">= 0"]),
-    "shares not adding up": ("standpipe_nodes", "DB_BF1:0.5; DB_BF2:0.4",
-                             ["Douba", "standpipe_nodes", "add up to 0.9"]),
+    "shares not adding up": (
+        "standpipe_nodes",
+        "DB_BF1:0.5; DB_BF2:0.4",
+        ["Douba", "standpipe_nodes", "add up to 0.9"],
+    ),
     "not a number": ("pupils", "many", ["Douba", "pupils", "not a number"]),
 }
 
@@ -184,8 +215,18 @@ def test_scenario_rejects_impossible_values():
 
 def test_hydro_demand_command_adds_up(tmp_path):
     out = tmp_path / "demand.csv"
-    done = run_hydro("demand", VILLAGES, "--network", NETWORK, "--year", "2030",
-                     "--scenario", "standpipes", "--out", out)
+    done = run_hydro(
+        "demand",
+        VILLAGES,
+        "--network",
+        NETWORK,
+        "--year",
+        "2030",
+        "--scenario",
+        "standpipes",
+        "--out",
+        out,
+    )
     assert done.returncode == 0, done.stderr
     table = pd.read_csv(out)
     douars, total = table.iloc[:-1], table.iloc[-1]
@@ -196,8 +237,16 @@ def test_hydro_demand_command_adds_up(tmp_path):
 
 
 def test_hydro_demand_unknown_scenario_fails_cleanly():
-    done = run_hydro("demand", VILLAGES, "--network", NETWORK, "--year", "2030",
-                     "--scenario", "piped_to_the_moon")
+    done = run_hydro(
+        "demand",
+        VILLAGES,
+        "--network",
+        NETWORK,
+        "--year",
+        "2030",
+        "--scenario",
+        "piped_to_the_moon",
+    )
     assert done.returncode == 1 and "unknown scenario" in done.stderr
     assert "Traceback" not in done.stderr
 

@@ -26,9 +26,12 @@ def test_net3_is_looped():
 
 def test_loop_added_to_tree_makes_it_looped(write_inp):
     path = write_inp(
-        inp_text(" J1 20 5\n J2 25 3\n J3 15 4", " R1 80",
-                 " P1 R1 J1 800 200 130\n P2 J1 J2 500 100 130\n P3 J1 J3 600 150 130\n"
-                 " P4 J2 J3 400 80 130")
+        inp_text(
+            " J1 20 5\n J2 25 3\n J3 15 4",
+            " R1 80",
+            " P1 R1 J1 800 200 130\n P2 J1 J2 500 100 130\n P3 J1 J3 600 150 130\n"
+            " P4 J2 J3 400 80 130",
+        )
     )
     assert topology(read_network(path)).kind == "looped"
 
@@ -65,31 +68,44 @@ def test_write_refuses_to_overwrite_an_input(branched_inp):
 
 
 BAD_CASES = {
-    "malformed number": (inp_text(" J1 10 5\n J2 abc 5", " R1 50",
-                                  " P1 R1 J1 100 100 130\n P2 J1 J2 100 100 130"),
-                         ["line 6", "J2 abc 5", "illegal numeric value"]),
-    "undefined node": (inp_text(" J1 10 5", " R1 50",
-                                " P1 R1 J1 100 100 130\n P2 J1 J9 100 100 130"),
-                       ["undefined node J9", "line"]),
-    "undefined pattern": (inp_text(" J1 10 5 PAT9", " R1 50", " P1 R1 J1 100 100 130"),
-                          ["undefined time pattern PAT9"]),
-    "duplicate id": (inp_text(" J1 10 5\n J1 11 5", " R1 50", " P1 R1 J1 100 100 130"),
-                     ["duplicate ID label J1", "line 6"]),
-    "no source": (inp_text(" J1 10 5\n J2 10 5", "", " P1 J2 J1 100 100 130"),
-                  ["no source", "reservoir or a tank"]),
-    "unconnected junction": (inp_text(" J1 10 5\n J2 10 5\n J3 10 1", " R1 50",
-                                      " P1 R1 J1 100 100 130\n P2 J2 J3 100 100 130"),
-                             ["J2", "J3"]),
-    "zero diameter": (inp_text(" J1 10 5", " R1 50", " P1 R1 J1 100 0 130"),
-                      ["P1"]),
-    "negative length": (inp_text(" J1 10 5", " R1 50", " P1 R1 J1 -100 100 130"),
-                        ["P1"]),
-    "zero roughness": (inp_text(" J1 10 5", " R1 50", " P1 R1 J1 100 100 0"),
-                       ["P1"]),
-    "undefined curve": (inp_text(" J1 10 5\n J0 0 0", " R1 50",
-                                 " P1 J0 J1 100 100 130",
-                                 extra="[PUMPS]\n PU1 R1 J0 HEAD C9\n"),
-                        ["C9"]),
+    "malformed number": (
+        inp_text(" J1 10 5\n J2 abc 5", " R1 50", " P1 R1 J1 100 100 130\n P2 J1 J2 100 100 130"),
+        ["line 6", "J2 abc 5", "illegal numeric value"],
+    ),
+    "undefined node": (
+        inp_text(" J1 10 5", " R1 50", " P1 R1 J1 100 100 130\n P2 J1 J9 100 100 130"),
+        ["undefined node J9", "line"],
+    ),
+    "undefined pattern": (
+        inp_text(" J1 10 5 PAT9", " R1 50", " P1 R1 J1 100 100 130"),
+        ["undefined time pattern PAT9"],
+    ),
+    "duplicate id": (
+        inp_text(" J1 10 5\n J1 11 5", " R1 50", " P1 R1 J1 100 100 130"),
+        ["duplicate ID label J1", "line 6"],
+    ),
+    "no source": (
+        inp_text(" J1 10 5\n J2 10 5", "", " P1 J2 J1 100 100 130"),
+        ["no source", "reservoir or a tank"],
+    ),
+    "unconnected junction": (
+        inp_text(
+            " J1 10 5\n J2 10 5\n J3 10 1", " R1 50", " P1 R1 J1 100 100 130\n P2 J2 J3 100 100 130"
+        ),
+        ["J2", "J3"],
+    ),
+    "zero diameter": (inp_text(" J1 10 5", " R1 50", " P1 R1 J1 100 0 130"), ["P1"]),
+    "negative length": (inp_text(" J1 10 5", " R1 50", " P1 R1 J1 -100 100 130"), ["P1"]),
+    "zero roughness": (inp_text(" J1 10 5", " R1 50", " P1 R1 J1 100 100 0"), ["P1"]),
+    "undefined curve": (
+        inp_text(
+            " J1 10 5\n J0 0 0",
+            " R1 50",
+            " P1 J0 J1 100 100 130",
+            extra="[PUMPS]\n PU1 R1 J0 HEAD C9\n",
+        ),
+        ["C9"],
+    ),
 }
 
 

@@ -38,7 +38,9 @@ def test_branched_network_flows_and_heads_by_hand(branched_inp):
     head["J4"] = head["J3"] - hf["P4"]
     elevation = {"J1": 20, "J2": 25, "J3": 15, "J4": 18}
     for node, h in head.items():
-        assert results.pressure[node].iloc[0] == pytest.approx(h - elevation[node], abs=PRESSURE_TOL_M)
+        assert results.pressure[node].iloc[0] == pytest.approx(
+            h - elevation[node], abs=PRESSURE_TOL_M
+        )
     # the per-link head loss column agrees with the formula
     assert results.headloss["P4"].iloc[0] == pytest.approx(hf["P4"], abs=PRESSURE_TOL_M)
 

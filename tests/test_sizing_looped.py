@@ -22,8 +22,9 @@ def problem_for(name: str, min_pressure: float):
     return build_problem(wn, catalog, Targets(min_pressure))
 
 
-@pytest.mark.parametrize("name,min_pressure", [("hanoi", 30.0), ("goyang", 15.0),
-                                               ("two_loop", 30.0)])
+@pytest.mark.parametrize(
+    "name,min_pressure", [("hanoi", 30.0), ("goyang", 15.0), ("two_loop", 30.0)]
+)
 def test_evaluator_equals_epanet_simulator(name, min_pressure):
     problem = problem_for(name, min_pressure)
     rng = np.random.default_rng(5)
@@ -33,8 +34,10 @@ def test_evaluator_equals_epanet_simulator(name, min_pressure):
             choice = rng.integers(n_options // 2, n_options, len(problem.pipes))
             evaluator.evaluate(choice)
             fast = evaluator.pressures()
-            segments = {p: [(int(k), float(problem.lengths[i]))]
-                        for i, (p, k) in enumerate(zip(problem.pipes, choice, strict=True))}
+            segments = {
+                p: [(int(k), float(problem.lengths[i]))]
+                for i, (p, k) in enumerate(zip(problem.pipes, choice, strict=True))
+            }
             snapshot, _ = design_snapshot(apply_design(problem, segments))
             slow = run_simulation(snapshot).pressure.iloc[0][evaluator.junction_names]
             assert np.abs(fast - slow.to_numpy()).max() < EVALUATOR_TOL_M
@@ -63,7 +66,9 @@ def test_two_loop_reaches_best_known_cost_with_fixed_seed():
 def test_same_seed_same_design():
     wn = read_network(BENCHMARKS / "two_loop.inp")
     catalog = read_catalog(BENCHMARKS / "two_loop_catalog.csv")
-    runs = [size_network(wn, catalog, Targets(30.0), seed=7, max_evaluations=1500,
-                         time_limit_s=600) for _ in range(2)]
+    runs = [
+        size_network(wn, catalog, Targets(30.0), seed=7, max_evaluations=1500, time_limit_s=600)
+        for _ in range(2)
+    ]
     assert list(runs[0].table["inner_diameter_mm"]) == list(runs[1].table["inner_diameter_mm"])
     assert runs[0].cost == runs[1].cost

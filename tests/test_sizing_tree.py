@@ -15,12 +15,13 @@ from hydro.catalog import Catalog, read_catalog
 from hydro.design import Targets, build_problem
 from hydro.errors import InfeasibleDesignError, InputError
 from hydro.network import read_network
-from hydro.sizing import size_network
 from hydro.simulation import run_simulation
+from hydro.sizing import size_network
 
 COST_TOL = 1e-6  # relative
-SMALL_CATALOG = pd.DataFrame({"inner_diameter_mm": [50, 80, 100, 150, 200],
-                              "cost_per_m": [10.0, 18.0, 25.0, 40.0, 62.0]})
+SMALL_CATALOG = pd.DataFrame(
+    {"inner_diameter_mm": [50, 80, 100, 150, 200], "cost_per_m": [10.0, 18.0, 25.0, 40.0, 62.0]}
+)
 
 
 def catalog_from(frame: pd.DataFrame, tmp_path, name="cat.csv") -> Catalog:
@@ -73,8 +74,9 @@ def test_split_pipe_cost_is_a_lower_bound(tmp_path, write_inp):
     path = write_inp(tree_inp(8, np.random.default_rng(7)))
     catalog = catalog_from(SMALL_CATALOG, tmp_path)
     single = size_network(read_network(path), catalog, Targets(20.0))
-    split = size_network(read_network(path), catalog, Targets(20.0), split=True,
-                         output=tmp_path / "split.inp")
+    split = size_network(
+        read_network(path), catalog, Targets(20.0), split=True, output=tmp_path / "split.inp"
+    )
     assert split.cost <= single.cost * (1 + COST_TOL)
     assert split.verification.ok
     written = read_network(tmp_path / "split.inp")
@@ -83,13 +85,17 @@ def test_split_pipe_cost_is_a_lower_bound(tmp_path, write_inp):
 
 def test_pressure_class_follows_static_head(tmp_path, write_inp):
     """A 150 m drop: the low pipe sees 14.7 bar static, so it must be PN16, the top one PN10."""
-    text = inp_text(" J1 60 1\n J2 5 1", " R1 155",
-                    " P1 R1 J1 500 100 140\n P2 J1 J2 500 100 140")
+    text = inp_text(" J1 60 1\n J2 5 1", " R1 155", " P1 R1 J1 500 100 140\n P2 J1 J2 500 100 140")
     path = write_inp(text)
-    frame = pd.DataFrame({
-        "material": ["PE100"] * 4, "nominal_diameter_mm": [63, 63, 90, 90],
-        "pressure_class_bar": [10, 16, 10, 16], "inner_diameter_mm": [55.4, 51.4, 79.2, 73.6],
-        "cost_per_m": [70, 85, 100, 125]})
+    frame = pd.DataFrame(
+        {
+            "material": ["PE100"] * 4,
+            "nominal_diameter_mm": [63, 63, 90, 90],
+            "pressure_class_bar": [10, 16, 10, 16],
+            "inner_diameter_mm": [55.4, 51.4, 79.2, 73.6],
+            "cost_per_m": [70, 85, 100, 125],
+        }
+    )
     result = size_network(read_network(path), catalog_from(frame, tmp_path), Targets(10.0))
     classes = dict(zip(result.table["pipe"], result.table["pressure_class_bar"], strict=True))
     assert classes["P1"] == 10  # ends see 0 and 95 m (9.3 bar)
@@ -99,8 +105,9 @@ def test_pressure_class_follows_static_head(tmp_path, write_inp):
 
 def test_no_class_high_enough_asks_for_a_break_pressure_tank(tmp_path, write_inp):
     path = write_inp(inp_text(" J1 5 1", " R1 250", " P1 R1 J1 500 100 140"))
-    frame = pd.DataFrame({"inner_diameter_mm": [55.4], "cost_per_m": [70],
-                          "pressure_class_bar": [16]})
+    frame = pd.DataFrame(
+        {"inner_diameter_mm": [55.4], "cost_per_m": [70], "pressure_class_bar": [16]}
+    )
     with pytest.raises(InputError, match="break-pressure"):
         build_problem(read_network(path), catalog_from(frame, tmp_path), Targets(10.0))
 
@@ -109,21 +116,25 @@ def test_unreachable_pressure_names_junctions_and_writes_nothing(tmp_path, write
     path = write_inp(tree_inp(4, np.random.default_rng(3), head=30.0))
     out = tmp_path / "sized.inp"
     with pytest.raises(InfeasibleDesignError, match=r"J\d+ by \d+\.\d\d m"):
-        size_network(read_network(path), catalog_from(SMALL_CATALOG, tmp_path), Targets(25.0),
-                     output=out)
+        size_network(
+            read_network(path), catalog_from(SMALL_CATALOG, tmp_path), Targets(25.0), output=out
+        )
     assert not out.exists()
 
 
 def test_max_velocity_and_fixed_pipes_are_respected(tmp_path, write_inp):
     path = write_inp(tree_inp(6, np.random.default_rng(11), head=100.0))
     wn = read_network(path)
-    result = size_network(wn, catalog_from(SMALL_CATALOG, tmp_path), Targets(20.0, None, 0.8),
-                          fixed=("P1",))
+    result = size_network(
+        wn, catalog_from(SMALL_CATALOG, tmp_path), Targets(20.0, None, 0.8), fixed=("P1",)
+    )
     assert "P1" not in set(result.table["pipe"])
     assert result.table["velocity_m_per_s"].max() <= 0.8 + 1e-9
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(seed=st.integers(0, 10_000), n=st.integers(2, 9))
 def test_random_trees_are_feasible_and_locally_minimal(seed, n, tmp_path_factory):
     """No single pipe can be made cheaper without breaking a constraint."""
@@ -141,9 +152,12 @@ def test_random_trees_are_feasible_and_locally_minimal(seed, n, tmp_path_factory
     for p, d in chosen.items():
         wn.get_link(p).diameter = d / 1000
     for p, d in chosen.items():
-        cheaper = [x for x in catalog.table["inner_diameter_mm"]
-                   if catalog.table.set_index("inner_diameter_mm").at[x, "cost_per_m"]
-                   < catalog.table.set_index("inner_diameter_mm").at[d, "cost_per_m"]]
+        cheaper = [
+            x
+            for x in catalog.table["inner_diameter_mm"]
+            if catalog.table.set_index("inner_diameter_mm").at[x, "cost_per_m"]
+            < catalog.table.set_index("inner_diameter_mm").at[d, "cost_per_m"]
+        ]
         for x in cheaper:
             wn.get_link(p).diameter = x / 1000
             low = run_simulation(wn).pressure.iloc[0][wn.junction_name_list].min()
@@ -173,15 +187,33 @@ def test_oujda_catalogue_reads_with_classes():
 
 def test_hydro_size_command_on_oujda_writes_verified_design(tmp_path):
     out, report = tmp_path / "sized.inp", tmp_path / "pipes.csv"
-    done = run_hydro("size", ROOT / "networks" / "oujda_rural.inp", "--catalog",
-                     ROOT / "networks" / "catalogs" / "oujda_pipes.csv", "--min-pressure", "10",
-                     "--output", out, "--report", report)
+    done = run_hydro(
+        "size",
+        ROOT / "networks" / "oujda_rural.inp",
+        "--catalog",
+        ROOT / "networks" / "catalogs" / "oujda_pipes.csv",
+        "--min-pressure",
+        "10",
+        "--output",
+        out,
+        "--report",
+        report,
+    )
     assert done.returncode == 0, done.stderr
     assert "exact 0-1 program" in done.stdout and "every target met" in done.stdout
     table = pd.read_csv(report)
-    assert {"pipe", "length_m", "material", "nominal_diameter_mm", "inner_diameter_mm",
-            "pressure_class_bar", "cost", "flow_l_per_s", "velocity_m_per_s",
-            "headloss_m"} <= set(table.columns)
+    assert {
+        "pipe",
+        "length_m",
+        "material",
+        "nominal_diameter_mm",
+        "inner_diameter_mm",
+        "pressure_class_bar",
+        "cost",
+        "flow_l_per_s",
+        "velocity_m_per_s",
+        "headloss_m",
+    } <= set(table.columns)
     printed = float(done.stdout.split("total pipe cost: ")[1].split()[0].replace(",", ""))
     assert printed == pytest.approx(table["cost"].sum(), rel=1e-6)
     wn = read_network(out)  # EPANET's parser accepts it
@@ -191,8 +223,16 @@ def test_hydro_size_command_on_oujda_writes_verified_design(tmp_path):
 def test_hydro_size_infeasible_exits_1_and_writes_nothing(tmp_path, write_inp):
     path = write_inp(inp_text(" J1 10 5", " R1 20", " P1 R1 J1 1000 100 130"))
     out = tmp_path / "sized.inp"
-    done = run_hydro("size", path, "--catalog", ROOT / "networks" / "benchmarks" /
-                     "two_loop_catalog.csv", "--min-pressure", "15", "--output", out)
+    done = run_hydro(
+        "size",
+        path,
+        "--catalog",
+        ROOT / "networks" / "benchmarks" / "two_loop_catalog.csv",
+        "--min-pressure",
+        "15",
+        "--output",
+        out,
+    )
     assert done.returncode == 1
     assert "J1 by" in done.stderr and "Traceback" not in done.stderr
     assert not out.exists()
