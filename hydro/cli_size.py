@@ -32,6 +32,7 @@ class _Progress:
 def cmd_size(args: argparse.Namespace) -> int:
     from hydro.catalog import read_catalog
     from hydro.design import Targets
+    from hydro.errors import InputError
     from hydro.network import read_network
     from hydro.sizing import format_result, size_network
 
@@ -44,8 +45,6 @@ def cmd_size(args: argparse.Namespace) -> int:
             Path(args.network).resolve(),
             Path(args.catalog).resolve(),
         ):
-            from hydro.errors import InputError
-
             raise InputError(f"{out}: refusing to overwrite an input file; choose another output")
     result = size_network(
         wn,

@@ -7,7 +7,7 @@ same targets, the same pressure-class rule and the same head-loss formula as EPA
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import networkx as nx
 import numpy as np
@@ -70,11 +70,7 @@ def design_snapshot(
     model = copy_network(wn)
     multiplier = wn.options.hydraulic.demand_multiplier
     for _, junction in model.junctions():
-        value = (
-            junction.demand_timeseries_list.at(t, multiplier=multiplier)
-            if t or (junction.demand_timeseries_list)
-            else 0.0
-        )
+        value = junction.demand_timeseries_list.at(t, multiplier=multiplier)
         junction.demand_timeseries_list.clear()
         junction.add_demand(float(value), None)
     model.options.hydraulic.pattern = None
@@ -127,6 +123,20 @@ class Problem:
     @property
     def headloss_formula(self) -> str:
         return self.wn.options.hydraulic.headloss
+
+    def without(self, pipes: list[str]) -> Problem:
+        """The same problem with ``pipes`` kept as they are (no new hydraulic runs)."""
+        keep = [i for i, p in enumerate(self.pipes) if p not in set(pipes)]
+        names = [self.pipes[i] for i in keep]
+        return replace(
+            self,
+            fixed=self.fixed + [p for p in pipes if p in self.pipes],
+            pipes=names,
+            lengths=self.lengths[keep],
+            roughness=self.roughness[keep],
+            allowed={p: self.allowed[p] for p in names},
+            max_pressure_seen_m=self.max_pressure_seen_m[names],
+        )
 
     def cost_of(self, choice: np.ndarray) -> float:
         """Pipe cost of a design, ``choice[i]`` = catalogue row of pipe i [currency]."""

@@ -64,7 +64,6 @@ class Evaluator:
         self.memo: OrderedDict[bytes, Evaluation] = OrderedDict()
         self.memo_size = memo_size
         self.evaluations = 0  # hydraulic solves (memo hits excluded)
-        self.calls = 0
         self._tmp = tempfile.TemporaryDirectory(prefix="hydro-eval-")
         # Metric flow units keep m and mm in the toolkit; keep the model's own when metric, so
         # the file matches what EpanetSimulator writes (US units are rewritten in LPS).
@@ -127,15 +126,7 @@ class Evaluator:
 
     def pressures(self) -> np.ndarray:
         """Junction pressures [m] of the last solve (order of ``junction_names``)."""
-        if self.project.bulk:
-            self.project.lib.EN_getnodevalues(self._handle, tk.EN_PRESSURE, self._pressure)
-            return self._pressure[self.junctions]
-        value, get = tk.ctypes.c_double(), self.project.lib.EN_getnodevalue
-        out = np.empty(len(self.junctions))
-        for j, k in enumerate(self.junctions):
-            get(self._handle, int(k) + 1, tk.EN_PRESSURE, tk.ctypes.byref(value))
-            out[j] = value.value
-        return out
+        return self.project.node_values(tk.EN_PRESSURE, self._pressure)[self.junctions]
 
     def velocities(self) -> np.ndarray:
         """Velocities [m/s] of the decision pipes in the last solve."""
@@ -143,7 +134,6 @@ class Evaluator:
 
     def evaluate(self, choice: np.ndarray) -> Evaluation:
         """Deficit and lowest pressure of a design (memoised)."""
-        self.calls += 1
         key = choice.astype(np.int16).tobytes()
         hit = self.memo.get(key)
         if hit is not None:

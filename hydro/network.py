@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -209,16 +210,28 @@ def write_network(
     failure never leaves a half-written file. ``units`` defaults to the flow units the model was
     read in. ``protect`` lists input files that must not be overwritten.
     """
+    units = units or wn.options.hydraulic.inpfile_units or "LPS"
+    return _place(
+        path, lambda tmp: wntr.network.write_inpfile(wn, tmp, units=units, version=2.2), protect
+    )
+
+
+def publish_file(source: str | os.PathLike, path: str | os.PathLike, protect: tuple = ()) -> Path:
+    """Copy a finished file (e.g. a verified design) to ``path``, atomically, byte for byte."""
+    return _place(path, lambda tmp: shutil.copyfile(source, tmp), protect)
+
+
+def _place(path, write, protect) -> Path:
+    """Run ``write(tmp)`` on a temporary file beside ``path``, then move it into place."""
     path = Path(path)
     for p in protect:
         if Path(p).resolve() == path.resolve():
             raise InputError(f"{path}: refusing to overwrite an input file; choose another output")
     path.parent.mkdir(parents=True, exist_ok=True)
-    units = units or wn.options.hydraulic.inpfile_units or "LPS"
-    fd, tmp = tempfile.mkstemp(prefix=".hydro-", suffix=".inp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=".hydro-", suffix=path.suffix, dir=path.parent)
     os.close(fd)
     try:
-        wntr.network.write_inpfile(wn, tmp, units=units, version=2.2)
+        write(tmp)
         os.replace(tmp, path)
     except Exception:
         Path(tmp).unlink(missing_ok=True)

@@ -30,7 +30,7 @@ from hydro.design import (
 )
 from hydro.errors import InputError, SimulationError
 from hydro.hydraulics import M_PER_BAR
-from hydro.network import copy_network, read_network, write_network
+from hydro.network import copy_network, publish_file, read_network, write_network
 from hydro.simulation import run_simulation
 
 log = logging.getLogger(__name__)
@@ -280,7 +280,7 @@ def size_network(
                 "kept as in the model (their flow is set by pumps and tank levels, not by "
                 f"demands): {', '.join(kept)}"
             )
-            problem = build_problem(wn, catalog, targets, tuple(fixed) + tuple(kept), source)
+            problem = problem.without(kept)
         solution = solve_tree(problem, trees, split=split)
         segments = solution.segments
         method_name, bound, gap = solution.method, solution.bound, solution.gap
@@ -323,7 +323,7 @@ def size_network(
                     "the design failed its independent EPANET verification; nothing written:\n"
                     + verification.violations.to_string(index=False)
                 )
-            write_network(read_network(written), output, protect=protect)
+            publish_file(written, output, protect=protect)
     if abs(verification.cost - optimiser_cost) > 1e-6 * max(1.0, optimiser_cost) and not split:
         notes.append(f"optimiser cost {optimiser_cost:,.2f} differs from the recomputed cost")
     table = _pipe_table(problem, model, verification)

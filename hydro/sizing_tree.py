@@ -111,8 +111,9 @@ def solve_tree(
     targets = problem.targets
     index = {p: i for i, p in enumerate(problem.pipes)}
     # Variables: per decision pipe its allowed options (x or l), then one head per tree node.
-    var_pipe, var_option, cost = [], [], []
-    first = {}
+    # spans[p]: the contiguous columns of pipe p's options
+    var_option, cost = [], []
+    spans: dict[str, range] = {}
     vmax = targets.max_velocity_m_per_s
     flows = {p: t.flow[p] for t in trees for p, _, _ in t.order}
     for p in problem.pipes:
@@ -128,13 +129,11 @@ def solve_tree(
                     f"pipe {p}: even the largest catalogue pipe runs faster than "
                     f"{vmax:g} m/s at the design flow of {abs(flows[p]) * 1000:.2f} l/s"
                 )
-        first[p] = len(var_pipe)
-        for k in options:
-            var_pipe.append(i)
-            var_option.append(k)
-            per_m = problem.catalog.costs[k]
-            cost.append(per_m if split else per_m * problem.lengths[i])
-    n_x = len(var_pipe)
+        spans[p] = range(len(var_option), len(var_option) + len(options))
+        var_option.extend(int(k) for k in options)
+        per_m = problem.catalog.costs[options]
+        cost.extend(per_m if split else per_m * problem.lengths[i])
+    n_x = len(var_option)
     nodes = [n for t in trees for n in t.nodes]
     head_index = {n: n_x + j for j, n in enumerate(nodes)}
     n_var = n_x + len(nodes)
@@ -151,12 +150,8 @@ def solve_tree(
         hi.append(upper)
         r += 1
 
-    var_pipe_arr = np.array(var_pipe)
-    for p, start in first.items():
-        i = index[p]
-        count = int(np.sum(var_pipe_arr[start:] == i)) if start < n_x else 0
-        span = range(start, start + count)
-        total = problem.lengths[i] if split else 1.0
+    for p, span in spans.items():
+        total = problem.lengths[index[p]] if split else 1.0
         add([(c, 1.0) for c in span], total, total)
     for tree in trees:
         for pipe, up, down in tree.order:
@@ -167,15 +162,11 @@ def solve_tree(
                 entries.append((head_index[up], -1.0))
             else:
                 rhs = tree.root_head_m
-            if pipe in first:
+            if pipe in spans:
                 i = index[pipe]
                 hl = unit_headloss(problem, i, tree.flow[pipe])
-                start = first[pipe]
-                for c in range(start, n_x):
-                    if var_pipe[c] != i:
-                        break
-                    per = hl[var_option[c]]
-                    entries.append((c, per if split else per * problem.lengths[i]))
+                scale = 1.0 if split else problem.lengths[i]
+                entries.extend((c, hl[var_option[c]] * scale) for c in spans[pipe])
             else:
                 rhs -= fixed_pipe_headloss(problem, pipe, tree.flow[pipe])
             add(entries, rhs, rhs)
@@ -187,7 +178,7 @@ def solve_tree(
         z = node.elevation
         lower[n_x + j] = (
             z + targets.min_pressure_m + DESIGN_MARGIN_M
-            if node.node_type == ("Junction")
+            if node.node_type == "Junction"
             else -np.inf
         )
         upper[n_x + j] = (
@@ -220,9 +211,8 @@ def solve_tree(
         )
     x = result.x[:n_x]
     choice, segments = {}, {}
-    for p, start in first.items():
+    for p, span in spans.items():
         i = index[p]
-        span = [c for c in range(start, n_x) if var_pipe[c] == i]
         if split:
             used = [(int(var_option[c]), float(x[c])) for c in span if x[c] > 1e-6]
             segments[p] = used
@@ -236,7 +226,7 @@ def solve_tree(
     log.info(
         "%s: %d pipes, %d variables, solved in %.2f s (%s)",
         "split-pipe LP" if split else "0-1 program",
-        len(first),
+        len(spans),
         n_var,
         seconds,
         result.message,
