@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from pathlib import Path
 
 from hydro import __version__
 from hydro.errors import HydroError
@@ -53,32 +52,6 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_check(args: argparse.Namespace) -> int:
-    from hydro.compliance import Limits, check_limits
-    from hydro.network import read_network
-    from hydro.simulation import format_summary, run_simulation, summarize
-
-    limits = Limits(args.min_pressure, args.max_pressure, args.max_velocity)
-    wn = read_network(args.network)
-    results = run_simulation(wn, duration_h=args.duration, pressure_driven=args.pressure_driven)
-    print(f"network: {args.network}")
-    print(format_summary(summarize(results)))
-    violations = check_limits(results, limits)
-    if args.out:
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        violations.to_csv(args.out, index=False, float_format="%.4f")
-        print(f"wrote {args.out}")
-    if violations.empty:
-        print("verdict: COMPLIANT: every junction and pipe within the limits at every time step")
-        return EXIT_OK
-    shown = violations.head(args.show)
-    print(f"violations ({len(violations)} element-times; worst {len(shown)} shown):")
-    print(shown.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
-    elements = violations["element"].nunique()
-    print(f"verdict: NOT COMPLIANT: {len(violations)} violations at {elements} element(s)")
-    return EXIT_FAIL
-
-
 # --------------------------------------------------------------------------- parser
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
@@ -107,39 +80,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", metavar="DIR", help="write nodes.csv and links.csv into DIR")
     p.set_defaults(func=cmd_simulate)
 
-    p = sub.add_parser("check", help="simulate, then list every violated limit (exit 1 if any)")
-    p.add_argument("network", metavar="NETWORK.inp", help="EPANET input file")
-    p.add_argument(
-        "--min-pressure",
-        type=_positive,
-        required=True,
-        metavar="M",
-        help="lowest allowed junction pressure [m]",
-    )
-    p.add_argument(
-        "--max-pressure", type=_positive, metavar="M", help="highest allowed junction pressure [m]"
-    )
-    p.add_argument(
-        "--max-velocity", type=_positive, metavar="V", help="highest allowed pipe velocity [m/s]"
-    )
-    p.add_argument(
-        "--duration",
-        type=_positive,
-        metavar="HOURS",
-        help="simulated duration [h]; default: the model's own",
-    )
-    p.add_argument(
-        "--pressure-driven", action="store_true", help="pressure-driven demand (EPANET 2.2 PDA)"
-    )
-    p.add_argument("--out", metavar="FILE.csv", help="write the violations table")
-    p.add_argument(
-        "--show",
-        type=int,
-        default=20,
-        metavar="N",
-        help="violations printed on screen (default 20)",
-    )
-    p.set_defaults(func=cmd_check)
+    from hydro import cli_check
+
+    cli_check.add_command(sub, _positive)
 
     _add_later_commands(sub)
     return parser

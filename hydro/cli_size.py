@@ -40,7 +40,7 @@ def cmd_size(args: argparse.Namespace) -> int:
     catalog = read_catalog(args.catalog)
     targets = Targets(args.min_pressure, args.max_pressure, args.max_velocity)
     fixed = tuple(p.strip() for p in args.fixed.split(",") if p.strip()) if args.fixed else ()
-    for out in (args.output, args.report):
+    for out in (args.output, args.report, args.history):
         if out and Path(out).resolve() in (
             Path(args.network).resolve(),
             Path(args.catalog).resolve(),
@@ -67,6 +67,14 @@ def cmd_size(args: argparse.Namespace) -> int:
         Path(args.report).parent.mkdir(parents=True, exist_ok=True)
         result.table.to_csv(args.report, index=False, float_format="%.4f")
         print(f"wrote {args.report}")
+    if args.history and result.history:
+        import pandas as pd
+
+        Path(args.history).parent.mkdir(parents=True, exist_ok=True)
+        pd.DataFrame(result.history, columns=["evaluations", "seconds", "best_cost"]).to_csv(
+            args.history, index=False
+        )
+        print(f"wrote {args.history}")
     if args.output:
         print(f"wrote {args.output}")
     return EXIT_OK if result.verification.ok else EXIT_FAIL
@@ -93,6 +101,11 @@ def add_commands(sub) -> None:
     p.add_argument("--fixed", metavar="PIPE,PIPE", help="pipes that keep their diameter")
     p.add_argument("--output", metavar="SIZED.inp", help="write the verified design")
     p.add_argument("--report", metavar="PIPES.csv", help="write the per-pipe table")
+    p.add_argument(
+        "--history",
+        metavar="HISTORY.csv",
+        help="looped optimiser: write each improvement (evaluations, seconds, best cost)",
+    )
     p.add_argument(
         "--split",
         action="store_true",

@@ -1,20 +1,69 @@
-"""Compliance checks on simulation results.
+"""Compliance checks on simulation results: pressure, velocity, tanks and pumps over days.
 
-A failed check is a result, not an exception: :func:`check_limits` returns a table of
-violations (one row per element and time step) that the command line prints and saves.
+A failed check is a result, not an exception: the checks return a table of violations (one row
+per element, check and time step) that the command line prints and saves, and a summary.
+
+Two entry points:
+
+- :func:`check_limits` with :class:`Limits`: one limit per quantity for every junction and pipe
+  (the simple check of ``hydro check --min-pressure``).
+- :func:`check_compliance` with :class:`Rules`: the design rules of a rural scheme, by node
+  class (standpipe, household connection, other junction) and pipe class (distribution,
+  transmission), with tank and pump checks. Defaults: Oujda brief, section 5.1, except where a
+  rule says otherwise.
+
+Classes come from the model (demand pattern names ``standpipe`` and ``household``, which
+``hydro demand`` writes), from the village table, or from a CSV file (``element,class``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
 
+import networkx as nx
+import numpy as np
 import pandas as pd
+import wntr
 
-from hydro.simulation import SECONDS_PER_HOUR, SimulationResults
+from hydro.errors import InputError
+from hydro.hydraulics import M_PER_BAR
+from hydro.simulation import SECONDS_PER_HOUR, SimulationResults, run_simulation
 
 VIOLATION_COLUMNS = ["element", "kind", "quantity", "time_h", "value", "limit", "excess"]
+RULE_VIOLATION_COLUMNS = [
+    "element",
+    "kind",
+    "check",
+    "severity",
+    "quantity",
+    "time_h",
+    "value",
+    "limit",
+    "excess",
+]
+NODE_CLASSES = ("standpipe", "household", "junction")
+PIPE_CLASSES = ("distribution", "transmission")
+
+#: Where each default rule comes from (shown in reports and assumption tables).
+RULE_SOURCES = {
+    "min_pressure_m": "Oujda brief 5.1 [E]: 10 m at the standpipe node, 15 m at a household "
+    "connection node; other junctions: no negative pressure [E]",
+    "max_pressure_m": "Oujda brief 5.1 [E]: maximum static pressure 60 m in a PN10 network "
+    "(distribution nodes)",
+    "pressure_class": "each node below the pressure class of its pipes (PN in bar x 10.197 m)",
+    "velocity_m_per_s": "Oujda brief 5.1 [E]: distribution 0.3-1.5 m/s, transmission "
+    "0.5-2.0 m/s at peak hour",
+    "tank_reserve_share": "estimate [E]: a fifth of the usable volume kept for emergencies",
+    "pump_efficient_range": "estimate [E]: 70-120% of the best-efficiency flow (the preferred "
+    "operating region of Hydraulic Institute practice)",
+}
 
 
+# --------------------------------------------------------------------------- simple limits
 @dataclass(frozen=True)
 class Limits:
     """Service limits; ``None`` switches a check off.
@@ -34,7 +83,8 @@ class Limits:
     max_velocity_m_per_s: float | None = None
 
 
-def _rows(frame: pd.DataFrame, kind: str, quantity: str, limit: float, below: bool) -> pd.DataFrame:
+def _rows(frame: pd.DataFrame, kind: str, quantity: str, limit, below: bool) -> pd.DataFrame:
+    """One row per (time, element) where ``frame`` breaks ``limit`` (a number or a Series)."""
     excess = (limit - frame) if below else (frame - limit)
     stacked = excess.stack()
     stacked = stacked[stacked > 1e-9]
@@ -42,6 +92,7 @@ def _rows(frame: pd.DataFrame, kind: str, quantity: str, limit: float, below: bo
         return pd.DataFrame(columns=VIOLATION_COLUMNS)
     times, elements = zip(*stacked.index, strict=True)
     values = [frame.at[t, e] for t, e in stacked.index]
+    limits = [float(limit[e]) for e in elements] if isinstance(limit, pd.Series) else float(limit)
     return pd.DataFrame(
         {
             "element": elements,
@@ -49,10 +100,18 @@ def _rows(frame: pd.DataFrame, kind: str, quantity: str, limit: float, below: bo
             "quantity": quantity,
             "time_h": [t / SECONDS_PER_HOUR for t in times],
             "value": values,
-            "limit": limit,
+            "limit": limits,
             "excess": stacked.to_numpy(),
         }
     )
+
+
+def _concat(parts: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
+    parts = [p for p in parts if not p.empty]
+    if not parts:
+        return pd.DataFrame(columns=columns)
+    table = pd.concat(parts, ignore_index=True)
+    return table.sort_values(["excess", "element"], ascending=[False, True], ignore_index=True)
 
 
 def check_limits(results: SimulationResults, limits: Limits) -> pd.DataFrame:
@@ -72,11 +131,7 @@ def check_limits(results: SimulationResults, limits: Limits) -> pd.DataFrame:
         parts.append(
             _rows(velocity, "pipe", "velocity_m_per_s", limits.max_velocity_m_per_s, below=False)
         )
-    parts = [p for p in parts if not p.empty]
-    if not parts:
-        return pd.DataFrame(columns=VIOLATION_COLUMNS)
-    table = pd.concat(parts, ignore_index=True)
-    return table.sort_values(["excess", "element"], ascending=[False, True], ignore_index=True)
+    return _concat(parts, VIOLATION_COLUMNS)
 
 
 def compliance_share(results: SimulationResults, limits: Limits) -> float:
@@ -88,3 +143,417 @@ def compliance_share(results: SimulationResults, limits: Limits) -> float:
     if limits.max_pressure_m is not None:
         ok &= pressure <= limits.max_pressure_m + 1e-9
     return float(ok.to_numpy().mean()) if ok.size else 1.0
+
+
+# --------------------------------------------------------------------------- design rules
+def _default_min_pressure() -> dict:
+    return {"standpipe": 10.0, "household": 15.0, "junction": 0.0}
+
+
+def _default_velocity() -> dict:
+    return {"distribution": (0.3, 1.5), "transmission": (0.5, 2.0)}
+
+
+@dataclass(frozen=True)
+class Rules:
+    """Design rules checked over an extended-period run. Sources: :data:`RULE_SOURCES`.
+
+    Attributes
+    ----------
+    min_pressure_m : mapping
+        Lowest pressure by node class [m] (``standpipe``, ``household``, ``junction``).
+    max_pressure_m : float, optional
+        Highest pressure at distribution nodes [m]; ``None``: off.
+    pressure_class : bool
+        Also keep every node below the pressure class of its pipes, read from the catalogue
+        labels that ``hydro size`` writes in ``[TAGS]`` (``PN10`` = 10 bar = 102 m).
+    velocity_m_per_s : mapping
+        (lowest peak velocity, highest velocity) by pipe class [m/s]. A pipe whose highest
+        velocity over the run stays below the lower bound is reported as a warning (stagnant
+        water), not as a violation: small branches to standpipes rarely reach 0.3 m/s.
+    tank_reserve_share : float
+        Share of each tank's usable volume (between its minimum and maximum levels) that must
+        stay in it at all times.
+    pump_efficient_range : (float, float)
+        Allowed running flow as a share of the pump's best-efficiency flow.
+    """
+
+    min_pressure_m: Mapping = field(default_factory=_default_min_pressure)
+    max_pressure_m: float | None = 60.0
+    pressure_class: bool = True
+    velocity_m_per_s: Mapping = field(default_factory=_default_velocity)
+    tank_reserve_share: float = 0.2
+    pump_efficient_range: tuple = (0.7, 1.2)
+
+    def __post_init__(self):
+        unknown = set(self.min_pressure_m) - set(NODE_CLASSES)
+        if unknown:
+            raise InputError(
+                f"unknown node class(es) {sorted(unknown)} in the pressure rules; "
+                f"allowed: {', '.join(NODE_CLASSES)}"
+            )
+        for cls, (low, high) in self.velocity_m_per_s.items():
+            if cls not in PIPE_CLASSES or not 0 <= low < high:
+                raise InputError(
+                    f"velocity rule for {cls!r}: need a class in {PIPE_CLASSES} and "
+                    f"0 <= low < high, got ({low}, {high})"
+                )
+        if not 0 <= self.tank_reserve_share < 1:
+            raise InputError("tank_reserve_share must be in [0, 1)")
+
+    def as_table(self) -> pd.DataFrame:
+        """parameter, value, unit, source: for assumption tables."""
+        rows = [
+            (
+                f"min_pressure_{cls}_m",
+                value,
+                "m",
+                RULE_SOURCES["min_pressure_m"],
+            )
+            for cls, value in self.min_pressure_m.items()
+        ]
+        rows.append(("max_pressure_m", self.max_pressure_m, "m", RULE_SOURCES["max_pressure_m"]))
+        for cls, (low, high) in self.velocity_m_per_s.items():
+            rows.append(
+                (
+                    f"velocity_{cls}_m_per_s",
+                    f"{low:g}-{high:g}",
+                    "m/s",
+                    RULE_SOURCES["velocity_m_per_s"],
+                )
+            )
+        rows.append(
+            (
+                "tank_reserve_share",
+                self.tank_reserve_share,
+                "fraction",
+                RULE_SOURCES["tank_reserve_share"],
+            )
+        )
+        low, high = self.pump_efficient_range
+        rows.append(
+            (
+                "pump_efficient_range",
+                f"{low:g}-{high:g}",
+                "x best-efficiency flow",
+                RULE_SOURCES["pump_efficient_range"],
+            )
+        )
+        return pd.DataFrame(rows, columns=["parameter", "value", "unit", "source"])
+
+
+def node_classes_from_model(wn: wntr.network.WaterNetworkModel) -> dict[str, str]:
+    """Class of every junction from its demand patterns: ``standpipe``, ``household``, else
+    ``junction``. A node with both services is a household node (the stricter rule)."""
+    out = {}
+    for name, junction in wn.junctions():
+        patterns = {(d.pattern_name or "").lower() for d in junction.demand_timeseries_list}
+        if any(p.startswith("household") for p in patterns):
+            out[name] = "household"
+        elif any(p.startswith("standpipe") for p in patterns):
+            out[name] = "standpipe"
+        else:
+            out[name] = "junction"
+    return out
+
+
+def node_classes_from_villages(villages: pd.DataFrame) -> dict[str, str]:
+    """Classes of the nodes named in a village table (:func:`hydro.demand.read_villages`)."""
+    out = {}
+    for row in villages.to_dict("records"):
+        for node in row["standpipe_shares"]:
+            out.setdefault(node, "standpipe")
+        for node in row["household_shares"]:
+            out[node] = "household"
+    return out
+
+
+def read_classes(path: str | os.PathLike, wn: wntr.network.WaterNetworkModel) -> dict:
+    """Node and pipe classes from a CSV file with columns ``element`` and ``class``.
+
+    Node classes: standpipe, household, junction. Pipe classes: distribution, transmission.
+    """
+    path = Path(path)
+    try:
+        table = pd.read_csv(path, comment="#", skipinitialspace=True, dtype=str)
+    except (OSError, pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: cannot read the class table: {exc}") from exc
+    missing = {"element", "class"} - set(table.columns)
+    if missing:
+        raise InputError(
+            f"{path}: missing column(s) {', '.join(sorted(missing))}; expected: element,class"
+        )
+    out = {}
+    for line, (element, cls) in enumerate(
+        zip(table["element"], table["class"], strict=True), start=2
+    ):
+        element, cls = str(element).strip(), str(cls).strip().lower()
+        if element in wn.node_name_list:
+            allowed = NODE_CLASSES
+        elif element in wn.link_name_list:
+            allowed = PIPE_CLASSES
+        else:
+            raise InputError(f"{path}, row {line}: element {element!r} is not in the network")
+        if cls not in allowed:
+            raise InputError(
+                f"{path}, row {line}: class {cls!r} of {element} is not allowed; "
+                f"use one of: {', '.join(allowed)}"
+            )
+        out[element] = cls
+    return out
+
+
+def zones(wn: wntr.network.WaterNetworkModel) -> tuple[dict[str, str], dict[str, str]]:
+    """Pipe class and node zone (``transmission`` or ``distribution``) from the topology.
+
+    The network is cut at its fixed-head nodes (reservoirs and tanks). A piece that carries no
+    demand (a rising main, a tap-off line between a main and a tank) is transmission; every
+    other piece is distribution.
+    """
+    fixed = set(wn.reservoir_name_list) | set(wn.tank_name_list)
+    graph = nx.MultiGraph()
+    for name, link in wn.links():
+        a, b = link.start_node_name, link.end_node_name
+        graph.add_edge(f"{a}@{name}" if a in fixed else a, f"{b}@{name}" if b in fixed else b, name)
+    pipe_zone, node_zone = {}, {}
+    for component in nx.connected_components(graph):
+        demand = 0.0
+        for n in component:
+            if "@" not in n:
+                node = wn.get_node(n)
+                demand += sum(abs(d.base_value) for d in node.demand_timeseries_list)
+        zone = "distribution" if demand > 0 else "transmission"
+        sub = graph.subgraph(component)
+        for _, _, link in sub.edges(keys=True):
+            pipe_zone[link] = zone
+        for n in component:
+            if "@" not in n:
+                node_zone[n] = zone
+    return pipe_zone, node_zone
+
+
+_PN = re.compile(r"PN_?(\d+(?:\.\d+)?)", re.IGNORECASE)
+
+
+def node_pressure_ratings(wn: wntr.network.WaterNetworkModel) -> pd.Series:
+    """Highest pressure each junction may see [m]: the lowest class of its tagged pipes."""
+    rating: dict[str, float] = {}
+    for _, pipe in wn.pipes():
+        match = _PN.search(pipe.tag or "")
+        if not match:
+            continue
+        limit = float(match.group(1)) * M_PER_BAR
+        for node in (pipe.start_node_name, pipe.end_node_name):
+            rating[node] = min(rating.get(node, np.inf), limit)
+    return pd.Series(rating, dtype=float)
+
+
+def best_efficiency_flow(pump) -> float | None:
+    """Best-efficiency flow of a HEAD pump [m3/s]: the peak of its efficiency curve, else the
+    design point of its head curve (the single point, or the middle of three points)."""
+    if pump.pump_type != "HEAD":
+        return None
+    curve = pump.efficiency_curve
+    if curve is not None and getattr(curve, "points", None):
+        flows, effs = zip(*curve.points, strict=True)
+        if max(effs) > min(effs):  # a flat efficiency curve says nothing about the best point
+            return float(flows[int(np.argmax(effs))])
+    points = pump.get_pump_curve().points
+    if len(points) == 1:
+        return float(points[0][0])
+    if len(points) == 3:
+        return float(points[1][0])
+    flows = [q for q, _ in points if q > 0]
+    return float(np.median(flows)) if flows else None
+
+
+@dataclass
+class ComplianceReport:
+    """Violations of the design rules in one run, and what they add up to."""
+
+    results: SimulationResults
+    violations: pd.DataFrame
+    summary: dict
+    node_classes: dict
+    pipe_classes: dict
+
+    @property
+    def compliant(self) -> bool:
+        return bool((self.violations["severity"] == "violation").sum() == 0)
+
+
+def check_compliance(
+    wn: wntr.network.WaterNetworkModel,
+    rules: Rules | None = None,
+    classes: Mapping[str, str] | None = None,
+    duration_h: float | None = 72.0,
+    pressure_driven: bool = False,
+    results: SimulationResults | None = None,
+) -> ComplianceReport:
+    """Run ``wn`` over ``duration_h`` (or use ``results``) and check it against ``rules``.
+
+    ``classes`` overrides the classes found in the model (node -> standpipe / household /
+    junction; pipe -> distribution / transmission).
+    """
+    rules = rules or Rules()
+    if results is None:
+        results = run_simulation(wn, duration_h=duration_h, pressure_driven=pressure_driven)
+    pipe_zone, node_zone = zones(wn)
+    node_class = node_classes_from_model(wn)
+    for element, cls in (classes or {}).items():
+        if cls in NODE_CLASSES:
+            node_class[element] = cls
+        else:
+            pipe_zone[element] = cls
+    junctions = results.junctions
+    pressure = results.pressure[junctions]
+    parts = []
+
+    # minimum pressure by node class
+    minimum = pd.Series(
+        {j: rules.min_pressure_m.get(node_class.get(j, "junction"), 0.0) for j in junctions},
+        dtype=float,
+    )
+    low = _rows(pressure, "junction", "pressure_m", minimum, below=True)
+    parts.append(low.assign(check="min_pressure", severity="violation"))
+    ok = pressure.ge(minimum - 1e-9, axis=1)
+
+    # maximum pressure: the service limit at distribution nodes, the pipes' class everywhere
+    if rules.max_pressure_m is not None:
+        dist = [j for j in junctions if node_zone.get(j) == "distribution"]
+        high = _rows(pressure[dist], "junction", "pressure_m", rules.max_pressure_m, False)
+        parts.append(high.assign(check="max_pressure", severity="violation"))
+        ok[dist] &= pressure[dist] <= rules.max_pressure_m + 1e-9
+    if rules.pressure_class:
+        rating = node_pressure_ratings(wn).reindex(junctions).dropna()
+        if not rating.empty:
+            rated = pressure[list(rating.index)]
+            over = _rows(rated, "junction", "pressure_m", rating, below=False)
+            parts.append(over.assign(check="pressure_class", severity="violation"))
+            ok[list(rating.index)] &= rated.le(rating + 1e-9, axis=1)
+
+    # velocity by pipe class
+    velocity = results.velocity[results.pipes]
+    for cls, (v_low, v_high) in rules.velocity_m_per_s.items():
+        pipes = [p for p in results.pipes if pipe_zone.get(p, "distribution") == cls]
+        if not pipes:
+            continue
+        fast = _rows(velocity[pipes], "pipe", "velocity_m_per_s", v_high, below=False)
+        parts.append(fast.assign(check=f"max_velocity_{cls}", severity="violation"))
+        peak = velocity[pipes].max()
+        slow = peak[peak < v_low - 1e-9]
+        if not slow.empty:
+            when = velocity[list(slow.index)].idxmax() / SECONDS_PER_HOUR
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "element": slow.index,
+                        "kind": "pipe",
+                        "check": f"low_velocity_{cls}",
+                        "severity": "warning",
+                        "quantity": "peak_velocity_m_per_s",
+                        "time_h": when.to_numpy(),
+                        "value": slow.to_numpy(),
+                        "limit": v_low,
+                        "excess": v_low - slow.to_numpy(),
+                    }
+                )
+            )
+
+    # tanks: never empty, never at the overflow level, a reserve kept
+    for tank_name in results.tanks:
+        tank = wn.get_node(tank_name)
+        level = results.tank_level[[tank_name]]
+        usable = tank.max_level - tank.min_level
+        checks = (
+            ("tank_empty", tank.min_level + 0.01, True),
+            ("tank_reserve", tank.min_level + rules.tank_reserve_share * usable, True),
+            ("tank_overflow", tank.max_level - 0.01, False),
+        )
+        for check, limit, below in checks:
+            rows = _rows(level, "tank", "level_m", limit, below=below)
+            if check == "tank_reserve" and not rows.empty:
+                rows = rows[rows["value"] > tank.min_level + 0.01]  # already reported empty
+            parts.append(rows.assign(check=check, severity="violation"))
+
+    # pumps: running flow within the efficient range of the curve
+    flow = results.flow
+    for pump_name, pump in wn.pumps():
+        best = best_efficiency_flow(pump)
+        if best is None or pump_name not in flow.columns:
+            continue
+        q = flow[[pump_name]]
+        running = q[q[pump_name] > 1e-6]
+        lo, hi = (best * r for r in rules.pump_efficient_range)
+        for check, limit, below in (("pump_range_low", lo, True), ("pump_range_high", hi, False)):
+            rows = _rows(running * 1000, "pump", "flow_l_per_s", limit * 1000, below=below)
+            parts.append(rows.assign(check=check, severity="violation"))
+
+    violations = _concat(parts, RULE_VIOLATION_COLUMNS)[RULE_VIOLATION_COLUMNS]
+    summary = _summary(results, pressure, minimum, ok, violations, node_class)
+    return ComplianceReport(results, violations, summary, node_class, pipe_zone)
+
+
+def _summary(results, pressure, minimum, ok, violations, node_class) -> dict:
+    margin = pressure - minimum
+    values = margin.to_numpy()
+    i, j = np.unravel_index(int(np.nanargmin(values)), values.shape)
+    worst = str(pressure.columns[j])
+    counts = (
+        violations.groupby(["check", "severity"]).size().to_dict() if not violations.empty else {}
+    )
+    errors = violations[violations["severity"] == "violation"]
+    by_class = {}
+    for cls in NODE_CLASSES:
+        members = [n for n in pressure.columns if node_class.get(n, "junction") == cls]
+        if members:
+            by_class[cls] = float(pressure[members].min().min())
+    return {
+        "node_hours_compliant_share": float(ok.to_numpy().mean()) if ok.size else 1.0,
+        "worst_node": worst,
+        "worst_node_class": node_class.get(worst, "junction"),
+        "worst_time_h": float(pressure.index[i]) / SECONDS_PER_HOUR,
+        "worst_pressure_m": float(pressure.iat[i, j]),
+        "worst_margin_m": float(values[i, j]),
+        "min_pressure_by_class_m": by_class,
+        "violations": int(len(errors)),
+        "elements_violating": int(errors["element"].nunique()),
+        "warnings": int((violations["severity"] == "warning").sum()),
+        "counts": {f"{c} ({s})": int(n) for (c, s), n in counts.items()},
+        "compliant": bool(errors.empty),
+    }
+
+
+def format_compliance(report: ComplianceReport, show: int = 20) -> str:
+    """The report as lines an engineer reads on a terminal."""
+    s = report.summary
+    lines = [
+        f"node-hours within the pressure rules: {100 * s['node_hours_compliant_share']:.1f}%",
+        f"worst node: {s['worst_node']} ({s['worst_node_class']}) at t = {s['worst_time_h']:g} h:"
+        f" {s['worst_pressure_m']:.2f} m ({s['worst_margin_m']:+.2f} m against its minimum)",
+    ]
+    for cls, value in s["min_pressure_by_class_m"].items():
+        lines.append(f"lowest pressure, {cls} nodes: {value:.2f} m")
+    for key, n in s["counts"].items():
+        lines.append(f"  {key}: {n} element-times")
+    v = report.violations
+    if not v.empty:
+        shown = pd.concat(
+            [v[v["severity"] == "violation"].head(show), v[v["severity"] == "warning"].head(5)]
+        )
+        lines.append(f"worst {len(shown)} of {len(v)} rows:")
+        lines.append(
+            shown.drop(columns=["quantity"]).to_string(
+                index=False, float_format=lambda x: f"{x:.3f}"
+            )
+        )
+    if s["compliant"]:
+        verdict = "COMPLIANT: every rule met at every time step"
+        if s["warnings"]:
+            verdict += f" ({s['warnings']} warning(s): see above)"
+    else:
+        verdict = (
+            f"NOT COMPLIANT: {s['violations']} violations at {s['elements_violating']} element(s)"
+        )
+    lines.append(f"verdict: {verdict}")
+    return "\n".join(lines)

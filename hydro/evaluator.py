@@ -83,7 +83,17 @@ class Evaluator:
         self.roughness = problem.roughness
         # Roughness needs setting only when the catalogue gives one different from the pipe's.
         self._own_roughness = bool(np.all(problem.roughness == problem.roughness[:, :1]))
-        self._current = np.full(len(problem.pipes), -1, dtype=np.int64)
+        self._current = [-1] * len(problem.pipes)
+        c_int, c_double = tk.ctypes.c_int, tk.ctypes.c_double
+        self._c_link = [c_int(int(k)) for k in self.link_index]
+        self._c_diameter = [c_double(float(d)) for d in self.diameter_mm]
+        self._c_roughness = (
+            None
+            if self._own_roughness
+            else [[c_double(float(r)) for r in row] for row in self.roughness]
+        )
+        self._c_prop_diameter = c_int(tk.EN_DIAMETER)
+        self._c_prop_roughness = c_int(tk.EN_ROUGHNESS)
         self._pressure = np.empty(self.project.count(tk.EN_NODECOUNT))
         self._velocity = np.empty(self.project.count(tk.EN_LINKCOUNT))
         targets = problem.targets
@@ -91,11 +101,19 @@ class Evaluator:
         self.p_max = targets.max_pressure_m
         self.v_max = targets.max_velocity_m_per_s
         self.project.open_hydraulics()
-        self._set = self.project.lib.EN_setlinkvalue
+        # A private copy of the setter without argument checks: every argument below is
+        # already a ctypes object of the right type.
+        self._set = self.project.lib["EN_setlinkvalue"]
         self._init = self.project.lib.EN_initH
         self._run = self.project.lib.EN_runH
         self._handle = self.project.handle
         self._t = tk.ctypes.c_long()
+        self._t_ref = tk.ctypes.byref(self._t)
+        self._get_nodes = None
+        if self.project.bulk:  # a private copy of the bulk getter taking a raw address
+            self._get_nodes = self.project.lib["EN_getnodevalues"]
+            self._get_nodes.argtypes = [tk.ctypes.c_void_p, tk.ctypes.c_int, tk.ctypes.c_void_p]
+            self._pressure_address = self._pressure.ctypes.data
 
     def close(self) -> None:
         self.project.close()
@@ -108,24 +126,31 @@ class Evaluator:
         self.close()
 
     def set_design(self, choice: np.ndarray) -> None:
-        """Set the diameters (and roughness) of the pipes whose choice changed."""
-        changed = np.flatnonzero(choice != self._current)
-        h = self._handle
-        for i in changed:
-            k = choice[i]
-            link = int(self.link_index[i])
-            self._set(h, link, tk.EN_DIAMETER, float(self.diameter_mm[k]))
-            if not self._own_roughness:
-                self._set(h, link, tk.EN_ROUGHNESS, float(self.roughness[i, k]))
-        self._current[changed] = choice[changed]
+        """Set the diameters (and roughness) of the pipes whose choice changed.
+
+        The ctypes arguments are built once (one ``c_double`` per catalogue row, one ``c_int``
+        per pipe): converting Python numbers on every call costs more than EPANET's own work.
+        """
+        h, setter, diameter = self._handle, self._set, self._c_diameter
+        current = self._current
+        for i, k in enumerate(choice.tolist()):
+            if current[i] != k:
+                link = self._c_link[i]
+                setter(h, link, self._c_prop_diameter, diameter[k])
+                if self._c_roughness is not None:
+                    setter(h, link, self._c_prop_roughness, self._c_roughness[i][k])
+                current[i] = k
 
     def solve(self) -> int:
         """Solve the design condition for the current design; EPANET's warning code."""
         self._init(self._handle, 10)  # re-initialise flows: results independent of history
-        return self._run(self._handle, tk.ctypes.byref(self._t))
+        return self._run(self._handle, self._t_ref)
 
     def pressures(self) -> np.ndarray:
         """Junction pressures [m] of the last solve (order of ``junction_names``)."""
+        if self._get_nodes is not None:  # one bulk call, no error check: the solve succeeded
+            self._get_nodes(self._handle, tk.EN_PRESSURE, self._pressure_address)
+            return self._pressure[self.junctions]
         return self.project.node_values(tk.EN_PRESSURE, self._pressure)[self.junctions]
 
     def velocities(self) -> np.ndarray:
@@ -143,11 +168,11 @@ class Evaluator:
         code = self.solve()
         self.evaluations += 1
         p = self.pressures()
-        deficit = float(np.clip(self.p_min - p, 0.0, None).sum())
+        deficit = float(np.maximum(self.p_min - p, 0.0).sum())
         if self.p_max is not None:
-            deficit += float(np.clip(p - self.p_max, 0.0, None).sum())
+            deficit += float(np.maximum(p - self.p_max, 0.0).sum())
         if self.v_max is not None:
-            deficit += 10.0 * float(np.clip(self.velocities() - self.v_max, 0.0, None).sum())
+            deficit += 10.0 * float(np.maximum(self.velocities() - self.v_max, 0.0).sum())
         if code > 100 or not np.isfinite(deficit):
             deficit = 1e9
         result = Evaluation(deficit, float(p.min()))

@@ -71,6 +71,8 @@ class SizingResult:
     table: pd.DataFrame
     verification: Verification
     notes: list[str] = field(default_factory=list)
+    #: looped optimiser: (evaluations, seconds, best cost) at each improvement
+    history: list[tuple[int, float, float]] = field(default_factory=list)
 
     @property
     def cost(self) -> float:
@@ -285,6 +287,7 @@ def size_network(
         segments = solution.segments
         method_name, bound, gap = solution.method, solution.bound, solution.gap
         optimiser_cost, seconds, evaluations = solution.cost, solution.seconds, None
+        history = []
         if split:
             notes.append(
                 f"split-pipe LP cost {solution.cost:,.2f} is a lower bound on the "
@@ -306,6 +309,7 @@ def size_network(
         }
         method_name, bound, gap = outcome.method, None, None
         optimiser_cost, seconds, evaluations = outcome.cost, outcome.seconds, outcome.evaluations
+        history = outcome.history
     model = apply_design(problem, segments)
     sized = [
         name
@@ -338,6 +342,7 @@ def size_network(
         table,
         verification,
         notes,
+        history,
     )
 
 

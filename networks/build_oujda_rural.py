@@ -20,20 +20,23 @@ ROOT = Path(__file__).resolve().parents[1]
 ROUTE_FACTOR = 1.1  # pipe length / straight distance: roads and field edges [E]
 C_HW = 140.0  # PE and PVC, brief 5.1 [E]
 
-# name: (x_m, y_m, ground elevation_m). Local grid in metres, origin at the tap-off.
+# name: (x_m, y_m, ground elevation_m). Local grid in metres, origin at the tap-off. The douars
+# sit on the foothill slope between 534 and 563 m, so that the static pressure below the full
+# hilltop tank (593.6 m) stays within the brief's 60 m for PN10 networks (brief 5.1 [E]); lower
+# douars would need break-pressure tanks, which this model does not have.
 NODES = {
     "J_MAIN": (3, 0, 468), "J_TAPOFF": (6, 0, 468), "J_BOOST": (10, 0, 468),
     "J_RM1": (900, 1400, 520), "J_RM2": (1700, 2600, 558),
-    "J_T0": (2400, 3450, 574), "J_A": (3300, 4300, 548), "J_B": (4300, 5000, 522),
-    "J_C": (5600, 5600, 496), "J_D": (7000, 5900, 481),
+    "J_T0": (2400, 3450, 574), "J_A": (3300, 4300, 560), "J_B": (4300, 5000, 552),
+    "J_C": (5600, 5600, 545), "J_D": (7000, 5900, 540),
     "DB_N1": (2900, 5000, 552), "DB_N2": (2700, 5500, 560),
     "DB_BF1": (3050, 5150, 550), "DB_BF2": (2600, 5650, 563),
-    "OM_N1": (4600, 5900, 512), "OM_N2": (5000, 6400, 505),
-    "OM_BF1": (4700, 6100, 510), "OM_BF2": (5150, 6550, 503),
-    "OC_N1": (5500, 4700, 498), "OC_N2": (5800, 4300, 494),
-    "OC_BF1": (5650, 4550, 497), "OC_BF2": (5950, 4150, 493),
-    "OA_N1": (7600, 6300, 476), "OA_N2": (8100, 6000, 472),
-    "OA_BF1": (7750, 6450, 474), "OA_BF2": (8250, 5900, 471),
+    "OM_N1": (4600, 5900, 548), "OM_N2": (5000, 6400, 545),
+    "OM_BF1": (4700, 6100, 547), "OM_BF2": (5150, 6550, 544),
+    "OC_N1": (5500, 4700, 541), "OC_N2": (5800, 4300, 539),
+    "OC_BF1": (5650, 4550, 540), "OC_BF2": (5950, 4150, 538),
+    "OA_N1": (7600, 6300, 537), "OA_N2": (8100, 6000, 535),
+    "OA_BF1": (7750, 6450, 536), "OA_BF2": (8250, 5900, 534),
 }  # fmt: skip
 
 # name: (from, to, inner diameter_mm from the catalogue). Initial sizes; `hydro size` optimises.

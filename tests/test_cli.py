@@ -39,8 +39,9 @@ def test_check_exit_status_gates_scripts(single_pipe_inp, tmp_path):
     assert bad.returncode == 1
     assert "NOT COMPLIANT" in bad.stdout
     table = (tmp_path / "v.csv").read_text()
-    assert table.startswith("element,kind,quantity,time_h,value,limit,excess")
-    assert "J1,junction,pressure_m" in table and "P1,pipe,velocity_m_per_s" in table
+    assert table.startswith("element,kind,check,severity,quantity,time_h,value,limit,excess")
+    assert "J1,junction,min_pressure,violation,pressure_m" in table
+    assert "P1,pipe,max_velocity_distribution,violation,velocity_m_per_s" in table
 
 
 def test_bad_input_is_one_line_error_without_traceback(write_inp):
@@ -53,7 +54,7 @@ def test_bad_input_is_one_line_error_without_traceback(write_inp):
 
 
 def test_usage_error_exits_2():
-    done = run_hydro("check", NET3)  # --min-pressure missing
+    done = run_hydro("check", NET3, "--min-pressure", "ten")
     assert done.returncode == 2
     assert "--min-pressure" in done.stderr
     assert "Traceback" not in done.stderr

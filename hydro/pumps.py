@@ -1,0 +1,332 @@
+"""Pump sizing: duty point from the design, choice from a pump catalogue, energy and its cost.
+
+Duty flow: the peak-day volume the pump must lift, spread over its pumping hours (default 20 h
+a day [E]: four hours of slack for maintenance and power cuts). Duty head: from the suction
+(the source's head, less the friction up to the pump) to the delivery (the tank's top water
+level), plus Hazen-Williams friction along the rising main at the duty flow and minor losses
+taken as 10% of the friction [E].
+
+Catalogue (CSV, one row per curve point): ``pump, flow_l_per_s, head_m, efficiency,
+price_mad``; one point (EPANET's single-point curve) or three (shut-off, best efficiency,
+run-out). A pump qualifies when, against the system curve (static lift from the tank's lowest to its
+top level, plus friction), it delivers at least the duty flow and always runs within the
+efficient range of its curve; the cheapest qualifying pump is chosen. When none
+qualifies, a curve is fitted through the duty point (EPANET's single-point rule: shut-off at
+133% of the duty head, run-out at twice the duty flow) with the model's global efficiency.
+
+The chosen pump is put in the model with level controls on the tank it fills: on below a
+low level, off near the top (defaults: 40% and 95% of the usable depth [E]).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+import wntr
+
+from hydro.errors import InputError
+from hydro.hydraulics import headloss_hazen_williams
+from hydro.network import copy_network
+from hydro.simulation import SECONDS_PER_HOUR, SimulationResults
+
+RHO_G = 1000.0 * 9.81  # N/m3
+MINOR_LOSS_SHARE = 0.10
+DEFAULT_PUMPING_HOURS = 20.0
+PUMP_COLUMNS = ["pump", "flow_l_per_s", "head_m", "efficiency", "price_mad"]
+
+
+@dataclass
+class Duty:
+    """Duty point of a pump [SI] and the system curve it works against.
+
+    System curve: H(Q) = static lift + friction_m x (Q / flow)^1.852, with the static lift
+    between the tank's lowest level (``delivery_low_m``) and its top (``delivery_head_m``).
+    """
+
+    flow_m3_per_s: float
+    head_m: float
+    suction_head_m: float
+    delivery_head_m: float
+    friction_m: float
+    pumping_hours: float
+    delivery_low_m: float | None = None
+
+    @property
+    def static_lift_m(self) -> float:
+        return self.delivery_head_m - self.suction_head_m
+
+    def system_head(self, flow: float, delivery: float | None = None) -> float:
+        delivery = self.delivery_head_m if delivery is None else delivery
+        ratio = flow / self.flow_m3_per_s if self.flow_m3_per_s else 0.0
+        return delivery - self.suction_head_m + self.friction_m * ratio**1.852
+
+    def describe(self) -> str:
+        return (
+            f"duty {1000 * self.flow_m3_per_s:.2f} l/s at {self.head_m:.1f} m (static lift "
+            f"{self.static_lift_m:.1f} m from head {self.suction_head_m:.1f} m to "
+            f"{self.delivery_head_m:.1f} m, friction and minor losses {self.friction_m:.1f} m; "
+            f"{self.pumping_hours:g} h of pumping a day)"
+        )
+
+
+def operating_flow(curve, duty: Duty, delivery: float | None = None) -> float:
+    """Flow where the pump curve meets the system curve [m3/s] (0 if the pump cannot lift)."""
+    if head_at(curve, 0.0) <= duty.system_head(0.0, delivery):
+        return 0.0
+    low, high = 0.0, max(q for q, _ in curve) * 3 + 1e-6
+    while head_at(curve, high) > duty.system_head(high, delivery):
+        high *= 2
+    for _ in range(60):
+        mid = (low + high) / 2
+        if head_at(curve, mid) > duty.system_head(mid, delivery):
+            low = mid
+        else:
+            high = mid
+    return (low + high) / 2
+
+
+@dataclass
+class PumpChoice:
+    """A pump for the duty: its curve, efficiency curve, price and where it came from."""
+
+    name: str
+    curve: list[tuple[float, float]]  # (flow m3/s, head m)
+    efficiency_curve: list[tuple[float, float]]  # (flow m3/s, efficiency 0-1)
+    price_mad: float | None
+    flow_m3_per_s: float  # operating point against the full tank
+    head_m: float
+    efficiency: float
+    source: str
+
+
+def read_pump_catalog(path: str | os.PathLike) -> pd.DataFrame:
+    """Read a pump catalogue; errors name the file, the pump and what is allowed."""
+    path = Path(path)
+    try:
+        table = pd.read_csv(path, comment="#", skipinitialspace=True)
+    except (OSError, pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: cannot read the pump catalogue: {exc}") from exc
+    missing = [c for c in PUMP_COLUMNS if c not in table.columns]
+    if missing:
+        raise InputError(
+            f"{path}: missing column(s) {', '.join(missing)}; expected: {', '.join(PUMP_COLUMNS)}"
+        )
+    for column in PUMP_COLUMNS[1:]:
+        values = pd.to_numeric(table[column], errors="coerce")
+        bad = table["pump"][values.isna() | (values < 0)]
+        if not bad.empty:
+            raise InputError(f"{path}: pump {bad.iloc[0]}: {column} must be a non-negative number")
+        table[column] = values
+    for name, points in table.groupby("pump", sort=False):
+        if len(points) not in (1, 3):
+            raise InputError(f"{path}: pump {name}: give 1 or 3 curve points, not {len(points)}")
+        heads = points.sort_values("flow_l_per_s")["head_m"].to_numpy()
+        if (np.diff(heads) >= 0).any():
+            raise InputError(f"{path}: pump {name}: head must fall as the flow rises")
+        if (points["efficiency"] > 1).any():
+            raise InputError(f"{path}: pump {name}: efficiency is a fraction (0-1)")
+    return table
+
+
+def head_at(curve: list[tuple[float, float]], flow: float) -> float:
+    """Head of a pump curve at ``flow``, as EPANET fits it (H = A - B Q^C)."""
+    if len(curve) == 1:
+        q1, h1 = curve[0]
+        a, c = 4 / 3 * h1, 2.0  # through (0, 1.33 H1), (Q1, H1), (2 Q1, 0)
+        b = (a - h1) / q1**c
+    else:
+        (q0, a), (q1, h1), (q2, h2) = sorted(curve)
+        c = math.log((a - h2) / (a - h1)) / math.log(q2 / q1)
+        b = (a - h1) / q1**c
+    return a - b * flow**c
+
+
+def efficiency_at(points: list[tuple[float, float]], flow: float) -> float:
+    flows, effs = zip(*sorted(points), strict=True)
+    return float(np.interp(flow, flows, effs))
+
+
+def _path(wn, start: str, end: str) -> list[str]:
+    graph = nx.Graph()
+    for name, link in wn.links():
+        length = getattr(link, "length", 1.0)
+        graph.add_edge(link.start_node_name, link.end_node_name, name=name, length=length)
+    try:
+        nodes = nx.shortest_path(graph, start, end, weight="length")
+    except nx.NetworkXNoPath as exc:
+        raise InputError(f"no path between {start} and {end} in the network") from exc
+    return [graph.edges[a, b]["name"] for a, b in zip(nodes[:-1], nodes[1:], strict=True)]
+
+
+def _friction(wn, links: list[str], flow: float) -> float:
+    total = 0.0
+    for name in links:
+        link = wn.get_link(name)
+        if link.link_type == "Pipe":
+            total += float(
+                headloss_hazen_williams(flow, link.length, link.diameter, link.roughness)
+            )
+    return total
+
+
+def pump_duty(
+    wn: wntr.network.WaterNetworkModel,
+    pump: str,
+    tank: str,
+    peak_day_m3: float,
+    pumping_hours: float = DEFAULT_PUMPING_HOURS,
+) -> Duty:
+    """Duty point of ``pump`` filling ``tank`` with the peak day in ``pumping_hours``."""
+    if not 0 < pumping_hours <= 24:
+        raise InputError(f"pumping hours must be in (0, 24], got {pumping_hours}")
+    link = wn.get_link(pump)
+    flow = peak_day_m3 / (pumping_hours * SECONDS_PER_HOUR)
+    if not wn.reservoir_name_list:
+        raise InputError("pump sizing needs a reservoir (the source) upstream of the pump")
+    paths = {s: _path(wn, s, link.start_node_name) for s in wn.reservoir_name_list}
+    source = min(paths, key=lambda s: len(paths[s]))
+    factor = 1 + MINOR_LOSS_SHARE
+    friction_up = factor * _friction(wn, paths[source], flow)
+    friction_down = factor * _friction(wn, _path(wn, link.end_node_name, tank), flow)
+    suction = wn.get_node(source).base_head - friction_up
+    node = wn.get_node(tank)
+    delivery = node.elevation + node.max_level
+    head = delivery - suction + friction_down
+    low = node.elevation + node.min_level
+    return Duty(flow, head, suction, delivery, friction_down, pumping_hours, low)
+
+
+def select_pump(
+    catalog: pd.DataFrame | None,
+    duty: Duty,
+    efficient_range: tuple[float, float] = (0.7, 1.2),
+    fallback_efficiency: float = 0.7,
+) -> PumpChoice:
+    """Cheapest catalogue pump covering the duty in its efficient range, else a fitted curve."""
+    candidates = []
+    if catalog is not None:
+        for name, points in catalog.groupby("pump", sort=False):
+            points = points.sort_values("flow_l_per_s")
+            curve = [
+                (q / 1000, h) for q, h in zip(points["flow_l_per_s"], points["head_m"], strict=True)
+            ]
+            eff = [
+                (q / 1000, e)
+                for q, e in zip(points["flow_l_per_s"], points["efficiency"], strict=True)
+            ]
+            best = max(eff, key=lambda p: p[1])[0]
+            low, high = (best * r for r in efficient_range)
+            # where it runs: against the full tank (least flow) and the low tank (most flow)
+            q_full = operating_flow(curve, duty)
+            q_low = operating_flow(curve, duty, duty.delivery_low_m)
+            if q_full < duty.flow_m3_per_s or not low <= q_full <= q_low <= high:
+                continue
+            e = efficiency_at(eff, q_full)
+            price = float(points["price_mad"].iloc[0])
+            candidates.append((price, -e, name, curve, eff, q_full, e))
+    if candidates:
+        price, _, name, curve, eff, q, e = min(candidates)
+        return PumpChoice(name, curve, eff, price, q, head_at(curve, q), e, "catalogue")
+    q, h = duty.flow_m3_per_s, duty.head_m
+    return PumpChoice(
+        "fitted",
+        [(q, h)],
+        [(0.0, fallback_efficiency), (2 * q, fallback_efficiency)],
+        None,
+        q,
+        h,
+        fallback_efficiency,
+        "fitted through the duty point (no catalogue pump qualifies)",
+    )
+
+
+def install_pump(
+    wn: wntr.network.WaterNetworkModel,
+    pump: str,
+    choice: PumpChoice,
+    tank: str,
+    on_share: float = 0.4,
+    off_share: float = 0.95,
+) -> wntr.network.WaterNetworkModel:
+    """A copy of ``wn`` with ``choice`` as the pump's curve and level controls on ``tank``."""
+    model = copy_network(wn)
+    link = model.get_link(pump)
+    name = f"C_{pump}"
+    if name in model.curve_name_list:
+        model.remove_curve(name)
+    model.add_curve(name, "HEAD", choice.curve)
+    link.pump_curve_name = name
+    eff_name = f"E_{pump}"
+    if eff_name in model.curve_name_list:
+        model.remove_curve(eff_name)
+    model.add_curve(eff_name, "EFFICIENCY", [(q, 100 * e) for q, e in choice.efficiency_curve])
+    link.efficiency_curve_name = eff_name
+    for control_name, control in list(model.controls()):
+        if any(a.target()[0] is link for a in control.actions()):
+            model.remove_control(control_name)
+    node = model.get_node(tank)
+    usable = node.max_level - node.min_level
+    on_level = node.min_level + on_share * usable
+    off_level = node.min_level + off_share * usable
+    Control, Action, Cond = (
+        wntr.network.controls.Control,
+        wntr.network.controls.ControlAction,
+        wntr.network.controls.ValueCondition,
+    )
+    model.add_control(
+        f"{pump}_ON", Control(Cond(node, "level", "<", on_level), Action(link, "status", 1))
+    )
+    model.add_control(
+        f"{pump}_OFF", Control(Cond(node, "level", ">", off_level), Action(link, "status", 0))
+    )
+    return model
+
+
+@dataclass
+class Energy:
+    kwh_per_day: float
+    m3_per_day: float
+    cost_per_day: float
+    hours_running_per_day: float
+
+    @property
+    def kwh_per_m3(self) -> float:
+        return self.kwh_per_day / self.m3_per_day if self.m3_per_day else float("nan")
+
+
+def pump_energy(
+    results: SimulationResults,
+    wn: wntr.network.WaterNetworkModel,
+    pump: str,
+    price_per_kwh: float,
+) -> Energy:
+    """Energy of ``pump`` over a run (per day): rho g Q H / efficiency, hour by hour."""
+    link = wn.get_link(pump)
+    flow = results.flow[pump].clip(lower=0).to_numpy()
+    head = (
+        results.head[link.end_node_name].to_numpy() - results.head[link.start_node_name].to_numpy()
+    )
+    curve = link.efficiency_curve
+    if curve is not None and getattr(curve, "points", None):
+        eff = np.array([efficiency_at([(q, e / 100) for q, e in curve.points], f) for f in flow])
+    else:
+        eff = np.full(len(flow), wn.options.energy.global_efficiency / 100)
+    times = results.flow.index.to_numpy(dtype=float)
+    if len(times) < 2:
+        raise InputError("pump energy needs an extended-period run (at least two time steps)")
+    # rectangle rule on the step starts; the last report time closes the run
+    steps = np.diff(times)
+    flow, head, eff = flow[:-1], head[:-1], eff[:-1]
+    running = flow > 1e-7
+    power_w = np.where(running, RHO_G * flow * np.maximum(head, 0) / np.maximum(eff, 0.05), 0)
+    days = max(steps.sum() / 86400, 1e-9)
+    kwh = float((power_w * steps).sum() / 3.6e6) / days
+    m3 = float((flow * steps).sum()) / days
+    hours = float((running * steps).sum() / 3600) / days
+    return Energy(kwh, m3, kwh * price_per_kwh, hours)
