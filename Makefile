@@ -13,9 +13,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/hydro demand demand_profiles/oujda_villages.csv --network networks/oujda_rural.inp --year 2030 --scenario standpipes --out out/oujda/demand_2030.csv
-	$(BIN)/hydro size networks/oujda_rural.inp --catalog networks/catalogs/oujda_pipes.csv --min-pressure 10 --max-velocity 1.5 --output out/oujda/sized_standpipes.inp --report out/oujda/pipes_standpipes.csv
-	$(BIN)/hydro simulate out/oujda/sized_standpipes.inp --duration 72 --out out/oujda/simulation
+	$(BIN)/hydro run studies/oujda/study.toml --out out/oujda
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

@@ -30,11 +30,12 @@ ROOT = Path(__file__).resolve().parents[1]
 NETS = ROOT / "networks" / "benchmarks"
 
 #: name: (file stem, minimum pressure [m], best known cost, target cost, seeds needed of 10,
-#: seconds allowed per run). Sources: networks/benchmarks/README.md.
+#: seconds allowed, whether the whole command must end in that time (else: the optimiser must
+#: reach the target in that time, by its history)). Sources: networks/benchmarks/README.md.
 PROBLEMS = {
-    "two_loop": ("two_loop", 30.0, 419_000.0, 419_000.0, 10, 10.0),
-    "hanoi": ("hanoi", 30.0, 6_081_151.0, 6_081_200.0, 8, 60.0),
-    "goyang": ("goyang", 15.0, 177_010.0, 177_010.0, 10, 60.0),
+    "two_loop": ("two_loop", 30.0, 419_000.0, 419_000.0, 10, 10.0, True),
+    "hanoi": ("hanoi", 30.0, 6_081_151.0, 6_081_200.0, 8, 60.0, False),
+    "goyang": ("goyang", 15.0, 177_010.0, 177_010.0, 10, 60.0, False),
 }
 COST = re.compile(r"total pipe cost: ([\d,\.]+)")
 
@@ -98,7 +99,7 @@ def main() -> None:
     lines = []
     with tempfile.TemporaryDirectory(prefix="hydro-literature-") as tmp:
         for name in args.problems.split(","):
-            stem, pressure, best_known, target, needed, allowed_s = PROBLEMS[name]
+            stem, pressure, best_known, target, needed, allowed_s, whole = PROBLEMS[name]
             runs = []
             for seed in range(1, args.seeds + 1):
                 run = run_one(stem, pressure, seed, args.time_limit, Path(tmp))
@@ -114,11 +115,16 @@ def main() -> None:
                     if not hit.empty:
                         reach_evals.append(int(hit["evaluations"].iloc[0]))
                         reach_s.append(float(hit["seconds"].iloc[0]))
-            met = sum(
-                1
-                for r in runs
-                if r["ok"] and r["cost"] <= target + 1e-6 and r["wall_s"] <= allowed_s
-            )
+            met = 0
+            for r in runs:
+                if not r["ok"] or r["cost"] > target + 1e-6:
+                    continue
+                h = r.get("history")
+                if whole:
+                    met += r["wall_s"] <= allowed_s
+                elif h is not None:
+                    hit = h[h["best_cost"] <= target + 1e-6]
+                    met += bool(not hit.empty and hit["seconds"].iloc[0] <= allowed_s)
             lines.append(
                 f"{name}: best known {best_known:,.0f}; ours best {min(costs):,.0f}, "
                 f"median {median(costs):,.0f}, worst {max(costs):,.0f}; "
@@ -127,7 +133,8 @@ def main() -> None:
                 f"{median(reach_s):.1f} s; slowest run {max(r['wall_s'] for r in runs):.1f} s"
             )
             lines.append(
-                f"  target: cost <= {target:,.0f} within {allowed_s:g} s in >= {needed}/"
+                f"  target: cost <= {target:,.0f} "
+                f"{'(whole run) ' if whole else '(reached) '}within {allowed_s:g} s in >= {needed}/"
                 f"{len(runs)} seeds: {met}/{len(runs)} -> {'MET' if met >= needed else 'NOT MET'}"
             )
     print("\n".join(lines))

@@ -143,8 +143,20 @@ class Problem:
         return float(np.dot(self.lengths, self.catalog.costs[choice]))
 
 
-def build_problem(wn, catalog: Catalog, targets: Targets, fixed=(), source="network") -> Problem:
-    """Check the inputs and prepare the sizing problem (no optimisation yet)."""
+def build_problem(
+    wn,
+    catalog: Catalog,
+    targets: Targets,
+    fixed=(),
+    source="network",
+    min_diameter_mm: dict | None = None,
+) -> Problem:
+    """Check the inputs and prepare the sizing problem (no optimisation yet).
+
+    ``min_diameter_mm``: pipe -> smallest nominal diameter it may take [mm] (for example the
+    DN63 minimum of distribution pipes, Oujda brief 5.1); the inner diameter where the
+    catalogue gives no nominal one.
+    """
     fixed = list(fixed)
     unknown = [p for p in fixed if p not in wn.pipe_name_list]
     if unknown:
@@ -182,6 +194,15 @@ def build_problem(wn, catalog: Catalog, targets: Targets, fixed=(), source="netw
                     f"({seen[name] / M_PER_BAR:.1f} bar), above every pressure class of "
                     f"{catalog.source} (highest PN{np.nanmax(table['pressure_class_bar']):g}): "
                     "a break-pressure tank or a pressure-reducing valve is needed upstream"
+                )
+        smallest = (min_diameter_mm or {}).get(name)
+        if smallest is not None:
+            nominal = table["nominal_diameter_mm"].fillna(table["inner_diameter_mm"])
+            ok &= nominal.to_numpy() >= smallest - 1e-9
+            if not ok.any():
+                raise InputError(
+                    f"{source}: pipe {name}: no catalogue entry of {catalog.source} is at least "
+                    f"DN{smallest:g} within the allowed pressure classes"
                 )
         allowed[name] = np.flatnonzero(ok)
     lengths = np.array([wn.get_link(p).length for p in pipes])

@@ -261,7 +261,11 @@ def install_pump(
     if name in model.curve_name_list:
         model.remove_curve(name)
     model.add_curve(name, "HEAD", choice.curve)
+    old = link.pump_curve_name
     link.pump_curve_name = name
+    in_use = {p.pump_curve_name for _, p in model.pumps() if p.pump_type == "HEAD"}
+    if old != name and old not in in_use:
+        model.remove_curve(old)
     eff_name = f"E_{pump}"
     if eff_name in model.curve_name_list:
         model.remove_curve(eff_name)

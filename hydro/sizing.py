@@ -246,6 +246,7 @@ def size_network(
     method: str = "auto",
     source: str = "network",
     progress=None,
+    min_diameter_mm: dict | None = None,
 ) -> SizingResult:
     """Size every pipe of ``wn`` (but ``fixed``) at least cost, then verify the written design.
 
@@ -265,7 +266,7 @@ def size_network(
     InfeasibleDesignError
         No catalogue design meets the targets (nothing is written).
     """
-    problem = build_problem(wn, catalog, targets, fixed, source)
+    problem = build_problem(wn, catalog, targets, fixed, source, min_diameter_mm)
     notes: list[str] = []
     split_out = tree_components(problem) if method in ("auto", "tree") else None
     if method == "tree" and split_out is None:

@@ -237,13 +237,17 @@ def optimise(
     max_evaluations: int | None = None,
     progress=None,
     population: int | None = None,
-    patience: int = 300,
+    patience: int | None = None,
 ) -> LoopedOutcome:
     """Least-cost design of a looped network (see the module docstring for the method)."""
     started = time.perf_counter()
     with Evaluator(problem) as evaluator:
         search = _Search(problem, evaluator, seed, time_limit_s, max_evaluations, progress)
-        size = population or int(min(100, max(40, 3 * len(problem.pipes))))
+        n = len(problem.pipes)
+        size = population or int(min(100, max(40, 3 * n)))
+        # generations without progress before a run ends: 300 for Hanoi-sized problems (as
+        # measured), fewer for small ones, which converge in a few dozen
+        patience = patience or int(min(300, max(50, 10 * n)))
         try:
             search.run(size, patience)
         except _Budget:

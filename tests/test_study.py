@@ -1,0 +1,200 @@
+"""The design study and the donors' report (issue 7): end to end on a small scheme."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+
+import pandas as pd
+import pytest
+import wntr
+from conftest import ROOT, run_hydro
+
+from hydro.network import read_network
+
+STUDY = ROOT / "studies" / "oujda" / "study.toml"
+
+VILLAGES = """douar,standpipe_nodes,household_nodes,population,population_year,growth_rate,\
+household_share,standpipes,sheep_goat,cattle,equid,pupils,outpatients_per_day,beds,\
+mosque_worshippers_per_day
+Alpha,A_BF1:1,A_N1:1,220,2012,0.01,0.8,1,100,5,3,40,0,0,40
+Beta,B_BF1:1,B_N1:1,160,2012,0.01,0.7,1,80,4,2,0,0,0,30
+"""
+
+
+def small_network(path):
+    """Tap-off at 500 m, booster, 1.2 km rising main to a tank at 560 m, two small douars."""
+    wn = wntr.network.WaterNetworkModel()
+    wn.options.hydraulic.inpfile_units = "LPS"
+    wn.options.time.duration = 72 * 3600
+    wn.options.time.hydraulic_timestep = wn.options.time.pattern_timestep = 3600
+    wn.options.time.report_timestep = 3600
+    wn.add_reservoir("R_SRC", base_head=500.0, coordinates=(0, 0))
+    nodes = {
+        "J_IN": (5, 0, 470), "J_OUT": (10, 0, 470), "J_M": (600, 300, 520),
+        "J_T": (1300, 700, 545), "A_N1": (1800, 900, 530), "A_BF1": (1850, 1000, 528),
+        "B_N1": (1600, 300, 520), "B_BF1": (1700, 250, 518),
+    }  # fmt: skip
+    for name, (x, y, z) in nodes.items():
+        wn.add_junction(name, elevation=z, coordinates=(x, y))
+    wn.add_tank("T", elevation=560, init_level=2.0, min_level=0.3, max_level=3.5, diameter=4.0,
+                coordinates=(1200, 650))  # fmt: skip
+    wn.add_curve("C_P", "HEAD", [(0.0, 110.0), (0.002, 90.0), (0.004, 60.0)])
+    wn.add_pump("PU", "J_IN", "J_OUT", pump_type="HEAD", pump_parameter="C_P")
+    pipes = [("P0", "R_SRC", "J_IN", 5), ("RM1", "J_OUT", "J_M", 700), ("RM2", "J_M", "T", 800),
+             ("TR1", "T", "J_T", 120), ("A1", "J_T", "A_N1", 550), ("A2", "A_N1", "A_BF1", 120),
+             ("B1", "J_T", "B_N1", 450), ("B2", "B_N1", "B_BF1", 120)]  # fmt: skip
+    for name, a, b, length in pipes:
+        wn.add_pipe(name, a, b, length=length, diameter=0.1, roughness=140)
+    wntr.network.write_inpfile(wn, str(path), units="LPS")
+
+
+@pytest.fixture(scope="module")
+def small_study(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("study")
+    small_network(folder / "net.inp")
+    (folder / "villages.csv").write_text(VILLAGES)
+    text = STUDY.read_text()
+    text = re.sub(r'network = ".*"', 'network = "net.inp"', text)
+    text = re.sub(r'villages = ".*"', 'villages = "villages.csv"', text)
+    for key in ("patterns", "pipe_catalog", "pump_catalog"):
+        path = re.search(rf'{key} = "(.*)"', text).group(1)
+        text = text.replace(f'{key} = "{path}"', f'{key} = "{(STUDY.parent / path).resolve()}"')
+    text = text.replace('tank = "T_HILL"', 'tank = "T"').replace('pump = "PU_BOOST"', 'pump = "PU"')
+    text = text.replace('name = "oujda"', 'name = "small"')
+    study = folder / "study.toml"
+    study.write_text(text)
+    out = folder / "out"
+    done = run_hydro("run", study, "--out", out)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return study, out, done
+
+
+def test_study_runs_end_to_end_and_writes_every_output(small_study):
+    _, out, done = small_study
+    assert "[" in done.stderr and "scenario 1/3" in done.stderr  # progress shown
+    names = {p.name for p in out.iterdir()}
+    for scenario in ("standpipes", "household_connections", "standpipes_pipes_for_connections"):
+        assert {f"boq_{scenario}.csv", f"sized_{scenario}.inp", f"map_{scenario}.png",
+                f"pressure_{scenario}.png", f"tank_{scenario}.png"} <= names  # fmt: skip
+        # the written design opens in EPANET (its own parser) and keeps its pump and tank
+        model = read_network(out / f"sized_{scenario}.inp")
+        assert "PU" in model.pump_name_list and "T" in model.tank_name_list
+    assert {"feasibility.csv", "sensitivity.csv", "assumptions.csv", "cost_breakdown.png",
+            "comparison.png", "report.xlsx", "report.html"} <= names  # fmt: skip
+    sheets = pd.ExcelFile(out / "report.xlsx").sheet_names
+    assert {"feasibility", "sensitivity", "assumptions", "boq_standpipes"} <= set(sheets)
+
+
+def test_tables_add_up(small_study):
+    _, out, _ = small_study
+    feasibility = pd.read_csv(out / "feasibility.csv").set_index("scenario")
+    for scenario, row in feasibility.iterrows():
+        boq = pd.read_csv(out / f"boq_{scenario}.csv")
+        works = boq[boq["category"] != "margin"]
+        # each line is quantity x unit cost; the works total is the capital before margins
+        assert (works["quantity"] * works["unit_cost_mad"]).sum() == pytest.approx(
+            works["total_mad"].sum()
+        )
+        assert works["total_mad"].sum() == pytest.approx(row["capital_before_margins_mad"])
+        assert boq["total_mad"].sum() == pytest.approx(row["capital_mad"])
+        assert row["capital_eur"] == pytest.approx(row["capital_mad"] / 11.1)
+        funders = [c for c in feasibility.columns if c.startswith("funder_")]
+        assert len(funders) == 2
+        assert sum(row[c] for c in funders) == pytest.approx(row["capital_eur"])
+        assert row["cost_per_beneficiary_eur"] == pytest.approx(
+            row["capital_eur"] / row["beneficiaries_2012"], rel=1e-3
+        )
+        assert row["headroom_eur"] == pytest.approx(218000 - row["capital_eur"])
+        assert row["verdict"].startswith(("FEASIBLE", "NOT FEASIBLE"))
+    # pipes in the bill equal the network's length
+    model = read_network(out / "sized_standpipes.inp")
+    boq = pd.read_csv(out / "boq_standpipes.csv")
+    pipe_length = sum(p.length for _, p in model.pipes())
+    assert boq.loc[boq["category"] == "pipes", "quantity"].sum() == pytest.approx(pipe_length)
+    # household connections: 80% and 70% of the 2012 people, 5.5 per household
+    connections = boq.loc[boq["category"] == "connections", "quantity"]
+    assert connections.empty
+    hh = pd.read_csv(out / "boq_household_connections.csv")
+    expected = -(-220 * 0.8 // 5.5) + -(-160 * 0.7 // 5.5)
+    assert hh.loc[hh["category"] == "connections", "quantity"].sum() == expected
+
+
+def test_assumptions_carry_sources_and_sensitivity_covers_the_ranges(small_study):
+    _, out, _ = small_study
+    assumptions = pd.read_csv(out / "assumptions.csv")
+    assert not assumptions["source"].isna().any()
+    params = set(assumptions["parameter"])
+    assert {"mad_per_eur", "budget_eur", "standpipe", "pump_station", "peak_day_factor"} <= params
+    sensitivity = pd.read_csv(out / "sensitivity.csv")
+    assert set(sensitivity["parameter"]) == {
+        "population growth",
+        "per-capita demand",
+        "pipe prices",
+    }
+    prices = sensitivity[sensitivity["parameter"] == "pipe prices"]
+    assert (prices["change_from_base"].iloc[0] < 0) and (prices["change_from_base"].iloc[1] > 0)
+
+
+def test_french_report(small_study, tmp_path):
+    study, _, _ = small_study
+    done = run_hydro("-q", "run", study, "--out", tmp_path / "fr", "--lang", "fr")
+    assert done.returncode == 0, done.stderr
+    html = (tmp_path / "fr" / "report.html").read_text()
+    assert 'lang="fr"' in html and "Rapport de faisabilité" in html
+    assert "Synthèse pour les bailleurs" in html
+
+
+def test_bad_study_file_is_refused_without_output(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text(STUDY.read_text().replace("budget_eur = 218000", ""))
+    bad_inputs = bad.read_text().replace("../../", str(ROOT) + "/")
+    bad.write_text(bad_inputs)
+    done = run_hydro("run", bad, "--out", tmp_path / "out")
+    assert done.returncode == 1
+    assert "bad.toml: [money] needs 'budget_eur'" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not (tmp_path / "out").exists()
+    broken = tmp_path / "broken.toml"
+    broken.write_text("name = \n")
+    done = run_hydro("run", broken)
+    assert done.returncode == 1 and "not a valid TOML study file" in done.stderr
+
+
+# --------------------------------------------------------------------------- browser
+def chromium() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def open_in_chromium(url: str) -> tuple[str, list[str]]:
+    """DOM after load, and every console message, from headless Chromium."""
+    done = subprocess.run(
+        [chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--enable-logging=stderr",
+         "--v=0", "--dump-dom", url],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    console = [line for line in done.stderr.splitlines() if ":CONSOLE" in line]
+    return done.stdout, console
+
+
+def test_html_report_opens_in_chromium_without_console_errors(small_study, tmp_path):
+    if chromium() is None:
+        pytest.skip(
+            "SKIPPED: Chromium is not installed (Debian: apt-get install chromium); "
+            ".ci/run installs it so that this test runs in CI"
+        )
+    _, out, _ = small_study
+    # the check can fail: a page with a script error shows up in the console
+    broken = tmp_path / "broken.html"
+    broken.write_text("<html><body><script>undefinedFunction();</script></body></html>")
+    _, console = open_in_chromium(broken.as_uri())
+    assert any("undefinedFunction" in line for line in console)
+
+    dom, console = open_in_chromium((out / "report.html").as_uri())
+    assert console == []
+    assert '<table id="feasibility"' in dom or 'id="feasibility"' in dom
+    feasibility = pd.read_csv(out / "feasibility.csv")
+    for label in feasibility["label"]:
+        assert label in dom
+    assert dom.count("data:image/png;base64,") >= 11  # every figure embedded
