@@ -147,6 +147,22 @@ def head_at(curve: list[tuple[float, float]], flow: float) -> float:
     return a - b * flow**c
 
 
+def efficiency_curve(points: list[tuple[float, float]], samples: int = 13) -> list:
+    """Efficiency curve to hand to EPANET, which interpolates linearly between points.
+
+    Three catalogue points (shut-off, best efficiency, run-out) are joined by the parabola
+    through them, the usual shape of a centrifugal pump's efficiency, sampled at ``samples``
+    flows; the best point stays among the samples. Other point counts are kept as given.
+    """
+    points = sorted(points)
+    if len(points) != 3:
+        return points
+    flows, effs = zip(*points, strict=True)
+    coefficients = np.polyfit(flows, effs, 2)
+    grid = sorted(set(np.linspace(flows[0], flows[-1], samples)) | {flows[1]})
+    return [(float(q), float(max(np.polyval(coefficients, q), 0.0))) for q in grid]
+
+
 def efficiency_at(points: list[tuple[float, float]], flow: float) -> float:
     flows, effs = zip(*sorted(points), strict=True)
     return float(np.interp(flow, flows, effs))
@@ -216,10 +232,12 @@ def select_pump(
             curve = [
                 (q / 1000, h) for q, h in zip(points["flow_l_per_s"], points["head_m"], strict=True)
             ]
-            eff = [
-                (q / 1000, e)
-                for q, e in zip(points["flow_l_per_s"], points["efficiency"], strict=True)
-            ]
+            eff = efficiency_curve(
+                [
+                    (q / 1000, e)
+                    for q, e in zip(points["flow_l_per_s"], points["efficiency"], strict=True)
+                ]
+            )
             best = max(eff, key=lambda p: p[1])[0]
             low, high = (best * r for r in efficient_range)
             # where it runs: against the full tank (least flow) and the low tank (most flow)

@@ -57,6 +57,11 @@ TEXT = {
         "x_m": "x [m]",
         "y_m": "y [m]",
         "lang_other": "Version française : relancer avec --lang fr",
+        "stress": "Water delivered when the scheme is stressed (pressure-driven runs)",
+        "operation": "Storage, rising main and pump",
+        "stress_intro": "Pressure-driven runs of the design year's demand: the scheme as "
+        "designed, the input network before sizing, a design made for the opening year, and "
+        "the pump out of service. Dashed lines: each douar's allowance.",
         "FEASIBLE": "FEASIBLE",
         "NOT FEASIBLE": "NOT FEASIBLE",
     },
@@ -96,6 +101,12 @@ TEXT = {
         "x_m": "x [m]",
         "y_m": "y [m]",
         "lang_other": "English version: run again with --lang en",
+        "stress": "Eau distribuée quand le système est mis à l'épreuve (calcul piloté par la "
+        "pression)",
+        "operation": "Stockage, conduite de refoulement et pompe",
+        "stress_intro": "Calculs pilotés par la pression avec la demande de l'année de projet : "
+        "le projet, le réseau d'entrée avant dimensionnement, un projet dimensionné pour l'année "
+        "de mise en service, et la pompe hors service. Tirets : dotation de chaque douar.",
         "FEASIBLE": "FAISABLE",
         "NOT FEASIBLE": "NON FAISABLE",
     },
@@ -279,6 +290,25 @@ def figure_comparison(feasibility: pd.DataFrame, budget_eur: float, t: dict) -> 
     return _png(fig)
 
 
+def figure_stress(stress: pd.DataFrame, t: dict) -> bytes:
+    table = stress.pivot_table(
+        index="douar", columns="case", values="delivered_l_per_person_day", sort=False
+    )
+    fig, ax = plt.subplots(figsize=(8, 3.8))
+    width = 0.8 / max(len(table.columns), 1)
+    x = np.arange(len(table.index))
+    for k, case in enumerate(table.columns):
+        ax.bar(x + k * width, table[case], width, label=case)
+    allowance = stress.groupby("douar", sort=False)["allowance_l_per_person_day"].first()
+    for i, value in enumerate(allowance.reindex(table.index)):
+        ax.hlines(value, i - 0.1, i + 0.9, color="crimson", linestyle="--", linewidth=1)
+    ax.set_xticks(x + 0.4 - width / 2, table.index, fontsize=8)
+    ax.set_ylabel(t["delivered"] + " [l/person/day]")
+    ax.legend(fontsize=8, ncol=2)
+    ax.set_title(t["stress"], fontsize=10)
+    return _png(fig)
+
+
 # --------------------------------------------------------------------------- tables and pages
 def _summary(feasibility: pd.DataFrame, study, lang: str) -> pd.DataFrame:
     k = 0 if lang == "en" else 1
@@ -342,7 +372,8 @@ def write_all(result, folder: Path, lang: str, log=lambda m: None) -> list[Path]
 
     # tables
     tables = {"feasibility": result.feasibility, "sensitivity": result.sensitivity,
-              "assumptions": result.assumptions}  # fmt: skip
+              "assumptions": result.assumptions, "stress": result.stress,
+              "operation": result.operation}  # fmt: skip
     for name, frame in tables.items():
         frame.to_csv(folder / f"{name}.csv", index=False, float_format="%.10g")
         written.append(folder / f"{name}.csv")
@@ -377,6 +408,7 @@ def write_all(result, folder: Path, lang: str, log=lambda m: None) -> list[Path]
     for key, png in (
         ("cost_breakdown", figure_costs(result.outcomes, rate, t)),
         ("comparison", figure_comparison(result.feasibility, study.budget_eur, t)),
+        ("stress", figure_stress(result.stress, t)),
     ):
         save(f"{key}.png", png)
         figures.append((t[key], png))
@@ -388,7 +420,9 @@ def write_all(result, folder: Path, lang: str, log=lambda m: None) -> list[Path]
         result.feasibility.to_excel(writer, sheet_name="feasibility", index=False)
         for o in result.outcomes:
             o.boq.to_excel(writer, sheet_name=f"boq_{o.spec.name}"[:31], index=False)
+        result.operation.to_excel(writer, sheet_name="operation", index=False)
         result.sensitivity.to_excel(writer, sheet_name="sensitivity", index=False)
+        result.stress.to_excel(writer, sheet_name="stress", index=False)
         result.assumptions.to_excel(writer, sheet_name="assumptions", index=False)
     written.append(xlsx)
 
@@ -405,6 +439,8 @@ def write_all(result, folder: Path, lang: str, log=lambda m: None) -> list[Path]
         summary=_html_table(_summary(result.feasibility, study, lang), "feasibility"),
         boqs=[(o.spec.label, _html_table(o.boq, f"boq_{o.spec.name}")) for o in result.outcomes],
         sensitivity=_html_table(result.sensitivity, "sensitivity"),
+        operation=_html_table(result.operation, "operation"),
+        stress=_html_table(result.stress, "stress"),
         assumptions=_html_table(result.assumptions, "assumptions"),
         figures=[(title, base64.b64encode(png).decode()) for title, png in figures],
         notes=[(o.spec.label, note) for o in result.outcomes for note in o.notes],

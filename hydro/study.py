@@ -41,7 +41,7 @@ from hydro.demand import (
 from hydro.design import Targets
 from hydro.errors import InputError
 from hydro.hydraulics import M_PER_BAR, headloss_hazen_williams
-from hydro.network import read_network, write_network
+from hydro.network import copy_network, read_network, write_network
 from hydro.pumps import (
     Duty,
     PumpChoice,
@@ -443,18 +443,27 @@ def run_scenario(
     pumps: pd.DataFrame | None,
     overrides: dict | None = None,
     log=lambda message: None,
+    sizing_year: int | None = None,
 ) -> Outcome:
-    """Demand, sizing, storage, pump, independent check and costs of one scenario."""
+    """Demand, sizing, storage, pump, independent check and costs of one scenario.
+
+    ``sizing_year``: size pipes, storage and pump for this year's demand instead of the
+    governing one (the stress case of a design made for the opening year); the checks still
+    run the opening and the design year.
+    """
     rules = Rules()
     service = _demand_scenario(study, spec.service, overrides)
     sizing = _demand_scenario(study, spec.sizing, overrides)
     p_open = project_demand(villages, study.base_year, service)
     p_design = project_demand(villages, study.horizon_year, service)
-    p_sizing = project_demand(villages, study.horizon_year, sizing)
+    p_sizing = project_demand(villages, sizing_year or study.horizon_year, sizing)
     notes = []
     # a shrinking population makes the opening year the heavier one: design for it
-    p_storage = p_design
-    if p_open.totals()["peak_hour_l_per_s"] > p_design.totals()["peak_hour_l_per_s"]:
+    p_storage = p_design if sizing_year is None else project_demand(villages, sizing_year, service)
+    if (
+        sizing_year is None
+        and p_open.totals()["peak_hour_l_per_s"] > p_design.totals()["peak_hour_l_per_s"]
+    ):
         p_storage = p_open
         p_sizing = project_demand(villages, study.base_year, sizing)
         notes.append(
@@ -883,6 +892,105 @@ def sensitivity_cases(study: Study) -> list[tuple[str, str, dict, float]]:
     return cases
 
 
+# --------------------------------------------------------------------------- stress cases
+def stress_table(
+    study: Study,
+    base: Outcome,
+    wn,
+    villages: pd.DataFrame,
+    catalog: Catalog,
+    pumps: pd.DataFrame | None,
+    log=lambda m: None,
+) -> pd.DataFrame:
+    """Water delivered (pressure-driven runs) when the scheme is stressed, per douar.
+
+    Cases, all with the design year's demand: the scheme as designed (reference); the network
+    as given in the input model, before sizing; the design made for the opening year's demand;
+    the design with its pump out of service for the whole run.
+    """
+    rules = Rules()
+    p = base.projection_design
+    required = _min_pressure(rules, p)
+    node_douar = dict(zip(p.nodes["node"], p.nodes["douar"], strict=True))
+    cases = [("as designed", "the design, design-year demand", base.model)]
+    cases.append(("unsized model", "the input network as given", apply_demand(wn, p)))
+    if study.base_year != study.horizon_year:
+        log(f"stress: the design made for {study.base_year}, run with {study.horizon_year}")
+        early = run_scenario(
+            study, base.spec, wn, villages, catalog, pumps, sizing_year=study.base_year
+        )
+        cases.append(
+            (f"designed for {study.base_year}", f"sized for the {study.base_year} demand",
+             early.model)
+        )  # fmt: skip
+    if study.pump:
+        stopped = copy_network(base.model)
+        link = stopped.get_link(study.pump)
+        for name, control in list(stopped.controls()):
+            if any(a.target()[0] is link for a in control.actions()):
+                stopped.remove_control(name)
+        link.initial_status = wntr.network.LinkStatus.Closed
+        cases.append(("pump out of service", f"{study.pump} stopped for the whole run", stopped))
+    rows = []
+    for case, description, model in cases:
+        log(f"stress: {case} (pressure-driven, {study.simulation_hours:g} h)")
+        service = delivered_service(
+            model, study.simulation_hours, required, 0.0, douars=p.douars, node_douar=node_douar
+        )
+        pressure = service.results.pressure
+        for rec in service.douars.to_dict("records"):
+            nodes = [n for n, d in node_douar.items() if d == rec["douar"]]
+            rows.append(
+                {
+                    "scenario": base.spec.name,
+                    "case": case,
+                    "description": description,
+                    **rec,
+                    # EPANET gives a dry, cut-off node a negative pressure: shown as 0
+                    "lowest_pressure_m": max(float(pressure[nodes].min().min()), 0.0),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def operation_table(study: Study, outcomes: list[Outcome]) -> pd.DataFrame:
+    """Storage rule and result, rising main, pump duty and choice, energy, per scenario."""
+    rows = []
+    for o in outcomes:
+        st = o.storage
+        row = {
+            "scenario": o.spec.name,
+            "peak_day_m3": st.peak_day_m3,
+            "balancing_m3": st.balancing_m3,
+            "reserve_m3": st.reserve_m3,
+            "tank_m3": st.volume_m3,
+            "brief_rule_m3": st.brief_rule_m3,
+            "storage_rule": st.describe(),
+        }
+        if o.duty is not None:
+            main = o.rising_main
+            row.update(
+                {
+                    "rising_main": "; ".join(f"{r.pipe} {r.label}" for r in main.itertuples()),
+                    "duty_l_per_s": 1000 * o.duty.flow_m3_per_s,
+                    "duty_head_m": o.duty.head_m,
+                    "pump": o.pump.name,
+                    "pump_source": o.pump.source,
+                    "pump_flow_l_per_s": 1000 * o.pump.flow_m3_per_s,
+                    "pump_head_m": o.pump.head_m,
+                    "pump_efficiency": o.pump.efficiency,
+                    "energy_kwh_per_day": o.energy_kwh_per_day,
+                    "energy_kwh_per_m3": o.energy_kwh_per_m3,
+                    "energy_mad_per_year": o.energy_kwh_per_day
+                    * DAYS_PER_YEAR
+                    * study.costs["energy_per_kwh"].value,
+                    "pump_rule": o.duty.describe(),
+                }
+            )
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
 # --------------------------------------------------------------------------- the run
 @dataclass
 class StudyResult:
@@ -891,6 +999,8 @@ class StudyResult:
     feasibility: pd.DataFrame
     sensitivity: pd.DataFrame
     assumptions: pd.DataFrame
+    stress: pd.DataFrame
+    operation: pd.DataFrame
     seconds: float
 
 
@@ -965,9 +1075,17 @@ def run_study(study: Study, log=lambda m: None) -> StudyResult:
             }
         )
     sensitivity = pd.DataFrame(rows)
+    stress = stress_table(study, base, wn, villages, catalog, pumps, log)
     assumptions = assumptions_table(study, outcomes)
     return StudyResult(
-        study, outcomes, feasibility, sensitivity, assumptions, time.perf_counter() - started
+        study,
+        outcomes,
+        feasibility,
+        sensitivity,
+        assumptions,
+        stress,
+        operation_table(study, outcomes),
+        time.perf_counter() - started,
     )
 
 

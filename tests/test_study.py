@@ -137,6 +137,25 @@ def test_assumptions_carry_sources_and_sensitivity_covers_the_ranges(small_study
     assert (prices["change_from_base"].iloc[0] < 0) and (prices["change_from_base"].iloc[1] > 0)
 
 
+def test_operation_and_stress_tables(small_study):
+    _, out, _ = small_study
+    operation = pd.read_csv(out / "operation.csv").set_index("scenario")
+    feasibility = pd.read_csv(out / "feasibility.csv").set_index("scenario")
+    for scenario, row in operation.iterrows():
+        assert row["tank_m3"] == pytest.approx(row["balancing_m3"] + row["reserve_m3"])
+        assert row["tank_m3"] == pytest.approx(feasibility.at[scenario, "tank_m3"])
+        assert row["pump_flow_l_per_s"] >= row["duty_l_per_s"] - 1e-9
+        assert 0.2 < row["energy_kwh_per_m3"] < 2.0
+    stress = pd.read_csv(out / "stress.csv")
+    by_case = stress.groupby("case")["delivered_share"].min()
+    assert set(by_case.index) == {
+        "as designed", "unsized model", "designed for 2012", "pump out of service"
+    }  # fmt: skip
+    assert by_case["as designed"] == pytest.approx(1.0, abs=1e-6)
+    assert by_case["pump out of service"] < 0.9  # the tank runs dry without its pump
+    assert (stress["delivered_share"] <= 1.0 + 1e-9).all()
+
+
 def test_french_report(small_study, tmp_path):
     study, _, _ = small_study
     done = run_hydro("-q", "run", study, "--out", tmp_path / "fr", "--lang", "fr")
