@@ -83,6 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     from hydro import cli_check
 
     cli_check.add_command(sub, _positive)
+    cli_check.add_storage_command(sub, _positive)
 
     _add_later_commands(sub)
     return parser

@@ -17,6 +17,10 @@ def _rules(args):
     minimum = dict(defaults.min_pressure_m)
     if args.min_pressure is not None:
         minimum = {cls: args.min_pressure for cls in NODE_CLASSES}
+    for cls in ("standpipe", "household"):
+        value = getattr(args, f"{cls}_pressure")
+        if value is not None:
+            minimum[cls] = value
     velocity = dict(defaults.velocity_m_per_s)
     if args.max_velocity is not None:
         velocity = {
@@ -140,6 +144,18 @@ def add_command(sub, positive) -> None:
         help="lowest pressure at every junction [m] (default: by node class)",
     )
     p.add_argument(
+        "--standpipe-pressure",
+        type=positive,
+        metavar="M",
+        help="lowest pressure at standpipe nodes [m] (default 10, Oujda brief 5.1)",
+    )
+    p.add_argument(
+        "--household-pressure",
+        type=positive,
+        metavar="M",
+        help="lowest pressure at household-connection nodes [m] (default 15, Oujda brief 5.1)",
+    )
+    p.add_argument(
         "--max-pressure", type=positive, metavar="M", help="highest pressure [m] (default 60)"
     )
     p.add_argument(
@@ -199,3 +215,110 @@ def add_command(sub, positive) -> None:
         "--show", type=int, default=20, metavar="N", help="violations printed (default 20)"
     )
     p.set_defaults(func=cmd_check)
+
+
+# --------------------------------------------------------------------------- storage and pump
+def cmd_storage(args: argparse.Namespace) -> int:
+    from hydro.network import read_network, write_network
+    from hydro.pumps import install_pump, pump_duty, pump_energy, read_pump_catalog, select_pump
+    from hydro.simulation import run_simulation
+    from hydro.storage import parse_hours, resize_tank, size_storage, tank_demand_day
+
+    wn = read_network(args.network)
+    if args.villages:
+        cases = _cases(args, wn)
+        if len(cases) != 1 or cases[0][0] == "model":
+            raise_usage("--villages needs exactly one --year here")
+        wn = cases[0][1]
+    day = tank_demand_day(wn, args.tank)
+    sizing = size_storage(
+        day.sum(),
+        day,
+        average_day_m3=day.sum() / args.peak_day_factor,
+        reserve_hours=args.reserve_hours,
+        supply_hours=parse_hours(args.supply_hours),
+    )
+    print(f"network: {args.network}; tank {args.tank}")
+    print(f"storage rule: {sizing.describe()}")
+    print(sizing.hourly.to_string(index=False, float_format=lambda v: f"{v:.2f}"))
+    model = resize_tank(wn, args.tank, sizing.volume_m3)
+    if args.pump:
+        catalog = read_pump_catalog(args.pump_catalog) if args.pump_catalog else None
+        duty = pump_duty(model, args.pump, args.tank, sizing.peak_day_m3, args.pumping_hours)
+        choice = select_pump(catalog, duty)
+        model = install_pump(model, args.pump, choice, args.tank)
+        results = run_simulation(model, duration_h=72)
+        energy = pump_energy(results, model, args.pump, args.energy_price)
+        print(f"pump rule: {duty.describe()}")
+        print(
+            f"pump: {choice.name} ({choice.source}); runs at {1000 * choice.flow_m3_per_s:.2f} "
+            f"l/s, {choice.head_m:.1f} m, efficiency {choice.efficiency:.2f} against the full "
+            f"tank; level controls on {args.tank}"
+        )
+        print(
+            f"energy over 72 h: {energy.kwh_per_day:.1f} kWh/day, {energy.kwh_per_m3:.3f} "
+            f"kWh/m3, {energy.cost_per_day:.1f} per day at {args.energy_price:g} per kWh; "
+            f"running {energy.hours_running_per_day:.1f} h/day"
+        )
+    if args.output:
+        path = write_network(model, args.output, protect=(args.network,))
+        print(f"wrote {path}")
+    return EXIT_OK
+
+
+def add_storage_command(sub, positive) -> None:
+    p = sub.add_parser(
+        "storage",
+        help="size a tank (and its pump) from the hourly demand balance",
+        description=(
+            "Balancing volume of the peak day drawn by the hourly pattern against the source's "
+            "inflow, plus an emergency reserve in hours of average demand; optionally the pump "
+            "that fills the tank (duty point, catalogue choice or fitted curve, tank-level "
+            "controls, energy over 72 h). The demand is the model's own, or a village table's "
+            "for one --year."
+        ),
+    )
+    p.add_argument("network", metavar="NETWORK.inp", help="EPANET input file")
+    p.add_argument("--tank", required=True, help="the tank to size")
+    p.add_argument("--villages", metavar="VILLAGES.csv", help="project the demand of --year")
+    p.add_argument("--year", type=int, action="append", metavar="YEAR", help="with --villages")
+    p.add_argument("--scenario", default="standpipes", help="demand scenario (with --villages)")
+    p.add_argument("--classes", help=argparse.SUPPRESS)
+    p.add_argument(
+        "--reserve-hours",
+        type=float,
+        default=12.0,
+        metavar="H",
+        help="emergency reserve in hours of average demand (default 12 [E])",
+    )
+    p.add_argument(
+        "--supply-hours",
+        default="0-24",
+        metavar="START-END",
+        help="hours the source supplies, e.g. 6-22 (default 0-24)",
+    )
+    p.add_argument(
+        "--peak-day-factor",
+        type=positive,
+        default=1.3,
+        metavar="F",
+        help="peak day over average day (default 1.3, Oujda brief 5.1)",
+    )
+    p.add_argument("--pump", help="also size this pump, which fills the tank")
+    p.add_argument("--pump-catalog", metavar="PUMPS.csv", help="pump catalogue (else fitted)")
+    p.add_argument(
+        "--pumping-hours",
+        type=positive,
+        default=20.0,
+        metavar="H",
+        help="hours of pumping a day at the duty flow (default 20 [E])",
+    )
+    p.add_argument(
+        "--energy-price",
+        type=float,
+        default=1.0,
+        metavar="PER_KWH",
+        help="energy price per kWh (default 1.0 MAD, Oujda brief 5.4)",
+    )
+    p.add_argument("--output", metavar="OUT.inp", help="write the model with the tank (and pump)")
+    p.set_defaults(func=cmd_storage)

@@ -150,17 +150,23 @@ def head_at(curve: list[tuple[float, float]], flow: float) -> float:
 def efficiency_curve(points: list[tuple[float, float]], samples: int = 13) -> list:
     """Efficiency curve to hand to EPANET, which interpolates linearly between points.
 
-    Three catalogue points (shut-off, best efficiency, run-out) are joined by the parabola
-    through them, the usual shape of a centrifugal pump's efficiency, sampled at ``samples``
-    flows; the best point stays among the samples. Other point counts are kept as given.
+    Three catalogue points (shut-off, best efficiency, run-out) are joined by two half
+    parabolas that peak at the best-efficiency point (the usual shape of a centrifugal pump's
+    efficiency), sampled at ``samples`` flows plus the best point itself. Other point counts
+    are kept as given.
     """
     points = sorted(points)
     if len(points) != 3:
         return points
-    flows, effs = zip(*points, strict=True)
-    coefficients = np.polyfit(flows, effs, 2)
-    grid = sorted(set(np.linspace(flows[0], flows[-1], samples)) | {flows[1]})
-    return [(float(q), float(max(np.polyval(coefficients, q), 0.0))) for q in grid]
+    (q0, _), (qb, eb), (qr, er) = points
+
+    def eff(q: float) -> float:
+        if q <= qb:
+            return eb * (1 - ((q - qb) / (qb - q0)) ** 2)
+        return eb - (eb - er) * ((q - qb) / (qr - qb)) ** 2
+
+    grid = sorted(set(np.linspace(q0, qr, samples).tolist()) | {qb})
+    return [(float(q), float(max(eff(q), 0.0))) for q in grid]
 
 
 def efficiency_at(points: list[tuple[float, float]], flow: float) -> float:

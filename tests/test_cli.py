@@ -6,7 +6,7 @@ from conftest import NET3, inp_text, run_hydro
 
 
 def test_every_subcommand_has_help():
-    for command in ["simulate", "check", "demand", "size"]:
+    for command in ["simulate", "check", "demand", "size", "storage", "run"]:
         done = run_hydro(command, "--help")
         assert done.returncode == 0, (command, done.stderr)
         assert "usage: hydro" in done.stdout

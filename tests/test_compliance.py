@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pandas as pd
@@ -320,3 +321,30 @@ def test_hydro_check_fails_on_an_impossible_target():
     done = run_hydro("check", OUJDA, "--min-pressure", "80", "--duration", "24")
     assert done.returncode == 1
     assert "NOT COMPLIANT" in done.stdout and "min_pressure" in done.stdout
+
+
+def test_class_pressures_from_the_command_line():
+    done = run_hydro(
+        "check", OUJDA, "--duration", "24", "--standpipe-pressure", "30", "--show", "3"
+    )
+    assert done.returncode == 1
+    assert "min_pressure" in done.stdout and "30.000" in done.stdout
+
+
+def test_hydro_storage_resizes_the_tank_and_installs_the_pump(tmp_path):
+    out = tmp_path / "operated.inp"
+    before = OUJDA.read_bytes()
+    done = run_hydro(
+        "storage", OUJDA, "--tank", "T_HILL", "--pump", "PU_BOOST",
+        "--pump-catalog", PUMPS, "--output", out,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "storage rule: balancing volume" in done.stdout and "pump rule: duty" in done.stdout
+    assert OUJDA.read_bytes() == before  # the input is never modified
+    volume = float(re.search(r"= ([\d.]+) m3; brief", done.stdout).group(1))
+    model = wntr.network.WaterNetworkModel(str(out))
+    assert tank_volume_m3(model, "T_HILL") == pytest.approx(volume, rel=1e-3)
+    controls = [str(c) for _, c in model.controls()]
+    assert any("PU_BOOST" in c and "T_HILL" in c for c in controls)
+    report = check_compliance(model)
+    assert report.compliant, report.violations

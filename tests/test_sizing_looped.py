@@ -72,3 +72,22 @@ def test_same_seed_same_design():
     ]
     assert list(runs[0].table["inner_diameter_mm"]) == list(runs[1].table["inner_diameter_mm"])
     assert runs[0].cost == runs[1].cost
+
+
+def _evaluate_designs(seed: int) -> list[float]:
+    """Worker: open an evaluator in this process and return each design's lowest pressure."""
+    problem = problem_for("hanoi", 30.0)
+    designs = np.random.default_rng(seed).integers(0, len(problem.catalog), (300, 34))
+    with Evaluator(problem, memo_size=0) as evaluator:
+        return [evaluator.evaluate(d).min_pressure_m for d in designs]
+
+
+def test_evaluators_in_parallel_processes_agree_with_one_process():
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    alone = _evaluate_designs(11)
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=2, mp_context=context) as pool:
+        together = list(pool.map(_evaluate_designs, [11, 11]))
+    assert together[0] == alone and together[1] == alone
