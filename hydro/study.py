@@ -405,15 +405,62 @@ def _ends(wn, pipe: str) -> tuple[str, str]:
 
 
 def _rising_main(wn, study: Study) -> list[str]:
-    """Pipes on the pumped path from the pump to the tank (and from the source to the pump)."""
-    from hydro.pumps import _path
+    """Pipes from the source to the tank: through the pump when there is one, else the
+    shortest path from the nearest reservoir (a gravity main)."""
+    if study.pump:
+        link = wn.get_link(study.pump)
+        down = _path_links(wn, link.end_node_name, study.tank)
+        up = min(
+            (_path_links(wn, r, link.start_node_name) for r in wn.reservoir_name_list), key=len
+        )
+        path = up + down
+    else:
+        path = min((_path_links(wn, r, study.tank) for r in wn.reservoir_name_list), key=len)
+    return [p for p in path if wn.get_link(p).link_type == "Pipe"]
 
-    if not study.pump:
-        return []
-    link = wn.get_link(study.pump)
-    down = _path(wn, link.end_node_name, study.tank)
-    up = min((_path(wn, r, link.start_node_name) for r in wn.reservoir_name_list), key=len)
-    return [p for p in up + down if wn.get_link(p).link_type == "Pipe"]
+
+def gravity_main(wn, pipes: list[str], catalog: Catalog, flow: float, study: Study) -> pd.DataFrame:
+    """Cheapest single catalogue entry that carries ``flow`` from the source to the top of the
+    tank by gravity (friction plus 10% for minor losses within the head available), within
+    its pressure class (the source's static head) and 2.0 m/s (brief 5.1)."""
+    table = catalog.table
+    tank = wn.get_node(study.tank)
+    top = tank.elevation + tank.max_level
+    source = max(wn.get_node(r).base_head for r in wn.reservoir_name_list)
+    available = source - top
+    if available <= 0:
+        raise InputError(
+            f"{study.path}: the source's head {source:.1f} m is below the top of tank "
+            f"{study.tank} ({top:.1f} m): a pump is needed ([design] pump)"
+        )
+    lowest = min(_elevation(wn.get_node(n)) for p in pipes for n in _ends(wn, p))
+    rows = None
+    for k, entry in table.iterrows():  # sorted by cost: the first that works is the cheapest
+        d = entry["inner_diameter_mm"] / 1000
+        if flow / (math.pi * d**2 / 4) > 2.0 or entry["pressure_class_bar"] * M_PER_BAR < (
+            source - lowest
+        ):
+            continue
+        losses = {}
+        for name in pipes:
+            pipe = wn.get_link(name)
+            c = entry["roughness"] if not np.isnan(entry["roughness"]) else pipe.roughness
+            losses[name] = float(headloss_hazen_williams(flow, pipe.length, d, c))
+        if 1.1 * sum(losses.values()) <= available:
+            v = flow / (math.pi * d**2 / 4)
+            rows = [
+                {"pipe": name, "label": entry["label"], "row": k,
+                 "inner_diameter_mm": entry["inner_diameter_mm"], "velocity_m_per_s": v,
+                 "friction_m": losses[name], "design_pressure_m": source - lowest}
+                for name in pipes
+            ]  # fmt: skip
+            break
+    if rows is None:
+        raise InputError(
+            f"{study.path}: no catalogue pipe carries {1000 * flow:.2f} l/s from the source to "
+            f"tank {study.tank} with {available:.1f} m of head: a pump is needed"
+        )
+    return pd.DataFrame(rows)
 
 
 def _min_diameters(wn, study: Study, classes: dict[str, str], main: list[str]) -> dict:
@@ -487,18 +534,21 @@ def run_scenario(
     sizing_model = apply_demand(model, p_sizing)
     sizing_day = tank_demand_day(sizing_model, study.tank).sum() / sizing.transmission_efficiency
     main = _rising_main(wn, study)
-    duty, choice, main_table = None, None, pd.DataFrame()
+    duty, choice = None, None
+    hours = study.pumping_hours if study.pump else len(study.supply_hours)
+    flow = sizing_day / (hours * 3600)
     if study.pump:
-        flow = sizing_day / (study.pumping_hours * 3600)
         main_table = economic_main(model, main, catalog, flow, study.pumping_hours, study)
-        for rec in main_table.to_dict("records"):
-            for m in (model,):
-                pipe = m.get_link(rec["pipe"])
-                pipe.diameter = rec["inner_diameter_mm"] / 1000
-                pipe.tag = rec["label"].replace(" ", "_")
-                roughness = catalog.table.at[rec["row"], "roughness"]
-                if not np.isnan(roughness):
-                    pipe.roughness = float(roughness)
+    else:
+        main_table = gravity_main(model, main, catalog, flow, study)
+    for rec in main_table.to_dict("records"):
+        pipe = model.get_link(rec["pipe"])
+        pipe.diameter = rec["inner_diameter_mm"] / 1000
+        pipe.tag = rec["label"].replace(" ", "_")
+        roughness = catalog.table.at[rec["row"], "roughness"]
+        if not np.isnan(roughness):
+            pipe.roughness = float(roughness)
+    if study.pump:
         duty = pump_duty(model, study.pump, study.tank, sizing_day, study.pumping_hours)
         choice = select_pump(pumps, duty)
         model = install_pump(model, study.pump, choice, study.tank)
@@ -510,7 +560,7 @@ def run_scenario(
     tank = sizing_model.get_node(study.tank)
     tank.init_level = tank.min_level + rules.tank_reserve_share * (tank.max_level - tank.min_level)
     targets = Targets(_min_pressure(rules, p_sizing))
-    log(f"sizing pipes for the {spec.sizing} demand of {study.horizon_year}")
+    log(f"sizing pipes for the {spec.sizing} demand of {p_sizing.year}")
     result = size_network(
         sizing_model,
         catalog,
@@ -967,11 +1017,11 @@ def operation_table(study: Study, outcomes: list[Outcome]) -> pd.DataFrame:
             "brief_rule_m3": st.brief_rule_m3,
             "storage_rule": st.describe(),
         }
+        row["main"] = "; ".join(f"{r.pipe} {r.label}" for r in o.rising_main.itertuples())
+        row["main_velocity_m_per_s"] = float(o.rising_main["velocity_m_per_s"].max())
         if o.duty is not None:
-            main = o.rising_main
             row.update(
                 {
-                    "rising_main": "; ".join(f"{r.pipe} {r.label}" for r in main.itertuples()),
                     "duty_l_per_s": 1000 * o.duty.flow_m3_per_s,
                     "duty_head_m": o.duty.head_m,
                     "pump": o.pump.name,

@@ -23,14 +23,15 @@ Beta,B_BF1:1,B_N1:1,160,2012,0.01,0.7,1,80,4,2,0,0,0,30
 """
 
 
-def small_network(path):
-    """Tap-off at 500 m, booster, 1.2 km rising main to a tank at 560 m, two small douars."""
+def small_network(path, source_head_m: float = 500.0, pump: bool = True):
+    """Tap-off at 500 m, booster, 1.2 km rising main to a tank at 560 m, two small douars
+    (without the pump, and with a higher source: a gravity main)."""
     wn = wntr.network.WaterNetworkModel()
     wn.options.hydraulic.inpfile_units = "LPS"
     wn.options.time.duration = 72 * 3600
     wn.options.time.hydraulic_timestep = wn.options.time.pattern_timestep = 3600
     wn.options.time.report_timestep = 3600
-    wn.add_reservoir("R_SRC", base_head=500.0, coordinates=(0, 0))
+    wn.add_reservoir("R_SRC", base_head=source_head_m, coordinates=(0, 0))
     nodes = {
         "J_IN": (5, 0, 470), "J_OUT": (10, 0, 470), "J_M": (600, 300, 520),
         "J_T": (1300, 700, 545), "A_N1": (1800, 900, 530), "A_BF1": (1850, 1000, 528),
@@ -40,8 +41,11 @@ def small_network(path):
         wn.add_junction(name, elevation=z, coordinates=(x, y))
     wn.add_tank("T", elevation=560, init_level=2.0, min_level=0.3, max_level=3.5, diameter=4.0,
                 coordinates=(1200, 650))  # fmt: skip
-    wn.add_curve("C_P", "HEAD", [(0.0, 110.0), (0.002, 90.0), (0.004, 60.0)])
-    wn.add_pump("PU", "J_IN", "J_OUT", pump_type="HEAD", pump_parameter="C_P")
+    if pump:
+        wn.add_curve("C_P", "HEAD", [(0.0, 110.0), (0.002, 90.0), (0.004, 60.0)])
+        wn.add_pump("PU", "J_IN", "J_OUT", pump_type="HEAD", pump_parameter="C_P")
+    else:
+        wn.add_pipe("P_IN", "J_IN", "J_OUT", length=5, diameter=0.1, roughness=140)
     pipes = [("P0", "R_SRC", "J_IN", 5), ("RM1", "J_OUT", "J_M", 700), ("RM2", "J_M", "T", 800),
              ("TR1", "T", "J_T", 120), ("A1", "J_T", "A_N1", 550), ("A2", "A_N1", "A_BF1", 120),
              ("B1", "J_T", "B_N1", 450), ("B2", "B_N1", "B_BF1", 120)]  # fmt: skip
@@ -50,10 +54,8 @@ def small_network(path):
     wntr.network.write_inpfile(wn, str(path), units="LPS")
 
 
-@pytest.fixture(scope="module")
-def small_study(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("study")
-    small_network(folder / "net.inp")
+def write_small_study(folder, pump: bool = True):
+    small_network(folder / "net.inp", 500.0 if pump else 600.0, pump)
     (folder / "villages.csv").write_text(VILLAGES)
     text = STUDY.read_text()
     text = re.sub(r'network = ".*"', 'network = "net.inp"', text)
@@ -61,10 +63,18 @@ def small_study(tmp_path_factory):
     for key in ("patterns", "pipe_catalog", "pump_catalog"):
         path = re.search(rf'{key} = "(.*)"', text).group(1)
         text = text.replace(f'{key} = "{path}"', f'{key} = "{(STUDY.parent / path).resolve()}"')
-    text = text.replace('tank = "T_HILL"', 'tank = "T"').replace('pump = "PU_BOOST"', 'pump = "PU"')
+    text = text.replace('tank = "T_HILL"', 'tank = "T"')
+    text = text.replace('pump = "PU_BOOST"', 'pump = "PU"' if pump else "")
     text = text.replace('name = "oujda"', 'name = "small"')
     study = folder / "study.toml"
     study.write_text(text)
+    return study
+
+
+@pytest.fixture(scope="module")
+def small_study(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("study")
+    study = write_small_study(folder)
     out = folder / "out"
     done = run_hydro("run", study, "--out", out)
     assert done.returncode == 0, done.stdout + done.stderr
@@ -154,6 +164,19 @@ def test_operation_and_stress_tables(small_study):
     assert by_case["as designed"] == pytest.approx(1.0, abs=1e-6)
     assert by_case["pump out of service"] < 0.9  # the tank runs dry without its pump
     assert (stress["delivered_share"] <= 1.0 + 1e-9).all()
+
+
+def test_gravity_scheme_without_pump(tmp_path):
+    study = write_small_study(tmp_path, pump=False)
+    done = run_hydro("-q", "run", study, "--out", tmp_path / "out")
+    assert done.returncode == 0, done.stderr
+    boq = pd.read_csv(tmp_path / "out" / "boq_standpipes.csv")
+    assert "pumping" not in set(boq["category"])
+    operation = pd.read_csv(tmp_path / "out" / "operation.csv")
+    assert "duty_l_per_s" not in operation.columns
+    assert (operation["main_velocity_m_per_s"] <= 2.0).all()
+    stress = pd.read_csv(tmp_path / "out" / "stress.csv")
+    assert "pump out of service" not in set(stress["case"])
 
 
 def test_french_report(small_study, tmp_path):
