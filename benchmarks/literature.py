@@ -126,14 +126,14 @@ def main() -> None:
                     hit = h[h["best_cost"] <= target + 1e-6]
                     met += bool(not hit.empty and hit["seconds"].iloc[0] <= allowed_s)
             lines.append(
-                f"{name}: best known {best_known:,.0f}; ours best {min(costs):,.0f}, "
-                f"median {median(costs):,.0f}, worst {max(costs):,.0f}; "
+                f"{name}: best known {best_known:,.2f}; ours best {min(costs):,.2f}, "
+                f"median {median(costs):,.2f}, worst {max(costs):,.2f}; "
                 f"reached best known (0.01%) {len(reach_s)}/{len(runs)}; "
                 f"median to reach {median(reach_evals):,.0f} evaluations, "
                 f"{median(reach_s):.1f} s; slowest run {max(r['wall_s'] for r in runs):.1f} s"
             )
             lines.append(
-                f"  target: cost <= {target:,.0f} "
+                f"  target: cost <= {target:,.2f} "
                 f"{'(whole run) ' if whole else '(reached) '}within {allowed_s:g} s in >= {needed}/"
                 f"{len(runs)} seeds: {met}/{len(runs)} -> {'MET' if met >= needed else 'NOT MET'}"
             )
