@@ -76,6 +76,15 @@ def _cases(args, wn):
     return out
 
 
+def default_years(villages_path) -> list[int]:
+    """Opening year (the village table's data year) and design year (2030, or 20 years on
+    when the data are later: Oujda brief 5.1)."""
+    from hydro.demand import read_villages
+
+    opening = int(read_villages(villages_path)["population_year"].max())
+    return [opening, 2030 if opening < 2030 else opening + 20]
+
+
 def raise_usage(message: str):
     from hydro.errors import InputError
 
@@ -91,6 +100,12 @@ def cmd_check(args: argparse.Namespace) -> int:
     rules = _rules(args)
     all_violations, all_service, compliant = [], [], True
     print(f"network: {args.network}; {args.duration:g} h extended-period run")
+    if args.villages and not args.year:
+        args.year = default_years(args.villages)
+        print(
+            f"years: {args.year[0]} (opening: the village table's data year) and "
+            f"{args.year[1]} (design horizon, Oujda brief 5.1); choose others with --year"
+        )
     for label, model, classes, douars, node_douar in _cases(args, wn):
         if label != "model":
             print(f"\n== demand of {label} ({args.scenario}) ==")
@@ -180,7 +195,8 @@ def add_command(sub, positive) -> None:
     p.add_argument(
         "--villages",
         metavar="VILLAGES.csv",
-        help="village table: node classes, and the demand of each --year",
+        help="village table: node classes, and the demand of each --year (default: the "
+        "table's data year and the 2030 horizon)",
     )
     p.add_argument(
         "--year",

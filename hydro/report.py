@@ -112,8 +112,11 @@ TEXT = {
     },
 }
 
-#: French words for the verdict phrases built by :mod:`hydro.study`.
+#: French words for the verdict and service-level phrases built by :mod:`hydro.study`.
 VERDICT_FR = [
+    ("safely managed candidate (on premises)", "gestion sûre possible (au domicile)"),
+    ("basic (standpipe within 500 m / 30 min)", "élémentaire (borne-fontaine à 500 m / 30 min)"),
+    ("basic/limited (some beyond 500 m)", "élémentaire/limité (certains au-delà de 500 m)"),
     ("NOT FEASIBLE", "NON FAISABLE"),
     ("FEASIBLE", "FAISABLE"),
     ("within budget and compliant", "dans le budget et conforme"),
@@ -169,11 +172,13 @@ def figure_map(outcome, t: dict, hours: float) -> bytes:
     results = outcome.compliance_design.results
     lowest = results.pressure[results.junctions].min()
     fig, ax = plt.subplots(figsize=(8, 6))
-    diameters = [link.diameter for _, link in wn.pipes()]
-    d_max = max(diameters) if diameters else 1.0
+    diameters = [link.diameter for _, link in wn.pipes()] or [0.1]
+    d_min, d_max = min(diameters), max(diameters)
+    span = (d_max - d_min) or 1.0
     for _, link in wn.links():
         a, b = wn.get_node(link.start_node_name), wn.get_node(link.end_node_name)
-        width = 1.0 + 5.0 * getattr(link, "diameter", 0.05) / d_max
+        d = getattr(link, "diameter", d_min)
+        width = 0.8 + 5.0 * (min(max(d, d_min), d_max) - d_min) / span
         style = "-" if link.link_type == "Pipe" else ":"
         ax.plot(
             [a.coordinates[0], b.coordinates[0]],
@@ -183,9 +188,23 @@ def figure_map(outcome, t: dict, hours: float) -> bytes:
             linewidth=width,
             zorder=1,
         )
-    xs = [wn.get_node(n).coordinates[0] for n in lowest.index]
-    ys = [wn.get_node(n).coordinates[1] for n in lowest.index]
-    points = ax.scatter(xs, ys, c=lowest.to_numpy(), cmap="RdYlBu", s=36, zorder=2)
+    # colour the distribution, where people draw water; transmission nodes (pump outlet, rising
+    # main) carry pressures of another order and are drawn in grey
+    from hydro.compliance import zones
+
+    _, node_zone = zones(wn)
+    served = [n for n in lowest.index if node_zone.get(n) == "distribution"]
+    other = [n for n in lowest.index if n not in served]
+    ax.scatter(
+        [wn.get_node(n).coordinates[0] for n in other],
+        [wn.get_node(n).coordinates[1] for n in other],
+        color="0.6",
+        s=16,
+        zorder=2,
+    )
+    xs = [wn.get_node(n).coordinates[0] for n in served]
+    ys = [wn.get_node(n).coordinates[1] for n in served]
+    points = ax.scatter(xs, ys, c=lowest[served].to_numpy(), cmap="RdYlBu", s=36, zorder=2)
     fig.colorbar(points, ax=ax, label=t["lowest_pressure"] + " [m]")
     for name in wn.tank_name_list + wn.reservoir_name_list:
         x, y = wn.get_node(name).coordinates
@@ -199,6 +218,14 @@ def figure_map(outcome, t: dict, hours: float) -> bytes:
     ax.set_ylabel(t["y_m"])
     ax.set_aspect("equal", adjustable="datalim")
     ax.set_title(t["map"].format(hours=hours), fontsize=10)
+    ax.text(
+        0.01,
+        0.01,
+        f"{1000 * d_min:.0f}-{1000 * d_max:.0f} mm",
+        transform=ax.transAxes,
+        fontsize=8,
+        color="0.3",
+    )
     return _png(fig)
 
 
@@ -333,7 +360,8 @@ def _summary(feasibility: pd.DataFrame, study, lang: str) -> pd.DataFrame:
     )
     for column in one_decimal:
         table[column] = [f"{v:,.1f}" if np.isfinite(v) else "n/a" for v in table[column]]
-    table["verdict"] = [_verdict(v, lang) for v in table["verdict"]]
+    for column in ("verdict", "service_level"):
+        table[column] = [_verdict(v, lang) for v in table[column]]
     return table.rename(columns={c: SUMMARY_COLUMNS[c][k] for c in table.columns})
 
 

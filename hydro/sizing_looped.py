@@ -82,6 +82,7 @@ class _Search:
         self.best_pos: np.ndarray | None = None
         self.best_cost = np.inf
         self.history: list[tuple[int, float, float]] = []
+        self.calls = 0
         self.restarts = 8  # DE restarts in a row without a better design before stopping
         # Measured on Hanoi (see benchmarks/literature.py): a high crossover rate suits this
         # non-separable problem; independent runs, polished at their end, keep the diversity.
@@ -100,6 +101,9 @@ class _Search:
             raise _Budget
         if time.perf_counter() > self.deadline:
             raise _Budget
+        self.calls += 1
+        if self.progress and self.calls % 1024 == 0 and self.best_pos is not None:
+            self.progress(self.best_cost, self.ev.evaluations)  # rate-limited by the caller
 
     def deficit(self, pos: np.ndarray) -> float:
         self.check_budget()

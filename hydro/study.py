@@ -76,6 +76,10 @@ REQUIRED_COSTS = (
     "tariff_household_per_m3",
     "fixed_fee_per_connection_per_month",
 )
+#: ONEP douar projects, 1,300 (Tuscany-Angad, PAGER) to 2,850 MAD (Ahl Angad) per beneficiary:
+#: Oujda brief 4.1 and 5.5 [D]. A study may give its own ([money] benchmark_mad_per_beneficiary).
+BENCHMARK_MAD_PER_BENEFICIARY = (1300.0, 2850.0)
+BENCHMARK_SOURCE = "Oujda brief 4.1/5.5 [D]: ONEP douar projects 1,300-2,850 MAD per beneficiary"
 #: Tanks up to this volume take the small-tank rate (brief 5.4: 50-100 m3 vs 250-500 m3).
 SMALL_TANK_LIMIT_M3 = 150.0
 
@@ -125,6 +129,8 @@ class Study:
     scenarios: list[ScenarioSpec]
     sensitivity: dict
     sources: dict = field(default_factory=dict)
+    #: Capital cost per beneficiary of Moroccan rural projects, low and high [MAD]
+    benchmark_mad_per_beneficiary: tuple[float, float] = BENCHMARK_MAD_PER_BENEFICIARY
 
     @property
     def crf(self) -> float:
@@ -261,6 +267,13 @@ def load_study(path: str | os.PathLike) -> Study:
         sensitivity=sensitivity,
         sources=dict(data.get("sources", {})),
     )
+    if "benchmark_mad_per_beneficiary" in money:
+        pair = money["benchmark_mad_per_beneficiary"]
+        if not (isinstance(pair, list) and len(pair) == 2 and 0 < pair[0] < pair[1]):
+            raise InputError(
+                f"{path}: [money] benchmark_mad_per_beneficiary must be [low, high] in MAD"
+            )
+        study.benchmark_mad_per_beneficiary = (float(pair[0]), float(pair[1]))
     return study
 
 
@@ -740,6 +753,13 @@ def _ladder(projection: DemandProjection, within_500: float) -> str:
     return "; ".join(parts)
 
 
+def _per_person(douars: pd.DataFrame, column: str) -> float:
+    """Population-weighted mean of a per-person column over the douars (NaN when empty)."""
+    if douars.empty:
+        return float("nan")
+    return float((douars[column] * douars["population"]).sum() / douars["population"].sum())
+
+
 def feasibility_row(study: Study, o: Outcome, villages: pd.DataFrame) -> dict:
     rate = study.mad_per_eur.value
     c = study.costs
@@ -751,22 +771,8 @@ def feasibility_row(study: Study, o: Outcome, villages: pd.DataFrame) -> dict:
     capital_eur = o.capital_mad / rate
     headroom = study.budget_eur - capital_eur
     delivered = o.service.douars
-    lpd = (
-        float(
-            (delivered["delivered_l_per_person_day"] * delivered["population"]).sum()
-            / delivered["population"].sum()
-        )
-        if not delivered.empty
-        else float("nan")
-    )
-    allowance = (
-        float(
-            (delivered["allowance_l_per_person_day"] * delivered["population"]).sum()
-            / delivered["population"].sum()
-        )
-        if not delivered.empty
-        else float("nan")
-    )
+    lpd = _per_person(delivered, "delivered_l_per_person_day")
+    allowance = _per_person(delivered, "allowance_l_per_person_day")
     within = _within_500_m(o.model, villages, o.projection_open)
     taps = o.standpipes * o.projection_open.scenario.taps_per_standpipe
     people_per_tap = float(t_open["people_standpipe"] / taps) if taps else float("nan")
@@ -838,7 +844,7 @@ def feasibility_row(study: Study, o: Outcome, villages: pd.DataFrame) -> dict:
     for name, share in study.funders:
         row[f"funder_{name}_eur"] = share * capital_eur
     per = capital_eur / beneficiaries_open
-    low, high = 1300 / rate, 2850 / rate
+    low, high = (v / rate for v in study.benchmark_mad_per_beneficiary)
     row.update(
         {
             "cost_per_beneficiary_eur": per,
@@ -911,6 +917,13 @@ def assumptions_table(study: Study, outcomes: list[Outcome]) -> pd.DataFrame:
     ]
     for key, cost in study.costs.items():
         rows.append((key, cost.value, cost.unit, cost.source))
+    low, high = study.benchmark_mad_per_beneficiary
+    source = (
+        study.sources.get("benchmark", "study file")
+        if study.benchmark_mad_per_beneficiary != BENCHMARK_MAD_PER_BENEFICIARY
+        else BENCHMARK_SOURCE
+    )
+    rows.append(("benchmark_per_beneficiary", f"{low:g}-{high:g}", "MAD/beneficiary", source))
     table = pd.DataFrame(rows, columns=["parameter", "value", "unit", "source"]).assign(
         scenario="all"
     )

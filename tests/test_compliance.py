@@ -317,6 +317,13 @@ def test_hydro_check_opening_and_design_year_with_delivered_water(tmp_path):
     assert np.allclose(service["delivered_share"], 1.0, atol=1e-6)
 
 
+def test_hydro_check_defaults_to_the_opening_and_design_years():
+    done = run_hydro("check", OUJDA, "--villages", VILLAGES, "--duration", "24")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "years: 2012" in done.stdout and "and 2030" in done.stdout
+    assert "== demand of 2012" in done.stdout and "== demand of 2030" in done.stdout
+
+
 def test_hydro_check_fails_on_an_impossible_target():
     done = run_hydro("check", OUJDA, "--min-pressure", "80", "--duration", "24")
     assert done.returncode == 1
