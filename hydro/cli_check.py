@@ -66,11 +66,7 @@ def _cases(args, wn):
         projection = project_demand(villages, year, scenario)
         nodes = projection.nodes
         node_douar = dict(zip(nodes["node"], nodes["douar"], strict=True))
-        # a node is a household node when it serves households this year, else a standpipe
-        found = {}
-        for node, service in zip(nodes["node"], nodes["service"], strict=True):
-            if found.get(node) != "household":
-                found[node] = service
+        found = projection.node_classes()
         model = apply_demand(wn, projection)
         out.append((str(year), model, {**found, **classes}, projection.douars, node_douar))
     return out

@@ -437,6 +437,15 @@ class DemandProjection:
         numeric["people_per_tap"] = numeric["people_standpipe"] / taps if taps else np.nan
         return numeric
 
+    def node_classes(self) -> dict[str, str]:
+        """Node -> ``standpipe`` or ``household`` (a node serving both is a household node):
+        the node classes of the compliance rules."""
+        out: dict[str, str] = {}
+        for node, service in zip(self.nodes["node"], self.nodes["service"], strict=True):
+            if out.get(node) != "household":
+                out[node] = service
+        return out
+
     def table(self) -> pd.DataFrame:
         """Douars, then a TOTAL row: what ``hydro demand`` prints and writes."""
         total = self.totals().to_frame().T

@@ -174,7 +174,7 @@ def efficiency_at(points: list[tuple[float, float]], flow: float) -> float:
     return float(np.interp(flow, flows, effs))
 
 
-def _path(wn, start: str, end: str) -> list[str]:
+def shortest_path_links(wn, start: str, end: str) -> list[str]:
     graph = nx.Graph()
     for name, link in wn.links():
         length = getattr(link, "length", 1.0)
@@ -211,11 +211,11 @@ def pump_duty(
     flow = peak_day_m3 / (pumping_hours * SECONDS_PER_HOUR)
     if not wn.reservoir_name_list:
         raise InputError("pump sizing needs a reservoir (the source) upstream of the pump")
-    paths = {s: _path(wn, s, link.start_node_name) for s in wn.reservoir_name_list}
+    paths = {s: shortest_path_links(wn, s, link.start_node_name) for s in wn.reservoir_name_list}
     source = min(paths, key=lambda s: len(paths[s]))
     factor = 1 + MINOR_LOSS_SHARE
     friction_up = factor * _friction(wn, paths[source], flow)
-    friction_down = factor * _friction(wn, _path(wn, link.end_node_name, tank), flow)
+    friction_down = factor * _friction(wn, shortest_path_links(wn, link.end_node_name, tank), flow)
     suction = wn.get_node(source).base_head - friction_up
     node = wn.get_node(tank)
     delivery = node.elevation + node.max_level

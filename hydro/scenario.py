@@ -1,0 +1,309 @@
+"""One scenario of a study: demand, storage, mains and pump, pipes, independent check, costs.
+
+:func:`run_scenario` carries a scenario from the village table to a design checked on the file
+it writes; :func:`stress_table` runs the design through the cases where service degrades.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import wntr
+
+from hydro.catalog import Catalog
+from hydro.compliance import ComplianceReport, Rules, check_compliance
+from hydro.costing import bill_of_quantities
+from hydro.demand import (
+    DemandProjection,
+    Scenario,
+    apply_demand,
+    get_scenario,
+    project_demand,
+    read_pattern_csv,
+)
+from hydro.design import Targets
+from hydro.mains import rising_main, size_gravity_main, size_pumped_main
+from hydro.network import copy_network, read_network, write_network
+from hydro.pumps import Duty, PumpChoice, install_pump, pump_duty, pump_energy, select_pump
+from hydro.service import Service, delivered_service
+from hydro.sizing import size_network
+from hydro.storage import StorageSizing, resize_tank, size_storage, tank_demand_day
+from hydro.study_config import ScenarioSpec, Study
+
+
+# --------------------------------------------------------------------------- one scenario
+@dataclass
+class Outcome:
+    """Everything one scenario produced, as checked on the written file."""
+
+    spec: ScenarioSpec
+    projection_open: DemandProjection
+    projection_design: DemandProjection
+    storage: StorageSizing
+    duty: Duty | None
+    pump: PumpChoice | None
+    rising_main: pd.DataFrame
+    model: wntr.network.WaterNetworkModel  # the written file, read back
+    inp_text: str
+    compliance_design: ComplianceReport
+    compliance_open: ComplianceReport
+    service: Service
+    boq: pd.DataFrame
+    capital_before_margins_mad: float
+    capital_mad: float
+    energy_kwh_per_day: float
+    energy_kwh_per_m3: float
+    standpipes: int
+    connections: int
+    notes: list[str]
+
+
+def demand_scenario(study: Study, name: str, overrides: dict | None = None) -> Scenario:
+    scenario = get_scenario(name)
+    if study.patterns:
+        patterns = read_pattern_csv(study.patterns)
+        scenario = scenario.with_changes(
+            standpipe_pattern=patterns.get("standpipe", scenario.standpipe_pattern),
+            household_pattern=patterns.get("household", scenario.household_pattern),
+        )
+    if overrides:
+        scenario = scenario.with_changes(**overrides)
+    return scenario
+
+
+def _min_pressure(rules: Rules, projection: DemandProjection) -> float:
+    present = set(projection.node_classes().values())
+    return max((rules.min_pressure_m[c] for c in present), default=rules.min_pressure_m["junction"])
+
+
+def _min_diameters(wn, study: Study, classes: dict[str, str], main: list[str]) -> dict:
+    """DN minimum for distribution pipes, except the branch that feeds a standpipe node."""
+    if study.min_distribution_dn_mm is None:
+        return {}
+    out = {}
+    for name, pipe in wn.pipes():
+        if name in main:
+            continue
+        ends = (pipe.start_node_name, pipe.end_node_name)
+        degree = [len(wn.get_links_for_node(n)) for n in ends]
+        feeds_standpipe = any(
+            classes.get(n) == "standpipe" and d == 1 for n, d in zip(ends, degree, strict=True)
+        )
+        if not feeds_standpipe:
+            out[name] = study.min_distribution_dn_mm
+    return out
+
+
+def run_scenario(
+    study: Study,
+    spec: ScenarioSpec,
+    wn,
+    villages: pd.DataFrame,
+    catalog: Catalog,
+    pumps: pd.DataFrame | None,
+    overrides: dict | None = None,
+    log=lambda message: None,
+    sizing_year: int | None = None,
+) -> Outcome:
+    """Demand, sizing, storage, pump, independent check and costs of one scenario.
+
+    ``sizing_year``: size pipes, storage and pump for this year's demand instead of the
+    governing one (the stress case of a design made for the opening year); the checks still
+    run the opening and the design year.
+    """
+    rules = Rules()
+    service = demand_scenario(study, spec.service, overrides)
+    sizing = demand_scenario(study, spec.sizing, overrides)
+    p_open = project_demand(villages, study.base_year, service)
+    p_design = project_demand(villages, study.horizon_year, service)
+    p_sizing = project_demand(villages, sizing_year or study.horizon_year, sizing)
+    notes = []
+    # a shrinking population makes the opening year the heavier one: design for it
+    p_storage = p_design if sizing_year is None else project_demand(villages, sizing_year, service)
+    if (
+        sizing_year is None
+        and p_open.totals()["peak_hour_l_per_s"] > p_design.totals()["peak_hour_l_per_s"]
+    ):
+        p_storage = p_open
+        p_sizing = project_demand(villages, study.base_year, sizing)
+        notes.append(
+            f"the demand of {study.base_year} exceeds that of {study.horizon_year} "
+            f"(population decline): pipes, storage and pump are sized for {study.base_year}"
+        )
+
+    # storage from the governing year's service demand at the tank
+    model = apply_demand(wn, p_storage)
+    day = tank_demand_day(model, study.tank)
+    storage = size_storage(
+        day.sum(),
+        day,
+        average_day_m3=day.sum() / service.peak_day_factor,
+        reserve_hours=study.reserve_hours,
+        supply_hours=study.supply_hours,
+    )
+    model = resize_tank(model, study.tank, storage.volume_m3)
+
+    # rising main (economic diameter) and pump, for the sizing demand (pipes built once)
+    sizing_model = apply_demand(model, p_sizing)
+    sizing_day = tank_demand_day(sizing_model, study.tank).sum() / sizing.transmission_efficiency
+    main = rising_main(wn, study)
+    duty, choice = None, None
+    hours = study.pumping_hours if study.pump else len(study.supply_hours)
+    flow = sizing_day / (hours * 3600)
+    if study.pump:
+        main_table = size_pumped_main(model, main, catalog, flow, study.pumping_hours, study)
+    else:
+        main_table = size_gravity_main(model, main, catalog, flow, study)
+    for rec in main_table.to_dict("records"):
+        pipe = model.get_link(rec["pipe"])
+        pipe.diameter = rec["inner_diameter_mm"] / 1000
+        pipe.tag = rec["label"].replace(" ", "_")
+        roughness = catalog.table.at[rec["row"], "roughness"]
+        if not np.isnan(roughness):
+            pipe.roughness = float(roughness)
+    if study.pump:
+        duty = pump_duty(model, study.pump, study.tank, sizing_day, study.pumping_hours)
+        choice = select_pump(pumps, duty)
+        model = install_pump(model, study.pump, choice, study.tank)
+        if choice.source != "catalogue":
+            notes.append(f"pump: {choice.source}")
+
+    # pipes at least cost for the sizing demand, with the tank at its reserve level
+    sizing_model = apply_demand(model, p_sizing)
+    tank = sizing_model.get_node(study.tank)
+    tank.init_level = tank.min_level + rules.tank_reserve_share * (tank.max_level - tank.min_level)
+    targets = Targets(_min_pressure(rules, p_sizing))
+    log(f"sizing pipes for the {spec.sizing} demand of {p_sizing.year}")
+    result = size_network(
+        sizing_model,
+        catalog,
+        targets,
+        fixed=tuple(main),
+        source=str(study.network),
+        min_diameter_mm=_min_diameters(wn, study, p_sizing.node_classes(), main),
+    )
+    notes.extend(result.notes)
+    sized = apply_demand(result.model, p_design)
+    sized.get_node(study.tank).init_level = model.get_node(study.tank).init_level
+
+    # write, read back, check over days: what is reported comes from the file
+    with tempfile.TemporaryDirectory(prefix="hydro-study-") as tmp:
+        written = write_network(sized, Path(tmp) / "sized.inp")
+        inp_text = written.read_text()
+        checked = read_network(written)
+    log(f"checking {study.simulation_hours:g} h of operation (design and opening year)")
+    node_douar = dict(zip(p_design.nodes["node"], p_design.nodes["douar"], strict=True))
+    compliance_design = check_compliance(
+        checked, rules, p_design.node_classes(), duration_h=study.simulation_hours
+    )
+    compliance_open = check_compliance(
+        apply_demand(checked, p_open),
+        rules,
+        p_open.node_classes(),
+        duration_h=study.simulation_hours,
+    )
+    delivered = delivered_service(
+        checked,
+        study.simulation_hours,
+        _min_pressure(rules, p_design),
+        0.0,
+        douars=p_design.douars,
+        node_douar=node_douar,
+    )
+    energy_day = energy_m3 = 0.0
+    if study.pump:
+        energy = pump_energy(
+            compliance_design.results, checked, study.pump, study.costs["energy_per_kwh"].value
+        )
+        energy_day, energy_m3 = energy.kwh_per_day, energy.kwh_per_m3
+    boq, standpipes, connections = bill_of_quantities(
+        study, checked, catalog, p_open, storage.volume_m3
+    )
+    before = float(boq.loc[boq["category"] != "margin", "total_mad"].sum())
+    return Outcome(
+        spec,
+        p_open,
+        p_design,
+        storage,
+        duty,
+        choice,
+        main_table,
+        checked,
+        inp_text,
+        compliance_design,
+        compliance_open,
+        delivered,
+        boq,
+        before,
+        float(boq["total_mad"].sum()),
+        energy_day,
+        energy_m3,
+        standpipes,
+        connections,
+        notes,
+    )
+
+
+# --------------------------------------------------------------------------- stress cases
+def stress_table(
+    study: Study,
+    base: Outcome,
+    wn,
+    villages: pd.DataFrame,
+    catalog: Catalog,
+    pumps: pd.DataFrame | None,
+    log=lambda m: None,
+) -> pd.DataFrame:
+    """Water delivered (pressure-driven runs) when the scheme is stressed, per douar.
+
+    Cases, all with the design year's demand: the scheme as designed (reference); the network
+    as given in the input model, before sizing; the design made for the opening year's demand;
+    the design with its pump out of service for the whole run.
+    """
+    rules = Rules()
+    p = base.projection_design
+    required = _min_pressure(rules, p)
+    node_douar = dict(zip(p.nodes["node"], p.nodes["douar"], strict=True))
+    cases = [("as designed", "the design, design-year demand", base.model)]
+    cases.append(("unsized model", "the input network as given", apply_demand(wn, p)))
+    if study.base_year != study.horizon_year:
+        log(f"stress: the design made for {study.base_year}, run with {study.horizon_year}")
+        early = run_scenario(
+            study, base.spec, wn, villages, catalog, pumps, sizing_year=study.base_year
+        )
+        cases.append(
+            (f"designed for {study.base_year}", f"sized for the {study.base_year} demand",
+             early.model)
+        )  # fmt: skip
+    if study.pump:
+        stopped = copy_network(base.model)
+        link = stopped.get_link(study.pump)
+        for name, control in list(stopped.controls()):
+            if any(a.target()[0] is link for a in control.actions()):
+                stopped.remove_control(name)
+        link.initial_status = wntr.network.LinkStatus.Closed
+        cases.append(("pump out of service", f"{study.pump} stopped for the whole run", stopped))
+    rows = []
+    for case, description, model in cases:
+        log(f"stress: {case} (pressure-driven, {study.simulation_hours:g} h)")
+        service = delivered_service(
+            model, study.simulation_hours, required, 0.0, douars=p.douars, node_douar=node_douar
+        )
+        pressure = service.results.pressure
+        for rec in service.douars.to_dict("records"):
+            nodes = [n for n, d in node_douar.items() if d == rec["douar"]]
+            rows.append(
+                {
+                    "scenario": base.spec.name,
+                    "case": case,
+                    "description": description,
+                    **rec,
+                    # EPANET gives a dry, cut-off node a negative pressure: shown as 0
+                    "lowest_pressure_m": max(float(pressure[nodes].min().min()), 0.0),
+                }
+            )
+    return pd.DataFrame(rows)

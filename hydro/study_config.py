@@ -1,0 +1,229 @@
+"""The study file (TOML): inputs, design choices, money, unit costs, scenarios, sensitivity.
+
+:func:`load_study` reads and checks it; every error names the file and the key. Paths are
+relative to the study file. See ``studies/oujda/study.toml`` for a commented example.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from hydro.errors import InputError
+
+#: Unit costs every study must give (value, unit, source).
+REQUIRED_COSTS = (
+    "standpipe",
+    "household_connection",
+    "tank_small_per_m3",
+    "tank_large_per_m3",
+    "pump_station",
+    "tap_off",
+    "engineering_share",
+    "contingency_share",
+    "energy_per_kwh",
+    "maintenance_share_per_year",
+    "keeper_per_standpipe_per_year",
+    "tariff_standpipe_per_m3",
+    "tariff_household_per_m3",
+    "fixed_fee_per_connection_per_month",
+)
+#: ONEP douar projects, 1,300 (Tuscany-Angad, PAGER) to 2,850 MAD (Ahl Angad) per beneficiary:
+#: Oujda brief 4.1 and 5.5 [D]. A study may give its own ([money] benchmark_mad_per_beneficiary).
+BENCHMARK_MAD_PER_BENEFICIARY = (1300.0, 2850.0)
+BENCHMARK_SOURCE = "Oujda brief 4.1/5.5 [D]: ONEP douar projects 1,300-2,850 MAD per beneficiary"
+
+
+# --------------------------------------------------------------------------- study file
+@dataclass
+class Cost:
+    value: float
+    unit: str
+    source: str
+
+
+@dataclass
+class ScenarioSpec:
+    name: str
+    label: str
+    service: str  # demand scenario served (standpipes / household_connections)
+    sizing: str  # demand scenario the pipes are sized for (design year)
+
+
+@dataclass
+class Study:
+    path: Path
+    name: str
+    title: str
+    network: Path
+    villages: Path
+    patterns: Path | None
+    pipe_catalog: Path
+    pump_catalog: Path | None
+    base_year: int
+    horizon_year: int
+    tank: str
+    pump: str | None
+    pumping_hours: float
+    reserve_hours: float
+    supply_hours: tuple[int, ...]
+    min_distribution_dn_mm: float | None
+    simulation_hours: float
+    persons_per_household: float
+    mad_per_eur: Cost
+    budget_eur: float
+    funders: list[tuple[str, float]]
+    life_years: float
+    discount_rate: float
+    costs: dict[str, Cost]
+    scenarios: list[ScenarioSpec]
+    sensitivity: dict
+    sources: dict = field(default_factory=dict)
+    #: Capital cost per beneficiary of Moroccan rural projects, low and high [MAD]
+    benchmark_mad_per_beneficiary: tuple[float, float] = BENCHMARK_MAD_PER_BENEFICIARY
+
+    @property
+    def crf(self) -> float:
+        """Capital recovery factor i(1+i)^n / ((1+i)^n - 1)."""
+        i, n = self.discount_rate, self.life_years
+        return i * (1 + i) ** n / ((1 + i) ** n - 1) if i > 0 else 1 / n
+
+
+def _get(table: dict, key: str, where: str, path: Path, kind=None):
+    if key not in table:
+        raise InputError(f"{path}: [{where}] needs '{key}'")
+    value = table[key]
+    if kind is not None and not isinstance(value, kind):
+        raise InputError(f"{path}: [{where}] {key} = {value!r} is not a {kind.__name__}")
+    return value
+
+
+def _number(table: dict, key: str, where: str, path: Path, positive=True) -> float:
+    value = _get(table, key, where, path)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InputError(f"{path}: [{where}] {key} = {value!r}: a number is required")
+    if positive and value < 0:
+        raise InputError(f"{path}: [{where}] {key} = {value!r}: must not be negative")
+    return float(value)
+
+
+def _file(table: dict, key: str, path: Path, required=True) -> Path | None:
+    if key not in table:
+        if required:
+            raise InputError(f"{path}: [inputs] needs '{key}'")
+        return None
+    file = (path.parent / str(table[key])).resolve()
+    if not file.is_file():
+        raise InputError(f"{path}: [inputs] {key}: no such file {file}")
+    return file
+
+
+def load_study(path: str | os.PathLike) -> Study:
+    """Read and check a study file; every error names the file and the key."""
+    from hydro.storage import parse_hours
+
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: no such study file")
+    try:
+        data = tomllib.loads(path.read_text())
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: not a valid TOML study file: {exc}") from exc
+    inputs = _get(data, "inputs", "study", path, dict)
+    design = _get(data, "design", "study", path, dict)
+    money = _get(data, "money", "study", path, dict)
+    costs_raw = _get(data, "unit_costs", "study", path, dict)
+    costs = {}
+    for key in REQUIRED_COSTS:
+        entry = _get(costs_raw, key, "unit_costs", path, dict)
+        costs[key] = Cost(
+            _number(entry, "value", f"unit_costs.{key}", path),
+            str(entry.get("unit", "")),
+            str(entry.get("source", "estimate")),
+        )
+    rate = _get(money, "mad_per_eur", "money", path, dict)
+    funders = []
+    for k, f in enumerate(_get(money, "funders", "money", path, list)):
+        funders.append(
+            (str(_get(f, "name", f"money.funders[{k}]", path)),
+             _number(f, "share", f"money.funders[{k}]", path))
+        )  # fmt: skip
+    total_share = sum(s for _, s in funders)
+    if abs(total_share - 1) > 1e-9:
+        raise InputError(f"{path}: [money] the funders' shares add up to {total_share:g}, not 1")
+    scenarios = []
+    allowed = ("standpipes", "household_connections")
+    for k, s in enumerate(_get(data, "scenarios", "study", path, list)):
+        where = f"scenarios[{k}]"
+        spec = ScenarioSpec(
+            str(_get(s, "name", where, path)),
+            str(s.get("label", s.get("name"))),
+            str(_get(s, "service", where, path)),
+            str(s.get("sizing", s.get("service"))),
+        )
+        for key in ("service", "sizing"):
+            if getattr(spec, key) not in allowed:
+                raise InputError(
+                    f"{path}: [{where}] {key} = {getattr(spec, key)!r}; allowed: "
+                    f"{', '.join(allowed)}"
+                )
+        scenarios.append(spec)
+    if not scenarios:
+        raise InputError(f"{path}: the study needs at least one [[scenarios]]")
+    names = [s.name for s in scenarios]
+    if len(set(names)) != len(names):
+        raise InputError(f"{path}: scenario names must be unique: {names}")
+    sensitivity = dict(data.get("sensitivity", {}))
+    if sensitivity and sensitivity.get("scenario", names[0]) not in names:
+        raise InputError(f"{path}: [sensitivity] scenario must be one of {names}")
+    base, horizon = (
+        int(_number(design, "base_year", "design", path)),
+        int(_number(design, "horizon_year", "design", path)),
+    )
+    if horizon < base:
+        raise InputError(f"{path}: [design] horizon_year {horizon} is before base_year {base}")
+    study = Study(
+        path=path,
+        name=str(data.get("name", path.parent.name)),
+        title=str(data.get("title", path.parent.name)),
+        network=_file(inputs, "network", path),
+        villages=_file(inputs, "villages", path),
+        patterns=_file(inputs, "patterns", path, required=False),
+        pipe_catalog=_file(inputs, "pipe_catalog", path),
+        pump_catalog=_file(inputs, "pump_catalog", path, required=False),
+        base_year=base,
+        horizon_year=horizon,
+        tank=str(_get(design, "tank", "design", path)),
+        pump=str(design["pump"]) if design.get("pump") else None,
+        pumping_hours=float(design.get("pumping_hours", 20.0)),
+        reserve_hours=float(design.get("storage_reserve_hours", 12.0)),
+        supply_hours=parse_hours(design.get("source_supply_hours")),
+        min_distribution_dn_mm=(
+            float(design["min_distribution_dn_mm"]) if "min_distribution_dn_mm" in design else None
+        ),
+        simulation_hours=float(design.get("simulation_hours", 72.0)),
+        persons_per_household=float(design.get("persons_per_household", 5.5)),
+        mad_per_eur=Cost(
+            _number(rate, "value", "money.mad_per_eur", path),
+            "MAD/EUR",
+            str(rate.get("source", "estimate")),
+        ),
+        budget_eur=_number(money, "budget_eur", "money", path),
+        funders=funders,
+        life_years=_number(money, "life_years", "money", path),
+        discount_rate=_number(money, "discount_rate", "money", path),
+        costs=costs,
+        scenarios=scenarios,
+        sensitivity=sensitivity,
+        sources=dict(data.get("sources", {})),
+    )
+    if "benchmark_mad_per_beneficiary" in money:
+        pair = money["benchmark_mad_per_beneficiary"]
+        if not (isinstance(pair, list) and len(pair) == 2 and 0 < pair[0] < pair[1]):
+            raise InputError(
+                f"{path}: [money] benchmark_mad_per_beneficiary must be [low, high] in MAD"
+            )
+        study.benchmark_mad_per_beneficiary = (float(pair[0]), float(pair[1]))
+    return study
