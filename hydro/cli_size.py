@@ -117,7 +117,13 @@ def add_commands(sub) -> None:
         default="auto",
         help="auto (default): exact for branched networks, optimiser for looped",
     )
-    p.add_argument("--seed", type=int, default=0, help="random seed of the looped optimiser")
+    p.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        help="random seed of the looped optimiser: the same seed and --max-evaluations give "
+        "the same design (a --time-limit stop depends on the machine's speed)",
+    )
     p.add_argument(
         "--time-limit",
         type=float,

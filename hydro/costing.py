@@ -16,7 +16,6 @@ import numpy as np
 import pandas as pd
 
 from hydro.catalog import Catalog
-from hydro.compliance import Rules
 from hydro.demand import DemandProjection
 from hydro.errors import InputError
 from hydro.study_config import BENCHMARK_MAD_PER_BENEFICIARY, BENCHMARK_SOURCE, Study
@@ -317,7 +316,7 @@ def assumptions_table(study: Study, outcomes: list[Outcome]) -> pd.DataFrame:
     table = pd.DataFrame(rows, columns=["parameter", "value", "unit", "source"]).assign(
         scenario="all"
     )
-    parts = [table, Rules().as_table().assign(scenario="all")]
+    parts = [table, study.rules.as_table().assign(scenario="all")]
     seen = set()
     for o in outcomes:
         for projection in (o.projection_design,):

@@ -380,7 +380,6 @@ def _html_table(frame: pd.DataFrame, table_id: str) -> str:
 def write_all(result, folder: Path, lang: str, log=lambda m: None) -> list[Path]:
     """Every output of a study into ``folder`` (the caller publishes it)."""
     from hydro import __version__
-    from hydro.compliance import Rules
 
     t = TEXT[lang]
     study = result.study
@@ -423,7 +422,7 @@ def write_all(result, folder: Path, lang: str, log=lambda m: None) -> list[Path]
     # figures
     log("drawing figures")
     figures = []
-    reserve = Rules().tank_reserve_share
+    reserve = study.rules.tank_reserve_share
     for o in result.outcomes:
         name = o.spec.name
         for key, png in (

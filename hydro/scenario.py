@@ -26,6 +26,7 @@ from hydro.demand import (
     read_pattern_csv,
 )
 from hydro.design import Targets
+from hydro.errors import InfeasibleDesignError
 from hydro.mains import rising_main, size_gravity_main, size_pumped_main
 from hydro.network import copy_network, read_network, write_network
 from hydro.pumps import Duty, PumpChoice, install_pump, pump_duty, pump_energy, select_pump
@@ -115,7 +116,7 @@ def run_scenario(
     governing one (the stress case of a design made for the opening year); the checks still
     run the opening and the design year.
     """
-    rules = Rules()
+    rules = study.rules
     service = demand_scenario(study, spec.service, overrides)
     sizing = demand_scenario(study, spec.sizing, overrides)
     p_open = project_demand(villages, study.base_year, service)
@@ -178,14 +179,17 @@ def run_scenario(
     tank.init_level = tank.min_level + rules.tank_reserve_share * (tank.max_level - tank.min_level)
     targets = Targets(_min_pressure(rules, p_sizing))
     log(f"sizing pipes for the {spec.sizing} demand of {p_sizing.year}")
-    result = size_network(
-        sizing_model,
-        catalog,
-        targets,
-        fixed=tuple(main),
-        source=str(study.network),
-        min_diameter_mm=_min_diameters(wn, study, p_sizing.node_classes(), main),
-    )
+    try:
+        result = size_network(
+            sizing_model,
+            catalog,
+            targets,
+            fixed=tuple(main),
+            source=str(study.network),
+            min_diameter_mm=_min_diameters(wn, study, p_sizing.node_classes(), main),
+        )
+    except InfeasibleDesignError as exc:
+        raise InfeasibleDesignError(f"{study.path}: scenario {spec.name}: {exc}") from exc
     notes.extend(result.notes)
     sized = apply_demand(result.model, p_design)
     sized.get_node(study.tank).init_level = model.get_node(study.tank).init_level
@@ -264,7 +268,7 @@ def stress_table(
     as given in the input model, before sizing; the design made for the opening year's demand;
     the design with its pump out of service for the whole run.
     """
-    rules = Rules()
+    rules = study.rules
     p = base.projection_design
     required = _min_pressure(rules, p)
     node_douar = dict(zip(p.nodes["node"], p.nodes["douar"], strict=True))

@@ -11,6 +11,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from hydro.compliance import Rules
 from hydro.errors import InputError
 
 #: Unit costs every study must give (value, unit, source).
@@ -81,6 +82,8 @@ class Study:
     scenarios: list[ScenarioSpec]
     sensitivity: dict
     sources: dict = field(default_factory=dict)
+    #: Design rules checked over days of operation (defaults: Oujda brief 5.1)
+    rules: Rules = field(default_factory=Rules)
     #: Capital cost per beneficiary of Moroccan rural projects, low and high [MAD]
     benchmark_mad_per_beneficiary: tuple[float, float] = BENCHMARK_MAD_PER_BENEFICIARY
 
@@ -118,6 +121,55 @@ def _file(table: dict, key: str, path: Path, required=True) -> Path | None:
     if not file.is_file():
         raise InputError(f"{path}: [inputs] {key}: no such file {file}")
     return file
+
+
+def _rules(table: dict, path: Path) -> Rules:
+    """[rules]: standpipe_min_pressure_m, household_min_pressure_m, junction_min_pressure_m,
+    max_pressure_m, distribution_velocity_m_per_s and transmission_velocity_m_per_s ([low,
+    high]), tank_reserve_share; anything not given keeps its default."""
+    known = {
+        "standpipe_min_pressure_m", "household_min_pressure_m", "junction_min_pressure_m",
+        "max_pressure_m", "distribution_velocity_m_per_s", "transmission_velocity_m_per_s",
+        "tank_reserve_share",
+    }  # fmt: skip
+    unknown = set(table) - known
+    if unknown:
+        raise InputError(
+            f"{path}: [rules] unknown key(s) {', '.join(sorted(unknown))}; allowed: "
+            f"{', '.join(sorted(known))}"
+        )
+    defaults = Rules()
+    minimum = dict(defaults.min_pressure_m)
+    for cls in minimum:
+        if f"{cls}_min_pressure_m" in table:
+            minimum[cls] = _number(table, f"{cls}_min_pressure_m", "rules", path)
+    velocity = dict(defaults.velocity_m_per_s)
+    for cls in velocity:
+        key = f"{cls}_velocity_m_per_s"
+        if key in table:
+            pair = table[key]
+            if not (isinstance(pair, list) and len(pair) == 2):
+                raise InputError(f"{path}: [rules] {key} must be [low, high] in m/s")
+            velocity[cls] = (float(pair[0]), float(pair[1]))
+    max_pressure = (
+        _number(table, "max_pressure_m", "rules", path)
+        if "max_pressure_m" in table
+        else defaults.max_pressure_m
+    )
+    if max_pressure is not None and max_pressure <= max(minimum.values()):
+        raise InputError(
+            f"{path}: [rules] impossible pressure targets: maximum {max_pressure:g} m is not "
+            f"above the minimum {max(minimum.values()):g} m"
+        )
+    try:
+        return Rules(
+            min_pressure_m=minimum,
+            max_pressure_m=max_pressure,
+            velocity_m_per_s=velocity,
+            tank_reserve_share=float(table.get("tank_reserve_share", defaults.tank_reserve_share)),
+        )
+    except InputError as exc:
+        raise InputError(f"{path}: [rules] {exc}") from exc
 
 
 def load_study(path: str | os.PathLike) -> Study:
@@ -219,6 +271,8 @@ def load_study(path: str | os.PathLike) -> Study:
         sensitivity=sensitivity,
         sources=dict(data.get("sources", {})),
     )
+    if "rules" in data:
+        study.rules = _rules(data["rules"], path)
     if "benchmark_mad_per_beneficiary" in money:
         pair = money["benchmark_mad_per_beneficiary"]
         if not (isinstance(pair, list) and len(pair) == 2 and 0 < pair[0] < pair[1]):

@@ -198,6 +198,21 @@ def test_bad_study_file_is_refused_without_output(tmp_path):
     assert "bad.toml: [money] needs 'budget_eur'" in done.stderr
     assert "Traceback" not in done.stderr
     assert not (tmp_path / "out").exists()
+    impossible = tmp_path / "impossible.toml"
+    good = STUDY.read_text().replace("../../", str(ROOT) + "/")
+    impossible.write_text(good.replace("max_pressure_m = 60", "max_pressure_m = 12"))
+    done = run_hydro("run", impossible, "--out", tmp_path / "out")
+    assert done.returncode == 1
+    assert "[rules] impossible pressure targets: maximum 12 m" in done.stderr
+    unreachable = tmp_path / "unreachable.toml"
+    unreachable.write_text(
+        impossible.read_text().replace("max_pressure_m = 12", "max_pressure_m = 60").replace(
+            "standpipe_min_pressure_m = 10", "standpipe_min_pressure_m = 50")
+    )  # fmt: skip
+    done = run_hydro("run", unreachable, "--out", tmp_path / "out")
+    assert done.returncode == 1
+    assert "unreachable.toml: scenario standpipes: no catalogue pipe can give 50 m" in done.stderr
+    assert not (tmp_path / "out").exists()
     broken = tmp_path / "broken.toml"
     broken.write_text("name = \n")
     done = run_hydro("run", broken)
