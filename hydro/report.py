@@ -32,7 +32,7 @@ TEXT = {
         "assumptions": "Assumptions and sources",
         "figures": "Figures",
         "map": "Network map: lowest pressure over {hours:g} h (colour) and diameter (width)",
-        "pressure": "Pressure at the critical standpipes over {hours:g} h",
+        "pressure": "Pressure at the critical standpipes over {hours:g} h (dashed: minimum)",
         "tank": "Tank level over {hours:g} h",
         "cost_breakdown": "Capital cost by item",
         "comparison": "Scenarios against the budget",
@@ -47,6 +47,7 @@ TEXT = {
         "per_beneficiary": "Cost per beneficiary",
         "delivered": "Water delivered",
         "lowest_pressure": "Lowest pressure",
+        "envelope": "all standpipe and connection nodes",
         "level": "level [m]",
         "pressure_m": "pressure [m]",
         "hour": "time [h]",
@@ -76,7 +77,7 @@ TEXT = {
         "figures": "Figures",
         "map": "Plan du réseau : pression minimale sur {hours:g} h (couleur) et diamètre "
         "(épaisseur)",
-        "pressure": "Pression aux bornes-fontaines critiques sur {hours:g} h",
+        "pressure": "Pression aux bornes-fontaines critiques sur {hours:g} h (tirets : minimum)",
         "tank": "Niveau du réservoir sur {hours:g} h",
         "cost_breakdown": "Coût d'investissement par poste",
         "comparison": "Les scénarios face au budget",
@@ -91,6 +92,7 @@ TEXT = {
         "per_beneficiary": "Coût par bénéficiaire",
         "delivered": "Eau distribuée",
         "lowest_pressure": "Pression minimale",
+        "envelope": "toutes les bornes-fontaines et branchements",
         "level": "niveau [m]",
         "pressure_m": "pression [m]",
         "hour": "temps [h]",
@@ -229,28 +231,27 @@ def figure_map(outcome, t: dict, hours: float) -> bytes:
     return _png(fig)
 
 
-def figure_pressure(outcome, t: dict, hours: float, count: int = 3) -> bytes:
+def figure_pressure(outcome, rules, t: dict, hours: float, count: int = 3) -> bytes:
+    """The envelope (lowest to highest) of the pressure at the standpipe and connection nodes
+    hour by hour, the ``count`` most critical of them, and their minimum pressures."""
     results = outcome.compliance_design.results
     classes = outcome.compliance_design.node_classes
     nodes = [n for n in results.junctions if classes.get(n) in ("standpipe", "household")]
     nodes = nodes or list(results.junctions)
-    critical = results.pressure[nodes].min().nsmallest(count).index
+    pressure = results.pressure[nodes]
+    critical = pressure.min().nsmallest(count).index
     fig, ax = plt.subplots(figsize=(8, 3.6))
     hours_axis = results.pressure.index / SECONDS_PER_HOUR
-    for node in critical:
-        ax.plot(hours_axis, results.pressure[node], label=node)
-    limit = min(
-        outcome.compliance_design.summary["min_pressure_by_class_m"].get(c, np.inf)
-        for c in ("standpipe", "household")
+    ax.fill_between(
+        hours_axis, pressure.min(axis=1), pressure.max(axis=1), color="0.85", label=t["envelope"]
     )
-    rules_min = {"standpipe": 10.0, "household": 15.0}
-    present = {classes.get(n) for n in critical}
-    for cls in present & set(rules_min):
-        ax.axhline(rules_min[cls], color="crimson", linestyle="--", linewidth=1)
-    del limit
+    for node in critical:
+        ax.plot(hours_axis, pressure[node], label=node)
+    for cls in sorted({classes.get(n) for n in nodes} & {"standpipe", "household"}):
+        ax.axhline(rules.min_pressure_m[cls], color="crimson", linestyle="--", linewidth=1)
     ax.set_xlabel(t["hour"])
     ax.set_ylabel(t["pressure_m"])
-    ax.legend(fontsize=8, ncol=3)
+    ax.legend(fontsize=8, ncol=4)
     ax.set_title(t["pressure"].format(hours=hours), fontsize=10)
     return _png(fig)
 
@@ -331,7 +332,8 @@ def figure_stress(stress: pd.DataFrame, t: dict) -> bytes:
         ax.hlines(value, i - 0.1, i + 0.9, color="crimson", linestyle="--", linewidth=1)
     ax.set_xticks(x + 0.4 - width / 2, table.index, fontsize=8)
     ax.set_ylabel(t["delivered"] + " [l/person/day]")
-    ax.legend(fontsize=8, ncol=2)
+    ax.set_ylim(0, 1.45 * max(float(np.nanmax(table.to_numpy())), float(allowance.max())))
+    ax.legend(fontsize=8, ncol=4, loc="upper center")
     ax.set_title(t["stress"], fontsize=10)
     return _png(fig)
 
@@ -372,7 +374,7 @@ def _html_table(frame: pd.DataFrame, table_id: str) -> str:
         classes="data",
         border=0,
         na_rep="",
-        float_format=lambda v: f"{v:,.2f}",
+        float_format=lambda v: f"{v:,.0f}" if float(v).is_integer() else f"{v:,.2f}",
         escape=True,
     )
 
@@ -427,7 +429,7 @@ def write_all(result, folder: Path, lang: str, log=lambda m: None) -> list[Path]
         name = o.spec.name
         for key, png in (
             ("map", figure_map(o, t, hours)),
-            ("pressure", figure_pressure(o, t, hours)),
+            ("pressure", figure_pressure(o, study.rules, t, hours)),
             ("tank", figure_tank(o, study.tank, t, hours, reserve)),
         ):
             save(f"{key}_{name}.png", png)
