@@ -192,11 +192,14 @@ def format_summary(summary: dict) -> str:
         )
     for tank, (low, high) in summary["tank_levels_m"].items():
         lines.append(f"tank {tank}: level {low:.2f} - {high:.2f} m")
-    lines.append(
-        f"demand: peak {summary['peak_demand_l_per_s']:.2f} l/s, "
-        f"total {summary['total_demand_m3']:.1f} m3; "
-        f"supplied by reservoirs {summary['total_reservoir_supply_m3']:.1f} m3"
-    )
+    if summary["duration_h"] > 0:
+        lines.append(
+            f"demand: peak {summary['peak_demand_l_per_s']:.2f} l/s, "
+            f"total {summary['total_demand_m3']:.1f} m3; "
+            f"supplied by reservoirs {summary['total_reservoir_supply_m3']:.1f} m3"
+        )
+    else:  # a steady state has a rate, not a volume
+        lines.append(f"demand: {summary['peak_demand_l_per_s']:.2f} l/s (steady state)")
     return "\n".join(lines)
 
 
