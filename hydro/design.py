@@ -7,6 +7,7 @@ same targets, the same pressure-class rule and the same head-loss formula as EPA
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 import networkx as nx
@@ -31,20 +32,30 @@ DESIGN_MARGIN_M = 1e-3
 class Targets:
     """What a design must satisfy at the design condition.
 
-    min_pressure_m : every junction [m]; max_pressure_m : every junction, when given [m];
-    max_velocity_m_per_s : every sized pipe, when given [m/s].
+    min_pressure_m : every junction [m], except those in ``node_min_pressure_m``;
+    max_pressure_m : every junction, when given [m]; max_velocity_m_per_s : every sized pipe,
+    when given [m/s]; node_min_pressure_m : junction -> its own minimum [m] (for example
+    10 m at standpipe nodes and 15 m at household-connection nodes, Oujda brief 5.1).
     """
 
     min_pressure_m: float
     max_pressure_m: float | None = None
     max_velocity_m_per_s: float | None = None
+    node_min_pressure_m: Mapping[str, float] | None = None
 
     def __post_init__(self):
-        if self.max_pressure_m is not None and self.max_pressure_m <= self.min_pressure_m:
+        highest = max([self.min_pressure_m, *(self.node_min_pressure_m or {}).values()])
+        if self.max_pressure_m is not None and self.max_pressure_m <= highest:
             raise InputError(
                 f"impossible pressure targets: maximum {self.max_pressure_m:g} m is not above "
-                f"the minimum {self.min_pressure_m:g} m"
+                f"the minimum {highest:g} m"
             )
+
+    def min_at(self, node: str) -> float:
+        """The minimum pressure at ``node`` [m]."""
+        if self.node_min_pressure_m and node in self.node_min_pressure_m:
+            return float(self.node_min_pressure_m[node])
+        return self.min_pressure_m
 
 
 def design_hour(wn: wntr.network.WaterNetworkModel) -> float:

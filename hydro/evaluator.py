@@ -97,7 +97,11 @@ class Evaluator:
         self._pressure = np.empty(self.project.count(tk.EN_NODECOUNT))
         self._velocity = np.empty(self.project.count(tk.EN_LINKCOUNT))
         targets = problem.targets
-        self.p_min = targets.min_pressure_m + margin_m
+        self.p_min = (
+            np.array([targets.min_at(n) for n in self.junction_names]) + margin_m
+            if targets.node_min_pressure_m
+            else targets.min_pressure_m + margin_m
+        )
         self.p_max = targets.max_pressure_m
         self.v_max = targets.max_velocity_m_per_s
         self.project.open_hydraulics()

@@ -177,7 +177,13 @@ def run_scenario(
     sizing_model = apply_demand(model, p_sizing)
     tank = sizing_model.get_node(study.tank)
     tank.init_level = tank.min_level + rules.tank_reserve_share * (tank.max_level - tank.min_level)
-    targets = Targets(_min_pressure(rules, p_sizing))
+    # each served node at its class minimum (standpipe, household), other junctions at theirs
+    targets = Targets(
+        rules.min_pressure_m["junction"],
+        node_min_pressure_m={
+            n: rules.min_pressure_m[c] for n, c in p_sizing.node_classes().items()
+        },
+    )
     log(f"sizing pipes for the {spec.sizing} demand of {p_sizing.year}")
     try:
         result = size_network(

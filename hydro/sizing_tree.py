@@ -76,7 +76,7 @@ def fixed_pipe_headloss(problem: Problem, pipe: str, flow: float) -> float:
 def _check_reachable(problem: Problem, trees: list[TreeComponent]) -> None:
     """Fail early, naming junctions that miss the pressure even with the largest pipes."""
     index = {p: i for i, p in enumerate(problem.pipes)}
-    target = problem.targets.min_pressure_m
+    targets = problem.targets
     short = []
     for tree in trees:
         head = {tree.root: tree.root_head_m}
@@ -89,15 +89,18 @@ def _check_reachable(problem: Problem, trees: list[TreeComponent]) -> None:
                 loss = fixed_pipe_headloss(problem, pipe, tree.flow[pipe])
             head[down] = head[up] - loss
             node = problem.snapshot.get_node(down)
-            deficit = node.elevation + target - head[down]
+            deficit = node.elevation + targets.min_at(down) - head[down]
             if deficit > 1e-9:
                 short.append((down, deficit))
     if short:
         short.sort(key=lambda x: -x[1])
         listed = ", ".join(f"{n} by {d:.2f} m" for n, d in short[:10])
+        target = (
+            f"{targets.min_pressure_m:g} m" if not targets.node_min_pressure_m else "its minimum"
+        )
         more = f" and {len(short) - 10} more" if len(short) > 10 else ""
         raise InfeasibleDesignError(
-            f"no catalogue pipe can give {target:g} m at junction(s) {listed}{more}, even with "
+            f"no catalogue pipe can give {target} at junction(s) {listed}{more}, even with "
             "the largest diameter allowed everywhere: the source is too low (a pump or a higher "
             "tank is needed)"
         )
@@ -177,9 +180,7 @@ def solve_tree(
         node = problem.snapshot.get_node(n)
         z = node.elevation
         lower[n_x + j] = (
-            z + targets.min_pressure_m + DESIGN_MARGIN_M
-            if node.node_type == "Junction"
-            else -np.inf
+            z + targets.min_at(n) + DESIGN_MARGIN_M if node.node_type == "Junction" else -np.inf
         )
         upper[n_x + j] = (
             z + targets.max_pressure_m
