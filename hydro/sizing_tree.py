@@ -94,10 +94,14 @@ def _check_reachable(problem: Problem, trees: list[TreeComponent]) -> None:
                 short.append((down, deficit))
     if short:
         short.sort(key=lambda x: -x[1])
-        listed = ", ".join(f"{n} by {d:.2f} m" for n, d in short[:10])
-        target = (
-            f"{targets.min_pressure_m:g} m" if not targets.node_min_pressure_m else "its minimum"
-        )
+        if targets.node_min_pressure_m:
+            listed = ", ".join(
+                f"{n} by {d:.2f} m (of {targets.min_at(n):g} m)" for n, d in short[:10]
+            )
+            target = "the minimum pressure"
+        else:
+            listed = ", ".join(f"{n} by {d:.2f} m" for n, d in short[:10])
+            target = f"{targets.min_pressure_m:g} m"
         more = f" and {len(short) - 10} more" if len(short) > 10 else ""
         raise InfeasibleDesignError(
             f"no catalogue pipe can give {target} at junction(s) {listed}{more}, even with "

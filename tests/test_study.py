@@ -211,7 +211,10 @@ def test_bad_study_file_is_refused_without_output(tmp_path):
     )  # fmt: skip
     done = run_hydro("run", unreachable, "--out", tmp_path / "out")
     assert done.returncode == 1
-    assert "unreachable.toml: scenario standpipes: no catalogue pipe can give 50 m" in done.stderr
+    assert "unreachable.toml: scenario standpipes: no catalogue pipe can give the minimum" in (
+        done.stderr
+    )
+    assert "(of 50 m)" in done.stderr
     assert not (tmp_path / "out").exists()
     broken = tmp_path / "broken.toml"
     broken.write_text("name = \n")
