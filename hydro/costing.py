@@ -303,6 +303,7 @@ def assumptions_table(study: Study, outcomes: list[Outcome]) -> pd.DataFrame:
             "Oujda brief 5.1 [E]: PE DN63",
         ),
         ("simulation_hours", study.simulation_hours, "h", "three peak days"),
+        ("looped_time_limit_s", study.looped_time_limit_s, "s", "study file (looped networks)"),
     ]
     for key, cost in study.costs.items():
         rows.append((key, cost.value, cost.unit, cost.source))

@@ -192,6 +192,8 @@ def run_scenario(
             targets,
             fixed=tuple(main),
             source=str(study.network),
+            seed=study.seed,
+            time_limit_s=study.looped_time_limit_s,
             min_diameter_mm=_min_diameters(wn, study, p_sizing.node_classes(), main),
         )
     except InfeasibleDesignError as exc:

@@ -82,6 +82,9 @@ class Study:
     scenarios: list[ScenarioSpec]
     sensitivity: dict
     sources: dict = field(default_factory=dict)
+    #: Looped networks only: the optimiser's time limit per sizing run [s] and its seed
+    looped_time_limit_s: float = 20.0
+    seed: int = 1
     #: Design rules checked over days of operation (defaults: Oujda brief 5.1)
     rules: Rules = field(default_factory=Rules)
     #: Capital cost per beneficiary of Moroccan rural projects, low and high [MAD]
@@ -256,6 +259,8 @@ def load_study(path: str | os.PathLike) -> Study:
             float(design["min_distribution_dn_mm"]) if "min_distribution_dn_mm" in design else None
         ),
         simulation_hours=float(design.get("simulation_hours", 72.0)),
+        looped_time_limit_s=float(design.get("looped_time_limit_s", 20.0)),
+        seed=int(design.get("seed", 1)),
         persons_per_household=float(design.get("persons_per_household", 5.5)),
         mad_per_eur=Cost(
             _number(rate, "value", "money.mad_per_eur", path),
