@@ -238,8 +238,11 @@ def build_problem(
 class TreeComponent:
     """One part of a branched network: a tree fed by one fixed-head node.
 
-    ``order`` lists (pipe, upstream node, downstream node) from the root outwards; flows are
-    the demands downstream, so every pipe's flow is known before sizing.
+    ``order`` lists (link, upstream node, downstream node) from the root outwards; flows are
+    the demands downstream, so every pipe's flow is known before sizing. The root is a
+    reservoir, a tank, or a pressure-reducing valve (its downstream head is fixed by its
+    setting, the link itself then heads ``order`` with no loss). ``head_floor``: the head some
+    nodes must keep [m], at the inlet of a pressure-reducing valve feeding another tree.
     """
 
     root: str
@@ -247,6 +250,11 @@ class TreeComponent:
     order: list[tuple[str, str, str]]
     flow: dict[str, float]  # pipe -> flow from upstream to downstream [m3/s]
     nodes: list[str]
+    head_floor: dict[str, float] = field(default_factory=dict)
+
+
+#: Head kept above a pressure-reducing valve's setting at its inlet, so that it regulates [m].
+PRV_INLET_MARGIN_M = 1.0
 
 
 def tree_components(problem: Problem) -> tuple[list[TreeComponent], list[str]] | None:
@@ -255,43 +263,89 @@ def tree_components(problem: Problem) -> tuple[list[TreeComponent], list[str]] |
     Returns (trees, transmission pipes), or None when the network has a loop (or a component
     that the tree method cannot size). Transmission pipes join two fixed-head nodes (a rising
     main from a tap-off to a tank): their flow is set by pumps and levels, not by demands, so
-    they are kept as they are and reported.
+    they are kept as they are and reported. A pressure-reducing valve (PRV) splits a tree in
+    two: below it, a tree fed at the valve's setting; above it, its inlet draws the whole
+    demand below and must keep the setting plus a margin (:data:`PRV_INLET_MARGIN_M`).
     """
     wn = problem.snapshot
     sources = set(wn.reservoir_name_list) | set(wn.tank_name_list)
+    prvs = {
+        name: link
+        for name, link in wn.valves()
+        if link.valve_type == "PRV" and link.initial_status != wntr.network.LinkStatus.Closed
+    }
     graph = nx.MultiGraph()
     for name, link in wn.links():
         a, b = link.start_node_name, link.end_node_name
+        if name in prvs:  # a root of the tree below it
+            graph.add_edge(f"{b}@{name}", b, key=name)
+            graph.add_node(a)
+            continue
         graph.add_edge(
             f"{a}@{name}" if a in sources else a, f"{b}@{name}" if b in sources else b, key=name
         )
     demand = {n: j.demand_timeseries_list.at(0) for n, j in wn.junctions()}
-    trees, transmission = [], []
+    components = []
     for component in nx.connected_components(graph):
         sub = graph.subgraph(component)
         roots = [n for n in component if "@" in n]
         if sub.number_of_edges() != sub.number_of_nodes() - 1:
             return None
+        components.append((component, sub, roots))
+    # demand drawn through each PRV: its tree's own demand plus what its PRVs pass on
+    owner = {n: k for k, (component, _, _) in enumerate(components) for n in component}
+    passed: dict[str, float] = {}
+
+    def drawn(prv: str) -> float:
+        if prv not in passed:
+            k = owner[f"{prvs[prv].end_node_name}@{prv}"]
+            component = components[k][0]
+            total = sum(demand.get(n, 0.0) for n in component)
+            total += sum(drawn(v) for v, link in prvs.items() if link.start_node_name in component)
+            passed[prv] = total
+        return passed[prv]
+
+    inlet_demand: dict[str, float] = {}
+    for name, link in prvs.items():
+        inlet_demand[link.start_node_name] = inlet_demand.get(link.start_node_name, 0.0) + drawn(
+            name
+        )
+    trees, transmission = [], []
+    for component, sub, roots in components:
         links = [k for _, _, k in sub.edges(keys=True)]
-        if len(roots) == 2 and sum(demand.get(n, 0) for n in component) == 0:
+        load = {n: demand.get(n, 0.0) + inlet_demand.get(n, 0.0) for n in component}
+        if len(roots) == 2 and sum(load.values()) == 0 and not set(links) & set(prvs):
             transmission.extend(links)
             continue
         if len(roots) != 1:
             return None
-        if any(wn.get_link(k).link_type != "Pipe" for k in links):
-            return None  # pumps and valves inside a tree: use the general optimiser
+        if any(wn.get_link(k).link_type != "Pipe" and k not in prvs for k in links):
+            return None  # pumps and other valves inside a tree: use the general optimiser
         root = roots[0]
-        source = root.split("@")[0]
+        source, via = root.split("@")
         node = wn.get_node(source)
-        head = node.base_head if node.node_type == "Reservoir" else node.elevation + node.init_level
+        if via in prvs:
+            head = node.elevation + prvs[via].initial_setting
+        elif node.node_type == "Reservoir":
+            head = node.base_head
+        else:
+            head = node.elevation + node.init_level
         order, flow = [], {}
         below = {}
         tree = nx.bfs_tree(sub, root)
         for n in reversed(list(nx.topological_sort(tree))):
-            below[n] = demand.get(n, 0.0) + sum(below[c] for c in tree.successors(n))
+            below[n] = load.get(n, 0.0) + sum(below[c] for c in tree.successors(n))
+        label = root if via in prvs else source  # a PRV's outlet is also a junction
         for up, down in nx.bfs_edges(sub, root):
             key = next(iter(sub.get_edge_data(up, down)))
-            order.append((key, up.split("@")[0], down))
+            order.append((key, label if up == root else up, down))
             flow[key] = below[down]
-        trees.append(TreeComponent(source, head, order, flow, [d for _, _, d in order]))
+        floor = {
+            link.start_node_name: wn.get_node(link.end_node_name).elevation
+            + link.initial_setting
+            + PRV_INLET_MARGIN_M
+            for link in prvs.values()
+            if link.start_node_name in component
+        }
+        trees.append(TreeComponent(label, head, order, flow, [d for _, _, d in order], floor))
     return trees, transmission

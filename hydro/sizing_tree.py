@@ -66,8 +66,11 @@ def unit_headloss(problem: Problem, pipe_index: int, flow: float) -> np.ndarray:
 
 
 def fixed_pipe_headloss(problem: Problem, pipe: str, flow: float) -> float:
-    """Head loss [m] of a pipe that keeps its own diameter and roughness."""
+    """Head loss [m] of a pipe that keeps its own diameter and roughness (0 for the
+    pressure-reducing valve that feeds a tree: its outlet head is its setting)."""
     link = problem.wn.get_link(pipe)
+    if link.link_type == "Valve":
+        return 0.0
     if problem.headloss_formula == "H-W":
         return float(headloss_hazen_williams(flow, link.length, link.diameter, link.roughness))
     return float(headloss_darcy_weisbach(flow, link.length, link.diameter, link.roughness / 1000))
@@ -89,7 +92,8 @@ def _check_reachable(problem: Problem, trees: list[TreeComponent]) -> None:
                 loss = fixed_pipe_headloss(problem, pipe, tree.flow[pipe])
             head[down] = head[up] - loss
             node = problem.snapshot.get_node(down)
-            deficit = node.elevation + targets.min_at(down) - head[down]
+            need = max(node.elevation + targets.min_at(down), tree.head_floor.get(down, -np.inf))
+            deficit = need - head[down]
             if deficit > 1e-9:
                 short.append((down, deficit))
     if short:
@@ -180,11 +184,14 @@ def solve_tree(
     A = coo_matrix((vals, (rows, cols)), shape=(r, n_var)).tocsr()
     lower = np.zeros(n_var)
     upper = np.full(n_var, np.inf if split else 1.0)
+    floors = {n: h for t in trees for n, h in t.head_floor.items()}
     for j, n in enumerate(nodes):
         node = problem.snapshot.get_node(n)
         z = node.elevation
         lower[n_x + j] = (
-            z + targets.min_at(n) + DESIGN_MARGIN_M if node.node_type == "Junction" else -np.inf
+            max(z + targets.min_at(n), floors.get(n, -np.inf)) + DESIGN_MARGIN_M
+            if node.node_type == "Junction"
+            else -np.inf
         )
         upper[n_x + j] = (
             z + targets.max_pressure_m

@@ -7,7 +7,7 @@ import itertools
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import ROOT, inp_text, run_hydro
+from conftest import PRESSURE_TOL_M, ROOT, inp_text, run_hydro
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -267,3 +267,64 @@ def test_per_node_minimum_pressures_match_brute_force(tmp_path, write_inp):
     assert result.cost == pytest.approx(brute_force_by_node(wn, catalog, minimum), rel=COST_TOL)
     uniform = size_network(wn, catalog, Targets(15.0))
     assert result.cost <= uniform.cost + 1e-6
+
+
+PRV_NETWORK = """[TITLE]
+tree with a pressure-reducing valve
+
+[JUNCTIONS]
+ J1 40 1
+ J2 30 0
+ J3 10 2
+ J4 5 1.5
+
+[RESERVOIRS]
+ R1 100
+
+[PIPES]
+ P1 R1 J1 800 150 130
+ P2 J2 J3 600 150 130
+ P3 J3 J4 500 150 130
+
+[VALVES]
+ V1 J1 J2 150 PRV 25 0
+
+[OPTIONS]
+ Units LPS
+ Headloss H-W
+
+[TIMES]
+ Duration 0
+
+[END]
+"""
+
+
+def test_pressure_reducing_valve_splits_the_tree_and_matches_brute_force(tmp_path, write_inp):
+    from hydro.design import PRV_INLET_MARGIN_M
+
+    wn = read_network(write_inp(PRV_NETWORK, name="prv.inp"))
+    catalog = catalog_from(SMALL_CATALOG, tmp_path)
+    result = size_network(wn, catalog, Targets(10.0))
+    assert result.method.startswith("exact")
+    assert result.verification.ok
+    # brute force: every combination simulated by EPANET; pressures >= 10 m and the valve's
+    # inlet at least its outlet setting plus the margin, so that it regulates
+    pipes = list(wn.pipe_name_list)
+    lengths = np.array([wn.get_link(p).length for p in pipes])
+    inlet_head = 30.0 + 25.0 + PRV_INLET_MARGIN_M
+    best = np.inf
+    for combo in itertools.product(range(len(catalog)), repeat=len(pipes)):
+        cost = float(np.dot(lengths, catalog.costs[list(combo)]))
+        if cost >= best:
+            continue
+        for p, k in zip(pipes, combo, strict=True):
+            wn.get_link(p).diameter = catalog.diameters[k]
+        run = run_simulation(wn)
+        pressure, head = run.pressure.iloc[0], run.head.iloc[0]
+        if (pressure[wn.junction_name_list] >= 10.0 + 1e-3).all() and head["J1"] >= inlet_head:
+            best = cost
+    assert result.cost == pytest.approx(best, rel=COST_TOL)
+    # in the sized network the valve regulates: the head below it is its setting, 30 + 25 m
+    head = run_simulation(result.model).head.iloc[0]
+    assert head["J2"] == pytest.approx(55.0, abs=PRESSURE_TOL_M)
