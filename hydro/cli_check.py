@@ -234,7 +234,7 @@ def cmd_storage(args: argparse.Namespace) -> int:
     from hydro.network import read_network, write_network
     from hydro.pumps import install_pump, pump_duty, pump_energy, read_pump_catalog, select_pump
     from hydro.simulation import run_simulation
-    from hydro.storage import parse_hours, resize_tank, size_storage, tank_demand_day
+    from hydro.storage import parse_hours, resize_tank, size_tank
 
     wn = read_network(args.network)
     if args.villages:
@@ -242,13 +242,8 @@ def cmd_storage(args: argparse.Namespace) -> int:
         if len(cases) != 1 or cases[0][0] == "model":
             raise_usage("--villages needs exactly one --year here")
         wn = cases[0][1]
-    day = tank_demand_day(wn, args.tank)
-    sizing = size_storage(
-        day.sum(),
-        day,
-        average_day_m3=day.sum() / args.peak_day_factor,
-        reserve_hours=args.reserve_hours,
-        supply_hours=parse_hours(args.supply_hours),
+    sizing = size_tank(
+        wn, args.tank, args.peak_day_factor, args.reserve_hours, parse_hours(args.supply_hours)
     )
     print(f"network: {args.network}; tank {args.tank}")
     print(f"storage rule: {sizing.describe()}")

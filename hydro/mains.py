@@ -22,6 +22,17 @@ DAYS_PER_YEAR = 365.0
 RHO_G = 9810.0  # N/m3
 
 
+def _losses(wn, pipes: list[str], entry: pd.Series, flow: float) -> dict[str, float]:
+    """Hazen-Williams head loss [m] of each pipe at ``flow`` as the catalogue ``entry``."""
+    d = entry["inner_diameter_mm"] / 1000
+    out = {}
+    for name in pipes:
+        pipe = wn.get_link(name)
+        c = entry["roughness"] if not np.isnan(entry["roughness"]) else pipe.roughness
+        out[name] = float(headloss_hazen_williams(flow, pipe.length, d, c))
+    return out
+
+
 def size_pumped_main(
     wn, pipes: list[str], catalog: Catalog, flow: float, hours_per_day: float, study: Study
 ) -> pd.DataFrame:
@@ -53,11 +64,7 @@ def size_pumped_main(
             v = flow / (math.pi * d**2 / 4)
             if v > 2.0:
                 continue
-            losses = {}
-            for name in group:
-                pipe = wn.get_link(name)
-                c = entry["roughness"] if not np.isnan(entry["roughness"]) else pipe.roughness
-                losses[name] = float(headloss_hazen_williams(flow, pipe.length, d, c))
+            losses = _losses(wn, group, entry, flow)
             friction = sum(losses.values())
             if downstream:
                 pressure = 1.1 * (delivery + friction - lowest)
@@ -145,11 +152,7 @@ def size_gravity_main(
             source - lowest
         ):
             continue
-        losses = {}
-        for name in pipes:
-            pipe = wn.get_link(name)
-            c = entry["roughness"] if not np.isnan(entry["roughness"]) else pipe.roughness
-            losses[name] = float(headloss_hazen_williams(flow, pipe.length, d, c))
+        losses = _losses(wn, pipes, entry, flow)
         if 1.1 * sum(losses.values()) <= available:
             v = flow / (math.pi * d**2 / 4)
             rows = [

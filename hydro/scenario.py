@@ -32,7 +32,7 @@ from hydro.network import copy_network, read_network, write_network
 from hydro.pumps import Duty, PumpChoice, install_pump, pump_duty, pump_energy, select_pump
 from hydro.service import Service, delivered_service
 from hydro.sizing import size_network
-from hydro.storage import StorageSizing, resize_tank, size_storage, tank_demand_day
+from hydro.storage import StorageSizing, resize_tank, size_tank, tank_demand_day
 from hydro.study_config import ScenarioSpec, Study
 
 
@@ -138,13 +138,8 @@ def run_scenario(
 
     # storage from the governing year's service demand at the tank
     model = apply_demand(wn, p_storage)
-    day = tank_demand_day(model, study.tank)
-    storage = size_storage(
-        day.sum(),
-        day,
-        average_day_m3=day.sum() / service.peak_day_factor,
-        reserve_hours=study.reserve_hours,
-        supply_hours=study.supply_hours,
+    storage = size_tank(
+        model, study.tank, service.peak_day_factor, study.reserve_hours, study.supply_hours
     )
     model = resize_tank(model, study.tank, storage.volume_m3)
 

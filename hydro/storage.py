@@ -120,6 +120,26 @@ def size_storage(
     return StorageSizing(peak_day_m3, average, hours, balancing, reserve_hours, reserve, hourly)
 
 
+def size_tank(
+    wn: wntr.network.WaterNetworkModel,
+    tank: str,
+    peak_day_factor: float = 1.3,
+    reserve_hours: float = DEFAULT_RESERVE_HOURS,
+    supply_hours: tuple[int, ...] | None = None,
+) -> StorageSizing:
+    """Storage for ``tank`` from the model's own first day of demand at the junctions it
+    serves, taken as the peak day (average day = peak day / ``peak_day_factor``, 1.3 by
+    default: Oujda brief 5.1)."""
+    day = tank_demand_day(wn, tank)
+    return size_storage(
+        day.sum(),
+        day,
+        average_day_m3=day.sum() / peak_day_factor,
+        reserve_hours=reserve_hours,
+        supply_hours=supply_hours,
+    )
+
+
 def tank_demand_day(wn: wntr.network.WaterNetworkModel, tank: str) -> np.ndarray:
     """Hourly demand [m3] over the first day at the junctions this tank serves.
 
