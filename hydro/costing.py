@@ -241,12 +241,16 @@ def feasibility_row(study: Study, o: Outcome, villages: pd.DataFrame) -> dict:
             "cost_per_beneficiary_horizon_eur": capital_eur / beneficiaries_design,
             "moroccan_range_eur": f"{low:.0f}-{high:.0f}",
             "against_range": "below" if per < low else ("above" if per > high else "within"),
+            "beneficiaries_budget_covers": round(study.budget_eur / per),
             "om_mad_per_year": om,
+            "om_mad_per_m3": om / all_m3 if all_m3 else float("nan"),
+            "om_mad_per_person_year": om / beneficiaries_design,
             "om_maintenance_mad_per_year": maintenance,
             "om_energy_mad_per_year": energy,
             "om_keepers_mad_per_year": keepers,
             "energy_kwh_per_m3": o.energy_kwh_per_m3,
             "tariff_revenue_mad_per_year": revenue,
+            "tariff_revenue_mad_per_m3": revenue / all_m3 if all_m3 else float("nan"),
             "om_recovery_ratio": revenue / om if om else float("nan"),
             "capital_mad_per_m3": study.crf * o.capital_mad / consumed
             if consumed

@@ -146,6 +146,10 @@ SUMMARY_COLUMNS = {
     "headroom_share": ("Headroom [%]", "Marge [%]"),
     "cost_per_beneficiary_eur": ("Per beneficiary [EUR]", "Par bénéficiaire [EUR]"),
     "against_range": ("Against Moroccan range", "Par rapport aux projets marocains"),
+    "beneficiaries_budget_covers": (
+        "People the budget covers at this cost",
+        "Personnes couvertes par le budget à ce coût",
+    ),
     "om_mad_per_year": ("O&M [MAD/year]", "Exploitation [MAD/an]"),
     "om_recovery_ratio": ("O&M recovery by tariffs", "Couverture par les tarifs"),
     "capital_mad_per_m3": ("Capital per m3 [MAD]", "Investissement par m3 [MAD]"),
@@ -350,7 +354,13 @@ def _summary(feasibility: pd.DataFrame, study, lang: str) -> pd.DataFrame:
     table = table[[c for c in SUMMARY_COLUMNS if c in table.columns]].copy()
     for column in ("share_within_500_m", "compliance_share", "headroom_share"):
         table[column] = [f"{100 * v:.0f}%" if np.isfinite(v) else "n/a" for v in table[column]]
-    for column in ("capital_mad", "capital_eur", "headroom_eur", "om_mad_per_year"):
+    for column in (
+        "capital_mad",
+        "capital_eur",
+        "headroom_eur",
+        "om_mad_per_year",
+        "beneficiaries_budget_covers",
+    ):
         table[column] = [f"{v:,.0f}" for v in table[column]]
     one_decimal = (
         "delivered_l_per_person_day",
