@@ -490,6 +490,10 @@ def check_compliance(
             parts.append(rows.assign(check=check, severity="violation"))
 
     violations = _concat(parts, RULE_VIOLATION_COLUMNS)[RULE_VIOLATION_COLUMNS]
+    if not violations.empty:  # worst first across units: violations, then by relative excess
+        relative = violations["excess"] / violations["limit"].abs().clip(lower=1.0)
+        order = np.lexsort((-relative.to_numpy(), violations["severity"] != "violation"))
+        violations = violations.iloc[order].reset_index(drop=True)
     summary = _summary(results, pressure, minimum, ok, violations, node_class)
     return ComplianceReport(results, violations, summary, node_class, pipe_zone)
 
@@ -538,10 +542,18 @@ def format_compliance(report: ComplianceReport, show: int = 20) -> str:
         lines.append(f"  {key}: {n} element-times")
     v = report.violations
     if not v.empty:
+        # each element and check once, at its worst time step (the table has every step)
+        worst = v.drop_duplicates(["element", "check"])
         shown = pd.concat(
-            [v[v["severity"] == "violation"].head(show), v[v["severity"] == "warning"].head(5)]
+            [
+                worst[worst["severity"] == "violation"].head(show),
+                worst[worst["severity"] == "warning"].head(5),
+            ]
         )
-        lines.append(f"worst {len(shown)} of {len(v)} rows:")
+        lines.append(
+            f"worst {len(shown)} of {len(worst)} element-checks (each at its worst time step; "
+            f"{len(v)} element-times in all):"
+        )
         lines.append(
             shown.drop(columns=["quantity"]).to_string(
                 index=False, float_format=lambda x: f"{x:.3f}"
