@@ -33,8 +33,9 @@ SMALL_TANK_LIMIT_M3 = 150.0
 def bill_of_quantities(
     study: Study, wn, catalog: Catalog, p_open: DemandProjection, tank_m3: float
 ) -> tuple[pd.DataFrame, int, int]:
-    """Pipes by material, DN, PN and length (priced from the labels in the file); standpipes;
-    household connections; tank; pump station; tap-off; then engineering and contingencies."""
+    """Pipes by material, DN, PN and length (priced from the labels in the file);
+    pressure-reducing valves; standpipes; household connections; tank; pump station; tap-off;
+    then engineering and contingencies."""
     table = catalog.table.assign(tag=catalog.table["label"].str.replace(" ", "_"))
     by_tag = table.set_index("tag")
     lengths: dict[str, float] = {}
@@ -55,6 +56,16 @@ def bill_of_quantities(
             ("pipes", f"pipe {e['label']}", e["material"], e["nominal_diameter_mm"],
              e["pressure_class_bar"], length, "m", e["cost_per_m"])
         )  # fmt: skip
+    prvs = [name for name, valve in wn.valves() if valve.valve_type == "PRV"]
+    if prvs:
+        if "pressure_reducing_valve" not in c:
+            raise InputError(
+                f"{study.path}: the network has pressure-reducing valve(s) "
+                f"{', '.join(prvs)}: give [unit_costs] pressure_reducing_valve (value, unit, "
+                "source) to cost them"
+            )
+        rows.append(("valves", "pressure-reducing valve with chamber", "", np.nan, np.nan,
+                     len(prvs), "unit", c["pressure_reducing_valve"].value))  # fmt: skip
     douars = p_open.douars
     taps_each = p_open.scenario.taps_per_standpipe
     standpipes = 0

@@ -31,6 +31,8 @@ REQUIRED_COSTS = (
     "tariff_household_per_m3",
     "fixed_fee_per_connection_per_month",
 )
+#: Unit costs needed only when the network has the element (checked when the study runs).
+OPTIONAL_COSTS = ("pressure_reducing_valve",)
 #: ONEP douar projects, 1,300 (Tuscany-Angad, PAGER) to 2,850 MAD (Ahl Angad) per beneficiary:
 #: Oujda brief 4.1 and 5.5 [D]. A study may give its own ([money] benchmark_mad_per_beneficiary).
 BENCHMARK_MAD_PER_BENEFICIARY = (1300.0, 2850.0)
@@ -191,7 +193,7 @@ def load_study(path: str | os.PathLike) -> Study:
     money = _get(data, "money", "study", path, dict)
     costs_raw = _get(data, "unit_costs", "study", path, dict)
     costs = {}
-    for key in REQUIRED_COSTS:
+    for key in REQUIRED_COSTS + tuple(k for k in OPTIONAL_COSTS if k in costs_raw):
         entry = _get(costs_raw, key, "unit_costs", path, dict)
         costs[key] = Cost(
             _number(entry, "value", f"unit_costs.{key}", path),

@@ -12,6 +12,7 @@ import wntr
 from conftest import ROOT, run_hydro
 
 from hydro.network import read_network
+from hydro.simulation import run_simulation
 
 STUDY = ROOT / "studies" / "oujda" / "study.toml"
 
@@ -23,7 +24,7 @@ Beta,B_BF1:1,B_N1:1,160,2012,0.01,0.7,1,80,4,2,0,0,0,30
 """
 
 
-def small_network(path, source_head_m: float = 500.0, pump: bool = True):
+def small_network(path, source_head_m: float = 500.0, pump: bool = True, prv: bool = False):
     """Tap-off at 500 m, booster, 1.2 km rising main to a tank at 560 m, two small douars
     (without the pump, and with a higher source: a gravity main)."""
     wn = wntr.network.WaterNetworkModel()
@@ -49,13 +50,18 @@ def small_network(path, source_head_m: float = 500.0, pump: bool = True):
     pipes = [("P0", "R_SRC", "J_IN", 5), ("RM1", "J_OUT", "J_M", 700), ("RM2", "J_M", "T", 800),
              ("TR1", "T", "J_T", 120), ("A1", "J_T", "A_N1", 550), ("A2", "A_N1", "A_BF1", 120),
              ("B1", "J_T", "B_N1", 450), ("B2", "B_N1", "B_BF1", 120)]  # fmt: skip
+    if prv:  # douar Beta behind a pressure-reducing valve: 20 m at 530 m, a head of 550 m
+        wn.add_junction("B_PRV", elevation=530, coordinates=(1350, 600))
+        wn.add_valve("PRV_B", "J_T", "B_PRV", diameter=0.1, valve_type="PRV",
+                     initial_setting=20.0)  # fmt: skip
+        pipes = [(n, "B_PRV" if n == "B1" else a, b, length) for n, a, b, length in pipes]
     for name, a, b, length in pipes:
         wn.add_pipe(name, a, b, length=length, diameter=0.1, roughness=140)
     wntr.network.write_inpfile(wn, str(path), units="LPS")
 
 
-def write_small_study(folder, pump: bool = True):
-    small_network(folder / "net.inp", 500.0 if pump else 600.0, pump)
+def write_small_study(folder, pump: bool = True, prv: bool = False):
+    small_network(folder / "net.inp", 500.0 if pump else 600.0, pump, prv)
     (folder / "villages.csv").write_text(VILLAGES)
     text = STUDY.read_text()
     text = re.sub(r'network = ".*"', 'network = "net.inp"', text)
@@ -166,8 +172,18 @@ def test_operation_and_stress_tables(small_study):
     assert (stress["delivered_share"] <= 1.0 + 1e-9).all()
 
 
-def test_gravity_scheme_without_pump(tmp_path):
-    study = write_small_study(tmp_path, pump=False)
+def test_gravity_scheme_without_pump_with_a_pressure_reducing_valve(tmp_path):
+    study = write_small_study(tmp_path, pump=False, prv=True)
+    done = run_hydro("-q", "run", study, "--out", tmp_path / "out")
+    assert done.returncode == 1
+    assert "give [unit_costs] pressure_reducing_valve" in done.stderr
+    assert not (tmp_path / "out").exists()
+    text = study.read_text().replace(
+        "[unit_costs]",
+        '[unit_costs]\npressure_reducing_valve = { value = 25000, unit = "MAD/valve", '
+        'source = "test" }',
+    )
+    study.write_text(text)
     done = run_hydro("-q", "run", study, "--out", tmp_path / "out")
     assert done.returncode == 0, done.stderr
     boq = pd.read_csv(tmp_path / "out" / "boq_standpipes.csv")
@@ -177,6 +193,13 @@ def test_gravity_scheme_without_pump(tmp_path):
     assert (operation["main_velocity_m_per_s"] <= 2.0).all()
     stress = pd.read_csv(tmp_path / "out" / "stress.csv")
     assert "pump out of service" not in set(stress["case"])
+    valves = boq[boq["category"] == "valves"]
+    assert list(valves["quantity"]) == [1] and list(valves["total_mad"]) == [25000]
+    # below the valve the head never exceeds its setting: Beta's standpipe (518 m) at most
+    # 550 - 518 = 32 m, where the tank alone would give it up to 45 m
+    model = read_network(tmp_path / "out" / "sized_standpipes.inp")
+    pressure = run_simulation(model, duration_h=72).pressure["B_BF1"]
+    assert 10.0 <= pressure.min() and pressure.max() <= 32.0 + 0.01
 
 
 def test_french_report(small_study, tmp_path):
