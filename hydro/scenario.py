@@ -296,10 +296,13 @@ def stress_table(
         cases.append(("pump out of service", f"{study.pump} stopped for the whole run", stopped))
     rows = []
     for case, description, model in cases:
-        log(f"stress: {case} (pressure-driven, {study.simulation_hours:g} h)")
-        service = delivered_service(
-            model, study.simulation_hours, required, 0.0, douars=p.douars, node_douar=node_douar
-        )
+        if model is base.model:  # the scenario's own pressure-driven run, same settings
+            service = base.service
+        else:
+            log(f"stress: {case} (pressure-driven, {study.simulation_hours:g} h)")
+            service = delivered_service(
+                model, study.simulation_hours, required, 0.0, douars=p.douars, node_douar=node_douar
+            )
         pressure = service.results.pressure
         for rec in service.douars.to_dict("records"):
             nodes = [n for n, d in node_douar.items() if d == rec["douar"]]
