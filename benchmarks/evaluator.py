@@ -24,9 +24,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from hydro.catalog import read_catalog  # noqa: E402
-from hydro.design import Targets, build_problem  # noqa: E402
-from hydro.evaluator import Evaluator  # noqa: E402
 from hydro.network import read_network  # noqa: E402
+from hydro.sizing.evaluator import Evaluator  # noqa: E402
+from hydro.sizing.problem import Targets, build_problem  # noqa: E402
 
 
 def main() -> None:

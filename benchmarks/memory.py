@@ -24,9 +24,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from hydro.catalog import read_catalog  # noqa: E402
-from hydro.design import Targets, build_problem  # noqa: E402
 from hydro.network import read_network  # noqa: E402
-from hydro.sizing_looped import optimise  # noqa: E402
+from hydro.sizing.looped import optimise  # noqa: E402
+from hydro.sizing.problem import Targets, build_problem  # noqa: E402
 
 
 def rss_mb() -> float:

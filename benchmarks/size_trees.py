@@ -24,9 +24,9 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from hydro.catalog import read_catalog  # noqa: E402
-from hydro.design import Targets  # noqa: E402
 from hydro.network import read_network  # noqa: E402
 from hydro.sizing import size_network  # noqa: E402
+from hydro.sizing.problem import Targets  # noqa: E402
 
 CATALOG = pd.DataFrame(
     {

@@ -24,14 +24,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import networkx as nx
 import numpy as np
 import pandas as pd
 import wntr
 
+from hydro import defaults
 from hydro.errors import InputError
-from hydro.hydraulics import M_PER_BAR
-from hydro.simulation import SECONDS_PER_HOUR, SimulationResults, run_simulation
+from hydro.simulation import SimulationResults, run_simulation
+from hydro.topology import zones
+from hydro.units import M_PER_BAR, SECONDS_PER_HOUR
 
 VIOLATION_COLUMNS = ["element", "kind", "quantity", "time_h", "value", "limit", "excess"]
 RULE_VIOLATION_COLUMNS = [
@@ -182,7 +183,7 @@ class Rules:
     max_pressure_m: float | None = 60.0
     pressure_class: bool = True
     velocity_m_per_s: Mapping = field(default_factory=_default_velocity)
-    tank_reserve_share: float = 0.2
+    tank_reserve_share: float = defaults.TANK_RESERVE_SHARE
     pump_efficient_range: tuple = (0.7, 1.2)
 
     def __post_init__(self):
@@ -200,6 +201,52 @@ class Rules:
                 )
         if not 0 <= self.tank_reserve_share < 1:
             raise InputError("tank_reserve_share must be in [0, 1)")
+
+    @classmethod
+    def from_options(
+        cls,
+        *,
+        min_pressure_m: float | None = None,
+        class_min_pressure_m: Mapping[str, float] | None = None,
+        max_pressure_m: float | None = 60.0,
+        max_velocity_m_per_s: float | None = None,
+        velocity_m_per_s: Mapping | None = None,
+        tank_reserve_share: float | None = None,
+    ) -> Rules:
+        """The default rules with some changed, as the command line and the study give them.
+
+        ``min_pressure_m`` sets every node class; ``class_min_pressure_m`` then sets some
+        classes ([m]). ``max_velocity_m_per_s`` caps every pipe class (its lower bound at most
+        half of it); ``velocity_m_per_s`` gives (low, high) by pipe class ([m/s]).
+        """
+        defaults = cls()
+        minimum = dict(defaults.min_pressure_m)
+        if min_pressure_m is not None:
+            minimum = dict.fromkeys(NODE_CLASSES, min_pressure_m)
+        minimum.update(class_min_pressure_m or {})
+        velocity = dict(defaults.velocity_m_per_s)
+        if max_velocity_m_per_s is not None:
+            velocity = {
+                c: (min(low, max_velocity_m_per_s / 2), max_velocity_m_per_s)
+                for c, (low, _) in velocity.items()
+            }
+        velocity.update(velocity_m_per_s or {})
+        return cls(
+            min_pressure_m=minimum,
+            max_pressure_m=max_pressure_m,
+            velocity_m_per_s=velocity,
+            tank_reserve_share=(
+                defaults.tank_reserve_share if tank_reserve_share is None else tank_reserve_share
+            ),
+        )
+
+    def required_pressure_m(self, classes) -> float:
+        """Pressure for full delivery [m]: the highest minimum of the served classes present
+        (standpipe, household connection), else the standpipe minimum."""
+        served = set(classes) & {"standpipe", "household"}
+        return max(
+            (self.min_pressure_m[c] for c in served), default=self.min_pressure_m["standpipe"]
+        )
 
     def as_table(self) -> pd.DataFrame:
         """parameter, value, unit, source: for assumption tables."""
@@ -301,35 +348,6 @@ def read_classes(path: str | os.PathLike, wn: wntr.network.WaterNetworkModel) ->
             )
         out[element] = cls
     return out
-
-
-def zones(wn: wntr.network.WaterNetworkModel) -> tuple[dict[str, str], dict[str, str]]:
-    """Pipe class and node zone (``transmission`` or ``distribution``) from the topology.
-
-    The network is cut at its fixed-head nodes (reservoirs and tanks). A piece that carries no
-    demand (a rising main, a tap-off line between a main and a tank) is transmission; every
-    other piece is distribution.
-    """
-    fixed = set(wn.reservoir_name_list) | set(wn.tank_name_list)
-    graph = nx.MultiGraph()
-    for name, link in wn.links():
-        a, b = link.start_node_name, link.end_node_name
-        graph.add_edge(f"{a}@{name}" if a in fixed else a, f"{b}@{name}" if b in fixed else b, name)
-    pipe_zone, node_zone = {}, {}
-    for component in nx.connected_components(graph):
-        demand = 0.0
-        for n in component:
-            if "@" not in n:
-                node = wn.get_node(n)
-                demand += sum(abs(d.base_value) for d in node.demand_timeseries_list)
-        zone = "distribution" if demand > 0 else "transmission"
-        sub = graph.subgraph(component)
-        for _, _, link in sub.edges(keys=True):
-            pipe_zone[link] = zone
-        for n in component:
-            if "@" not in n:
-                node_zone[n] = zone
-    return pipe_zone, node_zone
 
 
 _PN = re.compile(r"PN_?(\d+(?:\.\d+)?)", re.IGNORECASE)
@@ -569,3 +587,137 @@ def format_compliance(report: ComplianceReport, show: int = 20) -> str:
         )
     lines.append(f"verdict: {verdict}")
     return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- whole check
+@dataclass(frozen=True)
+class CheckCase:
+    """One run of :func:`check_network`: the model's own demand, or one year's projection."""
+
+    year: int | None  # None: the demand written in the model
+    report: ComplianceReport
+    service: object | None = None  # hydro.service.Service of the pressure-driven run
+
+
+@dataclass(frozen=True)
+class NetworkCheck:
+    """What :func:`check_network` found, case by case."""
+
+    cases: list[CheckCase]
+    rules: Rules
+    years_defaulted: bool = False
+
+    @property
+    def compliant(self) -> bool:
+        """True when no case breaks a rule (warnings do not count)."""
+        return all(case.report.compliant for case in self.cases)
+
+    @property
+    def violations(self) -> pd.DataFrame:
+        """Every case's violations, with a ``year`` column (empty for the model's demand)."""
+        return pd.concat(
+            [c.report.violations.assign(year=c.year) for c in self.cases], ignore_index=True
+        )
+
+    @property
+    def service(self) -> pd.DataFrame:
+        """Delivered water per douar (or node) of the pressure-driven runs, with ``year``."""
+        parts = []
+        for c in self.cases:
+            if c.service is not None:
+                table = c.service.douars if not c.service.douars.empty else c.service.nodes
+                parts.append(table.assign(year=c.year))
+        return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+
+def check_network(
+    wn: wntr.network.WaterNetworkModel,
+    rules: Rules | None = None,
+    *,
+    villages: pd.DataFrame | None = None,
+    years: list[int] | None = None,
+    scenario: str = "standpipes",
+    classes: Mapping[str, str] | None = None,
+    duration_h: float = 72.0,
+    pressure_driven: bool = False,
+    required_pressure_m: float | None = None,
+    source: str = "network",
+) -> NetworkCheck:
+    """Check a network over days of operation, with its own demand or projected years.
+
+    Parameters
+    ----------
+    wn : wntr.network.WaterNetworkModel
+        The network (never modified).
+    rules : Rules, optional
+        Design rules; default :class:`Rules` (Oujda brief 5.1).
+    villages : pandas.DataFrame, optional
+        Village table (:func:`hydro.demand.read_villages`): node classes and, with ``years``,
+        the demand projected to each year. Without ``years``, the opening and the design year
+        (:func:`hydro.demand.default_years`).
+    years : list of int, optional
+        Years whose projected demand is checked (needs ``villages``).
+    scenario : str
+        Demand scenario of the projection (``standpipes`` or ``household_connections``).
+    classes : mapping, optional
+        Classes that override those found (node -> standpipe / household / junction, pipe ->
+        distribution / transmission).
+    duration_h : float
+        Simulated duration [h].
+    pressure_driven : bool
+        Also run pressure-driven demand and report the water delivered.
+    required_pressure_m : float, optional
+        Pressure-driven runs: full delivery at this pressure [m]; default
+        :meth:`Rules.required_pressure_m`.
+    source : str
+        The network's file name, for messages.
+
+    Returns
+    -------
+    NetworkCheck
+        One case per year (or one for the model's own demand).
+    """
+    from hydro.demand import (
+        apply_demand,
+        check_villages_against_network,
+        default_years,
+        get_scenario,
+        project_demand,
+    )
+    from hydro.service import delivered_service
+
+    rules = rules or Rules()
+    classes = dict(classes or {})
+    runs = []  # (year, model, classes, douar table, node -> douar)
+    defaulted = False
+    if villages is None:
+        if years:
+            raise InputError("checking projected years needs a village table (--villages)")
+        runs.append((None, wn, classes, None, None))
+    else:
+        check_villages_against_network(villages, wn, source)
+        if not years:
+            years, defaulted = default_years(villages), True
+        demand_scenario = get_scenario(scenario)
+        for year in years:
+            projection = project_demand(villages, year, demand_scenario)
+            nodes = projection.nodes
+            node_douar = dict(zip(nodes["node"], nodes["douar"], strict=True))
+            found = projection.node_classes()
+            runs.append(
+                (year, apply_demand(wn, projection), {**found, **classes}, projection.douars,
+                 node_douar)
+            )  # fmt: skip
+    cases = []
+    for year, model, found, douars, node_douar in runs:
+        report = check_compliance(model, rules, found, duration_h=duration_h)
+        service = None
+        if pressure_driven:
+            required = required_pressure_m
+            if required is None:
+                required = rules.required_pressure_m(report.node_classes.values())
+            service = delivered_service(
+                model, duration_h, required, 0.0, douars=douars, node_douar=node_douar
+            )
+        cases.append(CheckCase(year, report, service))
+    return NetworkCheck(cases, rules, defaulted)

@@ -26,13 +26,14 @@ import numpy as np
 import pandas as pd
 import wntr
 
+from hydro import defaults
 from hydro.errors import InputError
 from hydro.network import copy_network
+from hydro.units import LITRES_PER_M3
 
 log = logging.getLogger(__name__)
 
 SECONDS_PER_DAY = 86400.0
-LITRES_PER_M3 = 1000.0
 
 SERVICES = ("standpipe", "household")
 
@@ -129,7 +130,7 @@ class Scenario:
     )
     transmission_efficiency: float = 0.95
     distribution_efficiency: float = 0.80
-    peak_day_factor: float = 1.3
+    peak_day_factor: float = defaults.PEAK_DAY_FACTOR
     #: None: the peak hour comes from the pattern's maximum; a number: from this factor.
     peak_hour_factor: float | None = None
     standpipe_pattern: tuple = STANDPIPE_PATTERN
@@ -242,13 +243,58 @@ SCENARIOS = {
 }
 
 
-def get_scenario(name: str) -> Scenario:
+def get_scenario(
+    name: str,
+    patterns: str | os.PathLike | None = None,
+    overrides: dict | None = None,
+) -> Scenario:
+    """A demand scenario by name, with hourly patterns from a file and some values changed.
+
+    Parameters
+    ----------
+    name : str
+        ``standpipes`` or ``household_connections`` (see :data:`SCENARIOS`).
+    patterns : path, optional
+        Hourly pattern table (:func:`read_pattern_csv`); its ``standpipe`` and ``household``
+        columns replace the brief's patterns.
+    overrides : dict, optional
+        Fields of :class:`Scenario` to change.
+
+    Examples
+    --------
+    >>> get_scenario("standpipes").name
+    'standpipes'
+    """
     try:
-        return SCENARIOS[name]
+        scenario = SCENARIOS[name]
     except KeyError:
         raise InputError(
             f"unknown scenario '{name}'; allowed: {', '.join(sorted(SCENARIOS))}"
         ) from None
+    if patterns:
+        table = read_pattern_csv(patterns)
+        scenario = scenario.with_changes(
+            standpipe_pattern=table.get("standpipe", scenario.standpipe_pattern),
+            household_pattern=table.get("household", scenario.household_pattern),
+        )
+    if overrides:
+        scenario = scenario.with_changes(**overrides)
+    return scenario
+
+
+def default_years(villages: pd.DataFrame) -> list[int]:
+    """Opening year (the village table's data year) and design year.
+
+    The design year is 2030, or 20 years after the data year when the data are later
+    (Oujda brief 5.1).
+    """
+    opening = int(villages["population_year"].max())
+    design = (
+        defaults.DESIGN_YEAR
+        if opening < defaults.DESIGN_YEAR
+        else opening + defaults.DESIGN_PERIOD_YEARS
+    )
+    return [opening, design]
 
 
 # --------------------------------------------------------------------------- village table

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from hydro.units import GRAVITY_M_PER_S2
+
 #: Hazen-Williams coefficient of EPANET 2 in SI units (head loss in m, flow in m3/s, D in m).
 HAZEN_WILLIAMS_K_SI = 10.667
 HAZEN_WILLIAMS_FLOW_EXPONENT = 1.852
 HAZEN_WILLIAMS_DIAMETER_EXPONENT = 4.871
-
-#: Metres of water per bar (at 4 degC, g = 9.80665 m/s2): 1e5 Pa / (1000 kg/m3 x 9.80665).
-M_PER_BAR = 10.197
 
 
 def headloss_hazen_williams(flow, length, diameter, roughness_c):
@@ -71,7 +70,6 @@ def velocity(flow, diameter):
 
 #: Kinematic viscosity of water at 20 degC, EPANET's default (1.1e-5 ft2/s) [m2/s].
 KINEMATIC_VISCOSITY_M2_PER_S = 1.1e-5 * 0.3048**2
-GRAVITY_M_PER_S2 = 9.81
 
 
 def headloss_darcy_weisbach(flow, length, diameter, roughness_m):

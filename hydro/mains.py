@@ -14,12 +14,10 @@ import pandas as pd
 
 from hydro.catalog import Catalog
 from hydro.errors import InputError
-from hydro.hydraulics import M_PER_BAR, headloss_hazen_williams
-from hydro.pumps import shortest_path_links
-from hydro.study_config import Study
-
-DAYS_PER_YEAR = 365.0
-RHO_G = 9810.0  # N/m3
+from hydro.hydraulics import headloss_hazen_williams
+from hydro.study.config import Study
+from hydro.topology import shortest_path_links
+from hydro.units import DAYS_PER_YEAR, M_PER_BAR, RHO_G, SECONDS_PER_HOUR
 
 
 def _losses(wn, pipes: list[str], entry: pd.Series, flow: float) -> dict[str, float]:
@@ -72,7 +70,9 @@ def size_pumped_main(
                 pressure = source_head - lowest
             if entry["pressure_class_bar"] * M_PER_BAR < pressure:
                 continue
-            kwh_year = RHO_G * flow * friction / 0.6 * hours_per_day * 3600 * DAYS_PER_YEAR
+            kwh_year = (
+                RHO_G * flow * friction / 0.6 * hours_per_day * SECONDS_PER_HOUR * DAYS_PER_YEAR
+            )
             kwh_year /= 3.6e6
             length = sum(wn.get_link(p).length for p in group)
             whole_life = entry["cost_per_m"] * length + kwh_year * energy_price * annuity

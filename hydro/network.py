@@ -23,6 +23,7 @@ import wntr
 
 from hydro._toolkit import Project
 from hydro.errors import InputError, SimulationError
+from hydro.topology import cut_at_sources
 
 log = logging.getLogger(__name__)
 
@@ -181,13 +182,7 @@ def topology(wn: wntr.network.WaterNetworkModel) -> Topology:
         graph.add_edge(link.start_node_name, link.end_node_name, key=name)
     n_components = nx.number_connected_components(graph)
     n_loops = graph.number_of_edges() - graph.number_of_nodes() + n_components
-    # Cut at fixed-head nodes: each link end at a source gets its own copy of that source.
-    cut = nx.MultiGraph()
-    for name, link in wn.links():
-        a, b = link.start_node_name, link.end_node_name
-        a = f"{a}@{name}" if a in sources else a
-        b = f"{b}@{name}" if b in sources else b
-        cut.add_edge(a, b, key=name)
+    cut = cut_at_sources(wn, set(sources))
     branched = bool(sources)
     for component in nx.connected_components(cut):
         sub = cut.subgraph(component)

@@ -25,19 +25,19 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-import networkx as nx
 import numpy as np
 import pandas as pd
 import wntr
 
+from hydro import defaults
 from hydro.errors import InputError
 from hydro.hydraulics import headloss_hazen_williams
 from hydro.network import copy_network
-from hydro.simulation import SECONDS_PER_HOUR, SimulationResults
+from hydro.simulation import SimulationResults
+from hydro.topology import shortest_path_links
+from hydro.units import RHO_G, SECONDS_PER_HOUR
 
-RHO_G = 1000.0 * 9.81  # N/m3
 MINOR_LOSS_SHARE = 0.10
-DEFAULT_PUMPING_HOURS = 20.0
 PUMP_COLUMNS = ["pump", "flow_l_per_s", "head_m", "efficiency", "price_mad"]
 
 
@@ -174,18 +174,6 @@ def efficiency_at(points: list[tuple[float, float]], flow: float) -> float:
     return float(np.interp(flow, flows, effs))
 
 
-def shortest_path_links(wn, start: str, end: str) -> list[str]:
-    graph = nx.Graph()
-    for name, link in wn.links():
-        length = getattr(link, "length", 1.0)
-        graph.add_edge(link.start_node_name, link.end_node_name, name=name, length=length)
-    try:
-        nodes = nx.shortest_path(graph, start, end, weight="length")
-    except nx.NetworkXNoPath as exc:
-        raise InputError(f"no path between {start} and {end} in the network") from exc
-    return [graph.edges[a, b]["name"] for a, b in zip(nodes[:-1], nodes[1:], strict=True)]
-
-
 def _friction(wn, links: list[str], flow: float) -> float:
     total = 0.0
     for name in links:
@@ -202,7 +190,7 @@ def pump_duty(
     pump: str,
     tank: str,
     peak_day_m3: float,
-    pumping_hours: float = DEFAULT_PUMPING_HOURS,
+    pumping_hours: float = defaults.PUMPING_HOURS,
 ) -> Duty:
     """Duty point of ``pump`` filling ``tank`` with the peak day in ``pumping_hours``."""
     if not 0 < pumping_hours <= 24:

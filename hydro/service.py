@@ -21,9 +21,8 @@ import pandas as pd
 import wntr
 
 from hydro.network import copy_network
-from hydro.simulation import SECONDS_PER_HOUR, SimulationResults, run_simulation
-
-LITRES_PER_M3 = 1000.0
+from hydro.simulation import SimulationResults, run_simulation
+from hydro.units import LITRES_PER_M3, SECONDS_PER_HOUR
 
 
 @dataclass

@@ -18,10 +18,9 @@ import wntr
 
 from hydro.errors import SimulationError
 from hydro.network import copy_network
+from hydro.units import SECONDS_PER_HOUR
 
 log = logging.getLogger(__name__)
-
-SECONDS_PER_HOUR = 3600.0
 
 
 @dataclass

@@ -22,11 +22,12 @@ import numpy as np
 import pandas as pd
 import wntr
 
+from hydro import defaults
 from hydro.errors import InputError
 from hydro.network import copy_network
+from hydro.topology import served_junctions
+from hydro.units import HOURS_PER_DAY, SECONDS_PER_HOUR
 
-HOURS_PER_DAY = 24
-DEFAULT_RESERVE_HOURS = 12.0
 RESERVE_SOURCE = "estimate [E]: half a day of average demand to repair the main or the pump"
 
 
@@ -87,7 +88,7 @@ def size_storage(
     peak_day_m3: float,
     pattern,
     average_day_m3: float | None = None,
-    reserve_hours: float = DEFAULT_RESERVE_HOURS,
+    reserve_hours: float = defaults.RESERVE_HOURS,
     supply_hours: tuple[int, ...] | None = None,
 ) -> StorageSizing:
     """Balancing volume plus reserve for a peak day drawn by ``pattern`` (24 multipliers).
@@ -123,8 +124,8 @@ def size_storage(
 def size_tank(
     wn: wntr.network.WaterNetworkModel,
     tank: str,
-    peak_day_factor: float = 1.3,
-    reserve_hours: float = DEFAULT_RESERVE_HOURS,
+    peak_day_factor: float = defaults.PEAK_DAY_FACTOR,
+    reserve_hours: float = defaults.RESERVE_HOURS,
     supply_hours: tuple[int, ...] | None = None,
 ) -> StorageSizing:
     """Storage for ``tank`` from the model's own first day of demand at the junctions it
@@ -143,44 +144,19 @@ def size_tank(
 def tank_demand_day(wn: wntr.network.WaterNetworkModel, tank: str) -> np.ndarray:
     """Hourly demand [m3] over the first day at the junctions this tank serves.
 
-    Served junctions: those of the distribution pieces (see :func:`hydro.compliance.zones`)
+    Served junctions: those of the distribution pieces (see :func:`hydro.topology.zones`)
     that touch the tank.
     """
-    from hydro.compliance import zones
-
     if tank not in wn.tank_name_list:
         raise InputError(f"{tank!r} is not a tank of the network; tanks: {wn.tank_name_list}")
-    pipe_zone, node_zone = zones(wn)
-    served = _served_junctions(wn, tank, pipe_zone)
+    served = served_junctions(wn, tank)
     model = copy_network(wn)
-    model.options.time.duration = (HOURS_PER_DAY - 1) * 3600
-    model.options.time.report_timestep = 3600
-    model.options.time.hydraulic_timestep = 3600
+    model.options.time.duration = int((HOURS_PER_DAY - 1) * SECONDS_PER_HOUR)
+    model.options.time.report_timestep = int(SECONDS_PER_HOUR)
+    model.options.time.hydraulic_timestep = int(SECONDS_PER_HOUR)
     expected = wntr.metrics.expected_demand(model)
-    hourly = expected[sorted(served)].sum(axis=1).to_numpy()[:HOURS_PER_DAY] * 3600
+    hourly = expected[sorted(served)].sum(axis=1).to_numpy()[:HOURS_PER_DAY] * SECONDS_PER_HOUR
     return hourly
-
-
-def _served_junctions(wn, tank: str, pipe_zone: dict) -> set[str]:
-    import networkx as nx
-
-    graph = nx.Graph()
-    for name, link in wn.links():
-        if pipe_zone.get(name) == "distribution":
-            graph.add_edge(link.start_node_name, link.end_node_name)
-    if tank not in graph:
-        return set()
-    fixed = set(wn.reservoir_name_list) | set(wn.tank_name_list)
-    served, stack = set(), [n for n in graph.neighbors(tank)]
-    seen = {tank}
-    while stack:
-        n = stack.pop()
-        if n in seen or n in fixed:
-            continue
-        seen.add(n)
-        served.add(n)
-        stack.extend(graph.neighbors(n))
-    return served
 
 
 def resize_tank(
@@ -203,3 +179,72 @@ def tank_volume_m3(wn: wntr.network.WaterNetworkModel, tank: str) -> float:
     """Usable volume of a cylindrical tank between its minimum and maximum levels [m3]."""
     node = wn.get_node(tank)
     return math.pi * node.diameter**2 / 4 * (node.max_level - node.min_level)
+
+
+@dataclass(frozen=True)
+class StorageDesign:
+    """A tank sized by :func:`design_storage`, and the pump that fills it when asked."""
+
+    sizing: StorageSizing
+    model: wntr.network.WaterNetworkModel  # a copy with the tank (and pump) installed
+    duty: object | None = None  # hydro.pumps.Duty
+    pump: object | None = None  # hydro.pumps.PumpChoice
+    energy: object | None = None  # hydro.pumps.PumpEnergy over the check run
+
+
+def design_storage(
+    wn: wntr.network.WaterNetworkModel,
+    tank: str,
+    *,
+    peak_day_factor: float = defaults.PEAK_DAY_FACTOR,
+    reserve_hours: float = defaults.RESERVE_HOURS,
+    supply_hours: tuple[int, ...] | None = None,
+    pump: str | None = None,
+    pump_catalog: pd.DataFrame | None = None,
+    pumping_hours: float = defaults.PUMPING_HOURS,
+    energy_price_per_kwh: float = defaults.ENERGY_PRICE_PER_KWH,
+    duration_h: float = defaults.CHECK_DURATION_H,
+) -> StorageDesign:
+    """Size a tank from the hourly balance of the demand it serves, and optionally its pump.
+
+    Parameters
+    ----------
+    wn : wntr.network.WaterNetworkModel
+        The network, with the demand to store for (never modified).
+    tank : str
+        The tank to size.
+    peak_day_factor : float
+        Peak day over average day [-] (default: Oujda brief 5.1).
+    reserve_hours : float
+        Emergency reserve in hours of average demand [h].
+    supply_hours : tuple of int, optional
+        Hours of the day the source supplies (:func:`parse_hours`); default all day.
+    pump : str, optional
+        The pump that fills the tank: sized for the peak day in ``pumping_hours``, chosen from
+        ``pump_catalog`` (else a fitted curve), given tank-level controls.
+    pump_catalog : pandas.DataFrame, optional
+        :func:`hydro.pumps.read_pump_catalog`.
+    pumping_hours : float
+        Hours a day the pump runs at its duty flow [h].
+    energy_price_per_kwh : float
+        Energy price [currency/kWh].
+    duration_h : float
+        Duration of the run that measures the pump's energy [h].
+
+    Returns
+    -------
+    StorageDesign
+    """
+    from hydro.pumps import install_pump, pump_duty, pump_energy, select_pump
+    from hydro.simulation import run_simulation
+
+    sizing = size_tank(wn, tank, peak_day_factor, reserve_hours, supply_hours)
+    model = resize_tank(wn, tank, sizing.volume_m3)
+    if not pump:
+        return StorageDesign(sizing, model)
+    duty = pump_duty(model, pump, tank, sizing.peak_day_m3, pumping_hours)
+    choice = select_pump(pump_catalog, duty)
+    model = install_pump(model, pump, choice, tank)
+    results = run_simulation(model, duration_h=duration_h)
+    energy = pump_energy(results, model, pump, energy_price_per_kwh)
+    return StorageDesign(sizing, model, duty, choice, energy)

@@ -11,7 +11,7 @@ import pytest
 import wntr
 from conftest import ROOT, run_hydro
 
-from hydro.compliance import Rules, check_compliance, read_classes, zones
+from hydro.compliance import Rules, check_compliance, read_classes
 from hydro.errors import InputError
 from hydro.pumps import (
     Duty,
@@ -27,6 +27,7 @@ from hydro.pumps import (
 from hydro.service import delivered_service
 from hydro.simulation import run_simulation
 from hydro.storage import parse_hours, resize_tank, size_storage, tank_demand_day, tank_volume_m3
+from hydro.topology import zones
 
 OUJDA = ROOT / "networks" / "oujda_rural.inp"
 VILLAGES = ROOT / "demand_profiles" / "oujda_villages.csv"
@@ -313,7 +314,7 @@ def test_hydro_check_opening_and_design_year_with_delivered_water(tmp_path):
     assert "== demand of 2012" in done.stdout and "== demand of 2030" in done.stdout
     assert "node-hours within the pressure rules: 100.0%" in done.stdout
     service = pd.read_csv(out.with_name("check_service.csv"))
-    assert set(service["case"]) == {2012, 2030}
+    assert set(service["year"]) == {2012, 2030}
     assert np.allclose(service["delivered_share"], 1.0, atol=1e-6)
 
 

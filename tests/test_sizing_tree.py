@@ -12,11 +12,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hydro.catalog import Catalog, read_catalog
-from hydro.design import Targets, build_problem
 from hydro.errors import InfeasibleDesignError, InputError
 from hydro.network import read_network
 from hydro.simulation import run_simulation
 from hydro.sizing import size_network
+from hydro.sizing.problem import Targets, build_problem
 
 COST_TOL = 1e-6  # relative
 SMALL_CATALOG = pd.DataFrame(
@@ -305,7 +305,7 @@ tree with a pressure-reducing valve
 
 
 def test_pressure_reducing_valve_splits_the_tree_and_matches_brute_force(tmp_path, write_inp):
-    from hydro.design import PRV_INLET_MARGIN_M
+    from hydro.sizing.problem import PRV_INLET_MARGIN_M
 
     wn = read_network(write_inp(PRV_NETWORK, name="prv.inp"))
     catalog = catalog_from(SMALL_CATALOG, tmp_path)

@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 
 from hydro import _toolkit as tk
-from hydro.design import Problem
 from hydro.network import write_network
+from hydro.sizing.problem import Problem
 
 METRIC_FLOW_UNITS = ("LPS", "LPM", "MLD", "CMH", "CMD")
 

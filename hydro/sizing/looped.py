@@ -36,9 +36,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hydro.design import Problem
 from hydro.errors import InfeasibleDesignError
-from hydro.evaluator import Evaluator
+from hydro.sizing.evaluator import Evaluator
+from hydro.sizing.problem import Problem
 
 log = logging.getLogger(__name__)
 

@@ -24,9 +24,10 @@ import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import coo_matrix
 
-from hydro.design import DESIGN_MARGIN_M, Problem, TreeComponent
 from hydro.errors import InfeasibleDesignError
 from hydro.hydraulics import headloss_darcy_weisbach, headloss_hazen_williams, velocity
+from hydro.sizing.problem import DESIGN_MARGIN_M, Problem, TreeComponent
+from hydro.units import GRAVITY_M_PER_S2
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +62,7 @@ def unit_headloss(problem: Problem, pipe_index: int, flow: float) -> np.ndarray:
     else:
         per_m = headloss_darcy_weisbach(q, 1.0, d, r / 1000.0)
     if pipe.minor_loss:
-        per_m = per_m + pipe.minor_loss * velocity(q, d) ** 2 / (2 * 9.81) / pipe.length
+        per_m = per_m + pipe.minor_loss * velocity(q, d) ** 2 / (2 * GRAVITY_M_PER_S2) / pipe.length
     return np.asarray(per_m, dtype=float)
 
 

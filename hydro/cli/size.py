@@ -1,40 +1,18 @@
-"""``hydro size`` (and the ``hydro run`` study command when present)."""
+"""``hydro size``: least-cost pipe sizing from a catalogue, verified by EPANET."""
 
 from __future__ import annotations
 
 import argparse
-import sys
-import time
 from pathlib import Path
 
-EXIT_OK, EXIT_FAIL = 0, 1
-
-
-class _Progress:
-    """Progress of a long optimisation on stderr: best cost, evaluations, elapsed time."""
-
-    def __init__(self, every_s: float = 2.0, quiet: bool = False):
-        self.every_s, self.quiet = every_s, quiet
-        self.started = self.last = time.perf_counter()
-
-    def __call__(self, best_cost: float, evaluations: int) -> None:
-        now = time.perf_counter()
-        if self.quiet or now - self.last < self.every_s:
-            return
-        self.last = now
-        sys.stderr.write(
-            f"  best cost {best_cost:,.2f}  evaluations {evaluations:,}  "
-            f"elapsed {now - self.started:.0f} s\n"
-        )
-        sys.stderr.flush()
+from hydro.cli._common import EXIT_FAIL, EXIT_OK, Progress
 
 
 def cmd_size(args: argparse.Namespace) -> int:
     from hydro.catalog import read_catalog
-    from hydro.design import Targets
     from hydro.errors import InputError
     from hydro.network import read_network
-    from hydro.sizing import format_result, size_network
+    from hydro.sizing import Targets, format_result, size_network
 
     wn = read_network(args.network)
     catalog = read_catalog(args.catalog)
@@ -59,7 +37,7 @@ def cmd_size(args: argparse.Namespace) -> int:
         max_evaluations=args.max_evaluations,
         method=args.method,
         source=str(args.network),
-        progress=_Progress(quiet=args.quiet),
+        progress=Progress(quiet=getattr(args, "quiet", False)),
     )
     print(f"network: {args.network}  catalogue: {args.catalog}  pipes sized: {len(result.table)}")
     print(format_result(result))
@@ -80,8 +58,13 @@ def cmd_size(args: argparse.Namespace) -> int:
     return EXIT_OK if result.verification.ok else EXIT_FAIL
 
 
-def add_commands(sub) -> None:
-    p = sub.add_parser("size", help="least-cost pipe sizing from a catalogue, verified by EPANET")
+def add_parser(sub, parents) -> None:
+    """Register ``hydro size``."""
+    p = sub.add_parser(
+        "size",
+        parents=parents,
+        help="least-cost pipe sizing from a catalogue, verified by EPANET",
+    )
     p.add_argument("network", metavar="NETWORK.inp")
     p.add_argument(
         "--catalog",
@@ -138,8 +121,3 @@ def add_commands(sub) -> None:
         help="looped optimiser: stop after N hydraulic evaluations",
     )
     p.set_defaults(func=cmd_size)
-    try:
-        from hydro import study  # noqa: F401  (the study command, when present)
-    except ImportError:
-        return
-    study.add_command(sub)

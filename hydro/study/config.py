@@ -11,7 +11,8 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hydro.compliance import Rules
+from hydro import defaults
+from hydro.compliance import NODE_CLASSES, PIPE_CLASSES, Rules
 from hydro.errors import InputError
 
 #: Unit costs every study must give (value, unit, source).
@@ -85,7 +86,7 @@ class Study:
     sensitivity: dict
     sources: dict = field(default_factory=dict)
     #: Looped networks only: the optimiser's time limit per sizing run [s] and its seed
-    looped_time_limit_s: float = 20.0
+    looped_time_limit_s: float = defaults.LOOPED_TIME_LIMIT_S
     seed: int = 1
     #: Design rules checked over days of operation (defaults: Oujda brief 5.1)
     rules: Rules = field(default_factory=Rules)
@@ -143,13 +144,13 @@ def _rules(table: dict, path: Path) -> Rules:
             f"{path}: [rules] unknown key(s) {', '.join(sorted(unknown))}; allowed: "
             f"{', '.join(sorted(known))}"
         )
-    defaults = Rules()
-    minimum = dict(defaults.min_pressure_m)
-    for cls in minimum:
-        if f"{cls}_min_pressure_m" in table:
-            minimum[cls] = _number(table, f"{cls}_min_pressure_m", "rules", path)
-    velocity = dict(defaults.velocity_m_per_s)
-    for cls in velocity:
+    minimum = {
+        cls: _number(table, f"{cls}_min_pressure_m", "rules", path)
+        for cls in NODE_CLASSES
+        if f"{cls}_min_pressure_m" in table
+    }
+    velocity = {}
+    for cls in PIPE_CLASSES:
         key = f"{cls}_velocity_m_per_s"
         if key in table:
             pair = table[key]
@@ -159,29 +160,52 @@ def _rules(table: dict, path: Path) -> Rules:
     max_pressure = (
         _number(table, "max_pressure_m", "rules", path)
         if "max_pressure_m" in table
-        else defaults.max_pressure_m
+        else Rules().max_pressure_m
     )
-    if max_pressure is not None and max_pressure <= max(minimum.values()):
-        raise InputError(
-            f"{path}: [rules] impossible pressure targets: maximum {max_pressure:g} m is not "
-            f"above the minimum {max(minimum.values()):g} m"
-        )
     try:
-        return Rules(
-            min_pressure_m=minimum,
+        rules = Rules.from_options(
+            class_min_pressure_m=minimum,
             max_pressure_m=max_pressure,
             velocity_m_per_s=velocity,
-            tank_reserve_share=float(table.get("tank_reserve_share", defaults.tank_reserve_share)),
+            tank_reserve_share=(
+                float(table["tank_reserve_share"]) if "tank_reserve_share" in table else None
+            ),
         )
     except InputError as exc:
         raise InputError(f"{path}: [rules] {exc}") from exc
+    highest_minimum = max(rules.min_pressure_m.values())
+    if max_pressure is not None and max_pressure <= highest_minimum:
+        raise InputError(
+            f"{path}: [rules] impossible pressure targets: maximum {max_pressure:g} m is not "
+            f"above the minimum {highest_minimum:g} m"
+        )
+    return rules
 
 
 def load_study(path: str | os.PathLike) -> Study:
-    """Read and check a study file; every error names the file and the key."""
+    """Read and check a study file; every error names the file and the key.
+
+    Parameters
+    ----------
+    path : path
+        The study file (TOML), or the folder that holds it as ``study.toml``.
+
+    Returns
+    -------
+    Study
+        The study, with paths resolved against the study file's folder.
+
+    Examples
+    --------
+    >>> study = load_study("studies/oujda")  # doctest: +SKIP
+    >>> study.horizon_year  # doctest: +SKIP
+    2030
+    """
     from hydro.storage import parse_hours
 
     path = Path(path)
+    if path.is_dir():  # a study's folder holds its study.toml
+        path = path / "study.toml"
     if not path.is_file():
         raise InputError(f"{path}: no such study file")
     try:
@@ -254,16 +278,18 @@ def load_study(path: str | os.PathLike) -> Study:
         horizon_year=horizon,
         tank=str(_get(design, "tank", "design", path)),
         pump=str(design["pump"]) if design.get("pump") else None,
-        pumping_hours=float(design.get("pumping_hours", 20.0)),
-        reserve_hours=float(design.get("storage_reserve_hours", 12.0)),
+        pumping_hours=float(design.get("pumping_hours", defaults.PUMPING_HOURS)),
+        reserve_hours=float(design.get("storage_reserve_hours", defaults.RESERVE_HOURS)),
         supply_hours=parse_hours(design.get("source_supply_hours")),
         min_distribution_dn_mm=(
             float(design["min_distribution_dn_mm"]) if "min_distribution_dn_mm" in design else None
         ),
         simulation_hours=float(design.get("simulation_hours", 72.0)),
-        looped_time_limit_s=float(design.get("looped_time_limit_s", 20.0)),
+        looped_time_limit_s=float(design.get("looped_time_limit_s", defaults.LOOPED_TIME_LIMIT_S)),
         seed=int(design.get("seed", 1)),
-        persons_per_household=float(design.get("persons_per_household", 5.5)),
+        persons_per_household=float(
+            design.get("persons_per_household", defaults.PERSONS_PER_HOUSEHOLD)
+        ),
         mad_per_eur=Cost(
             _number(rate, "value", "money.mad_per_eur", path),
             "MAD/EUR",

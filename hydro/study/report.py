@@ -19,7 +19,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from jinja2 import Environment, PackageLoader, select_autoescape  # noqa: E402
 
-from hydro.simulation import SECONDS_PER_HOUR  # noqa: E402
+from hydro.units import SECONDS_PER_HOUR  # noqa: E402
 
 TEXT = {
     "en": {
@@ -196,7 +196,7 @@ def figure_map(outcome, t: dict, hours: float) -> bytes:
         )
     # colour the distribution, where people draw water; transmission nodes (pump outlet, rising
     # main) carry pressures of another order and are drawn in grey
-    from hydro.compliance import zones
+    from hydro.topology import zones
 
     _, node_zone = zones(wn)
     served = [n for n in lowest.index if node_zone.get(n) == "distribution"]
@@ -467,7 +467,9 @@ def write_all(result, folder: Path, lang: str, log=lambda m: None) -> list[Path]
 
     # HTML
     log(f"writing report.html ({lang})")
-    env = Environment(loader=PackageLoader("hydro", "templates"), autoescape=select_autoescape())
+    env = Environment(
+        loader=PackageLoader("hydro.study", "templates"), autoescape=select_autoescape()
+    )
     page = env.get_template("report.html.j2").render(
         lang=lang,
         t=t,

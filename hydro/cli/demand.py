@@ -1,37 +1,25 @@
-"""Design subcommands of the ``hydro`` command line: ``demand``, ``size`` and ``run``."""
+"""``hydro demand``: village demand projected to a year and allocated to nodes."""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
-import pandas as pd
-
-EXIT_OK, EXIT_FAIL = 0, 1
-
-
-def _fmt(frame: pd.DataFrame) -> str:
-    return frame.to_string(index=False, float_format=lambda v: f"{v:,.2f}")
+from hydro.cli._common import EXIT_OK, fmt
 
 
 # --------------------------------------------------------------------------- demand
 def cmd_demand(args: argparse.Namespace) -> int:
+    """Project the demand, print it per douar and per node, write it when asked."""
     from hydro.demand import (
         check_villages_against_network,
         get_scenario,
         project_demand,
-        read_pattern_csv,
         read_villages,
     )
     from hydro.network import read_network
 
-    scenario = get_scenario(args.scenario)
-    if args.patterns:
-        patterns = read_pattern_csv(args.patterns)
-        scenario = scenario.with_changes(
-            standpipe_pattern=patterns.get("standpipe", scenario.standpipe_pattern),
-            household_pattern=patterns.get("household", scenario.household_pattern),
-        )
+    scenario = get_scenario(args.scenario, args.patterns)
     villages = read_villages(args.villages)
     wn = read_network(args.network)
     check_villages_against_network(villages, wn, str(args.network))
@@ -60,9 +48,9 @@ def cmd_demand(args: argparse.Namespace) -> int:
             "people_per_tap",
         ]
     ]
-    print(_fmt(shown))
+    print(fmt(shown))
     print("\nper node (peak day, and peak hour at the design condition):")
-    print(_fmt(projection.nodes))
+    print(fmt(projection.nodes))
     if args.out:
         out = Path(args.out)
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -81,9 +69,13 @@ def cmd_demand(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def add_commands(sub) -> None:
-    """Register the design subcommands on the main parser's subparsers."""
-    p = sub.add_parser("demand", help="project village demand to a year and allocate it to nodes")
+def add_parser(sub, parents) -> None:
+    """Register ``hydro demand``."""
+    p = sub.add_parser(
+        "demand",
+        parents=parents,
+        help="project village demand to a year and allocate it to nodes",
+    )
     p.add_argument("villages", metavar="VILLAGES.csv", help="village table")
     p.add_argument(
         "--network",
@@ -109,7 +101,3 @@ def add_commands(sub) -> None:
         help="write a copy of the network with these demands and patterns",
     )
     p.set_defaults(func=cmd_demand)
-
-    from hydro import cli_size
-
-    cli_size.add_commands(sub)

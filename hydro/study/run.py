@@ -1,20 +1,18 @@
 """A design study: from a network, village data and a budget to the donors' feasibility pack.
 
-``hydro run STUDY.toml`` reads the study file (:mod:`hydro.study_config`), then for each
-scenario (:mod:`hydro.scenario`): projects the demand of the opening and the design year, sizes
-the storage, the transmission main (:mod:`hydro.mains`) and the pump, then every other pipe at
-least cost; writes the design and checks the written file independently (a full
+``hydro run STUDY.toml`` reads the study file (:mod:`hydro.study.config`), then for each
+scenario (:mod:`hydro.study.scenario`): projects the demand of the opening and the design
+year, sizes the storage, the transmission main (:mod:`hydro.mains`) and the pump, then every
+other pipe at least cost; writes the design and checks the written file independently (a full
 extended-period EPANET run of the file read back, costs recomputed from the catalogue labels
-in its ``[TAGS]``); and costs it (:mod:`hydro.costing`). Then the sensitivity runs and the
-stress cases. The tables and the report (:mod:`hydro.report`) carry what those checks found;
+in its ``[TAGS]``); and costs it (:mod:`hydro.study.costing`). Then the sensitivity runs and the
+stress cases. The tables and the report (:mod:`hydro.study.report`) carry what those checks found;
 :func:`write_outputs` publishes them all or nothing.
 """
 
 from __future__ import annotations
 
-import logging
 import shutil
-import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -24,13 +22,13 @@ import numpy as np
 import pandas as pd
 
 from hydro.catalog import Catalog, read_catalog
-from hydro.costing import assumptions_table, feasibility_row, operation_table
 from hydro.demand import check_villages_against_network, read_villages
 from hydro.errors import InputError
 from hydro.network import read_network
 from hydro.pumps import read_pump_catalog
-from hydro.scenario import Outcome, demand_scenario, run_scenario, stress_table
-from hydro.study_config import Study, load_study
+from hydro.study.config import Study, load_study
+from hydro.study.costing import assumptions_table, feasibility_row, operation_table
+from hydro.study.scenario import Outcome, demand_scenario, run_scenario, stress_table
 
 __all__ = ["StudyResult", "load_study", "run_study", "write_outputs"]
 
@@ -60,17 +58,6 @@ class StudyResult:
     stress: pd.DataFrame
     operation: pd.DataFrame
     seconds: float
-
-
-class _Steps:
-    def __init__(self, quiet: bool):
-        self.started = time.perf_counter()
-        self.quiet = quiet
-
-    def __call__(self, message: str) -> None:
-        if not self.quiet:
-            sys.stderr.write(f"[{time.perf_counter() - self.started:5.1f} s] {message}\n")
-            sys.stderr.flush()
 
 
 def run_study(study: Study, log=lambda m: None) -> StudyResult:
@@ -149,7 +136,7 @@ def run_study(study: Study, log=lambda m: None) -> StudyResult:
 
 def write_outputs(result: StudyResult, out: Path, lang: str, log=lambda m: None) -> list[Path]:
     """Write every table, figure and report into ``out``, all or nothing."""
-    from hydro import report
+    from hydro.study import report
 
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -167,40 +154,3 @@ def write_outputs(result: StudyResult, out: Path, lang: str, log=lambda m: None)
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return [out / p.relative_to(staging) for p in written]
-
-
-# --------------------------------------------------------------------------- command
-def cmd_run(args) -> int:
-    study = load_study(args.study)
-    out = Path(args.out) if args.out else Path("out") / study.name
-    protected = {
-        p.resolve() for p in (study.network, study.villages, study.pipe_catalog, study.path)
-    }
-    if out.resolve() in protected or any(p.is_relative_to(out.resolve()) for p in protected):
-        raise InputError(f"{out}: the output folder would hold or replace an input; choose another")
-    steps = _Steps(args.quiet)
-    for name in ("hydro.sizing", "hydro.sizing_tree", "hydro.sizing_looped"):
-        logging.getLogger(name).setLevel(logging.WARNING)  # the study reports its own steps
-    result = run_study(study, steps)
-    steps("writing tables, figures and reports")
-    paths = write_outputs(result, out, args.lang, steps)
-    print(f"study: {study.title} ({result.seconds:.0f} s)")
-    cols = ["scenario", "capital_eur", "headroom_eur", "cost_per_beneficiary_eur",
-            "delivered_l_per_person_day", "lowest_pressure_m", "verdict"]  # fmt: skip
-    print(result.feasibility[cols].to_string(index=False, float_format=lambda v: f"{v:,.1f}"))
-    print(f"wrote {len(paths)} files into {out}/ (open {out / 'report.html'})")
-    return 0
-
-
-def add_command(sub) -> None:
-    p = sub.add_parser(
-        "run",
-        help="run a design study: scenarios, sizing, checks, costs, donor report",
-        description="Run the study file: for each scenario project the demand, size the pipes, "
-        "storage and pump, check the written design over days of operation and cost it; write "
-        "the feasibility tables, figures, report.xlsx and report.html.",
-    )
-    p.add_argument("study", metavar="STUDY.toml", help="study file (see studies/oujda/)")
-    p.add_argument("--out", metavar="DIR", help="output folder (default out/<study name>/)")
-    p.add_argument("--lang", choices=["en", "fr"], default="en", help="report language")
-    p.set_defaults(func=cmd_run)

@@ -17,9 +17,9 @@ import wntr
 
 from hydro.catalog import Catalog
 from hydro.errors import InputError
-from hydro.hydraulics import M_PER_BAR
 from hydro.network import copy_network
 from hydro.simulation import run_simulation
+from hydro.units import M_PER_BAR
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """Least-cost pipe sizing: choose the method, build the sized network, verify it independently.
 
 :func:`size_network` is the one entry point. Branched networks go to the exact 0-1 program
-(:mod:`hydro.sizing_tree`); looped ones to the optimiser of :mod:`hydro.sizing_looped`. Either
+(:mod:`hydro.sizing.tree`); looped ones to the optimiser of :mod:`hydro.sizing.looped`. Either
 way the design is written as an ``.inp`` file, read back through EPANET's parser, simulated by
 a full EPANET run at the design condition, and costed again from the catalogue through the
 labels written in the file's ``[TAGS]``; the figures reported are that check's.
@@ -20,7 +20,10 @@ import pandas as pd
 import wntr
 
 from hydro.catalog import Catalog
-from hydro.design import (
+from hydro.errors import InputError, SimulationError
+from hydro.network import copy_network, publish_file, read_network, write_network
+from hydro.simulation import run_simulation
+from hydro.sizing.problem import (
     Problem,
     Targets,
     build_problem,
@@ -28,10 +31,7 @@ from hydro.design import (
     static_pressure,
     tree_components,
 )
-from hydro.errors import InputError, SimulationError
-from hydro.hydraulics import M_PER_BAR
-from hydro.network import copy_network, publish_file, read_network, write_network
-from hydro.simulation import run_simulation
+from hydro.units import M_PER_BAR
 
 log = logging.getLogger(__name__)
 
@@ -275,7 +275,7 @@ def size_network(
     if split and split_out is None:
         raise InputError(f"{source}: --split applies to branched networks only")
     if split_out is not None:
-        from hydro.sizing_tree import solve_tree
+        from hydro.sizing.tree import solve_tree
 
         trees, transmission = split_out
         kept = [p for p in transmission if p in problem.pipes]
@@ -296,7 +296,7 @@ def size_network(
                 "single-diameter cost"
             )
     else:
-        from hydro.sizing_looped import optimise
+        from hydro.sizing.looped import optimise
 
         outcome = optimise(
             problem,

@@ -18,13 +18,12 @@ import pandas as pd
 from hydro.catalog import Catalog
 from hydro.demand import DemandProjection
 from hydro.errors import InputError
-from hydro.study_config import BENCHMARK_MAD_PER_BENEFICIARY, BENCHMARK_SOURCE, Study
+from hydro.study.config import BENCHMARK_MAD_PER_BENEFICIARY, BENCHMARK_SOURCE, Study
+from hydro.units import DAYS_PER_YEAR, LITRES_PER_M3
 
 if TYPE_CHECKING:
-    from hydro.scenario import Outcome
+    from hydro.study.scenario import Outcome
 
-LITRES_PER_M3 = 1000.0
-DAYS_PER_YEAR = 365.0
 
 #: Tanks up to this volume take the small-tank rate (brief 5.4: 50-100 m3 vs 250-500 m3).
 SMALL_TANK_LIMIT_M3 = 150.0

@@ -15,25 +15,24 @@ import pandas as pd
 import wntr
 
 from hydro.catalog import Catalog
-from hydro.compliance import ComplianceReport, Rules, check_compliance
-from hydro.costing import bill_of_quantities
+from hydro.compliance import ComplianceReport, check_compliance
 from hydro.demand import (
     DemandProjection,
     Scenario,
     apply_demand,
     get_scenario,
     project_demand,
-    read_pattern_csv,
 )
-from hydro.design import Targets
 from hydro.errors import InfeasibleDesignError
 from hydro.mains import rising_main, size_gravity_main, size_pumped_main
 from hydro.network import copy_network, read_network, write_network
 from hydro.pumps import Duty, PumpChoice, install_pump, pump_duty, pump_energy, select_pump
 from hydro.service import Service, delivered_service
 from hydro.sizing import size_network
+from hydro.sizing.problem import Targets
 from hydro.storage import StorageSizing, resize_tank, size_tank, tank_demand_day
-from hydro.study_config import ScenarioSpec, Study
+from hydro.study.config import ScenarioSpec, Study
+from hydro.study.costing import bill_of_quantities
 
 
 # --------------------------------------------------------------------------- one scenario
@@ -64,21 +63,8 @@ class Outcome:
 
 
 def demand_scenario(study: Study, name: str, overrides: dict | None = None) -> Scenario:
-    scenario = get_scenario(name)
-    if study.patterns:
-        patterns = read_pattern_csv(study.patterns)
-        scenario = scenario.with_changes(
-            standpipe_pattern=patterns.get("standpipe", scenario.standpipe_pattern),
-            household_pattern=patterns.get("household", scenario.household_pattern),
-        )
-    if overrides:
-        scenario = scenario.with_changes(**overrides)
-    return scenario
-
-
-def _min_pressure(rules: Rules, projection: DemandProjection) -> float:
-    present = set(projection.node_classes().values())
-    return max((rules.min_pressure_m[c] for c in present), default=rules.min_pressure_m["junction"])
+    """The study's demand scenario ``name``, with its patterns and some values changed."""
+    return get_scenario(name, study.patterns, overrides)
 
 
 def _min_diameters(wn, study: Study, classes: dict[str, str], main: list[str]) -> dict:
@@ -216,7 +202,7 @@ def run_scenario(
     delivered = delivered_service(
         checked,
         study.simulation_hours,
-        _min_pressure(rules, p_design),
+        rules.required_pressure_m(p_design.node_classes().values()),
         0.0,
         douars=p_design.douars,
         node_douar=node_douar,
@@ -273,7 +259,7 @@ def stress_table(
     """
     rules = study.rules
     p = base.projection_design
-    required = _min_pressure(rules, p)
+    required = rules.required_pressure_m(p.node_classes().values())
     node_douar = dict(zip(p.nodes["node"], p.nodes["douar"], strict=True))
     cases = [("as designed", "the design, design-year demand", base.model)]
     cases.append(("unsized model", "the input network as given", apply_demand(wn, p)))

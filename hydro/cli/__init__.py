@@ -1,0 +1,89 @@
+"""The ``hydro`` command line.
+
+Each command lives in its own module and is registered here, flat. A command parses its
+options, makes one library call and prints. Library errors become ``error: ...`` on stderr
+with exit status 1 (2 for usage errors), never a traceback unless ``--debug`` is given.
+``hydro check`` exits 1 when the network is not compliant. Heavy libraries are imported only
+by the command that needs them, so ``hydro --version`` and ``--help`` answer at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from hydro import __version__
+from hydro.cli import check, demand, run, simulate, size, storage
+from hydro.cli._common import (
+    EXIT_FAIL,
+    EXIT_OK,
+    Parser,
+    common_options,
+    did_you_mean,
+    option_strings,
+)
+from hydro.errors import HydroError
+
+#: The commands, in the order ``hydro --help`` lists them.
+COMMANDS = (simulate, check, demand, size, storage, run)
+
+
+def build_parser() -> Parser:
+    """The parser of ``hydro`` and its subcommands."""
+    parser = Parser(
+        prog="hydro",
+        description="Size and simulate rural drinking-water supply networks (EPANET/WNTR).",
+        parents=[common_options(suppress=False)],
+    )
+    parser.add_argument("--version", action="version", version=f"hydro {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+    sub.required = True
+    parent = common_options(suppress=True)
+    for command in COMMANDS:
+        command.add_parser(sub, [parent])
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run ``hydro`` with ``argv`` (default: the process's arguments); return the exit status."""
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        command = parser._subparsers._group_actions[0].choices[args.command]
+        unknown = next((e for e in extra if e.startswith("-")), extra[0])
+        command.error(
+            f"unrecognized arguments: {' '.join(extra)}"
+            + did_you_mean(unknown.split("=")[0], option_strings(command))
+        )
+    quiet, verbose = getattr(args, "quiet", False), getattr(args, "verbose", False)
+    debug = getattr(args, "debug", False)
+    logging.basicConfig(
+        level=logging.WARNING if quiet else logging.DEBUG if verbose else logging.INFO,
+        format="%(message)s",
+        stream=sys.stderr,
+    )
+    # WNTR logs every EPANET warning (e.g. a flow-control valve that cannot deliver its setting
+    # while the pump is off); hydro reports what matters in its own summaries.
+    logging.getLogger("wntr").setLevel(logging.ERROR)
+    try:
+        return args.func(args)
+    except HydroError as exc:
+        if debug:
+            raise
+        sys.stderr.write(f"error: {exc}\n")
+        return EXIT_FAIL
+    except BrokenPipeError:  # output piped into `head` and the like
+        sys.stderr.close()
+        return EXIT_OK
+    except KeyboardInterrupt:
+        sys.stderr.write("error: interrupted\n")
+        return EXIT_FAIL
+    except Exception as exc:  # an unexpected failure is still reported in one line
+        if debug:
+            raise
+        sys.stderr.write(f"error: unexpected {type(exc).__name__}: {exc} (run with --debug)\n")
+        return EXIT_FAIL
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

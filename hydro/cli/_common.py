@@ -1,0 +1,110 @@
+"""What every command shares: the parser, option types, progress on stderr, exit codes."""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import re
+import sys
+import time
+
+EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+
+
+class Parser(argparse.ArgumentParser):
+    """Usage errors in one line with exit status 2, and a "did you mean" where one fits."""
+
+    def error(self, message: str):
+        choice = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
+        if choice:
+            options = re.findall(r"'?([\w-]+)'?", choice.group(2))
+            message += did_you_mean(choice.group(1), options)
+        self.print_usage(sys.stderr)
+        sys.stderr.write(f"error: {message}\n")
+        raise SystemExit(EXIT_USAGE)
+
+
+def did_you_mean(word: str, candidates) -> str:
+    """``"; did you mean 'x'?"`` for the closest candidate, or an empty string."""
+    close = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
+    return f"; did you mean '{close[0]}'?" if close else ""
+
+
+def option_strings(parser: argparse.ArgumentParser) -> list[str]:
+    """Every ``--option`` a parser accepts."""
+    return [s for action in parser._actions for s in action.option_strings]
+
+
+def common_options(suppress: bool) -> argparse.ArgumentParser:
+    """-q/-v/--debug, accepted before and after the subcommand."""
+    default = argparse.SUPPRESS if suppress else None
+    parent = argparse.ArgumentParser(add_help=False)
+    parent.add_argument(
+        "-q", "--quiet", action="store_true", default=default or False,
+        help="only results and errors",
+    )  # fmt: skip
+    parent.add_argument(
+        "-v", "--verbose", action="store_true", default=default or False,
+        help="more detail on stderr (debug logging)",
+    )  # fmt: skip
+    parent.add_argument(
+        "--debug", action="store_true", default=default or False,
+        help="show tracebacks on errors",
+    )  # fmt: skip
+    return parent
+
+
+def number(text: str) -> float:
+    """An option's number (finite)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got '{text}'") from None
+    if value != value or value in (float("inf"), float("-inf")):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got '{text}'")
+    return value
+
+
+def positive(text: str) -> float:
+    """A number that is zero or more."""
+    value = number(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be zero or more, got {value:g}")
+    return value
+
+
+def fmt(frame) -> str:
+    """A table for the terminal, two decimals."""
+    return frame.to_string(index=False, float_format=lambda v: f"{v:,.2f}")
+
+
+class Progress:
+    """Progress of a long optimisation on stderr: best cost, evaluations, elapsed time."""
+
+    def __init__(self, every_s: float = 2.0, quiet: bool = False):
+        self.every_s, self.quiet = every_s, quiet
+        self.started = self.last = time.perf_counter()
+
+    def __call__(self, best_cost: float, evaluations: int) -> None:
+        now = time.perf_counter()
+        if self.quiet or now - self.last < self.every_s:
+            return
+        self.last = now
+        sys.stderr.write(
+            f"  best cost {best_cost:,.2f}  evaluations {evaluations:,}  "
+            f"elapsed {now - self.started:.0f} s\n"
+        )
+        sys.stderr.flush()
+
+
+class Steps:
+    """Steps of a long run on stderr, with the elapsed time."""
+
+    def __init__(self, quiet: bool):
+        self.started = time.perf_counter()
+        self.quiet = quiet
+
+    def __call__(self, message: str) -> None:
+        if not self.quiet:
+            sys.stderr.write(f"[{time.perf_counter() - self.started:5.1f} s] {message}\n")
+            sys.stderr.flush()

@@ -1,0 +1,165 @@
+"""``hydro check``: compliance over days of operation, and the water delivered."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from hydro.cli._common import EXIT_FAIL, EXIT_OK, positive
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """Check the network against the design rules; exit 1 when a rule is broken."""
+    from hydro.compliance import Rules, check_network, format_compliance, read_classes
+    from hydro.demand import read_villages
+    from hydro.network import read_network
+    from hydro.service import format_service
+
+    wn = read_network(args.network)
+    class_min = {
+        cls: value
+        for cls, value in (
+            ("standpipe", args.standpipe_pressure),
+            ("household", args.household_pressure),
+        )
+        if value is not None
+    }
+    rules = Rules.from_options(
+        min_pressure_m=args.min_pressure,
+        class_min_pressure_m=class_min,
+        max_pressure_m=args.max_pressure if args.max_pressure is not None else 60.0,
+        max_velocity_m_per_s=args.max_velocity,
+        tank_reserve_share=args.tank_reserve,
+    )
+    result = check_network(
+        wn,
+        rules,
+        villages=read_villages(args.villages) if args.villages else None,
+        years=args.year,
+        scenario=args.scenario,
+        classes=read_classes(args.classes, wn) if args.classes else None,
+        duration_h=args.duration,
+        pressure_driven=args.pressure_driven,
+        required_pressure_m=args.required_pressure,
+        source=str(args.network),
+    )
+    print(f"network: {args.network}; {args.duration:g} h extended-period run")
+    if result.years_defaulted:
+        first, last = result.cases[0].year, result.cases[-1].year
+        print(
+            f"years: {first} (opening: the village table's data year) and {last} (design "
+            "horizon, Oujda brief 5.1); choose others with --year"
+        )
+    for case in result.cases:
+        if case.year is not None:
+            print(f"\n== demand of {case.year} ({args.scenario}) ==")
+        print(format_compliance(case.report, show=args.show))
+        if case.service is not None:
+            print(format_service(case.service))
+    if args.out:
+        out = Path(args.out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        result.violations.to_csv(out, index=False, float_format="%.4f")
+        print(f"wrote {out}")
+        if args.pressure_driven:
+            service_out = out.with_name(out.stem + "_service" + out.suffix)
+            result.service.to_csv(service_out, index=False, float_format="%.4f")
+            print(f"wrote {service_out}")
+    return EXIT_OK if result.compliant else EXIT_FAIL
+
+
+def add_parser(sub, parents) -> None:
+    """Register ``hydro check``."""
+    p = sub.add_parser(
+        "check",
+        parents=parents,
+        help="extended-period compliance: pressure, velocity, tanks, pumps (exit 1 if any fails)",
+        description=(
+            "Simulate the network over days of operation and check it against the design "
+            "rules (defaults: Oujda brief 5.1): minimum pressure by node class (standpipe 10 m, "
+            "household connection 15 m, other junctions 0 m), maximum pressure 60 m in the "
+            "distribution and the pipes' pressure classes, velocity 0.3-1.5 m/s (distribution) "
+            "and 0.5-2.0 m/s (transmission), tanks never empty nor overflowing with a reserve, "
+            "pumps within 70-120 percent of their best-efficiency flow."
+        ),
+    )
+    p.add_argument("network", metavar="NETWORK.inp", help="EPANET input file")
+    p.add_argument(
+        "--min-pressure",
+        type=positive,
+        metavar="M",
+        help="lowest pressure at every junction [m] (default: by node class)",
+    )
+    p.add_argument(
+        "--standpipe-pressure",
+        type=positive,
+        metavar="M",
+        help="lowest pressure at standpipe nodes [m] (default 10, Oujda brief 5.1)",
+    )
+    p.add_argument(
+        "--household-pressure",
+        type=positive,
+        metavar="M",
+        help="lowest pressure at household-connection nodes [m] (default 15, Oujda brief 5.1)",
+    )
+    p.add_argument(
+        "--max-pressure", type=positive, metavar="M", help="highest pressure [m] (default 60)"
+    )
+    p.add_argument(
+        "--max-velocity",
+        type=positive,
+        metavar="V",
+        help="highest velocity in every pipe [m/s] (default: by pipe class)",
+    )
+    p.add_argument(
+        "--duration",
+        type=positive,
+        default=72.0,
+        metavar="HOURS",
+        help="simulated duration [h] (default 72: three peak days)",
+    )
+    p.add_argument(
+        "--classes",
+        metavar="CLASSES.csv",
+        help="element,class table: standpipe / household / junction for nodes, "
+        "distribution / transmission for pipes (default: from demand patterns and topology)",
+    )
+    p.add_argument(
+        "--villages",
+        metavar="VILLAGES.csv",
+        help="village table: node classes, and the demand of each --year (default: the "
+        "table's data year and the 2030 horizon)",
+    )
+    p.add_argument(
+        "--year",
+        type=int,
+        action="append",
+        metavar="YEAR",
+        help="check with this year's projected demand (repeat: opening and design year)",
+    )
+    p.add_argument(
+        "--scenario", default="standpipes", help="demand scenario for --year (default standpipes)"
+    )
+    p.add_argument(
+        "--tank-reserve",
+        type=float,
+        default=0.2,
+        metavar="SHARE",
+        help="share of each tank's usable volume always kept (default 0.2)",
+    )
+    p.add_argument(
+        "--pressure-driven",
+        action="store_true",
+        help="also run pressure-driven demand and report the water delivered",
+    )
+    p.add_argument(
+        "--required-pressure",
+        type=positive,
+        metavar="M",
+        help="pressure-driven: full delivery at this pressure (default: the class minimum)",
+    )
+    p.add_argument("--out", metavar="FILE.csv", help="write the violations (and service) tables")
+    p.add_argument(
+        "--show", type=int, default=20, metavar="N", help="violations printed (default 20)"
+    )
+    p.set_defaults(func=cmd_check)

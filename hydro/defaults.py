@@ -1,0 +1,27 @@
+"""Design defaults that several parts of hydro share, each with its source.
+
+The sources are listed in ``docs/sources.md`` of the repository: ``[D]`` marks a documented
+figure, ``[E]`` an engineering estimate.
+"""
+
+#: Hours a day a pump runs at its duty flow [h]: estimate [E] (20 h leaves 4 h for faults,
+#: maintenance and off-peak tariffs).
+PUMPING_HOURS = 20.0
+#: Emergency storage in hours of average demand [h]: estimate [E].
+RESERVE_HOURS = 12.0
+#: Peak day over average day [-]: Oujda brief 5.1.
+PEAK_DAY_FACTOR = 1.3
+#: Energy price [MAD/kWh]: Oujda brief 5.4.
+ENERGY_PRICE_PER_KWH = 1.0
+#: Share of each tank's usable volume always kept [-]: estimate [E].
+TANK_RESERVE_SHARE = 0.2
+#: Simulated duration of a compliance check [h]: three peak days.
+CHECK_DURATION_H = 72.0
+#: Persons per household: Oujda brief (HCP 2014 rural average) [D].
+PERSONS_PER_HOUSEHOLD = 5.5
+#: Design horizon when the data year is before it: Oujda brief 5.1.
+DESIGN_YEAR = 2030
+#: Years from the data year to the design year when the data are later: Oujda brief 5.1.
+DESIGN_PERIOD_YEARS = 20
+#: Looped optimiser: time limit per sizing run in a study [s] and seed.
+LOOPED_TIME_LIMIT_S = 20.0

@@ -1,0 +1,31 @@
+"""Least-cost pipe sizing from a commercial catalogue.
+
+- :mod:`hydro.sizing.problem`: the design condition and the sizing problem (targets, catalogue
+  options per pipe, tree components cut at sources and pressure-reducing valves);
+- :mod:`hydro.sizing.tree`: exact sizing of branched networks (a 0-1 program solved by HiGHS,
+  and the split-pipe LP bound);
+- :mod:`hydro.sizing.evaluator` and :mod:`hydro.sizing.looped`: the in-memory EPANET evaluator
+  and the optimiser for looped networks;
+- :mod:`hydro.sizing.size`: :func:`size_network`, which chooses the method, writes the design
+  and checks the written file by an independent EPANET run.
+"""
+
+from hydro.sizing.problem import Targets
+from hydro.sizing.size import (
+    SizingResult,
+    Verification,
+    apply_design,
+    format_result,
+    size_network,
+    verify_design,
+)
+
+__all__ = [
+    "SizingResult",
+    "Targets",
+    "Verification",
+    "apply_design",
+    "format_result",
+    "size_network",
+    "verify_design",
+]

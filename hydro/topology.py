@@ -1,0 +1,96 @@
+"""Graph views of a network: the graph cut at its fixed-head nodes, zones and paths.
+
+Fixed-head nodes (reservoirs and tanks) split a network into pieces that can be sized and
+checked one by one: each link end at a source gets its own copy of that source
+(``"T1@P3"`` for tank ``T1`` seen from link ``P3``).
+"""
+
+from __future__ import annotations
+
+import networkx as nx
+import wntr
+
+from hydro.errors import InputError
+
+
+def source_names(wn: wntr.network.WaterNetworkModel) -> set[str]:
+    """Reservoirs and tanks: the nodes whose head is fixed at each time step."""
+    return set(wn.reservoir_name_list) | set(wn.tank_name_list)
+
+
+def cut_at_sources(
+    wn: wntr.network.WaterNetworkModel, sources: set[str] | None = None
+) -> nx.MultiGraph:
+    """The network's graph with each source split into one copy per link (``name@link``).
+
+    Edges are keyed by link name. Every connected piece of the result is fed only through
+    the copies of sources it holds.
+    """
+    sources = source_names(wn) if sources is None else sources
+    graph = nx.MultiGraph()
+    for name, link in wn.links():
+        a, b = link.start_node_name, link.end_node_name
+        graph.add_edge(
+            f"{a}@{name}" if a in sources else a, f"{b}@{name}" if b in sources else b, key=name
+        )
+    return graph
+
+
+def zones(wn: wntr.network.WaterNetworkModel) -> tuple[dict[str, str], dict[str, str]]:
+    """Pipe class and node zone (``transmission`` or ``distribution``) from the topology.
+
+    The network is cut at its fixed-head nodes (reservoirs and tanks). A piece that carries no
+    demand (a rising main, a tap-off line between a main and a tank) is transmission; every
+    other piece is distribution.
+    """
+    graph = cut_at_sources(wn)
+    pipe_zone, node_zone = {}, {}
+    for component in nx.connected_components(graph):
+        demand = 0.0
+        for n in component:
+            if "@" not in n:
+                node = wn.get_node(n)
+                demand += sum(abs(d.base_value) for d in node.demand_timeseries_list)
+        zone = "distribution" if demand > 0 else "transmission"
+        sub = graph.subgraph(component)
+        for _, _, link in sub.edges(keys=True):
+            pipe_zone[link] = zone
+        for n in component:
+            if "@" not in n:
+                node_zone[n] = zone
+    return pipe_zone, node_zone
+
+
+def served_junctions(wn: wntr.network.WaterNetworkModel, tank: str) -> set[str]:
+    """Junctions of the distribution pieces that touch ``tank``."""
+    pipe_zone, _ = zones(wn)
+    graph = nx.Graph()
+    for name, link in wn.links():
+        if pipe_zone.get(name) == "distribution":
+            graph.add_edge(link.start_node_name, link.end_node_name)
+    if tank not in graph:
+        return set()
+    fixed = source_names(wn)
+    served, stack = set(), list(graph.neighbors(tank))
+    seen = {tank}
+    while stack:
+        n = stack.pop()
+        if n in seen or n in fixed:
+            continue
+        seen.add(n)
+        served.add(n)
+        stack.extend(graph.neighbors(n))
+    return served
+
+
+def shortest_path_links(wn: wntr.network.WaterNetworkModel, start: str, end: str) -> list[str]:
+    """Links on the shortest path (by length) from node ``start`` to node ``end``."""
+    graph = nx.Graph()
+    for name, link in wn.links():
+        length = getattr(link, "length", 1.0)
+        graph.add_edge(link.start_node_name, link.end_node_name, name=name, length=length)
+    try:
+        nodes = nx.shortest_path(graph, start, end, weight="length")
+    except (nx.NetworkXNoPath, nx.NodeNotFound) as exc:
+        raise InputError(f"no path between {start} and {end} in the network") from exc
+    return [graph.edges[a, b]["name"] for a, b in zip(nodes[:-1], nodes[1:], strict=True)]
