@@ -10,6 +10,7 @@ with ``#`` are comments (sources, currency).
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,15 +18,39 @@ import numpy as np
 import pandas as pd
 
 from hydro.errors import InputError
+from hydro.units import M_PER_BAR, MM_PER_M
+
+_PRESSURE_CLASS = re.compile(r"PN_?(\d+(?:\.\d+)?)", re.IGNORECASE)
+
+
+def tag_of(label: str) -> str:
+    """The ``[TAGS]`` word that marks a pipe with its catalogue label (no spaces).
+
+    >>> tag_of("PE100 DN63 PN10")
+    'PE100_DN63_PN10'
+    """
+    return str(label).replace(" ", "_")
+
+
+def pressure_class_m(tag: str | None) -> float | None:
+    """Highest pressure [m] allowed by the ``PN`` class in a pipe's tag, or None.
+
+    >>> round(pressure_class_m("PE100_DN63_PN10"), 2)
+    101.97
+    >>> pressure_class_m("steel") is None
+    True
+    """
+    match = _PRESSURE_CLASS.search(tag or "")
+    return float(match.group(1)) * M_PER_BAR if match else None
 
 
 @dataclass(frozen=True)
 class Catalog:
     """A pipe catalogue sorted by cost; ``table`` has one row per purchasable pipe.
 
-    Columns: ``label``, ``material``, ``nominal_diameter_mm``, ``pressure_class_bar`` (NaN when
-    unknown: no class check), ``inner_diameter_mm``, ``cost_per_m``, ``roughness`` (NaN: keep
-    the pipe's own).
+    Columns: ``label``, ``tag`` (the label as written in ``[TAGS]``), ``material``,
+    ``nominal_diameter_mm``, ``pressure_class_bar`` (NaN when unknown: no class check),
+    ``inner_diameter_mm``, ``cost_per_m``, ``roughness`` (NaN: keep the pipe's own).
     """
 
     table: pd.DataFrame
@@ -37,7 +62,7 @@ class Catalog:
     @property
     def diameters(self) -> np.ndarray:
         """Inner diameters [m]."""
-        return self.table["inner_diameter_mm"].to_numpy() / 1000.0
+        return self.table["inner_diameter_mm"].to_numpy() / MM_PER_M
 
     @property
     def costs(self) -> np.ndarray:
@@ -47,6 +72,11 @@ class Catalog:
     @property
     def has_pressure_classes(self) -> bool:
         return bool(self.table["pressure_class_bar"].notna().any())
+
+    @property
+    def by_tag(self) -> pd.DataFrame:
+        """The table indexed by the tag written in ``[TAGS]`` (:func:`tag_of`)."""
+        return self.table.set_index("tag")
 
     def scaled(self, cost_factor: float) -> Catalog:
         """The same catalogue with every price multiplied by ``cost_factor`` (sensitivity)."""
@@ -112,5 +142,6 @@ def read_catalog(path: str | os.PathLike) -> Catalog:
             f"{lab} ID{d:g}"
             for lab, d in zip(table["label"], table["inner_diameter_mm"], strict=True)
         ]
+    table["tag"] = table["label"].map(tag_of)
     table = table.sort_values(["cost_per_m", "inner_diameter_mm"], ignore_index=True)
     return Catalog(table, str(path))

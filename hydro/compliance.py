@@ -3,14 +3,12 @@
 A failed check is a result, not an exception: the checks return a table of violations (one row
 per element, check and time step) that the command line prints and saves, and a summary.
 
-Two entry points:
-
-- :func:`check_limits` with :class:`Limits`: one limit per quantity for every junction and pipe
-  (the simple check of ``hydro check --min-pressure``).
-- :func:`check_compliance` with :class:`Rules`: the design rules of a rural scheme, by node
-  class (standpipe, household connection, other junction) and pipe class (distribution,
-  transmission), with tank and pump checks. Defaults: Oujda brief, section 5.1, except where a
-  rule says otherwise.
+Entry points: :func:`check_compliance` runs a model (or takes its results) and checks it
+against :class:`Rules`, the design rules of a rural scheme by node class (standpipe,
+household connection, other junction) and pipe class (distribution, transmission), with tank
+and pump checks (defaults: Oujda brief, section 5.1, except where a rule says otherwise);
+:func:`check_network` does so for the model's own demand or each projected year, with
+pressure-driven delivery when asked (``hydro check``).
 
 Classes come from the model (demand pattern names ``standpipe`` and ``household``, which
 ``hydro demand`` writes), from the village table, or from a CSV file (``element,class``).
@@ -19,7 +17,6 @@ Classes come from the model (demand pattern names ``standpipe`` and ``household`
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,12 +26,12 @@ import pandas as pd
 import wntr
 
 from hydro import defaults
+from hydro.catalog import pressure_class_m
 from hydro.errors import InputError
 from hydro.simulation import SimulationResults, run_simulation
 from hydro.topology import zones
-from hydro.units import M_PER_BAR, SECONDS_PER_HOUR
+from hydro.units import SECONDS_PER_HOUR
 
-VIOLATION_COLUMNS = ["element", "kind", "quantity", "time_h", "value", "limit", "excess"]
 RULE_VIOLATION_COLUMNS = [
     "element",
     "kind",
@@ -64,33 +61,15 @@ RULE_SOURCES = {
 }
 
 
-# --------------------------------------------------------------------------- simple limits
-@dataclass(frozen=True)
-class Limits:
-    """Service limits; ``None`` switches a check off.
-
-    Attributes
-    ----------
-    min_pressure_m : float, optional
-        Lowest allowed junction pressure [m].
-    max_pressure_m : float, optional
-        Highest allowed junction pressure [m].
-    max_velocity_m_per_s : float, optional
-        Highest allowed pipe velocity [m/s].
-    """
-
-    min_pressure_m: float | None = None
-    max_pressure_m: float | None = None
-    max_velocity_m_per_s: float | None = None
-
-
 def _rows(frame: pd.DataFrame, kind: str, quantity: str, limit, below: bool) -> pd.DataFrame:
     """One row per (time, element) where ``frame`` breaks ``limit`` (a number or a Series)."""
     excess = (limit - frame) if below else (frame - limit)
     stacked = excess.stack()
     stacked = stacked[stacked > 1e-9]
     if stacked.empty:
-        return pd.DataFrame(columns=VIOLATION_COLUMNS)
+        return pd.DataFrame(
+            columns=[c for c in RULE_VIOLATION_COLUMNS if c not in ("check", "severity")]
+        )
     times, elements = zip(*stacked.index, strict=True)
     values = [frame.at[t, e] for t, e in stacked.index]
     limits = [float(limit[e]) for e in elements] if isinstance(limit, pd.Series) else float(limit)
@@ -113,37 +92,6 @@ def _concat(parts: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
         return pd.DataFrame(columns=columns)
     table = pd.concat(parts, ignore_index=True)
     return table.sort_values(["excess", "element"], ascending=[False, True], ignore_index=True)
-
-
-def check_limits(results: SimulationResults, limits: Limits) -> pd.DataFrame:
-    """Every (element, time) at which a limit is broken, worst first.
-
-    Columns: element, kind (junction or pipe), quantity (pressure_m or velocity_m_per_s),
-    time_h, value, limit, excess (by how much the limit is broken, in the quantity's unit).
-    """
-    parts = []
-    pressure = results.pressure[results.junctions]
-    if limits.min_pressure_m is not None:
-        parts.append(_rows(pressure, "junction", "pressure_m", limits.min_pressure_m, below=True))
-    if limits.max_pressure_m is not None:
-        parts.append(_rows(pressure, "junction", "pressure_m", limits.max_pressure_m, below=False))
-    if limits.max_velocity_m_per_s is not None:
-        velocity = results.velocity[results.pipes]
-        parts.append(
-            _rows(velocity, "pipe", "velocity_m_per_s", limits.max_velocity_m_per_s, below=False)
-        )
-    return _concat(parts, VIOLATION_COLUMNS)
-
-
-def compliance_share(results: SimulationResults, limits: Limits) -> float:
-    """Share of junction-hours whose pressure is within the pressure limits (0-1)."""
-    pressure = results.pressure[results.junctions]
-    ok = pd.DataFrame(True, index=pressure.index, columns=pressure.columns)
-    if limits.min_pressure_m is not None:
-        ok &= pressure >= limits.min_pressure_m - 1e-9
-    if limits.max_pressure_m is not None:
-        ok &= pressure <= limits.max_pressure_m + 1e-9
-    return float(ok.to_numpy().mean()) if ok.size else 1.0
 
 
 # --------------------------------------------------------------------------- design rules
@@ -350,17 +298,13 @@ def read_classes(path: str | os.PathLike, wn: wntr.network.WaterNetworkModel) ->
     return out
 
 
-_PN = re.compile(r"PN_?(\d+(?:\.\d+)?)", re.IGNORECASE)
-
-
 def node_pressure_ratings(wn: wntr.network.WaterNetworkModel) -> pd.Series:
     """Highest pressure each junction may see [m]: the lowest class of its tagged pipes."""
     rating: dict[str, float] = {}
     for _, pipe in wn.pipes():
-        match = _PN.search(pipe.tag or "")
-        if not match:
+        limit = pressure_class_m(pipe.tag)
+        if limit is None:
             continue
-        limit = float(match.group(1)) * M_PER_BAR
         for node in (pipe.start_node_name, pipe.end_node_name):
             rating[node] = min(rating.get(node, np.inf), limit)
     return pd.Series(rating, dtype=float)
@@ -385,7 +329,7 @@ def best_efficiency_flow(pump) -> float | None:
     return float(np.median(flows)) if flows else None
 
 
-@dataclass
+@dataclass(kw_only=True)
 class ComplianceReport:
     """Violations of the design rules in one run, and what they add up to."""
 
@@ -513,7 +457,13 @@ def check_compliance(
         order = np.lexsort((-relative.to_numpy(), violations["severity"] != "violation"))
         violations = violations.iloc[order].reset_index(drop=True)
     summary = _summary(results, pressure, minimum, ok, violations, node_class)
-    return ComplianceReport(results, violations, summary, node_class, pipe_zone)
+    return ComplianceReport(
+        results=results,
+        violations=violations,
+        summary=summary,
+        node_classes=node_class,
+        pipe_classes=pipe_zone,
+    )
 
 
 def _summary(results, pressure, minimum, ok, violations, node_class) -> dict:
@@ -590,7 +540,7 @@ def format_compliance(report: ComplianceReport, show: int = 20) -> str:
 
 
 # --------------------------------------------------------------------------- whole check
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class CheckCase:
     """One run of :func:`check_network`: the model's own demand, or one year's projection."""
 
@@ -599,7 +549,7 @@ class CheckCase:
     service: object | None = None  # hydro.service.Service of the pressure-driven run
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class NetworkCheck:
     """What :func:`check_network` found, case by case."""
 
@@ -719,5 +669,5 @@ def check_network(
             service = delivered_service(
                 model, duration_h, required, 0.0, douars=douars, node_douar=node_douar
             )
-        cases.append(CheckCase(year, report, service))
-    return NetworkCheck(cases, rules, defaulted)
+        cases.append(CheckCase(year=year, report=report, service=service))
+    return NetworkCheck(cases=cases, rules=rules, years_defaulted=defaulted)

@@ -1,6 +1,6 @@
 """Village demand: projection to a design year, service levels, losses, peaks, allocation.
 
-Pure functions first (population, per-capita and peak formulas), then the :class:`Scenario`
+Pure functions first (population, per-capita and peak formulas), then the :class:`DemandScenario`
 that holds every parameter with its source, the village table reader, and the adapter that
 writes node demands and patterns into a copy of a network.
 
@@ -106,7 +106,7 @@ def taps_needed(people_on_standpipes, peak_hour_flow_l_per_s, max_people_per_tap
 
 # --------------------------------------------------------------------------- scenario
 @dataclass(frozen=True)
-class Scenario:
+class DemandScenario:
     """Every parameter of a demand projection. Defaults: Oujda brief, section 5.1.
 
     Sources are in :data:`SCENARIO_SOURCES`. Units are in the names; rates are fractions.
@@ -170,7 +170,7 @@ class Scenario:
             return float(self.peak_hour_factor)
         return float(max(self.pattern(service)))
 
-    def with_changes(self, **changes) -> Scenario:
+    def with_changes(self, **changes) -> DemandScenario:
         return replace(self, **changes)
 
     def as_table(self) -> pd.DataFrame:
@@ -232,8 +232,8 @@ SCENARIO_SOURCES = {
 
 #: The named scenarios of the Oujda brief, section 5.1.
 SCENARIOS = {
-    "standpipes": Scenario(name="standpipes"),
-    "household_connections": Scenario(
+    "standpipes": DemandScenario(name="standpipes"),
+    "household_connections": DemandScenario(
         name="household_connections",
         household_share=None,
         other_public_share=0.10,
@@ -247,7 +247,7 @@ def get_scenario(
     name: str,
     patterns: str | os.PathLike | None = None,
     overrides: dict | None = None,
-) -> Scenario:
+) -> DemandScenario:
     """A demand scenario by name, with hourly patterns from a file and some values changed.
 
     Parameters
@@ -258,7 +258,7 @@ def get_scenario(
         Hourly pattern table (:func:`read_pattern_csv`); its ``standpipe`` and ``household``
         columns replace the brief's patterns.
     overrides : dict, optional
-        Fields of :class:`Scenario` to change.
+        Fields of :class:`DemandScenario` to change.
 
     Examples
     --------
@@ -449,7 +449,7 @@ def read_pattern_csv(path: str | os.PathLike) -> dict[str, tuple]:
 
 
 # --------------------------------------------------------------------------- projection
-@dataclass
+@dataclass(kw_only=True)
 class DemandProjection:
     """The result of :func:`project_demand`: one table per douar and one per node.
 
@@ -463,7 +463,7 @@ class DemandProjection:
     ``nodes`` columns: node, service, douar, peak_day_l_per_s, peak_hour_l_per_s.
     """
 
-    scenario: Scenario
+    scenario: DemandScenario
     year: int
     douars: pd.DataFrame
     nodes: pd.DataFrame
@@ -499,7 +499,7 @@ class DemandProjection:
         return pd.concat([self.douars, total], ignore_index=True)
 
 
-def project_demand(villages: pd.DataFrame, year: int, scenario: Scenario) -> DemandProjection:
+def project_demand(villages: pd.DataFrame, year: int, scenario: DemandScenario) -> DemandProjection:
     """Project every douar's demand to ``year`` under ``scenario`` and allocate it to nodes."""
     s = scenario
     rows, node_rows = [], []
@@ -586,7 +586,7 @@ def project_demand(villages: pd.DataFrame, year: int, scenario: Scenario) -> Dem
     nodes = pd.DataFrame(
         node_rows, columns=["node", "service", "douar", "peak_day_l_per_s", "peak_hour_l_per_s"]
     )
-    return DemandProjection(s, year, pd.DataFrame(rows), nodes)
+    return DemandProjection(scenario=s, year=year, douars=pd.DataFrame(rows), nodes=nodes)
 
 
 def apply_demand(

@@ -41,7 +41,7 @@ MINOR_LOSS_SHARE = 0.10
 PUMP_COLUMNS = ["pump", "flow_l_per_s", "head_m", "efficiency", "price_mad"]
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Duty:
     """Duty point of a pump [SI] and the system curve it works against.
 
@@ -91,7 +91,7 @@ def operating_flow(curve, duty: Duty, delivery: float | None = None) -> float:
     return (low + high) / 2
 
 
-@dataclass
+@dataclass(kw_only=True)
 class PumpChoice:
     """A pump for the duty: its curve, efficiency curve, price and where it came from."""
 
@@ -209,7 +209,15 @@ def pump_duty(
     delivery = node.elevation + node.max_level
     head = delivery - suction + friction_down
     low = node.elevation + node.min_level
-    return Duty(flow, head, suction, delivery, friction_down, pumping_hours, low)
+    return Duty(
+        flow_m3_per_s=flow,
+        head_m=head,
+        suction_head_m=suction,
+        delivery_head_m=delivery,
+        friction_m=friction_down,
+        pumping_hours=pumping_hours,
+        delivery_low_m=low,
+    )
 
 
 def select_pump(
@@ -244,17 +252,26 @@ def select_pump(
             candidates.append((price, -e, name, curve, eff, q_full, e))
     if candidates:
         price, _, name, curve, eff, q, e = min(candidates)
-        return PumpChoice(name, curve, eff, price, q, head_at(curve, q), e, "catalogue")
+        return PumpChoice(
+            name=name,
+            curve=curve,
+            efficiency_curve=eff,
+            price_mad=price,
+            flow_m3_per_s=q,
+            head_m=head_at(curve, q),
+            efficiency=e,
+            source="catalogue",
+        )
     q, h = duty.flow_m3_per_s, duty.head_m
     return PumpChoice(
-        "fitted",
-        [(q, h)],
-        [(0.0, fallback_efficiency), (2 * q, fallback_efficiency)],
-        None,
-        q,
-        h,
-        fallback_efficiency,
-        "fitted through the duty point (no catalogue pump qualifies)",
+        name="fitted",
+        curve=[(q, h)],
+        efficiency_curve=[(0.0, fallback_efficiency), (2 * q, fallback_efficiency)],
+        price_mad=None,
+        flow_m3_per_s=q,
+        head_m=h,
+        efficiency=fallback_efficiency,
+        source="fitted through the duty point (no catalogue pump qualifies)",
     )
 
 
@@ -304,7 +321,7 @@ def install_pump(
     return model
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Energy:
     kwh_per_day: float
     m3_per_day: float
@@ -345,4 +362,9 @@ def pump_energy(
     kwh = float((power_w * steps).sum() / 3.6e6) / days
     m3 = float((flow * steps).sum()) / days
     hours = float((running * steps).sum() / 3600) / days
-    return Energy(kwh, m3, kwh * price_per_kwh, hours)
+    return Energy(
+        kwh_per_day=kwh,
+        m3_per_day=m3,
+        cost_per_day=kwh * price_per_kwh,
+        hours_running_per_day=hours,
+    )

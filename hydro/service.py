@@ -25,7 +25,7 @@ from hydro.simulation import SimulationResults, run_simulation
 from hydro.units import LITRES_PER_M3, SECONDS_PER_HOUR
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Service:
     """Delivered against requested water in one pressure-driven run."""
 
@@ -113,7 +113,13 @@ def delivered_service(
         grouped["population"] = population
         grouped["allowance_l_per_person_day"] = allowance
         grouped["delivered_l_per_person_day"] = allowance * grouped["delivered_share"]
-    return Service(nodes, grouped, results, required_pressure_m, minimum_pressure_m)
+    return Service(
+        nodes=nodes,
+        douars=grouped,
+        results=results,
+        required_pressure_m=required_pressure_m,
+        minimum_pressure_m=minimum_pressure_m,
+    )
 
 
 def format_service(service: Service) -> str:

@@ -23,7 +23,7 @@ from hydro.units import SECONDS_PER_HOUR
 log = logging.getLogger(__name__)
 
 
-@dataclass
+@dataclass(kw_only=True)
 class SimulationResults:
     """Time series of one EPANET run; index = time [s], columns = element names.
 

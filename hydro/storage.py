@@ -31,7 +31,7 @@ from hydro.units import HOURS_PER_DAY, SECONDS_PER_HOUR
 RESERVE_SOURCE = "estimate [E]: half a day of average demand to repair the main or the pump"
 
 
-@dataclass
+@dataclass(kw_only=True)
 class StorageSizing:
     """The storage rule and its result. Volumes in m3."""
 
@@ -118,7 +118,15 @@ def size_storage(
             "stored_m3": stored[1:] - stored.min(),
         }
     )
-    return StorageSizing(peak_day_m3, average, hours, balancing, reserve_hours, reserve, hourly)
+    return StorageSizing(
+        peak_day_m3=peak_day_m3,
+        average_day_m3=average,
+        supply_hours=hours,
+        balancing_m3=balancing,
+        reserve_hours=reserve_hours,
+        reserve_m3=reserve,
+        hourly=hourly,
+    )
 
 
 def size_tank(
@@ -181,7 +189,7 @@ def tank_volume_m3(wn: wntr.network.WaterNetworkModel, tank: str) -> float:
     return math.pi * node.diameter**2 / 4 * (node.max_level - node.min_level)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class StorageDesign:
     """A tank sized by :func:`design_storage`, and the pump that fills it when asked."""
 
@@ -241,10 +249,10 @@ def design_storage(
     sizing = size_tank(wn, tank, peak_day_factor, reserve_hours, supply_hours)
     model = resize_tank(wn, tank, sizing.volume_m3)
     if not pump:
-        return StorageDesign(sizing, model)
+        return StorageDesign(sizing=sizing, model=model)
     duty = pump_duty(model, pump, tank, sizing.peak_day_m3, pumping_hours)
     choice = select_pump(pump_catalog, duty)
     model = install_pump(model, pump, choice, tank)
     results = run_simulation(model, duration_h=duration_h)
     energy = pump_energy(results, model, pump, energy_price_per_kwh)
-    return StorageDesign(sizing, model, duty, choice, energy)
+    return StorageDesign(sizing=sizing, model=model, duty=duty, pump=choice, energy=energy)

@@ -268,7 +268,16 @@ def test_pump_catalogue_choice_duty_and_energy():
         assert cheaper.source.startswith("fitted"), name
         curve = list(zip(points["flow_l_per_s"] / 1000, points["head_m"], strict=True))
         eff = list(zip(points["flow_l_per_s"] / 1000, points["efficiency"], strict=True))
-        trial = PumpChoice(name, curve, eff, 0.0, 0.0, 0.0, 0.0, "test")
+        trial = PumpChoice(
+            name=name,
+            curve=curve,
+            efficiency_curve=eff,
+            price_mad=0.0,
+            flow_m3_per_s=0.0,
+            head_m=0.0,
+            efficiency=0.0,
+            source="test",
+        )
         report = check_compliance(install_pump(wn, "PU_BOOST", trial, "T_HILL"))
         out_of_range = report.violations["check"].str.startswith("pump_range").any()
         assert out_of_range or operating_flow(curve, duty) < duty.flow_m3_per_s, name
@@ -285,7 +294,14 @@ def test_pump_catalogue_choice_duty_and_energy():
 
 
 def test_fitted_pump_when_no_catalogue_pump_fits():
-    duty = Duty(0.050, 300.0, 0.0, 280.0, 20.0, 20.0)
+    duty = Duty(
+        flow_m3_per_s=0.050,
+        head_m=300.0,
+        suction_head_m=0.0,
+        delivery_head_m=280.0,
+        friction_m=20.0,
+        pumping_hours=20.0,
+    )
     choice = select_pump(read_pump_catalog(PUMPS), duty)
     assert choice.source.startswith("fitted")
     assert head_at(choice.curve, 0.050) == pytest.approx(300.0)

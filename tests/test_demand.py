@@ -13,7 +13,7 @@ from hydro.demand import (
     HOUSEHOLD_PATTERN,
     SCENARIOS,
     STANDPIPE_PATTERN,
-    Scenario,
+    DemandScenario,
     apply_demand,
     check_villages_against_network,
     demand_gross,
@@ -210,7 +210,7 @@ def test_unknown_node_names_douar_and_node(tmp_path):
 
 def test_scenario_rejects_impossible_values():
     with pytest.raises(InputError, match="distribution_efficiency"):
-        Scenario(distribution_efficiency=1.5)
+        DemandScenario(distribution_efficiency=1.5)
 
 
 def test_hydro_demand_command_adds_up(tmp_path):

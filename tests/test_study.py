@@ -120,7 +120,7 @@ def test_tables_add_up(small_study):
         assert len(funders) == 2
         assert sum(row[c] for c in funders) == pytest.approx(row["capital_eur"])
         assert row["cost_per_beneficiary_eur"] == pytest.approx(
-            row["capital_eur"] / row["beneficiaries_2012"], rel=1e-3
+            row["capital_eur"] / row["beneficiaries_opening"], rel=1e-3
         )
         assert row["headroom_eur"] == pytest.approx(218000 - row["capital_eur"])
         assert row["verdict"].startswith(("FEASIBLE", "NOT FEASIBLE"))

@@ -43,8 +43,8 @@ from hydro.sizing.problem import Problem
 log = logging.getLogger(__name__)
 
 
-@dataclass
-class LoopedOutcome:
+@dataclass(kw_only=True)
+class LoopedResult:
     method: str
     choice: np.ndarray  # catalogue row per decision pipe
     cost: float
@@ -288,7 +288,7 @@ def optimise(
     progress=None,
     population: int | None = None,
     patience: int | None = None,
-) -> LoopedOutcome:
+) -> LoopedResult:
     """Least-cost design of a looped network (see the module docstring for the method)."""
     started = time.perf_counter()
     with Evaluator(problem) as evaluator:
@@ -313,11 +313,11 @@ def optimise(
         evaluations,
         seconds,
     )
-    return LoopedOutcome(
-        f"differential evolution + local search (in-memory EPANET {engine})",
-        choice,
-        search.best_cost,
-        evaluations,
-        seconds,
-        search.history,
+    return LoopedResult(
+        method=f"differential evolution + local search (in-memory EPANET {engine})",
+        choice=choice,
+        cost=search.best_cost,
+        evaluations=evaluations,
+        seconds=seconds,
+        history=search.history,
     )

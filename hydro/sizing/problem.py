@@ -234,7 +234,7 @@ def build_problem(
 
 
 # --------------------------------------------------------------------------- tree structure
-@dataclass
+@dataclass(kw_only=True)
 class TreeComponent:
     """One part of a branched network: a tree fed by one fixed-head node.
 
@@ -347,5 +347,14 @@ def tree_components(problem: Problem) -> tuple[list[TreeComponent], list[str]] |
             for link in prvs.values()
             if link.start_node_name in component
         }
-        trees.append(TreeComponent(label, head, order, flow, [d for _, _, d in order], floor))
+        trees.append(
+            TreeComponent(
+                root=label,
+                root_head_m=head,
+                order=order,
+                flow=flow,
+                nodes=[d for _, _, d in order],
+                head_floor=floor,
+            )
+        )
     return trees, transmission

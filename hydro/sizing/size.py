@@ -40,7 +40,7 @@ VERIFY_TOL_M = 1e-4
 VERIFY_TOL_M_PER_S = 1e-6
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Verification:
     """What the independent EPANET run of the written file found."""
 
@@ -57,7 +57,7 @@ class Verification:
         return self.violations.empty
 
 
-@dataclass
+@dataclass(kw_only=True)
 class SizingResult:
     """A verified design. ``table``: one row per sized pipe (or pipe segment)."""
 
@@ -97,7 +97,7 @@ def apply_design(problem: Problem, segments: dict[str, list[tuple[int, float]]])
             k = parts[0][0]
             pipe.diameter = table.at[k, "inner_diameter_mm"] / 1000.0
             pipe.roughness = float(problem.roughness[i, k])
-            pipe.tag = table.at[k, "label"].replace(" ", "_")
+            pipe.tag = table.at[k, "tag"]
             continue
         start, end = model.get_node(pipe.start_node_name), model.get_node(pipe.end_node_name)
         z0 = getattr(start, "elevation", 0.0) if start.node_type != "Reservoir" else None
@@ -133,7 +133,7 @@ def apply_design(problem: Problem, segments: dict[str, list[tuple[int, float]]])
                 minor_loss=minor,
                 initial_status=status,
             )
-            model.get_link(seg).tag = table.at[k, "label"].replace(" ", "_")
+            model.get_link(seg).tag = table.at[k, "tag"]
             upstream = node
     return model
 
@@ -142,7 +142,7 @@ def apply_design(problem: Problem, segments: dict[str, list[tuple[int, float]]])
 def verify_design(path: Path, problem: Problem, sized_pipes: list[str]) -> Verification:
     """Independent check of a written design: EPANET run at the design hour, cost from tags."""
     wn = read_network(path)
-    catalog = problem.catalog.table.assign(tag=problem.catalog.table["label"].str.replace(" ", "_"))
+    catalog = problem.catalog.table
     price = dict(zip(catalog["tag"], catalog["cost_per_m"], strict=True))
     rating = dict(zip(catalog["tag"], catalog["pressure_class_bar"] * M_PER_BAR, strict=True))
     cost = 0.0
@@ -210,8 +210,7 @@ def verify_design(path: Path, problem: Problem, sized_pipes: list[str]) -> Verif
 
 
 def _pipe_table(problem: Problem, model, verification: Verification) -> pd.DataFrame:
-    table = problem.catalog.table.assign(tag=problem.catalog.table["label"].str.replace(" ", "_"))
-    by_tag = table.set_index("tag")
+    by_tag = problem.catalog.by_tag
     rows = []
     for rec in verification.pipes.to_dict("records"):
         link = model.get_link(rec["pipe"])
@@ -334,17 +333,17 @@ def size_network(
         notes.append(f"optimiser cost {optimiser_cost:,.2f} differs from the recomputed cost")
     table = _pipe_table(problem, model, verification)
     return SizingResult(
-        method_name,
-        optimiser_cost,
-        bound,
-        gap,
-        seconds,
-        evaluations,
-        model,
-        table,
-        verification,
-        notes,
-        history,
+        method=method_name,
+        optimiser_cost=optimiser_cost,
+        lower_bound=bound,
+        gap=gap,
+        seconds=seconds,
+        evaluations=evaluations,
+        model=model,
+        table=table,
+        verification=verification,
+        notes=notes,
+        history=history,
     )
 
 

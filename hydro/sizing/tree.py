@@ -32,8 +32,8 @@ from hydro.units import GRAVITY_M_PER_S2
 log = logging.getLogger(__name__)
 
 
-@dataclass
-class TreeSolution:
+@dataclass(kw_only=True)
+class TreeResult:
     """Result of the tree program.
 
     ``choice``: pipe -> catalogue row (single diameter); ``segments``: pipe -> list of
@@ -117,7 +117,7 @@ def _check_reachable(problem: Problem, trees: list[TreeComponent]) -> None:
 
 def solve_tree(
     problem: Problem, trees: list[TreeComponent], split: bool = False, time_limit_s: float = 600.0
-) -> TreeSolution:
+) -> TreeResult:
     """Least-cost design of the trees' decision pipes (exact 0-1 program, or split-pipe LP)."""
     _check_reachable(problem, trees)
     targets = problem.targets
@@ -244,12 +244,12 @@ def solve_tree(
         seconds,
         result.message,
     )
-    return TreeSolution(
-        "split-pipe LP" if split else "exact 0-1 program (HiGHS)",
-        float(result.fun),
-        bound,
-        gap,
-        seconds,
-        choice,
-        segments,
+    return TreeResult(
+        method="split-pipe LP" if split else "exact 0-1 program (HiGHS)",
+        cost=float(result.fun),
+        bound=bound,
+        gap=gap,
+        seconds=seconds,
+        choice=choice,
+        segments=segments,
     )

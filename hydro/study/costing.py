@@ -22,7 +22,7 @@ from hydro.study.config import BENCHMARK_MAD_PER_BENEFICIARY, BENCHMARK_SOURCE, 
 from hydro.units import DAYS_PER_YEAR, LITRES_PER_M3
 
 if TYPE_CHECKING:
-    from hydro.study.scenario import Outcome
+    from hydro.study.scenario import ScenarioResult
 
 
 #: Tanks up to this volume take the small-tank rate (brief 5.4: 50-100 m3 vs 250-500 m3).
@@ -35,8 +35,7 @@ def bill_of_quantities(
     """Pipes by material, DN, PN and length (priced from the labels in the file);
     pressure-reducing valves; standpipes; household connections; tank; pump station; tap-off;
     then engineering and contingencies."""
-    table = catalog.table.assign(tag=catalog.table["label"].str.replace(" ", "_"))
-    by_tag = table.set_index("tag")
+    by_tag = catalog.by_tag
     lengths: dict[str, float] = {}
     for name, pipe in wn.pipes():
         if pipe.tag not in by_tag.index:
@@ -159,7 +158,7 @@ def _per_person(douars: pd.DataFrame, column: str) -> float:
     return float((douars[column] * douars["population"]).sum() / douars["population"].sum())
 
 
-def feasibility_row(study: Study, o: Outcome, villages: pd.DataFrame) -> dict:
+def feasibility_row(study: Study, o: ScenarioResult, villages: pd.DataFrame) -> dict:
     rate = study.mad_per_eur.value
     c = study.costs
     t_open, t_design = o.projection_open.totals(), o.projection_design.totals()
@@ -218,8 +217,10 @@ def feasibility_row(study: Study, o: Outcome, villages: pd.DataFrame) -> dict:
     row = {
         "scenario": o.spec.name,
         "label": o.spec.label,
-        f"beneficiaries_{study.base_year}": round(beneficiaries_open),
-        f"beneficiaries_{study.horizon_year}": round(beneficiaries_design),
+        "opening_year": study.base_year,
+        "beneficiaries_opening": round(beneficiaries_open),
+        "design_year": study.horizon_year,
+        "beneficiaries_design": round(beneficiaries_design),
         "service_level": _ladder(o.projection_open, within),
         "allowance_l_per_person_day": allowance,
         "delivered_l_per_person_day": lpd,
@@ -271,7 +272,7 @@ def feasibility_row(study: Study, o: Outcome, villages: pd.DataFrame) -> dict:
     return row
 
 
-def assumptions_table(study: Study, outcomes: list[Outcome]) -> pd.DataFrame:
+def assumptions_table(study: Study, outcomes: list[ScenarioResult]) -> pd.DataFrame:
     rows = [
         ("base_year", study.base_year, "year", study.sources.get("base_year", "study file")),
         (
@@ -345,7 +346,7 @@ def assumptions_table(study: Study, outcomes: list[Outcome]) -> pd.DataFrame:
     return out[["scenario", "parameter", "value", "unit", "source"]]
 
 
-def operation_table(study: Study, outcomes: list[Outcome]) -> pd.DataFrame:
+def operation_table(study: Study, outcomes: list[ScenarioResult]) -> pd.DataFrame:
     """Storage rule and result, rising main, pump duty and choice, energy, per scenario."""
     rows = []
     for o in outcomes:

@@ -132,8 +132,8 @@ VERDICT_FR = [
 #: Headline columns of the feasibility table in the HTML summary, with French labels.
 SUMMARY_COLUMNS = {
     "label": ("Scenario", "Scénario"),
-    "beneficiaries_open": ("Beneficiaries (opening)", "Bénéficiaires (mise en service)"),
-    "beneficiaries_horizon": ("Beneficiaries (horizon)", "Bénéficiaires (horizon)"),
+    "beneficiaries_opening": ("Beneficiaries (opening)", "Bénéficiaires (mise en service)"),
+    "beneficiaries_design": ("Beneficiaries (horizon)", "Bénéficiaires (horizon)"),
     "service_level": ("Service level (JMP ladder)", "Niveau de service (échelle JMP)"),
     "delivered_l_per_person_day": ("Delivered [l/person/day]", "Distribué [l/pers./jour]"),
     "people_per_tap": ("People per tap", "Personnes par robinet"),
@@ -345,13 +345,7 @@ def figure_stress(stress: pd.DataFrame, t: dict) -> bytes:
 # --------------------------------------------------------------------------- tables and pages
 def _summary(feasibility: pd.DataFrame, study, lang: str) -> pd.DataFrame:
     k = 0 if lang == "en" else 1
-    table = feasibility.rename(
-        columns={
-            f"beneficiaries_{study.base_year}": "beneficiaries_open",
-            f"beneficiaries_{study.horizon_year}": "beneficiaries_horizon",
-        }
-    )
-    table = table[[c for c in SUMMARY_COLUMNS if c in table.columns]].copy()
+    table = feasibility[[c for c in SUMMARY_COLUMNS if c in feasibility.columns]].copy()
     for column in ("share_within_500_m", "compliance_share", "headroom_share"):
         table[column] = [f"{100 * v:.0f}%" if np.isfinite(v) else "n/a" for v in table[column]]
     for column in (

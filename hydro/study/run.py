@@ -15,43 +15,60 @@ from __future__ import annotations
 import shutil
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from hydro.catalog import Catalog, read_catalog
+from hydro.catalog import read_catalog
 from hydro.demand import check_villages_against_network, read_villages
 from hydro.errors import InputError
 from hydro.network import read_network
 from hydro.pumps import read_pump_catalog
 from hydro.study.config import Study, load_study
 from hydro.study.costing import assumptions_table, feasibility_row, operation_table
-from hydro.study.scenario import Outcome, demand_scenario, run_scenario, stress_table
+from hydro.study.scenario import ScenarioResult, demand_scenario, run_scenario, stress_table
 
 __all__ = ["StudyResult", "load_study", "run_study", "write_outputs"]
 
 
 # --------------------------------------------------------------------------- sensitivity
-def sensitivity_cases(study: Study) -> list[tuple[str, str, dict, float]]:
-    """(parameter, value shown, demand overrides, pipe price factor)."""
+@dataclass(frozen=True)
+class SensitivityCase:
+    """One parameter changed from the base scenario."""
+
+    parameter: str
+    value: str  # as shown in the tables
+    demand_changes: dict = field(default_factory=dict)  # fields of hydro.demand.DemandScenario
+    demand_factor: float = 1.0  # multiplies every per-capita allowance
+    pipe_price_factor: float = 1.0
+
+
+def sensitivity_cases(study: Study) -> list[SensitivityCase]:
+    """The cases of the study's ``[sensitivity]`` table, one parameter at a time."""
     s = study.sensitivity
     cases = []
     for g in s.get("growth_rate", []):
-        cases.append(("population growth", f"{100 * g:+.1f}%/yr", {"growth_rate": float(g)}, 1.0))
+        cases.append(
+            SensitivityCase(
+                "population growth", f"{100 * g:+.1f}%/yr", demand_changes={"growth_rate": float(g)}
+            )
+        )
     for f in s.get("per_capita_demand_factor", []):
-        cases.append(("per-capita demand", f"x{f:g}", {"_demand_factor": float(f)}, 1.0))
+        cases.append(SensitivityCase("per-capita demand", f"x{f:g}", demand_factor=float(f)))
     for f in s.get("pipe_price_factor", []):
-        cases.append(("pipe prices", f"{100 * (f - 1):+.0f}%", {}, float(f)))
+        cases.append(
+            SensitivityCase("pipe prices", f"{100 * (f - 1):+.0f}%", pipe_price_factor=float(f))
+        )
     return cases
 
 
 # --------------------------------------------------------------------------- the run
-@dataclass
+@dataclass(kw_only=True)
 class StudyResult:
     study: Study
-    outcomes: list[Outcome]
+    outcomes: list[ScenarioResult]
     feasibility: pd.DataFrame
     sensitivity: pd.DataFrame
     assumptions: pd.DataFrame
@@ -83,28 +100,22 @@ def run_study(study: Study, log=lambda m: None) -> StudyResult:
     rows = []
     base_name = study.sensitivity.get("scenario", study.scenarios[0].name)
     base = next(o for o in outcomes if o.spec.name == base_name)
-    for k, (parameter, shown, overrides, price) in enumerate(sensitivity_cases(study), start=1):
-        log(f"sensitivity {k}: {parameter} {shown}")
-        demand = dict(overrides)
-        factor = demand.pop("_demand_factor", None)
-        if factor is not None:
+    for k, case in enumerate(sensitivity_cases(study), start=1):
+        log(f"sensitivity {k}: {case.parameter} {case.value}")
+        demand = dict(case.demand_changes)
+        if case.demand_factor != 1.0:
             sc = demand_scenario(study, base.spec.service)
             demand["domestic_l_per_person_day"] = {
-                key: v * factor for key, v in sc.domestic_l_per_person_day.items()
+                key: v * case.demand_factor for key, v in sc.domestic_l_per_person_day.items()
             }
-        cat = (
-            catalog
-            if price == 1.0
-            else Catalog(
-                catalog.table.assign(cost_per_m=catalog.table["cost_per_m"] * price), catalog.source
-            )
-        )
+        price = case.pipe_price_factor
+        cat = catalog if price == 1.0 else catalog.scaled(price)
         o = run_scenario(study, base.spec, wn, villages, cat, pumps, demand)
         rows.append(
             {
                 "scenario": base.spec.name,
-                "parameter": parameter,
-                "value": shown,
+                "parameter": case.parameter,
+                "value": case.value,
                 "capital_mad": o.capital_mad,
                 "capital_eur": o.capital_mad / study.mad_per_eur.value,
                 "change_from_base": o.capital_mad / base.capital_mad - 1,
@@ -114,23 +125,22 @@ def run_study(study: Study, log=lambda m: None) -> StudyResult:
                 ),
                 "compliance_share": o.compliance_design.summary["node_hours_compliant_share"],
                 "compliant": o.compliance_design.compliant and o.compliance_open.compliant,
-                f"beneficiaries_{study.horizon_year}": round(
-                    o.projection_design.totals()["population"]
-                ),
+                "design_year": study.horizon_year,
+                "beneficiaries_design": round(o.projection_design.totals()["population"]),
             }
         )
     sensitivity = pd.DataFrame(rows)
     stress = stress_table(study, base, wn, villages, catalog, pumps, log)
     assumptions = assumptions_table(study, outcomes)
     return StudyResult(
-        study,
-        outcomes,
-        feasibility,
-        sensitivity,
-        assumptions,
-        stress,
-        operation_table(study, outcomes),
-        time.perf_counter() - started,
+        study=study,
+        outcomes=outcomes,
+        feasibility=feasibility,
+        sensitivity=sensitivity,
+        assumptions=assumptions,
+        stress=stress,
+        operation=operation_table(study, outcomes),
+        seconds=time.perf_counter() - started,
     )
 
 

@@ -14,11 +14,11 @@ import numpy as np
 import pandas as pd
 import wntr
 
-from hydro.catalog import Catalog
+from hydro.catalog import Catalog, tag_of
 from hydro.compliance import ComplianceReport, check_compliance
 from hydro.demand import (
     DemandProjection,
-    Scenario,
+    DemandScenario,
     apply_demand,
     get_scenario,
     project_demand,
@@ -36,8 +36,8 @@ from hydro.study.costing import bill_of_quantities
 
 
 # --------------------------------------------------------------------------- one scenario
-@dataclass
-class Outcome:
+@dataclass(kw_only=True)
+class ScenarioResult:
     """Everything one scenario produced, as checked on the written file."""
 
     spec: ScenarioSpec
@@ -62,7 +62,7 @@ class Outcome:
     notes: list[str]
 
 
-def demand_scenario(study: Study, name: str, overrides: dict | None = None) -> Scenario:
+def demand_scenario(study: Study, name: str, overrides: dict | None = None) -> DemandScenario:
     """The study's demand scenario ``name``, with its patterns and some values changed."""
     return get_scenario(name, study.patterns, overrides)
 
@@ -95,7 +95,7 @@ def run_scenario(
     overrides: dict | None = None,
     log=lambda message: None,
     sizing_year: int | None = None,
-) -> Outcome:
+) -> ScenarioResult:
     """Demand, sizing, storage, pump, independent check and costs of one scenario.
 
     ``sizing_year``: size pipes, storage and pump for this year's demand instead of the
@@ -143,7 +143,7 @@ def run_scenario(
     for rec in main_table.to_dict("records"):
         pipe = model.get_link(rec["pipe"])
         pipe.diameter = rec["inner_diameter_mm"] / 1000
-        pipe.tag = rec["label"].replace(" ", "_")
+        pipe.tag = tag_of(rec["label"])
         roughness = catalog.table.at[rec["row"], "roughness"]
         if not np.isnan(roughness):
             pipe.roughness = float(roughness)
@@ -217,34 +217,34 @@ def run_scenario(
         study, checked, catalog, p_open, storage.volume_m3
     )
     before = float(boq.loc[boq["category"] != "margin", "total_mad"].sum())
-    return Outcome(
-        spec,
-        p_open,
-        p_design,
-        storage,
-        duty,
-        choice,
-        main_table,
-        checked,
-        inp_text,
-        compliance_design,
-        compliance_open,
-        delivered,
-        boq,
-        before,
-        float(boq["total_mad"].sum()),
-        energy_day,
-        energy_m3,
-        standpipes,
-        connections,
-        notes,
+    return ScenarioResult(
+        spec=spec,
+        projection_open=p_open,
+        projection_design=p_design,
+        storage=storage,
+        duty=duty,
+        pump=choice,
+        rising_main=main_table,
+        model=checked,
+        inp_text=inp_text,
+        compliance_design=compliance_design,
+        compliance_open=compliance_open,
+        service=delivered,
+        boq=boq,
+        capital_before_margins_mad=before,
+        capital_mad=float(boq["total_mad"].sum()),
+        energy_kwh_per_day=energy_day,
+        energy_kwh_per_m3=energy_m3,
+        standpipes=standpipes,
+        connections=connections,
+        notes=notes,
     )
 
 
 # --------------------------------------------------------------------------- stress cases
 def stress_table(
     study: Study,
-    base: Outcome,
+    base: ScenarioResult,
     wn,
     villages: pd.DataFrame,
     catalog: Catalog,
