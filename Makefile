@@ -15,7 +15,11 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/hydro run studies/oujda/study.toml --out out/oujda
 
+# The tests start with the linter (ruff: docstrings and names included), then pytest runs the
+# test suite and the doctests of the package.
 test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)

@@ -71,6 +71,7 @@ class Catalog:
 
     @property
     def has_pressure_classes(self) -> bool:
+        """True when some entry has a pressure class."""
         return bool(self.table["pressure_class_bar"].notna().any())
 
     @property
@@ -86,7 +87,32 @@ class Catalog:
 
 
 def read_catalog(path: str | os.PathLike) -> Catalog:
-    """Read and check a catalogue CSV; errors name the file, row and column."""
+    """Read and check a pipe catalogue (CSV); errors name the file, row and column.
+
+    Parameters
+    ----------
+    path : path-like
+        CSV with ``inner_diameter_mm`` (or ``diameter_mm``) [mm] and ``cost_per_m``
+        [currency/m]; optional ``material``, ``nominal_diameter_mm`` [mm],
+        ``pressure_class_bar`` [bar] and ``roughness`` (Hazen-Williams C, or Darcy-Weisbach
+        roughness [mm]). Lines starting with ``#`` are comments.
+
+    Returns
+    -------
+    Catalog
+        Rows sorted by cost, each with its ``label`` and ``tag``.
+
+    Raises
+    ------
+    InputError
+        Missing file or column, or a value that is not a positive number.
+
+    Examples
+    --------
+    >>> catalog = read_catalog("networks/catalogs/oujda_pipes.csv")
+    >>> catalog.table.loc[0, "label"]
+    'PE100 DN25 PN16'
+    """
     path = Path(path)
     if not path.is_file():
         raise InputError(f"{path}: no such catalogue file")

@@ -189,8 +189,11 @@ class Rules:
         )
 
     def required_pressure_m(self, classes) -> float:
-        """Pressure for full delivery [m]: the highest minimum of the served classes present
-        (standpipe, household connection), else the standpipe minimum."""
+        """Pressure for full delivery [m].
+
+        Pressure for full delivery [m]: the highest minimum of the served classes present
+        (standpipe, household connection), else the standpipe minimum.
+        """
         served = set(classes) & {"standpipe", "household"}
         return max(
             (self.min_pressure_m[c] for c in served), default=self.min_pressure_m["standpipe"]
@@ -238,8 +241,11 @@ class Rules:
 
 
 def node_classes_from_model(wn: wntr.network.WaterNetworkModel) -> dict[str, str]:
-    """Class of every junction from its demand patterns: ``standpipe``, ``household``, else
-    ``junction``. A node with both services is a household node (the stricter rule)."""
+    """Class of every junction from its demand patterns.
+
+    Class of every junction from its demand patterns: ``standpipe``, ``household``, else
+    ``junction``. A node with both services is a household node (the stricter rule).
+    """
     out = {}
     for name, junction in wn.junctions():
         patterns = {(d.pattern_name or "").lower() for d in junction.demand_timeseries_list}
@@ -311,8 +317,11 @@ def node_pressure_ratings(wn: wntr.network.WaterNetworkModel) -> pd.Series:
 
 
 def best_efficiency_flow(pump) -> float | None:
-    """Best-efficiency flow of a HEAD pump [m3/s]: the peak of its efficiency curve, else the
-    design point of its head curve (the single point, or the middle of three points)."""
+    """Best-efficiency flow of a HEAD pump [m3/s].
+
+    Best-efficiency flow of a HEAD pump [m3/s]: the peak of its efficiency curve, else the
+    design point of its head curve (the single point, or the middle of three points).
+    """
     if pump.pump_type != "HEAD":
         return None
     curve = pump.efficiency_curve
@@ -341,6 +350,7 @@ class ComplianceReport:
 
     @property
     def compliant(self) -> bool:
+        """True when no rule is broken (warnings do not count)."""
         return bool((self.violations["severity"] == "violation").sum() == 0)
 
 
@@ -354,8 +364,34 @@ def check_compliance(
 ) -> ComplianceReport:
     """Run ``wn`` over ``duration_h`` (or use ``results``) and check it against ``rules``.
 
-    ``classes`` overrides the classes found in the model (node -> standpipe / household /
-    junction; pipe -> distribution / transmission).
+    Parameters
+    ----------
+    wn : wntr.network.WaterNetworkModel
+        The network (never modified).
+    rules : Rules, optional
+        Design rules; default :class:`Rules` (Oujda brief 5.1).
+    classes : mapping, optional
+        Classes that override those found in the model (node -> standpipe / household /
+        junction; pipe -> distribution / transmission).
+    duration_h : float, optional
+        Simulated duration [h].
+    pressure_driven : bool
+        Run pressure-driven demand instead of demand-driven.
+    results : SimulationResults, optional
+        Results of a run already made (then ``wn`` is not run again).
+
+    Returns
+    -------
+    ComplianceReport
+        The violations table (element, check, severity, time, value, limit, excess) and a
+        summary (share of node-hours compliant, worst node and hour).
+
+    Examples
+    --------
+    >>> from hydro.network import read_network
+    >>> report = check_compliance(read_network("networks/oujda_rural.inp"), duration_h=24)
+    >>> 0 <= report.summary["node_hours_compliant_share"] <= 1
+    True
     """
     rules = rules or Rules()
     if results is None:
@@ -626,6 +662,19 @@ def check_network(
     -------
     NetworkCheck
         One case per year (or one for the model's own demand).
+
+    Examples
+    --------
+    >>> from hydro.demand import read_villages
+    >>> from hydro.network import read_network
+    >>> result = check_network(
+    ...     read_network("networks/oujda_rural.inp"),
+    ...     villages=read_villages("demand_profiles/oujda_villages.csv"),
+    ...     years=[2030],
+    ...     duration_h=24,
+    ... )
+    >>> [case.year for case in result.cases]
+    [2030]
     """
     from hydro.demand import (
         apply_demand,

@@ -72,9 +72,9 @@ def population_projected(population, base_year, year, growth_rate):
 
 
 def demand_gross(consumption, transmission_efficiency, distribution_efficiency):
-    """Withdrawal at the source needed for a consumption, after network losses.
+    r"""Withdrawal at the source needed for a consumption, after network losses.
 
-    .. math:: Q_{source} = Q_{consumed} / (\\eta_t \\eta_d)
+    .. math:: Q_{source} = Q_{consumed} / (\eta_t \eta_d)
 
     >>> round(demand_gross(25.0, 0.95, 0.8), 3)
     32.895
@@ -162,6 +162,7 @@ class DemandScenario:
             raise InputError(f"scenario {self.name}: household_share must be in [0, 1]")
 
     def pattern(self, service: str) -> tuple:
+        """Hourly pattern (24 multipliers) of ``service``."""
         return self.standpipe_pattern if service == "standpipe" else self.household_pattern
 
     def peak_hour_multiplier(self, service: str) -> float:
@@ -171,6 +172,7 @@ class DemandScenario:
         return float(max(self.pattern(service)))
 
     def with_changes(self, **changes) -> DemandScenario:
+        """A copy with some fields changed."""
         return replace(self, **changes)
 
     def as_table(self) -> pd.DataFrame:
@@ -343,11 +345,29 @@ def _parse_nodes(text, path, douar: str, column: str) -> dict[str, float]:
 def read_villages(path: str | os.PathLike) -> pd.DataFrame:
     """Read and check a village table (CSV). See ``demand_profiles/README.md`` for the columns.
 
+    Parameters
+    ----------
+    path : path-like
+        The village table: one row per douar with ``douar``, ``population``,
+        ``population_year``, ``standpipe_nodes`` and optional columns (growth, household share,
+        livestock, institutions).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per douar, optional columns filled with their defaults.
+
     Raises
     ------
     InputError
         Missing column, non-numeric or negative value, shares that do not add up to 1; the
         message names the file, the douar and the field.
+
+    Examples
+    --------
+    >>> villages = read_villages("demand_profiles/oujda_villages.csv")
+    >>> int(villages["population_year"].max())
+    2012
     """
     path = Path(path)
     if not path.is_file():
@@ -469,6 +489,7 @@ class DemandProjection:
     nodes: pd.DataFrame
 
     def totals(self) -> pd.Series:
+        """Sum of every numeric column over the douars."""
         numeric = self.douars.select_dtypes("number").sum()
         population = numeric["population"]
         numeric["l_per_person_day_gross"] = (
@@ -484,8 +505,11 @@ class DemandProjection:
         return numeric
 
     def node_classes(self) -> dict[str, str]:
-        """Node -> ``standpipe`` or ``household`` (a node serving both is a household node):
-        the node classes of the compliance rules."""
+        """Class of each node of the projection.
+
+        Node -> ``standpipe`` or ``household`` (a node serving both is a household node):
+        the node classes of the compliance rules.
+        """
         out: dict[str, str] = {}
         for node, service in zip(self.nodes["node"], self.nodes["service"], strict=True):
             if out.get(node) != "household":
@@ -500,7 +524,31 @@ class DemandProjection:
 
 
 def project_demand(villages: pd.DataFrame, year: int, scenario: DemandScenario) -> DemandProjection:
-    """Project every douar's demand to ``year`` under ``scenario`` and allocate it to nodes."""
+    """Project every douar's demand to ``year`` under ``scenario`` and allocate it to nodes.
+
+    Parameters
+    ----------
+    villages : pandas.DataFrame
+        The village table (:func:`read_villages`).
+    year : int
+        The year of the projection (opening or design year).
+    scenario : DemandScenario
+        Service level and allowances (:func:`get_scenario`).
+
+    Returns
+    -------
+    DemandProjection
+        ``douars``: one row per douar (population, consumption [m3/day], average, peak-day and
+        peak-hour flows [l/s], taps); ``nodes``: one row per node and service (peak-day demand
+        [l/s]).
+
+    Examples
+    --------
+    >>> villages = read_villages("demand_profiles/oujda_villages.csv")
+    >>> p = project_demand(villages, 2030, get_scenario("standpipes"))
+    >>> bool(p.totals()["population"] > villages["population"].sum())
+    True
+    """
     s = scenario
     rows, node_rows = [], []
     eta_t, eta_d = s.transmission_efficiency, s.distribution_efficiency
@@ -598,8 +646,30 @@ def apply_demand(
 
     Each node gets one demand per service (base = peak-day demand [m3/s], pattern
     ``standpipe`` or ``household``), so the extended-period run follows the brief's rule
-    demand(t) = peak-day demand x pattern(t). Junctions not in the projection keep their
-    demand unless ``clear_other_demands`` (default: set to zero).
+    demand(t) = peak-day demand x pattern(t).
+
+    Parameters
+    ----------
+    wn : wntr.network.WaterNetworkModel
+        The network (never modified).
+    projection : DemandProjection
+        :func:`project_demand`.
+    clear_other_demands : bool
+        Set the demand of junctions not in the projection to zero (default), else keep it.
+
+    Returns
+    -------
+    wntr.network.WaterNetworkModel
+        The copy with the demands.
+
+    Examples
+    --------
+    >>> from hydro.network import read_network
+    >>> wn = read_network("networks/oujda_rural.inp")
+    >>> villages = read_villages("demand_profiles/oujda_villages.csv")
+    >>> model = apply_demand(wn, project_demand(villages, 2030, get_scenario("standpipes")))
+    >>> model is wn
+    False
     """
     model = copy_network(wn)
     touched = set(projection.nodes["node"])

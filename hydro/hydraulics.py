@@ -13,9 +13,9 @@ HAZEN_WILLIAMS_DIAMETER_EXPONENT = 4.871
 
 
 def headloss_hazen_williams(flow, length, diameter, roughness_c):
-    """Head loss in a pipe by Hazen-Williams, as EPANET 2 computes it.
+    r"""Head loss in a pipe by Hazen-Williams, as EPANET 2 computes it.
 
-    .. math:: h_f = 10.667 \\, L \\, Q^{1.852} / (C^{1.852} D^{4.871})
+    .. math:: h_f = 10.667 \, L \, Q^{1.852} / (C^{1.852} D^{4.871})
 
     Parameters
     ----------
@@ -73,10 +73,10 @@ KINEMATIC_VISCOSITY_M2_PER_S = 1.1e-5 * 0.3048**2
 
 
 def headloss_darcy_weisbach(flow, length, diameter, roughness_m):
-    """Head loss by Darcy-Weisbach with the Swamee-Jain friction factor (64/Re when laminar).
+    r"""Head loss by Darcy-Weisbach with the Swamee-Jain friction factor (64/Re when laminar).
 
-    .. math:: h_f = f \\frac{L}{D} \\frac{v^2}{2g}, \\quad
-              f = 0.25 / [\\log_{10}(\\epsilon / 3.7D + 5.74 / Re^{0.9})]^2
+    .. math:: h_f = f \frac{L}{D} \frac{v^2}{2g}, \quad
+              f = 0.25 / [\log_{10}(\epsilon / 3.7D + 5.74 / Re^{0.9})]^2
 
     Parameters
     ----------

@@ -34,7 +34,9 @@ def _losses(wn, pipes: list[str], entry: pd.Series, flow: float) -> dict[str, fl
 def size_pumped_main(
     wn, pipes: list[str], catalog: Catalog, flow: float, hours_per_day: float, study: Study
 ) -> pd.DataFrame:
-    """Rising-main pipe at least whole-life cost: pipe cost plus the present value of the energy
+    """Rising-main pipe at least whole-life cost.
+
+    Rising-main pipe at least whole-life cost: pipe cost plus the present value of the energy
     its friction costs at the duty flow (``hours_per_day`` of pumping, pump efficiency 0.6 [E]).
 
     One catalogue entry for the main below the pump, whose pressure class must hold the
@@ -111,8 +113,11 @@ def _ends(wn, pipe: str) -> tuple[str, str]:
 
 
 def rising_main(wn, study: Study) -> list[str]:
-    """Pipes from the source to the tank: through the pump when there is one, else the
-    shortest path from the nearest reservoir (a gravity main)."""
+    """Pipes from the source to the tank.
+
+    Pipes from the source to the tank: through the pump when there is one, else the
+    shortest path from the nearest reservoir (a gravity main).
+    """
     if study.pump:
         link = wn.get_link(study.pump)
         down = shortest_path_links(wn, link.end_node_name, study.tank)
@@ -131,9 +136,12 @@ def rising_main(wn, study: Study) -> list[str]:
 def size_gravity_main(
     wn, pipes: list[str], catalog: Catalog, flow: float, study: Study
 ) -> pd.DataFrame:
-    """Cheapest single catalogue entry that carries ``flow`` from the source to the top of the
+    """Cheapest catalogue entry for a gravity main.
+
+    Cheapest single catalogue entry that carries ``flow`` from the source to the top of the
     tank by gravity (friction plus 10% for minor losses within the head available), within
-    its pressure class (the source's static head) and 2.0 m/s (brief 5.1)."""
+    its pressure class (the source's static head) and 2.0 m/s (brief 5.1).
+    """
     table = catalog.table
     tank = wn.get_node(study.tank)
     top = tank.elevation + tank.max_level

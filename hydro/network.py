@@ -51,6 +51,7 @@ class Topology:
 
     @property
     def is_branched(self) -> bool:
+        """True for a branched network (one source per tree)."""
         return self.kind == "branched"
 
 
@@ -103,11 +104,22 @@ def read_network(path: str | os.PathLike, validate: bool = True) -> wntr.network
     validate : bool
         Run :func:`validate_network` on the model (default True).
 
+    Returns
+    -------
+    wntr.network.WaterNetworkModel
+        The model: lengths and elevations [m], diameters [m], flows [m3/s], heads [m].
+
     Raises
     ------
     InputError
         The file is missing or unreadable, EPANET or WNTR reject it, or a check fails; the
         message names the file, the line or element, and what is allowed.
+
+    Examples
+    --------
+    >>> wn = read_network("networks/oujda_rural.inp")
+    >>> len(wn.pipe_name_list) > 0, wn.options.hydraulic.headloss
+    (True, 'H-W')
     """
     path = Path(path)
     if not path.is_file():
@@ -134,6 +146,21 @@ def validate_network(wn: wntr.network.WaterNetworkModel, source: str = "network"
     Checks: at least one reservoir or tank; every junction connected (through any link) to a
     reservoir or tank; positive pipe lengths, diameters and roughness; patterns and curves that
     are referenced exist. (EPANET's parser has already rejected duplicate IDs.)
+
+    Parameters
+    ----------
+    wn : wntr.network.WaterNetworkModel
+        The model (not modified).
+    source : str
+        The file name, for messages.
+
+    Returns
+    -------
+    None
+
+    Examples
+    --------
+    >>> validate_network(read_network("networks/oujda_rural.inp", validate=False))
     """
     problems: list[str] = []
     sources = list(wn.reservoir_name_list) + list(wn.tank_name_list)
@@ -202,8 +229,33 @@ def write_network(
     """Write ``wn`` as an EPANET 2.2 ``.inp`` file that the EPANET program opens.
 
     The file is written next to its destination and moved into place only when complete, so a
-    failure never leaves a half-written file. ``units`` defaults to the flow units the model was
-    read in. ``protect`` lists input files that must not be overwritten.
+    failure never leaves a half-written file.
+
+    Parameters
+    ----------
+    wn : wntr.network.WaterNetworkModel
+        The model to write (not modified).
+    path : path-like
+        Destination ``.inp`` file.
+    units : str, optional
+        EPANET flow units of the file (``LPS``, ``GPM``, ...); default: the units the model was
+        read in.
+    protect : tuple of path-like
+        Input files that must not be overwritten.
+
+    Returns
+    -------
+    pathlib.Path
+        The file written.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> wn = read_network("networks/oujda_rural.inp")
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = write_network(wn, pathlib.Path(folder) / "copy.inp")
+    ...     len(read_network(path).pipe_name_list) == len(wn.pipe_name_list)
+    True
     """
     units = units or wn.options.hydraulic.inpfile_units or "LPS"
     return _place(

@@ -59,14 +59,17 @@ class Duty:
 
     @property
     def static_lift_m(self) -> float:
+        """Static lift from suction to delivery head [m]."""
         return self.delivery_head_m - self.suction_head_m
 
     def system_head(self, flow: float, delivery: float | None = None) -> float:
+        """Head the pump must give at ``flow`` [m3/s] [m]."""
         delivery = self.delivery_head_m if delivery is None else delivery
         ratio = flow / self.flow_m3_per_s if self.flow_m3_per_s else 0.0
         return delivery - self.suction_head_m + self.friction_m * ratio**1.852
 
     def describe(self) -> str:
+        """The duty as a sentence."""
         return (
             f"duty {1000 * self.flow_m3_per_s:.2f} l/s at {self.head_m:.1f} m (static lift "
             f"{self.static_lift_m:.1f} m from head {self.suction_head_m:.1f} m to "
@@ -170,6 +173,7 @@ def efficiency_curve(points: list[tuple[float, float]], samples: int = 13) -> li
 
 
 def efficiency_at(points: list[tuple[float, float]], flow: float) -> float:
+    """Efficiency [-] at ``flow`` [m3/s], interpolated between curve points."""
     flows, effs = zip(*sorted(points), strict=True)
     return float(np.interp(flow, flows, effs))
 
@@ -307,22 +311,23 @@ def install_pump(
     usable = node.max_level - node.min_level
     on_level = node.min_level + on_share * usable
     off_level = node.min_level + off_share * usable
-    Control, Action, Cond = (
-        wntr.network.controls.Control,
-        wntr.network.controls.ControlAction,
-        wntr.network.controls.ValueCondition,
+    from wntr.network.controls import Control, ControlAction, ValueCondition
+
+    model.add_control(
+        f"{pump}_ON",
+        Control(ValueCondition(node, "level", "<", on_level), ControlAction(link, "status", 1)),
     )
     model.add_control(
-        f"{pump}_ON", Control(Cond(node, "level", "<", on_level), Action(link, "status", 1))
-    )
-    model.add_control(
-        f"{pump}_OFF", Control(Cond(node, "level", ">", off_level), Action(link, "status", 0))
+        f"{pump}_OFF",
+        Control(ValueCondition(node, "level", ">", off_level), ControlAction(link, "status", 0)),
     )
     return model
 
 
 @dataclass(kw_only=True)
 class Energy:
+    """A pump's energy use over a run."""
+
     kwh_per_day: float
     m3_per_day: float
     cost_per_day: float
@@ -330,6 +335,7 @@ class Energy:
 
     @property
     def kwh_per_m3(self) -> float:
+        """Specific energy [kWh/m3]."""
         return self.kwh_per_day / self.m3_per_day if self.m3_per_day else float("nan")
 
 

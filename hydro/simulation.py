@@ -80,10 +80,23 @@ def run_simulation(
     required_pressure_m, minimum_pressure_m : float
         PDA pressures [m]: full demand at or above the required pressure, none below the minimum.
 
+    Returns
+    -------
+    SimulationResults
+        Pressures [m], flows [m3/s], velocities [m/s], tank levels [m] and demands [m3/s] by
+        time [s].
+
     Raises
     ------
     SimulationError
         EPANET could not solve the network.
+
+    Examples
+    --------
+    >>> from hydro.network import read_network
+    >>> results = run_simulation(read_network("networks/oujda_rural.inp"), duration_h=24)
+    >>> float(results.pressure.index[-1]) / 3600
+    24.0
     """
     model = copy_network(wn)
     if duration_h is not None:

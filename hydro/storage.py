@@ -45,6 +45,7 @@ class StorageSizing:
 
     @property
     def volume_m3(self) -> float:
+        """Storage volume: balancing plus reserve [m3]."""
         return self.balancing_m3 + self.reserve_m3
 
     @property
@@ -58,6 +59,7 @@ class StorageSizing:
         return self.peak_day_m3 / len(self.supply_hours) / 3.6
 
     def describe(self) -> str:
+        """The storage rule as a sentence."""
         hours = len(self.supply_hours)
         when = "24 h a day" if hours == HOURS_PER_DAY else f"{hours} h a day"
         return (
@@ -136,9 +138,12 @@ def size_tank(
     reserve_hours: float = defaults.RESERVE_HOURS,
     supply_hours: tuple[int, ...] | None = None,
 ) -> StorageSizing:
-    """Storage for ``tank`` from the model's own first day of demand at the junctions it
+    """Storage for ``tank`` from the hourly balance of the peak day.
+
+    Storage for ``tank`` from the model's own first day of demand at the junctions it
     serves, taken as the peak day (average day = peak day / ``peak_day_factor``, 1.3 by
-    default: Oujda brief 5.1)."""
+    default: Oujda brief 5.1).
+    """
     day = tank_demand_day(wn, tank)
     return size_storage(
         day.sum(),
@@ -242,6 +247,15 @@ def design_storage(
     Returns
     -------
     StorageDesign
+        The sizing (balancing volume and reserve [m3], hourly balance), a copy of the model
+        with the tank resized, and the pump's duty, choice and energy when asked.
+
+    Examples
+    --------
+    >>> from hydro.network import read_network
+    >>> design = design_storage(read_network("networks/oujda_rural.inp"), "T_HILL")
+    >>> design.sizing.volume_m3 > 0
+    True
     """
     from hydro.pumps import install_pump, pump_duty, pump_energy, select_pump
     from hydro.simulation import run_simulation

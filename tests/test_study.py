@@ -184,7 +184,7 @@ def test_gravity_scheme_without_pump_with_a_pressure_reducing_valve(tmp_path):
         'source = "test" }',
     )
     study.write_text(text)
-    done = run_hydro("-q", "run", study, "--out", tmp_path / "out")
+    done = run_hydro("run", study.parent, "--out", tmp_path / "out", "-q")  # the folder
     assert done.returncode == 0, done.stderr
     boq = pd.read_csv(tmp_path / "out" / "boq_standpipes.csv")
     assert "pumping" not in set(boq["category"])

@@ -9,6 +9,7 @@ from hydro.cli._common import EXIT_FAIL, EXIT_OK, Progress
 
 
 def cmd_size(args: argparse.Namespace) -> int:
+    """Size the network, print the design and its verification, write what is asked."""
     from hydro.catalog import read_catalog
     from hydro.errors import InputError
     from hydro.network import read_network

@@ -47,6 +47,7 @@ class Evaluation:
 
     @property
     def feasible(self) -> bool:
+        """True when every pressure target is met."""
         return self.deficit_m <= 0.0
 
 
@@ -120,6 +121,7 @@ class Evaluator:
             self._pressure_address = self._pressure.ctypes.data
 
     def close(self) -> None:
+        """Release the EPANET project."""
         self.project.close()
         self._tmp.cleanup()
 

@@ -45,6 +45,8 @@ log = logging.getLogger(__name__)
 
 @dataclass(kw_only=True)
 class LoopedResult:
+    """What the looped-network optimiser found."""
+
     method: str
     choice: np.ndarray  # catalogue row per decision pipe
     cost: float
@@ -53,7 +55,7 @@ class LoopedResult:
     history: list[tuple[int, float, float]]  # (evaluations, seconds, best cost)
 
 
-class _Budget(Exception):
+class _BudgetSpentError(Exception):
     pass
 
 
@@ -98,9 +100,9 @@ class _Search:
 
     def check_budget(self) -> None:
         if self.max_evaluations is not None and self.ev.evaluations >= self.max_evaluations:
-            raise _Budget
+            raise _BudgetSpentError
         if time.perf_counter() > self.deadline:
-            raise _Budget
+            raise _BudgetSpentError
         self.calls += 1
         if self.progress and self.calls % 1024 == 0 and self.best_pos is not None:
             self.progress(self.best_cost, self.ev.evaluations)  # rate-limited by the caller
@@ -183,9 +185,12 @@ class _Search:
         return pos
 
     def shake(self, kicks: int) -> None:
-        """Iterated local search around the best design: move one to three pipes by one or
+        """Iterated local search around the best design.
+
+        Iterated local search around the best design: move one to three pipes by one or
         two catalogue steps, repair greedily, descend; full pair moves only for designs within
-        1% of the best."""
+        1% of the best.
+        """
         n = len(self.options)
         for _ in range(kicks):
             pos = self.best_pos.copy()
@@ -300,7 +305,7 @@ def optimise(
         patience = patience or int(min(300, max(50, 10 * n)))
         try:
             search.run(size, patience)
-        except _Budget:
+        except _BudgetSpentError:
             pass
         evaluations, engine = evaluator.evaluations, evaluator.engine
     if search.best_pos is None:  # pragma: no cover - the start is feasible or raised

@@ -32,10 +32,22 @@ DESIGN_MARGIN_M = 1e-3
 class Targets:
     """What a design must satisfy at the design condition.
 
-    min_pressure_m : every junction [m], except those in ``node_min_pressure_m``;
-    max_pressure_m : every junction, when given [m]; max_velocity_m_per_s : every sized pipe,
-    when given [m/s]; node_min_pressure_m : junction -> its own minimum [m] (for example
-    10 m at standpipe nodes and 15 m at household-connection nodes, Oujda brief 5.1).
+    Parameters
+    ----------
+    min_pressure_m : float
+        Lowest pressure at every junction [m], except those in ``node_min_pressure_m``.
+    max_pressure_m : float, optional
+        Highest pressure at every junction [m].
+    max_velocity_m_per_s : float, optional
+        Highest velocity in every sized pipe [m/s].
+    node_min_pressure_m : mapping, optional
+        Junction -> its own minimum [m] (for example 10 m at standpipe nodes and 15 m at
+        household-connection nodes, Oujda brief 5.1).
+
+    Examples
+    --------
+    >>> Targets(10.0, node_min_pressure_m={"HH1": 15.0}).min_at("HH1")
+    15.0
     """
 
     min_pressure_m: float
@@ -72,7 +84,9 @@ def design_hour(wn: wntr.network.WaterNetworkModel) -> float:
 def design_snapshot(
     wn: wntr.network.WaterNetworkModel,
 ) -> tuple[wntr.network.WaterNetworkModel, float]:
-    """A steady-state copy of ``wn`` at its design hour: each junction's demand fixed at its
+    """A steady-state copy of ``wn`` at its design hour.
+
+    A steady-state copy of ``wn`` at its design hour: each junction's demand fixed at its
     value then (patterns and multiplier applied), tanks at their initial levels.
 
     Returns the copy and the design hour [s].
@@ -133,6 +147,7 @@ class Problem:
 
     @property
     def headloss_formula(self) -> str:
+        """The network's head-loss formula (``H-W``, ``D-W`` or ``C-M``)."""
         return self.wn.options.hydraulic.headloss
 
     def without(self, pipes: list[str]) -> Problem:

@@ -54,6 +54,7 @@ class Verification:
 
     @property
     def ok(self) -> bool:
+        """True when the written design meets every target."""
         return self.violations.empty
 
 
@@ -250,21 +251,59 @@ def size_network(
 ) -> SizingResult:
     """Size every pipe of ``wn`` (but ``fixed``) at least cost, then verify the written design.
 
+    Branched networks are sized exactly (a 0-1 program solved to proven optimality by HiGHS);
+    looped ones by differential evolution with an in-memory EPANET evaluator and an iterated
+    local search. The design is written, read back and checked by an independent EPANET run;
+    its cost is recomputed from the catalogue labels in the file's ``[TAGS]``.
+
     Parameters
     ----------
-    method : {"auto", "tree", "looped"}
-        ``auto`` uses the exact tree program when the network is branched.
+    wn : wntr.network.WaterNetworkModel
+        The network, with its design demand (never modified).
+    catalog : Catalog
+        :func:`hydro.catalog.read_catalog`.
+    targets : Targets
+        Minimum pressure [m], and optionally maximum pressure [m] and velocity [m/s].
+    fixed : tuple of str
+        Pipes that keep their diameter.
     split : bool
         Split-pipe design (tree networks only): the LP's cost is a lower bound.
     output : path, optional
         Where to write the sized ``.inp``; written only when the design is verified.
+    protect : tuple of path-like
+        Input files that must not be overwritten.
     seed, time_limit_s, max_evaluations, progress
-        Options of the looped-network optimiser.
+        Options of the looped-network optimiser: random seed, time limit [s], evaluation
+        budget, and a callback ``progress(best_cost, evaluations)``.
+    method : {"auto", "tree", "looped"}
+        ``auto`` uses the exact tree program when the network is branched.
+    source : str
+        The network's file name, for messages.
+    min_diameter_mm : dict, optional
+        Smallest nominal diameter [mm] by pipe.
+
+    Returns
+    -------
+    SizingResult
+        The design table (pipe, label, diameters, length, cost), its cost, the method, and the
+        :class:`Verification` of the written file.
 
     Raises
     ------
     InfeasibleDesignError
-        No catalogue design meets the targets (nothing is written).
+        No catalogue design meets the targets; the message names the junctions and the
+        metres missing.
+
+    Examples
+    --------
+    >>> from hydro.catalog import read_catalog
+    >>> from hydro.network import read_network
+    >>> wn = read_network("networks/benchmarks/two_loop.inp")
+    >>> catalog = read_catalog("networks/benchmarks/two_loop_catalog.csv")
+    >>> result = size_network(wn, catalog, Targets(30.0), seed=2, max_evaluations=2000)
+    ... # doctest: +SKIP
+    >>> result.verification.ok  # doctest: +SKIP
+    True
     """
     problem = build_problem(wn, catalog, targets, fixed, source, min_diameter_mm)
     notes: list[str] = []
@@ -348,6 +387,7 @@ def size_network(
 
 
 def format_result(result: SizingResult, currency: str = "") -> str:
+    """The sizing result as lines for a terminal."""
     v = result.verification
     unit = f" {currency}" if currency else ""
     lines = [

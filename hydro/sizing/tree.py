@@ -67,8 +67,11 @@ def unit_headloss(problem: Problem, pipe_index: int, flow: float) -> np.ndarray:
 
 
 def fixed_pipe_headloss(problem: Problem, pipe: str, flow: float) -> float:
-    """Head loss [m] of a pipe that keeps its own diameter and roughness (0 for the
-    pressure-reducing valve that feeds a tree: its outlet head is its setting)."""
+    """Head loss [m] of a pipe that keeps its own diameter.
+
+    Head loss [m] of a pipe that keeps its own diameter and roughness (0 for the
+    pressure-reducing valve that feeds a tree: its outlet head is its setting).
+    """
     link = problem.wn.get_link(pipe)
     if link.link_type == "Valve":
         return 0.0
@@ -182,7 +185,7 @@ def solve_tree(
             else:
                 rhs -= fixed_pipe_headloss(problem, pipe, tree.flow[pipe])
             add(entries, rhs, rhs)
-    A = coo_matrix((vals, (rows, cols)), shape=(r, n_var)).tocsr()
+    matrix = coo_matrix((vals, (rows, cols)), shape=(r, n_var)).tocsr()
     lower = np.zeros(n_var)
     upper = np.full(n_var, np.inf if split else 1.0)
     floors = {n: h for t in trees for n, h in t.head_floor.items()}
@@ -206,7 +209,7 @@ def solve_tree(
     started = time.perf_counter()
     result = milp(
         c,
-        constraints=LinearConstraint(A, np.array(lo), np.array(hi)),
+        constraints=LinearConstraint(matrix, np.array(lo), np.array(hi)),
         bounds=Bounds(lower, upper),
         integrality=integrality,
         options={"time_limit": time_limit_s, "mip_rel_gap": 1e-9, "presolve": True},

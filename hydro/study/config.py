@@ -43,6 +43,8 @@ BENCHMARK_SOURCE = "Oujda brief 4.1/5.5 [D]: ONEP douar projects 1,300-2,850 MAD
 # --------------------------------------------------------------------------- study file
 @dataclass
 class Cost:
+    """A unit cost with its unit and source."""
+
     value: float
     unit: str
     source: str
@@ -50,6 +52,8 @@ class Cost:
 
 @dataclass
 class ScenarioSpec:
+    """A scenario of the study file: the service served and the demand sized for."""
+
     name: str
     label: str
     service: str  # demand scenario served (standpipes / household_connections)
@@ -58,6 +62,8 @@ class ScenarioSpec:
 
 @dataclass
 class Study:
+    """A study file, read and checked by :func:`load_study`."""
+
     path: Path
     name: str
     title: str
@@ -130,9 +136,12 @@ def _file(table: dict, key: str, path: Path, required=True) -> Path | None:
 
 
 def _rules(table: dict, path: Path) -> Rules:
-    """[rules]: standpipe_min_pressure_m, household_min_pressure_m, junction_min_pressure_m,
+    """Read the study's ``[rules]`` table.
+
+    [rules]: standpipe_min_pressure_m, household_min_pressure_m, junction_min_pressure_m,
     max_pressure_m, distribution_velocity_m_per_s and transmission_velocity_m_per_s ([low,
-    high]), tank_reserve_share; anything not given keeps its default."""
+    high]), tank_reserve_share; anything not given keeps its default.
+    """
     known = {
         "standpipe_min_pressure_m", "household_min_pressure_m", "junction_min_pressure_m",
         "max_pressure_m", "distribution_velocity_m_per_s", "transmission_velocity_m_per_s",

@@ -1,4 +1,6 @@
-"""Costs and the donors' tables of a study: bill of quantities, feasibility, operation,
+"""Costs and the donors' tables of a study.
+
+Costs and the donors' tables of a study: bill of quantities, feasibility, operation,
 assumptions.
 
 Capital: the bill of quantities priced from the catalogue labels written in the design file and
@@ -32,9 +34,12 @@ SMALL_TANK_LIMIT_M3 = 150.0
 def bill_of_quantities(
     study: Study, wn, catalog: Catalog, p_open: DemandProjection, tank_m3: float
 ) -> tuple[pd.DataFrame, int, int]:
-    """Pipes by material, DN, PN and length (priced from the labels in the file);
+    """Bill of quantities of a written design.
+
+    Pipes by material, DN, PN and length (priced from the labels in the file);
     pressure-reducing valves; standpipes; household connections; tank; pump station; tap-off;
-    then engineering and contingencies."""
+    then engineering and contingencies.
+    """
     by_tag = catalog.by_tag
     lengths: dict[str, float] = {}
     for name, pipe in wn.pipes():
@@ -159,6 +164,7 @@ def _per_person(douars: pd.DataFrame, column: str) -> float:
 
 
 def feasibility_row(study: Study, o: ScenarioResult, villages: pd.DataFrame) -> dict:
+    """One scenario's row of the donors' feasibility table."""
     rate = study.mad_per_eur.value
     c = study.costs
     t_open, t_design = o.projection_open.totals(), o.projection_design.totals()
@@ -273,6 +279,7 @@ def feasibility_row(study: Study, o: ScenarioResult, villages: pd.DataFrame) -> 
 
 
 def assumptions_table(study: Study, outcomes: list[ScenarioResult]) -> pd.DataFrame:
+    """Every assumption of the study with its value, unit and source."""
     rows = [
         ("base_year", study.base_year, "year", study.sources.get("base_year", "study file")),
         (

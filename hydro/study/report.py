@@ -174,6 +174,7 @@ def _png(fig) -> bytes:
 
 # --------------------------------------------------------------------------- figures
 def figure_map(outcome, t: dict, hours: float) -> bytes:
+    """Figure: the design on a map, pipes coloured by diameter."""
     wn = outcome.model
     results = outcome.compliance_design.results
     lowest = results.pressure[results.junctions].min()
@@ -236,8 +237,11 @@ def figure_map(outcome, t: dict, hours: float) -> bytes:
 
 
 def figure_pressure(outcome, rules, t: dict, hours: float, count: int = 3) -> bytes:
-    """The envelope (lowest to highest) of the pressure at the standpipe and connection nodes
-    hour by hour, the ``count`` most critical of them, and their minimum pressures."""
+    """Figure: pressure envelope at the served nodes.
+
+    The envelope (lowest to highest) of the pressure at the standpipe and connection nodes
+    hour by hour, the ``count`` most critical of them, and their minimum pressures.
+    """
     results = outcome.compliance_design.results
     classes = outcome.compliance_design.node_classes
     nodes = [n for n in results.junctions if classes.get(n) in ("standpipe", "household")]
@@ -261,6 +265,7 @@ def figure_pressure(outcome, rules, t: dict, hours: float, count: int = 3) -> by
 
 
 def figure_tank(outcome, tank: str, t: dict, hours: float, reserve_share: float) -> bytes:
+    """Figure: the tank level over the run against its reserve."""
     results = outcome.compliance_design.results
     node = outcome.model.get_node(tank)
     fig, ax = plt.subplots(figsize=(8, 3.2))
@@ -283,6 +288,7 @@ def figure_tank(outcome, tank: str, t: dict, hours: float, reserve_share: float)
 
 
 def figure_costs(outcomes, rate: float, t: dict) -> bytes:
+    """Figure: capital cost by item and scenario."""
     table = (
         pd.concat([o.boq.assign(scenario=o.spec.name) for o in outcomes])
         .groupby(["scenario", "category"])["total_mad"]
@@ -304,6 +310,7 @@ def figure_costs(outcomes, rate: float, t: dict) -> bytes:
 
 
 def figure_comparison(feasibility: pd.DataFrame, budget_eur: float, t: dict) -> bytes:
+    """Figure: each scenario's capital cost against the budget."""
     fig, ax = plt.subplots(figsize=(8, 3.8))
     bars = ax.bar(feasibility["scenario"], feasibility["capital_eur"], color="steelblue")
     ax.axhline(budget_eur, color="crimson", linestyle="--", label=t["budget_line"])
@@ -323,6 +330,7 @@ def figure_comparison(feasibility: pd.DataFrame, budget_eur: float, t: dict) -> 
 
 
 def figure_stress(stress: pd.DataFrame, t: dict) -> bytes:
+    """Figure: water delivered per douar in the stress cases."""
     table = stress.pivot_table(
         index="douar", columns="case", values="delivered_l_per_person_day", sort=False
     )

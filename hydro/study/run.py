@@ -67,6 +67,8 @@ def sensitivity_cases(study: Study) -> list[SensitivityCase]:
 # --------------------------------------------------------------------------- the run
 @dataclass(kw_only=True)
 class StudyResult:
+    """What :func:`run_study` found: one result per scenario and the donors' tables."""
+
     study: Study
     outcomes: list[ScenarioResult]
     feasibility: pd.DataFrame
@@ -78,6 +80,30 @@ class StudyResult:
 
 
 def run_study(study: Study, log=lambda m: None) -> StudyResult:
+    """Run every scenario of a study, then its sensitivity and stress cases.
+
+    Each scenario projects the demand of the opening and design years, sizes storage, main,
+    pump and pipes, writes the design and checks the written file by an independent
+    extended-period EPANET run, and costs it.
+
+    Parameters
+    ----------
+    study : Study
+        :func:`hydro.study.load_study`.
+    log : callable
+        Receives a line for each step (progress).
+
+    Returns
+    -------
+    StudyResult
+        Per-scenario results and the donors' tables (feasibility, sensitivity, stress,
+        operation, assumptions).
+
+    Examples
+    --------
+    >>> result = run_study(load_study("studies/oujda"))  # doctest: +SKIP
+    >>> result.feasibility["verdict"].tolist()  # doctest: +SKIP
+    """
     started = time.perf_counter()
     wn = read_network(study.network)
     villages = read_villages(study.villages)
@@ -145,7 +171,29 @@ def run_study(study: Study, log=lambda m: None) -> StudyResult:
 
 
 def write_outputs(result: StudyResult, out: Path, lang: str, log=lambda m: None) -> list[Path]:
-    """Write every table, figure and report into ``out``, all or nothing."""
+    """Write every table, figure and report into ``out``, all or nothing.
+
+    Parameters
+    ----------
+    result : StudyResult
+        :func:`run_study`.
+    out : path-like
+        The output folder.
+    lang : {"en", "fr"}
+        Language of the report.
+    log : callable
+        Receives a line for each step.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written.
+
+    Examples
+    --------
+    >>> result = run_study(load_study("studies/oujda"))  # doctest: +SKIP
+    >>> paths = write_outputs(result, "out/oujda", "fr")  # doctest: +SKIP
+    """
     from hydro.study import report
 
     out = Path(out)
