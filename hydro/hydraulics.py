@@ -111,3 +111,39 @@ def headloss_darcy_weisbach(flow, length, diameter, roughness_m):
     turbulent = 0.25 / np.log10(np.asarray(roughness_m) / (3.7 * d) + 5.74 / re**0.9) ** 2
     f = np.where(re < 2000, 64 / re, turbulent)
     return np.sign(flow) * f * np.asarray(length) / d * v**2 / (2 * GRAVITY_M_PER_S2)
+
+
+def headloss(flow, length, diameter, roughness, formula: str = "H-W"):
+    """Head loss [m] by the network's head-loss formula, as EPANET's options name it.
+
+    Parameters
+    ----------
+    flow : float or array
+        Flow [m3/s]; the loss has its sign.
+    length : float or array
+        Pipe length [m].
+    diameter : float or array
+        Inner diameter [m].
+    roughness : float or array
+        Hazen-Williams C [-] for ``H-W``; Darcy-Weisbach absolute roughness [m] for ``D-W``
+        (SI, as WNTR stores it; EPANET files give it in mm).
+    formula : {"H-W", "D-W"}
+        The network's ``wn.options.hydraulic.headloss``.
+
+    Returns
+    -------
+    float or array
+        Head loss [m].
+
+    Examples
+    --------
+    >>> round(float(headloss(0.1, 1000.0, 0.3, 130.0, "H-W")), 3)
+    6.426
+    >>> round(float(headloss(0.1, 1000.0, 0.3, 0.1e-3, "D-W")), 3)
+    5.728
+    """
+    if formula == "H-W":
+        return headloss_hazen_williams(flow, length, diameter, roughness)
+    if formula == "D-W":
+        return headloss_darcy_weisbach(flow, length, diameter, roughness)
+    raise ValueError(f"head-loss formula {formula!r}: hydro handles H-W and D-W")

@@ -33,6 +33,7 @@ from hydro.sizing.problem import Targets
 from hydro.storage import StorageSizing, resize_tank, size_tank, tank_demand_day
 from hydro.study.config import ScenarioSpec, Study
 from hydro.study.costing import bill_of_quantities
+from hydro.units import SECONDS_PER_HOUR
 
 
 # --------------------------------------------------------------------------- one scenario
@@ -132,14 +133,35 @@ def run_scenario(
     # rising main (economic diameter) and pump, for the sizing demand (pipes built once)
     sizing_model = apply_demand(model, p_sizing)
     sizing_day = tank_demand_day(sizing_model, study.tank).sum() / sizing.transmission_efficiency
-    main = rising_main(wn, study)
+    main = rising_main(wn, study.tank, study.pump)
     duty, choice = None, None
     hours = study.pumping_hours if study.pump else len(study.supply_hours)
-    flow = sizing_day / (hours * 3600)
+    flow = sizing_day / (hours * SECONDS_PER_HOUR)
+    max_velocity = study.rules.velocity_m_per_s["transmission"][1]
     if study.pump:
-        main_table = size_pumped_main(model, main, catalog, flow, study.pumping_hours, study)
+        main_table = size_pumped_main(
+            model,
+            main,
+            catalog,
+            flow,
+            tank=study.tank,
+            pump=study.pump,
+            hours_per_day=study.pumping_hours,
+            energy_price_per_kwh=study.costs["energy_per_kwh"].value,
+            annuity_factor=1 / study.crf,
+            max_velocity_m_per_s=max_velocity,
+            source=str(study.path),
+        )
     else:
-        main_table = size_gravity_main(model, main, catalog, flow, study)
+        main_table = size_gravity_main(
+            model,
+            main,
+            catalog,
+            flow,
+            tank=study.tank,
+            max_velocity_m_per_s=max_velocity,
+            source=str(study.path),
+        )
     for rec in main_table.to_dict("records"):
         pipe = model.get_link(rec["pipe"])
         pipe.diameter = rec["inner_diameter_mm"] / 1000
