@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 import os
+import warnings
 from pathlib import Path
 
 import pandas as pd
@@ -50,13 +51,18 @@ def read_table(path: str | os.PathLike, what: str) -> pd.DataFrame:
         raise InputError(f"{path}: the {what} is empty (no header line)")
     semicolon = header.count(";") > header.count(",")
     try:
-        table = pd.read_csv(
-            io.StringIO("\n".join(lines)),
-            sep=";" if semicolon else ",",
-            decimal="," if semicolon else ".",
-            skipinitialspace=True,
-        )
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
+        with warnings.catch_warnings():
+            # a row longer than the header would shift into the index or lose its end
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            table = pd.read_csv(
+                io.StringIO("\n".join(lines)),
+                sep=";" if semicolon else ",",
+                decimal="," if semicolon else ".",
+                skipinitialspace=True,
+                index_col=False,
+            )
+    except (pd.errors.ParserError, pd.errors.ParserWarning, pd.errors.EmptyDataError,
+            ValueError) as exc:  # fmt: skip
         kind = "semicolon-separated" if semicolon else "comma-separated"
         raise InputError(
             f"{path}: cannot read the {what} as a {kind} table: {str(exc).splitlines()[0][:160]}"
