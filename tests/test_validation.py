@@ -312,3 +312,44 @@ def test_options_are_bounded(args, message):
     done = run_hydro(*[net if a == "NET" else a for a in args], timeout=60)
     assert done.returncode == 2
     assert message in done.stderr and "Traceback" not in done.stderr
+
+
+# --------------------------------------------------------------------------- EPANET's verdicts
+NEGATIVE = inp_text(" J1 10 10", " R1 50", " P1 R1 J1 1000 50 130").replace(
+    "Duration 0", "Duration 2"
+)  # 10 l/s through 1 km of 50 mm: far below zero at J1
+UNBALANCED = inp_text(
+    " J1 10 10\n J2 12 5\n J3 11 3",
+    " R1 60",
+    " P1 R1 J1 1000 150 130\n P2 J1 J2 500 100 130\n P3 J2 J3 500 100 130\n P4 J3 J1 500 100 130",
+).replace("Headloss H-W", "Headloss H-W\n Trials 1\n Unbalanced CONTINUE")  # one trial: no balance
+
+
+def test_negative_pressures_are_reported_and_fail_the_check(write_inp):
+    path = write_inp(NEGATIVE)
+    done = run_hydro("simulate", path)
+    assert "Negative pressures (3 step(s), t = 0 to 2 h)" in done.stdout
+    assert "negative pressures: EPANET reports them" in done.stdout
+    done = run_hydro("check", path, "--duration", "2")
+    assert done.returncode == 1
+    assert "epanet_negative_pressures (violation)" in done.stdout
+
+
+def test_non_convergence_is_reported_and_exits_1(write_inp):
+    path = write_inp(UNBALANCED)
+    done = run_hydro("simulate", path)
+    assert done.returncode == 1
+    assert "System unbalanced" in done.stdout and "not converged" in done.stdout
+    done = run_hydro("check", path, "--duration", "1")
+    assert done.returncode == 1 and "epanet_not_converged (violation)" in done.stdout
+
+
+def test_epanet_warnings_name_the_element_and_the_time():
+    from hydro.simulation import format_warnings, run_simulation
+
+    results = run_simulation(read_network(ROOT / "networks" / "oujda_rural.inp"), duration_h=24)
+    warnings = results.warnings
+    assert not warnings.empty and set(warnings["element"]) == {"V_TAPOFF"}
+    assert warnings["time_h"].between(0, 24).all()
+    assert "V_TAPOFF: FCV open but cannot deliver flow" in format_warnings(warnings)
+    assert results.converged and not results.negative_pressures
