@@ -248,20 +248,16 @@ def publish_file(source: str | os.PathLike, path: str | os.PathLike, protect: tu
 
 
 def _place(path, write, protect) -> Path:
-    """Run ``write(tmp)`` on a temporary file beside ``path``, then move it into place."""
+    """Run ``write(tmp)`` on a temporary file beside ``path``, then move it into place (with
+    the permissions of the user's umask; see :func:`hydro.outputs.atomic_file`)."""
+    from hydro.outputs import atomic_file
+
     path = Path(path)
     for p in protect:
         if Path(p).resolve() == path.resolve():
             raise InputError(f"{path}: refusing to overwrite an input file; choose another output")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".hydro-", suffix=path.suffix, dir=path.parent)
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except Exception:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_file(path) as tmp:
+        write(str(tmp))
     return path
 
 

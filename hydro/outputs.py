@@ -83,7 +83,9 @@ def atomic_file(path: str | os.PathLike) -> Iterator[Path]:
     if path.is_dir():
         raise InputError(f"{path}: is a folder; give a file name")
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".hydro-tmp", dir=path.parent)
+    fd, name = tempfile.mkstemp(
+        prefix=f".{path.name}.", suffix=f".hydro-tmp{path.suffix}", dir=path.parent
+    )
     os.close(fd)
     tmp = Path(name)
     try:

@@ -213,3 +213,29 @@ def test_sigterm_stops_a_run_cleanly_and_leaves_nothing(tmp_path):
     assert listing(work) == []
     left = {n for n in set(os.listdir("/tmp")) - before if n.startswith("hydro-")}
     assert not left
+
+
+def test_an_input_inside_a_reused_folder_is_never_replaced(tmp_path):
+    folder = tmp_path / "out"
+    outputs = Outputs()
+    with outputs.assemble(outputs.folder(folder)) as staging:
+        (staging / "pumps.csv").write_text("hydro's")
+    (folder / "pumps.csv").write_text("the study's pump catalogue, moved here by the user")
+    outputs = Outputs(inputs=[folder / "pumps.csv"])
+    with pytest.raises(InputError, match="would overwrite an input file; nothing written"):
+        with outputs.assemble(outputs.folder(folder)) as staging:
+            (staging / "pumps.csv").write_text("new")
+    assert (folder / "pumps.csv").read_text().startswith("the study's")
+    assert listing(folder) == [MARKER, "pumps.csv"]
+
+
+def test_a_written_design_gets_the_umask_permissions(tmp_path, single_pipe_inp):
+    from hydro.network import read_network, write_network
+
+    previous = os.umask(0o022)
+    try:
+        path = write_network(read_network(single_pipe_inp), tmp_path / "design.inp")
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644
+    assert listing(tmp_path) == ["design.inp", "single_pipe.inp"]
