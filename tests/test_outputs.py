@@ -193,26 +193,34 @@ def test_simulate_leaves_no_epanet_scratch_file_in_the_current_folder(tmp_path):
     assert listing(tmp_path) == []
 
 
-def test_sigterm_stops_a_run_cleanly_and_leaves_nothing(tmp_path):
-    """SIGTERM in the middle of a study: one line, no traceback, no output, no staging."""
-    work = tmp_path / "work"
+@pytest.mark.parametrize(
+    ("signum", "status", "line"),
+    [
+        (signal.SIGTERM, 143, "error: terminated (SIGTERM)"),
+        (signal.SIGINT, 130, "error: interrupted"),
+    ],
+)
+def test_a_signal_stops_a_run_cleanly_and_leaves_nothing(tmp_path, signum, status, line):
+    """SIGTERM or Ctrl-C in the middle of a study: one line, no traceback, no output, no
+    staging folder, no temporary folder."""
+    work, private_tmp = tmp_path / "work", tmp_path / "tmp"
     work.mkdir()
-    before = set(os.listdir("/tmp"))
+    private_tmp.mkdir()
     process = subprocess.Popen(
         [*hydro_command(), "run", ROOT / "studies" / "oujda", "--out", work / "out"],
         cwd=work,
+        env={**os.environ, "TMPDIR": str(private_tmp)},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
     time.sleep(6)  # into the scenarios
-    process.send_signal(signal.SIGTERM)
+    process.send_signal(signum)
     _, stderr = process.communicate(timeout=120)
-    assert process.returncode == 143, stderr
-    assert "error: terminated (SIGTERM)" in stderr and "Traceback" not in stderr
+    assert process.returncode == status, stderr
+    assert line in stderr and "Traceback" not in stderr
     assert listing(work) == []
-    left = {n for n in set(os.listdir("/tmp")) - before if n.startswith("hydro-")}
-    assert not left
+    assert listing(private_tmp) == []
 
 
 def test_an_input_inside_a_reused_folder_is_never_replaced(tmp_path):

@@ -82,6 +82,24 @@ def hours(text: str) -> float:
     return value
 
 
+def hours_per_day(text: str) -> float:
+    """Hours in a day: above 0, at most 24."""
+    value = number(text)
+    if not 0 < value <= 24:
+        raise argparse.ArgumentTypeError(f"hours a day are above 0 and at most 24, got {value:g}")
+    return value
+
+
+def factor(text: str) -> float:
+    """A peaking factor: 1 to 5 (a peak is never below the average)."""
+    value = number(text)
+    if not 1 <= value <= 5:
+        raise argparse.ArgumentTypeError(
+            f"a peaking factor is between 1 (no peak) and 5, got {value:g}"
+        )
+    return value
+
+
 def share(text: str) -> float:
     """A share of something, in [0, 1]."""
     value = number(text)

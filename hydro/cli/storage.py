@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from hydro import defaults
-from hydro.cli._common import EXIT_OK, hours, positive, year
+from hydro.cli._common import EXIT_OK, factor, hours, hours_per_day, positive, year
 
 
 def cmd_storage(args: argparse.Namespace) -> int:
@@ -99,7 +99,7 @@ def add_parser(sub, parents) -> None:
     )
     p.add_argument(
         "--peak-day-factor",
-        type=positive,
+        type=factor,
         default=defaults.PEAK_DAY_FACTOR,
         metavar="F",
         help=f"peak day over average day (default {defaults.PEAK_DAY_FACTOR:g}, Oujda brief 5.1)",
@@ -108,7 +108,7 @@ def add_parser(sub, parents) -> None:
     p.add_argument("--pump-catalog", metavar="PUMPS.csv", help="pump catalogue (else fitted)")
     p.add_argument(
         "--pumping-hours",
-        type=positive,
+        type=hours_per_day,
         default=defaults.PUMPING_HOURS,
         metavar="H",
         help=f"hours of pumping a day at the duty flow (default {defaults.PUMPING_HOURS:g} [E])",
