@@ -427,7 +427,7 @@ def read_villages(path: str | os.PathLike) -> pd.DataFrame:
                 raise InputError(
                     f"{path}: douar {douar}: {column} must be a whole number, got {value:g}"
                 )
-            if column in VILLAGE_RANGES:
+            if column in VILLAGE_RANGES and value >= 0:  # negatives: the rule below
                 low, high, reason = VILLAGE_RANGES[column]
                 if not low <= value <= high:
                     raise InputError(
