@@ -2,6 +2,11 @@
 
 :func:`load_study` reads and checks it; every error names the file and the key. Paths are
 relative to the study file. See ``studies/oujda/study.toml`` for a commented example.
+
+Before anything else, :func:`validate_study` checks the whole file in one pass against
+``STUDY_KEYS``, one table of every key with its kind, range and the reason for the range: an
+unknown key is an error with a "did you mean". A new key needs one line in ``STUDY_KEYS``
+(and a new section one entry in ``STUDY_KEYS[""]`` plus its own table).
 """
 
 from __future__ import annotations
