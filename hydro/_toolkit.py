@@ -10,10 +10,15 @@ file it hands to the toolkit in LPS so that lengths are m, diameters mm, heads a
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import ctypes
 import os
 import platform
+import shutil
 import sys
+import tempfile
+import threading
 from functools import cache
 from pathlib import Path
 
@@ -97,6 +102,46 @@ def library(version: str = "2.3") -> ctypes.CDLL:
     return lib
 
 
+_SCRATCH_LOCK = threading.RLock()
+_SCRATCH: list[str] = []
+
+
+@contextlib.contextmanager
+def epanet_scratch():
+    """Run EPANET calls with a private temporary folder as the working directory.
+
+    EPANET (2.2 and 2.3) creates its scratch files (hydraulics, ``enXXXXXX``) in the current
+    working directory. Inside this context that directory is one temporary folder per process,
+    removed when the process exits, so a run never leaves files in the user's folder (and an
+    unwritable current folder does not break a run). The working directory is process-wide:
+    a lock keeps threads from changing it under each other, and it is restored on exit.
+    Paths handed to EPANET inside the context must be absolute.
+    """
+    with _SCRATCH_LOCK:
+        if not _SCRATCH or not os.path.isdir(_SCRATCH[0]):
+            _SCRATCH[:] = [tempfile.mkdtemp(prefix="hydro-epanet-")]
+        try:
+            previous = os.getcwd()
+        except FileNotFoundError:  # the user's folder was removed under us
+            previous = None
+        os.chdir(_SCRATCH[0])
+        try:
+            yield Path(_SCRATCH[0])
+        finally:
+            os.chdir(previous if previous is not None else tempfile.gettempdir())
+
+
+def remove_scratch() -> None:
+    """Remove this process's EPANET scratch folder (registered with :mod:`atexit`)."""
+    with _SCRATCH_LOCK:
+        for folder in _SCRATCH:
+            shutil.rmtree(folder, ignore_errors=True)
+        _SCRATCH.clear()
+
+
+atexit.register(remove_scratch)
+
+
 def error_text(code: int) -> str:
     """EPANET's own message for an error or warning code."""
     buf = ctypes.create_string_buffer(256)
@@ -122,12 +167,17 @@ class Project:
         self._handle = ctypes.c_void_p()
         self._check(self.lib.EN_createproject(ctypes.byref(self._handle)), "create project")
         self._open = False
-        rpt = str(report_path) if report_path else os.devnull
-        code = self.lib.EN_open(self._handle, str(inp_path).encode(), rpt.encode(), b"")
-        if code > 100:
-            self.lib.EN_deleteproject(self._handle)
-            self._handle = None
-            raise SimulationError(f"EPANET error {code}: {error_text(code)}", code=code)
+        rpt = str(Path(report_path).resolve()) if report_path else os.devnull
+        inp = str(Path(inp_path).resolve())
+        with epanet_scratch():
+            code = self.lib.EN_open(self._handle, inp.encode(), rpt.encode(), b"")
+            if code > 100:
+                # EN_close releases the files EN_open opened (and flushes the report);
+                # without it each rejected file leaks a descriptor.
+                self.lib.EN_close(self._handle)
+                self.lib.EN_deleteproject(self._handle)
+                self._handle = None
+                raise SimulationError(f"EPANET error {code}: {error_text(code)}", code=code)
         self._open = True
         self._hydraulics_open = False
 
@@ -196,7 +246,8 @@ class Project:
 
     def open_hydraulics(self) -> None:
         if not self._hydraulics_open:
-            self._check(self.lib.EN_openH(self._handle), "open hydraulics")
+            with epanet_scratch():
+                self._check(self.lib.EN_openH(self._handle), "open hydraulics")
             self._hydraulics_open = True
 
     def solve_snapshot(self) -> int:
@@ -212,10 +263,11 @@ class Project:
         if self._hydraulics_open:
             self.lib.EN_closeH(self._handle)
             self._hydraulics_open = False
-        if self._open:
-            self.lib.EN_close(self._handle)
-            self._open = False
-        self.lib.EN_deleteproject(self._handle)
+        with epanet_scratch():
+            if self._open:
+                self.lib.EN_close(self._handle)
+                self._open = False
+            self.lib.EN_deleteproject(self._handle)
         self._handle = None
 
     def __enter__(self) -> Project:

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from hydro._csv import read_table
 from hydro.errors import InputError
 from hydro.units import M_PER_BAR, MM_PER_M
 
@@ -114,13 +115,7 @@ def read_catalog(path: str | os.PathLike) -> Catalog:
     'PE100 DN25 PN16'
     """
     path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path}: no such catalogue file")
-    try:
-        raw = pd.read_csv(path, comment="#", skipinitialspace=True)
-    except Exception as exc:
-        raise InputError(f"{path}: cannot read the catalogue as CSV: {exc}") from exc
-    raw.columns = [str(c).strip() for c in raw.columns]
+    raw = read_table(path, "catalogue file")
     if "inner_diameter_mm" not in raw.columns and "diameter_mm" in raw.columns:
         raw = raw.rename(columns={"diameter_mm": "inner_diameter_mm"})
     missing = [c for c in ("inner_diameter_mm", "cost_per_m") if c not in raw.columns]
@@ -145,10 +140,10 @@ def read_catalog(path: str | os.PathLike) -> Catalog:
             continue
         values = pd.to_numeric(raw[column], errors="coerce")
         for row, (text, value) in enumerate(zip(raw[column], values, strict=True), start=1):
-            if (required and np.isnan(value)) or (not np.isnan(value) and value <= 0):
+            if (required and np.isnan(value)) or (not np.isnan(value) and not 0 < value < np.inf):
                 raise InputError(
                     f"{path}: row {row}, column {column}: '{text}' is not allowed "
-                    "(a positive number is required)"
+                    "(a positive finite number is required)"
                 )
         table[column] = values
     nominal = table["nominal_diameter_mm"].fillna(table["inner_diameter_mm"])
@@ -168,6 +163,16 @@ def read_catalog(path: str | os.PathLike) -> Catalog:
             f"{lab} ID{d:g}"
             for lab, d in zip(table["label"], table["inner_diameter_mm"], strict=True)
         ]
+    repeated = table[table["label"].duplicated(keep=False)]
+    if not repeated.empty:
+        label = repeated["label"].iloc[0]
+        rows = repeated.index[repeated["label"] == label] + 1
+        prices = ", ".join(f"{c:g}" for c in table.loc[rows - 1, "cost_per_m"])
+        raise InputError(
+            f"{path}: rows {', '.join(map(str, rows))} describe the same pipe '{label}' "
+            f"(same material, diameters and class) at prices {prices}: a pipe is listed "
+            "once, each label must be unique"
+        )
     table["tag"] = table["label"].map(tag_of)
     table = table.sort_values(["cost_per_m", "inner_diameter_mm"], ignore_index=True)
     return Catalog(table, str(path))

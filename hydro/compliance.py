@@ -487,6 +487,30 @@ def check_compliance(
             rows = _rows(running * 1000, "pump", "flow_l_per_s", limit * 1000, below=below)
             parts.append(rows.assign(check=check, severity="violation"))
 
+    # EPANET's own verdicts: hydraulics not balanced, negative pressures (one row per step)
+    warned = results.warnings
+    for check, pattern in (
+        ("epanet_not_converged", "unbalanced|could not be solved"),
+        ("epanet_negative_pressures", "negative pressures"),
+    ):
+        hit = warned[warned["message"].str.contains(pattern, case=False)]
+        if not hit.empty:
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "element": hit["element"].replace("", "network").to_numpy(),
+                        "kind": "network",
+                        "check": check,
+                        "severity": "violation",
+                        "quantity": "epanet_warning",
+                        "time_h": hit["time_h"].to_numpy(),
+                        "value": np.nan,
+                        "limit": np.nan,
+                        "excess": np.nan,
+                    }
+                )
+            )
+
     violations = _concat(parts, RULE_VIOLATION_COLUMNS)[RULE_VIOLATION_COLUMNS]
     if not violations.empty:  # worst first across units: violations, then by relative excess
         relative = violations["excess"] / violations["limit"].abs().clip(lower=1.0)

@@ -25,3 +25,7 @@ DESIGN_YEAR = 2030
 DESIGN_PERIOD_YEARS = 20
 #: Looped optimiser: time limit per sizing run in a study [s] and seed.
 LOOPED_TIME_LIMIT_S = 20.0
+#: Longest simulated duration hydro accepts [h]: one year of operation, longer than any
+#: design check needs; EPANET's scratch and report files grow with the duration (a run of
+#: 1e9 h fills the disk before it ends).
+MAX_SIMULATION_HOURS = 8760.0

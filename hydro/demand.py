@@ -27,7 +27,8 @@ import pandas as pd
 import wntr
 
 from hydro import defaults
-from hydro.errors import InputError
+from hydro._csv import read_table
+from hydro.errors import InputError, did_you_mean
 from hydro.network import copy_network
 from hydro.units import LITRES_PER_M3
 
@@ -315,18 +316,39 @@ VILLAGE_OPTIONAL_NUMERIC = {
 }
 
 
-def _parse_nodes(text, path, douar: str, column: str) -> dict[str, float]:
-    """``"N1:0.6; N2:0.4"`` (or a single ``"N1"``) -> {node: share}, shares adding up to 1."""
+#: Columns that count things: whole numbers only.
+VILLAGE_WHOLE_NUMBERS = ("population_year", "standpipes", "sheep_goat", "cattle", "equid",
+                         "pupils", "beds")  # fmt: skip
+#: Plausible ranges of the village table, with their reasons.
+VILLAGE_RANGES = {
+    "population": (0, 1e6, "people in one douar: 0 to 1,000,000"),
+    "population_year": (1900, 2200, "a census or survey year, 1900 to 2200"),
+    "standpipes": (0, 1000, "standpipes in one douar: 0 to 1,000"),
+}
+
+
+def _parse_nodes(
+    text, path, douar: str, column: str, decimal_comma: bool = False
+) -> dict[str, float]:
+    """``"N1:0.6; N2:0.4"`` (or a single ``"N1"``) -> {node: share}, shares adding up to 1.
+
+    In a semicolon-separated table (``decimal_comma``) shares use a decimal comma
+    (``"N1:0,6; N2:0,4"``) and items are separated by semicolons only.
+    """
     if text is None or (isinstance(text, float) and math.isnan(text)) or not str(text).strip():
         return {}
     shares: dict[str, float] = {}
-    for item in str(text).replace(",", ";").split(";"):
+    text = str(text)
+    text = text.replace(",", ".") if decimal_comma else text.replace(",", ";")
+    for item in text.split(";"):
         item = item.strip()
         if not item:
             continue
         node, _, share = item.partition(":")
         try:
             shares[node.strip()] = float(share) if share.strip() else 1.0
+            if not math.isfinite(shares[node.strip()]):
+                raise ValueError(share)
         except ValueError:
             raise InputError(
                 f"{path}: douar {douar}: {column} has a share that is not a number in '{item}' "
@@ -370,19 +392,27 @@ def read_villages(path: str | os.PathLike) -> pd.DataFrame:
     2012
     """
     path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path}: no such village table")
-    try:
-        table = pd.read_csv(path, skipinitialspace=True, comment="#")
-    except Exception as exc:
-        raise InputError(f"{path}: cannot read the village table as CSV: {exc}") from exc
-    table.columns = [str(c).strip() for c in table.columns]
+    table = read_table(path, "village table")
     missing = [c for c in VILLAGE_REQUIRED if c not in table.columns]
     if missing:
+        hint = (
+            " (the separator is taken from the header line: commas, or semicolons with "
+            "decimal commas)"
+            if len(table.columns) == 1
+            else ""
+        )
         raise InputError(
             f"{path}: missing column(s) {', '.join(missing)}; required: "
-            f"{', '.join(VILLAGE_REQUIRED)}"
+            f"{', '.join(VILLAGE_REQUIRED)}{hint}"
         )
+    known = [*VILLAGE_REQUIRED, "household_nodes", *VILLAGE_OPTIONAL_NUMERIC]
+    for column in table.columns:
+        hint = did_you_mean(column, known) if column not in known else ""
+        if hint:
+            raise InputError(
+                f"{path}: unknown column '{column}'{hint} (an optional column with a typo "
+                "would silently take its default)"
+            )
     if table.empty:
         raise InputError(f"{path}: the village table has no rows")
     if "household_nodes" not in table.columns:
@@ -400,7 +430,30 @@ def read_villages(path: str | os.PathLike) -> pd.DataFrame:
         for douar, raw, value in zip(table["douar"], table[column], values, strict=True):
             blank = raw is None or (isinstance(raw, float) and math.isnan(raw))
             if np.isnan(value) and not (blank and column in VILLAGE_OPTIONAL_NUMERIC):
-                raise InputError(f"{path}: douar {douar}: {column} is not a number ('{raw}')")
+                comma = (
+                    " (a decimal comma needs a semicolon-separated table, as a French "
+                    "spreadsheet writes)"
+                    if "," in str(raw)
+                    else ""
+                )
+                raise InputError(
+                    f"{path}: douar {douar}: {column} is not a number ('{raw}'){comma}"
+                )
+            if np.isnan(value):
+                continue
+            if not np.isfinite(value):
+                raise InputError(f"{path}: douar {douar}: {column} must be finite, got {raw}")
+            if column in VILLAGE_WHOLE_NUMBERS and not float(value).is_integer():
+                raise InputError(
+                    f"{path}: douar {douar}: {column} must be a whole number, got {value:g}"
+                )
+            if column in VILLAGE_RANGES and value >= 0:  # negatives: the rule below
+                low, high, reason = VILLAGE_RANGES[column]
+                if not low <= value <= high:
+                    raise InputError(
+                        f"{path}: douar {douar}: {column} {value:g} is outside [{low:g}, "
+                        f"{high:g}] ({reason})"
+                    )
             if column == "growth_rate":
                 if value <= -1 or value > 0.2:
                     raise InputError(
@@ -412,12 +465,13 @@ def read_villages(path: str | os.PathLike) -> pd.DataFrame:
             if column == "household_share" and value > 1:
                 raise InputError(f"{path}: douar {douar}: household_share must be in [0, 1]")
         table[column] = values.fillna(VILLAGE_OPTIONAL_NUMERIC.get(column, np.nan))
+    comma = table.attrs.get("decimal_comma", False)
     table["standpipe_shares"] = [
-        _parse_nodes(t, path, d, "standpipe_nodes")
+        _parse_nodes(t, path, d, "standpipe_nodes", comma)
         for d, t in zip(table["douar"], table["standpipe_nodes"], strict=True)
     ]
     table["household_shares"] = [
-        _parse_nodes(t, path, d, "household_nodes")
+        _parse_nodes(t, path, d, "household_nodes", comma)
         for d, t in zip(table["douar"], table["household_nodes"], strict=True)
     ]
     for douar, shares in zip(table["douar"], table["standpipe_shares"], strict=True):

@@ -27,3 +27,11 @@ class SimulationError(HydroError, RuntimeError):
 
 class InfeasibleDesignError(HydroError, ValueError):
     """No design from the catalogue can meet the targets (for example the source is too low)."""
+
+
+def did_you_mean(word: str, candidates) -> str:
+    """``"; did you mean 'x'?"`` for the closest candidate, or an empty string."""
+    import difflib
+
+    close = difflib.get_close_matches(str(word), [str(c) for c in candidates], n=1, cutoff=0.6)
+    return f"; did you mean '{close[0]}'?" if close else ""

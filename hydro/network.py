@@ -12,8 +12,6 @@ import logging
 import os
 import re
 import shutil
-import subprocess
-import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,24 +53,25 @@ class Topology:
         return self.kind == "branched"
 
 
+#: Section headers of an EPANET input file; a file with none of them is not a network.
+_SECTIONS = re.compile(
+    r"^\s*\[(TITLE|JUNCTIONS|RESERVOIRS|TANKS|PIPES|PUMPS|VALVES|OPTIONS|END)\]",
+    re.IGNORECASE | re.MULTILINE,
+)
+#: Pipes narrower than this are placeholders (benchmark files before sizing) [m].
+PLACEHOLDER_DIAMETER_M = 0.001
+
+
 def _epanet_parse_errors(path: Path) -> list[str]:
     """Open ``path`` with EPANET's own parser; return its error messages with line numbers."""
-    try:
-        Project(path).close()
-        return []
-    except SimulationError as exc:
-        generic = str(exc)
-    # EPANET flushes the report of a failed open only when its process ends, so the detailed
-    # messages come from a short child process (only on this failure path).
     with tempfile.TemporaryDirectory(prefix="hydro-parse-") as tmp:
         report = Path(tmp) / "parse.rpt"
-        code = "import sys; from hydro._toolkit import Project; Project(sys.argv[1], sys.argv[2])"
-        subprocess.run(
-            [sys.executable, "-c", code, str(path), str(report)],
-            capture_output=True,
-            timeout=60,
-            check=False,
-        )
+        try:
+            Project(path, report).close()
+            return []
+        except SimulationError as exc:
+            generic = str(exc)
+        # The project is closed on failure, so EPANET's report is complete here.
         text = report.read_text(errors="replace") if report.exists() else ""
     lines = path.read_text(errors="replace").splitlines()
     messages: list[str] = []
@@ -89,12 +88,27 @@ def _epanet_parse_errors(path: Path) -> list[str]:
             pick = 1 if m.group(1) == "215" and len(matches) > 1 else 0
             lineno = matches[pick] if matches else None
             where = f"line {lineno}" if lineno else "line ?"
-            message = f"{where}: {message} (the line reads '{offending}')"
+            shown = offending if len(offending) <= 80 else offending[:77] + "..."
+            message = f"{where}: {message} (the line reads '{shown}')"
         messages.append(message)
     return messages or [generic]
 
 
-def read_network(path: str | os.PathLike, validate: bool = True) -> wntr.network.WaterNetworkModel:
+def _looks_like_inp(path: Path) -> None:
+    """Refuse a file that is not an EPANET input file, without echoing what it holds."""
+    head = path.read_bytes()[: 1 << 20]
+    if b"\0" in head:
+        raise InputError(f"{path}: not an EPANET input file (binary content)")
+    if not _SECTIONS.search(head.decode("utf-8", errors="replace")):
+        raise InputError(
+            f"{path}: not an EPANET input file (no section such as [JUNCTIONS], [PIPES] or "
+            "[RESERVOIRS])"
+        )
+
+
+def read_network(
+    path: str | os.PathLike, validate: bool = True, sized: bool = False
+) -> wntr.network.WaterNetworkModel:
     """Read an EPANET ``.inp`` file into a WNTR model (SI units inside), checking it first.
 
     Parameters
@@ -103,6 +117,9 @@ def read_network(path: str | os.PathLike, validate: bool = True) -> wntr.network
         The ``.inp`` file. It is never modified.
     validate : bool
         Run :func:`validate_network` on the model (default True).
+    sized : bool
+        The network is to be simulated as it is: refuse placeholder diameters (below 1 mm,
+        as in benchmark files before sizing). Default False (sizing replaces them).
 
     Returns
     -------
@@ -125,7 +142,7 @@ def read_network(path: str | os.PathLike, validate: bool = True) -> wntr.network
     if not path.is_file():
         raise InputError(f"{path}: no such network file")
     try:
-        path.read_bytes()
+        _looks_like_inp(path)
     except OSError as exc:
         raise InputError(f"{path}: cannot read the network file ({exc.strerror})") from exc
     errors = _epanet_parse_errors(path)
@@ -134,18 +151,21 @@ def read_network(path: str | os.PathLike, validate: bool = True) -> wntr.network
     try:
         wn = wntr.network.WaterNetworkModel(str(path))
     except Exception as exc:  # WNTR raises many kinds; all mean the file is not usable
-        raise InputError(f"{path}: WNTR cannot read this network: {exc}") from exc
+        raise InputError(f"{path}: WNTR cannot read this network: {str(exc)[:200]}") from exc
     if validate:
-        validate_network(wn, source=str(path))
+        validate_network(wn, source=str(path), sized=sized)
     return wn
 
 
-def validate_network(wn: wntr.network.WaterNetworkModel, source: str = "network") -> None:
+def validate_network(
+    wn: wntr.network.WaterNetworkModel, source: str = "network", sized: bool = False
+) -> None:
     """Check a model before use; raise :class:`InputError` naming every problem found.
 
     Checks: at least one reservoir or tank; every junction connected (through any link) to a
     reservoir or tank; positive pipe lengths, diameters and roughness; patterns and curves that
-    are referenced exist. (EPANET's parser has already rejected duplicate IDs.)
+    are referenced exist; with ``sized``, no placeholder diameter (below 1 mm) in a network
+    about to be simulated as it is. (EPANET's parser has already rejected duplicate IDs.)
 
     Parameters
     ----------
@@ -153,6 +173,8 @@ def validate_network(wn: wntr.network.WaterNetworkModel, source: str = "network"
         The model (not modified).
     source : str
         The file name, for messages.
+    sized : bool
+        Also refuse placeholder diameters (below 1 mm).
 
     Returns
     -------
@@ -163,6 +185,17 @@ def validate_network(wn: wntr.network.WaterNetworkModel, source: str = "network"
     >>> validate_network(read_network("networks/oujda_rural.inp", validate=False))
     """
     problems: list[str] = []
+    if sized:
+        placeholders = [
+            name for name, pipe in wn.pipes() if 0 < pipe.diameter < PLACEHOLDER_DIAMETER_M
+        ]
+        if placeholders:
+            shown = ", ".join(placeholders[:10]) + (" ..." if len(placeholders) > 10 else "")
+            problems.append(
+                f"pipe(s) {shown}: diameter below 1 mm ({len(placeholders)} pipes), a "
+                "placeholder rather than a pipe; size the network first (hydro size) or give "
+                "the real diameters"
+            )
     sources = list(wn.reservoir_name_list) + list(wn.tank_name_list)
     if not sources:
         problems.append("no source: add a reservoir or a tank (at least one is required)")
@@ -269,20 +302,19 @@ def publish_file(source: str | os.PathLike, path: str | os.PathLike, protect: tu
 
 
 def _place(path, write, protect) -> Path:
-    """Run ``write(tmp)`` on a temporary file beside ``path``, then move it into place."""
+    """Write a file atomically beside ``path``.
+
+    Run ``write(tmp)`` on a temporary file beside ``path``, then move it into place (with
+    the permissions of the user's umask; see :func:`hydro.outputs.atomic_file`).
+    """
+    from hydro.outputs import atomic_file
+
     path = Path(path)
     for p in protect:
         if Path(p).resolve() == path.resolve():
             raise InputError(f"{path}: refusing to overwrite an input file; choose another output")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".hydro-", suffix=path.suffix, dir=path.parent)
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except Exception:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_file(path) as tmp:
+        write(str(tmp))
     return path
 
 

@@ -30,6 +30,7 @@ import pandas as pd
 import wntr
 
 from hydro import defaults
+from hydro._csv import read_table
 from hydro.errors import InputError
 from hydro.hydraulics import headloss_hazen_williams
 from hydro.network import copy_network
@@ -111,10 +112,7 @@ class PumpChoice:
 def read_pump_catalog(path: str | os.PathLike) -> pd.DataFrame:
     """Read a pump catalogue; errors name the file, the pump and what is allowed."""
     path = Path(path)
-    try:
-        table = pd.read_csv(path, comment="#", skipinitialspace=True)
-    except (OSError, pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: cannot read the pump catalogue: {exc}") from exc
+    table = read_table(path, "pump catalogue")
     missing = [c for c in PUMP_COLUMNS if c not in table.columns]
     if missing:
         raise InputError(
@@ -122,13 +120,24 @@ def read_pump_catalog(path: str | os.PathLike) -> pd.DataFrame:
         )
     for column in PUMP_COLUMNS[1:]:
         values = pd.to_numeric(table[column], errors="coerce")
-        bad = table["pump"][values.isna() | (values < 0)]
+        bad = table["pump"][values.isna() | (values < 0) | (values == np.inf)]
         if not bad.empty:
-            raise InputError(f"{path}: pump {bad.iloc[0]}: {column} must be a non-negative number")
+            raise InputError(
+                f"{path}: pump {bad.iloc[0]}: {column} must be a non-negative finite number"
+            )
         table[column] = values
+    if table.empty:
+        raise InputError(f"{path}: the pump catalogue has no rows")
+    table["pump"] = table["pump"].astype(str).str.strip()
     for name, points in table.groupby("pump", sort=False):
         if len(points) not in (1, 3):
             raise InputError(f"{path}: pump {name}: give 1 or 3 curve points, not {len(points)}")
+        flows = np.sort(points["flow_l_per_s"].to_numpy())
+        if (np.diff(flows) <= 0).any() or flows[-1] <= 0:
+            raise InputError(
+                f"{path}: pump {name}: the curve points need distinct flows, the last above 0 "
+                f"(got {', '.join(f'{q:g}' for q in flows)} l/s)"
+            )
         heads = points.sort_values("flow_l_per_s")["head_m"].to_numpy()
         if (np.diff(heads) >= 0).any():
             raise InputError(f"{path}: pump {name}: head must fall as the flow rises")

@@ -8,15 +8,18 @@ behind. Results come back in SI with the unit in each name.
 from __future__ import annotations
 
 import logging
+import re
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import wntr
 
-from hydro.errors import SimulationError
+from hydro import defaults
+from hydro._toolkit import epanet_scratch
+from hydro.errors import InputError, SimulationError
 from hydro.network import copy_network
 from hydro.units import SECONDS_PER_HOUR
 
@@ -53,6 +56,21 @@ class SimulationResults:
     pipes: list[str]
     elevation: pd.Series
     pressure_driven: bool = False
+    #: EPANET's warnings: time_h, element (empty when the warning names none), message
+    warnings: pd.DataFrame = field(default_factory=lambda: _warning_table([]))
+
+    @property
+    def converged(self) -> bool:
+        """False when EPANET reports unbalanced hydraulics at some step."""
+        unsolved = self.warnings["message"].str.contains(
+            "unbalanced|could not be solved", case=False
+        )
+        return not unsolved.any()
+
+    @property
+    def negative_pressures(self) -> bool:
+        """True when EPANET reports negative pressures at some step."""
+        return bool(self.warnings["message"].str.contains("negative pressures", case=False).any())
 
     @property
     def tank_level(self) -> pd.DataFrame:
@@ -100,18 +118,22 @@ def run_simulation(
     """
     model = copy_network(wn)
     if duration_h is not None:
+        check_duration(duration_h)
         model.options.time.duration = int(round(duration_h * SECONDS_PER_HOUR))
+    else:
+        check_duration(model.options.time.duration / SECONDS_PER_HOUR, "the model's duration")
     if pressure_driven:
         model.options.hydraulic.demand_model = "PDA"
         if required_pressure_m is not None:
             model.options.hydraulic.required_pressure = required_pressure_m
         model.options.hydraulic.minimum_pressure = minimum_pressure_m
-    with tempfile.TemporaryDirectory(prefix="hydro-sim-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="hydro-sim-") as tmp, epanet_scratch():
         try:
             sim = wntr.sim.EpanetSimulator(model)
-            raw = sim.run_sim(file_prefix=str(Path(tmp) / "run"))
+            raw = sim.run_sim(file_prefix=str(Path(tmp).resolve() / "run"))
         except Exception as exc:
             raise SimulationError(f"EPANET could not run the network: {exc}") from exc
+        warnings = read_warnings(Path(tmp) / "run.rpt")
     node, link = raw.node, raw.link
     elevation = pd.Series(
         {name: getattr(n, "elevation", np.nan) for name, n in model.nodes()}, dtype=float
@@ -131,7 +153,78 @@ def run_simulation(
         pipes=list(model.pipe_name_list),
         elevation=elevation,
         pressure_driven=pressure_driven,
+        warnings=warnings,
     )
+
+
+def check_duration(duration_h: float, what: str = "duration") -> float:
+    """Refuse a simulated duration that is not finite, negative or above the cap [h]."""
+    if not np.isfinite(duration_h) or duration_h < 0:
+        raise InputError(f"{what} {duration_h:g} h: a finite number of hours >= 0 is required")
+    if duration_h > defaults.MAX_SIMULATION_HOURS:
+        raise InputError(
+            f"{what} {duration_h:g} h is above the cap of {defaults.MAX_SIMULATION_HOURS:g} h "
+            "(one year of operation: longer than any design check needs, and EPANET's scratch "
+            "files grow with the duration)"
+        )
+    return duration_h
+
+
+_WARNING = re.compile(r"WARNING:\s*(.*?)\s+at\s+(\d+):(\d\d):(\d\d)\s*hrs", re.IGNORECASE)
+_ELEMENT = re.compile(r"^(?:Pump|Valve|FCV|PRV|PSV|PBV|TCV|GPV|PCV|Node|Link|Tank)\s+(\S+)\s")
+#: Warnings kept from one run (a pathological run can report one every step).
+MAX_WARNINGS = 10_000
+
+
+def _warning_table(rows: list) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=["time_h", "element", "message"]).astype(
+        {"time_h": float, "element": str, "message": str}
+    )
+
+
+def read_warnings(report: Path) -> pd.DataFrame:
+    """EPANET's warnings from its report file: time [h], element, message."""
+    rows = []
+    if report.exists():
+        with open(report, errors="replace") as lines:
+            for line in lines:
+                m = _WARNING.search(line)
+                if not m:
+                    continue
+                message = m.group(1).strip()
+                element = _ELEMENT.match(message + " ")
+                time_h = int(m.group(2)) + int(m.group(3)) / 60 + int(m.group(4)) / 3600
+                rows.append((time_h, element.group(1) if element else "", message))
+                if len(rows) >= MAX_WARNINGS:
+                    break
+    return _warning_table(rows)
+
+
+def format_warnings(warnings: pd.DataFrame, show: int = 10) -> str:
+    """EPANET's warnings grouped by message and element: count, first and last time."""
+    if warnings.empty:
+        return "EPANET warnings: none"
+    kind = [
+        message.replace(f" {element} ", " ", 1) if element else message
+        for message, element in zip(warnings["message"], warnings["element"], strict=True)
+    ]
+    groups = (
+        warnings.assign(kind=kind)
+        .groupby(["kind", "element"], sort=False)["time_h"]
+        .agg(["count", "min", "max"])
+        .reset_index()
+    )
+    lines = [f"EPANET warnings: {len(warnings)}"]
+    for row in groups.head(show).itertuples(index=False):
+        who = f"{row.element}: " if row.element else ""
+        lines.append(
+            f"  {who}{row.kind} ({row.count} step(s), t = {row.min:g} to {row.max:g} h)"
+            if row.count > 1
+            else f"  {who}{row.kind} (t = {row.min:g} h)"
+        )
+    if len(groups) > show:
+        lines.append(f"  ... and {len(groups) - show} more kinds")
+    return "\n".join(lines)
 
 
 def _link_headloss(model: wntr.network.WaterNetworkModel, head: pd.DataFrame) -> pd.DataFrame:

@@ -18,8 +18,10 @@ from hydro.cli._common import (
     EXIT_FAIL,
     EXIT_OK,
     Parser,
+    Terminated,
     common_options,
     did_you_mean,
+    handle_sigterm,
     option_strings,
 )
 from hydro.errors import HydroError
@@ -44,8 +46,28 @@ def build_parser() -> Parser:
     return parser
 
 
+#: Exit statuses after a signal, as shells report them (128 + the signal's number).
+EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Run ``hydro`` with ``argv`` (default: the process's arguments); return the exit status."""
+    """Run ``hydro`` with ``argv`` (default: the process's arguments); return the exit status.
+
+    Ctrl-C and SIGTERM stop a command cleanly: one line on stderr, no traceback, temporary
+    files removed and no partial output (see :mod:`hydro.outputs`).
+    """
+    handle_sigterm()
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        sys.stderr.write("error: interrupted\n")
+        return EXIT_INTERRUPTED
+    except Terminated:
+        sys.stderr.write("error: terminated (SIGTERM)\n")
+        return EXIT_TERMINATED
+
+
+def _main(argv: list[str] | None) -> int:
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
     if extra:
@@ -75,9 +97,6 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # output piped into `head` and the like
         sys.stderr.close()
         return EXIT_OK
-    except KeyboardInterrupt:
-        sys.stderr.write("error: interrupted\n")
-        return EXIT_FAIL
     except Exception as exc:  # an unexpected failure is still reported in one line
         if debug:
             raise

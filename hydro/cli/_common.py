@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import difflib
 import re
 import sys
 import time
+
+from hydro.errors import did_you_mean
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
@@ -22,12 +23,6 @@ class Parser(argparse.ArgumentParser):
         self.print_usage(sys.stderr)
         sys.stderr.write(f"error: {message}\n")
         raise SystemExit(EXIT_USAGE)
-
-
-def did_you_mean(word: str, candidates) -> str:
-    """``"; did you mean 'x'?"`` for the closest candidate, or an empty string."""
-    close = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
-    return f"; did you mean '{close[0]}'?" if close else ""
 
 
 def option_strings(parser: argparse.ArgumentParser) -> list[str]:
@@ -71,6 +66,105 @@ def positive(text: str) -> float:
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be zero or more, got {value:g}")
     return value
+
+
+def hours(text: str) -> float:
+    """A simulated duration [h]: finite, zero or more, at most the cap (one year)."""
+    from hydro import defaults
+
+    value = positive(text)
+    if value > defaults.MAX_SIMULATION_HOURS:
+        raise argparse.ArgumentTypeError(
+            f"{value:g} h is above the cap of {defaults.MAX_SIMULATION_HOURS:g} h (one year of "
+            "operation: longer than any design check needs, and EPANET's scratch files grow "
+            "with the duration)"
+        )
+    return value
+
+
+def hours_per_day(text: str) -> float:
+    """Hours in a day: above 0, at most 24."""
+    value = number(text)
+    if not 0 < value <= 24:
+        raise argparse.ArgumentTypeError(f"hours a day are above 0 and at most 24, got {value:g}")
+    return value
+
+
+def factor(text: str) -> float:
+    """A peaking factor: 1 to 5 (a peak is never below the average)."""
+    value = number(text)
+    if not 1 <= value <= 5:
+        raise argparse.ArgumentTypeError(
+            f"a peaking factor is between 1 (no peak) and 5, got {value:g}"
+        )
+    return value
+
+
+def share(text: str) -> float:
+    """A share of something, in [0, 1]."""
+    value = number(text)
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"a share is in [0, 1], got {value:g}")
+    return value
+
+
+def seconds(text: str) -> float:
+    """A time limit [s]: finite, above zero, at most a day."""
+    value = number(text)
+    if not 0 < value <= 86400:
+        raise argparse.ArgumentTypeError(
+            f"a time limit is above 0 and at most 86400 s (one day), got {value:g}"
+        )
+    return value
+
+
+def count(text: str) -> int:
+    """A whole number, one or more."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got '{text}'") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
+    return value
+
+
+def year(text: str) -> int:
+    """A calendar year, 1900 to 2200."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a year such as 2030, got '{text}'") from None
+    if not 1900 <= value <= 2200:
+        raise argparse.ArgumentTypeError(f"a year between 1900 and 2200 is expected, got {value}")
+    return value
+
+
+def force_option(parser: argparse.ArgumentParser) -> None:
+    """``--force``: write into an existing output folder that hydro did not write."""
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="write into an existing output folder hydro did not make (its other files are "
+        "kept; files with the names hydro writes are replaced)",
+    )
+
+
+class Terminated(BaseException):
+    """SIGTERM, raised in the main thread so that every clean-up runs as for Ctrl-C."""
+
+
+def _on_sigterm(signum, frame) -> None:
+    raise Terminated()
+
+
+def handle_sigterm() -> None:
+    """Turn SIGTERM into :class:`Terminated` (main thread only; elsewhere a no-op)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _on_sigterm)
 
 
 def fmt(frame) -> str:

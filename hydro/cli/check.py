@@ -3,19 +3,31 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
-from hydro.cli._common import EXIT_FAIL, EXIT_OK, positive
+from hydro.cli._common import EXIT_FAIL, EXIT_OK, count, hours, positive, share, year
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    """Check the network against the design rules; exit 1 when a rule is broken."""
+    """Check the network against the design rules.
+
+    Check the network against the design rules; exit 1 when a rule is broken, EPANET
+    reports negative pressures or the hydraulics do not converge.
+    """
     from hydro.compliance import Rules, check_network, format_compliance, read_classes
     from hydro.demand import read_villages
     from hydro.network import read_network
+    from hydro.outputs import Outputs
     from hydro.service import format_service
+    from hydro.simulation import format_warnings
 
-    wn = read_network(args.network)
+    outputs = Outputs(inputs=[args.network, args.villages, args.classes])
+    out = outputs.file(args.out, "--out")
+    service_out = (
+        outputs.file(out.with_name(out.stem + "_service" + out.suffix), "the service table")
+        if out is not None and args.pressure_driven
+        else None
+    )
+    wn = read_network(args.network, sized=True)
     class_min = {
         cls: value
         for cls, value in (
@@ -54,16 +66,16 @@ def cmd_check(args: argparse.Namespace) -> int:
         if case.year is not None:
             print(f"\n== demand of {case.year} ({args.scenario}) ==")
         print(format_compliance(case.report, show=args.show))
+        print(format_warnings(case.report.results.warnings))
         if case.service is not None:
             print(format_service(case.service))
-    if args.out:
-        out = Path(args.out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        result.violations.to_csv(out, index=False, float_format="%.4f")
+    if out is not None:
+        with outputs.write(out) as tmp:
+            result.violations.to_csv(tmp, index=False, float_format="%.4f")
         print(f"wrote {out}")
-        if args.pressure_driven:
-            service_out = out.with_name(out.stem + "_service" + out.suffix)
-            result.service.to_csv(service_out, index=False, float_format="%.4f")
+        if service_out is not None:
+            with outputs.write(service_out) as tmp:
+                result.service.to_csv(tmp, index=False, float_format="%.4f")
             print(f"wrote {service_out}")
     return EXIT_OK if result.compliant else EXIT_FAIL
 
@@ -113,10 +125,10 @@ def add_parser(sub, parents) -> None:
     )
     p.add_argument(
         "--duration",
-        type=positive,
+        type=hours,
         default=72.0,
         metavar="HOURS",
-        help="simulated duration [h] (default 72: three peak days)",
+        help="simulated duration [h] (default 72: three peak days; at most 8760)",
     )
     p.add_argument(
         "--classes",
@@ -132,7 +144,7 @@ def add_parser(sub, parents) -> None:
     )
     p.add_argument(
         "--year",
-        type=int,
+        type=year,
         action="append",
         metavar="YEAR",
         help="check with this year's projected demand (repeat: opening and design year)",
@@ -142,7 +154,7 @@ def add_parser(sub, parents) -> None:
     )
     p.add_argument(
         "--tank-reserve",
-        type=float,
+        type=share,
         default=0.2,
         metavar="SHARE",
         help="share of each tank's usable volume always kept (default 0.2)",
@@ -160,6 +172,6 @@ def add_parser(sub, parents) -> None:
     )
     p.add_argument("--out", metavar="FILE.csv", help="write the violations (and service) tables")
     p.add_argument(
-        "--show", type=int, default=20, metavar="N", help="violations printed (default 20)"
+        "--show", type=count, default=20, metavar="N", help="violations printed (default 20)"
     )
     p.set_defaults(func=cmd_check)

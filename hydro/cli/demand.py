@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
-from hydro.cli._common import EXIT_OK, fmt
+from hydro.cli._common import EXIT_OK, fmt, year
 
 
 # --------------------------------------------------------------------------- demand
@@ -18,7 +17,16 @@ def cmd_demand(args: argparse.Namespace) -> int:
         read_villages,
     )
     from hydro.network import read_network
+    from hydro.outputs import Outputs
 
+    outputs = Outputs(inputs=[args.villages, args.network, args.patterns])
+    out = outputs.file(args.out, "--out")
+    nodes_out = (
+        outputs.file(out.with_name(out.stem + "_nodes" + out.suffix), "the node table")
+        if out
+        else None
+    )
+    network_out = outputs.file(args.write_network, "--write-network")
     scenario = get_scenario(args.scenario, args.patterns)
     villages = read_villages(args.villages)
     wn = read_network(args.network)
@@ -51,20 +59,17 @@ def cmd_demand(args: argparse.Namespace) -> int:
     print(fmt(shown))
     print("\nper node (peak day, and peak hour at the design condition):")
     print(fmt(projection.nodes))
-    if args.out:
-        out = Path(args.out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        table.to_csv(out, index=False, float_format="%.4f")
-        nodes_out = out.with_name(out.stem + "_nodes" + out.suffix)
-        projection.nodes.to_csv(nodes_out, index=False, float_format="%.5f")
+    if out is not None:
+        with outputs.write(out) as tmp:
+            table.to_csv(tmp, index=False, float_format="%.4f")
+        with outputs.write(nodes_out) as tmp:
+            projection.nodes.to_csv(tmp, index=False, float_format="%.5f")
         print(f"wrote {out} and {nodes_out}")
-    if args.write_network:
+    if network_out is not None:
         from hydro.demand import apply_demand
         from hydro.network import write_network
 
-        path = write_network(
-            apply_demand(wn, projection), args.write_network, protect=(args.network,)
-        )
+        path = write_network(apply_demand(wn, projection), network_out, protect=(args.network,))
         print(f"wrote {path} (peak-day demands with hourly patterns)")
     return EXIT_OK
 
@@ -83,7 +88,7 @@ def add_parser(sub, parents) -> None:
         metavar="NETWORK.inp",
         help="network whose junctions the village table names",
     )
-    p.add_argument("--year", required=True, type=int, help="design or opening year")
+    p.add_argument("--year", required=True, type=year, help="design or opening year")
     p.add_argument(
         "--scenario", default="standpipes", help="standpipes (default) or household_connections"
     )

@@ -6,27 +6,24 @@ import argparse
 import logging
 from pathlib import Path
 
-from hydro.cli._common import EXIT_OK, Steps
+from hydro.cli._common import EXIT_OK, Steps, force_option
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Run the study, write its outputs, print the feasibility summary."""
-    from hydro.errors import InputError
+    from hydro.outputs import Outputs
     from hydro.study import load_study, run_study, write_outputs
+    from hydro.study.run import study_inputs
 
     study = load_study(args.study)
     out = Path(args.out) if args.out else Path("out") / study.name
-    protected = {
-        p.resolve() for p in (study.network, study.villages, study.pipe_catalog, study.path)
-    }
-    if out.resolve() in protected or any(p.is_relative_to(out.resolve()) for p in protected):
-        raise InputError(f"{out}: the output folder would hold or replace an input; choose another")
+    Outputs(inputs=study_inputs(study), force=args.force).folder(out, "--out")  # before the run
     steps = Steps(getattr(args, "quiet", False))
     if not getattr(args, "verbose", False):  # the study reports its own steps
         logging.getLogger("hydro.sizing").setLevel(logging.WARNING)
     result = run_study(study, steps)
     steps("writing tables, figures and reports")
-    paths = write_outputs(result, out, args.lang, steps)
+    paths = write_outputs(result, out, args.lang, steps, force=args.force)
     print(f"study: {study.title} ({result.seconds:.0f} s)")
     cols = ["scenario", "capital_eur", "headroom_eur", "cost_per_beneficiary_eur",
             "delivered_l_per_person_day", "lowest_pressure_m", "verdict"]  # fmt: skip
@@ -52,4 +49,5 @@ def add_parser(sub, parents) -> None:
     )
     p.add_argument("--out", metavar="DIR", help="output folder (default out/<study name>/)")
     p.add_argument("--lang", choices=["en", "fr"], default="en", help="report language")
+    force_option(p)
     p.set_defaults(func=cmd_run)

@@ -4,21 +4,38 @@ from __future__ import annotations
 
 import argparse
 
-from hydro.cli._common import EXIT_OK, positive
+from hydro.cli._common import EXIT_FAIL, EXIT_OK, force_option, hours
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
-    """Simulate the network and print its summary."""
+    """Simulate the network and print its summary; exit 1 when EPANET did not converge."""
     from hydro.network import read_network
-    from hydro.simulation import format_summary, run_simulation, summarize, write_results
+    from hydro.outputs import Outputs
+    from hydro.simulation import (
+        format_summary,
+        format_warnings,
+        run_simulation,
+        summarize,
+        write_results,
+    )
 
-    wn = read_network(args.network)
+    outputs = Outputs(inputs=[args.network], force=args.force)
+    folder = outputs.folder(args.out, "--out") if args.out else None
+    wn = read_network(args.network, sized=True)
     results = run_simulation(wn, duration_h=args.duration, pressure_driven=args.pressure_driven)
     print(f"network: {args.network}")
     print(format_summary(summarize(results)))
-    if args.out:
-        for path in write_results(results, args.out):
-            print(f"wrote {path}")
+    print(format_warnings(results.warnings))
+    if results.negative_pressures:
+        print("negative pressures: EPANET reports them (see the warnings above)")
+    if folder is not None:
+        with outputs.assemble(folder) as staging:
+            write_results(results, staging)
+        for name in ("nodes.csv", "links.csv"):
+            print(f"wrote {folder / name}")
+    if not results.converged:
+        print("not converged: EPANET could not balance the hydraulics at some step")
+        return EXIT_FAIL
     return EXIT_OK
 
 
@@ -28,9 +45,10 @@ def add_parser(sub, parents) -> None:
     p.add_argument("network", metavar="NETWORK.inp", help="EPANET input file")
     p.add_argument(
         "--duration",
-        type=positive,
+        type=hours,
         metavar="HOURS",
-        help="simulated duration [h]; default: the model's own (0: steady state)",
+        help="simulated duration [h], at most 8760 (one year); default: the model's own "
+        "(0: steady state)",
     )
     p.add_argument(
         "--pressure-driven",
@@ -38,4 +56,5 @@ def add_parser(sub, parents) -> None:
         help="pressure-driven demand (EPANET 2.2 PDA) instead of demand-driven",
     )
     p.add_argument("--out", metavar="DIR", help="write nodes.csv and links.csv into DIR")
+    force_option(p)
     p.set_defaults(func=cmd_simulate)

@@ -3,35 +3,32 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
-from hydro.cli._common import EXIT_FAIL, EXIT_OK, Progress
+from hydro.cli._common import EXIT_FAIL, EXIT_OK, Progress, count, number, seconds
 
 
 def cmd_size(args: argparse.Namespace) -> int:
     """Size the network, print the design and its verification, write what is asked."""
     from hydro.catalog import read_catalog
-    from hydro.errors import InputError
     from hydro.network import read_network
+    from hydro.outputs import Outputs
     from hydro.sizing import Targets, format_result, size_network
 
+    outputs = Outputs(inputs=[args.network, args.catalog])
+    output = outputs.file(args.output, "--output")
+    report = outputs.file(args.report, "--report")
+    history = outputs.file(args.history, "--history")
     wn = read_network(args.network)
     catalog = read_catalog(args.catalog)
     targets = Targets(args.min_pressure, args.max_pressure, args.max_velocity)
     fixed = tuple(p.strip() for p in args.fixed.split(",") if p.strip()) if args.fixed else ()
-    for out in (args.output, args.report, args.history):
-        if out and Path(out).resolve() in (
-            Path(args.network).resolve(),
-            Path(args.catalog).resolve(),
-        ):
-            raise InputError(f"{out}: refusing to overwrite an input file; choose another output")
     result = size_network(
         wn,
         catalog,
         targets,
         fixed=fixed,
         split=args.split,
-        output=args.output,
+        output=output,
         protect=(args.network,),
         seed=args.seed,
         time_limit_s=args.time_limit,
@@ -42,20 +39,20 @@ def cmd_size(args: argparse.Namespace) -> int:
     )
     print(f"network: {args.network}  catalogue: {args.catalog}  pipes sized: {len(result.table)}")
     print(format_result(result))
-    if args.report:
-        Path(args.report).parent.mkdir(parents=True, exist_ok=True)
-        result.table.to_csv(args.report, index=False, float_format="%.4f")
-        print(f"wrote {args.report}")
-    if args.history and result.history:
+    if report is not None:
+        with outputs.write(report) as tmp:
+            result.table.to_csv(tmp, index=False, float_format="%.4f")
+        print(f"wrote {report}")
+    if history is not None and result.history:
         import pandas as pd
 
-        Path(args.history).parent.mkdir(parents=True, exist_ok=True)
-        pd.DataFrame(result.history, columns=["evaluations", "seconds", "best_cost"]).to_csv(
-            args.history, index=False
-        )
-        print(f"wrote {args.history}")
-    if args.output:
-        print(f"wrote {args.output}")
+        with outputs.write(history) as tmp:
+            pd.DataFrame(result.history, columns=["evaluations", "seconds", "best_cost"]).to_csv(
+                tmp, index=False
+            )
+        print(f"wrote {history}")
+    if output is not None:
+        print(f"wrote {output}")
     return EXIT_OK if result.verification.ok else EXIT_FAIL
 
 
@@ -76,12 +73,12 @@ def add_parser(sub, parents) -> None:
     p.add_argument(
         "--min-pressure",
         required=True,
-        type=float,
+        type=number,
         metavar="M",
         help="lowest junction pressure at the design condition [m]",
     )
-    p.add_argument("--max-velocity", type=float, metavar="V", help="[m/s], only when given")
-    p.add_argument("--max-pressure", type=float, metavar="M", help="[m], only when given")
+    p.add_argument("--max-velocity", type=number, metavar="V", help="[m/s], only when given")
+    p.add_argument("--max-pressure", type=number, metavar="M", help="[m], only when given")
     p.add_argument("--fixed", metavar="PIPE,PIPE", help="pipes that keep their diameter")
     p.add_argument("--output", metavar="SIZED.inp", help="write the verified design")
     p.add_argument("--report", metavar="PIPES.csv", help="write the per-pipe table")
@@ -110,14 +107,14 @@ def add_parser(sub, parents) -> None:
     )
     p.add_argument(
         "--time-limit",
-        type=float,
+        type=seconds,
         default=60.0,
         metavar="SECONDS",
         help="looped optimiser time limit (default 60 s)",
     )
     p.add_argument(
         "--max-evaluations",
-        type=int,
+        type=count,
         metavar="N",
         help="looped optimiser: stop after N hydraulic evaluations",
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from hydro import defaults
-from hydro.cli._common import EXIT_OK, positive
+from hydro.cli._common import EXIT_OK, factor, hours, hours_per_day, positive, year
 
 
 def cmd_storage(args: argparse.Namespace) -> int:
@@ -13,10 +13,13 @@ def cmd_storage(args: argparse.Namespace) -> int:
     from hydro.demand import apply_demand, get_scenario, project_demand, read_villages
     from hydro.errors import InputError
     from hydro.network import read_network, write_network
+    from hydro.outputs import Outputs
     from hydro.pumps import read_pump_catalog
     from hydro.storage import design_storage, parse_hours
 
-    wn = read_network(args.network)
+    outputs = Outputs(inputs=[args.network, args.villages, args.pump_catalog])
+    output = outputs.file(args.output, "--output")
+    wn = read_network(args.network, sized=True)
     if args.villages:
         if not args.year or len(args.year) != 1:
             raise InputError("--villages needs exactly one --year here")
@@ -55,8 +58,8 @@ def cmd_storage(args: argparse.Namespace) -> int:
             f"kWh/m3, {energy.cost_per_day:.1f} per day at {args.energy_price:g} per kWh; "
             f"running {energy.hours_running_per_day:.1f} h/day"
         )
-    if args.output:
-        path = write_network(design.model, args.output, protect=(args.network,))
+    if output is not None:
+        path = write_network(design.model, output, protect=(args.network,))
         print(f"wrote {path}")
     return EXIT_OK
 
@@ -78,11 +81,11 @@ def add_parser(sub, parents) -> None:
     p.add_argument("network", metavar="NETWORK.inp", help="EPANET input file")
     p.add_argument("--tank", required=True, help="the tank to size")
     p.add_argument("--villages", metavar="VILLAGES.csv", help="project the demand of --year")
-    p.add_argument("--year", type=int, action="append", metavar="YEAR", help="with --villages")
+    p.add_argument("--year", type=year, action="append", metavar="YEAR", help="with --villages")
     p.add_argument("--scenario", default="standpipes", help="demand scenario (with --villages)")
     p.add_argument(
         "--reserve-hours",
-        type=positive,
+        type=hours,
         default=defaults.RESERVE_HOURS,
         metavar="H",
         help=f"emergency reserve in hours of average demand (default {defaults.RESERVE_HOURS:g} "
@@ -96,7 +99,7 @@ def add_parser(sub, parents) -> None:
     )
     p.add_argument(
         "--peak-day-factor",
-        type=positive,
+        type=factor,
         default=defaults.PEAK_DAY_FACTOR,
         metavar="F",
         help=f"peak day over average day (default {defaults.PEAK_DAY_FACTOR:g}, Oujda brief 5.1)",
@@ -105,7 +108,7 @@ def add_parser(sub, parents) -> None:
     p.add_argument("--pump-catalog", metavar="PUMPS.csv", help="pump catalogue (else fitted)")
     p.add_argument(
         "--pumping-hours",
-        type=positive,
+        type=hours_per_day,
         default=defaults.PUMPING_HOURS,
         metavar="H",
         help=f"hours of pumping a day at the duty flow (default {defaults.PUMPING_HOURS:g} [E])",

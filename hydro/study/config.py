@@ -2,18 +2,24 @@
 
 :func:`load_study` reads and checks it; every error names the file and the key. Paths are
 relative to the study file. See ``studies/oujda/study.toml`` for a commented example.
+
+Before anything else, :func:`validate_study` checks the whole file in one pass against
+``STUDY_KEYS``, one table of every key with its kind, range and the reason for the range: an
+unknown key is an error with a "did you mean". A new key needs one line in ``STUDY_KEYS``
+(and a new section one entry in ``STUDY_KEYS[""]`` plus its own table).
 """
 
 from __future__ import annotations
 
+import math
 import os
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from hydro import defaults
 from hydro.compliance import NODE_CLASSES, PIPE_CLASSES, Rules
-from hydro.errors import InputError
+from hydro.errors import InputError, did_you_mean
 
 #: Unit costs every study must give (value, unit, source).
 REQUIRED_COSTS = (
@@ -38,6 +44,321 @@ OPTIONAL_COSTS = ("pressure_reducing_valve",)
 #: Oujda brief 4.1 and 5.5 [D]. A study may give its own ([money] benchmark_mad_per_beneficiary).
 BENCHMARK_MAD_PER_BENEFICIARY = (1300.0, 2850.0)
 BENCHMARK_SOURCE = "Oujda brief 4.1/5.5 [D]: ONEP douar projects 1,300-2,850 MAD per beneficiary"
+
+
+# --------------------------------------------------------------------------- schema
+@dataclass(frozen=True)
+class Key:
+    """One key of the study file: its kind, its range and why the range is what it is.
+
+    ``kind``: ``number``, ``integer``, ``string``, ``table``, ``tables`` (an array of tables),
+    ``numbers`` (an array of numbers), ``pair`` (``[low, high]``, low below high), ``cost``
+    (``{ value, unit, source }``). ``low``/``high`` bound numbers (and each number of
+    ``numbers`` and ``pair``); ``open_low`` excludes ``low`` itself.
+    """
+
+    kind: str
+    low: float | None = None
+    high: float | None = None
+    reason: str = ""
+    required: bool = False
+    open_low: bool = False
+    choices: tuple = ()
+
+
+_YEAR = Key("integer", 1900, 2200, "a calendar year", required=True)
+_SHARE = Key("number", 0, 1, "a share: 0 to 1 (0.1 for 10 %)")
+_PRESSURE = Key("number", 0, 200, "metres of head: 0 (no negative pressure) to 200 m")
+_VELOCITY = Key("pair", 0, 10, "[low, high] in m/s, 0 to 10 m/s")
+_SERVICES = ("standpipes", "household_connections")
+_COST = Key("cost", 0, 1e12, "a unit cost: zero or more")
+_SHARE_COST = Key("cost", 0, 1, "a share: 0 to 1 (0.1 for 10 %)")
+
+#: Every key a study file may hold, section by section ("" is the top level; "a.b" a table
+#: inside a table; a section ending in "[]" describes each table of an array). A key not
+#: listed is an error with a "did you mean". To add a key, add one line here.
+STUDY_KEYS: dict[str, dict[str, Key]] = {
+    "": {
+        "name": Key("string"),
+        "title": Key("string"),
+        "inputs": Key("table", required=True),
+        "design": Key("table", required=True),
+        "rules": Key("table"),
+        "money": Key("table", required=True),
+        "unit_costs": Key("table", required=True),
+        "scenarios": Key("tables", required=True),
+        "sensitivity": Key("table"),
+        "sources": Key("table"),
+    },
+    "inputs": {
+        "network": Key("string", required=True),
+        "villages": Key("string", required=True),
+        "patterns": Key("string"),
+        "pipe_catalog": Key("string", required=True),
+        "pump_catalog": Key("string"),
+    },
+    "design": {
+        "base_year": _YEAR,
+        "horizon_year": _YEAR,
+        "tank": Key("string", required=True),
+        "pump": Key("string"),
+        "pumping_hours": Key("number", 0, 24, "hours a day", open_low=True),
+        "storage_reserve_hours": Key("number", 0, 168, "at most a week of average demand"),
+        "source_supply_hours": Key("string"),
+        "min_distribution_dn_mm": Key(
+            "number",
+            0,
+            2000,
+            "a pipe diameter above 0 mm (rural networks: 20-500 mm)",
+            open_low=True,
+        ),
+        "simulation_hours": Key(
+            "number",
+            0,
+            defaults.MAX_SIMULATION_HOURS,
+            "above 0 and at most one year (8760 h): "
+            "longer than any check needs, and EPANET's scratch files grow with it",
+            open_low=True,
+        ),
+        "looped_time_limit_s": Key(
+            "number", 0, 86400, "seconds per sizing run, at most a day", open_low=True
+        ),
+        "seed": Key("integer", 0, 2**32 - 1, "a random seed, 0 to 2^32 - 1"),
+        "persons_per_household": Key("number", 1, 30, "persons per household, 1 to 30"),
+    },
+    "rules": {
+        **{f"{cls}_min_pressure_m": _PRESSURE for cls in NODE_CLASSES},
+        "max_pressure_m": Key("number", 0, 1000, "metres of head above 0", open_low=True),
+        **{f"{cls}_velocity_m_per_s": _VELOCITY for cls in PIPE_CLASSES},
+        "tank_reserve_share": Key("number", 0, 1, "a share of the usable volume, below 1"),
+    },
+    "money": {
+        "budget_eur": Key("number", 0, 1e10, "a budget above zero", required=True, open_low=True),
+        "life_years": Key(
+            "number",
+            0,
+            100,
+            "years of service above 0, at most 100",
+            required=True,
+            open_low=True,
+        ),
+        "discount_rate": Key(
+            "number",
+            0,
+            0.3,
+            "a fraction per year (0.06 for 6 %): donor appraisals use 3-12 %; "
+            "above 0.3 is a percentage written as a fraction",
+            required=True,
+        ),
+        "mad_per_eur": Key("table", required=True),
+        "funders": Key("tables", required=True),
+        "benchmark_mad_per_beneficiary": Key(
+            "pair", 0, 1e6, "[low, high] in MAD per beneficiary, above 0", open_low=True
+        ),
+    },
+    "money.mad_per_eur": {
+        "value": Key(
+            "number", 0, 1000, "MAD per EUR above 0 (about 11)", required=True, open_low=True
+        ),
+        "source": Key("string"),
+        "unit": Key("string"),
+    },
+    "money.funders[]": {
+        "name": Key("string", required=True),
+        "share": Key("number", 0, 1, "a share of the budget: 0 to 1", required=True),
+    },
+    "unit_costs": {
+        **{
+            key: replace(_SHARE_COST if "share" in key else _COST, required=True)
+            for key in REQUIRED_COSTS
+        },
+        **{key: Key("cost", 0, 1e12, "a unit cost: zero or more") for key in OPTIONAL_COSTS},
+    },
+    "unit_costs.*": {  # each unit cost
+        "value": Key("number", required=True),
+        "unit": Key("string"),
+        "source": Key("string"),
+    },
+    "scenarios[]": {
+        "name": Key("string", required=True),
+        "label": Key("string"),
+        "service": Key("string", required=True, choices=_SERVICES),
+        "sizing": Key("string", choices=_SERVICES),
+    },
+    "sensitivity": {
+        "scenario": Key("string"),
+        "growth_rate": Key(
+            "numbers",
+            -1,
+            0.2,
+            "a fraction per year above -1 and at most 0.2 (0.01 for +1 %/yr)",
+            open_low=True,
+        ),
+        "per_capita_demand_factor": Key(
+            "numbers", 0, 10, "a factor above 0, at most 10", open_low=True
+        ),
+        "pipe_price_factor": Key("numbers", 0, 10, "a factor above 0, at most 10", open_low=True),
+    },
+}
+#: Tables whose keys are free (each value of the kind given).
+FREE_TABLES = {"sources": Key("string")}
+
+_KINDS = {
+    "number": "a number",
+    "integer": "a whole number",
+    "string": "a text in quotes",
+    "table": "a table",
+    "tables": "an array of tables",
+    "numbers": "an array of numbers",
+    "pair": "[low, high]",
+    "cost": "{ value = ..., unit = ..., source = ... }",
+}
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _check_range(value: float, key: Key) -> str | None:
+    """Why ``value`` is outside ``key``'s range, or None."""
+    if not math.isfinite(value):
+        return "must be a finite number"
+    low_ok = key.low is None or (value > key.low if key.open_low else value >= key.low)
+    high_ok = key.high is None or value <= key.high
+    if low_ok and high_ok:
+        return None
+    bracket = "(" if key.open_low else "["
+    return f"outside {bracket}{key.low:g}, {key.high:g}]" + (
+        f": {key.reason}" if key.reason else ""
+    )
+
+
+def _check_value(value, key: Key) -> str | None:
+    """What is wrong with ``value`` for ``key`` (kind, finiteness, range), or None."""
+    expected = _KINDS[key.kind]
+    if key.kind in ("number", "integer"):
+        if not _is_number(value):
+            return f"must be {expected}"
+        if key.kind == "integer" and not (isinstance(value, int) or float(value).is_integer()):
+            return f"must be {expected}"
+        return _check_range(float(value), key)
+    if key.kind == "string":
+        if not isinstance(value, str):
+            return f"must be {expected}"
+        if key.choices and value not in key.choices:
+            return f"must be one of {', '.join(key.choices)}" + did_you_mean(value, key.choices)
+        return None
+    if key.kind == "table":
+        return None if isinstance(value, dict) else f"must be {expected}"
+    if key.kind == "tables":
+        ok = isinstance(value, list) and all(isinstance(v, dict) for v in value)
+        return None if ok else f"must be {expected}"
+    if key.kind in ("numbers", "pair"):
+        if not isinstance(value, list) or not all(_is_number(v) for v in value):
+            return f"must be {expected}"
+        if key.kind == "pair" and (len(value) != 2 or not value[0] < value[1]):
+            return f"must be {expected} with low below high"
+        for v in value:
+            problem = _check_range(float(v), key)
+            if problem:
+                return f"{v!r} is {problem}"
+        return None
+    if key.kind == "cost":
+        if not isinstance(value, dict):
+            return f"must be {expected}"
+        return None  # checked as its own table
+    raise AssertionError(key.kind)  # pragma: no cover - a kind missing above
+
+
+def _check_table(table: dict, section: str, where: str, problems: list[str]) -> None:
+    """Check one table against ``STUDY_KEYS[section]``; recurse into its tables."""
+    keys = STUDY_KEYS[section]
+    label = f"[{where}] " if where else ""
+    for name in table:
+        if name not in keys:
+            hint = did_you_mean(name, keys) or f"; allowed: {', '.join(keys)}"
+            problems.append(f"{label}unknown key '{name}'{hint}")
+    for name, key in keys.items():
+        if name not in table:
+            if key.required:
+                problems.append(f"{label}needs '{name}'")
+            continue
+        value = table[name]
+        problem = _check_value(value, key)
+        if problem:
+            problems.append(f"{label}{name} = {value!r}: {problem}")
+            continue
+        inner = f"{where}.{name}" if where else name
+        if key.kind == "table" and inner in STUDY_KEYS:
+            _check_table(value, inner, inner, problems)
+        elif key.kind == "tables" and f"{inner}[]" in STUDY_KEYS:
+            for k, item in enumerate(value):
+                _check_table(item, f"{inner}[]", f"{inner}[{k}]", problems)
+        elif key.kind == "cost":
+            before = len(problems)
+            _check_table(value, f"{section}.*", inner, problems)
+            if len(problems) == before:
+                amount = value["value"]
+                problem = _check_range(float(amount), key)
+                if problem:
+                    problems.append(f"[{inner}] value = {amount!r}: {problem}")
+        elif key.kind == "table" and name in FREE_TABLES:
+            for entry, item in value.items():
+                problem = _check_value(item, FREE_TABLES[name])
+                if problem:
+                    problems.append(f"[{name}] {entry} = {item!r}: {problem}")
+
+
+def validate_study(data: dict, path: Path) -> None:
+    """One pass over the whole study file before anything is computed.
+
+    Every key known (or an error with a "did you mean"), every value of its kind, finite and
+    within its range (with the reason), years in order, scenario names unique, funders' shares
+    adding up to 1. Raises one :class:`InputError` that lists every problem found.
+    """
+    problems: list[str] = []
+    _check_table(data, "", "", problems)
+    design, money = data.get("design"), data.get("money")
+    if isinstance(design, dict):
+        base, horizon = design.get("base_year"), design.get("horizon_year")
+        years = [y for y in (base, horizon) if _is_number(y) and _check_value(y, _YEAR) is None]
+        if len(years) == 2:
+            if horizon < base:
+                problems.append(f"[design] horizon_year {horizon} is before base_year {base}")
+            elif horizon - base > 100:
+                problems.append(
+                    f"[design] horizon_year {horizon} is {horizon - base} years after base_year "
+                    f"{base}: a design period is at most 100 years"
+                )
+    if isinstance(money, dict) and isinstance(money.get("funders"), list):
+        shares = [f.get("share") for f in money["funders"] if isinstance(f, dict)]
+        if shares and all(_is_number(s) and math.isfinite(s) for s in shares):
+            if abs(sum(shares) - 1) > 1e-9:
+                problems.append(f"[money] the funders' shares add up to {sum(shares):g}, not 1")
+    scenarios = data.get("scenarios")
+    if isinstance(scenarios, list):
+        names = [s.get("name") for s in scenarios if isinstance(s, dict)]
+        if not scenarios:
+            problems.append("the study needs at least one [[scenarios]]")
+        duplicated = sorted({str(n) for n in names if names.count(n) > 1})
+        if duplicated:
+            problems.append(f"scenario names must be unique: {', '.join(duplicated)} repeated")
+        sensitivity = data.get("sensitivity")
+        if isinstance(sensitivity, dict) and "scenario" in sensitivity:
+            if sensitivity["scenario"] not in names:
+                problems.append(
+                    f"[sensitivity] scenario = {sensitivity['scenario']!r} is not a scenario "
+                    f"of the study; one of {', '.join(map(str, names))}"
+                    + did_you_mean(sensitivity["scenario"], names)
+                )
+    if problems:
+        shown = problems[:20] + (
+            [f"... and {len(problems) - 20} more"] if len(problems) > 20 else []
+        )
+        raise InputError(
+            f"{path}: "
+            + ("\n  ".join(["invalid study file:", *shown]) if len(shown) > 1 else shown[0])
+        )
 
 
 # --------------------------------------------------------------------------- study file
@@ -221,6 +542,7 @@ def load_study(path: str | os.PathLike) -> Study:
         data = tomllib.loads(path.read_text())
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise InputError(f"{path}: not a valid TOML study file: {exc}") from exc
+    validate_study(data, path)  # every key, kind and range, before anything else
     inputs = _get(data, "inputs", "study", path, dict)
     design = _get(data, "design", "study", path, dict)
     money = _get(data, "money", "study", path, dict)

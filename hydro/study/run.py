@@ -12,8 +12,6 @@ stress cases. The tables and the report (:mod:`hydro.study.report`) carry what t
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,7 +28,7 @@ from hydro.study.config import Study, load_study
 from hydro.study.costing import assumptions_table, feasibility_row, operation_table
 from hydro.study.scenario import ScenarioResult, demand_scenario, run_scenario, stress_table
 
-__all__ = ["StudyResult", "load_study", "run_study", "write_outputs"]
+__all__ = ["StudyResult", "load_study", "run_study", "study_inputs", "write_outputs"]
 
 
 # --------------------------------------------------------------------------- sensitivity
@@ -170,8 +168,21 @@ def run_study(study: Study, log=lambda m: None) -> StudyResult:
     )
 
 
-def write_outputs(result: StudyResult, out: Path, lang: str, log=lambda m: None) -> list[Path]:
+def study_inputs(study: Study) -> list[Path]:
+    """Every file a study reads: no output may replace one."""
+    files = (study.path, study.network, study.villages, study.patterns, study.pipe_catalog,
+             study.pump_catalog)  # fmt: skip
+    return [p for p in files if p is not None]
+
+
+def write_outputs(
+    result: StudyResult, out: Path, lang: str, log=lambda m: None, force: bool = False
+) -> list[Path]:
     """Write every table, figure and report into ``out``, all or nothing.
+
+    The folder is assembled beside (or inside) ``out`` and moved into place at the end; an
+    existing ``out`` is reused only when hydro wrote it, or with ``force`` (a user's own files
+    in it are kept either way). See :mod:`hydro.outputs`.
 
     Parameters
     ----------
@@ -183,6 +194,8 @@ def write_outputs(result: StudyResult, out: Path, lang: str, log=lambda m: None)
         Language of the report.
     log : callable
         Receives a line for each step.
+    force : bool
+        Reuse an existing folder that hydro did not write (its other files are kept).
 
     Returns
     -------
@@ -194,21 +207,11 @@ def write_outputs(result: StudyResult, out: Path, lang: str, log=lambda m: None)
     >>> result = run_study(load_study("studies/oujda"))  # doctest: +SKIP
     >>> paths = write_outputs(result, "out/oujda", "fr")  # doctest: +SKIP
     """
+    from hydro.outputs import Outputs
     from hydro.study import report
 
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
-    try:
+    outputs = Outputs(inputs=study_inputs(result.study), force=force)
+    folder = outputs.folder(out, "output folder")
+    with outputs.assemble(folder) as staging:
         written = report.write_all(result, staging, lang, log)
-        if out.exists():
-            trash = Path(tempfile.mkdtemp(prefix=f".{out.name}-old-", dir=out.parent))
-            out.rename(trash / out.name)
-            staging.rename(out)
-            shutil.rmtree(trash, ignore_errors=True)
-        else:
-            staging.rename(out)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return [out / p.relative_to(staging) for p in written]
+    return [folder / p.relative_to(staging) for p in written]
