@@ -1,4 +1,4 @@
-"""The design condition: peak hour and tap flows, tanks at their reserve, shared by size and check."""
+"""The design condition: peak hour and tap flows, tanks at their reserve, for size and check."""
 
 from __future__ import annotations
 
