@@ -362,9 +362,10 @@ def write_tap_tables(run: TapRun, folder: str | Path, prefix: str = "taps") -> l
     return paths
 
 
-def plot_taps(run: TapRun, path: str | Path, title: str = "") -> Path:
+def plot_taps(run: TapRun, path, title: str = ""):
     """Per tap node: the 5th-95th percentile of a tap's flow (bar), the median (dot), the tap
-    flow and the useful flow (marks); taps most often starved at the top."""
+    flow and the useful flow (marks); taps most often starved at the top. ``path``: a file
+    name or a binary file object."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -399,9 +400,10 @@ def plot_taps(run: TapRun, path: str | Path, title: str = "") -> Path:
     ax.legend(fontsize=7, loc="lower right")
     ax.grid(axis="x", alpha=0.3)
     fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
+    if isinstance(path, str | Path):
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120, format="png")
     plt.close(fig)
     return path
 

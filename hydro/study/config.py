@@ -56,6 +56,23 @@ class ScenarioSpec:
     sizing: str  # demand scenario the pipes are sized for (design year)
 
 
+@dataclass(frozen=True)
+class TapsSpec:
+    """[taps]: random tap opening on each scenario's design (:mod:`hydro.taps`); 0 draws: off.
+
+    useful_share : a tap giving less than this share of its flow is starved [-];
+    probability : that a tap is open (None: its share of the peak hour); workers, scheduler :
+    what runs the draws (:func:`hydro.parallel.make_executor`).
+    """
+
+    draws: int = 0
+    seed: int = 1
+    useful_share: float = 0.8
+    probability: float | None = None
+    workers: int | None = None
+    scheduler: str | None = None
+
+
 @dataclass
 class Study:
     path: Path
@@ -92,6 +109,8 @@ class Study:
     rules: Rules = field(default_factory=Rules)
     #: Capital cost per beneficiary of Moroccan rural projects, low and high [MAD]
     benchmark_mad_per_beneficiary: tuple[float, float] = BENCHMARK_MAD_PER_BENEFICIARY
+    #: Random tap opening on each scenario's design
+    taps: TapsSpec = field(default_factory=TapsSpec)
 
     @property
     def crf(self) -> float:
@@ -132,11 +151,11 @@ def _file(table: dict, key: str, path: Path, required=True) -> Path | None:
 def _rules(table: dict, path: Path) -> Rules:
     """[rules]: standpipe_min_pressure_m, household_min_pressure_m, junction_min_pressure_m,
     max_pressure_m, distribution_velocity_m_per_s and transmission_velocity_m_per_s ([low,
-    high]), tank_reserve_share; anything not given keeps its default."""
+    high]), tank_reserve_share, tap_min_pressure_m; anything not given keeps its default."""
     known = {
         "standpipe_min_pressure_m", "household_min_pressure_m", "junction_min_pressure_m",
         "max_pressure_m", "distribution_velocity_m_per_s", "transmission_velocity_m_per_s",
-        "tank_reserve_share",
+        "tank_reserve_share", "tap_min_pressure_m",
     }  # fmt: skip
     unknown = set(table) - known
     if unknown:
@@ -170,6 +189,11 @@ def _rules(table: dict, path: Path) -> Rules:
             tank_reserve_share=(
                 float(table["tank_reserve_share"]) if "tank_reserve_share" in table else None
             ),
+            tap_min_pressure_m=(
+                _number(table, "tap_min_pressure_m", "rules", path)
+                if "tap_min_pressure_m" in table
+                else Rules().tap_min_pressure_m
+            ),
         )
     except InputError as exc:
         raise InputError(f"{path}: [rules] {exc}") from exc
@@ -180,6 +204,40 @@ def _rules(table: dict, path: Path) -> Rules:
             f"above the minimum {highest_minimum:g} m"
         )
     return rules
+
+
+def _taps(table: dict, path: Path) -> TapsSpec:
+    """[taps]: draws, seed, useful_share, probability, workers, scheduler."""
+    known = {"draws", "seed", "useful_share", "probability", "workers", "scheduler"}
+    unknown = set(table) - known
+    if unknown:
+        raise InputError(
+            f"{path}: [taps] unknown key(s) {', '.join(sorted(unknown))}; allowed: "
+            f"{', '.join(sorted(known))}"
+        )
+    values = {}
+    lowest = {"draws": 0, "seed": None, "workers": 1}
+    for key, low in lowest.items():
+        if key not in table:
+            continue
+        value = table[key]
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int)
+            or (low is not None and value < low)
+        ):
+            need = "a whole number" + (f" >= {low}" if low is not None else "")
+            raise InputError(f"{path}: [taps] {key} = {value!r}: {need}")
+        values[key] = value
+    for key in ("useful_share", "probability"):
+        if key in table:
+            value = _number(table, key, "taps", path)
+            if not 0 < value <= 1 and not (key == "probability" and value == 0):
+                raise InputError(f"{path}: [taps] {key} = {value!r}: must be in (0, 1]")
+            values[key] = value
+    if "scheduler" in table:
+        values["scheduler"] = str(table["scheduler"]) or None
+    return TapsSpec(**values)
 
 
 def load_study(path: str | os.PathLike) -> Study:
@@ -306,6 +364,8 @@ def load_study(path: str | os.PathLike) -> Study:
     )
     if "rules" in data:
         study.rules = _rules(data["rules"], path)
+    if "taps" in data:
+        study.taps = _taps(_get(data, "taps", "study", path, dict), path)
     if "benchmark_mad_per_beneficiary" in money:
         pair = money["benchmark_mad_per_beneficiary"]
         if not (isinstance(pair, list) and len(pair) == 2 and 0 < pair[0] < pair[1]):
