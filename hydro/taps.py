@@ -11,17 +11,21 @@ demand at or above the tap's minimum pressure (5 m, Oujda brief 5.1), nothing at
 and (p / p_req)^0.5 of it in between, as an orifice does; the taps open at a node share its
 delivery in proportion to their flows.
 
-The draws are evaluated in memory with the EPANET 2.3 toolkit (one project per task, demands
-set through the toolkit, no file per draw), in tasks that any :mod:`hydro.parallel` executor
+The draws are evaluated in memory with the EPANET 2.3 toolkit (one project per worker, kept
+open between its tasks; demands set through the toolkit, no file per draw), in tasks that any
+:mod:`hydro.parallel` executor
 runs. The open taps of every draw are drawn here beforehand from the seed, so the same seed
 gives the same numbers whatever runs the tasks.
 """
 
 from __future__ import annotations
 
+import atexit
 import ctypes
 import math
+import os
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -142,49 +146,90 @@ def draw_open_taps(tap_model: TapModel, draws: int, seed: int) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- one task
+#: The project each worker thread keeps open for the model it evaluates last (opening it costs
+#: about as much as a hundred draws): (pid, thread) -> (model key, folder, project, indices).
+_PROJECTS: dict = {}
+
+
+def _open_project(tap_model: TapModel):
+    """This thread's EPANET project for ``tap_model`` (opened once, pressure-driven)."""
+    from hydro import _toolkit as tk
+
+    where = (os.getpid(), threading.get_ident())
+    key = hash((tap_model.inp_text, tuple(tap_model.tap_nodes), tap_model.required_pressure_m))
+    cached = _PROJECTS.get(where)
+    if cached is not None and cached[0] == key:
+        return cached[2], cached[3]
+    if cached is not None:
+        _close(cached)
+    folder = tempfile.TemporaryDirectory(prefix="hydro-taps-")
+    path = Path(folder.name) / "taps.inp"
+    path.write_text(tap_model.inp_text)
+    project = tk.Project(path)
+    try:
+        lib, handle = project.lib, project.handle
+        lib.EN_setstatusreport(handle, 0)
+        ids = project.node_ids()
+        index = [ids.index(n) + 1 for n in tap_model.tap_nodes]
+        project._check(
+            lib.EN_setdemandmodel(
+                handle,
+                tk.EN_PDA,
+                tap_model.minimum_pressure_m,
+                tap_model.required_pressure_m,
+                PRESSURE_EXPONENT,
+            ),
+            "demand model",
+        )
+        project.open_hydraulics()
+    except BaseException:
+        project.close()
+        folder.cleanup()
+        raise
+    _PROJECTS[where] = (key, folder, project, index)
+    return project, index
+
+
+def _close(cached) -> None:
+    _, folder, project, _ = cached
+    project.close()
+    folder.cleanup()
+
+
+@atexit.register
+def close_projects() -> None:
+    """Close every project this process keeps open (at exit, or when asked)."""
+    while _PROJECTS:
+        _close(_PROJECTS.popitem()[1])
+
+
 def evaluate_draws(tap_model: TapModel, open_taps: np.ndarray) -> np.ndarray:
     """Flow of every tap in each draw [l/s] (NaN where closed): one EPANET project in memory.
 
     Each draw sets the tap nodes' demands through the toolkit, re-initialises the flows (so a
-    draw's result does not depend on the draws before it) and solves the steady state.
+    draw's result does not depend on the draws before it) and solves the steady state. The
+    project stays open in the worker for the next task on the same model.
     """
     from hydro import _toolkit as tk
 
     open_taps = np.asarray(open_taps, dtype=bool)
     asked = open_taps @ tap_model.node_matrix()  # draws x tap nodes [l/s]
     delivered = np.empty_like(asked)
-    with tempfile.TemporaryDirectory(prefix="hydro-taps-") as tmp:
-        path = Path(tmp) / "taps.inp"
-        path.write_text(tap_model.inp_text)
-        with tk.Project(path) as project:
-            lib, handle = project.lib, project.handle
-            lib.EN_setstatusreport(handle, 0)
-            ids = project.node_ids()
-            index = [ids.index(n) + 1 for n in tap_model.tap_nodes]
-            project._check(
-                lib.EN_setdemandmodel(
-                    handle,
-                    tk.EN_PDA,
-                    tap_model.minimum_pressure_m,
-                    tap_model.required_pressure_m,
-                    PRESSURE_EXPONENT,
-                ),
-                "demand model",
-            )
-            project.open_hydraulics()
-            values = np.empty(project.count(tk.EN_NODECOUNT))
-            c_index = [ctypes.c_int(k) for k in index]
-            prop = ctypes.c_int(tk.EN_BASEDEMAND)
-            t = ctypes.c_long()
-            for d in range(len(open_taps)):
-                for j, k in enumerate(c_index):
-                    lib.EN_setnodevalue(handle, k, prop, ctypes.c_double(asked[d, j]))
-                project._check(lib.EN_initH(handle, 10), "init hydraulics")
-                code = lib.EN_runH(handle, ctypes.byref(t))
-                if code > 100:
-                    project._check(code, f"draw {d}")
-                project.node_values(tk.EN_DEMAND, values)
-                delivered[d] = [values[k - 1] for k in index]
+    project, index = _open_project(tap_model)
+    lib, handle = project.lib, project.handle
+    values = np.empty(project.count(tk.EN_NODECOUNT))
+    c_index = [ctypes.c_int(k) for k in index]
+    prop = ctypes.c_int(tk.EN_BASEDEMAND)
+    t = ctypes.c_long()
+    for d in range(len(open_taps)):
+        for j, k in enumerate(c_index):
+            lib.EN_setnodevalue(handle, k, prop, ctypes.c_double(asked[d, j]))
+        project._check(lib.EN_initH(handle, 10), "init hydraulics")  # flows re-initialised
+        code = lib.EN_runH(handle, ctypes.byref(t))
+        if code > 100:
+            project._check(code, f"draw {d}")
+        project.node_values(tk.EN_DEMAND, values)
+        delivered[d] = values[np.asarray(index) - 1]
     with np.errstate(invalid="ignore", divide="ignore"):
         ratio = np.where(asked > 0, np.clip(delivered / asked, 0.0, 1.0), 1.0)
     node = tap_model.taps["node_index"].to_numpy()
@@ -294,7 +339,7 @@ def run_taps(
     useful_share : float
         A tap is starved in a draw when it gives less than this share of its flow [-].
     chunk : int, optional
-        Draws per task (default: about four tasks per worker, at least 25 draws).
+        Draws per task (default: two tasks per worker, at least 25 draws).
     progress : callable, optional
         ``progress(done, total)`` after each task [draws].
     """
@@ -305,7 +350,7 @@ def run_taps(
     executor = executor or InProcess()
     open_taps = draw_open_taps(tap_model, draws, seed)
     if chunk is None:
-        chunk = max(25, math.ceil(draws / (4 * executor.workers)))
+        chunk = max(25, math.ceil(draws / (2 * executor.workers)))
     starts = list(range(0, draws, chunk))
     tasks = [(tap_model, open_taps[s : s + chunk]) for s in starts]
     flows = np.empty(open_taps.shape)
