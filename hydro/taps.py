@@ -13,9 +13,9 @@ delivery in proportion to their flows.
 
 The draws are evaluated in memory with the EPANET 2.3 toolkit (one project per worker, kept
 open between its tasks; demands set through the toolkit, no file per draw), in tasks that any
-:mod:`hydro.parallel` executor
-runs. The open taps of every draw are drawn here beforehand from the seed, so the same seed
-gives the same numbers whatever runs the tasks.
+:mod:`hydro.parallel` executor runs: a task receives the flows its draws ask at the tap
+nodes and returns the flows delivered there. The open taps of every draw are drawn here
+beforehand from the seed, so the same seed gives the same numbers whatever runs the tasks.
 """
 
 from __future__ import annotations
@@ -203,8 +203,9 @@ def close_projects() -> None:
         _close(_PROJECTS.popitem()[1])
 
 
-def evaluate_draws(tap_model: TapModel, open_taps: np.ndarray) -> np.ndarray:
-    """Flow of every tap in each draw [l/s] (NaN where closed): one EPANET project in memory.
+def deliver(tap_model: TapModel, asked: np.ndarray) -> np.ndarray:
+    """Flow delivered at each tap node in each draw [l/s], for the flows ``asked`` there
+    (draws x tap nodes): the task the executors run, small to send and to return.
 
     Each draw sets the tap nodes' demands through the toolkit, re-initialises the flows (so a
     draw's result does not depend on the draws before it) and solves the steady state. The
@@ -212,16 +213,16 @@ def evaluate_draws(tap_model: TapModel, open_taps: np.ndarray) -> np.ndarray:
     """
     from hydro import _toolkit as tk
 
-    open_taps = np.asarray(open_taps, dtype=bool)
-    asked = open_taps @ tap_model.node_matrix()  # draws x tap nodes [l/s]
+    asked = np.asarray(asked, dtype=float)
     delivered = np.empty_like(asked)
     project, index = _open_project(tap_model)
     lib, handle = project.lib, project.handle
     values = np.empty(project.count(tk.EN_NODECOUNT))
+    rows = np.asarray(index) - 1
     c_index = [ctypes.c_int(k) for k in index]
     prop = ctypes.c_int(tk.EN_BASEDEMAND)
     t = ctypes.c_long()
-    for d in range(len(open_taps)):
+    for d in range(len(asked)):
         for j, k in enumerate(c_index):
             lib.EN_setnodevalue(handle, k, prop, ctypes.c_double(asked[d, j]))
         project._check(lib.EN_initH(handle, 10), "init hydraulics")  # flows re-initialised
@@ -229,12 +230,26 @@ def evaluate_draws(tap_model: TapModel, open_taps: np.ndarray) -> np.ndarray:
         if code > 100:
             project._check(code, f"draw {d}")
         project.node_values(tk.EN_DEMAND, values)
-        delivered[d] = values[np.asarray(index) - 1]
+        delivered[d] = values[rows]
+    return delivered
+
+
+def tap_flows(tap_model: TapModel, open_taps: np.ndarray, delivered: np.ndarray) -> np.ndarray:
+    """Flow of every tap [l/s] (NaN where closed): the taps open at a node share what it
+    receives in proportion to their flows."""
+    asked = open_taps @ tap_model.node_matrix()
     with np.errstate(invalid="ignore", divide="ignore"):
         ratio = np.where(asked > 0, np.clip(delivered / asked, 0.0, 1.0), 1.0)
     node = tap_model.taps["node_index"].to_numpy()
     flows = ratio[:, node] * tap_model.flow_l_per_s[None, :]
     return np.where(open_taps, flows, np.nan)
+
+
+def evaluate_draws(tap_model: TapModel, open_taps: np.ndarray) -> np.ndarray:
+    """Flow of every tap in each draw [l/s] (NaN where closed), in this process."""
+    open_taps = np.asarray(open_taps, dtype=bool)
+    delivered = deliver(tap_model, open_taps @ tap_model.node_matrix())
+    return tap_flows(tap_model, open_taps, delivered)
 
 
 # --------------------------------------------------------------------------- the whole run
@@ -352,16 +367,18 @@ def run_taps(
     if chunk is None:
         chunk = max(25, math.ceil(draws / (2 * executor.workers)))
     starts = list(range(0, draws, chunk))
-    tasks = [(tap_model, open_taps[s : s + chunk]) for s in starts]
-    flows = np.empty(open_taps.shape)
     started = time.perf_counter()
+    asked = open_taps @ tap_model.node_matrix()  # draws x tap nodes [l/s]
+    tasks = [(tap_model, asked[s : s + chunk]) for s in starts]
+    delivered = np.empty_like(asked)
     done = 0
-    for i, result in executor.run(evaluate_draws, tasks):
+    for i, result in executor.run(deliver, tasks):
         s = starts[i]
-        flows[s : s + len(result)] = result
+        delivered[s : s + len(result)] = result
         done += len(result)
         if progress is not None:
             progress(done, draws)
+    flows = tap_flows(tap_model, open_taps, delivered)
     seconds = time.perf_counter() - started
     run = TapRun(
         tap_model=tap_model,
