@@ -98,9 +98,7 @@ def main() -> None:
     print(f"2 local processes, cold:    {rate_pool_cold:10,.0f} draws/s")
     with LocalPool(2) as pool:
         run_taps(tap_model, 50, args.seed, pool)  # start the workers
-        rate_pool, got = best_rate(
-            lambda: run_taps(tap_model, n, args.seed, pool), n, args.repeat
-        )
+        rate_pool, got = best_rate(lambda: run_taps(tap_model, n, args.seed, pool), n, args.repeat)
     assert np.array_equal(got.flows_l_per_s, reference.flows_l_per_s, equal_nan=True)
     print(f"2 local processes, warm:    {rate_pool:10,.0f} draws/s")
 

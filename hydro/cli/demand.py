@@ -49,14 +49,21 @@ def cmd_demand(args: argparse.Namespace) -> int:
         ]
     ]
     print(fmt(shown))
-    print("\nper node (peak day, and peak hour at the design condition):")
-    print(fmt(projection.nodes))
+    taps = projection.taps()[["node", "service", "taps_open", "design_flow_l_per_s"]]
+    nodes = projection.nodes.merge(taps, on=["node", "service"], how="left")
+    print(
+        "\nper node: peak day and peak hour; taps (a standpipe's, or one per household "
+        "connection), each tap's flow, and the taps open at once in the design condition's "
+        "tap-flow case with their flow (Oujda brief 5.1; Hunter's binomial 99th percentile for "
+        "connections):"
+    )
+    print(fmt(nodes))
     if args.out:
         out = Path(args.out)
         out.parent.mkdir(parents=True, exist_ok=True)
         table.to_csv(out, index=False, float_format="%.4f")
         nodes_out = out.with_name(out.stem + "_nodes" + out.suffix)
-        projection.nodes.to_csv(nodes_out, index=False, float_format="%.5f")
+        nodes.to_csv(nodes_out, index=False, float_format="%.5f")
         print(f"wrote {out} and {nodes_out}")
     if args.write_network:
         from hydro.demand import apply_demand
