@@ -62,7 +62,8 @@ class TapsSpec:
 
     useful_share : a tap giving less than this share of its flow is starved [-];
     probability : that a tap is open (None: its share of the peak hour); workers, scheduler :
-    what runs the draws (:func:`hydro.parallel.make_executor`).
+    what runs the draws and the sensitivity cases (:func:`hydro.parallel.make_executor`;
+    on a Dask cluster the workers need the study's files at the same paths).
     """
 
     draws: int = 0
