@@ -681,7 +681,8 @@ def apply_demand(
     Each node gets one demand per service (base = peak-day demand [m3/s], pattern
     ``standpipe`` or ``household``), so the extended-period run follows the brief's rule
     demand(t) = peak-day demand x pattern(t). Junctions not in the projection keep their
-    demand unless ``clear_other_demands`` (default: set to zero).
+    demand unless ``clear_other_demands`` (default: set to zero). Each node of one service
+    carries its taps in its tag (:func:`tag_taps`), so a file written from the copy keeps them.
     """
     model = copy_network(wn)
     touched = set(projection.nodes["node"])
@@ -700,6 +701,7 @@ def apply_demand(
     for _, junction in model.junctions():
         if not junction.demand_timeseries_list:
             junction.add_demand(0.0, None)
+    tag_taps(model, projection.nodes)
     return model
 
 
@@ -730,6 +732,44 @@ def tap_design(taps: pd.DataFrame, percentile: float = SIMULTANEITY_PERCENTILE) 
     ]
     out["design_flow_l_per_s"] = out["taps_open"] * out["tap_flow_l_per_s"]
     return out[[*TAP_COLUMNS, "open_probability", "taps_open", "design_flow_l_per_s"]]
+
+
+#: A node's taps in its EPANET tag (``[TAGS]``): ``taps:N@Q``, N taps of Q l/s each.
+TAP_TAG_PREFIX = "taps:"
+
+
+def parse_tap_tag(tag) -> tuple[int, float] | None:
+    """(taps, flow per tap [l/s]) from a node tag ``taps:N@Q``, else None.
+
+    >>> parse_tap_tag("taps:28@0.2")
+    (28, 0.2)
+    >>> parse_tap_tag("PN10") is None
+    True
+    """
+    if not isinstance(tag, str) or not tag.startswith(TAP_TAG_PREFIX):
+        return None
+    count, _, flow = tag[len(TAP_TAG_PREFIX) :].partition("@")
+    try:
+        return int(count), float(flow)
+    except ValueError:
+        return None
+
+
+def tag_taps(model: wntr.network.WaterNetworkModel, taps: pd.DataFrame) -> None:
+    """Write each tap node's taps into its tag (``taps:N@Q``), in place on ``model`` (a copy
+    the caller owns). Nodes with two services, and nodes with a tag of another kind, are left
+    as they are."""
+    if taps is None or taps.empty or "taps" not in taps.columns:
+        return
+    counts = taps.groupby("node").size()
+    for rec in taps.to_dict("records"):
+        node = rec["node"]
+        if counts[node] != 1 or node not in model.junction_name_list:
+            continue
+        junction = model.get_node(node)
+        if junction.tag and parse_tap_tag(junction.tag) is None:
+            continue
+        junction.tag = f"{TAP_TAG_PREFIX}{int(rec['taps'])}@{float(rec['tap_flow_l_per_s']):g}"
 
 
 def read_tap_table(path: str | os.PathLike) -> pd.DataFrame:
@@ -771,7 +811,9 @@ def taps_from_model(
     one tap per connection, the connections estimated from its demand (the model's demand is
     the peak day, as ``hydro demand`` writes it: peak-day factor x household allowance x
     persons per household / distribution efficiency per connection, defaults of the
-    ``household_connections`` scenario). ``table`` (:func:`read_tap_table`) overrides both.
+    ``household_connections`` scenario). A node's tag ``taps:N@Q`` (:func:`tag_taps`, written
+    by ``hydro demand``, ``hydro run``) gives its taps instead; ``table``
+    (:func:`read_tap_table`) overrides both.
     The peak-hour flow is each node's highest hourly demand over the first day.
     """
     s = scenario or SCENARIOS["standpipes"]
@@ -802,6 +844,9 @@ def taps_from_model(
         else:
             taps = max(round(day_l[node] / per_connection_day_l), 1)
             flow = s.connection_flow_l_per_s
+        tagged = parse_tap_tag(wn.get_node(node).tag)
+        if tagged is not None:
+            taps, flow = tagged
         if table is not None and node in table.index:
             given = table.loc[node]
             taps = taps if np.isnan(given["taps"]) else given["taps"]

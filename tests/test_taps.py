@@ -149,3 +149,26 @@ def test_taps_command_refuses_bad_options(tmp_path):
     assert done.returncode == 2
     done = run_hydro("taps", OUJDA, "--year", "2030")
     assert done.returncode == 1 and "error: --year needs a village table" in done.stderr
+
+
+@pytest.mark.slow
+def test_study_reports_random_taps_and_its_designs_pass_hydro_check(tmp_path):
+    from test_study import write_small_study
+
+    study = write_small_study(tmp_path)
+    text = study.read_text().replace("draws = 2000", "draws = 300")
+    study.write_text(text + "\n")
+    out = tmp_path / "out"
+    done = run_hydro("run", study, "--out", out)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "random tap opening: 300 draws" in done.stderr
+    html = (out / "report.html").read_text()
+    assert "Random tap opening" in html and "300 draws per scenario" in html
+    for scenario in ("standpipes", "household_connections", "standpipes_pipes_for_connections"):
+        table = pd.read_csv(out / f"taps_{scenario}.csv")
+        assert (table["open_draws"] > 0).any()
+        assert (out / f"taps_{scenario}.png").stat().st_size > 0
+        # the design the study wrote passes hydro check with the same rules, tap flows included
+        checked = run_hydro("check", out / f"sized_{scenario}.inp")
+        assert checked.returncode == 0, checked.stdout
+        assert "tap flows: least margin +" in checked.stdout
