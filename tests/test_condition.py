@@ -256,3 +256,28 @@ def test_looped_network_is_sized_for_both_cases_and_verified(tmp_path):
     assert rows.loc[TAP_FLOWS, "margin_m"] >= -1e-4
     assert both.cost >= hourly.cost  # the tap flows never make a design cheaper
     assert any("then for the tap flows" in note for note in both.notes)
+
+
+def test_study_file_taps_table_sets_the_taps_of_every_scenario(tmp_path):
+    from hydro.demand import project_demand, read_villages
+    from hydro.errors import InputError
+    from hydro.study.config import load_study
+    from hydro.study.scenario import demand_scenario
+
+    text = (ROOT / "studies" / "oujda" / "study.toml").read_text()
+    text = text.replace("[inputs]", f"[inputs]\n# moved to {tmp_path}")
+    for key in ("network", "villages", "patterns", "pipe_catalog", "pump_catalog"):
+        text = text.replace(f'{key} = "../../', f'{key} = "{ROOT}/')
+    study_file = tmp_path / "study.toml"
+    study_file.write_text(
+        text.replace("draws = 2000", "draws = 10\ntaps_per_standpipe = 3\ntap_flow_l_per_s = 0.2")
+    )
+    study = load_study(study_file)
+    scenario = demand_scenario(study, "standpipes")
+    assert (scenario.taps_per_standpipe, scenario.tap_flow_l_per_s) == (3, 0.2)
+    villages = read_villages(study.villages)
+    taps = project_demand(villages, 2030, scenario).taps()
+    assert taps["design_flow_l_per_s"].to_list() == pytest.approx([0.6] * len(taps))
+    study_file.write_text(text.replace("draws = 2000", "draws = -1"))
+    with pytest.raises(InputError, match=r"\[taps\] draws = -1"):
+        load_study(study_file)

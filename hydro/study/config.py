@@ -72,6 +72,17 @@ class TapsSpec:
     probability: float | None = None
     workers: int | None = None
     scheduler: str | None = None
+    #: Taps of a standpipe, flow of a standpipe tap and of a household connection [l/s]: the
+    #: defaults of the study's demand scenarios (a village-table column, when given, still
+    #: sets its douar's; None: 2 taps x 0.25 l/s and 0.20 l/s, hydro.demand)
+    taps_per_standpipe: int | None = None
+    tap_flow_l_per_s: float | None = None
+    connection_flow_l_per_s: float | None = None
+
+    def demand_changes(self) -> dict:
+        """The fields of :class:`hydro.demand.DemandScenario` this table sets."""
+        keys = ("taps_per_standpipe", "tap_flow_l_per_s", "connection_flow_l_per_s")
+        return {k: getattr(self, k) for k in keys if getattr(self, k) is not None}
 
 
 @dataclass
@@ -208,8 +219,12 @@ def _rules(table: dict, path: Path) -> Rules:
 
 
 def _taps(table: dict, path: Path) -> TapsSpec:
-    """[taps]: draws, seed, useful_share, probability, workers, scheduler."""
-    known = {"draws", "seed", "useful_share", "probability", "workers", "scheduler"}
+    """[taps]: draws, seed, useful_share, probability, workers, scheduler, and the taps:
+    taps_per_standpipe, tap_flow_l_per_s, connection_flow_l_per_s."""
+    known = {
+        "draws", "seed", "useful_share", "probability", "workers", "scheduler",
+        "taps_per_standpipe", "tap_flow_l_per_s", "connection_flow_l_per_s",
+    }  # fmt: skip
     unknown = set(table) - known
     if unknown:
         raise InputError(
@@ -217,7 +232,7 @@ def _taps(table: dict, path: Path) -> TapsSpec:
             f"{', '.join(sorted(known))}"
         )
     values = {}
-    lowest = {"draws": 0, "seed": None, "workers": 1}
+    lowest = {"draws": 0, "seed": None, "workers": 1, "taps_per_standpipe": 1}
     for key, low in lowest.items():
         if key not in table:
             continue
@@ -235,6 +250,12 @@ def _taps(table: dict, path: Path) -> TapsSpec:
             value = _number(table, key, "taps", path)
             if not 0 < value <= 1 and not (key == "probability" and value == 0):
                 raise InputError(f"{path}: [taps] {key} = {value!r}: must be in (0, 1]")
+            values[key] = value
+    for key in ("tap_flow_l_per_s", "connection_flow_l_per_s"):
+        if key in table:
+            value = _number(table, key, "taps", path)
+            if value <= 0:
+                raise InputError(f"{path}: [taps] {key} = {value!r}: must be above 0 l/s")
             values[key] = value
     if "scheduler" in table:
         values["scheduler"] = str(table["scheduler"]) or None

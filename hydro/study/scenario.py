@@ -65,8 +65,9 @@ class ScenarioResult:
 
 
 def demand_scenario(study: Study, name: str, overrides: dict | None = None) -> DemandScenario:
-    """The study's demand scenario ``name``, with its patterns and some values changed."""
-    return get_scenario(name, study.patterns, overrides)
+    """The study's demand scenario ``name``, with its patterns, its ``[taps]`` and some values
+    changed."""
+    return get_scenario(name, study.patterns, {**study.taps.demand_changes(), **(overrides or {})})
 
 
 def _min_diameters(wn, study: Study, classes: dict[str, str], main: list[str]) -> dict:
