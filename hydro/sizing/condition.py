@@ -295,3 +295,35 @@ def case_targets(targets, case: DesignCase):
         node_min_pressure_m=dict(case.minimum_m),
         max_velocity_m_per_s=targets.max_velocity_m_per_s if case.velocity_checked else None,
     )
+
+
+def looped_second_stage(problem, first, wn, catalog, targets, fixed, source, min_dn, optimise):
+    """Looped networks: after the peak-hour design ``first``, optimise each other case with no
+    pipe smaller than the design so far (``optimise``: problem -> LoopedResult). Not a joint
+    optimum; the written design is verified in every case."""
+    from hydro.errors import SimulationError
+    from hydro.sizing.problem import build_problem
+
+    outcome = first
+    for case in problem.cases[1:]:
+        stage = build_problem(
+            wn,
+            catalog,
+            case_targets(targets, case),
+            fixed,
+            source,
+            stage_minimum_diameters(problem, outcome.choice, min_dn),
+            taps=problem.taps,
+            snapshot=case.snapshot,
+        )
+        second = optimise(stage)
+        if stage.pipes != problem.pipes:  # pragma: no cover - same fixed pipes
+            raise SimulationError("the tap-flow stage sized other pipes than the peak hour")
+        outcome = replace(
+            second,
+            cost=problem.cost_of(second.choice),
+            evaluations=outcome.evaluations + second.evaluations,
+            seconds=outcome.seconds + second.seconds,
+            history=outcome.history + second.history,
+        )
+    return outcome

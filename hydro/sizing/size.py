@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -257,35 +257,6 @@ def _pipe_table(problem: Problem, model, verification: Verification) -> pd.DataF
     return pd.DataFrame(rows)
 
 
-def _looped_second_stage(problem, first, wn, catalog, targets, fixed, source, min_dn, optimise):
-    """Optimise the tap-flow case with every pipe at least as large as the first design."""
-    from hydro.sizing.condition import case_targets, stage_minimum_diameters
-
-    outcome = first
-    for case in problem.cases[1:]:
-        stage = build_problem(
-            wn,
-            catalog,
-            case_targets(targets, case),
-            fixed,
-            source,
-            stage_minimum_diameters(problem, outcome.choice, min_dn),
-            taps=problem.taps,
-            snapshot=case.snapshot,
-        )
-        second = optimise(stage)
-        if stage.pipes != problem.pipes:  # pragma: no cover - same fixed pipes
-            raise SimulationError("the tap-flow stage sized other pipes than the peak hour")
-        outcome = replace(
-            second,
-            cost=problem.cost_of(second.choice),
-            evaluations=outcome.evaluations + second.evaluations,
-            seconds=outcome.seconds + second.seconds,
-            history=outcome.history + second.history,
-        )
-    return outcome
-
-
 # --------------------------------------------------------------------------- entry point
 def size_network(
     wn: wntr.network.WaterNetworkModel,
@@ -367,7 +338,9 @@ def size_network(
             progress=progress,
         )
         if len(problem.cases) > 1:  # then the tap flows, no pipe smaller than that design
-            outcome = _looped_second_stage(
+            from hydro.sizing.condition import looped_second_stage
+
+            outcome = looped_second_stage(
                 problem, outcome, wn, catalog, targets, fixed, source, min_diameter_mm,
                 lambda p: optimise(p, seed=seed, time_limit_s=time_limit_s,
                                    max_evaluations=max_evaluations, progress=progress),
