@@ -538,12 +538,12 @@ def format_compliance(report: ComplianceReport, show: int = 20) -> str:
             ]
         )
         lines.append(
-            f"worst {len(shown)} of {len(worst)} element-checks (each at its worst time step; "
-            f"{len(v)} element-times in all):"
+            f"worst {len(shown)} of {len(worst)} element-checks (each at its worst time step, "
+            f"'-' for the steady design condition; {len(v)} element-times in all):"
         )
         lines.append(
             shown.drop(columns=["quantity"]).to_string(
-                index=False, float_format=lambda x: f"{x:.3f}"
+                index=False, float_format=lambda x: f"{x:.3f}", na_rep="-"
             )
         )
     if s["compliant"]:
