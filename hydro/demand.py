@@ -851,5 +851,7 @@ def taps_from_model(
             given = table.loc[node]
             taps = taps if np.isnan(given["taps"]) else given["taps"]
             flow = flow if np.isnan(given["tap_flow_l_per_s"]) else given["tap_flow_l_per_s"]
-        rows.append((node, service, "", int(taps), float(flow), float(peak[node])))
+        categories = [d.category for d in wn.get_node(node).demand_timeseries_list]
+        douar = next((c for c in categories if c), "")  # hydro demand writes the douar there
+        rows.append((node, service, douar, int(taps), float(flow), float(peak[node])))
     return pd.DataFrame(rows, columns=TAP_COLUMNS)
