@@ -147,7 +147,7 @@ def draw_open_taps(tap_model: TapModel, draws: int, seed: int) -> np.ndarray:
 
 # --------------------------------------------------------------------------- one task
 #: The project each worker thread keeps open for the model it evaluates last (opening it costs
-#: about as much as a hundred draws): (pid, thread) -> (model key, folder, project, indices).
+#: about as much as a hundred draws): (pid, thread) -> (model key, project, node indices).
 _PROJECTS: dict = {}
 
 
@@ -159,13 +159,14 @@ def _open_project(tap_model: TapModel):
     key = hash((tap_model.inp_text, tuple(tap_model.tap_nodes), tap_model.required_pressure_m))
     cached = _PROJECTS.get(where)
     if cached is not None and cached[0] == key:
-        return cached[2], cached[3]
+        return cached[1], cached[2]
     if cached is not None:
         _close(cached)
-    folder = tempfile.TemporaryDirectory(prefix="hydro-taps-")
-    path = Path(folder.name) / "taps.inp"
-    path.write_text(tap_model.inp_text)
-    project = tk.Project(path)
+    # EPANET reads the whole file when it opens it: the file goes at once, the project stays
+    with tempfile.TemporaryDirectory(prefix="hydro-taps-") as folder:
+        path = Path(folder) / "taps.inp"
+        path.write_text(tap_model.inp_text)
+        project = tk.Project(path)
     try:
         lib, handle = project.lib, project.handle
         lib.EN_setstatusreport(handle, 0)
@@ -184,16 +185,13 @@ def _open_project(tap_model: TapModel):
         project.open_hydraulics()
     except BaseException:
         project.close()
-        folder.cleanup()
         raise
-    _PROJECTS[where] = (key, folder, project, index)
+    _PROJECTS[where] = (key, project, index)
     return project, index
 
 
 def _close(cached) -> None:
-    _, folder, project, _ = cached
-    project.close()
-    folder.cleanup()
+    cached[1].close()
 
 
 @atexit.register
