@@ -280,3 +280,29 @@ def test_study_file_taps_table_sets_the_taps_of_every_scenario(tmp_path):
     study_file.write_text(text.replace("draws = 2000", "draws = -1"))
     with pytest.raises(InputError, match=r"\[taps\] draws = -1"):
         load_study(study_file)
+
+
+def test_node_class_table_gives_taps_and_bad_rows_are_named(tmp_path):
+    from hydro.demand import read_tap_table
+    from hydro.errors import InputError
+
+    table = tmp_path / "classes.csv"
+    table.write_text("element,class,taps,tap_flow_l_per_s\nOA_BF1,standpipe,4,\nJ_A,junction,,\n")
+    done = run_hydro("check", OUJDA, "--classes", table)
+    assert "OA_BF1 standpipe               1.000" in done.stdout  # 4 taps x 0.25 l/s
+    taps = read_tap_table(table)
+    assert taps.loc["OA_BF1", "taps"] == 4 and math.isnan(taps.loc["OA_BF1", "tap_flow_l_per_s"])
+    table.write_text("element,class,taps\nOA_BF1,standpipe,many\n")
+    with pytest.raises(InputError, match=r"row 2: taps of OA_BF1 must be a number >= 0"):
+        read_tap_table(table)
+
+
+def test_demand_command_lists_taps_per_node():
+    done = run_hydro(
+        "demand", ROOT / "demand_profiles" / "oujda_villages.csv", "--network", OUJDA,
+        "--year", "2030", "--scenario", "household_connections",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "taps_open" in done.stdout and "design_flow_l_per_s" in done.stdout
+    row = next(line for line in done.stdout.splitlines() if line.strip().startswith("OA_BF1"))
+    assert row.split()[-4:] == ["2", "0.25", "2", "0.50"]
