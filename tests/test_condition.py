@@ -306,3 +306,16 @@ def test_demand_command_lists_taps_per_node():
     assert "taps_open" in done.stdout and "design_flow_l_per_s" in done.stdout
     row = next(line for line in done.stdout.splitlines() if line.strip().startswith("OA_BF1"))
     assert row.split()[-4:] == ["2", "0.25", "2", "0.50"]
+
+
+def test_split_pipe_design_holds_both_cases_and_bounds_the_single_diameter_cost(tmp_path):
+    from hydro.catalog import read_catalog
+
+    (tmp_path / "tree.inp").write_text(TREE_INP)
+    (tmp_path / "cat.csv").write_text(TREE_CATALOG)
+    wn = read_network(tmp_path / "tree.inp")
+    result = size_network(wn, read_catalog(tmp_path / "cat.csv"), Targets(10.0), split=True)
+    assert result.verification.ok
+    assert result.cost <= 16_750 + 1e-6  # the LP bound is at most the 0-1 optimum (hand-worked)
+    rows = result.verification.conditions.set_index("condition")
+    assert rows.loc[TAP_FLOWS, "margin_m"] >= -1e-4

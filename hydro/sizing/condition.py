@@ -213,6 +213,24 @@ def check_cases(cases: list[DesignCase]) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------- sizing hooks
+def split_node_minimum(case: DesignCase, node: str, wn: wntr.network.WaterNetworkModel) -> float:
+    """Minimum pressure [m] at ``node`` of a written design in ``case``.
+
+    A junction that a split-pipe design adds inside pipe P (``P_split1``...) is a point of
+    the pipe, not a consumer: in the tap-flow case it keeps the lower minimum of P's two end
+    junctions there (at the peak hour, its own, as before). Other junctions: their own.
+    """
+    if node in wn.junction_name_list or case.name == PEAK_HOUR or "_split" not in node:
+        return case.minimum_m[node]
+    pipe = node.rsplit("_split", 1)[0]
+    if pipe not in wn.link_name_list:
+        return case.minimum_m[node]
+    link = wn.get_link(pipe)
+    ends = [case.minimum_m[n] for n in (link.start_node_name, link.end_node_name)
+            if n in case.minimum_m]  # fmt: skip
+    return min(ends) if ends else case.minimum_m[node]
+
+
 def joint_tree_problem(problem, trees: list, cases: list[DesignCase]):
     """One tree program for every case: the problem and trees that :func:`solve_tree` takes.
 

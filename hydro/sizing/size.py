@@ -154,7 +154,7 @@ def verify_design(path: Path, problem: Problem, sized_pipes: list[str]) -> Verif
         if link.tag not in price:
             raise SimulationError(f"{path}: pipe {name} carries no catalogue tag; cannot cost it")
         cost += link.length * price[link.tag]
-    from hydro.sizing.condition import design_cases
+    from hydro.sizing.condition import design_cases, split_node_minimum
 
     t = problem.targets
     cases = design_cases(
@@ -169,11 +169,12 @@ def verify_design(path: Path, problem: Problem, sized_pipes: list[str]) -> Verif
     for case in cases:  # every case of the design condition, peak hour first
         case_results = run_simulation(case.snapshot)
         case_pressure = case_results.pressure.iloc[0][case_results.junctions]
-        margin = case_pressure - pd.Series(case.minimum_m)[case_pressure.index]
+        minima = {n: split_node_minimum(case, n, problem.wn) for n in case_pressure.index}
+        margin = case_pressure - pd.Series(minima)[case_pressure.index]
         node = str(margin.idxmin())
-        worst.append((case.name, node, case_pressure[node], case.minimum_m[node], margin[node]))
+        worst.append((case.name, node, case_pressure[node], minima[node], margin[node]))
         for node, p in case_pressure.items():
-            minimum = case.minimum_m[node]
+            minimum = minima[node]
             if p < minimum - VERIFY_TOL_M:
                 rows.append((node, "junction", "pressure_m", p, minimum, minimum - p, case.name))
             if t.max_pressure_m is not None and p > t.max_pressure_m + VERIFY_TOL_M:
