@@ -44,6 +44,8 @@ _API = {
     "check_network": "hydro.compliance",
     "design_storage": "hydro.storage",
     "delivered_service": "hydro.service",
+    "random_taps": "hydro.taps",
+    "make_executor": "hydro.parallel",
     "load_study": "hydro.study",
     "run_study": "hydro.study",
     "write_outputs": "hydro.study",

@@ -32,6 +32,7 @@ EN_ELEVATION, EN_BASEDEMAND, EN_DEMAND, EN_HEAD, EN_PRESSURE = 0, 1, 9, 10, 11
 EN_DIAMETER, EN_LENGTH, EN_ROUGHNESS, EN_FLOW, EN_VELOCITY, EN_HEADLOSS = 0, 1, 2, 8, 9, 10
 EN_JUNCTION, EN_RESERVOIR, EN_TANK = 0, 1, 2
 EN_PIPE = 1
+EN_DDA, EN_PDA = 0, 1
 EN_DURATION = 0
 EN_MAXID = 31
 
@@ -89,6 +90,8 @@ def library(version: str = "2.3") -> ctypes.CDLL:
         "EN_getnodevalues": [p, i, dp],
         "EN_getlinkvalues": [p, i, dp],
         "EN_setlinkvalue": [p, i, i, d],
+        "EN_setnodevalue": [p, i, i, d],
+        "EN_setdemandmodel": [p, i, d, d, d],
         "EN_settimeparam": [p, i, ctypes.c_long],
         "EN_setstatusreport": [p, i],
         "EN_geterror": [i, c, i],

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -58,6 +58,8 @@ RULE_SOURCES = {
     "tank_reserve_share": "estimate [E]: a fifth of the usable volume kept for emergencies",
     "pump_efficient_range": "estimate [E]: 70-120% of the best-efficiency flow (the preferred "
     "operating region of Hydraulic Institute practice)",
+    "tap_min_pressure_m": "Oujda brief 5.1 [E]: 5 m at the tap while it draws (2 taps x "
+    "0.25 l/s per standpipe)",
 }
 
 
@@ -125,6 +127,9 @@ class Rules:
         stay in it at all times.
     pump_efficient_range : (float, float)
         Allowed running flow as a share of the pump's best-efficiency flow.
+    tap_min_pressure_m : float, optional
+        Lowest pressure at a standpipe or household-connection node while its taps draw their
+        design flow, tanks at their reserve (the design condition's tap-flow case) [m].
     """
 
     min_pressure_m: Mapping = field(default_factory=_default_min_pressure)
@@ -133,6 +138,9 @@ class Rules:
     velocity_m_per_s: Mapping = field(default_factory=_default_velocity)
     tank_reserve_share: float = defaults.TANK_RESERVE_SHARE
     pump_efficient_range: tuple = (0.7, 1.2)
+    #: Lowest pressure at a tap node while its taps draw their flow [m]; None: no tap-flow
+    #: check (:mod:`hydro.sizing.condition`).
+    tap_min_pressure_m: float | None = 5.0
 
     def __post_init__(self):
         unknown = set(self.min_pressure_m) - set(NODE_CLASSES)
@@ -160,12 +168,14 @@ class Rules:
         max_velocity_m_per_s: float | None = None,
         velocity_m_per_s: Mapping | None = None,
         tank_reserve_share: float | None = None,
+        tap_min_pressure_m: float | None = 5.0,
     ) -> Rules:
         """The default rules with some changed, as the command line and the study give them.
 
         ``min_pressure_m`` sets every node class; ``class_min_pressure_m`` then sets some
         classes ([m]). ``max_velocity_m_per_s`` caps every pipe class (its lower bound at most
         half of it); ``velocity_m_per_s`` gives (low, high) by pipe class ([m/s]).
+        ``tap_min_pressure_m``: at a tap while it draws [m] (None: no tap-flow check).
         """
         defaults = cls()
         minimum = dict(defaults.min_pressure_m)
@@ -186,6 +196,7 @@ class Rules:
             tank_reserve_share=(
                 defaults.tank_reserve_share if tank_reserve_share is None else tank_reserve_share
             ),
+            tap_min_pressure_m=tap_min_pressure_m,
         )
 
     def required_pressure_m(self, classes) -> float:
@@ -226,6 +237,14 @@ class Rules:
                 self.tank_reserve_share,
                 "fraction",
                 RULE_SOURCES["tank_reserve_share"],
+            )
+        )
+        rows.append(
+            (
+                "tap_min_pressure_m",
+                self.tap_min_pressure_m,
+                "m",
+                RULE_SOURCES["tap_min_pressure_m"],
             )
         )
         low, high = self.pump_efficient_range
@@ -579,12 +598,12 @@ def format_compliance(report: ComplianceReport, show: int = 20) -> str:
             ]
         )
         lines.append(
-            f"worst {len(shown)} of {len(worst)} element-checks (each at its worst time step; "
-            f"{len(v)} element-times in all):"
+            f"worst {len(shown)} of {len(worst)} element-checks (each at its worst time step, "
+            f"'-' for the steady design condition; {len(v)} element-times in all):"
         )
         lines.append(
             shown.drop(columns=["quantity"]).to_string(
-                index=False, float_format=lambda x: f"{x:.3f}"
+                index=False, float_format=lambda x: f"{x:.3f}", na_rep="-"
             )
         )
     if s["compliant"]:
@@ -599,6 +618,174 @@ def format_compliance(report: ComplianceReport, show: int = 20) -> str:
     return "\n".join(lines)
 
 
+# --------------------------------------------------------------------------- design condition
+#: Check names of the design condition's rows, by case (hydro.sizing.condition).
+CONDITION_CHECKS = {"peak hour": "design_peak_hour", "tap flows": "tap_flow"}
+
+
+def check_design_condition(
+    wn: wntr.network.WaterNetworkModel,
+    rules: Rules,
+    node_class: Mapping[str, str],
+    taps: pd.DataFrame | None,
+) -> pd.DataFrame:
+    """The design condition of ``wn`` run by EPANET: one row per case and node with a minimum.
+
+    Cases (:func:`hydro.sizing.condition.design_cases`): the peak hour and the tap flows, tanks
+    at their reserve level (``rules.tank_reserve_share``) and pumps as their level controls run
+    them. Columns: condition, node, class, demand_l_per_s (flow asked), pressure_m (pressure
+    got), min_pressure_m (the node's minimum at the peak hour; at a tap node drawing, the
+    tap's), margin_m.
+    """
+    from hydro.sizing.condition import check_cases, design_cases
+
+    tap_min = rules.tap_min_pressure_m
+    cases = design_cases(
+        wn,
+        lambda n: rules.min_pressure_m.get(node_class.get(n, "junction"), 0.0),
+        taps if tap_min is not None else None,
+        tap_min if tap_min is not None else 0.0,
+        rules.tank_reserve_share,
+    )
+    table = check_cases(cases)
+    table.insert(2, "class", [node_class.get(n, "junction") for n in table["node"]])
+    return table
+
+
+def condition_violations(table: pd.DataFrame) -> pd.DataFrame:
+    """Rows of :func:`check_design_condition` below their minimum, as violation rows."""
+    low = table[table["margin_m"] < -1e-9]
+    return pd.DataFrame(
+        {
+            "element": low["node"].to_numpy(),
+            "kind": "junction",
+            "check": [CONDITION_CHECKS.get(c, c) for c in low["condition"]],
+            "severity": "violation",
+            "quantity": "pressure_m",
+            "time_h": np.nan,
+            "value": low["pressure_m"].to_numpy(),
+            "limit": low["min_pressure_m"].to_numpy(),
+            "excess": -low["margin_m"].to_numpy(),
+        },
+        columns=RULE_VIOLATION_COLUMNS,
+    )
+
+
+def _with_rows(report: ComplianceReport, rows: pd.DataFrame) -> ComplianceReport:
+    """The report with more violation rows (worst first) and its counts brought up to date."""
+    if rows.empty:
+        return report
+    violations = pd.concat(
+        [rows, report.violations] if not report.violations.empty else [rows], ignore_index=True
+    )
+    errors = violations[violations["severity"] == "violation"]
+    counts = violations.groupby(["check", "severity"]).size().to_dict()
+    summary = dict(report.summary)
+    summary.update(
+        violations=int(len(errors)),
+        elements_violating=int(errors["element"].nunique()),
+        counts={f"{c} ({sv})": int(n) for (c, sv), n in counts.items()},
+        compliant=bool(errors.empty),
+    )
+    return replace(report, violations=violations, summary=summary)
+
+
+def operation_summary(
+    wn: wntr.network.WaterNetworkModel, results: SimulationResults
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """How the tanks and pumps operate over a run, compliant or not.
+
+    Returns (tanks, pumps). tanks: tank, lowest_level_m, highest_level_m, min_level_m,
+    max_level_m (the overflow level). pumps: pump, hours_on_per_day, starts (switch-ons
+    seen at the report steps), energy_kwh_per_day (rho g Q H / efficiency,
+    :func:`hydro.pumps.pump_energy`).
+    """
+    from hydro.pumps import pump_energy
+
+    levels = results.tank_level
+    tanks = pd.DataFrame(
+        [
+            {
+                "tank": name,
+                "lowest_level_m": float(levels[name].min()),
+                "highest_level_m": float(levels[name].max()),
+                "min_level_m": float(wn.get_node(name).min_level),
+                "max_level_m": float(wn.get_node(name).max_level),
+            }
+            for name in results.tanks
+        ],
+        columns=["tank", "lowest_level_m", "highest_level_m", "min_level_m", "max_level_m"],
+    )
+    rows = []
+    for name, _ in wn.pumps():
+        if name not in results.flow.columns or len(results.flow.index) < 2:
+            continue
+        running = (results.flow[name] > 1e-7).to_numpy()
+        starts = int(np.sum(running[1:] & ~running[:-1]) + (1 if running[0] else 0))
+        energy = pump_energy(results, wn, name, 0.0)
+        days = max(float(results.flow.index[-1]) / 86400.0, 1e-9)
+        rows.append(
+            {
+                "pump": name,
+                "hours_on_per_day": energy.hours_running_per_day,
+                "starts_per_day": starts / days,
+                "energy_kwh_per_day": energy.kwh_per_day,
+                "m3_per_day": energy.m3_per_day,
+            }
+        )
+    pumps = pd.DataFrame(
+        rows,
+        columns=["pump", "hours_on_per_day", "starts_per_day", "energy_kwh_per_day", "m3_per_day"],
+    )
+    return tanks, pumps
+
+
+def format_operation(tanks: pd.DataFrame, pumps: pd.DataFrame, reserve_share: float) -> list[str]:
+    """Lines on how tanks and pumps operate: levels against reserve and overflow; pumps."""
+    lines = []
+    for rec in tanks.to_dict("records"):
+        reserve = rec["min_level_m"] + reserve_share * (rec["max_level_m"] - rec["min_level_m"])
+        lines.append(
+            f"tank {rec['tank']}: level {rec['lowest_level_m']:.2f} - "
+            f"{rec['highest_level_m']:.2f} m; reserve {reserve:.2f} m "
+            f"({rec['lowest_level_m'] - reserve:+.2f} m at the lowest), overflow "
+            f"{rec['max_level_m']:.2f} m ({rec['highest_level_m'] - rec['max_level_m']:+.2f} m "
+            "at the highest)"
+        )
+    for rec in pumps.to_dict("records"):
+        lines.append(
+            f"pump {rec['pump']}: on {rec['hours_on_per_day']:.1f} h a day, "
+            f"{rec['starts_per_day']:.1f} starts a day (at the report steps), "
+            f"{rec['energy_kwh_per_day']:.1f} kWh a day for {rec['m3_per_day']:.1f} m3"
+        )
+    return lines
+
+
+def format_condition(table: pd.DataFrame, show: int = 20) -> str:
+    """The design condition's rows as lines: per case its least margin, then the tap flows."""
+    lines = ["design condition (steady states, tanks at their reserve level, pumps as operated):"]
+    for name, group in table.groupby("condition", sort=False):
+        worst = group.loc[group["margin_m"].idxmin()]
+        failing = int((group["margin_m"] < -1e-9).sum())
+        lines.append(
+            f"  {name}: least margin {worst['margin_m']:+.2f} m at {worst['node']} "
+            f"({worst['pressure_m']:.2f} m against {worst['min_pressure_m']:g} m)"
+            + (f"; {failing} node(s) below their minimum" if failing else "")
+        )
+    taps = table[(table["condition"] == "tap flows") & table["class"].isin(["standpipe",
+                 "household"])]  # fmt: skip
+    if not taps.empty:
+        taps = taps.sort_values("margin_m").head(show)
+        lines.append(f"  tap flow at each tap node (the {len(taps)} of least margin):")
+        columns = ["node", "class", "demand_l_per_s", "pressure_m", "min_pressure_m", "margin_m"]
+        shown = taps[columns].rename(columns={"demand_l_per_s": "flow_asked_l_per_s"})
+        lines.append(
+            "  "
+            + shown.to_string(index=False, float_format=lambda x: f"{x:.3f}").replace("\n", "\n  ")
+        )
+    return "\n".join(lines)
+
+
 # --------------------------------------------------------------------------- whole check
 @dataclass(frozen=True, kw_only=True)
 class CheckCase:
@@ -607,6 +794,11 @@ class CheckCase:
     year: int | None  # None: the demand written in the model
     report: ComplianceReport
     service: object | None = None  # hydro.service.Service of the pressure-driven run
+    #: the design condition's rows (check_design_condition), empty when not checked
+    condition: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: tank levels and pump operation over the run (operation_summary)
+    tanks: pd.DataFrame = field(default_factory=pd.DataFrame)
+    pumps: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -652,6 +844,8 @@ def check_network(
     pressure_driven: bool = False,
     required_pressure_m: float | None = None,
     source: str = "network",
+    taps: pd.DataFrame | None = None,
+    design_condition: bool = True,
 ) -> NetworkCheck:
     """Check a network over days of operation, with its own demand or projected years.
 
@@ -681,6 +875,12 @@ def check_network(
         :meth:`Rules.required_pressure_m`.
     source : str
         The network's file name, for messages.
+    taps : DataFrame, optional
+        Tap table (:func:`hydro.demand.taps_from_model` columns) for the model's own demand;
+        with ``villages``, the projection's taps are used.
+    design_condition : bool
+        Also check the design condition (:func:`check_design_condition`): peak hour and tap
+        flows with the tanks at their reserve level, as their own rows.
 
     Returns
     -------
@@ -706,6 +906,8 @@ def check_network(
         default_years,
         get_scenario,
         project_demand,
+        tap_design,
+        taps_from_model,
     )
     from hydro.service import delivered_service
 
@@ -716,7 +918,7 @@ def check_network(
     if villages is None:
         if years:
             raise InputError("checking projected years needs a village table (--villages)")
-        runs.append((None, wn, classes, None, None))
+        runs.append((None, wn, classes, None, None, taps))
     else:
         check_villages_against_network(villages, wn, source)
         if not years:
@@ -729,11 +931,20 @@ def check_network(
             found = projection.node_classes()
             runs.append(
                 (year, apply_demand(wn, projection), {**found, **classes}, projection.douars,
-                 node_douar)
+                 node_douar, projection.nodes)
             )  # fmt: skip
     cases = []
-    for year, model, found, douars, node_douar in runs:
+    for year, model, found, douars, node_douar, tap_rows in runs:
         report = check_compliance(model, rules, found, duration_h=duration_h)
+        condition = pd.DataFrame()
+        if design_condition:
+            if tap_rows is None:
+                tap_rows = taps_from_model(model, report.node_classes)
+            condition = check_design_condition(
+                model, rules, report.node_classes, tap_design(tap_rows)
+            )
+            report = _with_rows(report, condition_violations(condition))
+        tanks, pumps = operation_summary(model, report.results)
         service = None
         if pressure_driven:
             required = required_pressure_m
@@ -742,5 +953,14 @@ def check_network(
             service = delivered_service(
                 model, duration_h, required, 0.0, douars=douars, node_douar=node_douar
             )
-        cases.append(CheckCase(year=year, report=report, service=service))
+        cases.append(
+            CheckCase(
+                year=year,
+                report=report,
+                service=service,
+                condition=condition,
+                tanks=tanks,
+                pumps=pumps,
+            )
+        )
     return NetworkCheck(cases=cases, rules=rules, years_defaulted=defaulted)

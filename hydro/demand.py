@@ -49,6 +49,21 @@ HOUSEHOLD_PATTERN = (
 )  # fmt: skip
 
 
+#: Flow of one household connection's tap [l/s]: NF DTU 60.11 P1-1 (2013) base flow of a
+#: kitchen-sink tap, 0.20 l/s [S*: the standard's table is recalled, not read here]; a yard tap
+#: is the usual rural connection. docs/sources.md, 5.1.
+CONNECTION_FLOW_L_PER_S = 0.20
+#: Household connections: the number open at once is the 99th percentile of a binomial
+#: distribution (Hunter 1940, NBS BMS65, "Methods of estimating loads in plumbing systems":
+#: the design load is exceeded 1% of the time) [S*].
+SIMULTANEITY_PERCENTILE = 0.99
+TAP_SOURCES = {
+    "standpipe": "Oujda brief 5.1 [E]: 2 taps x 0.25 l/s per standpipe (0.5 l/s design flow)",
+    "household": "NF DTU 60.11 P1-1 (2013) [S*]: 0.20 l/s per connection (kitchen-sink tap); "
+    "simultaneous connections: binomial 99th percentile (Hunter 1940, NBS BMS65) [S*]",
+}
+
+
 # --------------------------------------------------------------------------- pure formulas
 def population_projected(population, base_year, year, growth_rate):
     """Population in ``year`` by compound growth.
@@ -105,6 +120,38 @@ def taps_needed(people_on_standpipes, peak_hour_flow_l_per_s, max_people_per_tap
     return max(by_people, by_flow, 0)
 
 
+def open_probability(peak_hour_l_per_s, taps, tap_flow_l_per_s):
+    r"""Share of the peak hour a tap is open: the peak-hour flow over the taps' full flow.
+
+    .. math:: p = Q_{peak\,hour} / (n \, q_{tap}), \quad 0 \le p \le 1
+
+    >>> round(open_probability(0.3, 2, 0.25), 2)
+    0.6
+    """
+    capacity = taps * tap_flow_l_per_s
+    return float(min(max(peak_hour_l_per_s / capacity, 0.0), 1.0)) if capacity > 0 else 0.0
+
+
+def simultaneous_taps(taps, probability, percentile=SIMULTANEITY_PERCENTILE):
+    """Taps open at once that a design must serve: the ``percentile`` of Binomial(n, p).
+
+    Hunter (1940, NBS BMS65): with ``taps`` independent taps each open a share ``probability``
+    of the peak hour, the design number is exceeded only ``1 - percentile`` of the time.
+    At least one tap (a connection must deliver its own tap flow).
+
+    >>> simultaneous_taps(30, 0.045)
+    5
+    >>> simultaneous_taps(1, 0.01)
+    1
+    """
+    from scipy.stats import binom
+
+    if taps <= 0:
+        return 0
+    n = int(binom.ppf(percentile, int(taps), min(max(probability, 0.0), 1.0)))
+    return int(min(max(n, 1), taps))
+
+
 # --------------------------------------------------------------------------- scenario
 @dataclass(frozen=True)
 class DemandScenario:
@@ -139,6 +186,9 @@ class DemandScenario:
     max_people_per_tap: float = 250.0
     taps_per_standpipe: int = 2
     tap_flow_l_per_s: float = 0.25
+    #: Flow of one household connection's tap [l/s] (:data:`CONNECTION_FLOW_L_PER_S`).
+    connection_flow_l_per_s: float = CONNECTION_FLOW_L_PER_S
+    persons_per_household: float = defaults.PERSONS_PER_HOUSEHOLD
     growth_rate: float | None = None  # None: each village's own rate
 
     def __post_init__(self):
@@ -206,6 +256,8 @@ SCENARIO_UNITS = {
     "peak_hour_factor": "-",
     "max_people_per_tap": "persons/tap",
     "tap_flow_l_per_s": "l/s",
+    "connection_flow_l_per_s": "l/s",
+    "persons_per_household": "persons",
     "growth_rate": "1/year",
 }
 
@@ -230,6 +282,8 @@ SCENARIO_SOURCES = {
     "max_people_per_tap": "Sphere: 250 per tap at 7.5 l/min [S]",
     "taps_per_standpipe": "Oujda brief 5.1 [E]",
     "tap_flow_l_per_s": "Oujda brief 5.1 [E]",
+    "connection_flow_l_per_s": TAP_SOURCES["household"],
+    "persons_per_household": "Oujda brief 5.1 [E]",
     "growth_rate": "village table (Oujda brief 5.1: +1.0%/yr default, Ahl Angad +1.2% [D])",
 }
 
@@ -313,6 +367,9 @@ VILLAGE_OPTIONAL_NUMERIC = {
     "outpatients_per_day": 0.0,
     "beds": 0.0,
     "mosque_worshippers_per_day": 0.0,
+    # taps: blank = the scenario's (2 taps x 0.25 l/s per standpipe, Oujda brief 5.1)
+    "taps_per_standpipe": np.nan,
+    "tap_flow_l_per_s": np.nan,
 }
 
 
@@ -523,6 +580,12 @@ def read_pattern_csv(path: str | os.PathLike) -> dict[str, tuple]:
 
 
 # --------------------------------------------------------------------------- projection
+NODE_COLUMNS = [
+    "node", "service", "douar", "peak_day_l_per_s", "peak_hour_l_per_s", "taps",
+    "tap_flow_l_per_s",
+]  # fmt: skip
+
+
 @dataclass(kw_only=True)
 class DemandProjection:
     """The result of :func:`project_demand`: one table per douar and one per node.
@@ -534,7 +597,8 @@ class DemandProjection:
     peak_day_l_per_s, peak_hour_l_per_s, l_per_person_day_gross (domestic allowance at the
     source), standpipes, taps, taps_needed, people_per_tap.
 
-    ``nodes`` columns: node, service, douar, peak_day_l_per_s, peak_hour_l_per_s.
+    ``nodes`` columns: node, service, douar, peak_day_l_per_s, peak_hour_l_per_s, taps (a
+    standpipe's taps, or one per household connection), tap_flow_l_per_s.
     """
 
     scenario: DemandScenario
@@ -569,6 +633,10 @@ class DemandProjection:
             if out.get(node) != "household":
                 out[node] = service
         return out
+
+    def taps(self) -> pd.DataFrame:
+        """The tap table of the projection (:func:`tap_design`): taps per node and service."""
+        return tap_design(self.nodes)
 
     def table(self) -> pd.DataFrame:
         """Douars, then a TOTAL row: what ``hydro demand`` prints and writes."""
@@ -639,7 +707,11 @@ def project_demand(villages: pd.DataFrame, year: int, scenario: DemandScenario) 
         standpipes = v["standpipes"]
         if np.isnan(standpipes):
             standpipes = len(v["standpipe_shares"])
-        taps = int(standpipes) * s.taps_per_standpipe
+        taps = int(standpipes) * int(
+            s.taps_per_standpipe
+            if np.isnan(v.get("taps_per_standpipe", np.nan))
+            else v["taps_per_standpipe"]
+        )
         rows.append(
             {
                 "douar": v["douar"],
@@ -669,6 +741,10 @@ def project_demand(villages: pd.DataFrame, year: int, scenario: DemandScenario) 
                 "people_per_tap": people["standpipe"] / taps if taps else np.nan,
             }
         )
+        per_standpipe = v.get("taps_per_standpipe", np.nan)
+        per_standpipe = s.taps_per_standpipe if np.isnan(per_standpipe) else per_standpipe
+        tap_flow = v.get("tap_flow_l_per_s", np.nan)
+        tap_flow = s.tap_flow_l_per_s if np.isnan(tap_flow) else tap_flow
         for service, shares_key in (
             ("standpipe", "standpipe_shares"),
             ("household", "household_shares"),
@@ -676,6 +752,12 @@ def project_demand(villages: pd.DataFrame, year: int, scenario: DemandScenario) 
             if peak_day_l_s[service] <= 0:
                 continue
             for node, share in v[shares_key].items():
+                if service == "standpipe":  # the douar's standpipes shared out over its nodes
+                    taps = max(round(standpipes * share), 1) * int(per_standpipe)
+                    flow = tap_flow
+                else:  # one tap per household connection
+                    taps = max(round(people["household"] * share / s.persons_per_household), 1)
+                    flow = s.connection_flow_l_per_s
                 node_rows.append(
                     {
                         "node": node,
@@ -683,11 +765,11 @@ def project_demand(villages: pd.DataFrame, year: int, scenario: DemandScenario) 
                         "douar": v["douar"],
                         "peak_day_l_per_s": peak_day_l_s[service] * share,
                         "peak_hour_l_per_s": peak_hour_l_s[service] * share,
+                        "taps": int(taps),
+                        "tap_flow_l_per_s": float(flow),
                     }
                 )
-    nodes = pd.DataFrame(
-        node_rows, columns=["node", "service", "douar", "peak_day_l_per_s", "peak_hour_l_per_s"]
-    )
+    nodes = pd.DataFrame(node_rows, columns=NODE_COLUMNS)
     return DemandProjection(scenario=s, year=year, douars=pd.DataFrame(rows), nodes=nodes)
 
 
@@ -700,7 +782,8 @@ def apply_demand(
 
     Each node gets one demand per service (base = peak-day demand [m3/s], pattern
     ``standpipe`` or ``household``), so the extended-period run follows the brief's rule
-    demand(t) = peak-day demand x pattern(t).
+    demand(t) = peak-day demand x pattern(t). Each node of one service carries its taps in its
+    tag (:func:`tag_taps`), so a file written from the copy keeps them.
 
     Parameters
     ----------
@@ -742,4 +825,158 @@ def apply_demand(
     for _, junction in model.junctions():
         if not junction.demand_timeseries_list:
             junction.add_demand(0.0, None)
+    tag_taps(model, projection.nodes)
     return model
+
+
+# --------------------------------------------------------------------------- taps
+TAP_COLUMNS = ["node", "service", "douar", "taps", "tap_flow_l_per_s", "peak_hour_l_per_s"]
+
+
+def tap_design(taps: pd.DataFrame, percentile: float = SIMULTANEITY_PERCENTILE) -> pd.DataFrame:
+    """Add what the design condition draws at each tap node.
+
+    ``taps``: one row per node and service with columns :data:`TAP_COLUMNS`. Added columns:
+    ``open_probability`` (:func:`open_probability`), ``taps_open`` (a standpipe: all its taps,
+    Oujda brief 5.1; household connections: :func:`simultaneous_taps`) and
+    ``design_flow_l_per_s`` = taps_open x tap_flow_l_per_s.
+    """
+    out = taps[[c for c in TAP_COLUMNS if c in taps.columns]].copy().reset_index(drop=True)
+    if "douar" not in out.columns:
+        out["douar"] = ""
+    out["open_probability"] = [
+        open_probability(q, n, f)
+        for q, n, f in zip(
+            out["peak_hour_l_per_s"], out["taps"], out["tap_flow_l_per_s"], strict=True
+        )
+    ]
+    out["taps_open"] = [
+        int(n) if service == "standpipe" else simultaneous_taps(n, p, percentile)
+        for service, n, p in zip(out["service"], out["taps"], out["open_probability"], strict=True)
+    ]
+    out["design_flow_l_per_s"] = out["taps_open"] * out["tap_flow_l_per_s"]
+    return out[[*TAP_COLUMNS, "open_probability", "taps_open", "design_flow_l_per_s"]]
+
+
+#: A node's taps in its EPANET tag (``[TAGS]``): ``taps:N@Q``, N taps of Q l/s each.
+TAP_TAG_PREFIX = "taps:"
+
+
+def parse_tap_tag(tag) -> tuple[int, float] | None:
+    """(taps, flow per tap [l/s]) from a node tag ``taps:N@Q``, else None.
+
+    >>> parse_tap_tag("taps:28@0.2")
+    (28, 0.2)
+    >>> parse_tap_tag("PN10") is None
+    True
+    """
+    if not isinstance(tag, str) or not tag.startswith(TAP_TAG_PREFIX):
+        return None
+    count, _, flow = tag[len(TAP_TAG_PREFIX) :].partition("@")
+    try:
+        return int(count), float(flow)
+    except ValueError:
+        return None
+
+
+def tag_taps(model: wntr.network.WaterNetworkModel, taps: pd.DataFrame) -> None:
+    """Write each tap node's taps into its tag (``taps:N@Q``), in place on ``model`` (a copy
+    the caller owns). Nodes with two services, and nodes with a tag of another kind, are left
+    as they are.
+    """
+    if taps is None or taps.empty or "taps" not in taps.columns:
+        return
+    counts = taps.groupby("node").size()
+    for rec in taps.to_dict("records"):
+        node = rec["node"]
+        if counts[node] != 1 or node not in model.junction_name_list:
+            continue
+        junction = model.get_node(node)
+        if junction.tag and parse_tap_tag(junction.tag) is None:
+            continue
+        junction.tag = f"{TAP_TAG_PREFIX}{int(rec['taps'])}@{float(rec['tap_flow_l_per_s']):g}"
+
+
+def read_tap_table(path: str | os.PathLike) -> pd.DataFrame:
+    """Taps from a node-class table: columns ``element``, ``class`` and optionally ``taps``
+    and ``tap_flow_l_per_s`` (blank: the defaults of the class).
+
+    Returns a table indexed by node with ``taps`` and ``tap_flow_l_per_s`` (NaN where blank).
+    """
+    path = Path(path)
+    try:
+        table = pd.read_csv(path, comment="#", skipinitialspace=True)
+    except (OSError, pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: cannot read the class table: {exc}") from exc
+    if "element" not in table.columns:
+        raise InputError(f"{path}: missing column element; expected: element,class[,taps,...]")
+    out = pd.DataFrame(index=table["element"].astype(str).str.strip())
+    for column in ("taps", "tap_flow_l_per_s"):
+        raw = table[column] if column in table.columns else pd.Series(np.nan, index=table.index)
+        values = pd.to_numeric(raw, errors="coerce")
+        for line, (element, r, v) in enumerate(zip(out.index, raw, values, strict=True), start=2):
+            blank = r is None or (isinstance(r, float) and math.isnan(r)) or str(r).strip() == ""
+            if (np.isnan(v) and not blank) or (not np.isnan(v) and v < 0):
+                raise InputError(
+                    f"{path}, row {line}: {column} of {element} must be a number >= 0, got {r!r}"
+                )
+        out[column] = values.to_numpy()
+    return out
+
+
+def taps_from_model(
+    wn: wntr.network.WaterNetworkModel,
+    classes: dict[str, str],
+    table: pd.DataFrame | None = None,
+    scenario: DemandScenario | None = None,
+) -> pd.DataFrame:
+    """Taps of a network without a village table: one row per standpipe or household node.
+
+    A standpipe node has the scenario's taps (2 x 0.25 l/s, Oujda brief 5.1); a household node
+    one tap per connection, the connections estimated from its demand (the model's demand is
+    the peak day, as ``hydro demand`` writes it: peak-day factor x household allowance x
+    persons per household / distribution efficiency per connection, defaults of the
+    ``household_connections`` scenario). A node's tag ``taps:N@Q`` (:func:`tag_taps`, written
+    by ``hydro demand``, ``hydro run``) gives its taps instead; ``table``
+    (:func:`read_tap_table`) overrides both.
+    The peak-hour flow is each node's highest hourly demand over the first day.
+    """
+    s = scenario or SCENARIOS["standpipes"]
+    hh = SCENARIOS["household_connections"]
+    nodes = [n for n in wn.junction_name_list if classes.get(n) in ("standpipe", "household")]
+    if not nodes:
+        return pd.DataFrame(columns=TAP_COLUMNS)
+    model = copy_network(wn)
+    step = 3600
+    model.options.time.duration = 23 * step
+    model.options.time.report_timestep = step
+    model.options.time.hydraulic_timestep = step
+    model.options.time.pattern_timestep = model.options.time.pattern_timestep or step
+    expected = wntr.metrics.expected_demand(model)[nodes] * LITRES_PER_M3
+    peak = expected.max()
+    day_l = expected.mean() * SECONDS_PER_DAY
+    per_connection_day_l = (
+        hh.domestic_l_per_person_day["household"]
+        * s.persons_per_household
+        * hh.peak_day_factor
+        / hh.distribution_efficiency
+    )
+    rows = []
+    for node in nodes:
+        service = classes[node]
+        if service == "standpipe":
+            taps, flow = s.taps_per_standpipe, s.tap_flow_l_per_s
+        else:
+            taps = max(round(day_l[node] / per_connection_day_l), 1)
+            flow = s.connection_flow_l_per_s
+        tagged = parse_tap_tag(wn.get_node(node).tag)
+        if tagged is not None:
+            taps, flow = tagged
+        if table is not None and node in table.index:
+            given = table.loc[node]
+            taps = taps if np.isnan(given["taps"]) else given["taps"]
+            flow = flow if np.isnan(given["tap_flow_l_per_s"]) else given["tap_flow_l_per_s"]
+        categories = [d.category for d in wn.get_node(node).demand_timeseries_list]
+        douar = next((c for c in categories if c), "")  # hydro demand writes the douar there
+        rows.append((node, service, douar, int(taps), float(flow), float(peak[node])))
+    return pd.DataFrame(rows, columns=TAP_COLUMNS)

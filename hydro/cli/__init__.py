@@ -13,7 +13,7 @@ import logging
 import sys
 
 from hydro import __version__
-from hydro.cli import check, demand, run, simulate, size, storage
+from hydro.cli import check, demand, run, simulate, size, storage, taps
 from hydro.cli._common import (
     EXIT_FAIL,
     EXIT_OK,
@@ -27,7 +27,7 @@ from hydro.cli._common import (
 from hydro.errors import HydroError
 
 #: The commands, in the order ``hydro --help`` lists them.
-COMMANDS = (simulate, check, demand, size, storage, run)
+COMMANDS = (simulate, check, demand, size, storage, taps, run)
 
 
 def build_parser() -> Parser:

@@ -202,3 +202,28 @@ class Steps:
         if not self.quiet:
             sys.stderr.write(f"[{time.perf_counter() - self.started:5.1f} s] {message}\n")
             sys.stderr.flush()
+
+
+class Bar:
+    """A progress bar on stderr for runs of many items; shown once a run lasts over a second."""
+
+    def __init__(self, label: str, quiet: bool = False, width: int = 30, after_s: float = 1.0):
+        self.label, self.quiet, self.width, self.after_s = label, quiet, width, after_s
+        self.started = time.perf_counter()
+        self.shown = False
+
+    def __call__(self, done: int, total: int) -> None:
+        elapsed = time.perf_counter() - self.started
+        if self.quiet or (elapsed < self.after_s and done < total) or not total:
+            return
+        if done >= total and not self.shown:
+            return  # a short run: no bar at all
+        filled = int(self.width * done / total)
+        sys.stderr.write(
+            f"\r  {self.label} {done:,}/{total:,} [{'#' * filled}{'.' * (self.width - filled)}]"
+            f" {100 * done / total:3.0f}% {elapsed:.1f} s"
+        )
+        self.shown = True
+        if done >= total:
+            sys.stderr.write("\n")
+        sys.stderr.flush()

@@ -10,10 +10,17 @@ from hydro.cli._common import EXIT_FAIL, EXIT_OK, count, hours, positive, share,
 def cmd_check(args: argparse.Namespace) -> int:
     """Check the network against the design rules.
 
-    Check the network against the design rules; exit 1 when a rule is broken, EPANET
-    reports negative pressures or the hydraulics do not converge.
+    Exit 1 when a rule is broken, EPANET reports negative pressures or the hydraulics do not
+    converge.
     """
-    from hydro.compliance import Rules, check_network, format_compliance, read_classes
+    from hydro.compliance import (
+        Rules,
+        check_network,
+        format_compliance,
+        format_condition,
+        format_operation,
+        read_classes,
+    )
     from hydro.demand import read_villages
     from hydro.network import read_network
     from hydro.outputs import Outputs
@@ -42,7 +49,16 @@ def cmd_check(args: argparse.Namespace) -> int:
         max_pressure_m=args.max_pressure if args.max_pressure is not None else 60.0,
         max_velocity_m_per_s=args.max_velocity,
         tank_reserve_share=args.tank_reserve,
+        tap_min_pressure_m=None if args.no_tap_flows else args.tap_pressure,
     )
+    taps = None
+    if args.classes and not args.villages:
+        from hydro.compliance import node_classes_from_model
+        from hydro.demand import read_tap_table, taps_from_model
+
+        found = node_classes_from_model(wn)
+        found.update({k: v for k, v in read_classes(args.classes, wn).items() if k in found})
+        taps = taps_from_model(wn, found, read_tap_table(args.classes))
     result = check_network(
         wn,
         rules,
@@ -54,6 +70,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         pressure_driven=args.pressure_driven,
         required_pressure_m=args.required_pressure,
         source=str(args.network),
+        taps=taps,
     )
     print(f"network: {args.network}; {args.duration:g} h extended-period run")
     if result.years_defaulted:
@@ -67,6 +84,10 @@ def cmd_check(args: argparse.Namespace) -> int:
             print(f"\n== demand of {case.year} ({args.scenario}) ==")
         print(format_compliance(case.report, show=args.show))
         print(format_warnings(case.report.results.warnings))
+        if not case.condition.empty:
+            print(format_condition(case.condition, show=args.show))
+        for line in format_operation(case.tanks, case.pumps, rules.tank_reserve_share):
+            print(line)
         if case.service is not None:
             print(format_service(case.service))
     if out is not None:
@@ -92,7 +113,10 @@ def add_parser(sub, parents) -> None:
             "household connection 15 m, other junctions 0 m), maximum pressure 60 m in the "
             "distribution and the pipes' pressure classes, velocity 0.3-1.5 m/s (distribution) "
             "and 0.5-2.0 m/s (transmission), tanks never empty nor overflowing with a reserve, "
-            "pumps within 70-120 percent of their best-efficiency flow."
+            "pumps within 70-120 percent of their best-efficiency flow. Then the design "
+            "condition as its own rows: the peak hour and the tap flows (standpipes at 2 taps x "
+            "0.25 l/s, 5 m at the tap), tanks at their reserve level; and how the tanks and "
+            "pumps operate."
         ),
     )
     p.add_argument("network", metavar="NETWORK.inp", help="EPANET input file")
@@ -118,6 +142,19 @@ def add_parser(sub, parents) -> None:
         "--max-pressure", type=positive, metavar="M", help="highest pressure [m] (default 60)"
     )
     p.add_argument(
+        "--tap-pressure",
+        type=positive,
+        default=5.0,
+        metavar="M",
+        help="lowest pressure at a tap node while its taps draw their flow, tanks at their "
+        "reserve [m] (default 5, Oujda brief 5.1)",
+    )
+    p.add_argument(
+        "--no-tap-flows",
+        action="store_true",
+        help="skip the tap-flow case of the design condition",
+    )
+    p.add_argument(
         "--max-velocity",
         type=positive,
         metavar="V",
@@ -134,7 +171,8 @@ def add_parser(sub, parents) -> None:
         "--classes",
         metavar="CLASSES.csv",
         help="element,class table: standpipe / household / junction for nodes, "
-        "distribution / transmission for pipes (default: from demand patterns and topology)",
+        "distribution / transmission for pipes (default: from demand patterns and topology); "
+        "optional columns taps, tap_flow_l_per_s (default 2 x 0.25 l/s per standpipe)",
     )
     p.add_argument(
         "--villages",

@@ -57,13 +57,20 @@ def cmd_demand(args: argparse.Namespace) -> int:
         ]
     ]
     print(fmt(shown))
-    print("\nper node (peak day, and peak hour at the design condition):")
-    print(fmt(projection.nodes))
+    taps = projection.taps()[["node", "service", "taps_open", "design_flow_l_per_s"]]
+    nodes = projection.nodes.merge(taps, on=["node", "service"], how="left")
+    print(
+        "\nper node: peak day and peak hour; taps (a standpipe's, or one per household "
+        "connection), each tap's flow, and the taps open at once in the design condition's "
+        "tap-flow case with their flow (Oujda brief 5.1; Hunter's binomial 99th percentile for "
+        "connections):"
+    )
+    print(fmt(nodes))
     if out is not None:
         with outputs.write(out) as tmp:
             table.to_csv(tmp, index=False, float_format="%.4f")
         with outputs.write(nodes_out) as tmp:
-            projection.nodes.to_csv(tmp, index=False, float_format="%.5f")
+            nodes.to_csv(tmp, index=False, float_format="%.5f")
         print(f"wrote {out} and {nodes_out}")
     if network_out is not None:
         from hydro.demand import apply_demand

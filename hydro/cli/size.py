@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from hydro.cli._common import EXIT_FAIL, EXIT_OK, Progress, count, number, seconds
+from hydro.cli._common import EXIT_FAIL, EXIT_OK, Progress, count, number, positive, seconds, share
 
 
 def cmd_size(args: argparse.Namespace) -> int:
@@ -20,7 +20,20 @@ def cmd_size(args: argparse.Namespace) -> int:
     history = outputs.file(args.history, "--history")
     wn = read_network(args.network)
     catalog = read_catalog(args.catalog)
-    targets = Targets(args.min_pressure, args.max_pressure, args.max_velocity)
+    targets = Targets(
+        args.min_pressure,
+        args.max_pressure,
+        args.max_velocity,
+        tap_min_pressure_m=None if args.no_tap_flows else args.tap_pressure,
+        tank_reserve_share=args.tank_reserve,
+    )
+    taps = None
+    if args.classes:
+        from hydro.compliance import read_classes
+        from hydro.demand import read_tap_table, tap_design, taps_from_model
+
+        classes = _classes(wn, read_classes(args.classes, wn))
+        taps = tap_design(taps_from_model(wn, classes, read_tap_table(args.classes)))
     fixed = tuple(p.strip() for p in args.fixed.split(",") if p.strip()) if args.fixed else ()
     result = size_network(
         wn,
@@ -36,6 +49,7 @@ def cmd_size(args: argparse.Namespace) -> int:
         method=args.method,
         source=str(args.network),
         progress=Progress(quiet=getattr(args, "quiet", False)),
+        taps=taps,
     )
     print(f"network: {args.network}  catalogue: {args.catalog}  pipes sized: {len(result.table)}")
     print(format_result(result))
@@ -54,6 +68,15 @@ def cmd_size(args: argparse.Namespace) -> int:
     if output is not None:
         print(f"wrote {output}")
     return EXIT_OK if result.verification.ok else EXIT_FAIL
+
+
+def _classes(wn, given: dict) -> dict:
+    """Node classes from the demand patterns, overridden by a class table."""
+    from hydro.compliance import node_classes_from_model
+
+    found = node_classes_from_model(wn)
+    found.update({k: v for k, v in given.items() if k in found})
+    return found
 
 
 def add_parser(sub, parents) -> None:
@@ -75,9 +98,39 @@ def add_parser(sub, parents) -> None:
         required=True,
         type=number,
         metavar="M",
-        help="lowest junction pressure at the design condition [m]",
+        help="lowest junction pressure at the design condition's peak hour [m]; the design "
+        "condition: peak hour and tap flows, tanks at their reserve level",
     )
-    p.add_argument("--max-velocity", type=number, metavar="V", help="[m/s], only when given")
+    p.add_argument(
+        "--max-velocity", type=number, metavar="V", help="[m/s] at the peak hour, only when given"
+    )
+    p.add_argument(
+        "--tap-pressure",
+        type=positive,
+        default=5.0,
+        metavar="M",
+        help="lowest pressure at a tap node while its taps draw their flow [m] (default 5, "
+        "Oujda brief 5.1)",
+    )
+    p.add_argument(
+        "--no-tap-flows",
+        action="store_true",
+        help="size for the peak hour only (no tap-flow case: not the brief's design condition)",
+    )
+    p.add_argument(
+        "--tank-reserve",
+        type=share,
+        default=0.2,
+        metavar="SHARE",
+        help="tanks at their reserve level in the design condition: this share of the usable "
+        "depth above the minimum level (default 0.2)",
+    )
+    p.add_argument(
+        "--classes",
+        metavar="CLASSES.csv",
+        help="node-class table: element,class[,taps,tap_flow_l_per_s] (default: classes from "
+        "the demand patterns, 2 taps x 0.25 l/s per standpipe)",
+    )
     p.add_argument("--max-pressure", type=number, metavar="M", help="[m], only when given")
     p.add_argument("--fixed", metavar="PIPE,PIPE", help="pipes that keep their diameter")
     p.add_argument("--output", metavar="SIZED.inp", help="write the verified design")

@@ -1,7 +1,9 @@
 """Least-cost pipe sizing from a commercial catalogue.
 
-- :mod:`hydro.sizing.problem`: the design condition and the sizing problem (targets, catalogue
-  options per pipe, tree components cut at sources and pressure-reducing valves);
+- :mod:`hydro.sizing.condition`: the design condition shared with ``hydro check`` (peak hour
+  and instantaneous tap flows, tanks at their reserve level, pumps as operated);
+- :mod:`hydro.sizing.problem`: the sizing problem (targets, catalogue options per pipe, tree
+  components cut at sources and pressure-reducing valves);
 - :mod:`hydro.sizing.tree`: exact sizing of branched networks (a 0-1 program solved by HiGHS,
   and the split-pipe LP bound);
 - :mod:`hydro.sizing.evaluator` and :mod:`hydro.sizing.looped`: the in-memory EPANET evaluator

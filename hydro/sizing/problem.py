@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import wntr
 
+from hydro import defaults
 from hydro.catalog import Catalog
 from hydro.errors import InputError
 from hydro.network import copy_network
@@ -43,6 +44,11 @@ class Targets:
     node_min_pressure_m : mapping, optional
         Junction -> its own minimum [m] (for example 10 m at standpipe nodes and 15 m at
         household-connection nodes, Oujda brief 5.1).
+    tap_min_pressure_m : float, optional
+        At a tap node while its taps draw [m] (5 m, Oujda brief 5.1); None: no tap-flow case.
+    tank_reserve_share : float
+        Tanks at their reserve level (share of the usable depth) in the design condition
+        (:mod:`hydro.sizing.condition`).
 
     Examples
     --------
@@ -54,6 +60,8 @@ class Targets:
     max_pressure_m: float | None = None
     max_velocity_m_per_s: float | None = None
     node_min_pressure_m: Mapping[str, float] | None = None
+    tap_min_pressure_m: float | None = 5.0
+    tank_reserve_share: float = defaults.TANK_RESERVE_SHARE
 
     def __post_init__(self):
         highest = max([self.min_pressure_m, *(self.node_min_pressure_m or {}).values()])
@@ -144,6 +152,10 @@ class Problem:
     max_pressure_seen_m: pd.Series
     static_pressure_m: pd.Series
     notes: list[str] = field(default_factory=list)
+    #: the design condition's cases (hydro.sizing.condition.DesignCase), peak hour first
+    cases: list = field(default_factory=list)
+    #: the tap table the tap-flow case was built from (hydro.demand.tap_design)
+    taps: pd.DataFrame | None = None
 
     @property
     def headloss_formula(self) -> str:
@@ -176,12 +188,16 @@ def build_problem(
     fixed=(),
     source="network",
     min_diameter_mm: dict | None = None,
+    taps: pd.DataFrame | None = None,
+    snapshot: wntr.network.WaterNetworkModel | None = None,
 ) -> Problem:
     """Check the inputs and prepare the sizing problem (no optimisation yet).
 
     ``min_diameter_mm``: pipe -> smallest nominal diameter it may take [mm] (for example the
     DN63 minimum of distribution pipes, Oujda brief 5.1); the inner diameter where the
-    catalogue gives no nominal one.
+    catalogue gives no nominal one. ``taps``: the tap table of the tap-flow case (default:
+    from the node classes, :func:`hydro.sizing.condition.default_taps`). ``snapshot``: size
+    for this steady state instead of the design condition's peak hour.
     """
     fixed = list(fixed)
     unknown = [p for p in fixed if p not in wn.pipe_name_list]
@@ -197,7 +213,20 @@ def build_problem(
     pipes = [p for p in wn.pipe_name_list if p not in fixed]
     if not pipes:
         raise InputError(f"{source}: every pipe is fixed: nothing to size")
-    snapshot, t = design_snapshot(wn)
+    from hydro.sizing.condition import default_taps, design_cases
+
+    if targets.tap_min_pressure_m is not None and taps is None:
+        taps = default_taps(wn)
+    cases = design_cases(
+        wn,
+        targets.min_at,
+        taps if targets.tap_min_pressure_m is not None else None,
+        targets.tap_min_pressure_m or 0.0,
+        targets.tank_reserve_share,
+    )
+    t = cases[0].time_s
+    if snapshot is None:
+        snapshot = cases[0].snapshot
     static = static_pressure(wn)
     table = catalog.table
     roughness = np.empty((len(pipes), len(table)))
@@ -245,6 +274,8 @@ def build_problem(
         allowed,
         pd.Series(seen),
         static,
+        cases=cases,
+        taps=taps,
     )
 
 

@@ -27,7 +27,6 @@ from hydro.sizing.problem import (
     Problem,
     Targets,
     build_problem,
-    design_snapshot,
     static_pressure,
     tree_components,
 )
@@ -51,6 +50,9 @@ class Verification:
     max_pressure_node: str
     violations: pd.DataFrame
     pipes: pd.DataFrame  # per decision pipe: flow, velocity, head loss, pressure seen
+    #: per case of the design condition: condition, node, pressure_m, min_pressure_m, margin_m
+    #: at the junction of least margin (hydro.sizing.condition)
+    conditions: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def ok(self) -> bool:
@@ -141,7 +143,9 @@ def apply_design(problem: Problem, segments: dict[str, list[tuple[int, float]]])
 
 # --------------------------------------------------------------------------- verification
 def verify_design(path: Path, problem: Problem, sized_pipes: list[str]) -> Verification:
-    """Independent check of a written design: EPANET run at the design hour, cost from tags."""
+    """Independent check of a written design: a full EPANET run of each case of the design
+    condition (peak hour and tap flows, tanks at their reserve), cost from the tags.
+    """
     wn = read_network(path)
     catalog = problem.catalog.table
     price = dict(zip(catalog["tag"], catalog["cost_per_m"], strict=True))
@@ -152,18 +156,36 @@ def verify_design(path: Path, problem: Problem, sized_pipes: list[str]) -> Verif
         if link.tag not in price:
             raise SimulationError(f"{path}: pipe {name} carries no catalogue tag; cannot cost it")
         cost += link.length * price[link.tag]
-    snapshot, _ = design_snapshot(wn)
-    results = run_simulation(snapshot)
-    pressure = results.pressure.iloc[0][results.junctions]
-    static = static_pressure(wn)
+    from hydro.sizing.condition import design_cases, split_node_minimum
+
     t = problem.targets
-    rows = []
-    for node, p in pressure.items():
-        minimum = t.min_at(node)
-        if p < minimum - VERIFY_TOL_M:
-            rows.append((node, "junction", "pressure_m", p, minimum, minimum - p))
-        if t.max_pressure_m is not None and p > t.max_pressure_m + VERIFY_TOL_M:
-            rows.append((node, "junction", "pressure_m", p, t.max_pressure_m, p - t.max_pressure_m))
+    cases = design_cases(
+        wn,
+        t.min_at,
+        problem.taps if t.tap_min_pressure_m is not None else None,
+        t.tap_min_pressure_m or 0.0,
+        t.tank_reserve_share,
+    )
+    static = static_pressure(wn)
+    rows, worst = [], []
+    for case in cases:  # every case of the design condition, peak hour first
+        case_results = run_simulation(case.snapshot)
+        case_pressure = case_results.pressure.iloc[0][case_results.junctions]
+        minima = {n: split_node_minimum(case, n, problem.wn) for n in case_pressure.index}
+        margin = case_pressure - pd.Series(minima)[case_pressure.index]
+        node = str(margin.idxmin())
+        worst.append((case.name, node, case_pressure[node], minima[node], margin[node]))
+        for node, p in case_pressure.items():
+            minimum = minima[node]
+            if p < minimum - VERIFY_TOL_M:
+                rows.append((node, "junction", "pressure_m", p, minimum, minimum - p, case.name))
+            if t.max_pressure_m is not None and p > t.max_pressure_m + VERIFY_TOL_M:
+                rows.append(
+                    (node, "junction", "pressure_m", p, t.max_pressure_m, p - t.max_pressure_m,
+                     case.name)
+                )  # fmt: skip
+        if case is cases[0]:
+            results, pressure = case_results, case_pressure
     pipes = []
     for name in sized_pipes:
         link = wn.get_link(name)
@@ -182,11 +204,14 @@ def verify_design(path: Path, problem: Problem, sized_pipes: list[str]) -> Verif
                     v,
                     t.max_velocity_m_per_s,
                     v - t.max_velocity_m_per_s,
+                    cases[0].name,
                 )
             )
         limit = rating.get(link.tag, np.nan)
         if not np.isnan(limit) and seen > limit + VERIFY_TOL_M:
-            rows.append((name, "pipe", "pressure_class_m", seen, limit, seen - limit))
+            rows.append(
+                (name, "pipe", "pressure_class_m", seen, limit, seen - limit, cases[0].name)
+            )
         pipes.append(
             {
                 "pipe": name,
@@ -197,7 +222,7 @@ def verify_design(path: Path, problem: Problem, sized_pipes: list[str]) -> Verif
             }
         )
     violations = pd.DataFrame(
-        rows, columns=["element", "kind", "quantity", "value", "limit", "excess"]
+        rows, columns=["element", "kind", "quantity", "value", "limit", "excess", "condition"]
     )
     return Verification(
         cost=cost,
@@ -207,6 +232,9 @@ def verify_design(path: Path, problem: Problem, sized_pipes: list[str]) -> Verif
         max_pressure_node=str(pressure.idxmax()),
         violations=violations,
         pipes=pd.DataFrame(pipes),
+        conditions=pd.DataFrame(
+            worst, columns=["condition", "node", "pressure_m", "min_pressure_m", "margin_m"]
+        ),
     )
 
 
@@ -248,6 +276,7 @@ def size_network(
     source: str = "network",
     progress=None,
     min_diameter_mm: dict | None = None,
+    taps: pd.DataFrame | None = None,
 ) -> SizingResult:
     """Size every pipe of ``wn`` (but ``fixed``) at least cost, then verify the written design.
 
@@ -268,6 +297,9 @@ def size_network(
         Pipes that keep their diameter.
     split : bool
         Split-pipe design (tree networks only): the LP's cost is a lower bound.
+    taps : DataFrame, optional
+        Tap table of the tap-flow case (:func:`hydro.demand.tap_design`); default: from the
+        node classes (:func:`hydro.sizing.condition.default_taps`).
     output : path, optional
         Where to write the sized ``.inp``; written only when the design is verified.
     protect : tuple of path-like
@@ -305,7 +337,7 @@ def size_network(
     >>> result.verification.ok  # doctest: +SKIP
     True
     """
-    problem = build_problem(wn, catalog, targets, fixed, source, min_diameter_mm)
+    problem = build_problem(wn, catalog, targets, fixed, source, min_diameter_mm, taps=taps)
     notes: list[str] = []
     split_out = tree_components(problem) if method in ("auto", "tree") else None
     if method == "tree" and split_out is None:
@@ -323,7 +355,10 @@ def size_network(
                 f"demands): {', '.join(kept)}"
             )
             problem = problem.without(kept)
-        solution = solve_tree(problem, trees, split=split)
+        from hydro.sizing.condition import joint_tree_problem
+
+        joint, joint_trees = joint_tree_problem(problem, trees, problem.cases)
+        solution = solve_tree(joint, joint_trees, split=split)
         segments = solution.segments
         method_name, bound, gap = solution.method, solution.bound, solution.gap
         optimiser_cost, seconds, evaluations = solution.cost, solution.seconds, None
@@ -343,6 +378,18 @@ def size_network(
             max_evaluations=max_evaluations,
             progress=progress,
         )
+        if len(problem.cases) > 1:  # then the tap flows, no pipe smaller than that design
+            from hydro.sizing.condition import looped_second_stage
+
+            outcome = looped_second_stage(
+                problem, outcome, wn, catalog, targets, fixed, source, min_diameter_mm,
+                lambda p: optimise(p, seed=seed, time_limit_s=time_limit_s,
+                                   max_evaluations=max_evaluations, progress=progress),
+            )  # fmt: skip
+            notes.append(
+                "looped network: sized for the peak hour, then for the tap flows with no pipe "
+                "smaller than that design (each stage optimised; not a joint optimum)"
+            )
         segments = {
             p: [(int(k), float(problem.lengths[i]))]
             for i, (p, k) in enumerate(zip(problem.pipes, outcome.choice, strict=True))
@@ -400,6 +447,12 @@ def format_result(result: SizingResult, currency: str = "") -> str:
         f"lowest pressure: {v.min_pressure_m:.3f} m at junction {v.min_pressure_node}; "
         f"highest {v.max_pressure_m:.3f} m at {v.max_pressure_node} (independent EPANET run)",
     ]
+    for rec in v.conditions.to_dict("records"):
+        lines.append(
+            f"design condition, {rec['condition']} (tanks at their reserve level): least margin "
+            f"{rec['margin_m']:+.3f} m at {rec['node']} ({rec['pressure_m']:.3f} m against "
+            f"{rec['min_pressure_m']:g} m)"
+        )
     if result.lower_bound is not None and "split" not in result.method:
         lines.append(f"proven lower bound: {result.lower_bound:,.2f}{unit}")
     lines.extend(f"note: {n}" for n in result.notes)

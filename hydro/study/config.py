@@ -88,7 +88,25 @@ STUDY_KEYS: dict[str, dict[str, Key]] = {
         "unit_costs": Key("table", required=True),
         "scenarios": Key("tables", required=True),
         "sensitivity": Key("table"),
+        "taps": Key("table"),
         "sources": Key("table"),
+    },
+    "taps": {
+        "draws": Key("integer", 0, 1_000_000, "draws per scenario, 0 (off) to a million"),
+        "seed": Key("integer", 0, 2**32 - 1, "a random seed, 0 to 2^32 - 1"),
+        "useful_share": Key(
+            "number", 0, 1, "a share of the tap's flow, above 0 and at most 1", open_low=True
+        ),
+        "probability": Key("number", 0, 1, "a probability that a tap is open, 0 to 1"),
+        "workers": Key("integer", 1, 1024, "local worker processes, at least 1"),
+        "scheduler": Key("string"),
+        "taps_per_standpipe": Key("integer", 1, 100, "taps on one standpipe, 1 to 100"),
+        "tap_flow_l_per_s": Key(
+            "number", 0, 10, "l/s from one tap, above 0 (standpipe taps: 0.1-0.5)", open_low=True
+        ),
+        "connection_flow_l_per_s": Key(
+            "number", 0, 10, "l/s at one household connection, above 0", open_low=True
+        ),
     },
     "inputs": {
         "network": Key("string", required=True),
@@ -131,6 +149,7 @@ STUDY_KEYS: dict[str, dict[str, Key]] = {
         "max_pressure_m": Key("number", 0, 1000, "metres of head above 0", open_low=True),
         **{f"{cls}_velocity_m_per_s": _VELOCITY for cls in PIPE_CLASSES},
         "tank_reserve_share": Key("number", 0, 1, "a share of the usable volume, below 1"),
+        "tap_min_pressure_m": _PRESSURE,
     },
     "money": {
         "budget_eur": Key("number", 0, 1e10, "a budget above zero", required=True, open_low=True),
@@ -381,6 +400,35 @@ class ScenarioSpec:
     sizing: str  # demand scenario the pipes are sized for (design year)
 
 
+@dataclass(frozen=True)
+class TapsSpec:
+    """[taps]: random tap opening on each scenario's design (:mod:`hydro.taps`); 0 draws: off.
+
+    useful_share : a tap giving less than this share of its flow is starved [-];
+    probability : that a tap is open (None: its share of the peak hour); workers, scheduler :
+    what runs the draws and the sensitivity cases (:func:`hydro.parallel.make_executor`;
+    on a Dask cluster the workers need the study's files at the same paths).
+    """
+
+    draws: int = 0
+    seed: int = 1
+    useful_share: float = 0.8
+    probability: float | None = None
+    workers: int | None = None
+    scheduler: str | None = None
+    #: Taps of a standpipe, flow of a standpipe tap and of a household connection [l/s]: the
+    #: defaults of the study's demand scenarios (a village-table column, when given, still
+    #: sets its douar's; None: 2 taps x 0.25 l/s and 0.20 l/s, hydro.demand)
+    taps_per_standpipe: int | None = None
+    tap_flow_l_per_s: float | None = None
+    connection_flow_l_per_s: float | None = None
+
+    def demand_changes(self) -> dict:
+        """The fields of :class:`hydro.demand.DemandScenario` this table sets."""
+        keys = ("taps_per_standpipe", "tap_flow_l_per_s", "connection_flow_l_per_s")
+        return {k: getattr(self, k) for k in keys if getattr(self, k) is not None}
+
+
 @dataclass
 class Study:
     """A study file, read and checked by :func:`load_study`."""
@@ -419,6 +467,8 @@ class Study:
     rules: Rules = field(default_factory=Rules)
     #: Capital cost per beneficiary of Moroccan rural projects, low and high [MAD]
     benchmark_mad_per_beneficiary: tuple[float, float] = BENCHMARK_MAD_PER_BENEFICIARY
+    #: Random tap opening on each scenario's design
+    taps: TapsSpec = field(default_factory=TapsSpec)
 
     @property
     def crf(self) -> float:
@@ -461,12 +511,12 @@ def _rules(table: dict, path: Path) -> Rules:
 
     [rules]: standpipe_min_pressure_m, household_min_pressure_m, junction_min_pressure_m,
     max_pressure_m, distribution_velocity_m_per_s and transmission_velocity_m_per_s ([low,
-    high]), tank_reserve_share; anything not given keeps its default.
+    high]), tank_reserve_share, tap_min_pressure_m; anything not given keeps its default.
     """
     known = {
         "standpipe_min_pressure_m", "household_min_pressure_m", "junction_min_pressure_m",
         "max_pressure_m", "distribution_velocity_m_per_s", "transmission_velocity_m_per_s",
-        "tank_reserve_share",
+        "tank_reserve_share", "tap_min_pressure_m",
     }  # fmt: skip
     unknown = set(table) - known
     if unknown:
@@ -500,6 +550,11 @@ def _rules(table: dict, path: Path) -> Rules:
             tank_reserve_share=(
                 float(table["tank_reserve_share"]) if "tank_reserve_share" in table else None
             ),
+            tap_min_pressure_m=(
+                _number(table, "tap_min_pressure_m", "rules", path)
+                if "tap_min_pressure_m" in table
+                else Rules().tap_min_pressure_m
+            ),
         )
     except InputError as exc:
         raise InputError(f"{path}: [rules] {exc}") from exc
@@ -510,6 +565,41 @@ def _rules(table: dict, path: Path) -> Rules:
             f"above the minimum {highest_minimum:g} m"
         )
     return rules
+
+
+def _taps(table: dict, path: Path) -> TapsSpec:
+    """[taps]: draws, seed, useful_share, probability, workers, scheduler, and the taps:
+    taps_per_standpipe, tap_flow_l_per_s, connection_flow_l_per_s.
+    """
+    values = {}  # keys, kinds and ranges checked by validate_study (STUDY_KEYS["taps"])
+    lowest = {"draws": 0, "seed": None, "workers": 1, "taps_per_standpipe": 1}
+    for key, low in lowest.items():
+        if key not in table:
+            continue
+        value = table[key]
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int)
+            or (low is not None and value < low)
+        ):
+            need = "a whole number" + (f" >= {low}" if low is not None else "")
+            raise InputError(f"{path}: [taps] {key} = {value!r}: {need}")
+        values[key] = value
+    for key in ("useful_share", "probability"):
+        if key in table:
+            value = _number(table, key, "taps", path)
+            if not 0 < value <= 1 and not (key == "probability" and value == 0):
+                raise InputError(f"{path}: [taps] {key} = {value!r}: must be in (0, 1]")
+            values[key] = value
+    for key in ("tap_flow_l_per_s", "connection_flow_l_per_s"):
+        if key in table:
+            value = _number(table, key, "taps", path)
+            if value <= 0:
+                raise InputError(f"{path}: [taps] {key} = {value!r}: must be above 0 l/s")
+            values[key] = value
+    if "scheduler" in table:
+        values["scheduler"] = str(table["scheduler"]) or None
+    return TapsSpec(**values)
 
 
 def load_study(path: str | os.PathLike) -> Study:
@@ -637,6 +727,8 @@ def load_study(path: str | os.PathLike) -> Study:
     )
     if "rules" in data:
         study.rules = _rules(data["rules"], path)
+    if "taps" in data:
+        study.taps = _taps(_get(data, "taps", "study", path, dict), path)
     if "benchmark_mad_per_beneficiary" in money:
         pair = money["benchmark_mad_per_beneficiary"]
         if not (isinstance(pair, list) and len(pair) == 2 and 0 < pair[0] < pair[1]):

@@ -62,6 +62,35 @@ def sensitivity_cases(study: Study) -> list[SensitivityCase]:
     return cases
 
 
+def sensitivity_row(study, spec, wn, villages, catalog, pumps, case, base_capital_mad) -> dict:
+    """One sensitivity case run end to end: its row of the sensitivity table."""
+    demand = dict(case.demand_changes)
+    if case.demand_factor != 1.0:
+        sc = demand_scenario(study, spec.service)
+        demand["domestic_l_per_person_day"] = {
+            key: v * case.demand_factor for key, v in sc.domestic_l_per_person_day.items()
+        }
+    price = case.pipe_price_factor
+    cat = catalog if price == 1.0 else catalog.scaled(price)
+    o = run_scenario(study, spec, wn, villages, cat, pumps, demand)
+    return {
+        "scenario": spec.name,
+        "parameter": case.parameter,
+        "value": case.value,
+        "capital_mad": o.capital_mad,
+        "capital_eur": o.capital_mad / study.mad_per_eur.value,
+        "change_from_base": o.capital_mad / base_capital_mad - 1,
+        "headroom_eur": study.budget_eur - o.capital_mad / study.mad_per_eur.value,
+        "lowest_pressure_m": o.compliance_design.summary["min_pressure_by_class_m"].get(
+            "standpipe", np.nan
+        ),
+        "compliance_share": o.compliance_design.summary["node_hours_compliant_share"],
+        "compliant": o.compliance_design.compliant and o.compliance_open.compliant,
+        "design_year": study.horizon_year,
+        "beneficiaries_design": round(o.projection_design.totals()["population"]),
+    }
+
+
 # --------------------------------------------------------------------------- the run
 @dataclass(kw_only=True)
 class StudyResult:
@@ -121,38 +150,20 @@ def run_study(study: Study, log=lambda m: None) -> StudyResult:
         log(f"scenario {k}/{len(study.scenarios)}: {spec.label}")
         outcomes.append(run_scenario(study, spec, wn, villages, catalog, pumps, log=log))
     feasibility = pd.DataFrame([feasibility_row(study, o, villages) for o in outcomes])
-    rows = []
     base_name = study.sensitivity.get("scenario", study.scenarios[0].name)
     base = next(o for o in outcomes if o.spec.name == base_name)
-    for k, case in enumerate(sensitivity_cases(study), start=1):
-        log(f"sensitivity {k}: {case.parameter} {case.value}")
-        demand = dict(case.demand_changes)
-        if case.demand_factor != 1.0:
-            sc = demand_scenario(study, base.spec.service)
-            demand["domestic_l_per_person_day"] = {
-                key: v * case.demand_factor for key, v in sc.domestic_l_per_person_day.items()
-            }
-        price = case.pipe_price_factor
-        cat = catalog if price == 1.0 else catalog.scaled(price)
-        o = run_scenario(study, base.spec, wn, villages, cat, pumps, demand)
-        rows.append(
-            {
-                "scenario": base.spec.name,
-                "parameter": case.parameter,
-                "value": case.value,
-                "capital_mad": o.capital_mad,
-                "capital_eur": o.capital_mad / study.mad_per_eur.value,
-                "change_from_base": o.capital_mad / base.capital_mad - 1,
-                "headroom_eur": study.budget_eur - o.capital_mad / study.mad_per_eur.value,
-                "lowest_pressure_m": o.compliance_design.summary["min_pressure_by_class_m"].get(
-                    "standpipe", np.nan
-                ),
-                "compliance_share": o.compliance_design.summary["node_hours_compliant_share"],
-                "compliant": o.compliance_design.compliant and o.compliance_open.compliant,
-                "design_year": study.horizon_year,
-                "beneficiaries_design": round(o.projection_design.totals()["population"]),
-            }
-        )
+    cases = sensitivity_cases(study)
+    tasks = [(study, base.spec, wn, villages, catalog, pumps, case, base.capital_mad)
+             for case in cases]  # fmt: skip
+    rows = [None] * len(cases)
+    if tasks:  # the cases are independent: any executor runs them (hydro.parallel)
+        from hydro.parallel import make_executor
+
+        with make_executor(study.taps.workers, study.taps.scheduler) as executor:
+            log(f"sensitivity: {len(cases)} cases ({executor.description})")
+            for k, row in executor.run(sensitivity_row, tasks):
+                log(f"sensitivity {k + 1}: {cases[k].parameter} {cases[k].value}")
+                rows[k] = row
     sensitivity = pd.DataFrame(rows)
     stress = stress_table(study, base, wn, villages, catalog, pumps, log)
     assumptions = assumptions_table(study, outcomes)

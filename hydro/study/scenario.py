@@ -61,11 +61,15 @@ class ScenarioResult:
     standpipes: int
     connections: int
     notes: list[str]
+    #: random tap opening on the design, design-year demand (hydro.taps.TapRun), when asked
+    taps: object | None = None
 
 
 def demand_scenario(study: Study, name: str, overrides: dict | None = None) -> DemandScenario:
-    """The study's demand scenario ``name``, with its patterns and some values changed."""
-    return get_scenario(name, study.patterns, overrides)
+    """The study's demand scenario ``name``, with its patterns, its ``[taps]`` and some values
+    changed.
+    """
+    return get_scenario(name, study.patterns, {**study.taps.demand_changes(), **(overrides or {})})
 
 
 def _min_diameters(wn, study: Study, classes: dict[str, str], main: list[str]) -> dict:
@@ -96,12 +100,15 @@ def run_scenario(
     overrides: dict | None = None,
     log=lambda message: None,
     sizing_year: int | None = None,
+    random_taps: bool | None = None,
 ) -> ScenarioResult:
     """Demand, sizing, storage, pump, independent check and costs of one scenario.
 
     ``sizing_year``: size pipes, storage and pump for this year's demand instead of the
     governing one (the stress case of a design made for the opening year); the checks still
-    run the opening and the design year.
+    run the opening and the design year. ``random_taps``: run the study's ``[taps]`` draws on
+    the design (default: for the scenario itself, not for its sensitivity or stress runs, which
+    pass ``overrides`` or ``sizing_year``).
     """
     rules = study.rules
     service = demand_scenario(study, spec.service, overrides)
@@ -181,11 +188,14 @@ def run_scenario(
     tank = sizing_model.get_node(study.tank)
     tank.init_level = tank.min_level + rules.tank_reserve_share * (tank.max_level - tank.min_level)
     # each served node at its class minimum (standpipe, household), other junctions at theirs
+    # and the tap flows of the design condition (hydro.sizing.condition): 5 m at the taps
     targets = Targets(
         rules.min_pressure_m["junction"],
         node_min_pressure_m={
             n: rules.min_pressure_m[c] for n, c in p_sizing.node_classes().items()
         },
+        tap_min_pressure_m=rules.tap_min_pressure_m,
+        tank_reserve_share=rules.tank_reserve_share,
     )
     log(f"sizing pipes for the {spec.sizing} demand of {p_sizing.year}")
     try:
@@ -198,6 +208,7 @@ def run_scenario(
             seed=study.seed,
             time_limit_s=study.looped_time_limit_s,
             min_diameter_mm=_min_diameters(wn, study, p_sizing.node_classes(), main),
+            taps=p_sizing.taps(),
         )
     except InfeasibleDesignError as exc:
         raise InfeasibleDesignError(f"{study.path}: scenario {spec.name}: {exc}") from exc
@@ -235,6 +246,11 @@ def run_scenario(
             compliance_design.results, checked, study.pump, study.costs["energy_per_kwh"].value
         )
         energy_day, energy_m3 = energy.kwh_per_day, energy.kwh_per_m3
+    tap_run = None
+    if random_taps is None:
+        random_taps = overrides is None and sizing_year is None
+    if random_taps and study.taps.draws:
+        tap_run = run_random_taps(study, checked, p_design, log)
     boq, standpipes, connections = bill_of_quantities(
         study, checked, catalog, p_open, storage.volume_m3
     )
@@ -260,7 +276,28 @@ def run_scenario(
         standpipes=standpipes,
         connections=connections,
         notes=notes,
+        taps=tap_run,
     )
+
+
+def run_random_taps(study: Study, model, projection: DemandProjection, log=lambda m: None):
+    """The study's ``[taps]`` draws on a design with ``projection``'s demand and taps."""
+    from hydro.parallel import make_executor
+    from hydro.taps import build_tap_model, check_run, run_taps
+
+    spec, rules = study.taps, study.rules
+    tap_model = build_tap_model(
+        model,
+        projection.taps(),
+        rules.tap_min_pressure_m or 5.0,
+        spec.probability,
+        rules.tank_reserve_share,
+    )
+    with make_executor(spec.workers, spec.scheduler) as executor:
+        log(f"random tap opening: {spec.draws:,} draws ({executor.description})")
+        run = run_taps(tap_model, spec.draws, spec.seed, executor, spec.useful_share)
+    check_run(run)
+    return run
 
 
 # --------------------------------------------------------------------------- stress cases

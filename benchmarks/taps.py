@@ -1,0 +1,134 @@
+"""Random tap opening on the Oujda model: draws per second in-process, on 2 local processes,
+on a 2-worker Dask LocalCluster, and with a loop of WNTR's pressure-driven EpanetSimulator.
+
+Usage: python benchmarks/taps.py [--draws 2000] [--wntr-draws 200] [--seed 1] [--repeat 3]
+
+Model: networks/oujda_rural.inp with the village table's 2030 household-connections demand
+(284 taps at 16 nodes: standpipes and connections), tanks at their reserve level, each tap
+open with its share of the peak hour. Every executor evaluates the same draws (same seed) and
+must give the same flows; the WNTR loop runs the first ``--wntr-draws`` of them (a file-based
+EPANET run each, as WNTR does) and is checked against the in-process flows.
+
+Rates: draws / seconds, best of ``--repeat`` runs. The 2-worker rates are measured twice:
+with the pool or cluster started inside the timing ("cold") and already started ("warm").
+The last line is ``speedup_2_workers=X speedup_vs_wntr_loop=Y``: X is the warm local pool
+against in-process; Y is the in-process rate against the WNTR loop's rate.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import wntr
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from hydro.demand import apply_demand, get_scenario, project_demand, read_villages  # noqa: E402
+from hydro.network import read_network  # noqa: E402
+from hydro.parallel import DaskCluster, InProcess, LocalPool  # noqa: E402
+from hydro.taps import all_open_model, build_tap_model, draw_open_taps, run_taps  # noqa: E402
+
+FLOW_TOL_L_PER_S = 1e-4
+
+
+def best_rate(fn, draws: int, repeat: int) -> tuple[float, object]:
+    best, result = np.inf, None
+    for _ in range(repeat):
+        started = time.perf_counter()
+        result = fn()
+        best = min(best, time.perf_counter() - started)
+    return draws / best, result
+
+
+def wntr_loop(tap_model, open_taps: np.ndarray) -> np.ndarray:
+    """Each draw as WNTR users run it: set the demands, EpanetSimulator PDA, read the demand."""
+    base = all_open_model(tap_model)  # the same network; demands set per draw below
+    asked = open_taps @ tap_model.node_matrix()
+    node = tap_model.taps["node_index"].to_numpy()
+    flows = np.full(open_taps.shape, np.nan)
+    with tempfile.TemporaryDirectory(prefix="bench-taps-") as tmp:
+        for d in range(len(open_taps)):
+            for j, name in enumerate(tap_model.tap_nodes):
+                junction = base.get_node(name)
+                junction.demand_timeseries_list[0].base_value = asked[d, j] / 1000.0
+            sim = wntr.sim.EpanetSimulator(base)
+            results = sim.run_sim(file_prefix=str(Path(tmp) / "run"))
+            delivered = results.node["demand"].iloc[0][tap_model.tap_nodes].to_numpy() * 1000
+            with np.errstate(invalid="ignore", divide="ignore"):
+                ratio = np.where(asked[d] > 0, np.clip(delivered / asked[d], 0, 1), 1.0)
+            flows[d] = np.where(open_taps[d], ratio[node] * tap_model.flow_l_per_s, np.nan)
+    return flows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--draws", type=int, default=2000)
+    parser.add_argument("--wntr-draws", type=int, default=200)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    print(f"load average (1, 5, 15 min): {' '.join(f'{x:.2f}' for x in os.getloadavg())}; "
+          f"{os.cpu_count()} cores")  # fmt: skip
+    wn = read_network(ROOT / "networks" / "oujda_rural.inp")
+    villages = read_villages(ROOT / "demand_profiles" / "oujda_villages.csv")
+    projection = project_demand(villages, 2030, get_scenario("household_connections"))
+    tap_model = build_tap_model(apply_demand(wn, projection), projection.taps())
+    n = args.draws
+    print(f"Oujda 2030 household connections: {len(tap_model.taps)} taps at "
+          f"{len(tap_model.tap_nodes)} nodes, {n:,} draws, seed {args.seed}")  # fmt: skip
+
+    rate_in, reference = best_rate(
+        lambda: run_taps(tap_model, n, args.seed, InProcess()), n, args.repeat
+    )
+    print(f"in-process:                 {rate_in:10,.0f} draws/s")
+
+    def cold_pool():
+        with LocalPool(2) as pool:
+            return run_taps(tap_model, n, args.seed, pool)
+
+    rate_pool_cold, got = best_rate(cold_pool, n, args.repeat)
+    assert np.array_equal(got.flows_l_per_s, reference.flows_l_per_s, equal_nan=True)
+    print(f"2 local processes, cold:    {rate_pool_cold:10,.0f} draws/s")
+    with LocalPool(2) as pool:
+        run_taps(tap_model, 50, args.seed, pool)  # start the workers
+        rate_pool, got = best_rate(lambda: run_taps(tap_model, n, args.seed, pool), n, args.repeat)
+    assert np.array_equal(got.flows_l_per_s, reference.flows_l_per_s, equal_nan=True)
+    print(f"2 local processes, warm:    {rate_pool:10,.0f} draws/s")
+
+    from dask.distributed import LocalCluster
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                      host="127.0.0.1", dashboard_address=None) as cluster:  # fmt: skip
+        with DaskCluster(cluster.scheduler_address) as dask:
+            run_taps(tap_model, 50, args.seed, dask)
+            rate_dask, got = best_rate(
+                lambda: run_taps(tap_model, n, args.seed, dask), n, args.repeat
+            )
+    assert np.array_equal(got.flows_l_per_s, reference.flows_l_per_s, equal_nan=True)
+    print(f"2-worker Dask LocalCluster: {rate_dask:10,.0f} draws/s (warm)")
+
+    m = min(args.wntr_draws, n)
+    open_taps = draw_open_taps(tap_model, n, args.seed)[:m]
+    started = time.perf_counter()
+    flows = wntr_loop(tap_model, open_taps)
+    rate_wntr = m / (time.perf_counter() - started)
+    diff = np.nanmax(np.abs(flows - reference.flows_l_per_s[:m]))
+    assert diff < FLOW_TOL_L_PER_S, diff
+    print(f"WNTR EpanetSimulator loop:  {rate_wntr:10,.1f} draws/s (first {m} draws; "
+          f"largest flow difference {diff:.1e} l/s)")  # fmt: skip
+    print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(
+        f"speedup_2_workers={rate_pool / rate_in:.2f} "
+        f"speedup_vs_wntr_loop={rate_in / rate_wntr:.1f}"
+    )
+
+
+if __name__ == "__main__":
+    main()

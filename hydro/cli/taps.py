@@ -1,0 +1,137 @@
+"""``hydro taps``: random tap opening (Monte Carlo), pressure-driven, tanks at their reserve."""
+
+from __future__ import annotations
+
+import argparse
+
+from hydro.cli._common import EXIT_OK, Bar, force_option, positive
+
+
+def cmd_taps(args: argparse.Namespace) -> int:
+    """Open taps at random N times; print the douars and the worst taps; write CSV and a figure."""
+    from hydro.compliance import read_classes
+    from hydro.demand import read_tap_table, read_villages
+    from hydro.network import read_network
+    from hydro.outputs import Outputs
+    from hydro.taps import format_taps, plot_taps, random_taps, write_tap_tables
+
+    outputs = Outputs(inputs=[args.network, args.villages, args.classes], force=args.force)
+    out = outputs.folder(args.out, "--out")  # checked before any draw
+    wn = read_network(args.network, sized=True)
+    run = random_taps(
+        wn,
+        villages=read_villages(args.villages) if args.villages else None,
+        year=args.year,
+        scenario=args.scenario,
+        classes=read_classes(args.classes, wn) if args.classes else None,
+        tap_table=read_tap_table(args.classes) if args.classes else None,
+        draws=args.draws,
+        seed=args.seed,
+        probability=args.probability,
+        useful_share=args.useful_share,
+        tap_pressure_m=args.tap_pressure,
+        tank_reserve_share=args.tank_reserve,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        progress=Bar("draws", quiet=getattr(args, "quiet", False)),
+        source=str(args.network),
+    )
+    print(f"network: {args.network}")
+    print(format_taps(run, show=args.show))
+    if out is not None:
+        with outputs.assemble(out) as staging:
+            written = write_tap_tables(run, staging)
+            written.append(plot_taps(run, staging / "taps.png"))
+        print("wrote " + ", ".join(str(out / p.name) for p in written))
+    return EXIT_OK
+
+
+def _probability(text: str) -> float:
+    value = positive(text)
+    if value > 1:
+        raise argparse.ArgumentTypeError(f"a probability is at most 1, got {value:g}")
+    return value
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got '{text}'") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
+    return value
+
+
+def add_parser(sub, parents) -> None:
+    """Register ``hydro taps``."""
+    p = sub.add_parser(
+        "taps",
+        parents=parents,
+        help="random tap opening (Monte Carlo): which taps starve, tanks at their reserve",
+        description=(
+            "Open the taps at random N times (each tap open with its share of the peak hour, or "
+            "--probability), run each draw pressure-driven with the tanks at their reserve "
+            "level, and report per tap and per douar the 5th/50th/95th percentile of an open "
+            "tap's flow and the share of draws under the useful flow. Runs in this process, on "
+            "local processes (--workers) or on a Dask cluster (--scheduler); the same --seed "
+            "gives the same numbers whatever runs it."
+        ),
+    )
+    p.add_argument("network", metavar="NETWORK.inp", help="EPANET input file")
+    p.add_argument("--draws", type=_count, default=1000, metavar="N", help="draws (default 1000)")
+    p.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    p.add_argument(
+        "--probability",
+        type=_probability,
+        metavar="P",
+        help="probability that a tap is open (default: its share of the peak hour)",
+    )
+    p.add_argument(
+        "--useful-share",
+        type=_probability,
+        default=0.8,
+        metavar="SHARE",
+        help="a tap giving less than this share of its flow is starved (default 0.8)",
+    )
+    p.add_argument(
+        "--tap-pressure",
+        type=positive,
+        default=5.0,
+        metavar="M",
+        help="pressure at which a tap gives its full flow [m] (default 5, Oujda brief 5.1)",
+    )
+    p.add_argument(
+        "--tank-reserve",
+        type=float,
+        default=0.2,
+        metavar="SHARE",
+        help="tanks at this share of their usable depth above the minimum (default 0.2)",
+    )
+    p.add_argument(
+        "--villages", metavar="VILLAGES.csv", help="village table: the taps and demand of --year"
+    )
+    p.add_argument("--year", type=int, help="year of the projection (default: the horizon)")
+    p.add_argument(
+        "--scenario", default="standpipes", help="demand scenario with --villages (standpipes)"
+    )
+    p.add_argument(
+        "--classes",
+        metavar="CLASSES.csv",
+        help="node-class table: element,class[,taps,tap_flow_l_per_s]",
+    )
+    p.add_argument(
+        "--workers",
+        type=_count,
+        metavar="K",
+        help="local processes (default: one per core; 1: in this process)",
+    )
+    p.add_argument(
+        "--scheduler",
+        metavar="tcp://HOST:PORT",
+        help="run the draws on this Dask distributed scheduler's workers",
+    )
+    p.add_argument("--out", metavar="DIR", help="write taps.csv, taps_douars.csv, ... taps.png")
+    p.add_argument("--show", type=int, default=10, metavar="N", help="worst taps printed")
+    force_option(p)
+    p.set_defaults(func=cmd_taps)

@@ -1,0 +1,136 @@
+"""One executor interface for many independent evaluations: in-process, local processes, Dask.
+
+Work is cut into tasks (a function and its arguments); an executor runs them and yields
+``(task index, result)`` as each finishes, so callers can show progress and reassemble the
+results in order. Random numbers are never drawn inside a task: callers draw them beforehand
+from their seed, so the same seed gives the same numbers whatever runs the tasks.
+
+- :class:`InProcess`: one after the other, in this process;
+- :class:`LocalPool`: ``K`` local processes (:class:`concurrent.futures.ProcessPoolExecutor`);
+- :class:`DaskCluster`: a ``dask.distributed`` cluster, given by its scheduler's address
+  (``tcp://HOST:PORT``) or a ``Client``; workers need hydro installed.
+
+:func:`make_executor` picks one from the command line's ``--workers`` and ``--scheduler``:
+without a scheduler, a local pool of one process per core is the default.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+
+from hydro.errors import InputError
+
+log = logging.getLogger(__name__)
+
+
+class Executor:
+    """Runs tasks; yields (index, result) as they finish. Use as a context manager."""
+
+    #: How many tasks can run at once.
+    workers: int = 1
+    #: A short description for messages ("in-process", "2 local processes", ...).
+    description: str = ""
+
+    def run(self, fn: Callable, tasks: Sequence[tuple]) -> Iterator[tuple[int, object]]:
+        """Yield ``(index, fn(*task))`` for every task, in the order they finish."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Release the workers."""
+        """Release the workers (nothing to do by default)."""
+
+    def __enter__(self) -> Executor:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+class InProcess(Executor):
+    """Every task in this process, in order."""
+
+    workers = 1
+    description = "in-process"
+
+    def run(self, fn, tasks):
+        """Yield ``(index, fn(*task))`` for every task, in the order they finish."""
+        for i, args in enumerate(tasks):
+            yield i, fn(*args)
+
+
+class LocalPool(Executor):
+    """``workers`` local processes."""
+
+    def __init__(self, workers: int):
+        if workers < 1:
+            raise InputError(f"--workers must be 1 or more, got {workers}")
+        self.workers = int(workers)
+        self.description = f"{self.workers} local processes"
+        self._pool = ProcessPoolExecutor(max_workers=self.workers)
+
+    def run(self, fn, tasks):
+        """Yield ``(index, fn(*task))`` for every task, in the order they finish."""
+        futures = {self._pool.submit(fn, *args): i for i, args in enumerate(tasks)}
+        for future in as_completed(futures):
+            yield futures[future], future.result()
+
+    def close(self) -> None:
+        """Release the workers."""
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+class DaskCluster(Executor):
+    """A ``dask.distributed`` cluster: its scheduler's address, or a ``Client`` already made.
+
+    A client this executor opens is closed with it; a client given stays open.
+    """
+
+    def __init__(self, scheduler):
+        try:
+            from dask.distributed import Client
+        except ImportError as exc:  # pragma: no cover - a dependency of the package
+            raise InputError("--scheduler needs dask's 'distributed' package") from exc
+        if isinstance(scheduler, str):
+            try:
+                self.client = Client(scheduler, timeout="10s")
+            except (OSError, TimeoutError) as exc:
+                raise InputError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from exc
+            self._own = True
+        else:
+            self.client, self._own = scheduler, False
+        workers = self.client.scheduler_info().get("workers", {})
+        self.workers = max(sum(w.get("nthreads", 1) for w in workers.values()), 1)
+        self.description = (
+            f"Dask cluster at {self.client.scheduler.address} ({self.workers} threads)"
+        )
+
+    def run(self, fn, tasks):
+        """Yield ``(index, fn(*task))`` for every task, in the order they finish."""
+        from dask.distributed import as_completed as dask_completed
+
+        futures = [self.client.submit(fn, *args, pure=False) for args in tasks]
+        index = {f.key: i for i, f in enumerate(futures)}
+        for future in dask_completed(futures):
+            yield index[future.key], future.result()
+
+    def close(self) -> None:
+        """Release the workers."""
+        if self._own:
+            self.client.close()
+
+
+def make_executor(workers: int | None = None, scheduler=None) -> Executor:
+    """The executor for ``--workers K`` and ``--scheduler tcp://HOST:PORT``.
+
+    A scheduler (address or ``Client``): the Dask cluster. Else ``workers`` local processes,
+    one per core by default; ``workers=1``: in this process.
+    """
+    if scheduler:
+        return DaskCluster(scheduler)
+    workers = (os.cpu_count() or 1) if workers is None else int(workers)
+    if workers < 1:
+        raise InputError(f"--workers must be 1 or more, got {workers}")
+    return InProcess() if workers == 1 else LocalPool(workers)

@@ -1,0 +1,563 @@
+"""Random tap opening (Monte Carlo): which taps starve when taps open at random, tank low.
+
+Method (as NeatWork does for gravity village networks, here on EPANET with pressure-driven
+demand). Each tap is open with a probability: the share of the peak hour it runs
+(:func:`hydro.demand.open_probability`: peak-hour flow over the taps' full flow), or one given
+for all taps. A draw opens each tap independently; the network then runs in steady state with
+every tank at its reserve level and the pumps as operated (the design condition's setting,
+:mod:`hydro.sizing.condition`); each open tap asks its flow, other junctions their peak-hour
+demand. Pressure-driven demand (EPANET 2.2+, Wagner et al. 1988): a node receives its full
+demand at or above the tap's minimum pressure (5 m, Oujda brief 5.1), nothing at or below 0 m,
+and (p / p_req)^0.5 of it in between, as an orifice does; the taps open at a node share its
+delivery in proportion to their flows.
+
+The draws are evaluated in memory with the EPANET 2.3 toolkit (one project per worker, kept
+open between its tasks; demands set through the toolkit, no file per draw), in tasks that any
+:mod:`hydro.parallel` executor runs: a task receives the flows its draws ask at the tap
+nodes and returns the flows delivered there. The open taps of every draw are drawn here
+beforehand from the seed, so the same seed gives the same numbers whatever runs the tasks.
+"""
+
+from __future__ import annotations
+
+import atexit
+import ctypes
+import math
+import os
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import wntr
+
+from hydro import defaults
+from hydro.errors import InputError, SimulationError
+from hydro.network import copy_network, write_network
+from hydro.units import LITRES_PER_M3
+
+#: Share of a tap's flow below which a draw counts as a starved tap (default 80%) [-].
+USEFUL_SHARE = 0.8
+#: EPANET's pressure exponent of pressure-driven demand (an orifice) [-].
+PRESSURE_EXPONENT = 0.5
+
+
+@dataclass(frozen=True, kw_only=True)
+class TapModel:
+    """What every task needs: the steady-state network and the taps, picklable.
+
+    inp_text : the network in LPS, tanks at their reserve, pumps as operated, demands fixed;
+    tap_nodes : the junctions with taps; taps : one row per tap (node, service, douar, tap,
+    tap_flow_l_per_s, open_probability, node_index into tap_nodes).
+    """
+
+    inp_text: str
+    tap_nodes: list
+    taps: pd.DataFrame
+    required_pressure_m: float
+    minimum_pressure_m: float = 0.0
+
+    @property
+    def flow_l_per_s(self) -> np.ndarray:
+        """Each tap's flow when fully open [l/s]."""
+        return self.taps["tap_flow_l_per_s"].to_numpy(dtype=float)
+
+    def node_matrix(self) -> np.ndarray:
+        """Taps x tap nodes: a tap's flow in its node's column [l/s]."""
+        a = np.zeros((len(self.taps), len(self.tap_nodes)))
+        a[np.arange(len(self.taps)), self.taps["node_index"].to_numpy()] = self.flow_l_per_s
+        return a
+
+
+def build_tap_model(
+    wn: wntr.network.WaterNetworkModel,
+    taps: pd.DataFrame,
+    required_pressure_m: float = 5.0,
+    probability: float | None = None,
+    tank_reserve_share: float = defaults.TANK_RESERVE_SHARE,
+) -> TapModel:
+    """The Monte Carlo model of ``wn`` (never modified) and its taps.
+
+    Parameters
+    ----------
+    taps : DataFrame
+        Tap table (:func:`hydro.demand.tap_design`): node, service, douar, taps,
+        tap_flow_l_per_s, open_probability.
+    required_pressure_m : float
+        Pressure at which a tap gives its full flow [m] (the tap's minimum, 5 m).
+    probability : float, optional
+        Probability that any tap is open; default: each tap's share of the peak hour.
+    tank_reserve_share : float
+        Tanks at their reserve level: this share of the usable depth above the minimum [-].
+    """
+    from hydro.sizing.condition import peak_hour_snapshot
+
+    if taps is None or taps.empty:
+        raise InputError("no taps: the network has no standpipe or household-connection node")
+    if probability is not None and not 0 <= probability <= 1:
+        raise InputError(f"the probability that a tap is open must be in [0, 1], got {probability}")
+    missing = sorted(set(taps["node"]) - set(wn.junction_name_list))
+    if missing:
+        raise InputError(f"taps at node(s) that are not junctions: {', '.join(missing[:5])}")
+    model, _ = peak_hour_snapshot(wn, tank_reserve_share)
+    nodes = list(dict.fromkeys(taps["node"]))
+    for node in nodes:  # tap nodes: set per draw
+        junction = model.get_node(node)
+        junction.demand_timeseries_list.clear()
+        junction.add_demand(0.0, None)
+    rows = []
+    for rec in taps.to_dict("records"):
+        p = rec["open_probability"] if probability is None else probability
+        for k in range(int(rec["taps"])):
+            rows.append(
+                {
+                    "node": rec["node"],
+                    "service": rec["service"],
+                    "douar": rec.get("douar", "") or "",
+                    "tap": k + 1,
+                    "tap_flow_l_per_s": float(rec["tap_flow_l_per_s"]),
+                    "open_probability": float(p),
+                    "node_index": nodes.index(rec["node"]),
+                }
+            )
+    model.options.hydraulic.demand_model = "PDA"
+    model.options.hydraulic.required_pressure = required_pressure_m
+    model.options.hydraulic.minimum_pressure = 0.0
+    model.options.hydraulic.pressure_exponent = PRESSURE_EXPONENT
+    with tempfile.TemporaryDirectory(prefix="hydro-taps-") as tmp:
+        text = write_network(model, Path(tmp) / "taps.inp", units="LPS").read_text()
+    return TapModel(
+        inp_text=text,
+        tap_nodes=nodes,
+        taps=pd.DataFrame(rows),
+        required_pressure_m=required_pressure_m,
+    )
+
+
+def draw_open_taps(tap_model: TapModel, draws: int, seed: int) -> np.ndarray:
+    """Draws x taps booleans: which taps are open in each draw (numpy's PCG64 from ``seed``)."""
+    if draws < 1:
+        raise InputError(f"the number of draws must be 1 or more, got {draws}")
+    rng = np.random.default_rng(seed)
+    p = tap_model.taps["open_probability"].to_numpy(dtype=float)
+    return rng.random((draws, len(p))) < p[None, :]
+
+
+# --------------------------------------------------------------------------- one task
+#: The project each worker thread keeps open for the model it evaluates last (opening it costs
+#: about as much as a hundred draws): (pid, thread) -> (model key, project, node indices).
+_PROJECTS: dict = {}
+
+
+def _open_project(tap_model: TapModel):
+    """The EPANET project of this thread for ``tap_model`` (opened once, pressure-driven)."""
+    from hydro import _toolkit as tk
+
+    where = (os.getpid(), threading.get_ident())
+    key = hash((tap_model.inp_text, tuple(tap_model.tap_nodes), tap_model.required_pressure_m))
+    cached = _PROJECTS.get(where)
+    if cached is not None and cached[0] == key:
+        return cached[1], cached[2]
+    if cached is not None:
+        _close(cached)
+    # EPANET reads the whole file when it opens it: the file goes at once, the project stays
+    with tempfile.TemporaryDirectory(prefix="hydro-taps-") as folder:
+        path = Path(folder) / "taps.inp"
+        path.write_text(tap_model.inp_text)
+        project = tk.Project(path)
+    try:
+        lib, handle = project.lib, project.handle
+        lib.EN_setstatusreport(handle, 0)
+        ids = project.node_ids()
+        index = [ids.index(n) + 1 for n in tap_model.tap_nodes]
+        project._check(
+            lib.EN_setdemandmodel(
+                handle,
+                tk.EN_PDA,
+                tap_model.minimum_pressure_m,
+                tap_model.required_pressure_m,
+                PRESSURE_EXPONENT,
+            ),
+            "demand model",
+        )
+        project.open_hydraulics()
+    except BaseException:
+        project.close()
+        raise
+    _PROJECTS[where] = (key, project, index)
+    return project, index
+
+
+def _close(cached) -> None:
+    cached[1].close()
+
+
+@atexit.register
+def close_projects() -> None:
+    """Close every project this process keeps open (at exit, or when asked)."""
+    while _PROJECTS:
+        _close(_PROJECTS.popitem()[1])
+
+
+def deliver(tap_model: TapModel, asked: np.ndarray) -> np.ndarray:
+    """Flow delivered at each tap node in each draw [l/s], for the flows ``asked`` there
+    (draws x tap nodes): the task the executors run, small to send and to return.
+
+    Each draw sets the tap nodes' demands through the toolkit, re-initialises the flows (so a
+    draw's result does not depend on the draws before it) and solves the steady state. The
+    project stays open in the worker for the next task on the same model.
+    """
+    from hydro import _toolkit as tk
+
+    asked = np.asarray(asked, dtype=float)
+    delivered = np.empty_like(asked)
+    project, index = _open_project(tap_model)
+    lib, handle = project.lib, project.handle
+    values = np.empty(project.count(tk.EN_NODECOUNT))
+    rows = np.asarray(index) - 1
+    c_index = [ctypes.c_int(k) for k in index]
+    prop = ctypes.c_int(tk.EN_BASEDEMAND)
+    t = ctypes.c_long()
+    for d in range(len(asked)):
+        for j, k in enumerate(c_index):
+            lib.EN_setnodevalue(handle, k, prop, ctypes.c_double(asked[d, j]))
+        project._check(lib.EN_initH(handle, 10), "init hydraulics")  # flows re-initialised
+        code = lib.EN_runH(handle, ctypes.byref(t))
+        if code > 100:
+            project._check(code, f"draw {d}")
+        project.node_values(tk.EN_DEMAND, values)
+        delivered[d] = values[rows]
+    return delivered
+
+
+def tap_flows(tap_model: TapModel, open_taps: np.ndarray, delivered: np.ndarray) -> np.ndarray:
+    """Flow of every tap [l/s] (NaN where closed): the taps open at a node share what it
+    receives in proportion to their flows.
+    """
+    asked = open_taps @ tap_model.node_matrix()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = np.where(asked > 0, np.clip(delivered / asked, 0.0, 1.0), 1.0)
+    node = tap_model.taps["node_index"].to_numpy()
+    flows = ratio[:, node] * tap_model.flow_l_per_s[None, :]
+    return np.where(open_taps, flows, np.nan)
+
+
+def evaluate_draws(tap_model: TapModel, open_taps: np.ndarray) -> np.ndarray:
+    """Flow of every tap in each draw [l/s] (NaN where closed), in this process."""
+    open_taps = np.asarray(open_taps, dtype=bool)
+    delivered = deliver(tap_model, open_taps @ tap_model.node_matrix())
+    return tap_flows(tap_model, open_taps, delivered)
+
+
+# --------------------------------------------------------------------------- the whole run
+@dataclass(kw_only=True)
+class TapRun:
+    """The draws and what they add up to.
+
+    flows_l_per_s : draws x taps (NaN where closed); taps : per tap p5/p50/p95 of its flow
+    when open, share of its open draws under the useful flow; douars : the same per douar
+    (all its taps' open draws pooled); seconds : evaluation time; executor : what ran it.
+    """
+
+    tap_model: TapModel
+    open_taps: np.ndarray
+    flows_l_per_s: np.ndarray
+    useful_share: float
+    seed: int
+    seconds: float
+    executor: str
+    taps: pd.DataFrame = field(default_factory=pd.DataFrame)
+    douars: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    @property
+    def draws(self) -> int:
+        """Number of draws."""
+        return len(self.open_taps)
+
+    def worst(self, n: int = 10) -> pd.DataFrame:
+        """The ``n`` taps most often under the useful flow (then lowest 5th percentile)."""
+        return self.taps.sort_values(
+            ["share_under_useful", "p5_l_per_s"], ascending=[False, True]
+        ).head(n)
+
+
+def _stats(flows: np.ndarray, useful: np.ndarray) -> dict:
+    """Percentiles of the open draws of some taps, and the share under their useful flow."""
+    open_ = ~np.isnan(flows)
+    values = flows[open_]
+    if values.size == 0:
+        return dict.fromkeys(
+            ["open_draws", "p5_l_per_s", "p50_l_per_s", "p95_l_per_s", "share_under_useful"],
+            np.nan,
+        ) | {"open_draws": 0}
+    under = (flows < useful - 1e-12) & open_
+    p5, p50, p95 = np.percentile(values, [5, 50, 95])
+    return {
+        "open_draws": int(values.size),
+        "p5_l_per_s": float(p5),
+        "p50_l_per_s": float(p50),
+        "p95_l_per_s": float(p95),
+        "share_under_useful": float(under.sum() / values.size),
+    }
+
+
+def summarize(run: TapRun) -> TapRun:
+    """Fill ``run.taps`` and ``run.douars`` from its flows."""
+    taps = run.tap_model.taps
+    useful = taps["tap_flow_l_per_s"].to_numpy() * run.useful_share
+    rows = []
+    for k, rec in enumerate(taps.to_dict("records")):
+        rows.append(
+            {
+                "node": rec["node"],
+                "tap": rec["tap"],
+                "service": rec["service"],
+                "douar": rec["douar"],
+                "tap_flow_l_per_s": rec["tap_flow_l_per_s"],
+                "useful_flow_l_per_s": useful[k],
+                "open_probability": rec["open_probability"],
+                **_stats(run.flows_l_per_s[:, [k]], useful[[k]][None, :]),
+            }
+        )
+    run.taps = pd.DataFrame(rows)
+    rows = []
+    for douar, group in taps.groupby("douar", sort=False):
+        cols = group.index.to_numpy()
+        rows.append(
+            {
+                "douar": douar,
+                "taps": len(cols),
+                **_stats(run.flows_l_per_s[:, cols], useful[cols][None, :]),
+            }
+        )
+    run.douars = pd.DataFrame(rows)
+    return run
+
+
+def run_taps(
+    tap_model: TapModel,
+    draws: int = 1000,
+    seed: int = 1,
+    executor=None,
+    useful_share: float = USEFUL_SHARE,
+    chunk: int | None = None,
+    progress=None,
+) -> TapRun:
+    """Draw ``draws`` tap openings from ``seed`` and evaluate them on ``executor``.
+
+    Parameters
+    ----------
+    executor : hydro.parallel.Executor, optional
+        What runs the tasks (default: in this process).
+    useful_share : float
+        A tap is starved in a draw when it gives less than this share of its flow [-].
+    chunk : int, optional
+        Draws per task (default: two tasks per worker, at least 25 draws).
+    progress : callable, optional
+        ``progress(done, total)`` after each task [draws].
+    """
+    from hydro.parallel import InProcess
+
+    if not 0 < useful_share <= 1:
+        raise InputError(f"the useful share of a tap's flow must be in (0, 1], got {useful_share}")
+    executor = executor or InProcess()
+    open_taps = draw_open_taps(tap_model, draws, seed)
+    if chunk is None:
+        chunk = max(25, math.ceil(draws / (2 * executor.workers)))
+    starts = list(range(0, draws, chunk))
+    started = time.perf_counter()
+    asked = open_taps @ tap_model.node_matrix()  # draws x tap nodes [l/s]
+    tasks = [(tap_model, asked[s : s + chunk]) for s in starts]
+    delivered = np.empty_like(asked)
+    done = 0
+    for i, result in executor.run(deliver, tasks):
+        s = starts[i]
+        delivered[s : s + len(result)] = result
+        done += len(result)
+        if progress is not None:
+            progress(done, draws)
+    flows = tap_flows(tap_model, open_taps, delivered)
+    seconds = time.perf_counter() - started
+    run = TapRun(
+        tap_model=tap_model,
+        open_taps=open_taps,
+        flows_l_per_s=flows,
+        useful_share=useful_share,
+        seed=seed,
+        seconds=seconds,
+        executor=executor.description,
+    )
+    return summarize(run)
+
+
+def all_open_model(tap_model: TapModel) -> wntr.network.WaterNetworkModel:
+    """The Monte Carlo network with every tap open (a WNTR model, pressure-driven options set):
+    the deterministic run that a draw with every tap open must reproduce.
+    """
+    with tempfile.TemporaryDirectory(prefix="hydro-taps-") as tmp:
+        path = Path(tmp) / "taps.inp"
+        path.write_text(tap_model.inp_text)
+        model = wntr.network.WaterNetworkModel(str(path))
+    asked = np.ones((1, len(tap_model.taps)), dtype=bool) @ tap_model.node_matrix()
+    for node, q in zip(tap_model.tap_nodes, asked[0], strict=True):
+        junction = model.get_node(node)
+        junction.demand_timeseries_list.clear()
+        junction.add_demand(float(q) / LITRES_PER_M3, None)
+    return copy_network(model)
+
+
+# --------------------------------------------------------------------------- outputs
+def write_tap_tables(run: TapRun, folder: str | Path, prefix: str = "taps") -> list[Path]:
+    """``<prefix>.csv`` (per tap), ``<prefix>_douars.csv`` and ``<prefix>_draws.csv`` (the
+    flow of every tap in every draw, l/s, empty where closed).
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = [folder / f"{prefix}.csv", folder / f"{prefix}_douars.csv"]
+    run.taps.to_csv(paths[0], index=False, float_format="%.5f")
+    run.douars.to_csv(paths[1], index=False, float_format="%.5f")
+    names = [f"{n}#{t}" for n, t in zip(run.taps["node"], run.taps["tap"], strict=True)]
+    draws = pd.DataFrame(run.flows_l_per_s, columns=names)
+    draws.insert(0, "draw", np.arange(1, run.draws + 1))
+    paths.append(folder / f"{prefix}_draws.csv")
+    draws.to_csv(paths[2], index=False, float_format="%.5f")
+    return paths
+
+
+def plot_taps(run: TapRun, path, title: str = ""):
+    """Per tap node: the 5th-95th percentile of a tap's flow (bar), the median (dot), the tap
+    flow and the useful flow (marks); taps most often starved at the top. ``path``: a file
+    name or a binary file object.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    per_node = (
+        run.taps.groupby(["node", "service"], sort=False)
+        .agg(
+            p5=("p5_l_per_s", "min"),
+            p50=("p50_l_per_s", "median"),
+            p95=("p95_l_per_s", "max"),
+            under=("share_under_useful", "max"),
+            flow=("tap_flow_l_per_s", "max"),
+            useful=("useful_flow_l_per_s", "max"),
+        )
+        .reset_index()
+        .sort_values(["under", "p5"], ascending=[True, False])
+    )
+    fig, ax = plt.subplots(figsize=(7.5, 0.35 * len(per_node) + 1.6))
+    y = np.arange(len(per_node))
+    ax.hlines(y, per_node["p5"], per_node["p95"], color="#4477aa", lw=5, label="5th-95th pct")
+    ax.plot(per_node["p50"], y, "o", color="#222222", ms=4, label="median")
+    ax.plot(per_node["flow"], y, "|", color="#228833", ms=12, mew=2, label="tap flow")
+    ax.plot(per_node["useful"], y, "|", color="#cc3311", ms=12, mew=2, label="useful flow")
+    labels = [
+        f"{n} ({100 * u:.0f}% starved)"
+        for n, u in zip(per_node["node"], per_node["under"], strict=True)
+    ]
+    ax.set_yticks(y, labels, fontsize=8)
+    ax.set_xlabel("flow of an open tap [l/s]")
+    ax.set_title(title or f"Random tap opening: {run.draws:,} draws, seed {run.seed}", fontsize=10)
+    ax.legend(fontsize=7, loc="lower right")
+    ax.grid(axis="x", alpha=0.3)
+    fig.tight_layout()
+    if isinstance(path, str | Path):
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120, format="png")
+    plt.close(fig)
+    return path
+
+
+def format_taps(run: TapRun, show: int = 10) -> str:
+    """Lines for the terminal: the run, the douars, the worst taps."""
+    rate = run.draws / run.seconds if run.seconds > 0 else float("inf")
+    lines = [
+        f"{run.draws:,} draws (seed {run.seed}) of {len(run.taps)} taps at "
+        f"{len(run.tap_model.tap_nodes)} nodes, pressure-driven, tanks at their reserve; "
+        f"{run.seconds:.2f} s ({rate:,.0f} draws/s, {run.executor})",
+        f"starved: an open tap giving less than {100 * run.useful_share:g}% of its flow",
+    ]
+    fmt = lambda v: f"{v:.3f}"  # noqa: E731
+    if not run.douars.empty and (run.douars["douar"] != "").any():
+        lines.append("per douar (open draws of all its taps):")
+        lines.append(run.douars.to_string(index=False, float_format=fmt))
+    lines.append(f"worst {min(show, len(run.taps))} taps:")
+    worst = run.worst(show)[
+        ["node", "tap", "douar", "open_draws", "p5_l_per_s", "p50_l_per_s", "p95_l_per_s",
+         "share_under_useful"]
+    ]  # fmt: skip
+    lines.append(worst.to_string(index=False, float_format=fmt))
+    return "\n".join(lines)
+
+
+def check_run(run: TapRun) -> None:
+    """Raise when a draw's flows are not finite where a tap is open (EPANET failed silently)."""
+    bad = run.open_taps & ~np.isfinite(run.flows_l_per_s)
+    if bad.any():
+        raise SimulationError(f"{int(bad.any(axis=1).sum())} draw(s) gave no flow at open taps")
+
+
+def random_taps(
+    wn: wntr.network.WaterNetworkModel,
+    *,
+    villages: pd.DataFrame | None = None,
+    year: int | None = None,
+    scenario: str = "standpipes",
+    classes: dict | None = None,
+    tap_table: pd.DataFrame | None = None,
+    draws: int = 1000,
+    seed: int = 1,
+    probability: float | None = None,
+    useful_share: float = USEFUL_SHARE,
+    tap_pressure_m: float = 5.0,
+    tank_reserve_share: float = defaults.TANK_RESERVE_SHARE,
+    workers: int | None = None,
+    scheduler=None,
+    progress=None,
+    source: str = "network",
+) -> TapRun:
+    """Random tap opening on a network, end to end: the taps, the model, the draws.
+
+    Taps come from the village table's projection of ``year`` (its demand is applied to the
+    network), else from the node classes (demand patterns, then ``classes``) with the
+    defaults of :func:`hydro.demand.taps_from_model`, or ``tap_table``
+    (:func:`hydro.demand.read_tap_table`). The draws run on :func:`hydro.parallel.make_executor`
+    (``workers``, ``scheduler``).
+    """
+    from hydro.compliance import node_classes_from_model
+    from hydro.demand import (
+        apply_demand,
+        check_villages_against_network,
+        default_years,
+        get_scenario,
+        project_demand,
+        tap_design,
+        taps_from_model,
+    )
+    from hydro.parallel import make_executor
+
+    if villages is not None:
+        check_villages_against_network(villages, wn, source)
+        year = year or default_years(villages)[-1]
+        projection = project_demand(villages, year, get_scenario(scenario))
+        wn = apply_demand(wn, projection)
+        taps = projection.taps()
+    else:
+        if year is not None:
+            raise InputError("--year needs a village table (--villages)")
+        found = node_classes_from_model(wn)
+        found.update({k: v for k, v in (classes or {}).items() if k in found})
+        taps = tap_design(taps_from_model(wn, found, tap_table))
+    tap_model = build_tap_model(wn, taps, tap_pressure_m, probability, tank_reserve_share)
+    with make_executor(workers, scheduler) as executor:
+        run = run_taps(
+            tap_model, draws, seed, executor, useful_share=useful_share, progress=progress
+        )
+    check_run(run)
+    return run

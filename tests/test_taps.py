@@ -1,0 +1,174 @@
+"""Random tap opening: in-memory toolkit draws against EPANET itself, and the executors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import ROOT, run_hydro
+
+from hydro.demand import tap_design
+from hydro.network import read_network
+from hydro.parallel import InProcess, LocalPool, make_executor
+from hydro.simulation import run_simulation
+from hydro.taps import all_open_model, build_tap_model, run_taps
+
+FLOW_TOL_L_PER_S = 1e-4
+OUJDA = ROOT / "networks" / "oujda_rural.inp"
+
+# Two standpipes on small pipes, 12 m below a tank: with every tap open they starve.
+STARVED_INP = """[TITLE]
+starved standpipes
+[JUNCTIONS]
+ J    0   0
+ S1   0   0.2  standpipe
+ S2   2   0.2  standpipe
+[TANKS]
+ T   10  2.0  0.5  3.0  5  0
+[PIPES]
+ P1  T  J   200  32.6  140  0  Open
+ P2  J  S1  150  20.4  140  0  Open
+ P3  J  S2  300  20.4  140  0  Open
+[PATTERNS]
+ standpipe  1
+[OPTIONS]
+ Units LPS
+ Headloss H-W
+[TIMES]
+ Duration 0
+[END]
+"""
+
+
+@pytest.fixture
+def starved(tmp_path):
+    path = tmp_path / "starved.inp"
+    path.write_text(STARVED_INP)
+    wn = read_network(path)
+    taps = tap_design(
+        pd.DataFrame(
+            {
+                "node": ["S1", "S2"],
+                "service": "standpipe",
+                "douar": ["Up", "Down"],
+                "taps": 2,
+                "tap_flow_l_per_s": 0.25,
+                "peak_hour_l_per_s": 0.2,
+            }
+        )
+    )
+    return wn, taps
+
+
+def test_every_tap_always_open_equals_the_deterministic_all_open_run(starved):
+    wn, taps = starved
+    model = build_tap_model(wn, taps, required_pressure_m=5.0, probability=1.0)
+    run = run_taps(model, draws=3, seed=7)
+    assert run.open_taps.all()
+    # EPANET itself through WNTR's EpanetSimulator, pressure-driven, every tap asking 0.25 l/s
+    reference = run_simulation(all_open_model(model), pressure_driven=True, required_pressure_m=5.0)
+    delivered = reference.demand.iloc[0][["S1", "S1", "S2", "S2"]].to_numpy() * 1000 / 2
+    assert delivered.max() < 0.25 - 0.01  # the taps do starve: a meaningful comparison
+    for draw in run.flows_l_per_s:
+        np.testing.assert_allclose(draw, delivered, atol=FLOW_TOL_L_PER_S)
+    # the tank is at its reserve: 0.5 + 0.2 x 2.5 = 1.0 m, not its 2 m start
+    assert reference.tank_level["T"].iloc[0] == pytest.approx(1.0)
+
+
+def test_percentiles_and_starved_share_follow_the_draws(starved):
+    wn, taps = starved
+    run = run_taps(build_tap_model(wn, taps), draws=400, seed=3)
+    # each tap open with its share of the peak hour: 0.2 / (2 x 0.25) = 0.4
+    assert run.open_taps.mean() == pytest.approx(0.4, abs=0.04)
+    for k, rec in enumerate(run.taps.to_dict("records")):
+        flows = run.flows_l_per_s[:, k]
+        open_flows = flows[~np.isnan(flows)]
+        assert rec["open_draws"] == len(open_flows)
+        assert rec["p50_l_per_s"] == pytest.approx(np.median(open_flows))
+        assert rec["share_under_useful"] == pytest.approx(np.mean(open_flows < 0.2))
+    assert set(run.douars["douar"]) == {"Up", "Down"}
+    # the far, higher standpipe starves more often than the near one
+    by_node = run.taps.groupby("node")["share_under_useful"].mean()
+    assert by_node["S2"] > by_node["S1"]
+
+
+def test_same_seed_same_numbers_with_one_and_two_workers():
+    from hydro.sizing.condition import default_taps
+
+    wn = read_network(OUJDA)
+    model = build_tap_model(wn, default_taps(wn), probability=0.7)
+    one = run_taps(model, draws=120, seed=11, executor=InProcess())
+    with LocalPool(2) as pool:
+        two = run_taps(model, draws=120, seed=11, executor=pool, chunk=25)
+    np.testing.assert_array_equal(one.open_taps, two.open_taps)
+    np.testing.assert_array_equal(one.flows_l_per_s, two.flows_l_per_s)
+    other = run_taps(model, draws=120, seed=12)
+    assert not np.array_equal(one.open_taps, other.open_taps)
+
+
+def test_dask_local_cluster_gives_the_in_process_numbers(starved):
+    distributed = pytest.importorskip("dask.distributed")
+    wn, taps = starved
+    model = build_tap_model(wn, taps, probability=0.6)
+    expected = run_taps(model, draws=60, seed=5)
+    with distributed.LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=False,
+        protocol="tcp://",
+        host="127.0.0.1",
+        dashboard_address=None,
+    ) as cluster:
+        with make_executor(scheduler=cluster.scheduler_address) as executor:
+            assert executor.workers == 2
+            got = run_taps(model, draws=60, seed=5, executor=executor, chunk=10)
+    np.testing.assert_array_equal(expected.flows_l_per_s, got.flows_l_per_s)
+
+
+def test_taps_command_writes_tables_and_figure(tmp_path):
+    out = tmp_path / "taps"
+    done = run_hydro(
+        "taps", OUJDA, "--villages", ROOT / "demand_profiles" / "oujda_villages.csv",
+        "--scenario", "household_connections", "--draws", "200", "--workers", "1",
+        "--out", out,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "200 draws (seed 1)" in done.stdout and "per douar" in done.stdout
+    table = pd.read_csv(out / "taps.csv")
+    assert {"node", "tap", "p5_l_per_s", "p50_l_per_s", "p95_l_per_s", "share_under_useful"} <= set(
+        table.columns
+    )
+    assert (out / "taps.png").stat().st_size > 0
+    assert len(pd.read_csv(out / "taps_draws.csv")) == 200
+
+
+def test_taps_command_refuses_bad_options(tmp_path):
+    done = run_hydro("taps", OUJDA, "--probability", "1.5")
+    assert done.returncode == 2 and "at most 1" in done.stderr
+    done = run_hydro("taps", OUJDA, "--draws", "0")
+    assert done.returncode == 2
+    done = run_hydro("taps", OUJDA, "--year", "2030")
+    assert done.returncode == 1 and "error: --year needs a village table" in done.stderr
+
+
+@pytest.mark.slow
+def test_study_reports_random_taps_and_its_designs_pass_hydro_check(tmp_path):
+    from test_study import write_small_study
+
+    study = write_small_study(tmp_path)
+    text = study.read_text().replace("draws = 2000", "draws = 300")
+    study.write_text(text + "\n")
+    out = tmp_path / "out"
+    done = run_hydro("run", study, "--out", out)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "random tap opening: 300 draws" in done.stderr
+    html = (out / "report.html").read_text()
+    assert "Random tap opening" in html and "300 draws per scenario" in html
+    for scenario in ("standpipes", "household_connections", "standpipes_pipes_for_connections"):
+        table = pd.read_csv(out / f"taps_{scenario}.csv")
+        assert (table["open_draws"] > 0).any()
+        assert (out / f"taps_{scenario}.png").stat().st_size > 0
+        # the design the study wrote passes hydro check with the same rules, tap flows included
+        checked = run_hydro("check", out / f"sized_{scenario}.inp")
+        assert checked.returncode == 0, checked.stdout
+        assert "tap flows: least margin +" in checked.stdout
