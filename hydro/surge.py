@@ -143,6 +143,7 @@ def check_rising_main(
                 "pressure_class_m": limit if limit is not None else float("nan"),
                 "steady_pressure_m": low_end[2],
                 "shutoff_pressure_m": shutoff,
+                "shutoff_head_m": suction_head + shutoff_head_m,
                 "wave_speed_m_per_s": a,
                 "velocity_m_per_s": velocity,
                 "surge_head_m": surge,

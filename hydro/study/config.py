@@ -46,6 +46,8 @@ ECONOMICS = {
     "household_tariff_mad_per_m3": ([2.37, 7.39, 10.98, 11.03], (0.0, 1e3)),
     "house_spacing_m": (25.0, (1.0, 1000.0)),
 }
+#: [report]: the donor file's sections the study writes (each "en" text, or {en, fr}).
+REPORT_KEYS = ("context", "authorisation", "management", "schedule", "risks", "indicators")
 #: [sensitivity] parameters one at a time, each [low, high] (docs/sources.md, 7).
 SENSITIVITY_KEYS = {
     "growth_rate": (-0.1, 0.1), "per_capita_demand_factor": (0.1, 5.0),
@@ -76,6 +78,7 @@ class ScenarioSpec:
     service: str  # demand scenario served (standpipes / household_connections)
     sizing: str  # demand scenario the pipes are sized for (design year)
     break_tank: bool = False  # a break tank between the main and the booster
+    label_fr: str = ""  # the label in the French report (default: label)
 
 
 @dataclass
@@ -120,6 +123,9 @@ class Study:
     commitments_eur: dict = field(default_factory=dict)
     #: [budget]: the scenarios (service levels) the design-to-budget mode may choose from
     budget_scenarios: list = field(default_factory=list)
+    #: The title in the French report, and the donor file's sections ([report]: REPORT_KEYS)
+    title_fr: str = ""
+    report_text: dict = field(default_factory=dict)
 
     @property
     def crf(self) -> float:
@@ -272,6 +278,7 @@ def load_study(path: str | os.PathLike) -> Study:
             str(_get(s, "service", where, path)),
             str(s.get("sizing", s.get("service"))),
             break_tank=_get(s, "break_tank", where, path, bool) if "break_tank" in s else False,
+            label_fr=str(s.get("label_fr", "")),
         )
         for key in ("service", "sizing"):
             if getattr(spec, key) not in allowed:
@@ -385,6 +392,15 @@ def _issue14_keys(study: Study, data: dict, money: dict, names: list, path: Path
             study.commitments_eur[study.funders[k][0]] = _in_range(
                 f["commitment_eur"], (0.0, 1e10), f"money.funders[{k}]", "commitment_eur", path
             )
+    study.title_fr = str(data.get("title_fr", ""))
+    report = dict(data.get("report", {}))
+    for key, value in report.items():
+        if key not in REPORT_KEYS:
+            raise InputError(f"{path}: [report] unknown key {key}; allowed: {', '.join(REPORT_KEYS)}")
+        text = value if isinstance(value, dict) else {"en": value}
+        if set(text) - {"en", "fr"} or not all(isinstance(v, str) for v in text.values()):
+            raise InputError(f"{path}: [report] {key} must be a text or {{ en = ..., fr = ... }}")
+        study.report_text[key] = text
     budget = dict(data.get("budget", {}))
     study.budget_scenarios = [str(n) for n in budget.get("scenarios", [])]
     if set(budget) - {"scenarios"} or set(study.budget_scenarios) - set(names):

@@ -226,13 +226,17 @@ def switch_points(study: Study, table: pd.DataFrame) -> pd.DataFrame:
             exact = not p.redesign
             direction = "below" if ys[-1] > ys[0] else "above"
         low, high = min(xs), max(xs)
+        # a price, factor or rate below zero (growth below -5 %/yr) is no answer
+        floor = -0.05 if p.key == "growth_rate" else 0.0
+        attainable = bool(np.isfinite(x) and x >= floor)
         rows.append(
             {
                 "parameter": p.key,
                 "label": p.label,
                 "unit": p.unit,
                 "scenario": scenario,
-                "switch_value": x,
+                "switch_value": x if attainable else np.nan,
+                "attainable": attainable,
                 "fits_budget_when": direction,
                 "within_range": bool(np.isfinite(x) and low <= x <= high),
                 "exact": exact,
