@@ -72,8 +72,12 @@ def write_small_study(folder, pump: bool = True, prv: bool = False):
     text = text.replace('tank = "T_HILL"', 'tank = "T"')
     text = text.replace('pump = "PU_BOOST"', 'pump = "PU"' if pump else "")
     if not pump:  # a break tank feeds a booster: not for a gravity scheme
-        text = re.sub(r'\[\[scenarios\]\]\nname = "standpipes_break_tank".*?break_tank = true\n', "",
-                      text, flags=re.S)
+        text = re.sub(
+            r'\[\[scenarios\]\]\nname = "standpipes_break_tank".*?break_tank = true\n',
+            "",
+            text,
+            flags=re.S,
+        )
     text = text.replace('name = "oujda"', 'name = "small"')
     study = folder / "study.toml"
     study.write_text(text)

@@ -58,10 +58,16 @@ def brute_force(folder, study, villages, catalog, pumps):
                 wn.remove_node(node)
         wntr.network.write_inpfile(wn, str(folder / "bf.inp"), units="LPS")
         part = villages[villages["douar"].isin(chosen)].reset_index(drop=True)
-        o = run_scenario(study, study.scenarios[0], read_network(folder / "bf.inp"), part,
-                         catalog, pumps)  # fmt: skip
-        rows.append((chosen, float(o.projection_open.totals()["population"]),
-                     financing(study, o)["capital_donors_eur"]))  # fmt: skip
+        o = run_scenario(
+            study, study.scenarios[0], read_network(folder / "bf.inp"), part, catalog, pumps
+        )
+        rows.append(
+            (
+                chosen,
+                float(o.projection_open.totals()["population"]),
+                financing(study, o)["capital_donors_eur"],
+            )
+        )
     return rows
 
 
@@ -70,7 +76,11 @@ def test_design_to_budget_equals_brute_force_over_every_choice(small):
     truth = brute_force(folder, study, villages, catalog, pumps)
     costs = sorted(c for _, _, c in truth)
     # budgets below everything, between each pair of choices, and above everything
-    budgets = [costs[0] * 0.9] + [(a + b) / 2 for a, b in zip(costs, costs[1:])] + [costs[-1] * 1.1]
+    budgets = (
+        [costs[0] * 0.9]
+        + [(a + b) / 2 for a, b in zip(costs, costs[1:], strict=False)]
+        + [costs[-1] * 1.1]
+    )
     for budget in budgets:
         s = replace(study, budget_eur=budget)
         result = design_to_budget(s, wn, villages, catalog, pumps)
@@ -88,7 +98,7 @@ def test_design_to_budget_equals_brute_force_over_every_choice(small):
         )
     # every choice was evaluated, and each matches its hand-built twin
     assert len(result.candidates) == 2**2 - 1
-    for chosen, people, cost in truth:
+    for chosen, _, cost in truth:
         row = result.candidates[result.candidates["douars"] == "; ".join(chosen)].iloc[0]
         assert row["capital_donors_eur"] == pytest.approx(cost, abs=MONEY_TOLERANCE_MAD / 11.1)
 
@@ -171,8 +181,12 @@ def test_om_counts_bulk_water_and_the_keeper_once(small_run):
         row["expected_consumption_m3_per_year"] / (0.95 * 0.80)
     )
     assert row["om_bulk_water_mad_per_year"] == pytest.approx(4.0 * row["bulk_water_m3_per_year"])
-    parts = ("om_maintenance_mad_per_year", "om_energy_mad_per_year", "om_keepers_mad_per_year",
-             "om_bulk_water_mad_per_year")  # fmt: skip
+    parts = (
+        "om_maintenance_mad_per_year",
+        "om_energy_mad_per_year",
+        "om_keepers_mad_per_year",
+        "om_bulk_water_mad_per_year",
+    )
     assert sum(row[p] for p in parts) == pytest.approx(row["om_mad_per_year"])
     assert row["om_recovery_ratio"] == pytest.approx(
         row["tariff_revenue_mad_per_year"] / row["om_mad_per_year"]
@@ -182,18 +196,75 @@ def test_om_counts_bulk_water_and_the_keeper_once(small_run):
 # --------------------------------------------------------------------------- French
 #: English words and phrases of the report's labels; none may be left in the French page.
 ENGLISH_LABELS = [
-    "Feasibility report", "Executive summary", "Summary", "Scenario", "scenarios",
-    "Bill of quantities", "Sensitivity", "Assumptions", "Beneficiaries", "standpipe",
-    "Standpipes", "household", "connection", "within", "above", "below", "over budget",
-    "Capital", "Headroom", "Pipe", "pipes", "tank", "pump", "People", "Delivered",
-    "Lowest pressure", "yes", "contingencies", "engineering", "ground reservoir", "booster",
-    "tap-off", "break tank", "surge", "donors", "households", "operator", "as designed",
-    "out of service", "unsized", "Paid by", "budget buys", "Quantity", "Unit price", "Amount",
-    "Item", "Category", "Verdict line", "Douars served", "Within budget", "Schedule",
-    "Management", "Indicators", "Risks", "To be completed", "level [m]", "time [h]",
-    "per beneficiary", "recovery", "rock excavation", "exchange rate", "growth", "bulk water",
-    "Switch", "Attainable", "n/a", "l/person/day", "FEASIBLE",
-]  # fmt: skip
+    "Feasibility report",
+    "Executive summary",
+    "Summary",
+    "Scenario",
+    "scenarios",
+    "Bill of quantities",
+    "Sensitivity",
+    "Assumptions",
+    "Beneficiaries",
+    "standpipe",
+    "Standpipes",
+    "household",
+    "connection",
+    "within",
+    "above",
+    "below",
+    "over budget",
+    "Capital",
+    "Headroom",
+    "Pipe",
+    "pipes",
+    "tank",
+    "pump",
+    "People",
+    "Delivered",
+    "Lowest pressure",
+    "yes",
+    "contingencies",
+    "engineering",
+    "ground reservoir",
+    "booster",
+    "tap-off",
+    "break tank",
+    "surge",
+    "donors",
+    "households",
+    "operator",
+    "as designed",
+    "out of service",
+    "unsized",
+    "Paid by",
+    "budget buys",
+    "Quantity",
+    "Unit price",
+    "Amount",
+    "Item",
+    "Category",
+    "Verdict line",
+    "Douars served",
+    "Within budget",
+    "Schedule",
+    "Management",
+    "Indicators",
+    "Risks",
+    "To be completed",
+    "level [m]",
+    "time [h]",
+    "per beneficiary",
+    "recovery",
+    "rock excavation",
+    "exchange rate",
+    "growth",
+    "bulk water",
+    "Switch",
+    "Attainable",
+    "n/a",
+    "l/person/day",
+    "FEASIBLE",
+]
 
 
 def visible_text(page: str, without_section: str) -> str:
@@ -226,16 +297,22 @@ def test_french_report_has_no_english_label(small_run, tmp_path):
 def test_user_text_is_escaped_in_the_page_and_never_a_formula_in_the_workbook(tmp_path):
     path = write_small_study(tmp_path)
     text = path.read_text()
-    text = text.replace('title = "Rural aqueduct', 'title = "<script>alert(1)</script> Rural aqueduct')
+    text = text.replace(
+        'title = "Rural aqueduct', 'title = "<script>alert(1)</script> Rural aqueduct'
+    )
     text = text.replace('label = "Standpipes only"', "label = '\"><script>alert(2)</script>'")
     text = text.replace(
-        'source = "docs/sources.md, 5.4 [E]: 20,000', 'source = "=1+1 docs/sources.md, 5.4 [E]: 20,000'
+        'source = "docs/sources.md, 5.4 [E]: 20,000',
+        'source = "=1+1 docs/sources.md, 5.4 [E]: 20,000',
     )
     # two scenarios whose names share their first 31 characters
-    text = text.replace('name = "standpipes_pipes_for_connections"',
-                        'name = "standpipes_pipes_for_connections_sized_later_a"')  # fmt: skip
-    text = text.replace('name = "standpipes_break_tank"',
-                        'name = "standpipes_pipes_for_connections_sized_later_b"')  # fmt: skip
+    text = text.replace(
+        'name = "standpipes_pipes_for_connections"',
+        'name = "standpipes_pipes_for_connections_sized_later_a"',
+    )
+    text = text.replace(
+        'name = "standpipes_break_tank"', 'name = "standpipes_pipes_for_connections_sized_later_b"'
+    )
     path.write_text(text)
     villages = (tmp_path / "villages.csv").read_text().replace("\nAlpha,", "\n=HYPERLINK(1),")
     (tmp_path / "villages.csv").write_text(villages)
@@ -260,5 +337,7 @@ def test_user_text_is_escaped_in_the_page_and_never_a_formula_in_the_workbook(tm
     boq = [n for n in names if n.startswith("boq_standpipes_pipes_for_co")]
     assert len(boq) == 2
     for sheet, scenario in zip(boq, ("a", "b"), strict=True):
-        csv = pd.read_csv(tmp_path / "out" / f"boq_standpipes_pipes_for_connections_sized_later_{scenario}.csv")
+        csv = pd.read_csv(
+            tmp_path / "out" / f"boq_standpipes_pipes_for_connections_sized_later_{scenario}.csv"
+        )
         assert book[sheet].max_row == len(csv) + 2  # header, the bill, the total

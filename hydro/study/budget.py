@@ -104,9 +104,7 @@ def design_to_budget(
                 keep = set(chosen)
                 log(f"budget {k}/{total}: {spec.name}, {', '.join(chosen)}")
                 part = villages[villages["douar"].isin(keep)].reset_index(drop=True)
-                o = run_scenario(
-                    study, spec, network_for(wn, villages, keep), part, catalog, pumps
-                )
+                o = run_scenario(study, spec, network_for(wn, villages, keep), part, catalog, pumps)
                 money = financing(study, o)
                 key = (spec.name, chosen)
                 outcomes[key] = o

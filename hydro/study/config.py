@@ -361,7 +361,11 @@ def _in_range(value, allowed, where: str, key: str, path: Path):
         return value
     items = value if isinstance(value, list) else [value]
     for v in items:
-        if isinstance(v, bool) or not isinstance(v, int | float) or not allowed[0] <= v <= allowed[1]:
+        if (
+            isinstance(v, bool)
+            or not isinstance(v, int | float)
+            or not allowed[0] <= v <= allowed[1]
+        ):
             raise InputError(
                 f"{path}: [{where}] {key} = {value!r}: numbers in [{allowed[0]:g}, {allowed[1]:g}] "
                 "are required"
@@ -396,7 +400,9 @@ def _issue14_keys(study: Study, data: dict, money: dict, names: list, path: Path
     report = dict(data.get("report", {}))
     for key, value in report.items():
         if key not in REPORT_KEYS:
-            raise InputError(f"{path}: [report] unknown key {key}; allowed: {', '.join(REPORT_KEYS)}")
+            raise InputError(
+                f"{path}: [report] unknown key {key}; allowed: {', '.join(REPORT_KEYS)}"
+            )
         text = value if isinstance(value, dict) else {"en": value}
         if set(text) - {"en", "fr"} or not all(isinstance(v, str) for v in text.values()):
             raise InputError(f"{path}: [report] {key} must be a text or {{ en = ..., fr = ... }}")

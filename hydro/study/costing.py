@@ -59,7 +59,9 @@ def tertiary_network(
             continue
         length = houses * spacing
         # the household share of the douar's peak hour, design year [m3/s]
-        share = design.at[d["douar"], "people_household"] / max(design.at[d["douar"], "population"], 1e-9)
+        share = design.at[d["douar"], "people_household"] / max(
+            design.at[d["douar"], "population"], 1e-9
+        )
         flow = share * design.at[d["douar"], "peak_hour_l_per_s"] / LITRES_PER_M3
         for e in table.sort_values("cost_per_m").to_dict("records"):
             diameter = e["inner_diameter_mm"] / 1000
@@ -148,7 +150,9 @@ def bill_of_quantities(
     for d in douars.to_dict("records"):
         if d["people_standpipe"] > 0:
             standpipes += max(int(d["standpipes"]), math.ceil(d["taps_needed"] / taps_each))
-    connections = int(np.ceil(douars["people_household"] / study.persons_per_household - 1e-9).sum())
+    connections = int(
+        np.ceil(douars["people_household"] / study.persons_per_household - 1e-9).sum()
+    )
     if standpipes:
         rows.append(("standpipes", "standpipe, complete (2 taps)", "", np.nan, np.nan,
                      standpipes, "unit", c["standpipe"].value))  # fmt: skip
@@ -302,7 +306,9 @@ def operating_account(study: Study, o: ScenarioResult) -> dict:
     )  # fmt: skip
     household_revenue = households * 12 * household_bill_mad_per_month(study, monthly)
     salary = econ["keeper_pay"] == "salary"
-    bf_price = c["tariff_standpipe_per_m3"].value - (0 if salary else c["keeper_margin_per_m3"].value)
+    bf_price = c["tariff_standpipe_per_m3"].value - (
+        0 if salary else c["keeper_margin_per_m3"].value
+    )
     standpipe_revenue = bf_m3 * DAYS_PER_YEAR * bf_price
     maintenance = c["maintenance_share_per_year"].value * o.capital_mad
     energy = o.energy_kwh_per_m3 * bought * c["energy_per_kwh"].value

@@ -217,35 +217,38 @@ def figure_stress(stress: pd.DataFrame, t: dict, lang: str, title: str = "") -> 
 
 
 def figure_tornado(sensitivity: pd.DataFrame, budget_eur: float, t: dict, lang: str) -> bytes:
-    """Donors' capital at each end of each parameter's range, widest swing on top."""
+    """Change of the donors' capital from its scenario's base at each end of each parameter's
+    range [EUR], widest swing on top; the dashed line is the change that would meet the budget
+    in the first scenario."""
     rows = sensitivity[sensitivity["parameter"] != "base"]
     bases = sensitivity[sensitivity["parameter"] == "base"].set_index("scenario")
     spans = []
-    for key, part in rows.groupby("parameter", sort=False):
+    for _, part in rows.groupby("parameter", sort=False):
         base = float(bases.at[part["scenario"].iloc[0], "capital_donors_eur"])
         low = part[part["end"] == "low"].iloc[0]
         high = part[part["end"] == "high"].iloc[0]
-        spans.append((key, translate(low["label"], lang), base, low, high))
-    spans.sort(key=lambda s: abs(s[4]["capital_donors_eur"] - s[3]["capital_donors_eur"]))
-    fig, ax = plt.subplots(figsize=(8, 0.45 * len(spans) + 1.5))
-    for i, (_, label, base, low, high) in enumerate(spans):
+        spans.append((translate(low["label"], lang), base, low, high))
+    spans.sort(key=lambda s: abs(s[3]["capital_donors_eur"] - s[2]["capital_donors_eur"]))
+    fig, ax = plt.subplots(figsize=(8, 0.45 * len(spans) + 1.6))
+    for i, (_, base, low, high) in enumerate(spans):
         for row, color in ((low, "steelblue"), (high, "darkorange")):
-            ax.barh(i, row["capital_donors_eur"] - base, left=base, color=color, height=0.6)
+            delta = row["capital_donors_eur"] - base
+            ax.barh(i, delta, color=color, height=0.6)
             ax.annotate(
                 number(row["value"], 3 if abs(row["value"]) < 1 else 0, lang),
-                (row["capital_donors_eur"], i),
+                (delta, i),
                 fontsize=7,
                 va="center",
-                ha="left" if row["capital_donors_eur"] >= base else "right",
+                ha="left" if delta >= 0 else "right",
             )
-    ax.set_yticks(range(len(spans)), [s[1] for s in spans], fontsize=8)
-    if spans:
-        ax.axvline(spans[0][2], color="0.3", linewidth=1)
-    ax.axvline(budget_eur, color="crimson", linestyle="--", label=t["budget_line"])
+    ax.set_yticks(range(len(spans)), [s[0] for s in spans], fontsize=8)
+    ax.axvline(0, color="0.3", linewidth=1)
+    first = bases.iloc[0]["capital_donors_eur"]
+    ax.axvline(budget_eur - first, color="crimson", linestyle="--", label=t["budget_line"])
     ax.barh([], [], color="steelblue", label=t["low"])
     ax.barh([], [], color="darkorange", label=t["high"])
     ax.xaxis.set_major_formatter(lambda v, _: number(v, 0, lang))
-    ax.set_xlabel(t["capital_eur"])
+    ax.set_xlabel(t["tornado_axis"])
     ax.legend(fontsize=8, loc="lower right")
     ax.set_title(t["tornado"], fontsize=10)
     return _png(fig)
@@ -255,25 +258,41 @@ def figure_budget(candidates: pd.DataFrame, budget_eur: float, t: dict, lang: st
     """Every choice of douars (grey), the cost-people curve and the chosen design."""
     fig, ax = plt.subplots(figsize=(8, 4.2))
     ax.scatter(
-        candidates["capital_donors_eur"], candidates["people_served"], color="0.7", s=18,
+        candidates["capital_donors_eur"],
+        candidates["people_served"],
+        color="0.7",
+        s=18,
         label=t["candidates"],
-    )  # fmt: skip
+    )
     curve = candidates[candidates["on_curve"]].sort_values("capital_donors_eur")
     ax.step(
-        curve["capital_donors_eur"], curve["people_served"], where="post", color="navy",
-        marker="o", label=t["curve"],
-    )  # fmt: skip
+        curve["capital_donors_eur"],
+        curve["people_served"],
+        where="post",
+        color="navy",
+        marker="o",
+        label=t["curve"],
+    )
     chosen = candidates[candidates["chosen"]]
     if not chosen.empty:
         ax.scatter(
-            chosen["capital_donors_eur"], chosen["people_served"], s=120, facecolors="none",
-            edgecolors="crimson", linewidths=2, zorder=3, label=t["chosen"],
-        )  # fmt: skip
+            chosen["capital_donors_eur"],
+            chosen["people_served"],
+            s=120,
+            facecolors="none",
+            edgecolors="crimson",
+            linewidths=2,
+            zorder=3,
+            label=t["chosen"],
+        )
     for row in curve.itertuples():
         ax.annotate(
-            row.douars.replace("; ", "\n"), (row.capital_donors_eur, row.people_served),
-            fontsize=6, textcoords="offset points", xytext=(4, -10),
-        )  # fmt: skip
+            row.douars.replace("; ", "\n"),
+            (row.capital_donors_eur, row.people_served),
+            fontsize=6,
+            textcoords="offset points",
+            xytext=(4, -10),
+        )
     ax.axvline(budget_eur, color="crimson", linestyle="--", label=t["budget_line"])
     ax.xaxis.set_major_formatter(lambda v, _: number(v, 0, lang))
     ax.yaxis.set_major_formatter(lambda v, _: number(v, 0, lang))
@@ -306,12 +325,17 @@ def figure_profile(outcome, pump: str, t: dict, lang: str, title: str = "") -> b
     ax.plot(dist, ground, color="saddlebrown", label=t["ground"])
     ax.plot(dist, limit, color="crimson", linestyle="--", label=t["class_limit"])
     ax.plot(dist, steady, color="navy", label=t["steady"])
-    ax.axhline(float(surge["shutoff_head_m"].iloc[0]), color="purple", linestyle=":",
-               label=t["shutoff"])  # fmt: skip
+    ax.axhline(
+        float(surge["shutoff_head_m"].iloc[0]), color="purple", linestyle=":", label=t["shutoff"]
+    )
     ax.fill_between(
-        dist, np.subtract(steady, band), np.add(steady, band), color="orange", alpha=0.3,
+        dist,
+        np.subtract(steady, band),
+        np.add(steady, band),
+        color="orange",
+        alpha=0.3,
         label=t["surge_band"],
-    )  # fmt: skip
+    )
     ax.set_xlabel(t["distance_m"])
     ax.set_ylabel(t["elevation_m"])
     ax.xaxis.set_major_formatter(lambda v, _: number(v, 0, lang))

@@ -43,6 +43,7 @@ TEXT = {
         "cost_breakdown": "Capital cost by item",
         "comparison": "Donors' capital against the budget",
         "tornado": "Donors' capital, each parameter over its range",
+        "tornado_axis": "change of the donors' capital from the base [EUR]",
         "budget_curve": "People served against the donors' capital: every choice of douars",
         "profile": "Rising main: ground, pressure class and heads",
         "stress_fig": "Water delivered per douar when the scheme is stressed",
@@ -125,8 +126,8 @@ TEXT = {
         "risks": "Risks and mitigations",
         "indicators": "Indicators",
         "default_risks": "Unit costs are estimates (docs/sources.md, 5.3-5.4): replace them with "
-        "a priced bill before any decision. Consumption may stay near the measured 8.5 l/person/day "
-        "(docs/sources.md, 1.1): the tariff revenue above is computed on it.",
+        "a priced bill before any decision. Consumption may stay near the measured 8.5 "
+        "l/person/day (docs/sources.md, 1.1): the tariff revenue above is computed on it.",
         "default_indicators": "People served; litres per person per day delivered; people per "
         "tap (at most 250); share within 500 m of a standpipe; O&M recovery ratio; hours of "
         "service per day.",
@@ -161,6 +162,7 @@ TEXT = {
         "cost_breakdown": "Coût d'investissement par poste",
         "comparison": "Part des bailleurs face au budget",
         "tornado": "Part des bailleurs, chaque paramètre sur sa plage",
+        "tornado_axis": "variation de la part des bailleurs par rapport à la base [EUR]",
         "budget_curve": "Population desservie selon la part des bailleurs : tous les choix de "
         "douars",
         "profile": "Refoulement : terrain, classe de pression et charges",
@@ -287,7 +289,10 @@ COLUMNS = {
     "om_bulk_water_mad_per_year": ("of which bulk water [MAD/year]", "dont eau en gros [MAD/an]"),
     "tariff_revenue_mad_per_year": ("Tariff revenue [MAD/year]", "Recettes tarifaires [MAD/an]"),
     "om_recovery_ratio": ("O&M recovery by tariffs [-]", "Couverture de l'exploitation [-]"),
-    "capital_mad_per_m3": ("Capital per m3 over the life [MAD/m3]", "Investissement par m3 [MAD/m3]"),
+    "capital_mad_per_m3": (
+        "Capital per m3 over the life [MAD/m3]",
+        "Investissement par m3 [MAD/m3]",
+    ),
     "verdict": ("Verdict", "Verdict"),
     # bill of quantities
     "category": ("Category", "Poste"),
@@ -307,7 +312,10 @@ COLUMNS = {
     "people_served_design": ("People served, design year", "Habitants desservis, horizon"),
     "within_budget": ("Within budget", "Dans le budget"),
     "compliant": ("Meets the design rules", "Conforme aux règles"),
-    "cost_per_person_eur": ("Donors' capital per person [EUR]", "Part des bailleurs par hab. [EUR]"),
+    "cost_per_person_eur": (
+        "Donors' capital per person [EUR]",
+        "Part des bailleurs par hab. [EUR]",
+    ),
     "chosen": ("Chosen", "Retenu"),
     # sensitivity
     "parameter": ("Parameter", "Paramètre"),
@@ -323,7 +331,10 @@ COLUMNS = {
     "douar": ("Douar", "Douar"),
     "population": ("People", "Habitants"),
     "taps": ("Taps", "Robinets"),
-    "farthest_home_m": ("Farthest home to a standpipe [m]", "Foyer le plus éloigné d'une borne [m]"),
+    "farthest_home_m": (
+        "Farthest home to a standpipe [m]",
+        "Foyer le plus éloigné d'une borne [m]",
+    ),
     "tertiary_m": ("Tertiary network [m]", "Réseau tertiaire [m]"),
     # pipes
     "pipe": ("Pipe", "Conduite"),
@@ -390,7 +401,10 @@ PHRASES_FR = [
     ("break tank at the tap-off (float valve)", "bâche de reprise au piquage (robinet à flotteur)"),
     ("surge vessel on the rising main", "réservoir anti-bélier sur le refoulement"),
     ("booster station", "station de surpression"),
-    ("tap-off on the main (valve, meter, chamber)", "piquage sur la conduite (vanne, compteur, regard)"),
+    (
+        "tap-off on the main (valve, meter, chamber)",
+        "piquage sur la conduite (vanne, compteur, regard)",
+    ),
     ("engineering and supervision", "études et contrôle"),
     ("contingencies", "imprévus"),
     ("(households' share)", "(part des ménages)"),

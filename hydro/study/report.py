@@ -30,17 +30,41 @@ from hydro.study.workbook import write_workbook
 
 #: Rows of the scenarios table (scenarios as columns).
 SUMMARY_ROWS = (
-    "beneficiaries_opening", "beneficiaries_design", "service_level", "standpipes",
-    "household_connections", "people_per_tap", "share_within_500_m", "delivered_l_per_person_day",
-    "lowest_pressure_m", "compliance_share", "tank_m3", "capital_mad", "capital_eur",
-    "capital_donors_eur", "capital_households_eur", "budget_eur", "headroom_eur",
-    "financing_gap_eur", "cost_per_beneficiary_eur", "against_range", "om_mad_per_year",
-    "om_bulk_water_mad_per_year", "tariff_revenue_mad_per_year", "om_recovery_ratio",
-    "capital_mad_per_m3", "verdict",
-)  # fmt: skip
+    "beneficiaries_opening",
+    "beneficiaries_design",
+    "service_level",
+    "standpipes",
+    "household_connections",
+    "people_per_tap",
+    "share_within_500_m",
+    "delivered_l_per_person_day",
+    "lowest_pressure_m",
+    "compliance_share",
+    "tank_m3",
+    "capital_mad",
+    "capital_eur",
+    "capital_donors_eur",
+    "capital_households_eur",
+    "budget_eur",
+    "headroom_eur",
+    "financing_gap_eur",
+    "cost_per_beneficiary_eur",
+    "against_range",
+    "om_mad_per_year",
+    "om_bulk_water_mad_per_year",
+    "tariff_revenue_mad_per_year",
+    "om_recovery_ratio",
+    "capital_mad_per_m3",
+    "verdict",
+)
 #: Columns shown as percentages.
-PERCENT = {"share_within_500_m", "compliance_share", "headroom_share", "change_from_base",
-           "delivered_share"}  # fmt: skip
+PERCENT = {
+    "share_within_500_m",
+    "compliance_share",
+    "headroom_share",
+    "change_from_base",
+    "delivered_share",
+}
 
 
 @dataclass
@@ -76,6 +100,7 @@ class Context:
     t: dict
     labels: dict  # scenario name -> label in the report's language
     pngs: dict  # figure name -> PNG bytes
+    villages: pd.DataFrame  # the village table (homes of each douar)
 
     @property
     def study(self):
@@ -92,8 +117,12 @@ def decimals_for(name: str) -> int:
     if name in ("om_recovery_ratio", "pump_efficiency", "unit_cost_ratio"):
         return 2
     if name.endswith(("_mad", "_eur", "_per_year", "_mm", "_bar")) or name in (
-        "quantity", "people_served", "people_served_design", "population", "length_m",
-    ):  # fmt: skip
+        "quantity",
+        "people_served",
+        "people_served_design",
+        "population",
+        "length_m",
+    ):
         return 0
     if name.endswith(("_per_s", "_per_m3")):
         return 2
@@ -162,8 +191,12 @@ def boq_totals(boq: pd.DataFrame, t: dict, lang: str) -> list:
     if len(payers) > 1:
         for payer in payers:
             amount = float(boq.loc[boq["paid_by"] == payer, "total_mad"].sum())
-            rows.append((f"{t['subtotal']}, {t['of_which']} {translate(payer, lang)}",
-                         {"total_mad": amount}))  # fmt: skip
+            rows.append(
+                (
+                    f"{t['subtotal']}, {t['of_which']} {translate(payer, lang)}",
+                    {"total_mad": amount},
+                )
+            )
     rows.append((t["total"], {"total_mad": float(boq["total_mad"].sum())}))
     return rows
 
@@ -185,25 +218,33 @@ def text_table(frame: pd.DataFrame, table_id: str) -> Markup:
     out.append("</tr></thead><tbody>")
     for rec in frame.itertuples(index=False):
         out.append(
-            "<tr>" + f"<th>{escape(rec[0])}</th>"
-            + "".join(f"<td>{escape(v)}</td>" for v in rec[1:]) + "</tr>"
-        )  # fmt: skip
+            "<tr>"
+            + f"<th>{escape(rec[0])}</th>"
+            + "".join(f"<td>{escape(v)}</td>" for v in rec[1:])
+            + "</tr>"
+        )
     out.append("</tbody></table>")
     return Markup("".join(out))
 
 
 # --------------------------------------------------------------------------- per-douar, pipes
-def douar_table(o, villages_homes: dict | None = None) -> pd.DataFrame:
-    """People, standpipes, taps, people per tap, farthest home and tertiary network per douar."""
+def douar_table(o, villages: pd.DataFrame) -> pd.DataFrame:
+    """People, standpipes, taps, people per tap, farthest home and tertiary network per douar.
+
+    Homes: the douar's distribution nodes (its standpipe nodes when it has none); the distance
+    is a straight line to the nearest standpipe of the scheme."""
     d = o.projection_open.douars
     model = o.model
     standpipes = [n for n, c in o.projection_open.node_classes().items() if c == "standpipe"]
     coords = {n: model.get_node(n).coordinates for n in model.junction_name_list}
     tertiary = o.tertiary.set_index("douar")["length_m"] if not o.tertiary.empty else {}
     rows = []
-    nodes = o.projection_open.nodes
+    homes = {
+        v["douar"]: list(v["household_shares"] or v["standpipe_shares"])
+        for v in villages.to_dict("records")
+    }
     for r in d.to_dict("records"):
-        own = list(nodes.loc[nodes["douar"] == r["douar"], "node"])
+        own = homes.get(r["douar"], [])
         farthest = float("nan")
         if standpipes and own:
             farthest = max(
@@ -261,14 +302,18 @@ def section_executive(ctx: Context) -> Section:
         items.append(t["verdict_line"].format(label=label, verdict=translate(f["verdict"], lang)))
         items.append(
             t["people_line"].format(
-                people=number(f["beneficiaries_opening"], 0, lang), year=study.base_year,
-                people_h=number(f["beneficiaries_design"], 0, lang), horizon=study.horizon_year,
+                people=number(f["beneficiaries_opening"], 0, lang),
+                year=study.base_year,
+                people_h=number(f["beneficiaries_design"], 0, lang),
+                horizon=study.horizon_year,
                 capital=number(f["capital_eur"], 0, lang),
                 donors=number(f["capital_donors_eur"], 0, lang),
-                per=number(f["cost_per_beneficiary_eur"], 0, lang), low=number(low, 0, lang),
-                high=number(high, 0, lang), recovery=number(f["om_recovery_ratio"], 2, lang),
+                per=number(f["cost_per_beneficiary_eur"], 0, lang),
+                low=number(low, 0, lang),
+                high=number(high, 0, lang),
+                recovery=number(f["om_recovery_ratio"], 2, lang),
             )
-        )  # fmt: skip
+        )
     s.ul(items)
     b = r.budget
     if b is not None:
@@ -276,19 +321,23 @@ def section_executive(ctx: Context) -> Section:
         everything = b.candidates[b.candidates["douar_count"] == b.candidates["douar_count"].max()]
         if chosen.empty:
             cheapest = b.candidates["capital_donors_eur"].min()
-            s.p(t["budget_none"].format(
-                budget=number(study.budget_eur, 0, lang), cost=number(cheapest, 0, lang)))  # fmt: skip
+            s.p(
+                t["budget_none"].format(
+                    budget=number(study.budget_eur, 0, lang), cost=number(cheapest, 0, lang)
+                )
+            )
         else:
             c = chosen.iloc[0]
             s.p(
                 t["budget_line_text"].format(
                     budget=number(study.budget_eur, 0, lang),
-                    people=number(c["people_served"], 0, lang), douars=c["douars"],
+                    people=number(c["people_served"], 0, lang),
+                    douars=c["douars"],
                     scenario=ctx.labels[c["scenario"]],
                     cost=number(c["capital_donors_eur"], 0, lang),
                     all=number(everything["capital_donors_eur"].min(), 0, lang),
                 )
-            )  # fmt: skip
+            )
     s.p(t["risks_intro"])
     s.ul(risk_items(ctx))
     return s
@@ -303,8 +352,9 @@ def risk_items(ctx: Context) -> list[str]:
     rows = sens[sens["parameter"] != "base"]
     spans = []
     for key, part in rows.groupby("parameter", sort=False):
-        spans.append((abs(part["capital_donors_eur"].max() - part["capital_donors_eur"].min()),
-                      key, part))  # fmt: skip
+        spans.append(
+            (abs(part["capital_donors_eur"].max() - part["capital_donors_eur"].min()), key, part)
+        )
     spans.sort(key=lambda x: -x[0])
     switch = r.switch_points.set_index("parameter") if not r.switch_points.empty else None
     sep = "\u00a0; " if lang == "fr" else "; "
@@ -313,18 +363,21 @@ def risk_items(ctx: Context) -> list[str]:
         low, high = part["value"].min(), part["value"].max()
         digits = 3 if abs(high) < 1 else (2 if abs(high) < 100 else 0)
         text = t["risk_param"].format(
-            label=label, low=number(low, digits, lang), high=number(high, digits, lang),
+            label=label,
+            low=number(low, digits, lang),
+            high=number(high, digits, lang),
             span=number(span, 0, lang),
-        )  # fmt: skip
+        )
         if switch is not None and key in switch.index:
             sw = switch.loc[key]
             if sw["attainable"]:
                 x = sw["switch_value"]
                 text += sep + t["risk_switch"].format(
-                    label=label, direction=t[sw["fits_budget_when"]],
+                    label=label,
+                    direction=t[sw["fits_budget_when"]],
                     value=number(x, 3 if abs(x) < 1 else (2 if abs(x) < 100 else 0), lang),
                     unit=translate(sw["unit"], lang),
-                )  # fmt: skip
+                )
             else:
                 text += sep + t["risk_switch_none"].format(label=label)
         items.append(text)
@@ -339,8 +392,11 @@ def risk_items(ctx: Context) -> list[str]:
     f = r.feasibility.set_index("scenario")
     worst = f["om_recovery_ratio"].idxmin()
     if f.at[worst, "om_recovery_ratio"] < 1:
-        items.append(t["risk_recovery"].format(
-            recovery=number(f.at[worst, "om_recovery_ratio"], 2, lang), label=ctx.labels[worst]))  # fmt: skip
+        items.append(
+            t["risk_recovery"].format(
+                recovery=number(f.at[worst, "om_recovery_ratio"], 2, lang), label=ctx.labels[worst]
+            )
+        )
     return items
 
 
@@ -352,8 +408,14 @@ def section_scenarios(ctx: Context) -> Section:
     notes = [(o.spec.name, n) for o in ctx.result.outcomes for n in o.notes]
     if notes:
         s.p(ctx.t["notes"])
-        s.ul([f"{ctx.labels[n]} : {translate(x, ctx.lang)}" if ctx.lang == "fr"
-              else f"{ctx.labels[n]}: {x}" for n, x in notes])  # fmt: skip
+        s.ul(
+            [
+                f"{ctx.labels[n]} : {translate(x, ctx.lang)}"
+                if ctx.lang == "fr"
+                else f"{ctx.labels[n]}: {x}"
+                for n, x in notes
+            ]
+        )
     return s
 
 
@@ -365,9 +427,19 @@ def section_budget(ctx: Context) -> Section:
     per_level = 2 ** len(ctx.result.outcomes[0].projection_open.douars) - 1
     s.p(ctx.t["budget_intro"].format(count=number(per_level, 0, ctx.lang)))
     s.figure(ctx.t["budget_curve"], "budget")
-    shown = b.curve[["douars", "people_served", "people_served_design", "capital_eur",
-                     "capital_donors_eur", "cost_per_person_eur", "within_budget", "compliant",
-                     "chosen"]]  # fmt: skip
+    shown = b.curve[
+        [
+            "douars",
+            "people_served",
+            "people_served_design",
+            "capital_eur",
+            "capital_donors_eur",
+            "cost_per_person_eur",
+            "within_budget",
+            "compliant",
+            "chosen",
+        ]
+    ]
     s.table("", html_table(shown, ctx.lang, "budget"))
     return s
 
@@ -377,15 +449,36 @@ def section_sensitivity(ctx: Context) -> Section:
     s.figure(ctx.t["tornado"], "tornado")
     table = ctx.result.sensitivity.copy()
     table["scenario"] = [ctx.labels[n] for n in table["scenario"]]
-    shown = table[["label", "scenario", "end", "value", "unit", "capital_donors_eur",
-                   "change_from_base", "cost_per_beneficiary_eur", "om_recovery_ratio",
-                   "within_budget", "compliant"]].rename(columns={"label": "parameter"})  # fmt: skip
+    shown = table[
+        [
+            "label",
+            "scenario",
+            "end",
+            "value",
+            "unit",
+            "capital_donors_eur",
+            "change_from_base",
+            "cost_per_beneficiary_eur",
+            "om_recovery_ratio",
+            "within_budget",
+            "compliant",
+        ]
+    ].rename(columns={"label": "parameter"})
     s.table("", html_table(shown, ctx.lang, "sensitivity"))
     if not ctx.result.switch_points.empty:
         sw = ctx.result.switch_points.copy()
         sw["fits_budget_when"] = [ctx.t.get(v, v) for v in sw["fits_budget_when"]]
-        shown = sw[["label", "switch_value", "unit", "fits_budget_when", "attainable",
-                    "within_range", "exact"]].rename(columns={"label": "parameter", "switch_value": "value"})  # fmt: skip
+        shown = sw[
+            [
+                "label",
+                "switch_value",
+                "unit",
+                "fits_budget_when",
+                "attainable",
+                "within_range",
+                "exact",
+            ]
+        ].rename(columns={"label": "parameter", "switch_value": "value"})
         s.table(ctx.t["switch_title"], html_table(shown, ctx.lang, "switch_points"))
     return s
 
@@ -393,10 +486,8 @@ def section_sensitivity(ctx: Context) -> Section:
 def section_douars(ctx: Context) -> Section:
     o = ctx.base()
     s = Section("douars", ctx.t["douars"])
-    s.p(
-        ctx.t["douars_intro"].format(label=ctx.labels[o.spec.name], year=ctx.study.base_year)
-    )
-    s.table("", html_table(douar_table(o), ctx.lang, "douars"))
+    s.p(ctx.t["douars_intro"].format(label=ctx.labels[o.spec.name], year=ctx.study.base_year))
+    s.table("", html_table(douar_table(o, ctx.villages), ctx.lang, "douars"))
     return s
 
 
@@ -404,9 +495,15 @@ def section_figures(ctx: Context) -> Section:
     s = Section("figures", ctx.t["figures"])
     for o in ctx.result.outcomes:
         for key in ("map", "pressure", "tank"):
-            caption = f"{ctx.labels[o.spec.name]} : " if ctx.lang == "fr" else f"{ctx.labels[o.spec.name]}: "
-            s.figure(caption + ctx.t[key].format(hours=ctx.study.simulation_hours),
-                     f"{key}_{o.spec.name}")
+            caption = (
+                f"{ctx.labels[o.spec.name]} : "
+                if ctx.lang == "fr"
+                else f"{ctx.labels[o.spec.name]}: "
+            )
+            s.figure(
+                caption + ctx.t[key].format(hours=ctx.study.simulation_hours),
+                f"{key}_{o.spec.name}",
+            )
     return s
 
 
@@ -435,9 +532,10 @@ def section_pipes(ctx: Context) -> Section:
 def section_boq(ctx: Context) -> Section:
     s = Section("boq", ctx.t["costs"])
     for o in ctx.result.outcomes:
-        s.table(ctx.labels[o.spec.name],
-                         html_table(o.boq, ctx.lang, f"boq_{o.spec.name}",
-                                    boq_totals(o.boq, ctx.t, ctx.lang)))  # fmt: skip
+        s.table(
+            ctx.labels[o.spec.name],
+            html_table(o.boq, ctx.lang, f"boq_{o.spec.name}", boq_totals(o.boq, ctx.t, ctx.lang)),
+        )
     return s
 
 
@@ -451,10 +549,15 @@ def section_operation(ctx: Context) -> Section:
     s.p(ctx.t["stress_intro"])
     st = ctx.result.stress.copy()
     st["scenario"] = [ctx.labels[n] for n in st["scenario"]]
-    keep = ["case", "douar", "allowance_l_per_person_day", "delivered_l_per_person_day",
-            "delivered_share", "lowest_pressure_m"]  # fmt: skip
-    s.table(ctx.t["stress"], html_table(st[[c for c in keep if c in st]], ctx.lang,
-                                                 "stress"))  # fmt: skip
+    keep = [
+        "case",
+        "douar",
+        "allowance_l_per_person_day",
+        "delivered_l_per_person_day",
+        "delivered_share",
+        "lowest_pressure_m",
+    ]
+    s.table(ctx.t["stress"], html_table(st[[c for c in keep if c in st]], ctx.lang, "stress"))
     return s
 
 
@@ -480,10 +583,19 @@ def section_assumptions(ctx: Context) -> Section:
 
 #: The page, in order. Each function takes the :class:`Context` and returns a :class:`Section`.
 SECTIONS = [
-    section_executive, section_scenarios, section_budget, section_sensitivity, section_douars,
-    section_figures, section_rising_main, section_pipes, section_boq, section_operation,
-    section_donor, section_assumptions,
-]  # fmt: skip
+    section_executive,
+    section_scenarios,
+    section_budget,
+    section_sensitivity,
+    section_douars,
+    section_figures,
+    section_rising_main,
+    section_pipes,
+    section_boq,
+    section_operation,
+    section_donor,
+    section_assumptions,
+]
 
 
 # --------------------------------------------------------------------------- writing
@@ -493,15 +605,17 @@ def draw_figures(result, lang: str, labels: dict) -> dict:
     study = result.study
     hours = study.simulation_hours
     pngs = {}
-    lows = [
-        float(o.compliance_design.results.pressure.min().min()) for o in result.outcomes
-    ]
+    lows = [float(o.compliance_design.results.pressure.min().min()) for o in result.outcomes]
     highs = [float(o.compliance_design.results.pressure.max().max()) for o in result.outcomes]
     lowest = [o.compliance_design.results.pressure.min() for o in result.outcomes]
     scale = (
-        max(min(float(s.min()) for s in lowest), 0.0),
-        max(float(s.quantile(0.9)) for s in lowest),
-    ) if lows and highs else None  # fmt: skip
+        (
+            max(min(float(s.min()) for s in lowest), 0.0),
+            max(float(s.quantile(0.9)) for s in lowest),
+        )
+        if lows and highs
+        else None
+    )
     for o in result.outcomes:
         name, title = o.spec.name, labels[o.spec.name]
         pngs[f"map_{name}"] = fig.figure_map(o, t, hours, title, scale)
@@ -513,9 +627,10 @@ def draw_figures(result, lang: str, labels: dict) -> dict:
             pngs[f"profile_{name}"] = fig.figure_profile(o, study.pump, t, lang, title)
     rate = study.mad_per_eur.value
     pngs["cost_breakdown"] = fig.figure_costs(result.outcomes, rate, t, lang, labels)
-    pngs["comparison"] = fig.figure_comparison(result.feasibility, study.budget_eur, t, lang,
-                                               labels)  # fmt: skip
-    base = next((o for o in result.outcomes if o.spec.name == result.stress["scenario"].iloc[0]))
+    pngs["comparison"] = fig.figure_comparison(
+        result.feasibility, study.budget_eur, t, lang, labels
+    )
+    base = next(o for o in result.outcomes if o.spec.name == result.stress["scenario"].iloc[0])
     pngs["stress"] = fig.figure_stress(result.stress, t, lang, labels[base.spec.name])
     pngs["tornado"] = fig.figure_tornado(result.sensitivity, study.budget_eur, t, lang)
     if result.budget is not None:
@@ -550,9 +665,14 @@ def write_all(result, folder: Path, lang: str, log=lambda m: None) -> list[Path]
         written.append(folder / name)
 
     # tables (machine column names, English values)
-    for name, frame in {"feasibility": result.feasibility, "sensitivity": result.sensitivity,
-                        "switch_points": result.switch_points, "assumptions": result.assumptions,
-                        "stress": result.stress, "operation": result.operation}.items():  # fmt: skip
+    for name, frame in {
+        "feasibility": result.feasibility,
+        "sensitivity": result.sensitivity,
+        "switch_points": result.switch_points,
+        "assumptions": result.assumptions,
+        "stress": result.stress,
+        "operation": result.operation,
+    }.items():
         csv(f"{name}.csv", frame)
     if result.budget is not None:
         csv("budget.csv", result.budget.curve)
@@ -560,14 +680,23 @@ def write_all(result, folder: Path, lang: str, log=lambda m: None) -> list[Path]
         if result.budget.best is not None:
             save("sized_budget.inp", result.budget.best.inp_text)
     base = next(o for o in result.outcomes if o.spec.name == result.stress["scenario"].iloc[0])
-    csv("douars.csv", douar_table(base))
+    from hydro.demand import read_villages
+
+    villages = read_villages(study.villages)
+    csv("douars.csv", douar_table(base, villages))
     csv("pipes.csv", pipe_table(base))
     for o in result.outcomes:
         csv(f"boq_{o.spec.name}.csv", o.boq)
         save(f"sized_{o.spec.name}.inp", o.inp_text)
-        csv(f"violations_{o.spec.name}.csv", pd.concat([
-            o.compliance_design.violations.assign(year=study.horizon_year),
-            o.compliance_open.violations.assign(year=study.base_year)]))  # fmt: skip
+        csv(
+            f"violations_{o.spec.name}.csv",
+            pd.concat(
+                [
+                    o.compliance_design.violations.assign(year=study.horizon_year),
+                    o.compliance_open.violations.assign(year=study.base_year),
+                ]
+            ),
+        )
         csv(f"service_{o.spec.name}.csv", o.service.douars)
         if o.surge is not None:
             csv(f"surge_{o.spec.name}.csv", o.surge)
@@ -582,7 +711,7 @@ def write_all(result, folder: Path, lang: str, log=lambda m: None) -> list[Path]
     written.append(write_workbook(result, folder / "report.xlsx", lang, labels))
 
     log(f"writing report.html ({lang})")
-    ctx = Context(result=result, lang=lang, t=t, labels=labels, pngs=pngs)
+    ctx = Context(result=result, lang=lang, t=t, labels=labels, pngs=pngs, villages=villages)
     sections = []
     for build in SECTIONS:
         section = build(ctx)
@@ -595,8 +724,12 @@ def write_all(result, folder: Path, lang: str, log=lambda m: None) -> list[Path]
     env = Environment(loader=PackageLoader("hydro.study", "templates"), autoescape=True)
     title = (study.title_fr or study.title) if lang == "fr" else study.title
     page = env.get_template("report.html.j2").render(
-        lang=lang, t=t, title=title, version=__version__,
-        checked=t["checked"].format(hours=study.simulation_hours), sections=sections,
-    )  # fmt: skip
+        lang=lang,
+        t=t,
+        title=title,
+        version=__version__,
+        checked=t["checked"].format(hours=study.simulation_hours),
+        sections=sections,
+    )
     save("report.html", page)
     return written

@@ -26,9 +26,9 @@ from hydro.demand import check_villages_against_network, read_villages
 from hydro.errors import InputError
 from hydro.network import read_network
 from hydro.pumps import read_pump_catalog
+from hydro.study.budget import BudgetResult, design_to_budget
 from hydro.study.config import Study, load_study
 from hydro.study.costing import assumptions_table, feasibility_row, operation_table
-from hydro.study.budget import BudgetResult, design_to_budget
 from hydro.study.scenario import ScenarioResult, run_scenario, stress_table
 from hydro.study.sensitivity import run_sensitivity, switch_points
 

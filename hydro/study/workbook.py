@@ -47,8 +47,13 @@ def sheet_name(name: str, used: set[str]) -> str:
 
 def number_format(name: str) -> str:
     """Excel number format of a column, from its name."""
-    if name in ("share_within_500_m", "compliance_share", "headroom_share", "change_from_base",
-                "delivered_share"):  # fmt: skip
+    if name in (
+        "share_within_500_m",
+        "compliance_share",
+        "headroom_share",
+        "change_from_base",
+        "delivered_share",
+    ):
         return "0.0%"
     if name.endswith(("_mad", "_eur", "_per_year")) or name in ("people_served", "population"):
         return "#,##0"
