@@ -42,13 +42,16 @@ def small(tmp_path_factory):
 
 
 # --------------------------------------------------------------------------- budget
-def brute_force(folder, study, villages, catalog, pumps):
-    """Every choice of douars built by hand (the network drawn again without the branch of
-    the douar left out), run end to end: people served and the donors' capital."""
+def brute_force(folder, study, villages, catalog, pumps, specs):
+    """Every choice of douars and service level built by hand (the network drawn again
+    without the branch of the douar left out), run end to end: people served and the donors'
+    capital."""
     branches = {"Alpha": ["A1", "A2"], "Beta": ["B1", "B2"]}
     leaves = {"Alpha": ["A_N1", "A_BF1"], "Beta": ["B_N1", "B_BF1"]}
     rows = []
-    for chosen in (("Alpha",), ("Beta",), ("Alpha", "Beta")):
+    choices = [(spec, douars) for spec in specs
+               for douars in (("Alpha",), ("Beta",), ("Alpha", "Beta"))]  # fmt: skip
+    for spec, chosen in choices:
         small_network(folder / "bf.inp")
         wn = wntr.network.WaterNetworkModel(str(folder / "bf.inp"))
         for douar in {"Alpha", "Beta"} - set(chosen):
@@ -58,12 +61,10 @@ def brute_force(folder, study, villages, catalog, pumps):
                 wn.remove_node(node)
         wntr.network.write_inpfile(wn, str(folder / "bf.inp"), units="LPS")
         part = villages[villages["douar"].isin(chosen)].reset_index(drop=True)
-        o = run_scenario(
-            study, study.scenarios[0], read_network(folder / "bf.inp"), part, catalog, pumps
-        )
+        o = run_scenario(study, spec, read_network(folder / "bf.inp"), part, catalog, pumps)
         rows.append(
             (
-                chosen,
+                (spec.name, chosen),
                 float(o.projection_open.totals()["population"]),
                 financing(study, o)["capital_donors_eur"],
             )
@@ -73,7 +74,9 @@ def brute_force(folder, study, villages, catalog, pumps):
 
 def test_design_to_budget_equals_brute_force_over_every_choice(small):
     folder, _, study, wn, villages, catalog, pumps = small
-    truth = brute_force(folder, study, villages, catalog, pumps)
+    specs = [s for s in study.scenarios if s.name in ("standpipes", "household_connections")]
+    study = replace(study, budget_scenarios=[s.name for s in specs])
+    truth = brute_force(folder, study, villages, catalog, pumps, specs)
     costs = sorted(c for _, _, c in truth)
     # budgets below everything, between each pair of choices, and above everything
     budgets = (
@@ -89,17 +92,19 @@ def test_design_to_budget_equals_brute_force_over_every_choice(small):
         if not fits:
             assert chosen.empty and result.best is None
             continue
-        people, minus_cost, douars = max(fits)
+        people, minus_cost, (scenario, douars) = max(fits)
         assert len(chosen) == 1
+        assert chosen["scenario"].iloc[0] == scenario
         assert chosen["douars"].iloc[0] == "; ".join(douars)
         assert chosen["people_served"].iloc[0] == round(people)
         assert chosen["capital_donors_eur"].iloc[0] == pytest.approx(
             -minus_cost, abs=MONEY_TOLERANCE_MAD / 11.1
         )
     # every choice was evaluated, and each matches its hand-built twin
-    assert len(result.candidates) == 2**2 - 1
-    for chosen, _, cost in truth:
-        row = result.candidates[result.candidates["douars"] == "; ".join(chosen)].iloc[0]
+    assert len(result.candidates) == 2 * (2**2 - 1)
+    for (scenario, chosen), _, cost in truth:
+        c = result.candidates
+        row = c[(c["scenario"] == scenario) & (c["douars"] == "; ".join(chosen))].iloc[0]
         assert row["capital_donors_eur"] == pytest.approx(cost, abs=MONEY_TOLERANCE_MAD / 11.1)
 
 

@@ -516,6 +516,13 @@ def assumptions_table(study: Study, outcomes: list[ScenarioResult]) -> pd.DataFr
             parts.append(sc.as_table().assign(scenario=f"demand: {sc.name}"))
     out = pd.concat(parts, ignore_index=True)
     out["value"] = out["value"].astype(str)
+    # older sources in the code say "Oujda brief N": section N of docs/sources.md
+    out["source"] = (
+        out["source"]
+        .astype(str)
+        .str.replace("Oujda brief, intro", "docs/sources.md, 3")
+        .str.replace("Oujda brief", "docs/sources.md,")
+    )
     return out[["scenario", "parameter", "value", "unit", "source"]]
 
 

@@ -544,6 +544,13 @@ def translate(text: str, lang: str) -> str:
 def column(name: str, lang: str) -> str:
     """A column's label with its unit (the name itself when it has none)."""
     pair = COLUMNS.get(name)
+    funder = re.fullmatch(r"(funder|commitment)_(.+)_eur", name)
+    if pair is None and funder:
+        kind, who = funder.groups()
+        pair = (
+            f"{who}: {'share' if kind == 'funder' else 'commitment'} [EUR]",
+            f"{who}{NBSP}: {'part' if kind == 'funder' else 'engagement'} [EUR]",
+        )
     if pair is None:
         return name
     return pair[0] if lang == "en" else pair[1]

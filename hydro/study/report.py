@@ -205,6 +205,9 @@ def summary_frame(result, ctx: Context) -> pd.DataFrame:
     """The feasibility table turned: one row per figure, one column per scenario."""
     f = result.feasibility.set_index("scenario")
     rows = [c for c in SUMMARY_ROWS if c in f.columns]
+    funders = [c for c in f.columns if c.startswith(("funder_", "commitment_"))]
+    at = rows.index("financing_gap_eur") if "financing_gap_eur" in rows else len(rows)
+    rows[at:at] = funders
     data = {"": [column(c, ctx.lang) for c in rows]}
     for name in f.index:
         data[ctx.labels[name]] = [cell(f.at[name, c], c, ctx.lang) for c in rows]
