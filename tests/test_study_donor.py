@@ -23,6 +23,8 @@ from hydro.study.costing import financing, household_bill_mad_per_month, tank_co
 from hydro.study.scenario import run_scenario
 
 MONEY_TOLERANCE_MAD = 0.5
+#: EPANET's heads from two runs of the same file, written with 10 significant digits
+HEAD_TOLERANCE_M = 1e-3
 
 
 @pytest.fixture(scope="module")
@@ -346,3 +348,37 @@ def test_user_text_is_escaped_in_the_page_and_never_a_formula_in_the_workbook(tm
             tmp_path / "out" / f"boq_standpipes_pipes_for_connections_sized_later_{scenario}.csv"
         )
         assert book[sheet].max_row == len(csv) + 2  # header, the bill, the total
+
+
+# --------------------------------------------------------------------------- surge
+def test_rising_main_check_against_a_hand_calculation(small_run):
+    """Each surge row from the written design's own 72 h run: Korteweg wave speed from the
+    pipe wall, Joukowsky a v / g, and the shut-off head on top of the highest suction head."""
+    from hydro.simulation import run_simulation
+
+    _, out = small_run
+    surge = pd.read_csv(out / "surge_standpipes.csv")
+    model = read_network(out / "sized_standpipes.inp")
+    results = run_simulation(model, duration_h=72)
+    when = results.flow["PU"].idxmax()
+    suction = results.head["J_IN"].max()
+    curve = model.get_curve(model.get_link("PU").pump_curve_name).points
+    shutoff_head = max(head for _, head in curve)
+    assert list(surge["pipe"]) == ["RM1", "RM2"]  # downstream of the pump, in flow order
+    for row in surge.itertuples():
+        pipe = model.get_link(row.pipe)
+        dn = float(re.search(r"DN(\d+)", pipe.tag).group(1))
+        wall = (dn / 1000 - pipe.diameter) / 2
+        k, rho, e = 2.15e9, 999.0, 1.1e9  # water; PE100 short-term modulus
+        a = (k / rho) ** 0.5 / (1 + k * pipe.diameter / (e * wall)) ** 0.5
+        v = abs(results.velocity.at[when, row.pipe])
+        assert row.wave_speed_m_per_s == pytest.approx(a, rel=1e-6)
+        assert row.surge_head_m == pytest.approx(a * v / 9.80665, rel=1e-3)
+        low = min((pipe.start_node_name, pipe.end_node_name),
+                  key=lambda n: model.get_node(n).elevation if n in model.junction_name_list
+                  else 1e9)  # fmt: skip
+        z = model.get_node(low).elevation
+        assert row.shutoff_pressure_m == pytest.approx(
+            suction + shutoff_head - z, abs=HEAD_TOLERANCE_M
+        )
+        assert row.class_ok == (row.shutoff_pressure_m <= row.pressure_class_m)

@@ -231,7 +231,7 @@ def text_table(frame: pd.DataFrame, table_id: str) -> Markup:
 
 
 # --------------------------------------------------------------------------- per-douar, pipes
-def douar_table(o, villages: pd.DataFrame) -> pd.DataFrame:
+def douar_table(o, villages: pd.DataFrame, persons_per_household: float) -> pd.DataFrame:
     """People, standpipes, taps, people per tap, farthest home and tertiary network per douar.
 
     Homes: the douar's distribution nodes (its standpipe nodes when it has none); the distance
@@ -263,7 +263,9 @@ def douar_table(o, villages: pd.DataFrame) -> pd.DataFrame:
                 "standpipes": int(r["standpipes"]) if r["people_standpipe"] > 0 else 0,
                 "taps": taps if r["people_standpipe"] > 0 else 0,
                 "people_per_tap": r["people_standpipe"] / taps if taps else float("nan"),
-                "household_connections": math.ceil(r["people_household"] / 5.5 - 1e-9)
+                "household_connections": math.ceil(
+                    r["people_household"] / persons_per_household - 1e-9
+                )
                 if r["people_household"] > 0
                 else 0,
                 "farthest_home_m": farthest,
@@ -490,7 +492,12 @@ def section_douars(ctx: Context) -> Section:
     o = ctx.base()
     s = Section("douars", ctx.t["douars"])
     s.p(ctx.t["douars_intro"].format(label=ctx.labels[o.spec.name], year=ctx.study.base_year))
-    s.table("", html_table(douar_table(o, ctx.villages), ctx.lang, "douars"))
+    s.table(
+        "",
+        html_table(
+            douar_table(o, ctx.villages, ctx.study.persons_per_household), ctx.lang, "douars"
+        ),
+    )
     return s
 
 
@@ -686,7 +693,7 @@ def write_all(result, folder: Path, lang: str, log=lambda m: None) -> list[Path]
     from hydro.demand import read_villages
 
     villages = read_villages(study.villages)
-    csv("douars.csv", douar_table(base, villages))
+    csv("douars.csv", douar_table(base, villages, study.persons_per_household))
     csv("pipes.csv", pipe_table(base))
     for o in result.outcomes:
         csv(f"boq_{o.spec.name}.csv", o.boq)
