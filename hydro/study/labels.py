@@ -319,6 +319,7 @@ COLUMNS = {
     "chosen": ("Chosen", "Retenu"),
     # sensitivity
     "parameter": ("Parameter", "Paramètre"),
+    "parameter_label": ("Parameter", "Paramètre"),
     "end": ("End of range", "Borne"),
     "value": ("Value", "Valeur"),
     "change_from_base": ("Donors' capital change [%]", "Variation de la part des bailleurs [%]"),
@@ -454,6 +455,13 @@ PHRASES_FR = [
     ("by", "selon"),
 ]
 
+#: Columns whose text the study builds (translated); every other text is data, shown as is.
+TRANSLATED_COLUMNS = {
+    "category", "item", "material", "unit", "paid_by", "verdict", "service_level", "case",
+    "description", "label", "end", "against_range", "fits_budget_when", "pump",
+    "parameter_label", "pipe_sizing",
+}  # fmt: skip
+
 #: English phrases the study builds as whole cell values only (exact match).
 VALUES_FR = {
     "below": "en dessous",
@@ -535,7 +543,9 @@ def translate(text: str, lang: str) -> str:
     )
     for en, fr in sorted(PHRASES_FR, key=lambda pair: -len(pair[0])):
         if len(en) > 3 or en == "by":
-            out = re.sub(rf"(?<![\w-]){re.escape(en)}(?![\w-])", fr, out)
+            before = "" if en.startswith(" ") else r"(?<![\w-])"
+            after = "" if en.endswith(" ") else r"(?![\w-])"
+            out = re.sub(rf"{before}{re.escape(en)}{after}", fr, out)
     out = re.sub(r" ([:;])", NBSP + r"\1", out)
     out = re.sub(r"(?<=\w)([:;])(?= )", NBSP + r"\1", out)
     return out

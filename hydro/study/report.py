@@ -25,7 +25,7 @@ from jinja2 import Environment, PackageLoader
 from markupsafe import Markup, escape
 
 from hydro.study import figures as fig
-from hydro.study.labels import TEXT, column, number, translate
+from hydro.study.labels import TEXT, TRANSLATED_COLUMNS, column, number, translate
 from hydro.study.workbook import write_workbook
 
 #: Rows of the scenarios table (scenarios as columns).
@@ -139,9 +139,9 @@ def cell(value, name: str, lang: str) -> str:
             try:
                 value = float(value)
             except ValueError:
-                return translate(value, lang)
+                return value
         else:
-            return translate(value, lang)
+            return translate(value, lang) if name in TRANSLATED_COLUMNS else value
     if value is None:
         return ""
     if isinstance(value, int | np.integer):
@@ -468,7 +468,7 @@ def section_sensitivity(ctx: Context) -> Section:
             "within_budget",
             "compliant",
         ]
-    ].rename(columns={"label": "parameter"})
+    ].rename(columns={"label": "parameter_label"})
     s.table("", html_table(shown, ctx.lang, "sensitivity"))
     if not ctx.result.switch_points.empty:
         sw = ctx.result.switch_points.copy()
@@ -483,7 +483,7 @@ def section_sensitivity(ctx: Context) -> Section:
                 "within_range",
                 "exact",
             ]
-        ].rename(columns={"label": "parameter", "switch_value": "value"})
+        ].rename(columns={"label": "parameter_label", "switch_value": "value"})
         s.table(ctx.t["switch_title"], html_table(shown, ctx.lang, "switch_points"))
     return s
 

@@ -18,7 +18,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from hydro.study.labels import TEXT, column, translate
+from hydro.study.labels import TEXT, TRANSLATED_COLUMNS, column, translate
 
 #: Characters Excel refuses in a sheet name, and its length limit.
 _BAD_SHEET = re.compile(r"[\[\]:*?/\\]")
@@ -85,7 +85,7 @@ def _write_sheet(
                     c.value = float(value) if isinstance(value, float | np.floating) else int(value)
                     c.number_format = number_format(name)
             elif value is not None and not (isinstance(value, float) and np.isnan(value)):
-                text = translate(str(value), lang)
+                text = translate(str(value), lang) if name in TRANSLATED_COLUMNS else str(value)
                 c.value = text
                 c.data_type = "s"  # text, never a formula, whatever it starts with
                 widths[j - 1] = max(widths[j - 1], min(len(text), 60))
