@@ -77,6 +77,11 @@ def _write_sheet(
     for i, rec in enumerate(frame.itertuples(index=False), start=2):
         for j, (name, value) in enumerate(zip(frame.columns, rec, strict=True), start=1):
             c = ws.cell(row=i, column=j)
+            if name == "value" and isinstance(value, str):  # assumptions keep numbers as text
+                try:
+                    value = float(value)
+                except ValueError:
+                    pass
             if isinstance(value, bool | np.bool_):
                 c.value = TEXT[lang]["yes"] if value else TEXT[lang]["no"]
                 c.data_type = "s"
