@@ -1,7 +1,7 @@
 """Build ``networks/oujda_rural.inp``: an illustrative Oujda-style rural aqueduct.
 
 Run from the repository root: ``python networks/build_oujda_rural.py``. The model follows the
-facts of ``../shared/domain/oujda_brief.md`` (see ``networks/README.md``); it is illustrative,
+facts of ``docs/sources.md`` (see ``networks/README.md``); it is illustrative,
 not surveyed. Demands are the 2030 peak-day demands of the ``standpipes`` scenario, projected
 by hydro's demand engine from ``demand_profiles/oujda_villages.csv``.
 """
@@ -62,7 +62,7 @@ PIPES = {
 
 TITLE = """Oujda-style rural aqueduct (ILLUSTRATIVE, NOT SURVEYED): tap-off on the ONEE main,
 booster pump, 4 km PE rising main to a 65 m3 hilltop reservoir, gravity distribution to 4 douars
-(Ahl Angad type) with standpipes. Facts: ../shared/domain/oujda_brief.md; see networks/README.md.
+(Ahl Angad type) with standpipes. Facts: docs/sources.md; see networks/README.md.
 Demands: 2030 peak-day, standpipes scenario (hydro demand engine). Coordinates: local grid, m."""
 
 

@@ -25,7 +25,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     steps("writing tables, figures and reports")
     paths = write_outputs(result, out, args.lang, steps, force=args.force)
     print(f"study: {study.title} ({result.seconds:.0f} s)")
-    cols = ["scenario", "capital_eur", "headroom_eur", "cost_per_beneficiary_eur",
+    cols = ["scenario", "capital_donors_eur", "headroom_eur", "cost_per_beneficiary_eur",
             "delivered_l_per_person_day", "lowest_pressure_m", "verdict"]  # fmt: skip
     print(result.feasibility[cols].to_string(index=False, float_format=lambda v: f"{v:,.1f}"))
     print(f"wrote {len(paths)} files into {out}/ (open {out / 'report.html'})")

@@ -4,8 +4,12 @@
 - :mod:`hydro.study.scenario`: one scenario end to end (demand, storage, main, pump, sizing,
   independent check of the written design, costs);
 - :mod:`hydro.study.costing`: bill of quantities and the donors' tables;
-- :mod:`hydro.study.run`: every scenario, the sensitivity and stress cases;
-- :mod:`hydro.study.report`: figures, ``report.xlsx`` and ``report.html``.
+- :mod:`hydro.study.budget`: what the budget buys (every choice of douars, exact sizing inside);
+- :mod:`hydro.study.sensitivity`: every uncertain input over its range, and the switch points;
+- :mod:`hydro.study.run`: every scenario, the sensitivity, stress cases and the budget mode;
+- :mod:`hydro.study.report` (sections of the page), :mod:`hydro.study.figures`,
+  :mod:`hydro.study.workbook` (``report.xlsx``) and :mod:`hydro.study.labels` (English and
+  French words, number formats).
 """
 
 from hydro.study.config import Study, load_study

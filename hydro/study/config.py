@@ -25,8 +25,8 @@ from hydro.errors import InputError, did_you_mean
 REQUIRED_COSTS = (
     "standpipe",
     "household_connection",
-    "tank_small_per_m3",
-    "tank_large_per_m3",
+    "tank_fixed",
+    "tank_per_m3",
     "pump_station",
     "tap_off",
     "engineering_share",
@@ -35,11 +35,34 @@ REQUIRED_COSTS = (
     "maintenance_share_per_year",
     "keeper_per_standpipe_per_year",
     "tariff_standpipe_per_m3",
-    "tariff_household_per_m3",
     "fixed_fee_per_connection_per_month",
+    "bulk_water_per_m3",
+    "keeper_margin_per_m3",
 )
 #: Unit costs needed only when the network has the element (checked when the study runs).
-OPTIONAL_COSTS = ("pressure_reducing_valve",)
+OPTIONAL_COSTS = ("pressure_reducing_valve", "surge_vessel", "break_tank", "rock_excavation_uplift")
+#: [economics]: who pays what and what is really consumed (docs/sources.md, 7); key ->
+#: (default, allowed values or (low, high)).
+ECONOMICS = {
+    "standpipe_use_l_per_person_day": (8.5, (0.0, 200.0)),
+    "household_use_l_per_person_day": (50.0, (0.0, 500.0)),
+    "keeper_pay": ("margin", ("margin", "salary")),
+    "connections_paid_by": ("households", ("donors", "households", "operator")),
+    "household_tariff_blocks_m3_per_month": ([6.0, 20.0, 35.0], (0.0, 1e4)),
+    "household_tariff_mad_per_m3": ([2.37, 7.39, 10.98, 11.03], (0.0, 1e3)),
+    "house_spacing_m": (25.0, (1.0, 1000.0)),
+}
+#: [report]: the donor file's sections the study writes (each "en" text, or {en, fr}).
+REPORT_KEYS = ("context", "authorisation", "management", "schedule", "risks", "indicators")
+#: [sensitivity] parameters one at a time, each [low, high] (docs/sources.md, 7).
+SENSITIVITY_KEYS = {
+    "growth_rate": (-0.1, 0.1), "per_capita_demand_factor": (0.1, 5.0),
+    "pipe_price_factor": (0.1, 5.0), "pump_station_mad": (0.0, 1e8),
+    "tank_cost_factor": (0.1, 5.0), "standpipe_mad": (0.0, 1e7),
+    "household_connection_mad": (0.0, 1e7), "rock_excavation_uplift": (0.0, 2.0),
+    "mad_per_eur": (1.0, 100.0), "connection_share_factor": (0.0, 5.0),
+    "bulk_water_per_m3": (0.0, 100.0), "standpipe_use_l_per_person_day": (0.0, 200.0),
+}  # fmt: skip
 #: ONEP douar projects, 1,300 (Tuscany-Angad, PAGER) to 2,850 MAD (Ahl Angad) per beneficiary:
 #: Oujda brief 4.1 and 5.5 [D]. A study may give its own ([money] benchmark_mad_per_beneficiary).
 BENCHMARK_MAD_PER_BENEFICIARY = (1300.0, 2850.0)
@@ -81,6 +104,10 @@ STUDY_KEYS: dict[str, dict[str, Key]] = {
     "": {
         "name": Key("string"),
         "title": Key("string"),
+        "title_fr": Key("string"),
+        "economics": Key("table"),
+        "budget": Key("table"),
+        "report": Key("table"),
         "inputs": Key("table", required=True),
         "design": Key("table", required=True),
         "rules": Key("table"),
@@ -185,7 +212,25 @@ STUDY_KEYS: dict[str, dict[str, Key]] = {
     "money.funders[]": {
         "name": Key("string", required=True),
         "share": Key("number", 0, 1, "a share of the budget: 0 to 1", required=True),
+        "commitment_eur": Key("number", 0, 1e10, "a commitment in EUR, zero or more"),
     },
+    "economics": {
+        "standpipe_use_l_per_person_day": Key(
+            "number", 0, 200, "litres per person per day (measured standpipe use: 8.5)"
+        ),
+        "household_use_l_per_person_day": Key(
+            "number", 0, 500, "litres per person per day (household allowance: 50)"
+        ),
+        "keeper_pay": Key("string", choices=("margin", "salary")),
+        "connections_paid_by": Key("string", choices=("donors", "households", "operator")),
+        "household_tariff_blocks_m3_per_month": Key(
+            "numbers", 0, 1e4, "upper limits of the tariff blocks in m3 a month"
+        ),
+        "household_tariff_mad_per_m3": Key("numbers", 0, 1e3, "prices in MAD per m3"),
+        "house_spacing_m": Key("number", 1, 1000, "metres of street per house, 1 to 1,000"),
+    },
+    "budget": {"scenarios": Key("strings")},
+    "report": {key: Key("text") for key in REPORT_KEYS},
     "unit_costs": {
         **{
             key: replace(_SHARE_COST if "share" in key else _COST, required=True)
@@ -203,6 +248,8 @@ STUDY_KEYS: dict[str, dict[str, Key]] = {
         "label": Key("string"),
         "service": Key("string", required=True, choices=_SERVICES),
         "sizing": Key("string", choices=_SERVICES),
+        "label_fr": Key("string"),
+        "break_tank": Key("boolean"),
     },
     "sensitivity": {
         "scenario": Key("string"),
@@ -217,6 +264,11 @@ STUDY_KEYS: dict[str, dict[str, Key]] = {
             "numbers", 0, 10, "a factor above 0, at most 10", open_low=True
         ),
         "pipe_price_factor": Key("numbers", 0, 10, "a factor above 0, at most 10", open_low=True),
+        **{
+            key: Key("numbers", low, high, f"each end of the range within [{low:g}, {high:g}]")
+            for key, (low, high) in SENSITIVITY_KEYS.items()
+            if key not in ("growth_rate", "per_capita_demand_factor", "pipe_price_factor")
+        },
     },
 }
 #: Tables whose keys are free (each value of the kind given).
@@ -231,6 +283,9 @@ _KINDS = {
     "numbers": "an array of numbers",
     "pair": "[low, high]",
     "cost": "{ value = ..., unit = ..., source = ... }",
+    "boolean": "true or false",
+    "strings": "an array of texts",
+    "text": 'a text, or { en = "...", fr = "..." }',
 }
 
 
@@ -286,6 +341,21 @@ def _check_value(value, key: Key) -> str | None:
         if not isinstance(value, dict):
             return f"must be {expected}"
         return None  # checked as its own table
+    if key.kind == "boolean":
+        return None if isinstance(value, bool) else f"must be {expected}"
+    if key.kind == "strings":
+        ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
+        return None if ok else f"must be {expected}"
+    if key.kind == "text":
+        if isinstance(value, str):
+            return None
+        ok = (
+            isinstance(value, dict)
+            and value
+            and set(value) <= {"en", "fr"}
+            and all(isinstance(v, str) for v in value.values())
+        )
+        return None if ok else f"must be {expected}"
     raise AssertionError(key.kind)  # pragma: no cover - a kind missing above
 
 
@@ -398,6 +468,8 @@ class ScenarioSpec:
     label: str
     service: str  # demand scenario served (standpipes / household_connections)
     sizing: str  # demand scenario the pipes are sized for (design year)
+    break_tank: bool = False  # a break tank between the main and the booster
+    label_fr: str = ""  # the label in the French report (default: label)
 
 
 @dataclass(frozen=True)
@@ -469,6 +541,15 @@ class Study:
     benchmark_mad_per_beneficiary: tuple[float, float] = BENCHMARK_MAD_PER_BENEFICIARY
     #: Random tap opening on each scenario's design
     taps: TapsSpec = field(default_factory=TapsSpec)
+    #: [economics]: see :data:`ECONOMICS`
+    economics: dict = field(default_factory=lambda: {k: v for k, (v, _) in ECONOMICS.items()})
+    #: Each funder's commitment [EUR] (None when the study gives shares only)
+    commitments_eur: dict = field(default_factory=dict)
+    #: [budget]: the scenarios (service levels) the design-to-budget mode may choose from
+    budget_scenarios: list = field(default_factory=list)
+    #: The title in the French report, and the donor file's sections ([report]: REPORT_KEYS)
+    title_fr: str = ""
+    report_text: dict = field(default_factory=dict)
 
     @property
     def crf(self) -> float:
@@ -664,6 +745,8 @@ def load_study(path: str | os.PathLike) -> Study:
             str(s.get("label", s.get("name"))),
             str(_get(s, "service", where, path)),
             str(s.get("sizing", s.get("service"))),
+            break_tank=_get(s, "break_tank", where, path, bool) if "break_tank" in s else False,
+            label_fr=str(s.get("label_fr", "")),
         )
         for key in ("service", "sizing"):
             if getattr(spec, key) not in allowed:
@@ -736,4 +819,76 @@ def load_study(path: str | os.PathLike) -> Study:
                 f"{path}: [money] benchmark_mad_per_beneficiary must be [low, high] in MAD"
             )
         study.benchmark_mad_per_beneficiary = (float(pair[0]), float(pair[1]))
+    _issue14_keys(study, data, money, names, path)
     return study
+
+
+def _in_range(value, allowed, where: str, key: str, path: Path):
+    """``value`` checked against a (low, high) range (each item of a list) or allowed words."""
+    if isinstance(allowed[0], str):
+        if value not in allowed:
+            raise InputError(f"{path}: [{where}] {key} = {value!r}; allowed: {', '.join(allowed)}")
+        return value
+    items = value if isinstance(value, list) else [value]
+    for v in items:
+        if (
+            isinstance(v, bool)
+            or not isinstance(v, int | float)
+            or not allowed[0] <= v <= allowed[1]
+        ):
+            raise InputError(
+                f"{path}: [{where}] {key} = {value!r}: numbers in [{allowed[0]:g}, {allowed[1]:g}] "
+                "are required"
+            )
+    return [float(v) for v in items] if isinstance(value, list) else float(value)
+
+
+def _issue14_keys(study: Study, data: dict, money: dict, names: list, path: Path) -> None:
+    """[economics], funders' commitment_eur, [budget] and the [sensitivity] ranges."""
+    economics = dict(data.get("economics", {}))
+    unknown = set(economics) - set(ECONOMICS)
+    if unknown:
+        raise InputError(
+            f"{path}: [economics] unknown key(s) {', '.join(sorted(unknown))}; allowed: "
+            f"{', '.join(ECONOMICS)}"
+        )
+    for key, value in economics.items():
+        study.economics[key] = _in_range(value, ECONOMICS[key][1], "economics", key, path)
+    blocks = study.economics["household_tariff_blocks_m3_per_month"]
+    prices = study.economics["household_tariff_mad_per_m3"]
+    if len(prices) != len(blocks) + 1 or blocks != sorted(blocks):
+        raise InputError(
+            f"{path}: [economics] household_tariff_mad_per_m3 needs one price per block of "
+            "household_tariff_blocks_m3_per_month (increasing upper limits) plus one above"
+        )
+    for k, f in enumerate(money.get("funders", [])):
+        if "commitment_eur" in f:
+            study.commitments_eur[study.funders[k][0]] = _in_range(
+                f["commitment_eur"], (0.0, 1e10), f"money.funders[{k}]", "commitment_eur", path
+            )
+    study.title_fr = str(data.get("title_fr", ""))
+    report = dict(data.get("report", {}))
+    for key, value in report.items():
+        if key not in REPORT_KEYS:
+            raise InputError(
+                f"{path}: [report] unknown key {key}; allowed: {', '.join(REPORT_KEYS)}"
+            )
+        text = value if isinstance(value, dict) else {"en": value}
+        if set(text) - {"en", "fr"} or not all(isinstance(v, str) for v in text.values()):
+            raise InputError(f"{path}: [report] {key} must be a text or {{ en = ..., fr = ... }}")
+        study.report_text[key] = text
+    budget = dict(data.get("budget", {}))
+    study.budget_scenarios = [str(n) for n in budget.get("scenarios", [])]
+    if set(budget) - {"scenarios"} or set(study.budget_scenarios) - set(names):
+        raise InputError(f"{path}: [budget] takes scenarios = a list of {names}")
+    for key, value in study.sensitivity.items():
+        if key == "scenario":
+            continue
+        if key not in SENSITIVITY_KEYS:
+            raise InputError(
+                f"{path}: [sensitivity] unknown key {key}; allowed: scenario, "
+                f"{', '.join(SENSITIVITY_KEYS)}"
+            )
+        if not (isinstance(value, list) and len(value) == 2):
+            raise InputError(f"{path}: [sensitivity] {key} must be [low, high]")
+        _in_range(value, SENSITIVITY_KEYS[key], "sensitivity", key, path)

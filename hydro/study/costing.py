@@ -27,18 +27,86 @@ if TYPE_CHECKING:
     from hydro.study.scenario import ScenarioResult
 
 
-#: Tanks up to this volume take the small-tank rate (brief 5.4: 50-100 m3 vs 250-500 m3).
-SMALL_TANK_LIMIT_M3 = 150.0
+#: Who finances a bill-of-quantities line: the donors, unless the study says otherwise.
+DONORS = "donors"
+#: Head loss allowed along a douar's tertiary network at peak hour [m] (docs/sources.md, 7 [E]).
+TERTIARY_HEADLOSS_M = 5.0
+
+
+def tertiary_network(
+    study: Study, catalog: Catalog, p_open: DemandProjection, p_design: DemandProjection
+) -> pd.DataFrame:
+    """The street pipes from each douar's distribution nodes to its houses.
+
+    Length: one house spacing per household connection of the opening year
+    (``[economics] house_spacing_m``). Diameter: the cheapest catalogue pipe of at least the
+    distribution minimum (DN63) whose velocity at the design year's peak hour stays within the
+    distribution limit and whose head loss, with the flow drawn evenly along its length (the
+    loss of the full flow over L / (n + 1), n = 1.852), stays within
+    :data:`TERTIARY_HEADLOSS_M`. Each douar's network starts at its distribution nodes, which
+    the sizing holds at the household minimum pressure.
+    """
+    from hydro.hydraulics import headloss_hazen_williams, velocity
+
+    spacing = study.economics["house_spacing_m"]
+    table = catalog.table
+    if study.min_distribution_dn_mm is not None:
+        table = table[table["nominal_diameter_mm"] >= study.min_distribution_dn_mm]
+    v_max = study.rules.velocity_m_per_s.get("distribution", (0.0, 1.5))[1]
+    design = p_design.douars.set_index("douar")
+    rows = []
+    for d in p_open.douars.to_dict("records"):
+        houses = math.ceil(d["people_household"] / study.persons_per_household - 1e-9)
+        if houses <= 0:
+            continue
+        length = houses * spacing
+        # the household share of the douar's peak hour, design year [m3/s]
+        share = design.at[d["douar"], "people_household"] / max(
+            design.at[d["douar"], "population"], 1e-9
+        )
+        flow = share * design.at[d["douar"], "peak_hour_l_per_s"] / LITRES_PER_M3
+        for e in table.sort_values("cost_per_m").to_dict("records"):
+            diameter = e["inner_diameter_mm"] / 1000
+            c = e["roughness"] if np.isfinite(e["roughness"]) else 140.0
+            loss = headloss_hazen_williams(flow, length, diameter, c) / 2.852
+            if velocity(flow, diameter) <= v_max and loss <= TERTIARY_HEADLOSS_M:
+                break
+        else:
+            raise InputError(
+                f"{study.pipe_catalog}: no catalogue pipe carries douar {d['douar']}'s "
+                f"household peak of {1000 * flow:.2f} l/s along {length:.0f} m"
+            )
+        rows.append(
+            {"douar": d["douar"], "houses": houses, "length_m": length, "label": e["label"],
+             "material": e["material"], "nominal_diameter_mm": e["nominal_diameter_mm"],
+             "pressure_class_bar": e["pressure_class_bar"], "cost_per_m": e["cost_per_m"],
+             "peak_flow_l_per_s": 1000 * flow, "headloss_m": loss}
+        )  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def tank_cost_mad(study: Study, volume_m3: float) -> float:
+    """Ground reservoir: fixed part + volume x rate, a straight line (docs/sources.md, 7)."""
+    return study.costs["tank_fixed"].value + volume_m3 * study.costs["tank_per_m3"].value
 
 
 def bill_of_quantities(
-    study: Study, wn, catalog: Catalog, p_open: DemandProjection, tank_m3: float
+    study: Study,
+    wn,
+    catalog: Catalog,
+    p_open: DemandProjection,
+    tank_m3: float,
+    tertiary: pd.DataFrame | None = None,
+    break_tank: bool = False,
+    surge_vessel: bool = False,
 ) -> tuple[pd.DataFrame, int, int]:
     """Bill of quantities of a written design.
 
-    Pipes by material, DN, PN and length (priced from the labels in the file);
-    pressure-reducing valves; standpipes; household connections; tank; pump station; tap-off;
-    then engineering and contingencies.
+    Pipes by material, DN, PN and length (priced from the labels in the file); rock
+    excavation uplift; tertiary networks; pressure-reducing valves; standpipes; household
+    connections; tank; break tank; booster station and surge vessel; tap-off; then engineering
+    and contingencies. Column ``paid_by``: donors, or whoever the study says pays the
+    household connections.
     """
     by_tag = catalog.by_tag
     lengths: dict[str, float] = {}
@@ -59,6 +127,18 @@ def bill_of_quantities(
             ("pipes", f"pipe {e['label']}", e["material"], e["nominal_diameter_mm"],
              e["pressure_class_bar"], length, "m", e["cost_per_m"])
         )  # fmt: skip
+    if tertiary is not None:
+        for t in tertiary.to_dict("records"):
+            rows.append(
+                ("tertiary network", f"street pipes {t['douar']}: {t['label']}", t["material"],
+                 t["nominal_diameter_mm"], t["pressure_class_bar"], t["length_m"], "m",
+                 t["cost_per_m"])
+            )  # fmt: skip
+    uplift = c["rock_excavation_uplift"].value if "rock_excavation_uplift" in c else 0.0
+    if uplift > 0:
+        pipe_works = sum(r[5] * r[7] for r in rows)
+        rows.append(("pipes", "rock excavation uplift", "", np.nan, np.nan, uplift,
+                     "share of pipe works", pipe_works))  # fmt: skip
     prvs = [name for name, valve in wn.valves() if valve.valve_type == "PRV"]
     if prvs:
         if "pressure_reducing_valve" not in c:
@@ -75,37 +155,75 @@ def bill_of_quantities(
     for d in douars.to_dict("records"):
         if d["people_standpipe"] > 0:
             standpipes += max(int(d["standpipes"]), math.ceil(d["taps_needed"] / taps_each))
-    connections = int(np.ceil(douars["people_household"] / study.persons_per_household).sum())
+    connections = int(
+        np.ceil(douars["people_household"] / study.persons_per_household - 1e-9).sum()
+    )
     if standpipes:
         rows.append(("standpipes", "standpipe, complete (2 taps)", "", np.nan, np.nan,
                      standpipes, "unit", c["standpipe"].value))  # fmt: skip
     if connections:
         rows.append(("connections", "household connection with meter", "", np.nan, np.nan,
                      connections, "unit", c["household_connection"].value))  # fmt: skip
-    rate = c["tank_small_per_m3" if tank_m3 <= SMALL_TANK_LIMIT_M3 else "tank_large_per_m3"]
-    rows.append(("storage", f"ground reservoir {study.tank}", "reinforced concrete", np.nan,
-                 np.nan, round(tank_m3, 1), "m3", rate.value))  # fmt: skip
+    rows.append(("storage", f"ground reservoir {study.tank}: fixed part", "reinforced concrete",
+                 np.nan, np.nan, 1, "unit", c["tank_fixed"].value))  # fmt: skip
+    rows.append(("storage", f"ground reservoir {study.tank}: volume", "reinforced concrete",
+                 np.nan, np.nan, round(tank_m3, 1), "m3", c["tank_per_m3"].value))  # fmt: skip
+    for flag, key, item in (
+        (break_tank, "break_tank", "break tank at the tap-off (float valve)"),
+        (surge_vessel, "surge_vessel", "surge vessel on the rising main"),
+    ):
+        if not flag:
+            continue
+        if key not in c:
+            raise InputError(
+                f"{study.path}: the design needs a {item}: give [unit_costs] {key} (value, "
+                "unit, source) to cost it"
+            )
+        category = "source" if key == "break_tank" else "pumping"
+        rows.append((category, item, "", np.nan, np.nan, 1, "unit", c[key].value))
     if study.pump:
         rows.append(("pumping", f"booster station {study.pump}", "", np.nan, np.nan, 1, "unit",
                      c["pump_station"].value))  # fmt: skip
     rows.append(("source", "tap-off on the main (valve, meter, chamber)", "", np.nan, np.nan, 1,
                  "unit", c["tap_off"].value))  # fmt: skip
-    boq = pd.DataFrame(
-        rows,
-        columns=["category", "item", "material", "nominal_diameter_mm", "pressure_class_bar",
-                 "quantity", "unit", "unit_cost_mad"],
-    )  # fmt: skip
+    columns = ["category", "item", "material", "nominal_diameter_mm", "pressure_class_bar",
+               "quantity", "unit", "unit_cost_mad"]  # fmt: skip
+    payer = study.economics["connections_paid_by"]
+    rows = [(*r, payer if r[0] == "connections" else DONORS) for r in rows]
+    boq = pd.DataFrame(rows, columns=[*columns, "paid_by"])
     boq["total_mad"] = boq["quantity"] * boq["unit_cost_mad"]
-    works = float(boq["total_mad"].sum())
-    margins = [
-        ("margin", "engineering and supervision", "", np.nan, np.nan,
-         c["engineering_share"].value, "share of works", works),
-        ("margin", "contingencies", "", np.nan, np.nan,
-         c["contingency_share"].value, "share of works", works),
-    ]  # fmt: skip
-    extra = pd.DataFrame(margins, columns=boq.columns[:-1])
+    margins = []
+    for p in dict.fromkeys(boq["paid_by"]):
+        works = float(boq.loc[boq["paid_by"] == p, "total_mad"].sum())
+        suffix = "" if p == DONORS else f" ({p}' share)"
+        for key, item in (("engineering_share", "engineering and supervision"),
+                          ("contingency_share", "contingencies")):  # fmt: skip
+            margins.append(("margin", item + suffix, "", np.nan, np.nan, c[key].value,
+                            "share of works", works, p))  # fmt: skip
+    extra = pd.DataFrame(margins, columns=[*columns, "paid_by"])
     extra["total_mad"] = extra["quantity"] * extra["unit_cost_mad"]
-    return pd.concat([boq, extra], ignore_index=True), standpipes, connections
+    boq = pd.concat([boq, extra], ignore_index=True)
+    return boq[[*columns, "total_mad", "paid_by"]], standpipes, connections
+
+
+def household_bill_mad_per_month(study: Study, m3_per_month: float) -> float:
+    """A household's monthly bill: each block at its price (docs/sources.md, 1.2), plus the
+    fixed fee.
+
+    >>> from types import SimpleNamespace as S
+    >>> study = S(economics={"household_tariff_blocks_m3_per_month": [6.0, 20.0],
+    ...                      "household_tariff_mad_per_m3": [2.37, 7.39, 10.98]},
+    ...           costs={"fixed_fee_per_connection_per_month": S(value=6.0)})
+    >>> round(household_bill_mad_per_month(study, 8.4), 2)  # 6 x 2.37 + 2.4 x 7.39 + 6
+    37.96
+    """
+    limits = study.economics["household_tariff_blocks_m3_per_month"]
+    prices = study.economics["household_tariff_mad_per_m3"]
+    bill, lower = 0.0, 0.0
+    for upper, price in zip([*limits, math.inf], prices, strict=True):
+        bill += max(min(m3_per_month, upper) - lower, 0.0) * price
+        lower = upper
+    return bill + study.costs["fixed_fee_per_connection_per_month"].value
 
 
 # --------------------------------------------------------------------------- tables
@@ -163,42 +281,104 @@ def _per_person(douars: pd.DataFrame, column: str) -> float:
     return float((douars[column] * douars["population"]).sum() / douars["population"].sum())
 
 
+def operating_account(study: Study, o: ScenarioResult) -> dict:
+    """O&M and tariff revenue of the design year [MAD/year], on the water actually expected.
+
+    Consumption: standpipe users at ``standpipe_use_l_per_person_day`` (measured 8.5 l,
+    docs/sources.md 1.1), households at ``household_use_l_per_person_day``, plus the douars'
+    other uses (public, institutions, livestock) as projected. Bulk water: that consumption
+    plus the network's losses, bought at the tap-off. Standpipe revenue: with ``keeper_pay =
+    "margin"`` the keeper buys at the resale price less his margin and is paid by nothing
+    else; with ``"salary"`` the scheme keeps the resale price and pays him. Households: each
+    connection's monthly use billed by the tariff blocks, plus the fixed fee; other uses are
+    not billed (conservative).
+    """
+    c, econ = study.costs, study.economics
+    p = o.projection_design
+    t = p.totals()
+    sc = p.scenario
+    bf_m3 = float(t["people_standpipe"]) * econ["standpipe_use_l_per_person_day"] / 1000
+    bi_m3 = float(t["people_household"]) * econ["household_use_l_per_person_day"] / 1000
+    other_m3 = float(
+        t["other_public_m3_per_day"] + t["institutional_m3_per_day"] + t["livestock_m3_per_day"]
+    )
+    consumed = (bf_m3 + bi_m3 + other_m3) * DAYS_PER_YEAR
+    bought = consumed / (sc.transmission_efficiency * sc.distribution_efficiency)
+    households = float(t["people_household"]) / study.persons_per_household
+    monthly = (
+        study.persons_per_household * econ["household_use_l_per_person_day"] / 1000
+        * DAYS_PER_YEAR / 12
+    )  # fmt: skip
+    household_revenue = households * 12 * household_bill_mad_per_month(study, monthly)
+    salary = econ["keeper_pay"] == "salary"
+    bf_price = c["tariff_standpipe_per_m3"].value - (
+        0 if salary else c["keeper_margin_per_m3"].value
+    )
+    standpipe_revenue = bf_m3 * DAYS_PER_YEAR * bf_price
+    maintenance = c["maintenance_share_per_year"].value * o.capital_mad
+    energy = o.energy_kwh_per_m3 * bought * c["energy_per_kwh"].value
+    keepers = o.standpipes * c["keeper_per_standpipe_per_year"].value if salary else 0.0
+    bulk = bought * c["bulk_water_per_m3"].value
+    om = maintenance + energy + keepers + bulk
+    revenue = standpipe_revenue + household_revenue
+    return {
+        "expected_consumption_m3_per_year": consumed,
+        "bulk_water_m3_per_year": bought,
+        "household_m3_per_month": monthly if households else float("nan"),
+        "om_maintenance_mad_per_year": maintenance,
+        "om_energy_mad_per_year": energy,
+        "om_keepers_mad_per_year": keepers,
+        "om_bulk_water_mad_per_year": bulk,
+        "om_mad_per_year": om,
+        "om_mad_per_m3": om / consumed if consumed else float("nan"),
+        "om_mad_per_person_year": om / float(t["population"]),
+        "revenue_standpipes_mad_per_year": standpipe_revenue,
+        "revenue_households_mad_per_year": household_revenue,
+        "tariff_revenue_mad_per_year": revenue,
+        "tariff_revenue_mad_per_m3": revenue / consumed if consumed else float("nan"),
+        "om_recovery_ratio": revenue / om if om else float("nan"),
+    }
+
+
+def financing(study: Study, o: ScenarioResult) -> dict:
+    """Who pays the capital [EUR]: the donors (each funder's share, commitment and the gap)
+    and whoever pays the household connections.
+    """
+    rate = study.mad_per_eur.value
+    by_payer = o.boq.groupby("paid_by")["total_mad"].sum() / rate
+    donors = float(by_payer.get(DONORS, 0.0))
+    out = {"capital_donors_eur": donors}
+    for payer in ("households", "operator"):
+        out[f"capital_{payer}_eur"] = float(by_payer.get(payer, 0.0))
+    for name, share in study.funders:
+        out[f"funder_{name}_eur"] = share * donors
+        if name in study.commitments_eur:
+            out[f"commitment_{name}_eur"] = study.commitments_eur[name]
+    committed = sum(study.commitments_eur.values()) if study.commitments_eur else study.budget_eur
+    out["financing_gap_eur"] = max(donors - committed, 0.0)
+    return out
+
+
 def feasibility_row(study: Study, o: ScenarioResult, villages: pd.DataFrame) -> dict:
     """One scenario's row of the donors' feasibility table."""
     rate = study.mad_per_eur.value
-    c = study.costs
     t_open, t_design = o.projection_open.totals(), o.projection_design.totals()
     beneficiaries_open, beneficiaries_design = (
         float(t_open["population"]),
         float(t_design["population"]),
     )
     capital_eur = o.capital_mad / rate
-    headroom = study.budget_eur - capital_eur
+    money = financing(study, o)
+    headroom = study.budget_eur - money["capital_donors_eur"]
     delivered = o.service.douars
     lpd = _per_person(delivered, "delivered_l_per_person_day")
     allowance = _per_person(delivered, "allowance_l_per_person_day")
     within = _within_500_m(o.model, villages, o.projection_open)
     taps = o.standpipes * o.projection_open.scenario.taps_per_standpipe
     people_per_tap = float(t_open["people_standpipe"] / taps) if taps else float("nan")
-    # O&M and revenue in the design year
-    maintenance = c["maintenance_share_per_year"].value * o.capital_mad
-    energy = o.energy_kwh_per_day * DAYS_PER_YEAR * c["energy_per_kwh"].value
-    keepers = o.standpipes * c["keeper_per_standpipe_per_year"].value
-    om = maintenance + energy + keepers
-    bf_m3 = (
-        float(t_design["people_standpipe"])
-        * o.projection_design.scenario.domestic_l_per_person_day["standpipe"]
-        / LITRES_PER_M3
-        * DAYS_PER_YEAR
-    )
-    all_m3 = float(t_design["consumption_m3_per_day"]) * DAYS_PER_YEAR
-    bi_m3 = max(all_m3 - bf_m3, 0.0) if t_design["people_household"] > 0 else 0.0
-    revenue = (
-        bf_m3 * c["tariff_standpipe_per_m3"].value
-        + bi_m3 * c["tariff_household_per_m3"].value
-        + o.connections * 12 * c["fixed_fee_per_connection_per_month"].value
-    )
-    consumed = (
+    account = operating_account(study, o)
+    # capital per m3 of the water the scheme is designed to deliver, mean of the two years
+    designed = (
         (float(t_open["consumption_m3_per_day"]) + float(t_design["consumption_m3_per_day"]))
         / 2
         * DAYS_PER_YEAR
@@ -215,6 +395,8 @@ def feasibility_row(study: Study, o: ScenarioResult, villages: pd.DataFrame) -> 
             failures.append(f"{report.summary['violations']} rule violations ({label})")
     if lpd < allowance * 0.99:
         failures.append("delivers less than the allowance")
+    if o.surge is not None and not o.surge.empty and not o.surge["class_ok"].all():
+        failures.append("pressure class exceeded at pump shut-off")
     verdict = (
         "FEASIBLE: within budget and compliant"
         if not failures
@@ -238,17 +420,17 @@ def feasibility_row(study: Study, o: ScenarioResult, villages: pd.DataFrame) -> 
             s["min_pressure_by_class_m"].get(k, np.inf) for k in ("standpipe", "household")
         ),
         "compliance_share": s["node_hours_compliant_share"],
-        "tank_m3": o.storage.volume_m3,
+        "tank_m3": o.tank_m3,
         "pump": o.pump.name if o.pump else "",
+        "surge_protection": bool(o.surge_vessel),
         "capital_before_margins_mad": o.capital_before_margins_mad,
         "capital_mad": o.capital_mad,
         "capital_eur": capital_eur,
+        **money,
         "budget_eur": study.budget_eur,
         "headroom_eur": headroom,
         "headroom_share": headroom / study.budget_eur,
     }
-    for name, share in study.funders:
-        row[f"funder_{name}_eur"] = share * capital_eur
     per = capital_eur / beneficiaries_open
     low, high = (v / rate for v in study.benchmark_mad_per_beneficiary)
     row.update(
@@ -259,18 +441,10 @@ def feasibility_row(study: Study, o: ScenarioResult, villages: pd.DataFrame) -> 
             "moroccan_range_eur": f"{low:.0f}-{high:.0f}",
             "against_range": "below" if per < low else ("above" if per > high else "within"),
             "beneficiaries_budget_covers": round(study.budget_eur / per),
-            "om_mad_per_year": om,
-            "om_mad_per_m3": om / all_m3 if all_m3 else float("nan"),
-            "om_mad_per_person_year": om / beneficiaries_design,
-            "om_maintenance_mad_per_year": maintenance,
-            "om_energy_mad_per_year": energy,
-            "om_keepers_mad_per_year": keepers,
+            **account,
             "energy_kwh_per_m3": o.energy_kwh_per_m3,
-            "tariff_revenue_mad_per_year": revenue,
-            "tariff_revenue_mad_per_m3": revenue / all_m3 if all_m3 else float("nan"),
-            "om_recovery_ratio": revenue / om if om else float("nan"),
-            "capital_mad_per_m3": study.crf * o.capital_mad / consumed
-            if consumed
+            "capital_mad_per_m3": study.crf * o.capital_mad / designed
+            if designed
             else float("nan"),
             "verdict": verdict,
         }
@@ -350,6 +524,13 @@ def assumptions_table(study: Study, outcomes: list[ScenarioResult]) -> pd.DataFr
             parts.append(sc.as_table().assign(scenario=f"demand: {sc.name}"))
     out = pd.concat(parts, ignore_index=True)
     out["value"] = out["value"].astype(str)
+    # older sources in the code say "Oujda brief N": section N of docs/sources.md
+    out["source"] = (
+        out["source"]
+        .astype(str)
+        .str.replace("Oujda brief, intro", "docs/sources.md, 3")
+        .str.replace("Oujda brief", "docs/sources.md,")
+    )
     return out[["scenario", "parameter", "value", "unit", "source"]]
 
 
@@ -363,7 +544,7 @@ def operation_table(study: Study, outcomes: list[ScenarioResult]) -> pd.DataFram
             "peak_day_m3": st.peak_day_m3,
             "balancing_m3": st.balancing_m3,
             "reserve_m3": st.reserve_m3,
-            "tank_m3": st.volume_m3,
+            "tank_m3": o.tank_m3,
             "brief_rule_m3": st.brief_rule_m3,
             "storage_rule": st.describe(),
         }

@@ -5,18 +5,18 @@ scenario (:mod:`hydro.study.scenario`): projects the demand of the opening and t
 year, sizes the storage, the transmission main (:mod:`hydro.mains`) and the pump, then every
 other pipe at least cost; writes the design and checks the written file independently (a full
 extended-period EPANET run of the file read back, costs recomputed from the catalogue labels
-in its ``[TAGS]``); and costs it (:mod:`hydro.study.costing`). Then the sensitivity runs and the
-stress cases. The tables and the report (:mod:`hydro.study.report`) carry what those checks found;
-:func:`write_outputs` publishes them all or nothing.
+in its ``[TAGS]``); and costs it (:mod:`hydro.study.costing`). Then the sensitivity
+(:mod:`hydro.study.sensitivity`), the stress cases and what the budget buys
+(:mod:`hydro.study.budget`). The tables and the report (:mod:`hydro.study.report`) carry what
+those checks found; :func:`write_outputs` publishes them all or nothing.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from hydro.catalog import read_catalog
@@ -24,71 +24,13 @@ from hydro.demand import check_villages_against_network, read_villages
 from hydro.errors import InputError
 from hydro.network import read_network
 from hydro.pumps import read_pump_catalog
+from hydro.study.budget import BudgetResult, design_to_budget
 from hydro.study.config import Study, load_study
 from hydro.study.costing import assumptions_table, feasibility_row, operation_table
-from hydro.study.scenario import ScenarioResult, demand_scenario, run_scenario, stress_table
+from hydro.study.scenario import ScenarioResult, run_scenario, stress_table
+from hydro.study.sensitivity import run_sensitivity, switch_points
 
 __all__ = ["StudyResult", "load_study", "run_study", "study_inputs", "write_outputs"]
-
-
-# --------------------------------------------------------------------------- sensitivity
-@dataclass(frozen=True)
-class SensitivityCase:
-    """One parameter changed from the base scenario."""
-
-    parameter: str
-    value: str  # as shown in the tables
-    demand_changes: dict = field(default_factory=dict)  # fields of hydro.demand.DemandScenario
-    demand_factor: float = 1.0  # multiplies every per-capita allowance
-    pipe_price_factor: float = 1.0
-
-
-def sensitivity_cases(study: Study) -> list[SensitivityCase]:
-    """The cases of the study's ``[sensitivity]`` table, one parameter at a time."""
-    s = study.sensitivity
-    cases = []
-    for g in s.get("growth_rate", []):
-        cases.append(
-            SensitivityCase(
-                "population growth", f"{100 * g:+.1f}%/yr", demand_changes={"growth_rate": float(g)}
-            )
-        )
-    for f in s.get("per_capita_demand_factor", []):
-        cases.append(SensitivityCase("per-capita demand", f"x{f:g}", demand_factor=float(f)))
-    for f in s.get("pipe_price_factor", []):
-        cases.append(
-            SensitivityCase("pipe prices", f"{100 * (f - 1):+.0f}%", pipe_price_factor=float(f))
-        )
-    return cases
-
-
-def sensitivity_row(study, spec, wn, villages, catalog, pumps, case, base_capital_mad) -> dict:
-    """One sensitivity case run end to end: its row of the sensitivity table."""
-    demand = dict(case.demand_changes)
-    if case.demand_factor != 1.0:
-        sc = demand_scenario(study, spec.service)
-        demand["domestic_l_per_person_day"] = {
-            key: v * case.demand_factor for key, v in sc.domestic_l_per_person_day.items()
-        }
-    price = case.pipe_price_factor
-    cat = catalog if price == 1.0 else catalog.scaled(price)
-    o = run_scenario(study, spec, wn, villages, cat, pumps, demand)
-    return {
-        "scenario": spec.name,
-        "parameter": case.parameter,
-        "value": case.value,
-        "capital_mad": o.capital_mad,
-        "capital_eur": o.capital_mad / study.mad_per_eur.value,
-        "change_from_base": o.capital_mad / base_capital_mad - 1,
-        "headroom_eur": study.budget_eur - o.capital_mad / study.mad_per_eur.value,
-        "lowest_pressure_m": o.compliance_design.summary["min_pressure_by_class_m"].get(
-            "standpipe", np.nan
-        ),
-        "compliance_share": o.compliance_design.summary["node_hours_compliant_share"],
-        "compliant": o.compliance_design.compliant and o.compliance_open.compliant,
-        "design_year": study.horizon_year,
-        "beneficiaries_design": round(o.projection_design.totals()["population"]),
-    }
 
 
 # --------------------------------------------------------------------------- the run
@@ -100,6 +42,8 @@ class StudyResult:
     outcomes: list[ScenarioResult]
     feasibility: pd.DataFrame
     sensitivity: pd.DataFrame
+    switch_points: pd.DataFrame
+    budget: BudgetResult | None
     assumptions: pd.DataFrame
     stress: pd.DataFrame
     operation: pd.DataFrame
@@ -150,21 +94,10 @@ def run_study(study: Study, log=lambda m: None) -> StudyResult:
         log(f"scenario {k}/{len(study.scenarios)}: {spec.label}")
         outcomes.append(run_scenario(study, spec, wn, villages, catalog, pumps, log=log))
     feasibility = pd.DataFrame([feasibility_row(study, o, villages) for o in outcomes])
+    sensitivity = run_sensitivity(study, outcomes, wn, villages, catalog, pumps, log)
     base_name = study.sensitivity.get("scenario", study.scenarios[0].name)
     base = next(o for o in outcomes if o.spec.name == base_name)
-    cases = sensitivity_cases(study)
-    tasks = [(study, base.spec, wn, villages, catalog, pumps, case, base.capital_mad)
-             for case in cases]  # fmt: skip
-    rows = [None] * len(cases)
-    if tasks:  # the cases are independent: any executor runs them (hydro.parallel)
-        from hydro.parallel import make_executor
-
-        with make_executor(study.taps.workers, study.taps.scheduler) as executor:
-            log(f"sensitivity: {len(cases)} cases ({executor.description})")
-            for k, row in executor.run(sensitivity_row, tasks):
-                log(f"sensitivity {k + 1}: {cases[k].parameter} {cases[k].value}")
-                rows[k] = row
-    sensitivity = pd.DataFrame(rows)
+    budget = design_to_budget(study, wn, villages, catalog, pumps, log)
     stress = stress_table(study, base, wn, villages, catalog, pumps, log)
     assumptions = assumptions_table(study, outcomes)
     return StudyResult(
@@ -172,6 +105,8 @@ def run_study(study: Study, log=lambda m: None) -> StudyResult:
         outcomes=outcomes,
         feasibility=feasibility,
         sensitivity=sensitivity,
+        switch_points=switch_points(study, sensitivity),
+        budget=budget,
         assumptions=assumptions,
         stress=stress,
         operation=operation_table(study, outcomes),

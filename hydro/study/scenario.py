@@ -23,7 +23,7 @@ from hydro.demand import (
     get_scenario,
     project_demand,
 )
-from hydro.errors import InfeasibleDesignError
+from hydro.errors import InfeasibleDesignError, InputError
 from hydro.mains import rising_main, size_gravity_main, size_pumped_main
 from hydro.network import copy_network, read_network, write_network
 from hydro.pumps import Duty, PumpChoice, install_pump, pump_duty, pump_energy, select_pump
@@ -32,8 +32,12 @@ from hydro.sizing import size_network
 from hydro.sizing.problem import Targets
 from hydro.storage import StorageSizing, resize_tank, size_tank, tank_demand_day
 from hydro.study.config import ScenarioSpec, Study
-from hydro.study.costing import bill_of_quantities
+from hydro.study.costing import bill_of_quantities, tertiary_network
+from hydro.surge import check_rising_main
 from hydro.units import SECONDS_PER_HOUR
+
+#: Water level kept in a break tank at the tap-off, above the pump's inlet [m] [E].
+BREAK_TANK_LEVEL_M = 2.0
 
 
 # --------------------------------------------------------------------------- one scenario
@@ -63,6 +67,14 @@ class ScenarioResult:
     notes: list[str]
     #: random tap opening on the design, design-year demand (hydro.taps.TapRun), when asked
     taps: object | None = None
+    #: Tank volume built [m3]: the hourly balance plus reserve, or the storage rule of
+    #: docs/sources.md 5.1 when it asks for more (pumped main or intermittent tap-off)
+    tank_m3: float
+    #: Rising-main pressure class and pump-trip surge (hydro.surge), None without a pump
+    surge: pd.DataFrame | None
+    surge_vessel: bool
+    #: Street pipes to the houses per douar (hydro.study.costing.tertiary_network)
+    tertiary: pd.DataFrame
 
 
 def demand_scenario(study: Study, name: str, overrides: dict | None = None) -> DemandScenario:
@@ -130,12 +142,21 @@ def run_scenario(
             f"(population decline): pipes, storage and pump are sized for {study.base_year}"
         )
 
+    if spec.break_tank:
+        wn = with_break_tank(wn, study)
     # storage from the governing year's service demand at the tank
     model = apply_demand(wn, p_storage)
     storage = size_tank(
         model, study.tank, service.peak_day_factor, study.reserve_hours, study.supply_hours
     )
-    model = resize_tank(model, study.tank, storage.volume_m3)
+    tank_m3 = storage.volume_m3
+    if (study.pump or len(study.supply_hours) < 24) and storage.brief_rule_m3 > tank_m3:
+        tank_m3 = storage.brief_rule_m3
+        notes.append(
+            f"tank {tank_m3:.1f} m3 by the storage rule max(50% peak day, 1 average day) of "
+            f"docs/sources.md 5.1 (the hourly balance and reserve need {storage.volume_m3:.1f})"
+        )
+    model = resize_tank(model, study.tank, tank_m3)
 
     # rising main (economic diameter) and pump, for the sizing demand (pipes built once)
     sizing_model = apply_demand(model, p_sizing)
@@ -246,13 +267,21 @@ def run_scenario(
             compliance_design.results, checked, study.pump, study.costs["energy_per_kwh"].value
         )
         energy_day, energy_m3 = energy.kwh_per_day, energy.kwh_per_m3
+    surge, vessel = None, False
+    if study.pump:
+        shutoff = max(head for _, head in choice.curve)
+        surge = check_rising_main(
+            checked, compliance_design.results, study.pump, main, catalog.table, shutoff
+        )
+        vessel = not surge["surge_ok"].all()
+    tertiary = tertiary_network(study, catalog, p_open, p_design)
     tap_run = None
     if random_taps is None:
         random_taps = overrides is None and sizing_year is None
     if random_taps and study.taps.draws:
         tap_run = run_random_taps(study, checked, p_design, log)
     boq, standpipes, connections = bill_of_quantities(
-        study, checked, catalog, p_open, storage.volume_m3
+        study, checked, catalog, p_open, tank_m3, tertiary, spec.break_tank, vessel
     )
     before = float(boq.loc[boq["category"] != "margin", "total_mad"].sum())
     return ScenarioResult(
@@ -276,8 +305,26 @@ def run_scenario(
         standpipes=standpipes,
         connections=connections,
         notes=notes,
+        tank_m3=tank_m3,
+        surge=surge,
+        surge_vessel=vessel,
+        tertiary=tertiary,
         taps=tap_run,
     )
+
+
+def with_break_tank(wn, study: Study):
+    """A copy of ``wn`` whose booster draws from a break tank at the tap-off: the reservoirs
+    upstream of the pump stand at the pump inlet's ground plus :data:`BREAK_TANK_LEVEL_M`
+    (the main's pressure is broken, so the pump sees none of it).
+    """
+    if not study.pump:
+        raise InputError(f"{study.path}: break_tank = true needs a [design] pump")
+    model = copy_network(wn)
+    inlet = model.get_node(model.get_link(study.pump).start_node_name)
+    for name in model.reservoir_name_list:
+        model.get_node(name).base_head = inlet.elevation + BREAK_TANK_LEVEL_M
+    return model
 
 
 def run_random_taps(study: Study, model, projection: DemandProjection, log=lambda m: None):

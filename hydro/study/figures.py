@@ -1,0 +1,350 @@
+"""The study's figures (PNG bytes), every text in the report's language.
+
+Maps share one colour scale across scenarios; every title names its scenario.
+"""
+
+from __future__ import annotations
+
+import io
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from hydro.study.labels import number, translate  # noqa: E402
+from hydro.units import SECONDS_PER_HOUR  # noqa: E402
+
+
+def _png(fig) -> bytes:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+# --------------------------------------------------------------------------- figures
+def figure_map(outcome, t: dict, hours: float, title: str = "", scale=None) -> bytes:
+    """Figure: the design on a map, nodes coloured by their lowest pressure."""
+    wn = outcome.model
+    results = outcome.compliance_design.results
+    lowest = results.pressure[results.junctions].min()
+    fig, ax = plt.subplots(figsize=(8, 6))
+    diameters = [link.diameter for _, link in wn.pipes()] or [0.1]
+    d_min, d_max = min(diameters), max(diameters)
+    span = (d_max - d_min) or 1.0
+    for _, link in wn.links():
+        a, b = wn.get_node(link.start_node_name), wn.get_node(link.end_node_name)
+        d = getattr(link, "diameter", d_min)
+        width = 0.8 + 5.0 * (min(max(d, d_min), d_max) - d_min) / span
+        style = "-" if link.link_type == "Pipe" else ":"
+        ax.plot(
+            [a.coordinates[0], b.coordinates[0]],
+            [a.coordinates[1], b.coordinates[1]],
+            style,
+            color="0.45",
+            linewidth=width,
+            zorder=1,
+        )
+    # colour the distribution, where people draw water; transmission nodes (pump outlet, rising
+    # main) carry pressures of another order and are drawn in grey
+    from hydro.topology import zones
+
+    _, node_zone = zones(wn)
+    served = [n for n in lowest.index if node_zone.get(n) == "distribution"]
+    other = [n for n in lowest.index if n not in served]
+    ax.scatter(
+        [wn.get_node(n).coordinates[0] for n in other],
+        [wn.get_node(n).coordinates[1] for n in other],
+        color="0.6",
+        s=16,
+        zorder=2,
+    )
+    xs = [wn.get_node(n).coordinates[0] for n in served]
+    ys = [wn.get_node(n).coordinates[1] for n in served]
+    vmin, vmax = scale if scale else (None, None)
+    points = ax.scatter(
+        xs, ys, c=lowest[served].to_numpy(), cmap="RdYlBu", s=36, zorder=2, vmin=vmin, vmax=vmax
+    )
+    fig.colorbar(points, ax=ax, label=t["lowest_pressure"])
+    for name in wn.tank_name_list + wn.reservoir_name_list:
+        x, y = wn.get_node(name).coordinates
+        ax.scatter([x], [y], marker="s", s=90, color="navy", zorder=3)
+        ax.annotate(name, (x, y), textcoords="offset points", xytext=(6, 6), fontsize=8)
+    for douar in outcome.projection_design.nodes.groupby("douar"):
+        name, nodes = douar
+        node = wn.get_node(nodes["node"].iloc[0])
+        ax.annotate(name, node.coordinates, textcoords="offset points", xytext=(6, -12), fontsize=8)
+    ax.set_xlabel(t["x_m"])
+    ax.set_ylabel(t["y_m"])
+    ax.set_aspect("equal", adjustable="datalim")
+    ax.set_title(f"{title}\n{t['map'].format(hours=hours)}", fontsize=10)
+    ax.text(
+        0.01,
+        0.01,
+        f"{1000 * d_min:.0f}-{1000 * d_max:.0f} mm",
+        transform=ax.transAxes,
+        fontsize=8,
+        color="0.3",
+    )
+    return _png(fig)
+
+
+def figure_pressure(
+    outcome, rules, t: dict, hours: float, title: str = "", count: int = 3
+) -> bytes:
+    """The envelope (lowest to highest) of the pressure at the standpipe and connection nodes
+    hour by hour, the ``count`` most critical of them, and their minimum pressures.
+    """
+    results = outcome.compliance_design.results
+    classes = outcome.compliance_design.node_classes
+    nodes = [n for n in results.junctions if classes.get(n) in ("standpipe", "household")]
+    nodes = nodes or list(results.junctions)
+    pressure = results.pressure[nodes]
+    critical = pressure.min().nsmallest(count).index
+    fig, ax = plt.subplots(figsize=(8, 3.6))
+    hours_axis = results.pressure.index / SECONDS_PER_HOUR
+    ax.fill_between(
+        hours_axis, pressure.min(axis=1), pressure.max(axis=1), color="0.85", label=t["envelope"]
+    )
+    for node in critical:
+        ax.plot(hours_axis, pressure[node], label=node)
+    for cls in sorted({classes.get(n) for n in nodes} & {"standpipe", "household"}):
+        ax.axhline(rules.min_pressure_m[cls], color="crimson", linestyle="--", linewidth=1)
+    ax.set_xlabel(t["hour"])
+    ax.set_ylabel(t["pressure_m"])
+    ax.legend(fontsize=8, ncol=4)
+    ax.set_title(f"{title}\n{t['pressure'].format(hours=hours)}", fontsize=10)
+    return _png(fig)
+
+
+def figure_tank(
+    outcome, tank: str, t: dict, hours: float, reserve_share: float, title: str = ""
+) -> bytes:
+    """Figure: the tank level over the run against its reserve and overflow."""
+    results = outcome.compliance_design.results
+    node = outcome.model.get_node(tank)
+    fig, ax = plt.subplots(figsize=(8, 3.2))
+    ax.plot(results.tank_level.index / SECONDS_PER_HOUR, results.tank_level[tank], color="navy")
+    usable = node.max_level - node.min_level
+    for level, label, color in (
+        (node.min_level, t["minimum"], "crimson"),
+        (node.min_level + reserve_share * usable, t["reserve"], "orange"),
+        (node.max_level, t["overflow"], "grey"),
+    ):
+        ax.axhline(level, linestyle="--", color=color, linewidth=1, label=label)
+    ax.set_xlabel(t["hour"])
+    ax.set_ylabel(t["level"])
+    ax.legend(fontsize=8, ncol=3)
+    ax.set_title(
+        f"{title}\n{t['tank'].format(hours=hours)} ({tank}, {outcome.tank_m3:.0f} m3)",
+        fontsize=10,
+    )
+    return _png(fig)
+
+
+def figure_costs(outcomes, rate: float, t: dict, lang: str, labels: dict) -> bytes:
+    """Capital by category per scenario [EUR], stacked."""
+    table = (
+        pd.concat([o.boq.assign(scenario=o.spec.name) for o in outcomes])
+        .groupby(["scenario", "category"])["total_mad"]
+        .sum()
+        .unstack(fill_value=0.0)
+        / rate
+    )
+    table = table.loc[[o.spec.name for o in outcomes]]
+    fig, ax = plt.subplots(figsize=(8, 4.2))
+    bottom = np.zeros(len(table))
+    names = [_wrap(labels[n]) for n in table.index]
+    for category in table.columns:
+        ax.bar(names, table[category], bottom=bottom, label=translate(category, lang))
+        bottom += table[category].to_numpy()
+    ax.set_ylabel("EUR")
+    ax.yaxis.set_major_formatter(lambda v, _: number(v, 0, lang))
+    ax.legend(fontsize=7, ncol=4)
+    ax.set_title(t["cost_breakdown"], fontsize=10)
+    ax.tick_params(axis="x", labelsize=7)
+    return _png(fig)
+
+
+def _wrap(text: str, width: int = 24) -> str:
+    import textwrap
+
+    return "\n".join(textwrap.wrap(text, width)) or text
+
+
+def figure_comparison(
+    feasibility: pd.DataFrame, budget_eur: float, t: dict, lang: str, labels: dict
+) -> bytes:
+    """The donors' capital of each scenario against the budget, with the cost per person."""
+    fig, ax = plt.subplots(figsize=(8, 4.2))
+    names = [_wrap(labels[n]) for n in feasibility["scenario"]]
+    bars = ax.bar(names, feasibility["capital_donors_eur"], color="steelblue")
+    ax.axhline(budget_eur, color="crimson", linestyle="--", label=t["budget_line"])
+    for bar, per in zip(bars, feasibility["cost_per_beneficiary_eur"], strict=True):
+        ax.annotate(
+            f"{number(per, 0, lang)} {t['per_person']}",
+            (bar.get_x() + bar.get_width() / 2, bar.get_height()),
+            ha="center",
+            va="bottom",
+            fontsize=8,
+        )
+    ax.set_ylabel(t["capital_eur"])
+    ax.yaxis.set_major_formatter(lambda v, _: number(v, 0, lang))
+    ax.legend(fontsize=8)
+    ax.set_title(t["comparison"], fontsize=10)
+    ax.tick_params(axis="x", labelsize=7)
+    return _png(fig)
+
+
+def figure_stress(stress: pd.DataFrame, t: dict, lang: str, title: str = "") -> bytes:
+    """Figure: water delivered per douar in the stress cases."""
+    table = stress.pivot_table(
+        index="douar", columns="case", values="delivered_l_per_person_day", sort=False
+    )
+    fig, ax = plt.subplots(figsize=(8, 3.8))
+    width = 0.8 / max(len(table.columns), 1)
+    x = np.arange(len(table.index))
+    for k, case in enumerate(table.columns):
+        ax.bar(x + k * width, table[case], width, label=translate(case, lang))
+    allowance = stress.groupby("douar", sort=False)["allowance_l_per_person_day"].first()
+    for i, value in enumerate(allowance.reindex(table.index)):
+        ax.hlines(value, i - 0.1, i + 0.9, color="crimson", linestyle="--", linewidth=1)
+    ax.set_xticks(x + 0.4 - width / 2, table.index, fontsize=8)
+    ax.set_ylabel(t["delivered"])
+    ax.set_ylim(0, 1.45 * max(float(np.nanmax(table.to_numpy())), float(allowance.max())))
+    ax.legend(fontsize=8, ncol=4, loc="upper center")
+    ax.set_title(f"{title}\n{t['stress_fig']}", fontsize=10)
+    return _png(fig)
+
+
+def figure_tornado(sensitivity: pd.DataFrame, budget_eur: float, t: dict, lang: str) -> bytes:
+    """Change of the donors' capital from its scenario's base at each end of each parameter's
+    range [EUR], widest swing on top; the dashed line is the change that would meet the budget
+    in the first scenario.
+    """
+    rows = sensitivity[sensitivity["parameter"] != "base"]
+    bases = sensitivity[sensitivity["parameter"] == "base"].set_index("scenario")
+    spans = []
+    for _, part in rows.groupby("parameter", sort=False):
+        base = float(bases.at[part["scenario"].iloc[0], "capital_donors_eur"])
+        low = part[part["end"] == "low"].iloc[0]
+        high = part[part["end"] == "high"].iloc[0]
+        spans.append((translate(low["label"], lang), base, low, high))
+    spans.sort(key=lambda s: abs(s[3]["capital_donors_eur"] - s[2]["capital_donors_eur"]))
+    fig, ax = plt.subplots(figsize=(8, 0.45 * len(spans) + 1.6))
+    for i, (_, base, low, high) in enumerate(spans):
+        for row, color in ((low, "steelblue"), (high, "darkorange")):
+            delta = row["capital_donors_eur"] - base
+            ax.barh(i, delta, color=color, height=0.6)
+            ax.annotate(
+                number(row["value"], 3 if abs(row["value"]) < 1 else 0, lang),
+                (delta, i),
+                fontsize=7,
+                va="center",
+                ha="left" if delta >= 0 else "right",
+            )
+    ax.set_yticks(range(len(spans)), [s[0] for s in spans], fontsize=8)
+    ax.axvline(0, color="0.3", linewidth=1)
+    first = bases.iloc[0]["capital_donors_eur"]
+    ax.axvline(budget_eur - first, color="crimson", linestyle="--", label=t["budget_line"])
+    ax.barh([], [], color="steelblue", label=t["low"])
+    ax.barh([], [], color="darkorange", label=t["high"])
+    ax.xaxis.set_major_formatter(lambda v, _: number(v, 0, lang))
+    ax.set_xlabel(t["tornado_axis"])
+    ax.legend(fontsize=8, loc="lower right")
+    ax.set_title(t["tornado"], fontsize=10)
+    return _png(fig)
+
+
+def figure_budget(candidates: pd.DataFrame, budget_eur: float, t: dict, lang: str) -> bytes:
+    """Every choice of douars (grey), the cost-people curve and the chosen design."""
+    fig, ax = plt.subplots(figsize=(8, 4.2))
+    ax.scatter(
+        candidates["capital_donors_eur"],
+        candidates["people_served"],
+        color="0.7",
+        s=18,
+        label=t["candidates"],
+    )
+    curve = candidates[candidates["on_curve"]].sort_values("capital_donors_eur")
+    ax.step(
+        curve["capital_donors_eur"],
+        curve["people_served"],
+        where="post",
+        color="navy",
+        marker="o",
+        label=t["curve"],
+    )
+    chosen = candidates[candidates["chosen"]]
+    if not chosen.empty:
+        ax.scatter(
+            chosen["capital_donors_eur"],
+            chosen["people_served"],
+            s=120,
+            facecolors="none",
+            edgecolors="crimson",
+            linewidths=2,
+            zorder=3,
+            label=t["chosen"],
+        )
+    for row in curve.itertuples():
+        ax.annotate(
+            row.douars.replace("; ", "\n"),
+            (row.capital_donors_eur, row.people_served),
+            fontsize=6,
+            textcoords="offset points",
+            xytext=(4, -10),
+        )
+    ax.axvline(budget_eur, color="crimson", linestyle="--", label=t["budget_line"])
+    ax.xaxis.set_major_formatter(lambda v, _: number(v, 0, lang))
+    ax.yaxis.set_major_formatter(lambda v, _: number(v, 0, lang))
+    ax.set_xlabel(t["capital_eur"])
+    ax.set_ylabel(t["people"])
+    ax.legend(fontsize=8, loc="upper left")
+    ax.set_title(t["budget_curve"], fontsize=10)
+    return _png(fig)
+
+
+def figure_profile(outcome, pump: str, t: dict, lang: str, title: str = "") -> bytes:
+    """Rising main: ground, ground + pressure class, steady head at the highest pumped flow,
+    the head at pump shut-off, and the Joukowsky band around the steady head.
+    """
+    surge = outcome.surge
+    model = outcome.model
+    results = outcome.compliance_design.results
+    when = results.flow[pump].idxmax()
+    x, dist, ground, limit, steady, band = 0.0, [], [], [], [], []
+    for r in surge.to_dict("records"):
+        pipe = model.get_link(r["pipe"])
+        for end, name in ((0.0, pipe.start_node_name), (pipe.length, pipe.end_node_name)):
+            z = model.get_node(name).elevation
+            dist.append(x + end)
+            ground.append(z)
+            limit.append(z + r["pressure_class_m"])
+            steady.append(float(results.head.at[when, name]))
+            band.append(r["surge_head_m"])
+        x += pipe.length
+    fig, ax = plt.subplots(figsize=(8, 3.8))
+    ax.plot(dist, ground, color="saddlebrown", label=t["ground"])
+    ax.plot(dist, limit, color="crimson", linestyle="--", label=t["class_limit"])
+    ax.plot(dist, steady, color="navy", label=t["steady"])
+    ax.axhline(
+        float(surge["shutoff_head_m"].iloc[0]), color="purple", linestyle=":", label=t["shutoff"]
+    )
+    ax.fill_between(
+        dist,
+        np.subtract(steady, band),
+        np.add(steady, band),
+        color="orange",
+        alpha=0.3,
+        label=t["surge_band"],
+    )
+    ax.set_xlabel(t["distance_m"])
+    ax.set_ylabel(t["elevation_m"])
+    ax.xaxis.set_major_formatter(lambda v, _: number(v, 0, lang))
+    ax.legend(fontsize=7, ncol=3)
+    ax.set_title(f"{title}\n{t['profile']}", fontsize=10)
+    return _png(fig)

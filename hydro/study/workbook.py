@@ -1,0 +1,137 @@
+"""``report.xlsx``: one formatted sheet per table.
+
+Headers are the report's labels with units, frozen; columns are sized to their content;
+numbers carry number formats; bills of quantities end with totals written as formulas. Every
+text cell is written as text, never as a formula (a douar named ``=HYPERLINK(...)`` stays that
+text), and sheet names are unique and readable whatever the scenario names.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+from hydro.study.labels import TEXT, TRANSLATED_COLUMNS, column, translate
+
+#: Characters Excel refuses in a sheet name, and its length limit.
+_BAD_SHEET = re.compile(r"[\[\]:*?/\\]")
+SHEET_NAME_MAX = 31
+
+
+def sheet_name(name: str, used: set[str]) -> str:
+    """A valid sheet name, unique in ``used`` (compared without case, as Excel does).
+
+    >>> used = set()
+    >>> sheet_name("boq_" + "a" * 40 + "_one", used), sheet_name("boq_" + "a" * 40 + "_two", used)
+    ('boq_aaaaaaaaaaaaaaaaaaaaaaaaaaa', 'boq_aaaaaaaaaaaaaaaaaaaaaaa (2)')
+    >>> sheet_name("a/b: c?", used)
+    'a-b- c-'
+    """
+    base = _BAD_SHEET.sub("-", str(name)).strip("'").strip() or "sheet"
+    candidate = base[:SHEET_NAME_MAX]
+    k = 1
+    while candidate.lower() in used:
+        k += 1
+        suffix = f" ({k})"
+        candidate = base[: SHEET_NAME_MAX - len(suffix)] + suffix
+    used.add(candidate.lower())
+    return candidate
+
+
+def number_format(name: str) -> str:
+    """Excel number format of a column, from its name."""
+    if name in (
+        "share_within_500_m",
+        "compliance_share",
+        "headroom_share",
+        "change_from_base",
+        "delivered_share",
+    ):
+        return "0.0%"
+    if name.endswith(("_mad", "_eur", "_per_year")) or name in ("people_served", "population"):
+        return "#,##0"
+    if name in ("om_recovery_ratio", "pump_efficiency") or name.endswith(("_per_s", "_per_m3")):
+        return "0.00"
+    return "#,##0.0##"
+
+
+def _write_sheet(
+    wb: Workbook, title: str, frame: pd.DataFrame, lang: str, used: set, total_of=None
+) -> None:
+    ws = wb.create_sheet(sheet_name(title, used))
+    header_fill = PatternFill("solid", fgColor="DDE4EE")
+    for j, name in enumerate(frame.columns, start=1):
+        c = ws.cell(row=1, column=j, value=column(name, lang))
+        c.data_type = "s"
+        c.font = Font(bold=True)
+        c.fill = header_fill
+        c.alignment = Alignment(wrap_text=True, vertical="top")
+    widths = [min(max(len(column(n, lang)) * 0.6, 8), 30) for n in frame.columns]
+    for i, rec in enumerate(frame.itertuples(index=False), start=2):
+        for j, (name, value) in enumerate(zip(frame.columns, rec, strict=True), start=1):
+            c = ws.cell(row=i, column=j)
+            if name == "value" and isinstance(value, str):  # assumptions keep numbers as text
+                try:
+                    value = float(value)
+                except ValueError:
+                    pass
+            if isinstance(value, bool | np.bool_):
+                c.value = TEXT[lang]["yes"] if value else TEXT[lang]["no"]
+                c.data_type = "s"
+            elif isinstance(value, int | float | np.integer | np.floating):
+                if math.isfinite(float(value)):
+                    c.value = float(value) if isinstance(value, float | np.floating) else int(value)
+                    c.number_format = number_format(name)
+            elif value is not None and not (isinstance(value, float) and np.isnan(value)):
+                text = translate(str(value), lang) if name in TRANSLATED_COLUMNS else str(value)
+                c.value = text
+                c.data_type = "s"  # text, never a formula, whatever it starts with
+                widths[j - 1] = max(widths[j - 1], min(len(text), 60))
+            if c.data_type == "n" and c.value is not None:
+                widths[j - 1] = max(widths[j - 1], 12)
+    if total_of is not None and len(frame):
+        row = len(frame) + 2
+        c = ws.cell(row=row, column=1, value=TEXT[lang]["total"])
+        c.data_type = "s"
+        c.font = Font(bold=True)
+        j = list(frame.columns).index(total_of) + 1
+        letter = get_column_letter(j)
+        c = ws.cell(row=row, column=j, value=f"=SUM({letter}2:{letter}{row - 1})")
+        c.number_format = "#,##0"
+        c.font = Font(bold=True)
+    for j, width in enumerate(widths, start=1):
+        ws.column_dimensions[get_column_letter(j)].width = width + 2
+    ws.freeze_panes = "B2"
+
+
+def write_workbook(result, path: Path, lang: str, labels: dict) -> Path:
+    """Every table of the study in one formatted workbook."""
+    wb = Workbook()
+    wb.remove(wb.active)
+    used: set[str] = set()
+    fr = lang == "fr"
+    feasibility = result.feasibility.copy()
+    feasibility["label"] = [labels[n] for n in feasibility["scenario"]]
+    _write_sheet(wb, "faisabilite" if fr else "feasibility", feasibility, lang, used)
+    for o in result.outcomes:
+        _write_sheet(wb, f"boq_{o.spec.name}", o.boq, lang, used, total_of="total_mad")
+    if result.budget is not None:
+        _write_sheet(wb, "budget", result.budget.curve, lang, used)
+        _write_sheet(wb, "budget_candidates", result.budget.candidates, lang, used)
+    _write_sheet(wb, "operation", result.operation, lang, used)
+    _write_sheet(wb, "sensitivity", result.sensitivity, lang, used)
+    _write_sheet(wb, "switch_points", result.switch_points, lang, used)
+    for o in result.outcomes:
+        if o.surge is not None and not o.surge.empty:
+            _write_sheet(wb, f"surge_{o.spec.name}", o.surge, lang, used)
+    _write_sheet(wb, "stress", result.stress, lang, used)
+    _write_sheet(wb, "assumptions", result.assumptions, lang, used)
+    wb.save(path)
+    return Path(path)
