@@ -21,7 +21,7 @@ import pandas as pd
 
 from hydro.study.config import Cost, Study
 from hydro.study.costing import bill_of_quantities, feasibility_row
-from hydro.study.scenario import ScenarioResult, run_scenario
+from hydro.study.scenario import ScenarioResult, demand_scenario, run_scenario
 
 
 @dataclass(frozen=True)
@@ -194,8 +194,20 @@ def _redesign_row(study, spec, parameter, end, value, wn, villages, catalog, pum
 
 
 def _rerun(study, spec, key, value, wn, villages, catalog, pumps) -> ScenarioResult:
+    """The scenario ``spec`` designed again with one parameter changed."""
     demand = {}
     cat = catalog
+    if key == "growth_rate":
+        demand["growth_rate"] = value
+    elif key == "per_capita_demand_factor":
+        sc = demand_scenario(study, spec.service)
+        demand["domestic_l_per_person_day"] = {
+            k: v * value for k, v in sc.domestic_l_per_person_day.items()
+        }
+    elif key == "pipe_price_factor":
+        cat = catalog.scaled(value)
+    elif key == "connection_share_factor":
+        villages = villages.assign(household_share=(villages["household_share"] * value).clip(0, 1))
     return run_scenario(study, spec, wn, villages, cat, pumps, demand)
 
 
