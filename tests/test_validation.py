@@ -74,8 +74,8 @@ STUDY_RULES = [
      "[rules] tank_reserve_share = 2: outside [0, 1]"),
     ("standpipe_min_pressure_m = 10", "standpipe_min_pressure_m = -5",
      "[rules] standpipe_min_pressure_m = -5: outside [0, 200]"),
-    ('{ name = "Water Right Foundation", share = 0.5 }',
-     '{ name = "Water Right Foundation", share = 0.7 }',
+    ('{ name = "Water Right Foundation", share = 0.5,',
+     '{ name = "Water Right Foundation", share = 0.7,',
      "[money] the funders' shares add up to 1.2, not 1"),
     ('service = "standpipes"', 'service = "standpipe"',
      "[scenarios[0]] service = 'standpipe': must be one of standpipes, household_connections; "

@@ -622,14 +622,15 @@ def section_taps(ctx: Context) -> Section | None:
     )
     worst_columns = ["node", "tap", "douar", "open_draws", "p5_l_per_s", "p50_l_per_s",
                      "share_under_useful"]  # fmt: skip
+    colon = "\u00a0: " if ctx.lang == "fr" else ": "  # French typography
     for o, run in runs:
-        label, name = ctx.labels[o.spec.name], o.spec.name
-        s.table(f"{label}: {t['taps_douars']}", html_table(run.douars, ctx.lang, f"taps_{name}"))
+        label, name = ctx.labels[o.spec.name] + colon, o.spec.name
+        s.table(label + t["taps_douars"], html_table(run.douars, ctx.lang, f"taps_{name}"))
         s.table(
-            f"{label}: {t['taps_worst']}",
+            label + t["taps_worst"],
             html_table(run.worst(10)[worst_columns], ctx.lang, f"taps_worst_{name}"),
         )
-        s.figure(f"{label}: {t['taps_figure']}", f"taps_{name}")
+        s.figure(label + t["taps_figure"], f"taps_{name}")
     return s
 
 
@@ -695,7 +696,8 @@ def draw_figures(result, lang: str, labels: dict) -> dict:
             from hydro.taps import plot_taps
 
             buffer = io.BytesIO()
-            plot_taps(o.taps, buffer, title=f"{labels[o.spec.name]}: {t['taps_figure']}")
+            colon = "\u00a0: " if lang == "fr" else ": "
+            plot_taps(o.taps, buffer, title=labels[o.spec.name] + colon + t["taps_figure"])
             pngs[f"taps_{o.spec.name}"] = buffer.getvalue()
     base = next(o for o in result.outcomes if o.spec.name == result.stress["scenario"].iloc[0])
     pngs["stress"] = fig.figure_stress(result.stress, t, lang, labels[base.spec.name])
