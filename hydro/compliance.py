@@ -568,7 +568,7 @@ def _summary(results, pressure, minimum, ok, violations, node_class) -> dict:
         "worst_margin_m": float(values[i, j]),
         "min_pressure_by_class_m": by_class,
         "violations": int(len(errors)),
-        "elements_violating": int(errors["element"].nunique()),
+        "elements_violating": int(len(errors[["kind", "element"]].drop_duplicates())),
         "warnings": int((violations["severity"] == "warning").sum()),
         "counts": {f"{c} ({s})": int(n) for (c, s), n in counts.items()},
         "compliant": bool(errors.empty),
@@ -683,7 +683,7 @@ def _with_rows(report: ComplianceReport, rows: pd.DataFrame) -> ComplianceReport
     summary = dict(report.summary)
     summary.update(
         violations=int(len(errors)),
-        elements_violating=int(errors["element"].nunique()),
+        elements_violating=int(len(errors[["kind", "element"]].drop_duplicates())),
         counts={f"{c} ({sv})": int(n) for (c, sv), n in counts.items()},
         compliant=bool(errors.empty),
     )

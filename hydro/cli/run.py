@@ -16,7 +16,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     from hydro.study.run import study_inputs
 
     study = load_study(args.study)
-    out = Path(args.out) if args.out else Path("out") / study.name
+    # the French pack beside the English one, not over it
+    default = study.name if args.lang == "en" else f"{study.name}_{args.lang}"
+    out = Path(args.out) if args.out else Path("out") / default
     Outputs(inputs=study_inputs(study), force=args.force).folder(out, "--out")  # before the run
     steps = Steps(getattr(args, "quiet", False))
     if not getattr(args, "verbose", False):  # the study reports its own steps
@@ -47,7 +49,11 @@ def add_parser(sub, parents) -> None:
         metavar="STUDY",
         help="study file (TOML), or the folder that holds it as study.toml (see studies/oujda/)",
     )
-    p.add_argument("--out", metavar="DIR", help="output folder (default out/<study name>/)")
+    p.add_argument(
+        "--out",
+        metavar="DIR",
+        help="output folder (default out/<study name>/, out/<study name>_fr/ in French)",
+    )
     p.add_argument("--lang", choices=["en", "fr"], default="en", help="report language")
     force_option(p)
     p.set_defaults(func=cmd_run)

@@ -10,9 +10,10 @@ import io
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
 
 from hydro.study.labels import number, translate  # noqa: E402
 from hydro.units import SECONDS_PER_HOUR  # noqa: E402
@@ -236,25 +237,30 @@ def figure_tornado(sensitivity: pd.DataFrame, budget_eur: float, t: dict, lang: 
     spans.sort(key=lambda s: abs(s[3]["capital_donors_eur"] - s[2]["capital_donors_eur"]))
     fig, ax = plt.subplots(figsize=(8, 0.45 * len(spans) + 1.6))
     for i, (_, base, low, high) in enumerate(spans):
-        for row, color in ((low, "steelblue"), (high, "darkorange")):
+        for row, color, side in ((low, "steelblue", "right"), (high, "darkorange", "left")):
             delta = row["capital_donors_eur"] - base
             ax.barh(i, delta, color=color, height=0.6)
-            ax.annotate(
-                number(row["value"], 3 if abs(row["value"]) < 1 else 0, lang),
-                (delta, i),
-                fontsize=7,
-                va="center",
-                ha="left" if delta >= 0 else "right",
+            value = float(row["value"])
+            decimals = (
+                0 if value.is_integer() else 3 if abs(value) < 1 else 2 if abs(value) < 100 else 0
             )
+            if delta != 0:  # the label at the bar's end; on a flat row, low left and high right
+                side = "left" if delta > 0 else "right"
+            ax.annotate(number(value, decimals, lang), (delta, i), fontsize=7, va="center", ha=side)
     ax.set_yticks(range(len(spans)), [s[0] for s in spans], fontsize=8)
     ax.axvline(0, color="0.3", linewidth=1)
     first = bases.iloc[0]["capital_donors_eur"]
-    ax.axvline(budget_eur - first, color="crimson", linestyle="--", label=t["budget_line"])
-    ax.barh([], [], color="steelblue", label=t["low"])
-    ax.barh([], [], color="darkorange", label=t["high"])
+    budget_line = ax.axvline(
+        budget_eur - first, color="crimson", linestyle="--", label=t["budget_line"]
+    )
+    handles = [
+        budget_line,
+        Patch(color="steelblue", label=t["low"]),
+        Patch(color="darkorange", label=t["high"]),
+    ]
     ax.xaxis.set_major_formatter(lambda v, _: number(v, 0, lang))
     ax.set_xlabel(t["tornado_axis"])
-    ax.legend(fontsize=8, loc="lower right")
+    ax.legend(handles=handles, fontsize=8, loc="lower right")
     ax.set_title(t["tornado"], fontsize=10)
     return _png(fig)
 

@@ -275,7 +275,17 @@ TEXT = {
 
 #: Column -> (English, French) label with its unit; every table of the report uses these.
 COLUMNS = {
-    "label": ("Scenario", "Scénario"),
+    "label": ("Label", "Libellé"),
+    "opening_year": ("Opening year", "Année de mise en service"),
+    "design_year": ("Design year", "Année de projet"),
+    "pipe_sizing": ("Pipes sized for", "Conduites dimensionnées pour"),
+    "on_curve": ("On the cost-people curve", "Sur la courbe coût-habitants"),
+    "storage_rule": ("Storage rule", "Règle de stockage"),
+    "main": ("Transmission main", "Conduite d'adduction"),
+    "pump_source": ("Pump from", "Origine de la pompe"),
+    "shutoff_head_m": ("Shut-off head [m]", "Hauteur à débit nul [m]"),
+    "requested_m3": ("Requested [m3]", "Demandé [m3]"),
+    "delivered_m3": ("Delivered [m3]", "Distribué [m3]"),
     "scenario": ("Scenario", "Scénario"),
     "beneficiaries_opening": ("Beneficiaries, opening year", "Bénéficiaires, mise en service"),
     "beneficiaries_design": ("Beneficiaries, design year", "Bénéficiaires, horizon"),

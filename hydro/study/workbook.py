@@ -88,7 +88,15 @@ def _write_sheet(
             elif isinstance(value, int | float | np.integer | np.floating):
                 if math.isfinite(float(value)):
                     c.value = float(value) if isinstance(value, float | np.floating) else int(value)
-                    c.number_format = number_format(name)
+                    whole = isinstance(value, int | np.integer) or name.endswith(
+                        ("_year", "year", "_mm", "_bar", "standpipes", "connections", "taps")
+                    )
+                    # whole numbers (years, counts, DN, PN) without separators or decimals
+                    c.number_format = (
+                        "0"
+                        if whole and "year" in name
+                        else ("#,##0" if whole else number_format(name))
+                    )
             elif value is not None and not (isinstance(value, float) and np.isnan(value)):
                 text = translate(str(value), lang) if name in TRANSLATED_COLUMNS else str(value)
                 c.value = text
