@@ -180,6 +180,9 @@ class Outputs:
         path = Path(path)
         if path.exists() and not path.is_dir():
             raise InputError(f"{path}: {option} is a file, not a folder; choose a new folder name")
+        for parent in path.parents:
+            if parent.exists() and not parent.is_dir():
+                raise InputError(f"{path}: {option}: {parent} is a file, not a folder")
         if path.is_dir() and not self.force:
             marked = hydro_files(path) is not None
             others = [p for p in path.iterdir() if not p.name.startswith(_PARTIAL)]
@@ -238,6 +241,15 @@ class Outputs:
                 os.rename(staging, folder)
                 return
             previous = hydro_files(folder) or []
+            theirs = [
+                rel for rel in written if (folder / rel).exists() and rel not in set(previous)
+            ]
+            if theirs and not self.force:  # files hydro did not write here: never replaced
+                shown = ", ".join(theirs[:5]) + (" ..." if len(theirs) > 5 else "")
+                raise InputError(
+                    f"{folder}: holds {shown}, which hydro did not write there; nothing written "
+                    "(move them away, choose another folder, or add --force to replace them)"
+                )
             for rel in written:
                 target = folder / rel
                 if target.is_dir():

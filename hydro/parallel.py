@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import logging
 import os
+import re
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 
@@ -94,10 +96,7 @@ class DaskCluster(Executor):
         except ImportError as exc:  # pragma: no cover - a dependency of the package
             raise InputError("--scheduler needs dask's 'distributed' package") from exc
         if isinstance(scheduler, str):
-            try:
-                self.client = Client(scheduler, timeout="10s")
-            except (OSError, TimeoutError) as exc:
-                raise InputError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from exc
+            self.client = _connect(Client, scheduler)
             self._own = True
         else:
             self.client, self._own = scheduler, False
@@ -120,6 +119,55 @@ class DaskCluster(Executor):
         """Release the workers."""
         if self._own:
             self.client.close()
+
+
+#: How long to wait for a Dask scheduler to answer [s].
+CONNECT_TIMEOUT_S = 15.0
+_ADDRESS = re.compile(r"^(tcp|tls|inproc|ucx|ws|wss)://[^\s:/]+(:\d{1,5})$")
+
+
+def _connect(client_class, address: str):
+    """A ``Client`` of the scheduler at ``address``, or an error within a bounded time.
+
+    The address is checked first (``tcp://HOST:PORT``); the connection, its handshake and the
+    first answer must come within :data:`CONNECT_TIMEOUT_S`: something that accepts the
+    connection and never answers as a Dask scheduler does not hang the command.
+    """
+    if not _ADDRESS.match(address):
+        raise InputError(
+            f"--scheduler {address!r}: give the scheduler's address as tcp://HOST:PORT "
+            "(e.g. tcp://10.0.0.5:8786)"
+        )
+    import dask
+
+    outcome: dict = {}
+
+    def connect() -> None:
+        try:
+            timeout = f"{CONNECT_TIMEOUT_S:g}s"
+            with dask.config.set(
+                {
+                    "distributed.comm.timeouts.connect": timeout,
+                    "distributed.comm.timeouts.tcp": timeout,
+                }
+            ):
+                client = client_class(address, timeout=timeout)
+                client.scheduler_info()  # the scheduler really answers
+            outcome["client"] = client
+        except BaseException as exc:  # reported below, in the caller's thread
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=connect, daemon=True)
+    thread.start()
+    thread.join(CONNECT_TIMEOUT_S + 5.0)
+    if "client" in outcome:
+        return outcome["client"]
+    reason = outcome.get("error")
+    why = f"{type(reason).__name__}: {reason}" if reason else "no answer"
+    raise InputError(
+        f"cannot reach a Dask scheduler at {address} within {CONNECT_TIMEOUT_S:g} s ({why}); "
+        "start one with `dask scheduler` and workers with `dask worker ADDRESS`"
+    )
 
 
 def make_executor(workers: int | None = None, scheduler=None) -> Executor:

@@ -34,6 +34,10 @@ def cmd_check(args: argparse.Namespace) -> int:
         if out is not None and args.pressure_driven
         else None
     )
+    from hydro.errors import InputError
+
+    if args.max_velocity is not None and args.max_velocity <= 0:
+        raise InputError(f"--max-velocity {args.max_velocity:g}: a velocity above 0 m/s")
     wn = read_network(args.network, sized=True)
     class_min = {
         cls: value
@@ -51,6 +55,13 @@ def cmd_check(args: argparse.Namespace) -> int:
         tank_reserve_share=args.tank_reserve,
         tap_min_pressure_m=None if args.no_tap_flows else args.tap_pressure,
     )
+    highest = max(rules.min_pressure_m.values())
+    if rules.max_pressure_m is not None and rules.max_pressure_m <= highest:
+        raise InputError(
+            f"impossible pressure targets: --max-pressure {rules.max_pressure_m:g} m is not above "
+            f"the minimum {highest:g} m (--min-pressure, --standpipe-pressure, "
+            "--household-pressure)"
+        )
     taps = None
     if args.classes and not args.villages:
         from hydro.compliance import node_classes_from_model

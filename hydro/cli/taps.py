@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from hydro.cli._common import EXIT_OK, Bar, force_option, positive
+from hydro.cli._common import EXIT_OK, Bar, count, force_option, positive
 
 
 def cmd_taps(args: argparse.Namespace) -> int:
@@ -46,20 +46,38 @@ def cmd_taps(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+#: Most draws one run takes: a million (the flows of every tap in every draw are kept).
+MAX_DRAWS = 1_000_000
+#: Most local worker processes.
+MAX_WORKERS = 1024
+
+
 def _probability(text: str) -> float:
     value = positive(text)
-    if value > 1:
-        raise argparse.ArgumentTypeError(f"a probability is at most 1, got {value:g}")
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(
+            f"a probability above 0 and at most 1 (0: no tap would ever open), got {value:g}"
+        )
     return value
 
 
-def _count(text: str) -> int:
+def _bounded(high: int):
+    def parse(text: str) -> int:
+        value = count(text)
+        if value > high:
+            raise argparse.ArgumentTypeError(f"at most {high:,}, got {value:,}")
+        return value
+
+    return parse
+
+
+def _seed(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a whole number, got '{text}'") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
+    if not 0 <= value < 2**32:
+        raise argparse.ArgumentTypeError(f"a seed is 0 to 2^32 - 1, got {value}")
     return value
 
 
@@ -79,8 +97,14 @@ def add_parser(sub, parents) -> None:
         ),
     )
     p.add_argument("network", metavar="NETWORK.inp", help="EPANET input file")
-    p.add_argument("--draws", type=_count, default=1000, metavar="N", help="draws (default 1000)")
-    p.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    p.add_argument(
+        "--draws",
+        type=_bounded(MAX_DRAWS),
+        default=1000,
+        metavar="N",
+        help=f"draws (default 1000, at most {MAX_DRAWS:,})",
+    )
+    p.add_argument("--seed", type=_seed, default=1, help="random seed (default 1)")
     p.add_argument(
         "--probability",
         type=_probability,
@@ -122,7 +146,7 @@ def add_parser(sub, parents) -> None:
     )
     p.add_argument(
         "--workers",
-        type=_count,
+        type=_bounded(MAX_WORKERS),
         metavar="K",
         help="local processes (default: one per core; 1: in this process)",
     )
@@ -132,6 +156,6 @@ def add_parser(sub, parents) -> None:
         help="run the draws on this Dask distributed scheduler's workers",
     )
     p.add_argument("--out", metavar="DIR", help="write taps.csv, taps_douars.csv, ... taps.png")
-    p.add_argument("--show", type=int, default=10, metavar="N", help="worst taps printed")
+    p.add_argument("--show", type=count, default=10, metavar="N", help="worst taps printed")
     force_option(p)
     p.set_defaults(func=cmd_taps)

@@ -1,0 +1,80 @@
+"""What a hostile probe of the commands found, each kept from coming back."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+
+from conftest import ROOT, run_hydro
+
+OUJDA = ROOT / "networks" / "oujda_rural.inp"
+
+
+def test_an_output_folder_under_a_regular_file_is_refused_before_the_run(tmp_path):
+    blocker = tmp_path / "notes.txt"
+    blocker.write_text("mine")
+    for args in (
+        ("simulate", OUJDA, "--duration", "1", "--out", blocker / "sub"),
+        ("taps", OUJDA, "--draws", "5", "--out", blocker / "sub"),
+    ):
+        done = run_hydro(*args)
+        assert done.returncode == 1, done.stderr
+        assert "is a file, not a folder" in done.stderr
+        assert "network:" not in done.stdout  # refused before any computation
+    assert blocker.read_text() == "mine"
+
+
+def test_a_users_file_in_a_folder_hydro_wrote_is_never_replaced_without_force(tmp_path):
+    out = tmp_path / "out"
+    done = run_hydro("simulate", OUJDA, "--duration", "1", "--out", out)
+    assert done.returncode == 0, done.stderr
+    (out / "taps.csv").write_text("my own table")
+    done = run_hydro("taps", OUJDA, "--draws", "5", "--out", out)
+    assert done.returncode == 1
+    assert "which hydro did not write there" in done.stderr
+    assert (out / "taps.csv").read_text() == "my own table"
+    done = run_hydro("taps", OUJDA, "--draws", "5", "--out", out, "--force")
+    assert done.returncode == 0, done.stderr
+    assert (out / "taps.csv").read_text() != "my own table"
+
+
+def test_tap_options_are_bounded():
+    for args, message in (
+        (("--draws", "3000000000"), "at most 1,000,000"),
+        (("--seed", "-1"), "a seed is 0 to 2^32 - 1"),
+        (("--probability", "0"), "a probability above 0"),
+        (("--workers", "0"), "must be 1 or more"),
+    ):
+        done = run_hydro("taps", OUJDA, *args)
+        assert done.returncode == 2, (args, done.stderr)
+        assert message in done.stderr, (args, done.stderr)
+
+
+def test_a_scheduler_address_is_checked_and_a_silent_listener_does_not_hang():
+    done = run_hydro("taps", OUJDA, "--draws", "5", "--scheduler", "127.0.0.1")
+    assert done.returncode == 1
+    assert "tcp://HOST:PORT" in done.stderr
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    port = server.getsockname()[1]
+    accepted = []
+    threading.Thread(target=lambda: accepted.append(server.accept()), daemon=True).start()
+    started = time.perf_counter()
+    try:
+        done = run_hydro("taps", OUJDA, "--draws", "5", "--scheduler", f"tcp://127.0.0.1:{port}")
+    finally:
+        server.close()
+    assert done.returncode == 1, done.stderr
+    assert "cannot reach a Dask scheduler" in done.stderr
+    assert time.perf_counter() - started < 60
+
+
+def test_check_refuses_impossible_targets_before_running():
+    done = run_hydro("check", OUJDA, "--min-pressure", "10", "--max-pressure", "5")
+    assert done.returncode == 1
+    assert "impossible pressure targets" in done.stderr and "verdict" not in done.stdout
+    done = run_hydro("check", OUJDA, "--max-velocity", "0")
+    assert done.returncode == 1
+    assert "--max-velocity 0: a velocity above 0 m/s" in done.stderr
