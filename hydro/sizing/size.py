@@ -231,6 +231,82 @@ def _pipe_table(problem: Problem, model, verification: Verification) -> pd.DataF
     return pd.DataFrame(rows)
 
 
+# --------------------------------------------------------------------------- trees: repair loop
+#: Re-solves of the tree program allowed when the independent run finds a junction short.
+MAX_TREE_REPAIRS = 3
+#: EPANET convergence criterion written into a repaired tree design (relative flow change).
+TIGHT_ACCURACY = 1e-6
+
+
+def _build(problem: Problem, segments) -> tuple[wntr.network.WaterNetworkModel, list[str]]:
+    """The sized model and the names of its sized pipes (split pipes: their segments)."""
+    model = apply_design(problem, segments)
+    sized = [
+        name
+        for p, parts in segments.items()
+        for name in (
+            [p] if len(parts) == 1 else [f"{p}_{chr(ord('a') + j)}" for j in range(len(parts))]
+        )
+    ]
+    return model, sized
+
+
+def _write_and_verify(model, problem: Problem, sized: list[str]) -> tuple[bytes, Verification]:
+    """Write ``model`` as an ``.inp`` file and check it by an independent EPANET run;
+    returns the file's bytes and the verification."""
+    with tempfile.TemporaryDirectory(prefix="hydro-size-") as tmp:
+        written = write_network(model, Path(tmp) / "sized.inp")
+        return written.read_bytes(), verify_design(written, problem, sized)
+
+
+def _size_tree_verified(problem: Problem, trees, split: bool, notes: list[str]):
+    """Solve the tree program, verify the written design, and repair it when EPANET disagrees.
+
+    The program's head losses are EPANET's own formulas at the design flows, so a shortfall
+    can only come from how EPANET solves the written file. Each repair first tightens the
+    file's convergence criterion (ACCURACY) to :data:`TIGHT_ACCURACY`, then raises the head
+    kept at each junction found short by its shortfall plus 1 mm and solves again, at most
+    :data:`MAX_TREE_REPAIRS` times; every step is reported in ``notes``.
+    """
+    from hydro.sizing.tree import solve_tree
+
+    extra: dict[str, float] = {}
+    for attempt in range(MAX_TREE_REPAIRS + 1):
+        solution = solve_tree(problem, trees, split=split, extra_margin_m=extra)
+        model, sized = _build(problem, solution.segments)
+        text, verification = _write_and_verify(model, problem, sized)
+        short = _pressure_shortfalls(verification)
+        accuracy = model.options.hydraulic.accuracy
+        if short and accuracy > TIGHT_ACCURACY:
+            model.options.hydraulic.accuracy = TIGHT_ACCURACY
+            tight_text, tight = _write_and_verify(model, problem, sized)
+            notes.append(
+                f"EPANET's ACCURACY {accuracy:g} left {len(short)} junction(s) up to "
+                f"{max(short.values()):.3f} m short; the design is written with ACCURACY "
+                f"{TIGHT_ACCURACY:g}"
+            )
+            text, verification = tight_text, tight
+            short = _pressure_shortfalls(verification)
+        if not short or attempt == MAX_TREE_REPAIRS:
+            break
+        for node, missing in short.items():
+            extra[node] = extra.get(node, 0.0) + missing + 1e-3
+        notes.append(
+            f"repair {attempt + 1}: the independent EPANET run found {len(short)} junction(s) "
+            f"short (worst {max(short, key=short.get)} by {max(short.values()):.4f} m); their "
+            "head margin was raised by the shortfall plus 1 mm and the program solved again"
+        )
+        log.warning(notes[-1])
+    return solution, model, sized, text, verification
+
+
+def _pressure_shortfalls(verification: Verification) -> dict[str, float]:
+    """Junction -> how far below its minimum pressure the verification found it [m]."""
+    v = verification.violations
+    low = v[(v["kind"] == "junction") & (v["value"] < v["limit"])]
+    return dict(zip(low["element"], low["excess"], strict=True))
+
+
 # --------------------------------------------------------------------------- entry point
 def size_network(
     wn: wntr.network.WaterNetworkModel,
@@ -247,6 +323,7 @@ def size_network(
     source: str = "network",
     progress=None,
     min_diameter_mm: dict | None = None,
+    workers: int | None = None,
 ) -> SizingResult:
     """Size every pipe of ``wn`` (but ``fixed``) at least cost, then verify the written design.
 
@@ -258,8 +335,8 @@ def size_network(
         Split-pipe design (tree networks only): the LP's cost is a lower bound.
     output : path, optional
         Where to write the sized ``.inp``; written only when the design is verified.
-    seed, time_limit_s, max_evaluations, progress
-        Options of the looped-network optimiser.
+    seed, time_limit_s, max_evaluations, progress, workers
+        Options of the looped-network optimiser (see :func:`hydro.sizing.looped.optimise`).
 
     Raises
     ------
@@ -274,8 +351,6 @@ def size_network(
     if split and split_out is None:
         raise InputError(f"{source}: --split applies to branched networks only")
     if split_out is not None:
-        from hydro.sizing.tree import solve_tree
-
         trees, transmission = split_out
         kept = [p for p in transmission if p in problem.pipes]
         if kept:
@@ -284,7 +359,9 @@ def size_network(
                 f"demands): {', '.join(kept)}"
             )
             problem = problem.without(kept)
-        solution = solve_tree(problem, trees, split=split)
+        solution, model, sized, written_text, verification = _size_tree_verified(
+            problem, trees, split, notes
+        )
         segments = solution.segments
         method_name, bound, gap = solution.method, solution.bound, solution.gap
         optimiser_cost, seconds, evaluations = solution.cost, solution.seconds, None
@@ -303,6 +380,7 @@ def size_network(
             time_limit_s=time_limit_s,
             max_evaluations=max_evaluations,
             progress=progress,
+            workers=workers,
         )
         segments = {
             p: [(int(k), float(problem.lengths[i]))]
@@ -311,24 +389,19 @@ def size_network(
         method_name, bound, gap = outcome.method, None, None
         optimiser_cost, seconds, evaluations = outcome.cost, outcome.seconds, outcome.evaluations
         history = outcome.history
-    model = apply_design(problem, segments)
-    sized = [
-        name
-        for p, parts in segments.items()
-        for name in (
-            [p] if len(parts) == 1 else [f"{p}_{chr(ord('a') + j)}" for j in range(len(parts))]
-        )
-    ]
-    with tempfile.TemporaryDirectory(prefix="hydro-size-") as tmp:
-        written = write_network(model, Path(tmp) / "sized.inp")
-        verification = verify_design(written, problem, sized)
-        if output is not None:
-            if not verification.ok:
-                raise SimulationError(
-                    "the design failed its independent EPANET verification; nothing written:\n"
-                    + verification.violations.to_string(index=False)
-                )
-            publish_file(written, output, protect=protect)
+        notes.extend(outcome.notes)
+        model, sized = _build(problem, segments)
+        written_text, verification = _write_and_verify(model, problem, sized)
+    if output is not None:
+        if not verification.ok:
+            raise SimulationError(
+                "the design failed its independent EPANET verification; nothing written:\n"
+                + verification.violations.to_string(index=False)
+            )
+        with tempfile.TemporaryDirectory(prefix="hydro-size-") as tmp:
+            staged = Path(tmp) / "sized.inp"
+            staged.write_bytes(written_text)
+            publish_file(staged, output, protect=protect)
     if abs(verification.cost - optimiser_cost) > 1e-6 * max(1.0, optimiser_cost) and not split:
         notes.append(f"optimiser cost {optimiser_cost:,.2f} differs from the recomputed cost")
     table = _pipe_table(problem, model, verification)

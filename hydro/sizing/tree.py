@@ -116,9 +116,19 @@ def _check_reachable(problem: Problem, trees: list[TreeComponent]) -> None:
 
 
 def solve_tree(
-    problem: Problem, trees: list[TreeComponent], split: bool = False, time_limit_s: float = 600.0
+    problem: Problem,
+    trees: list[TreeComponent],
+    split: bool = False,
+    time_limit_s: float = 600.0,
+    extra_margin_m: dict[str, float] | None = None,
 ) -> TreeResult:
-    """Least-cost design of the trees' decision pipes (exact 0-1 program, or split-pipe LP)."""
+    """Least-cost design of the trees' decision pipes (exact 0-1 program, or split-pipe LP).
+
+    ``extra_margin_m``: junction -> head kept above its target on top of
+    :data:`DESIGN_MARGIN_M` [m] (the repair loop of :func:`hydro.sizing.size_network` sets it
+    at junctions that the independent EPANET run found short).
+    """
+    extra_margin_m = extra_margin_m or {}
     _check_reachable(problem, trees)
     targets = problem.targets
     index = {p: i for i, p in enumerate(problem.pipes)}
@@ -190,7 +200,9 @@ def solve_tree(
         node = problem.snapshot.get_node(n)
         z = node.elevation
         lower[n_x + j] = (
-            max(z + targets.min_at(n), floors.get(n, -np.inf)) + DESIGN_MARGIN_M
+            max(z + targets.min_at(n), floors.get(n, -np.inf))
+            + DESIGN_MARGIN_M
+            + extra_margin_m.get(n, 0.0)
             if node.node_type == "Junction"
             else -np.inf
         )
