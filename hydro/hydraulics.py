@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from hydro.units import GRAVITY_M_PER_S2
-
 #: Hazen-Williams coefficient of EPANET 2 in SI units (head loss in m, flow in m3/s, D in m).
 HAZEN_WILLIAMS_K_SI = 10.667
 HAZEN_WILLIAMS_FLOW_EXPONENT = 1.852
@@ -68,6 +66,11 @@ def velocity(flow, diameter):
     )
 
 
+#: Gravity as EPANET computes with it (32.2 ft/s2) in its Darcy-Weisbach and minor-loss
+#: resistances [m/s2]; 0.05% above the standard 9.81, which is what a head-loss model must
+#: match to agree with EPANET to the millimetre on long mains.
+EPANET_GRAVITY_M_PER_S2 = 32.2 * 0.3048
+
 #: Kinematic viscosity of water at 20 degC, EPANET's default (1.1e-5 ft2/s) [m2/s].
 KINEMATIC_VISCOSITY_M2_PER_S = 1.1e-5 * 0.3048**2
 
@@ -123,7 +126,8 @@ def headloss_darcy_weisbach(flow, length, diameter, roughness_m):
     .. math:: h_f = f \\frac{L}{D} \\frac{v^2}{2g}
 
     with :func:`friction_factor_epanet` (64/Re laminar, Dunlop's interpolation for
-    2000 < Re < 4000, Swamee-Jain turbulent) and EPANET's viscosity.
+    2000 < Re < 4000, Swamee-Jain turbulent), EPANET's viscosity and its gravity
+    (:data:`EPANET_GRAVITY_M_PER_S2`), so that the result is EPANET's own.
 
     Parameters
     ----------
@@ -148,11 +152,11 @@ def headloss_darcy_weisbach(flow, length, diameter, roughness_m):
     Examples
     --------
     >>> round(float(headloss_darcy_weisbach(0.1, 1000.0, 0.3, 0.00015)), 3)
-    6.105
+    6.102
     """
     q = np.abs(np.asarray(flow, dtype=float))
     d = np.asarray(diameter, dtype=float)
     v = q / (np.pi * d**2 / 4)
     re = v * d / KINEMATIC_VISCOSITY_M2_PER_S
     f = friction_factor_epanet(re, np.asarray(roughness_m) / d)
-    return np.sign(flow) * f * np.asarray(length) / d * v**2 / (2 * GRAVITY_M_PER_S2)
+    return np.sign(flow) * f * np.asarray(length) / d * v**2 / (2 * EPANET_GRAVITY_M_PER_S2)

@@ -327,3 +327,30 @@ def test_pressure_reducing_valve_splits_the_tree_and_matches_brute_force(tmp_pat
     # in the sized network the valve regulates: the head below it is its setting, 30 + 25 m
     head = run_simulation(result.model).head.iloc[0]
     assert head["J2"] == pytest.approx(55.0, abs=PRESSURE_TOL_M)
+
+
+@pytest.mark.parametrize(
+    "options,status,fragment",
+    [
+        (["--min-pressure", "-5"], 2, "argument --min-pressure: must be zero or more"),
+        (["--min-pressure", "20", "--max-velocity", "0"], 2, "argument --max-velocity"),
+        (["--min-pressure", "20", "--max-velocity", "-1"], 2, "argument --max-velocity"),
+        (["--min-pressure", "20", "--max-pressure", "15"], 1, "--max-pressure 15 m must be above"),
+        (["--min-pressure", "20", "--max-pressure", "20"], 1, "--min-pressure 20 m"),
+    ],
+)
+def test_hydro_size_refuses_meaningless_targets(options, status, fragment, tmp_path, branched_inp):
+    out = tmp_path / "sized.inp"
+    done = run_hydro(
+        "size",
+        branched_inp,
+        "--catalog",
+        ROOT / "networks" / "benchmarks" / "two_loop_catalog.csv",
+        *options,
+        "--output",
+        out,
+    )
+    assert done.returncode == status
+    assert "error:" in done.stderr and fragment in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not out.exists()

@@ -83,7 +83,9 @@ class Evaluator:
         self.junctions = np.array([k for k, t in enumerate(types) if t == tk.EN_JUNCTION])
         self.junction_names = [node_ids[k] for k in self.junctions]
         self.diameter_mm = problem.catalog.table["inner_diameter_mm"].to_numpy(dtype=float)
-        self.roughness = problem.roughness
+        # the toolkit reads the file's metric units: Darcy-Weisbach roughness in mm
+        to_file = 1000.0 if problem.headloss_formula == "D-W" else 1.0
+        self.roughness = problem.roughness * to_file
         # Roughness needs setting only when the catalogue gives one different from the pipe's.
         self._own_roughness = bool(np.all(problem.roughness == problem.roughness[:, :1]))
         self._current = [-1] * len(problem.pipes)

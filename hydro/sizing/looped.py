@@ -235,15 +235,15 @@ class _Search:
         if feasible_top:
             self.offer(start, self.cost(start))
         if self.large or not feasible_top:
-            from hydro.sizing.start import lp_start
+            from hydro.sizing.start import lp_start, unit_headloss_start
 
-            first = start
-            if first_flows == "random":
-                first = self.rng.integers(top // 2, top + 1)
-            lp = lp_start(self.problem, self.ev, first, self.rows, self.deficit)
+            first = unit_headloss_start(self.problem, self.ev, self.rows, self.deficit)
+            if first is not None:
+                self.offer(first, self.cost(first))
+            lp = lp_start(self.problem, self.ev, start if first is None else first,
+                          self.rows, self.deficit)  # fmt: skip
             if lp is not None:
                 self.offer(lp, self.cost(lp))
-                self.descend(lp, pairs=not self.large)
         if self.best_pos is not None:
             self.descend(self.best_pos, pairs=not self.large)
         if self.large:
@@ -656,14 +656,12 @@ class _Pool:
         """Wait for every run (they stop by the same deadline) and return their results."""
         expected = len(self.processes)
         while len(self.done) + len(self.failed) < expected:
-            if time.time() > self.deadline_wall + 120 and not any(
-                p.is_alive() for p in self.processes
-            ):
-                break
             self.drain(block_s=1.0)
+            if not any(p.is_alive() for p in self.processes):
+                self.drain(block_s=1.0)  # the last messages of runs that just ended
+                break
         for run, text in self.failed.items():
-            if not text.startswith("no feasible") and "Infeasible" not in text:
-                log.warning("parallel run %d failed: %s", run, text)
+            log.warning("parallel run %d ended without a result: %s", run, text)
         return list(self.done.values())
 
     def close(self) -> None:

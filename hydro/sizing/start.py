@@ -157,11 +157,9 @@ class FixedFlowProgram:
             return None
         x = result.x[:n_l]
         choice = []
-        for i, span in enumerate(spans):
-            loss = sum(columns[c][2] * x[c] for c in span) / problem.lengths[i]
-            candidates = [columns[c] for c in span]  # sorted by cost (catalogue order)
-            ok = [pos for _, pos, j in candidates if j <= loss * (1 + 1e-9) + 1e-12]
-            choice.append(ok[0] if ok else candidates[-1][1])
+        for span in spans:
+            used = max(span, key=lambda c: x[c])  # the entry with most length
+            choice.append(columns[used][1])
         return choice
 
 
@@ -204,4 +202,55 @@ def lp_start(
             break
         pos = np.array(choice)
     log.info("fixed-flow program start: %s", f"{best_cost:,.2f}" if best is not None else "none")
+    return best
+
+
+def unit_headloss_start(
+    problem: Problem,
+    evaluator: Evaluator,
+    rows_of,
+    deficit_of,
+    steps: int = 12,
+) -> np.ndarray | None:
+    """The classic unit-headloss design: every pipe the cheapest entry whose head loss per
+    metre at its flow is at most S, with S the largest slope (found by bisection between
+    0.1 and 100 m/km) whose design is feasible. Flows come from an EPANET run of the previous
+    design (first: every pipe at its largest entry), updated twice per slope. Returns the
+    cheapest feasible design found, or None.
+    """
+    options = [problem.allowed[p] for p in problem.pipes]
+    costs = [problem.catalog.costs[o] * problem.lengths[i] for i, o in enumerate(options)]
+    vmax = problem.targets.max_velocity_m_per_s
+    top = np.array([len(o) - 1 for o in options])
+
+    def design(slope: float) -> np.ndarray:
+        pos = top
+        for _ in range(3):
+            evaluator.set_design(rows_of(pos))
+            evaluator.solve()
+            flows = np.abs(evaluator.flows()[evaluator.link_index - 1])
+            new = np.empty(len(options), dtype=int)
+            for i, o in enumerate(options):
+                per_m = unit_headloss(problem, i, flows[i])[o]
+                ok = per_m <= slope
+                if vmax is not None:
+                    ok &= velocity(flows[i], problem.catalog.diameters[o]) <= vmax
+                hits = np.flatnonzero(ok)
+                new[i] = hits[0] if len(hits) else len(o) - 1
+            pos = new
+        return pos
+
+    best, best_cost = None, np.inf
+    low, high = np.log(1e-4), np.log(0.1)
+    for _ in range(steps):
+        mid = (low + high) / 2
+        pos = design(float(np.exp(mid)))
+        if deficit_of(pos) <= 0:
+            low = mid
+            cost = float(sum(c[k] for c, k in zip(costs, pos, strict=True)))
+            if cost < best_cost:
+                best, best_cost = pos.copy(), cost
+        else:
+            high = mid
+    log.info("unit-headloss start: %s", f"{best_cost:,.2f}" if best is not None else "none")
     return best
