@@ -1,31 +1,48 @@
-"""Least-cost sizing of looped networks: differential evolution over catalogue indices.
+"""Least-cost sizing of looped networks: a hydraulic start, differential evolution and local
+search over catalogue indices, in independent parallel runs.
 
 Method
 ------
-1. Start: every pipe at its largest allowed entry (must be feasible, else the junctions that
-   cannot reach the target even then are named), then a greedy descent that downsizes pipes,
-   largest saving first, while the design stays feasible.
-2. Differential evolution (DE/rand/1/bin with dithered F in [0.5, 0.9] and crossover rate in
-   [0.7, 1.0]; Storn & Price 1997) over continuous vectors floored to catalogue indices, as in
-   Suribabu (2010, J. Hydroinformatics 12(1)) for pipe networks. Selection by feasibility
-   rules (Deb 2000): a feasible design beats an infeasible one; two infeasible ones compare
-   pressure deficits; two feasible ones, costs. Each run starts from a random population and
-   ends after ``patience`` generations without a better leader; runs are independent, which
-   keeps the search diverse. No input is ever derived from a known best design.
-3. The best design of each run is polished by a local search: single downsizing moves, then
-   pair moves (downsize one pipe and upsize another) while they save money and stay feasible.
-4. After each run, an iterated local search (Lourenco et al. 2003) kicks the best design
-   (one to three pipes moved by one or two catalogue steps), repairs it by greedy upsizing
-   (largest deficit reduction per unit of cost) and descends again. This finds designs several
-   coordinated moves away that the population misses (GoYang's 177,009.56 from 177,010.36).
+1. Start: every pipe at its largest allowed entry. When that design misses the minimum
+   pressure and nothing else can do better (no velocity limit, no pressure cap, no pump or
+   valve: a larger pipe then never lowers a pressure), the junctions that stay short are named
+   and the search stops. Otherwise infeasibility is never claimed from this design: with a
+   velocity limit, a smaller neighbour can move flow away from a pipe that is too fast.
+2. Networks of more than :data:`LARGE_PIPES` decision pipes, or whose largest design is not
+   feasible, get a start from hydraulic knowledge (:mod:`hydro.sizing.start`): the
+   unit-headloss design, then the fixed-flow linear program of Alperovits & Shamir (1977)
+   from that design's flows, re-solved with updated flows; then a greedy descent that
+   downsizes pipes, largest saving first, while the design stays feasible.
+3. Up to :data:`LARGE_PIPES` pipes: differential evolution (DE/rand/1/bin with dithered F in
+   [0.5, 0.9] and crossover rate in [0.7, 1.0]; Storn & Price 1997) over continuous vectors
+   floored to catalogue indices, as in Suribabu (2010, J. Hydroinformatics 12(1)) for pipe
+   networks. Selection by feasibility rules (Deb 2000): a feasible design beats an
+   infeasible one; two infeasible ones compare deficits (pressure and velocity); two feasible
+   ones, costs. Each DE run starts from a random population and ends after ``patience``
+   generations without a better leader; its best design is polished by single downsizing
+   moves, then pair moves (downsize one pipe and upsize another) while they save money.
+4. An iterated local search (Lourenco et al. 2003) kicks the best design (one to three pipes
+   moved by one or two catalogue steps; on large networks one pipe and up to two of its
+   neighbours, with pair moves among neighbours within two nodes), repairs it by greedy
+   upsizing (largest deficit reduction per unit of cost) and descends again. This finds
+   designs several coordinated moves away that the population misses (GoYang's 177,009.56
+   from 177,010.36). On large networks it runs until the time limit.
+5. Parallel runs: one independent run per core (:func:`optimise`, ``workers``), each in its
+   own process with its own EPANET project and random stream; the cheapest design wins.
+
+If no run finds a feasible design, :class:`InfeasibleDesignError` names the constraints no
+evaluated design met (each junction's best pressure, each pipe's lowest velocity) and what the
+least-bad design misses by. No input is ever derived from a known best design.
 
 The settings (crossover rate, patience, independent runs polished at their end, the kicks)
 were chosen by measuring the benchmarks with ``benchmarks/literature.py``: a low crossover
 rate, or polishing every new best during a run, made the population converge early above $6.1M
-on Hanoi; without the kicks GoYang stalled at 177,010.36.
+on Hanoi; without the kicks GoYang stalled at 177,010.36. The large-network settings were
+measured with ``benchmarks/large_loops.py``.
 
-Stopping: the evaluation budget, the time limit, or 8 runs in a row that found nothing better.
-With the same seed and without hitting the time limit, the result is identical.
+Stopping: the evaluation budget (per run), the time limit, or (up to :data:`LARGE_PIPES`
+pipes) 8 DE runs in a row that found nothing better. With the same seed and without hitting
+the time limit, the result is identical.
 """
 
 from __future__ import annotations

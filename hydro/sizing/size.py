@@ -233,7 +233,7 @@ def _pipe_table(problem: Problem, model, verification: Verification) -> pd.DataF
 
 # --------------------------------------------------------------------------- trees: repair loop
 #: Re-solves of the tree program allowed when the independent run finds a junction short.
-MAX_TREE_REPAIRS = 3
+MAX_TREE_REPAIRS = 5
 #: EPANET convergence criterion written into a repaired tree design (relative flow change).
 TIGHT_ACCURACY = 1e-6
 
