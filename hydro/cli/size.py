@@ -164,6 +164,7 @@ def add_parser(sub, parents) -> None:
         type=at_least_one,
         metavar="N",
         help="looped optimiser: independent runs in parallel, one process each (default: "
-        "one per core); the cheapest design wins",
+        "one per core for networks of more than 100 decision pipes, else 1); the cheapest "
+        "design wins",
     )
     p.set_defaults(func=cmd_size)
