@@ -154,8 +154,9 @@ def main() -> None:
             problem = build_problem(wn, catalog, targets)
             n = len(problem.pipes)
             print(f"{name}: {n} decision pipes, minimum pressure {pressure:g} m", flush=True)
-            base = unit_headloss_baseline(problem, limit)
-            print(f"  baseline: {cost_at(base, limit):,.0f} after {limit:g} s", flush=True)
+            base = unit_headloss_baseline(problem, limit) if args.seeds else []
+            if args.seeds:
+                print(f"  baseline: {cost_at(base, limit):,.0f} after {limit:g} s", flush=True)
             runs = []
             for seed in range(1, args.seeds + 1):
                 result = size_network(
@@ -175,7 +176,15 @@ def main() -> None:
                     workers=args.workers,
                 )  # fmt: skip
                 reference = long.cost if long.verification.ok else None
-                print(f"  reference ({args.reference_s:g} s): {long.cost:,.0f}", flush=True)
+                print(
+                    f"  reference ({args.reference_s:g} s): {long.cost:,.0f} verified="
+                    f"{long.verification.ok} ({long.evaluations:,} evaluations); best at "
+                    + ", ".join(f"{t:g} s {cost_at([(s, c) for _, s, c in long.history], t):,.0f}"
+                                for t in (30, 60, 120, 300, 600, args.reference_s)),
+                    flush=True,
+                )  # fmt: skip
+            if not runs:  # --seeds 0: the reference run only
+                continue
             all_ok = all(ok for _, ok, _ in runs)
             ahead_everywhere = True
             for t in args.checkpoints:
