@@ -245,7 +245,7 @@ class _Search:
             if self.cost(pos) < 1.01 * self.best_cost:
                 self.descend(pos)
 
-    def run(self, population: int, patience: int, first_flows: str = "largest") -> None:
+    def run(self, population: int, patience: int) -> None:
         top = self.n_options - 1
         start = top.copy()
         feasible_top = self.deficit(start) <= 0
@@ -265,7 +265,7 @@ class _Search:
                 self.offer(lp, self.cost(lp))
         if self.best_pos is not None:
             self.descend(self.best_pos, pairs=not self.large)
-        if self.large:
+        if self.large and self.best_pos is not None:
             while True:  # iterated local search until the budget ends
                 self.shake(len(self.options))
                 self.descend(self.best_pos)
@@ -498,7 +498,7 @@ def _one_run(
         # measured), fewer for small ones, which converge in a few dozen
         patience = patience or int(min(300, max(50, 10 * n)))
         try:
-            search.run(size, patience, first_flows="largest" if run == 0 else "random")
+            search.run(size, patience)
         except _Budget:
             pass
         least = search.least_pos
