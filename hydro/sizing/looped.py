@@ -562,6 +562,11 @@ def _violations(search: _Search, pos: np.ndarray) -> list[tuple[float, str]]:
 def _never_met(problem: Problem, runs: list[dict], evaluations: int) -> str:
     """The message when no run found a feasible design: the constraints that no evaluated
     design met, and what the least-bad design misses."""
+    if evaluations == 0:
+        return (
+            "the time limit ended before any design was evaluated (reading the network and "
+            "preparing the search took it all): allow more time with --time-limit"
+        )
     t = problem.targets
     best_p = np.max([r["best_pressure_m"] for r in runs], axis=0)
     low_v = np.min([r["lowest_velocity_m_per_s"] for r in runs], axis=0)
