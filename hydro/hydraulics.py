@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from hydro.units import GRAVITY_M_PER_S2
-
 #: Hazen-Williams coefficient of EPANET 2 in SI units (head loss in m, flow in m3/s, D in m).
 HAZEN_WILLIAMS_K_SI = 10.667
 HAZEN_WILLIAMS_FLOW_EXPONENT = 1.852
@@ -68,15 +66,68 @@ def velocity(flow, diameter):
     )
 
 
+#: Gravity as EPANET computes with it (32.2 ft/s2) in its Darcy-Weisbach and minor-loss
+#: resistances [m/s2]; 0.05% above the standard 9.81, which is what a head-loss model must
+#: match to agree with EPANET to the millimetre on long mains.
+EPANET_GRAVITY_M_PER_S2 = 32.2 * 0.3048
+
 #: Kinematic viscosity of water at 20 degC, EPANET's default (1.1e-5 ft2/s) [m2/s].
 KINEMATIC_VISCOSITY_M2_PER_S = 1.1e-5 * 0.3048**2
 
 
-def headloss_darcy_weisbach(flow, length, diameter, roughness_m):
-    r"""Head loss by Darcy-Weisbach with the Swamee-Jain friction factor (64/Re when laminar).
+def friction_factor_epanet(reynolds, relative_roughness):
+    """Darcy friction factor as EPANET 2.2 computes it, in all three flow regimes.
 
-    .. math:: h_f = f \frac{L}{D} \frac{v^2}{2g}, \quad
-              f = 0.25 / [\log_{10}(\epsilon / 3.7D + 5.74 / Re^{0.9})]^2
+    64/Re when laminar (Re <= 2000); Swamee-Jain when turbulent (Re >= 4000); in between,
+    Dunlop's cubic interpolation, which EPANET uses so that the head loss is smooth.
+
+    Parameters
+    ----------
+    reynolds : float or array
+        Reynolds number [-].
+    relative_roughness : float or array
+        Absolute roughness / inner diameter [-].
+
+    References
+    ----------
+    Rossman, L. A. et al. (2020). EPANET 2.2 User Manual, EPA/600/R-20/133, section 12.1
+    (hydcoeffs.c, ``frictionFactor``). Swamee, P. K. and Jain, A. K. (1976). J. Hydraulics
+    Div. ASCE 102(5), 657-664.
+
+    Examples
+    --------
+    >>> round(float(friction_factor_epanet(1000.0, 0.001)), 4)
+    0.064
+    >>> round(float(friction_factor_epanet(3000.0, 0.001)), 4)
+    0.0336
+    """
+    re = np.maximum(np.asarray(reynolds, dtype=float), 1e-12)
+    e = np.asarray(relative_roughness, dtype=float)
+    laminar = 64.0 / re
+    turbulent = 0.25 / np.log10(e / 3.7 + 5.74 / np.maximum(re, 4000.0) ** 0.9) ** 2
+    # Dunlop: cubic in r = Re / 2000 through f(2000) = 0.032 and the Swamee-Jain value and
+    # slope at Re = 4000 (the constants of EPANET's hydcoeffs.c).
+    y2 = e / 3.7 + 5.74 / 4000.0**0.9
+    y3 = -2.0 / np.log(10.0) * np.log(y2)
+    fa = 1.0 / y3**2
+    fb = (2.0 + (-2.0 * 0.9 * 2.0 / np.log(10.0)) * (5.74 / 4000.0**0.9) / (y2 * y3)) * fa
+    r = re / 2000.0
+    x1 = 7.0 * fa - fb
+    x2 = 0.128 - 17.0 * fa + 2.5 * fb
+    x3 = -0.128 + 13.0 * fa - 2.0 * fb
+    x4 = 0.032 - 3.0 * fa + 0.5 * fb
+    transition = x1 + r * (x2 + r * (x3 + r * x4))
+    return np.where(re <= 2000.0, laminar, np.where(re < 4000.0, transition, turbulent))
+
+
+def headloss_darcy_weisbach(flow, length, diameter, roughness_m):
+    r"""Head loss by Darcy-Weisbach with EPANET 2.2's friction factor.
+
+    .. math:: h_f = f \frac{L}{D} \frac{v^2}{2g}
+
+    with :func:`friction_factor_epanet` (64/Re laminar, Dunlop's interpolation for
+    2000 < Re < 4000, Swamee-Jain turbulent), EPANET's viscosity and its gravity
+    (:data:`EPANET_GRAVITY_M_PER_S2`), so that the result is EPANET's own.
 
     Parameters
     ----------
@@ -92,8 +143,7 @@ def headloss_darcy_weisbach(flow, length, diameter, roughness_m):
     Returns
     -------
     float or array
-        Head loss [m]. EPANET 2.2 interpolates in the transitional range (2000 < Re < 4000);
-        this function uses Swamee-Jain there, so results differ slightly in that range.
+        Head loss [m], with the sign of the flow.
 
     References
     ----------
@@ -102,15 +152,14 @@ def headloss_darcy_weisbach(flow, length, diameter, roughness_m):
     Examples
     --------
     >>> round(float(headloss_darcy_weisbach(0.1, 1000.0, 0.3, 0.00015)), 3)
-    6.105
+    6.102
     """
     q = np.abs(np.asarray(flow, dtype=float))
     d = np.asarray(diameter, dtype=float)
     v = q / (np.pi * d**2 / 4)
-    re = np.maximum(v * d / KINEMATIC_VISCOSITY_M2_PER_S, 1e-12)
-    turbulent = 0.25 / np.log10(np.asarray(roughness_m) / (3.7 * d) + 5.74 / re**0.9) ** 2
-    f = np.where(re < 2000, 64 / re, turbulent)
-    return np.sign(flow) * f * np.asarray(length) / d * v**2 / (2 * GRAVITY_M_PER_S2)
+    re = v * d / KINEMATIC_VISCOSITY_M2_PER_S
+    f = friction_factor_epanet(re, np.asarray(roughness_m) / d)
+    return np.sign(flow) * f * np.asarray(length) / d * v**2 / (2 * EPANET_GRAVITY_M_PER_S2)
 
 
 def headloss(flow, length, diameter, roughness, formula: str = "H-W"):
@@ -140,7 +189,7 @@ def headloss(flow, length, diameter, roughness, formula: str = "H-W"):
     >>> round(float(headloss(0.1, 1000.0, 0.3, 130.0, "H-W")), 3)
     6.426
     >>> round(float(headloss(0.1, 1000.0, 0.3, 0.1e-3, "D-W")), 3)
-    5.728
+    5.725
     """
     if formula == "H-W":
         return headloss_hazen_williams(flow, length, diameter, roughness)

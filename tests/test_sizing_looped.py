@@ -116,3 +116,141 @@ def test_looped_sizing_honours_per_node_minimum_pressures():
     pressure = run_simulation(snapshot).pressure.iloc[0]
     assert pressure["6"] >= 40.0 - 1e-4
     assert result.cost > TWO_LOOP_BEST_USD  # a stricter target costs more
+
+
+# --------------------------------------------------------------------------- velocity limits
+TWO_SOURCES = """[TITLE]
+two reservoirs: with every pipe at its largest, the transfer from R1 to R2 runs X at 2 m/s
+
+[JUNCTIONS]
+ J1 40 20
+ J2 45 5
+
+[RESERVOIRS]
+ R1 100
+ R2 85
+
+[PIPES]
+ X R1 J1 1000 300 130
+ Y J1 R2 1000 300 130
+ Z J1 J2 500 300 130
+ W J2 R2 800 300 130
+
+[OPTIONS]
+ Units LPS
+ Headloss H-W
+
+[TIMES]
+ Duration 0
+
+[END]
+"""
+TWO_SOURCES_CATALOG = "inner_diameter_mm,cost_per_m\n100,10\n150,18\n200,27\n300,45\n"
+VELOCITY_TOL_M_PER_S = 1e-6
+
+
+def test_velocity_limit_broken_by_the_largest_pipes_is_searched_not_refused(tmp_path, write_inp):
+    """Velocity is not monotone in the diameters: the largest pipes everywhere run X at
+    2.0 m/s, above 1.5 m/s, yet smaller pipes meet every target. The optimiser must find the
+    cheapest such design (brute force over the 256 designs, each run by EPANET)."""
+    import itertools
+
+    path = write_inp(TWO_SOURCES, name="two_sources.inp")
+    (tmp_path / "cat.csv").write_text(TWO_SOURCES_CATALOG)
+    catalog = read_catalog(tmp_path / "cat.csv")
+    targets = Targets(20.0, max_velocity_m_per_s=1.5)
+    wn = read_network(path)
+    largest = run_simulation(wn).velocity.iloc[0]
+    assert largest["X"] > 1.5 + 0.4  # the premise: the largest design breaks the limit
+    result = size_network(wn, catalog, targets, seed=1, max_evaluations=3000, time_limit_s=600)
+    assert result.verification.ok
+    assert result.table["velocity_m_per_s"].max() <= 1.5 + VELOCITY_TOL_M_PER_S
+    problem = build_problem(wn, catalog, targets)
+    best = np.inf
+    with Evaluator(problem, memo_size=0) as evaluator:
+        for combo in itertools.product(range(len(catalog)), repeat=len(problem.pipes)):
+            choice = np.array(combo)
+            if evaluator.evaluate(choice).feasible:
+                best = min(best, problem.cost_of(choice))
+    assert result.cost == pytest.approx(best, rel=1e-9)
+
+
+def test_velocity_limit_never_met_names_the_pipe_and_its_lowest_velocity():
+    # Two-loop's first pipe carries the whole demand (311 l/s): 1.07 m/s even at 24 in.
+    from hydro.errors import InfeasibleDesignError
+
+    wn = read_network(BENCHMARKS / "two_loop.inp")
+    catalog = read_catalog(BENCHMARKS / "two_loop_catalog.csv")
+    with pytest.raises(InfeasibleDesignError) as caught:
+        size_network(
+            wn,
+            catalog,
+            Targets(30.0, max_velocity_m_per_s=1.0),
+            max_evaluations=500,
+            time_limit_s=600,
+            workers=1,
+        )
+    message = str(caught.value)
+    assert "pipe 1 never ran at or below 1 m/s (lowest 1.07 m/s)" in message
+    assert "the closest design misses: pipe 1 at 1.07 m/s" in message
+    assert "largest allowed pipe everywhere" not in message
+
+
+def test_unreachable_pressure_without_velocity_limit_names_junctions_and_pressures(
+    write_inp, tmp_path
+):
+    # No velocity limit, no cap, no pump: the largest pipes everywhere prove infeasibility.
+    from hydro.errors import InfeasibleDesignError
+
+    path = write_inp(TWO_SOURCES.replace(" R1 100", " R1 62").replace(" R2 85", " R2 61"))
+    (tmp_path / "cat.csv").write_text(TWO_SOURCES_CATALOG)
+    with pytest.raises(InfeasibleDesignError, match=r"J1 at 2\d\.\d\d m \(target 30 m\)"):
+        size_network(read_network(path), read_catalog(tmp_path / "cat.csv"), Targets(30.0))
+
+
+# --------------------------------------------------------------------------- scale
+def test_random_networks_are_deterministic_and_the_size_the_docstring_says():
+    from hydro.sizing.random_networks import grid_network, rural_mesh
+
+    assert grid_network(6, 5, seed=3) == grid_network(6, 5, seed=3)
+    assert grid_network(6, 5, seed=3) != grid_network(6, 5, seed=4)
+    assert grid_network(6, 5, seed=3).count("\n P") == 6 * 4 + 5 * 5 + 1
+    mesh = rural_mesh(80, seed=2)
+    assert mesh == rural_mesh(80, seed=2)
+    pipes = mesh.count("\n P")
+    assert 80 < pipes < 80 * 2  # a spanning tree (79) plus loops, plus the source pipe
+
+
+def test_large_random_grid_is_sized_from_the_fixed_flow_start_and_verifies(tmp_path):
+    """A 10 x 11 grid (210 decision pipes, above the differential-evolution range): the
+    fixed-flow LP start and the local search give a verified design, cheaper than the
+    unit-headloss start alone, in two parallel runs."""
+    from hydro.sizing.looped import LARGE_PIPES
+    from hydro.sizing.random_networks import CATALOG, grid_network
+    from hydro.sizing.start import unit_headloss_start
+
+    path = tmp_path / "grid.inp"
+    path.write_text(grid_network(10, 11, seed=5))
+    CATALOG.to_csv(tmp_path / "cat.csv", index=False)
+    catalog = read_catalog(tmp_path / "cat.csv")
+    wn = read_network(path)
+    targets = Targets(20.0)
+    problem = build_problem(wn, catalog, targets)
+    assert len(problem.pipes) > LARGE_PIPES
+    with Evaluator(problem) as evaluator:
+
+        def rows(pos):
+            return np.array(
+                [problem.allowed[p][k] for p, k in zip(problem.pipes, pos, strict=True)]
+            )
+
+        start = unit_headloss_start(
+            problem, evaluator, rows, lambda pos: evaluator.evaluate(rows(pos)).deficit_m
+        )
+        start_cost = problem.cost_of(rows(start))
+    result = size_network(
+        wn, catalog, targets, seed=1, max_evaluations=1500, time_limit_s=600, workers=2
+    )
+    assert result.verification.ok
+    assert "fixed-flow LP start" in result.method and "2 run(s)" in result.method
+    assert result.cost < start_cost

@@ -327,3 +327,52 @@ def test_pressure_reducing_valve_splits_the_tree_and_matches_brute_force(tmp_pat
     # in the sized network the valve regulates: the head below it is its setting, 30 + 25 m
     head = run_simulation(result.model).head.iloc[0]
     assert head["J2"] == pytest.approx(55.0, abs=PRESSURE_TOL_M)
+
+
+@pytest.mark.parametrize(
+    "options,status,fragment",
+    [
+        (["--min-pressure", "-5"], 2, "argument --min-pressure: must be zero or more"),
+        (["--min-pressure", "20", "--max-velocity", "0"], 2, "argument --max-velocity"),
+        (["--min-pressure", "20", "--max-velocity", "-1"], 2, "argument --max-velocity"),
+        (["--min-pressure", "20", "--max-pressure", "15"], 1, "--max-pressure 15 m must be above"),
+        (["--min-pressure", "20", "--max-pressure", "20"], 1, "--min-pressure 20 m"),
+    ],
+)
+def test_hydro_size_refuses_meaningless_targets(options, status, fragment, tmp_path, branched_inp):
+    out = tmp_path / "sized.inp"
+    done = run_hydro(
+        "size",
+        branched_inp,
+        "--catalog",
+        ROOT / "networks" / "benchmarks" / "two_loop_catalog.csv",
+        *options,
+        "--output",
+        out,
+    )
+    assert done.returncode == status
+    assert "error:" in done.stderr and fragment in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not out.exists()
+
+
+def test_repair_loop_recovers_from_a_head_loss_model_that_disagrees_with_epanet(
+    tmp_path, write_inp, monkeypatch
+):
+    """With the program's head losses 20% too low, the first design leaves junctions short in
+    the independent EPANET run; the bounded repair loop raises their margins, solves again
+    and ends verified, and says what it did."""
+    import hydro.sizing.tree as tree
+
+    path = write_inp(tree_inp(8, np.random.default_rng(21), head=70.0))
+    catalog = catalog_from(SMALL_CATALOG, tmp_path)
+    exact = size_network(read_network(path), catalog, Targets(20.0))
+    assert exact.verification.ok and not exact.notes
+    original = tree.unit_headloss
+    monkeypatch.setattr(tree, "unit_headloss", lambda *args: 0.8 * original(*args))
+    out = tmp_path / "sized.inp"
+    repaired = size_network(read_network(path), catalog, Targets(20.0), output=out)
+    assert any(note.startswith("repair 1:") for note in repaired.notes), repaired.notes
+    assert repaired.verification.ok
+    assert out.exists()
+    assert repaired.cost >= exact.cost * (1 - COST_TOL)

@@ -7,7 +7,10 @@
 - :mod:`hydro.sizing.tree`: exact sizing of branched networks (a 0-1 program solved by HiGHS,
   and the split-pipe LP bound);
 - :mod:`hydro.sizing.evaluator` and :mod:`hydro.sizing.looped`: the in-memory EPANET evaluator
-  and the optimiser for looped networks;
+  and the optimiser for looped networks, with its start from hydraulic knowledge in
+  :mod:`hydro.sizing.start` (unit-headloss design; Alperovits & Shamir's fixed-flow LP);
+- :mod:`hydro.sizing.random_networks`: random looped networks (grids, rural meshes) for tests
+  and benchmarks;
 - :mod:`hydro.sizing.size`: :func:`size_network`, which chooses the method, writes the design
   and checks the written file by an independent EPANET run.
 """

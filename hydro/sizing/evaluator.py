@@ -21,6 +21,8 @@ from hydro.network import write_network
 from hydro.sizing.problem import Problem
 
 METRIC_FLOW_UNITS = ("LPS", "LPM", "MLD", "CMH", "CMD")
+#: m3/s per unit of each metric flow unit of the toolkit
+M3_PER_S = {"LPS": 1e-3, "LPM": 1e-3 / 60, "MLD": 1000 / 86400, "CMH": 1 / 3600, "CMD": 1 / 86400}
 
 
 def engine_for(problem: Problem) -> str:
@@ -71,6 +73,7 @@ class Evaluator:
         units = problem.snapshot.options.hydraulic.inpfile_units
         units = units if units in METRIC_FLOW_UNITS else "LPS"
         path = write_network(problem.snapshot, Path(self._tmp.name) / "design.inp", units=units)
+        self._m3_per_s = M3_PER_S[units]
         self.engine = engine or engine_for(problem)
         self.project = tk.Project(path, version=self.engine)
         self.project.lib.EN_setstatusreport(self.project.handle, 0)
@@ -81,7 +84,9 @@ class Evaluator:
         self.junctions = np.array([k for k, t in enumerate(types) if t == tk.EN_JUNCTION])
         self.junction_names = [node_ids[k] for k in self.junctions]
         self.diameter_mm = problem.catalog.table["inner_diameter_mm"].to_numpy(dtype=float)
-        self.roughness = problem.roughness
+        # the toolkit reads the file's metric units: Darcy-Weisbach roughness in mm
+        to_file = 1000.0 if problem.headloss_formula == "D-W" else 1.0
+        self.roughness = problem.roughness * to_file
         # Roughness needs setting only when the catalogue gives one different from the pipe's.
         self._own_roughness = bool(np.all(problem.roughness == problem.roughness[:, :1]))
         self._current = [-1] * len(problem.pipes)
@@ -105,6 +110,11 @@ class Evaluator:
         )
         self.p_max = targets.max_pressure_m
         self.v_max = targets.max_velocity_m_per_s
+        #: over every design evaluated: each junction's highest pressure [m] and each decision
+        #: pipe's lowest velocity [m/s] (velocity only with a velocity limit); they name the
+        #: constraint that no design met when the search finds nothing feasible
+        self.best_pressure_m = np.full(len(self.junctions), -np.inf)
+        self.lowest_velocity_m_per_s = np.full(len(problem.pipes), np.inf)
         self.project.open_hydraulics()
         # A private copy of the setter without argument checks: every argument below is
         # already a ctypes object of the right type.
@@ -163,6 +173,14 @@ class Evaluator:
         """Velocities [m/s] of the decision pipes in the last solve."""
         return self.project.link_values(tk.EN_VELOCITY, self._velocity)[self.link_index - 1]
 
+    def flows(self) -> np.ndarray:
+        """Flows [m3/s] of every link in the last solve (toolkit order; sign: start to end)."""
+        return self.project.link_values(tk.EN_FLOW) * self._m3_per_s
+
+    def heads(self) -> np.ndarray:
+        """Heads [m] of every node in the last solve (toolkit order)."""
+        return self.project.node_values(tk.EN_HEAD).copy()
+
     def evaluate(self, choice: np.ndarray) -> Evaluation:
         """Deficit and lowest pressure of a design (memoised)."""
         key = choice.astype(np.int16).tobytes()
@@ -174,11 +192,14 @@ class Evaluator:
         code = self.solve()
         self.evaluations += 1
         p = self.pressures()
+        np.maximum(self.best_pressure_m, p, out=self.best_pressure_m)
         deficit = float(np.maximum(self.p_min - p, 0.0).sum())
         if self.p_max is not None:
             deficit += float(np.maximum(p - self.p_max, 0.0).sum())
         if self.v_max is not None:
-            deficit += 10.0 * float(np.maximum(self.velocities() - self.v_max, 0.0).sum())
+            v = self.velocities()
+            np.minimum(self.lowest_velocity_m_per_s, v, out=self.lowest_velocity_m_per_s)
+            deficit += 10.0 * float(np.maximum(v - self.v_max, 0.0).sum())
         if code > 100 or not np.isfinite(deficit):
             deficit = 1e9
         result = Evaluation(deficit, float(p.min()))

@@ -1,38 +1,57 @@
-"""Least-cost sizing of looped networks: differential evolution over catalogue indices.
+"""Least-cost sizing of looped networks: a hydraulic start, differential evolution and local
+search over catalogue indices, in independent parallel runs.
 
 Method
 ------
-1. Start: every pipe at its largest allowed entry (must be feasible, else the junctions that
-   cannot reach the target even then are named), then a greedy descent that downsizes pipes,
-   largest saving first, while the design stays feasible.
-2. Differential evolution (DE/rand/1/bin with dithered F in [0.5, 0.9] and crossover rate in
-   [0.7, 1.0]; Storn & Price 1997) over continuous vectors floored to catalogue indices, as in
-   Suribabu (2010, J. Hydroinformatics 12(1)) for pipe networks. Selection by feasibility
-   rules (Deb 2000): a feasible design beats an infeasible one; two infeasible ones compare
-   pressure deficits; two feasible ones, costs. Each run starts from a random population and
-   ends after ``patience`` generations without a better leader; runs are independent, which
-   keeps the search diverse. No input is ever derived from a known best design.
-3. The best design of each run is polished by a local search: single downsizing moves, then
-   pair moves (downsize one pipe and upsize another) while they save money and stay feasible.
-4. After each run, an iterated local search (Lourenco et al. 2003) kicks the best design
-   (one to three pipes moved by one or two catalogue steps), repairs it by greedy upsizing
-   (largest deficit reduction per unit of cost) and descends again. This finds designs several
-   coordinated moves away that the population misses (GoYang's 177,009.56 from 177,010.36).
+1. Start: every pipe at its largest allowed entry. When that design misses the minimum
+   pressure and nothing else can do better (no velocity limit, no pressure cap, no pump or
+   valve: a larger pipe then never lowers a pressure), the junctions that stay short are named
+   and the search stops. Otherwise infeasibility is never claimed from this design: with a
+   velocity limit, a smaller neighbour can move flow away from a pipe that is too fast.
+2. Networks of more than :data:`LARGE_PIPES` decision pipes, or whose largest design is not
+   feasible, get a start from hydraulic knowledge (:mod:`hydro.sizing.start`): the
+   unit-headloss design, then the fixed-flow linear program of Alperovits & Shamir (1977)
+   from that design's flows, re-solved with updated flows; then a greedy descent that
+   downsizes pipes, largest saving first, while the design stays feasible.
+3. Up to :data:`LARGE_PIPES` pipes: differential evolution (DE/rand/1/bin with dithered F in
+   [0.5, 0.9] and crossover rate in [0.7, 1.0]; Storn & Price 1997) over continuous vectors
+   floored to catalogue indices, as in Suribabu (2010, J. Hydroinformatics 12(1)) for pipe
+   networks. Selection by feasibility rules (Deb 2000): a feasible design beats an
+   infeasible one; two infeasible ones compare deficits (pressure and velocity); two feasible
+   ones, costs. Each DE run starts from a random population and ends after ``patience``
+   generations without a better leader; its best design is polished by single downsizing
+   moves, then pair moves (downsize one pipe and upsize another) while they save money.
+4. An iterated local search (Lourenco et al. 2003) kicks the best design (one to three pipes
+   moved by one or two catalogue steps; on large networks one pipe and up to two of its
+   neighbours, with pair moves among neighbours within two nodes), repairs it by greedy
+   upsizing (largest deficit reduction per unit of cost) and descends again. This finds
+   designs several coordinated moves away that the population misses (GoYang's 177,009.56
+   from 177,010.36). On large networks it runs until the time limit.
+5. Parallel runs: on large networks one independent run per core (:func:`optimise`,
+   ``workers``; small ones by default run once, as a second process costs more to start
+   than it gains there), each in its own process with its own EPANET project and random
+   stream; the cheapest design wins.
+
+If no run finds a feasible design, :class:`InfeasibleDesignError` names the constraints no
+evaluated design met (each junction's best pressure, each pipe's lowest velocity) and what the
+least-bad design misses by. No input is ever derived from a known best design.
 
 The settings (crossover rate, patience, independent runs polished at their end, the kicks)
 were chosen by measuring the benchmarks with ``benchmarks/literature.py``: a low crossover
 rate, or polishing every new best during a run, made the population converge early above $6.1M
-on Hanoi; without the kicks GoYang stalled at 177,010.36.
+on Hanoi; without the kicks GoYang stalled at 177,010.36. The large-network settings were
+measured with ``benchmarks/large_loops.py``.
 
-Stopping: the evaluation budget, the time limit, or 8 runs in a row that found nothing better.
-With the same seed and without hitting the time limit, the result is identical.
+Stopping: the evaluation budget (per run), the time limit, or (up to :data:`LARGE_PIPES`
+pipes) 8 DE runs in a row that found nothing better. With the same seed and without hitting
+the time limit, the result is identical.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -41,6 +60,11 @@ from hydro.sizing.evaluator import Evaluator
 from hydro.sizing.problem import Problem
 
 log = logging.getLogger(__name__)
+
+#: Decision pipes above which the search is the fixed-flow program's start followed by an
+#: iterated local search among neighbouring pipes (differential evolution over hundreds of
+#: integer variables does not converge in minutes).
+LARGE_PIPES = 100
 
 
 @dataclass(kw_only=True)
@@ -53,6 +77,7 @@ class LoopedResult:
     evaluations: int
     seconds: float
     history: list[tuple[int, float, float]]  # (evaluations, seconds, best cost)
+    notes: list[str] = field(default_factory=list)
 
 
 class _BudgetSpentError(Exception):
@@ -90,6 +115,11 @@ class _Search:
         # non-separable problem; independent runs, polished at their end, keep the diversity.
         self.f_range, self.cr_range = (0.5, 0.9), (0.7, 1.0)
         self.kicks = 5 * len(self.options)  # iterated-local-search kicks after each DE run
+        #: above this many decision pipes: a start from the fixed-flow program and an iterated
+        #: local search with moves among neighbouring pipes, no differential evolution
+        self.large = len(self.options) > LARGE_PIPES
+        self.near = neighbourhoods(problem) if self.large else None
+        self.least_deficit, self.least_pos = np.inf, None  # the least-bad design seen
 
     # positions: index into each pipe's own allowed options
     def rows(self, pos: np.ndarray) -> np.ndarray:
@@ -109,7 +139,10 @@ class _Search:
 
     def deficit(self, pos: np.ndarray) -> float:
         self.check_budget()
-        return self.ev.evaluate(self.rows(pos)).deficit_m
+        value = self.ev.evaluate(self.rows(pos)).deficit_m
+        if value < self.least_deficit:
+            self.least_deficit, self.least_pos = value, pos.copy()
+        return value
 
     def offer(self, pos: np.ndarray, cost: float) -> None:
         if cost < self.best_cost - 1e-9:
@@ -145,7 +178,8 @@ class _Search:
                 if pos[i] == 0:
                     continue
                 save = self.cost_per_option[i][pos[i]] - self.cost_per_option[i][pos[i] - 1]
-                for j in self.rng.permutation(n):
+                partners = self.near[i] if self.large else range(n)
+                for j in self.rng.permutation(partners):
                     if j == i or pos[j] >= self.n_options[j] - 1:
                         continue
                     extra = self.cost_per_option[j][pos[j] + 1] - self.cost_per_option[j][pos[j]]
@@ -163,13 +197,16 @@ class _Search:
                     break
         return pos
 
-    def repair(self, pos: np.ndarray) -> np.ndarray | None:
-        """Upsize pipes greedily (largest deficit reduction per unit of cost) until feasible."""
+    def repair(self, pos: np.ndarray, candidates=None) -> np.ndarray | None:
+        """Upsize pipes greedily (largest deficit reduction per unit of cost) until feasible;
+        ``candidates``: the pipes that may be upsized (default: all).
+        """
         pos = pos.copy()
         deficit = self.deficit(pos)
+        candidates = range(len(pos)) if candidates is None else candidates
         while deficit > 0:
             best = None
-            for i in range(len(pos)):
+            for i in candidates:
                 if pos[i] >= self.n_options[i] - 1:
                     continue
                 extra = self.cost_per_option[i][pos[i] + 1] - self.cost_per_option[i][pos[i]]
@@ -194,10 +231,19 @@ class _Search:
         n = len(self.options)
         for _ in range(kicks):
             pos = self.best_pos.copy()
-            for i in self.rng.choice(n, int(self.rng.integers(1, 4)), replace=False):
+            if self.large:  # one pipe and up to two of its neighbours; repair nearby
+                first = int(self.rng.integers(n))
+                others = self.near[first]
+                count = min(len(others), int(self.rng.integers(0, 3)))
+                kicked = [first, *self.rng.choice(others, count, replace=False)]
+                candidates = sorted({j for i in kicked for j in self.near[i]} | set(kicked))
+            else:
+                kicked = self.rng.choice(n, int(self.rng.integers(1, 4)), replace=False)
+                candidates = None
+            for i in kicked:
                 step = int(self.rng.choice([-2, -1, 1, 2]))
                 pos[i] = min(max(pos[i] + step, 0), self.n_options[i] - 1)
-            pos = self.repair(pos)
+            pos = self.repair(pos, candidates)
             if pos is None:
                 continue
             self.offer(pos, self.cost(pos))
@@ -208,22 +254,67 @@ class _Search:
     def run(self, population: int, patience: int) -> None:
         top = self.n_options - 1
         start = top.copy()
-        if self.deficit(start) > 0:
-            low = self.ev.evaluate(self.rows(start))
-            raise InfeasibleDesignError(
-                f"even with the largest allowed pipe everywhere the lowest pressure is "
-                f"{low.min_pressure_m:.2f} m, below the target of "
-                f"{self.problem.targets.min_pressure_m:g} m: the source is too low (a pump or a "
-                "higher tank is needed)"
-            )
-        self.offer(start, self.cost(start))
-        self.descend(start)
+        feasible_top = self.deficit(start) <= 0
+        if not feasible_top and self.largest_proves_infeasible():
+            raise InfeasibleDesignError(self.unreachable_message(start))
+        if feasible_top:
+            self.offer(start, self.cost(start))
+        if self.large or not feasible_top:
+            from hydro.sizing.start import lp_start, unit_headloss_start
+
+            first = unit_headloss_start(self.problem, self.ev, self.rows, self.deficit)
+            if first is not None:
+                self.offer(first, self.cost(first))
+            lp = lp_start(self.problem, self.ev, start if first is None else first,
+                          self.rows, self.deficit)  # fmt: skip
+            if lp is not None:
+                self.offer(lp, self.cost(lp))
+        if self.best_pos is not None:
+            self.descend(self.best_pos, pairs=not self.large)
+        if self.large and self.best_pos is not None:
+            while True:  # iterated local search until the budget ends
+                self.shake(len(self.options))
+                self.descend(self.best_pos)
         quiet_runs = 0
         while quiet_runs < self.restarts:
             best_before = self.best_cost
             self.evolve(population, patience)
-            self.shake(self.kicks)
+            if self.best_pos is not None:
+                self.shake(self.kicks)
             quiet_runs = 0 if self.best_cost < best_before - 1e-9 else quiet_runs + 1
+
+    def largest_proves_infeasible(self) -> bool:
+        """Whether "the largest pipe everywhere misses the minimum pressure" proves that no
+        design can meet it: only without a velocity limit or a pressure cap, and without
+        pumps or valves, where a larger pipe never lowers a pressure.
+        """
+        t = self.problem.targets
+        snapshot = self.problem.snapshot
+        return (
+            t.max_velocity_m_per_s is None
+            and t.max_pressure_m is None
+            and not snapshot.pump_name_list
+            and not snapshot.valve_name_list
+        )
+
+    def unreachable_message(self, pos: np.ndarray) -> str:
+        self.ev.set_design(self.rows(pos))
+        self.ev.solve()
+        pressure = self.ev.pressures()
+        target = self.ev.p_min - 1e-3  # the targets without the evaluator's margin
+        target = np.broadcast_to(target, pressure.shape)
+        short = np.flatnonzero(pressure < target + 1e-3)
+        order = short[np.argsort(pressure[short] - target[short])]
+        listed = ", ".join(
+            f"{self.ev.junction_names[k]} at {pressure[k]:.2f} m (target {target[k]:g} m)"
+            for k in order[:10]
+        )
+        more = f" and {len(order) - 10} more" if len(order) > 10 else ""
+        return (
+            f"even with the largest allowed pipe everywhere, junction(s) {listed}{more} stay "
+            "below their minimum pressure: the source is too low (a pump or a higher tank is "
+            "needed)"
+        )
 
     def evolve(self, population: int, patience: int) -> None:
         """One DE run from a fresh random population; its best design is polished at the end."""
@@ -280,6 +371,27 @@ class _Search:
             self.descend(pos_of(pop[feasible[np.argmin(costs[feasible])]]))
 
 
+def neighbourhoods(problem: Problem) -> list[np.ndarray]:
+    """Per decision pipe: the decision pipes within two nodes of it (itself excluded)."""
+    snapshot = problem.snapshot
+    at_node: dict[str, list[int]] = {}
+    ends = []
+    for i, p in enumerate(problem.pipes):
+        link = snapshot.get_link(p)
+        ends.append((link.start_node_name, link.end_node_name))
+        for n in ends[-1]:
+            at_node.setdefault(n, []).append(i)
+    first = [{j for n in ends[i] for j in at_node[n]} for i in range(len(ends))]
+    near = []
+    for i in range(len(ends)):
+        two = set(first[i])
+        for j in first[i]:
+            two |= first[j]
+        two.discard(i)
+        near.append(np.array(sorted(two), dtype=int))
+    return near
+
+
 def pos_of(vector: np.ndarray) -> np.ndarray:
     """Catalogue positions of a continuous DE vector (each coordinate floored)."""
     return np.floor(vector).astype(int)
@@ -293,11 +405,100 @@ def optimise(
     progress=None,
     population: int | None = None,
     patience: int | None = None,
+    workers: int | None = None,
 ) -> LoopedResult:
-    """Least-cost design of a looped network (see the module docstring for the method)."""
+    """Least-cost design of a looped network (see the module docstring for the method).
+
+    ``workers`` independent runs (default: one per usable core above :data:`LARGE_PIPES`
+    decision pipes, else one) search at once, each in its
+    own process with its own EPANET project and its own random stream (run 0 uses ``seed``
+    itself, run k the stream of ``[seed, k]``); the cheapest design wins. ``max_evaluations``
+    bounds each run. ``progress(best_cost, evaluations)`` receives the best cost over all
+    runs and their evaluations together.
+    """
     started = time.perf_counter()
+    deadline_wall = time.time() + time_limit_s
+    if workers is None:  # measured: small problems end by their own rule within seconds,
+        # and a second process costs more to start than it gains (Two-loop: 5 s -> 11-19 s)
+        workers = usable_cores() if len(problem.pipes) > LARGE_PIPES else 1
+    workers = max(1, workers)
+    options = dict(
+        seed=seed,
+        deadline_wall=deadline_wall,
+        max_evaluations=max_evaluations,
+        population=population,
+        patience=patience,
+    )
+    pool = _Pool(problem, workers - 1, options) if workers > 1 else None
+    try:
+        main = _one_run(problem, 0, progress=pool.progress(progress) if pool else progress,
+                        **options)  # fmt: skip
+        runs = [main, *(pool.results() if pool else [])]
+    finally:
+        if pool:
+            pool.close()
+    evaluations = sum(r["evaluations"] for r in runs)
+    feasible = [r for r in runs if r["best_pos"] is not None]
+    if not feasible:
+        raise InfeasibleDesignError(_never_met(problem, runs, evaluations))
+    best = min(feasible, key=lambda r: (r["best_cost"], r["run"]))
+    seconds = time.perf_counter() - started
+    log.info(
+        "looped optimiser: best %.2f after %d evaluations in %d run(s), %.1f s",
+        best["best_cost"],
+        evaluations,
+        len(runs),
+        seconds,
+    )
+    history = _merged_history(runs)
+    method = (
+        "fixed-flow LP start (Alperovits & Shamir 1977) + iterated local search"
+        if len(problem.pipes) > LARGE_PIPES
+        else "differential evolution + local search"
+    )
+    notes = []
+    if len(runs) > 1:
+        costs = ", ".join(format(r["best_cost"], ",.2f") for r in runs)
+        notes.append(
+            f"{len(runs)} independent runs in parallel; best from run {best['run']} ({costs})"
+        )
+    return LoopedResult(
+        method=f"{method} (in-memory EPANET {best['engine']}, {len(runs)} run(s))",
+        choice=best["choice"],
+        cost=best["best_cost"],
+        evaluations=evaluations,
+        seconds=seconds,
+        history=history,
+        notes=notes,
+    )
+
+
+def usable_cores() -> int:
+    """Cores this process may run on."""
+    import os
+
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return os.cpu_count() or 1
+
+
+def _one_run(
+    problem: Problem,
+    run: int,
+    seed: int,
+    deadline_wall: float,
+    max_evaluations: int | None,
+    population: int | None,
+    patience: int | None,
+    progress=None,
+) -> dict:
+    """One independent search; a plain dict so that it crosses process boundaries."""
+    rng_seed = seed if run == 0 else [seed, run]
     with Evaluator(problem) as evaluator:
-        search = _Search(problem, evaluator, seed, time_limit_s, max_evaluations, progress)
+        time_left = max(0.0, deadline_wall - time.time())
+        search = _Search(problem, evaluator, 0, time_left, max_evaluations, progress)
+        search.rng = np.random.default_rng(rng_seed)
         n = len(problem.pipes)
         size = population or int(min(100, max(40, 3 * n)))
         # generations without progress before a run ends: 300 for Hanoi-sized problems (as
@@ -307,22 +508,201 @@ def optimise(
             search.run(size, patience)
         except _BudgetSpentError:
             pass
-        evaluations, engine = evaluator.evaluations, evaluator.engine
-    if search.best_pos is None:  # pragma: no cover - the start is feasible or raised
-        raise InfeasibleDesignError("no feasible design found")
-    choice = search.rows(search.best_pos)
-    seconds = time.perf_counter() - started
-    log.info(
-        "differential evolution: best %.2f after %d evaluations, %.1f s",
-        search.best_cost,
-        evaluations,
-        seconds,
-    )
-    return LoopedResult(
-        method=f"differential evolution + local search (in-memory EPANET {engine})",
-        choice=choice,
-        cost=search.best_cost,
-        evaluations=evaluations,
-        seconds=seconds,
-        history=search.history,
-    )
+        least = search.least_pos
+        violations = _violations(search, least) if least is not None else []
+        return {
+            "run": run,
+            "best_pos": search.best_pos,
+            "best_cost": search.best_cost,
+            "choice": search.rows(search.best_pos) if search.best_pos is not None else None,
+            "evaluations": evaluator.evaluations,
+            "engine": evaluator.engine,
+            "history": search.history,
+            "best_pressure_m": evaluator.best_pressure_m.copy(),
+            "lowest_velocity_m_per_s": evaluator.lowest_velocity_m_per_s.copy(),
+            "junction_names": evaluator.junction_names,
+            "p_min": np.broadcast_to(evaluator.p_min, evaluator.best_pressure_m.shape) - 1e-3,
+            "least_deficit": search.least_deficit,
+            "violations": violations,
+        }
+
+
+def _violations(search: _Search, pos: np.ndarray) -> list[tuple[float, str]]:
+    """What design ``pos`` misses: (excess, description) per violated target, worst first."""
+    ev, t = search.ev, search.problem.targets
+    ev.set_design(search.rows(pos))
+    ev.solve()
+    pressure = ev.pressures()
+    target = np.broadcast_to(ev.p_min - 1e-3, pressure.shape)
+    out = []
+    for k in np.flatnonzero(pressure < target):
+        out.append(
+            (
+                float(target[k] - pressure[k]),
+                f"junction {ev.junction_names[k]} at {pressure[k]:.2f} m "
+                f"(minimum {target[k]:g} m, short by {target[k] - pressure[k]:.2f} m)",
+            )
+        )
+    if t.max_pressure_m is not None:
+        for k in np.flatnonzero(pressure > t.max_pressure_m):
+            out.append(
+                (
+                    float(pressure[k] - t.max_pressure_m),
+                    f"junction {ev.junction_names[k]} at {pressure[k]:.2f} m (maximum "
+                    f"{t.max_pressure_m:g} m, over by {pressure[k] - t.max_pressure_m:.2f} m)",
+                )
+            )
+    if t.max_velocity_m_per_s is not None:
+        v = ev.velocities()
+        for i in np.flatnonzero(v > t.max_velocity_m_per_s):
+            out.append(
+                (
+                    float(v[i] - t.max_velocity_m_per_s),
+                    f"pipe {search.problem.pipes[i]} at {v[i]:.2f} m/s (limit "
+                    f"{t.max_velocity_m_per_s:g} m/s, over by "
+                    f"{v[i] - t.max_velocity_m_per_s:.2f} m/s)",
+                )
+            )
+    return sorted(out, reverse=True)
+
+
+def _never_met(problem: Problem, runs: list[dict], evaluations: int) -> str:
+    """The message when no run found a feasible design: the constraints that no evaluated
+    design met, and what the least-bad design misses.
+    """
+    if evaluations == 0:
+        return (
+            "the time limit ended before any design was evaluated (reading the network and "
+            "preparing the search took it all): allow more time with --time-limit"
+        )
+    t = problem.targets
+    best_p = np.max([r["best_pressure_m"] for r in runs], axis=0)
+    low_v = np.min([r["lowest_velocity_m_per_s"] for r in runs], axis=0)
+    names, p_min = runs[0]["junction_names"], runs[0]["p_min"]
+    never = []
+    for k in np.argsort(best_p - p_min):
+        if best_p[k] >= p_min[k]:
+            break
+        never.append(
+            f"junction {names[k]} never reached its minimum of {p_min[k]:g} m "
+            f"(best {best_p[k]:.2f} m)"
+        )
+    if t.max_velocity_m_per_s is not None:
+        for i in np.argsort(-low_v):
+            if low_v[i] <= t.max_velocity_m_per_s:
+                break
+            never.append(
+                f"pipe {problem.pipes[i]} never ran at or below {t.max_velocity_m_per_s:g} m/s "
+                f"(lowest {low_v[i]:.2f} m/s)"
+            )
+    least = min(runs, key=lambda r: r["least_deficit"])
+    missed = "; ".join(d for _, d in least["violations"][:5])
+    more = len(least["violations"]) - 5
+    head = f"no feasible design found in {evaluations:,} hydraulic evaluations"
+    parts = [head]
+    if never:
+        parts.append(
+            "never met by any design evaluated: "
+            + "; ".join(never[:5])
+            + (f" and {len(never) - 5} more" if len(never) > 5 else "")
+        )
+    if missed:
+        parts.append(
+            "the closest design misses: " + missed + (f" and {more} more" if more > 0 else "")
+        )
+    return ". ".join(parts)
+
+
+def _merged_history(runs: list[dict]) -> list[tuple[int, float, float]]:
+    """Improvements of the best cost over all runs, by time (evaluations: of that run)."""
+    events = sorted((s, c, e) for r in runs for e, s, c in r["history"])
+    merged, best = [], np.inf
+    for s, c, e in events:
+        if c < best - 1e-9:
+            best = c
+            merged.append((e, s, c))
+    return merged
+
+
+def _worker(problem, run, options, queue) -> None:
+    """A parallel run: reports progress and its result on ``queue``."""
+    import traceback
+
+    def progress(cost, evaluations):
+        queue.put(("progress", run, cost, evaluations))
+
+    try:
+        queue.put(("done", run, _one_run(problem, run, progress=progress, **options)))
+    except InfeasibleDesignError as exc:
+        queue.put(("infeasible", run, str(exc)))
+    except BaseException:  # pragma: no cover - reported by the parent
+        queue.put(("error", run, traceback.format_exc()))
+
+
+class _Pool:
+    """Runs 1..n in separate processes (spawned: each opens its own EPANET project)."""
+
+    def __init__(self, problem: Problem, n: int, options: dict):
+        import multiprocessing
+
+        context = multiprocessing.get_context("spawn")
+        self.queue = context.Queue()
+        self.latest: dict[int, tuple[float, int]] = {}
+        self.done: dict[int, dict] = {}
+        self.failed: dict[int, str] = {}
+        self.processes = [
+            context.Process(target=_worker, args=(problem, k, options, self.queue), daemon=True)
+            for k in range(1, n + 1)
+        ]
+        for process in self.processes:
+            process.start()
+        self.deadline_wall = options["deadline_wall"]
+
+    def drain(self, block_s: float = 0.0) -> None:
+        import queue as q
+
+        while True:
+            try:
+                message = self.queue.get(timeout=block_s) if block_s else self.queue.get_nowait()
+            except q.Empty:
+                return
+            kind, run = message[0], message[1]
+            if kind == "progress":
+                self.latest[run] = (message[2], message[3])
+            elif kind == "done":
+                self.done[run] = message[2]
+            else:
+                self.failed[run] = message[2]
+            block_s = 0.0
+
+    def progress(self, callback):
+        """The main run's progress hook: adds the other runs' best cost and evaluations."""
+
+        def report(cost, evaluations):
+            self.drain()
+            if callback is None:
+                return
+            others = self.latest.values()
+            best = min([cost, *(c for c, _ in others)])
+            callback(best, evaluations + sum(e for _, e in others))
+
+        return report
+
+    def results(self) -> list[dict]:
+        """Wait for every run (they stop by the same deadline) and return their results."""
+        expected = len(self.processes)
+        while len(self.done) + len(self.failed) < expected:
+            self.drain(block_s=1.0)
+            if not any(p.is_alive() for p in self.processes):
+                self.drain(block_s=1.0)  # the last messages of runs that just ended
+                break
+        for run, text in self.failed.items():
+            log.warning("parallel run %d ended without a result: %s", run, text)
+        return list(self.done.values())
+
+    def close(self) -> None:
+        for process in self.processes:
+            process.join(timeout=5)
+            if process.is_alive():  # pragma: no cover - a stuck run
+                process.terminate()
+        self.queue.close()

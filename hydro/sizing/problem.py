@@ -147,7 +147,7 @@ class Problem:
     design_time_s: float
     pipes: list[str]
     lengths: np.ndarray
-    roughness: np.ndarray  # per pipe x option (catalogue roughness or the pipe's own)
+    roughness: np.ndarray  # per pipe x option (catalogue's or the pipe's own; WNTR's units: C, m)
     allowed: dict[str, np.ndarray]
     max_pressure_seen_m: pd.Series
     static_pressure_m: pd.Series
@@ -230,13 +230,18 @@ def build_problem(
     static = static_pressure(wn)
     table = catalog.table
     roughness = np.empty((len(pipes), len(table)))
+    # The catalogue gives Darcy-Weisbach roughness in mm (catalog module); WNTR, and so the
+    # problem, holds it in m.
+    catalog_roughness = table["roughness"] / (
+        1000.0 if wn.options.hydraulic.headloss == "D-W" else 1.0
+    )
     seen = {}
     allowed = {}
     node_pressure = static.to_dict()
     for i, name in enumerate(pipes):
         pipe = wn.get_link(name)
         own = pipe.roughness
-        roughness[i] = table["roughness"].fillna(own).to_numpy()
+        roughness[i] = catalog_roughness.fillna(own).to_numpy()
         ends = [node_pressure.get(n, 0.0) for n in (pipe.start_node_name, pipe.end_node_name)]
         seen[name] = max(max(ends), 0.0)
         ok = np.ones(len(table), dtype=bool)

@@ -260,6 +260,104 @@ def _pipe_table(problem: Problem, model, verification: Verification) -> pd.DataF
     return pd.DataFrame(rows)
 
 
+# --------------------------------------------------------------------------- trees: repair loop
+#: Re-solves of the tree program allowed when the independent run finds a junction short.
+MAX_TREE_REPAIRS = 5
+#: EPANET convergence criterion written into a repaired tree design (relative flow change).
+TIGHT_ACCURACY = 1e-6
+
+
+def _build(problem: Problem, segments) -> tuple[wntr.network.WaterNetworkModel, list[str]]:
+    """The sized model and the names of its sized pipes (split pipes: their segments)."""
+    model = apply_design(problem, segments)
+    sized = [
+        name
+        for p, parts in segments.items()
+        for name in (
+            [p] if len(parts) == 1 else [f"{p}_{chr(ord('a') + j)}" for j in range(len(parts))]
+        )
+    ]
+    return model, sized
+
+
+def _write_and_verify(model, problem: Problem, sized: list[str]) -> tuple[bytes, Verification]:
+    """Write ``model`` as an ``.inp`` file and check it by an independent EPANET run;
+    returns the file's bytes and the verification.
+    """
+    with tempfile.TemporaryDirectory(prefix="hydro-size-") as tmp:
+        written = write_network(model, Path(tmp) / "sized.inp")
+        return written.read_bytes(), verify_design(written, problem, sized)
+
+
+def _size_tree_verified(problem: Problem, trees, split: bool, notes: list[str]):
+    """Solve the tree program, verify the written design, and repair it when EPANET disagrees.
+
+    The program's head losses are EPANET's own formulas at the design flows (Hazen-Williams;
+    Darcy-Weisbach in all three regimes with EPANET's viscosity and gravity), so a shortfall
+    can only come from how EPANET solves the written file or from a model difference not yet
+    known. When the written design is short, a run of the same file with EPANET's
+    convergence criterion (ACCURACY) tightened to :data:`TIGHT_ACCURACY` tells whether
+    convergence was the cause; if so that file is kept. Otherwise the head kept at each
+    junction found short is raised by its shortfall plus 1 mm and the program solved again,
+    at most :data:`MAX_TREE_REPAIRS` times. Every step is reported in ``notes``.
+    """
+    from hydro.sizing.condition import joint_tree_problem
+    from hydro.sizing.tree import solve_tree
+
+    # one program for every case of the design condition (peak hour, tap flows)
+    joint, joint_trees = joint_tree_problem(problem, trees, problem.cases)
+    extra: dict[str, float] = {}
+    for attempt in range(MAX_TREE_REPAIRS + 1):
+        solution = solve_tree(joint, joint_trees, split=split, extra_margin_m=extra)
+        model, sized = _build(problem, solution.segments)
+        text, verification = _write_and_verify(model, problem, sized)
+        short = _pressure_shortfalls(verification)
+        accuracy = model.options.hydraulic.accuracy
+        if short and accuracy > TIGHT_ACCURACY:  # EPANET stopped short of the steady state?
+            model.options.hydraulic.accuracy = TIGHT_ACCURACY
+            tight_text, tight = _write_and_verify(model, problem, sized)
+            if not _pressure_shortfalls(tight):
+                notes.append(
+                    f"with EPANET's ACCURACY {accuracy:g} the written design left "
+                    f"{len(short)} junction(s) up to {max(short.values()):.3f} m short of the "
+                    f"steady state; it is written with ACCURACY {TIGHT_ACCURACY:g}"
+                )
+                text, verification, short = tight_text, tight, {}
+            else:
+                model.options.hydraulic.accuracy = accuracy  # not the cause: keep the user's
+        if not short or attempt == MAX_TREE_REPAIRS:
+            break
+        for node, missing in short.items():
+            extra[node] = extra.get(node, 0.0) + missing + 1e-3
+        notes.append(
+            f"repair {attempt + 1}: the independent EPANET run found {len(short)} junction(s) "
+            f"short (worst {max(short, key=short.get)} by {max(short.values()):.4f} m); their "
+            "head margin was raised by the shortfall plus 1 mm and the program solved again"
+        )
+        log.warning(notes[-1])
+    return solution, model, sized, text, verification
+
+
+def _pressure_shortfalls(verification: Verification) -> dict[str, float]:
+    """Junction of the tree program -> how far below its minimum the verification found it [m].
+
+    A shortfall in a case after the first (the tap flows) names that case's copy of the
+    junction, ``node@case`` (:func:`hydro.sizing.condition.joint_tree_problem`).
+    """
+    from hydro.sizing.condition import PEAK_HOUR
+
+    v = verification.violations
+    low = v[(v["kind"] == "junction") & (v["value"] < v["limit"])]
+    out: dict[str, float] = {}
+    for rec in low.to_dict("records"):
+        case = rec.get("condition")
+        key = rec["element"]
+        if case and isinstance(case, str) and case != PEAK_HOUR:
+            key = f"{key}@{case.replace(' ', '-')}"
+        out[key] = max(out.get(key, 0.0), float(rec["excess"]))
+    return out
+
+
 # --------------------------------------------------------------------------- entry point
 def size_network(
     wn: wntr.network.WaterNetworkModel,
@@ -277,6 +375,7 @@ def size_network(
     progress=None,
     min_diameter_mm: dict | None = None,
     taps: pd.DataFrame | None = None,
+    workers: int | None = None,
 ) -> SizingResult:
     """Size every pipe of ``wn`` (but ``fixed``) at least cost, then verify the written design.
 
@@ -304,9 +403,10 @@ def size_network(
         Where to write the sized ``.inp``; written only when the design is verified.
     protect : tuple of path-like
         Input files that must not be overwritten.
-    seed, time_limit_s, max_evaluations, progress
+    seed, time_limit_s, max_evaluations, progress, workers
         Options of the looped-network optimiser: random seed, time limit [s], evaluation
-        budget, and a callback ``progress(best_cost, evaluations)``.
+        budget (per parallel run), a callback ``progress(best_cost, evaluations)`` and the
+        number of parallel runs (see :func:`hydro.sizing.looped.optimise`).
     method : {"auto", "tree", "looped"}
         ``auto`` uses the exact tree program when the network is branched.
     source : str
@@ -345,8 +445,6 @@ def size_network(
     if split and split_out is None:
         raise InputError(f"{source}: --split applies to branched networks only")
     if split_out is not None:
-        from hydro.sizing.tree import solve_tree
-
         trees, transmission = split_out
         kept = [p for p in transmission if p in problem.pipes]
         if kept:
@@ -355,10 +453,9 @@ def size_network(
                 f"demands): {', '.join(kept)}"
             )
             problem = problem.without(kept)
-        from hydro.sizing.condition import joint_tree_problem
-
-        joint, joint_trees = joint_tree_problem(problem, trees, problem.cases)
-        solution = solve_tree(joint, joint_trees, split=split)
+        solution, model, sized, written_text, verification = _size_tree_verified(
+            problem, trees, split, notes
+        )
         segments = solution.segments
         method_name, bound, gap = solution.method, solution.bound, solution.gap
         optimiser_cost, seconds, evaluations = solution.cost, solution.seconds, None
@@ -377,6 +474,7 @@ def size_network(
             time_limit_s=time_limit_s,
             max_evaluations=max_evaluations,
             progress=progress,
+            workers=workers,
         )
         if len(problem.cases) > 1:  # then the tap flows, no pipe smaller than that design
             from hydro.sizing.condition import looped_second_stage
@@ -397,24 +495,19 @@ def size_network(
         method_name, bound, gap = outcome.method, None, None
         optimiser_cost, seconds, evaluations = outcome.cost, outcome.seconds, outcome.evaluations
         history = outcome.history
-    model = apply_design(problem, segments)
-    sized = [
-        name
-        for p, parts in segments.items()
-        for name in (
-            [p] if len(parts) == 1 else [f"{p}_{chr(ord('a') + j)}" for j in range(len(parts))]
-        )
-    ]
-    with tempfile.TemporaryDirectory(prefix="hydro-size-") as tmp:
-        written = write_network(model, Path(tmp) / "sized.inp")
-        verification = verify_design(written, problem, sized)
-        if output is not None:
-            if not verification.ok:
-                raise SimulationError(
-                    "the design failed its independent EPANET verification; nothing written:\n"
-                    + verification.violations.to_string(index=False)
-                )
-            publish_file(written, output, protect=protect)
+        notes.extend(outcome.notes)
+        model, sized = _build(problem, segments)
+        written_text, verification = _write_and_verify(model, problem, sized)
+    if output is not None:
+        if not verification.ok:
+            raise SimulationError(
+                "the design failed its independent EPANET verification; nothing written:\n"
+                + verification.violations.to_string(index=False)
+            )
+        with tempfile.TemporaryDirectory(prefix="hydro-size-") as tmp:
+            staged = Path(tmp) / "sized.inp"
+            staged.write_bytes(written_text)
+            publish_file(staged, output, protect=protect)
     if abs(verification.cost - optimiser_cost) > 1e-6 * max(1.0, optimiser_cost) and not split:
         notes.append(f"optimiser cost {optimiser_cost:,.2f} differs from the recomputed cost")
     table = _pipe_table(problem, model, verification)

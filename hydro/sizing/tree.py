@@ -25,9 +25,13 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import coo_matrix
 
 from hydro.errors import InfeasibleDesignError
-from hydro.hydraulics import headloss_darcy_weisbach, headloss_hazen_williams, velocity
+from hydro.hydraulics import (
+    EPANET_GRAVITY_M_PER_S2,
+    headloss_darcy_weisbach,
+    headloss_hazen_williams,
+    velocity,
+)
 from hydro.sizing.problem import DESIGN_MARGIN_M, Problem, TreeComponent
-from hydro.units import GRAVITY_M_PER_S2
 
 log = logging.getLogger(__name__)
 
@@ -60,9 +64,12 @@ def unit_headloss(problem: Problem, pipe_index: int, flow: float) -> np.ndarray:
     if problem.headloss_formula == "H-W":
         per_m = headloss_hazen_williams(q, 1.0, d, r)
     else:
-        per_m = headloss_darcy_weisbach(q, 1.0, d, r / 1000.0)
+        per_m = headloss_darcy_weisbach(q, 1.0, d, r)  # roughness in m, as WNTR holds it
     if pipe.minor_loss:
-        per_m = per_m + pipe.minor_loss * velocity(q, d) ** 2 / (2 * GRAVITY_M_PER_S2) / pipe.length
+        per_m = (
+            per_m
+            + pipe.minor_loss * velocity(q, d) ** 2 / (2 * EPANET_GRAVITY_M_PER_S2) / pipe.length
+        )
     return np.asarray(per_m, dtype=float)
 
 
@@ -77,7 +84,7 @@ def fixed_pipe_headloss(problem: Problem, pipe: str, flow: float) -> float:
         return 0.0
     if problem.headloss_formula == "H-W":
         return float(headloss_hazen_williams(flow, link.length, link.diameter, link.roughness))
-    return float(headloss_darcy_weisbach(flow, link.length, link.diameter, link.roughness / 1000))
+    return float(headloss_darcy_weisbach(flow, link.length, link.diameter, link.roughness))
 
 
 def _check_reachable(problem: Problem, trees: list[TreeComponent]) -> None:
@@ -119,9 +126,19 @@ def _check_reachable(problem: Problem, trees: list[TreeComponent]) -> None:
 
 
 def solve_tree(
-    problem: Problem, trees: list[TreeComponent], split: bool = False, time_limit_s: float = 600.0
+    problem: Problem,
+    trees: list[TreeComponent],
+    split: bool = False,
+    time_limit_s: float = 600.0,
+    extra_margin_m: dict[str, float] | None = None,
 ) -> TreeResult:
-    """Least-cost design of the trees' decision pipes (exact 0-1 program, or split-pipe LP)."""
+    """Least-cost design of the trees' decision pipes (exact 0-1 program, or split-pipe LP).
+
+    ``extra_margin_m``: junction -> head kept above its target on top of
+    :data:`DESIGN_MARGIN_M` [m] (the repair loop of :func:`hydro.sizing.size_network` sets it
+    at junctions that the independent EPANET run found short).
+    """
+    extra_margin_m = extra_margin_m or {}
     _check_reachable(problem, trees)
     targets = problem.targets
     index = {p: i for i, p in enumerate(problem.pipes)}
@@ -193,7 +210,9 @@ def solve_tree(
         node = problem.snapshot.get_node(n)
         z = node.elevation
         lower[n_x + j] = (
-            max(z + targets.min_at(n), floors.get(n, -np.inf)) + DESIGN_MARGIN_M
+            max(z + targets.min_at(n), floors.get(n, -np.inf))
+            + DESIGN_MARGIN_M
+            + extra_margin_m.get(n, 0.0)
             if node.node_type == "Junction"
             else -np.inf
         )

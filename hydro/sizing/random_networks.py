@@ -1,0 +1,109 @@
+"""Random looped networks for testing and measuring the sizing methods.
+
+Two families, each deterministic from its seed:
+
+- :func:`grid_network`: a street grid (``rows`` x ``cols`` junctions, blocks of 80-250 m)
+  fed from one corner, as in a town's distribution network;
+- :func:`rural_mesh`: junctions scattered over a plain, joined by their minimum spanning tree
+  (the cheapest branched layout) plus a share of the remaining Delaunay edges that close
+  loops, as in a rural scheme reinforced with interconnections.
+
+Both take a smooth random relief and node demands of a rural scheme, and one reservoir whose
+head gives every junction its minimum pressure plus an allowance of head loss per metre of
+path (so the problem is neither trivial nor infeasible with the catalogue). The catalogue
+(:data:`CATALOG`) is a PE/PVC-like list of 12 inner diameters with a cost that grows as about
+D^1.5. Used by ``tests/`` and by ``benchmarks/large_loops.py``; never by the optimiser.
+"""
+
+from __future__ import annotations
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+from scipy.spatial import Delaunay
+
+#: Inner diameter [mm] and cost per metre [currency/m] of the random networks' catalogue.
+CATALOG = pd.DataFrame(
+    {
+        "inner_diameter_mm": [
+            44.0, 55.4, 66.0, 79.2, 96.8, 110.2, 141.0, 176.2, 220.4, 277.6, 352.6, 440.6,
+        ],
+        "cost_per_m": [14.0, 19.0, 25.0, 32.0, 43.0, 52.0, 75.0, 105.0, 146.0, 206.0, 295.0,
+                       412.0],
+    }
+)  # fmt: skip
+
+
+def grid_network(rows: int, cols: int, seed: int, min_pressure_m: float = 20.0) -> str:
+    """A street grid of ``rows`` x ``cols`` junctions fed at one corner (``.inp`` text).
+
+    Decision pipes: ``rows*(cols-1) + cols*(rows-1) + 1`` (the last one joins the reservoir).
+    """
+    rng = np.random.default_rng(seed)
+    xs = np.concatenate([[0.0], np.cumsum(rng.uniform(80, 250, cols - 1))])
+    ys = np.concatenate([[0.0], np.cumsum(rng.uniform(80, 250, rows - 1))])
+    points = np.array([(x, y) for y in ys for x in xs])
+    edges = []
+    for r in range(rows):
+        for c in range(cols):
+            k = r * cols + c
+            if c + 1 < cols:
+                edges.append((k, k + 1))
+            if r + 1 < rows:
+                edges.append((k, k + cols))
+    return _network_text(points, edges, rng, min_pressure_m, title=f"grid {rows}x{cols}")
+
+
+def rural_mesh(
+    n_junctions: int, seed: int, loop_share: float = 0.25, min_pressure_m: float = 15.0
+) -> str:
+    """Scattered junctions joined by their spanning tree plus ``loop_share`` of the other
+    Delaunay edges (``.inp`` text). Decision pipes: about
+    ``n_junctions * (1 + 2 * loop_share)``.
+    """
+    rng = np.random.default_rng(seed)
+    side = 300.0 * np.sqrt(n_junctions)  # about 300 m between neighbours
+    points = rng.uniform(0, side, (n_junctions, 2))
+    graph = nx.Graph()
+    for simplex in Delaunay(points).simplices:
+        for a, b in ((0, 1), (1, 2), (0, 2)):
+            i, j = sorted((int(simplex[a]), int(simplex[b])))
+            graph.add_edge(i, j, weight=float(np.hypot(*(points[i] - points[j]))))
+    tree = nx.minimum_spanning_tree(graph)
+    rest = sorted(set(graph.edges()) - set(tree.edges()) - {(b, a) for a, b in tree.edges()})
+    rest = [tuple(sorted(e)) for e in rest]
+    extra = rng.choice(len(rest), int(loop_share * len(rest)), replace=False)
+    edges = sorted(tuple(sorted(e)) for e in tree.edges()) + [rest[k] for k in sorted(extra)]
+    return _network_text(points, edges, rng, min_pressure_m, title=f"rural mesh {n_junctions}")
+
+
+def _network_text(points, edges, rng, min_pressure_m: float, title: str) -> str:
+    n = len(points)
+    span = np.ptp(points, axis=0).max() or 1.0
+    # smooth relief: a tilted plane plus two broad hills, up to about 40 m
+    u = (points - points.min(axis=0)) / span
+    tilt = rng.uniform(-1, 1, 2)
+    elevation = 100 + 20 * (u @ tilt)
+    for _ in range(2):
+        centre, width = rng.uniform(0, 1, 2), rng.uniform(0.15, 0.4)
+        elevation += rng.uniform(5, 15) * np.exp(-((u - centre) ** 2).sum(axis=1) / width**2)
+    demand_l_s = rng.uniform(0.05, 0.6, n)
+    lengths = {
+        e: float(np.hypot(*(points[e[0]] - points[e[1]])) * rng.uniform(1.0, 1.2)) for e in edges
+    }
+    source = int(np.argmin(points.sum(axis=1)))  # the corner nearest the origin
+    graph = nx.Graph()
+    graph.add_weighted_edges_from((a, b, lengths[(a, b)]) for a, b in edges)
+    distance = nx.single_source_dijkstra_path_length(graph, source)
+    # head: every junction at its minimum plus 3.5 m of loss per km of shortest path
+    head = max(elevation[k] + min_pressure_m + 0.0035 * distance[k] for k in range(n)) + 2.0
+    junctions = "\n".join(f" J{k} {elevation[k]:.2f} {demand_l_s[k]:.4f}" for k in range(n))
+    pipes = [f" P{a}_{b} J{a} J{b} {lengths[(a, b)]:.1f} 300 130" for a, b in edges]
+    pipes.append(f" PR R1 J{source} 50.0 300 130")
+    coordinates = "\n".join(f" J{k} {points[k, 0]:.1f} {points[k, 1]:.1f}" for k in range(n))
+    x0, y0 = points[source] - 50
+    return (
+        f"[TITLE]\n{title}\n\n[JUNCTIONS]\n{junctions}\n\n[RESERVOIRS]\n R1 {head:.2f}\n\n"
+        "[PIPES]\n" + "\n".join(pipes) + "\n\n[OPTIONS]\n Units LPS\n Headloss H-W\n\n"
+        f"[TIMES]\n Duration 0\n\n[COORDINATES]\n{coordinates}\n R1 {x0:.1f} {y0:.1f}\n\n[END]\n"
+    )

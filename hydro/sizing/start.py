@@ -1,0 +1,257 @@
+"""A start from hydraulic knowledge for the looped optimiser: the linear program of
+Alperovits and Shamir (1977) for fixed flows.
+
+With the flow in every pipe fixed, each (pipe, catalogue entry) pair has a known head loss
+per metre, and the least-cost split-pipe design (length ``l_pk`` of entry k along pipe p) is a
+linear program over those lengths and the junction heads:
+
+    minimise   sum_p sum_k c_k l_pk
+    subject to sum_k l_pk = L_p                            (every pipe fully built)
+               H_u - H_v = sum_k J_pk(q_p) l_pk            (pipe p carries q_p from u to v)
+               z_j + p_min,j + margin_j <= H_j  (<= z_j + p_max)
+               l_pk = 0 for entries faster than the velocity limit at q_p
+
+It is :mod:`hydro.sizing.tree`'s split-pipe program on the whole looped graph. Links that
+are not sized (kept pipes, pumps, valves) keep the head difference of the run that gave the
+flows. The flows come from an EPANET run of a design (first: every pipe at its largest
+allowed entry). Alperovits and Shamir then move the loop flows along the gradient given by
+the program's dual values; here the flows are instead updated by an EPANET run of the
+program's own design (a fixed-point iteration), a few times. Each split pipe is rounded to
+the cheapest single entry that loses no more head at ``q_p`` than the split pipe; when the
+EPANET run of that design still leaves junctions short, their margin is raised by the
+shortfall and the program solved again with the new flows.
+
+Reference: Alperovits, E. and Shamir, U. (1977). Design of optimal water distribution
+systems. Water Resources Research 13(6), 885-900.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+from scipy.optimize import linprog
+from scipy.sparse import coo_matrix
+
+from hydro import _toolkit as tk
+from hydro.hydraulics import velocity
+from hydro.sizing.evaluator import Evaluator
+from hydro.sizing.problem import DESIGN_MARGIN_M, Problem
+from hydro.sizing.tree import unit_headloss
+
+log = logging.getLogger(__name__)
+
+#: Flow below which a link is treated as carrying nothing [m3/s].
+NO_FLOW_M3_PER_S = 1e-9
+
+
+class FixedFlowProgram:
+    """The fixed-flow linear program of one problem, built against one evaluator's project."""
+
+    def __init__(self, problem: Problem, evaluator: Evaluator):
+        self.problem, self.ev = problem, evaluator
+        node_ids = evaluator.project.node_ids()
+        self.node_index = {n: k for k, n in enumerate(node_ids)}
+        types = evaluator.project.node_types()
+        self.junctions = [k for k, t in enumerate(types) if t == tk.EN_JUNCTION]
+        self.head_column = {k: j for j, k in enumerate(self.junctions)}
+        link_ids = evaluator.project.link_ids()
+        snapshot = problem.snapshot
+        self.links = []  # (toolkit link index, start node index, end node index, decision i)
+        decision = {p: i for i, p in enumerate(problem.pipes)}
+        for k, name in enumerate(link_ids):
+            link = snapshot.get_link(name)
+            self.links.append(
+                (
+                    k,
+                    self.node_index[link.start_node_name],
+                    self.node_index[link.end_node_name],
+                    decision.get(name),
+                )
+            )
+        self.elevation = np.array(
+            [snapshot.get_node(node_ids[k]).elevation for k in self.junctions]
+        )
+        targets = problem.targets
+        self.p_min = np.array([targets.min_at(node_ids[k]) for k in self.junctions])
+        self.junction_names = [node_ids[k] for k in self.junctions]
+
+    def solve(
+        self, flows: np.ndarray, heads: np.ndarray, extra_margin_m: np.ndarray
+    ) -> list[int] | None:
+        """Least-cost single-entry design (positions in each pipe's allowed list) for these
+        flows [m3/s, toolkit link order] and the fixed heads of the run [m]; None when the
+        program has no solution at these flows.
+        """
+        problem = self.problem
+        vmax = problem.targets.max_velocity_m_per_s
+        columns: list[tuple[int, int, float]] = []  # (pipe i, position, unit head loss)
+        cost = []
+        spans = []
+        for i, p in enumerate(problem.pipes):
+            options = problem.allowed[p]
+            q = abs(flows[self.ev.link_index[i] - 1])
+            per_m = unit_headloss(problem, i, q)[options]
+            keep = np.arange(len(options))
+            if vmax is not None:
+                fast = velocity(q, problem.catalog.diameters[options]) > vmax
+                keep = keep[~fast] if (~fast).any() else keep[-1:]
+            start = len(columns)
+            for pos in keep:
+                columns.append((i, int(pos), float(per_m[pos])))
+                cost.append(problem.catalog.costs[options[pos]])
+            spans.append(range(start, len(columns)))
+        n_l, n_h = len(columns), len(self.junctions)
+        rows, cols, vals, lo, hi = [], [], [], [], []
+        r = 0
+        for i, span in enumerate(spans):  # full length
+            for c in span:
+                rows.append(r)
+                cols.append(c)
+                vals.append(1.0)
+            lo.append(problem.lengths[i])
+            hi.append(problem.lengths[i])
+            r += 1
+        for k, a, b, i in self.links:
+            q = flows[k]
+            if i is None and abs(q) < NO_FLOW_M3_PER_S:
+                continue  # a closed or idle fixed link: no relation between its ends
+            # H_a - H_b - (loss along a->b) = 0, with fixed heads moved to the right side
+            rhs = 0.0
+            for node, sign in ((a, 1.0), (b, -1.0)):
+                if node in self.head_column:
+                    rows.append(r)
+                    cols.append(n_l + self.head_column[node])
+                    vals.append(sign)
+                else:
+                    rhs -= sign * heads[node]
+            if i is None:
+                rhs += heads[a] - heads[b]  # kept link: its loss in the run
+            else:
+                direction = 1.0 if q >= 0 else -1.0
+                for c in spans[i]:
+                    rows.append(r)
+                    cols.append(c)
+                    vals.append(-direction * columns[c][2])
+            lo.append(rhs)
+            hi.append(rhs)
+            r += 1
+        a_eq = coo_matrix((vals, (rows, cols)), shape=(r, n_l + n_h)).tocsr()
+        lower = self.elevation + self.p_min + DESIGN_MARGIN_M + extra_margin_m
+        upper = (
+            self.elevation + problem.targets.max_pressure_m
+            if problem.targets.max_pressure_m is not None
+            else np.full(n_h, np.inf)
+        )
+        bounds = np.column_stack(
+            [np.concatenate([np.zeros(n_l), lower]), np.concatenate([np.full(n_l, np.inf), upper])]
+        )
+        lo, hi = np.array(lo), np.array(hi)
+        result = linprog(
+            np.concatenate([np.array(cost), np.zeros(n_h)]),
+            A_eq=a_eq,
+            b_eq=lo,
+            bounds=bounds,
+            method="highs",
+        )
+        if result.status != 0:
+            return None
+        x = result.x[:n_l]
+        choice = []
+        for span in spans:
+            used = max(span, key=lambda c: x[c])  # the entry with most length
+            choice.append(columns[used][1])
+        return choice
+
+
+def lp_start(
+    problem: Problem,
+    evaluator: Evaluator,
+    first: np.ndarray,
+    rows_of,
+    deficit_of,
+    iterations: int = 6,
+) -> np.ndarray | None:
+    """Feasible start from the fixed-flow program (see the module docstring), or None.
+
+    ``first``: positions of the design whose EPANET run gives the first flows; ``rows_of``
+    turns positions into catalogue rows; ``deficit_of`` evaluates positions (counting the
+    evaluation in the optimiser's budget). Returns the cheapest feasible design found.
+    """
+    program = FixedFlowProgram(problem, evaluator)
+    extra = np.zeros(len(program.junctions))
+    costs = [problem.catalog.costs[problem.allowed[p]] * problem.lengths[i]
+             for i, p in enumerate(problem.pipes)]  # fmt: skip
+    best, best_cost = None, np.inf
+    pos = np.asarray(first)
+    for step in range(iterations + 1):
+        deficit = deficit_of(pos)
+        if deficit <= 0:
+            cost = float(sum(c[k] for c, k in zip(costs, pos, strict=True)))
+            if cost < best_cost:
+                best, best_cost = pos.copy(), cost
+        if step == iterations:
+            break
+        evaluator.set_design(rows_of(pos))  # this design's run (the memo may have answered)
+        evaluator.solve()
+        flows, heads, pressure = evaluator.flows(), evaluator.heads(), evaluator.pressures()
+        if step > 0:  # junctions still short in the program's own design: raise their margin
+            extra += np.maximum(program.p_min + DESIGN_MARGIN_M - pressure, 0.0)
+        choice = program.solve(flows, heads, extra)
+        if choice is None:
+            log.info("fixed-flow program: no solution at these flows")
+            break
+        pos = np.array(choice)
+    log.info("fixed-flow program start: %s", f"{best_cost:,.2f}" if best is not None else "none")
+    return best
+
+
+def unit_headloss_start(
+    problem: Problem,
+    evaluator: Evaluator,
+    rows_of,
+    deficit_of,
+    steps: int = 12,
+) -> np.ndarray | None:
+    """The classic unit-headloss design: every pipe the cheapest entry whose head loss per
+    metre at its flow is at most S, with S the largest slope (found by bisection between
+    0.1 and 100 m/km) whose design is feasible. Flows come from an EPANET run of the previous
+    design (first: every pipe at its largest entry), updated twice per slope. Returns the
+    cheapest feasible design found, or None.
+    """
+    options = [problem.allowed[p] for p in problem.pipes]
+    costs = [problem.catalog.costs[o] * problem.lengths[i] for i, o in enumerate(options)]
+    vmax = problem.targets.max_velocity_m_per_s
+    top = np.array([len(o) - 1 for o in options])
+
+    def design(slope: float) -> np.ndarray:
+        pos = top
+        for _ in range(3):
+            evaluator.set_design(rows_of(pos))
+            evaluator.solve()
+            flows = np.abs(evaluator.flows()[evaluator.link_index - 1])
+            new = np.empty(len(options), dtype=int)
+            for i, o in enumerate(options):
+                per_m = unit_headloss(problem, i, flows[i])[o]
+                ok = per_m <= slope
+                if vmax is not None:
+                    ok &= velocity(flows[i], problem.catalog.diameters[o]) <= vmax
+                hits = np.flatnonzero(ok)
+                new[i] = hits[0] if len(hits) else len(o) - 1
+            pos = new
+        return pos
+
+    best, best_cost = None, np.inf
+    low, high = np.log(1e-4), np.log(0.1)
+    for _ in range(steps):
+        mid = (low + high) / 2
+        pos = design(float(np.exp(mid)))
+        if deficit_of(pos) <= 0:
+            low = mid
+            cost = float(sum(c[k] for c, k in zip(costs, pos, strict=True)))
+            if cost < best_cost:
+                best, best_cost = pos.copy(), cost
+        else:
+            high = mid
+    log.info("unit-headloss start: %s", f"{best_cost:,.2f}" if best is not None else "none")
+    return best
