@@ -80,6 +80,15 @@ class Catalog:
         """The table indexed by the tag written in ``[TAGS]`` (:func:`tag_of`)."""
         return self.table.set_index("tag")
 
+    def roughness_in(self, formula: str) -> pd.Series:
+        """Each entry's roughness in WNTR's units for the network's head-loss ``formula``.
+
+        Hazen-Williams C as given; a Darcy-Weisbach roughness, given in mm in the catalogue, in
+        metres (SI, as WNTR holds it). NaN: the pipe keeps its own.
+        """
+        factor = MM_PER_M if formula == "D-W" else 1.0
+        return self.table["roughness"] / factor
+
     def scaled(self, cost_factor: float) -> Catalog:
         """The same catalogue with every price multiplied by ``cost_factor`` (sensitivity)."""
         table = self.table.copy()

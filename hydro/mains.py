@@ -37,7 +37,7 @@ def _losses(wn, pipes: list[str], entry: pd.Series, flow: float) -> dict[str, fl
         pipe = wn.get_link(name)
         rough = pipe.roughness  # SI, as WNTR holds it (D-W: metres)
         if not np.isnan(entry["roughness"]):  # a catalogue gives D-W roughness in mm
-            rough = entry["roughness"] / MM_PER_M if formula == "D-W" else entry["roughness"]
+            rough = entry["roughness"] / (MM_PER_M if formula == "D-W" else 1.0)
         out[name] = float(headloss(flow, pipe.length, d, rough, formula))
     return out
 

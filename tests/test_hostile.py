@@ -78,3 +78,22 @@ def test_check_refuses_impossible_targets_before_running():
     done = run_hydro("check", OUJDA, "--max-velocity", "0")
     assert done.returncode == 1
     assert "--max-velocity 0: a velocity above 0 m/s" in done.stderr
+
+
+def test_size_holds_its_design_to_days_of_operation_as_check_does(tmp_path, write_inp):
+    # A tank with no inflow: fine at the design instant, empty after about 14 h of demand.
+    network = write_inp(
+        "[TITLE]\ndraining tank\n\n[JUNCTIONS]\n J1 50 2\n\n[TANKS]\n T1 100 5 0 6 5 0\n\n"
+        "[PIPES]\n P1 T1 J1 500 100 130\n\n[OPTIONS]\n Units LPS\n Headloss H-W\n\n"
+        "[TIMES]\n Duration 72:00\n Hydraulic Timestep 1:00\n\n[END]\n",
+        name="draining.inp",
+    )
+    catalog = ROOT / "networks" / "catalogs" / "oujda_pipes.csv"
+    sized = tmp_path / "sized.inp"
+    done = run_hydro("size", network, "--catalog", catalog, "--min-pressure", "10",
+                     "--output", sized)  # fmt: skip
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "operation (t =" in done.stderr and "tank_empty" in done.stderr
+    assert not sized.exists()
+    check = run_hydro("check", network, "--min-pressure", "10")
+    assert check.returncode == 1  # check agrees: the network fails in operation

@@ -7,6 +7,9 @@ import argparse
 from hydro.cli._common import EXIT_FAIL, EXIT_OK, Progress, count, number, positive, share
 from hydro.errors import InputError
 
+#: Hours of operation the written design is also run over, as ``hydro check`` does [h].
+OPERATION_H = 72.0
+
 
 def above_zero(text: str) -> float:
     """A number greater than zero."""
@@ -76,6 +79,7 @@ def cmd_size(args: argparse.Namespace) -> int:
         progress=Progress(quiet=getattr(args, "quiet", False)),
         taps=taps,
         workers=args.workers,
+        operation_h=OPERATION_H,
     )
     print(f"network: {args.network}  catalogue: {args.catalog}  pipes sized: {len(result.table)}")
     print(format_result(result))

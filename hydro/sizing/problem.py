@@ -230,11 +230,8 @@ def build_problem(
     static = static_pressure(wn)
     table = catalog.table
     roughness = np.empty((len(pipes), len(table)))
-    # The catalogue gives Darcy-Weisbach roughness in mm (catalog module); WNTR, and so the
-    # problem, holds it in m.
-    catalog_roughness = table["roughness"] / (
-        1000.0 if wn.options.hydraulic.headloss == "D-W" else 1.0
-    )
+    # The catalogue gives Darcy-Weisbach roughness in mm; WNTR, and so the problem, in m.
+    catalog_roughness = catalog.roughness_in(wn.options.hydraulic.headloss)
     seen = {}
     allowed = {}
     node_pressure = static.to_dict()

@@ -194,7 +194,7 @@ def run_scenario(
         pipe = model.get_link(rec["pipe"])
         pipe.diameter = rec["inner_diameter_mm"] / 1000
         pipe.tag = tag_of(rec["label"])
-        roughness = catalog.table.at[rec["row"], "roughness"]
+        roughness = catalog.roughness_in(model.options.hydraulic.headloss).at[rec["row"]]
         if not np.isnan(roughness):
             pipe.roughness = float(roughness)
     if study.pump:
