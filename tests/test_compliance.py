@@ -342,9 +342,13 @@ def test_hydro_check_defaults_to_the_opening_and_design_years():
 
 
 def test_hydro_check_fails_on_an_impossible_target():
-    done = run_hydro("check", OUJDA, "--min-pressure", "80", "--duration", "24")
+    done = run_hydro("check", OUJDA, "--min-pressure", "55", "--duration", "24")
     assert done.returncode == 1
     assert "NOT COMPLIANT" in done.stdout and "min_pressure" in done.stdout
+    # a minimum above the (default) maximum is refused before any run
+    done = run_hydro("check", OUJDA, "--min-pressure", "80", "--duration", "24")
+    assert done.returncode == 1 and "verdict" not in done.stdout
+    assert "--max-pressure 60 m (the default) is not above the minimum 80 m" in done.stderr
 
 
 def test_class_pressures_from_the_command_line():

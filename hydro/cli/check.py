@@ -58,7 +58,9 @@ def cmd_check(args: argparse.Namespace) -> int:
     highest = max(rules.min_pressure_m.values())
     if rules.max_pressure_m is not None and rules.max_pressure_m <= highest:
         raise InputError(
-            f"impossible pressure targets: --max-pressure {rules.max_pressure_m:g} m is not above "
+            "impossible pressure targets: --max-pressure "
+            f"{rules.max_pressure_m:g} m{'' if args.max_pressure is not None else ' (the default)'}"
+            " is not above "
             f"the minimum {highest:g} m (--min-pressure, --standpipe-pressure, "
             "--household-pressure)"
         )

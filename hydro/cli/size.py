@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from hydro.cli._common import EXIT_FAIL, EXIT_OK, Progress, count, number, positive, share
+from hydro.cli._common import EXIT_FAIL, EXIT_OK, Progress, count, number, positive, seconds, share
 from hydro.errors import InputError
 
 #: Hours of operation the written design is also run over, as ``hydro check`` does [h].
@@ -16,17 +16,6 @@ def above_zero(text: str) -> float:
     value = number(text)
     if value <= 0:
         raise argparse.ArgumentTypeError(f"must be greater than zero, got {value:g}")
-    return value
-
-
-def at_least_one(text: str) -> int:
-    """A whole number of at least one."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got '{text}'") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
     return value
 
 
@@ -198,7 +187,7 @@ def add_parser(sub, parents) -> None:
     )
     p.add_argument(
         "--time-limit",
-        type=above_zero,
+        type=seconds,
         default=60.0,
         metavar="SECONDS",
         help="looped optimiser time limit (default 60 s). Networks of up to 100 decision "
@@ -215,7 +204,7 @@ def add_parser(sub, parents) -> None:
     )
     p.add_argument(
         "--workers",
-        type=at_least_one,
+        type=count,
         metavar="N",
         help="looped optimiser: independent runs in parallel, one process each (default: "
         "one per core for networks of more than 100 decision pipes, else 1); the cheapest "
