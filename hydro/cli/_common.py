@@ -118,12 +118,17 @@ def seconds(text: str) -> float:
     return value
 
 
-def count(text: str) -> int:
-    """A whole number, one or more."""
+def whole(text: str) -> int:
+    """An option's whole number."""
     try:
-        value = int(text)
+        return int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a whole number, got '{text}'") from None
+
+
+def count(text: str) -> int:
+    """A whole number, one or more."""
+    value = whole(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
     return value

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from hydro.cli._common import EXIT_OK, Bar, count, force_option, positive
+from hydro.cli._common import EXIT_OK, Bar, count, force_option, positive, whole
 
 
 def cmd_taps(args: argparse.Namespace) -> int:
@@ -72,10 +72,7 @@ def _bounded(high: int):
 
 
 def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got '{text}'") from None
+    value = whole(text)
     if not 0 <= value < 2**32:
         raise argparse.ArgumentTypeError(f"a seed is 0 to 2^32 - 1, got {value}")
     return value
