@@ -332,11 +332,15 @@ def summarize(run: TapRun) -> TapRun:
     """Fill ``run.taps`` and ``run.douars`` from its flows."""
     taps = run.tap_model.taps
     useful = taps["tap_flow_l_per_s"].to_numpy() * run.useful_share
-    run.taps = taps[["node", "tap", "service", "douar", "tap_flow_l_per_s"]].assign(
-        useful_flow_l_per_s=useful,
-        open_probability=taps["open_probability"].to_numpy(),
-        **_column_stats(run.flows_l_per_s, useful),
-    ).reset_index(drop=True)
+    run.taps = (
+        taps[["node", "tap", "service", "douar", "tap_flow_l_per_s"]]
+        .assign(
+            useful_flow_l_per_s=useful,
+            open_probability=taps["open_probability"].to_numpy(),
+            **_column_stats(run.flows_l_per_s, useful),
+        )
+        .reset_index(drop=True)
+    )
     rows = []
     for douar, group in taps.groupby("douar", sort=False):
         cols = group.index.to_numpy()
