@@ -133,14 +133,14 @@ class Rules:
     """
 
     min_pressure_m: Mapping = field(default_factory=_default_min_pressure)
-    max_pressure_m: float | None = 60.0
+    max_pressure_m: float | None = defaults.MAX_PRESSURE_M
     pressure_class: bool = True
     velocity_m_per_s: Mapping = field(default_factory=_default_velocity)
     tank_reserve_share: float = defaults.TANK_RESERVE_SHARE
     pump_efficient_range: tuple = (0.7, 1.2)
     #: Lowest pressure at a tap node while its taps draw their flow [m]; None: no tap-flow
     #: check (:mod:`hydro.sizing.condition`).
-    tap_min_pressure_m: float | None = 5.0
+    tap_min_pressure_m: float | None = defaults.TAP_MIN_PRESSURE_M
 
     def __post_init__(self):
         unknown = set(self.min_pressure_m) - set(NODE_CLASSES)
@@ -164,11 +164,11 @@ class Rules:
         *,
         min_pressure_m: float | None = None,
         class_min_pressure_m: Mapping[str, float] | None = None,
-        max_pressure_m: float | None = 60.0,
+        max_pressure_m: float | None = defaults.MAX_PRESSURE_M,
         max_velocity_m_per_s: float | None = None,
         velocity_m_per_s: Mapping | None = None,
         tank_reserve_share: float | None = None,
-        tap_min_pressure_m: float | None = 5.0,
+        tap_min_pressure_m: float | None = defaults.TAP_MIN_PRESSURE_M,
     ) -> Rules:
         """The default rules with some changed, as the command line and the study give them.
 

@@ -29,3 +29,7 @@ LOOPED_TIME_LIMIT_S = 20.0
 #: design check needs; EPANET's scratch and report files grow with the duration (a run of
 #: 1e9 h fills the disk before it ends).
 MAX_SIMULATION_HOURS = 8760.0
+#: Lowest pressure at a tap while its taps draw their flow [m]: Oujda brief 5.1.
+TAP_MIN_PRESSURE_M = 5.0
+#: Highest static pressure in the distribution (PN10 network) [m]: Oujda brief 5.1.
+MAX_PRESSURE_M = 60.0

@@ -75,7 +75,7 @@ class TapModel:
 def build_tap_model(
     wn: wntr.network.WaterNetworkModel,
     taps: pd.DataFrame,
-    required_pressure_m: float = 5.0,
+    required_pressure_m: float = defaults.TAP_MIN_PRESSURE_M,
     probability: float | None = None,
     tank_reserve_share: float = defaults.TANK_RESERVE_SHARE,
 ) -> TapModel:
@@ -533,7 +533,7 @@ def random_taps(
     seed: int = 1,
     probability: float | None = None,
     useful_share: float = USEFUL_SHARE,
-    tap_pressure_m: float = 5.0,
+    tap_pressure_m: float = defaults.TAP_MIN_PRESSURE_M,
     tank_reserve_share: float = defaults.TANK_RESERVE_SHARE,
     workers: int | None = None,
     scheduler=None,

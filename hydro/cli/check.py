@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from hydro import defaults
 from hydro.cli._common import EXIT_FAIL, EXIT_OK, count, hours, positive, share, year
 
 
@@ -50,7 +51,9 @@ def cmd_check(args: argparse.Namespace) -> int:
     rules = Rules.from_options(
         min_pressure_m=args.min_pressure,
         class_min_pressure_m=class_min,
-        max_pressure_m=args.max_pressure if args.max_pressure is not None else 60.0,
+        max_pressure_m=args.max_pressure
+        if args.max_pressure is not None
+        else defaults.MAX_PRESSURE_M,
         max_velocity_m_per_s=args.max_velocity,
         tank_reserve_share=args.tank_reserve,
         tap_min_pressure_m=None if args.no_tap_flows else args.tap_pressure,
@@ -157,7 +160,7 @@ def add_parser(sub, parents) -> None:
     p.add_argument(
         "--tap-pressure",
         type=positive,
-        default=5.0,
+        default=defaults.TAP_MIN_PRESSURE_M,
         metavar="M",
         help="lowest pressure at a tap node while its taps draw their flow, tanks at their "
         "reserve [m] (default 5, Oujda brief 5.1)",
@@ -176,7 +179,7 @@ def add_parser(sub, parents) -> None:
     p.add_argument(
         "--duration",
         type=hours,
-        default=72.0,
+        default=defaults.CHECK_DURATION_H,
         metavar="HOURS",
         help="simulated duration [h] (default 72: three peak days; at most 8760)",
     )
@@ -206,7 +209,7 @@ def add_parser(sub, parents) -> None:
     p.add_argument(
         "--tank-reserve",
         type=share,
-        default=0.2,
+        default=defaults.TANK_RESERVE_SHARE,
         metavar="SHARE",
         help="share of each tank's usable volume always kept (default 0.2)",
     )

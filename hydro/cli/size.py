@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from hydro import defaults
 from hydro.cli._common import EXIT_FAIL, EXIT_OK, Progress, count, number, positive, seconds, share
 from hydro.errors import InputError
 
@@ -135,7 +136,7 @@ def add_parser(sub, parents) -> None:
     p.add_argument(
         "--tap-pressure",
         type=positive,
-        default=5.0,
+        default=defaults.TAP_MIN_PRESSURE_M,
         metavar="M",
         help="lowest pressure at a tap node while its taps draw their flow [m] (default 5, "
         "Oujda brief 5.1)",
@@ -148,7 +149,7 @@ def add_parser(sub, parents) -> None:
     p.add_argument(
         "--tank-reserve",
         type=share,
-        default=0.2,
+        default=defaults.TANK_RESERVE_SHARE,
         metavar="SHARE",
         help="tanks at their reserve level in the design condition: this share of the usable "
         "depth above the minimum level (default 0.2)",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from hydro import defaults
 from hydro.cli._common import EXIT_OK, Bar, count, force_option, positive, whole
 
 
@@ -118,14 +119,14 @@ def add_parser(sub, parents) -> None:
     p.add_argument(
         "--tap-pressure",
         type=positive,
-        default=5.0,
+        default=defaults.TAP_MIN_PRESSURE_M,
         metavar="M",
         help="pressure at which a tap gives its full flow [m] (default 5, Oujda brief 5.1)",
     )
     p.add_argument(
         "--tank-reserve",
         type=float,
-        default=0.2,
+        default=defaults.TANK_RESERVE_SHARE,
         metavar="SHARE",
         help="tanks at this share of their usable depth above the minimum (default 0.2)",
     )

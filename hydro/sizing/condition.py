@@ -38,7 +38,7 @@ from hydro.units import LITRES_PER_M3
 #: Names of the two cases, as they appear in tables and messages.
 PEAK_HOUR, TAP_FLOWS = "peak hour", "tap flows"
 #: Minimum pressure at a tap while it draws its flow [m]: Oujda brief 5.1 [E].
-TAP_MIN_PRESSURE_M = 5.0
+TAP_MIN_PRESSURE_M = defaults.TAP_MIN_PRESSURE_M
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -60,7 +60,7 @@ class Targets:
     max_pressure_m: float | None = None
     max_velocity_m_per_s: float | None = None
     node_min_pressure_m: Mapping[str, float] | None = None
-    tap_min_pressure_m: float | None = 5.0
+    tap_min_pressure_m: float | None = defaults.TAP_MIN_PRESSURE_M
     tank_reserve_share: float = defaults.TANK_RESERVE_SHARE
 
     def __post_init__(self):
