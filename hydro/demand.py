@@ -534,6 +534,20 @@ def read_villages(path: str | os.PathLike) -> pd.DataFrame:
     for douar, shares in zip(table["douar"], table["standpipe_shares"], strict=True):
         if not shares:
             raise InputError(f"{path}: douar {douar}: standpipe_nodes is empty (name a node)")
+    owner: dict[str, tuple[str, str]] = {}
+    for douar, sp, hh in zip(
+        table["douar"], table["standpipe_shares"], table["household_shares"], strict=True
+    ):
+        for column, shares in (("standpipe_nodes", sp), ("household_nodes", hh)):
+            for node in shares:
+                if node in owner and owner[node] != (douar, column):
+                    first = owner[node]
+                    raise InputError(
+                        f"{path}: node '{node}' is named by douar {first[0]} ({first[1]}) and "
+                        f"by douar {douar} ({column}): a node serves one douar and one service "
+                        "(split it into two nodes, or merge the douars)"
+                    )
+                owner[node] = (douar, column)
     table.attrs["source"] = str(path)
     return table
 

@@ -8,6 +8,7 @@ diameters and roughness. Input files are only ever read.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
@@ -106,6 +107,32 @@ def _looks_like_inp(path: Path) -> None:
         )
 
 
+@contextlib.contextmanager
+def _utf8_copy(path: Path):
+    """``path`` itself when it is UTF-8 (what WNTR reads), else a UTF-8 copy of it.
+
+    The EPANET program for Windows saves ``.inp`` files in the Windows code page
+    (Windows-1252 in Western Europe and the Maghreb: "Douar Aïn", "Château d'eau"); such a file
+    is read as Windows-1252 (Latin-1 for the few bytes that code page leaves undefined), with
+    a warning, through a temporary copy. The user's file is not touched.
+    """
+    raw = path.read_bytes()
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        try:
+            text = raw.decode("cp1252")
+        except UnicodeDecodeError:
+            text = raw.decode("latin-1")
+        log.warning("%s: not UTF-8; read as Windows-1252 (the EPANET program's encoding)", path)
+        with tempfile.TemporaryDirectory(prefix="hydro-inp-") as folder:
+            copy = Path(folder) / path.name
+            copy.write_text(text, encoding="utf-8")
+            yield copy
+        return
+    yield path
+
+
 def read_network(
     path: str | os.PathLike, validate: bool = True, sized: bool = False
 ) -> wntr.network.WaterNetworkModel:
@@ -139,6 +166,8 @@ def read_network(
     (True, 'H-W')
     """
     path = Path(path)
+    if path.is_dir():
+        raise InputError(f"{path}: is a folder; give the network's .inp file")
     if not path.is_file():
         raise InputError(f"{path}: no such network file")
     try:
@@ -149,8 +178,14 @@ def read_network(
     if errors:
         raise InputError(f"{path}: " + "; ".join(errors[:5]))
     try:
-        wn = wntr.network.WaterNetworkModel(str(path))
+        with _utf8_copy(path) as readable:
+            wn = wntr.network.WaterNetworkModel(str(readable))
     except Exception as exc:  # WNTR raises many kinds; all mean the file is not usable
+        if not re.search(rb"^\s*units\s", path.read_bytes(), re.IGNORECASE | re.MULTILINE):
+            raise InputError(
+                f"{path}: no flow units: add a line such as 'Units LPS' (or CMH, GPM, ...) "
+                "under [OPTIONS] (EPANET would assume GPM, US units)"
+            ) from exc
         raise InputError(f"{path}: WNTR cannot read this network: {str(exc)[:200]}") from exc
     if validate:
         validate_network(wn, source=str(path), sized=sized)

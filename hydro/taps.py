@@ -13,9 +13,11 @@ delivery in proportion to their flows.
 
 The draws are evaluated in memory with the EPANET 2.3 toolkit (one project per worker, kept
 open between its tasks; demands set through the toolkit, no file per draw), in tasks that any
-:mod:`hydro.parallel` executor runs: a task receives the flows its draws ask at the tap
-nodes and returns the flows delivered there. The open taps of every draw are drawn here
-beforehand from the seed, so the same seed gives the same numbers whatever runs the tasks.
+:mod:`hydro.parallel` executor runs. A task is a block of draws: it draws which taps are open
+in its rows of the seed's random stream (PCG64 advanced to its first row, so draw ``d`` is the
+same whatever block it falls in), solves them and returns only the open taps' flows. The same
+seed therefore gives the same numbers whatever runs the tasks and however the draws are cut,
+and all the work but the final statistics (one sort of the open flows) runs in the workers.
 """
 
 from __future__ import annotations
@@ -137,12 +139,19 @@ def build_tap_model(
     )
 
 
-def draw_open_taps(tap_model: TapModel, draws: int, seed: int) -> np.ndarray:
-    """Draws x taps booleans: which taps are open in each draw (numpy's PCG64 from ``seed``)."""
+def draw_open_taps(tap_model: TapModel, draws: int, seed: int, first: int = 0) -> np.ndarray:
+    """Draws x taps booleans: which taps are open in draws ``first`` to ``first + draws - 1``.
+
+    Draw ``d`` uses numbers ``d * taps`` to ``(d + 1) * taps - 1`` of numpy's PCG64 stream from
+    ``seed`` (one 64-bit number per uniform), so a block of draws is the same rows of the whole
+    run's draws, whichever task draws it.
+    """
     if draws < 1:
         raise InputError(f"the number of draws must be 1 or more, got {draws}")
     rng = np.random.default_rng(seed)
     p = tap_model.taps["open_probability"].to_numpy(dtype=float)
+    if first:
+        rng.bit_generator.advance(first * len(p))
     return rng.random((draws, len(p))) < p[None, :]
 
 
@@ -252,6 +261,22 @@ def evaluate_draws(tap_model: TapModel, open_taps: np.ndarray) -> np.ndarray:
     return tap_flows(tap_model, open_taps, delivered)
 
 
+def evaluate_block(tap_model: TapModel, seed: int, first: int, draws: int) -> tuple:
+    """The task the executors run: draws ``first`` to ``first + draws - 1`` of ``seed``.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``(draw, tap, flow_l_per_s)`` of every open tap, in draw then tap order: the draw
+        counted from ``first``, the tap's column and its flow [l/s] (a few percent of the
+        draws x taps table: small to return).
+    """
+    open_taps = draw_open_taps(tap_model, draws, seed, first)
+    flows = evaluate_draws(tap_model, open_taps)
+    draw, tap = np.nonzero(open_taps)
+    return draw.astype(np.int32), tap.astype(np.int32), flows[draw, tap]
+
+
 # --------------------------------------------------------------------------- the whole run
 @dataclass(kw_only=True)
 class TapRun:
@@ -284,74 +309,81 @@ class TapRun:
         ).head(n)
 
 
-def _stats(flows: np.ndarray, useful: np.ndarray) -> dict:
-    """Percentiles of the open draws of some taps, and the share under their useful flow."""
-    open_ = ~np.isnan(flows)
-    values = flows[open_]
-    if values.size == 0:
-        return dict.fromkeys(
-            ["open_draws", "p5_l_per_s", "p50_l_per_s", "p95_l_per_s", "share_under_useful"],
-            np.nan,
-        ) | {"open_draws": 0}
-    under = (flows < useful - 1e-12) & open_
-    p5, p50, p95 = np.percentile(values, [5, 50, 95])
-    return {
-        "open_draws": int(values.size),
-        "p5_l_per_s": float(p5),
-        "p50_l_per_s": float(p50),
-        "p95_l_per_s": float(p95),
-        "share_under_useful": float(under.sum() / values.size),
-    }
+#: The statistics of a group of open-tap flows, in the tables' column order.
+STATISTICS = ["open_draws", "p5_l_per_s", "p50_l_per_s", "p95_l_per_s", "share_under_useful"]
 
 
-def _column_stats(flows: np.ndarray, useful: np.ndarray) -> dict:
-    """:func:`_stats` of every tap at once (one column of ``flows`` a tap), vectorised.
+def grouped_stats(group: np.ndarray, flows: np.ndarray, useful: np.ndarray, groups: int) -> dict:
+    """Percentiles and starved share of the open-tap flows of each group, vectorised.
 
-    The percentiles interpolate linearly between the sorted open draws, as ``np.percentile``
-    does; a tap never open has NaN statistics and 0 open draws.
+    Parameters
+    ----------
+    group : numpy.ndarray
+        Group of each open-tap flow (a tap, or a douar): integers in ``[0, groups)``.
+    flows : numpy.ndarray
+        The open-tap flows [l/s].
+    useful : numpy.ndarray
+        The useful flow of each open-tap flow's tap [l/s].
+    groups : int
+        Number of groups.
+
+    Returns
+    -------
+    dict
+        :data:`STATISTICS` as arrays of ``groups`` values: the 5th, 50th and 95th percentiles
+        interpolate linearly between the sorted flows, as ``np.percentile`` does; a group
+        without open draws has NaN statistics and 0 open draws.
     """
-    open_ = ~np.isnan(flows)
-    count = open_.sum(axis=0)
-    ordered = np.sort(flows, axis=0)  # NaN (closed) last
+    order = np.lexsort((flows, group))  # by group, then by flow
+    ordered = flows[order]
+    count = np.bincount(group, minlength=groups)
+    first = np.concatenate(([0], np.cumsum(count)[:-1]))
     last = np.maximum(count - 1, 0)
     out = {"open_draws": count.astype(int)}
     for q, name in ((5, "p5_l_per_s"), (50, "p50_l_per_s"), (95, "p95_l_per_s")):
         position = q / 100 * last
         low = np.floor(position).astype(int)
         high = np.minimum(low + 1, last)
-        a = np.take_along_axis(ordered, low[None, :], axis=0)[0]
-        b = np.take_along_axis(ordered, high[None, :], axis=0)[0]
+        if ordered.size:
+            a = ordered[np.minimum(first + low, ordered.size - 1)]
+            b = ordered[np.minimum(first + high, ordered.size - 1)]
+        else:
+            a = b = np.zeros(groups)
         out[name] = np.where(count > 0, a + (b - a) * (position - low), np.nan)
-    under = ((flows < useful[None, :] - 1e-12) & open_).sum(axis=0)
+    under = np.bincount(group, weights=flows < useful - 1e-12, minlength=groups)
     with np.errstate(invalid="ignore", divide="ignore"):
         out["share_under_useful"] = np.where(count > 0, under / count, np.nan)
     return out
 
 
-def summarize(run: TapRun) -> TapRun:
-    """Fill ``run.taps`` and ``run.douars`` from its flows."""
+def summarize(
+    run: TapRun, tap: np.ndarray | None = None, flows: np.ndarray | None = None
+) -> TapRun:
+    """Fill ``run.taps`` and ``run.douars`` from its flows.
+
+    ``tap`` and ``flows``, when given, are the column and flow of every open tap of the run
+    (in any order), so that the table of flows need not be searched again.
+    """
     taps = run.tap_model.taps
     useful = taps["tap_flow_l_per_s"].to_numpy() * run.useful_share
+    if tap is None or flows is None:
+        draw, tap = np.nonzero(~np.isnan(run.flows_l_per_s))
+        flows = run.flows_l_per_s[draw, tap]
+    per_tap = grouped_stats(tap, flows, useful[tap], len(taps))
     run.taps = (
         taps[["node", "tap", "service", "douar", "tap_flow_l_per_s"]]
         .assign(
             useful_flow_l_per_s=useful,
             open_probability=taps["open_probability"].to_numpy(),
-            **_column_stats(run.flows_l_per_s, useful),
+            **per_tap,
         )
         .reset_index(drop=True)
     )
-    rows = []
-    for douar, group in taps.groupby("douar", sort=False):
-        cols = group.index.to_numpy()
-        rows.append(
-            {
-                "douar": douar,
-                "taps": len(cols),
-                **_stats(run.flows_l_per_s[:, cols], useful[cols][None, :]),
-            }
-        )
-    run.douars = pd.DataFrame(rows)
+    code, douars = pd.factorize(taps["douar"], sort=False)
+    per_douar = grouped_stats(code[tap], flows, useful[tap], len(douars))
+    run.douars = pd.DataFrame(
+        {"douar": douars, "taps": np.bincount(code, minlength=len(douars))} | per_douar
+    )
     return run
 
 
@@ -382,22 +414,23 @@ def run_taps(
     if not 0 < useful_share <= 1:
         raise InputError(f"the useful share of a tap's flow must be in (0, 1], got {useful_share}")
     executor = executor or InProcess()
-    open_taps = draw_open_taps(tap_model, draws, seed)
+    if draws < 1:
+        raise InputError(f"the number of draws must be 1 or more, got {draws}")
     if chunk is None:
         chunk = max(25, math.ceil(draws / (2 * executor.workers)))
     starts = list(range(0, draws, chunk))
     started = time.perf_counter()
-    asked = open_taps @ tap_model.node_matrix()  # draws x tap nodes [l/s]
-    tasks = [(tap_model, asked[s : s + chunk]) for s in starts]
-    delivered = np.empty_like(asked)
-    done = 0
-    for i, result in executor.run(deliver, tasks):
-        s = starts[i]
-        delivered[s : s + len(result)] = result
-        done += len(result)
+    tasks = [(tap_model, seed, s, min(chunk, draws - s)) for s in starts]
+    flows = np.full((draws, len(tap_model.taps)), np.nan)
+    done, columns, opened = 0, [], []
+    for i, (draw, tap, values) in executor.run(evaluate_block, tasks):
+        flows[starts[i] + draw, tap] = values
+        columns.append(tap)
+        opened.append(values)
+        done += tasks[i][3]
         if progress is not None:
             progress(done, draws)
-    flows = tap_flows(tap_model, open_taps, delivered)
+    open_taps = ~np.isnan(flows)
     seconds = time.perf_counter() - started
     run = TapRun(
         tap_model=tap_model,
@@ -408,7 +441,7 @@ def run_taps(
         seconds=seconds,
         executor=executor.description,
     )
-    return summarize(run)
+    return summarize(run, np.concatenate(columns), np.concatenate(opened))
 
 
 def all_open_model(tap_model: TapModel) -> wntr.network.WaterNetworkModel:

@@ -174,6 +174,11 @@ BAD_VILLAGES = {
         ["Douba", "standpipe_nodes", "add up to 0.9"],
     ),
     "not a number": ("pupils", "many", ["Douba", "pupils", "not a number"]),
+    "a node of another douar": (
+        "standpipe_nodes",
+        "DB_BF1:0.5; OM_BF1:0.5",
+        ["node 'OM_BF1' is named by douar Douba", "Oulad Mimoun", "one douar"],
+    ),
 }
 
 

@@ -124,3 +124,30 @@ def test_bad_network_gives_clear_error_naming_the_element(case, write_inp):
 def test_missing_file_is_an_input_error(tmp_path):
     with pytest.raises(InputError, match="no such network file"):
         read_network(tmp_path / "absent.inp")
+
+
+def test_a_folder_given_as_the_network_is_named_as_a_folder(tmp_path):
+    with pytest.raises(InputError, match="is a folder"):
+        read_network(tmp_path)
+
+
+def test_a_file_without_flow_units_says_which_line_to_add(tmp_path):
+    path = tmp_path / "nounits.inp"
+    path.write_text("[JUNCTIONS]\nJ1 10 0.1\n[RESERVOIRS]\nR 50\n[PIPES]\nP1 R J1 100 100 130\n")
+    with pytest.raises(InputError, match=r"nounits.inp: no flow units: .*\[OPTIONS\]"):
+        read_network(path)
+
+
+def test_a_windows_1252_file_from_the_epanet_program_is_read_and_left_untouched(tmp_path):
+    text = (
+        "[TITLE]\nRéseau du douar Aïn\n[JUNCTIONS]\nJé1 10 0.1\n[RESERVOIRS]\nR 50\n"
+        "[PIPES]\nP1 R Jé1 100 100 130\n[OPTIONS]\nUnits LPS\n[END]\n"
+    )
+    path = tmp_path / "ansi.inp"
+    path.write_bytes(text.encode("cp1252"))
+    before = hashlib.sha256(path.read_bytes()).hexdigest()
+    wn = read_network(path)
+    assert wn.junction_name_list == ["Jé1"]
+    results = run_simulation(wn)
+    assert results.pressure["Jé1"].iloc[0] == pytest.approx(40.0, abs=PRESSURE_TOL_M)
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == before

@@ -298,3 +298,14 @@ def test_html_report_opens_in_chromium_without_console_errors(small_study, tmp_p
     for label in feasibility["label"]:
         assert label in dom
     assert dom.count("data:image/png;base64,") >= 11  # every figure embedded
+
+
+def test_bad_supply_hours_name_the_study_file_and_the_key(tmp_path):
+    from hydro.errors import InputError
+    from hydro.study.config import load_study
+
+    bad = tmp_path / "hours.toml"
+    text = STUDY.read_text().replace("../../", str(ROOT) + "/")
+    bad.write_text(text.replace('source_supply_hours = "0-24"', 'source_supply_hours = "6 to 22"'))
+    with pytest.raises(InputError, match=r"hours.toml: \[design\] source_supply_hours: .*6-22"):
+        load_study(bad)

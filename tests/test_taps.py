@@ -85,8 +85,18 @@ def test_percentiles_and_starved_share_follow_the_draws(starved):
         open_flows = flows[~np.isnan(flows)]
         assert rec["open_draws"] == len(open_flows)
         assert rec["p50_l_per_s"] == pytest.approx(np.median(open_flows))
+        assert rec["p5_l_per_s"] == pytest.approx(np.percentile(open_flows, 5))
+        assert rec["p95_l_per_s"] == pytest.approx(np.percentile(open_flows, 95))
         assert rec["share_under_useful"] == pytest.approx(np.mean(open_flows < 0.2))
     assert set(run.douars["douar"]) == {"Up", "Down"}
+    for rec in run.douars.to_dict("records"):  # a douar pools the open draws of its taps
+        columns = np.flatnonzero(run.tap_model.taps["douar"].to_numpy() == rec["douar"])
+        pooled = run.flows_l_per_s[:, columns]
+        pooled = pooled[~np.isnan(pooled)]
+        assert rec["open_draws"] == pooled.size
+        assert rec["p5_l_per_s"] == pytest.approx(np.percentile(pooled, 5))
+        assert rec["p95_l_per_s"] == pytest.approx(np.percentile(pooled, 95))
+        assert rec["share_under_useful"] == pytest.approx(np.mean(pooled < 0.2))
     # the far, higher standpipe starves more often than the near one
     by_node = run.taps.groupby("node")["share_under_useful"].mean()
     assert by_node["S2"] > by_node["S1"]
@@ -172,3 +182,17 @@ def test_study_reports_random_taps_and_its_designs_pass_hydro_check(tmp_path):
         checked = run_hydro("check", out / f"sized_{scenario}.inp")
         assert checked.returncode == 0, checked.stdout
         assert "tap flows: least margin +" in checked.stdout
+
+
+def test_a_block_of_draws_is_the_same_rows_of_the_whole_run(starved):
+    from hydro.taps import draw_open_taps
+
+    wn, taps = starved
+    model = build_tap_model(wn, taps, probability=0.5)
+    whole = draw_open_taps(model, 40, seed=9)
+    np.testing.assert_array_equal(draw_open_taps(model, 13, seed=9, first=17), whole[17:30])
+    # cut into blocks of 7 draws or run whole: the same draws and flows
+    one = run_taps(model, draws=40, seed=9)
+    cut = run_taps(model, draws=40, seed=9, chunk=7)
+    np.testing.assert_array_equal(one.open_taps, whole)
+    np.testing.assert_array_equal(cut.flows_l_per_s, one.flows_l_per_s)

@@ -56,6 +56,11 @@ def cmd_demand(args: argparse.Namespace) -> int:
             "people_per_tap",
         ]
     ]
+    shown = shown.copy()
+    for column in ("population", "people_standpipe", "people_household", "people_per_tap"):
+        shown[column] = shown[column].round().astype("Int64")  # whole people on screen
+    for column in ("taps", "taps_needed"):
+        shown[column] = shown[column].round().astype("Int64")
     print(fmt(shown))
     taps = projection.taps()[["node", "service", "taps_open", "design_flow_l_per_s"]]
     nodes = projection.nodes.merge(taps, on=["node", "service"], how="left")

@@ -576,6 +576,16 @@ def _number(table: dict, key: str, where: str, path: Path, positive=True) -> flo
     return float(value)
 
 
+def _supply_hours(text, path: Path) -> tuple[int, ...]:
+    """``[design] source_supply_hours``, an error naming the study file and the key."""
+    from hydro.storage import parse_hours
+
+    try:
+        return parse_hours(text)
+    except InputError as exc:
+        raise InputError(f"{path}: [design] source_supply_hours: {exc}") from exc
+
+
 def _file(table: dict, key: str, path: Path, required=True) -> Path | None:
     if key not in table:
         if required:
@@ -702,8 +712,6 @@ def load_study(path: str | os.PathLike) -> Study:
     >>> study.horizon_year  # doctest: +SKIP
     2030
     """
-    from hydro.storage import parse_hours
-
     path = Path(path)
     if path.is_dir():  # a study's folder holds its study.toml
         path = path / "study.toml"
@@ -784,7 +792,7 @@ def load_study(path: str | os.PathLike) -> Study:
         pump=str(design["pump"]) if design.get("pump") else None,
         pumping_hours=float(design.get("pumping_hours", defaults.PUMPING_HOURS)),
         reserve_hours=float(design.get("storage_reserve_hours", defaults.RESERVE_HOURS)),
-        supply_hours=parse_hours(design.get("source_supply_hours")),
+        supply_hours=_supply_hours(design.get("source_supply_hours"), path),
         min_distribution_dn_mm=(
             float(design["min_distribution_dn_mm"]) if "min_distribution_dn_mm" in design else None
         ),
