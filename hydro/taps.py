@@ -213,7 +213,7 @@ def close_projects() -> None:
 
 def deliver(tap_model: TapModel, asked: np.ndarray) -> np.ndarray:
     """Flow delivered at each tap node in each draw [l/s], for the flows ``asked`` there
-    (draws x tap nodes): the task the executors run, small to send and to return.
+    (draws x tap nodes), in this process (:func:`evaluate_block` calls it in the workers).
 
     Each draw sets the tap nodes' demands through the toolkit, re-initialises the flows (so a
     draw's result does not depend on the draws before it) and solves the steady state. The
