@@ -152,15 +152,21 @@ class _Search:
             if self.progress:
                 self.progress(cost, self.ev.evaluations)
 
-    def descend(self, pos: np.ndarray, pairs: bool = True) -> np.ndarray:
-        """Downsize single pipes (largest saving first) and then swap pairs while feasible."""
+    def descend(self, pos: np.ndarray, pairs: bool = True, region=None) -> np.ndarray:
+        """Downsize single pipes (largest saving first) and then swap pairs while feasible.
+
+        ``region``: the pipes that may be downsized (default: all); pair moves then take
+        their partner among each one's neighbours.
+        """
         pos = pos.copy()
+        everywhere = region is None
+        region = range(len(pos)) if everywhere else region
         improved = True
         while improved:
             improved = False
             savings = [
                 (self.cost_per_option[i][pos[i]] - self.cost_per_option[i][pos[i] - 1], i)
-                for i in range(len(pos))
+                for i in region
                 if pos[i] > 0
             ]
             for _, i in sorted(savings, reverse=True):
@@ -174,7 +180,8 @@ class _Search:
                 continue
             # pair moves: downsize i, upsize j, when it saves money
             n = len(pos)
-            for i in self.rng.permutation(n):
+            order = self.rng.permutation(n) if everywhere else self.rng.permutation(region)
+            for i in order:
                 if pos[i] == 0:
                     continue
                 save = self.cost_per_option[i][pos[i]] - self.cost_per_option[i][pos[i] - 1]
@@ -247,9 +254,13 @@ class _Search:
             if pos is None:
                 continue
             self.offer(pos, self.cost(pos))
-            pos = self.descend(pos, pairs=False)
+            # on large networks the descent stays where the kick moved pipes: a descent over
+            # every pipe costs hundreds of evaluations, nearly all of them failures far from
+            # the kick (measured on benchmarks/large_loops.py's grid16: 5% cheaper designs
+            # at 120 s); :meth:`run` descends over every pipe after each round of kicks
+            pos = self.descend(pos, pairs=False, region=candidates)
             if self.cost(pos) < 1.01 * self.best_cost:
-                self.descend(pos)
+                self.descend(pos, region=candidates)
 
     def run(self, population: int, patience: int) -> None:
         top = self.n_options - 1
