@@ -229,7 +229,10 @@ STUDY_KEYS: dict[str, dict[str, Key]] = {
         "household_tariff_mad_per_m3": Key("numbers", 0, 1e3, "prices in MAD per m3"),
         "house_spacing_m": Key("number", 1, 1000, "metres of street per house, 1 to 1,000"),
     },
-    "budget": {"scenarios": Key("strings")},
+    "budget": {
+        "scenarios": Key("strings"),
+        "curve_up_to_eur": Key("number", 0, 1e10, "a capital in EUR above zero", open_low=True),
+    },
     "report": {key: Key("text") for key in REPORT_KEYS},
     "unit_costs": {
         **{
@@ -547,6 +550,9 @@ class Study:
     commitments_eur: dict = field(default_factory=dict)
     #: [budget]: the scenarios (service levels) the design-to-budget mode may choose from
     budget_scenarios: list = field(default_factory=list)
+    #: [budget]: the cost-people curve is exact up to this donors' capital [EUR] (None: the
+    #: default reach of hydro.study.budget)
+    budget_curve_up_to_eur: float | None = None
     #: The title in the French report, and the donor file's sections ([report]: REPORT_KEYS)
     title_fr: str = ""
     report_text: dict = field(default_factory=dict)
@@ -879,8 +885,17 @@ def _issue14_keys(study: Study, data: dict, money: dict, names: list, path: Path
         study.report_text[key] = text
     budget = dict(data.get("budget", {}))
     study.budget_scenarios = [str(n) for n in budget.get("scenarios", [])]
-    if set(budget) - {"scenarios"} or set(study.budget_scenarios) - set(names):
-        raise InputError(f"{path}: [budget] takes scenarios = a list of {names}")
+    if set(budget) - {"scenarios", "curve_up_to_eur"} or set(study.budget_scenarios) - set(names):
+        raise InputError(
+            f"{path}: [budget] takes scenarios = a list of {names} and curve_up_to_eur"
+        )
+    if "curve_up_to_eur" in budget:
+        study.budget_curve_up_to_eur = float(budget["curve_up_to_eur"])
+        if study.budget_curve_up_to_eur < study.budget_eur:
+            raise InputError(
+                f"{path}: [budget] curve_up_to_eur = {study.budget_curve_up_to_eur:g} is below "
+                f"the budget ({study.budget_eur:g} EUR): the curve reaches at least the budget"
+            )
     for key, value in study.sensitivity.items():
         if key == "scenario":
             continue

@@ -44,7 +44,7 @@ TEXT = {
         "comparison": "Donors' capital against the budget",
         "tornado": "Donors' capital, each parameter over its range",
         "tornado_axis": "change of the donors' capital from the base [EUR]",
-        "budget_curve": "People served against the donors' capital: every choice of douars",
+        "budget_curve": "People served against the donors' capital: every plan run",
         "profile": "Rising main: ground, pressure class and heads",
         "stress_fig": "Water delivered per douar when the scheme is stressed",
         "taps": "Random tap opening",
@@ -68,7 +68,7 @@ TEXT = {
         "lowest_pressure": "lowest pressure [m]",
         "capital_eur": "donors' capital [EUR]",
         "people": "people served (opening year)",
-        "candidates": "choices",
+        "candidates": "plans run",
         "curve": "cost-people curve",
         "chosen": "chosen",
         "delivered": "delivered [l/person/day]",
@@ -91,15 +91,27 @@ TEXT = {
         "capital EUR {capital} of which the donors pay EUR {donors}, i.e. EUR {per} per "
         "beneficiary against EUR {low}-{high} for Moroccan ONEP douar schemes "
         "(docs/sources.md, 4.1); O&M recovered by tariffs: {recovery}.",
-        "budget_line_text": "With EUR {budget}, the most people served is {people} ({douars}, "
-        "{scenario}) for EUR {cost}, a design checked by its own EPANET run; serving every "
-        "douar costs the donors EUR {all}.",
-        "budget_none": "No choice of douars fits EUR {budget}: the cheapest costs the donors "
-        "EUR {cost}.",
-        "budget_intro": "Every choice of douars ({count} for each service level) was sized at "
-        "least cost (exact 0-1 program for this branched network) and checked by an EPANET run "
-        "of its written file: the best one is optimal by exhaustion. Points on the curve: no "
-        "cheaper choice serves more people.",
+        "budget_line_text": "With EUR {budget}, the most people served is {people} ({plan}) "
+        "for EUR {cost}, a design checked by its own EPANET run. Phase 2, the rest of the "
+        "complete scheme ({complete_people} people, EUR {complete} designed in one go), costs "
+        "the donors about EUR {phase2} more.",
+        "budget_none": "No plan fits EUR {budget}: the cheapest costs the donors EUR {cost}.",
+        "budget_intro": "A plan gives each douar a service level (not served, standpipes: all "
+        "of them or some, household connections); a douar keeping some of its standpipes counts "
+        "the people of those standpipes only. There are {count} plans. Each plan run was sized "
+        "at least cost (exact 0-1 program for this branched network) and checked by an EPANET "
+        "run of its written file. {run} plans were run; the {skipped} others were left out only "
+        "where a lower bound of their cost proves them over the budget and either beyond EUR "
+        "{reach} or beaten by a cheaper plan run: the chosen plan is the best of all {count}, "
+        "and the curve is exact up to EUR {reach}. Chosen: the most people within the budget, "
+        "then the most people on household connections, then the least cost. Points on the "
+        "curve: no cheaper plan serves more people.",
+        "budget_phase": "Phasing: phase 1 is the chosen plan, designed on its own. Phase 2 "
+        "completes the scheme (every douar in full); its cost is the complete scheme designed "
+        "in one go less phase 1, an estimate that leaves out the reinforcement of phase-1 pipes "
+        "the complete scheme would need larger.",
+        "level_standpipes": "standpipes",
+        "level_household": "household connections",
         "risks_intro": "Main risks (from the sensitivity and the checks):",
         "risk_param": "{label}: from {low} to {high} the donors' capital moves by EUR {span}",
         "risk_switch": "the scheme fits the budget if the {label} is {direction} {value} {unit}",
@@ -171,8 +183,8 @@ TEXT = {
         "comparison": "Part des bailleurs face au budget",
         "tornado": "Part des bailleurs, chaque paramètre sur sa plage",
         "tornado_axis": "variation de la part des bailleurs par rapport à la base [EUR]",
-        "budget_curve": "Population desservie selon la part des bailleurs : tous les choix de "
-        "douars",
+        "budget_curve": "Population desservie selon la part des bailleurs : tous les plans "
+        "calculés",
         "profile": "Refoulement : terrain, classe de pression et charges",
         "stress_fig": "Eau distribuée par douar quand le système est mis à l'épreuve",
         "taps": "Ouverture aléatoire des robinets",
@@ -196,7 +208,7 @@ TEXT = {
         "lowest_pressure": "pression minimale [m]",
         "capital_eur": "part des bailleurs [EUR]",
         "people": "population desservie (mise en service)",
-        "candidates": "choix",
+        "candidates": "plans calculés",
         "curve": "courbe coût-population",
         "chosen": "retenu",
         "delivered": "distribué [l/pers./jour]",
@@ -220,14 +232,30 @@ TEXT = {
         "soit {per} EUR par bénéficiaire contre {low} à {high} EUR pour les projets de douars "
         "de l'ONEP (docs/sources.md, 4.1) ; exploitation couverte par les tarifs : {recovery}.",
         "budget_line_text": "Avec {budget} EUR, le plus grand nombre d'habitants desservis est "
-        "{people} ({douars}, {scenario}) pour {cost} EUR, un projet vérifié par sa propre "
-        "simulation EPANET ; desservir tous les douars coûte {all} EUR aux bailleurs.",
-        "budget_none": "Aucun choix de douars ne tient dans {budget} EUR : le moins cher coûte "
-        "{cost} EUR aux bailleurs.",
-        "budget_intro": "Chaque choix de douars ({count} par niveau de service) a été dimensionné "
-        "au moindre coût (programme exact en variables 0-1 pour ce réseau ramifié) et vérifié "
-        "par une simulation EPANET de son fichier : le meilleur est optimal par énumération "
-        "complète. Points de la courbe : aucun choix moins cher ne dessert plus d'habitants.",
+        "{people} ({plan}) pour {cost} EUR, un projet vérifié par sa propre simulation EPANET. "
+        "La tranche 2, le reste du projet complet ({complete_people} habitants, {complete} EUR "
+        "en une seule fois), coûte environ {phase2} EUR de plus aux bailleurs.",
+        "budget_none": "Aucun plan ne tient dans {budget} EUR : le moins cher coûte {cost} EUR "
+        "aux bailleurs.",
+        "budget_intro": "Un plan donne à chaque douar un niveau de service (non desservi, "
+        "bornes-fontaines : toutes ou certaines, branchements individuels) ; un douar qui ne "
+        "garde que certaines de ses bornes-fontaines ne compte que les habitants de celles-ci. "
+        "Il y a {count} plans. Chaque plan calculé a été dimensionné au moindre coût (programme "
+        "exact en variables 0-1 pour ce réseau ramifié) et vérifié par une simulation EPANET de "
+        "son fichier. {run} plans ont été calculés ; les {skipped} autres n'ont été écartés que "
+        "lorsqu'une borne inférieure de leur coût prouve qu'ils dépassent le budget et, soit "
+        "{reach} EUR, soit le coût d'un plan calculé moins cher qui dessert autant "
+        "d'habitants : le plan retenu est le meilleur des {count}, et la courbe est exacte "
+        "jusqu'à {reach} EUR. Retenu : le plus d'habitants dans le budget, puis le plus "
+        "d'habitants raccordés à domicile, puis le moindre coût. Points de la courbe : aucun plan "
+        "moins cher ne dessert plus d'habitants.",
+        "budget_phase": "Phasage : la tranche 1 est le plan retenu, conçu seul. La tranche 2 "
+        "complète le projet (tous les douars en entier) ; son coût est celui du projet complet "
+        "conçu en une seule fois, moins la tranche 1, une estimation qui ne compte pas le "
+        "renforcement des conduites de la tranche 1 que le projet complet demanderait plus "
+        "grosses.",
+        "level_standpipes": "bornes-fontaines",
+        "level_household": "branchements individuels",
         "risks_intro": "Principaux risques (d'après la sensibilité et les vérifications) :",
         "risk_param": "{label} : de {low} à {high}, la part des bailleurs varie de {span} EUR",
         "risk_switch": "le projet tient dans le budget si {label} est {direction} {value} {unit}",
@@ -333,6 +361,23 @@ COLUMNS = {
     "paid_by": ("Paid by", "À la charge de"),
     # budget
     "douars": ("Douars served", "Douars desservis"),
+    "plan_shown": (
+        "Plan (douar: level, standpipes kept)",
+        "Plan (douar : niveau, bornes-fontaines gardées)",
+    ),
+    "people_household": ("People on household connections", "Habitants raccordés à domicile"),
+    "capital_lower_bound_donors_eur": (
+        "Lower bound of the donors' capital [EUR]",
+        "Borne inférieure de la part des bailleurs [EUR]",
+    ),
+    "complete_capital_donors_eur": (
+        "Complete scheme, donors' capital [EUR]",
+        "Projet complet, part des bailleurs [EUR]",
+    ),
+    "phase_2_capital_donors_eur": (
+        "Phase 2, donors' capital (estimate) [EUR]",
+        "Tranche 2, part des bailleurs (estimation) [EUR]",
+    ),
     "douar_count": ("Douars", "Douars"),
     "people_served": ("People served, opening year", "Habitants desservis, mise en service"),
     "people_served_design": ("People served, design year", "Habitants desservis, horizon"),
