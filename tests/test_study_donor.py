@@ -347,10 +347,11 @@ ENGLISH_LABELS = [
 ]
 
 
-def visible_text(page: str, without_section: str) -> str:
-    """The page's text as a reader sees it, without tags, styles, image data and one section."""
+def visible_text(page: str, without_section: str | None = None) -> str:
+    """The page's text as a reader sees it, without tags, styles, image data (and a section)."""
     page = re.sub(r"<style.*?</style>", "", page, flags=re.S)
-    page = re.sub(rf'<section id="{without_section}">.*?</section>', "", page, flags=re.S)
+    if without_section:
+        page = re.sub(rf'<section id="{without_section}">.*?</section>', "", page, flags=re.S)
     page = re.sub(r'src="data:[^"]*"', "", page)
     return html_lib.unescape(re.sub(r"<[^>]+>", " ", page))
 
@@ -360,8 +361,11 @@ def test_french_report_has_no_english_label(small_run, tmp_path):
     done = run_hydro("-q", "run", path, "--out", tmp_path / "fr", "--lang", "fr")
     assert done.returncode == 0, done.stderr
     page = (tmp_path / "fr" / "report.html").read_text()
-    # the assumptions table quotes the study file's keys and sources as written: left out
-    text = visible_text(page, "assumptions")
+    # the whole page, the assumptions table included: its notes come from the study file's
+    # French notes (source_fr, [sources_fr]) and hydro's own notes in French
+    text = visible_text(page)
+    assert "construit par l'ONEP/ONEE" in text  # [sources_fr] base_year
+    assert "dalle, 2 robinets, compteur, regard" in text  # [unit_costs] standpipe source_fr
     found = [w for w in ENGLISH_LABELS if re.search(rf"(?<![\w/_-]){re.escape(w)}(?![\w_-])", text)]
     assert found == []
     # the check can fail: the English page has them

@@ -117,6 +117,7 @@ STUDY_KEYS: dict[str, dict[str, Key]] = {
         "sensitivity": Key("table"),
         "taps": Key("table"),
         "sources": Key("table"),
+        "sources_fr": Key("table"),
     },
     "taps": {
         "draws": Key("integer", 0, 1_000_000, "draws per scenario, 0 (off) to a million"),
@@ -207,6 +208,7 @@ STUDY_KEYS: dict[str, dict[str, Key]] = {
             "number", 0, 1000, "MAD per EUR above 0 (about 11)", required=True, open_low=True
         ),
         "source": Key("string"),
+        "source_fr": Key("string"),
         "unit": Key("string"),
     },
     "money.funders[]": {
@@ -245,6 +247,7 @@ STUDY_KEYS: dict[str, dict[str, Key]] = {
         "value": Key("number", required=True),
         "unit": Key("string"),
         "source": Key("string"),
+        "source_fr": Key("string"),  # the note in the French report (default: source)
     },
     "scenarios[]": {
         "name": Key("string", required=True),
@@ -275,7 +278,7 @@ STUDY_KEYS: dict[str, dict[str, Key]] = {
     },
 }
 #: Tables whose keys are free (each value of the kind given).
-FREE_TABLES = {"sources": Key("string")}
+FREE_TABLES = {"sources": Key("string"), "sources_fr": Key("string")}
 
 _KINDS = {
     "number": "a number",
@@ -461,6 +464,8 @@ class Cost:
     value: float
     unit: str
     source: str
+    #: the note in the French report ("": the source as written)
+    source_fr: str = ""
 
 
 @dataclass
@@ -535,6 +540,8 @@ class Study:
     scenarios: list[ScenarioSpec]
     sensitivity: dict
     sources: dict = field(default_factory=dict)
+    #: [sources_fr]: the same notes in French, for the French report
+    sources_fr: dict = field(default_factory=dict)
     #: Looped networks only: the optimiser's time limit per sizing run [s] and its seed
     looped_time_limit_s: float = defaults.LOOPED_TIME_LIMIT_S
     seed: int = 1
@@ -731,6 +738,7 @@ def load_study(path: str | os.PathLike) -> Study:
             _number(entry, "value", f"unit_costs.{key}", path),
             str(entry.get("unit", "")),
             str(entry.get("source", "estimate")),
+            str(entry.get("source_fr", "")),
         )
     rate = _get(money, "mad_per_eur", "money", path, dict)
     funders = []
@@ -804,6 +812,7 @@ def load_study(path: str | os.PathLike) -> Study:
             _number(rate, "value", "money.mad_per_eur", path),
             "MAD/EUR",
             str(rate.get("source", "estimate")),
+            str(rate.get("source_fr", "")),
         ),
         budget_eur=_number(money, "budget_eur", "money", path),
         funders=funders,
@@ -813,7 +822,14 @@ def load_study(path: str | os.PathLike) -> Study:
         scenarios=scenarios,
         sensitivity=sensitivity,
         sources=dict(data.get("sources", {})),
+        sources_fr=dict(data.get("sources_fr", {})),
     )
+    unknown = sorted(set(study.sources_fr) - set(study.sources))
+    if unknown:
+        raise InputError(
+            f"{path}: [sources_fr] {unknown[0]} has no English note in [sources] "
+            f"(notes: {', '.join(study.sources) or 'none'})"
+        )
     if "rules" in data:
         study.rules = _rules(data["rules"], path)
     if "taps" in data:

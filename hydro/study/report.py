@@ -26,7 +26,14 @@ from jinja2 import Environment, PackageLoader
 from markupsafe import Markup, escape
 
 from hydro.study import figures as fig
-from hydro.study.labels import TEXT, TRANSLATED_COLUMNS, column, number, translate
+from hydro.study.labels import (
+    TEXT,
+    TRANSLATED_COLUMNS,
+    assumptions_in,
+    column,
+    number,
+    translate,
+)
 from hydro.study.workbook import write_workbook
 
 #: Rows of the scenarios table (scenarios as columns).
@@ -471,7 +478,10 @@ def section_budget(ctx: Context) -> Section:
         )
     )
     s.figure(ctx.t["budget_curve"], "budget")
-    shown = b.curve.copy()
+    # the curve, and the chosen plan when it is not a point of it (same people as a curve
+    # point, more of them on household connections)
+    shown = pd.concat([b.curve, b.candidates[b.candidates["chosen"] & ~b.candidates["on_curve"]]])
+    shown = shown.sort_values(["capital_donors_eur", "people_served"]).reset_index(drop=True)
     shown.insert(0, "plan_shown", [plan_text(r, ctx) for r in shown.to_dict("records")])
     shown = shown[
         [
@@ -665,7 +675,8 @@ def section_taps(ctx: Context) -> Section | None:
 def section_assumptions(ctx: Context) -> Section:
     """Every assumption with its value, unit and source."""
     s = Section("assumptions", ctx.t["assumptions"])
-    s.table("", html_table(ctx.result.assumptions, ctx.lang, "assumptions"))
+    s.table("", html_table(assumptions_in(ctx.result.assumptions, ctx.lang), ctx.lang,
+                           "assumptions"))  # fmt: skip
     return s
 
 
