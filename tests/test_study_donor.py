@@ -16,6 +16,7 @@ from test_study import small_network, write_small_study
 
 from hydro.catalog import read_catalog
 from hydro.demand import read_villages
+from hydro.errors import InputError
 from hydro.network import read_network
 from hydro.pumps import read_pump_catalog
 from hydro.study.budget import design_to_budget
@@ -135,6 +136,7 @@ def test_design_to_budget_equals_brute_force_over_every_plan(small):
     truth = brute_force(folder, study, villages, catalog, pumps, specs)
     assert len(truth) == 5 * 3 - 1
     tolerance = MONEY_TOLERANCE_MAD / study.mad_per_eur.value
+    skipped = 0
     costs = sorted(c for *_, c in truth)
     # below everything, three budgets between plans, above everything
     between = [(a + b) / 2 for a, b in zip(costs, costs[1:], strict=False)]
@@ -172,6 +174,7 @@ def test_design_to_budget_equals_brute_force_over_every_plan(small):
         # every plan run matches its hand-built twin; plans not run were counted
         assert result.enumerated == len(truth)
         assert len(c) + result.skipped == len(truth)
+        skipped += result.skipped
         twins = {plan: cost for plan, _, _, cost in truth}
         for row in c.to_dict("records"):
             kept = row["standpipes_kept_Alpha"]
@@ -181,6 +184,18 @@ def test_design_to_budget_equals_brute_force_over_every_plan(small):
             b = {"": None, "standpipes": "sp", "household_connections": "hh"}[row["level_Beta"]]
             assert row["capital_donors_eur"] == pytest.approx(twins[(a, b)], abs=tolerance)
             assert row["capital_lower_bound_donors_eur"] <= row["capital_donors_eur"] + tolerance
+    assert skipped > 0  # the pruning was used, and the results above still match brute force
+
+
+def test_design_to_budget_refuses_too_many_plans_naming_the_file_and_the_limit(small, monkeypatch):
+    from hydro.study import budget
+
+    _, _, study, wn, villages, catalog, pumps = small
+    monkeypatch.setattr(budget, "MAX_PLANS", 5)  # the small case has 3 x 3 - 1 = 8 plans
+    with pytest.raises(InputError) as caught:
+        design_to_budget(study, wn, villages, catalog, pumps)
+    message = str(caught.value)
+    assert str(study.path) in message and "at most 5 plans" in message and "gives 8" in message
 
 
 def test_budget_curve_is_the_frontier_of_verified_designs(small_run):
