@@ -202,7 +202,12 @@ def test_budget_curve_is_the_frontier_of_verified_designs(small_run):
     _, out = small_run
     curve = pd.read_csv(out / "budget.csv")
     candidates = pd.read_csv(out / "budget_candidates.csv")
-    assert {"people_served", "capital_eur", "within_budget"} <= set(curve.columns)
+    assert {"people_served", "capital_eur", "within_budget", "plan", "phase",
+            "level_Alpha", "standpipes_kept_Alpha", "level_Beta", "standpipes_kept_Beta",
+            "phase_2_capital_donors_eur", "pressure_class_ok"} <= set(curve.columns)  # fmt: skip
+    # phase 2 = the complete scheme less phase 1
+    phase_2 = (curve["complete_capital_donors_eur"] - curve["capital_donors_eur"]).clip(lower=0)
+    assert list(curve["phase_2_capital_donors_eur"]) == pytest.approx(list(phase_2), abs=0.01)
     assert curve["capital_donors_eur"].is_monotonic_increasing
     assert curve["people_served"].is_monotonic_increasing
     for row in candidates.itertuples():  # nothing off the curve beats a point of it

@@ -297,6 +297,8 @@ def _row(study: Study, o: ScenarioResult) -> dict:
         "capital_donors_eur": money["capital_donors_eur"],
         "within_budget": money["capital_donors_eur"] <= study.budget_eur,
         "compliant": bool(o.compliance_design.compliant and o.compliance_open.compliant),
+        # the rising main's class at pump shut-off (hydro.surge), as the feasibility verdict
+        "pressure_class_ok": bool(o.surge is None or o.surge.empty or o.surge["class_ok"].all()),
         "pipe_sizing": "heuristic"
         if any("heuristic" in n for n in o.notes)
         else "exact (0-1 program, HiGHS)",

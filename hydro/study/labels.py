@@ -112,6 +112,9 @@ TEXT = {
         "completes the scheme (every douar in full); its cost is the complete scheme designed "
         "in one go less phase 1, an estimate that leaves out the reinforcement of phase-1 pipes "
         "the complete scheme would need larger.",
+        "budget_class": "Like the scenarios, that design's rising main exceeds its pressure "
+        "class at pump shut-off: it needs a break tank at the tap-off or a higher class, which "
+        "this cost leaves out.",
         "level_standpipes": "standpipes",
         "level_household": "household connections",
         "risks_intro": "Main risks (from the sensitivity and the checks):",
@@ -256,6 +259,9 @@ TEXT = {
         "conçu en une seule fois, moins la tranche 1, une estimation qui ne compte pas le "
         "renforcement des conduites de la tranche 1 que le projet complet demanderait plus "
         "grosses.",
+        "budget_class": "Comme pour les scénarios, la classe de pression du refoulement de ce "
+        "projet est dépassée à débit nul : il lui faut une bâche de reprise au piquage ou une "
+        "classe supérieure, que ce coût ne compte pas.",
         "level_standpipes": "bornes-fontaines",
         "level_household": "branchements individuels",
         "risks_intro": "Principaux risques (d'après la sensibilité et les vérifications) :",
@@ -390,6 +396,10 @@ COLUMNS = {
         "Part des bailleurs par hab. [EUR]",
     ),
     "chosen": ("Chosen", "Retenu"),
+    "pressure_class_ok": (
+        "Pressure class holds at pump shut-off",
+        "Classe de pression tenue à débit nul",
+    ),
     # sensitivity
     "parameter": ("Parameter", "Paramètre"),
     "parameter_label": ("Parameter", "Paramètre"),

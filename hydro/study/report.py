@@ -362,6 +362,8 @@ def section_executive(ctx: Context) -> Section:
                     phase2=number(c["phase_2_capital_donors_eur"], 0, lang),
                 )
             )
+            if not c["pressure_class_ok"]:
+                s.p(t["budget_class"])
     s.p(t["risks_intro"])
     s.ul(risk_items(ctx))
     return s
@@ -492,6 +494,7 @@ def section_budget(ctx: Context) -> Section:
             "cost_per_person_eur",
             "within_budget",
             "compliant",
+            "pressure_class_ok",
             "chosen",
             "phase_2_capital_donors_eur",
         ]
