@@ -208,7 +208,53 @@ def describe(plan: dict[str, Option], villages: pd.DataFrame) -> str:
 
 
 # --------------------------------------------------------------------------- lower bound
-def tank_lower_bound_m3(study: Study, projections, served: set[str]) -> float:
+@dataclass(frozen=True)
+class DouarPart:
+    """What one douar at one option adds to a plan's lower bound (the projection is made
+    douar by douar, so a plan's figures are the sums of its douars').
+    """
+
+    people: float  # served at the opening [persons]
+    works_mad: float  # standpipes, and connections when the donors pay them [MAD]
+    street_mad: float  # tertiary network [MAD]
+    day_m3: tuple[float, float]  # peak day at the tank's nodes, opening and design year [m3]
+    peak_day_factor: float
+
+
+def douar_part(study, spec, row: pd.DataFrame, level, catalog, tank_served) -> DouarPart:
+    """:class:`DouarPart` of the one-douar village table ``row`` at ``level``, counted as
+    :func:`hydro.study.costing.bill_of_quantities` counts it.
+    """
+    c = study.costs
+    levels = {row["douar"].iloc[0]: level}
+    p_open = project_levels(study, spec, row, study.base_year, "service", levels=levels)
+    p_design = project_levels(study, spec, row, study.horizon_year, "service", levels=levels)
+    d = p_open.douars.iloc[0]
+    works = 0.0
+    if d["people_standpipe"] > 0:
+        taps_each = p_open.scenario.taps_per_standpipe
+        works += max(int(d["standpipes"]), math.ceil(d["taps_needed"] / taps_each)) * (
+            c["standpipe"].value
+        )
+    if study.economics["connections_paid_by"] == DONORS:
+        connections = math.ceil(d["people_household"] / study.persons_per_household - 1e-9)
+        works += connections * c["household_connection"].value
+    tertiary = tertiary_network(study, catalog, p_open, p_design)
+    street = float((tertiary["length_m"] * tertiary["cost_per_m"]).sum()) if len(tertiary) else 0
+    days = []
+    for p in (p_open, p_design):
+        nodes = p.nodes[p.nodes["node"].isin(tank_served)]
+        days.append(float(nodes["peak_day_l_per_s"].sum()) * 86.4)
+    return DouarPart(
+        people=float(d["population"]),
+        works_mad=works,
+        street_mad=street,
+        day_m3=(days[0], days[1]),
+        peak_day_factor=p_open.scenario.peak_day_factor,
+    )
+
+
+def tank_lower_bound_m3(study: Study, parts: list[DouarPart]) -> float:
     """The least tank volume a plan can get [m3]: with a pump or an intermittent tap-off the
     tank holds at least the storage rule max(50% peak day, 1 average day) of the governing
     year (:func:`run_scenario`), here the smaller of the two years; each node's day is its
@@ -217,20 +263,19 @@ def tank_lower_bound_m3(study: Study, projections, served: set[str]) -> float:
     """
     if not (study.pump or len(study.supply_hours) < 24):
         return 0.0
+    factor = parts[0].peak_day_factor
     volumes = []
-    for p in projections:
-        nodes = p.nodes[p.nodes["node"].isin(served)]
-        day = nodes["peak_day_l_per_s"].sum() * 86.4 * (1 - PATTERN_MEAN_TOLERANCE)
-        volumes.append(max(0.5 * day, day / p.scenario.peak_day_factor))
+    for year in (0, 1):
+        day = sum(p.day_m3[year] for p in parts) * (1 - PATTERN_MEAN_TOLERANCE)
+        volumes.append(max(0.5 * day, day / factor))
     return min(volumes)
 
 
-def capital_lower_bound(study: Study, wn, catalog, p_open, p_design, links, spec, main,
-                        tank_served: set[str]) -> float:  # fmt: skip
+def capital_lower_bound(study: Study, wn, catalog, parts, links, spec, main) -> float:
     """A lower bound of a plan's donors' capital [EUR] (module docstring): what does not
-    depend on the sizing, counted as :func:`bill_of_quantities` counts it, each kept pipe
-    at the cheapest catalogue price it may take, and the tank at its least volume
-    (:func:`tank_lower_bound_m3`).
+    depend on the sizing, counted as :func:`bill_of_quantities` counts it (``parts``: the
+    plan's douars, :class:`DouarPart`), each kept pipe at the cheapest catalogue price it may
+    take, and the tank at its least volume (:func:`tank_lower_bound_m3`).
     """
     c = study.costs
     table = catalog.table
@@ -252,28 +297,14 @@ def capital_lower_bound(study: Study, wn, catalog, p_open, p_design, links, spec
         # standpipe: scenario._min_diameters); the bound spares both
         leaf = min(degree[pipe.start_node_name], degree[pipe.end_node_name]) == 1
         pipes += pipe.length * (cheapest if name in main or leaf else floor)
-    tertiary = tertiary_network(study, catalog, p_open, p_design)
-    street = float((tertiary["length_m"] * tertiary["cost_per_m"]).sum()) if len(tertiary) else 0
+    street = sum(p.street_mad for p in parts)
     uplift = c["rock_excavation_uplift"].value if "rock_excavation_uplift" in c else 0.0
-    works = (pipes + street) * (1 + uplift)
+    works = (pipes + street) * (1 + uplift) + sum(p.works_mad for p in parts)
     prvs = [n for n, valve in wn.valves() if valve.valve_type == "PRV" and n in links]
     if prvs and "pressure_reducing_valve" in c:
         works += len(prvs) * c["pressure_reducing_valve"].value
-    taps_each = p_open.scenario.taps_per_standpipe
-    standpipes = sum(
-        max(int(d["standpipes"]), math.ceil(d["taps_needed"] / taps_each))
-        for d in p_open.douars.to_dict("records")
-        if d["people_standpipe"] > 0
-    )
-    works += standpipes * c["standpipe"].value
-    if study.economics["connections_paid_by"] == DONORS:
-        people = p_open.douars["people_household"]
-        works += np.ceil(people / study.persons_per_household - 1e-9).sum() * (
-            c["household_connection"].value
-        )
     works += c["tank_fixed"].value + c["tap_off"].value
-    volume = tank_lower_bound_m3(study, (p_open, p_design), tank_served)
-    works += round(volume, 1) * c["tank_per_m3"].value
+    works += round(tank_lower_bound_m3(study, parts), 1) * c["tank_per_m3"].value
     if spec.break_tank:
         works += c["break_tank"].value
     if study.pump:
@@ -384,20 +415,20 @@ def design_to_budget(
     main = rising_main(wn, study.tank, study.pump)
     tank_served = served_junctions(wn, study.tank)
     reach = study.budget_curve_up_to_eur or CURVE_REACH * study.budget_eur
+    parts = {  # each douar at each option, projected once
+        (d, o): douar_part(study, spec, plan_villages(villages, {d: o}), specs[o.level], catalog,
+                           tank_served)
+        for d in names for o in options[d] if o is not None
+    }  # fmt: skip
     plans = []
     for combo in itertools.product(*(options[d] for d in names)):
         plan = {d: o for d, o in zip(names, combo, strict=True) if o is not None}
         if not plan:
             continue
-        part = plan_villages(villages, plan)
-        levels = {d: specs[o.level] for d, o in plan.items()}
-        p_open = project_levels(study, spec, part, study.base_year, "service", levels=levels)
-        p_design = project_levels(study, spec, part, study.horizon_year, "service", levels=levels)
+        mine = [parts[(d, o)] for d, o in plan.items()]
         links, _ = kept_links(wn, served_nodes(villages, plan, specs))
-        bound = capital_lower_bound(
-            study, wn, catalog, p_open, p_design, links, spec, main, tank_served
-        )
-        people = round(float(p_open.totals()["population"]))
+        bound = capital_lower_bound(study, wn, catalog, mine, links, spec, main)
+        people = round(sum(p.people for p in mine))
         plans.append((bound, -people, len(plans), plan, people))
     plans.sort(key=lambda p: p[:3])
     log(f"budget: {total:,} plans, taken in order of their capital's lower bound")
