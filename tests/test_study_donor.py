@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html as html_lib
+import itertools
 import re
 from dataclasses import replace
 
@@ -15,6 +16,7 @@ from test_study import small_network, write_small_study
 
 from hydro.catalog import read_catalog
 from hydro.demand import read_villages
+from hydro.errors import InputError
 from hydro.network import read_network
 from hydro.pumps import read_pump_catalog
 from hydro.study.budget import design_to_budget
@@ -44,77 +46,168 @@ def small(tmp_path_factory):
 
 
 # --------------------------------------------------------------------------- budget
+#: Alpha gets a second standpipe (A_BF2, 40% of its people) for the budget tests
+TWO_STANDPIPES = {"A_BF1": 0.6, "A_BF2": 0.4}
+
+
+def budget_case(folder):
+    """The small scheme with a second standpipe in Alpha: network file and village table."""
+    small_network(folder / "two.inp")
+    wn = wntr.network.WaterNetworkModel(str(folder / "two.inp"))
+    wn.add_junction("A_BF2", elevation=529, coordinates=(1750, 1050))
+    wn.add_pipe("A3", "A_N1", "A_BF2", length=150, diameter=0.1, roughness=140)
+    wntr.network.write_inpfile(wn, str(folder / "two.inp"), units="LPS")
+    text = (folder / "villages.csv").read_text().replace("A_BF1:1,", "A_BF1:0.6; A_BF2:0.4,")
+    text = text.replace(",0.8,1,100,", ",0.8,2,100,")  # Alpha: 2 standpipes
+    (folder / "two.csv").write_text(text)
+    return folder / "two.inp", read_villages(folder / "two.csv")
+
+
 def brute_force(folder, study, villages, catalog, pumps, specs):
-    """Every choice of douars and service level built by hand (the network drawn again
-    without the branch of the douar left out), run end to end: people served and the donors'
-    capital."""
-    branches = {"Alpha": ["A1", "A2"], "Beta": ["B1", "B2"]}
-    leaves = {"Alpha": ["A_N1", "A_BF1"], "Beta": ["B_N1", "B_BF1"]}
+    """Every plan built by hand: each douar not served, on standpipes (Alpha: either or both
+    of its two), or on household connections; the network drawn again without the branches
+    left out, the village rows cut to the people of the standpipes kept; run end to end.
+    Returns (plan, people served, people on connections, donors' capital [EUR])."""
+    sp, hh = specs
+    # option -> (level, standpipes kept, pipes and nodes removed)
+    alpha = {
+        None: (None, (), ["A1", "A2", "A3"], ["A_N1", "A_BF1", "A_BF2"]),
+        "BF1": (sp, ("A_BF1",), ["A3"], ["A_BF2"]),
+        "BF2": (sp, ("A_BF2",), ["A2"], ["A_BF1"]),
+        "both": (sp, ("A_BF1", "A_BF2"), [], []),
+        "hh": (hh, ("A_BF1", "A_BF2"), [], []),
+    }
+    beta = {
+        None: (None, (), ["B1", "B2"], ["B_N1", "B_BF1"]),
+        "sp": (sp, ("B_BF1",), [], []),
+        "hh": (hh, ("B_BF1",), [], []),
+    }
     rows = []
-    choices = [(spec, douars) for spec in specs
-               for douars in (("Alpha",), ("Beta",), ("Alpha", "Beta"))]  # fmt: skip
-    for spec, chosen in choices:
-        small_network(folder / "bf.inp")
-        wn = wntr.network.WaterNetworkModel(str(folder / "bf.inp"))
-        for douar in {"Alpha", "Beta"} - set(chosen):
-            for pipe in branches[douar]:
+    for a, b in itertools.product(alpha, beta):
+        if a is None and b is None:
+            continue
+        wn = wntr.network.WaterNetworkModel(str(folder / "two.inp"))
+        part, levels = [], {}
+        for douar, (spec, kept, pipes, nodes) in (("Alpha", alpha[a]), ("Beta", beta[b])):
+            for pipe in pipes:
                 wn.remove_link(pipe)
-            for node in leaves[douar]:
+            for node in nodes:
                 wn.remove_node(node)
+            if spec is None:
+                continue
+            row = villages[villages["douar"] == douar].iloc[0].to_dict()
+            if douar == "Alpha" and len(kept) == 1:
+                share = TWO_STANDPIPES[kept[0]]
+                row["population"] *= share
+                for column in ("sheep_goat", "cattle", "equid", "pupils", "beds",
+                               "outpatients_per_day", "mosque_worshippers_per_day"):  # fmt: skip
+                    row[column] *= share
+                row["standpipes"] = 1
+                row["standpipe_shares"] = {kept[0]: 1.0}
+            part.append(row)
+            levels[douar] = spec
         wntr.network.write_inpfile(wn, str(folder / "bf.inp"), units="LPS")
-        part = villages[villages["douar"].isin(chosen)].reset_index(drop=True)
-        o = run_scenario(study, spec, read_network(folder / "bf.inp"), part, catalog, pumps)
-        rows.append(
-            (
-                (spec.name, chosen),
-                float(o.projection_open.totals()["population"]),
-                financing(study, o)["capital_donors_eur"],
-            )
-        )
+        table = pd.DataFrame(part)
+        o = run_scenario(study, sp, read_network(folder / "bf.inp"), table, catalog, pumps,
+                         random_taps=False, levels=levels)  # fmt: skip
+        t = o.projection_open.totals()
+        rows.append(((a, b), round(float(t["population"])), round(float(t["people_household"])),
+                     financing(study, o)["capital_donors_eur"]))  # fmt: skip
     return rows
 
 
-def test_design_to_budget_equals_brute_force_over_every_choice(small):
-    folder, _, study, wn, villages, catalog, pumps = small
-    specs = [s for s in study.scenarios if s.name in ("standpipes", "household_connections")]
+def frontier(points):
+    """Brute-force cost-people curve: (cost, people) of the points no cheaper point matches."""
+    out, best = [], -1
+    for cost, people in sorted(points, key=lambda p: (p[0], -p[1])):
+        if people > best:
+            out.append((cost, people))
+            best = people
+    return out
+
+
+def test_design_to_budget_equals_brute_force_over_every_plan(small):
+    folder, _, study, _, _, catalog, pumps = small
+    inp, villages = budget_case(folder)
+    wn = read_network(inp)
+    specs = [next(s for s in study.scenarios if s.name == n)
+             for n in ("standpipes", "household_connections")]  # fmt: skip
     study = replace(study, budget_scenarios=[s.name for s in specs])
     truth = brute_force(folder, study, villages, catalog, pumps, specs)
-    costs = sorted(c for _, _, c in truth)
-    # budgets below everything, between each pair of choices, and above everything
-    budgets = (
-        [costs[0] * 0.9]
-        + [(a + b) / 2 for a, b in zip(costs, costs[1:], strict=False)]
-        + [costs[-1] * 1.1]
-    )
+    assert len(truth) == 5 * 3 - 1
+    tolerance = MONEY_TOLERANCE_MAD / study.mad_per_eur.value
+    skipped = 0
+    costs = sorted(c for *_, c in truth)
+    # below everything, three budgets between plans, above everything
+    between = [(a + b) / 2 for a, b in zip(costs, costs[1:], strict=False)]
+    budgets = [costs[0] * 0.9, between[1], between[len(between) // 2], between[-2],
+               costs[-1] * 1.1]  # fmt: skip
     for budget in budgets:
-        s = replace(study, budget_eur=budget)
+        # the curve's reach: everything (a full curve) at the first budgets, the default after
+        reach = 1e9 if budget < costs[-1] else None
+        s = replace(study, budget_eur=budget, budget_curve_up_to_eur=reach)
         result = design_to_budget(s, wn, villages, catalog, pumps)
-        fits = [(people, -cost, chosen) for chosen, people, cost in truth if cost <= budget]
-        chosen = result.candidates[result.candidates["chosen"]]
+        c = result.candidates
+        chosen = c[c["chosen"]]
+        fits = [(people, household, -cost, plan) for plan, people, household, cost in truth
+                if cost <= budget]  # fmt: skip
         if not fits:
             assert chosen.empty and result.best is None
-            continue
-        people, minus_cost, (scenario, douars) = max(fits)
-        assert len(chosen) == 1
-        assert chosen["scenario"].iloc[0] == scenario
-        assert chosen["douars"].iloc[0] == "; ".join(douars)
-        assert chosen["people_served"].iloc[0] == round(people)
-        assert chosen["capital_donors_eur"].iloc[0] == pytest.approx(
-            -minus_cost, abs=MONEY_TOLERANCE_MAD / 11.1
-        )
-    # every choice was evaluated, and each matches its hand-built twin
-    assert len(result.candidates) == 2 * (2**2 - 1)
-    for (scenario, chosen), _, cost in truth:
-        c = result.candidates
-        row = c[(c["scenario"] == scenario) & (c["douars"] == "; ".join(chosen))].iloc[0]
-        assert row["capital_donors_eur"] == pytest.approx(cost, abs=MONEY_TOLERANCE_MAD / 11.1)
+        else:
+            people, household, minus_cost, _ = max(fits)
+            assert len(chosen) == 1
+            row = chosen.iloc[0]
+            assert (row["people_served"], row["people_household"]) == (people, household)
+            assert row["capital_donors_eur"] == pytest.approx(-minus_cost, abs=tolerance)
+            assert financing(s, result.best)["capital_donors_eur"] == pytest.approx(
+                -minus_cost, abs=tolerance
+            )
+        # the curve up to its reach is the brute-force frontier, point for point
+        expected = [(cost, people) for cost, people in frontier([(c_, p) for _, p, _, c_ in truth])
+                    if cost <= result.curve_up_to_eur]  # fmt: skip
+        got = list(zip(result.curve["capital_donors_eur"], result.curve["people_served"],
+                       strict=True))  # fmt: skip
+        assert len(got) == len(expected)
+        for (cost, people), (want_cost, want_people) in zip(got, expected, strict=True):
+            assert people == want_people
+            assert cost == pytest.approx(want_cost, abs=tolerance)
+        # every plan run matches its hand-built twin; plans not run were counted
+        assert result.enumerated == len(truth)
+        assert len(c) + result.skipped == len(truth)
+        skipped += result.skipped
+        twins = {plan: cost for plan, _, _, cost in truth}
+        for row in c.to_dict("records"):
+            kept = row["standpipes_kept_Alpha"]
+            a = {"": None, "A_BF1": "BF1", "A_BF2": "BF2", "A_BF1 A_BF2": "both"}[kept]
+            if row["level_Alpha"] == "household_connections":
+                a = "hh"
+            b = {"": None, "standpipes": "sp", "household_connections": "hh"}[row["level_Beta"]]
+            assert row["capital_donors_eur"] == pytest.approx(twins[(a, b)], abs=tolerance)
+            assert row["capital_lower_bound_donors_eur"] <= row["capital_donors_eur"] + tolerance
+    assert skipped > 0  # the pruning was used, and the results above still match brute force
+
+
+def test_design_to_budget_refuses_too_many_plans_naming_the_file_and_the_limit(small, monkeypatch):
+    from hydro.study import budget
+
+    _, _, study, wn, villages, catalog, pumps = small
+    monkeypatch.setattr(budget, "MAX_PLANS", 5)  # the small case has 3 x 3 - 1 = 8 plans
+    with pytest.raises(InputError) as caught:
+        design_to_budget(study, wn, villages, catalog, pumps)
+    message = str(caught.value)
+    assert str(study.path) in message and "at most 5 plans" in message and "gives 8" in message
 
 
 def test_budget_curve_is_the_frontier_of_verified_designs(small_run):
     _, out = small_run
     curve = pd.read_csv(out / "budget.csv")
     candidates = pd.read_csv(out / "budget_candidates.csv")
-    assert {"people_served", "capital_eur", "within_budget"} <= set(curve.columns)
+    assert {"people_served", "capital_eur", "within_budget", "plan", "phase",
+            "level_Alpha", "standpipes_kept_Alpha", "level_Beta", "standpipes_kept_Beta",
+            "phase_2_capital_donors_eur", "pressure_class_ok"} <= set(curve.columns)  # fmt: skip
+    # phase 2 = the complete scheme less phase 1
+    phase_2 = (curve["complete_capital_donors_eur"] - curve["capital_donors_eur"]).clip(lower=0)
+    assert list(curve["phase_2_capital_donors_eur"]) == pytest.approx(list(phase_2), abs=0.01)
     assert curve["capital_donors_eur"].is_monotonic_increasing
     assert curve["people_served"].is_monotonic_increasing
     for row in candidates.itertuples():  # nothing off the curve beats a point of it
@@ -274,10 +367,11 @@ ENGLISH_LABELS = [
 ]
 
 
-def visible_text(page: str, without_section: str) -> str:
-    """The page's text as a reader sees it, without tags, styles, image data and one section."""
+def visible_text(page: str, without_section: str | None = None) -> str:
+    """The page's text as a reader sees it, without tags, styles, image data (and a section)."""
     page = re.sub(r"<style.*?</style>", "", page, flags=re.S)
-    page = re.sub(rf'<section id="{without_section}">.*?</section>', "", page, flags=re.S)
+    if without_section:
+        page = re.sub(rf'<section id="{without_section}">.*?</section>', "", page, flags=re.S)
     page = re.sub(r'src="data:[^"]*"', "", page)
     return html_lib.unescape(re.sub(r"<[^>]+>", " ", page))
 
@@ -287,8 +381,11 @@ def test_french_report_has_no_english_label(small_run, tmp_path):
     done = run_hydro("-q", "run", path, "--out", tmp_path / "fr", "--lang", "fr")
     assert done.returncode == 0, done.stderr
     page = (tmp_path / "fr" / "report.html").read_text()
-    # the assumptions table quotes the study file's keys and sources as written: left out
-    text = visible_text(page, "assumptions")
+    # the whole page, the assumptions table included: its notes come from the study file's
+    # French notes (source_fr, [sources_fr]) and hydro's own notes in French
+    text = visible_text(page)
+    assert "construit par l'ONEP/ONEE" in text  # [sources_fr] base_year
+    assert "dalle, 2 robinets, compteur, regard" in text  # [unit_costs] standpipe source_fr
     found = [w for w in ENGLISH_LABELS if re.search(rf"(?<![\w/_-]){re.escape(w)}(?![\w_-])", text)]
     assert found == []
     # the check can fail: the English page has them

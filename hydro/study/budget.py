@@ -1,73 +1,356 @@
 """What the budget buys: the most people served within the donors' budget.
 
-The choices are which douars to serve and at which service level (the study's ``[budget]
-scenarios``). For each choice the network is cut back to the douars served (branches that lead
-only to douars left out are removed) and the scenario runs end to end (:func:`run_scenario`):
-storage, rising main, pump, pipes at least cost by the exact 0-1 program of a branched network,
-then the independent EPANET check of the written file and the bill of quantities recomputed
-from its catalogue labels. Every choice is evaluated (2^n - 1 douar sets per service level), so
-the best one is optimal by exhaustion, given the exact sizing inside each choice; the
-cost-people curve is the set of choices that no cheaper choice beats in people served.
+A **plan** gives each douar one option: not served; served by standpipes, all of them or a
+subset (people served = the douar's population x the shares of the standpipes kept, as the
+village table's ``standpipe_nodes`` give them: the people of a standpipe left out are not
+served); or any other service level of the study's ``[budget] scenarios`` (household
+connections: the douar in full, at that scenario's definitions). Douars at different levels
+are mixed in one plan (:func:`hydro.study.scenario.project_levels`). For each plan the network
+is cut back to the nodes it serves (branches that lead only to nodes left out are removed) and
+the scheme runs end to end (:func:`run_scenario`): storage, rising main, pump, pipes at least
+cost by the exact 0-1 program of a branched network, then the independent EPANET check of the
+written file and the bill of quantities recomputed from its catalogue labels.
 
-Douars are the unit of choice; the number of standpipes in a douar and the phasing of the
-works are not (a douar is served in full, in one phase).
+The best plan: the most people served (opening year) within the budget, then the most people
+on household connections, then the least capital. The cost-people curve: the plans that no
+cheaper plan beats in people served.
+
+**Exact search.** Every plan is enumerated and gets a lower bound of its donors' capital
+(:func:`capital_lower_bound`). A plan whose bound is within the budget is always run, so the
+best plan is that of a full enumeration. A plan whose bound exceeds the budget is run unless
+its bound also exceeds the curve's reach (``[budget] curve_up_to_eur``, default
+:data:`CURVE_REACH` x the budget) or a plan already run serves at least as many people for
+less than that bound (it is then strictly dominated: off the curve). So the cost-people curve
+is exact up to the reach, and stops there: beyond it some plans were not run.
+
+The lower bound counts what does not depend on the sizing, exactly as the bill of quantities
+will (tap-off, station, break tank, the tank's fixed part, the standpipes, connections and
+street pipes of the plan's projection, pressure-reducing valves), the tank at the least
+volume its storage rule allows (:func:`tank_lower_bound_m3`), every kept pipe at the
+cheapest catalogue price it may take (DN minimum included), plus engineering and
+contingencies. Every cost it leaves out (larger pipes and tank, surge vessel) is positive, so
+it never exceeds the capital of the plan's design; the search checks this on every plan run.
+Plans are taken in order of their bound and run in batches on the study's executor
+(:func:`hydro.parallel.make_executor`). ``budget_candidates.csv`` lists the plans run;
+``enumerated`` and ``skipped`` say how many there were and how many were not run.
+
+**Phasing** (as an ONEP engineer phases a scheme): phase 1 is the plan the budget pays now,
+designed on its own at least cost. Phase 2 is the rest of the complete scheme: every douar
+served in full, at its phase-1 level when that is above the first ``[budget]`` scenario, else
+at the first scenario's level. The complete scheme is designed in one go (a verified design
+too) and phase 2 is costed as the complete scheme less phase 1: an estimate, since phase-1
+pipes that the complete scheme needs larger would be reinforced, which is not costed.
 """
 
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from hydro.errors import InputError
 from hydro.network import copy_network
-from hydro.study.config import Study
-from hydro.study.costing import financing
-from hydro.study.scenario import ScenarioResult, run_scenario
+from hydro.study.config import ScenarioSpec, Study
+from hydro.study.costing import DONORS, financing, tertiary_network
+from hydro.study.scenario import ScenarioResult, project_levels, run_scenario
 
-#: Most douars the exhaustive search takes (2^12 - 1 = 4,095 choices per service level).
-MAX_DOUARS = 12
+#: The curve is exact up to this multiple of the budget unless the study gives
+#: ``[budget] curve_up_to_eur`` (plans whose lower bound is above it are not run).
+CURVE_REACH = 1.2
+#: Most plans the exhaustive search enumerates (each run is a full design and EPANET check).
+MAX_PLANS = 5000
+#: Village-table columns that count people or animals: scaled with the standpipes kept.
+COUNTED = ("sheep_goat", "cattle", "equid", "pupils", "outpatients_per_day", "beds",
+           "mosque_worshippers_per_day")  # fmt: skip
+#: How far from 1 an hourly pattern's mean may be (:func:`hydro.demand.read_pattern_csv`).
+PATTERN_MEAN_TOLERANCE = 1e-3
+#: Plans run at once between two pruning decisions (per worker).
+BATCH_PER_WORKER = 4
+
+
+@dataclass(frozen=True)
+class Option:
+    """One douar's option in a plan: a ``[budget]`` scenario and the standpipe nodes kept."""
+
+    level: str
+    standpipes: tuple[str, ...]
 
 
 @dataclass(kw_only=True)
 class BudgetResult:
-    """``candidates``: every choice (one row each); ``curve``: the cost-people curve (each
+    """``candidates``: every plan run (one row each); ``curve``: the cost-people curve (each
     point a design checked by its own EPANET run); ``best``: the outcome of the most people
-    within the budget (None when nothing fits).
+    within the budget (None when nothing fits); ``complete``: the complete scheme of the best
+    plan (phase 1 + phase 2); ``enumerated`` and ``skipped``: plans in all, plans not run.
     """
 
     candidates: pd.DataFrame
     curve: pd.DataFrame
     best: ScenarioResult | None
-    outcomes: dict
+    complete: ScenarioResult | None
+    enumerated: int
+    skipped: int
+    #: the curve is exact up to this donors' capital [EUR]
+    curve_up_to_eur: float
 
 
-def network_for(wn, villages: pd.DataFrame, keep: set[str]):
-    """A copy of ``wn`` without the branches that serve only douars outside ``keep``.
+# --------------------------------------------------------------------------- plans
+def douar_options(villages: pd.DataFrame, specs: list[ScenarioSpec]) -> dict[str, list]:
+    """Each douar's options: None (not served), then each scenario's (standpipe subsets for
+    a standpipe service, largest first; the douar in full for the others).
+    """
+    out = {}
+    for v in villages.to_dict("records"):
+        nodes = tuple(v["standpipe_shares"])
+        options = [None]
+        for spec in specs:
+            if spec.service == "standpipes":
+                for size in range(len(nodes), 0, -1):
+                    for kept in itertools.combinations(nodes, size):
+                        options.append(Option(spec.name, kept))
+            else:
+                options.append(Option(spec.name, nodes))
+        out[v["douar"]] = options
+    return out
 
-    Junctions of degree one that no kept douar uses are removed with their link, again and
-    again, so a branch disappears up to the junction where it leaves the rest of the network.
+
+def plan_villages(villages: pd.DataFrame, plan: dict[str, Option]) -> pd.DataFrame:
+    """The village table of a plan: its douars only; a douar keeping some of its standpipes
+    counts that share of its people (and animals, pupils...) on the standpipes kept.
+    """
+    rows = []
+    for v in villages.to_dict("records"):
+        option = plan.get(v["douar"])
+        if option is None:
+            continue
+        shares = v["standpipe_shares"]
+        kept = sum(shares[n] for n in option.standpipes)
+        if len(option.standpipes) < len(shares):
+            v = dict(v)
+            v["population"] = v["population"] * kept
+            for column in COUNTED:
+                v[column] = v[column] * kept
+            if not np.isnan(v["standpipes"]):
+                v["standpipes"] = max(round(v["standpipes"] * kept), 1)
+            v["standpipe_shares"] = {n: shares[n] / kept for n in option.standpipes}
+        rows.append(v)
+    table = pd.DataFrame(rows)
+    table.attrs = dict(villages.attrs)
+    return table
+
+
+def served_nodes(villages: pd.DataFrame, plan: dict[str, Option], specs: dict) -> set[str]:
+    """The nodes a plan draws water at: standpipes kept, and distribution nodes of the douars
+    at a household level.
     """
     used = set()
-    for row in villages.to_dict("records"):
-        if row["douar"] in keep:
-            used |= set(row["standpipe_shares"]) | set(row["household_shares"])
+    for v in villages.to_dict("records"):
+        option = plan.get(v["douar"])
+        if option is None:
+            continue
+        used |= set(option.standpipes)
+        if specs[option.level].service != "standpipes":
+            used |= set(v["household_shares"])
+    return used
+
+
+def kept_links(wn, used: set[str]) -> tuple[set[str], set[str]]:
+    """Links and junctions left when junctions of degree one outside ``used`` are removed
+    with their link, again and again (a branch goes up to where it leaves the network).
+    """
+    links = {name: (link.start_node_name, link.end_node_name) for name, link in wn.links()}
+    degree: dict[str, int] = {}
+    touching: dict[str, set[str]] = {}
+    for name, ends in links.items():
+        for node in ends:
+            degree[node] = degree.get(node, 0) + 1
+            touching.setdefault(node, set()).add(name)
+    junctions = set(wn.junction_name_list)
+    removed_links, removed_nodes = set(), set()
+    stack = [n for n in junctions if n not in used and degree.get(n, 0) == 1]
+    while stack:
+        node = stack.pop()
+        if node in removed_nodes or degree.get(node, 0) != 1:
+            continue
+        (link,) = touching[node] - removed_links
+        removed_links.add(link)
+        removed_nodes.add(node)
+        for other in links[link]:
+            degree[other] -= 1
+            if other in junctions and other not in used and other not in removed_nodes:
+                if degree[other] == 1:
+                    stack.append(other)
+    return set(links) - removed_links, junctions - removed_nodes
+
+
+def network_for(wn, used: set[str]):
+    """A copy of ``wn`` without the branches that serve no node of ``used`` (:func:`kept_links`)."""
+    links, junctions = kept_links(wn, used)
     model = copy_network(wn)
-    removed = True
-    while removed:
-        removed = False
-        for name in list(model.junction_name_list):
-            links = model.get_links_for_node(name)
-            if name not in used and len(links) == 1:
-                model.remove_link(links[0])
-                model.remove_node(name)
-                removed = True
+    for name in set(model.link_name_list) - links:
+        model.remove_link(name)
+    for name in set(model.junction_name_list) - junctions:
+        model.remove_node(name)
     return model
 
 
+def describe(plan: dict[str, Option], villages: pd.DataFrame) -> str:
+    """``douar: level (standpipes kept); ...`` in the village table's order."""
+    parts = []
+    for v in villages.to_dict("records"):
+        option = plan.get(v["douar"])
+        if option is not None:
+            parts.append(f"{v['douar']}: {option.level} ({', '.join(option.standpipes)})")
+    return "; ".join(parts)
+
+
+# --------------------------------------------------------------------------- lower bound
+@dataclass(frozen=True)
+class DouarPart:
+    """What one douar at one option adds to a plan's lower bound (the projection is made
+    douar by douar, so a plan's figures are the sums of its douars').
+    """
+
+    people: float  # served at the opening [persons]
+    works_mad: float  # standpipes, and connections when the donors pay them [MAD]
+    street_mad: float  # tertiary network [MAD]
+    day_m3: tuple[float, float]  # peak day at the tank's nodes, opening and design year [m3]
+    peak_day_factor: float
+
+
+def douar_part(study, spec, row: pd.DataFrame, level, catalog, tank_served) -> DouarPart:
+    """:class:`DouarPart` of the one-douar village table ``row`` at ``level``, counted as
+    :func:`hydro.study.costing.bill_of_quantities` counts it.
+    """
+    c = study.costs
+    levels = {row["douar"].iloc[0]: level}
+    p_open = project_levels(study, spec, row, study.base_year, "service", levels=levels)
+    p_design = project_levels(study, spec, row, study.horizon_year, "service", levels=levels)
+    d = p_open.douars.iloc[0]
+    works = 0.0
+    if d["people_standpipe"] > 0:
+        taps_each = p_open.scenario.taps_per_standpipe
+        works += max(int(d["standpipes"]), math.ceil(d["taps_needed"] / taps_each)) * (
+            c["standpipe"].value
+        )
+    if study.economics["connections_paid_by"] == DONORS:
+        connections = math.ceil(d["people_household"] / study.persons_per_household - 1e-9)
+        works += connections * c["household_connection"].value
+    tertiary = tertiary_network(study, catalog, p_open, p_design)
+    street = float((tertiary["length_m"] * tertiary["cost_per_m"]).sum()) if len(tertiary) else 0
+    days = []
+    for p in (p_open, p_design):
+        nodes = p.nodes[p.nodes["node"].isin(tank_served)]
+        days.append(float(nodes["peak_day_l_per_s"].sum()) * 86.4)
+    return DouarPart(
+        people=float(d["population"]),
+        works_mad=works,
+        street_mad=street,
+        day_m3=(days[0], days[1]),
+        peak_day_factor=p_open.scenario.peak_day_factor,
+    )
+
+
+def tank_lower_bound_m3(study: Study, parts: list[DouarPart]) -> float:
+    """The least tank volume a plan can get [m3]: with a pump or an intermittent tap-off the
+    tank holds at least the storage rule max(50% peak day, 1 average day) of the governing
+    year (:func:`run_scenario`), here the smaller of the two years; each node's day is its
+    peak-day demand x 24 h x the pattern's mean, which the pattern reader holds at 1 within
+    :data:`PATTERN_MEAN_TOLERANCE`. 0 otherwise.
+    """
+    if not (study.pump or len(study.supply_hours) < 24):
+        return 0.0
+    factor = parts[0].peak_day_factor
+    volumes = []
+    for year in (0, 1):
+        day = sum(p.day_m3[year] for p in parts) * (1 - PATTERN_MEAN_TOLERANCE)
+        volumes.append(max(0.5 * day, day / factor))
+    return min(volumes)
+
+
+def capital_lower_bound(study: Study, wn, catalog, parts, links, spec, main) -> float:
+    """A lower bound of a plan's donors' capital [EUR] (module docstring): what does not
+    depend on the sizing, counted as :func:`bill_of_quantities` counts it (``parts``: the
+    plan's douars, :class:`DouarPart`), each kept pipe at the cheapest catalogue price it may
+    take, and the tank at its least volume (:func:`tank_lower_bound_m3`).
+    """
+    c = study.costs
+    table = catalog.table
+    cheapest = float(table["cost_per_m"].min())
+    floor = cheapest
+    if study.min_distribution_dn_mm is not None:  # any reading of the DN minimum allows these
+        allowed = table[table["nominal_diameter_mm"] >= study.min_distribution_dn_mm]
+        floor = float(allowed["cost_per_m"].min()) if len(allowed) else cheapest
+    degree: dict[str, int] = {}
+    for name in links:
+        link = wn.get_link(name)
+        for node in (link.start_node_name, link.end_node_name):
+            degree[node] = degree.get(node, 0) + 1
+    pipes = 0.0
+    for name, pipe in wn.pipes():
+        if name not in links:
+            continue
+        # the DN minimum spares the main and a pipe that ends a branch (it may feed a
+        # standpipe: scenario._min_diameters); the bound spares both
+        leaf = min(degree[pipe.start_node_name], degree[pipe.end_node_name]) == 1
+        pipes += pipe.length * (cheapest if name in main or leaf else floor)
+    street = sum(p.street_mad for p in parts)
+    uplift = c["rock_excavation_uplift"].value if "rock_excavation_uplift" in c else 0.0
+    works = (pipes + street) * (1 + uplift) + sum(p.works_mad for p in parts)
+    prvs = [n for n, valve in wn.valves() if valve.valve_type == "PRV" and n in links]
+    if prvs and "pressure_reducing_valve" in c:
+        works += len(prvs) * c["pressure_reducing_valve"].value
+    works += c["tank_fixed"].value + c["tap_off"].value
+    works += round(tank_lower_bound_m3(study, parts), 1) * c["tank_per_m3"].value
+    if spec.break_tank:
+        works += c["break_tank"].value
+    if study.pump:
+        works += c["pump_station"].value
+    margins = 1 + c["engineering_share"].value + c["contingency_share"].value
+    return works * margins / study.mad_per_eur.value
+
+
+# --------------------------------------------------------------------------- one plan
+def _row(study: Study, o: ScenarioResult) -> dict:
+    money = financing(study, o)
+    t_open = o.projection_open.totals()
+    return {
+        "people_served": round(float(t_open["population"])),
+        "people_household": round(float(t_open["people_household"])),
+        "people_served_design": round(float(o.projection_design.totals()["population"])),
+        "standpipes": o.standpipes,
+        "connections": o.connections,
+        "capital_mad": o.capital_mad,
+        "capital_eur": o.capital_mad / study.mad_per_eur.value,
+        "capital_donors_eur": money["capital_donors_eur"],
+        "within_budget": money["capital_donors_eur"] <= study.budget_eur,
+        "compliant": bool(o.compliance_design.compliant and o.compliance_open.compliant),
+        # the rising main's class at pump shut-off (hydro.surge), as the feasibility verdict
+        "pressure_class_ok": bool(o.surge is None or o.surge.empty or o.surge["class_ok"].all()),
+        "pipe_sizing": "heuristic"
+        if any("heuristic" in n for n in o.notes)
+        else "exact (0-1 program, HiGHS)",
+    }
+
+
+def run_plan(study, spec, wn, villages, catalog, pumps, plan, specs) -> ScenarioResult:
+    """One plan end to end: the cut network, its douars at their levels, checked and costed."""
+    part = plan_villages(villages, plan)
+    levels = {d: specs[o.level] for d, o in plan.items() if o is not None}
+    model = network_for(wn, served_nodes(villages, plan, specs))
+    return run_scenario(study, spec, model, part, catalog, pumps, random_taps=False, levels=levels)
+
+
+def _plan_row(study, spec, wn, villages, catalog, pumps, plan, specs) -> dict:
+    """The candidates row of one plan (a task for the executor)."""
+    return _row(study, run_plan(study, spec, wn, villages, catalog, pumps, plan, specs))
+
+
 def curve_of(candidates: pd.DataFrame) -> pd.Series:
-    """True for the choices on the cost-people curve: more people than every cheaper choice
+    """True for the plans on the cost-people curve: more people than every cheaper plan
     (ties in cost: the one with more people).
     """
     order = candidates.sort_values(["capital_donors_eur", "people_served"], ascending=[True, False])
@@ -78,72 +361,189 @@ def curve_of(candidates: pd.DataFrame) -> pd.Series:
     return pd.Series(on).reindex(candidates.index)
 
 
+def complete_plan(plan: dict, villages: pd.DataFrame, options: dict, first: str, specs) -> dict:
+    """Phase 1 + phase 2: every douar in full, at its phase-1 level when that is not a
+    standpipe level, else at the first ``[budget]`` scenario's level.
+    """
+    out = {}
+    for v in villages.to_dict("records"):
+        option = plan.get(v["douar"])
+        level = first
+        if option is not None and specs[option.level].service != "standpipes":
+            level = option.level
+        full = [o for o in options[v["douar"]] if o is not None and o.level == level]
+        out[v["douar"]] = max(full, key=lambda o: len(o.standpipes))
+    return out
+
+
+# --------------------------------------------------------------------------- the search
 def design_to_budget(
-    study: Study, wn, villages: pd.DataFrame, catalog, pumps, log=lambda m: None
+    study: Study, wn, villages: pd.DataFrame, catalog, pumps, log=lambda m: None, executor=None
 ) -> BudgetResult:
-    """Evaluate every choice of douars and service level; the most people within the budget.
+    """Every plan (douars, standpipes kept, service level per douar), run unless provably
+    neither the best nor on the curve; the most people within the budget; phase 2.
 
     Raises
     ------
     InputError
-        More than :data:`MAX_DOUARS` douars.
+        More than :data:`MAX_PLANS` plans, or ``[budget]`` scenarios that differ in their
+        break tank.
     """
-    names = list(villages["douar"])
-    if len(names) > MAX_DOUARS:
-        raise InputError(
-            f"{study.path}: [budget] the exhaustive search takes at most {MAX_DOUARS} douars; "
-            f"the village table has {len(names)}"
-        )
+    from hydro.mains import rising_main
+    from hydro.parallel import InProcess, make_executor
+    from hydro.topology import served_junctions
+
     wanted = study.budget_scenarios or [study.scenarios[0].name]
-    specs = [s for s in study.scenarios if s.name in wanted]
-    rows, outcomes = [], {}
-    total = len(specs) * (2 ** len(names) - 1)
-    k = 0
-    for spec in specs:
-        for size in range(1, len(names) + 1):
-            for chosen in itertools.combinations(names, size):
+    chosen_specs = [s for s in study.scenarios if s.name in wanted]
+    chosen_specs.sort(key=lambda s: wanted.index(s.name))
+    if len({s.break_tank for s in chosen_specs}) > 1:
+        raise InputError(
+            f"{study.path}: [budget] scenarios {', '.join(wanted)} differ in break_tank: one "
+            "plan has one source arrangement"
+        )
+    specs = {s.name: s for s in chosen_specs}
+    spec = chosen_specs[0]
+    options = douar_options(villages, chosen_specs)
+    names = list(villages["douar"])
+    total = math.prod(len(options[d]) for d in names) - 1
+    if total > MAX_PLANS:
+        raise InputError(
+            f"{study.path}: [budget] the exhaustive search takes at most {MAX_PLANS:,} plans; "
+            f"{study.villages} gives {total:,} ({len(names)} douars, their standpipes and "
+            f"{len(chosen_specs)} service levels): list fewer [budget] scenarios or douars"
+        )
+    main = rising_main(wn, study.tank, study.pump)
+    tank_served = served_junctions(wn, study.tank)
+    reach = study.budget_curve_up_to_eur or CURVE_REACH * study.budget_eur
+    parts = {  # each douar at each option, projected once
+        (d, o): douar_part(study, spec, plan_villages(villages, {d: o}), specs[o.level], catalog,
+                           tank_served)
+        for d in names for o in options[d] if o is not None
+    }  # fmt: skip
+    plans = []
+    for combo in itertools.product(*(options[d] for d in names)):
+        plan = {d: o for d, o in zip(names, combo, strict=True) if o is not None}
+        if not plan:
+            continue
+        mine = [parts[(d, o)] for d, o in plan.items()]
+        links, _ = kept_links(wn, served_nodes(villages, plan, specs))
+        bound = capital_lower_bound(study, wn, catalog, mine, links, spec, main)
+        people = round(sum(p.people for p in mine))
+        plans.append((bound, -people, len(plans), plan, people))
+    plans.sort(key=lambda p: p[:3])
+    log(f"budget: {total:,} plans, taken in order of their capital's lower bound")
+    rows: list[dict] = []
+    done: list[tuple[float, int]] = []  # (capital_donors_eur, people) of the plans run
+    skipped = 0
+    own = executor is None
+    executor = executor or (
+        make_executor(study.taps.workers, study.taps.scheduler) if total > 1 else InProcess()
+    )
+    try:
+        k = 0
+        batch = max(1, BATCH_PER_WORKER * executor.workers)
+        while k < len(plans):
+            tasks, meta = [], []
+            while k < len(plans) and len(tasks) < batch:
+                bound, _, _, plan, people = plans[k]
                 k += 1
-                keep = set(chosen)
-                log(f"budget {k}/{total}: {spec.name}, {', '.join(chosen)}")
-                part = villages[villages["douar"].isin(keep)].reset_index(drop=True)
-                o = run_scenario(study, spec, network_for(wn, villages, keep), part, catalog, pumps)
-                money = financing(study, o)
-                key = (spec.name, chosen)
-                outcomes[key] = o
-                rows.append(
-                    {
-                        "scenario": spec.name,
-                        "douars": "; ".join(chosen),
-                        "douar_count": len(chosen),
-                        "people_served": round(float(o.projection_open.totals()["population"])),
-                        "people_served_design": round(
-                            float(o.projection_design.totals()["population"])
-                        ),
-                        "capital_mad": o.capital_mad,
-                        "capital_eur": o.capital_mad / study.mad_per_eur.value,
-                        "capital_donors_eur": money["capital_donors_eur"],
-                        "within_budget": money["capital_donors_eur"] <= study.budget_eur,
-                        "compliant": o.compliance_design.compliant and o.compliance_open.compliant,
-                        "pipe_sizing": "exact (0-1 program, HiGHS)"
-                        if not any("heuristic" in n for n in o.notes)
-                        else "heuristic",
-                    }
-                )
+                if bound > study.budget_eur and (
+                    bound > reach or any(cost < bound and served >= people for cost, served in done)
+                ):
+                    skipped += 1
+                    continue
+                tasks.append((study, spec, wn, villages, catalog, pumps, plan, specs))
+                meta.append((bound, plan))
+            if not tasks:
+                continue
+            log(f"budget: {len(rows) + len(tasks):,} plans run, {skipped:,} skipped "
+                f"({executor.description})")  # fmt: skip
+            results = dict(executor.run(_plan_row, tasks))
+            for i, (bound, plan) in enumerate(meta):
+                row = results[i]
+                if row["capital_donors_eur"] < bound - 1e-6:
+                    raise RuntimeError(  # the bound is a theorem: fail loudly if it is not
+                        f"budget: lower bound EUR {bound:,.0f} above the capital "
+                        f"EUR {row['capital_donors_eur']:,.0f} of {describe(plan, villages)}"
+                    )
+                done.append((row["capital_donors_eur"], row["people_served"]))
+                rows.append(_describe_row(plan, villages, specs, bound, row))
+    finally:
+        if own:
+            executor.close()
     candidates = pd.DataFrame(rows)
     candidates["cost_per_person_eur"] = candidates["capital_donors_eur"] / candidates[
         "people_served"
     ].clip(lower=1)
-    candidates["on_curve"] = curve_of(candidates)
-    fits = candidates[candidates["within_budget"] & candidates["compliant"]]
-    best = None
+    # beyond the reach, plans may not have been run: the curve stops there
+    candidates["on_curve"] = curve_of(candidates) & (candidates["capital_donors_eur"] <= reach)
     candidates["chosen"] = False
+    fits = candidates[candidates["within_budget"] & candidates["compliant"]]
+    best = complete = None
+    plan_of = {i: _plan_from_row(candidates.loc[i], names, specs) for i in candidates.index}
     if not fits.empty:
-        top = fits.sort_values(["people_served", "capital_donors_eur"], ascending=[False, True])
+        top = fits.sort_values(
+            ["people_served", "people_household", "capital_donors_eur"],
+            ascending=[False, False, True],
+        )
         index = top.index[0]
         candidates.loc[index, "chosen"] = True
-        row = candidates.loc[index]
-        best = outcomes[(row["scenario"], tuple(row["douars"].split("; ")))]
+        plan = plan_of[index]
+        log(f"budget: the best plan again, in process: {describe(plan, villages)}")
+        best = run_plan(study, spec, wn, villages, catalog, pumps, plan, specs)
+        again = financing(study, best)["capital_donors_eur"]
+        if abs(again - candidates.loc[index, "capital_donors_eur"]) > 0.01:
+            raise RuntimeError(f"budget: the best plan costs EUR {again:,.2f} when run again")
+    # phase 2: the complete scheme of each point of the curve (one design per distinct one)
+    completes: dict[str, ScenarioResult] = {}
+    first = chosen_specs[0].name
+    candidates["phase"] = "1"
+    for column in ("complete_capital_donors_eur", "phase_2_capital_donors_eur"):
+        candidates[column] = np.nan
+    for index in candidates.index[candidates["on_curve"] | candidates["chosen"]]:
+        whole = complete_plan(plan_of[index], villages, options, first, specs)
+        key = describe(whole, villages)
+        if key not in completes:
+            log(f"budget: complete scheme {key}")
+            completes[key] = run_plan(study, spec, wn, villages, catalog, pumps, whole, specs)
+        cost = financing(study, completes[key])["capital_donors_eur"]
+        candidates.loc[index, "complete_capital_donors_eur"] = cost
+        candidates.loc[index, "phase_2_capital_donors_eur"] = max(
+            cost - candidates.loc[index, "capital_donors_eur"], 0.0
+        )
+        if candidates.loc[index, "chosen"]:
+            complete = completes[key]
     curve = candidates[candidates["on_curve"]].sort_values("capital_donors_eur")
     return BudgetResult(
-        candidates=candidates, curve=curve.reset_index(drop=True), best=best, outcomes=outcomes
+        candidates=candidates,
+        curve=curve.reset_index(drop=True),
+        best=best,
+        complete=complete,
+        enumerated=total,
+        skipped=skipped,
+        curve_up_to_eur=reach,
     )
+
+
+def _describe_row(plan, villages, specs, bound, row) -> dict:
+    out = {
+        "plan": describe(plan, villages),
+        "douars": "; ".join(d for d in villages["douar"] if d in plan),
+        "douar_count": len(plan),
+        **row,
+        "capital_lower_bound_donors_eur": bound,
+    }
+    for v in villages.to_dict("records"):
+        option = plan.get(v["douar"])
+        out[f"level_{v['douar']}"] = "" if option is None else option.level
+        out[f"standpipes_kept_{v['douar']}"] = "" if option is None else " ".join(option.standpipes)
+    return out
+
+
+def _plan_from_row(row, names, specs) -> dict:
+    plan = {}
+    for d in names:
+        level = row[f"level_{d}"]
+        if level:
+            plan[d] = Option(level, tuple(row[f"standpipes_kept_{d}"].split(" ")))
+    return plan

@@ -117,6 +117,7 @@ STUDY_KEYS: dict[str, dict[str, Key]] = {
         "sensitivity": Key("table"),
         "taps": Key("table"),
         "sources": Key("table"),
+        "sources_fr": Key("table"),
     },
     "taps": {
         "draws": Key("integer", 0, 1_000_000, "draws per scenario, 0 (off) to a million"),
@@ -207,6 +208,7 @@ STUDY_KEYS: dict[str, dict[str, Key]] = {
             "number", 0, 1000, "MAD per EUR above 0 (about 11)", required=True, open_low=True
         ),
         "source": Key("string"),
+        "source_fr": Key("string"),
         "unit": Key("string"),
     },
     "money.funders[]": {
@@ -229,7 +231,10 @@ STUDY_KEYS: dict[str, dict[str, Key]] = {
         "household_tariff_mad_per_m3": Key("numbers", 0, 1e3, "prices in MAD per m3"),
         "house_spacing_m": Key("number", 1, 1000, "metres of street per house, 1 to 1,000"),
     },
-    "budget": {"scenarios": Key("strings")},
+    "budget": {
+        "scenarios": Key("strings"),
+        "curve_up_to_eur": Key("number", 0, 1e10, "a capital in EUR above zero", open_low=True),
+    },
     "report": {key: Key("text") for key in REPORT_KEYS},
     "unit_costs": {
         **{
@@ -242,6 +247,7 @@ STUDY_KEYS: dict[str, dict[str, Key]] = {
         "value": Key("number", required=True),
         "unit": Key("string"),
         "source": Key("string"),
+        "source_fr": Key("string"),  # the note in the French report (default: source)
     },
     "scenarios[]": {
         "name": Key("string", required=True),
@@ -272,7 +278,7 @@ STUDY_KEYS: dict[str, dict[str, Key]] = {
     },
 }
 #: Tables whose keys are free (each value of the kind given).
-FREE_TABLES = {"sources": Key("string")}
+FREE_TABLES = {"sources": Key("string"), "sources_fr": Key("string")}
 
 _KINDS = {
     "number": "a number",
@@ -458,6 +464,8 @@ class Cost:
     value: float
     unit: str
     source: str
+    #: the note in the French report ("": the source as written)
+    source_fr: str = ""
 
 
 @dataclass
@@ -532,6 +540,8 @@ class Study:
     scenarios: list[ScenarioSpec]
     sensitivity: dict
     sources: dict = field(default_factory=dict)
+    #: [sources_fr]: the same notes in French, for the French report
+    sources_fr: dict = field(default_factory=dict)
     #: Looped networks only: the optimiser's time limit per sizing run [s] and its seed
     looped_time_limit_s: float = defaults.LOOPED_TIME_LIMIT_S
     seed: int = 1
@@ -547,6 +557,9 @@ class Study:
     commitments_eur: dict = field(default_factory=dict)
     #: [budget]: the scenarios (service levels) the design-to-budget mode may choose from
     budget_scenarios: list = field(default_factory=list)
+    #: [budget]: the cost-people curve is exact up to this donors' capital [EUR] (None: the
+    #: default reach of hydro.study.budget)
+    budget_curve_up_to_eur: float | None = None
     #: The title in the French report, and the donor file's sections ([report]: REPORT_KEYS)
     title_fr: str = ""
     report_text: dict = field(default_factory=dict)
@@ -733,6 +746,7 @@ def load_study(path: str | os.PathLike) -> Study:
             _number(entry, "value", f"unit_costs.{key}", path),
             str(entry.get("unit", "")),
             str(entry.get("source", "estimate")),
+            str(entry.get("source_fr", "")),
         )
     rate = _get(money, "mad_per_eur", "money", path, dict)
     funders = []
@@ -806,6 +820,7 @@ def load_study(path: str | os.PathLike) -> Study:
             _number(rate, "value", "money.mad_per_eur", path),
             "MAD/EUR",
             str(rate.get("source", "estimate")),
+            str(rate.get("source_fr", "")),
         ),
         budget_eur=_number(money, "budget_eur", "money", path),
         funders=funders,
@@ -815,7 +830,14 @@ def load_study(path: str | os.PathLike) -> Study:
         scenarios=scenarios,
         sensitivity=sensitivity,
         sources=dict(data.get("sources", {})),
+        sources_fr=dict(data.get("sources_fr", {})),
     )
+    unknown = sorted(set(study.sources_fr) - set(study.sources))
+    if unknown:
+        raise InputError(
+            f"{path}: [sources_fr] {unknown[0]} has no English note in [sources] "
+            f"(notes: {', '.join(study.sources) or 'none'})"
+        )
     if "rules" in data:
         study.rules = _rules(data["rules"], path)
     if "taps" in data:
@@ -887,8 +909,17 @@ def _issue14_keys(study: Study, data: dict, money: dict, names: list, path: Path
         study.report_text[key] = text
     budget = dict(data.get("budget", {}))
     study.budget_scenarios = [str(n) for n in budget.get("scenarios", [])]
-    if set(budget) - {"scenarios"} or set(study.budget_scenarios) - set(names):
-        raise InputError(f"{path}: [budget] takes scenarios = a list of {names}")
+    if set(budget) - {"scenarios", "curve_up_to_eur"} or set(study.budget_scenarios) - set(names):
+        raise InputError(
+            f"{path}: [budget] takes scenarios = a list of {names} and curve_up_to_eur"
+        )
+    if "curve_up_to_eur" in budget:
+        study.budget_curve_up_to_eur = float(budget["curve_up_to_eur"])
+        if study.budget_curve_up_to_eur < study.budget_eur:
+            raise InputError(
+                f"{path}: [budget] curve_up_to_eur = {study.budget_curve_up_to_eur:g} is below "
+                f"the budget ({study.budget_eur:g} EUR): the curve reaches at least the budget"
+            )
     for key, value in study.sensitivity.items():
         if key == "scenario":
             continue

@@ -531,7 +531,27 @@ def assumptions_table(study: Study, outcomes: list[ScenarioResult]) -> pd.DataFr
         .str.replace("Oujda brief, intro", "docs/sources.md, 3")
         .str.replace("Oujda brief", "docs/sources.md,")
     )
-    return out[["scenario", "parameter", "value", "unit", "source"]]
+    # the study file's French notes, where it gives them (the report translates the others)
+    fr = {
+        "base_year": study.sources_fr.get("base_year", ""),
+        "horizon_year": study.sources_fr.get("horizon_year", ""),
+        "mad_per_eur": study.mad_per_eur.source_fr,
+        "budget_eur": study.sources_fr.get("budget", ""),
+        "life_years": study.sources_fr.get("life", ""),
+        "discount_rate": study.sources_fr.get("life", ""),
+        **{key: cost.source_fr for key, cost in study.costs.items()},
+        **{
+            f"funder_share: {name}": study.sources_fr.get("funders", "")
+            for name, _ in study.funders
+        },  # fmt: skip
+    }
+    if study.benchmark_mad_per_beneficiary != BENCHMARK_MAD_PER_BENEFICIARY:
+        fr["benchmark_per_beneficiary"] = study.sources_fr.get("benchmark", "")
+    out["source_fr"] = [
+        fr.get(parameter, "") if scenario == "all" else ""
+        for scenario, parameter in zip(out["scenario"], out["parameter"], strict=True)
+    ]
+    return out[["scenario", "parameter", "value", "unit", "source", "source_fr"]]
 
 
 def operation_table(study: Study, outcomes: list[ScenarioResult]) -> pd.DataFrame:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 import re
 
+import pandas as pd
+
 #: Narrow no-break space (thousands, French) and no-break space (before : ; % in French).
 NNBSP = "\u202f"
 NBSP = "\u00a0"
@@ -44,7 +46,7 @@ TEXT = {
         "comparison": "Donors' capital against the budget",
         "tornado": "Donors' capital, each parameter over its range",
         "tornado_axis": "change of the donors' capital from the base [EUR]",
-        "budget_curve": "People served against the donors' capital: every choice of douars",
+        "budget_curve": "People served against the donors' capital: every plan run",
         "profile": "Rising main: ground, pressure class and heads",
         "stress_fig": "Water delivered per douar when the scheme is stressed",
         "taps": "Random tap opening",
@@ -68,7 +70,7 @@ TEXT = {
         "lowest_pressure": "lowest pressure [m]",
         "capital_eur": "donors' capital [EUR]",
         "people": "people served (opening year)",
-        "candidates": "choices",
+        "candidates": "plans run",
         "curve": "cost-people curve",
         "chosen": "chosen",
         "delivered": "delivered [l/person/day]",
@@ -91,15 +93,30 @@ TEXT = {
         "capital EUR {capital} of which the donors pay EUR {donors}, i.e. EUR {per} per "
         "beneficiary against EUR {low}-{high} for Moroccan ONEP douar schemes "
         "(docs/sources.md, 4.1); O&M recovered by tariffs: {recovery}.",
-        "budget_line_text": "With EUR {budget}, the most people served is {people} ({douars}, "
-        "{scenario}) for EUR {cost}, a design checked by its own EPANET run; serving every "
-        "douar costs the donors EUR {all}.",
-        "budget_none": "No choice of douars fits EUR {budget}: the cheapest costs the donors "
-        "EUR {cost}.",
-        "budget_intro": "Every choice of douars ({count} for each service level) was sized at "
-        "least cost (exact 0-1 program for this branched network) and checked by an EPANET run "
-        "of its written file: the best one is optimal by exhaustion. Points on the curve: no "
-        "cheaper choice serves more people.",
+        "budget_line_text": "With EUR {budget}, the most people served is {people} ({plan}) "
+        "for EUR {cost}, a design checked by its own EPANET run. Phase 2, the rest of the "
+        "complete scheme ({complete_people} people, EUR {complete} designed in one go), costs "
+        "the donors about EUR {phase2} more.",
+        "budget_none": "No plan fits EUR {budget}: the cheapest costs the donors EUR {cost}.",
+        "budget_intro": "A plan gives each douar a service level (not served, standpipes: all "
+        "of them or some, household connections); a douar keeping some of its standpipes counts "
+        "the people of those standpipes only. There are {count} plans. Each plan run was sized "
+        "at least cost (exact 0-1 program for this branched network) and checked by an EPANET "
+        "run of its written file. {run} plans were run and {skipped} left out, each only where a "
+        "lower bound of its cost proves it over the budget and either beyond EUR {reach} or "
+        "beaten by a cheaper plan run: the chosen plan is the best of all {count}, "
+        "and the curve is exact up to EUR {reach}. Chosen: the most people within the budget, "
+        "then the most people on household connections, then the least cost. Points on the "
+        "curve: no cheaper plan serves more people.",
+        "budget_phase": "Phasing: phase 1 is the chosen plan, designed on its own. Phase 2 "
+        "completes the scheme (every douar in full); its cost is the complete scheme designed "
+        "in one go less phase 1, an estimate that leaves out the reinforcement of phase-1 pipes "
+        "the complete scheme would need larger.",
+        "budget_class": "Like the scenarios, that design's rising main exceeds its pressure "
+        "class at pump shut-off: it needs a break tank at the tap-off or a higher class, which "
+        "this cost leaves out.",
+        "level_standpipes": "standpipes",
+        "level_household": "household connections",
         "risks_intro": "Main risks (from the sensitivity and the checks):",
         "risk_param": "{label}: from {low} to {high} the donors' capital moves by EUR {span}",
         "risk_switch": "the scheme fits the budget if the {label} is {direction} {value} {unit}",
@@ -171,8 +188,8 @@ TEXT = {
         "comparison": "Part des bailleurs face au budget",
         "tornado": "Part des bailleurs, chaque paramètre sur sa plage",
         "tornado_axis": "variation de la part des bailleurs par rapport à la base [EUR]",
-        "budget_curve": "Population desservie selon la part des bailleurs : tous les choix de "
-        "douars",
+        "budget_curve": "Population desservie selon la part des bailleurs : tous les plans "
+        "calculés",
         "profile": "Refoulement : terrain, classe de pression et charges",
         "stress_fig": "Eau distribuée par douar quand le système est mis à l'épreuve",
         "taps": "Ouverture aléatoire des robinets",
@@ -196,7 +213,7 @@ TEXT = {
         "lowest_pressure": "pression minimale [m]",
         "capital_eur": "part des bailleurs [EUR]",
         "people": "population desservie (mise en service)",
-        "candidates": "choix",
+        "candidates": "plans calculés",
         "curve": "courbe coût-population",
         "chosen": "retenu",
         "delivered": "distribué [l/pers./jour]",
@@ -220,14 +237,33 @@ TEXT = {
         "soit {per} EUR par bénéficiaire contre {low} à {high} EUR pour les projets de douars "
         "de l'ONEP (docs/sources.md, 4.1) ; exploitation couverte par les tarifs : {recovery}.",
         "budget_line_text": "Avec {budget} EUR, le plus grand nombre d'habitants desservis est "
-        "{people} ({douars}, {scenario}) pour {cost} EUR, un projet vérifié par sa propre "
-        "simulation EPANET ; desservir tous les douars coûte {all} EUR aux bailleurs.",
-        "budget_none": "Aucun choix de douars ne tient dans {budget} EUR : le moins cher coûte "
-        "{cost} EUR aux bailleurs.",
-        "budget_intro": "Chaque choix de douars ({count} par niveau de service) a été dimensionné "
-        "au moindre coût (programme exact en variables 0-1 pour ce réseau ramifié) et vérifié "
-        "par une simulation EPANET de son fichier : le meilleur est optimal par énumération "
-        "complète. Points de la courbe : aucun choix moins cher ne dessert plus d'habitants.",
+        "{people} ({plan}) pour {cost} EUR, un projet vérifié par sa propre simulation EPANET. "
+        "La tranche 2, le reste du projet complet ({complete_people} habitants, {complete} EUR "
+        "en une seule fois), coûte environ {phase2} EUR de plus aux bailleurs.",
+        "budget_none": "Aucun plan ne tient dans {budget} EUR : le moins cher coûte {cost} EUR "
+        "aux bailleurs.",
+        "budget_intro": "Un plan donne à chaque douar un niveau de service (non desservi, "
+        "bornes-fontaines : toutes ou certaines, branchements individuels) ; un douar qui ne "
+        "garde que certaines de ses bornes-fontaines ne compte que les habitants de celles-ci. "
+        "Il y a {count} plans. Chaque plan calculé a été dimensionné au moindre coût (programme "
+        "exact en variables 0-1 pour ce réseau ramifié) et vérifié par une simulation EPANET de "
+        "son fichier. {run} plans ont été calculés et {skipped} écartés, chacun seulement "
+        "lorsqu'une borne inférieure de son coût prouve qu'il dépasse le budget et, soit "
+        "{reach} EUR, soit le coût d'un plan calculé moins cher qui dessert autant "
+        "d'habitants : le plan retenu est le meilleur des {count}, et la courbe est exacte "
+        "jusqu'à {reach} EUR. Retenu : le plus d'habitants dans le budget, puis le plus "
+        "d'habitants raccordés à domicile, puis le moindre coût. Points de la courbe : aucun plan "
+        "moins cher ne dessert plus d'habitants.",
+        "budget_phase": "Phasage : la tranche 1 est le plan retenu, conçu seul. La tranche 2 "
+        "complète le projet (tous les douars en entier) ; son coût est celui du projet complet "
+        "conçu en une seule fois, moins la tranche 1, une estimation qui ne compte pas le "
+        "renforcement des conduites de la tranche 1 que le projet complet demanderait plus "
+        "grosses.",
+        "budget_class": "Comme pour les scénarios, la classe de pression du refoulement de ce "
+        "projet est dépassée à débit nul : il lui faut une bâche de reprise au piquage ou une "
+        "classe supérieure, que ce coût ne compte pas.",
+        "level_standpipes": "bornes-fontaines",
+        "level_household": "branchements individuels",
         "risks_intro": "Principaux risques (d'après la sensibilité et les vérifications) :",
         "risk_param": "{label} : de {low} à {high}, la part des bailleurs varie de {span} EUR",
         "risk_switch": "le projet tient dans le budget si {label} est {direction} {value} {unit}",
@@ -333,6 +369,23 @@ COLUMNS = {
     "paid_by": ("Paid by", "À la charge de"),
     # budget
     "douars": ("Douars served", "Douars desservis"),
+    "plan_shown": (
+        "Plan (douar: level, standpipes kept)",
+        "Plan (douar : niveau, bornes-fontaines gardées)",
+    ),
+    "people_household": ("People on household connections", "Habitants raccordés à domicile"),
+    "capital_lower_bound_donors_eur": (
+        "Lower bound of the donors' capital [EUR]",
+        "Borne inférieure de la part des bailleurs [EUR]",
+    ),
+    "complete_capital_donors_eur": (
+        "Complete scheme, donors' capital [EUR]",
+        "Projet complet, part des bailleurs [EUR]",
+    ),
+    "phase_2_capital_donors_eur": (
+        "Phase 2, donors' capital (estimate) [EUR]",
+        "Tranche 2, part des bailleurs (estimation) [EUR]",
+    ),
     "douar_count": ("Douars", "Douars"),
     "people_served": ("People served, opening year", "Habitants desservis, mise en service"),
     "people_served_design": ("People served, design year", "Habitants desservis, horizon"),
@@ -343,6 +396,10 @@ COLUMNS = {
         "Part des bailleurs par hab. [EUR]",
     ),
     "chosen": ("Chosen", "Retenu"),
+    "pressure_class_ok": (
+        "Pressure class holds at pump shut-off",
+        "Classe de pression tenue à débit nul",
+    ),
     # sensitivity
     "parameter": ("Parameter", "Paramètre"),
     "parameter_label": ("Parameter", "Paramètre"),
@@ -599,3 +656,229 @@ def column(name: str, lang: str) -> str:
     if pair is None:
         return name
     return pair[0] if lang == "en" else pair[1]
+
+
+# --------------------------------------------------------------------------- assumptions
+#: The notes hydro itself writes in the assumptions table (defaults of the code), in French.
+#: The study file's own notes come from its ``source_fr`` / ``[sources_fr]``.
+SOURCES_FR = {
+    "estimate": "estimation",
+    "study file": "fichier d'étude",
+    "study brief": "cahier des charges de l'étude",
+    "three peak days": "trois jours de pointe",
+    "study file (looped networks)": "fichier d'étude (réseaux maillés)",
+    "derived: i(1+i)^n/((1+i)^n-1)": "calculé : i(1+i)^n/((1+i)^n-1)",
+    "estimate [E]: see hydro.storage": "estimation [E] : voir hydro.storage",
+    "estimate [E]: see hydro.pumps": "estimation [E] : voir hydro.pumps",
+    "docs/sources.md, 5.1: Tuscany-Angad horizon 2030 [S]":
+        "docs/sources.md, 5.1 : horizon de la convention Toscane-Angad, 2030 [S]",
+    "docs/sources.md, 5.1 [E]: PE DN63": "docs/sources.md, 5.1 [E] : PE DN63",
+    "docs/sources.md, 4.1/5.5 [D]: ONEP douar projects 1,300-2,850 MAD per beneficiary":
+        "docs/sources.md, 4.1/5.5 [D] : projets de douars de l'ONEP, 1 300 à 2 850 MAD par "
+        "bénéficiaire",
+    "docs/sources.md, 5.1 [E]: 10 m at the standpipe node, 15 m at a household connection "
+    "node; other junctions: no negative pressure [E]":
+        "docs/sources.md, 5.1 [E] : 10 m au nœud de la borne-fontaine, 15 m au nœud d'un "
+        "branchement ; autres nœuds : pas de pression négative [E]",
+    "docs/sources.md, 5.1 [E]: maximum static pressure 60 m in a PN10 network (distribution "
+    "nodes)":
+        "docs/sources.md, 5.1 [E] : pression statique maximale de 60 m dans un réseau PN10 "
+        "(nœuds de distribution)",
+    "docs/sources.md, 5.1 [E]: distribution 0.3-1.5 m/s, transmission 0.5-2.0 m/s at peak hour":
+        "docs/sources.md, 5.1 [E] : distribution 0,3 à 1,5 m/s, adduction 0,5 à 2,0 m/s à "
+        "l'heure de pointe",
+    "estimate [E]: a fifth of the usable volume kept for emergencies":
+        "estimation [E] : un cinquième du volume utile gardé pour les urgences",
+    "docs/sources.md, 5.1 [E]: 5 m at the tap while it draws (2 taps x 0.25 l/s per standpipe)":
+        "docs/sources.md, 5.1 [E] : 5 m au robinet pendant le puisage (2 robinets x 0,25 l/s "
+        "par borne-fontaine)",
+    "estimate [E]: 70-120% of the best-efficiency flow (the preferred operating region of "
+    "Hydraulic Institute practice)":
+        "estimation [E] : 70 à 120 % du débit de meilleur rendement (plage de fonctionnement "
+        "préférée dans la pratique du Hydraulic Institute)",
+    "docs/sources.md, 5.1 [E]: BF 25 (Sphere >= 15, WHO basic ~20, Cameroon 25 [S]); BI 50 "
+    "(WHO yard tap ~50 [S])":
+        "docs/sources.md, 5.1 [E] : BF 25 (Sphère ≥ 15, OMS service élémentaire ~20, Cameroun "
+        "25 [S]) ; BI 50 (OMS, robinet dans la cour ~50 [S])",
+    "docs/sources.md, 5.1 [E]: 80% BI + 20% BF; rural BI rate ~22% in 2004 [S]":
+        "docs/sources.md, 5.1 [E] : 80 % BI + 20 % BF ; taux de BI en milieu rural ~22 % en "
+        "2004 [S]",
+    "docs/sources.md, 5.1 [E]: +5% (BF), +10% (BI)": "docs/sources.md, 5.1 [E] : +5 % (BF), "
+    "+10 % (BI)",
+    "Tanzania DCOM manual ch. 4 [S]: 10 (pit latrine), 25 (WC)":
+        "manuel DCOM de Tanzanie, ch. 4 [S] : 10 (latrine à fosse), 25 (WC)",
+    "Tanzania DCOM manual ch. 4 [S]": "manuel DCOM de Tanzanie, ch. 4 [S]",
+    "Sphere 2011 App. 2, 2-5 l [S*] + estimate": "Sphère 2011, annexe 2, 2 à 5 l [S*] + "
+    "estimation",
+    "docs/sources.md, 5.1 [E]: off for BF (herds watered from wells), on for BI":
+        "docs/sources.md, 5.1 [E] : non pour les BF (troupeaux abreuvés aux puits), oui pour "
+        "les BI",
+    "docs/sources.md, section 2 livestock sources [S]":
+        "docs/sources.md, section 2, points d'eau du bétail [S]",
+    "docs/sources.md, 5.1: DCOM 1.1-1.3 [S]; Maghreb practice [E]":
+        "docs/sources.md, 5.1 : DCOM 1,1 à 1,3 [S] ; pratique au Maghreb [E]",
+    "docs/sources.md, 5.2: from the pattern (2.25 BF, 1.74 BI) [D/E]":
+        "docs/sources.md, 5.2 : d'après la modulation horaire (2,25 BF, 1,74 BI) [D/E]",
+    "Sphere: 250 per tap at 7.5 l/min [S]": "Sphère : 250 par robinet à 7,5 l/min [S]",
+    "NF DTU 60.11 P1-1 (2013) [S*]: 0.20 l/s per connection (kitchen-sink tap); simultaneous "
+    "connections: binomial 99th percentile (Hunter 1940, NBS BMS65) [S*]":
+        "NF DTU 60.11 P1-1 (2013) [S*] : 0,20 l/s par branchement (robinet d'évier) ; "
+        "branchements simultanés : 99e centile d'une loi binomiale (Hunter 1940, NBS BMS65) "
+        "[S*]",
+    "village table (docs/sources.md, 5.1: +1.0%/yr default, Ahl Angad +1.2% [D])":
+        "tableau des douars (docs/sources.md, 5.1 : +1,0 %/an par défaut, Ahl Angad +1,2 % "
+        "[D])",
+}  # fmt: skip
+
+#: Units of the assumptions table, in French (with :data:`VALUES_FR`).
+UNITS_FR = {
+    "year": "an",
+    "years": "ans",
+    "fraction": "fraction",
+    "persons": "personnes",
+    "h of average day": "h de jour moyen",
+    "h/day": "h/jour",
+    "MAD/tank": "MAD/réservoir",
+    "MAD/vessel": "MAD/réservoir anti-bélier",
+    "MAD/m3": "MAD/m3",
+    "MAD/month": "MAD/mois",
+    "MAD/beneficiary": "MAD/bénéficiaire",
+    "MAD/standpipe/year": "MAD/borne/an",
+    "share of capital per year": "part de l'investissement par an",
+    "x best-efficiency flow": "x débit de meilleur rendement",
+    "fraction of domestic": "part de la consommation domestique",
+    "l/pupil/day": "l/élève/jour",
+    "l/outpatient/day": "l/consultation/jour",
+    "l/bed/day": "l/lit/jour",
+    "l/worshipper/day": "l/fidèle/jour",
+    "l/head/day": "l/tête/jour",
+    "persons/tap": "personnes/robinet",
+    "h": "h",
+    "s": "s",
+    "mm": "mm",
+    "m/s": "m/s",
+}
+
+#: Parameters of the assumptions table, in French (the CSV keeps the study file's keys).
+PARAMETERS_FR = {
+    "base_year": "année de mise en service",
+    "horizon_year": "année horizon",
+    "mad_per_eur": "taux de change (MAD par EUR)",
+    "budget_eur": "budget des bailleurs",
+    "funder_share": "part du bailleur",
+    "life_years": "durée de vie",
+    "discount_rate": "taux d'actualisation",
+    "capital_recovery_factor": "facteur de recouvrement du capital",
+    "persons_per_household": "personnes par ménage",
+    "storage_reserve_hours": "réserve du réservoir",
+    "source_supply_hours": "heures d'alimentation au piquage",
+    "pumping_hours": "heures de pompage",
+    "min_distribution_dn_mm": "DN minimal de distribution",
+    "simulation_hours": "durée de simulation",
+    "looped_time_limit_s": "temps de calcul par dimensionnement (réseaux maillés)",
+    "standpipe": "borne-fontaine",
+    "household_connection": "branchement individuel",
+    "tank_fixed": "réservoir : partie fixe",
+    "tank_per_m3": "réservoir : prix au m3",
+    "pump_station": "station de surpression",
+    "tap_off": "piquage sur la conduite de l'ONEE",
+    "engineering_share": "études et contrôle",
+    "contingency_share": "imprévus",
+    "energy_per_kwh": "prix de l'énergie",
+    "maintenance_share_per_year": "entretien annuel",
+    "keeper_per_standpipe_per_year": "salaire du gardien-gérant par borne",
+    "keeper_margin_per_m3": "marge du gardien-gérant",
+    "bulk_water_per_m3": "prix de l'eau en gros",
+    "surge_vessel": "réservoir anti-bélier",
+    "break_tank": "bâche de reprise",
+    "rock_excavation_uplift": "plus-value pour terrain rocheux",
+    "tariff_standpipe_per_m3": "tarif à la borne-fontaine",
+    "fixed_fee_per_connection_per_month": "redevance fixe par branchement",
+    "pressure_reducing_valve": "réducteur de pression",
+    "benchmark_per_beneficiary": "coût de référence par bénéficiaire",
+    "min_pressure_standpipe_m": "pression minimale aux bornes-fontaines",
+    "min_pressure_household_m": "pression minimale aux branchements",
+    "min_pressure_junction_m": "pression minimale aux autres nœuds",
+    "max_pressure_m": "pression statique maximale",
+    "velocity_distribution_m_per_s": "vitesses en distribution",
+    "velocity_transmission_m_per_s": "vitesses en adduction",
+    "tank_reserve_share": "part du réservoir gardée en réserve",
+    "tap_min_pressure_m": "pression minimale au robinet qui puise",
+    "pump_efficient_range": "plage de bon rendement de la pompe",
+    "name": "nom",
+    "domestic_l_per_person_day": "dotation domestique",
+    "household_share": "part des ménages raccordés",
+    "other_public_share": "autres usages publics",
+    "school_l_per_pupil_day": "écoles",
+    "health_l_per_outpatient_day": "santé : consultations",
+    "health_l_per_bed_day": "santé : lits",
+    "mosque_l_per_worshipper_day": "mosquées",
+    "livestock_enabled": "abreuvement du bétail compté",
+    "livestock_fraction_of_herd": "part du troupeau abreuvée",
+    "livestock_l_per_head_day": "consommation du bétail",
+    "transmission_efficiency": "rendement de l'adduction",
+    "distribution_efficiency": "rendement de la distribution",
+    "peak_day_factor": "coefficient de pointe journalière",
+    "peak_hour_factor": "coefficient de pointe horaire",
+    "standpipe_pattern": "modulation horaire des bornes-fontaines",
+    "household_pattern": "modulation horaire des branchements",
+    "max_people_per_tap": "habitants par robinet au plus",
+    "taps_per_standpipe": "robinets par borne-fontaine",
+    "tap_flow_l_per_s": "débit d'un robinet de borne-fontaine",
+    "connection_flow_l_per_s": "débit d'un robinet de branchement",
+    "growth_rate": "taux de croissance démographique",
+}
+
+#: Service and herd names in the values of the assumptions table, in French.
+VALUE_WORDS_FR = {"standpipe": "borne-fontaine", "household": "branchement",
+                  "sheep_goat": "ovins-caprins", "cattle": "bovins", "equid": "équidés",
+                  "True": "oui", "False": "non"}  # fmt: skip
+
+
+def french_typography(text: str) -> str:
+    """No-break spaces before ``:``, ``;``, ``%`` and as thousands separators (20 000)."""
+    text = re.sub(r" ([:;%])", NBSP + r"\1", text)
+    return re.sub(r"(?<=\d) (?=\d{3}(?!\d))", "\u202f", text)
+
+
+def assumptions_in(table: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """The assumptions table as the report shows it: in French, each note from the study
+    file's French note when it gives one, else hydro's own note in French (:data:`SOURCES_FR`;
+    the English note when neither exists), units, scopes and value words in French.
+    """
+    table = table.copy()
+    french = table.pop("source_fr") if "source_fr" in table else pd.Series("", index=table.index)
+    if lang != "fr":
+        return table
+    table["source"] = [
+        french_typography(fr if isinstance(fr, str) and fr else SOURCES_FR.get(en, en))
+        for en, fr in zip(table["source"], french, strict=True)
+    ]
+    table["unit"] = [UNITS_FR.get(u, u) for u in table["unit"]]
+
+    def parameter(key: str) -> str:
+        head, _, name = key.partition(": ")  # funder_share: NAME
+        return french_typography(f"{PARAMETERS_FR[head]} : {name}" if name and head in
+                                 PARAMETERS_FR else PARAMETERS_FR.get(key, key))  # fmt: skip
+
+    table["parameter"] = [parameter(k) for k in table["parameter"]]
+    table["scenario"] = [
+        "tous" if s == "all" else s.replace("demand: ", "demande" + NBSP + ": ")
+        for s in table["scenario"]
+    ]
+
+    def words(value):
+        if not isinstance(value, str):
+            return value
+        try:  # a number: the table's cell formats it
+            float(value)
+            return value
+        except ValueError:
+            pass
+        for en, fr in VALUE_WORDS_FR.items():
+            value = re.sub(rf"(?<![\w-]){en}(?=[=\s]|$)", fr, value)
+        value = re.sub(r"(?<=\d)\.(?=\d)", ",", value)  # decimal comma
+        return value.replace("; ", NBSP + "; ")
+
+    table["value"] = [words(v) for v in table["value"]]
+    return table

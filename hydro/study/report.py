@@ -26,7 +26,14 @@ from jinja2 import Environment, PackageLoader
 from markupsafe import Markup, escape
 
 from hydro.study import figures as fig
-from hydro.study.labels import TEXT, TRANSLATED_COLUMNS, column, number, translate
+from hydro.study.labels import (
+    TEXT,
+    TRANSLATED_COLUMNS,
+    assumptions_in,
+    column,
+    number,
+    translate,
+)
 from hydro.study.workbook import write_workbook
 
 #: Rows of the scenarios table (scenarios as columns).
@@ -334,7 +341,6 @@ def section_executive(ctx: Context) -> Section:
     b = r.budget
     if b is not None:
         chosen = b.candidates[b.candidates["chosen"]]
-        everything = b.candidates[b.candidates["douar_count"] == b.candidates["douar_count"].max()]
         if chosen.empty:
             cheapest = b.candidates["capital_donors_eur"].min()
             s.p(
@@ -344,16 +350,20 @@ def section_executive(ctx: Context) -> Section:
             )
         else:
             c = chosen.iloc[0]
+            whole = b.complete.projection_open.totals()["population"] if b.complete else np.nan
             s.p(
                 t["budget_line_text"].format(
                     budget=number(study.budget_eur, 0, lang),
                     people=number(c["people_served"], 0, lang),
-                    douars=c["douars"],
-                    scenario=ctx.labels[c["scenario"]],
+                    plan=plan_text(c, ctx),
                     cost=number(c["capital_donors_eur"], 0, lang),
-                    all=number(everything["capital_donors_eur"].min(), 0, lang),
+                    complete_people=number(whole, 0, lang),
+                    complete=number(c["complete_capital_donors_eur"], 0, lang),
+                    phase2=number(c["phase_2_capital_donors_eur"], 0, lang),
                 )
             )
+            if not c["pressure_class_ok"]:
+                s.p(t["budget_class"])
     s.p(t["risks_intro"])
     s.ul(risk_items(ctx))
     return s
@@ -437,29 +447,60 @@ def section_scenarios(ctx: Context) -> Section:
     return s
 
 
+def plan_text(row, ctx: Context) -> str:
+    """A plan in the report's language: ``douar: level (standpipes kept); ...``."""
+    services = {spec.name: spec.service for spec in ctx.study.scenarios}
+    colon = "\u00a0: " if ctx.lang == "fr" else ": "
+    parts = []
+    for douar in ctx.villages["douar"]:
+        level = row.get(f"level_{douar}", "")
+        if not isinstance(level, str) or not level:
+            continue
+        kind = "standpipes" if services.get(level) == "standpipes" else "household"
+        kept = str(row[f"standpipes_kept_{douar}"]).replace(" ", ", ")
+        text = ctx.t[f"level_{kind}"]
+        parts.append(f"{douar}{colon}{text} ({kept})" if kind == "standpipes" else
+                     f"{douar}{colon}{text}")  # fmt: skip
+    return ("\u00a0; " if ctx.lang == "fr" else "; ").join(parts)
+
+
 def section_budget(ctx: Context) -> Section:
-    """What the budget buys: the cost-people curve and the best choice."""
+    """What the budget buys: the plans, the cost-people curve, the best plan and phase 2."""
     b = ctx.result.budget
     s = Section("budget", ctx.t["budget"])
     if b is None:
         return s
-    per_level = 2 ** len(ctx.result.outcomes[0].projection_open.douars) - 1
-    s.p(ctx.t["budget_intro"].format(count=number(per_level, 0, ctx.lang)))
+    lang = ctx.lang
+    s.p(
+        ctx.t["budget_intro"].format(
+            count=number(b.enumerated, 0, lang),
+            run=number(len(b.candidates), 0, lang),
+            skipped=number(b.skipped, 0, lang),
+            reach=number(b.curve_up_to_eur, 0, lang),
+        )
+    )
     s.figure(ctx.t["budget_curve"], "budget")
-    shown = b.curve[
+    # the curve, and the chosen plan when it is not a point of it (same people as a curve
+    # point, more of them on household connections)
+    shown = pd.concat([b.curve, b.candidates[b.candidates["chosen"] & ~b.candidates["on_curve"]]])
+    shown = shown.sort_values(["capital_donors_eur", "people_served"]).reset_index(drop=True)
+    shown.insert(0, "plan_shown", [plan_text(r, ctx) for r in shown.to_dict("records")])
+    shown = shown[
         [
-            "douars",
+            "plan_shown",
             "people_served",
-            "people_served_design",
-            "capital_eur",
+            "people_household",
             "capital_donors_eur",
             "cost_per_person_eur",
             "within_budget",
             "compliant",
+            "pressure_class_ok",
             "chosen",
+            "phase_2_capital_donors_eur",
         ]
     ]
-    s.table("", html_table(shown, ctx.lang, "budget"))
+    s.table("", html_table(shown, lang, "budget"))
+    s.p(ctx.t["budget_phase"])
     return s
 
 
@@ -637,7 +678,8 @@ def section_taps(ctx: Context) -> Section | None:
 def section_assumptions(ctx: Context) -> Section:
     """Every assumption with its value, unit and source."""
     s = Section("assumptions", ctx.t["assumptions"])
-    s.table("", html_table(ctx.result.assumptions, ctx.lang, "assumptions"))
+    s.table("", html_table(assumptions_in(ctx.result.assumptions, ctx.lang), ctx.lang,
+                           "assumptions"))  # fmt: skip
     return s
 
 

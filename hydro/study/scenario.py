@@ -84,6 +84,60 @@ def demand_scenario(study: Study, name: str, overrides: dict | None = None) -> D
     return get_scenario(name, study.patterns, {**study.taps.demand_changes(), **(overrides or {})})
 
 
+#: Fields of the demand scenarios that one design shares, so douars at different service
+#: levels can be served by one network (:func:`project_levels`).
+SHARED_FIELDS = ("transmission_efficiency", "distribution_efficiency", "peak_day_factor",
+                 "taps_per_standpipe", "persons_per_household")  # fmt: skip
+
+
+def project_levels(
+    study: Study,
+    spec: ScenarioSpec,
+    villages: pd.DataFrame,
+    year: int,
+    which: str,
+    overrides: dict | None = None,
+    levels: dict | None = None,
+) -> DemandProjection:
+    """The demand of ``year`` with each douar at its own service level.
+
+    ``which``: ``"service"`` (what is served) or ``"sizing"`` (what the pipes are sized for);
+    ``levels``: douar -> :class:`ScenarioSpec` (None: ``spec`` for every douar). Each group
+    of douars is projected with its scenario's definitions (allowances, public uses,
+    livestock, household share), then the tables are put together in the village table's
+    order. The scenarios must agree on :data:`SHARED_FIELDS`.
+    """
+
+    def scenario(s: ScenarioSpec) -> DemandScenario:
+        return demand_scenario(study, getattr(s, which), overrides)
+
+    if not levels:
+        return project_demand(villages, year, scenario(spec))
+    groups: dict[str, list[str]] = {}
+    for douar in villages["douar"]:
+        groups.setdefault(levels[douar].name, []).append(douar)
+    specs = {s.name: s for s in levels.values()}
+    parts = []
+    for name, douars in groups.items():
+        part = villages[villages["douar"].isin(douars)].reset_index(drop=True)
+        parts.append(project_demand(part, year, scenario(specs[name])))
+    first = parts[0].scenario
+    for p in parts[1:]:
+        for key in SHARED_FIELDS:
+            if getattr(p.scenario, key) != getattr(first, key):
+                raise InputError(
+                    f"{study.path}: [budget] scenarios {first.name} and {p.scenario.name} "
+                    f"differ in {key}: one network cannot serve both"
+                )
+    order = {d: k for k, d in enumerate(villages["douar"])}
+    douars = pd.concat([p.douars for p in parts], ignore_index=True)
+    douars = douars.sort_values("douar", key=lambda c: c.map(order)).reset_index(drop=True)
+    nodes = pd.concat([p.nodes for p in parts], ignore_index=True)
+    nodes = nodes.sort_values("douar", key=lambda c: c.map(order), kind="stable")
+    return DemandProjection(scenario=first, year=year, douars=douars,
+                            nodes=nodes.reset_index(drop=True))  # fmt: skip
+
+
 def _min_diameters(wn, study: Study, classes: dict[str, str], main: list[str]) -> dict:
     """DN minimum for distribution pipes, except the branch that feeds a standpipe node."""
     if study.min_distribution_dn_mm is None:
@@ -113,6 +167,7 @@ def run_scenario(
     log=lambda message: None,
     sizing_year: int | None = None,
     random_taps: bool | None = None,
+    levels: dict | None = None,
 ) -> ScenarioResult:
     """Demand, sizing, storage, pump, independent check and costs of one scenario.
 
@@ -120,23 +175,27 @@ def run_scenario(
     governing one (the stress case of a design made for the opening year); the checks still
     run the opening and the design year. ``random_taps``: run the study's ``[taps]`` draws on
     the design (default: for the scenario itself, not for its sensitivity or stress runs, which
-    pass ``overrides`` or ``sizing_year``).
+    pass ``overrides`` or ``sizing_year``). ``levels``: douar -> :class:`ScenarioSpec`, each
+    douar at its own service level (:func:`project_levels`; the design-to-budget mode).
     """
     rules = study.rules
-    service = demand_scenario(study, spec.service, overrides)
-    sizing = demand_scenario(study, spec.sizing, overrides)
-    p_open = project_demand(villages, study.base_year, service)
-    p_design = project_demand(villages, study.horizon_year, service)
-    p_sizing = project_demand(villages, sizing_year or study.horizon_year, sizing)
+
+    def project(year: int, which: str) -> DemandProjection:
+        return project_levels(study, spec, villages, year, which, overrides, levels)
+
+    p_open = project(study.base_year, "service")
+    p_design = project(study.horizon_year, "service")
+    p_sizing = project(sizing_year or study.horizon_year, "sizing")
+    service, sizing = p_open.scenario, p_sizing.scenario
     notes = []
     # a shrinking population makes the opening year the heavier one: design for it
-    p_storage = p_design if sizing_year is None else project_demand(villages, sizing_year, service)
+    p_storage = p_design if sizing_year is None else project(sizing_year, "service")
     if (
         sizing_year is None
         and p_open.totals()["peak_hour_l_per_s"] > p_design.totals()["peak_hour_l_per_s"]
     ):
         p_storage = p_open
-        p_sizing = project_demand(villages, study.base_year, sizing)
+        p_sizing = project(study.base_year, "sizing")
         notes.append(
             f"the demand of {study.base_year} exceeds that of {study.horizon_year} "
             f"(population decline): pipes, storage and pump are sized for {study.base_year}"

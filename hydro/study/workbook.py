@@ -18,7 +18,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from hydro.study.labels import TEXT, TRANSLATED_COLUMNS, column, translate
+from hydro.study.labels import TEXT, TRANSLATED_COLUMNS, assumptions_in, column, translate
 
 #: Characters Excel refuses in a sheet name, and its length limit.
 _BAD_SHEET = re.compile(r"[\[\]:*?/\\]")
@@ -140,6 +140,6 @@ def write_workbook(result, path: Path, lang: str, labels: dict) -> Path:
         if o.surge is not None and not o.surge.empty:
             _write_sheet(wb, f"surge_{o.spec.name}", o.surge, lang, used)
     _write_sheet(wb, "stress", result.stress, lang, used)
-    _write_sheet(wb, "assumptions", result.assumptions, lang, used)
+    _write_sheet(wb, "assumptions", assumptions_in(result.assumptions, lang), lang, used)
     wb.save(path)
     return Path(path)
