@@ -194,8 +194,9 @@ def add_parser(sub, parents) -> None:
         help="looped optimiser time limit (default 60 s). Networks of up to 100 decision "
         "pipes usually stop earlier, when repeated runs find nothing better. Larger ones use "
         "all of it and keep improving: on random looped networks of 481 and 745 pipes "
-        "(benchmarks/README.md) the median design after 30 s cost 2.4-3.0%% more than after "
-        "120 s, and after 60 s 1.2-2.3%% more; give large networks minutes when cost matters",
+        "(benchmarks/README.md) the median design after 120 s cost 9-13%% more than the best "
+        "of a 20-minute run, a run of 5 minutes 3-4%% more and one of 10 minutes 0.2%% more; "
+        "give large networks 10 minutes when cost matters",
     )
     p.add_argument(
         "--max-evaluations",
