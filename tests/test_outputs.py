@@ -213,6 +213,9 @@ def test_a_signal_stops_a_run_cleanly_and_leaves_nothing(tmp_path, signum, statu
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # as from a terminal: a test run started in the background (`pytest &` in a script)
+        # would pass on an ignored SIGINT, and Python then never raises KeyboardInterrupt
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     time.sleep(6)  # into the scenarios
     process.send_signal(signum)
