@@ -50,7 +50,7 @@ def best_rate(fn, draws: int, repeat: int) -> tuple[float, object]:
 def wntr_loop(tap_model, open_taps: np.ndarray) -> np.ndarray:
     """Each draw as WNTR users run it: set the demands, EpanetSimulator PDA, read the demand."""
     base = all_open_model(tap_model)  # the same network; demands set per draw below
-    asked = open_taps @ tap_model.node_matrix()
+    asked = tap_model.asked(open_taps)
     node = tap_model.taps["node_index"].to_numpy()
     flows = np.full(open_taps.shape, np.nan)
     with tempfile.TemporaryDirectory(prefix="bench-taps-") as tmp:

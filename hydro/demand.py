@@ -37,6 +37,8 @@ log = logging.getLogger(__name__)
 SECONDS_PER_DAY = 86400.0
 
 SERVICES = ("standpipe", "household")
+#: How far from 1 the mean of an hourly pattern may be [-].
+PATTERN_MEAN_TOLERANCE = 1e-3
 
 #: Hourly patterns of the Oujda brief, section 5.2 (24 multipliers, mean exactly 1) [D/E].
 STANDPIPE_PATTERN = (
@@ -204,7 +206,11 @@ class DemandScenario:
             ("standpipe", self.standpipe_pattern),
             ("household", self.household_pattern),
         ):
-            if len(pattern) != 24 or abs(np.mean(pattern) - 1) > 1e-3 or min(pattern) < 0:
+            if (
+                len(pattern) != 24
+                or abs(np.mean(pattern) - 1) > PATTERN_MEAN_TOLERANCE
+                or min(pattern) < 0
+            ):
                 raise InputError(
                     f"scenario {self.name}: the {label} pattern must have 24 non-negative "
                     f"multipliers of mean 1 (mean is {np.mean(pattern):.4f})"
@@ -584,7 +590,11 @@ def read_pattern_csv(path: str | os.PathLike) -> dict[str, tuple]:
         if column == "hour":
             continue
         values = pd.to_numeric(table[column], errors="coerce").to_numpy()
-        if np.isnan(values).any() or (values < 0).any() or abs(values.mean() - 1) > 1e-3:
+        if (
+            np.isnan(values).any()
+            or (values < 0).any()
+            or abs(values.mean() - 1) > PATTERN_MEAN_TOLERANCE
+        ):
             raise InputError(
                 f"{path}: pattern '{column}' must hold 24 non-negative numbers of mean 1 "
                 f"(mean is {np.nanmean(values):.4f})"

@@ -67,19 +67,13 @@ class TapModel:
         """Each tap's flow when fully open [l/s]."""
         return self.taps["tap_flow_l_per_s"].to_numpy(dtype=float)
 
-    def node_matrix(self) -> np.ndarray:
-        """Taps x tap nodes: a tap's flow in its node's column [l/s]."""
-        a = np.zeros((len(self.taps), len(self.tap_nodes)))
-        a[np.arange(len(self.taps)), self.taps["node_index"].to_numpy()] = self.flow_l_per_s
-        return a
-
     def asked(self, open_taps: np.ndarray) -> np.ndarray:
         """Draws x tap nodes: the flow the open taps ask at each node [l/s].
 
-        The same numbers as ``open_taps @ node_matrix()``, summed without BLAS: a matrix
-        product would start BLAS threads in every worker process, and two processes each
-        spinning two BLAS threads on two cores ran the draws at half speed (measured with
-        ``benchmarks/taps.py``).
+        Summed per node without a matrix product: a product (open taps x a taps-by-nodes
+        matrix of flows) would start BLAS threads in every worker process, and two processes
+        each spinning two BLAS threads on two cores ran the draws at half speed (measured
+        with ``benchmarks/taps.py``).
         """
         node = self.taps["node_index"].to_numpy()
         order = np.argsort(node, kind="stable")
@@ -327,10 +321,6 @@ class TapRun:
         ).head(n)
 
 
-#: The statistics of a group of open-tap flows, in the tables' column order.
-STATISTICS = ["open_draws", "p5_l_per_s", "p50_l_per_s", "p95_l_per_s", "share_under_useful"]
-
-
 def grouped_stats(
     group: np.ndarray,
     flows: np.ndarray,
@@ -357,7 +347,8 @@ def grouped_stats(
     Returns
     -------
     dict
-        :data:`STATISTICS` as arrays of ``groups`` values: the 5th, 50th and 95th percentiles
+        ``open_draws``, ``p5_l_per_s``, ``p50_l_per_s``, ``p95_l_per_s`` and
+        ``share_under_useful``, arrays of ``groups`` values: the 5th, 50th and 95th percentiles
         interpolate linearly between the sorted flows, as ``np.percentile`` does; a group
         without open draws has NaN statistics and 0 open draws.
     """
@@ -486,7 +477,7 @@ def all_open_model(tap_model: TapModel) -> wntr.network.WaterNetworkModel:
         path = Path(tmp) / "taps.inp"
         path.write_text(tap_model.inp_text)
         model = wntr.network.WaterNetworkModel(str(path))
-    asked = np.ones((1, len(tap_model.taps)), dtype=bool) @ tap_model.node_matrix()
+    asked = tap_model.asked(np.ones((1, len(tap_model.taps)), dtype=bool))
     for node, q in zip(tap_model.tap_nodes, asked[0], strict=True):
         junction = model.get_node(node)
         junction.demand_timeseries_list.clear()

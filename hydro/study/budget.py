@@ -51,6 +51,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from hydro.demand import PATTERN_MEAN_TOLERANCE
 from hydro.errors import InputError
 from hydro.network import copy_network
 from hydro.study.config import ScenarioSpec, Study
@@ -65,8 +66,6 @@ MAX_PLANS = 5000
 #: Village-table columns that count people or animals: scaled with the standpipes kept.
 COUNTED = ("sheep_goat", "cattle", "equid", "pupils", "outpatients_per_day", "beds",
            "mosque_worshippers_per_day")  # fmt: skip
-#: How far from 1 an hourly pattern's mean may be (:func:`hydro.demand.read_pattern_csv`).
-PATTERN_MEAN_TOLERANCE = 1e-3
 #: Plans run at once between two pruning decisions (per worker).
 BATCH_PER_WORKER = 4
 
@@ -259,7 +258,7 @@ def tank_lower_bound_m3(study: Study, parts: list[DouarPart]) -> float:
     tank holds at least the storage rule max(50% peak day, 1 average day) of the governing
     year (:func:`run_scenario`), here the smaller of the two years; each node's day is its
     peak-day demand x 24 h x the pattern's mean, which the pattern reader holds at 1 within
-    :data:`PATTERN_MEAN_TOLERANCE`. 0 otherwise.
+    :data:`hydro.demand.PATTERN_MEAN_TOLERANCE`. 0 otherwise.
     """
     if not (study.pump or len(study.supply_hours) < 24):
         return 0.0
@@ -433,6 +432,7 @@ def design_to_budget(
     plans.sort(key=lambda p: p[:3])
     log(f"budget: {total:,} plans, taken in order of their capital's lower bound")
     rows: list[dict] = []
+    run_plans: list[dict] = []  # the plan of each row
     done: list[tuple[float, int]] = []  # (capital_donors_eur, people) of the plans run
     skipped = 0
     own = executor is None
@@ -468,6 +468,7 @@ def design_to_budget(
                     )
                 done.append((row["capital_donors_eur"], row["people_served"]))
                 rows.append(_describe_row(plan, villages, specs, bound, row))
+                run_plans.append(plan)
     finally:
         if own:
             executor.close()
@@ -480,7 +481,7 @@ def design_to_budget(
     candidates["chosen"] = False
     fits = candidates[candidates["within_budget"] & candidates["compliant"]]
     best = complete = None
-    plan_of = {i: _plan_from_row(candidates.loc[i], names, specs) for i in candidates.index}
+    plan_of = dict(enumerate(run_plans))  # candidates' index is the order of the rows
     if not fits.empty:
         top = fits.sort_values(
             ["people_served", "people_household", "capital_donors_eur"],
@@ -538,12 +539,3 @@ def _describe_row(plan, villages, specs, bound, row) -> dict:
         out[f"level_{v['douar']}"] = "" if option is None else option.level
         out[f"standpipes_kept_{v['douar']}"] = "" if option is None else " ".join(option.standpipes)
     return out
-
-
-def _plan_from_row(row, names, specs) -> dict:
-    plan = {}
-    for d in names:
-        level = row[f"level_{d}"]
-        if level:
-            plan[d] = Option(level, tuple(row[f"standpipes_kept_{d}"].split(" ")))
-    return plan
