@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import atexit
 import ctypes
+import functools
 import math
 import os
 import tempfile
@@ -294,14 +295,19 @@ def evaluate_block(tap_model: TapModel, seed: int, first: int, draws: int) -> tu
 class TapRun:
     """The draws and what they add up to.
 
-    flows_l_per_s : draws x taps (NaN where closed); taps : per tap p5/p50/p95 of its flow
-    when open, share of its open draws under the useful flow; douars : the same per douar
-    (all its taps' open draws pooled); seconds : evaluation time; executor : what ran it.
+    draw, tap, flow_l_per_s : one entry per open tap in a draw: the draw (from 0), the tap's
+    row in ``tap_model.taps`` and its flow [l/s], in draw then tap order; taps : per tap
+    p5/p50/p95 of its flow when open, share of its open draws under the useful flow; douars :
+    the same per douar (all its taps' open draws pooled); seconds : evaluation time;
+    executor : what ran it. The draws x taps tables (``open_taps``, ``flows_l_per_s``) are
+    built when first asked for.
     """
 
     tap_model: TapModel
-    open_taps: np.ndarray
-    flows_l_per_s: np.ndarray
+    draws: int
+    draw: np.ndarray
+    tap: np.ndarray
+    flow_l_per_s: np.ndarray
     useful_share: float
     seed: int
     seconds: float
@@ -309,10 +315,19 @@ class TapRun:
     taps: pd.DataFrame = field(default_factory=pd.DataFrame)
     douars: pd.DataFrame = field(default_factory=pd.DataFrame)
 
-    @property
-    def draws(self) -> int:
-        """Number of draws."""
-        return len(self.open_taps)
+    @functools.cached_property
+    def flows_l_per_s(self) -> np.ndarray:
+        """Draws x taps: every tap's flow in every draw [l/s], NaN where closed."""
+        flows = np.full((self.draws, len(self.tap_model.taps)), np.nan)
+        flows[self.draw, self.tap] = self.flow_l_per_s
+        return flows
+
+    @functools.cached_property
+    def open_taps(self) -> np.ndarray:
+        """Draws x taps: which taps are open in each draw."""
+        open_taps = np.zeros((self.draws, len(self.tap_model.taps)), dtype=bool)
+        open_taps[self.draw, self.tap] = True
+        return open_taps
 
     def worst(self, n: int = 10) -> pd.DataFrame:
         """The ``n`` taps most often under the useful flow (then lowest 5th percentile)."""
@@ -380,19 +395,11 @@ def grouped_stats(
     return out
 
 
-def summarize(
-    run: TapRun, tap: np.ndarray | None = None, flows: np.ndarray | None = None
-) -> TapRun:
-    """Fill ``run.taps`` and ``run.douars`` from its flows.
-
-    ``tap`` and ``flows``, when given, are the column and flow of every open tap of the run
-    (in any order), so that the table of flows need not be searched again.
-    """
+def summarize(run: TapRun) -> TapRun:
+    """Fill ``run.taps`` and ``run.douars`` from its open-tap flows."""
     taps = run.tap_model.taps
     useful = taps["tap_flow_l_per_s"].to_numpy() * run.useful_share
-    if tap is None or flows is None:
-        draw, tap = np.nonzero(~np.isnan(run.flows_l_per_s))
-        flows = run.flows_l_per_s[draw, tap]
+    tap, flows = run.tap, run.flow_l_per_s
     by_flow = np.argsort(flows)
     per_tap = grouped_stats(tap, flows, useful[tap], len(taps), by_flow)
     described = ["node", "tap", "service", "douar", "tap_flow_l_per_s"]
@@ -430,7 +437,8 @@ def run_taps(
     useful_share : float
         A tap is starved in a draw when it gives less than this share of its flow [-].
     chunk : int, optional
-        Draws per task (default: two tasks per worker, at least 25 draws).
+        Draws per task (default: four tasks per worker, at least 25 draws: on a shared
+        machine whose cores change speed, a worker on a fast core takes more of them).
     progress : callable, optional
         ``progress(done, total)`` after each task [draws].
     """
@@ -442,31 +450,30 @@ def run_taps(
     if draws < 1:
         raise InputError(f"the number of draws must be 1 or more, got {draws}")
     if chunk is None:
-        chunk = max(25, math.ceil(draws / (2 * executor.workers)))
+        chunk = max(25, math.ceil(draws / (4 * executor.workers)))
     starts = list(range(0, draws, chunk))
     started = time.perf_counter()
     tasks = [(tap_model, seed, s, min(chunk, draws - s)) for s in starts]
-    flows = np.full((draws, len(tap_model.taps)), np.nan)
-    done, columns, opened = 0, [], []
+    blocks: list = [None] * len(tasks)
+    done = 0
     for i, (draw, tap, values) in executor.run(evaluate_block, tasks):
-        flows[starts[i] + draw, tap] = values
-        columns.append(tap)
-        opened.append(values)
+        blocks[i] = (draw + starts[i], tap, values)
         done += tasks[i][3]
         if progress is not None:
             progress(done, draws)
-    open_taps = ~np.isnan(flows)
     seconds = time.perf_counter() - started
     run = TapRun(
         tap_model=tap_model,
-        open_taps=open_taps,
-        flows_l_per_s=flows,
+        draws=draws,
+        draw=np.concatenate([b[0] for b in blocks]),
+        tap=np.concatenate([b[1] for b in blocks]),
+        flow_l_per_s=np.concatenate([b[2] for b in blocks]),
         useful_share=useful_share,
         seed=seed,
         seconds=seconds,
         executor=executor.description,
     )
-    return summarize(run, np.concatenate(columns), np.concatenate(opened))
+    return summarize(run)
 
 
 def all_open_model(tap_model: TapModel) -> wntr.network.WaterNetworkModel:
@@ -574,9 +581,10 @@ def format_taps(run: TapRun, show: int = 10) -> str:
 
 def check_run(run: TapRun) -> None:
     """Raise when a draw's flows are not finite where a tap is open (EPANET failed silently)."""
-    bad = run.open_taps & ~np.isfinite(run.flows_l_per_s)
+    bad = ~np.isfinite(run.flow_l_per_s)
     if bad.any():
-        raise SimulationError(f"{int(bad.any(axis=1).sum())} draw(s) gave no flow at open taps")
+        draws = len(np.unique(run.draw[bad]))
+        raise SimulationError(f"{draws} draw(s) gave no flow at open taps")
 
 
 def random_taps(
