@@ -9,6 +9,7 @@ with ``#`` are comments (sources, currency).
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from dataclasses import dataclass
@@ -45,6 +46,12 @@ def pressure_class_m(tag: str | None) -> float | None:
     return float(match.group(1)) * M_PER_BAR if match else None
 
 
+def _read_only(values: np.ndarray) -> np.ndarray:
+    values = np.array(values, dtype=float)
+    values.flags.writeable = False
+    return values
+
+
 @dataclass(frozen=True)
 class Catalog:
     """A pipe catalogue sorted by cost; ``table`` has one row per purchasable pipe.
@@ -60,15 +67,15 @@ class Catalog:
     def __len__(self) -> int:
         return len(self.table)
 
-    @property
+    @functools.cached_property
     def diameters(self) -> np.ndarray:
-        """Inner diameters [m]."""
-        return self.table["inner_diameter_mm"].to_numpy() / MM_PER_M
+        """Inner diameters [m] (read-only; kept: the optimisers read it in their loops)."""
+        return _read_only(self.table["inner_diameter_mm"].to_numpy() / MM_PER_M)
 
-    @property
+    @functools.cached_property
     def costs(self) -> np.ndarray:
-        """Cost per metre [currency/m]."""
-        return self.table["cost_per_m"].to_numpy(dtype=float)
+        """Cost per metre [currency/m] (read-only; kept: the optimisers read it in their loops)."""
+        return _read_only(self.table["cost_per_m"].to_numpy(dtype=float))
 
     @property
     def has_pressure_classes(self) -> bool:

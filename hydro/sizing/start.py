@@ -37,7 +37,7 @@ from hydro import _toolkit as tk
 from hydro.hydraulics import velocity
 from hydro.sizing.evaluator import Evaluator
 from hydro.sizing.problem import DESIGN_MARGIN_M, Problem
-from hydro.sizing.tree import unit_headloss
+from hydro.sizing.tree import unit_headloss, unit_headloss_all
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +75,8 @@ class FixedFlowProgram:
         targets = problem.targets
         self.p_min = np.array([targets.min_at(node_ids[k]) for k in self.junctions])
         self.junction_names = [node_ids[k] for k in self.junctions]
+        pipes = [snapshot.get_link(p) for p in problem.pipes]
+        self.minor_per_m = np.array([(p.minor_loss or 0.0) / p.length for p in pipes])
 
     def solve(
         self, flows: np.ndarray, heads: np.ndarray, extra_margin_m: np.ndarray
@@ -88,18 +90,21 @@ class FixedFlowProgram:
         columns: list[tuple[int, int, float]] = []  # (pipe i, position, unit head loss)
         cost = []
         spans = []
+        pipe_flows = np.abs(flows[self.ev.link_index - 1])
+        per_m_all = unit_headloss_all(problem, pipe_flows, self.minor_per_m)
+        diameters, unit_costs = problem.catalog.diameters, problem.catalog.costs
         for i, p in enumerate(problem.pipes):
             options = problem.allowed[p]
-            q = abs(flows[self.ev.link_index[i] - 1])
-            per_m = unit_headloss(problem, i, q)[options]
+            q = pipe_flows[i]
+            per_m = per_m_all[i, options]
             keep = np.arange(len(options))
             if vmax is not None:
-                fast = velocity(q, problem.catalog.diameters[options]) > vmax
+                fast = velocity(q, diameters[options]) > vmax
                 keep = keep[~fast] if (~fast).any() else keep[-1:]
             start = len(columns)
-            for pos in keep:
-                columns.append((i, int(pos), float(per_m[pos])))
-                cost.append(problem.catalog.costs[options[pos]])
+            for pos in keep.tolist():
+                columns.append((i, pos, float(per_m[pos])))
+                cost.append(unit_costs[options[pos]])
             spans.append(range(start, len(columns)))
         n_l, n_h = len(columns), len(self.junctions)
         rows, cols, vals, lo, hi = [], [], [], [], []
@@ -114,8 +119,8 @@ class FixedFlowProgram:
             r += 1
         for k, a, b, i in self.links:
             q = flows[k]
-            if i is None and abs(q) < NO_FLOW_M3_PER_S:
-                continue  # a closed or idle fixed link: no relation between its ends
+            if abs(q) < NO_FLOW_M3_PER_S:
+                continue  # a closed or idle link: no relation between its ends
             # H_a - H_b - (loss along a->b) = 0, with fixed heads moved to the right side
             rhs = 0.0
             for node, sign in ((a, 1.0), (b, -1.0)):
@@ -171,14 +176,18 @@ def lp_start(
     rows_of,
     deficit_of,
     iterations: int = 6,
+    first_flows: np.ndarray | None = None,
+    program: FixedFlowProgram | None = None,
 ) -> np.ndarray | None:
     """Feasible start from the fixed-flow program (see the module docstring), or None.
 
-    ``first``: positions of the design whose EPANET run gives the first flows; ``rows_of``
-    turns positions into catalogue rows; ``deficit_of`` evaluates positions (counting the
-    evaluation in the optimiser's budget). Returns the cheapest feasible design found.
+    ``first``: positions of the design whose EPANET run gives the first flows and the heads
+    of the fixed links; ``first_flows``, when given, replaces that run's flows for the first
+    program (:func:`tree_flows`); ``rows_of`` turns positions into catalogue rows;
+    ``deficit_of`` evaluates positions (counting the evaluation in the optimiser's budget).
+    Returns the cheapest feasible design found.
     """
-    program = FixedFlowProgram(problem, evaluator)
+    program = program or FixedFlowProgram(problem, evaluator)
     extra = np.zeros(len(program.junctions))
     costs = [problem.catalog.costs[problem.allowed[p]] * problem.lengths[i]
              for i, p in enumerate(problem.pipes)]  # fmt: skip
@@ -195,6 +204,8 @@ def lp_start(
         evaluator.set_design(rows_of(pos))  # this design's run (the memo may have answered)
         evaluator.solve()
         flows, heads, pressure = evaluator.flows(), evaluator.heads(), evaluator.pressures()
+        if step == 0 and first_flows is not None:
+            flows = first_flows
         if step > 0:  # junctions still short in the program's own design: raise their margin
             extra += np.maximum(program.p_min + DESIGN_MARGIN_M - pressure, 0.0)
         choice = program.solve(flows, heads, extra)
@@ -255,3 +266,61 @@ def unit_headloss_start(
             high = mid
     log.info("unit-headloss start: %s", f"{best_cost:,.2f}" if best is not None else "none")
     return best
+
+
+def tree_flows(
+    problem: Problem,
+    evaluator: Evaluator,
+    program: FixedFlowProgram,
+    rng: np.random.Generator,
+    noise: float,
+) -> np.ndarray:
+    """Flows [m3/s, toolkit link order] that carry every junction's demand along a spanning
+    tree of shortest paths from the sources (reservoirs and tanks); links off the tree carry
+    nothing.
+
+    Least-cost looped designs are nearly branched: with pipe cost concave in capacity, it pays
+    to carry the flow on a few large mains and close the loops with the smallest pipes
+    (Alperovits & Shamir 1977 found their optimum flows concentrating the same way). The
+    fixed-flow program given these flows designs that tree and leaves the other pipes at
+    their cheapest entry; EPANET then runs the loops. ``noise`` > 0 multiplies each link's
+    length by ``1 + noise * U(0, 1)`` (``rng``): another tree for each restart. The demands
+    are those of the evaluator's last run.
+    """
+    from scipy.sparse.csgraph import dijkstra
+
+    snapshot = problem.snapshot
+    link_ids = evaluator.project.link_ids()
+    types = evaluator.project.node_types()
+    n_nodes = len(types)
+    sources = [k for k, t in enumerate(types) if t != tk.EN_JUNCTION]
+    demand = evaluator.project.node_values(tk.EN_DEMAND) * evaluator._m3_per_s
+    start = np.array([a for _, a, _, _ in program.links])
+    end = np.array([b for _, _, b, _ in program.links])
+    length = np.array([getattr(snapshot.get_link(n), "length", 1.0) for n in link_ids])
+    weight = length * (1.0 + noise * rng.random(len(length))) + 1e-9
+    graph = coo_matrix(
+        (
+            np.concatenate([weight, weight]),
+            (np.concatenate([start, end]), np.concatenate([end, start])),
+        ),
+        shape=(n_nodes, n_nodes),
+    ).tocsr()
+    distance, before, _ = dijkstra(graph, indices=sources, return_predecessors=True,
+                                   min_only=True)  # fmt: skip
+    link_of = {}
+    for k, (a, b) in enumerate(zip(start.tolist(), end.tolist(), strict=True)):
+        # parallel links: the first one found carries the flow
+        link_of.setdefault((a, b), (k, 1.0))
+        link_of.setdefault((b, a), (k, -1.0))
+    flows = np.zeros(len(link_ids))
+    carried = demand.copy()
+    carried[sources] = 0.0
+    for v in np.argsort(-distance):  # farthest first: each node passes on what it gathered
+        u = before[v]
+        if u < 0 or not np.isfinite(distance[v]):
+            continue
+        k, sign = link_of[(u, v)]
+        flows[k] += sign * carried[v]
+        carried[u] += carried[v]
+    return flows
