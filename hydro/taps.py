@@ -27,6 +27,7 @@ import ctypes
 import functools
 import math
 import os
+import pickle
 import tempfile
 import threading
 import time
@@ -274,8 +275,26 @@ def evaluate_draws(tap_model: TapModel, open_taps: np.ndarray) -> np.ndarray:
     return tap_flows(tap_model, open_taps, delivered)
 
 
-def evaluate_block(tap_model: TapModel, seed: int, first: int, draws: int) -> tuple:
+#: The model each worker process unpickled last: (its pickle, the model).
+_SENT: list = [None, None]
+
+
+def _model_of(tap_model: TapModel | bytes) -> TapModel:
+    """The model a task names: itself, or the model whose pickle it carries (unpickled once
+    per process for all the tasks of a run).
+    """
+    if not isinstance(tap_model, bytes):
+        return tap_model
+    if _SENT[0] != tap_model:
+        _SENT[:] = [tap_model, pickle.loads(tap_model)]
+    return _SENT[1]
+
+
+def evaluate_block(tap_model: TapModel | bytes, seed: int, first: int, draws: int) -> tuple:
     """The task the executors run: draws ``first`` to ``first + draws - 1`` of ``seed``.
+
+    ``tap_model``: the model, or its pickle (what :func:`run_taps` sends to other processes:
+    pickled once per run, unpickled once per worker).
 
     Returns
     -------
@@ -284,6 +303,7 @@ def evaluate_block(tap_model: TapModel, seed: int, first: int, draws: int) -> tu
         counted from ``first``, the tap's column and its flow [l/s] (a few percent of the
         draws x taps table: small to return).
     """
+    tap_model = _model_of(tap_model)
     open_taps = draw_open_taps(tap_model, draws, seed, first)
     flows = evaluate_draws(tap_model, open_taps)
     draw, tap = np.nonzero(open_taps)
@@ -453,7 +473,10 @@ def run_taps(
         chunk = max(25, math.ceil(draws / (4 * executor.workers)))
     starts = list(range(0, draws, chunk))
     started = time.perf_counter()
-    tasks = [(tap_model, seed, s, min(chunk, draws - s)) for s in starts]
+    # other processes get the model's pickle, made once here, instead of pickling the model
+    # again for every task
+    sent = tap_model if isinstance(executor, InProcess) else pickle.dumps(tap_model)
+    tasks = [(sent, seed, s, min(chunk, draws - s)) for s in starts]
     blocks: list = [None] * len(tasks)
     done = 0
     for i, (draw, tap, values) in executor.run(evaluate_block, tasks):

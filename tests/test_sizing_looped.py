@@ -252,5 +252,74 @@ def test_large_random_grid_is_sized_from_the_fixed_flow_start_and_verifies(tmp_p
         wn, catalog, targets, seed=1, max_evaluations=1500, time_limit_s=600, workers=2
     )
     assert result.verification.ok
-    assert "fixed-flow LP start" in result.method and "2 run(s)" in result.method
+    assert "fixed-flow LP starts on shortest-path trees" in result.method
+    assert "2 run(s)" in result.method
     assert result.cost < start_cost
+
+
+def grid_problem(tmp_path, rows: int, cols: int, seed: int):
+    from hydro.sizing.random_networks import CATALOG, grid_network
+
+    path = tmp_path / "grid.inp"
+    path.write_text(grid_network(rows, cols, seed=seed))
+    CATALOG.to_csv(tmp_path / "cat.csv", index=False)
+    return build_problem(read_network(path), read_catalog(tmp_path / "cat.csv"), Targets(20.0))
+
+
+def test_tree_flows_carry_every_demand_along_a_spanning_tree(tmp_path):
+    """Continuity at every junction, and flow on exactly one link per junction (the link
+    to its parent in the tree); another draw of the noise, another tree."""
+    from hydro import _toolkit as tk
+    from hydro.sizing.start import FixedFlowProgram, tree_flows
+
+    problem = grid_problem(tmp_path, 6, 7, seed=2)
+    with Evaluator(problem) as ev:
+        program = FixedFlowProgram(problem, ev)
+        largest = np.array([problem.allowed[p][-1] for p in problem.pipes])
+        ev.set_design(largest)
+        ev.solve()
+        demand = ev.project.node_values(tk.EN_DEMAND) * ev._m3_per_s
+        junctions = program.junctions
+        assert (demand[junctions] > 0).all()
+        rng = np.random.default_rng(1)
+        flows = tree_flows(problem, ev, program, rng, noise=0.0)
+        other = tree_flows(problem, ev, program, rng, noise=1.0)
+    for q in (flows, other):
+        net_inflow = np.zeros(len(demand))
+        for k, a, b, _ in program.links:
+            net_inflow[a] -= q[k]
+            net_inflow[b] += q[k]
+        np.testing.assert_allclose(net_inflow[junctions], demand[junctions], rtol=1e-12)
+        assert np.count_nonzero(q) == len(junctions)
+    assert not np.array_equal(flows != 0, other != 0)
+
+
+def test_coordinated_moves_keep_every_design_feasible_and_save(tmp_path):
+    """From the largest pipes everywhere on a 7 x 7 grid: every design the linearised moves
+    accept is feasible when a fresh evaluator checks it, and the last one is the cheapest."""
+    from hydro.sizing.linearized import linearized_descent
+    from hydro.sizing.looped import _Search
+
+    problem = grid_problem(tmp_path, 7, 7, seed=4)
+    with Evaluator(problem) as ev:
+        search = _Search(problem, ev, 1, 600, None, None)
+        accepted = []
+        offer = search.offer
+
+        def record(pos, cost):
+            accepted.append((pos.copy(), cost))
+            offer(pos, cost)
+
+        search.offer = record
+        top = search.n_options - 1
+        assert search.deficit(top) <= 0
+        last = linearized_descent(search, top)
+        rows = [search.rows(pos) for pos, _ in accepted]
+    assert len(accepted) >= 2
+    costs = [cost for _, cost in accepted]
+    assert costs == sorted(costs, reverse=True) and costs[-1] < search.cost(top)
+    assert search.cost(last) == costs[-1] == search.best_cost
+    with Evaluator(problem) as fresh:
+        for r, (_, cost) in zip(rows, accepted, strict=True):
+            assert fresh.evaluate(r).deficit_m <= 0
+            assert problem.cost_of(r) == pytest.approx(cost)

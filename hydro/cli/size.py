@@ -193,10 +193,9 @@ def add_parser(sub, parents) -> None:
         metavar="SECONDS",
         help="looped optimiser time limit (default 60 s). Networks of up to 100 decision "
         "pipes usually stop earlier, when repeated runs find nothing better. Larger ones use "
-        "all of it and keep improving: on random looped networks of 481 and 745 pipes "
-        "(benchmarks/README.md) the median design after 120 s cost 9-13%% more than the best "
-        "of a 20-minute run, a run of 5 minutes 3-4%% more and one of 10 minutes 0.2%% more; "
-        "give large networks 10 minutes when cost matters",
+        "all of it: on random looped networks of 481-925 pipes (benchmarks/README.md) the "
+        "median design after 120 s cost 0.8-2.2%% more than the best of a 20-minute run; "
+        "give large networks 2-5 minutes when cost matters",
     )
     p.add_argument(
         "--max-evaluations",

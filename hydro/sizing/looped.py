@@ -507,7 +507,8 @@ def optimise(
     )
     history = _merged_history(runs)
     method = (
-        "fixed-flow LP start (Alperovits & Shamir 1977) + iterated local search"
+        "fixed-flow LP starts on shortest-path trees (Alperovits & Shamir 1977) + "
+        "coordinated moves + iterated local search"
         if len(problem.pipes) > LARGE_PIPES
         else "differential evolution + local search"
     )

@@ -288,31 +288,33 @@ def tree_flows(
     are those of the evaluator's last run.
     """
     from scipy.sparse.csgraph import dijkstra
+    from wntr.network import LinkStatus
 
     snapshot = problem.snapshot
     link_ids = evaluator.project.link_ids()
     types = evaluator.project.node_types()
-    n_nodes = len(types)
     sources = [k for k, t in enumerate(types) if t != tk.EN_JUNCTION]
     demand = evaluator.project.node_values(tk.EN_DEMAND) * evaluator._m3_per_s
-    start = np.array([a for _, a, _, _ in program.links])
-    end = np.array([b for _, _, b, _ in program.links])
-    length = np.array([getattr(snapshot.get_link(n), "length", 1.0) for n in link_ids])
-    weight = length * (1.0 + noise * rng.random(len(length))) + 1e-9
+    noise_of = 1.0 + noise * rng.random(len(link_ids))
+    shortest: dict[tuple[int, int], tuple[float, int]] = {}  # node pair -> (length, link)
+    for k, a, b, _ in program.links:
+        link = snapshot.get_link(link_ids[k])
+        if link.initial_status == LinkStatus.Closed:
+            continue
+        weight = getattr(link, "length", 1.0) * noise_of[k] + 1e-9  # pumps, valves: 1 m
+        pair = (min(a, b), max(a, b))
+        if pair not in shortest or weight < shortest[pair][0]:
+            shortest[pair] = (weight, k)  # parallel links: the shortest one carries the flow
+    pairs = np.array(list(shortest), dtype=int).reshape(-1, 2)
+    weights = np.array([w for w, _ in shortest.values()])
     graph = coo_matrix(
-        (
-            np.concatenate([weight, weight]),
-            (np.concatenate([start, end]), np.concatenate([end, start])),
-        ),
-        shape=(n_nodes, n_nodes),
-    ).tocsr()
+        (np.concatenate([weights, weights]), (np.concatenate([pairs[:, 0], pairs[:, 1]]),
+                                              np.concatenate([pairs[:, 1], pairs[:, 0]]))),
+        shape=(len(types), len(types)),
+    ).tocsr()  # fmt: skip
     distance, before, _ = dijkstra(graph, indices=sources, return_predecessors=True,
                                    min_only=True)  # fmt: skip
-    link_of = {}
-    for k, (a, b) in enumerate(zip(start.tolist(), end.tolist(), strict=True)):
-        # parallel links: the first one found carries the flow
-        link_of.setdefault((a, b), (k, 1.0))
-        link_of.setdefault((b, a), (k, -1.0))
+    start_of = {k: a for k, a, _, _ in program.links}
     flows = np.zeros(len(link_ids))
     carried = demand.copy()
     carried[sources] = 0.0
@@ -320,7 +322,7 @@ def tree_flows(
         u = before[v]
         if u < 0 or not np.isfinite(distance[v]):
             continue
-        k, sign = link_of[(u, v)]
-        flows[k] += sign * carried[v]
+        k = shortest[(min(u, v), max(u, v))][1]
+        flows[k] += carried[v] if start_of[k] == u else -carried[v]
         carried[u] += carried[v]
     return flows
