@@ -257,13 +257,14 @@ def test_large_random_grid_is_sized_from_the_fixed_flow_start_and_verifies(tmp_p
     assert result.cost < start_cost
 
 
-def grid_problem(tmp_path, rows: int, cols: int, seed: int):
+def grid_problem(tmp_path, rows: int, cols: int, seed: int, targets=None):
     from hydro.sizing.random_networks import CATALOG, grid_network
 
     path = tmp_path / "grid.inp"
     path.write_text(grid_network(rows, cols, seed=seed))
     CATALOG.to_csv(tmp_path / "cat.csv", index=False)
-    return build_problem(read_network(path), read_catalog(tmp_path / "cat.csv"), Targets(20.0))
+    catalog = read_catalog(tmp_path / "cat.csv")
+    return build_problem(read_network(path), catalog, targets or Targets(20.0))
 
 
 def test_tree_flows_carry_every_demand_along_a_spanning_tree(tmp_path):
@@ -294,13 +295,18 @@ def test_tree_flows_carry_every_demand_along_a_spanning_tree(tmp_path):
     assert not np.array_equal(flows != 0, other != 0)
 
 
-def test_coordinated_moves_keep_every_design_feasible_and_save(tmp_path):
+@pytest.mark.parametrize(
+    "targets",
+    [Targets(20.0), Targets(20.0, max_pressure_m=45.0, max_velocity_m_per_s=0.8)],
+    ids=["minimum", "minimum-cap-velocity"],
+)
+def test_coordinated_moves_keep_every_design_feasible_and_save(tmp_path, targets):
     """From the largest pipes everywhere on a 7 x 7 grid: every design the linearised moves
     accept is feasible when a fresh evaluator checks it, and the last one is the cheapest."""
     from hydro.sizing.linearized import linearized_descent
     from hydro.sizing.looped import _Search
 
-    problem = grid_problem(tmp_path, 7, 7, seed=4)
+    problem = grid_problem(tmp_path, 7, 7, seed=4, targets=targets)
     with Evaluator(problem) as ev:
         search = _Search(problem, ev, 1, 600, None, None)
         accepted = []

@@ -86,60 +86,48 @@ def choose(search, moves, base_p, base_v, margin, k: int) -> list[int] | None:
     n_moves = len(moves)
     cost = np.array([m[2] for m in moves])
     rows, cols, vals, lower, upper = [], [], [], [], []
-    r = 0
+
+    def bound(change: np.ndarray, targets, negligible: float, low, high) -> None:
+        """One row per target t: ``low[t] <= sum of the chosen moves' change[:, t] <= high[t]``."""
+        for t in targets:
+            col = np.flatnonzero(np.abs(change[:, t]) > negligible)
+            rows.extend([len(lower)] * len(col))
+            cols.extend(col.tolist())
+            vals.extend(change[col, t].tolist())
+            lower.append(low[t])
+            upper.append(high[t])
+
     p_min = np.broadcast_to(ev.p_min, base_p.shape) + margin
     slack = base_p - p_min
     dp = np.array([m[3] for m in moves])  # moves x junctions
-    worst_drop = np.minimum(dp, 0).sum(axis=0)
-    for j in np.flatnonzero(slack + worst_drop < 0):  # junctions the moves could take short
-        col = np.flatnonzero(np.abs(dp[:, j]) > NEGLIGIBLE_M)
-        rows += [r] * len(col)
-        cols += col.tolist()
-        vals += dp[col, j].tolist()
-        lower.append(-slack[j])
-        upper.append(np.inf)
-        r += 1
+    never = np.full(len(base_p), np.inf)
+    # rows only for the targets that some set of moves could break
+    short = np.flatnonzero(slack + np.minimum(dp, 0).sum(axis=0) < 0)
+    bound(dp, short, NEGLIGIBLE_M, -slack, never)
     if ev.p_max is not None:
         room = ev.p_max - base_p
-        worst_rise = np.maximum(dp, 0).sum(axis=0)
-        for j in np.flatnonzero(worst_rise > room):
-            col = np.flatnonzero(np.abs(dp[:, j]) > NEGLIGIBLE_M)
-            rows += [r] * len(col)
-            cols += col.tolist()
-            vals += dp[col, j].tolist()
-            lower.append(-np.inf)
-            upper.append(room[j])
-            r += 1
+        bound(dp, np.flatnonzero(np.maximum(dp, 0).sum(axis=0) > room), NEGLIGIBLE_M, -never, room)
     if base_v is not None:
-        dv = np.array([m[4] for m in moves])
+        dv = np.array([m[4] for m in moves])  # moves x sized pipes
         room = ev.v_max - base_v
-        worst_rise = np.maximum(dv, 0).sum(axis=0)
-        for i in np.flatnonzero(worst_rise > room):
-            col = np.flatnonzero(np.abs(dv[:, i]) > NEGLIGIBLE_M_PER_S)
-            rows += [r] * len(col)
-            cols += col.tolist()
-            vals += dv[col, i].tolist()
-            lower.append(-np.inf)
-            upper.append(room[i])
-            r += 1
+        fast = np.flatnonzero(np.maximum(dv, 0).sum(axis=0) > room)
+        bound(dv, fast, NEGLIGIBLE_M_PER_S, np.full(len(room), -np.inf), room)
     # at most one move per pipe, at most k moves
     pipe_of = np.array([m[0] for m in moves])
     for i in np.unique(pipe_of):
         col = np.flatnonzero(pipe_of == i)
         if len(col) > 1:
-            rows += [r] * len(col)
-            cols += col.tolist()
-            vals += [1.0] * len(col)
+            rows.extend([len(lower)] * len(col))
+            cols.extend(col.tolist())
+            vals.extend([1.0] * len(col))
             lower.append(0.0)
             upper.append(1.0)
-            r += 1
-    rows += [r] * n_moves
-    cols += list(range(n_moves))
-    vals += [1.0] * n_moves
+    rows.extend([len(lower)] * n_moves)
+    cols.extend(range(n_moves))
+    vals.extend([1.0] * n_moves)
     lower.append(0.0)
     upper.append(float(k))
-    r += 1
-    a = csr_matrix((vals, (rows, cols)), shape=(r, n_moves))
+    a = csr_matrix((vals, (rows, cols)), shape=(len(lower), n_moves))
     result = linprog(cost, bounds=(0, 1), method="highs",
                      **_as_inequalities(a, np.array(lower), np.array(upper)))  # fmt: skip
     if result.status != 0 or result.fun > -1e-6:
