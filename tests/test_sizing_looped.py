@@ -297,7 +297,7 @@ def test_tree_flows_carry_every_demand_along_a_spanning_tree(tmp_path):
 
 @pytest.mark.parametrize(
     "targets",
-    [Targets(20.0), Targets(20.0, max_pressure_m=45.0, max_velocity_m_per_s=0.8)],
+    [Targets(20.0), Targets(20.0, max_pressure_m=50.0, max_velocity_m_per_s=0.5)],
     ids=["minimum", "minimum-cap-velocity"],
 )
 def test_coordinated_moves_keep_every_design_feasible_and_save(tmp_path, targets):
