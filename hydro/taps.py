@@ -315,7 +315,7 @@ def evaluate_block(tap_model: TapModel | bytes, seed: int, first: int, draws: in
 class TapRun:
     """The draws and what they add up to.
 
-    draw, tap, flow_l_per_s : one entry per open tap in a draw: the draw (from 0), the tap's
+    draw, tap, open_flow_l_per_s : one entry per open tap in a draw: the draw (from 0), the tap's
     row in ``tap_model.taps`` and its flow [l/s], in draw then tap order; taps : per tap
     p5/p50/p95 of its flow when open, share of its open draws under the useful flow; douars :
     the same per douar (all its taps' open draws pooled); seconds : evaluation time;
@@ -327,7 +327,7 @@ class TapRun:
     draws: int
     draw: np.ndarray
     tap: np.ndarray
-    flow_l_per_s: np.ndarray
+    open_flow_l_per_s: np.ndarray
     useful_share: float
     seed: int
     seconds: float
@@ -339,7 +339,7 @@ class TapRun:
     def flows_l_per_s(self) -> np.ndarray:
         """Draws x taps: every tap's flow in every draw [l/s], NaN where closed."""
         flows = np.full((self.draws, len(self.tap_model.taps)), np.nan)
-        flows[self.draw, self.tap] = self.flow_l_per_s
+        flows[self.draw, self.tap] = self.open_flow_l_per_s
         return flows
 
     @functools.cached_property
@@ -419,7 +419,7 @@ def summarize(run: TapRun) -> TapRun:
     """Fill ``run.taps`` and ``run.douars`` from its open-tap flows."""
     taps = run.tap_model.taps
     useful = taps["tap_flow_l_per_s"].to_numpy() * run.useful_share
-    tap, flows = run.tap, run.flow_l_per_s
+    tap, flows = run.tap, run.open_flow_l_per_s
     by_flow = np.argsort(flows)
     per_tap = grouped_stats(tap, flows, useful[tap], len(taps), by_flow)
     described = ["node", "tap", "service", "douar", "tap_flow_l_per_s"]
@@ -490,7 +490,7 @@ def run_taps(
         draws=draws,
         draw=np.concatenate([b[0] for b in blocks]),
         tap=np.concatenate([b[1] for b in blocks]),
-        flow_l_per_s=np.concatenate([b[2] for b in blocks]),
+        open_flow_l_per_s=np.concatenate([b[2] for b in blocks]),
         useful_share=useful_share,
         seed=seed,
         seconds=seconds,
@@ -604,7 +604,7 @@ def format_taps(run: TapRun, show: int = 10) -> str:
 
 def check_run(run: TapRun) -> None:
     """Raise when a draw's flows are not finite where a tap is open (EPANET failed silently)."""
-    bad = ~np.isfinite(run.flow_l_per_s)
+    bad = ~np.isfinite(run.open_flow_l_per_s)
     if bad.any():
         draws = len(np.unique(run.draw[bad]))
         raise SimulationError(f"{draws} draw(s) gave no flow at open taps")

@@ -37,7 +37,7 @@ from hydro import _toolkit as tk
 from hydro.hydraulics import velocity
 from hydro.sizing.evaluator import Evaluator
 from hydro.sizing.problem import DESIGN_MARGIN_M, Problem
-from hydro.sizing.tree import unit_headloss, unit_headloss_all
+from hydro.sizing.tree import unit_headloss
 
 log = logging.getLogger(__name__)
 
@@ -75,8 +75,6 @@ class FixedFlowProgram:
         targets = problem.targets
         self.p_min = np.array([targets.min_at(node_ids[k]) for k in self.junctions])
         self.junction_names = [node_ids[k] for k in self.junctions]
-        pipes = [snapshot.get_link(p) for p in problem.pipes]
-        self.minor_per_m = np.array([(p.minor_loss or 0.0) / p.length for p in pipes])
 
     def solve(
         self, flows: np.ndarray, heads: np.ndarray, extra_margin_m: np.ndarray
@@ -91,12 +89,11 @@ class FixedFlowProgram:
         cost = []
         spans = []
         pipe_flows = np.abs(flows[self.ev.link_index - 1])
-        per_m_all = unit_headloss_all(problem, pipe_flows, self.minor_per_m)
         diameters, unit_costs = problem.catalog.diameters, problem.catalog.costs
         for i, p in enumerate(problem.pipes):
             options = problem.allowed[p]
             q = pipe_flows[i]
-            per_m = per_m_all[i, options]
+            per_m = unit_headloss(problem, i, q)[options]
             keep = np.arange(len(options))
             if vmax is not None:
                 fast = velocity(q, diameters[options]) > vmax
@@ -176,14 +173,15 @@ def lp_start(
     rows_of,
     deficit_of,
     iterations: int = 6,
-    first_flows: np.ndarray | None = None,
+    first_flows=None,
     program: FixedFlowProgram | None = None,
 ) -> np.ndarray | None:
     """Feasible start from the fixed-flow program (see the module docstring), or None.
 
     ``first``: positions of the design whose EPANET run gives the first flows and the heads
-    of the fixed links; ``first_flows``, when given, replaces that run's flows for the first
-    program (:func:`tree_flows`); ``rows_of`` turns positions into catalogue rows;
+    of the fixed links; ``first_flows``, when given, is called after that run and its flows
+    replace the run's for the first program (:func:`tree_flows`); ``rows_of`` turns
+    positions into catalogue rows;
     ``deficit_of`` evaluates positions (counting the evaluation in the optimiser's budget).
     Returns the cheapest feasible design found.
     """
@@ -205,7 +203,7 @@ def lp_start(
         evaluator.solve()
         flows, heads, pressure = evaluator.flows(), evaluator.heads(), evaluator.pressures()
         if step == 0 and first_flows is not None:
-            flows = first_flows
+            flows = first_flows()
         if step > 0:  # junctions still short in the program's own design: raise their margin
             extra += np.maximum(program.p_min + DESIGN_MARGIN_M - pressure, 0.0)
         choice = program.solve(flows, heads, extra)
@@ -280,8 +278,7 @@ def tree_flows(
     nothing.
 
     Least-cost looped designs are nearly branched: with pipe cost concave in capacity, it pays
-    to carry the flow on a few large mains and close the loops with the smallest pipes
-    (Alperovits & Shamir 1977 found their optimum flows concentrating the same way). The
+    to carry the flow on a few large mains and close the loops with the smallest pipes. The
     fixed-flow program given these flows designs that tree and leaves the other pipes at
     their cheapest entry; EPANET then runs the loops. ``noise`` > 0 multiplies each link's
     length by ``1 + noise * U(0, 1)`` (``rng``): another tree for each restart. The demands

@@ -73,21 +73,6 @@ def unit_headloss(problem: Problem, pipe_index: int, flow: float) -> np.ndarray:
     return np.asarray(per_m, dtype=float)
 
 
-def unit_headloss_all(problem: Problem, flows: np.ndarray, minor_per_m: np.ndarray) -> np.ndarray:
-    """Decision pipes x catalogue entries: head loss per metre [m/m] of each pipe at its flow
-    ``flows`` [m3/s] for every entry, as :func:`unit_headloss` pipe by pipe; ``minor_per_m``:
-    each pipe's minor loss coefficient over its length [1/m].
-    """
-    d = problem.catalog.diameters[None, :]
-    q = np.abs(np.asarray(flows, dtype=float))[:, None]
-    if problem.headloss_formula == "H-W":
-        per_m = headloss_hazen_williams(q, 1.0, d, problem.roughness)
-    else:
-        per_m = headloss_darcy_weisbach(q, 1.0, d, problem.roughness)
-    minor = minor_per_m[:, None] * velocity(q, d) ** 2 / (2 * EPANET_GRAVITY_M_PER_S2)
-    return np.asarray(per_m + minor, dtype=float)
-
-
 def fixed_pipe_headloss(problem: Problem, pipe: str, flow: float) -> float:
     """Head loss [m] of a pipe that keeps its own diameter.
 
