@@ -329,3 +329,30 @@ def test_coordinated_moves_keep_every_design_feasible_and_save(tmp_path, targets
         for r, (_, cost) in zip(rows, accepted, strict=True):
             assert fresh.evaluate(r).deficit_m <= 0
             assert problem.cost_of(r) == pytest.approx(cost)
+        # the descent ends where no single pipe can go one entry down
+        for i in np.flatnonzero(last > 0):
+            down = last.copy()
+            down[i] -= 1
+            assert fresh.evaluate(search.rows(down)).deficit_m > 0, f"pipe {i} could go down"
+
+
+def test_rounding_keeps_the_saving_of_a_fractional_vertex():
+    """A vertex with a whole downsize, a fractional downsize and a fractional upsize: the
+    rounded set keeps the whole downsize and leaves the upsize that it does not need (taking
+    every fractional upsize, as the first rounding did, cost more than it saved)."""
+    from hydro.sizing.linearized import _rounded
+
+    # (pipe, step, cost change, pressure change at the one junction, velocity change)
+    moves = [(0, -1, -10.0, None, None), (1, -1, -8.0, None, None), (2, 1, 30.0, None, None)]
+    change = np.array([-1.0, -1.0, 0.5])
+    slack = 1.5
+
+    def fits(selected):
+        return slack + change[selected].sum() >= 0
+
+    assert _rounded(np.array([1.0, 0.5, 0.2]), moves, 3, fits) == [0]
+    # both downsizes whole do not fit; with the upsize they fit but cost more than they
+    # save: the single move that saves most
+    assert _rounded(np.array([1.0, 1.0, 0.5]), moves, 3, fits) == [0]
+    # nothing fits: no saving
+    assert _rounded(np.array([1.0, 0.0, 0.0]), moves, 3, lambda s: not s) is None

@@ -13,15 +13,16 @@ round:
 2. chooses the cheapest set of moves (at most ``k``, at most one per pipe) whose summed
    responses keep every junction above its minimum plus a margin (and below the cap, and
    every velocity under the limit): the linear relaxation of that 0-1 program, solved by
-   HiGHS, rounded so that the predicted pressures only rise (fractional upsizes taken,
-   fractional downsizes left);
+   HiGHS, rounded to a set whose summed responses still keep every target (:func:`_rounded`);
 3. runs EPANET on the moved design. Feasible: it becomes the current design, ``k`` doubles
    and the responses are measured again. Otherwise the responses did not add up (the loops
    are not linear): each junction found short has its margin raised by 1.5 times its
    shortfall, ``k`` falls to half the moves tried, and the program is solved again with the
-   same responses.
+   same responses; when the raised margins leave no saving, they are dropped and the
+   program is solved once more with the smaller ``k``.
 
-It stops when the program finds no saving, ``k`` reaches zero, or the budget ends. This is
+It stops when the program finds no saving without margins, ``k`` reaches zero, or the budget
+ends. This is
 sequential linear programming with a trust region (the move limit), in the line of
 Alperovits & Shamir's linear programming gradient method (1977); the responses are computed
 by EPANET rather than by a formula, so pumps, valves and pressure-driven demands are
@@ -107,8 +108,8 @@ def choose(search, moves, base_p, base_v, margin, k: int) -> list[int] | None:
     if ev.p_max is not None:
         room = ev.p_max - base_p
         bound(dp, np.flatnonzero(np.maximum(dp, 0).sum(axis=0) > room), NEGLIGIBLE_M, -never, room)
+    dv = None if base_v is None else np.array([m[4] for m in moves])  # moves x sized pipes
     if base_v is not None:
-        dv = np.array([m[4] for m in moves])  # moves x sized pipes
         room = ev.v_max - base_v
         fast = np.flatnonzero(np.maximum(dv, 0).sum(axis=0) > room)
         bound(dv, fast, NEGLIGIBLE_M_PER_S, np.full(len(room), -np.inf), room)
@@ -132,13 +133,54 @@ def choose(search, moves, base_p, base_v, margin, k: int) -> list[int] | None:
                      **_as_inequalities(a, np.array(lower), np.array(upper)))  # fmt: skip
     if result.status != 0 or result.fun > -1e-6:
         return None
-    # the program's vertex has few fractional moves: upsizes in, downsizes out, so that the
-    # predicted pressures only rise
+    return _rounded(result.x, moves, k, fits=_predicted_fit(ev, base_p, base_v, dp, dv, p_min))
+
+
+def _predicted_fit(ev, base_p, base_v, dp, dv, p_min):
+    """Whether a set of moves keeps every target by their summed responses ``dp`` (moves x
+    junctions) and ``dv`` (moves x sized pipes, or None); a function of the moves' indices.
+    """
+
+    def fits(selected: list[int]) -> bool:
+        p = base_p + dp[selected].sum(axis=0)
+        if np.any(p < p_min - 1e-9):
+            return False
+        if ev.p_max is not None and np.any(p > ev.p_max + 1e-9):
+            return False
+        return dv is None or not np.any(base_v + dv[selected].sum(axis=0) > ev.v_max + 1e-9)
+
+    return fits
+
+
+def _rounded(x: np.ndarray, moves, k: int, fits) -> list[int] | None:
+    """The program's solution ``x`` rounded to a set of moves predicted to keep every target:
+    its whole moves; then its fractional upsizes, most wanted first, while the set misses a
+    target; then its fractional downsizes, most wanted first, while the set still fits. If
+    that saves nothing, the single move that saves most and fits. None: no saving.
+
+    Taking every fractional upsize and no fractional downsize, as this did at first, stopped
+    descents early: where the move limit binds the vertex spreads its saving over many
+    fractional moves, and the upsizes taken whole cost more than the downsizes saved (on
+    ``benchmarks/large_loops.py``'s grid22, 44 single downsizes still fitted when it stopped).
+    """
+    cost = np.array([m[2] for m in moves])
+    pipe_of = np.array([m[0] for m in moves])
     up = np.array([m[1] > 0 for m in moves])
-    chosen = np.flatnonzero((result.x > 1 - 1e-6) | (up & (result.x > 1e-6)))
+    chosen = np.flatnonzero(x > 1 - 1e-6).tolist()
+    fractional = [m for m in np.argsort(-x) if 1e-6 < x[m] <= 1 - 1e-6]
+    for m in (m for m in fractional if up[m]):
+        if fits(chosen):
+            break
+        if pipe_of[m] not in pipe_of[chosen]:
+            chosen.append(m)
+    if not fits(chosen):
+        chosen = []
+    for m in (m for m in fractional if not up[m]):
+        if len(chosen) < k and pipe_of[m] not in pipe_of[chosen] and fits([*chosen, m]):
+            chosen.append(m)
     if cost[chosen].sum() > -1e-6:
-        return None
-    return chosen.tolist()
+        chosen = [m for m in np.argsort(cost) if cost[m] < -1e-6 and fits([m])][:1]
+    return [int(m) for m in chosen] or None
 
 
 def _as_inequalities(a, lower, upper) -> dict:
@@ -165,7 +207,13 @@ def linearized_descent(search, pos: np.ndarray) -> np.ndarray:
             margin = np.zeros_like(base_p)
         chosen = choose(search, moves, base_p, base_v, margin, k)
         if chosen is None:
-            return pos
+            if not margin.any():
+                return pos
+            # the margins raised by failures may be what blocks every saving: drop them and
+            # go on with the smaller move limit (k only falls between two measurements, and a
+            # single move's response is exact, so this ends)
+            margin[:] = 0.0
+            continue
         new = pos.copy()
         for m in chosen:
             new[moves[m][0]] += moves[m][1]
