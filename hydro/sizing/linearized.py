@@ -22,10 +22,9 @@ round:
    program is solved once more with the smaller ``k``.
 
 It stops when the program finds no saving without margins, ``k`` reaches zero, or the budget
-ends. This is
-sequential linear programming with a trust region (the move limit), in the line of
-Alperovits & Shamir's linear programming gradient method (1977); the responses are computed
-by EPANET rather than by a formula, so pumps, valves and pressure-driven demands are
+ends. This is sequential linear programming with a trust region (the move limit), in the
+line of Alperovits & Shamir's linear programming gradient method (1977); the responses are
+computed by EPANET rather than by a formula, so pumps, valves and pressure-driven demands are
 linearised like pipes. Measured on ``benchmarks/large_loops.py``'s grid16 and mesh500 (one
 60 s run each, one core): the linear relaxation reached cheaper designs than the 0-1 program
 solved by HiGHS' branch and bound (limited to 1 s and a 1% gap, which it took per program).
@@ -161,7 +160,8 @@ def _rounded(x: np.ndarray, moves, k: int, fits) -> list[int] | None:
     Taking every fractional upsize and no fractional downsize, as this did at first, stopped
     descents early: where the move limit binds the vertex spreads its saving over many
     fractional moves, and the upsizes taken whole cost more than the downsizes saved (on
-    ``benchmarks/large_loops.py``'s grid22, 44 single downsizes still fitted when it stopped).
+    ``benchmarks/large_loops.py``'s grid22, 44 single downsizes still fitted by their measured
+    responses when it stopped).
     """
     cost = np.array([m[2] for m in moves])
     pipe_of = np.array([m[0] for m in moves])

@@ -213,10 +213,10 @@ def lp_start(
             extra += np.maximum(program.p_min + DESIGN_MARGIN_M - pressure, 0.0)
         choice = program.solve(flows, heads, extra)
         if choice is None:
-            log.info("fixed-flow program: no solution at these flows")
+            log.debug("fixed-flow program: no solution at these flows")
             break
         pos = np.array(choice)
-    log.info("fixed-flow program start: %s", f"{best_cost:,.2f}" if best is not None else "none")
+    log.debug("fixed-flow program start: %s", f"{best_cost:,.2f}" if best is not None else "none")
     return best
 
 
@@ -267,7 +267,7 @@ def unit_headloss_start(
                 best, best_cost = pos.copy(), cost
         else:
             high = mid
-    log.info("unit-headloss start: %s", f"{best_cost:,.2f}" if best is not None else "none")
+    log.debug("unit-headloss start: %s", f"{best_cost:,.2f}" if best is not None else "none")
     return best
 
 
