@@ -41,7 +41,6 @@ class Executor:
         raise NotImplementedError
 
     def close(self) -> None:
-        """Release the workers."""
         """Release the workers (nothing to do by default)."""
 
     def __enter__(self) -> Executor:

@@ -194,7 +194,7 @@ def add_parser(sub, parents) -> None:
         help="looped optimiser time limit (default 60 s). Networks of up to 100 decision "
         "pipes usually stop earlier, when repeated runs find nothing better. Larger ones use "
         "all of it: on random looped networks of 481-925 pipes (benchmarks/README.md) the "
-        "median design after 120 s cost 1.3-2.0%% more than the best of a 20-minute run; "
+        "median design after 120 s cost 0.7-2.0%% more than the best of a 20-minute run; "
         "give large networks 2-5 minutes when cost matters",
     )
     p.add_argument(
