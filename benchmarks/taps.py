@@ -2,6 +2,7 @@
 on a 2-worker Dask LocalCluster, and with a loop of WNTR's pressure-driven EpanetSimulator.
 
 Usage: python benchmarks/taps.py [--draws 2000] [--wntr-draws 200] [--seed 1] [--repeat 21]
+                                [--chunk DRAWS]
 
 Model: networks/oujda_rural.inp with the village table's 2030 household-connections demand
 (284 taps at 16 nodes: standpipes and connections), tanks at their reserve level, each tap
@@ -77,6 +78,9 @@ def main() -> None:
     parser.add_argument("--wntr-draws", type=int, default=200)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--repeat", type=int, default=21)
+    parser.add_argument(
+        "--chunk", type=int, default=None, help="draws per task (default: run_taps's own)"
+    )
     args = parser.parse_args()
     print(f"load average (1, 5, 15 min): {' '.join(f'{x:.2f}' for x in os.getloadavg())}; "
           f"{os.cpu_count()} cores")  # fmt: skip
@@ -115,13 +119,16 @@ def main() -> None:
 
     def cold_pool():
         with LocalPool(2) as pool:
-            return run_taps(tap_model, n, args.seed, pool)
+            return run_taps(tap_model, n, args.seed, pool, chunk=args.chunk)
 
     alternate("2 local processes, cold:", cold_pool)
     with LocalPool(2) as pool:
-        run_taps(tap_model, n, args.seed, pool)  # start the workers, open their projects
+        run_taps(
+            tap_model, n, args.seed, pool, chunk=args.chunk
+        )  # start the workers, open their projects
         speedup, rate_in, rate_pool = alternate(
-            "2 local processes, warm:", lambda: run_taps(tap_model, n, args.seed, pool)
+            "2 local processes, warm:",
+            lambda: run_taps(tap_model, n, args.seed, pool, chunk=args.chunk),
         )
 
     from dask.distributed import LocalCluster
@@ -129,9 +136,10 @@ def main() -> None:
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                       host="127.0.0.1", dashboard_address=None) as cluster:  # fmt: skip
         with DaskCluster(cluster.scheduler_address) as dask:
-            run_taps(tap_model, n, args.seed, dask)
+            run_taps(tap_model, n, args.seed, dask, chunk=args.chunk)
             alternate(
-                "2-worker Dask LocalCluster:", lambda: run_taps(tap_model, n, args.seed, dask)
+                "2-worker Dask LocalCluster:",
+                lambda: run_taps(tap_model, n, args.seed, dask, chunk=args.chunk),
             )
 
     m = min(args.wntr_draws, n)
