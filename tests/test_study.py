@@ -293,7 +293,9 @@ def test_html_report_opens_in_chromium_without_console_errors(small_study, tmp_p
 
     dom, console = open_in_chromium((out / "report.html").as_uri())
     assert console == []
-    assert '<table id="feasibility"' in dom or 'id="feasibility"' in dom
+    assert 'id="table-feasibility"' in dom
+    ids = re.findall(r'\bid="([^"]+)"', dom)
+    assert len(ids) == len(set(ids)), "every id in the report once"
     feasibility = pd.read_csv(out / "feasibility.csv")
     for label in feasibility["label"]:
         assert label in dom

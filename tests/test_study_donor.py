@@ -435,6 +435,10 @@ def test_user_text_is_escaped_in_the_page_and_never_a_formula_in_the_workbook(tm
                     assert re.fullmatch(r"=SUM\([A-Z]+2:[A-Z]+\d+\)", c.value), (ws.title, c.value)
                 elif isinstance(c.value, str) and c.value.startswith("="):
                     texts += 1
+                assert c.value not in ("<NA>", "nan", "NaN", "None", "NaT"), (
+                    ws.title,
+                    c.coordinate,
+                )
     assert texts >= 2  # the douar and the source, kept as text
     names = book.sheetnames
     assert len(names) == len({n.lower() for n in names})
@@ -479,3 +483,22 @@ def test_rising_main_check_against_a_hand_calculation(small_run):
             suction + shutoff_head - z, abs=HEAD_TOLERANCE_M
         )
         assert row.class_ok == (row.shutoff_pressure_m <= row.pressure_class_m)
+
+
+def test_missing_values_are_empty_cells_in_the_workbook():
+    from openpyxl import Workbook
+
+    from hydro.study.workbook import _write_sheet
+
+    frame = pd.DataFrame(
+        {
+            "curve_point": pd.array([1, pd.NA], dtype="Int64"),
+            "capital_donors_eur": [1.5, float("nan")],
+            "plan": ["Alpha", None],
+        }
+    )
+    wb = Workbook()
+    _write_sheet(wb, "budget", frame, "en", set())
+    ws = wb["budget"]
+    assert [c.value for c in ws[2]] == [1, 1.5, "Alpha"]
+    assert [c.value for c in ws[3]] == [None, None, None]

@@ -514,7 +514,11 @@ def design_to_budget(
         )
         if candidates.loc[index, "chosen"]:
             complete = completes[key]
-    curve = candidates[candidates["on_curve"]].sort_values("capital_donors_eur")
+    # the curve's points numbered by capital: the figure labels them, the table says which
+    curve = candidates[candidates["on_curve"]].sort_values("capital_donors_eur", kind="stable")
+    candidates["curve_point"] = pd.array([pd.NA] * len(candidates), dtype="Int64")
+    candidates.loc[curve.index, "curve_point"] = np.arange(1, len(curve) + 1)
+    curve = candidates.loc[curve.index]
     return BudgetResult(
         candidates=candidates,
         curve=curve.reset_index(drop=True),

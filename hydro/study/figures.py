@@ -296,13 +296,16 @@ def figure_budget(candidates: pd.DataFrame, budget_eur: float, t: dict, lang: st
             zorder=3,
             label=t["chosen"],
         )
+    # numbers, not the douars' names: close points' names overlapped; the table under the
+    # figure lists each point's plan
     for row in curve.itertuples():
         ax.annotate(
-            row.douars.replace("; ", "\n"),
+            str(row.curve_point),
             (row.capital_donors_eur, row.people_served),
-            fontsize=6,
+            fontsize=7,
             textcoords="offset points",
-            xytext=(4, -10),
+            xytext=(3, -11),
+            bbox={"boxstyle": "square,pad=0.1", "facecolor": "white", "edgecolor": "none"},
         )
     ax.axvline(budget_eur, color="crimson", linestyle="--", label=t["budget_line"])
     ax.xaxis.set_major_formatter(lambda v, _: number(v, 0, lang))

@@ -369,6 +369,7 @@ COLUMNS = {
     "paid_by": ("Paid by", "À la charge de"),
     # budget
     "douars": ("Douars served", "Douars desservis"),
+    "curve_point": ("Point on the figure", "Point sur la figure"),
     "plan_shown": (
         "Plan (douar: level, standpipes kept)",
         "Plan (douar : niveau, bornes-fontaines gardées)",

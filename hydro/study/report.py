@@ -182,7 +182,8 @@ def html_table(
     """A table with human headers (units in brackets), cells in the report's language, every
     text escaped; ``totals``: rows of (label, {column: value}) drawn in bold at the end.
     """
-    out = [f'<table class="data" id="{escape(table_id)}">']
+    # "table-": the sections take the plain names as their ids
+    out = [f'<table class="data" id="table-{escape(table_id)}">']
     if header:
         out.append("<thead><tr>")
         out += [f"<th>{escape(column(c, lang))}</th>" for c in frame.columns]
@@ -233,7 +234,7 @@ def summary_frame(result, ctx: Context) -> pd.DataFrame:
 
 def text_table(frame: pd.DataFrame, table_id: str) -> Markup:
     """A table of text already in the report's language (first column as row headers)."""
-    out = [f'<table class="data summary" id="{escape(table_id)}"><thead><tr>']
+    out = [f'<table class="data summary" id="table-{escape(table_id)}"><thead><tr>']
     out += [f"<th>{escape(c)}</th>" for c in frame.columns]
     out.append("</tr></thead><tbody>")
     for rec in frame.itertuples(index=False):
@@ -485,8 +486,10 @@ def section_budget(ctx: Context) -> Section:
     shown = pd.concat([b.curve, b.candidates[b.candidates["chosen"] & ~b.candidates["on_curve"]]])
     shown = shown.sort_values(["capital_donors_eur", "people_served"]).reset_index(drop=True)
     shown.insert(0, "plan_shown", [plan_text(r, ctx) for r in shown.to_dict("records")])
+    shown["curve_point"] = [str(v) if pd.notna(v) else "" for v in shown["curve_point"]]
     shown = shown[
         [
+            "curve_point",
             "plan_shown",
             "people_served",
             "people_household",

@@ -97,7 +97,7 @@ def _write_sheet(
                         if whole and "year" in name
                         else ("#,##0" if whole else number_format(name))
                     )
-            elif value is not None and not (isinstance(value, float) and np.isnan(value)):
+            elif value is not None and not (pd.api.types.is_scalar(value) and pd.isna(value)):
                 text = translate(str(value), lang) if name in TRANSLATED_COLUMNS else str(value)
                 c.value = text
                 c.data_type = "s"  # text, never a formula, whatever it starts with
