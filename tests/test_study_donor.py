@@ -502,3 +502,18 @@ def test_missing_values_are_empty_cells_in_the_workbook():
     ws = wb["budget"]
     assert [c.value for c in ws[2]] == [1, 1.5, "Alpha"]
     assert [c.value for c in ws[3]] == [None, None, None]
+
+
+def test_report_tables_align_text_left_and_numbers_right():
+    from hydro.study.report import html_table
+
+    frame = pd.DataFrame(
+        {
+            "curve_point": ["1", ""],
+            "plan_shown": ["Alpha: standpipes (A1)", "<b>Beta</b>"],
+            "capital_donors_eur": [190123.2, float("nan")],
+        }
+    )
+    page = str(html_table(frame, "en", "budget"))
+    assert page.count('<td class="text">') == 4 and page.count('<th class="text">') == 2
+    assert "<td>190,123</td>" in page and "&lt;b&gt;Beta&lt;/b&gt;" in page

@@ -176,6 +176,12 @@ def cell(value, name: str, lang: str) -> str:
     return str(value)
 
 
+def _is_text(values: pd.Series) -> bool:
+    """True when every value given is a string (and there is one)."""
+    given = [v for v in values if not (pd.api.types.is_scalar(v) and pd.isna(v))]
+    return bool(given) and all(isinstance(v, str) for v in given)
+
+
 def html_table(
     frame: pd.DataFrame, lang: str, table_id: str, totals: list | None = None, header=True
 ) -> Markup:
@@ -184,13 +190,15 @@ def html_table(
     """
     # "table-": the sections take the plain names as their ids
     out = [f'<table class="data" id="table-{escape(table_id)}">']
+    # columns of text (names, plans, verdicts) read from the left, numbers from the right
+    text = {c: ' class="text"' if _is_text(frame[c]) else "" for c in frame.columns}
     if header:
         out.append("<thead><tr>")
-        out += [f"<th>{escape(column(c, lang))}</th>" for c in frame.columns]
+        out += [f"<th{text[c]}>{escape(column(c, lang))}</th>" for c in frame.columns]
         out.append("</tr></thead>")
     out.append("<tbody>")
     for rec in frame.to_dict("records"):
-        cells = "".join(f"<td>{escape(cell(rec[c], c, lang))}</td>" for c in frame.columns)
+        cells = "".join(f"<td{text[c]}>{escape(cell(rec[c], c, lang))}</td>" for c in frame.columns)
         out.append(f"<tr>{cells}</tr>")
     for label, values in totals or []:
         cells = []
