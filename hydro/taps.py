@@ -464,7 +464,7 @@ def run_taps(
         A tap is starved in a draw when it gives less than this share of its flow [-].
     chunk : int, optional
         Draws per task (default: two tasks per worker, at most :data:`TASK_DRAWS` and at
-        least 25 draws). A task handed over can leave a worker waiting 0.4-2.6 ms (measured
+        least 25 draws). A task handed over can leave a worker waiting 0.3-3.5 ms (measured
         on 2 processes), which is worth saving on 2,000 draws of the Oujda model (about
         45 ms); more than one task per worker lets a worker on a faster core take more of
         them, and long runs are cut finer, so progress shows and the load stays balanced.
