@@ -17,11 +17,14 @@ without a scheduler, a local pool of one process per core is the default.
 from __future__ import annotations
 
 import logging
+import math
+import multiprocessing
 import os
 import re
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
 from hydro.errors import InputError
 
@@ -39,6 +42,15 @@ class Executor:
     def run(self, fn: Callable, tasks: Sequence[tuple]) -> Iterator[tuple[int, object]]:
         """Yield ``(index, fn(*task))`` for every task, in the order they finish."""
         raise NotImplementedError
+
+    def cut(self, total: int, smallest: int, largest: int) -> list[int]:
+        """Sizes of the blocks to cut ``total`` units of work into, for this executor.
+
+        Default: two blocks per worker (a task handed over costs a round trip to the
+        worker), each of ``smallest`` to ``largest`` units.
+        """
+        size = max(smallest, min(math.ceil(total / (2 * self.workers)), largest))
+        return [min(size, total - start) for start in range(0, total, size)]
 
     def close(self) -> None:
         """Release the workers (nothing to do by default)."""
@@ -63,24 +75,110 @@ class InProcess(Executor):
 
 
 class LocalPool(Executor):
-    """``workers`` local processes."""
+    """``workers`` local processes that take the tasks from a shared counter.
+
+    Each worker runs a *runner* (:func:`_runner`): it takes the next task's index from a
+    counter in shared memory, runs the task, and goes on until the tasks are all taken or it
+    has run for :attr:`slice_s`; it then returns the results of the tasks it ran, and the
+    pool starts another runner while tasks are left. A task therefore costs one increment
+    of the counter instead of a round trip through the pool's queues (0.3-3.5 ms each,
+    measured with 2 processes on the Oujda draws), so the work can be cut fine and a worker
+    on a faster core takes more of it; results still come back every :attr:`slice_s` for
+    the progress bar.
+    """
+
+    #: How long a runner goes on taking tasks before it returns its results [s].
+    slice_s: float = 0.25
 
     def __init__(self, workers: int):
         if workers < 1:
             raise InputError(f"--workers must be 1 or more, got {workers}")
         self.workers = int(workers)
         self.description = f"{self.workers} local processes"
-        self._pool = ProcessPoolExecutor(max_workers=self.workers)
+        context = multiprocessing.get_context()
+        # [run number, next task]: a runner of an earlier run stops at its next task
+        self._state = context.RawArray("q", 2)
+        self._lock = context.Lock()
+        self._pool = ProcessPoolExecutor(
+            max_workers=self.workers,
+            mp_context=context,
+            initializer=_share,
+            initargs=(self._state, self._lock),
+        )
+
+    def cut(self, total: int, smallest: int, largest: int) -> list[int]:
+        """Sizes of the blocks to cut ``total`` units of work into: shrinking blocks.
+
+        Each block is a share of the work left (``1 / (2 workers)`` of it, between
+        ``smallest`` and ``largest``), so the first blocks are large (few tasks) and the
+        last small: the workers finish within a small block of each other ("guided
+        self-scheduling", Polychronopoulos and Kuck 1987).
+        """
+        sizes, left = [], total
+        while left > 0:
+            size = max(smallest, min(math.ceil(left / (2 * self.workers)), largest))
+            sizes.append(min(size, left))
+            left -= sizes[-1]
+        return sizes
 
     def run(self, fn, tasks):
         """Yield ``(index, fn(*task))`` for every task, in the order they finish."""
-        futures = {self._pool.submit(fn, *args): i for i, args in enumerate(tasks)}
-        for future in as_completed(futures):
-            yield futures[future], future.result()
+        tasks = list(tasks)
+        if not tasks:
+            return
+        with self._lock:
+            self._state[0] += 1
+            self._state[1] = 0
+            number = self._state[0]
+
+        def start():
+            return self._pool.submit(_runner, fn, tasks, number, self.slice_s)
+
+        running = {start() for _ in range(min(self.workers, len(tasks)))}
+        try:
+            while running:
+                done, running = wait(running, return_when=FIRST_COMPLETED)
+                for future in done:
+                    yield from future.result()
+                with self._lock:
+                    left = len(tasks) - self._state[1]
+                running |= {start() for _ in range(min(left, self.workers) - len(running))}
+        finally:  # an error, or the caller stopped early: runners still going stop
+            with self._lock:
+                if self._state[0] == number:
+                    self._state[0] += 1
 
     def close(self) -> None:
         """Release the workers."""
         self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+#: In each worker of a :class:`LocalPool`: its [run number, next task] and their lock.
+_SHARED: tuple | None = None
+
+
+def _share(state, lock) -> None:
+    """Keep the pool's counter in the worker (the pool's initializer)."""
+    global _SHARED
+    _SHARED = (state, lock)
+
+
+def _runner(fn, tasks, number: int, slice_s: float) -> list:
+    """Run tasks of run ``number`` from the shared counter until none is left or
+    ``slice_s`` has passed; return ``[(index, fn(*task)), ...]``.
+    """
+    state, lock = _SHARED
+    out = []
+    started = time.perf_counter()
+    while True:
+        with lock:
+            if state[0] != number or state[1] >= len(tasks):
+                return out
+            index = state[1]
+            state[1] = index + 1
+        out.append((index, fn(*tasks[index])))
+        if time.perf_counter() - started >= slice_s:
+            return out
 
 
 class DaskCluster(Executor):

@@ -25,7 +25,6 @@ from __future__ import annotations
 import atexit
 import ctypes
 import functools
-import math
 import os
 import pickle
 import tempfile
@@ -64,10 +63,31 @@ class TapModel:
     required_pressure_m: float
     minimum_pressure_m: float = 0.0
 
-    @property
+    @functools.cached_property
     def flow_l_per_s(self) -> np.ndarray:
         """Each tap's flow when fully open [l/s]."""
         return self.taps["tap_flow_l_per_s"].to_numpy(dtype=float)
+
+    @functools.cached_property
+    def node_index(self) -> np.ndarray:
+        """Each tap's node: its index in ``tap_nodes``."""
+        return self.taps["node_index"].to_numpy()
+
+    @functools.cached_property
+    def open_probability(self) -> np.ndarray:
+        """Each tap's probability of being open [-]."""
+        return self.taps["open_probability"].to_numpy(dtype=float)
+
+    @functools.cached_property
+    def _by_node(self) -> tuple:
+        """The taps in node order, the flows in that order, the first tap of each node
+        that has taps, and which nodes have taps (for :meth:`asked`).
+        """
+        order = np.argsort(self.node_index, kind="stable")
+        count = np.bincount(self.node_index, minlength=len(self.tap_nodes))
+        starts = np.concatenate(([0], np.cumsum(count)[:-1]))
+        has = count > 0  # a node without taps asks nothing
+        return order, self.flow_l_per_s[order][None, :], starts[has], has
 
     def asked(self, open_taps: np.ndarray) -> np.ndarray:
         """Draws x tap nodes: the flow the open taps ask at each node [l/s].
@@ -77,14 +97,10 @@ class TapModel:
         each spinning two BLAS threads on two cores ran the draws at half speed (measured
         with ``benchmarks/taps.py``).
         """
-        node = self.taps["node_index"].to_numpy()
-        order = np.argsort(node, kind="stable")
-        weighted = np.where(open_taps[:, order], self.flow_l_per_s[order][None, :], 0.0)
-        count = np.bincount(node, minlength=len(self.tap_nodes))
-        starts = np.concatenate(([0], np.cumsum(count)[:-1]))
+        order, flows, starts, has = self._by_node
+        weighted = np.where(open_taps[:, order], flows, 0.0)
         sums = np.zeros((len(weighted), len(self.tap_nodes)))
-        has = count > 0  # a node without taps asks nothing
-        sums[:, has] = np.add.reduceat(weighted, starts[has], axis=1)
+        sums[:, has] = np.add.reduceat(weighted, starts, axis=1)
         return sums
 
 
@@ -163,9 +179,9 @@ def draw_open_taps(tap_model: TapModel, draws: int, seed: int, first: int = 0) -
     if draws < 1:
         raise InputError(f"the number of draws must be 1 or more, got {draws}")
     rng = np.random.default_rng(seed)
-    p = tap_model.taps["open_probability"].to_numpy(dtype=float)
+    p = tap_model.open_probability
     if first:
-        rng.bit_generator.advance(first * len(p))
+        rng.bit_generator.advance(int(first) * len(p))
     return rng.random((draws, len(p))) < p[None, :]
 
 
@@ -256,23 +272,29 @@ def deliver(tap_model: TapModel, asked: np.ndarray) -> np.ndarray:
     return delivered
 
 
-def tap_flows(tap_model: TapModel, open_taps: np.ndarray, delivered: np.ndarray) -> np.ndarray:
+def tap_flows(
+    tap_model: TapModel,
+    open_taps: np.ndarray,
+    delivered: np.ndarray,
+    asked: np.ndarray | None = None,
+) -> np.ndarray:
     """Flow of every tap [l/s] (NaN where closed): the taps open at a node share what it
-    receives in proportion to their flows.
+    receives in proportion to their flows. ``asked``: ``tap_model.asked(open_taps)``, when
+    already computed.
     """
-    asked = tap_model.asked(open_taps)
+    if asked is None:
+        asked = tap_model.asked(open_taps)
     with np.errstate(invalid="ignore", divide="ignore"):
         ratio = np.where(asked > 0, np.clip(delivered / asked, 0.0, 1.0), 1.0)
-    node = tap_model.taps["node_index"].to_numpy()
-    flows = ratio[:, node] * tap_model.flow_l_per_s[None, :]
+    flows = ratio[:, tap_model.node_index] * tap_model.flow_l_per_s[None, :]
     return np.where(open_taps, flows, np.nan)
 
 
 def evaluate_draws(tap_model: TapModel, open_taps: np.ndarray) -> np.ndarray:
     """Flow of every tap in each draw [l/s] (NaN where closed), in this process."""
     open_taps = np.asarray(open_taps, dtype=bool)
-    delivered = deliver(tap_model, tap_model.asked(open_taps))
-    return tap_flows(tap_model, open_taps, delivered)
+    asked = tap_model.asked(open_taps)
+    return tap_flows(tap_model, open_taps, deliver(tap_model, asked), asked)
 
 
 #: The model each worker process unpickled last: (its pickle, the model).
@@ -313,6 +335,9 @@ def evaluate_block(tap_model: TapModel | bytes, seed: int, first: int, draws: in
 # --------------------------------------------------------------------------- the whole run
 #: Most draws in one task by default (about 0.2 s on the Oujda model).
 TASK_DRAWS = 5000
+#: Fewest draws in one task by default (about 2 ms on the Oujda model, against about
+#: 0.1 ms a task costs besides its draws).
+TASK_MIN_DRAWS = 50
 
 
 @dataclass(kw_only=True)
@@ -463,11 +488,10 @@ def run_taps(
     useful_share : float
         A tap is starved in a draw when it gives less than this share of its flow [-].
     chunk : int, optional
-        Draws per task (default: two tasks per worker, at most :data:`TASK_DRAWS` and at
-        least 25 draws). A task handed over can leave a worker waiting 0.3-3.5 ms (measured
-        on 2 processes), which is worth saving on 2,000 draws of the Oujda model (about
-        45 ms); more than one task per worker lets a worker on a faster core take more of
-        them, and long runs are cut finer, so progress shows and the load stays balanced.
+        Draws per task (default: the executor's cut, :meth:`hydro.parallel.Executor.cut`,
+        in tasks of :data:`TASK_MIN_DRAWS` to :data:`TASK_DRAWS` draws: on local processes,
+        tasks that shrink as the draws left do, so that a worker on a faster core takes
+        more of them and both finish within a small task of each other).
     progress : callable, optional
         ``progress(done, total)`` after each task [draws].
     """
@@ -479,13 +503,15 @@ def run_taps(
     if draws < 1:
         raise InputError(f"the number of draws must be 1 or more, got {draws}")
     if chunk is None:
-        chunk = max(25, min(math.ceil(draws / (2 * executor.workers)), TASK_DRAWS))
-    starts = list(range(0, draws, chunk))
+        sizes = executor.cut(draws, TASK_MIN_DRAWS, TASK_DRAWS)
+    else:
+        sizes = [min(chunk, draws - s) for s in range(0, draws, chunk)]
+    starts = np.concatenate(([0], np.cumsum(sizes)[:-1])).tolist()
     started = time.perf_counter()
     # other processes get the model's pickle, made once here, instead of pickling the model
     # again for every task
     sent = tap_model if isinstance(executor, InProcess) else pickle.dumps(tap_model)
-    tasks = [(sent, seed, s, min(chunk, draws - s)) for s in starts]
+    tasks = [(sent, seed, s, n) for s, n in zip(starts, sizes, strict=True)]
     blocks: list = [None] * len(tasks)
     done = 0
     for i, (draw, tap, values) in executor.run(evaluate_block, tasks):

@@ -110,8 +110,14 @@ def test_same_seed_same_numbers_with_one_and_two_workers():
     one = run_taps(model, draws=120, seed=11, executor=InProcess())
     with LocalPool(2) as pool:
         two = run_taps(model, draws=120, seed=11, executor=pool, chunk=25)
+        shrinking = run_taps(model, draws=230, seed=11, executor=pool)  # the pool's own cut
     np.testing.assert_array_equal(one.open_taps, two.open_taps)
     np.testing.assert_array_equal(one.flows_l_per_s, two.flows_l_per_s)
+    pd.testing.assert_frame_equal(one.taps, two.taps)
+    pd.testing.assert_frame_equal(one.douars, two.douars)
+    alone = run_taps(model, draws=230, seed=11)
+    np.testing.assert_array_equal(alone.flows_l_per_s, shrinking.flows_l_per_s)
+    pd.testing.assert_frame_equal(alone.taps, shrinking.taps)
     other = run_taps(model, draws=120, seed=12)
     assert not np.array_equal(one.open_taps, other.open_taps)
 
