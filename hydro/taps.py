@@ -385,12 +385,20 @@ class TapRun:
         ).head(n)
 
 
+def flow_ranks(flows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct values of ``flows``, increasing, and each flow's index among them."""
+    distinct = np.sort(flows)
+    if distinct.size:
+        distinct = distinct[np.concatenate(([True], distinct[1:] != distinct[:-1]))]
+    return distinct, np.searchsorted(distinct, flows)
+
+
 def grouped_stats(
     group: np.ndarray,
     flows: np.ndarray,
     useful: np.ndarray,
     groups: int,
-    by_flow: np.ndarray | None = None,
+    ranks: tuple | None = None,
 ) -> dict:
     """Percentiles and starved share of the open-tap flows of each group, vectorised.
 
@@ -404,9 +412,9 @@ def grouped_stats(
         The useful flow of each open-tap flow's tap [l/s].
     groups : int
         Number of groups.
-    by_flow : numpy.ndarray, optional
-        ``np.argsort(flows, kind="stable")``, when already computed (the taps and the douars
-        of one run share it).
+    ranks : tuple, optional
+        ``flow_ranks(flows)``, when already computed (the taps and the douars of one run
+        share it).
 
     Returns
     -------
@@ -416,14 +424,12 @@ def grouped_stats(
         interpolate linearly between the sorted flows, as ``np.percentile`` does; a group
         without open draws has NaN statistics and 0 open draws.
     """
-    if by_flow is None:
-        by_flow = np.argsort(flows, kind="stable")
-    # by group, then by flow: a stable sort of the groups of the flows taken in increasing
-    # order (numpy sorts 16-bit integers by radix); the same sorted flows as
-    # np.lexsort((flows, group)) at a tenth of its cost
-    small = np.int16 if groups < np.iinfo(np.int16).max else np.int64
-    order = by_flow[np.argsort(group[by_flow].astype(small), kind="stable")]
-    ordered = flows[order]
+    distinct, rank = flow_ranks(flows) if ranks is None else ranks
+    # the flows by group, then by flow, exactly: one sort of integers (group, rank of the
+    # flow among the distinct flows), about a fifth of the cost of an argsort of the flows
+    # and a stable sort of their groups; the flows are read back from the distinct values
+    n = max(len(distinct), 1)
+    ordered = distinct[np.sort(group.astype(np.int64) * n + rank) % n] if flows.size else flows
     count = np.bincount(group, minlength=groups)
     first = np.concatenate(([0], np.cumsum(count)[:-1]))
     last = np.maximum(count - 1, 0)
@@ -449,10 +455,8 @@ def summarize(run: TapRun) -> TapRun:
     taps = run.tap_model.taps
     useful = taps["tap_flow_l_per_s"].to_numpy() * run.useful_share
     tap, flows = run.tap, run.open_flow_l_per_s
-    # stable (timsort): fast on the long runs of equal flows (most open taps get their full
-    # flow), and the same order whatever sorts it
-    by_flow = np.argsort(flows, kind="stable")
-    per_tap = grouped_stats(tap, flows, useful[tap], len(taps), by_flow)
+    ranks = flow_ranks(flows)
+    per_tap = grouped_stats(tap, flows, useful[tap], len(taps), ranks)
     described = ["node", "tap", "service", "douar", "tap_flow_l_per_s"]
     run.taps = pd.DataFrame(
         {c: taps[c].to_numpy() for c in described}
@@ -463,7 +467,7 @@ def summarize(run: TapRun) -> TapRun:
         | per_tap
     )
     code, douars = pd.factorize(taps["douar"], sort=False)
-    per_douar = grouped_stats(code[tap], flows, useful[tap], len(douars), by_flow)
+    per_douar = grouped_stats(code[tap], flows, useful[tap], len(douars), ranks)
     run.douars = pd.DataFrame(
         {"douar": douars, "taps": np.bincount(code, minlength=len(douars))} | per_douar
     )
