@@ -52,6 +52,16 @@ def timed(fn) -> tuple[float, object]:
     return time.perf_counter() - started, result
 
 
+def spin(count: int) -> int:
+    """Pure-Python work with no data to send or gather: the control for what 2 processes
+    can give on this machine at the moment of the measurement.
+    """
+    total = 0
+    for i in range(count):
+        total += i & 7
+    return total
+
+
 def wntr_loop(tap_model, open_taps: np.ndarray) -> np.ndarray:
     """Each draw as WNTR users run it: set the demands, EpanetSimulator PDA, read the demand."""
     base = all_open_model(tap_model)  # the same network; demands set per draw below
@@ -97,6 +107,8 @@ def main() -> None:
     def in_process():
         return run_taps(tap_model, n, args.seed, InProcess())
 
+    t_in_process: list = []
+
     def alternate(name, executor_run):
         """``--repeat`` rounds of (in-process, executor), the order alternating."""
         t_in, t_ex = [], []
@@ -109,6 +121,7 @@ def main() -> None:
                 seconds, got = timed(executor_run)
             assert np.array_equal(got.flows_l_per_s, reference.flows_l_per_s, equal_nan=True)
             t_ex.append(seconds)
+        t_in_process.extend(t_in)
         ratios = np.array(t_in) / np.array(t_ex)
         rate_in, rate_ex = n / min(t_in), n / min(t_ex)
         print(f"{name:27s} median of rounds {np.median(ratios):.2f} "
@@ -130,6 +143,23 @@ def main() -> None:
             "2 local processes, warm:",
             lambda: run_taps(tap_model, n, args.seed, pool, chunk=args.chunk),
         )
+        # the control: the same pool on work as long as the draws, with nothing to gather
+        count = 200_000
+        seconds, _ = timed(lambda: spin(count))
+        count = int(count * min(t_in_process) / seconds / 2)  # each half as long as half the draws
+        control = []
+        for k in range(args.repeat):
+            pair = [
+                lambda: list(InProcess().run(spin, [(count,), (count,)])),
+                lambda: list(pool.run(spin, [(count,), (count,)])),
+            ]
+            if k % 2:
+                pair.reverse()
+            first, second = (timed(f)[0] for f in pair)
+            control.append(first / second if k % 2 == 0 else second / first)
+        print(f"control, the pool on a loop with nothing to gather: median of rounds "
+              f"{np.median(control):.2f} (quartiles {np.percentile(control, 25):.2f}-"
+              f"{np.percentile(control, 75):.2f}): what 2 processes give now")  # fmt: skip
 
     from dask.distributed import LocalCluster
 

@@ -144,9 +144,13 @@ class LocalPool(Executor):
                     left = len(tasks) - self._state[1]
                 running |= {start() for _ in range(min(left, self.workers) - len(running))}
         finally:  # an error, or the caller stopped early: runners still going stop
-            with self._lock:
-                if self._state[0] == number:
-                    self._state[0] += 1
+            # (the parent alone writes the run number; a worker stopped by Ctrl-C inside
+            # the lock could keep it, so the parent does not wait on it for long)
+            locked = self._lock.acquire(timeout=1.0)
+            if self._state[0] == number:
+                self._state[0] += 1
+            if locked:
+                self._lock.release()
 
     def close(self) -> None:
         """Release the workers."""
