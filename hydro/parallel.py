@@ -1,12 +1,14 @@
 """One executor interface for many independent evaluations: in-process, local processes, Dask.
 
-Work is cut into tasks (a function and its arguments); an executor runs them and yields
-``(task index, result)`` as each finishes, so callers can show progress and reassemble the
-results in order. Random numbers are never drawn inside a task: callers draw them beforehand
-from their seed, so the same seed gives the same numbers whatever runs the tasks.
+Work is cut into tasks (a function and its arguments; :meth:`Executor.cut` sizes blocks of
+work for the executor); an executor runs them and yields ``(task index, result)`` as they
+finish, so callers can show progress and reassemble the results in order. Random numbers
+follow from the caller's seed alone (a task is given its numbers, or draws its own rows of
+the seed's stream), so the same seed gives the same numbers whatever runs the tasks.
 
 - :class:`InProcess`: one after the other, in this process;
-- :class:`LocalPool`: ``K`` local processes (:class:`concurrent.futures.ProcessPoolExecutor`);
+- :class:`LocalPool`: ``K`` local processes (:class:`concurrent.futures.ProcessPoolExecutor`)
+  that take the tasks one by one from a counter in shared memory;
 - :class:`DaskCluster`: a ``dask.distributed`` cluster, given by its scheduler's address
   (``tcp://HOST:PORT``) or a ``Client``; workers need hydro installed.
 

@@ -64,3 +64,16 @@ def test_missing_file_exits_1(tmp_path):
     done = run_hydro("simulate", tmp_path / "nowhere.inp")
     assert done.returncode == 1
     assert "no such network file" in done.stderr
+
+
+def test_an_error_after_a_progress_bar_cut_short_is_on_its_own_line(capsys):
+    from hydro.cli._common import Bar, write_error
+
+    bar = Bar("draws", after_s=0.0)
+    bar(5, 20)
+    write_error("error: interrupted")
+    lines = capsys.readouterr().err.split("\r")[-1].splitlines()
+    assert lines[0].startswith("  draws 5/20 [") and lines[1] == "error: interrupted"
+    bar(20, 20)  # a finished bar ends its line itself
+    write_error("error: next")
+    assert capsys.readouterr().err.endswith("s\nerror: next\n")

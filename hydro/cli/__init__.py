@@ -23,6 +23,7 @@ from hydro.cli._common import (
     did_you_mean,
     handle_sigterm,
     option_strings,
+    write_error,
 )
 from hydro.errors import HydroError
 
@@ -60,10 +61,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return _main(argv)
     except KeyboardInterrupt:
-        sys.stderr.write("error: interrupted\n")
+        write_error("error: interrupted")
         return EXIT_INTERRUPTED
     except Terminated:
-        sys.stderr.write("error: terminated (SIGTERM)\n")
+        write_error("error: terminated (SIGTERM)")
         return EXIT_TERMINATED
 
 
@@ -92,7 +93,7 @@ def _main(argv: list[str] | None) -> int:
     except HydroError as exc:
         if debug:
             raise
-        sys.stderr.write(f"error: {exc}\n")
+        write_error(f"error: {exc}")
         return EXIT_FAIL
     except BrokenPipeError:  # output piped into `head` and the like
         sys.stderr.close()
@@ -100,7 +101,7 @@ def _main(argv: list[str] | None) -> int:
     except Exception as exc:  # an unexpected failure is still reported in one line
         if debug:
             raise
-        sys.stderr.write(f"error: unexpected {type(exc).__name__}: {exc} (run with --debug)\n")
+        write_error(f"error: unexpected {type(exc).__name__}: {exc} (run with --debug)")
         return EXIT_FAIL
 
 

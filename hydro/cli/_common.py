@@ -209,8 +209,19 @@ class Steps:
             sys.stderr.flush()
 
 
+def write_error(message: str) -> None:
+    """``message`` on stderr, on a line of its own even when a progress bar was cut short."""
+    if Bar.line_open:
+        sys.stderr.write("\n")
+        Bar.line_open = False
+    sys.stderr.write(f"{message}\n")
+
+
 class Bar:
     """A progress bar on stderr for runs of many items; shown once a run lasts over a second."""
+
+    #: A bar is on the last line of stderr, not finished (an error goes on the next line).
+    line_open = False
 
     def __init__(self, label: str, quiet: bool = False, width: int = 30, after_s: float = 1.0):
         self.label, self.quiet, self.width, self.after_s = label, quiet, width, after_s
@@ -229,6 +240,7 @@ class Bar:
             f" {100 * done / total:3.0f}% {elapsed:.1f} s"
         )
         self.shown = True
+        Bar.line_open = done < total
         if done >= total:
             sys.stderr.write("\n")
         sys.stderr.flush()
