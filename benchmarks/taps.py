@@ -11,16 +11,19 @@ must give the same flows; the WNTR loop runs the first ``--wntr-draws`` of them 
 EPANET run each, as WNTR does) and is checked against the in-process flows.
 
 Rates: draws / seconds. The machine is shared and its speed moves by up to half between
-identical runs a few seconds apart, so each 2-worker executor is timed in rounds that pair it
-with an in-process run (``--repeat`` rounds, the order inside a round alternating): both runs
-of a round see the same machine. Printed per executor: the median of the rounds' ratios (the
-speedup the same machine state gives) and the best rate of each side over all rounds, with
-their ratio. The 2-worker rates are measured with the pool started inside the timing ("cold")
-and already started ("warm"). The last line is ``speedup_2_workers=X speedup_vs_wntr_loop=Y``:
-X is the median over the rounds of the in-process time over the warm local pool's time; Y is
-the in-process best rate against the WNTR loop's rate. The warm pool's best rate over the
-in-process best rate is printed on the line before: the pool's best round needs both cores
-undisturbed at once, where the in-process best needs one.
+identical runs a few seconds apart, so each 2-worker executor is timed in ``--repeat`` rounds
+of (in-process, executor, in-process): a round's ratio is the faster of its two in-process
+times over the executor's time, so that an in-process run slowed by the machine does not
+inflate it (the estimator leans against the pool). Printed per executor: the median of the
+rounds' ratios and the best rate of each side over all rounds, with their ratio. The
+2-worker rates are measured with the pool started inside the timing ("cold") and already
+started ("warm"). A control follows the warm pool: the same pool, in the same kind of
+rounds, on a pure-Python loop as long as the draws with nothing to send or gather, which
+shows what 2 processes give on the machine at that moment. The last line is
+``speedup_2_workers=X speedup_vs_wntr_loop=Y``: X is the warm local pool's median of rounds;
+Y is the in-process best rate against the WNTR loop's rate. The warm pool's best rate over
+the in-process best rate is printed on the line before: the pool's best round needs both
+cores undisturbed at once, where the in-process best needs one.
 """
 
 from __future__ import annotations
@@ -109,20 +112,28 @@ def main() -> None:
 
     t_in_process: list = []
 
-    def alternate(name, executor_run):
-        """``--repeat`` rounds of (in-process, executor), the order alternating."""
+    def paired(run_alone, run_pool, check=None) -> tuple[np.ndarray, list, list]:
+        """``--repeat`` rounds of (alone, pool, alone); a round's ratio is the faster of its
+        two runs alone over the pool's run (a disturbed run alone does not inflate it).
+        """
         t_in, t_ex = [], []
-        for k in range(args.repeat):
-            if k % 2:
-                seconds, got = timed(executor_run)
-                t_in.append(timed(in_process)[0])
-            else:
-                t_in.append(timed(in_process)[0])
-                seconds, got = timed(executor_run)
-            assert np.array_equal(got.flows_l_per_s, reference.flows_l_per_s, equal_nan=True)
+        for _ in range(args.repeat):
+            first = timed(run_alone)[0]
+            seconds, got = timed(run_pool)
+            t_in.append(min(first, timed(run_alone)[0]))
             t_ex.append(seconds)
+            if check is not None:
+                check(got)
+        return np.array(t_in) / np.array(t_ex), t_in, t_ex
+
+    def alternate(name, executor_run):
+        """The executor against in-process runs, in paired rounds."""
+
+        def same_flows(got):
+            assert np.array_equal(got.flows_l_per_s, reference.flows_l_per_s, equal_nan=True)
+
+        ratios, t_in, t_ex = paired(in_process, executor_run, same_flows)
         t_in_process.extend(t_in)
-        ratios = np.array(t_in) / np.array(t_ex)
         rate_in, rate_ex = n / min(t_in), n / min(t_ex)
         print(f"{name:27s} median of rounds {np.median(ratios):.2f} "
               f"(quartiles {np.percentile(ratios, 25):.2f}-{np.percentile(ratios, 75):.2f}); "
@@ -147,16 +158,10 @@ def main() -> None:
         count = 200_000
         seconds, _ = timed(lambda: spin(count))
         count = int(count * min(t_in_process) / seconds / 2)  # each half as long as half the draws
-        control = []
-        for k in range(args.repeat):
-            pair = [
-                lambda: list(InProcess().run(spin, [(count,), (count,)])),
-                lambda: list(pool.run(spin, [(count,), (count,)])),
-            ]
-            if k % 2:
-                pair.reverse()
-            first, second = (timed(f)[0] for f in pair)
-            control.append(first / second if k % 2 == 0 else second / first)
+        control, _, _ = paired(
+            lambda: list(InProcess().run(spin, [(count,), (count,)])),
+            lambda: list(pool.run(spin, [(count,), (count,)])),
+        )
         print(f"control, the pool on a loop with nothing to gather: median of rounds "
               f"{np.median(control):.2f} (quartiles {np.percentile(control, 25):.2f}-"
               f"{np.percentile(control, 75):.2f}): what 2 processes give now")  # fmt: skip
