@@ -17,9 +17,10 @@ times over the executor's time, so that an in-process run slowed by the machine 
 inflate it (the estimator leans against the pool). Printed per executor: the median of the
 rounds' ratios and the best rate of each side over all rounds, with their ratio. The
 2-worker rates are measured with the pool started inside the timing ("cold") and already
-started ("warm"). A control follows the warm pool: the same pool, in the same kind of
-rounds, on a pure-Python loop as long as the draws with nothing to send or gather, which
-shows what 2 processes give on the machine at that moment. The last line is
+started ("warm"). The warm pool's rounds also time a control: the same pool on a
+pure-Python loop as long as the draws, cut in two, with nothing to send or gather, which
+shows what 2 processes give on the machine in that round; the draws' ratio over the
+control's, per round, is hydro's share of it. The last line is
 ``speedup_2_workers=X speedup_vs_wntr_loop=Y``: X is the warm local pool's median of rounds;
 Y is the in-process best rate against the WNTR loop's rate. The warm pool's best rate over
 the in-process best rate is printed on the line before: the pool's best round needs both
@@ -110,61 +111,75 @@ def main() -> None:
     def in_process():
         return run_taps(tap_model, n, args.seed, InProcess())
 
-    t_in_process: list = []
-
-    def paired(run_alone, run_pool, check=None) -> tuple[np.ndarray, list, list]:
-        """``--repeat`` rounds of (alone, pool, alone); a round's ratio is the faster of its
-        two runs alone over the pool's run (a disturbed run alone does not inflate it).
+    def paired(pairs) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``--repeat`` rounds; in each, every ``(alone, pool, check)`` of ``pairs`` runs as
+        (alone, pool, alone). A pair's ratio in a round is the faster of its two runs alone
+        over the pool's run (a disturbed run alone does not inflate it). Returns the ratios,
+        the times alone and the pool's times, rounds x pairs.
         """
-        t_in, t_ex = [], []
-        for _ in range(args.repeat):
-            first = timed(run_alone)[0]
-            seconds, got = timed(run_pool)
-            t_in.append(min(first, timed(run_alone)[0]))
-            t_ex.append(seconds)
-            if check is not None:
-                check(got)
-        return np.array(t_in) / np.array(t_ex), t_in, t_ex
+        t_in = np.empty((args.repeat, len(pairs)))
+        t_ex = np.empty_like(t_in)
+        for k in range(args.repeat):
+            for j, (alone, pool, check) in enumerate(pairs):
+                first = timed(alone)[0]
+                t_ex[k, j], got = timed(pool)
+                t_in[k, j] = min(first, timed(alone)[0])
+                if check is not None:
+                    check(got)
+        return t_in / t_ex, t_in, t_ex
 
-    def alternate(name, executor_run):
-        """The executor against in-process runs, in paired rounds."""
+    def same_flows(got):
+        assert np.array_equal(got.flows_l_per_s, reference.flows_l_per_s, equal_nan=True)
 
-        def same_flows(got):
-            assert np.array_equal(got.flows_l_per_s, reference.flows_l_per_s, equal_nan=True)
-
-        ratios, t_in, t_ex = paired(in_process, executor_run, same_flows)
-        t_in_process.extend(t_in)
-        rate_in, rate_ex = n / min(t_in), n / min(t_ex)
+    def report(name, ratios, t_in, t_ex):
+        rate_in, rate_ex = n / t_in.min(), n / t_ex.min()
         print(f"{name:27s} median of rounds {np.median(ratios):.2f} "
               f"(quartiles {np.percentile(ratios, 25):.2f}-{np.percentile(ratios, 75):.2f}); "
               f"best {rate_ex:8,.0f} draws/s against in-process best {rate_in:8,.0f}: "
               f"{rate_ex / rate_in:.2f}")  # fmt: skip
         return float(np.median(ratios)), rate_in, rate_ex
 
+    def alternate(name, executor_run):
+        """The executor against in-process runs, in paired rounds."""
+        ratios, t_in, t_ex = paired([(in_process, executor_run, same_flows)])
+        return report(name, ratios[:, 0], t_in[:, 0], t_ex[:, 0])
+
     def cold_pool():
         with LocalPool(2) as pool:
             return run_taps(tap_model, n, args.seed, pool, chunk=args.chunk)
 
     alternate("2 local processes, cold:", cold_pool)
+    # the control: a loop as long as the draws, cut in two, with nothing to send or gather
+    seconds_draws = min(timed(in_process)[0] for _ in range(3))
+    count = 200_000
+    seconds, _ = timed(lambda: spin(count))
+    count = int(count * seconds_draws / seconds / 2)
     with LocalPool(2) as pool:
         run_taps(
             tap_model, n, args.seed, pool, chunk=args.chunk
         )  # start the workers, open their projects
-        speedup, rate_in, rate_pool = alternate(
-            "2 local processes, warm:",
-            lambda: run_taps(tap_model, n, args.seed, pool, chunk=args.chunk),
+        ratios, t_in, t_ex = paired(
+            [
+                (
+                    in_process,
+                    lambda: run_taps(tap_model, n, args.seed, pool, chunk=args.chunk),
+                    same_flows,
+                ),
+                (
+                    lambda: list(InProcess().run(spin, [(count,), (count,)])),
+                    lambda: list(pool.run(spin, [(count,), (count,)])),
+                    None,
+                ),
+            ]
         )
-        # the control: the same pool on work as long as the draws, with nothing to gather
-        count = 200_000
-        seconds, _ = timed(lambda: spin(count))
-        count = int(count * min(t_in_process) / seconds / 2)  # each half as long as half the draws
-        control, _, _ = paired(
-            lambda: list(InProcess().run(spin, [(count,), (count,)])),
-            lambda: list(pool.run(spin, [(count,), (count,)])),
-        )
-        print(f"control, the pool on a loop with nothing to gather: median of rounds "
-              f"{np.median(control):.2f} (quartiles {np.percentile(control, 25):.2f}-"
-              f"{np.percentile(control, 75):.2f}): what 2 processes give now")  # fmt: skip
+    speedup, rate_in, rate_pool = report(
+        "2 local processes, warm:", ratios[:, 0], t_in[:, 0], t_ex[:, 0]
+    )
+    control = ratios[:, 1]
+    print(f"control, same rounds, the pool on a loop with nothing to gather: median "
+          f"{np.median(control):.2f} (quartiles {np.percentile(control, 25):.2f}-"
+          f"{np.percentile(control, 75):.2f}); draws over loop in each round: median "
+          f"{np.median(ratios[:, 0] / control):.2f}")  # fmt: skip
 
     from dask.distributed import LocalCluster
 
