@@ -10,21 +10,21 @@ open with its share of the peak hour. Every executor evaluates the same draws (s
 must give the same flows; the WNTR loop runs the first ``--wntr-draws`` of them (a file-based
 EPANET run each, as WNTR does) and is checked against the in-process flows.
 
-Rates: draws / seconds. The machine is shared and its speed moves by up to half between
-identical runs a few seconds apart, so each 2-worker executor is timed in ``--repeat`` rounds
-of (in-process, executor, in-process): a round's ratio is the faster of its two in-process
-times over the executor's time, so that an in-process run slowed by the machine does not
-inflate it (the estimator leans against the pool). Printed per executor: the median of the
-rounds' ratios and the best rate of each side over all rounds, with their ratio. The
-2-worker rates are measured with the pool started inside the timing ("cold") and already
-started ("warm"). The warm pool's rounds also time a control: the same pool on a
-pure-Python loop as long as the draws, cut in two, with nothing to send or gather, which
-shows what 2 processes give on the machine in that round; the draws' ratio over the
-control's, per round, is hydro's share of it. The last line is
-``speedup_2_workers=X speedup_vs_wntr_loop=Y``: X is the warm local pool's median of rounds;
-Y is the in-process best rate against the WNTR loop's rate. The warm pool's best rate over
-the in-process best rate is printed on the line before: the pool's best round needs both
-cores undisturbed at once, where the in-process best needs one.
+Rates: draws / seconds. The machine is shared: each core's speed jumps between states about
+1.5x apart from one tenth of a second to the next, each core on its own (measured with a
+pinned pure-Python loop). Each 2-worker executor is therefore timed in ``--repeat`` rounds
+of (in-process, executor, in-process), so that both sides sample the same spell of the
+machine, and its rate is compared with the in-process rate at the median time of each side:
+``speedup_2_workers``. Also printed: the median over the rounds of the faster in-process
+run of a round over the executor's run (which leans against the pool: the faster of two
+runs alone catches a fast state more often than one run on two cores does) and the best
+rate of each side, with their ratio (the pool's best needs both cores in a fast state at
+once). The 2-worker rates are measured with the pool started inside the timing ("cold")
+and already started ("warm"). The warm pool's rounds also time a control: the same pool on
+a pure-Python loop as long as the draws, cut in two, with nothing to send or gather, which
+shows what 2 processes give on the machine in the same rounds. The last line is
+``speedup_2_workers=X speedup_vs_wntr_loop=Y``: X is the warm local pool's rate over the
+in-process rate; Y is the in-process best rate against the WNTR loop's rate.
 """
 
 from __future__ import annotations
@@ -113,36 +113,40 @@ def main() -> None:
 
     def paired(pairs) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``--repeat`` rounds; in each, every ``(alone, pool, check)`` of ``pairs`` runs as
-        (alone, pool, alone). A pair's ratio in a round is the faster of its two runs alone
-        over the pool's run (a disturbed run alone does not inflate it). Returns the ratios,
-        the times alone and the pool's times, rounds x pairs.
+        (alone, pool, alone). Returns the times alone (rounds x pairs x 2) and the pool's
+        times (rounds x pairs).
         """
-        t_in = np.empty((args.repeat, len(pairs)))
-        t_ex = np.empty_like(t_in)
+        t_in = np.empty((args.repeat, len(pairs), 2))
+        t_ex = np.empty((args.repeat, len(pairs)))
         for k in range(args.repeat):
             for j, (alone, pool, check) in enumerate(pairs):
-                first = timed(alone)[0]
+                t_in[k, j, 0] = timed(alone)[0]
                 t_ex[k, j], got = timed(pool)
-                t_in[k, j] = min(first, timed(alone)[0])
+                t_in[k, j, 1] = timed(alone)[0]
                 if check is not None:
                     check(got)
-        return t_in / t_ex, t_in, t_ex
+        return t_in, t_ex
 
     def same_flows(got):
         assert np.array_equal(got.flows_l_per_s, reference.flows_l_per_s, equal_nan=True)
 
-    def report(name, ratios, t_in, t_ex):
-        rate_in, rate_ex = n / t_in.min(), n / t_ex.min()
-        print(f"{name:27s} median of rounds {np.median(ratios):.2f} "
-              f"(quartiles {np.percentile(ratios, 25):.2f}-{np.percentile(ratios, 75):.2f}); "
-              f"best {rate_ex:8,.0f} draws/s against in-process best {rate_in:8,.0f}: "
-              f"{rate_ex / rate_in:.2f}")  # fmt: skip
-        return float(np.median(ratios)), rate_in, rate_ex
+    def report(name, t_in, t_ex, amount=n, unit="draws/s"):
+        """Rates at the median time of each side over the same rounds, the rounds' ratios
+        (the faster run alone of a round over the pool's) and the best rates.
+        """
+        rate_in, rate_ex = amount / np.median(t_in), amount / np.median(t_ex)
+        rounds = t_in.min(axis=1) / t_ex
+        best = t_in.min() / t_ex.min()
+        print(f"{name:27s} median rates {rate_ex:8,.0f} against in-process {rate_in:8,.0f} "
+              f"{unit}: {rate_ex / rate_in:.2f}; rounds (faster in-process run of each) "
+              f"{np.median(rounds):.2f} (quartiles {np.percentile(rounds, 25):.2f}-"
+              f"{np.percentile(rounds, 75):.2f}); best over best {best:.2f}")  # fmt: skip
+        return rate_ex / rate_in, amount / t_in.min(), amount / t_ex.min()
 
     def alternate(name, executor_run):
         """The executor against in-process runs, in paired rounds."""
-        ratios, t_in, t_ex = paired([(in_process, executor_run, same_flows)])
-        return report(name, ratios[:, 0], t_in[:, 0], t_ex[:, 0])
+        t_in, t_ex = paired([(in_process, executor_run, same_flows)])
+        return report(name, t_in[:, 0], t_ex[:, 0])
 
     def cold_pool():
         with LocalPool(2) as pool:
@@ -158,7 +162,7 @@ def main() -> None:
         run_taps(
             tap_model, n, args.seed, pool, chunk=args.chunk
         )  # start the workers, open their projects
-        ratios, t_in, t_ex = paired(
+        t_in, t_ex = paired(
             [
                 (
                     in_process,
@@ -172,14 +176,11 @@ def main() -> None:
                 ),
             ]
         )
-    speedup, rate_in, rate_pool = report(
-        "2 local processes, warm:", ratios[:, 0], t_in[:, 0], t_ex[:, 0]
-    )
-    control = ratios[:, 1]
-    print(f"control, same rounds, the pool on a loop with nothing to gather: median "
-          f"{np.median(control):.2f} (quartiles {np.percentile(control, 25):.2f}-"
-          f"{np.percentile(control, 75):.2f}); draws over loop in each round: median "
-          f"{np.median(ratios[:, 0] / control):.2f}")  # fmt: skip
+    speedup, rate_in, rate_pool = report("2 local processes, warm:", t_in[:, 0], t_ex[:, 0])
+    control, _, _ = report("control, same rounds:", t_in[:, 1], t_ex[:, 1], 1, "loops/s")
+    print(f"control: the same pool on a pure-Python loop as long as the draws, cut in two, "
+          f"with nothing to send or gather; the draws get {speedup / control:.2f} of its "
+          f"speedup")  # fmt: skip
 
     from dask.distributed import LocalCluster
 
