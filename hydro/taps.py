@@ -336,7 +336,7 @@ def evaluate_block(tap_model: TapModel | bytes, seed: int, first: int, draws: in
 #: Most draws in one task by default (about 0.2 s on the Oujda model).
 TASK_DRAWS = 5000
 #: Fewest draws in one task by default (about 2 ms on the Oujda model, against about
-#: 0.1 ms a task costs besides its draws).
+#: 0.2 ms a task costs besides its draws).
 TASK_MIN_DRAWS = 50
 
 
