@@ -26,7 +26,9 @@ The rules:
   success, failure, Ctrl-C and SIGTERM (the command line turns SIGTERM into an exception),
   and stale staging folders of killed runs are removed by the next run into the same folder;
 - files and folders get the permissions of the user's umask, like any file the user creates
-  (``tempfile`` would make them private: 0600 and 0700).
+  (``tempfile`` would make them private: 0600 and 0700);
+- CSV tables go through :func:`write_csv`: a text cell that a spreadsheet would run as a
+  formula gets a leading apostrophe.
 """
 
 from __future__ import annotations
@@ -43,7 +45,43 @@ from hydro.errors import InputError
 
 #: The file that marks a folder as written by hydro; it lists the files hydro wrote there.
 MARKER = ".hydro-output"
+#: First characters that make a spreadsheet read a text cell as a formula ("CSV injection",
+#: OWASP): such a cell is written with a leading apostrophe, which the spreadsheet shows
+#: as text.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _PARTIAL = ".hydro-partial-"
+
+
+def _inert(values):
+    """``values`` (text, or anything) with an apostrophe before any text that starts like a
+    formula and is not a number (a lone "-" or "+", a placeholder, stays as it is).
+    """
+    out = []
+    for value in values:
+        if isinstance(value, str) and value.startswith(FORMULA_START) and value not in ("-", "+"):
+            try:
+                float(value)
+            except ValueError:
+                value = "'" + value
+        out.append(value)
+    return out
+
+
+def write_csv(frame, path, **options) -> None:
+    """``frame.to_csv(path, **options)`` with no text cell, and no column name, that a
+    spreadsheet would run as a formula (:data:`FORMULA_START`; numbers are left alone).
+    ``frame`` itself is not changed.
+    """
+    from pandas.api.types import is_string_dtype
+
+    risky = [c for c in frame.columns if is_string_dtype(frame[c].dtype)]
+    safe = frame
+    if risky or any(isinstance(c, str) and c.startswith(FORMULA_START) for c in frame.columns):
+        safe = frame.copy()
+        for c in risky:
+            safe[c] = _inert(safe[c].tolist())
+        safe.columns = _inert(list(frame.columns))
+    safe.to_csv(path, **options)
 
 
 def umask() -> int:

@@ -21,6 +21,7 @@ from hydro import defaults
 from hydro._toolkit import epanet_scratch
 from hydro.errors import InputError, SimulationError
 from hydro.network import copy_network
+from hydro.outputs import write_csv
 from hydro.units import SECONDS_PER_HOUR
 
 log = logging.getLogger(__name__)
@@ -341,6 +342,6 @@ def write_results(results: SimulationResults, folder: str | Path) -> list[Path]:
         "link",
     )
     paths = [folder / "nodes.csv", folder / "links.csv"]
-    nodes.to_csv(paths[0], index=False, float_format="%.6g")
-    links.to_csv(paths[1], index=False, float_format="%.6g")
+    write_csv(nodes, paths[0], index=False, float_format="%.6g")
+    write_csv(links, paths[1], index=False, float_format="%.6g")
     return paths

@@ -40,6 +40,7 @@ import wntr
 from hydro import defaults
 from hydro.errors import InputError, SimulationError
 from hydro.network import copy_network, write_network
+from hydro.outputs import write_csv
 from hydro.units import LITRES_PER_M3
 
 #: Share of a tap's flow below which a draw counts as a starved tap (default 80%) [-].
@@ -562,13 +563,13 @@ def write_tap_tables(run: TapRun, folder: str | Path, prefix: str = "taps") -> l
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     paths = [folder / f"{prefix}.csv", folder / f"{prefix}_douars.csv"]
-    run.taps.to_csv(paths[0], index=False, float_format="%.5f")
-    run.douars.to_csv(paths[1], index=False, float_format="%.5f")
+    write_csv(run.taps, paths[0], index=False, float_format="%.5f")
+    write_csv(run.douars, paths[1], index=False, float_format="%.5f")
     names = [f"{n}#{t}" for n, t in zip(run.taps["node"], run.taps["tap"], strict=True)]
     draws = pd.DataFrame(run.flows_l_per_s, columns=names)
     draws.insert(0, "draw", np.arange(1, run.draws + 1))
     paths.append(folder / f"{prefix}_draws.csv")
-    draws.to_csv(paths[2], index=False, float_format="%.5f")
+    write_csv(draws, paths[2], index=False, float_format="%.5f")
     return paths
 
 

@@ -9,6 +9,7 @@ import stat
 import subprocess
 import time
 
+import pandas as pd
 import pytest
 from conftest import ROOT, hydro_command, run_hydro
 
@@ -250,3 +251,23 @@ def test_a_written_design_gets_the_umask_permissions(tmp_path, single_pipe_inp):
         os.umask(previous)
     assert stat.S_IMODE(path.stat().st_mode) == 0o644
     assert listing(tmp_path) == ["design.inp", "single_pipe.inp"]
+
+
+def test_csv_text_that_a_spreadsheet_would_run_is_written_as_text(tmp_path):
+    from hydro.outputs import write_csv
+
+    frame = pd.DataFrame(
+        {
+            "=name": ["=HYPERLINK(1)", "-North", "-5", "+3", "@x", "ok", None, "-"],
+            "value": [-1.5, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0],
+        }
+    )
+    before = frame.copy()
+    write_csv(frame, tmp_path / "t.csv", index=False)
+    rows = (tmp_path / "t.csv").read_text().splitlines()
+    assert rows[0] == "'=name,value"
+    assert [r.split(",")[0] for r in rows[1:]] == [
+        "'=HYPERLINK(1)", "'-North", "-5", "+3", "'@x", "ok", "", "-"
+    ]  # fmt: skip
+    assert rows[1].endswith(",-1.5")  # numbers untouched
+    pd.testing.assert_frame_equal(frame, before)  # the caller's table unchanged

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv as csv_lib
 import html as html_lib
 import itertools
 import re
@@ -440,6 +441,15 @@ def test_user_text_is_escaped_in_the_page_and_never_a_formula_in_the_workbook(tm
                     c.coordinate,
                 )
     assert texts >= 2  # the douar and the source, kept as text
+    # every CSV: no text cell that a spreadsheet would run as a formula
+    quoted = 0
+    for table in (tmp_path / "out").glob("*.csv"):
+        with table.open(newline="") as handle:
+            for row in csv_lib.reader(handle):
+                for cell in row:
+                    assert not cell.startswith(("=", "+", "@")), (table.name, cell)
+                    quoted += cell.startswith("'=")
+    assert quoted >= 2  # the douar, in the demand and feasibility tables at least
     names = book.sheetnames
     assert len(names) == len({n.lower() for n in names})
     boq = [n for n in names if n.startswith("boq_standpipes_pipes_for_co")]

@@ -24,7 +24,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     )
     from hydro.demand import read_villages
     from hydro.network import read_network
-    from hydro.outputs import Outputs
+    from hydro.outputs import Outputs, write_csv
     from hydro.service import format_service
     from hydro.simulation import format_warnings
 
@@ -108,11 +108,11 @@ def cmd_check(args: argparse.Namespace) -> int:
             print(format_service(case.service))
     if out is not None:
         with outputs.write(out) as tmp:
-            result.violations.to_csv(tmp, index=False, float_format="%.4f")
+            write_csv(result.violations, tmp, index=False, float_format="%.4f")
         print(f"wrote {out}")
         if service_out is not None:
             with outputs.write(service_out) as tmp:
-                result.service.to_csv(tmp, index=False, float_format="%.4f")
+                write_csv(result.service, tmp, index=False, float_format="%.4f")
             print(f"wrote {service_out}")
     return EXIT_OK if result.compliant else EXIT_FAIL
 

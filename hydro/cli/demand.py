@@ -17,7 +17,7 @@ def cmd_demand(args: argparse.Namespace) -> int:
         read_villages,
     )
     from hydro.network import read_network
-    from hydro.outputs import Outputs
+    from hydro.outputs import Outputs, write_csv
 
     outputs = Outputs(inputs=[args.villages, args.network, args.patterns])
     out = outputs.file(args.out, "--out")
@@ -73,9 +73,9 @@ def cmd_demand(args: argparse.Namespace) -> int:
     print(fmt(nodes))
     if out is not None:
         with outputs.write(out) as tmp:
-            table.to_csv(tmp, index=False, float_format="%.4f")
+            write_csv(table, tmp, index=False, float_format="%.4f")
         with outputs.write(nodes_out) as tmp:
-            nodes.to_csv(tmp, index=False, float_format="%.5f")
+            write_csv(nodes, tmp, index=False, float_format="%.5f")
         print(f"wrote {out} and {nodes_out}")
     if network_out is not None:
         from hydro.demand import apply_demand

@@ -24,7 +24,7 @@ def cmd_size(args: argparse.Namespace) -> int:
     """Size the network, print the design and its verification, write what is asked."""
     from hydro.catalog import read_catalog
     from hydro.network import read_network
-    from hydro.outputs import Outputs
+    from hydro.outputs import Outputs, write_csv
     from hydro.sizing import Targets, format_result, size_network
 
     outputs = Outputs(inputs=[args.network, args.catalog])
@@ -75,7 +75,7 @@ def cmd_size(args: argparse.Namespace) -> int:
     print(format_result(result))
     if report is not None:
         with outputs.write(report) as tmp:
-            result.table.to_csv(tmp, index=False, float_format="%.4f")
+            write_csv(result.table, tmp, index=False, float_format="%.4f")
         print(f"wrote {report}")
     if history is not None and result.history:
         import pandas as pd

@@ -25,6 +25,7 @@ import pandas as pd
 from jinja2 import Environment, PackageLoader
 from markupsafe import Markup, escape
 
+from hydro.outputs import write_csv
 from hydro.study import figures as fig
 from hydro.study.labels import (
     TEXT,
@@ -784,7 +785,7 @@ def write_all(result, folder: Path, lang: str, log=lambda m: None) -> list[Path]
         return path
 
     def csv(name: str, frame: pd.DataFrame) -> None:
-        frame.to_csv(folder / name, index=False, float_format="%.10g")
+        write_csv(frame, folder / name, index=False, float_format="%.10g")
         written.append(folder / name)
 
     # tables (machine column names, English values)
