@@ -701,6 +701,12 @@ def random_taps(
         found = node_classes_from_model(wn)
         found.update({k: v for k, v in (classes or {}).items() if k in found})
         taps = tap_design(taps_from_model(wn, found, tap_table))
+    if taps is None or taps.empty:
+        raise InputError(
+            f"{source}: no taps: the network has no standpipe or household-connection node "
+            "(a node's class comes from its demand pattern's name, or give a village table "
+            "with --villages or node classes with --classes)"
+        )
     tap_model = build_tap_model(wn, taps, tap_pressure_m, probability, tank_reserve_share)
     with make_executor(workers, scheduler) as executor:
         run = run_taps(

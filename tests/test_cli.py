@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import ctypes
+
+import pytest
 from conftest import NET3, inp_text, run_hydro
 
 
@@ -66,9 +69,10 @@ def test_missing_file_exits_1(tmp_path):
     assert "no such network file" in done.stderr
 
 
-def test_an_error_after_a_progress_bar_cut_short_is_on_its_own_line(capsys):
+def test_an_error_after_a_progress_bar_cut_short_is_on_its_own_line(capsys, monkeypatch):
     from hydro.cli._common import Bar, write_error
 
+    monkeypatch.setattr("sys.stderr.isatty", lambda: True)
     bar = Bar("draws", after_s=0.0)
     bar(5, 20)
     write_error("error: interrupted")
@@ -77,3 +81,35 @@ def test_an_error_after_a_progress_bar_cut_short_is_on_its_own_line(capsys):
     bar(20, 20)  # a finished bar ends its line itself
     write_error("error: next")
     assert capsys.readouterr().err.endswith("s\nerror: next\n")
+
+
+@pytest.mark.parametrize(
+    ("raised", "status", "line"),
+    [
+        # Ctrl-C while ctypes converts an EPANET call's arguments comes wrapped by ctypes
+        (ctypes.ArgumentError("argument 3: KeyboardInterrupt: "), 130, "error: interrupted"),
+        (ctypes.ArgumentError("argument 2: TypeError: wrong type"), 1, "error: unexpected"),
+    ],
+)
+def test_ctrl_c_inside_an_epanet_call_is_an_interruption(monkeypatch, capsys, raised, status, line):
+    import hydro.cli.simulate
+    from hydro.cli import main
+
+    def interrupted(args):
+        raise raised
+
+    monkeypatch.setattr(hydro.cli.simulate, "cmd_simulate", interrupted)
+    assert main(["simulate", str(NET3)]) == status
+    err = capsys.readouterr().err
+    assert err.startswith(line) and "Traceback" not in err
+
+
+def test_progress_into_a_log_is_a_line_per_tenth(capsys):
+    from hydro.cli._common import Bar
+
+    bar = Bar("draws", after_s=0.0)  # stderr captured: not a terminal
+    for done in range(0, 1001, 25):
+        bar(done, 1000)
+    lines = capsys.readouterr().err.splitlines()
+    assert "\r" not in "".join(lines)
+    assert [line.split()[1] for line in lines] == [f"{k * 100:,}/1,000" for k in range(11)]

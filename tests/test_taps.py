@@ -165,6 +165,14 @@ def test_taps_command_refuses_bad_options(tmp_path):
     assert done.returncode == 2
     done = run_hydro("taps", OUJDA, "--year", "2030")
     assert done.returncode == 1 and "error: --year needs a village table" in done.stderr
+    plain = tmp_path / "no_taps.inp"
+    plain.write_text(
+        "[JUNCTIONS]\n J1 0 1\n[RESERVOIRS]\n R 50\n[PIPES]\n P1 R J1 100 100 130\n"
+        "[OPTIONS]\n Units LPS\n[END]\n"
+    )
+    done = run_hydro("taps", plain, "--out", tmp_path / "out")
+    assert done.returncode == 1 and f"error: {plain}: no taps" in done.stderr
+    assert "Traceback" not in done.stderr and not (tmp_path / "out").exists()
 
 
 @pytest.mark.slow

@@ -9,6 +9,7 @@ by the command that needs them, so ``hydro --version`` and ``--help`` answer at 
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import sys
 
@@ -98,6 +99,14 @@ def _main(argv: list[str] | None) -> int:
     except BrokenPipeError:  # output piped into `head` and the like
         sys.stderr.close()
         return EXIT_OK
+    except ctypes.ArgumentError as exc:
+        # Ctrl-C while ctypes converts the arguments of an EPANET call comes wrapped
+        if "KeyboardInterrupt" in str(exc):
+            raise KeyboardInterrupt from exc
+        if debug:
+            raise
+        write_error(f"error: unexpected {type(exc).__name__}: {exc} (run with --debug)")
+        return EXIT_FAIL
     except Exception as exc:  # an unexpected failure is still reported in one line
         if debug:
             raise

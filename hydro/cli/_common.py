@@ -218,7 +218,11 @@ def write_error(message: str) -> None:
 
 
 class Bar:
-    """A progress bar on stderr for runs of many items; shown once a run lasts over a second."""
+    """A progress bar on stderr for runs of many items; shown once a run lasts over a second.
+
+    On a terminal, one line redrawn in place; into a file or a pipe (a log), a plain line at
+    each tenth of the run instead, so that the log holds ten lines, not hundreds of redraws.
+    """
 
     #: A bar is on the last line of stderr, not finished (an error goes on the next line).
     line_open = False
@@ -227,6 +231,7 @@ class Bar:
         self.label, self.quiet, self.width, self.after_s = label, quiet, width, after_s
         self.started = time.perf_counter()
         self.shown = False
+        self.tenth = -1  # the last tenth of the run written to a log
 
     def __call__(self, done: int, total: int) -> None:
         elapsed = time.perf_counter() - self.started
@@ -234,12 +239,22 @@ class Bar:
             return
         if done >= total and not self.shown:
             return  # a short run: no bar at all
+        self.shown = True
+        if not sys.stderr.isatty():
+            tenth = 10 * done // total
+            if tenth > self.tenth:
+                self.tenth = tenth
+                sys.stderr.write(
+                    f"  {self.label} {done:,}/{total:,} ({100 * done / total:.0f}%) "
+                    f"{elapsed:.1f} s\n"
+                )
+                sys.stderr.flush()
+            return
         filled = int(self.width * done / total)
         sys.stderr.write(
             f"\r  {self.label} {done:,}/{total:,} [{'#' * filled}{'.' * (self.width - filled)}]"
             f" {100 * done / total:3.0f}% {elapsed:.1f} s"
         )
-        self.shown = True
         Bar.line_open = done < total
         if done >= total:
             sys.stderr.write("\n")

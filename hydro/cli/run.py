@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import time
 from pathlib import Path
 
 from hydro.cli._common import EXIT_OK, Steps, force_option
@@ -26,7 +27,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     result = run_study(study, steps)
     steps("writing tables, figures and reports")
     paths = write_outputs(result, out, args.lang, steps, force=args.force)
-    print(f"study: {study.title} ({result.seconds:.0f} s)")
+    total = time.perf_counter() - steps.started
+    print(
+        f"study: {study.title} ({result.seconds:.0f} s to compute, {total:.0f} s with the "
+        "tables, figures and reports)"
+    )
     cols = ["scenario", "capital_donors_eur", "headroom_eur", "cost_per_beneficiary_eur",
             "delivered_l_per_person_day", "lowest_pressure_m", "verdict"]  # fmt: skip
     print(result.feasibility[cols].to_string(index=False, float_format=lambda v: f"{v:,.1f}"))
