@@ -96,6 +96,21 @@ class Catalog:
         factor = MM_PER_M if formula == "D-W" else 1.0
         return self.table["roughness"] / factor
 
+    def at_least(self, nominal_diameter_mm: float) -> Catalog:
+        """The entries of nominal diameter ``nominal_diameter_mm`` or more (a utility's
+        smallest pipe, e.g. DN 63 on mains); an error when none is left.
+        """
+        # an entry without a nominal diameter is judged by its inner one, as its label is
+        nominal = self.table["nominal_diameter_mm"].fillna(self.table["inner_diameter_mm"])
+        table = self.table[nominal >= nominal_diameter_mm]
+        if table.empty:
+            largest = nominal.max()
+            raise InputError(
+                f"--min-diameter {nominal_diameter_mm:g}: no pipe of {self.source} is that "
+                f"large (its largest nominal diameter is {largest:g} mm)"
+            )
+        return Catalog(table.reset_index(drop=True), self.source)
+
     def scaled(self, cost_factor: float) -> Catalog:
         """The same catalogue with every price multiplied by ``cost_factor`` (sensitivity)."""
         table = self.table.copy()

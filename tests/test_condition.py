@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import pandas as pd
 import pytest
 from conftest import ROOT, run_hydro
 
@@ -161,6 +162,26 @@ def test_readme_workflow_size_then_check_exits_0(tmp_path):
     sized = read_network(out)
     for name in ("OA_S1", "OM_S2", "DB_S2"):
         assert sized.get_link(name).diameter > 0.0204 + 1e-6  # larger than DN25's 20.4 mm
+
+
+@pytest.mark.slow
+def test_a_smallest_diameter_holds_on_every_sized_pipe_and_the_check_agrees(tmp_path):
+    out, report = tmp_path / "sized.inp", tmp_path / "pipes.csv"
+    done = run_hydro(
+        "size", OUJDA, "--catalog", OUJDA_CATALOG, "--min-pressure", "10",
+        "--min-diameter", "63", "--output", out, "--report", report,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    table = pd.read_csv(report)
+    assert table["nominal_diameter_mm"].min() == 63  # DN 63 is in the catalogue
+    assert run_hydro("check", out).returncode == 0
+    done = run_hydro(
+        "size", OUJDA, "--catalog", OUJDA_CATALOG, "--min-pressure", "10",
+        "--min-diameter", "400", "--output", tmp_path / "none.inp",
+    )  # fmt: skip
+    assert done.returncode == 1 and "--min-diameter 400: no pipe of" in done.stderr
+    assert "largest nominal diameter is 200 mm" in done.stderr
+    assert not (tmp_path / "none.inp").exists()
 
 
 TANK_FED_INP = """[TITLE]

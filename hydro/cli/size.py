@@ -38,6 +38,8 @@ def cmd_size(args: argparse.Namespace) -> int:
         )
     wn = read_network(args.network)
     catalog = read_catalog(args.catalog)
+    if args.min_diameter is not None:
+        catalog = catalog.at_least(args.min_diameter)
     targets = Targets(
         args.min_pressure,
         args.max_pressure,
@@ -112,6 +114,13 @@ def add_parser(sub, parents) -> None:
         required=True,
         metavar="CATALOG.csv",
         help="pipe catalogue: inner_diameter_mm (or diameter_mm), cost_per_m, ...",
+    )
+    p.add_argument(
+        "--min-diameter",
+        type=above_zero,
+        metavar="MM",
+        help="smallest nominal diameter a sized pipe may get [mm] (a utility's minimum, "
+        "e.g. 63; default: the catalogue's smallest)",
     )
     p.add_argument(
         "--min-pressure",
