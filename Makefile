@@ -16,11 +16,12 @@ demo: $(STAMP)
 	$(BIN)/hydro run studies/oujda/study.toml --out out/oujda
 
 # The tests start with the linter (ruff: docstrings and names included), then pytest runs the
-# test suite and the doctests of the package.
+# test suite and the doctests of the package, the test files shared among the cores (at most 4;
+# a file's tests stay together, so its module fixtures run once).
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --maxprocesses 4 --dist loadfile
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
