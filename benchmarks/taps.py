@@ -111,7 +111,7 @@ def main() -> None:
     def in_process():
         return run_taps(tap_model, n, args.seed, InProcess())
 
-    def paired(pairs) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def paired(pairs) -> tuple[np.ndarray, np.ndarray]:
         """``--repeat`` rounds; in each, every ``(alone, pool, check)`` of ``pairs`` runs as
         (alone, pool, alone). Returns the times alone (rounds x pairs x 2) and the pool's
         times (rounds x pairs).
@@ -143,7 +143,7 @@ def main() -> None:
               f"{np.percentile(rounds, 75):.2f}); best over best {best:.2f}")  # fmt: skip
         return rate_ex / rate_in, amount / t_in.min(), amount / t_ex.min()
 
-    def alternate(name, executor_run):
+    def against_in_process(name, executor_run):
         """The executor against in-process runs, in paired rounds."""
         t_in, t_ex = paired([(in_process, executor_run, same_flows)])
         return report(name, t_in[:, 0], t_ex[:, 0])
@@ -152,7 +152,7 @@ def main() -> None:
         with LocalPool(2) as pool:
             return run_taps(tap_model, n, args.seed, pool, chunk=args.chunk)
 
-    alternate("2 local processes, cold:", cold_pool)
+    against_in_process("2 local processes, cold:", cold_pool)
     # the control: a loop as long as the draws, cut in two, with nothing to send or gather
     seconds_draws = min(timed(in_process)[0] for _ in range(3))
     count = 200_000
@@ -188,7 +188,7 @@ def main() -> None:
                       host="127.0.0.1", dashboard_address=None) as cluster:  # fmt: skip
         with DaskCluster(cluster.scheduler_address) as dask:
             run_taps(tap_model, n, args.seed, dask, chunk=args.chunk)
-            alternate(
+            against_in_process(
                 "2-worker Dask LocalCluster:",
                 lambda: run_taps(tap_model, n, args.seed, dask, chunk=args.chunk),
             )
