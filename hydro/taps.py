@@ -17,7 +17,7 @@ open between its tasks; demands set through the toolkit, no file per draw), in t
 in its rows of the seed's random stream (PCG64 advanced to its first row, so draw ``d`` is the
 same whatever block it falls in), solves them and returns only the open taps' flows. The same
 seed therefore gives the same numbers whatever runs the tasks and however the draws are cut,
-and all the work but the final statistics (one sort of the open flows) runs in the workers.
+and all the work but the final statistics (sorts of the open flows) runs in the workers.
 """
 
 from __future__ import annotations
@@ -388,9 +388,7 @@ class TapRun:
 
 def flow_ranks(flows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The distinct values of ``flows``, increasing, and each flow's index among them."""
-    distinct = np.sort(flows)
-    if distinct.size:
-        distinct = distinct[np.concatenate(([True], distinct[1:] != distinct[:-1]))]
+    distinct = np.unique(flows)
     return distinct, np.searchsorted(distinct, flows)
 
 
