@@ -530,9 +530,11 @@ def check_compliance(
                 )
             )
 
+    parts.append(non_finite_violations(results))
     violations = _concat(parts, RULE_VIOLATION_COLUMNS)[RULE_VIOLATION_COLUMNS]
     if not violations.empty:  # worst first across units: violations, then by relative excess
         relative = violations["excess"] / violations["limit"].abs().clip(lower=1.0)
+        relative = relative.fillna(np.inf)  # a result that is not a number is the worst
         order = np.lexsort((-relative.to_numpy(), violations["severity"] != "violation"))
         violations = violations.iloc[order].reset_index(drop=True)
     summary = _summary(results, pressure, minimum, ok, violations, node_class)
@@ -545,11 +547,37 @@ def check_compliance(
     )
 
 
+def non_finite_violations(results: SimulationResults) -> pd.DataFrame:
+    """Violation rows for every result that is not a number (:meth:`SimulationResults.non_finite`).
+
+    A NaN pressure compares false with every limit, so without these rows a run whose
+    results are not numbers would pass every rule. One row per element and quantity, at the
+    first time step; value, limit and excess are NaN (the worst of all, sorted first).
+    """
+    bad = results.non_finite()
+    return pd.DataFrame(
+        {
+            "element": bad["element"].to_numpy(),
+            "kind": bad["kind"].to_numpy(),
+            "check": "not_a_number",
+            "severity": "violation",
+            "quantity": bad["quantity"].to_numpy(),
+            "time_h": bad["time_h"].to_numpy(),
+            "value": np.nan,
+            "limit": np.nan,
+            "excess": np.nan,
+        },
+        columns=RULE_VIOLATION_COLUMNS,
+    )
+
+
 def _summary(results, pressure, minimum, ok, violations, node_class) -> dict:
     margin = pressure - minimum
-    values = margin.to_numpy()
-    i, j = np.unravel_index(int(np.nanargmin(values)), values.shape)
-    worst = str(pressure.columns[j])
+    values = margin.to_numpy(dtype=float)
+    # the worst node: a pressure that is not a number first, else the least margin
+    values = np.where(np.isfinite(values), values, -np.inf)
+    i, j = np.unravel_index(int(np.argmin(values)), values.shape) if values.size else (0, 0)
+    worst = str(pressure.columns[j]) if values.size else ""
     counts = (
         violations.groupby(["check", "severity"]).size().to_dict() if not violations.empty else {}
     )
@@ -557,15 +585,15 @@ def _summary(results, pressure, minimum, ok, violations, node_class) -> dict:
     by_class = {}
     for cls in NODE_CLASSES:
         members = [n for n in pressure.columns if node_class.get(n, "junction") == cls]
-        if members:
-            by_class[cls] = float(pressure[members].min().min())
+        if members:  # NaN when any pressure of the class is not a number
+            by_class[cls] = float(pressure[members].min(skipna=False).min(skipna=False))
     return {
         "node_hours_compliant_share": float(ok.to_numpy().mean()) if ok.size else 1.0,
         "worst_node": worst,
         "worst_node_class": node_class.get(worst, "junction"),
-        "worst_time_h": float(pressure.index[i]) / SECONDS_PER_HOUR,
-        "worst_pressure_m": float(pressure.iat[i, j]),
-        "worst_margin_m": float(values[i, j]),
+        "worst_time_h": float(pressure.index[i]) / SECONDS_PER_HOUR if values.size else np.nan,
+        "worst_pressure_m": float(pressure.iat[i, j]) if values.size else np.nan,
+        "worst_margin_m": float(margin.iat[i, j]) if values.size else np.nan,
         "min_pressure_by_class_m": by_class,
         "violations": int(len(errors)),
         "elements_violating": int(len(errors[["kind", "element"]].drop_duplicates())),
@@ -654,7 +682,7 @@ def check_design_condition(
 
 def condition_violations(table: pd.DataFrame) -> pd.DataFrame:
     """Rows of :func:`check_design_condition` below their minimum, as violation rows."""
-    low = table[table["margin_m"] < -1e-9]
+    low = table[~(table["margin_m"] >= -1e-9)]  # a margin that is not a number fails
     return pd.DataFrame(
         {
             "element": low["node"].to_numpy(),

@@ -73,6 +73,45 @@ class SimulationResults:
         """True when EPANET reports negative pressures at some step."""
         return bool(self.warnings["message"].str.contains("negative pressures", case=False).any())
 
+    def non_finite(self) -> pd.DataFrame:
+        """Every element with a result that is not a number (NaN or infinite), once per quantity.
+
+        A comparison with NaN is false, so a check written as "is the pressure below its
+        minimum?" passes a NaN pressure: the checks take these rows as violations instead.
+
+        Returns
+        -------
+        DataFrame
+            element, kind (junction, tank, reservoir, link), quantity (pressure_m, head_m,
+            flow_m3_per_s, velocity_m_per_s), time_h (the first time step it is not finite),
+            steps (how many time steps).
+        """
+        kinds = {n: "junction" for n in self.junctions}
+        kinds.update({n: "tank" for n in self.tanks})
+        kinds.update({n: "reservoir" for n in self.reservoirs})
+        rows = []
+        for quantity, frame, node in (
+            ("pressure_m", self.pressure, True),
+            ("head_m", self.head, True),
+            ("flow_m3_per_s", self.flow, False),
+            ("velocity_m_per_s", self.velocity, False),
+        ):
+            values = frame.to_numpy(dtype=float)
+            bad = ~np.isfinite(values)
+            for j in np.flatnonzero(bad.any(axis=0)):
+                element = str(frame.columns[j])
+                first = int(np.argmax(bad[:, j]))
+                rows.append(
+                    (
+                        element,
+                        kinds.get(element, "junction") if node else "link",
+                        quantity,
+                        float(frame.index[first]) / SECONDS_PER_HOUR,
+                        int(bad[:, j].sum()),
+                    )
+                )
+        return pd.DataFrame(rows, columns=["element", "kind", "quantity", "time_h", "steps"])
+
     @property
     def tank_level(self) -> pd.DataFrame:
         """Water level above each tank's bottom [m]."""

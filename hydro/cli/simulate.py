@@ -8,7 +8,9 @@ from hydro.cli._common import EXIT_FAIL, EXIT_OK, force_option, hours
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
-    """Simulate the network and print its summary; exit 1 when EPANET did not converge."""
+    """Simulate the network and print its summary; exit 1 when EPANET did not converge or
+    gave results that are not numbers.
+    """
     from hydro.network import read_network
     from hydro.outputs import Outputs
     from hydro.simulation import (
@@ -35,6 +37,13 @@ def cmd_simulate(args: argparse.Namespace) -> int:
             print(f"wrote {folder / name}")
     if not results.converged:
         print("not converged: EPANET could not balance the hydraulics at some step")
+        return EXIT_FAIL
+    bad = results.non_finite()
+    if not bad.empty:
+        print(
+            f"not a number: {len(bad)} result(s) (e.g. {bad.iloc[0]['quantity']} at "
+            f"{bad.iloc[0]['element']}): EPANET gave no usable result there"
+        )
         return EXIT_FAIL
     return EXIT_OK
 

@@ -142,6 +142,17 @@ def apply_design(problem: Problem, segments: dict[str, list[tuple[int, float]]])
 
 
 # --------------------------------------------------------------------------- verification
+def _not_a_number_rows(results, condition: str) -> list[tuple]:
+    """Verification rows for every result of ``results`` that is not a number.
+
+    A comparison with NaN is false: without these rows a NaN pressure would meet every target.
+    """
+    return [
+        (row.element, row.kind, row.quantity, np.nan, np.nan, np.nan, condition)
+        for row in results.non_finite().itertuples()
+    ]
+
+
 def verify_design(path: Path, problem: Problem, sized_pipes: list[str]) -> Verification:
     """Independent check of a written design: a full EPANET run of each case of the design
     condition (peak hour and tap flows, tanks at their reserve), cost from the tags.
@@ -173,8 +184,9 @@ def verify_design(path: Path, problem: Problem, sized_pipes: list[str]) -> Verif
         case_pressure = case_results.pressure.iloc[0][case_results.junctions]
         minima = {n: split_node_minimum(case, n, problem.wn) for n in case_pressure.index}
         margin = case_pressure - pd.Series(minima)[case_pressure.index]
-        node = str(margin.idxmin())
+        node = str(margin.fillna(-np.inf).idxmin())  # a pressure not a number is the worst
         worst.append((case.name, node, case_pressure[node], minima[node], margin[node]))
+        rows += _not_a_number_rows(case_results, case.name)
         for node, p in case_pressure.items():
             minimum = minima[node]
             if p < minimum - VERIFY_TOL_M:
@@ -224,12 +236,14 @@ def verify_design(path: Path, problem: Problem, sized_pipes: list[str]) -> Verif
     violations = pd.DataFrame(
         rows, columns=["element", "kind", "quantity", "value", "limit", "excess", "condition"]
     )
+    if not np.isfinite(cost):
+        rows.append(("network", "network", "cost", cost, np.nan, np.nan, cases[0].name))
     return Verification(
         cost=cost,
-        min_pressure_m=float(pressure.min()),
-        min_pressure_node=str(pressure.idxmin()),
-        max_pressure_m=float(pressure.max()),
-        max_pressure_node=str(pressure.idxmax()),
+        min_pressure_m=float(pressure.min(skipna=False)),
+        min_pressure_node=str(pressure.fillna(-np.inf).idxmin()),
+        max_pressure_m=float(pressure.max(skipna=False)),
+        max_pressure_node=str(pressure.fillna(np.inf).idxmax()),
         violations=violations,
         pipes=pd.DataFrame(pipes),
         conditions=pd.DataFrame(
