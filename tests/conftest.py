@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import subprocess
 import sys
 from pathlib import Path
@@ -34,6 +35,19 @@ def run_hydro(
         cwd=cwd,
         timeout=timeout,
     )
+
+
+def assert_png_drawn(image: Path | bytes, min_side_px: int = 200) -> None:
+    """``image`` (a file or its bytes) is a PNG that decodes, at least ``min_side_px`` a side,
+    with something drawn on it (not one flat colour).
+    """
+    import matplotlib.image  # only the tests that read figures pay for matplotlib
+
+    data = image if isinstance(image, bytes) else Path(image).read_bytes()
+    assert data.startswith(b"\x89PNG\r\n\x1a\n"), "not a PNG"
+    pixels = matplotlib.image.imread(io.BytesIO(data), format="png")
+    assert min(pixels.shape[:2]) >= min_side_px, pixels.shape
+    assert pixels.reshape(-1, pixels.shape[-1]).std(axis=0).max() > 0.01, "a blank image"
 
 
 def inp_text(

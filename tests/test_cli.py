@@ -3,16 +3,30 @@
 from __future__ import annotations
 
 import ctypes
+import re
 
 import pytest
-from conftest import NET3, inp_text, run_hydro
+from conftest import NET3, ROOT, inp_text, run_hydro
+
+#: The commands the README documents, in the order ``hydro --help`` lists them.
+README_COMMANDS = ["simulate", "check", "demand", "size", "storage", "taps", "run"]
 
 
-def test_every_subcommand_has_help():
-    for command in ["simulate", "check", "demand", "size", "storage", "run"]:
-        done = run_hydro(command, "--help")
-        assert done.returncode == 0, (command, done.stderr)
-        assert "usage: hydro" in done.stdout
+def test_hydro_help_lists_exactly_the_documented_commands():
+    done = run_hydro("--help")
+    assert done.returncode == 0, done.stderr
+    listed = re.findall(r"^    (\w+) ", done.stdout, flags=re.MULTILINE)
+    assert listed == README_COMMANDS
+    readme = (ROOT / "README.md").read_text()
+    assert [c for c in README_COMMANDS if f"\nhydro {c} " not in readme] == []
+
+
+@pytest.mark.parametrize("command", README_COMMANDS)
+def test_every_subcommand_has_help(command):
+    done = run_hydro(command, "--help")
+    assert done.returncode == 0, (command, done.stderr)
+    assert done.stdout.startswith(f"usage: hydro {command} ")
+    assert "-q, --quiet" in done.stdout and not done.stderr
 
 
 def test_simulate_net3_prints_summary_and_writes_tables(tmp_path):

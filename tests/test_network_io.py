@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 
 import numpy as np
 import pytest
@@ -13,6 +14,15 @@ from hydro.errors import InputError
 from hydro.network import read_network, topology, write_network
 from hydro.simulation import run_simulation
 
+#: Net3's links and nodes, read from the file's sections by hand (not by hydro or WNTR).
+_NET3_SECTIONS = re.findall(r"^\[(\w+)\]\n(.*?)(?=^\[)", NET3.read_text(), re.M | re.S)
+_NET3_ROWS = {
+    name: [line for line in body.splitlines() if line.strip() and not line.lstrip().startswith(";")]
+    for name, body in _NET3_SECTIONS
+}
+NET3_LINKS = _NET3_ROWS["PIPES"] + _NET3_ROWS["PUMPS"] + _NET3_ROWS["VALVES"]
+NET3_NODES = _NET3_ROWS["JUNCTIONS"] + _NET3_ROWS["RESERVOIRS"] + _NET3_ROWS["TANKS"]
+
 
 def test_branched_network_is_classified_branched(branched_inp):
     assert topology(read_network(branched_inp)).kind == "branched"
@@ -21,7 +31,9 @@ def test_branched_network_is_classified_branched(branched_inp):
 def test_net3_is_looped():
     topo = topology(read_network(NET3))
     assert topo.kind == "looped"
-    assert topo.n_loops > 0
+    # 119 links (117 pipes, 2 pumps) between 97 nodes in one piece: 119 - 97 + 1 = 23 loops
+    assert (len(NET3_LINKS), len(NET3_NODES)) == (119, 97)
+    assert topo.n_loops == 23
 
 
 def test_loop_added_to_tree_makes_it_looped(write_inp):
@@ -33,7 +45,12 @@ def test_loop_added_to_tree_makes_it_looped(write_inp):
             " P4 J2 J3 400 80 130",
         )
     )
-    assert topology(read_network(path)).kind == "looped"
+    topo = topology(read_network(path))
+    assert topo.kind == "looped" and topo.n_loops == 1  # 4 pipes between 4 nodes
+
+
+def test_a_tree_has_no_loop(branched_inp):
+    assert topology(read_network(branched_inp)).n_loops == 0
 
 
 def test_written_file_opens_in_epanet_toolkit_with_same_pressures(tmp_path):

@@ -7,6 +7,7 @@ import json
 import math
 import tomllib
 
+import numpy as np
 from conftest import ROOT
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -246,9 +247,19 @@ def test_mutated_pump_catalogues_load_or_raise_hydros_error(tmp_path, text):
     path = tmp_path / "pumps.csv"
     path.write_text(text)
     try:
-        read_pump_catalog(path)
+        table = read_pump_catalog(path)
     except HydroError:
         return
+    # what loads is what a pump curve needs (hydro.pumps.read_pump_catalog's rules)
+    numbers = table[["flow_l_per_s", "head_m", "efficiency", "price_mad"]].to_numpy(float)
+    assert np.isfinite(numbers).all() and (numbers >= 0).all()
+    assert (table["efficiency"] <= 1).all()
+    for _, points in table.groupby("pump"):
+        assert len(points) in (1, 3)
+        points = points.sort_values("flow_l_per_s")
+        assert (np.diff(points["flow_l_per_s"]) > 0).all() and points["flow_l_per_s"].iloc[-1] > 0
+        assert (np.diff(points["head_m"]) < 0).all()
+    assert no_new_files(tmp_path, {"pumps.csv"})
 
 
 @FAST

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import ROOT, run_hydro
+from conftest import ROOT, assert_png_drawn, run_hydro
 
 from hydro.demand import tap_design
 from hydro.network import read_network
@@ -154,7 +154,7 @@ def test_taps_command_writes_tables_and_figure(tmp_path):
     assert {"node", "tap", "p5_l_per_s", "p50_l_per_s", "p95_l_per_s", "share_under_useful"} <= set(
         table.columns
     )
-    assert (out / "taps.png").stat().st_size > 0
+    assert_png_drawn(out / "taps.png")
     assert len(pd.read_csv(out / "taps_draws.csv")) == 200
 
 
@@ -191,7 +191,7 @@ def test_study_reports_random_taps_and_its_designs_pass_hydro_check(tmp_path):
     for scenario in ("standpipes", "household_connections", "standpipes_pipes_for_connections"):
         table = pd.read_csv(out / f"taps_{scenario}.csv")
         assert (table["open_draws"] > 0).any()
-        assert (out / f"taps_{scenario}.png").stat().st_size > 0
+        assert_png_drawn(out / f"taps_{scenario}.png")
         # the design the study wrote passes hydro check with the same rules, tap flows included
         checked = run_hydro("check", out / f"sized_{scenario}.inp")
         assert checked.returncode == 0, checked.stdout

@@ -268,8 +268,21 @@ def test_pump_catalogue_rules(tmp_path, line, message):
         read_pump_catalog(path)
 
 
-def test_pump_catalogue_reads_as_before():
-    assert len(read_pump_catalog(PUMPS)) > 0
+def test_pump_catalogue_reads_every_row_of_the_file_as_written():
+    """Each CSV row (read here by the standard library) is a row of the catalogue, unchanged."""
+    import csv
+
+    lines = [line for line in PUMPS.read_text().splitlines() if line and line[0] != "#"]
+    rows = list(csv.DictReader(lines))
+    table = read_pump_catalog(PUMPS)
+    assert len(table) == len(rows) == 21 and table["pump"].nunique() == 7  # 3 points each
+    assert table["pump"].tolist() == [row["pump"] for row in rows]
+    for column in ("flow_l_per_s", "head_m", "efficiency", "price_mad"):
+        assert table[column].tolist() == pytest.approx([float(row[column]) for row in rows])
+    best = table[(table["pump"] == "MS-3/100") & (table["efficiency"] > 0.6)].iloc[0]
+    assert (best["flow_l_per_s"], best["head_m"], best["price_mad"]) == pytest.approx(
+        (3.0, 98.0, 48000.0)
+    )
 
 
 # --------------------------------------------------------------------------- networks
