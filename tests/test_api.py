@@ -104,10 +104,25 @@ def test_every_command_is_registered_once_and_has_help_without_stray_percent():
         assert "-q, --quiet" in text and "-v, --verbose" in text, name
 
 
-def test_quiet_and_verbose_are_accepted_after_the_subcommand(single_pipe_inp):
-    for flag in ("-q", "--quiet", "-v"):
-        done = run_hydro("check", single_pipe_inp, "--min-pressure", "30", flag)
-        assert done.returncode == 0, (flag, done.stderr)
+@pytest.mark.parametrize(
+    ("flag", "attribute"), [("-q", "quiet"), ("--quiet", "quiet"), ("-v", "verbose"),
+                            ("--verbose", "verbose")]
+)  # fmt: skip
+def test_quiet_and_verbose_are_read_after_the_subcommand_as_before(flag, attribute):
+    args = ["check", "net.inp", "--min-pressure", "30"]
+    for argv in ([*args, flag], [flag, *args]):
+        parsed = build_parser().parse_args(argv)
+        assert getattr(parsed, attribute) is True, argv
+        other = "verbose" if attribute == "quiet" else "quiet"
+        assert getattr(parsed, other) is False, argv
+
+
+def test_verbose_after_the_subcommand_logs_and_keeps_the_results(single_pipe_inp):
+    args = ("check", single_pipe_inp, "--min-pressure", "30")
+    plain, verbose = run_hydro(*args), run_hydro(*args, "-v")
+    assert plain.returncode == verbose.returncode == 0
+    assert "verdict: COMPLIANT" in plain.stdout and verbose.stdout == plain.stdout
+    assert plain.stderr == "" and verbose.stderr != ""  # debug lines on stderr only
 
 
 def test_misspelt_option_and_command_get_did_you_mean(single_pipe_inp):

@@ -36,7 +36,9 @@ def test_simulate_net3_prints_summary_and_writes_tables(tmp_path):
         assert fragment in done.stdout
     header = (tmp_path / "res" / "nodes.csv").read_text().splitlines()[0]
     assert header == "time_s,time_h,node,pressure_m,head_m,demand_l_per_s"
-    assert (tmp_path / "res" / "links.csv").exists()
+    links = (tmp_path / "res" / "links.csv").read_text().splitlines()
+    assert links[0] == "time_s,time_h,link,flow_l_per_s,velocity_m_per_s,headloss_m"
+    assert len(links) == 1 + 25 * 119  # hours 0 to 24, Net3's 117 pipes and 2 pumps
 
 
 def test_check_exit_status_gates_scripts(single_pipe_inp, tmp_path):
