@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
@@ -31,7 +31,7 @@ from hydro.hydraulics import (
     headloss_hazen_williams,
     velocity,
 )
-from hydro.sizing.problem import DESIGN_MARGIN_M, Problem, TreeComponent
+from hydro.sizing.problem import DESIGN_MARGIN_M, Problem, Targets, TreeComponent
 
 log = logging.getLogger(__name__)
 
@@ -125,33 +125,74 @@ def _check_reachable(problem: Problem, trees: list[TreeComponent]) -> None:
         )
 
 
-def solve_tree(
-    problem: Problem,
-    trees: list[TreeComponent],
-    split: bool = False,
-    time_limit_s: float = 600.0,
-    extra_margin_m: dict[str, float] | None = None,
-) -> TreeResult:
-    """Least-cost design of the trees' decision pipes (exact 0-1 program, or split-pipe LP).
+@dataclass
+class ProgramRows:
+    """Sparse constraint rows ``lower <= A x <= upper`` of a linear program, built row by row."""
 
-    ``extra_margin_m``: junction -> head kept above its target on top of
-    :data:`DESIGN_MARGIN_M` [m] (the repair loop of :func:`hydro.sizing.size_network` sets it
-    at junctions that the independent EPANET run found short).
+    rows: list[int] = field(default_factory=list)
+    cols: list[int] = field(default_factory=list)
+    vals: list[float] = field(default_factory=list)
+    lower: list[float] = field(default_factory=list)
+    upper: list[float] = field(default_factory=list)
+
+    def add(self, entries, lower: float, upper: float) -> None:
+        """Append one row: ``entries`` are (column, coefficient) pairs, then its two bounds."""
+        r = len(self.lower)
+        for c, v in entries:
+            self.rows.append(r)
+            self.cols.append(c)
+            self.vals.append(v)
+        self.lower.append(lower)
+        self.upper.append(upper)
+
+    def matrix(self, n_columns: int):
+        """The rows as a CSR matrix with ``n_columns`` columns."""
+        shape = (len(self.lower), n_columns)
+        return coo_matrix((self.vals, (self.rows, self.cols)), shape=shape).tocsr()
+
+
+@dataclass(kw_only=True)
+class _Columns:
+    """The tree program's columns: each decision pipe's allowed options, then one head per node.
+
+    ``option``: catalogue row of each option column; ``cost``: its cost (per metre for the
+    split-pipe LP, for the whole pipe otherwise); ``spans``: pipe -> its contiguous option
+    columns; ``head``: node -> its head column (after every option column).
     """
-    extra_margin_m = extra_margin_m or {}
-    _check_reachable(problem, trees)
-    targets = problem.targets
+
+    option: list[int]
+    cost: list[float]
+    spans: dict[str, range]
+    nodes: list[str]
+    head: dict[str, int]
+
+    @property
+    def n_options(self) -> int:
+        """Number of option columns."""
+        return len(self.option)
+
+    @property
+    def n_columns(self) -> int:
+        """Number of columns: options and heads."""
+        return len(self.option) + len(self.nodes)
+
+
+def _columns(problem: Problem, trees: list[TreeComponent], split: bool) -> _Columns:
+    """The program's columns: options within the velocity limit at each pipe's design flow.
+
+    Raises
+    ------
+    InfeasibleDesignError
+        When even the largest allowed entry of a pipe runs faster than the velocity limit.
+    """
     index = {p: i for i, p in enumerate(problem.pipes)}
-    # Variables: per decision pipe its allowed options (x or l), then one head per tree node.
-    # spans[p]: the contiguous columns of pipe p's options
-    var_option, cost = [], []
-    spans: dict[str, range] = {}
-    vmax = targets.max_velocity_m_per_s
+    vmax = problem.targets.max_velocity_m_per_s
     flows = {p: t.flow[p] for t in trees for p, _, _ in t.order}
+    option, cost = [], []
+    spans: dict[str, range] = {}
     for p in problem.pipes:
         if p not in flows:
             continue
-        i = index[p]
         options = problem.allowed[p]
         if vmax is not None:
             v = velocity(flows[p], problem.catalog.diameters[options])
@@ -161,52 +202,68 @@ def solve_tree(
                     f"pipe {p}: even the largest catalogue pipe runs faster than "
                     f"{vmax:g} m/s at the design flow of {abs(flows[p]) * 1000:.2f} l/s"
                 )
-        spans[p] = range(len(var_option), len(var_option) + len(options))
-        var_option.extend(int(k) for k in options)
+        spans[p] = range(len(option), len(option) + len(options))
+        option.extend(int(k) for k in options)
         per_m = problem.catalog.costs[options]
-        cost.extend(per_m if split else per_m * problem.lengths[i])
-    n_x = len(var_option)
+        cost.extend(per_m if split else per_m * problem.lengths[index[p]])
     nodes = [n for t in trees for n in t.nodes]
-    head_index = {n: n_x + j for j, n in enumerate(nodes)}
-    n_var = n_x + len(nodes)
-    rows, cols, vals, lo, hi = [], [], [], [], []
-    r = 0
+    head = {n: len(option) + j for j, n in enumerate(nodes)}
+    return _Columns(option=option, cost=cost, spans=spans, nodes=nodes, head=head)
 
-    def add(entries, lower, upper):
-        nonlocal r
-        for c, v in entries:
-            rows.append(r)
-            cols.append(c)
-            vals.append(v)
-        lo.append(lower)
-        hi.append(upper)
-        r += 1
 
-    for p, span in spans.items():
+def _constraints(
+    problem: Problem, trees: list[TreeComponent], columns: _Columns, split: bool
+) -> LinearConstraint:
+    """One entry per pipe (or its full length when split), and the head along every pipe.
+
+    Along pipe (up -> down): ``H_down - H_up + sum_k hf_k x_k = 0``; a root's head and a
+    kept pipe's own loss move to the right side.
+    """
+    index = {p: i for i, p in enumerate(problem.pipes)}
+    rows = ProgramRows()
+    for p, span in columns.spans.items():
         total = problem.lengths[index[p]] if split else 1.0
-        add([(c, 1.0) for c in span], total, total)
+        rows.add([(c, 1.0) for c in span], total, total)
     for tree in trees:
         for pipe, up, down in tree.order:
-            # H_down - H_up + sum_k hf x = 0 (or with a fixed pipe's own loss on the right side)
-            entries = [(head_index[down], 1.0)]
+            entries = [(columns.head[down], 1.0)]
             rhs = 0.0
-            if up in head_index:
-                entries.append((head_index[up], -1.0))
+            if up in columns.head:
+                entries.append((columns.head[up], -1.0))
             else:
                 rhs = tree.root_head_m
-            if pipe in spans:
+            if pipe in columns.spans:
                 i = index[pipe]
                 hl = unit_headloss(problem, i, tree.flow[pipe])
                 scale = 1.0 if split else problem.lengths[i]
-                entries.extend((c, hl[var_option[c]] * scale) for c in spans[pipe])
+                entries.extend((c, hl[columns.option[c]] * scale) for c in columns.spans[pipe])
             else:
                 rhs -= fixed_pipe_headloss(problem, pipe, tree.flow[pipe])
-            add(entries, rhs, rhs)
-    matrix = coo_matrix((vals, (rows, cols)), shape=(r, n_var)).tocsr()
-    lower = np.zeros(n_var)
-    upper = np.full(n_var, np.inf if split else 1.0)
+            rows.add(entries, rhs, rhs)
+    return LinearConstraint(
+        rows.matrix(columns.n_columns), np.array(rows.lower), np.array(rows.upper)
+    )
+
+
+def _bounds(
+    problem: Problem,
+    trees: list[TreeComponent],
+    columns: _Columns,
+    split: bool,
+    extra_margin_m: dict[str, float],
+) -> Bounds:
+    """Bounds of every column: options in [0, 1] (lengths >= 0 when split), heads in range.
+
+    A junction's head is at least its elevation plus its minimum pressure (or its tree's head
+    floor, when higher), :data:`DESIGN_MARGIN_M` and its ``extra_margin_m`` [m]; at most its
+    elevation plus the maximum pressure, when one is set.
+    """
+    targets = problem.targets
+    n_x = columns.n_options
+    lower = np.zeros(columns.n_columns)
+    upper = np.full(columns.n_columns, np.inf if split else 1.0)
     floors = {n: h for t in trees for n, h in t.head_floor.items()}
-    for j, n in enumerate(nodes):
+    for j, n in enumerate(columns.nodes):
         node = problem.snapshot.get_node(n)
         z = node.elevation
         lower[n_x + j] = (
@@ -221,47 +278,103 @@ def solve_tree(
             if (targets.max_pressure_m is not None and node.node_type == "Junction")
             else np.inf
         )
-    c = np.concatenate([np.array(cost), np.zeros(len(nodes))])
+    return Bounds(lower, upper)
+
+
+def _read_design(
+    problem: Problem, columns: _Columns, x: np.ndarray, split: bool
+) -> tuple[dict[str, int], dict[str, list[tuple[int, float]]]]:
+    """Each pipe's catalogue row and segments from the option columns of a solution.
+
+    Split: the segments longer than 1e-6 m, the choice the longest one; otherwise the option
+    set to 1, over the whole pipe.
+    """
+    index = {p: i for i, p in enumerate(problem.pipes)}
+    choice, segments = {}, {}
+    for p, span in columns.spans.items():
+        if split:
+            used = [(int(columns.option[c]), float(x[c])) for c in span if x[c] > 1e-6]
+            segments[p] = used
+            choice[p] = max(used, key=lambda s: s[1])[0]
+        else:
+            best = max(span, key=lambda c: x[c])
+            choice[p] = int(columns.option[best])
+            segments[p] = [(choice[p], float(problem.lengths[index[p]]))]
+    return choice, segments
+
+
+def _no_design(targets: Targets, message: str) -> InfeasibleDesignError:
+    """The error when HiGHS finds no solution (``message``: its status)."""
+    return InfeasibleDesignError(
+        "no design meets the targets: "
+        + (
+            f"the maximum pressure of {targets.max_pressure_m:g} m cannot be kept together "
+            f"with the minimum of {targets.min_pressure_m:g} m (HiGHS: {message})"
+            if targets.max_pressure_m is not None
+            else f"HiGHS: {message}"
+        )
+    )
+
+
+def solve_tree(
+    problem: Problem,
+    trees: list[TreeComponent],
+    split: bool = False,
+    time_limit_s: float = 600.0,
+    extra_margin_m: dict[str, float] | None = None,
+) -> TreeResult:
+    """Least-cost design of the trees' decision pipes (exact 0-1 program, or split-pipe LP).
+
+    Parameters
+    ----------
+    problem : Problem
+        The sizing problem (:func:`hydro.sizing.problem.build_problem`).
+    trees : list of TreeComponent
+        Its trees, each fed at a known head (:func:`hydro.sizing.problem.tree_components`).
+    split : bool
+        Solve the split-pipe LP (a lower bound) instead of the 0-1 program.
+    time_limit_s : float
+        HiGHS's time limit [s].
+    extra_margin_m : dict, optional
+        Junction -> head kept above its target on top of :data:`DESIGN_MARGIN_M` [m] (the
+        repair loop of :func:`hydro.sizing.size_network` sets it at junctions that the
+        independent EPANET run found short).
+
+    Returns
+    -------
+    TreeResult
+        The design, its cost, HiGHS's bound and gap, and the solve time.
+
+    Raises
+    ------
+    InfeasibleDesignError
+        When no catalogue design meets the targets; the message says which one.
+    """
+    _check_reachable(problem, trees)
+    columns = _columns(problem, trees, split)
+    n_x, n_var = columns.n_options, columns.n_columns
+    c = np.concatenate([np.array(columns.cost), np.zeros(len(columns.nodes))])
     integrality = np.zeros(n_var)
     if not split:
         integrality[:n_x] = 1
     started = time.perf_counter()
     result = milp(
         c,
-        constraints=LinearConstraint(matrix, np.array(lo), np.array(hi)),
-        bounds=Bounds(lower, upper),
+        constraints=_constraints(problem, trees, columns, split),
+        bounds=_bounds(problem, trees, columns, split, extra_margin_m or {}),
         integrality=integrality,
         options={"time_limit": time_limit_s, "mip_rel_gap": 1e-9, "presolve": True},
     )
     seconds = time.perf_counter() - started
     if result.x is None:
-        raise InfeasibleDesignError(
-            "no design meets the targets: "
-            + (
-                f"the maximum pressure of {targets.max_pressure_m:g} m cannot be kept together "
-                f"with the minimum of {targets.min_pressure_m:g} m (HiGHS: {result.message})"
-                if targets.max_pressure_m is not None
-                else f"HiGHS: {result.message}"
-            )
-        )
-    x = result.x[:n_x]
-    choice, segments = {}, {}
-    for p, span in spans.items():
-        i = index[p]
-        if split:
-            used = [(int(var_option[c]), float(x[c])) for c in span if x[c] > 1e-6]
-            segments[p] = used
-            choice[p] = max(used, key=lambda s: s[1])[0]
-        else:
-            best = max(span, key=lambda c: x[c])
-            choice[p] = int(var_option[best])
-            segments[p] = [(choice[p], float(problem.lengths[i]))]
+        raise _no_design(problem.targets, result.message)
+    choice, segments = _read_design(problem, columns, result.x[:n_x], split)
     gap = float(getattr(result, "mip_gap", 0.0) or 0.0)
     bound = float(getattr(result, "mip_dual_bound", result.fun) or result.fun)
     log.info(
         "%s: %d pipes, %d variables, solved in %.2f s (%s)",
         "split-pipe LP" if split else "0-1 program",
-        len(spans),
+        len(columns.spans),
         n_var,
         seconds,
         result.message,
