@@ -37,7 +37,7 @@ from hydro import _toolkit as tk
 from hydro.hydraulics import velocity
 from hydro.sizing.evaluator import Evaluator
 from hydro.sizing.problem import DESIGN_MARGIN_M, Problem
-from hydro.sizing.tree import unit_headloss
+from hydro.sizing.tree import ProgramRows, unit_headloss
 
 log = logging.getLogger(__name__)
 
@@ -84,13 +84,55 @@ class FixedFlowProgram:
     def solve(
         self, flows: np.ndarray, heads: np.ndarray, extra_margin_m: np.ndarray
     ) -> list[int] | None:
-        """Least-cost single-entry design (positions in each pipe's allowed list) for these
-        flows [m3/s, toolkit link order] and the fixed heads of the run [m]; None when the
-        program has no solution at these flows.
+        """Least-cost single-entry design for fixed flows and the fixed links' heads.
+
+        Parameters
+        ----------
+        flows : ndarray
+            Flow of every link [m3/s, toolkit link order].
+        heads : ndarray
+            Head of every node in the run that gave the flows [m, toolkit node order]: those
+            of the fixed-head nodes and across the kept links are used.
+        extra_margin_m : ndarray
+            Head kept at each junction above its minimum and :data:`DESIGN_MARGIN_M` [m].
+
+        Returns
+        -------
+        list of int or None
+            Each decision pipe's position in its allowed list (the entry with most length in
+            the split design); None when the program has no solution at these flows.
+        """
+        columns, cost, spans = self._columns(flows)
+        n_l, n_h = len(columns), len(self.junctions)
+        rows = self._rows(flows, heads, columns, spans)
+        result = linprog(
+            np.concatenate([np.array(cost), np.zeros(n_h)]),
+            A_eq=rows.matrix(n_l + n_h),
+            b_eq=np.array(rows.lower),
+            bounds=self._bounds(n_l, extra_margin_m),
+            method="highs",
+        )
+        if result.status != 0:
+            return None
+        x = result.x[:n_l]
+        choice = []
+        for span in spans:
+            used = max(span, key=lambda c: x[c])  # the entry with most length
+            choice.append(columns[used][1])
+        return choice
+
+    def _columns(
+        self, flows: np.ndarray
+    ) -> tuple[list[tuple[int, int, float]], list[float], list[range]]:
+        """The length columns at these flows [m3/s, toolkit link order].
+
+        Returns (pipe i, position, unit head loss [m/m]) per column, each column's cost per
+        metre, and each decision pipe's contiguous columns. Entries faster than the velocity
+        limit are left out (all but the largest when every entry is).
         """
         problem = self.problem
         vmax = problem.targets.max_velocity_m_per_s
-        columns: list[tuple[int, int, float]] = []  # (pipe i, position, unit head loss)
+        columns: list[tuple[int, int, float]] = []
         cost = []
         spans = []
         pipe_flows = np.abs(flows[self.ev.link_index - 1])
@@ -108,67 +150,58 @@ class FixedFlowProgram:
                 columns.append((i, pos, float(per_m[pos])))
                 cost.append(unit_costs[options[pos]])
             spans.append(range(start, len(columns)))
-        n_l, n_h = len(columns), len(self.junctions)
-        rows, cols, vals, lo, hi = [], [], [], [], []
-        r = 0
+        return columns, cost, spans
+
+    def _rows(
+        self,
+        flows: np.ndarray,
+        heads: np.ndarray,
+        columns: list[tuple[int, int, float]],
+        spans: list[range],
+    ) -> ProgramRows:
+        """Equality rows: every pipe fully built, and the head loss along every flowing link.
+
+        Along link a -> b: ``H_a - H_b - (loss along a->b) = 0``, with the heads of fixed-head
+        nodes, and a kept link's loss in the run, moved to the right side. A closed or idle
+        link (below :data:`NO_FLOW_M3_PER_S`) gives no row.
+        """
+        problem = self.problem
+        n_l = len(columns)
+        rows = ProgramRows()
         for i, span in enumerate(spans):  # full length
-            for c in span:
-                rows.append(r)
-                cols.append(c)
-                vals.append(1.0)
-            lo.append(problem.lengths[i])
-            hi.append(problem.lengths[i])
-            r += 1
+            rows.add([(c, 1.0) for c in span], problem.lengths[i], problem.lengths[i])
         for k, a, b, i in self.links:
             q = flows[k]
             if abs(q) < NO_FLOW_M3_PER_S:
                 continue  # a closed or idle link: no relation between its ends
-            # H_a - H_b - (loss along a->b) = 0, with fixed heads moved to the right side
+            entries = []
             rhs = 0.0
             for node, sign in ((a, 1.0), (b, -1.0)):
                 if node in self.head_column:
-                    rows.append(r)
-                    cols.append(n_l + self.head_column[node])
-                    vals.append(sign)
+                    entries.append((n_l + self.head_column[node], sign))
                 else:
                     rhs -= sign * heads[node]
             if i is None:
                 rhs += heads[a] - heads[b]  # kept link: its loss in the run
             else:
                 direction = 1.0 if q >= 0 else -1.0
-                for c in spans[i]:
-                    rows.append(r)
-                    cols.append(c)
-                    vals.append(-direction * columns[c][2])
-            lo.append(rhs)
-            hi.append(rhs)
-            r += 1
-        a_eq = coo_matrix((vals, (rows, cols)), shape=(r, n_l + n_h)).tocsr()
+                entries.extend((c, -direction * columns[c][2]) for c in spans[i])
+            rows.add(entries, rhs, rhs)
+        return rows
+
+    def _bounds(self, n_l: int, extra_margin_m: np.ndarray) -> np.ndarray:
+        """(lower, upper) of each column: lengths >= 0; junction heads within their targets."""
+        targets = self.problem.targets
+        n_h = len(self.junctions)
         lower = self.elevation + self.p_min + DESIGN_MARGIN_M + extra_margin_m
         upper = (
-            self.elevation + problem.targets.max_pressure_m
-            if problem.targets.max_pressure_m is not None
+            self.elevation + targets.max_pressure_m
+            if targets.max_pressure_m is not None
             else np.full(n_h, np.inf)
         )
-        bounds = np.column_stack(
+        return np.column_stack(
             [np.concatenate([np.zeros(n_l), lower]), np.concatenate([np.full(n_l, np.inf), upper])]
         )
-        lo, hi = np.array(lo), np.array(hi)
-        result = linprog(
-            np.concatenate([np.array(cost), np.zeros(n_h)]),
-            A_eq=a_eq,
-            b_eq=lo,
-            bounds=bounds,
-            method="highs",
-        )
-        if result.status != 0:
-            return None
-        x = result.x[:n_l]
-        choice = []
-        for span in spans:
-            used = max(span, key=lambda c: x[c])  # the entry with most length
-            choice.append(columns[used][1])
-        return choice
 
 
 def lp_start(
