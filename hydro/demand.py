@@ -379,24 +379,63 @@ VILLAGE_OPTIONAL_NUMERIC = {
 }
 
 
-#: Columns that count things: whole numbers only.
-VILLAGE_WHOLE_NUMBERS = ("population_year", "standpipes", "sheep_goat", "cattle", "equid",
-                         "pupils", "beds")  # fmt: skip
-#: Plausible ranges of the village table, with their reasons.
+@dataclass(frozen=True)
+class VillageRange:
+    """The values a number of the village table may take: ``low`` to ``high``, with a reason.
+
+    ``open_low``: the lower end is excluded; ``whole``: whole numbers only (things counted).
+    """
+
+    low: float
+    high: float
+    reason: str
+    open_low: bool = False
+    whole: bool = False
+
+    @property
+    def interval(self) -> str:
+        """The range as written in messages, e.g. ``[0, 1e+06]`` or ``(-1, 0.2]``."""
+        return f"{'(' if self.open_low else '['}{self.low:g}, {self.high:g}]"
+
+    def holds(self, value: float) -> bool:
+        """True when ``value`` is within the range."""
+        above_low = value > self.low if self.open_low else value >= self.low
+        return above_low and value <= self.high
+
+
+#: Every number of the village table: its range and the reason for it.
 VILLAGE_RANGES = {
-    "population": (0, 1e6, "people in one douar: 0 to 1,000,000"),
-    "population_year": (1900, 2200, "a census or survey year, 1900 to 2200"),
-    "standpipes": (0, 1000, "standpipes in one douar: 0 to 1,000"),
+    "population": VillageRange(0, 1e6, "people in one douar: 0 to 1,000,000"),
+    "population_year": VillageRange(
+        1900, 2200, "a census or survey year, 1900 to 2200", whole=True
+    ),
+    "growth_rate": VillageRange(
+        -1, 0.2, "a fraction per year, e.g. 0.01 for +1 %/yr", open_low=True
+    ),
+    "household_share": VillageRange(0, 1, "a share of the douar's population"),
+    "standpipes": VillageRange(0, 1000, "standpipes in one douar: 0 to 1,000", whole=True),
+    "sheep_goat": VillageRange(0, 1e6, "head of sheep and goats in one douar", whole=True),
+    "cattle": VillageRange(0, 1e5, "head of cattle in one douar", whole=True),
+    "equid": VillageRange(0, 1e5, "horses, mules and donkeys in one douar", whole=True),
+    "pupils": VillageRange(0, 1e5, "pupils at the douar's schools", whole=True),
+    "outpatients_per_day": VillageRange(0, 1e5, "outpatients a day at its health centre"),
+    "beds": VillageRange(0, 1e4, "beds at its health centre", whole=True),
+    "mosque_worshippers_per_day": VillageRange(0, 1e6, "worshippers a day at its mosques"),
+    "taps_per_standpipe": VillageRange(1, 100, "taps on one standpipe, 1 to 100", whole=True),
+    "tap_flow_l_per_s": VillageRange(
+        0, 10, "l/s from one tap, above 0 (standpipe taps: 0.1-0.5)", open_low=True
+    ),
 }
+#: Columns that count things: whole numbers only.
+VILLAGE_WHOLE_NUMBERS = tuple(c for c, r in VILLAGE_RANGES.items() if r.whole)
 
 
-def _parse_nodes(
-    text, path, douar: str, column: str, decimal_comma: bool = False
-) -> dict[str, float]:
+def _parse_nodes(text, place: str, column: str, decimal_comma: bool = False) -> dict[str, float]:
     """``"N1:0.6; N2:0.4"`` (or a single ``"N1"``) -> {node: share}, shares adding up to 1.
 
     In a semicolon-separated table (``decimal_comma``) shares use a decimal comma
-    (``"N1:0,6; N2:0,4"``) and items are separated by semicolons only.
+    (``"N1:0,6; N2:0,4"``) and items are separated by semicolons only. ``place``: the file,
+    row and douar, for messages (:func:`_village_rows`).
     """
     if text is None or (isinstance(text, float) and math.isnan(text)) or not str(text).strip():
         return {}
@@ -414,14 +453,14 @@ def _parse_nodes(
                 raise ValueError(share)
         except ValueError:
             raise InputError(
-                f"{path}: douar {douar}: {column} has a share that is not a number in '{item}' "
+                f"{place}: {column} has a share that is not a number in '{item}' "
                 "(write node:share; node:share)"
             ) from None
     if len(shares) > 1 or any(v != 1.0 for v in shares.values()):
         total = sum(shares.values())
         if abs(total - 1) > 1e-6 or any(v < 0 for v in shares.values()):
             raise InputError(
-                f"{path}: douar {douar}: {column} shares add up to {total:g}; "
+                f"{place}: {column} shares add up to {total:g}; "
                 "they must be non-negative and add up to 1"
             )
     return shares
@@ -445,8 +484,10 @@ def read_villages(path: str | os.PathLike) -> pd.DataFrame:
     Raises
     ------
     InputError
-        Missing column, non-numeric or negative value, shares that do not add up to 1; the
-        message names the file, the douar and the field.
+        Missing column, a number that is not a number, not finite or outside its range
+        (:data:`VILLAGE_RANGES`), shares that do not add up to 1, a node named twice; the
+        message names the file, the row (line of the file), the douar, the column, the value
+        and what is allowed.
 
     Examples
     --------
@@ -455,7 +496,31 @@ def read_villages(path: str | os.PathLike) -> pd.DataFrame:
     2012
     """
     path = Path(path)
-    table = read_table(path, "village table")
+    table = _village_columns(path, read_table(path, "village table", only_blank_missing=True))
+    table["douar"] = table["douar"].astype(str).str.strip()
+    duplicated = table["douar"][table["douar"].duplicated()].tolist()
+    if duplicated:
+        raise InputError(f"{path}: douar {duplicated[0]} appears more than once")
+    where = _village_rows(path, table)
+    for column in ["population", "population_year", *VILLAGE_OPTIONAL_NUMERIC]:
+        values = pd.to_numeric(table[column], errors="coerce")
+        for place, raw, value in zip(where, table[column], values, strict=True):
+            _check_village_number(place, column, raw, value)
+        table[column] = values.fillna(VILLAGE_OPTIONAL_NUMERIC.get(column, np.nan))
+    _village_nodes(path, table, where)
+    table.attrs["source"] = str(path)
+    return table
+
+
+def _village_columns(path: Path, table: pd.DataFrame) -> pd.DataFrame:
+    """The table with every required column checked and every optional column filled.
+
+    Raises
+    ------
+    InputError
+        A required column missing, an unknown column that looks like a misspelt known one
+        (it would silently take its default), or no rows.
+    """
     missing = [c for c in VILLAGE_REQUIRED if c not in table.columns]
     if missing:
         hint = (
@@ -483,63 +548,79 @@ def read_villages(path: str | os.PathLike) -> pd.DataFrame:
     for column, default in VILLAGE_OPTIONAL_NUMERIC.items():
         if column not in table.columns:
             table[column] = default
-    table["douar"] = table["douar"].astype(str).str.strip()
-    duplicated = table["douar"][table["douar"].duplicated()].tolist()
-    if duplicated:
-        raise InputError(f"{path}: douar {duplicated[0]} appears more than once")
-    numeric = ["population", "population_year", *VILLAGE_OPTIONAL_NUMERIC]
-    for column in numeric:
-        values = pd.to_numeric(table[column], errors="coerce")
-        for douar, raw, value in zip(table["douar"], table[column], values, strict=True):
-            blank = raw is None or (isinstance(raw, float) and math.isnan(raw))
-            if np.isnan(value) and not (blank and column in VILLAGE_OPTIONAL_NUMERIC):
-                comma = (
-                    " (a decimal comma needs a semicolon-separated table, as a French "
-                    "spreadsheet writes)"
-                    if "," in str(raw)
-                    else ""
-                )
-                raise InputError(
-                    f"{path}: douar {douar}: {column} is not a number ('{raw}'){comma}"
-                )
-            if np.isnan(value):
-                continue
-            if not np.isfinite(value):
-                raise InputError(f"{path}: douar {douar}: {column} must be finite, got {raw}")
-            if column in VILLAGE_WHOLE_NUMBERS and not float(value).is_integer():
-                raise InputError(
-                    f"{path}: douar {douar}: {column} must be a whole number, got {value:g}"
-                )
-            if column in VILLAGE_RANGES and value >= 0:  # negatives: the rule below
-                low, high, reason = VILLAGE_RANGES[column]
-                if not low <= value <= high:
-                    raise InputError(
-                        f"{path}: douar {douar}: {column} {value:g} is outside [{low:g}, "
-                        f"{high:g}] ({reason})"
-                    )
-            if column == "growth_rate":
-                if value <= -1 or value > 0.2:
-                    raise InputError(
-                        f"{path}: douar {douar}: growth_rate {value:g} is outside (-1, 0.2] "
-                        "(a fraction per year, e.g. 0.01 for +1 %/yr)"
-                    )
-            elif value < 0:
-                raise InputError(f"{path}: douar {douar}: {column} must be >= 0, got {value:g}")
-            if column == "household_share" and value > 1:
-                raise InputError(f"{path}: douar {douar}: household_share must be in [0, 1]")
-        table[column] = values.fillna(VILLAGE_OPTIONAL_NUMERIC.get(column, np.nan))
+    return table
+
+
+def _village_rows(path: Path, table: pd.DataFrame) -> list[str]:
+    """Where each row is, for messages: ``FILE, row N: douar D`` (N: the line of the file).
+
+    The row is left out when the reader could not tell the lines (``attrs["rows"]``).
+    """
+    lines = table.attrs.get("rows") or [None] * len(table)
+    return [
+        f"{path}, row {line}: douar {douar}" if line else f"{path}: douar {douar}"
+        for line, douar in zip(lines, table["douar"], strict=True)
+    ]
+
+
+def _check_village_number(place: str, column: str, raw, value: float) -> None:
+    """Refuse a number of the village table that is not one, not finite or out of its range.
+
+    ``place``: the file, row and douar (:func:`_village_rows`); ``raw``: the cell as read;
+    ``value``: the cell as a number (NaN when it is not one). A blank optional cell passes
+    (it takes its default). The range and its reason are :data:`VILLAGE_RANGES`.
+    """
+    rule = VILLAGE_RANGES[column]
+    allowed = f"allowed: {rule.interval}, {rule.reason}"
+    optional = column in VILLAGE_OPTIONAL_NUMERIC
+    blank = raw is None or (isinstance(raw, float) and math.isnan(raw))
+    if np.isnan(value):
+        if blank and optional:
+            return
+        hint = (
+            " (a decimal comma needs a semicolon-separated table, as a French spreadsheet writes)"
+            if "," in str(raw)
+            else " (leave the cell blank for the default)"
+            if optional
+            else ""
+        )
+        raise InputError(f"{place}: {column} is not a number ('{raw}'){hint}; {allowed}")
+    if not np.isfinite(value):
+        raise InputError(f"{place}: {column} must be finite, got {raw}; {allowed}")
+    if rule.whole and not float(value).is_integer():
+        raise InputError(f"{place}: {column} must be a whole number, got {value:g}; {allowed}")
+    if rule.holds(value):
+        return
+    if value < 0 and rule.low == 0 and not rule.open_low:
+        raise InputError(f"{place}: {column} must be >= 0, got {value:g}; {allowed}")
+    if (rule.low, rule.high) == (0, 1):
+        raise InputError(f"{place}: {column} must be in [0, 1], got {value:g} ({rule.reason})")
+    raise InputError(f"{place}: {column} {value:g} is outside {rule.interval} ({rule.reason})")
+
+
+def _village_nodes(path: Path, table: pd.DataFrame, where: list[str]) -> None:
+    """Parse each douar's node shares into ``standpipe_shares`` and ``household_shares``.
+
+    ``where``: each row's file, row and douar, for messages (:func:`_village_rows`).
+
+    Raises
+    ------
+    InputError
+        A douar without a standpipe node, shares that are not numbers or do not add up to 1,
+        or a node named by two douars or for two services.
+    """
     comma = table.attrs.get("decimal_comma", False)
     table["standpipe_shares"] = [
-        _parse_nodes(t, path, d, "standpipe_nodes", comma)
-        for d, t in zip(table["douar"], table["standpipe_nodes"], strict=True)
+        _parse_nodes(t, place, "standpipe_nodes", comma)
+        for place, t in zip(where, table["standpipe_nodes"], strict=True)
     ]
     table["household_shares"] = [
-        _parse_nodes(t, path, d, "household_nodes", comma)
-        for d, t in zip(table["douar"], table["household_nodes"], strict=True)
+        _parse_nodes(t, place, "household_nodes", comma)
+        for place, t in zip(where, table["household_nodes"], strict=True)
     ]
-    for douar, shares in zip(table["douar"], table["standpipe_shares"], strict=True):
+    for place, shares in zip(where, table["standpipe_shares"], strict=True):
         if not shares:
-            raise InputError(f"{path}: douar {douar}: standpipe_nodes is empty (name a node)")
+            raise InputError(f"{place}: standpipe_nodes is empty (name a node)")
     owner: dict[str, tuple[str, str]] = {}
     for douar, sp, hh in zip(
         table["douar"], table["standpipe_shares"], table["household_shares"], strict=True
@@ -554,8 +635,6 @@ def read_villages(path: str | os.PathLike) -> pd.DataFrame:
                         "(split it into two nodes, or merge the douars)"
                     )
                 owner[node] = (douar, column)
-    table.attrs["source"] = str(path)
-    return table
 
 
 def check_villages_against_network(
@@ -669,6 +748,158 @@ class DemandProjection:
         return pd.concat([self.douars, total], ignore_index=True)
 
 
+@dataclass(kw_only=True)
+class _DouarDemand:
+    """One douar's demand in the projection year, before it is tabled and allocated.
+
+    ``people`` by service [persons]; ``domestic``, ``other``, ``institutional`` and
+    ``livestock`` [l/day]; ``by_service``: the consumption drawn at each service's nodes
+    [l/day]; ``peak_day_l_s`` and ``peak_hour_l_s`` by service, at the nodes [l/s];
+    ``standpipes``: the douar's standpipes (its standpipe nodes when the table leaves it
+    blank).
+    """
+
+    population: float
+    people: dict[str, float]
+    domestic: float
+    other: float
+    institutional: float
+    livestock: float
+    by_service: dict[str, float]
+    peak_day_l_s: dict[str, float]
+    peak_hour_l_s: dict[str, float]
+    standpipes: float
+
+
+def _douar_demand(v: dict, year: int, s: DemandScenario) -> _DouarDemand:
+    """Project one douar (a record of the village table) to ``year`` under scenario ``s``.
+
+    Consumption = domestic by service + other public uses + institutions + livestock; the part
+    other than domestic is drawn with the douar's main service (household connections when it
+    has any). Peak day = consumption / distribution efficiency x peak-day factor; peak hour =
+    peak day x the service's peak-hour multiplier.
+    """
+    rate = s.growth_rate if s.growth_rate is not None else v["growth_rate"]
+    pop = float(population_projected(v["population"], v["population_year"], year, rate))
+    share_hh = s.household_share if s.household_share is not None else v["household_share"]
+    if not v["household_shares"]:
+        share_hh = 0.0  # a douar without distribution nodes stays on standpipes
+    people = {"standpipe": pop * (1 - share_hh), "household": pop * share_hh}
+    domestic = {k: people[k] * s.domestic_l_per_person_day[k] for k in SERVICES}
+    domestic_total = sum(domestic.values())
+    other = s.other_public_share * domestic_total
+    institutional = (
+        v["pupils"] * s.school_l_per_pupil_day
+        + v["outpatients_per_day"] * s.health_l_per_outpatient_day
+        + v["beds"] * s.health_l_per_bed_day
+        + v["mosque_worshippers_per_day"] * s.mosque_l_per_worshipper_day
+    )
+    livestock = 0.0
+    if s.livestock_enabled:
+        livestock = s.livestock_fraction_of_herd * sum(
+            v[kind] * rate_l for kind, rate_l in s.livestock_l_per_head_day.items()
+        )
+    # Where the consumption is drawn: domestic by service; the rest with the main service.
+    main = "household" if share_hh > 0 else "standpipe"
+    by_service = dict(domestic)
+    by_service[main] += other + institutional + livestock
+    eta_d = s.distribution_efficiency
+    peak_day_l_s = {
+        k: by_service[k] / eta_d * s.peak_day_factor / SECONDS_PER_DAY for k in SERVICES
+    }
+    standpipes = v["standpipes"]
+    if np.isnan(standpipes):
+        standpipes = len(v["standpipe_shares"])
+    return _DouarDemand(
+        population=pop,
+        people=people,
+        domestic=domestic_total,
+        other=other,
+        institutional=institutional,
+        livestock=livestock,
+        by_service=by_service,
+        peak_day_l_s=peak_day_l_s,
+        peak_hour_l_s={k: peak_day_l_s[k] * s.peak_hour_multiplier(k) for k in SERVICES},
+        standpipes=standpipes,
+    )
+
+
+def _douar_row(v: dict, d: _DouarDemand, s: DemandScenario) -> dict:
+    """The douar's row of :attr:`DemandProjection.douars` (volumes in m3/day, flows in l/s)."""
+    eta_t, eta_d = s.transmission_efficiency, s.distribution_efficiency
+    pop, people = d.population, d.people
+    consumption = sum(d.by_service.values())
+    taps = int(d.standpipes) * int(
+        s.taps_per_standpipe
+        if np.isnan(v.get("taps_per_standpipe", np.nan))
+        else v["taps_per_standpipe"]
+    )
+    return {
+        "douar": v["douar"],
+        "population": pop,
+        "people_standpipe": people["standpipe"],
+        "people_household": people["household"],
+        "domestic_m3_per_day": d.domestic / LITRES_PER_M3,
+        "other_public_m3_per_day": d.other / LITRES_PER_M3,
+        "institutional_m3_per_day": d.institutional / LITRES_PER_M3,
+        "livestock_m3_per_day": d.livestock / LITRES_PER_M3,
+        "consumption_m3_per_day": consumption / LITRES_PER_M3,
+        "average_day_l_per_s": consumption / eta_d / SECONDS_PER_DAY,
+        "source_average_day_l_per_s": consumption / (eta_d * eta_t) / SECONDS_PER_DAY,
+        "peak_day_l_per_s": sum(d.peak_day_l_s.values()),
+        "peak_hour_l_per_s": sum(d.peak_hour_l_s.values()),
+        "l_per_person_day_gross": demand_gross(d.domestic / pop, eta_t, eta_d) if pop else 0.0,
+        "standpipes": int(d.standpipes),
+        "taps": taps,
+        "taps_needed": taps_needed(
+            people["standpipe"],
+            d.peak_hour_l_s["standpipe"],
+            s.max_people_per_tap,
+            s.tap_flow_l_per_s,
+        ),
+        "people_per_tap": people["standpipe"] / taps if taps else np.nan,
+    }
+
+
+def _douar_nodes(v: dict, d: _DouarDemand, s: DemandScenario) -> list[dict]:
+    """The douar's rows of :attr:`DemandProjection.nodes`: its demand shared out over nodes.
+
+    A standpipe node gets its share of the douar's standpipes (at least one) with their taps;
+    a household node one tap per connection (its share of the people on connections over the
+    persons per household, at least one). A service with no demand gets no rows.
+    """
+    per_standpipe = v.get("taps_per_standpipe", np.nan)
+    per_standpipe = s.taps_per_standpipe if np.isnan(per_standpipe) else per_standpipe
+    tap_flow = v.get("tap_flow_l_per_s", np.nan)
+    tap_flow = s.tap_flow_l_per_s if np.isnan(tap_flow) else tap_flow
+    rows = []
+    for service, shares_key in (
+        ("standpipe", "standpipe_shares"),
+        ("household", "household_shares"),
+    ):
+        if d.peak_day_l_s[service] <= 0:
+            continue
+        for node, share in v[shares_key].items():
+            if service == "standpipe":  # the douar's standpipes shared out over its nodes
+                taps = max(round(d.standpipes * share), 1) * int(per_standpipe)
+                flow = tap_flow
+            else:  # one tap per household connection
+                taps = max(round(d.people["household"] * share / s.persons_per_household), 1)
+                flow = s.connection_flow_l_per_s
+            rows.append(
+                {
+                    "node": node,
+                    "service": service,
+                    "douar": v["douar"],
+                    "peak_day_l_per_s": d.peak_day_l_s[service] * share,
+                    "peak_hour_l_per_s": d.peak_hour_l_s[service] * share,
+                    "taps": int(taps),
+                    "tap_flow_l_per_s": float(flow),
+                }
+            )
+    return rows
+
+
 def project_demand(villages: pd.DataFrame, year: int, scenario: DemandScenario) -> DemandProjection:
     """Project every douar's demand to ``year`` under ``scenario`` and allocate it to nodes.
 
@@ -695,106 +926,13 @@ def project_demand(villages: pd.DataFrame, year: int, scenario: DemandScenario) 
     >>> bool(p.totals()["population"] > villages["population"].sum())
     True
     """
-    s = scenario
     rows, node_rows = [], []
-    eta_t, eta_d = s.transmission_efficiency, s.distribution_efficiency
     for v in villages.to_dict("records"):
-        rate = s.growth_rate if s.growth_rate is not None else v["growth_rate"]
-        pop = float(population_projected(v["population"], v["population_year"], year, rate))
-        share_hh = s.household_share if s.household_share is not None else v["household_share"]
-        if not v["household_shares"]:
-            share_hh = 0.0  # a douar without distribution nodes stays on standpipes
-        people = {"standpipe": pop * (1 - share_hh), "household": pop * share_hh}
-        domestic = {k: people[k] * s.domestic_l_per_person_day[k] for k in SERVICES}
-        domestic_total = sum(domestic.values())
-        other = s.other_public_share * domestic_total
-        institutional = (
-            v["pupils"] * s.school_l_per_pupil_day
-            + v["outpatients_per_day"] * s.health_l_per_outpatient_day
-            + v["beds"] * s.health_l_per_bed_day
-            + v["mosque_worshippers_per_day"] * s.mosque_l_per_worshipper_day
-        )
-        livestock = 0.0
-        if s.livestock_enabled:
-            livestock = s.livestock_fraction_of_herd * sum(
-                v[kind] * rate_l for kind, rate_l in s.livestock_l_per_head_day.items()
-            )
-        # Where the consumption is drawn: domestic by service; the rest with the main service.
-        main = "household" if share_hh > 0 else "standpipe"
-        by_service = dict(domestic)
-        by_service[main] += other + institutional + livestock
-        consumption = sum(by_service.values())
-        peak_day_l_s = {
-            k: by_service[k] / eta_d * s.peak_day_factor / SECONDS_PER_DAY for k in SERVICES
-        }
-        peak_hour_l_s = {k: peak_day_l_s[k] * s.peak_hour_multiplier(k) for k in SERVICES}
-        standpipes = v["standpipes"]
-        if np.isnan(standpipes):
-            standpipes = len(v["standpipe_shares"])
-        taps = int(standpipes) * int(
-            s.taps_per_standpipe
-            if np.isnan(v.get("taps_per_standpipe", np.nan))
-            else v["taps_per_standpipe"]
-        )
-        rows.append(
-            {
-                "douar": v["douar"],
-                "population": pop,
-                "people_standpipe": people["standpipe"],
-                "people_household": people["household"],
-                "domestic_m3_per_day": domestic_total / LITRES_PER_M3,
-                "other_public_m3_per_day": other / LITRES_PER_M3,
-                "institutional_m3_per_day": institutional / LITRES_PER_M3,
-                "livestock_m3_per_day": livestock / LITRES_PER_M3,
-                "consumption_m3_per_day": consumption / LITRES_PER_M3,
-                "average_day_l_per_s": consumption / eta_d / SECONDS_PER_DAY,
-                "source_average_day_l_per_s": consumption / (eta_d * eta_t) / SECONDS_PER_DAY,
-                "peak_day_l_per_s": sum(peak_day_l_s.values()),
-                "peak_hour_l_per_s": sum(peak_hour_l_s.values()),
-                "l_per_person_day_gross": (
-                    demand_gross(domestic_total / pop, eta_t, eta_d) if pop else 0.0
-                ),
-                "standpipes": int(standpipes),
-                "taps": taps,
-                "taps_needed": taps_needed(
-                    people["standpipe"],
-                    peak_hour_l_s["standpipe"],
-                    s.max_people_per_tap,
-                    s.tap_flow_l_per_s,
-                ),
-                "people_per_tap": people["standpipe"] / taps if taps else np.nan,
-            }
-        )
-        per_standpipe = v.get("taps_per_standpipe", np.nan)
-        per_standpipe = s.taps_per_standpipe if np.isnan(per_standpipe) else per_standpipe
-        tap_flow = v.get("tap_flow_l_per_s", np.nan)
-        tap_flow = s.tap_flow_l_per_s if np.isnan(tap_flow) else tap_flow
-        for service, shares_key in (
-            ("standpipe", "standpipe_shares"),
-            ("household", "household_shares"),
-        ):
-            if peak_day_l_s[service] <= 0:
-                continue
-            for node, share in v[shares_key].items():
-                if service == "standpipe":  # the douar's standpipes shared out over its nodes
-                    taps = max(round(standpipes * share), 1) * int(per_standpipe)
-                    flow = tap_flow
-                else:  # one tap per household connection
-                    taps = max(round(people["household"] * share / s.persons_per_household), 1)
-                    flow = s.connection_flow_l_per_s
-                node_rows.append(
-                    {
-                        "node": node,
-                        "service": service,
-                        "douar": v["douar"],
-                        "peak_day_l_per_s": peak_day_l_s[service] * share,
-                        "peak_hour_l_per_s": peak_hour_l_s[service] * share,
-                        "taps": int(taps),
-                        "tap_flow_l_per_s": float(flow),
-                    }
-                )
+        d = _douar_demand(v, year, scenario)
+        rows.append(_douar_row(v, d, scenario))
+        node_rows.extend(_douar_nodes(v, d, scenario))
     nodes = pd.DataFrame(node_rows, columns=NODE_COLUMNS)
-    return DemandProjection(scenario=s, year=year, douars=pd.DataFrame(rows), nodes=nodes)
+    return DemandProjection(scenario=scenario, year=year, douars=pd.DataFrame(rows), nodes=nodes)
 
 
 def apply_demand(

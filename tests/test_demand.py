@@ -13,6 +13,7 @@ from hydro.demand import (
     HOUSEHOLD_PATTERN,
     SCENARIOS,
     STANDPIPE_PATTERN,
+    VILLAGE_RANGES,
     DemandScenario,
     apply_demand,
     check_villages_against_network,
@@ -269,3 +270,65 @@ def test_oujda_model_simulates_72_hours_and_opens_in_epanet():
     reserve_m = tank.min_level + 0.2 * (tank.max_level - tank.min_level)  # 0.96 m
     assert results.tank_level["T_HILL"].min() >= reserve_m
     assert results.tank_level["T_HILL"].max() <= tank.max_level
+
+
+# --------------------------------------------------------------------------- village numbers
+def village_table_with(column: str, value: str, douar: int = 0) -> str:
+    """The Oujda village table (3 comment lines, header on line 4) with one cell set."""
+    table = pd.read_csv(VILLAGES, comment="#", dtype=str, keep_default_na=False)
+    if column not in table.columns:
+        table[column] = ""
+    table.loc[douar, column] = value
+    comments = [line for line in VILLAGES.read_text().splitlines() if line.startswith("#")]
+    return "\n".join(comments) + "\n" + table.to_csv(index=False)
+
+
+@pytest.mark.parametrize("value", ["nan", "NaN", "inf", "-inf", "NA"])
+@pytest.mark.parametrize("column", sorted(VILLAGE_RANGES))
+def test_village_table_refuses_a_number_that_is_not_finite(tmp_path, column, value):
+    # A literal nan in an optional column used to read as a blank cell (its default), and inf
+    # was refused without its row and range (issue 28, point 2).
+    path = tmp_path / "villages.csv"
+    path.write_text(village_table_with(column, value, douar=1))
+    with pytest.raises(InputError) as caught:
+        read_villages(path)
+    message = str(caught.value)
+    rule = VILLAGE_RANGES[column]
+    for fragment in (str(path), "row 6", "Oulad Mimoun", column, value, rule.interval):
+        assert fragment in message
+
+
+@pytest.mark.parametrize("column", sorted(VILLAGE_RANGES))
+def test_village_table_refuses_a_number_outside_its_range(tmp_path, column):
+    rule = VILLAGE_RANGES[column]
+    for value in (rule.low - 1, rule.high * 2 + 1, 1e308):
+        path = tmp_path / "villages.csv"
+        path.write_text(village_table_with(column, f"{value:g}"))
+        with pytest.raises(InputError) as caught:
+            read_villages(path)
+        message = str(caught.value)
+        for fragment in (str(path), "row 5", "Douba", column, f"{value:g}", rule.interval):
+            assert fragment in message
+
+
+@pytest.mark.parametrize("column", sorted(VILLAGE_RANGES))
+def test_village_table_takes_each_end_of_a_range(tmp_path, column):
+    rule = VILLAGE_RANGES[column]
+    ends = [rule.high] if rule.open_low else [rule.low, rule.high]
+    if column == "population_year":
+        ends = [2012]  # the design year must follow it
+    for value in ends:
+        path = tmp_path / "villages.csv"
+        path.write_text(village_table_with(column, f"{value:.17g}"))
+        assert read_villages(path)[column].iloc[0] == pytest.approx(value, rel=REL)
+
+
+def test_village_row_is_the_line_of_the_file(tmp_path):
+    lines = village_table_with("cattle", "-1", douar=2).splitlines()
+    lines.insert(5, "# a comment between douars")
+    lines.insert(6, "")
+    path = tmp_path / "villages.csv"
+    path.write_text("\n".join(lines) + "\n")
+    assert lines[8].startswith("Oulad Chlihe")  # line 9 of the file
+    with pytest.raises(InputError, match=r"row 9: douar Oulad Chlihe: cattle must be >= 0"):
+        read_villages(path)
