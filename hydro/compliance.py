@@ -403,7 +403,8 @@ def check_compliance(
     -------
     ComplianceReport
         The violations table (element, check, severity, time, value, limit, excess) and a
-        summary (share of node-hours compliant, worst node and hour).
+        summary (share of node-hours compliant, worst node and hour). A result that is not a
+        number is a violation (``not_a_number``), never a pass.
 
     Examples
     --------
@@ -422,20 +423,49 @@ def check_compliance(
             node_class[element] = cls
         else:
             pipe_zone[element] = cls
-    junctions = results.junctions
-    pressure = results.pressure[junctions]
-    parts = []
-
-    # minimum pressure by node class
+    pressure = results.pressure[results.junctions]
     minimum = pd.Series(
-        {j: rules.min_pressure_m.get(node_class.get(j, "junction"), 0.0) for j in junctions},
+        {
+            j: rules.min_pressure_m.get(node_class.get(j, "junction"), 0.0)
+            for j in results.junctions
+        },
         dtype=float,
     )
-    low = _rows(pressure, "junction", "pressure_m", minimum, below=True)
-    parts.append(low.assign(check="min_pressure", severity="violation"))
-    ok = pressure.ge(minimum - 1e-9, axis=1)
+    parts, ok = _pressure_violations(wn, rules, pressure, minimum, node_zone)
+    parts += _velocity_violations(results, rules, pipe_zone)
+    parts += _tank_violations(wn, results, rules)
+    parts += _pump_violations(wn, results, rules)
+    parts += _epanet_violations(results)
+    parts.append(non_finite_violations(results))
+    violations = _worst_first(_concat(parts, RULE_VIOLATION_COLUMNS)[RULE_VIOLATION_COLUMNS])
+    summary = _summary(results, pressure, minimum, ok, violations, node_class)
+    return ComplianceReport(
+        results=results,
+        violations=violations,
+        summary=summary,
+        node_classes=node_class,
+        pipe_classes=pipe_zone,
+    )
 
-    # maximum pressure: the service limit at distribution nodes, the pipes' class everywhere
+
+def _pressure_violations(
+    wn: wntr.network.WaterNetworkModel,
+    rules: Rules,
+    pressure: pd.DataFrame,
+    minimum: pd.Series,
+    node_zone: Mapping[str, str],
+) -> tuple[list[pd.DataFrame], pd.DataFrame]:
+    """Pressures below each junction's minimum, above the service maximum or the pipes' class.
+
+    ``pressure``: junction pressures [m] by time; ``minimum``: each junction's minimum [m],
+    by its class. The service maximum applies at distribution nodes, the pressure class of
+    the pipes (:func:`node_pressure_ratings`) everywhere. Returns the violation tables and
+    which node-steps keep every pressure rule (True/False by time and junction).
+    """
+    junctions = list(pressure.columns)
+    low = _rows(pressure, "junction", "pressure_m", minimum, below=True)
+    parts = [low.assign(check="min_pressure", severity="violation")]
+    ok = pressure.ge(minimum - 1e-9, axis=1)
     if rules.max_pressure_m is not None:
         dist = [j for j in junctions if node_zone.get(j) == "distribution"]
         high = _rows(pressure[dist], "junction", "pressure_m", rules.max_pressure_m, False)
@@ -448,8 +478,16 @@ def check_compliance(
             over = _rows(rated, "junction", "pressure_m", rating, below=False)
             parts.append(over.assign(check="pressure_class", severity="violation"))
             ok[list(rating.index)] &= rated.le(rating + 1e-9, axis=1)
+    return parts, ok
 
-    # velocity by pipe class
+
+def _velocity_violations(
+    results: SimulationResults, rules: Rules, pipe_zone: Mapping[str, str]
+) -> list[pd.DataFrame]:
+    """Velocities above each pipe class's maximum; a warning where a pipe's peak stays below
+    the class's lowest velocity (stagnant water), at the time of that peak.
+    """
+    parts = []
     velocity = results.velocity[results.pipes]
     for cls, (v_low, v_high) in rules.velocity_m_per_s.items():
         pipes = [p for p in results.pipes if pipe_zone.get(p, "distribution") == cls]
@@ -476,8 +514,17 @@ def check_compliance(
                     }
                 )
             )
+    return parts
 
-    # tanks: never empty, never at the overflow level, a reserve kept
+
+def _tank_violations(
+    wn: wntr.network.WaterNetworkModel, results: SimulationResults, rules: Rules
+) -> list[pd.DataFrame]:
+    """Tanks never empty, never at their overflow level, and a reserve kept [m of level].
+
+    A tank reported empty is not reported again below its reserve at the same step.
+    """
+    parts = []
     for tank_name in results.tanks:
         tank = wn.get_node(tank_name)
         level = results.tank_level[[tank_name]]
@@ -492,8 +539,18 @@ def check_compliance(
             if check == "tank_reserve" and not rows.empty:
                 rows = rows[rows["value"] > tank.min_level + 0.01]  # already reported empty
             parts.append(rows.assign(check=check, severity="violation"))
+    return parts
 
-    # pumps: running flow within the efficient range of the curve
+
+def _pump_violations(
+    wn: wntr.network.WaterNetworkModel, results: SimulationResults, rules: Rules
+) -> list[pd.DataFrame]:
+    """Running pump flows outside the efficient range of the curve [l/s].
+
+    The range is :attr:`Rules.pump_efficient_range` times the best-efficiency flow
+    (:func:`best_efficiency_flow`); a pump without a usable curve is not checked.
+    """
+    parts = []
     flow = results.flow
     for pump_name, pump in wn.pumps():
         best = best_efficiency_flow(pump)
@@ -505,8 +562,12 @@ def check_compliance(
         for check, limit, below in (("pump_range_low", lo, True), ("pump_range_high", hi, False)):
             rows = _rows(running * 1000, "pump", "flow_l_per_s", limit * 1000, below=below)
             parts.append(rows.assign(check=check, severity="violation"))
+    return parts
 
-    # EPANET's own verdicts: hydraulics not balanced, negative pressures (one row per step)
+
+def _epanet_violations(results: SimulationResults) -> list[pd.DataFrame]:
+    """EPANET's own verdicts: hydraulics not balanced, negative pressures (one row per step)."""
+    parts = []
     warned = results.warnings
     for check, pattern in (
         ("epanet_not_converged", "unbalanced|could not be solved"),
@@ -529,22 +590,19 @@ def check_compliance(
                     }
                 )
             )
+    return parts
 
-    parts.append(non_finite_violations(results))
-    violations = _concat(parts, RULE_VIOLATION_COLUMNS)[RULE_VIOLATION_COLUMNS]
-    if not violations.empty:  # worst first across units: violations, then by relative excess
-        relative = violations["excess"] / violations["limit"].abs().clip(lower=1.0)
-        relative = relative.fillna(np.inf)  # a result that is not a number is the worst
-        order = np.lexsort((-relative.to_numpy(), violations["severity"] != "violation"))
-        violations = violations.iloc[order].reset_index(drop=True)
-    summary = _summary(results, pressure, minimum, ok, violations, node_class)
-    return ComplianceReport(
-        results=results,
-        violations=violations,
-        summary=summary,
-        node_classes=node_class,
-        pipe_classes=pipe_zone,
-    )
+
+def _worst_first(violations: pd.DataFrame) -> pd.DataFrame:
+    """Violations before warnings, each by relative excess (excess over the limit, the limit
+    taken as at least 1); a result that is not a number first of all.
+    """
+    if violations.empty:
+        return violations
+    relative = violations["excess"] / violations["limit"].abs().clip(lower=1.0)
+    relative = relative.fillna(np.inf)  # a result that is not a number is the worst
+    order = np.lexsort((-relative.to_numpy(), violations["severity"] != "violation"))
+    return violations.iloc[order].reset_index(drop=True)
 
 
 def non_finite_violations(results: SimulationResults) -> pd.DataFrame:
