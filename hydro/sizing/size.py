@@ -156,19 +156,32 @@ def _not_a_number_rows(results, condition: str) -> list[tuple]:
 def verify_design(path: Path, problem: Problem, sized_pipes: list[str]) -> Verification:
     """Independent check of a written design: a full EPANET run of each case of the design
     condition (peak hour and tap flows, tanks at their reserve), cost from the tags.
-    """
-    wn = read_network(path)
-    catalog = problem.catalog.table
-    price = dict(zip(catalog["tag"], catalog["cost_per_m"], strict=True))
-    rating = dict(zip(catalog["tag"], catalog["pressure_class_bar"] * M_PER_BAR, strict=True))
-    cost = 0.0
-    for name in sized_pipes:
-        link = wn.get_link(name)
-        if link.tag not in price:
-            raise SimulationError(f"{path}: pipe {name} carries no catalogue tag; cannot cost it")
-        cost += link.length * price[link.tag]
-    from hydro.sizing.condition import design_cases, split_node_minimum
 
+    Parameters
+    ----------
+    path : Path
+        The written ``.inp`` file.
+    problem : Problem
+        The sizing problem: targets, catalogue, taps.
+    sized_pipes : list of str
+        The pipes the design sized (split pipes: their segments).
+
+    Returns
+    -------
+    Verification
+        The cost from the catalogue tags, the lowest and highest pressure of the peak hour,
+        a row per target missed (a result that is not a number is one), each decision pipe's
+        flow, velocity, head loss and highest pressure, and each case's least margin.
+
+    Raises
+    ------
+    SimulationError
+        A sized pipe of the file carries no catalogue tag.
+    """
+    from hydro.sizing.condition import design_cases
+
+    wn = read_network(path)
+    cost = _tag_cost(path, wn, problem, sized_pipes)
     t = problem.targets
     cases = design_cases(
         wn,
@@ -177,67 +190,22 @@ def verify_design(path: Path, problem: Problem, sized_pipes: list[str]) -> Verif
         t.tap_min_pressure_m or 0.0,
         t.tank_reserve_share,
     )
-    static = static_pressure(wn)
     rows, worst = [], []
     for case in cases:  # every case of the design condition, peak hour first
         case_results = run_simulation(case.snapshot)
-        case_pressure = case_results.pressure.iloc[0][case_results.junctions]
-        minima = {n: split_node_minimum(case, n, problem.wn) for n in case_pressure.index}
-        margin = case_pressure - pd.Series(minima)[case_pressure.index]
-        node = str(margin.fillna(-np.inf).idxmin())  # a pressure not a number is the worst
-        worst.append((case.name, node, case_pressure[node], minima[node], margin[node]))
-        rows += _not_a_number_rows(case_results, case.name)
-        for node, p in case_pressure.items():
-            minimum = minima[node]
-            if p < minimum - VERIFY_TOL_M:
-                rows.append((node, "junction", "pressure_m", p, minimum, minimum - p, case.name))
-            if t.max_pressure_m is not None and p > t.max_pressure_m + VERIFY_TOL_M:
-                rows.append(
-                    (node, "junction", "pressure_m", p, t.max_pressure_m, p - t.max_pressure_m,
-                     case.name)
-                )  # fmt: skip
+        case_rows, case_worst = _case_rows(problem, case, case_results)
+        rows += case_rows
+        worst.append(case_worst)
         if case is cases[0]:
-            results, pressure = case_results, case_pressure
-    pipes = []
-    for name in sized_pipes:
-        link = wn.get_link(name)
-        v = float(results.velocity.iloc[0][name])
-        ends = [link.start_node_name, link.end_node_name]
-        seen = max(
-            max(float(static.get(n, 0.0)), float(results.pressure.iloc[0].get(n, 0.0)))
-            for n in ends
-        )
-        if t.max_velocity_m_per_s is not None and v > t.max_velocity_m_per_s + VERIFY_TOL_M_PER_S:
-            rows.append(
-                (
-                    name,
-                    "pipe",
-                    "velocity_m_per_s",
-                    v,
-                    t.max_velocity_m_per_s,
-                    v - t.max_velocity_m_per_s,
-                    cases[0].name,
-                )
-            )
-        limit = rating.get(link.tag, np.nan)
-        if not np.isnan(limit) and seen > limit + VERIFY_TOL_M:
-            rows.append(
-                (name, "pipe", "pressure_class_m", seen, limit, seen - limit, cases[0].name)
-            )
-        pipes.append(
-            {
-                "pipe": name,
-                "flow_l_per_s": float(results.flow.iloc[0][name]) * 1000,
-                "velocity_m_per_s": v,
-                "headloss_m": float(results.headloss.iloc[0][name]),
-                "max_pressure_seen_m": seen,
-            }
-        )
+            results = case_results
+    pipe_rows, pipes = _pipe_rows(problem, wn, results, sized_pipes, cases[0].name)
+    rows += pipe_rows
     violations = pd.DataFrame(
         rows, columns=["element", "kind", "quantity", "value", "limit", "excess", "condition"]
     )
     if not np.isfinite(cost):
         rows.append(("network", "network", "cost", cost, np.nan, np.nan, cases[0].name))
+    pressure = results.pressure.iloc[0][results.junctions]
     return Verification(
         cost=cost,
         min_pressure_m=float(pressure.min(skipna=False)),
@@ -250,6 +218,93 @@ def verify_design(path: Path, problem: Problem, sized_pipes: list[str]) -> Verif
             worst, columns=["condition", "node", "pressure_m", "min_pressure_m", "margin_m"]
         ),
     )
+
+
+def _tag_cost(path: Path, wn, problem: Problem, sized_pipes: list[str]) -> float:
+    """Cost of the sized pipes of the written file from their catalogue tags [currency].
+
+    Raises
+    ------
+    SimulationError
+        A sized pipe carries no catalogue tag.
+    """
+    catalog = problem.catalog.table
+    price = dict(zip(catalog["tag"], catalog["cost_per_m"], strict=True))
+    cost = 0.0
+    for name in sized_pipes:
+        link = wn.get_link(name)
+        if link.tag not in price:
+            raise SimulationError(f"{path}: pipe {name} carries no catalogue tag; cannot cost it")
+        cost += link.length * price[link.tag]
+    return cost
+
+
+def _case_rows(problem: Problem, case, case_results) -> tuple[list[tuple], tuple]:
+    """Verification rows of one case of the design condition, and its junction of least margin.
+
+    A row per result that is not a number, per junction below its minimum of the case and
+    per junction above the maximum pressure (a target). The least margin: (case, node,
+    pressure [m], minimum [m], margin [m]), a pressure that is not a number the worst.
+    """
+    from hydro.sizing.condition import split_node_minimum
+
+    t = problem.targets
+    case_pressure = case_results.pressure.iloc[0][case_results.junctions]
+    minima = {n: split_node_minimum(case, n, problem.wn) for n in case_pressure.index}
+    margin = case_pressure - pd.Series(minima)[case_pressure.index]
+    node = str(margin.fillna(-np.inf).idxmin())  # a pressure not a number is the worst
+    worst = (case.name, node, case_pressure[node], minima[node], margin[node])
+    rows = _not_a_number_rows(case_results, case.name)
+    for node, p in case_pressure.items():
+        minimum = minima[node]
+        if p < minimum - VERIFY_TOL_M:
+            rows.append((node, "junction", "pressure_m", p, minimum, minimum - p, case.name))
+        if t.max_pressure_m is not None and p > t.max_pressure_m + VERIFY_TOL_M:
+            rows.append(
+                (node, "junction", "pressure_m", p, t.max_pressure_m, p - t.max_pressure_m,
+                 case.name)
+            )  # fmt: skip
+    return rows, worst
+
+
+def _pipe_rows(
+    problem: Problem, wn, results, sized_pipes: list[str], condition: str
+) -> tuple[list[tuple], list[dict]]:
+    """Verification rows of the sized pipes in the peak hour (``results``), and their table.
+
+    A row per pipe faster than the velocity limit (a target) or whose highest pressure (static
+    or in the run, at either end) is above its catalogue entry's pressure class; the table:
+    flow [l/s], velocity [m/s], head loss [m] and that highest pressure [m] per pipe.
+    """
+    t = problem.targets
+    catalog = problem.catalog.table
+    rating = dict(zip(catalog["tag"], catalog["pressure_class_bar"] * M_PER_BAR, strict=True))
+    static = static_pressure(wn)
+    rows, pipes = [], []
+    for name in sized_pipes:
+        link = wn.get_link(name)
+        v = float(results.velocity.iloc[0][name])
+        ends = [link.start_node_name, link.end_node_name]
+        seen = max(
+            max(float(static.get(n, 0.0)), float(results.pressure.iloc[0].get(n, 0.0)))
+            for n in ends
+        )
+        vmax = t.max_velocity_m_per_s
+        if vmax is not None and v > vmax + VERIFY_TOL_M_PER_S:
+            rows.append((name, "pipe", "velocity_m_per_s", v, vmax, v - vmax, condition))
+        limit = rating.get(link.tag, np.nan)
+        if not np.isnan(limit) and seen > limit + VERIFY_TOL_M:
+            rows.append((name, "pipe", "pressure_class_m", seen, limit, seen - limit, condition))
+        pipes.append(
+            {
+                "pipe": name,
+                "flow_l_per_s": float(results.flow.iloc[0][name]) * 1000,
+                "velocity_m_per_s": v,
+                "headloss_m": float(results.headloss.iloc[0][name]),
+                "max_pressure_seen_m": seen,
+            }
+        )
+    return rows, pipes
 
 
 def _pipe_table(problem: Problem, model, verification: Verification) -> pd.DataFrame:
@@ -523,87 +578,156 @@ def size_network(
     if split and split_out is None:
         raise InputError(f"{source}: --split applies to branched networks only")
     if split_out is not None:
-        trees, transmission = split_out
-        kept = [p for p in transmission if p in problem.pipes]
-        if kept:
-            notes.append(
-                "kept as in the model (their flow is set by pumps and tank levels, not by "
-                f"demands): {', '.join(kept)}"
-            )
-            problem = problem.without(kept)
-        solution, model, sized, written_text, verification = _size_tree_verified(
-            problem, trees, split, notes
-        )
-        segments = solution.segments
-        method_name, bound, gap = solution.method, solution.bound, solution.gap
-        optimiser_cost, seconds, evaluations = solution.cost, solution.seconds, None
-        history = []
-        if split:
-            notes.append(
-                f"split-pipe LP cost {solution.cost:,.2f} is a lower bound on the "
-                "single-diameter cost"
-            )
+        design = _size_tree(problem, split_out, split, notes)
     else:
-        from hydro.sizing.looped import optimise
-
-        outcome = optimise(
-            problem,
-            seed=seed,
-            time_limit_s=time_limit_s,
-            max_evaluations=max_evaluations,
-            progress=progress,
-            workers=workers,
+        optimiser = dict(
+            seed=seed, time_limit_s=time_limit_s, max_evaluations=max_evaluations, progress=progress
         )
-        if len(problem.cases) > 1:  # then the tap flows, no pipe smaller than that design
-            from hydro.sizing.condition import looped_second_stage
-
-            outcome = looped_second_stage(
-                problem, outcome, wn, catalog, targets, fixed, source, min_diameter_mm,
-                lambda p: optimise(p, seed=seed, time_limit_s=time_limit_s,
-                                   max_evaluations=max_evaluations, progress=progress),
-            )  # fmt: skip
-            notes.append(
-                "looped network: sized for the peak hour, then for the tap flows with no pipe "
-                "smaller than that design (each stage optimised; not a joint optimum)"
-            )
-        segments = {
-            p: [(int(k), float(problem.lengths[i]))]
-            for i, (p, k) in enumerate(zip(problem.pipes, outcome.choice, strict=True))
-        }
-        method_name, bound, gap = outcome.method, None, None
-        optimiser_cost, seconds, evaluations = outcome.cost, outcome.seconds, outcome.evaluations
-        history = outcome.history
-        notes.extend(outcome.notes)
-        model, sized = _build(problem, segments)
-        written_text, verification = _write_and_verify(model, problem, sized)
+        inputs = (wn, catalog, targets, fixed, source, min_diameter_mm)
+        design = _size_looped(problem, inputs, optimiser, workers, notes)
+    problem, verification = design.problem, design.verification
     if operation_h:
-        verification = check_operation(written_text, problem, verification, operation_h)
+        verification = check_operation(design.written_text, problem, verification, operation_h)
     if output is not None:
-        if not verification.ok:
-            raise SimulationError(
-                "the design failed its independent EPANET verification; nothing written:\n"
-                + verification.violations.to_string(index=False)
-            )
-        with tempfile.TemporaryDirectory(prefix="hydro-size-") as tmp:
-            staged = Path(tmp) / "sized.inp"
-            staged.write_bytes(written_text)
-            publish_file(staged, output, protect=protect)
+        _publish(design.written_text, verification, output, protect)
+    optimiser_cost = design.optimiser_cost
     if abs(verification.cost - optimiser_cost) > 1e-6 * max(1.0, optimiser_cost) and not split:
         notes.append(f"optimiser cost {optimiser_cost:,.2f} differs from the recomputed cost")
-    table = _pipe_table(problem, model, verification)
     return SizingResult(
-        method=method_name,
+        method=design.method,
         optimiser_cost=optimiser_cost,
-        lower_bound=bound,
-        gap=gap,
-        seconds=seconds,
-        evaluations=evaluations,
-        model=model,
-        table=table,
+        lower_bound=design.lower_bound,
+        gap=design.gap,
+        seconds=design.seconds,
+        evaluations=design.evaluations,
+        model=design.model,
+        table=_pipe_table(problem, design.model, verification),
         verification=verification,
         notes=notes,
-        history=history,
+        history=design.history,
     )
+
+
+@dataclass(kw_only=True)
+class _Design:
+    """A design written and verified, before the operation check and the report.
+
+    ``problem``: the problem it solves (the tree method keeps the pipes set by pumps and
+    tanks out of it); ``written_text``: the bytes of the written ``.inp`` file.
+    """
+
+    problem: Problem
+    method: str
+    optimiser_cost: float
+    lower_bound: float | None
+    gap: float | None
+    seconds: float
+    evaluations: int | None
+    history: list[tuple[int, float, float]]
+    model: wntr.network.WaterNetworkModel
+    written_text: bytes
+    verification: Verification
+
+
+def _size_tree(problem: Problem, split_out, split: bool, notes: list[str]) -> _Design:
+    """The exact tree design (:func:`_size_tree_verified`) of a branched network.
+
+    ``split_out``: the trees and the transmission pipes (:func:`tree_components`); the
+    transmission pipes among the decision pipes keep their diameter (their flow is set by
+    pumps and tank levels, not by demands). Notes go to ``notes``.
+    """
+    trees, transmission = split_out
+    kept = [p for p in transmission if p in problem.pipes]
+    if kept:
+        notes.append(
+            "kept as in the model (their flow is set by pumps and tank levels, not by "
+            f"demands): {', '.join(kept)}"
+        )
+        problem = problem.without(kept)
+    solution, model, _, written_text, verification = _size_tree_verified(
+        problem, trees, split, notes
+    )
+    if split:
+        notes.append(
+            f"split-pipe LP cost {solution.cost:,.2f} is a lower bound on the single-diameter cost"
+        )
+    return _Design(
+        problem=problem,
+        method=solution.method,
+        optimiser_cost=solution.cost,
+        lower_bound=solution.bound,
+        gap=solution.gap,
+        seconds=solution.seconds,
+        evaluations=None,
+        history=[],
+        model=model,
+        written_text=written_text,
+        verification=verification,
+    )
+
+
+def _size_looped(
+    problem: Problem, inputs: tuple, optimiser: dict, workers: int | None, notes: list[str]
+) -> _Design:
+    """The optimiser's design of a looped network (:func:`hydro.sizing.looped.optimise`).
+
+    With a tap-flow case, the peak hour is sized first, then the tap flows with no pipe
+    smaller than that design (:func:`hydro.sizing.condition.looped_second_stage`, which
+    builds its problem again from ``inputs``: the network, catalogue, targets, fixed pipes,
+    source name and smallest diameters). ``optimiser``: seed, time limit, evaluation budget
+    and progress callback; ``workers``: parallel runs of the first stage. Notes go to
+    ``notes``.
+    """
+    from hydro.sizing.looped import optimise
+
+    outcome = optimise(problem, **optimiser, workers=workers)
+    if len(problem.cases) > 1:  # then the tap flows, no pipe smaller than that design
+        from hydro.sizing.condition import looped_second_stage
+
+        outcome = looped_second_stage(problem, outcome, *inputs, lambda p: optimise(p, **optimiser))
+        notes.append(
+            "looped network: sized for the peak hour, then for the tap flows with no pipe "
+            "smaller than that design (each stage optimised; not a joint optimum)"
+        )
+    segments = {
+        p: [(int(k), float(problem.lengths[i]))]
+        for i, (p, k) in enumerate(zip(problem.pipes, outcome.choice, strict=True))
+    }
+    notes.extend(outcome.notes)
+    model, sized = _build(problem, segments)
+    written_text, verification = _write_and_verify(model, problem, sized)
+    return _Design(
+        problem=problem,
+        method=outcome.method,
+        optimiser_cost=outcome.cost,
+        lower_bound=None,
+        gap=None,
+        seconds=outcome.seconds,
+        evaluations=outcome.evaluations,
+        history=outcome.history,
+        model=model,
+        written_text=written_text,
+        verification=verification,
+    )
+
+
+def _publish(written_text: bytes, verification: Verification, output, protect: tuple) -> None:
+    """Write the design to ``output`` (never over a ``protect`` file), once it is verified.
+
+    Raises
+    ------
+    SimulationError
+        The design failed its independent verification: nothing is written.
+    """
+    if not verification.ok:
+        raise SimulationError(
+            "the design failed its independent EPANET verification; nothing written:\n"
+            + verification.violations.to_string(index=False)
+        )
+    with tempfile.TemporaryDirectory(prefix="hydro-size-") as tmp:
+        staged = Path(tmp) / "sized.inp"
+        staged.write_bytes(written_text)
+        publish_file(staged, output, protect=protect)
 
 
 def format_result(result: SizingResult, currency: str = "") -> str:
