@@ -132,3 +132,18 @@ def test_hydro_check_exits_1_on_an_infinite_pipe_length(tmp_path):
     simulated = run_hydro("simulate", str(path), "--duration", "2")
     assert simulated.returncode == 1
     assert "not a number" in simulated.stdout
+
+
+def test_the_verification_of_a_design_fails_on_a_cost_that_is_not_finite(monkeypatch, tmp_path):
+    """A written design whose cost from the tags is not finite is never verified."""
+    catalog = read_catalog(CATALOG)
+    targets = Targets(min_pressure_m=10.0)
+    design = size_network(read_network(OUJDA), catalog, targets, output=tmp_path / "s.inp")
+    problem = build_problem(read_network(OUJDA), catalog, targets)
+    monkeypatch.setattr(size_module, "_tag_cost", lambda *args: np.inf)
+    verification = size_module.verify_design(
+        tmp_path / "s.inp", problem, list(design.table["pipe"])
+    )
+    assert not verification.ok
+    rows = verification.violations
+    assert rows[rows["quantity"] == "cost"]["element"].tolist() == ["network"]

@@ -200,11 +200,11 @@ def verify_design(path: Path, problem: Problem, sized_pipes: list[str]) -> Verif
             results = case_results
     pipe_rows, pipes = _pipe_rows(problem, wn, results, sized_pipes, cases[0].name)
     rows += pipe_rows
+    if not np.isfinite(cost):
+        rows.append(("network", "network", "cost", cost, np.nan, np.nan, cases[0].name))
     violations = pd.DataFrame(
         rows, columns=["element", "kind", "quantity", "value", "limit", "excess", "condition"]
     )
-    if not np.isfinite(cost):
-        rows.append(("network", "network", "cost", cost, np.nan, np.nan, cases[0].name))
     pressure = results.pressure.iloc[0][results.junctions]
     return Verification(
         cost=cost,
