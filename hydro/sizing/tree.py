@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
-from scipy.sparse import coo_matrix
+from scipy.sparse import coo_matrix, csr_matrix
 
 from hydro.errors import InfeasibleDesignError
 from hydro.hydraulics import (
@@ -135,7 +136,7 @@ class ProgramRows:
     lower: list[float] = field(default_factory=list)
     upper: list[float] = field(default_factory=list)
 
-    def add(self, entries, lower: float, upper: float) -> None:
+    def add(self, entries: Iterable[tuple[int, float]], lower: float, upper: float) -> None:
         """Append one row: ``entries`` are (column, coefficient) pairs, then its two bounds."""
         r = len(self.lower)
         for c, v in entries:
@@ -145,7 +146,7 @@ class ProgramRows:
         self.lower.append(lower)
         self.upper.append(upper)
 
-    def matrix(self, n_columns: int):
+    def matrix(self, n_columns: int) -> csr_matrix:
         """The rows as a CSR matrix with ``n_columns`` columns."""
         shape = (len(self.lower), n_columns)
         return coo_matrix((self.vals, (self.rows, self.cols)), shape=shape).tocsr()
