@@ -22,7 +22,19 @@ from hydro._csv import read_table
 from hydro.errors import InputError
 from hydro.units import M_PER_BAR, MM_PER_M
 
-_PRESSURE_CLASS = re.compile(r"PN_?(\d+(?:\.\d+)?)", re.IGNORECASE)
+#: The pressure class in a pipe's tag: ``PN10`` in the labels :func:`read_catalog` builds
+#: from its columns (``PE100_DN63_PN10``), and in tags a user writes (``PE100_PN4_DN110``).
+_TAG_PRESSURE_CLASS = re.compile(r"PN_?(\d+(?:\.\d+)?)", re.IGNORECASE)
+
+
+def pressure_rating_m(pressure_class_bar):
+    """Highest pressure [m of water] a pipe of pressure class ``pressure_class_bar`` [bar]
+    (PN) may work at: the catalogue's ``pressure_rating_m`` column (NaN: no class).
+
+    >>> round(pressure_rating_m(10.0), 2)
+    101.97
+    """
+    return pressure_class_bar * M_PER_BAR
 
 
 def tag_of(label: str) -> str:
@@ -35,15 +47,21 @@ def tag_of(label: str) -> str:
 
 
 def pressure_class_m(tag: str | None) -> float | None:
-    """Highest pressure [m] allowed by the ``PN`` class in a pipe's tag, or None.
+    """The ``pressure_rating_m`` of the catalogue entry whose tag a pipe carries [m], or None.
+
+    For a network read without its catalogue (``hydro check`` on a sized file): the pressure
+    class that :func:`read_catalog` wrote in the entry's label, converted as the column is
+    (:func:`pressure_rating_m`). With the catalogue at hand, use its column.
 
     >>> round(pressure_class_m("PE100_DN63_PN10"), 2)
     101.97
+    >>> round(pressure_class_m("PE100_DN63_PN16_ID55.4"), 1)
+    163.2
     >>> pressure_class_m("steel") is None
     True
     """
-    match = _PRESSURE_CLASS.search(tag or "")
-    return float(match.group(1)) * M_PER_BAR if match else None
+    match = _TAG_PRESSURE_CLASS.search(tag or "")
+    return float(pressure_rating_m(float(match.group(1)))) if match else None
 
 
 def _read_only(values: np.ndarray) -> np.ndarray:
@@ -58,6 +76,7 @@ class Catalog:
 
     Columns: ``label``, ``tag`` (the label as written in ``[TAGS]``), ``material``,
     ``nominal_diameter_mm``, ``pressure_class_bar`` (NaN when unknown: no class check),
+    ``pressure_rating_m`` (the class in metres of water, :func:`pressure_rating_m`),
     ``inner_diameter_mm``, ``cost_per_m``, ``roughness`` (NaN: keep the pipe's own).
     """
 
@@ -205,5 +224,6 @@ def read_catalog(path: str | os.PathLike) -> Catalog:
             "once, each label must be unique"
         )
     table["tag"] = table["label"].map(tag_of)
+    table["pressure_rating_m"] = pressure_rating_m(table["pressure_class_bar"])
     table = table.sort_values(["cost_per_m", "inner_diameter_mm"], ignore_index=True)
     return Catalog(table, str(path))

@@ -10,16 +10,15 @@ and pump checks (defaults: Oujda brief, section 5.1, except where a rule says ot
 :func:`check_network` does so for the model's own demand or each projected year, with
 pressure-driven delivery when asked (``hydro check``).
 
-Classes come from the model (demand pattern names ``standpipe`` and ``household``, which
-``hydro demand`` writes), from the village table, or from a CSV file (``element,class``).
+Node classes come from :func:`hydro.classes.node_classes` (the tags hydro writes, the demand
+pattern names ``standpipe`` and ``household``), from the village table, or from a CSV file
+(``element,class``, :func:`hydro.classes.read_classes`).
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -27,10 +26,12 @@ import wntr
 
 from hydro import defaults
 from hydro.catalog import pressure_class_m
+from hydro.classes import NODE_CLASSES, PIPE_CLASSES, node_classes
+from hydro.condition import check_cases, check_pressure_targets, design_cases
 from hydro.errors import InputError
 from hydro.simulation import SimulationResults, run_simulation
 from hydro.topology import zones
-from hydro.units import SECONDS_PER_HOUR
+from hydro.units import SECONDS_PER_DAY, SECONDS_PER_HOUR
 
 RULE_VIOLATION_COLUMNS = [
     "element",
@@ -43,8 +44,6 @@ RULE_VIOLATION_COLUMNS = [
     "limit",
     "excess",
 ]
-NODE_CLASSES = ("standpipe", "household", "junction")
-PIPE_CLASSES = ("distribution", "transmission")
 
 #: Where each default rule comes from (shown in reports and assumption tables).
 RULE_SOURCES = {
@@ -139,7 +138,7 @@ class Rules:
     tank_reserve_share: float = defaults.TANK_RESERVE_SHARE
     pump_efficient_range: tuple = (0.7, 1.2)
     #: Lowest pressure at a tap node while its taps draw their flow [m]; None: no tap-flow
-    #: check (:mod:`hydro.sizing.condition`).
+    #: check (:mod:`hydro.condition`).
     tap_min_pressure_m: float | None = defaults.TAP_MIN_PRESSURE_M
 
     def __post_init__(self):
@@ -157,6 +156,13 @@ class Rules:
                 )
         if not 0 <= self.tank_reserve_share < 1:
             raise InputError("tank_reserve_share must be in [0, 1)")
+        if self.min_pressure_m:
+            strictest = max(self.min_pressure_m, key=self.min_pressure_m.get)
+            check_pressure_targets(
+                self.min_pressure_m.values(),
+                self.max_pressure_m,
+                minimum_note=f" ({strictest} nodes)",
+            )
 
     @classmethod
     def from_options(
@@ -259,70 +265,6 @@ class Rules:
         return pd.DataFrame(rows, columns=["parameter", "value", "unit", "source"])
 
 
-def node_classes_from_model(wn: wntr.network.WaterNetworkModel) -> dict[str, str]:
-    """Class of every junction from its demand patterns.
-
-    Class of every junction from its demand patterns: ``standpipe``, ``household``, else
-    ``junction``. A node with both services is a household node (the stricter rule).
-    """
-    out = {}
-    for name, junction in wn.junctions():
-        patterns = {(d.pattern_name or "").lower() for d in junction.demand_timeseries_list}
-        if any(p.startswith("household") for p in patterns):
-            out[name] = "household"
-        elif any(p.startswith("standpipe") for p in patterns):
-            out[name] = "standpipe"
-        else:
-            out[name] = "junction"
-    return out
-
-
-def node_classes_from_villages(villages: pd.DataFrame) -> dict[str, str]:
-    """Classes of the nodes named in a village table (:func:`hydro.demand.read_villages`)."""
-    out = {}
-    for row in villages.to_dict("records"):
-        for node in row["standpipe_shares"]:
-            out.setdefault(node, "standpipe")
-        for node in row["household_shares"]:
-            out[node] = "household"
-    return out
-
-
-def read_classes(path: str | os.PathLike, wn: wntr.network.WaterNetworkModel) -> dict:
-    """Node and pipe classes from a CSV file with columns ``element`` and ``class``.
-
-    Node classes: standpipe, household, junction. Pipe classes: distribution, transmission.
-    """
-    path = Path(path)
-    try:
-        table = pd.read_csv(path, comment="#", skipinitialspace=True, dtype=str)
-    except (OSError, pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: cannot read the class table: {exc}") from exc
-    missing = {"element", "class"} - set(table.columns)
-    if missing:
-        raise InputError(
-            f"{path}: missing column(s) {', '.join(sorted(missing))}; expected: element,class"
-        )
-    out = {}
-    for line, (element, cls) in enumerate(
-        zip(table["element"], table["class"], strict=True), start=2
-    ):
-        element, cls = str(element).strip(), str(cls).strip().lower()
-        if element in wn.node_name_list:
-            allowed = NODE_CLASSES
-        elif element in wn.link_name_list:
-            allowed = PIPE_CLASSES
-        else:
-            raise InputError(f"{path}, row {line}: element {element!r} is not in the network")
-        if cls not in allowed:
-            raise InputError(
-                f"{path}, row {line}: class {cls!r} of {element} is not allowed; "
-                f"use one of: {', '.join(allowed)}"
-            )
-        out[element] = cls
-    return out
-
-
 def node_pressure_ratings(wn: wntr.network.WaterNetworkModel) -> pd.Series:
     """Highest pressure each junction may see [m]: the lowest class of its tagged pipes."""
     rating: dict[str, float] = {}
@@ -377,7 +319,7 @@ def check_compliance(
     wn: wntr.network.WaterNetworkModel,
     rules: Rules | None = None,
     classes: Mapping[str, str] | None = None,
-    duration_h: float | None = 72.0,
+    duration_h: float | None = defaults.CHECK_DURATION_H,
     pressure_driven: bool = False,
     results: SimulationResults | None = None,
 ) -> ComplianceReport:
@@ -417,12 +359,8 @@ def check_compliance(
     if results is None:
         results = run_simulation(wn, duration_h=duration_h, pressure_driven=pressure_driven)
     pipe_zone, node_zone = zones(wn)
-    node_class = node_classes_from_model(wn)
-    for element, cls in (classes or {}).items():
-        if cls in NODE_CLASSES:
-            node_class[element] = cls
-        else:
-            pipe_zone[element] = cls
+    node_class = node_classes(wn, classes)
+    pipe_zone.update({e: c for e, c in (classes or {}).items() if c in PIPE_CLASSES})
     pressure = results.pressure[results.junctions]
     minimum = pd.Series(
         {
@@ -705,7 +643,7 @@ def format_compliance(report: ComplianceReport, show: int = 20) -> str:
 
 
 # --------------------------------------------------------------------------- design condition
-#: Check names of the design condition's rows, by case (hydro.sizing.condition).
+#: Check names of the design condition's rows, by case (hydro.condition).
 CONDITION_CHECKS = {"peak hour": "design_peak_hour", "tap flows": "tap_flow"}
 
 
@@ -717,14 +655,12 @@ def check_design_condition(
 ) -> pd.DataFrame:
     """The design condition of ``wn`` run by EPANET: one row per case and node with a minimum.
 
-    Cases (:func:`hydro.sizing.condition.design_cases`): the peak hour and the tap flows, tanks
+    Cases (:func:`hydro.condition.design_cases`): the peak hour and the tap flows, tanks
     at their reserve level (``rules.tank_reserve_share``) and pumps as their level controls run
     them. Columns: condition, node, class, demand_l_per_s (flow asked), pressure_m (pressure
     got), min_pressure_m (the node's minimum at the peak hour; at a tap node drawing, the
     tap's), margin_m.
     """
-    from hydro.sizing.condition import check_cases, design_cases
-
     tap_min = rules.tap_min_pressure_m
     cases = design_cases(
         wn,
@@ -809,7 +745,7 @@ def operation_summary(
         running = (results.flow[name] > 1e-7).to_numpy()
         starts = int(np.sum(running[1:] & ~running[:-1]) + (1 if running[0] else 0))
         energy = pump_energy(results, wn, name, 0.0)
-        days = max(float(results.flow.index[-1]) / 86400.0, 1e-9)
+        days = max(float(results.flow.index[-1]) / SECONDS_PER_DAY, 1e-9)
         rows.append(
             {
                 "pump": name,
@@ -926,7 +862,7 @@ def check_network(
     years: list[int] | None = None,
     scenario: str = "standpipes",
     classes: Mapping[str, str] | None = None,
-    duration_h: float = 72.0,
+    duration_h: float = defaults.CHECK_DURATION_H,
     pressure_driven: bool = False,
     required_pressure_m: float | None = None,
     source: str = "network",

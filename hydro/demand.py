@@ -28,13 +28,12 @@ import wntr
 
 from hydro import defaults
 from hydro._csv import read_table
+from hydro.classes import parse_node_tag, tag_node_classes
 from hydro.errors import InputError, did_you_mean
 from hydro.network import copy_network
-from hydro.units import LITRES_PER_M3
+from hydro.units import LITRES_PER_M3, SECONDS_PER_DAY
 
 log = logging.getLogger(__name__)
-
-SECONDS_PER_DAY = 86400.0
 
 SERVICES = ("standpipe", "household")
 #: How far from 1 the mean of an hourly pattern may be [-].
@@ -944,8 +943,8 @@ def apply_demand(
 
     Each node gets one demand per service (base = peak-day demand [m3/s], pattern
     ``standpipe`` or ``household``), so the extended-period run follows the brief's rule
-    demand(t) = peak-day demand x pattern(t). Each node of one service carries its taps in its
-    tag (:func:`tag_taps`), so a file written from the copy keeps them.
+    demand(t) = peak-day demand x pattern(t). Each node carries its class and taps in its tag
+    (:func:`hydro.classes.tag_node_classes`), so a file written from the copy keeps them.
 
     Parameters
     ----------
@@ -987,7 +986,9 @@ def apply_demand(
     for _, junction in model.junctions():
         if not junction.demand_timeseries_list:
             junction.add_demand(0.0, None)
-    tag_taps(model, projection.nodes)
+    classes = {n: "junction" for n, _ in model.junctions() if clear_other_demands}
+    classes.update(projection.node_classes())
+    tag_node_classes(model, classes, projection.nodes)
     return model
 
 
@@ -1020,72 +1021,6 @@ def tap_design(taps: pd.DataFrame, percentile: float = SIMULTANEITY_PERCENTILE) 
     return out[[*TAP_COLUMNS, "open_probability", "taps_open", "design_flow_l_per_s"]]
 
 
-#: A node's taps in its EPANET tag (``[TAGS]``): ``taps:N@Q``, N taps of Q l/s each.
-TAP_TAG_PREFIX = "taps:"
-
-
-def parse_tap_tag(tag) -> tuple[int, float] | None:
-    """(taps, flow per tap [l/s]) from a node tag ``taps:N@Q``, else None.
-
-    >>> parse_tap_tag("taps:28@0.2")
-    (28, 0.2)
-    >>> parse_tap_tag("PN10") is None
-    True
-    """
-    if not isinstance(tag, str) or not tag.startswith(TAP_TAG_PREFIX):
-        return None
-    count, _, flow = tag[len(TAP_TAG_PREFIX) :].partition("@")
-    try:
-        return int(count), float(flow)
-    except ValueError:
-        return None
-
-
-def tag_taps(model: wntr.network.WaterNetworkModel, taps: pd.DataFrame) -> None:
-    """Write each tap node's taps into its tag (``taps:N@Q``), in place on ``model`` (a copy
-    the caller owns). Nodes with two services, and nodes with a tag of another kind, are left
-    as they are.
-    """
-    if taps is None or taps.empty or "taps" not in taps.columns:
-        return
-    counts = taps.groupby("node").size()
-    for rec in taps.to_dict("records"):
-        node = rec["node"]
-        if counts[node] != 1 or node not in model.junction_name_list:
-            continue
-        junction = model.get_node(node)
-        if junction.tag and parse_tap_tag(junction.tag) is None:
-            continue
-        junction.tag = f"{TAP_TAG_PREFIX}{int(rec['taps'])}@{float(rec['tap_flow_l_per_s']):g}"
-
-
-def read_tap_table(path: str | os.PathLike) -> pd.DataFrame:
-    """Taps from a node-class table: columns ``element``, ``class`` and optionally ``taps``
-    and ``tap_flow_l_per_s`` (blank: the defaults of the class).
-
-    Returns a table indexed by node with ``taps`` and ``tap_flow_l_per_s`` (NaN where blank).
-    """
-    path = Path(path)
-    try:
-        table = pd.read_csv(path, comment="#", skipinitialspace=True)
-    except (OSError, pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: cannot read the class table: {exc}") from exc
-    if "element" not in table.columns:
-        raise InputError(f"{path}: missing column element; expected: element,class[,taps,...]")
-    out = pd.DataFrame(index=table["element"].astype(str).str.strip())
-    for column in ("taps", "tap_flow_l_per_s"):
-        raw = table[column] if column in table.columns else pd.Series(np.nan, index=table.index)
-        values = pd.to_numeric(raw, errors="coerce")
-        for line, (element, r, v) in enumerate(zip(out.index, raw, values, strict=True), start=2):
-            blank = r is None or (isinstance(r, float) and math.isnan(r)) or str(r).strip() == ""
-            if (np.isnan(v) and not blank) or (not np.isnan(v) and v < 0):
-                raise InputError(
-                    f"{path}, row {line}: {column} of {element} must be a number >= 0, got {r!r}"
-                )
-        out[column] = values.to_numpy()
-    return out
-
-
 def taps_from_model(
     wn: wntr.network.WaterNetworkModel,
     classes: dict[str, str],
@@ -1098,9 +1033,9 @@ def taps_from_model(
     one tap per connection, the connections estimated from its demand (the model's demand is
     the peak day, as ``hydro demand`` writes it: peak-day factor x household allowance x
     persons per household / distribution efficiency per connection, defaults of the
-    ``household_connections`` scenario). A node's tag ``taps:N@Q`` (:func:`tag_taps`, written
-    by ``hydro demand``, ``hydro run``) gives its taps instead; ``table``
-    (:func:`read_tap_table`) overrides both.
+    ``household_connections`` scenario). A node's tag ``class:N@Q`` (:func:`hydro.classes.node_tag`,
+    written by ``hydro demand``, ``hydro size``, ``hydro run``) gives its taps instead;
+    ``table`` (:func:`hydro.classes.read_tap_table`) overrides both.
     The peak-hour flow is each node's highest hourly demand over the first day.
     """
     s = scenario or SCENARIOS["standpipes"]
@@ -1131,9 +1066,9 @@ def taps_from_model(
         else:
             taps = max(round(day_l[node] / per_connection_day_l), 1)
             flow = s.connection_flow_l_per_s
-        tagged = parse_tap_tag(wn.get_node(node).tag)
-        if tagged is not None:
-            taps, flow = tagged
+        tagged = parse_node_tag(wn.get_node(node).tag)
+        if tagged is not None and tagged.taps is not None:
+            taps, flow = tagged.taps, tagged.tap_flow_l_per_s
         if table is not None and node in table.index:
             given = table.loc[node]
             taps = taps if np.isnan(given["taps"]) else given["taps"]

@@ -18,7 +18,7 @@ from hydro.catalog import Catalog
 from hydro.errors import InputError
 from hydro.hydraulics import headloss
 from hydro.topology import shortest_path_links
-from hydro.units import DAYS_PER_YEAR, M_PER_BAR, MM_PER_M, RHO_G, SECONDS_PER_HOUR
+from hydro.units import DAYS_PER_YEAR, J_PER_KWH, MM_PER_M, RHO_G, SECONDS_PER_HOUR
 
 #: Pump efficiency assumed when pricing a rising main's friction energy [-]: estimate [E].
 PUMP_EFFICIENCY = 0.6
@@ -119,10 +119,10 @@ def size_pumped_main(
                 pressure = SURGE_ALLOWANCE * (delivery + friction - lowest)
             else:
                 pressure = source_head - lowest
-            if entry["pressure_class_bar"] * M_PER_BAR < pressure:
+            if entry["pressure_rating_m"] < pressure:
                 continue
             seconds_per_year = hours_per_day * SECONDS_PER_HOUR * DAYS_PER_YEAR
-            kwh_year = RHO_G * flow * friction / PUMP_EFFICIENCY * seconds_per_year / 3.6e6
+            kwh_year = RHO_G * flow * friction / PUMP_EFFICIENCY * seconds_per_year / J_PER_KWH
             length = sum(wn.get_link(p).length for p in group)
             whole_life = (
                 entry["cost_per_m"] * length + kwh_year * energy_price_per_kwh * annuity_factor
@@ -213,7 +213,7 @@ def size_gravity_main(
     for k, entry in table.iterrows():  # sorted by cost: the first that works is the cheapest
         d = entry["inner_diameter_mm"] / 1000
         too_fast = flow / (math.pi * d**2 / 4) > max_velocity_m_per_s
-        if too_fast or entry["pressure_class_bar"] * M_PER_BAR < source_head - lowest:
+        if too_fast or entry["pressure_rating_m"] < source_head - lowest:
             continue
         losses = _losses(wn, pipes, entry, flow)
         if MINOR_LOSS_ALLOWANCE * sum(losses.values()) <= available:

@@ -36,7 +36,7 @@ from hydro.hydraulics import headloss_hazen_williams
 from hydro.network import copy_network
 from hydro.simulation import SimulationResults
 from hydro.topology import shortest_path_links
-from hydro.units import RHO_G, SECONDS_PER_HOUR
+from hydro.units import J_PER_KWH, RHO_G, SECONDS_PER_DAY, SECONDS_PER_HOUR
 
 MINOR_LOSS_SHARE = 0.10
 PUMP_COLUMNS = ["pump", "flow_l_per_s", "head_m", "efficiency", "price_mad"]
@@ -373,10 +373,10 @@ def pump_energy(
     flow, head, eff = flow[:-1], head[:-1], eff[:-1]
     running = flow > 1e-7
     power_w = np.where(running, RHO_G * flow * np.maximum(head, 0) / np.maximum(eff, 0.05), 0)
-    days = max(steps.sum() / 86400, 1e-9)
-    kwh = float((power_w * steps).sum() / 3.6e6) / days
+    days = max(steps.sum() / SECONDS_PER_DAY, 1e-9)
+    kwh = float((power_w * steps).sum() / J_PER_KWH) / days
     m3 = float((flow * steps).sum()) / days
-    hours = float((running * steps).sum() / 3600) / days
+    hours = float((running * steps).sum() / SECONDS_PER_HOUR) / days
     return Energy(
         kwh_per_day=kwh,
         m3_per_day=m3,

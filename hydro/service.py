@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 import wntr
 
+from hydro import defaults
 from hydro.network import copy_network
 from hydro.simulation import SimulationResults, run_simulation
 from hydro.units import LITRES_PER_M3, SECONDS_PER_HOUR
@@ -52,7 +53,7 @@ def _weights(index: pd.Index) -> np.ndarray:
 
 def delivered_service(
     wn: wntr.network.WaterNetworkModel,
-    duration_h: float = 72.0,
+    duration_h: float = defaults.CHECK_DURATION_H,
     required_pressure_m: float = 10.0,
     minimum_pressure_m: float = 0.0,
     douars: pd.DataFrame | None = None,

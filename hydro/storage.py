@@ -28,8 +28,6 @@ from hydro.network import copy_network
 from hydro.topology import served_junctions
 from hydro.units import HOURS_PER_DAY, SECONDS_PER_HOUR
 
-RESERVE_SOURCE = "estimate [E]: half a day of average demand to repair the main or the pump"
-
 
 @dataclass(kw_only=True)
 class StorageSizing:

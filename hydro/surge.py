@@ -24,7 +24,6 @@ import math
 
 import pandas as pd
 
-from hydro.catalog import pressure_class_m
 from hydro.units import GRAVITY_M_PER_S2
 
 #: Bulk modulus of water at 15 C [Pa] and its density [kg/m3].
@@ -133,7 +132,8 @@ def check_rising_main(
         low_end = max(rows_for, key=lambda r: r[2])
         high_end = min(rows_for, key=lambda r: r[2])
         shutoff = suction_head + shutoff_head_m - low_end[1]
-        limit = pressure_class_m(pipe.tag)
+        limit = float(entry["pressure_rating_m"]) if entry is not None else math.nan
+        limit = None if math.isnan(limit) else limit  # no class: no class check
         up = low_end[2] + surge
         down = high_end[2] - surge
         rows.append(

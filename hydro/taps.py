@@ -5,7 +5,7 @@ demand). Each tap is open with a probability: the share of the peak hour it runs
 (:func:`hydro.demand.open_probability`: peak-hour flow over the taps' full flow), or one given
 for all taps. A draw opens each tap independently; the network then runs in steady state with
 every tank at its reserve level and the pumps as operated (the design condition's setting,
-:mod:`hydro.sizing.condition`); each open tap asks its flow, other junctions their peak-hour
+:mod:`hydro.condition`); each open tap asks its flow, other junctions their peak-hour
 demand. Pressure-driven demand (EPANET 2.2+, Wagner et al. 1988): a node receives its full
 demand at or above the tap's minimum pressure (5 m, Oujda brief 5.1), nothing at or below 0 m,
 and (p / p_req)^0.5 of it in between, as an orifice does; the taps open at a node share its
@@ -38,6 +38,7 @@ import pandas as pd
 import wntr
 
 from hydro import defaults
+from hydro.condition import default_taps, peak_hour_snapshot
 from hydro.errors import InputError, SimulationError
 from hydro.network import copy_network, write_network
 from hydro.outputs import write_csv
@@ -126,8 +127,6 @@ def build_tap_model(
     tank_reserve_share : float
         Tanks at their reserve level: this share of the usable depth above the minimum [-].
     """
-    from hydro.sizing.condition import peak_hour_snapshot
-
     if taps is None or taps.empty:
         raise InputError("no taps: the network has no standpipe or household-connection node")
     if probability is not None and not 0 <= probability <= 1:
@@ -670,20 +669,16 @@ def random_taps(
     """Random tap opening on a network, end to end: the taps, the model, the draws.
 
     Taps come from the village table's projection of ``year`` (its demand is applied to the
-    network), else from the node classes (demand patterns, then ``classes``) with the
-    defaults of :func:`hydro.demand.taps_from_model`, or ``tap_table``
-    (:func:`hydro.demand.read_tap_table`). The draws run on :func:`hydro.parallel.make_executor`
-    (``workers``, ``scheduler``).
+    network), else from the node classes and taps of the model and ``classes`` and
+    ``tap_table`` (:func:`hydro.condition.default_taps`). The draws run on
+    :func:`hydro.parallel.make_executor` (``workers``, ``scheduler``).
     """
-    from hydro.compliance import node_classes_from_model
     from hydro.demand import (
         apply_demand,
         check_villages_against_network,
         default_years,
         get_scenario,
         project_demand,
-        tap_design,
-        taps_from_model,
     )
     from hydro.parallel import make_executor
 
@@ -696,9 +691,7 @@ def random_taps(
     else:
         if year is not None:
             raise InputError("--year needs a village table (--villages)")
-        found = node_classes_from_model(wn)
-        found.update({k: v for k, v in (classes or {}).items() if k in found})
-        taps = tap_design(taps_from_model(wn, found, tap_table))
+        taps = default_taps(wn, classes, tap_table)
     if taps is None or taps.empty:
         raise InputError(
             f"{source}: no taps: the network has no standpipe or household-connection node "

@@ -13,6 +13,8 @@ name (``diameter_mm``, ``demand_l_per_s``); these constants convert at input and
 SECONDS_PER_HOUR = 3600.0
 #: Hours in a day [h/d].
 HOURS_PER_DAY = 24
+#: Seconds in a day [s/d].
+SECONDS_PER_DAY = HOURS_PER_DAY * SECONDS_PER_HOUR
 #: Days in a year [d/yr].
 DAYS_PER_YEAR = 365.0
 #: Litres in a cubic metre [l/m3].
@@ -27,5 +29,5 @@ WATER_DENSITY_KG_PER_M3 = 1000.0
 RHO_G = WATER_DENSITY_KG_PER_M3 * GRAVITY_M_PER_S2
 #: Metres of water per bar (at 4 degC, g = 9.80665 m/s2): 1e5 Pa / (1000 kg/m3 x 9.80665).
 M_PER_BAR = 10.197
-#: Watts in a kilowatt [W/kW].
-W_PER_KW = 1000.0
+#: Joules in a kilowatt-hour [J/kWh].
+J_PER_KWH = 3.6e6

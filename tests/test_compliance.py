@@ -11,7 +11,8 @@ import pytest
 import wntr
 from conftest import ROOT, run_hydro
 
-from hydro.compliance import Rules, check_compliance, read_classes
+from hydro.classes import read_classes
+from hydro.compliance import Rules, check_compliance
 from hydro.errors import InputError
 from hydro.pumps import (
     Duty,

@@ -9,10 +9,10 @@ import pytest
 from conftest import ROOT, run_hydro
 
 from hydro.compliance import Rules, check_network
+from hydro.condition import TAP_FLOWS, design_cases, peak_hour_snapshot, reserve_level
 from hydro.demand import open_probability, simultaneous_taps, tap_design, taps_from_model
 from hydro.network import read_network
 from hydro.sizing import Targets, size_network
-from hydro.sizing.condition import TAP_FLOWS, design_cases, peak_hour_snapshot, reserve_level
 
 PRESSURE_TOL_M = 0.01
 OUJDA = ROOT / "networks" / "oujda_rural.inp"
@@ -305,7 +305,7 @@ def test_study_file_taps_table_sets_the_taps_of_every_scenario(tmp_path):
 
 
 def test_node_class_table_gives_taps_and_bad_rows_are_named(tmp_path):
-    from hydro.demand import read_tap_table
+    from hydro.classes import read_tap_table
     from hydro.errors import InputError
 
     table = tmp_path / "classes.csv"

@@ -7,11 +7,12 @@ import pytest
 from conftest import BENCHMARKS, EVALUATOR_TOL_M
 
 from hydro.catalog import read_catalog
+from hydro.condition import design_snapshot
 from hydro.network import read_network
 from hydro.simulation import run_simulation
 from hydro.sizing import apply_design, size_network
 from hydro.sizing.evaluator import Evaluator
-from hydro.sizing.problem import Targets, build_problem, design_snapshot
+from hydro.sizing.problem import Targets, build_problem
 
 TWO_LOOP_BEST_USD = 419_000.0
 

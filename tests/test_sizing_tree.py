@@ -335,8 +335,12 @@ def test_pressure_reducing_valve_splits_the_tree_and_matches_brute_force(tmp_pat
         (["--min-pressure", "-5"], 2, "argument --min-pressure: must be zero or more"),
         (["--min-pressure", "20", "--max-velocity", "0"], 2, "argument --max-velocity"),
         (["--min-pressure", "20", "--max-velocity", "-1"], 2, "argument --max-velocity"),
-        (["--min-pressure", "20", "--max-pressure", "15"], 1, "--max-pressure 15 m must be above"),
-        (["--min-pressure", "20", "--max-pressure", "20"], 1, "--min-pressure 20 m"),
+        (
+            ["--min-pressure", "20", "--max-pressure", "15"],
+            1,
+            "impossible pressure targets: --max-pressure 15 m is not above the minimum 20 m",
+        ),
+        (["--min-pressure", "20", "--max-pressure", "20"], 1, "the minimum 20 m (--min-pressure)"),
     ],
 )
 def test_hydro_size_refuses_meaningless_targets(options, status, fragment, tmp_path, branched_inp):

@@ -103,7 +103,7 @@ def test_percentiles_and_starved_share_follow_the_draws(starved):
 
 
 def test_same_seed_same_numbers_with_one_and_two_workers():
-    from hydro.sizing.condition import default_taps
+    from hydro.condition import default_taps
 
     wn = read_network(OUJDA)
     model = build_tap_model(wn, default_taps(wn), probability=0.7)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 
 from hydro import defaults
 from hydro.cli._common import EXIT_FAIL, EXIT_OK, count, hours, positive, share, year
@@ -14,14 +15,15 @@ def cmd_check(args: argparse.Namespace) -> int:
     Exit 1 when a rule is broken, EPANET reports negative pressures or the hydraulics do not
     converge.
     """
+    from hydro.classes import read_classes, read_tap_table
     from hydro.compliance import (
         Rules,
         check_network,
         format_compliance,
         format_condition,
         format_operation,
-        read_classes,
     )
+    from hydro.condition import check_pressure_targets, default_taps
     from hydro.demand import read_villages
     from hydro.network import read_network
     from hydro.outputs import Outputs, write_csv
@@ -51,37 +53,31 @@ def cmd_check(args: argparse.Namespace) -> int:
     rules = Rules.from_options(
         min_pressure_m=args.min_pressure,
         class_min_pressure_m=class_min,
-        max_pressure_m=args.max_pressure
-        if args.max_pressure is not None
-        else defaults.MAX_PRESSURE_M,
+        max_pressure_m=None,
         max_velocity_m_per_s=args.max_velocity,
         tank_reserve_share=args.tank_reserve,
         tap_min_pressure_m=None if args.no_tap_flows else args.tap_pressure,
     )
-    highest = max(rules.min_pressure_m.values())
-    if rules.max_pressure_m is not None and rules.max_pressure_m <= highest:
-        raise InputError(
-            "impossible pressure targets: --max-pressure "
-            f"{rules.max_pressure_m:g} m{'' if args.max_pressure is not None else ' (the default)'}"
-            " is not above "
-            f"the minimum {highest:g} m (--min-pressure, --standpipe-pressure, "
-            "--household-pressure)"
-        )
+    maximum = args.max_pressure if args.max_pressure is not None else defaults.MAX_PRESSURE_M
+    check_pressure_targets(
+        rules.min_pressure_m.values(),
+        maximum,
+        maximum_name="--max-pressure",
+        maximum_note="" if args.max_pressure is not None else " (the default)",
+        minimum_note=" (--min-pressure, --standpipe-pressure, --household-pressure)",
+    )
+    rules = replace(rules, max_pressure_m=maximum)
+    classes = read_classes(args.classes, wn) if args.classes else None
     taps = None
     if args.classes and not args.villages:
-        from hydro.compliance import node_classes_from_model
-        from hydro.demand import read_tap_table, taps_from_model
-
-        found = node_classes_from_model(wn)
-        found.update({k: v for k, v in read_classes(args.classes, wn).items() if k in found})
-        taps = taps_from_model(wn, found, read_tap_table(args.classes))
+        taps = default_taps(wn, classes, read_tap_table(args.classes))
     result = check_network(
         wn,
         rules,
         villages=read_villages(args.villages) if args.villages else None,
         years=args.year,
         scenario=args.scenario,
-        classes=read_classes(args.classes, wn) if args.classes else None,
+        classes=classes,
         duration_h=args.duration,
         pressure_driven=args.pressure_driven,
         required_pressure_m=args.required_pressure,

@@ -6,10 +6,6 @@ import argparse
 
 from hydro import defaults
 from hydro.cli._common import EXIT_FAIL, EXIT_OK, Progress, count, number, positive, seconds, share
-from hydro.errors import InputError
-
-#: Hours of operation the written design is also run over, as ``hydro check`` does [h].
-OPERATION_H = 72.0
 
 
 def above_zero(text: str) -> float:
@@ -23,6 +19,8 @@ def above_zero(text: str) -> float:
 def cmd_size(args: argparse.Namespace) -> int:
     """Size the network, print the design and its verification, write what is asked."""
     from hydro.catalog import read_catalog
+    from hydro.classes import read_classes, read_tap_table
+    from hydro.condition import check_pressure_targets, default_taps
     from hydro.network import read_network
     from hydro.outputs import Outputs, write_csv
     from hydro.sizing import Targets, format_result, size_network
@@ -31,11 +29,10 @@ def cmd_size(args: argparse.Namespace) -> int:
     output = outputs.file(args.output, "--output")
     report = outputs.file(args.report, "--report")
     history = outputs.file(args.history, "--history")
-    if args.max_pressure is not None and args.max_pressure <= args.min_pressure:
-        raise InputError(
-            f"--max-pressure {args.max_pressure:g} m must be above --min-pressure "
-            f"{args.min_pressure:g} m"
-        )
+    check_pressure_targets(
+        args.min_pressure, args.max_pressure, maximum_name="--max-pressure",
+        minimum_note=" (--min-pressure)",
+    )  # fmt: skip
     wn = read_network(args.network)
     catalog = read_catalog(args.catalog)
     if args.min_diameter is not None:
@@ -49,11 +46,7 @@ def cmd_size(args: argparse.Namespace) -> int:
     )
     taps = None
     if args.classes:
-        from hydro.compliance import read_classes
-        from hydro.demand import read_tap_table, tap_design, taps_from_model
-
-        classes = _classes(wn, read_classes(args.classes, wn))
-        taps = tap_design(taps_from_model(wn, classes, read_tap_table(args.classes)))
+        taps = default_taps(wn, read_classes(args.classes, wn), read_tap_table(args.classes))
     fixed = tuple(p.strip() for p in args.fixed.split(",") if p.strip()) if args.fixed else ()
     result = size_network(
         wn,
@@ -71,7 +64,7 @@ def cmd_size(args: argparse.Namespace) -> int:
         progress=Progress(quiet=getattr(args, "quiet", False)),
         taps=taps,
         workers=args.workers,
-        operation_h=OPERATION_H,
+        operation_h=defaults.CHECK_DURATION_H,  # the hours hydro check runs
     )
     print(f"network: {args.network}  catalogue: {args.catalog}  pipes sized: {len(result.table)}")
     print(format_result(result))
@@ -90,15 +83,6 @@ def cmd_size(args: argparse.Namespace) -> int:
     if output is not None:
         print(f"wrote {output}")
     return EXIT_OK if result.verification.ok else EXIT_FAIL
-
-
-def _classes(wn, given: dict) -> dict:
-    """Node classes from the demand patterns, overridden by a class table."""
-    from hydro.compliance import node_classes_from_model
-
-    found = node_classes_from_model(wn)
-    found.update({k: v for k, v in given.items() if k in found})
-    return found
 
 
 def add_parser(sub, parents) -> None:

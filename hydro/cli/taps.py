@@ -10,8 +10,8 @@ from hydro.cli._common import EXIT_OK, Bar, count, force_option, positive, whole
 
 def cmd_taps(args: argparse.Namespace) -> int:
     """Open taps at random N times; print the douars and the worst taps; write CSV and a figure."""
-    from hydro.compliance import read_classes
-    from hydro.demand import read_tap_table, read_villages
+    from hydro.classes import read_classes, read_tap_table
+    from hydro.demand import read_villages
     from hydro.network import read_network
     from hydro.outputs import Outputs
     from hydro.taps import format_taps, plot_taps, random_taps, write_tap_tables

@@ -1,7 +1,7 @@
 """Least-cost pipe sizing from a commercial catalogue.
 
-- :mod:`hydro.sizing.condition`: the design condition shared with ``hydro check`` (peak hour
-  and instantaneous tap flows, tanks at their reserve level, pumps as operated);
+- :mod:`hydro.sizing.condition`: the cases of the design condition (:mod:`hydro.condition`,
+  shared with ``hydro check`` and ``hydro taps``) in the sizing programs;
 - :mod:`hydro.sizing.problem`: the sizing problem (targets, catalogue options per pipe, tree
   components cut at sources and pressure-reducing valves);
 - :mod:`hydro.sizing.tree`: exact sizing of branched networks (a 0-1 program solved by HiGHS,

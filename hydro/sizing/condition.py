@@ -1,220 +1,26 @@
-"""The design condition that sizing and checking share: peak hour and tap flows, tank low.
+"""Sizing for the design condition (:mod:`hydro.condition`): its cases in the sizing programs.
 
-A village network fails at the instant when several taps are open and the tank is low, not at
-the average hour. The design condition is therefore the worst of two steady states, each with
-every tank at its lowest operating level (its reserve: the minimum level plus the reserve share
-of the usable depth) and each pump as its level controls operate it at that level:
-
-- **peak hour**: every junction at its demand of the network's design hour (patterns applied),
-  each node at its own minimum pressure (10 m at a standpipe node, 15 m at a household
-  connection node, Oujda brief 5.1);
-- **tap flows**: every standpipe at its taps' full flow (2 taps x 0.25 l/s, Oujda brief 5.1)
-  and every household-connection node at its simultaneous flow (binomial 99th percentile,
-  :func:`hydro.demand.simultaneous_taps`), other junctions at their peak-hour demand; a tap
-  node must then keep the tap's minimum (5 m at the tap, Oujda brief 5.1), other junctions
-  their own.
-
-``hydro size`` sizes for both cases at once (branched networks: one exact program whose head
-constraints hold in each case; looped networks: the peak hour, then the tap flows with no pipe
-smaller than the first design) and verifies the written file in both; ``hydro check`` runs both
-and reports them as their own rows beside the extended-period run.
+- branched networks: one tree program for every case (:func:`joint_tree_problem`), each
+  extra case's junctions as copies ``node@case`` sharing the same decision pipes;
+- looped networks: the peak hour, then each other case with no pipe smaller than the design
+  so far (:func:`looped_second_stage`);
+- the minimum kept at a junction that a split-pipe design adds (:func:`split_node_minimum`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import numpy as np
-import pandas as pd
 import wntr
 
-from hydro import defaults
-from hydro.errors import InfeasibleDesignError
+from hydro.condition import PEAK_HOUR, DesignCase
+from hydro.errors import InfeasibleDesignError, SimulationError
 from hydro.hydraulics import velocity
 from hydro.network import copy_network
-from hydro.units import LITRES_PER_M3
-
-#: Names of the two cases, as they appear in tables and messages.
-PEAK_HOUR, TAP_FLOWS = "peak hour", "tap flows"
-#: Minimum pressure at a tap while it draws its flow [m]: Oujda brief 5.1 [E].
-TAP_MIN_PRESSURE_M = defaults.TAP_MIN_PRESSURE_M
+from hydro.sizing.problem import TreeComponent, build_problem, tree_components
 
 
-@dataclass(frozen=True, kw_only=True)
-class DesignCase:
-    """One steady state of the design condition.
-
-    snapshot : a steady-state copy of the network (demands fixed, tanks at their reserve
-    level, pumps as operated); minimum_m : junction -> minimum pressure in this case [m];
-    demand_l_per_s : junction -> demand asked [l/s]; velocity_checked : the velocity limit
-    applies (peak hour only: the brief's limits are peak-hour velocities).
-    """
-
-    name: str
-    description: str
-    snapshot: wntr.network.WaterNetworkModel
-    time_s: float
-    minimum_m: dict
-    demand_l_per_s: pd.Series
-    velocity_checked: bool
-
-
-def reserve_level(tank, reserve_share: float) -> float:
-    """Lowest operating level of a tank [m above its bottom]: min level + share x usable."""
-    return float(tank.min_level + reserve_share * (tank.max_level - tank.min_level))
-
-
-def _operate_pumps(model: wntr.network.WaterNetworkModel) -> dict[str, str]:
-    """Set each link that a tank-level control switches to the status the control gives at the
-    tanks' initial levels (simple controls ``LINK x status IF TANK t ABOVE/BELOW level``);
-    returns link -> status set.
-    """
-    done = {}
-    for _, control in model.controls():
-        condition = getattr(control, "condition", None)
-        if not isinstance(condition, wntr.network.controls.ValueCondition):
-            continue
-        source = condition._source_obj
-        if getattr(source, "node_type", None) != "Tank" or condition._source_attr != "level":
-            continue
-        if not bool(condition._relation.func(source.init_level, condition._threshold)):
-            continue
-        for action in control.actions():
-            link, attribute = action.target()
-            if attribute == "status":
-                link.initial_status = wntr.network.LinkStatus(action._value)
-                done[link.name] = link.initial_status.name
-    return done
-
-
-def peak_hour_snapshot(
-    wn: wntr.network.WaterNetworkModel, tank_reserve_share: float = defaults.TANK_RESERVE_SHARE
-) -> tuple[wntr.network.WaterNetworkModel, float]:
-    """The network at its design hour (:func:`hydro.sizing.problem.design_snapshot`) with
-    every tank at its reserve level and the pumps as their level controls then run them.
-    """
-    from hydro.sizing.problem import design_snapshot
-
-    model, t = design_snapshot(wn)
-    for _, tank in model.tanks():
-        tank.init_level = reserve_level(tank, tank_reserve_share)
-    _operate_pumps(model)
-    return model, t
-
-
-def design_cases(
-    wn: wntr.network.WaterNetworkModel,
-    minimum_m: Callable[[str], float],
-    taps: pd.DataFrame | None,
-    tap_min_pressure_m: float = TAP_MIN_PRESSURE_M,
-    tank_reserve_share: float = defaults.TANK_RESERVE_SHARE,
-) -> list[DesignCase]:
-    """The cases of the design condition of ``wn`` (never modified).
-
-    Parameters
-    ----------
-    minimum_m : callable
-        junction -> its minimum pressure at the peak hour [m].
-    taps : DataFrame, optional
-        Tap table (:func:`hydro.demand.tap_design` columns: node, design_flow_l_per_s); none
-        or empty: the peak hour only.
-    tap_min_pressure_m : float
-        Minimum pressure at a tap node while its taps draw [m].
-    tank_reserve_share : float
-        Share of each tank's usable depth kept as reserve [-].
-    """
-    peak, t = peak_hour_snapshot(wn, tank_reserve_share)
-    junctions = peak.junction_name_list
-    demand = pd.Series(
-        {n: peak.get_node(n).demand_timeseries_list.at(0) * LITRES_PER_M3 for n in junctions},
-        dtype=float,
-    )
-    cases = [
-        DesignCase(
-            name=PEAK_HOUR,
-            description=f"demand at {t / 3600:g} h of the design day, tanks at their reserve",
-            snapshot=peak,
-            time_s=t,
-            minimum_m={n: float(minimum_m(n)) for n in junctions},
-            demand_l_per_s=demand,
-            velocity_checked=True,
-        )
-    ]
-    if taps is None or taps.empty:
-        return cases
-    flows = taps.groupby("node")["design_flow_l_per_s"].sum()
-    flows = flows[flows.index.isin(junctions)]
-    if flows.empty:
-        return cases
-    model = copy_network(peak)
-    for node, q in flows.items():
-        junction = model.get_node(node)
-        junction.demand_timeseries_list.clear()
-        junction.add_demand(float(q) / LITRES_PER_M3, None)
-    tapped = set(flows.index)
-    cases.append(
-        DesignCase(
-            name=TAP_FLOWS,
-            description="standpipes at their taps' flow, household connections at their "
-            "simultaneous flow, other junctions at the peak hour; tanks at their reserve",
-            snapshot=model,
-            time_s=t,
-            minimum_m={
-                n: tap_min_pressure_m if n in tapped else float(minimum_m(n)) for n in junctions
-            },
-            demand_l_per_s=demand.where(~demand.index.isin(tapped), flows.reindex(demand.index)),
-            velocity_checked=False,
-        )
-    )
-    return cases
-
-
-def default_taps(
-    wn: wntr.network.WaterNetworkModel, classes: Mapping[str, str] | None = None
-) -> pd.DataFrame:
-    """The tap table of a network from its node classes (demand patterns, then ``classes``)."""
-    from hydro.compliance import node_classes_from_model
-    from hydro.demand import tap_design, taps_from_model
-
-    found = node_classes_from_model(wn)
-    found.update({k: v for k, v in (classes or {}).items() if k in found})
-    return tap_design(taps_from_model(wn, found))
-
-
-# --------------------------------------------------------------------------- checking
-def check_cases(cases: list[DesignCase]) -> pd.DataFrame:
-    """Run every case by a full EPANET run (WNTR's EpanetSimulator) and compare pressures.
-
-    Returns one row per case and junction with a minimum: condition, node, demand_l_per_s
-    (the flow asked), pressure_m (the pressure got), min_pressure_m, margin_m.
-    """
-    from hydro.simulation import run_simulation
-
-    rows = []
-    for case in cases:
-        results = run_simulation(case.snapshot, duration_h=0)
-        pressure = results.pressure.iloc[0]
-        for node in results.junctions:
-            rows.append(
-                {
-                    "condition": case.name,
-                    "node": node,
-                    "demand_l_per_s": float(case.demand_l_per_s.get(node, 0.0)),
-                    "pressure_m": float(pressure[node]),
-                    "min_pressure_m": case.minimum_m[node],
-                    "margin_m": float(pressure[node]) - case.minimum_m[node],
-                }
-            )
-    return pd.DataFrame(
-        rows,
-        columns=[
-            "condition", "node", "demand_l_per_s", "pressure_m", "min_pressure_m", "margin_m"
-        ],
-    )  # fmt: skip
-
-
-# --------------------------------------------------------------------------- sizing hooks
 def split_node_minimum(case: DesignCase, node: str, wn: wntr.network.WaterNetworkModel) -> float:
     """Minimum pressure [m] at ``node`` of a written design in ``case``.
 
@@ -242,8 +48,6 @@ def joint_tree_problem(problem, trees: list, cases: list[DesignCase]):
     one choice of diameters, which is the least-cost design for the whole condition. The
     velocity limit is applied to the peak-hour flows beforehand (the tap-flow case has none).
     """
-    from hydro.sizing.problem import TreeComponent, tree_components
-
     extra = cases[1:]
     targets = problem.targets
     allowed = dict(problem.allowed)
@@ -323,9 +127,6 @@ def looped_second_stage(problem, first, wn, catalog, targets, fixed, source, min
     pipe smaller than the design so far (``optimise``: problem -> LoopedResult). Not a joint
     optimum; the written design is verified in every case.
     """
-    from hydro.errors import SimulationError
-    from hydro.sizing.problem import build_problem
-
     outcome = first
     for case in problem.cases[1:]:
         stage = build_problem(

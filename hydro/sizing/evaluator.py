@@ -19,10 +19,17 @@ import numpy as np
 from hydro import _toolkit as tk
 from hydro.network import write_network
 from hydro.sizing.problem import Problem
+from hydro.units import LITRES_PER_M3, SECONDS_PER_DAY, SECONDS_PER_HOUR
 
 METRIC_FLOW_UNITS = ("LPS", "LPM", "MLD", "CMH", "CMD")
 #: m3/s per unit of each metric flow unit of the toolkit
-M3_PER_S = {"LPS": 1e-3, "LPM": 1e-3 / 60, "MLD": 1000 / 86400, "CMH": 1 / 3600, "CMD": 1 / 86400}
+M3_PER_S = {
+    "LPS": 1 / LITRES_PER_M3,
+    "LPM": 1 / LITRES_PER_M3 / 60,
+    "MLD": 1000 / SECONDS_PER_DAY,  # a megalitre is 1000 m3
+    "CMH": 1 / SECONDS_PER_HOUR,
+    "CMD": 1 / SECONDS_PER_DAY,
+}
 
 
 def engine_for(problem: Problem) -> str:

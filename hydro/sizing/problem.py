@@ -1,4 +1,4 @@
-"""The design problem: the design condition, the decision pipes and their candidate options.
+"""The design problem: the decision pipes and their candidate options at the design condition.
 
 Shared by the exact tree solver and the looped-network optimiser, so both size against the
 same targets, the same pressure-class rule and the same head-loss formula as EPANET.
@@ -17,6 +17,7 @@ import wntr
 
 from hydro import defaults
 from hydro.catalog import Catalog
+from hydro.condition import check_pressure_targets, default_taps, design_cases
 from hydro.errors import InputError
 from hydro.network import copy_network
 from hydro.simulation import run_simulation
@@ -48,7 +49,7 @@ class Targets:
         At a tap node while its taps draw [m] (5 m, Oujda brief 5.1); None: no tap-flow case.
     tank_reserve_share : float
         Tanks at their reserve level (share of the usable depth) in the design condition
-        (:mod:`hydro.sizing.condition`).
+        (:mod:`hydro.condition`).
 
     Examples
     --------
@@ -64,52 +65,14 @@ class Targets:
     tank_reserve_share: float = defaults.TANK_RESERVE_SHARE
 
     def __post_init__(self):
-        highest = max([self.min_pressure_m, *(self.node_min_pressure_m or {}).values()])
-        if self.max_pressure_m is not None and self.max_pressure_m <= highest:
-            raise InputError(
-                f"impossible pressure targets: maximum {self.max_pressure_m:g} m is not above "
-                f"the minimum {highest:g} m"
-            )
+        minima = [self.min_pressure_m, *(self.node_min_pressure_m or {}).values()]
+        check_pressure_targets(minima, self.max_pressure_m)
 
     def min_at(self, node: str) -> float:
         """The minimum pressure at ``node`` [m]."""
         if self.node_min_pressure_m and node in self.node_min_pressure_m:
             return float(self.node_min_pressure_m[node])
         return self.min_pressure_m
-
-
-def design_hour(wn: wntr.network.WaterNetworkModel) -> float:
-    """Time [s] of the network's highest total junction demand (0 for a single period)."""
-    duration = wn.options.time.duration
-    if duration <= 0 and not wn.pattern_name_list:
-        return 0.0
-    step = wn.options.time.pattern_timestep or 3600
-    end = max(duration, 24 * 3600 - step)
-    demand = wntr.metrics.expected_demand(wn, start_time=0, end_time=end, timestep=step)
-    return float(demand[wn.junction_name_list].sum(axis=1).idxmax())
-
-
-def design_snapshot(
-    wn: wntr.network.WaterNetworkModel,
-) -> tuple[wntr.network.WaterNetworkModel, float]:
-    """A steady-state copy of ``wn`` at its design hour.
-
-    A steady-state copy of ``wn`` at its design hour: each junction's demand fixed at its
-    value then (patterns and multiplier applied), tanks at their initial levels.
-
-    Returns the copy and the design hour [s].
-    """
-    t = design_hour(wn)
-    model = copy_network(wn)
-    multiplier = wn.options.hydraulic.demand_multiplier
-    for _, junction in model.junctions():
-        value = junction.demand_timeseries_list.at(t, multiplier=multiplier)
-        junction.demand_timeseries_list.clear()
-        junction.add_demand(float(value), None)
-    model.options.hydraulic.pattern = None
-    model.options.hydraulic.demand_multiplier = 1.0
-    model.options.time.duration = 0
-    return model, t
 
 
 def static_pressure(wn: wntr.network.WaterNetworkModel) -> pd.Series:
@@ -152,7 +115,7 @@ class Problem:
     max_pressure_seen_m: pd.Series
     static_pressure_m: pd.Series
     notes: list[str] = field(default_factory=list)
-    #: the design condition's cases (hydro.sizing.condition.DesignCase), peak hour first
+    #: the design condition's cases (hydro.condition.DesignCase), peak hour first
     cases: list = field(default_factory=list)
     #: the tap table the tap-flow case was built from (hydro.demand.tap_design)
     taps: pd.DataFrame | None = None
@@ -196,7 +159,7 @@ def build_problem(
     ``min_diameter_mm``: pipe -> smallest nominal diameter it may take [mm] (for example the
     DN63 minimum of distribution pipes, Oujda brief 5.1); the inner diameter where the
     catalogue gives no nominal one. ``taps``: the tap table of the tap-flow case (default:
-    from the node classes, :func:`hydro.sizing.condition.default_taps`). ``snapshot``: size
+    from the node classes, :func:`hydro.condition.default_taps`). ``snapshot``: size
     for this steady state instead of the design condition's peak hour.
     """
     fixed = list(fixed)
@@ -213,8 +176,6 @@ def build_problem(
     pipes = [p for p in wn.pipe_name_list if p not in fixed]
     if not pipes:
         raise InputError(f"{source}: every pipe is fixed: nothing to size")
-    from hydro.sizing.condition import default_taps, design_cases
-
     if targets.tap_min_pressure_m is not None and taps is None:
         taps = default_taps(wn)
     cases = design_cases(
@@ -243,7 +204,7 @@ def build_problem(
         seen[name] = max(max(ends), 0.0)
         ok = np.ones(len(table), dtype=bool)
         if catalog.has_pressure_classes:
-            rating_m = table["pressure_class_bar"].to_numpy() * M_PER_BAR
+            rating_m = table["pressure_rating_m"].to_numpy()
             ok &= ~(rating_m < seen[name])  # NaN class: no check
             if not ok.any():
                 raise InputError(

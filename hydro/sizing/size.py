@@ -20,9 +20,11 @@ import pandas as pd
 import wntr
 
 from hydro.catalog import Catalog
+from hydro.condition import PEAK_HOUR, design_cases
 from hydro.errors import InputError, SimulationError
 from hydro.network import copy_network, publish_file, read_network, write_network
 from hydro.simulation import run_simulation
+from hydro.sizing.condition import joint_tree_problem, looped_second_stage, split_node_minimum
 from hydro.sizing.problem import (
     Problem,
     Targets,
@@ -30,7 +32,6 @@ from hydro.sizing.problem import (
     static_pressure,
     tree_components,
 )
-from hydro.units import M_PER_BAR
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +52,7 @@ class Verification:
     violations: pd.DataFrame
     pipes: pd.DataFrame  # per decision pipe: flow, velocity, head loss, pressure seen
     #: per case of the design condition: condition, node, pressure_m, min_pressure_m, margin_m
-    #: at the junction of least margin (hydro.sizing.condition)
+    #: at the junction of least margin (hydro.condition)
     conditions: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
@@ -178,8 +179,6 @@ def verify_design(path: Path, problem: Problem, sized_pipes: list[str]) -> Verif
     SimulationError
         A sized pipe of the file carries no catalogue tag.
     """
-    from hydro.sizing.condition import design_cases
-
     wn = read_network(path)
     cost = _tag_cost(path, wn, problem, sized_pipes)
     t = problem.targets
@@ -246,8 +245,6 @@ def _case_rows(problem: Problem, case, case_results) -> tuple[list[tuple], tuple
     per junction above the maximum pressure (a target). The least margin: (case, node,
     pressure [m], minimum [m], margin [m]), a pressure that is not a number the worst.
     """
-    from hydro.sizing.condition import split_node_minimum
-
     t = problem.targets
     case_pressure = case_results.pressure.iloc[0][case_results.junctions]
     minima = {n: split_node_minimum(case, n, problem.wn) for n in case_pressure.index}
@@ -278,7 +275,7 @@ def _pipe_rows(
     """
     t = problem.targets
     catalog = problem.catalog.table
-    rating = dict(zip(catalog["tag"], catalog["pressure_class_bar"] * M_PER_BAR, strict=True))
+    rating = dict(zip(catalog["tag"], catalog["pressure_rating_m"], strict=True))
     static = static_pressure(wn)
     rows, pipes = [], []
     for name in sized_pipes:
@@ -430,7 +427,6 @@ def _size_tree_verified(problem: Problem, trees, split: bool, notes: list[str]):
     junction found short is raised by its shortfall plus 1 mm and the program solved again,
     at most :data:`MAX_TREE_REPAIRS` times. Every step is reported in ``notes``.
     """
-    from hydro.sizing.condition import joint_tree_problem
     from hydro.sizing.tree import solve_tree
 
     # one program for every case of the design condition (peak hour, tap flows)
@@ -473,8 +469,6 @@ def _pressure_shortfalls(verification: Verification) -> dict[str, float]:
     A shortfall in a case after the first (the tap flows) names that case's copy of the
     junction, ``node@case`` (:func:`hydro.sizing.condition.joint_tree_problem`).
     """
-    from hydro.sizing.condition import PEAK_HOUR
-
     v = verification.violations
     low = v[(v["kind"] == "junction") & (v["value"] < v["limit"])]
     out: dict[str, float] = {}
@@ -528,7 +522,7 @@ def size_network(
         Split-pipe design (tree networks only): the LP's cost is a lower bound.
     taps : DataFrame, optional
         Tap table of the tap-flow case (:func:`hydro.demand.tap_design`); default: from the
-        node classes (:func:`hydro.sizing.condition.default_taps`).
+        node classes (:func:`hydro.condition.default_taps`).
     output : path, optional
         Where to write the sized ``.inp``; written only when the design is verified.
     protect : tuple of path-like
@@ -682,8 +676,6 @@ def _size_looped(
 
     outcome = optimise(problem, **optimiser, workers=workers)
     if len(problem.cases) > 1:  # then the tap flows, no pipe smaller than that design
-        from hydro.sizing.condition import looped_second_stage
-
         outcome = looped_second_stage(problem, outcome, *inputs, lambda p: optimise(p, **optimiser))
         notes.append(
             "looped network: sized for the peak hour, then for the tap flows with no pipe "

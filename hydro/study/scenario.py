@@ -268,7 +268,7 @@ def run_scenario(
     tank = sizing_model.get_node(study.tank)
     tank.init_level = tank.min_level + rules.tank_reserve_share * (tank.max_level - tank.min_level)
     # each served node at its class minimum (standpipe, household), other junctions at theirs
-    # and the tap flows of the design condition (hydro.sizing.condition): 5 m at the taps
+    # and the tap flows of the design condition (hydro.condition): 5 m at the taps
     targets = Targets(
         rules.min_pressure_m["junction"],
         node_min_pressure_m={
