@@ -179,11 +179,12 @@ def tag_node_classes(
     Returns
     -------
     list of str
-        Junctions left as they were because they carry a tag of another kind (the user's),
-        and whose class read back would differ.
+        Junctions left as they were because they carry a tag of another kind (the user's):
+        tap nodes, whose taps are then not written, and junctions whose class read back
+        (from their patterns) would differ.
     """
     rows = {}
-    if taps is not None and not taps.empty:
+    if taps is not None and not taps.empty and {"taps", "tap_flow_l_per_s"} <= set(taps.columns):
         counts = taps.groupby("node").size()
         rows = {r["node"]: r for r in taps.to_dict("records") if counts[r["node"]] == 1}
     skipped = []
@@ -192,7 +193,7 @@ def tag_node_classes(
             continue
         junction = model.get_node(name)
         if junction.tag and parse_node_tag(junction.tag) is None:
-            if _class_from_patterns(junction) != cls:
+            if cls != "junction" or _class_from_patterns(junction) != cls:
                 skipped.append(name)
             continue
         if cls == "junction":
@@ -202,6 +203,17 @@ def tag_node_classes(
         else:
             junction.tag = node_tag(cls)
     return skipped
+
+
+def classes_from_taps(wn: wntr.network.WaterNetworkModel, taps: pd.DataFrame) -> dict[str, str]:
+    """The class of every junction of ``wn`` as a tap table gives it (:data:`TAP_CLASSES` from
+    its ``service`` column; a node with both is a household node), else ``junction``.
+    """
+    out = dict.fromkeys(wn.junction_name_list, "junction")
+    for node, service in zip(taps["node"], taps["service"], strict=True):
+        if node in out and out[node] != "household":
+            out[node] = service
+    return out
 
 
 def _read_csv(path: Path, **kwargs) -> pd.DataFrame:

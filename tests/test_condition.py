@@ -341,3 +341,41 @@ def test_split_pipe_design_holds_both_cases_and_bounds_the_single_diameter_cost(
     assert result.cost <= 16_750 + 1e-6  # the LP bound is at most the 0-1 optimum (hand-worked)
     rows = result.verification.conditions.set_index("condition")
     assert rows.loc[TAP_FLOWS, "margin_m"] >= -1e-4
+
+
+def test_classes_and_taps_survive_sizing_so_check_needs_no_options(tmp_path):
+    """Size with a class table, then ``hydro check`` on the sized file with no option: the
+    standpipe is checked as a standpipe (its minimum, its taps' flow), as with the table.
+    """
+    from hydro._toolkit import Project
+
+    # the standpipe's pattern is not named "standpipe": only the class table says what S is
+    (tmp_path / "tree.inp").write_text(TREE_INP.replace("standpipe", "flat"))
+    (tmp_path / "cat.csv").write_text(TREE_CATALOG)
+    classes = tmp_path / "classes.csv"
+    classes.write_text("element,class,taps,tap_flow_l_per_s\nS,standpipe,3,0.2\n")
+    sized = tmp_path / "sized.inp"
+    done = run_hydro(
+        "size", tmp_path / "tree.inp", "--catalog", tmp_path / "cat.csv", "--min-pressure", "10",
+        "--classes", classes, "--output", sized,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    wn = read_network(sized)  # EPANET's parser, then WNTR
+    assert wn.get_node("S").tag == "standpipe:3@0.2"
+    with Project(sized) as project:  # the EPANET toolkit opens and solves it
+        assert project.solve_snapshot() < 100
+    plain = run_hydro("check", sized, "--duration", "24")
+    tabled = run_hydro("check", sized, "--duration", "24", "--classes", classes)
+    assert plain.stdout == tabled.stdout and plain.returncode == tabled.returncode
+    assert "S standpipe" in plain.stdout  # the tap flow row: 3 taps x 0.2 l/s
+    row = next(line for line in plain.stdout.splitlines() if line.strip().startswith("S "))
+    assert row.split()[2] == "0.600"
+    # and the library reads the same per-node minimums back
+    wn = read_network(sized)
+    with_table = check_network(wn, classes={"S": "standpipe"}, duration_h=24)
+    without = check_network(wn, duration_h=24)
+    columns = ["condition", "node", "class", "demand_l_per_s", "min_pressure_m"]
+    pd.testing.assert_frame_equal(
+        without.cases[0].condition[columns], with_table.cases[0].condition[columns]
+    )
+    assert without.cases[0].report.node_classes["S"] == "standpipe"

@@ -20,6 +20,7 @@ import pandas as pd
 import wntr
 
 from hydro.catalog import Catalog
+from hydro.classes import classes_from_taps, tag_node_classes
 from hydro.condition import PEAK_HOUR, design_cases
 from hydro.errors import InputError, SimulationError
 from hydro.network import copy_network, publish_file, read_network, write_network
@@ -91,8 +92,20 @@ def apply_design(problem: Problem, segments: dict[str, list[tuple[int, float]]])
     ``segments``: pipe -> [(catalogue row, length m), ...]. A pipe of one segment keeps its
     name; a split pipe becomes pipes ``<name>_a``, ``<name>_b``... in series, joined by new
     junctions at intermediate points (elevation and coordinates interpolated, no demand).
+    Each junction's class and taps, those the design condition used (a tap table of
+    :func:`hydro.demand.tap_design`, with its ``service``), go into its tag
+    (:func:`hydro.classes.tag_node_classes`), so ``hydro check`` reads them back.
     """
     model = copy_network(problem.wn)
+    if problem.taps is not None and "service" in problem.taps.columns:  # a tap_design table
+        classes = classes_from_taps(model, problem.taps)
+        kept = tag_node_classes(model, classes, problem.taps)
+        if kept:
+            log.warning(
+                "junction(s) %s keep their own tags: their classes (%s) and taps are not written",
+                ", ".join(kept[:5]),
+                ", ".join(classes[n] for n in kept[:5]),
+            )
     table = problem.catalog.table
     for name, parts in segments.items():
         pipe = model.get_link(name)
