@@ -144,6 +144,53 @@ class Problem:
         return float(np.dot(self.lengths, self.catalog.costs[choice]))
 
 
+def _decision_pipes(wn, fixed: list[str], source: str) -> list[str]:
+    """The pipes to size (all but ``fixed``), after checking that sizing applies to ``wn``."""
+    unknown = [p for p in fixed if p not in wn.pipe_name_list]
+    if unknown:
+        raise InputError(
+            f"{source}: --fixed names pipe(s) not in the network: {', '.join(unknown)}"
+        )
+    if wn.options.hydraulic.headloss not in ("H-W", "D-W"):
+        raise InputError(
+            f"{source}: head-loss formula {wn.options.hydraulic.headloss} is not supported for "
+            "sizing; allowed: H-W (Hazen-Williams) or D-W (Darcy-Weisbach)"
+        )
+    pipes = [p for p in wn.pipe_name_list if p not in fixed]
+    if not pipes:
+        raise InputError(f"{source}: every pipe is fixed: nothing to size")
+    return pipes
+
+
+def _pipe_options(
+    catalog: Catalog, name: str, seen_m: float, smallest_mm: float | None, source: str
+) -> np.ndarray:
+    """Catalogue rows pipe ``name`` may take: rated for the static pressure it sees
+    (``seen_m`` [m]; an entry without a class is not checked) and at least ``smallest_mm``
+    nominal diameter [mm]; an error naming the pipe when none is left.
+    """
+    table = catalog.table
+    ok = np.ones(len(table), dtype=bool)
+    if catalog.has_pressure_classes:
+        ok &= ~(table["pressure_rating_m"].to_numpy() < seen_m)  # NaN class: no check
+        if not ok.any():
+            raise InputError(
+                f"{source}: pipe {name} sees a static pressure of {seen_m:.1f} m "
+                f"({seen_m / M_PER_BAR:.1f} bar), above every pressure class of "
+                f"{catalog.source} (highest PN{np.nanmax(table['pressure_class_bar']):g}): "
+                "a break-pressure tank or a pressure-reducing valve is needed upstream"
+            )
+    if smallest_mm is not None:
+        nominal = table["nominal_diameter_mm"].fillna(table["inner_diameter_mm"])
+        ok &= nominal.to_numpy() >= smallest_mm - 1e-9
+        if not ok.any():
+            raise InputError(
+                f"{source}: pipe {name}: no catalogue entry of {catalog.source} is at least "
+                f"DN{smallest_mm:g} within the allowed pressure classes"
+            )
+    return np.flatnonzero(ok)
+
+
 def build_problem(
     wn,
     catalog: Catalog,
@@ -163,19 +210,7 @@ def build_problem(
     for this steady state instead of the design condition's peak hour.
     """
     fixed = list(fixed)
-    unknown = [p for p in fixed if p not in wn.pipe_name_list]
-    if unknown:
-        raise InputError(
-            f"{source}: --fixed names pipe(s) not in the network: {', '.join(unknown)}"
-        )
-    if wn.options.hydraulic.headloss not in ("H-W", "D-W"):
-        raise InputError(
-            f"{source}: head-loss formula {wn.options.hydraulic.headloss} is not supported for "
-            "sizing; allowed: H-W (Hazen-Williams) or D-W (Darcy-Weisbach)"
-        )
-    pipes = [p for p in wn.pipe_name_list if p not in fixed]
-    if not pipes:
-        raise InputError(f"{source}: every pipe is fixed: nothing to size")
+    pipes = _decision_pipes(wn, fixed, source)
     if targets.tap_min_pressure_m is not None and taps is None:
         taps = default_taps(wn)
     cases = design_cases(
@@ -185,54 +220,28 @@ def build_problem(
         targets.tap_min_pressure_m or 0.0,
         targets.tank_reserve_share,
     )
-    t = cases[0].time_s
-    if snapshot is None:
-        snapshot = cases[0].snapshot
     static = static_pressure(wn)
-    table = catalog.table
-    roughness = np.empty((len(pipes), len(table)))
+    node_pressure = static.to_dict()
     # The catalogue gives Darcy-Weisbach roughness in mm; WNTR, and so the problem, in m.
     catalog_roughness = catalog.roughness_in(wn.options.hydraulic.headloss)
-    seen = {}
-    allowed = {}
-    node_pressure = static.to_dict()
+    roughness = np.empty((len(pipes), len(catalog)))
+    seen, allowed = {}, {}
     for i, name in enumerate(pipes):
         pipe = wn.get_link(name)
-        own = pipe.roughness
-        roughness[i] = catalog_roughness.fillna(own).to_numpy()
+        roughness[i] = catalog_roughness.fillna(pipe.roughness).to_numpy()
         ends = [node_pressure.get(n, 0.0) for n in (pipe.start_node_name, pipe.end_node_name)]
         seen[name] = max(max(ends), 0.0)
-        ok = np.ones(len(table), dtype=bool)
-        if catalog.has_pressure_classes:
-            rating_m = table["pressure_rating_m"].to_numpy()
-            ok &= ~(rating_m < seen[name])  # NaN class: no check
-            if not ok.any():
-                raise InputError(
-                    f"{source}: pipe {name} sees a static pressure of {seen[name]:.1f} m "
-                    f"({seen[name] / M_PER_BAR:.1f} bar), above every pressure class of "
-                    f"{catalog.source} (highest PN{np.nanmax(table['pressure_class_bar']):g}): "
-                    "a break-pressure tank or a pressure-reducing valve is needed upstream"
-                )
         smallest = (min_diameter_mm or {}).get(name)
-        if smallest is not None:
-            nominal = table["nominal_diameter_mm"].fillna(table["inner_diameter_mm"])
-            ok &= nominal.to_numpy() >= smallest - 1e-9
-            if not ok.any():
-                raise InputError(
-                    f"{source}: pipe {name}: no catalogue entry of {catalog.source} is at least "
-                    f"DN{smallest:g} within the allowed pressure classes"
-                )
-        allowed[name] = np.flatnonzero(ok)
-    lengths = np.array([wn.get_link(p).length for p in pipes])
+        allowed[name] = _pipe_options(catalog, name, seen[name], smallest, source)
     return Problem(
         wn,
         catalog,
         targets,
         fixed,
-        snapshot,
-        t,
+        cases[0].snapshot if snapshot is None else snapshot,
+        cases[0].time_s,
         pipes,
-        lengths,
+        np.array([wn.get_link(p).length for p in pipes]),
         roughness,
         allowed,
         pd.Series(seen),
@@ -266,6 +275,84 @@ class TreeComponent:
 PRV_INLET_MARGIN_M = 1.0
 
 
+def _source_graph(wn, sources: set[str], prvs: dict) -> nx.MultiGraph:
+    """The network as a graph cut at its fixed heads: each source appears once per link it
+    feeds (``source@link``), each open PRV as the root ``outlet@valve`` of the tree below it.
+    """
+    graph = nx.MultiGraph()
+    for name, link in wn.links():
+        a, b = link.start_node_name, link.end_node_name
+        if name in prvs:  # a root of the tree below it
+            graph.add_edge(f"{b}@{name}", b, key=name)
+            graph.add_node(a)
+            continue
+        graph.add_edge(
+            f"{a}@{name}" if a in sources else a, f"{b}@{name}" if b in sources else b, key=name
+        )
+    return graph
+
+
+def _prv_inlet_demand(components: list, prvs: dict, demand: dict) -> dict[str, float]:
+    """Demand drawn at each PRV's inlet node [m3/s]: the demand of the tree below the valve,
+    plus what that tree's own PRVs pass on.
+    """
+    owner = {n: k for k, (component, _, _) in enumerate(components) for n in component}
+    passed: dict[str, float] = {}
+
+    def drawn(prv: str) -> float:
+        if prv not in passed:
+            k = owner[f"{prvs[prv].end_node_name}@{prv}"]
+            component = components[k][0]
+            total = sum(demand.get(n, 0.0) for n in component)
+            total += sum(drawn(v) for v, link in prvs.items() if link.start_node_name in component)
+            passed[prv] = total
+        return passed[prv]
+
+    inlet: dict[str, float] = {}
+    for name, link in prvs.items():
+        inlet[link.start_node_name] = inlet.get(link.start_node_name, 0.0) + drawn(name)
+    return inlet
+
+
+def _tree(wn, sub, root: str, load: dict, prvs: dict, component) -> TreeComponent:
+    """The tree of one component fed at ``root`` (``source@link``): its links from the root
+    outwards, each pipe's flow (the load downstream) and the head floors of its PRV inlets.
+    """
+    source, via = root.split("@")
+    node = wn.get_node(source)
+    if via in prvs:
+        head = node.elevation + prvs[via].initial_setting
+    elif node.node_type == "Reservoir":
+        head = node.base_head
+    else:
+        head = node.elevation + node.init_level
+    below = {}
+    tree = nx.bfs_tree(sub, root)
+    for n in reversed(list(nx.topological_sort(tree))):
+        below[n] = load.get(n, 0.0) + sum(below[c] for c in tree.successors(n))
+    label = root if via in prvs else source  # a PRV's outlet is also a junction
+    order, flow = [], {}
+    for up, down in nx.bfs_edges(sub, root):
+        key = next(iter(sub.get_edge_data(up, down)))
+        order.append((key, label if up == root else up, down))
+        flow[key] = below[down]
+    floor = {
+        link.start_node_name: wn.get_node(link.end_node_name).elevation
+        + link.initial_setting
+        + PRV_INLET_MARGIN_M
+        for link in prvs.values()
+        if link.start_node_name in component
+    }
+    return TreeComponent(
+        root=label,
+        root_head_m=head,
+        order=order,
+        flow=flow,
+        nodes=[d for _, _, d in order],
+        head_floor=floor,
+    )
+
+
 def tree_components(problem: Problem) -> tuple[list[TreeComponent], list[str]] | None:
     """Split the design snapshot into trees fed by one source each.
 
@@ -283,42 +370,15 @@ def tree_components(problem: Problem) -> tuple[list[TreeComponent], list[str]] |
         for name, link in wn.valves()
         if link.valve_type == "PRV" and link.initial_status != wntr.network.LinkStatus.Closed
     }
-    graph = nx.MultiGraph()
-    for name, link in wn.links():
-        a, b = link.start_node_name, link.end_node_name
-        if name in prvs:  # a root of the tree below it
-            graph.add_edge(f"{b}@{name}", b, key=name)
-            graph.add_node(a)
-            continue
-        graph.add_edge(
-            f"{a}@{name}" if a in sources else a, f"{b}@{name}" if b in sources else b, key=name
-        )
+    graph = _source_graph(wn, sources, prvs)
     demand = {n: j.demand_timeseries_list.at(0) for n, j in wn.junctions()}
     components = []
     for component in nx.connected_components(graph):
         sub = graph.subgraph(component)
-        roots = [n for n in component if "@" in n]
         if sub.number_of_edges() != sub.number_of_nodes() - 1:
             return None
-        components.append((component, sub, roots))
-    # demand drawn through each PRV: its tree's own demand plus what its PRVs pass on
-    owner = {n: k for k, (component, _, _) in enumerate(components) for n in component}
-    passed: dict[str, float] = {}
-
-    def drawn(prv: str) -> float:
-        if prv not in passed:
-            k = owner[f"{prvs[prv].end_node_name}@{prv}"]
-            component = components[k][0]
-            total = sum(demand.get(n, 0.0) for n in component)
-            total += sum(drawn(v) for v, link in prvs.items() if link.start_node_name in component)
-            passed[prv] = total
-        return passed[prv]
-
-    inlet_demand: dict[str, float] = {}
-    for name, link in prvs.items():
-        inlet_demand[link.start_node_name] = inlet_demand.get(link.start_node_name, 0.0) + drawn(
-            name
-        )
+        components.append((component, sub, [n for n in component if "@" in n]))
+    inlet_demand = _prv_inlet_demand(components, prvs, demand)
     trees, transmission = [], []
     for component, sub, roots in components:
         links = [k for _, _, k in sub.edges(keys=True)]
@@ -330,40 +390,5 @@ def tree_components(problem: Problem) -> tuple[list[TreeComponent], list[str]] |
             return None
         if any(wn.get_link(k).link_type != "Pipe" and k not in prvs for k in links):
             return None  # pumps and other valves inside a tree: use the general optimiser
-        root = roots[0]
-        source, via = root.split("@")
-        node = wn.get_node(source)
-        if via in prvs:
-            head = node.elevation + prvs[via].initial_setting
-        elif node.node_type == "Reservoir":
-            head = node.base_head
-        else:
-            head = node.elevation + node.init_level
-        order, flow = [], {}
-        below = {}
-        tree = nx.bfs_tree(sub, root)
-        for n in reversed(list(nx.topological_sort(tree))):
-            below[n] = load.get(n, 0.0) + sum(below[c] for c in tree.successors(n))
-        label = root if via in prvs else source  # a PRV's outlet is also a junction
-        for up, down in nx.bfs_edges(sub, root):
-            key = next(iter(sub.get_edge_data(up, down)))
-            order.append((key, label if up == root else up, down))
-            flow[key] = below[down]
-        floor = {
-            link.start_node_name: wn.get_node(link.end_node_name).elevation
-            + link.initial_setting
-            + PRV_INLET_MARGIN_M
-            for link in prvs.values()
-            if link.start_node_name in component
-        }
-        trees.append(
-            TreeComponent(
-                root=label,
-                root_head_m=head,
-                order=order,
-                flow=flow,
-                nodes=[d for _, _, d in order],
-                head_floor=floor,
-            )
-        )
+        trees.append(_tree(wn, sub, roots[0], load, prvs, component))
     return trees, transmission
