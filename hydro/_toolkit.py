@@ -244,9 +244,6 @@ class Project:
                 out[k] = value.value
         return out
 
-    def set_link_value(self, index: int, prop: int, value: float) -> None:
-        self._check(self.lib.EN_setlinkvalue(self._handle, index, prop, value), "set link value")
-
     def open_hydraulics(self) -> None:
         if not self._hydraulics_open:
             with epanet_scratch():

@@ -48,11 +48,6 @@ class Topology:
     sources: list[str]
     n_loops: int
 
-    @property
-    def is_branched(self) -> bool:
-        """True for a branched network (one source per tree)."""
-        return self.kind == "branched"
-
 
 #: Section headers of an EPANET input file; a file with none of them is not a network.
 _SECTIONS = re.compile(

@@ -90,7 +90,6 @@ class Key:
 
 
 _YEAR = Key("integer", 1900, 2200, "a calendar year", required=True)
-_SHARE = Key("number", 0, 1, "a share: 0 to 1 (0.1 for 10 %)")
 _PRESSURE = Key("number", 0, 200, "metres of head: 0 (no negative pressure) to 200 m")
 _VELOCITY = Key("pair", 0, 10, "[low, high] in m/s, 0 to 10 m/s")
 _SERVICES = ("standpipes", "household_connections")
