@@ -179,6 +179,14 @@ class LocalPool(Executor):
         """Release the workers."""
         self._pool.shutdown(wait=True, cancel_futures=True)
 
+    def terminate(self) -> None:
+        """End the workers now, tasks running or not (on an error or an interruption, when
+        a task may run for long: a looped sizing run lasts its whole time limit).
+        """
+        for process in list((self._pool._processes or {}).values()):
+            process.terminate()
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
 
 #: In each worker of a :class:`LocalPool`: its [run number, next task] and their lock.
 _SHARED: tuple | None = None

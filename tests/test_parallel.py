@@ -117,6 +117,27 @@ def test_a_pool_runs_one_set_of_tasks_at_a_time(pool):
     assert dict(pool.run(slow_square, [(3,)])) == {0: 9}  # and the pool is free again
 
 
+def test_terminate_ends_a_pool_whose_task_runs_for_long():
+    pool = LocalPool(1)
+    seen = []
+    thread = threading.Thread(target=lambda: seen.extend(_outcome(pool, time.sleep, [(60.0,)])))
+    thread.start()
+    while not pool._pool._processes:  # the worker has started
+        time.sleep(0.01)
+    processes = list(pool._pool._processes.values())
+    pool.terminate()
+    thread.join(timeout=10)
+    assert not thread.is_alive() and not any(p.is_alive() for p in processes)
+    assert seen and isinstance(seen[0], Exception)  # the run ended in an error, not a result
+
+
+def _outcome(pool, fn, tasks):
+    try:
+        return list(pool.run(fn, tasks))
+    except Exception as exc:
+        return [exc]
+
+
 def test_more_workers_than_cores_are_capped_with_a_note(caplog):
     cores = os.cpu_count() or 1
     with caplog.at_level(logging.WARNING, logger="hydro.parallel"):

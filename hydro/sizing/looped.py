@@ -501,9 +501,12 @@ def optimise(
         others = _Others(own or executor, problem, workers, options) if workers > 1 else None
         main = _one_run(problem, 0, progress=progress, **options)
         runs = [main, *(others.results() if others else [])]
-    finally:
-        if own:
-            own.close()
+    except BaseException:
+        if own:  # an error or Ctrl-C: the other runs would go on to the time limit
+            own.terminate()
+        raise
+    if own:
+        own.close()
     return _best_of(problem, runs, time.perf_counter() - started)
 
 
