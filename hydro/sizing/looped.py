@@ -72,7 +72,9 @@ import numpy as np
 from hydro.errors import InfeasibleDesignError
 from hydro.parallel import Executor, InProcess, LocalPool, capped, current
 from hydro.sizing.evaluator import Evaluator
+from hydro.sizing.linearized import linearized_descent
 from hydro.sizing.problem import Problem
+from hydro.sizing.start import FixedFlowProgram, lp_start, tree_flows, unit_headloss_start
 
 log = logging.getLogger(__name__)
 
@@ -296,8 +298,6 @@ class _Search:
         if feasible_top:
             self.offer(start, self.cost(start))
         if self.large or not feasible_top:
-            from hydro.sizing.start import lp_start, unit_headloss_start
-
             first = unit_headloss_start(self.problem, self.ev, self.rows, self.deficit)
             if first is not None:
                 self.offer(first, self.cost(first))
@@ -326,9 +326,6 @@ class _Search:
         (:func:`hydro.sizing.start.tree_flows`; ``noise`` None: drawn in [0.2, 1]), improved
         by coordinated moves (:mod:`hydro.sizing.linearized`).
         """
-        from hydro.sizing.linearized import linearized_descent
-        from hydro.sizing.start import FixedFlowProgram, lp_start, tree_flows
-
         if self.program is None:
             self.program = FixedFlowProgram(self.problem, self.ev)
         noise = float(self.rng.uniform(0.2, 1.0)) if noise is None else noise
