@@ -13,7 +13,15 @@ the seed's stream), so the same seed gives the same numbers whatever runs the ta
   (``tcp://HOST:PORT``) or a ``Client``; workers need hydro installed.
 
 :func:`make_executor` picks one from the command line's ``--workers`` and ``--scheduler``:
-without a scheduler, a local pool of one process per core is the default.
+without a scheduler, a local pool of one process per core is the default (more workers than
+the machine has cores are capped at its cores, with a note).
+
+**One executor for a whole run.** ``with using(executor):`` makes it the run's executor:
+every parallel piece inside (tap draws, the budget's plans, the sensitivity's designs, the
+looped sizing's independent runs, each study of ``hydro run A B``) takes it from
+:func:`current` instead of starting its own, so a pool is started, or a cluster reached, once.
+Inside a task the run's executor is :class:`InProcess` (a task never hands work to the
+executor that runs it), and a :class:`LocalPool` runs one set of tasks at a time.
 """
 
 from __future__ import annotations
@@ -27,6 +35,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from contextlib import contextmanager
 
 from hydro.errors import InputError
 
@@ -73,7 +82,7 @@ class InProcess(Executor):
     def run(self, fn, tasks):
         """Yield ``(index, fn(*task))`` for every task, in the order they finish."""
         for i, args in enumerate(tasks):
-            yield i, fn(*args)
+            yield i, _task(fn, *args)
 
 
 class LocalPool(Executor):
@@ -97,6 +106,7 @@ class LocalPool(Executor):
             raise InputError(f"--workers must be 1 or more, got {workers}")
         self.workers = int(workers)
         self.description = f"{self.workers} local processes"
+        self._busy = threading.Lock()  # one set of tasks at a time (one shared counter)
         context = multiprocessing.get_context()
         # [run number, next task]: a runner of an earlier run stops at its next task
         self._state = context.RawArray("q", 2)
@@ -128,6 +138,17 @@ class LocalPool(Executor):
         tasks = list(tasks)
         if not tasks:
             return
+        if not self._busy.acquire(blocking=False):
+            raise RuntimeError(
+                f"{self.description} are running other tasks: one run at a time on a pool"
+            )
+        try:
+            yield from self._run(fn, tasks)
+        finally:
+            self._busy.release()
+
+    def _run(self, fn, tasks):
+        """:meth:`run` with the pool to itself."""
         with self._lock:
             self._state[0] += 1
             self._state[1] = 0
@@ -158,6 +179,14 @@ class LocalPool(Executor):
         """Release the workers."""
         self._pool.shutdown(wait=True, cancel_futures=True)
 
+    def terminate(self) -> None:
+        """End the workers now, tasks running or not (on an error or an interruption, when
+        a task may run for long: a looped sizing run lasts its whole time limit).
+        """
+        for process in list((self._pool._processes or {}).values()):
+            process.terminate()
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
 
 #: In each worker of a :class:`LocalPool`: its [run number, next task] and their lock.
 _SHARED: tuple | None = None
@@ -182,7 +211,7 @@ def _runner(fn, tasks, number: int, slice_s: float) -> list:
                 return out
             index = state[1]
             state[1] = index + 1
-        out.append((index, fn(*tasks[index])))
+        out.append((index, _task(fn, *tasks[index])))
         if time.perf_counter() - started >= slice_s:
             return out
 
@@ -213,7 +242,7 @@ class DaskCluster(Executor):
         """Yield ``(index, fn(*task))`` for every task, in the order they finish."""
         from dask.distributed import as_completed as dask_completed
 
-        futures = [self.client.submit(fn, *args, pure=False) for args in tasks]
+        futures = [self.client.submit(_task, fn, *args, pure=False) for args in tasks]
         index = {f.key: i for i, f in enumerate(futures)}
         for future in dask_completed(futures):
             yield index[future.key], future.result()
@@ -277,11 +306,95 @@ def make_executor(workers: int | None = None, scheduler=None) -> Executor:
     """The executor for ``--workers K`` and ``--scheduler tcp://HOST:PORT``.
 
     A scheduler (address or ``Client``): the Dask cluster. Else ``workers`` local processes,
-    one per core by default; ``workers=1``: in this process.
+    one per core by default and at most one per core (:func:`capped`); ``workers=1``: in
+    this process.
     """
     if scheduler:
         return DaskCluster(scheduler)
-    workers = (os.cpu_count() or 1) if workers is None else int(workers)
+    workers = (os.cpu_count() or 1) if workers is None else capped(int(workers))
     if workers < 1:
         raise InputError(f"--workers must be 1 or more, got {workers}")
     return InProcess() if workers == 1 else LocalPool(workers)
+
+
+def capped(workers: int) -> int:
+    """``workers`` local processes, at most one per core of this machine (with a note).
+
+    More processes than cores only share the cores and multiply the memory used; hundreds
+    of them can exhaust the machine's memory or process table.
+    """
+    cores = os.cpu_count() or 1
+    if workers > cores:
+        log.warning(
+            "note: --workers %d is more than this machine's %d cores: %d local processes",
+            workers,
+            cores,
+            cores,
+        )
+        return cores
+    return workers
+
+
+# --------------------------------------------------------------------------- the run's executor
+class _Run(threading.local):
+    """The executor of the run going on in this thread, and the process that set it."""
+
+    executor: Executor | None = None
+    pid: int = 0
+
+
+_RUN = _Run()
+
+
+@contextmanager
+def using(executor: Executor) -> Iterator[Executor]:
+    """Make ``executor`` the run's executor (:func:`current`) inside the ``with`` block.
+
+    The executor stays open after the block (its owner closes it); blocks nest, the inner
+    one wins until it ends.
+
+    Examples
+    --------
+    >>> with using(InProcess()) as executor:
+    ...     current() is executor
+    True
+    >>> current() is None
+    True
+    """
+    before = (_RUN.executor, _RUN.pid)
+    _RUN.executor, _RUN.pid = executor, os.getpid()
+    try:
+        yield executor
+    finally:
+        _RUN.executor, _RUN.pid = before
+
+
+def current() -> Executor | None:
+    """The run's executor (:func:`using`) in this thread and process, or None outside a run.
+
+    In a task, :class:`InProcess`: work a task would hand on runs inside the task.
+    """
+    if _RUN.executor is not None and _RUN.pid == os.getpid():
+        return _RUN.executor
+    return None
+
+
+@contextmanager
+def executor_for(workers: int | None = None, scheduler=None) -> Iterator[Executor]:
+    """The run's executor (:func:`current`) or, outside a run, one for this block alone.
+
+    Outside a run the executor is :func:`make_executor` ``(workers, scheduler)``, closed at
+    the end of the block; the run's executor stays open (the run closes it).
+    """
+    running = current()
+    if running is not None:
+        yield running
+        return
+    with make_executor(workers, scheduler) as executor:
+        yield executor
+
+
+def _task(fn: Callable, *args):
+    """``fn(*args)`` as a task: in it, the run's executor is :class:`InProcess`."""
+    with using(InProcess()):
+        return fn(*args)

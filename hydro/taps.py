@@ -486,7 +486,8 @@ def run_taps(
     Parameters
     ----------
     executor : hydro.parallel.Executor, optional
-        What runs the tasks (default: in this process).
+        What runs the tasks (default: the run's, :func:`hydro.parallel.current`, else in this
+        process).
     useful_share : float
         A tap is starved in a draw when it gives less than this share of its flow [-].
     chunk : int, optional
@@ -497,11 +498,11 @@ def run_taps(
     progress : callable, optional
         ``progress(done, total)`` after each task [draws].
     """
-    from hydro.parallel import InProcess
+    from hydro.parallel import InProcess, current
 
     if not 0 < useful_share <= 1:
         raise InputError(f"the useful share of a tap's flow must be in (0, 1], got {useful_share}")
-    executor = executor or InProcess()
+    executor = executor or current() or InProcess()
     if draws < 1:
         raise InputError(f"the number of draws must be 1 or more, got {draws}")
     if chunk is None:
@@ -670,8 +671,9 @@ def random_taps(
 
     Taps come from the village table's projection of ``year`` (its demand is applied to the
     network), else from the node classes and taps of the model and ``classes`` and
-    ``tap_table`` (:func:`hydro.condition.default_taps`). The draws run on
-    :func:`hydro.parallel.make_executor` (``workers``, ``scheduler``).
+    ``tap_table`` (:func:`hydro.condition.default_taps`). The draws run on the run's executor
+    (:func:`hydro.parallel.current`), else on :func:`hydro.parallel.make_executor`
+    (``workers``, ``scheduler``).
     """
     from hydro.demand import (
         apply_demand,
@@ -680,7 +682,7 @@ def random_taps(
         get_scenario,
         project_demand,
     )
-    from hydro.parallel import make_executor
+    from hydro.parallel import executor_for
 
     if villages is not None:
         check_villages_against_network(villages, wn, source)
@@ -699,7 +701,7 @@ def random_taps(
             "with --villages or node classes with --classes)"
         )
     tap_model = build_tap_model(wn, taps, tap_pressure_m, probability, tank_reserve_share)
-    with make_executor(workers, scheduler) as executor:
+    with executor_for(workers, scheduler) as executor:
         run = run_taps(
             tap_model, draws, seed, executor, useful_share=useful_share, progress=progress
         )

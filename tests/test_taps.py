@@ -9,7 +9,7 @@ from conftest import ROOT, assert_png_drawn, run_hydro
 
 from hydro.demand import tap_design
 from hydro.network import read_network
-from hydro.parallel import InProcess, LocalPool, make_executor
+from hydro.parallel import InProcess, LocalPool, make_executor, using
 from hydro.simulation import run_simulation
 from hydro.taps import all_open_model, build_tap_model, run_taps
 
@@ -138,6 +138,16 @@ def test_dask_local_cluster_gives_the_in_process_numbers(starved):
         with make_executor(scheduler=cluster.scheduler_address) as executor:
             assert executor.workers == 2
             got = run_taps(model, draws=60, seed=5, executor=executor, chunk=10)
+    np.testing.assert_array_equal(expected.flows_l_per_s, got.flows_l_per_s)
+
+
+def test_draws_inside_a_run_go_to_the_runs_executor(starved):
+    wn, taps = starved
+    model = build_tap_model(wn, taps, probability=0.6)
+    expected = run_taps(model, draws=40, seed=5)
+    with LocalPool(2) as pool, using(pool):
+        got = run_taps(model, draws=40, seed=5)
+    assert (expected.executor, got.executor) == ("in-process", pool.description)
     np.testing.assert_array_equal(expected.flows_l_per_s, got.flows_l_per_s)
 
 

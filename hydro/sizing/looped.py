@@ -36,10 +36,12 @@ Method
    pipes) alternate with tree restarts from trees drawn at random (each link's length
    multiplied by 1 + a u, with a drawn in [0.2, 1] per restart and u in [0, 1] per link),
    until the time limit.
-5. Parallel runs: on large networks one independent run per core (:func:`optimise`,
-   ``workers``; small ones by default run once, as a second process costs more to start
-   than it gains there), each in its own process with its own EPANET project and random
-   stream; the cheapest design wins.
+5. Parallel runs: on large networks one independent run per worker of the executor
+   (:func:`optimise`, ``workers``; small ones by default run once, as a second process costs
+   more to start than it gains there), each with its own EPANET project and random stream;
+   the cheapest design wins. Run 0 goes on in this process; the others run on the run's
+   executor (:func:`hydro.parallel.current`: local processes or a Dask cluster), or on local
+   processes of their own outside a run.
 
 If no run finds a feasible design, :class:`InfeasibleDesignError` names the constraints no
 evaluated design met (each junction's best pressure, each pipe's lowest velocity) and what the
@@ -59,14 +61,20 @@ the time limit, the result is identical.
 from __future__ import annotations
 
 import logging
+import os
+import threading
 import time
+import traceback
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from hydro.errors import InfeasibleDesignError
+from hydro.parallel import Executor, InProcess, LocalPool, capped, current
 from hydro.sizing.evaluator import Evaluator
+from hydro.sizing.linearized import linearized_descent
 from hydro.sizing.problem import Problem
+from hydro.sizing.start import FixedFlowProgram, lp_start, tree_flows, unit_headloss_start
 
 log = logging.getLogger(__name__)
 
@@ -290,8 +298,6 @@ class _Search:
         if feasible_top:
             self.offer(start, self.cost(start))
         if self.large or not feasible_top:
-            from hydro.sizing.start import lp_start, unit_headloss_start
-
             first = unit_headloss_start(self.problem, self.ev, self.rows, self.deficit)
             if first is not None:
                 self.offer(first, self.cost(first))
@@ -320,9 +326,6 @@ class _Search:
         (:func:`hydro.sizing.start.tree_flows`; ``noise`` None: drawn in [0.2, 1]), improved
         by coordinated moves (:mod:`hydro.sizing.linearized`).
         """
-        from hydro.sizing.linearized import linearized_descent
-        from hydro.sizing.start import FixedFlowProgram, lp_start, tree_flows
-
         if self.program is None:
             self.program = FixedFlowProgram(self.problem, self.ev)
         noise = float(self.rng.uniform(0.2, 1.0)) if noise is None else noise
@@ -461,43 +464,56 @@ def optimise(
     population: int | None = None,
     patience: int | None = None,
     workers: int | None = None,
+    executor: Executor | None = None,
 ) -> LoopedResult:
     """Least-cost design of a looped network (see the module docstring for the method).
 
-    ``workers`` independent runs (default: one per usable core above :data:`LARGE_PIPES`
-    decision pipes, else one) search at once, each in its
-    own process with its own EPANET project and its own random stream (run 0 uses ``seed``
-    itself, run k the stream of ``[seed, k]``); the cheapest design wins. ``max_evaluations``
-    bounds each run. ``progress(best_cost, evaluations)`` receives the best cost over all
-    runs and their evaluations together.
+    ``workers`` independent runs search at once, each with its own EPANET project and its
+    own random stream (run 0 uses ``seed`` itself, run k the stream of ``[seed, k]``); the
+    cheapest design wins, so with the same seed and no time limit reached the result is the
+    same whichever executor runs them. Run 0 goes on in this process; runs 1 to
+    ``workers - 1`` on ``executor`` (default: the run's, :func:`hydro.parallel.current`;
+    outside a run, ``workers - 1`` local processes of their own, at most one per core). An
+    in-process executor runs them after run 0, within what is left of the time limit.
+    Default ``workers``: above :data:`LARGE_PIPES` decision pipes, the executor's workers
+    (outside a run: one per usable core); else one. ``max_evaluations`` bounds each run.
+    ``progress(best_cost, evaluations)`` follows run 0; the others report at their end.
     """
     started = time.perf_counter()
-    deadline_wall = time.time() + time_limit_s
+    executor = executor or current()
     if workers is None:  # measured: small problems end by their own rule within seconds,
         # and a second process costs more to start than it gains (Two-loop: 5 s -> 11-19 s)
-        workers = usable_cores() if len(problem.pipes) > LARGE_PIPES else 1
-    workers = max(1, workers)
+        large = len(problem.pipes) > LARGE_PIPES
+        workers = (executor.workers if executor else usable_cores()) if large else 1
+    workers = max(1, workers if executor else capped(workers))
     options = dict(
         seed=seed,
-        deadline_wall=deadline_wall,
+        deadline_wall=time.time() + time_limit_s,
         max_evaluations=max_evaluations,
         population=population,
         patience=patience,
     )
-    pool = _Pool(problem, workers - 1, options) if workers > 1 else None
+    own = LocalPool(workers - 1) if workers > 1 and executor is None else None
     try:
-        main = _one_run(problem, 0, progress=pool.progress(progress) if pool else progress,
-                        **options)  # fmt: skip
-        runs = [main, *(pool.results() if pool else [])]
-    finally:
-        if pool:
-            pool.close()
+        others = _Others(own or executor, problem, workers, options) if workers > 1 else None
+        main = _one_run(problem, 0, progress=progress, **options)
+        runs = [main, *(others.results() if others else [])]
+    except BaseException:
+        if own:  # an error or Ctrl-C: the other runs would go on to the time limit
+            own.terminate()
+        raise
+    if own:
+        own.close()
+    return _best_of(problem, runs, time.perf_counter() - started)
+
+
+def _best_of(problem: Problem, runs: list[dict], seconds: float) -> LoopedResult:
+    """The cheapest design of the runs (ties: the lowest run), or why none was feasible."""
     evaluations = sum(r["evaluations"] for r in runs)
     feasible = [r for r in runs if r["best_pos"] is not None]
     if not feasible:
         raise InfeasibleDesignError(_never_met(problem, runs, evaluations))
     best = min(feasible, key=lambda r: (r["best_cost"], r["run"]))
-    seconds = time.perf_counter() - started
     log.info(
         "looped optimiser: best %.2f after %d evaluations in %d run(s), %.1f s",
         best["best_cost"],
@@ -505,7 +521,6 @@ def optimise(
         len(runs),
         seconds,
     )
-    history = _merged_history(runs)
     method = (
         "fixed-flow LP starts on shortest-path trees (Alperovits & Shamir 1977) + "
         "coordinated moves + iterated local search"
@@ -524,15 +539,13 @@ def optimise(
         cost=best["best_cost"],
         evaluations=evaluations,
         seconds=seconds,
-        history=history,
+        history=_merged_history(runs),
         notes=notes,
     )
 
 
 def usable_cores() -> int:
     """Cores this process may run on."""
-    import os
-
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - not on Linux
@@ -681,85 +694,52 @@ def _merged_history(runs: list[dict]) -> list[tuple[int, float, float]]:
     return merged
 
 
-def _worker(problem, run, options, queue) -> None:
-    """A parallel run: reports progress and its result on ``queue``."""
-    import traceback
-
-    def progress(cost, evaluations):
-        queue.put(("progress", run, cost, evaluations))
-
+def _other_run(problem: Problem, run: int, options: dict) -> tuple[str, object]:
+    """Run ``run`` as an executor's task: ``("done", result)``, or why it has none."""
     try:
-        queue.put(("done", run, _one_run(problem, run, progress=progress, **options)))
+        return "done", _one_run(problem, run, **options)
     except InfeasibleDesignError as exc:
-        queue.put(("infeasible", run, str(exc)))
-    except BaseException:  # pragma: no cover - reported by the parent
-        queue.put(("error", run, traceback.format_exc()))
+        return "infeasible", str(exc)
+    except Exception:  # reported by the parent; the other runs still count
+        return "error", traceback.format_exc()
 
 
-class _Pool:
-    """Runs 1..n in separate processes (spawned: each opens its own EPANET project)."""
+class _Others:
+    """Runs 1 to ``workers - 1`` on an executor while run 0 goes on in this thread.
 
-    def __init__(self, problem: Problem, n: int, options: dict):
-        import multiprocessing
+    A thread hands the runs to the executor and collects their results; with an in-process
+    executor they run when :meth:`results` is called, after run 0.
+    """
 
-        context = multiprocessing.get_context("spawn")
-        self.queue = context.Queue()
-        self.latest: dict[int, tuple[float, int]] = {}
-        self.done: dict[int, dict] = {}
-        self.failed: dict[int, str] = {}
-        self.processes = [
-            context.Process(target=_worker, args=(problem, k, options, self.queue), daemon=True)
-            for k in range(1, n + 1)
-        ]
-        for process in self.processes:
-            process.start()
-        self.deadline_wall = options["deadline_wall"]
+    def __init__(self, executor: Executor, problem: Problem, workers: int, options: dict):
+        self.tasks = [(problem, k, options) for k in range(1, workers)]
+        self.executor = executor
+        self.outcomes: list[tuple[str, object]] = []
+        self.error: BaseException | None = None
+        self.thread = None
+        if not isinstance(executor, InProcess):
+            self.thread = threading.Thread(target=self._collect, daemon=True)
+            self.thread.start()
 
-    def drain(self, block_s: float = 0.0) -> None:
-        import queue as q
-
-        while True:
-            try:
-                message = self.queue.get(timeout=block_s) if block_s else self.queue.get_nowait()
-            except q.Empty:
-                return
-            kind, run = message[0], message[1]
-            if kind == "progress":
-                self.latest[run] = (message[2], message[3])
-            elif kind == "done":
-                self.done[run] = message[2]
-            else:
-                self.failed[run] = message[2]
-            block_s = 0.0
-
-    def progress(self, callback):
-        """The main run's progress hook: adds the other runs' best cost and evaluations."""
-
-        def report(cost, evaluations):
-            self.drain()
-            if callback is None:
-                return
-            others = self.latest.values()
-            best = min([cost, *(c for c, _ in others)])
-            callback(best, evaluations + sum(e for _, e in others))
-
-        return report
+    def _collect(self) -> None:
+        try:
+            for _, outcome in self.executor.run(_other_run, self.tasks):
+                self.outcomes.append(outcome)
+        except BaseException as exc:  # raised again in the caller's thread
+            self.error = exc
 
     def results(self) -> list[dict]:
         """Wait for every run (they stop by the same deadline) and return their results."""
-        expected = len(self.processes)
-        while len(self.done) + len(self.failed) < expected:
-            self.drain(block_s=1.0)
-            if not any(p.is_alive() for p in self.processes):
-                self.drain(block_s=1.0)  # the last messages of runs that just ended
-                break
-        for run, text in self.failed.items():
-            log.warning("parallel run %d ended without a result: %s", run, text)
-        return list(self.done.values())
-
-    def close(self) -> None:
-        for process in self.processes:
-            process.join(timeout=5)
-            if process.is_alive():  # pragma: no cover - a stuck run
-                process.terminate()
-        self.queue.close()
+        if self.thread is None:
+            self._collect()
+        else:
+            self.thread.join()
+        if self.error is not None:
+            raise self.error
+        done = []
+        for kind, value in self.outcomes:
+            if kind == "done":
+                done.append(value)
+            else:
+                log.warning("a parallel run ended without a result (%s): %s", kind, value)
+        return sorted(done, key=lambda r: r["run"])

@@ -30,9 +30,10 @@ volume its storage rule allows (:func:`tank_lower_bound_m3`), every kept pipe at
 cheapest catalogue price it may take (DN minimum included), plus engineering and
 contingencies. Every cost it leaves out (larger pipes and tank, surge vessel) is positive, so
 it never exceeds the capital of the plan's design; the search checks this on every plan run.
-Plans are taken in order of their bound and run in batches on the study's executor
-(:func:`hydro.parallel.make_executor`). ``budget_candidates.csv`` lists the plans run;
-``enumerated`` and ``skipped`` say how many there were and how many were not run.
+Plans are taken in order of their bound and run in batches of :data:`BATCH` on the run's
+executor (:func:`hydro.parallel.current`; outside a run, :func:`hydro.parallel.make_executor`).
+``budget_candidates.csv`` lists the plans run; ``enumerated`` and ``skipped`` say how many
+there were and how many were not run.
 
 **Phasing** (as an ONEP engineer phases a scheme): phase 1 is the plan the budget pays now,
 designed on its own at least cost. Phase 2 is the rest of the complete scheme: every douar
@@ -66,8 +67,10 @@ MAX_PLANS = 5000
 #: Village-table columns that count people or animals: scaled with the standpipes kept.
 COUNTED = ("sheep_goat", "cattle", "equid", "pupils", "outpatients_per_day", "beds",
            "mosque_worshippers_per_day")  # fmt: skip
-#: Plans run at once between two pruning decisions (per worker).
-BATCH_PER_WORKER = 4
+#: Plans run at once between two pruning decisions. A constant, not a multiple of the
+#: executor's workers: which plans are run and skipped, and so the tables, are the same
+#: whichever executor runs them (an executor runs at most this many plans at once here).
+BATCH = 8
 
 
 @dataclass(frozen=True)
@@ -389,7 +392,7 @@ def design_to_budget(
         break tank.
     """
     from hydro.mains import rising_main
-    from hydro.parallel import InProcess, make_executor
+    from hydro.parallel import InProcess, current, make_executor
     from hydro.topology import served_junctions
 
     wanted = study.budget_scenarios or [study.scenarios[0].name]
@@ -435,13 +438,15 @@ def design_to_budget(
     run_plans: list[dict] = []  # the plan of each row
     done: list[tuple[float, int]] = []  # (capital_donors_eur, people) of the plans run
     skipped = 0
-    own = executor is None
-    executor = executor or (
-        make_executor(study.taps.workers, study.taps.scheduler) if total > 1 else InProcess()
+    own = executor is None and current() is None  # else the run's executor (hydro.parallel)
+    executor = (
+        executor
+        or current()
+        or (make_executor(study.taps.workers, study.taps.scheduler) if total > 1 else InProcess())
     )
     try:
         k = 0
-        batch = max(1, BATCH_PER_WORKER * executor.workers)
+        batch = BATCH
         while k < len(plans):
             tasks, meta = [], []
             while k < len(plans) and len(tasks) < batch:

@@ -9,11 +9,17 @@ in its ``[TAGS]``); and costs it (:mod:`hydro.study.costing`). Then the sensitiv
 (:mod:`hydro.study.sensitivity`), the stress cases and what the budget buys
 (:mod:`hydro.study.budget`). The tables and the report (:mod:`hydro.study.report`) carry what
 those checks found; :func:`write_outputs` publishes them all or nothing.
+
+Every parallel piece of a study (tap draws, the sensitivity's designs, the budget's plans, a
+looped network's independent sizing runs) runs on one executor (:mod:`hydro.parallel`), made
+once for the run; :func:`run_studies` runs several studies on one executor, each into its own
+output folder (:func:`output_folders`).
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +29,8 @@ from hydro.catalog import read_catalog
 from hydro.demand import check_villages_against_network, read_villages
 from hydro.errors import InputError
 from hydro.network import read_network
+from hydro.outputs import Outputs
+from hydro.parallel import Executor, executor_for, make_executor, using
 from hydro.pumps import read_pump_catalog
 from hydro.study.budget import BudgetResult, design_to_budget
 from hydro.study.config import Study, load_study
@@ -30,7 +38,15 @@ from hydro.study.costing import assumptions_table, feasibility_row, operation_ta
 from hydro.study.scenario import ScenarioResult, run_scenario, stress_table
 from hydro.study.sensitivity import run_sensitivity, switch_points
 
-__all__ = ["StudyResult", "load_study", "run_study", "study_inputs", "write_outputs"]
+__all__ = [
+    "StudyResult",
+    "load_study",
+    "output_folders",
+    "run_studies",
+    "run_study",
+    "study_inputs",
+    "write_outputs",
+]
 
 
 # --------------------------------------------------------------------------- the run
@@ -50,7 +66,7 @@ class StudyResult:
     seconds: float
 
 
-def run_study(study: Study, log=lambda m: None) -> StudyResult:
+def run_study(study: Study, log=lambda m: None, executor: Executor | None = None) -> StudyResult:
     """Run every scenario of a study, then its sensitivity and stress cases.
 
     Each scenario projects the demand of the opening and design years, sizes storage, main,
@@ -63,6 +79,11 @@ def run_study(study: Study, log=lambda m: None) -> StudyResult:
         :func:`hydro.study.load_study`.
     log : callable
         Receives a line for each step (progress).
+    executor : hydro.parallel.Executor, optional
+        Runs the tap draws, the sensitivity's designs, the budget's plans and a looped
+        network's sizing runs. Default: the run's executor (:func:`hydro.parallel.current`),
+        else one made from the study's ``[taps] workers`` and ``scheduler`` for this study.
+        The same seed gives the same results whichever executor runs them.
 
     Returns
     -------
@@ -75,6 +96,15 @@ def run_study(study: Study, log=lambda m: None) -> StudyResult:
     >>> result = run_study(load_study("studies/oujda"))  # doctest: +SKIP
     >>> result.feasibility["verdict"].tolist()  # doctest: +SKIP
     """
+    if executor is not None:
+        with using(executor):
+            return _run_steps(study, log)
+    with executor_for(study.taps.workers, study.taps.scheduler) as running, using(running):
+        return _run_steps(study, log)
+
+
+def _run_steps(study: Study, log) -> StudyResult:
+    """:func:`run_study`'s steps, on the run's executor."""
     started = time.perf_counter()
     wn = read_network(study.network)
     villages = read_villages(study.villages)
@@ -112,6 +142,83 @@ def run_study(study: Study, log=lambda m: None) -> StudyResult:
         operation=operation_table(study, outcomes),
         seconds=time.perf_counter() - started,
     )
+
+
+def run_studies(
+    studies: Sequence[Study],
+    folders: Sequence[Path],
+    lang: str = "en",
+    workers: int | None = None,
+    scheduler=None,
+    log=lambda m: None,
+    force: bool = False,
+) -> Iterator[tuple[StudyResult, list[Path]]]:
+    """Run several studies on one executor, one after another, each into its own folder.
+
+    One executor (:func:`hydro.parallel.make_executor`) is made for the whole call and runs
+    every study's parallel pieces, so local processes start, or a cluster is reached, once.
+    Each folder is written (all or nothing) as soon as its study ends.
+
+    Parameters
+    ----------
+    studies : sequence of Study
+        :func:`hydro.study.load_study` of each.
+    folders : sequence of path-like
+        The output folder of each study (:func:`output_folders`).
+    lang : {"en", "fr"}
+        Language of the reports.
+    workers, scheduler :
+        ``--workers K`` (local processes; 1: in this process) or ``--scheduler
+        tcp://HOST:PORT`` (a Dask cluster). Neither: the first study's ``[taps] workers`` or
+        ``scheduler``, else one local process per core.
+    log : callable
+        Receives a line for each step.
+    force : bool
+        Reuse existing folders that hydro did not write (:func:`write_outputs`).
+
+    Yields
+    ------
+    (StudyResult, list of pathlib.Path)
+        Each study's result and the files written, in the order given.
+
+    Examples
+    --------
+    >>> studies = [load_study("studies/oujda"), load_study("studies/other")]  # doctest: +SKIP
+    >>> folders = output_folders(studies, "out")  # doctest: +SKIP
+    >>> for result, paths in run_studies(studies, folders, workers=4):  # doctest: +SKIP
+    ...     print(result.study.name, len(paths))
+    """
+    if workers is None and scheduler is None:
+        given = [s.taps for s in studies if s.taps.workers or s.taps.scheduler]
+        workers, scheduler = (given[0].workers, given[0].scheduler) if given else (None, None)
+    with make_executor(workers, scheduler) as executor, using(executor):
+        for k, (study, folder) in enumerate(zip(studies, folders, strict=True), start=1):
+            if len(studies) > 1:
+                log(f"study {k}/{len(studies)}: {study.name} ({executor.description})")
+            result = run_study(study, log)
+            yield result, write_outputs(result, folder, lang, log, force=force)
+
+
+def output_folders(
+    studies: Sequence[Study], out=None, lang: str = "en", force: bool = False
+) -> list[Path]:
+    """Each study's output folder, checked before any run (:class:`hydro.outputs.Outputs`).
+
+    One study: ``out``, by default ``out/<study name>`` (``out/<study name>_fr`` in
+    French). Several: ``<out>/<study name>`` each, ``out`` being their parent folder
+    (default ``out``). No folder may replace a study's input, nor two studies share one.
+    """
+    suffix = "" if lang == "en" else f"_{lang}"
+    if len(studies) == 1 and out is not None:
+        folders, options = [Path(out)], ["--out"]
+    else:
+        parent = Path("out") if out is None else Path(out)
+        folders = [parent / f"{s.name}{suffix}" for s in studies]
+        options = [f"output folder of {s.path}" for s in studies]
+    outputs = Outputs(inputs=[p for s in studies for p in study_inputs(s)], force=force)
+    for folder, option in zip(folders, options, strict=True):
+        outputs.folder(folder, option)
+    return folders
 
 
 def study_inputs(study: Study) -> list[Path]:
@@ -153,7 +260,6 @@ def write_outputs(
     >>> result = run_study(load_study("studies/oujda"))  # doctest: +SKIP
     >>> paths = write_outputs(result, "out/oujda", "fr")  # doctest: +SKIP
     """
-    from hydro.outputs import Outputs
     from hydro.study import report
 
     outputs = Outputs(inputs=study_inputs(result.study), force=force)

@@ -388,7 +388,7 @@ def with_break_tank(wn, study: Study):
 
 def run_random_taps(study: Study, model, projection: DemandProjection, log=lambda m: None):
     """The study's ``[taps]`` draws on a design with ``projection``'s demand and taps."""
-    from hydro.parallel import make_executor
+    from hydro.parallel import executor_for
     from hydro.taps import build_tap_model, check_run, run_taps
 
     spec, rules = study.taps, study.rules
@@ -399,7 +399,7 @@ def run_random_taps(study: Study, model, projection: DemandProjection, log=lambd
         spec.probability,
         rules.tank_reserve_share,
     )
-    with make_executor(spec.workers, spec.scheduler) as executor:
+    with executor_for(spec.workers, spec.scheduler) as executor:  # the run's executor
         log(f"random tap opening: {spec.draws:,} draws ({executor.description})")
         run = run_taps(tap_model, spec.draws, spec.seed, executor, spec.useful_share)
     check_run(run)

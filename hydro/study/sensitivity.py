@@ -149,9 +149,9 @@ def run_sensitivity(
                 rows.append(None)
                 tasks.append((study, o0.spec, p, end, value, wn, villages, catalog, pumps))
     if tasks:
-        from hydro.parallel import make_executor
+        from hydro.parallel import executor_for  # the run's executor
 
-        with make_executor(study.taps.workers, study.taps.scheduler) as executor:
+        with executor_for(study.taps.workers, study.taps.scheduler) as executor:
             log(f"sensitivity: {len(tasks)} re-designs ({executor.description})")
             for k, result in executor.run(_redesign_row, tasks):
                 rows[slots[k]] = result
