@@ -417,6 +417,12 @@ class _Stepper:
         nodes = self.project.node_ids()
         types = self.project.node_types()
         self.valves = [links[s.valve] for s in schedules]
+        # a zone valve that is a valve (not a pipe) opens at its own setting (active)
+        self.valve_settings = {
+            links[s.valve]: model.get_link(s.valve).initial_setting
+            for s in schedules
+            if model.get_link(s.valve).link_type == "Valve"
+        }
         self.inlets = np.array([links[n] for n in table["inlet"]])
         self.junctions = np.array(
             [k for k, (n, t) in enumerate(zip(nodes, types, strict=True)) if t == tk.EN_JUNCTION
@@ -435,8 +441,12 @@ class _Stepper:
                 np.concatenate([valves_open, inlets_open]),
                 strict=True,
             ):
-                p._check(lib.EN_setlinkvalue(p.handle, int(k), EN_INITSTATUS, float(is_open)),
-                         "set status")  # fmt: skip
+                if is_open and int(k) in self.valve_settings:
+                    setting = self._setting_value(int(k))
+                    code = lib.EN_setlinkvalue(p.handle, int(k), EN_INITSETTING, setting)
+                else:
+                    code = lib.EN_setlinkvalue(p.handle, int(k), EN_INITSTATUS, float(is_open))
+                p._check(code, "set status")
             p.open_hydraulics()
             p._check(lib.EN_initH(p.handle, 0), "init hydraulics")
             t = ctypes.c_long()
@@ -447,13 +457,20 @@ class _Stepper:
             self.solves += 1
         return self.cache[key]
 
+    def _setting_value(self, k: int) -> float:
+        """A valve's setting in the toolkit's units (LPS file: m for pressures, l/s for FCVs)."""
+        setting = float(self.valve_settings[k])
+        kind = ctypes.c_int()
+        self.project.lib.EN_getlinktype(self.project.handle, k, ctypes.byref(kind))
+        return setting * 1000.0 if kind.value == EN_FCV else setting
+
     def close(self) -> None:
         self.project.close()
         self._tmp.cleanup()
 
 
-#: EPANET toolkit code of a link's initial status (0 closed, 1 open).
-EN_INITSTATUS = 4
+#: EPANET toolkit codes: a link's initial status (0 closed, 1 open) and setting; FCV type.
+EN_INITSTATUS, EN_INITSETTING, EN_FCV = 4, 5, 6
 
 
 def _open_at(schedules: Sequence[ZoneSchedule], settings, times: np.ndarray) -> np.ndarray:

@@ -185,3 +185,20 @@ def test_equity_indicators_by_hand():
     # 30 people at 50 l, 10 at 150 l: mean 75; mean deviation (30 x 25 + 10 x 75) / 40 = 37.5
     assert christiansen_uniformity([50, 150], [30, 10]) == pytest.approx(0.5)
     assert weighted_quantile([0.1, 0.5, 1.0], [5, 5, 90], 0.10) == pytest.approx(0.5)
+
+
+def test_a_zone_valve_that_is_a_prv_opens_at_its_setting(tmp_path):
+    """A zone behind a pressure-reducing valve: open, the valve still reduces the pressure,
+    so the zone's households fill more slowly than behind an open pipe.
+    """
+    text = TWO_ZONES.replace(" VB  J0 B1  10  300  140  0  Open\n", "").replace(
+        "[OPTIONS]", "[VALVES]\n VB  J0 B1  300  PRV  10  0\n[OPTIONS]"
+    )
+    path = tmp_path / "prv.inp"
+    path.write_text(text)
+    wn = read_network(path)
+    schedules = [ZoneSchedule("A", "VA", ((0, 1),)), ZoneSchedule("B", "VB", ((0, 1),))]
+    table = households(roof_tank_m3=[20.0, 20.0], people=[400, 400])
+    result = simulate_intermittent(wn, table, schedules, IntermittentSettings(days=1))
+    nodes = result.nodes.set_index("node")
+    assert 0 < nodes.at["B1", "withdrawn_m3"] < nodes.at["A1", "withdrawn_m3"]
