@@ -202,3 +202,24 @@ def test_a_zone_valve_that_is_a_prv_opens_at_its_setting(tmp_path):
     result = simulate_intermittent(wn, table, schedules, IntermittentSettings(days=1))
     nodes = result.nodes.set_index("node")
     assert 0 < nodes.at["B1", "withdrawn_m3"] < nodes.at["A1", "withdrawn_m3"]
+
+
+def test_leakage_falls_with_fewer_supply_hours(two_zones):
+    """Leaks as emitters: a network supplied 2 h a day leaks about 2/24 of one supplied all
+    day at the same pressures (what continuity costs in losses).
+    """
+    from hydro.leakage import add_leakage
+
+    leaky = add_leakage(two_zones, 24.0, pd.Series(50.0, index=two_zones.junction_name_list))
+    table = households(roof_tank_m3=[0.5, 0.5])
+    always = [ZoneSchedule("A", "VA", ((0, 24),)), ZoneSchedule("B", "VB", ((0, 24),))]
+    short = [ZoneSchedule("A", "VA", ((0, 2),)), ZoneSchedule("B", "VB", ((0, 2),))]
+    settings = IntermittentSettings(days=2)
+    full = simulate_intermittent(leaky, table, always, settings).indicators["leakage_m3"]
+    brief = simulate_intermittent(leaky, table, short, settings).indicators["leakage_m3"]
+    # J0 (upstream of the valves) leaks all day; A1 and B1 only while their zone is open
+    weights = {"J0": 15.0, "A1": 5.0, "B1": 5.0}  # half of the 10 m pipes meeting each
+    expected_full = 24.0 * 2
+    expected_brief = 24.0 * 2 * (weights["J0"] + (weights["A1"] + weights["B1"]) * 2 / 24) / 25
+    assert full == pytest.approx(expected_full, rel=0.01)
+    assert brief == pytest.approx(expected_brief, rel=0.02)
