@@ -101,6 +101,11 @@ class ZoneSchedule:
         """Supply hours on a supply day [h]."""
         return float(sum(end - start for start, end in self.hours))
 
+    @property
+    def hours_per_day(self) -> float:
+        """Supply hours a day, on average over the week [h]."""
+        return self.hours_per_supply_day * len(self.days) / 7.0
+
     def open_intervals(self, days: int, first_weekday: int = 0) -> list[tuple[float, float]]:
         """Open periods [s from the run's start] over ``days`` days, merged where they touch."""
         spans = []
@@ -163,6 +168,11 @@ class IntermittentSettings:
         Share of each store full at the start.
     first_weekday : int
         Weekday of the run's first day (0 = Monday).
+    max_splits : int
+        Times a step may be cut where a store fills (each cut solves the network again).
+        Past it, a store that fills keeps its inlet open in the hydraulics to the step's end
+        (its volume is still capped): lower it to trade accuracy for speed on networks of
+        hundreds of stores.
     """
 
     method: str = "volume"
@@ -173,6 +183,7 @@ class IntermittentSettings:
     service_pipe_diameter_mm: float = 16.0
     initial_fill_share: float = 0.5
     first_weekday: int = 0
+    max_splits: int = 10_000
 
     def __post_init__(self):
         if self.method not in METHODS:
@@ -184,12 +195,71 @@ class IntermittentSettings:
             ("service_pipe_length_m", self.service_pipe_length_m, 0.1, 1000),
             ("service_pipe_diameter_mm", self.service_pipe_diameter_mm, 5, 200),
             ("initial_fill_share", self.initial_fill_share, 0, 1),
+            ("max_splits", self.max_splits, 0, 10**6),
         )
         for name, value, low, high in checks:
             if not (
                 isinstance(value, int | float) and math.isfinite(value) and low <= value <= high
             ):
                 raise InputError(f"{name} = {value!r}: a number in [{low:g}, {high:g}]")
+
+
+@dataclass(frozen=True, kw_only=True)
+class BulkPoint:
+    """A metered bulk connection: a source of the network bought from a bulk supplier.
+
+    Attributes
+    ----------
+    source : str
+        The reservoir (fixed head) of the network that stands for the connection.
+    max_flow_l_per_s : float, optional
+        The most the connection delivers (a flow-control valve at the meter); None: no limit.
+    price_per_m3 : float
+        Bulk price [currency/m3] (PLUS: 2.60 NIS/m3, plus brief 3).
+    contracted_m3_per_week : float, optional
+        Volume the contract allows a week; the run reports the share used.
+    """
+
+    source: str
+    max_flow_l_per_s: float | None = None
+    price_per_m3: float = 0.0
+    contracted_m3_per_week: float | None = None
+
+    def __post_init__(self):
+        for name in ("max_flow_l_per_s", "contracted_m3_per_week"):
+            value = getattr(self, name)
+            if value is not None and not (math.isfinite(value) and value > 0):
+                raise InputError(f"bulk point {self.source}: {name} = {value!r}; a number > 0")
+        if not (math.isfinite(self.price_per_m3) and self.price_per_m3 >= 0):
+            raise InputError(f"bulk point {self.source}: price_per_m3 must be a number >= 0")
+
+
+def _limit_bulk(model, points: Sequence[BulkPoint]) -> None:
+    """Put a bulk meter after each bulk source: a check valve (a connection only delivers;
+    without it water would run from a higher source into a lower one) and, where the
+    connection has a limit, a flow-control valve at that limit.
+    """
+    for point in points:
+        if point.source not in model.reservoir_name_list:
+            raise InputError(f"bulk point {point.source!r} is not a reservoir of the network")
+        source = model.get_node(point.source)
+        links = model.get_links_for_node(point.source)
+        a, b = f"iwsM{point.source}", f"iwsN{point.source}"
+        for junction in (a, b):
+            model.add_junction(junction, elevation=source.base_head - 1.0,
+                               coordinates=source.coordinates)  # fmt: skip
+        for name in links:  # the source's links now start after the meter
+            link = model.get_link(name)
+            if link.start_node_name == point.source:
+                link.start_node = model.get_node(b)
+            else:
+                link.end_node = model.get_node(b)
+        model.add_pipe(f"iwsK{point.source}", point.source, a, 1.0, 1.0, 140, check_valve=True)
+        if point.max_flow_l_per_s is None:
+            model.add_pipe(f"iwsL{point.source}", a, b, 1.0, 1.0, 140)
+        else:
+            model.add_valve(f"iwsL{point.source}", a, b, 1.0, "FCV", 0.0,
+                            point.max_flow_l_per_s / 1000.0)  # fmt: skip
 
 
 @dataclass(kw_only=True)
@@ -201,12 +271,16 @@ class IntermittentResult:
     nodes : DataFrame
         One row per consumer node: node, municipality, people, desired_m3, delivered_m3,
         withdrawn_m3 (taken from the network), satisfaction (delivered / desired),
-        delivered_l_per_person_day, supply_hours (hours its zone was open).
+        delivered_l_per_person_day, supply_h_per_day (its zone's hours a day, averaged over
+        the week), hours_with_water_per_day (hours its service pipes ran).
     municipalities : DataFrame
         The same summed per municipality, with its Christiansen uniformity coefficient.
     indicators : dict
         Over all people: satisfaction, christiansen_cu, p10_satisfaction,
         share_under_50_l, share_under_100_l, leakage_m3, bulk_m3 (into the network).
+    bulk : DataFrame
+        Per source: volume_m3 (over the run), m3_per_day, max_flow_l_per_s, cost,
+        contracted_m3_per_week and contract_share (used / contracted).
     settings : IntermittentSettings
         How it was modelled.
     notes : list of str
@@ -216,6 +290,7 @@ class IntermittentResult:
     nodes: pd.DataFrame
     municipalities: pd.DataFrame
     indicators: dict
+    bulk: pd.DataFrame
     settings: IntermittentSettings
     notes: list[str] = field(default_factory=list)
 
@@ -360,12 +435,14 @@ def build_model(
     households: pd.DataFrame,
     schedules: Sequence[ZoneSchedule],
     settings: IntermittentSettings,
+    bulk: Sequence[BulkPoint] = (),
 ) -> tuple[wntr.network.WaterNetworkModel, pd.DataFrame, list[str]]:
     """A copy of ``wn`` with each consumer node's service connection, as a steady state.
 
     Every junction demand is taken off (the households draw through their connections;
     emitters, the leaks, stay). Returns (model, table, notes): ``table`` is the households
-    table with, per node, its inlet link, zone, supply hours a supply day and store [m3].
+    table with, per node, its inlet link, zone, supply hours a day (on average over the week:
+    the flow-restricted cap spreads the desired volume over them) and store [m3].
     """
     for s in schedules:
         if s.valve not in wn.link_name_list:
@@ -382,7 +459,7 @@ def build_model(
     model.options.time.duration = 0
     model.options.hydraulic.demand_model = "DDA"
     zone_of = zone_of_nodes(model, schedules)
-    hours_of = {s.zone: s.hours_per_supply_day for s in schedules}
+    hours_of = {s.zone: s.hours_per_day for s in schedules}
     desired = table["people"] * table["demand_l_per_person_day"] / LITRES_PER_M3  # m3/day
     table["zone"] = [zone_of.get(n, "") for n in table["node"]]
     table["supply_h_per_day"] = [
@@ -397,6 +474,7 @@ def build_model(
         cap = desired.iloc[i] / (max(row.supply_h_per_day, 1e-3) * SECONDS_PER_HOUR)
         inlets.append(_add_connection(model, i, row, settings, cap))
     table["inlet"] = inlets
+    _limit_bulk(model, bulk)
     return model, table, notes
 
 
@@ -428,11 +506,18 @@ class _Stepper:
             [k for k, (n, t) in enumerate(zip(nodes, types, strict=True)) if t == tk.EN_JUNCTION
              and not n.startswith("iws")]
         )  # fmt: skip
+        self.sources = [
+            k for k, (n, t) in enumerate(zip(nodes, types, strict=True)) if t == tk.EN_RESERVOIR
+            and not n.startswith("iws")
+        ]  # fmt: skip
+        self.source_names = [nodes[k] for k in self.sources]
         self.cache: dict[bytes, tuple] = {}
         self.solves = 0
 
     def solve(self, valves_open: np.ndarray, inlets_open: np.ndarray) -> tuple:
-        """(inlet flows, junction outflows: the leaks) [m3/s] for these statuses."""
+        """(inlet flows, junction outflows: the leaks, source outflows) [m3/s] for these
+        statuses.
+        """
         key = np.packbits(np.concatenate([valves_open, inlets_open])).tobytes()
         if key not in self.cache:
             p, lib = self.project, self.project.lib
@@ -453,7 +538,11 @@ class _Stepper:
             p._check(lib.EN_runH(p.handle, ctypes.byref(t)), "run hydraulics")
             flows = p.link_values(tk.EN_FLOW)[self.inlets - 1] / 1000.0
             demand = p.node_values(tk.EN_DEMAND) / 1000.0
-            self.cache[key] = (flows.clip(min=0.0), demand[self.junctions].clip(min=0.0))
+            self.cache[key] = (
+                flows.clip(min=0.0),
+                demand[self.junctions].clip(min=0.0),
+                np.where(-demand[self.sources] > MIN_FLOW_M3_PER_S, -demand[self.sources], 0.0),
+            )
             self.solves += 1
         return self.cache[key]
 
@@ -502,42 +591,43 @@ def _use_rate(table, pattern: Sequence[float] | None, times: np.ndarray) -> np.n
 #: [m3/s] (0.001 l/s, 86 l a day).
 MIN_FLOW_M3_PER_S = 1e-6
 
-#: Times a step is cut where a store fills (each cut solves the network again).
-MAX_SPLITS = 4
 
 #: A float valve lets water in again once its store falls below this share of full: the
 #: dead band of a ball-cock valve, estimate [E] (docs/sources.md, section 8).
 REFILL_SHARE = 0.9
 
 
-def _fill(stepper: _Stepper, valves_open, level, store, is_filling, dt: float) -> tuple:
+def _fill(stepper: _Stepper, valves_open, level, store, is_filling, dt: float, cuts: int):
     """Advance the filling stores over one step of ``dt`` seconds, splitting it where a store
     fills (its inlet then closes and the network's hydraulics change).
 
-    Returns (taken [m3] per node, seconds with inflow per node, leak [m3]).
+    Returns (taken [m3] per node, seconds with inflow per node, leak [m3], volume out of
+    each source [m3]).
     """
     taken = np.zeros_like(level)
     wet = np.zeros_like(level)
     leak = 0.0
+    sourced = np.zeros(len(stepper.sources))
     remaining = dt
-    for split in range(MAX_SPLITS + 1):
+    for split in range(cuts + 1):
         if remaining <= 1e-9:
             break
-        flows, junction_out = stepper.solve(valves_open, is_filling)
+        flows, junction_out, source_out = stepper.solve(valves_open, is_filling)
         # a node cut off from every source shows a numerical trickle: no flow
         flows = np.where(is_filling & (flows > MIN_FLOW_M3_PER_S), flows, 0.0)
         room = store - level - taken
         with np.errstate(divide="ignore", invalid="ignore"):
             to_full = np.where(flows > 0.0, room / flows, np.inf)
-        # the step is cut where the first store fills, at most MAX_SPLITS times a step; past
+        # the step is cut where the first store fills, at most ``cuts`` times a step; past
         # that, stores that fill keep their inlet open (hydraulically) to the step's end
-        span = remaining if split == MAX_SPLITS else min(remaining, float(to_full.min()))
+        span = remaining if split == cuts else min(remaining, float(to_full.min()))
         taken += np.minimum(flows * span, room)
         wet += np.where(flows > 0.0, span, 0.0)
         leak += float(junction_out.sum()) * span
+        sourced += source_out * span
         remaining -= span
         is_filling = is_filling & (to_full > span + 1e-9)
-    return taken, wet, leak
+    return taken, wet, leak, sourced
 
 
 def _run(stepper: _Stepper, table, schedules, settings, pattern) -> dict:
@@ -554,12 +644,16 @@ def _run(stepper: _Stepper, table, schedules, settings, pattern) -> dict:
     filling = level < store
     totals = {k: np.zeros(n) for k in ("withdrawn", "delivered", "wet_s")}
     leak = 0.0
+    sourced = np.zeros(len(stepper.sources))
     for k in range(len(times)):
         filling = filling | (level < REFILL_SHARE * store)
-        taken, wet, step_leak = _fill(stepper, valves[k], level, store, filling, dt)
+        taken, wet, step_leak, step_sourced = _fill(
+            stepper, valves[k], level, store, filling, dt, settings.max_splits
+        )
         totals["withdrawn"] += taken
         totals["wet_s"] += wet
         leak += step_leak
+        sourced += step_sourced
         if volume:
             level = level + taken
             filling = filling & (level < store - 1e-12)
@@ -571,7 +665,7 @@ def _run(stepper: _Stepper, table, schedules, settings, pattern) -> dict:
     # what entered the network: the stores' intake and the leaks (EPANET's numerical trickle
     # through closed links is left out)
     bulk = float(totals["withdrawn"].sum()) + leak
-    return {**totals, "leak_m3": leak, "bulk_m3": bulk, "final_m3": level}
+    return {**totals, "leak_m3": leak, "bulk_m3": bulk, "final_m3": level, "sourced_m3": sourced}
 
 
 def simulate_intermittent(
@@ -580,6 +674,7 @@ def simulate_intermittent(
     schedules: Sequence[ZoneSchedule],
     settings: IntermittentSettings | None = None,
     consumption_pattern: Sequence[float] | None = None,
+    bulk: Sequence[BulkPoint] = (),
 ) -> IntermittentResult:
     """Run ``wn`` under its supply schedule and count the water each household gets.
 
@@ -604,6 +699,9 @@ def simulate_intermittent(
         Method, days, step and service-connection defaults.
     consumption_pattern : sequence of float, optional
         24 hourly multipliers of the households' use (default: flat).
+    bulk : sequence of BulkPoint
+        The network's bulk connections with their limits and prices (sources not listed: no
+        limit, no price).
 
     Returns
     -------
@@ -623,14 +721,15 @@ def simulate_intermittent(
     True
     """
     settings = settings or IntermittentSettings()
-    model, table, notes = build_model(wn, households, schedules, settings)
+    model, table, notes = build_model(wn, households, schedules, settings, bulk)
     stepper = _Stepper(model, table, schedules)
     try:
         run = _run(stepper, table, schedules, settings, consumption_pattern)
     finally:
         stepper.close()
     days = settings.days
-    nodes = table[["node", "municipality", "zone", "people", "supply_h_per_day", "store_m3"]].copy()
+    columns = ["node", "municipality", "zone", "people", "supply_h_per_day", "store_m3"]
+    nodes = table[columns].copy()
     nodes["desired_m3"] = table["people"] * table["demand_l_per_person_day"] / LITRES_PER_M3 * days
     nodes["withdrawn_m3"] = run["withdrawn"]
     nodes["delivered_m3"] = run["delivered"]
@@ -647,9 +746,33 @@ def simulate_intermittent(
         nodes=nodes,
         municipalities=_by_municipality(nodes, days),
         indicators=indicators,
+        bulk=_bulk_table(stepper.source_names, run["sourced_m3"], bulk, days),
         settings=settings,
         notes=notes,
     )
+
+
+def _bulk_table(sources: list[str], volumes, points: Sequence[BulkPoint], days: int):
+    """Per source: what it gave over the run, a day, its cost and its contract's share."""
+    by_name = {p.source: p for p in points}
+    rows = []
+    for name, volume in zip(sources, volumes, strict=True):
+        point = by_name.get(name, BulkPoint(source=name))
+        weekly = volume / days * 7.0
+        contract = point.contracted_m3_per_week
+        rows.append(
+            {
+                "source": name,
+                "volume_m3": float(volume),
+                "m3_per_day": float(volume) / days,
+                "max_flow_l_per_s": point.max_flow_l_per_s,
+                "price_per_m3": point.price_per_m3,
+                "cost": float(volume) * point.price_per_m3,
+                "contracted_m3_per_week": contract,
+                "contract_share": weekly / contract if contract else np.nan,
+            }
+        )
+    return pd.DataFrame(rows)
 
 
 def _by_municipality(nodes: pd.DataFrame, days: int) -> pd.DataFrame:

@@ -223,3 +223,25 @@ def test_leakage_falls_with_fewer_supply_hours(two_zones):
     expected_brief = 24.0 * 2 * (weights["J0"] + (weights["A1"] + weights["B1"]) * 2 / 24) / 25
     assert full == pytest.approx(expected_full, rel=0.01)
     assert brief == pytest.approx(expected_brief, rel=0.02)
+
+
+def test_a_bulk_limit_shares_scarce_water_and_is_costed(two_zones):
+    """A bulk meter limited to 0.1 l/s (8.64 m3 a day) for two zones asking 2 m3 a day each,
+    supplied 1 h a day: the limit, not the pipes, sets what they get; the bulk table counts
+    what the stores took and prices it.
+    """
+    from hydro.intermittent import BulkPoint
+
+    schedules = [ZoneSchedule("A", "VA", ((0, 1),)), ZoneSchedule("B", "VB", ((0, 1),))]
+    table = households(roof_tank_m3=[2.0, 2.0], people=[20, 20])
+    settings = IntermittentSettings(days=2, initial_fill_share=0.0)
+    free = simulate_intermittent(two_zones, table, schedules, settings)
+    point = BulkPoint(source="R", max_flow_l_per_s=0.1, price_per_m3=2.6)
+    limited = simulate_intermittent(two_zones, table, schedules, settings, bulk=[point])
+    # 1 h a day at 0.1 l/s: 0.36 m3 a day for both zones, 0.72 m3 over the two days
+    assert limited.bulk.at[0, "volume_m3"] == pytest.approx(0.72, rel=0.01)
+    assert limited.bulk.at[0, "cost"] == pytest.approx(0.72 * 2.6, rel=0.01)
+    assert limited.nodes["withdrawn_m3"].sum() == pytest.approx(0.72, rel=0.01)
+    assert limited.indicators["satisfaction"] < free.indicators["satisfaction"]
+    with pytest.raises(InputError, match="not a reservoir"):
+        simulate_intermittent(two_zones, table, schedules, settings, bulk=[BulkPoint(source="J0")])
