@@ -599,49 +599,6 @@ def _summary(results, pressure, minimum, ok, violations, node_class) -> dict:
     }
 
 
-def format_compliance(report: ComplianceReport, show: int = 20) -> str:
-    """The report as lines an engineer reads on a terminal."""
-    s = report.summary
-    lines = [
-        f"node-hours within the pressure rules: {100 * s['node_hours_compliant_share']:.1f}%",
-        f"worst node: {s['worst_node']} ({s['worst_node_class']}) at t = {s['worst_time_h']:g} h:"
-        f" {s['worst_pressure_m']:.2f} m ({s['worst_margin_m']:+.2f} m against its minimum)",
-    ]
-    for cls, value in s["min_pressure_by_class_m"].items():
-        lines.append(f"lowest pressure, {cls} nodes: {value:.2f} m")
-    for key, n in s["counts"].items():
-        lines.append(f"  {key}: {n} element-times")
-    v = report.violations
-    if not v.empty:
-        # each element and check once, at its worst time step (the table has every step)
-        worst = v.drop_duplicates(["element", "check"])
-        shown = pd.concat(
-            [
-                worst[worst["severity"] == "violation"].head(show),
-                worst[worst["severity"] == "warning"].head(5),
-            ]
-        )
-        lines.append(
-            f"worst {len(shown)} of {len(worst)} element-checks (each at its worst time step, "
-            f"'-' for the steady design condition; {len(v)} element-times in all):"
-        )
-        lines.append(
-            shown.drop(columns=["quantity"]).to_string(
-                index=False, float_format=lambda x: f"{x:.3f}", na_rep="-"
-            )
-        )
-    if s["compliant"]:
-        verdict = "COMPLIANT: every rule met at every time step"
-        if s["warnings"]:
-            verdict += f" ({s['warnings']} warning(s): see above)"
-    else:
-        verdict = (
-            f"NOT COMPLIANT: {s['violations']} violations at {s['elements_violating']} element(s)"
-        )
-    lines.append(f"verdict: {verdict}")
-    return "\n".join(lines)
-
-
 # --------------------------------------------------------------------------- design condition
 #: Check names of the design condition's rows, by case (hydro.condition).
 CONDITION_CHECKS = {"peak hour": "design_peak_hour", "tap flows": "tap_flow"}
@@ -760,52 +717,6 @@ def operation_summary(
         columns=["pump", "hours_on_per_day", "starts_per_day", "energy_kwh_per_day", "m3_per_day"],
     )
     return tanks, pumps
-
-
-def format_operation(tanks: pd.DataFrame, pumps: pd.DataFrame, reserve_share: float) -> list[str]:
-    """Lines on how tanks and pumps operate: levels against reserve and overflow; pumps."""
-    lines = []
-    for rec in tanks.to_dict("records"):
-        reserve = rec["min_level_m"] + reserve_share * (rec["max_level_m"] - rec["min_level_m"])
-        lines.append(
-            f"tank {rec['tank']}: level {rec['lowest_level_m']:.2f} - "
-            f"{rec['highest_level_m']:.2f} m; reserve {reserve:.2f} m "
-            f"({rec['lowest_level_m'] - reserve:+.2f} m at the lowest), overflow "
-            f"{rec['max_level_m']:.2f} m ({rec['highest_level_m'] - rec['max_level_m']:+.2f} m "
-            "at the highest)"
-        )
-    for rec in pumps.to_dict("records"):
-        lines.append(
-            f"pump {rec['pump']}: on {rec['hours_on_per_day']:.1f} h a day, "
-            f"{rec['starts_per_day']:.1f} starts a day (at the report steps), "
-            f"{rec['energy_kwh_per_day']:.1f} kWh a day for {rec['m3_per_day']:.1f} m3"
-        )
-    return lines
-
-
-def format_condition(table: pd.DataFrame, show: int = 20) -> str:
-    """The design condition's rows as lines: per case its least margin, then the tap flows."""
-    lines = ["design condition (steady states, tanks at their reserve level, pumps as operated):"]
-    for name, group in table.groupby("condition", sort=False):
-        worst = group.loc[group["margin_m"].idxmin()]
-        failing = int((group["margin_m"] < -1e-9).sum())
-        lines.append(
-            f"  {name}: least margin {worst['margin_m']:+.2f} m at {worst['node']} "
-            f"({worst['pressure_m']:.2f} m against {worst['min_pressure_m']:g} m)"
-            + (f"; {failing} node(s) below their minimum" if failing else "")
-        )
-    taps = table[(table["condition"] == "tap flows") & table["class"].isin(["standpipe",
-                 "household"])]  # fmt: skip
-    if not taps.empty:
-        taps = taps.sort_values("margin_m").head(show)
-        lines.append(f"  tap flow at each tap node (the {len(taps)} of least margin):")
-        columns = ["node", "class", "demand_l_per_s", "pressure_m", "min_pressure_m", "margin_m"]
-        shown = taps[columns].rename(columns={"demand_l_per_s": "flow_asked_l_per_s"})
-        lines.append(
-            "  "
-            + shown.to_string(index=False, float_format=lambda x: f"{x:.3f}").replace("\n", "\n  ")
-        )
-    return "\n".join(lines)
 
 
 # --------------------------------------------------------------------------- whole check

@@ -148,15 +148,3 @@ def delivered_service(
         required_pressure_m=required_pressure_m,
         minimum_pressure_m=minimum_pressure_m,
     )
-
-
-def format_service(service: Service) -> str:
-    """The delivered water as lines for a terminal."""
-    lines = [
-        f"pressure-driven run: full demand at >= {service.required_pressure_m:g} m, none below "
-        f"{service.minimum_pressure_m:g} m; delivered {100 * service.delivered_share:.1f}% of "
-        "the water requested"
-    ]
-    table = service.douars if not service.douars.empty else service.nodes
-    lines.append(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
-    return "\n".join(lines)

@@ -240,33 +240,6 @@ def read_warnings(report: Path) -> pd.DataFrame:
     return _warning_table(rows)
 
 
-def format_warnings(warnings: pd.DataFrame, show: int = 10) -> str:
-    """EPANET's warnings grouped by message and element: count, first and last time."""
-    if warnings.empty:
-        return "EPANET warnings: none"
-    kind = [
-        message.replace(f" {element} ", " ", 1) if element else message
-        for message, element in zip(warnings["message"], warnings["element"], strict=True)
-    ]
-    groups = (
-        warnings.assign(kind=kind)
-        .groupby(["kind", "element"], sort=False)["time_h"]
-        .agg(["count", "min", "max"])
-        .reset_index()
-    )
-    lines = [f"EPANET warnings: {len(warnings)}"]
-    for row in groups.head(show).itertuples(index=False):
-        who = f"{row.element}: " if row.element else ""
-        lines.append(
-            f"  {who}{row.kind} ({row.count} step(s), t = {row.min:g} to {row.max:g} h)"
-            if row.count > 1
-            else f"  {who}{row.kind} (t = {row.min:g} h)"
-        )
-    if len(groups) > show:
-        lines.append(f"  ... and {len(groups) - show} more kinds")
-    return "\n".join(lines)
-
-
 def _link_headloss(model: wntr.network.WaterNetworkModel, head: pd.DataFrame) -> pd.DataFrame:
     """Head at the start node minus head at the end node of every link [m]."""
     names = list(model.link_name_list)
@@ -316,36 +289,6 @@ def summarize(results: SimulationResults) -> dict:
     out["total_reservoir_supply_m3"] = float((supply * weights).sum())
     out["duration_h"] = float(times[-1] / SECONDS_PER_HOUR) if len(times) else 0.0
     return out
-
-
-def format_summary(summary: dict) -> str:
-    """The summary as lines an engineer reads on a terminal."""
-    lines = [f"duration: {summary['duration_h']:g} h"]
-    if "min_pressure_m" in summary:
-        lines.append(
-            f"minimum pressure: {summary['min_pressure_m']:.2f} m at node "
-            f"{summary['min_pressure_node']}, t = {summary['min_pressure_time_h']:g} h"
-        )
-        lines.append(
-            f"maximum pressure: {summary['max_pressure_m']:.2f} m at node "
-            f"{summary['max_pressure_node']}, t = {summary['max_pressure_time_h']:g} h"
-        )
-    if "max_velocity_m_per_s" in summary:
-        lines.append(
-            f"maximum velocity: {summary['max_velocity_m_per_s']:.3f} m/s in pipe "
-            f"{summary['max_velocity_pipe']}, t = {summary['max_velocity_time_h']:g} h"
-        )
-    for tank, (low, high) in summary["tank_levels_m"].items():
-        lines.append(f"tank {tank}: level {low:.2f} - {high:.2f} m")
-    if summary["duration_h"] > 0:
-        lines.append(
-            f"demand: peak {summary['peak_demand_l_per_s']:.2f} l/s, "
-            f"total {summary['total_demand_m3']:.1f} m3; "
-            f"supplied by reservoirs {summary['total_reservoir_supply_m3']:.1f} m3"
-        )
-    else:  # a steady state has a rate, not a volume
-        lines.append(f"demand: {summary['peak_demand_l_per_s']:.2f} l/s (steady state)")
-    return "\n".join(lines)
 
 
 def write_results(results: SimulationResults, folder: str | Path) -> list[Path]:

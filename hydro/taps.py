@@ -618,28 +618,6 @@ def plot_taps(run: TapRun, path, title: str = ""):
     return path
 
 
-def format_taps(run: TapRun, show: int = 10) -> str:
-    """Lines for the terminal: the run, the douars, the worst taps."""
-    rate = run.draws / run.seconds if run.seconds > 0 else float("inf")
-    lines = [
-        f"{run.draws:,} draws (seed {run.seed}) of {len(run.taps)} taps at "
-        f"{len(run.tap_model.tap_nodes)} nodes, pressure-driven, tanks at their reserve; "
-        f"{run.seconds:.2f} s ({rate:,.0f} draws/s, {run.executor})",
-        f"starved: an open tap giving less than {100 * run.useful_share:g}% of its flow",
-    ]
-    fmt = lambda v: f"{v:.3f}"  # noqa: E731
-    if not run.douars.empty and (run.douars["douar"] != "").any():
-        lines.append("per douar (open draws of all its taps):")
-        lines.append(run.douars.to_string(index=False, float_format=fmt))
-    lines.append(f"worst {min(show, len(run.taps))} taps:")
-    worst = run.worst(show)[
-        ["node", "tap", "douar", "open_draws", "p5_l_per_s", "p50_l_per_s", "p95_l_per_s",
-         "share_under_useful"]
-    ]  # fmt: skip
-    lines.append(worst.to_string(index=False, float_format=fmt))
-    return "\n".join(lines)
-
-
 def check_run(run: TapRun) -> None:
     """Raise when a draw's flows are not finite where a tap is open (EPANET failed silently)."""
     bad = ~np.isfinite(run.open_flow_l_per_s)

@@ -375,7 +375,8 @@ def test_non_convergence_is_reported_and_exits_1(write_inp):
 
 
 def test_epanet_warnings_name_the_element_and_the_time():
-    from hydro.simulation import format_warnings, run_simulation
+    from hydro.cli._format import format_warnings
+    from hydro.simulation import run_simulation
 
     results = run_simulation(read_network(ROOT / "networks" / "oujda_rural.inp"), duration_h=24)
     warnings = results.warnings

@@ -16,19 +16,18 @@ def cmd_check(args: argparse.Namespace) -> int:
     converge.
     """
     from hydro.classes import read_classes, read_tap_table
-    from hydro.compliance import (
-        Rules,
-        check_network,
+    from hydro.cli._format import (
         format_compliance,
         format_condition,
         format_operation,
+        format_service,
+        format_warnings,
     )
+    from hydro.compliance import Rules, check_network
     from hydro.condition import check_pressure_targets, default_taps
     from hydro.demand import read_villages
     from hydro.network import read_network
     from hydro.outputs import Outputs, write_csv
-    from hydro.service import format_service
-    from hydro.simulation import format_warnings
 
     outputs = Outputs(inputs=[args.network, args.villages, args.classes])
     out = outputs.file(args.out, "--out")

@@ -11,15 +11,10 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     """Simulate the network and print its summary; exit 1 when EPANET did not converge or
     gave results that are not numbers.
     """
+    from hydro.cli._format import format_summary, format_warnings
     from hydro.network import read_network
     from hydro.outputs import Outputs
-    from hydro.simulation import (
-        format_summary,
-        format_warnings,
-        run_simulation,
-        summarize,
-        write_results,
-    )
+    from hydro.simulation import run_simulation, summarize, write_results
 
     outputs = Outputs(inputs=[args.network], force=args.force)
     folder = outputs.folder(args.out, "--out") if args.out else None

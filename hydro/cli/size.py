@@ -20,10 +20,11 @@ def cmd_size(args: argparse.Namespace) -> int:
     """Size the network, print the design and its verification, write what is asked."""
     from hydro.catalog import read_catalog
     from hydro.classes import read_classes, read_tap_table
+    from hydro.cli._format import format_result
     from hydro.condition import check_pressure_targets, default_taps
     from hydro.network import read_network
     from hydro.outputs import Outputs, write_csv
-    from hydro.sizing import Targets, format_result, size_network
+    from hydro.sizing import Targets, size_network
 
     outputs = Outputs(inputs=[args.network, args.catalog])
     output = outputs.file(args.output, "--output")

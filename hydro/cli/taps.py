@@ -11,10 +11,11 @@ from hydro.cli._common import EXIT_OK, Bar, count, force_option, positive, whole
 def cmd_taps(args: argparse.Namespace) -> int:
     """Open taps at random N times; print the douars and the worst taps; write CSV and a figure."""
     from hydro.classes import read_classes, read_tap_table
+    from hydro.cli._format import format_taps
     from hydro.demand import read_villages
     from hydro.network import read_network
     from hydro.outputs import Outputs
-    from hydro.taps import format_taps, plot_taps, random_taps, write_tap_tables
+    from hydro.taps import plot_taps, random_taps, write_tap_tables
 
     outputs = Outputs(inputs=[args.network, args.villages, args.classes], force=args.force)
     out = outputs.folder(args.out, "--out")  # checked before any draw

@@ -20,7 +20,6 @@ from hydro.sizing.size import (
     SizingResult,
     Verification,
     apply_design,
-    format_result,
     size_network,
     verify_design,
 )
@@ -30,7 +29,6 @@ __all__ = [
     "Targets",
     "Verification",
     "apply_design",
-    "format_result",
     "size_network",
     "verify_design",
 ]

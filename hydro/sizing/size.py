@@ -733,34 +733,3 @@ def _publish(written_text: bytes, verification: Verification, output, protect: t
         staged = Path(tmp) / "sized.inp"
         staged.write_bytes(written_text)
         publish_file(staged, output, protect=protect)
-
-
-def format_result(result: SizingResult, currency: str = "") -> str:
-    """The sizing result as lines for a terminal."""
-    v = result.verification
-    unit = f" {currency}" if currency else ""
-    lines = [
-        f"method: {result.method}"
-        + (f", optimality gap {result.gap:.2e}" if result.gap is not None else "")
-        + (f", {result.evaluations:,} hydraulic evaluations" if result.evaluations else "")
-        + f", {result.seconds:.2f} s",
-        f"total pipe cost: {v.cost:,.2f}{unit} "
-        "(recomputed from the catalogue for the written file)",
-        f"lowest pressure: {v.min_pressure_m:.3f} m at junction {v.min_pressure_node}; "
-        f"highest {v.max_pressure_m:.3f} m at {v.max_pressure_node} (independent EPANET run)",
-    ]
-    for rec in v.conditions.to_dict("records"):
-        lines.append(
-            f"design condition, {rec['condition']} (tanks at their reserve level): least margin "
-            f"{rec['margin_m']:+.3f} m at {rec['node']} ({rec['pressure_m']:.3f} m against "
-            f"{rec['min_pressure_m']:g} m)"
-        )
-    if result.lower_bound is not None and "split" not in result.method:
-        lines.append(f"proven lower bound: {result.lower_bound:,.2f}{unit}")
-    lines.extend(f"note: {n}" for n in result.notes)
-    if v.ok:
-        lines.append("verification: every target met")
-    else:
-        lines.append(f"verification: {len(v.violations)} violation(s)")
-        lines.append(v.violations.to_string(index=False))
-    return "\n".join(lines)
