@@ -654,6 +654,57 @@ def check_villages_against_network(
                     )
 
 
+def network_demand(
+    villages: pd.DataFrame,
+    wn: wntr.network.WaterNetworkModel,
+    year: int,
+    scenario: DemandScenario,
+    network_name: str = "network",
+) -> DemandProjection:
+    """The village table's demand projected to ``year``, on the junctions of ``wn``.
+
+    What ``hydro demand`` computes: the table's nodes checked against the network
+    (:func:`check_villages_against_network`), then :func:`project_demand`.
+
+    Parameters
+    ----------
+    villages : pandas.DataFrame
+        The village table (:func:`read_villages`).
+    wn : wntr.network.WaterNetworkModel
+        The network whose junctions the table names (never modified).
+    year : int
+        The year of the projection.
+    scenario : DemandScenario
+        :func:`get_scenario`.
+    network_name : str
+        The network's file name, for messages.
+
+    Returns
+    -------
+    DemandProjection
+        Per douar and per node; :meth:`DemandProjection.node_table` adds the taps open at once.
+
+    Raises
+    ------
+    InputError
+        When the table names a node that is not a junction of ``wn``.
+
+    Examples
+    --------
+    >>> from hydro.network import read_network
+    >>> projection = network_demand(
+    ...     read_villages("demand_profiles/oujda_villages.csv"),
+    ...     read_network("networks/oujda_rural.inp"),
+    ...     2030,
+    ...     get_scenario("standpipes"),
+    ... )
+    >>> "taps_open" in projection.node_table().columns
+    True
+    """
+    check_villages_against_network(villages, wn, network_name)
+    return project_demand(villages, year, scenario)
+
+
 def read_pattern_csv(path: str | os.PathLike) -> dict[str, tuple]:
     """Read hourly patterns (columns ``hour`` then one column per service, 24 rows, mean 1)."""
     path = Path(path)
@@ -739,6 +790,15 @@ class DemandProjection:
     def taps(self) -> pd.DataFrame:
         """The tap table of the projection (:func:`tap_design`): taps per node and service."""
         return tap_design(self.nodes)
+
+    def node_table(self) -> pd.DataFrame:
+        """The node table with its taps open at once: what ``hydro demand`` prints per node.
+
+        ``nodes`` and, from :meth:`taps`, taps_open (the taps open at once in the design
+        condition's tap-flow case) and design_flow_l_per_s (their flow).
+        """
+        taps = self.taps()[["node", "service", "taps_open", "design_flow_l_per_s"]]
+        return self.nodes.merge(taps, on=["node", "service"], how="left")
 
     def table(self) -> pd.DataFrame:
         """Douars, then a TOTAL row: what ``hydro demand`` prints and writes."""

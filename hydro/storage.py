@@ -23,6 +23,7 @@ import pandas as pd
 import wntr
 
 from hydro import defaults
+from hydro.demand import apply_demand, get_scenario, network_demand
 from hydro.errors import InputError
 from hydro.network import copy_network
 from hydro.topology import served_junctions
@@ -215,6 +216,10 @@ def design_storage(
     pumping_hours: float = defaults.PUMPING_HOURS,
     energy_price_per_kwh: float = defaults.ENERGY_PRICE_PER_KWH,
     duration_h: float = defaults.CHECK_DURATION_H,
+    villages: pd.DataFrame | None = None,
+    year: int | None = None,
+    scenario: str = "standpipes",
+    source: str = "network",
 ) -> StorageDesign:
     """Size a tank from the hourly balance of the demand it serves, and optionally its pump.
 
@@ -241,6 +246,15 @@ def design_storage(
         Energy price [currency/kWh].
     duration_h : float
         Duration of the run that measures the pump's energy [h].
+    villages : pandas.DataFrame, optional
+        A village table (:func:`hydro.demand.read_villages`): store for its demand projected
+        to ``year`` (:func:`hydro.demand.network_demand`) instead of the model's own.
+    year : int, optional
+        The year of the projection (with ``villages``, and only with them).
+    scenario : str
+        Demand scenario of the projection (:func:`hydro.demand.get_scenario`).
+    source : str
+        The network's file name, for messages.
 
     Returns
     -------
@@ -258,6 +272,13 @@ def design_storage(
     from hydro.pumps import install_pump, pump_duty, pump_energy, select_pump
     from hydro.simulation import run_simulation
 
+    if (villages is None) != (year is None):
+        raise InputError(
+            f"{source}: storing for a projected demand needs both a village table and a year"
+        )
+    if villages is not None:
+        projection = network_demand(villages, wn, year, get_scenario(scenario), source)
+        wn = apply_demand(wn, projection)
     sizing = size_tank(wn, tank, peak_day_factor, reserve_hours, supply_hours)
     model = resize_tank(wn, tank, sizing.volume_m3)
     if not pump:

@@ -362,6 +362,23 @@ def test_class_pressures_from_the_command_line():
     assert "min_pressure" in done.stdout and "30.000" in done.stdout
 
 
+def test_storage_for_a_village_table_stores_for_its_projected_demand():
+    from hydro.demand import apply_demand, get_scenario, project_demand, read_villages
+    from hydro.network import read_network
+    from hydro.storage import design_storage
+
+    wn, villages = read_network(OUJDA), read_villages(VILLAGES)
+    projected = apply_demand(wn, project_demand(villages, 2012, get_scenario("standpipes")))
+    expected = design_storage(projected, "T_HILL").sizing
+    got = design_storage(wn, "T_HILL", villages=villages, year=2012).sizing
+    assert got.peak_day_m3 == pytest.approx(expected.peak_day_m3, rel=1e-12)
+    assert got.volume_m3 == pytest.approx(expected.volume_m3, rel=1e-12)
+    # the model's own demand is the 2030 horizon's: 2012 stores for less
+    assert got.peak_day_m3 < 0.99 * design_storage(wn, "T_HILL").sizing.peak_day_m3
+    with pytest.raises(InputError, match="both a village table and a year"):
+        design_storage(wn, "T_HILL", villages=villages)
+
+
 def test_hydro_storage_resizes_the_tank_and_installs_the_pump(tmp_path):
     out = tmp_path / "operated.inp"
     before = OUJDA.read_bytes()

@@ -172,11 +172,6 @@ def handle_sigterm() -> None:
         signal.signal(signal.SIGTERM, _on_sigterm)
 
 
-def fmt(frame) -> str:
-    """A table for the terminal, two decimals."""
-    return frame.to_string(index=False, float_format=lambda v: f"{v:,.2f}")
-
-
 class Progress:
     """Progress of a long optimisation on stderr: best cost, evaluations, elapsed time."""
 

@@ -10,7 +10,8 @@ from hydro.cli._common import EXIT_OK, factor, hours, hours_per_day, positive, y
 
 def cmd_storage(args: argparse.Namespace) -> int:
     """Size the tank (and pump), print the balance, write the model when asked."""
-    from hydro.demand import apply_demand, get_scenario, project_demand, read_villages
+    from hydro.cli._format import format_storage
+    from hydro.demand import read_villages
     from hydro.errors import InputError
     from hydro.network import read_network, write_network
     from hydro.outputs import Outputs
@@ -20,16 +21,11 @@ def cmd_storage(args: argparse.Namespace) -> int:
     outputs = Outputs(inputs=[args.network, args.villages, args.pump_catalog])
     output = outputs.file(args.output, "--output")
     wn = read_network(args.network, sized=True)
-    if args.villages:
-        if not args.year or len(args.year) != 1:
-            raise InputError("--villages needs exactly one --year here")
-        from hydro.demand import check_villages_against_network
-
-        villages = read_villages(args.villages)
-        check_villages_against_network(villages, wn, str(args.network))
-        wn = apply_demand(wn, project_demand(villages, args.year[0], get_scenario(args.scenario)))
-    elif args.year:
+    if args.villages and (not args.year or len(args.year) != 1):
+        raise InputError("--villages needs exactly one --year here")
+    if args.year and not args.villages:
         raise InputError("--year needs --villages (the village table to project)")
+    villages = read_villages(args.villages) if args.villages else None
     design = design_storage(
         wn,
         args.tank,
@@ -40,24 +36,14 @@ def cmd_storage(args: argparse.Namespace) -> int:
         pump_catalog=read_pump_catalog(args.pump_catalog) if args.pump_catalog else None,
         pumping_hours=args.pumping_hours,
         energy_price_per_kwh=args.energy_price,
+        villages=villages,
+        year=args.year[0] if villages is not None else None,
+        scenario=args.scenario,
+        source=str(args.network),
     )
-    sizing = design.sizing
     print(f"network: {args.network}; tank {args.tank}")
-    print(f"storage rule: {sizing.describe()}")
-    print(sizing.hourly.to_string(index=False, float_format=lambda v: f"{v:.2f}"))
-    if design.pump is not None:
-        choice, energy = design.pump, design.energy
-        print(f"pump rule: {design.duty.describe()}")
-        print(
-            f"pump: {choice.name} ({choice.source}); runs at {1000 * choice.flow_m3_per_s:.2f} "
-            f"l/s, {choice.head_m:.1f} m, efficiency {choice.efficiency:.2f} against the full "
-            f"tank; level controls on {args.tank}"
-        )
-        print(
-            f"energy over 72 h: {energy.kwh_per_day:.1f} kWh/day, {energy.kwh_per_m3:.3f} "
-            f"kWh/m3, {energy.cost_per_day:.1f} per day at {args.energy_price:g} per kWh; "
-            f"running {energy.hours_running_per_day:.1f} h/day"
-        )
+    for line in format_storage(design, args.tank, args.energy_price):
+        print(line)
     if output is not None:
         path = write_network(design.model, output, protect=(args.network,))
         print(f"wrote {path}")
