@@ -15,7 +15,7 @@ import pandas as pd
 from hydro import defaults
 
 if TYPE_CHECKING:
-    from hydro.compliance import ComplianceReport
+    from hydro.compliance import ComplianceReport, NetworkCheck
     from hydro.demand import DemandProjection
     from hydro.service import Service
     from hydro.sizing import SizingResult
@@ -184,6 +184,33 @@ def format_operation(tanks: pd.DataFrame, pumps: pd.DataFrame, reserve_share: fl
             f"{rec['energy_kwh_per_day']:.1f} kWh a day for {rec['m3_per_day']:.1f} m3"
         )
     return lines
+
+
+def format_check(result: NetworkCheck, scenario: str, show: int = 20) -> str:
+    """What ``hydro check`` prints after its header: the years, then every case in turn.
+
+    Per case (the model's own demand, or a projected year under ``scenario``): the compliance
+    report, EPANET's warnings, the design condition, how tanks and pumps operate, and the
+    water delivered when a pressure-driven run was asked. ``show``: violations printed.
+    """
+    lines = []
+    if result.years_defaulted:
+        first, last = result.cases[0].year, result.cases[-1].year
+        lines.append(
+            f"years: {first} (opening: the village table's data year) and {last} (design "
+            "horizon, Oujda brief 5.1); choose others with --year"
+        )
+    for case in result.cases:
+        if case.year is not None:
+            lines.append(f"\n== demand of {case.year} ({scenario}) ==")
+        lines.append(format_compliance(case.report, show=show))
+        lines.append(format_warnings(case.report.results.warnings))
+        if not case.condition.empty:
+            lines.append(format_condition(case.condition, show=show))
+        lines += format_operation(case.tanks, case.pumps, result.rules.tank_reserve_share)
+        if case.service is not None:
+            lines.append(format_service(case.service))
+    return "\n".join(lines)
 
 
 def format_service(service: Service) -> str:

@@ -16,13 +16,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     converge.
     """
     from hydro.classes import read_classes, read_tap_table
-    from hydro.cli._format import (
-        format_compliance,
-        format_condition,
-        format_operation,
-        format_service,
-        format_warnings,
-    )
+    from hydro.cli._format import format_check
     from hydro.compliance import Rules, check_network
     from hydro.condition import check_pressure_targets, default_taps
     from hydro.demand import read_villages
@@ -84,23 +78,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         taps=taps,
     )
     print(f"network: {args.network}; {args.duration:g} h extended-period run")
-    if result.years_defaulted:
-        first, last = result.cases[0].year, result.cases[-1].year
-        print(
-            f"years: {first} (opening: the village table's data year) and {last} (design "
-            "horizon, Oujda brief 5.1); choose others with --year"
-        )
-    for case in result.cases:
-        if case.year is not None:
-            print(f"\n== demand of {case.year} ({args.scenario}) ==")
-        print(format_compliance(case.report, show=args.show))
-        print(format_warnings(case.report.results.warnings))
-        if not case.condition.empty:
-            print(format_condition(case.condition, show=args.show))
-        for line in format_operation(case.tanks, case.pumps, rules.tank_reserve_share):
-            print(line)
-        if case.service is not None:
-            print(format_service(case.service))
+    print(format_check(result, args.scenario, args.show))
     if out is not None:
         with outputs.write(out) as tmp:
             write_csv(result.violations, tmp, index=False, float_format="%.4f")
