@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import argparse
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from hydro import defaults
 from hydro.cli._common import EXIT_FAIL, EXIT_OK, count, hours, positive, share, year
+from hydro.errors import InputError
+
+if TYPE_CHECKING:
+    from hydro.compliance import Rules
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -17,11 +22,11 @@ def cmd_check(args: argparse.Namespace) -> int:
     """
     from hydro.classes import read_classes, read_tap_table
     from hydro.cli._format import format_check
-    from hydro.compliance import Rules, check_network
-    from hydro.condition import check_pressure_targets, default_taps
+    from hydro.compliance import check_network
+    from hydro.condition import default_taps
     from hydro.demand import read_villages
     from hydro.network import read_network
-    from hydro.outputs import Outputs, write_csv
+    from hydro.outputs import Outputs
 
     outputs = Outputs(inputs=[args.network, args.villages, args.classes])
     out = outputs.file(args.out, "--out")
@@ -30,36 +35,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         if out is not None and args.pressure_driven
         else None
     )
-    from hydro.errors import InputError
-
-    if args.max_velocity is not None and args.max_velocity <= 0:
-        raise InputError(f"--max-velocity {args.max_velocity:g}: a velocity above 0 m/s")
+    rules = _rules(args)
     wn = read_network(args.network, sized=True)
-    class_min = {
-        cls: value
-        for cls, value in (
-            ("standpipe", args.standpipe_pressure),
-            ("household", args.household_pressure),
-        )
-        if value is not None
-    }
-    rules = Rules.from_options(
-        min_pressure_m=args.min_pressure,
-        class_min_pressure_m=class_min,
-        max_pressure_m=None,
-        max_velocity_m_per_s=args.max_velocity,
-        tank_reserve_share=args.tank_reserve,
-        tap_min_pressure_m=None if args.no_tap_flows else args.tap_pressure,
-    )
-    maximum = args.max_pressure if args.max_pressure is not None else defaults.MAX_PRESSURE_M
-    check_pressure_targets(
-        rules.min_pressure_m.values(),
-        maximum,
-        maximum_name="--max-pressure",
-        maximum_note="" if args.max_pressure is not None else " (the default)",
-        minimum_note=" (--min-pressure, --standpipe-pressure, --household-pressure)",
-    )
-    rules = replace(rules, max_pressure_m=maximum)
     classes = read_classes(args.classes, wn) if args.classes else None
     taps = None
     if args.classes and not args.villages:
@@ -79,15 +56,50 @@ def cmd_check(args: argparse.Namespace) -> int:
     )
     print(f"network: {args.network}; {args.duration:g} h extended-period run")
     print(format_check(result, args.scenario, args.show))
-    if out is not None:
-        with outputs.write(out) as tmp:
-            write_csv(result.violations, tmp, index=False, float_format="%.4f")
-        print(f"wrote {out}")
-        if service_out is not None:
-            with outputs.write(service_out) as tmp:
-                write_csv(result.service, tmp, index=False, float_format="%.4f")
-            print(f"wrote {service_out}")
+    _write_tables(outputs, result, out, service_out)
     return EXIT_OK if result.compliant else EXIT_FAIL
+
+
+def _rules(args: argparse.Namespace) -> Rules:
+    """The design rules the options give; impossible targets refused, naming the options."""
+    from hydro.compliance import Rules
+    from hydro.condition import check_pressure_targets
+
+    if args.max_velocity is not None and args.max_velocity <= 0:
+        raise InputError(f"--max-velocity {args.max_velocity:g}: a velocity above 0 m/s")
+    given = (("standpipe", args.standpipe_pressure), ("household", args.household_pressure))
+    rules = Rules.from_options(
+        min_pressure_m=args.min_pressure,
+        class_min_pressure_m={cls: value for cls, value in given if value is not None},
+        max_pressure_m=None,
+        max_velocity_m_per_s=args.max_velocity,
+        tank_reserve_share=args.tank_reserve,
+        tap_min_pressure_m=None if args.no_tap_flows else args.tap_pressure,
+    )
+    maximum = args.max_pressure if args.max_pressure is not None else defaults.MAX_PRESSURE_M
+    check_pressure_targets(
+        rules.min_pressure_m.values(),
+        maximum,
+        maximum_name="--max-pressure",
+        maximum_note="" if args.max_pressure is not None else " (the default)",
+        minimum_note=" (--min-pressure, --standpipe-pressure, --household-pressure)",
+    )
+    return replace(rules, max_pressure_m=maximum)
+
+
+def _write_tables(outputs, result, out, service_out) -> None:
+    """Write the violations (and the water delivered) where ``--out`` asks."""
+    from hydro.outputs import write_csv
+
+    if out is None:
+        return
+    with outputs.write(out) as tmp:
+        write_csv(result.violations, tmp, index=False, float_format="%.4f")
+    print(f"wrote {out}")
+    if service_out is not None:
+        with outputs.write(service_out) as tmp:
+            write_csv(result.service, tmp, index=False, float_format="%.4f")
+        print(f"wrote {service_out}")
 
 
 def add_parser(sub, parents) -> None:
