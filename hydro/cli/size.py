@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from hydro import defaults
 from hydro.cli._common import EXIT_FAIL, EXIT_OK, Progress, count, number, positive, seconds, share
+
+if TYPE_CHECKING:
+    from hydro.catalog import Catalog
+    from hydro.sizing import SizingResult, Targets
 
 
 def above_zero(text: str) -> float:
@@ -18,42 +23,28 @@ def above_zero(text: str) -> float:
 
 def cmd_size(args: argparse.Namespace) -> int:
     """Size the network, print the design and its verification, write what is asked."""
-    from hydro.catalog import read_catalog
     from hydro.classes import read_classes, read_tap_table
     from hydro.cli._format import format_result
-    from hydro.condition import check_pressure_targets, default_taps
+    from hydro.condition import default_taps
     from hydro.network import read_network
-    from hydro.outputs import Outputs, write_csv
-    from hydro.sizing import Targets, size_network
+    from hydro.outputs import Outputs
+    from hydro.sizing import size_network
 
     outputs = Outputs(inputs=[args.network, args.catalog])
     output = outputs.file(args.output, "--output")
     report = outputs.file(args.report, "--report")
     history = outputs.file(args.history, "--history")
-    check_pressure_targets(
-        args.min_pressure, args.max_pressure, maximum_name="--max-pressure",
-        minimum_note=" (--min-pressure)",
-    )  # fmt: skip
+    targets = _targets(args)
     wn = read_network(args.network)
-    catalog = read_catalog(args.catalog)
-    if args.min_diameter is not None:
-        catalog = catalog.at_least(args.min_diameter)
-    targets = Targets(
-        args.min_pressure,
-        args.max_pressure,
-        args.max_velocity,
-        tap_min_pressure_m=None if args.no_tap_flows else args.tap_pressure,
-        tank_reserve_share=args.tank_reserve,
-    )
+    catalog = _catalog(args)
     taps = None
     if args.classes:
         taps = default_taps(wn, read_classes(args.classes, wn), read_tap_table(args.classes))
-    fixed = tuple(p.strip() for p in args.fixed.split(",") if p.strip()) if args.fixed else ()
     result = size_network(
         wn,
         catalog,
         targets,
-        fixed=fixed,
+        fixed=tuple(p.strip() for p in (args.fixed or "").split(",") if p.strip()),
         split=args.split,
         output=output,
         protect=(args.network,),
@@ -69,13 +60,50 @@ def cmd_size(args: argparse.Namespace) -> int:
     )
     print(f"network: {args.network}  catalogue: {args.catalog}  pipes sized: {len(result.table)}")
     print(format_result(result))
+    _write_tables(outputs, result, report, history, output)
+    return EXIT_OK if result.verification.ok else EXIT_FAIL
+
+
+def _catalog(args: argparse.Namespace) -> Catalog:
+    """The catalogue of ``--catalog``, from the nominal diameter of ``--min-diameter`` up."""
+    from hydro.catalog import read_catalog
+
+    catalog = read_catalog(args.catalog)
+    return catalog if args.min_diameter is None else catalog.at_least(args.min_diameter)
+
+
+def _targets(args: argparse.Namespace) -> Targets:
+    """The sizing targets the options give; a maximum pressure not above the minimum refused."""
+    from hydro.condition import check_pressure_targets
+    from hydro.sizing import Targets
+
+    check_pressure_targets(
+        args.min_pressure, args.max_pressure, maximum_name="--max-pressure",
+        minimum_note=" (--min-pressure)",
+    )  # fmt: skip
+    return Targets(
+        args.min_pressure,
+        args.max_pressure,
+        args.max_velocity,
+        tap_min_pressure_m=None if args.no_tap_flows else args.tap_pressure,
+        tank_reserve_share=args.tank_reserve,
+    )
+
+
+def _write_tables(outputs, result: SizingResult, report, history, output) -> None:
+    """Write the per-pipe table (``--report``) and the optimiser's improvements (``--history``).
+
+    The design itself (``--output``) is written and verified by ``size_network``: only said.
+    """
+    import pandas as pd
+
+    from hydro.outputs import write_csv
+
     if report is not None:
         with outputs.write(report) as tmp:
             write_csv(result.table, tmp, index=False, float_format="%.4f")
         print(f"wrote {report}")
     if history is not None and result.history:
-        import pandas as pd
-
         with outputs.write(history) as tmp:
             pd.DataFrame(result.history, columns=["evaluations", "seconds", "best_cost"]).to_csv(
                 tmp, index=False
@@ -83,7 +111,6 @@ def cmd_size(args: argparse.Namespace) -> int:
         print(f"wrote {history}")
     if output is not None:
         print(f"wrote {output}")
-    return EXIT_OK if result.verification.ok else EXIT_FAIL
 
 
 def add_parser(sub, parents) -> None:
