@@ -644,7 +644,7 @@ def _size_tree(problem: Problem, split_out, split: bool, notes: list[str]) -> _D
     pumps and tank levels, not by demands). Notes go to ``notes``.
     """
     trees, transmission = split_out
-    kept = [p for p in transmission if p in problem.pipes]
+    kept = sorted(p for p in transmission if p in problem.pipes)  # a set: print in order
     if kept:
         notes.append(
             "kept as in the model (their flow is set by pumps and tank levels, not by "
