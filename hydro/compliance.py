@@ -30,6 +30,7 @@ from hydro.classes import NODE_CLASSES, PIPE_CLASSES, node_classes
 from hydro.condition import check_cases, check_pressure_targets, design_cases
 from hydro.errors import InputError
 from hydro.simulation import SimulationResults, run_simulation
+from hydro.sizing.break_tanks import break_tank_outlets
 from hydro.topology import zones
 from hydro.units import SECONDS_PER_DAY, SECONDS_PER_HOUR
 
@@ -362,9 +363,12 @@ def check_compliance(
     node_class = node_classes(wn, classes)
     pipe_zone.update({e: c for e, c in (classes or {}).items() if c in PIPE_CLASSES})
     pressure = results.pressure[results.junctions]
+    outlets = break_tank_outlets(wn)  # a break-pressure tank's free surface: no minimum
     minimum = pd.Series(
         {
-            j: rules.min_pressure_m.get(node_class.get(j, "junction"), 0.0)
+            j: -np.inf
+            if j in outlets
+            else rules.min_pressure_m.get(node_class.get(j, "junction"), 0.0)
             for j in results.junctions
         },
         dtype=float,
@@ -570,8 +574,9 @@ def non_finite_violations(results: SimulationResults) -> pd.DataFrame:
 def _summary(results, pressure, minimum, ok, violations, node_class) -> dict:
     margin = pressure - minimum
     values = margin.to_numpy(dtype=float)
-    # the worst node: a pressure that is not a number first, else the least margin
-    values = np.where(np.isfinite(values), values, -np.inf)
+    # the worst node: a pressure that is not a number first, else the least margin (a node
+    # held to no minimum, below a break-pressure tank, has an infinite one: never the worst)
+    values = np.where(np.isnan(values), -np.inf, values)
     i, j = np.unravel_index(int(np.argmin(values)), values.shape) if values.size else (0, 0)
     worst = str(pressure.columns[j]) if values.size else ""
     counts = (
@@ -580,7 +585,11 @@ def _summary(results, pressure, minimum, ok, violations, node_class) -> dict:
     errors = violations[violations["severity"] == "violation"]
     by_class = {}
     for cls in NODE_CLASSES:
-        members = [n for n in pressure.columns if node_class.get(n, "junction") == cls]
+        members = [
+            n
+            for n in pressure.columns
+            if node_class.get(n, "junction") == cls and minimum[n] > -np.inf
+        ]
         if members:  # NaN when any pressure of the class is not a number
             by_class[cls] = float(pressure[members].min(skipna=False).min(skipna=False))
     return {
@@ -619,9 +628,14 @@ def check_design_condition(
     tap's), margin_m.
     """
     tap_min = rules.tap_min_pressure_m
+    outlets = break_tank_outlets(wn)  # a break-pressure tank's free surface: no minimum
     cases = design_cases(
         wn,
-        lambda n: rules.min_pressure_m.get(node_class.get(n, "junction"), 0.0),
+        lambda n: (
+            -np.inf
+            if n in outlets
+            else rules.min_pressure_m.get(node_class.get(n, "junction"), 0.0)
+        ),
         taps if tap_min is not None else None,
         tap_min if tap_min is not None else 0.0,
         rules.tank_reserve_share,

@@ -285,8 +285,11 @@ def format_result(result: SizingResult, currency: str = "") -> str:
         + (f", optimality gap {result.gap:.2e}" if result.gap is not None else "")
         + (f", {result.evaluations:,} hydraulic evaluations" if result.evaluations else "")
         + f", {result.seconds:.2f} s",
-        f"total pipe cost: {v.cost:,.2f}{unit} "
-        "(recomputed from the catalogue for the written file)",
+        f"total pipe cost: {v.cost:,.2f}{unit} (recomputed from the catalogue for the written file)"
+        if not v.break_tanks
+        else f"total cost: {v.cost:,.2f}{unit}: pipes {v.cost - v.break_tank_cost:,.2f}{unit} "
+        "(recomputed from the catalogue for the written file), "
+        f"{len(v.break_tanks)} break-pressure tank(s) {v.break_tank_cost:,.2f}{unit}",
         f"lowest pressure: {v.min_pressure_m:.3f} m at junction {v.min_pressure_node}; "
         f"highest {v.max_pressure_m:.3f} m at {v.max_pressure_node} (independent EPANET run)",
     ]

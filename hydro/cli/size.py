@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from hydro import defaults
 from hydro.cli._common import EXIT_FAIL, EXIT_OK, Progress, count, number, positive, seconds, share
+from hydro.errors import InputError
 
 if TYPE_CHECKING:
     from hydro.catalog import Catalog
@@ -57,6 +58,7 @@ def cmd_size(args: argparse.Namespace) -> int:
         taps=taps,
         workers=args.workers,
         operation_h=defaults.CHECK_DURATION_H,  # the hours hydro check runs
+        break_tanks=_break_tanks(args),
     )
     print(f"network: {args.network}  catalogue: {args.catalog}  pipes sized: {len(result.table)}")
     print(format_result(result))
@@ -111,6 +113,20 @@ def _write_tables(outputs, result: SizingResult, report, history, output) -> Non
         print(f"wrote {history}")
     if output is not None:
         print(f"wrote {output}")
+
+
+def _break_tanks(args: argparse.Namespace):
+    """The break-pressure tanks the tree program may place (None: no --break-tank-cost)."""
+    from hydro.sizing.break_tanks import BreakTanks
+
+    if args.break_tank_cost is None:
+        if args.break_tank_nodes or args.break_tank_residual:
+            raise InputError("--break-tank-nodes and --break-tank-residual need --break-tank-cost")
+        return None
+    nodes = None
+    if args.break_tank_nodes:
+        nodes = tuple(n.strip() for n in args.break_tank_nodes.split(",") if n.strip())
+    return BreakTanks(args.break_tank_cost, nodes, args.break_tank_residual or 0.0)
 
 
 def add_parser(sub, parents) -> None:
@@ -182,6 +198,25 @@ def add_parser(sub, parents) -> None:
         "the demand patterns, 2 taps x 0.25 l/s per standpipe)",
     )
     p.add_argument("--fixed", metavar="PIPE,PIPE", help="pipes that keep their diameter")
+    p.add_argument(
+        "--break-tank-cost",
+        type=positive,
+        metavar="COST",
+        help="branched networks: let the exact program place break-pressure tanks, each at "
+        "this cost (the catalogue's currency); pipes plus tanks at least cost, each tank "
+        "written as a PRV BPT_<node> to a node <node>_BPT",
+    )
+    p.add_argument(
+        "--break-tank-nodes",
+        metavar="NODE,NODE",
+        help="junctions where a break-pressure tank may go (default: every junction)",
+    )
+    p.add_argument(
+        "--break-tank-residual",
+        type=positive,
+        metavar="M",
+        help="head a break-pressure tank keeps above its junction's elevation [m] (default 0)",
+    )
     p.add_argument("--output", metavar="SIZED.inp", help="write the verified design")
     p.add_argument("--report", metavar="PIPES.csv", help="write the per-pipe table")
     p.add_argument(

@@ -163,22 +163,29 @@ def _decision_pipes(wn, fixed: list[str], source: str) -> list[str]:
 
 
 def _pipe_options(
-    catalog: Catalog, name: str, seen_m: float, smallest_mm: float | None, source: str
+    catalog: Catalog,
+    name: str,
+    seen_m: float,
+    smallest_mm: float | None,
+    source: str,
+    pressure_classes: bool = True,
 ) -> np.ndarray:
     """Catalogue rows pipe ``name`` may take: rated for the static pressure it sees
-    (``seen_m`` [m]; an entry without a class is not checked) and at least ``smallest_mm``
-    nominal diameter [mm]; an error naming the pipe when none is left.
+    (``seen_m`` [m]; an entry without a class is not checked; every class when
+    ``pressure_classes`` is False) and at least ``smallest_mm`` nominal diameter [mm]; an
+    error naming the pipe when none is left.
     """
     table = catalog.table
     ok = np.ones(len(table), dtype=bool)
-    if catalog.has_pressure_classes:
+    if catalog.has_pressure_classes and pressure_classes:
         ok &= ~(table["pressure_rating_m"].to_numpy() < seen_m)  # NaN class: no check
         if not ok.any():
             raise InputError(
                 f"{source}: pipe {name} sees a static pressure of {seen_m:.1f} m "
                 f"({seen_m / M_PER_BAR:.1f} bar), above every pressure class of "
                 f"{catalog.source} (highest PN{np.nanmax(table['pressure_class_bar']):g}): "
-                "a break-pressure tank or a pressure-reducing valve is needed upstream"
+                f"add a class of at least PN{np.ceil(seen_m / M_PER_BAR):g} to the catalogue, "
+                "or let the tree program place break-pressure tanks (--break-tank-cost)"
             )
     if smallest_mm is not None:
         nominal = table["nominal_diameter_mm"].fillna(table["inner_diameter_mm"])
@@ -200,6 +207,7 @@ def build_problem(
     min_diameter_mm: dict | None = None,
     taps: pd.DataFrame | None = None,
     snapshot: wntr.network.WaterNetworkModel | None = None,
+    pressure_classes: bool = True,
 ) -> Problem:
     """Check the inputs and prepare the sizing problem (no optimisation yet).
 
@@ -207,7 +215,9 @@ def build_problem(
     DN63 minimum of distribution pipes, Oujda brief 5.1); the inner diameter where the
     catalogue gives no nominal one. ``taps``: the tap table of the tap-flow case (default:
     from the node classes, :func:`hydro.condition.default_taps`). ``snapshot``: size
-    for this steady state instead of the design condition's peak hour.
+    for this steady state instead of the design condition's peak hour. ``pressure_classes``
+    False: every class stays allowed (the tree program with break-pressure tanks picks the
+    class from the static head below the tanks it places).
     """
     fixed = list(fixed)
     pipes = _decision_pipes(wn, fixed, source)
@@ -232,7 +242,7 @@ def build_problem(
         ends = [node_pressure.get(n, 0.0) for n in (pipe.start_node_name, pipe.end_node_name)]
         seen[name] = max(max(ends), 0.0)
         smallest = (min_diameter_mm or {}).get(name)
-        allowed[name] = _pipe_options(catalog, name, seen[name], smallest, source)
+        allowed[name] = _pipe_options(catalog, name, seen[name], smallest, source, pressure_classes)
     return Problem(
         wn,
         catalog,

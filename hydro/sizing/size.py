@@ -25,6 +25,14 @@ from hydro.condition import PEAK_HOUR, design_cases
 from hydro.errors import InputError, SimulationError
 from hydro.network import copy_network, publish_file, read_network, write_network
 from hydro.simulation import run_simulation
+from hydro.sizing.break_tanks import (
+    BreakTanks,
+    add_break_tanks,
+    break_tank_outlets,
+    break_tank_valves,
+    plan_break_tanks,
+    source_classes,
+)
 from hydro.sizing.condition import joint_tree_problem, looped_second_stage, split_node_minimum
 from hydro.sizing.problem import (
     Problem,
@@ -55,6 +63,10 @@ class Verification:
     #: per case of the design condition: condition, node, pressure_m, min_pressure_m, margin_m
     #: at the junction of least margin (hydro.condition)
     conditions: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: the break-pressure tanks of the written file (``BPT_*`` valves) and their cost, which
+    #: ``cost`` includes [currency]
+    break_tanks: list[str] = field(default_factory=list)
+    break_tank_cost: float = 0.0
 
     @property
     def ok(self) -> bool:
@@ -81,7 +93,9 @@ class SizingResult:
 
     @property
     def cost(self) -> float:
-        """Pipe cost recomputed from the catalogue for the written file [currency]."""
+        """Cost recomputed for the written file: pipes from the catalogue, and break-pressure
+        tanks [currency].
+        """
         return self.verification.cost
 
 
@@ -167,7 +181,9 @@ def _not_a_number_rows(results, condition: str) -> list[tuple]:
     ]
 
 
-def verify_design(path: Path, problem: Problem, sized_pipes: list[str]) -> Verification:
+def verify_design(
+    path: Path, problem: Problem, sized_pipes: list[str], break_tank_cost: float = 0.0
+) -> Verification:
     """Independent check of a written design: a full EPANET run of each case of the design
     condition (peak hour and tap flows, tanks at their reserve), cost from the tags.
 
@@ -179,13 +195,18 @@ def verify_design(path: Path, problem: Problem, sized_pipes: list[str]) -> Verif
         The sizing problem: targets, catalogue, taps.
     sized_pipes : list of str
         The pipes the design sized (split pipes: their segments).
+    break_tank_cost : float
+        Cost of each break-pressure tank of the file (a ``BPT_*`` valve) [currency]; the
+        junction below one is a free surface, held to no minimum pressure (nor counted in
+        the lowest pressure).
 
     Returns
     -------
     Verification
-        The cost from the catalogue tags, the lowest and highest pressure of the peak hour,
-        a row per target missed (a result that is not a number is one), each decision pipe's
-        flow, velocity, head loss and highest pressure, and each case's least margin.
+        The cost from the catalogue tags and the tanks, the lowest and highest pressure of
+        the peak hour, a row per target missed (a result that is not a number is one),
+        each decision pipe's flow, velocity, head loss and highest pressure, and each
+        case's least margin.
 
     Raises
     ------
@@ -193,11 +214,14 @@ def verify_design(path: Path, problem: Problem, sized_pipes: list[str]) -> Verif
         A sized pipe of the file carries no catalogue tag.
     """
     wn = read_network(path)
-    cost = _tag_cost(path, wn, problem, sized_pipes)
+    tanks = break_tank_valves(wn)
+    tank_cost = len(tanks) * break_tank_cost
+    cost = _tag_cost(path, wn, problem, sized_pipes) + tank_cost
     t = problem.targets
+    outlets = break_tank_outlets(wn)
     cases = design_cases(
         wn,
-        t.min_at,
+        lambda n: -np.inf if n in outlets else t.min_at(n),
         problem.taps if t.tap_min_pressure_m is not None else None,
         t.tap_min_pressure_m or 0.0,
         t.tank_reserve_share,
@@ -217,7 +241,7 @@ def verify_design(path: Path, problem: Problem, sized_pipes: list[str]) -> Verif
     violations = pd.DataFrame(
         rows, columns=["element", "kind", "quantity", "value", "limit", "excess", "condition"]
     )
-    pressure = results.pressure.iloc[0][results.junctions]
+    pressure = results.pressure.iloc[0][[j for j in results.junctions if j not in outlets]]
     return Verification(
         cost=cost,
         min_pressure_m=float(pressure.min(skipna=False)),
@@ -229,6 +253,8 @@ def verify_design(path: Path, problem: Problem, sized_pipes: list[str]) -> Verif
         conditions=pd.DataFrame(
             worst, columns=["condition", "node", "pressure_m", "min_pressure_m", "margin_m"]
         ),
+        break_tanks=tanks,
+        break_tank_cost=tank_cost,
     )
 
 
@@ -318,6 +344,9 @@ def _pipe_rows(
 
 
 def _pipe_table(problem: Problem, model, verification: Verification) -> pd.DataFrame:
+    """One row per sized pipe (catalogue entry, cost, hydraulics), then one per
+    break-pressure tank (its valve, material ``break-pressure tank``, its cost).
+    """
     by_tag = problem.catalog.by_tag
     rows = []
     for rec in verification.pipes.to_dict("records"):
@@ -336,6 +365,11 @@ def _pipe_table(problem: Problem, model, verification: Verification) -> pd.DataF
                 **{k: v for k, v in rec.items() if k != "pipe"},
             }
         )
+    tanks = verification.break_tanks
+    for valve in tanks:
+        cost = verification.break_tank_cost / len(tanks)
+        rows.append({"pipe": valve, "length_m": 0.0, "material": "break-pressure tank",
+                     "cost": cost})  # fmt: skip
     return pd.DataFrame(rows)
 
 
@@ -346,9 +380,19 @@ MAX_TREE_REPAIRS = 5
 TIGHT_ACCURACY = 1e-6
 
 
-def _build(problem: Problem, segments) -> tuple[wntr.network.WaterNetworkModel, list[str]]:
-    """The sized model and the names of its sized pipes (split pipes: their segments)."""
+def _build(
+    problem: Problem, segments, tanks: tuple[list[str], list, float] | None = None
+) -> tuple[wntr.network.WaterNetworkModel, list[str]]:
+    """The sized model and the names of its sized pipes (split pipes: their segments).
+
+    ``tanks``: (junctions given a break-pressure tank, the trees, the residual head [m]),
+    written by :func:`hydro.sizing.break_tanks.add_break_tanks`.
+    """
     model = apply_design(problem, segments)
+    if tanks is not None and tanks[0]:
+        nodes, trees, residual_m = tanks
+        downstream = {n: [p for t in trees for p, up, _ in t.order if up == n] for n in nodes}
+        add_break_tanks(model, nodes, downstream, residual_m)
     sized = [
         name
         for p, parts in segments.items()
@@ -359,13 +403,15 @@ def _build(problem: Problem, segments) -> tuple[wntr.network.WaterNetworkModel, 
     return model, sized
 
 
-def _write_and_verify(model, problem: Problem, sized: list[str]) -> tuple[bytes, Verification]:
+def _write_and_verify(
+    model, problem: Problem, sized: list[str], break_tank_cost: float = 0.0
+) -> tuple[bytes, Verification]:
     """Write ``model`` as an ``.inp`` file and check it by an independent EPANET run;
     returns the file's bytes and the verification.
     """
     with tempfile.TemporaryDirectory(prefix="hydro-size-") as tmp:
         written = write_network(model, Path(tmp) / "sized.inp")
-        return written.read_bytes(), verify_design(written, problem, sized)
+        return written.read_bytes(), verify_design(written, problem, sized, break_tank_cost)
 
 
 #: Condition name of the rows the extended-period check adds to a verification.
@@ -408,9 +454,10 @@ def check_operation(
         if not r.check.startswith("min_pressure")  # each node's own minimum: below
     ]  # fmt: skip
     pressure = report.results.pressure[report.results.junctions]
+    outlets = break_tank_outlets(wn)
     for node in pressure.columns:
-        if node.endswith(tuple(f"_split{k}" for k in range(1, 10))):
-            continue  # a split-pipe joint: its own ends carry the targets
+        if node.endswith(tuple(f"_split{k}" for k in range(1, 10))) or node in outlets:
+            continue  # a split-pipe joint (its ends carry the targets), a tank's free surface
         lowest = pressure[node].min()
         limit = targets.min_at(node)
         if lowest < limit - VERIFY_TOL_M:
@@ -428,7 +475,14 @@ def check_operation(
     return replace(verification, violations=violations)
 
 
-def _size_tree_verified(problem: Problem, trees, split: bool, notes: list[str]):
+def _size_tree_verified(
+    problem: Problem,
+    trees,
+    split: bool,
+    notes: list[str],
+    tanks: BreakTanks | None = None,
+    source: str = "network",
+):
     """Solve the tree program, verify the written design, and repair it when EPANET disagrees.
 
     The program's head losses are EPANET's own formulas at the design flows (Hazen-Williams;
@@ -438,22 +492,29 @@ def _size_tree_verified(problem: Problem, trees, split: bool, notes: list[str]):
     convergence criterion (ACCURACY) tightened to :data:`TIGHT_ACCURACY` tells whether
     convergence was the cause; if so that file is kept. Otherwise the head kept at each
     junction found short is raised by its shortfall plus 1 mm and the program solved again,
-    at most :data:`MAX_TREE_REPAIRS` times. Every step is reported in ``notes``.
+    at most :data:`MAX_TREE_REPAIRS` times. Every step is reported in ``notes``. With
+    ``tanks``, the program also places break-pressure tanks (:mod:`hydro.sizing.break_tanks`).
     """
     from hydro.sizing.tree import solve_tree
 
+    plan, unit_cost = None, 0.0
+    if tanks is not None:
+        plan = plan_break_tanks(problem, trees, tanks, source)
+        problem = replace(problem, allowed=source_classes(problem, plan, source))
+        unit_cost = tanks.cost
     # one program for every case of the design condition (peak hour, tap flows)
     joint, joint_trees = joint_tree_problem(problem, trees, problem.cases)
     extra: dict[str, float] = {}
     for attempt in range(MAX_TREE_REPAIRS + 1):
-        solution = solve_tree(joint, joint_trees, split=split, extra_margin_m=extra)
-        model, sized = _build(problem, solution.segments)
-        text, verification = _write_and_verify(model, problem, sized)
+        solution = solve_tree(joint, joint_trees, split=split, extra_margin_m=extra, plan=plan)
+        placed = (solution.break_tanks, trees, tanks.residual_m) if tanks else None
+        model, sized = _build(problem, solution.segments, placed)
+        text, verification = _write_and_verify(model, problem, sized, unit_cost)
         short = _pressure_shortfalls(verification)
         accuracy = model.options.hydraulic.accuracy
         if short and accuracy > TIGHT_ACCURACY:  # EPANET stopped short of the steady state?
             model.options.hydraulic.accuracy = TIGHT_ACCURACY
-            tight_text, tight = _write_and_verify(model, problem, sized)
+            tight_text, tight = _write_and_verify(model, problem, sized, unit_cost)
             if not _pressure_shortfalls(tight):
                 notes.append(
                     f"with EPANET's ACCURACY {accuracy:g} the written design left "
@@ -513,6 +574,7 @@ def size_network(
     taps: pd.DataFrame | None = None,
     operation_h: float | None = None,
     workers: int | None = None,
+    break_tanks: BreakTanks | None = None,
 ) -> SizingResult:
     """Size every pipe of ``wn`` (but ``fixed``) at least cost, then verify the written design.
 
@@ -553,6 +615,10 @@ def size_network(
     operation_h : float, optional
         Also run the written file over this many hours of operation and hold it to the same
         targets (:func:`check_operation`; ``hydro size`` uses 72 h, as ``hydro check``).
+    break_tanks : BreakTanks, optional
+        Let the exact tree program place break-pressure tanks (branched networks, one
+        diameter per pipe): the least cost of pipes plus tanks, each written as a
+        pressure-reducing valve ``BPT_<node>`` (:mod:`hydro.sizing.break_tanks`).
 
     Returns
     -------
@@ -577,15 +643,25 @@ def size_network(
     >>> result.verification.ok  # doctest: +SKIP
     True
     """
-    problem = build_problem(wn, catalog, targets, fixed, source, min_diameter_mm, taps=taps)
+    if break_tanks is not None and split:
+        raise InputError(f"{source}: break-pressure tanks and --split cannot be combined")
+    problem = build_problem(
+        wn, catalog, targets, fixed, source, min_diameter_mm, taps=taps,
+        pressure_classes=break_tanks is None,
+    )  # fmt: skip
     notes: list[str] = []
     split_out = tree_components(problem) if method in ("auto", "tree") else None
     if method == "tree" and split_out is None:
         raise InputError(f"{source}: the network is looped; the tree method does not apply")
     if split and split_out is None:
         raise InputError(f"{source}: --split applies to branched networks only")
+    if break_tanks is not None and split_out is None:
+        raise InputError(
+            f"{source}: break-pressure tanks are placed by the tree program, for branched "
+            "networks only (this network is looped or has pumps inside a tree)"
+        )
     if split_out is not None:
-        design = _size_tree(problem, split_out, split, notes)
+        design = _size_tree(problem, split_out, split, notes, (break_tanks, source))
     else:
         optimiser = dict(
             seed=seed, time_limit_s=time_limit_s, max_evaluations=max_evaluations, progress=progress
@@ -636,12 +712,15 @@ class _Design:
     verification: Verification
 
 
-def _size_tree(problem: Problem, split_out, split: bool, notes: list[str]) -> _Design:
+def _size_tree(
+    problem: Problem, split_out, split: bool, notes: list[str], tanks: tuple = (None, "network")
+) -> _Design:
     """The exact tree design (:func:`_size_tree_verified`) of a branched network.
 
     ``split_out``: the trees and the transmission pipes (:func:`tree_components`); the
     transmission pipes among the decision pipes keep their diameter (their flow is set by
-    pumps and tank levels, not by demands). Notes go to ``notes``.
+    pumps and tank levels, not by demands). Notes go to ``notes``. ``tanks``: the
+    break-pressure tanks allowed (:class:`BreakTanks` or None) and the network's file name.
     """
     trees, transmission = split_out
     kept = sorted(p for p in transmission if p in problem.pipes)  # a set: print in order
@@ -652,8 +731,14 @@ def _size_tree(problem: Problem, split_out, split: bool, notes: list[str]) -> _D
         )
         problem = problem.without(kept)
     solution, model, _, written_text, verification = _size_tree_verified(
-        problem, trees, split, notes
+        problem, trees, split, notes, *tanks
     )
+    if solution.break_tanks:
+        notes.append(
+            f"{len(solution.break_tanks)} break-pressure tank(s) placed, at "
+            f"{', '.join(solution.break_tanks)}: written as pressure-reducing valves "
+            f"{', '.join('BPT_' + n for n in solution.break_tanks)}"
+        )
     if split:
         notes.append(
             f"split-pipe LP cost {solution.cost:,.2f} is a lower bound on the single-diameter cost"

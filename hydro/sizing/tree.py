@@ -32,6 +32,7 @@ from hydro.hydraulics import (
     headloss_hazen_williams,
     velocity,
 )
+from hydro.sizing.break_tanks import TankPlan
 from hydro.sizing.problem import DESIGN_MARGIN_M, Problem, Targets, TreeComponent
 
 log = logging.getLogger(__name__)
@@ -43,7 +44,8 @@ class TreeResult:
 
     ``choice``: pipe -> catalogue row (single diameter); ``segments``: pipe -> list of
     (catalogue row, length m) for the split design; ``cost`` and ``bound`` in currency;
-    ``gap``: relative optimality gap reported by HiGHS; ``seconds``: solve time.
+    ``gap``: relative optimality gap reported by HiGHS; ``seconds``: solve time;
+    ``break_tanks``: junctions given a break-pressure tank (their cost is in ``cost``).
     """
 
     method: str
@@ -53,6 +55,7 @@ class TreeResult:
     seconds: float
     choice: dict[str, int]
     segments: dict[str, list[tuple[int, float]]]
+    break_tanks: list[str] = field(default_factory=list)
 
 
 def unit_headloss(problem: Problem, pipe_index: int, flow: float) -> np.ndarray:
@@ -158,7 +161,10 @@ class _Columns:
 
     ``option``: catalogue row of each option column; ``cost``: its cost (per metre for the
     split-pipe LP, for the whole pipe otherwise); ``spans``: pipe -> its contiguous option
-    columns; ``head``: node -> its head column (after every option column).
+    columns; ``head``: node -> its head column (after every option column). With break-pressure
+    tanks, then: ``tank``: candidate -> its 0-1 column (a tank there), ``static``: candidate
+    -> the static head below it [m], ``outlet``: node (or its copy in another case) of a
+    candidate -> the head below it [m]; ``tank_cost``: cost of one tank.
     """
 
     option: list[int]
@@ -166,6 +172,10 @@ class _Columns:
     spans: dict[str, range]
     nodes: list[str]
     head: dict[str, int]
+    tank: dict[str, int] = field(default_factory=dict)
+    static: dict[str, int] = field(default_factory=dict)
+    outlet: dict[str, int] = field(default_factory=dict)
+    tank_cost: float = 0.0
 
     @property
     def n_options(self) -> int:
@@ -174,8 +184,32 @@ class _Columns:
 
     @property
     def n_columns(self) -> int:
-        """Number of columns: options and heads."""
-        return len(self.option) + len(self.nodes)
+        """Number of columns: options, heads and the break-pressure tanks' columns."""
+        return (
+            len(self.option) + len(self.nodes) + len(self.tank) + len(self.static)
+            + len(self.outlet)
+        )  # fmt: skip
+
+    def objective(self) -> np.ndarray:
+        """Cost of each column: the options', and each tank's."""
+        c = np.zeros(self.n_columns)
+        c[: self.n_options] = self.cost
+        c[list(self.tank.values())] = self.tank_cost
+        return c
+
+    def add_tanks(self, trees: list[TreeComponent], plan: TankPlan) -> None:
+        """Add the columns of ``plan``'s candidates after the heads."""
+        n = self.n_columns
+        self.tank = {c: n + j for j, c in enumerate(plan.candidates)}
+        n += len(self.tank)
+        if plan.rating_m is not None:
+            self.static = {c: n + j for j, c in enumerate(plan.candidates)}
+            n += len(self.static)
+        chosen = set(plan.candidates)
+        copies = [u for t in trees for _, u, _ in t.order if u.split("@")[0] in chosen]
+        copies = [u for u in dict.fromkeys(copies) if u in self.head]
+        self.outlet = {u: n + j for j, u in enumerate(copies)}
+        self.tank_cost = plan.tanks.cost
 
 
 def _columns(problem: Problem, trees: list[TreeComponent], split: bool) -> _Columns:
@@ -213,12 +247,18 @@ def _columns(problem: Problem, trees: list[TreeComponent], split: bool) -> _Colu
 
 
 def _constraints(
-    problem: Problem, trees: list[TreeComponent], columns: _Columns, split: bool
+    problem: Problem,
+    trees: list[TreeComponent],
+    columns: _Columns,
+    split: bool,
+    plan: TankPlan | None = None,
 ) -> LinearConstraint:
     """One entry per pipe (or its full length when split), and the head along every pipe.
 
     Along pipe (up -> down): ``H_down - H_up + sum_k hf_k x_k = 0``; a root's head and a
-    kept pipe's own loss move to the right side.
+    kept pipe's own loss move to the right side. Below a candidate for a break-pressure tank,
+    ``H_up`` is the head below it (its outlet column), and ``plan``'s rows
+    (:func:`_tank_rows`) follow.
     """
     index = {p: i for i, p in enumerate(problem.pipes)}
     rows = ProgramRows()
@@ -229,7 +269,9 @@ def _constraints(
         for pipe, up, down in tree.order:
             entries = [(columns.head[down], 1.0)]
             rhs = 0.0
-            if up in columns.head:
+            if up in columns.outlet:
+                entries.append((columns.outlet[up], -1.0))
+            elif up in columns.head:
                 entries.append((columns.head[up], -1.0))
             else:
                 rhs = tree.root_head_m
@@ -241,9 +283,59 @@ def _constraints(
             else:
                 rhs -= fixed_pipe_headloss(problem, pipe, tree.flow[pipe])
             rows.add(entries, rhs, rhs)
+    if plan is not None:
+        _tank_rows(problem, trees, columns, plan, rows)
     return LinearConstraint(
         rows.matrix(columns.n_columns), np.array(rows.lower), np.array(rows.upper)
     )
+
+
+def _tank_rows(
+    problem: Problem, trees: list[TreeComponent], columns: _Columns, plan: TankPlan, rows
+) -> None:
+    """Rows of the break-pressure tanks: the head and the static head restart below a tank.
+
+    With ``y`` = 1 for a tank at candidate ``j`` (elevation ``z``, residual ``r``) and ``M``
+    a bound on any head difference in the trees [m]:
+
+        H_out <= H_j,   H_out >= H_j - M y,   z + r - M (1 - y) <= H_out <= z + r + M (1 - y)
+
+    for ``j`` and each of its copies in the other cases (the junction's own demand is drawn
+    upstream of the tank, so ``H_j`` keeps its target). The static head below ``j`` is at
+    least the one above it unless a tank is there, and at least ``z + r`` when one is:
+
+        S_j >= S_above - M_s y,   S_j >= z + r - M_s (1 - y)
+
+    where ``S_above`` is the nearest candidate's above, or the static head at ``j`` with no
+    tank. A pipe below candidate ``a`` then takes a class that holds its static pressure:
+    ``sum_k PN_k x_k - S_a >= -z_low`` (``z_low``: its lower end's elevation).
+    """
+    r = plan.tanks.residual_m
+    z = plan.elevation
+    m = max(t.root_head_m for t in trees) - min(z.values()) + r + 1.0
+    for copy, out in columns.outlet.items():
+        head, y = columns.head[copy], columns.tank[copy.split("@")[0]]
+        top = z[copy.split("@")[0]] + r
+        rows.add([(out, 1.0), (head, -1.0)], -np.inf, 0.0)
+        rows.add([(out, 1.0), (head, -1.0), (y, m)], 0.0, np.inf)
+        rows.add([(out, 1.0), (y, m)], -np.inf, top + m)
+        rows.add([(out, 1.0), (y, -m)], top - m, np.inf)
+    if not columns.static:
+        return
+    fixed = [h for h in plan.above.values() if not isinstance(h, str)]
+    m_s = max(fixed + [z[c] + r for c in plan.candidates]) - min(z.values()) + r + 1.0
+    for c, s in columns.static.items():
+        y, above = columns.tank[c], plan.above[c]
+        if isinstance(above, str):
+            rows.add([(s, 1.0), (columns.static[above], -1.0), (y, m_s)], 0.0, np.inf)
+        else:
+            rows.add([(s, 1.0), (y, m_s)], above, np.inf)
+        rows.add([(s, 1.0), (y, -m_s)], z[c] + r - m_s, np.inf)
+    rating = np.nan_to_num(plan.rating_m, nan=2 * m_s + max(fixed, default=0.0))
+    for pipe, a in plan.anchor.items():
+        if a is not None and pipe in columns.spans:
+            entries = [(k, float(rating[columns.option[k]])) for k in columns.spans[pipe]]
+            rows.add([*entries, (columns.static[a], -1.0)], -plan.low_end_m[pipe], np.inf)
 
 
 def _bounds(
@@ -253,7 +345,8 @@ def _bounds(
     split: bool,
     extra_margin_m: dict[str, float],
 ) -> Bounds:
-    """Bounds of every column: options in [0, 1] (lengths >= 0 when split), heads in range.
+    """Bounds of every column: options in [0, 1] (lengths >= 0 when split), heads in range,
+    tanks in [0, 1], static heads and heads below a candidate free.
 
     A junction's head is at least its elevation plus its minimum pressure (or its tree's head
     floor, when higher), :data:`DESIGN_MARGIN_M` and its ``extra_margin_m`` [m]; at most its
@@ -279,6 +372,9 @@ def _bounds(
             if (targets.max_pressure_m is not None and node.node_type == "Junction")
             else np.inf
         )
+    free = [*columns.static.values(), *columns.outlet.values()]
+    lower[free], upper[free] = -np.inf, np.inf
+    upper[list(columns.tank.values())] = 1.0
     return Bounds(lower, upper)
 
 
@@ -304,10 +400,21 @@ def _read_design(
     return choice, segments
 
 
-def _no_design(targets: Targets, message: str) -> InfeasibleDesignError:
+def _no_design(
+    targets: Targets, message: str, plan: TankPlan | None = None
+) -> InfeasibleDesignError:
     """The error when HiGHS finds no solution (``message``: its status)."""
+    tanks = ""
+    if plan is not None:
+        tanks = (
+            f"; break-pressure tanks were allowed at {len(plan.candidates)} junction(s) and no "
+            "placement of them with the catalogue's pressure classes meets the targets (more "
+            "candidates, --break-tank-nodes, or a higher class would)"
+        )
     return InfeasibleDesignError(
         "no design meets the targets: "
+        + tanks.lstrip("; ")
+        + ("; " if tanks else "")
         + (
             f"the maximum pressure of {targets.max_pressure_m:g} m cannot be kept together "
             f"with the minimum of {targets.min_pressure_m:g} m (HiGHS: {message})"
@@ -323,6 +430,7 @@ def solve_tree(
     split: bool = False,
     time_limit_s: float = 600.0,
     extra_margin_m: dict[str, float] | None = None,
+    plan: TankPlan | None = None,
 ) -> TreeResult:
     """Least-cost design of the trees' decision pipes (exact 0-1 program, or split-pipe LP).
 
@@ -340,6 +448,10 @@ def solve_tree(
         Junction -> head kept above its target on top of :data:`DESIGN_MARGIN_M` [m] (the
         repair loop of :func:`hydro.sizing.size_network` sets it at junctions that the
         independent EPANET run found short).
+    plan : TankPlan, optional
+        Break-pressure tanks the program may place
+        (:func:`hydro.sizing.break_tanks.plan_break_tanks`; the 0-1 program only): the least
+        cost of pipes plus tanks.
 
     Returns
     -------
@@ -353,23 +465,26 @@ def solve_tree(
     """
     _check_reachable(problem, trees)
     columns = _columns(problem, trees, split)
+    if plan is not None:
+        columns.add_tanks(trees, plan)
     n_x, n_var = columns.n_options, columns.n_columns
-    c = np.concatenate([np.array(columns.cost), np.zeros(len(columns.nodes))])
     integrality = np.zeros(n_var)
     if not split:
         integrality[:n_x] = 1
+    integrality[list(columns.tank.values())] = 1
     started = time.perf_counter()
     result = milp(
-        c,
-        constraints=_constraints(problem, trees, columns, split),
+        columns.objective(),
+        constraints=_constraints(problem, trees, columns, split, plan),
         bounds=_bounds(problem, trees, columns, split, extra_margin_m or {}),
         integrality=integrality,
         options={"time_limit": time_limit_s, "mip_rel_gap": 1e-9, "presolve": True},
     )
     seconds = time.perf_counter() - started
     if result.x is None:
-        raise _no_design(problem.targets, result.message)
+        raise _no_design(problem.targets, result.message, plan)
     choice, segments = _read_design(problem, columns, result.x[:n_x], split)
+    tanks = [c for c, k in columns.tank.items() if result.x[k] > 0.5]
     gap = float(getattr(result, "mip_gap", 0.0) or 0.0)
     bound = float(getattr(result, "mip_dual_bound", result.fun) or result.fun)
     log.info(
@@ -388,4 +503,5 @@ def solve_tree(
         seconds=seconds,
         choice=choice,
         segments=segments,
+        break_tanks=tanks,
     )
