@@ -13,6 +13,10 @@ head gives every junction its minimum pressure plus an allowance of head loss pe
 path (so the problem is neither trivial nor infeasible with the catalogue). The catalogue
 (:data:`CATALOG`) is a PE/PVC-like list of 12 inner diameters with a cost that grows as about
 D^1.5. Used by ``tests/`` and by ``benchmarks/large_loops.py``; never by the optimiser.
+
+And one branched family with relief, for break-pressure tanks: :func:`relief_tree`, a gravity
+tree falling ``relief_m`` from its reservoir, with the PE100 PN6/PN10/PN16 catalogue
+:data:`CLASS_CATALOG` (used by ``tests/`` and ``benchmarks/relief_trees.py``).
 """
 
 from __future__ import annotations
@@ -106,4 +110,52 @@ def _network_text(points, edges, rng, min_pressure_m: float, title: str) -> str:
         f"[TITLE]\n{title}\n\n[JUNCTIONS]\n{junctions}\n\n[RESERVOIRS]\n R1 {head:.2f}\n\n"
         "[PIPES]\n" + "\n".join(pipes) + "\n\n[OPTIONS]\n Units LPS\n Headloss H-W\n\n"
         f"[TIMES]\n Duration 0\n\n[COORDINATES]\n{coordinates}\n R1 {x0:.1f} {y0:.1f}\n\n[END]\n"
+    )
+
+
+#: PE100 in three pressure classes (SDR 26, 17, 11): nominal and inner diameter [mm], class
+#: [bar] and cost [currency/m]; prices of the right order for Morocco [E], for benchmarks only.
+CLASS_CATALOG = pd.DataFrame(
+    [
+        ("PE100", dn, pn, round(dn * (1 - 2 / sdr), 1), round(0.02 * dn**1.6 * (1 + pn / 16), 1))
+        for dn in (63, 75, 90, 110, 125, 160, 200, 250)
+        for pn, sdr in ((6, 26), (10, 17), (16, 11))
+    ],
+    columns=["material", "nominal_diameter_mm", "pressure_class_bar", "inner_diameter_mm",
+             "cost_per_m"],
+)  # fmt: skip
+
+
+def relief_tree(
+    n_junctions: int, seed: int, relief_m: float = 400.0, total_demand_l_per_s: float = 20.0
+) -> str:
+    """A gravity tree falling about ``relief_m`` from its reservoir (``.inp`` text).
+
+    Junction ``Jk`` hangs below a random earlier junction (the first below the reservoir
+    ``R1``) by a pipe ``Pk`` of 200-1,200 m; its elevation falls with its distance along the
+    tree from the first junction, from 25 m below the reservoir's head there to ``relief_m``
+    below that at the farthest, give or take 5 m; the demands, 0.5-1.5 times the mean, add
+    to ``total_demand_l_per_s``. Static pressures reach ``relief_m`` (above PN16's 163 m
+    when it is more than that): break-pressure tanks or nothing.
+    """
+    rng = np.random.default_rng(seed)
+    parent = [-1] + [int(rng.integers(0, k)) for k in range(1, n_junctions)]
+    length = rng.uniform(200, 1200, n_junctions)
+    along = np.zeros(n_junctions)
+    for k in range(n_junctions):
+        along[k] = length[k] + (along[parent[k]] if parent[k] >= 0 else 0.0)
+    head = 300.0 + relief_m + 25.0
+    below_top = (along - along[0]) / max(along.max() - along[0], 1.0)
+    elevation = head - 25.0 - relief_m * below_top + rng.uniform(-5, 5, n_junctions)
+    demand = rng.uniform(0.5, 1.5, n_junctions)
+    demand *= total_demand_l_per_s / demand.sum()
+    junctions = "\n".join(f" J{k} {elevation[k]:.2f} {demand[k]:.4f}" for k in range(n_junctions))
+    pipes = "\n".join(
+        f" P{k} {'R1' if parent[k] < 0 else f'J{parent[k]}'} J{k} {length[k]:.1f} 100 140"
+        for k in range(n_junctions)
+    )
+    return (
+        f"[TITLE]\nrelief tree {n_junctions} seed {seed}\n\n[JUNCTIONS]\n{junctions}\n\n"
+        f"[RESERVOIRS]\n R1 {head:.2f}\n\n[PIPES]\n{pipes}\n\n[OPTIONS]\n Units LPS\n"
+        " Headloss H-W\n\n[TIMES]\n Duration 0\n\n[END]\n"
     )
