@@ -1,0 +1,250 @@
+"""Break-pressure tanks on random gravity trees with relief (issue 24, point 9).
+
+For each size: a random tree (:func:`hydro.sizing.random_networks.relief_tree`, 300-600 m of
+relief, PE100 PN6/PN10/PN16, tanks at 12,000 keeping 2 m) sized by ``size_network`` with
+break-pressure tanks at every junction (exact 0-1 program, then the written file verified by
+EPANET); its cost against an independent formulation written here:
+
+- ``brute``: every subset of the candidate junctions written as PRVs into the ``.inp`` text
+  by hand and sized by hydro's exact pipe program without tanks (the classes then come from
+  EPANET's static run of each file); small trees only;
+- ``paths``: a path-based 0-1 program (scipy's milp) in which each pipe chooses its
+  *anchor*, the nearest tank at or above it (or the source), and each junction's head is the
+  anchor's free surface less every loss along the path from it; none of the tree program's
+  big-M head or static-head columns.
+
+Prints one row per tree: junctions, relief, tanks placed, hydro's cost, the reference cost,
+their relative difference, hydro's solve time and time with verification, the reference's
+time. Usage: ``python benchmarks/relief_trees.py [--sizes 7,50,100,200,400] [--seeds 1]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from scipy.optimize import Bounds, LinearConstraint, milp
+from scipy.sparse import coo_matrix
+
+from hydro.catalog import read_catalog
+from hydro.errors import InfeasibleDesignError, InputError
+from hydro.hydraulics import headloss_hazen_williams
+from hydro.network import read_network
+from hydro.sizing import Targets, size_network
+from hydro.sizing.break_tanks import BreakTanks
+from hydro.sizing.random_networks import CLASS_CATALOG, relief_tree
+
+TANK_COST = 12_000.0
+RESIDUAL_M = 2.0
+MIN_PRESSURE_M = 10.0
+MARGIN_M = 1e-3  # as hydro's DESIGN_MARGIN_M: the same program, not a looser one
+BRUTE_MAX_CANDIDATES = 6
+
+
+def tree_of(wn):
+    """parent, pipe into each junction, elevation, flow of each pipe [m3/s], children."""
+    parent, into, children = {}, {}, {}
+    for name, pipe in wn.pipes():
+        parent[pipe.end_node_name] = pipe.start_node_name
+        into[pipe.end_node_name] = name
+        children.setdefault(pipe.start_node_name, []).append(pipe.end_node_name)
+    below = {}
+
+    def load(n):
+        if n not in below:
+            own = wn.get_node(n).base_demand if n in wn.junction_name_list else 0.0
+            below[n] = own + sum(load(c) for c in children.get(n, []))
+        return below[n]
+
+    flow = {into[n]: load(n) for n in into}
+    z = {n: wn.get_node(n).elevation for n in wn.junction_name_list}
+    return parent, into, z, flow, children
+
+
+def paths_program(wn, catalog, candidates):
+    """The least pipes-plus-tanks cost by the path-based 0-1 program (see the module)."""
+    parent, into, z, flow, _ = tree_of(wn)
+    root = wn.reservoir_name_list[0]
+    h_root = wn.get_node(root).base_head
+    table = catalog.table
+    rating = table["pressure_rating_m"].to_numpy()
+    cost_m, diam = table["cost_per_m"].to_numpy(), table["inner_diameter_mm"].to_numpy() / 1e3
+    pipes = list(wn.pipe_name_list)
+    k = len(table)
+    col = {}
+    for p in pipes:
+        for j in range(k):
+            col[(p, j)] = len(col)
+    for c in candidates:
+        col[("y", c)] = len(col)
+
+    def path_up(n):  # nodes from n up to the root, n first
+        out = [n]
+        while out[-1] != root:
+            out.append(parent[out[-1]])
+        return out
+
+    anchors = {}
+    for n, p in into.items():
+        up = path_up(parent[n])  # the pipe's upstream node and above
+        anchors[p] = [a for a in up if a in candidates] + [root]  # deepest first
+        for a in anchors[p]:
+            col[("w", p, a)] = len(col)
+    cost = np.zeros(len(col))
+    hf = {}
+    for p in pipes:
+        link = wn.get_link(p)
+        hf[p] = headloss_hazen_williams(flow[p], link.length, diam, link.roughness)
+        for j in range(k):
+            cost[col[(p, j)]] = cost_m[j] * link.length
+    for c in candidates:
+        cost[col[("y", c)]] = TANK_COST
+    rows, cols, vals, lo, hi = [], [], [], [], []
+
+    def row(entries, lower, upper):
+        r = len(lo)
+        for c_, v in entries:
+            rows.append(r)
+            cols.append(c_)
+            vals.append(v)
+        lo.append(lower)
+        hi.append(upper)
+
+    for n, p in into.items():
+        a_list = anchors[p]
+        row([(col[(p, j)], 1.0) for j in range(k)], 1, 1)
+        row([(col[("w", p, a)], 1.0) for a in a_list], 1, 1)
+        for i, a in enumerate(a_list):
+            w = col[("w", p, a)]
+            if a != root:
+                row([(w, 1.0), (col[("y", a)], -1.0)], -np.inf, 0)
+            for b in a_list[:i]:  # deeper candidates: none of them may hold a tank
+                row([(w, 1.0), (col[("y", b)], 1.0)], -np.inf, 1)
+            surface = h_root if a == root else z[a] + RESIDUAL_M
+            low_end = min(z[n], z.get(parent[n], z[n]))
+            bad = [j for j in range(k) if rating[j] < surface - low_end]
+            if bad:
+                row([(col[(p, j)], 1.0) for j in bad] + [(w, 1.0)], -np.inf, 1)
+            path = []
+            m = n
+            while m != a:
+                path.append(into[m])
+                m = parent[m]
+            need = surface - z[n] - MIN_PRESSURE_M - MARGIN_M
+            big = sum(hf[q].max() for q in path) + max(0.0, -need)  # void when w = 0
+            entries = [(col[(q, j)], float(hf[q][j])) for q in path for j in range(k)]
+            row([*entries, (w, big)], -np.inf, need + big)
+    a_matrix = coo_matrix((vals, (rows, cols)), shape=(len(lo), len(col))).tocsr()
+    result = milp(
+        cost,
+        constraints=LinearConstraint(a_matrix, lo, hi),
+        bounds=Bounds(0, 1),
+        integrality=np.ones(len(col)),
+        options={"time_limit": 600, "mip_rel_gap": 1e-9},
+    )
+    return (float(result.fun) if result.x is not None else np.inf), result
+
+
+def with_tanks_by_hand(text: str, tanks, residual_m: float) -> str:
+    """``text`` of a relief tree with a PRV BPT_<j> from j to j_BPT at each tank."""
+    lines = text.splitlines()
+    first, pipes = lines.index("[JUNCTIONS]"), lines.index("[PIPES]")
+    z = {}
+    for line in lines[first + 1 : lines.index("", first)]:
+        name, elevation, _ = line.split()
+        z[name] = elevation
+    end_pipes = lines.index("", pipes)
+    out = []
+    for k, line in enumerate(lines):
+        if pipes < k < end_pipes:
+            name, up, down, *rest = line.split()
+            line = " ".join([name, f"{up}_BPT" if up in tanks else up, down, *rest])
+        out.append(line)
+        if line == "[JUNCTIONS]":
+            out.extend(f" {j}_BPT {z[j]} 0" for j in tanks)
+    end = out.index("[OPTIONS]")
+    valves = [f" BPT_{j} {j} {j}_BPT 100 PRV {residual_m} 0" for j in tanks]
+    return "\n".join(out[:end] + ["[VALVES]", *valves, ""] + out[end:])
+
+
+def brute_force(text, catalog, candidates, folder: Path) -> float:
+    """Every subset of ``candidates`` as PRVs, each sized by hydro's pipe program."""
+    best = np.inf
+    for size in range(len(candidates) + 1):
+        for tanks in itertools.combinations(candidates, size):
+            path = folder / "placed.inp"
+            path.write_text(with_tanks_by_hand(text, tanks, RESIDUAL_M))
+            targets = Targets(MIN_PRESSURE_M, node_min_pressure_m={f"{j}_BPT": 0.0 for j in tanks})
+            try:
+                result = size_network(read_network(path), catalog, targets)
+            except (InputError, InfeasibleDesignError):
+                continue
+            best = min(best, result.cost + TANK_COST * len(tanks))
+    return best
+
+
+def measure(n: int, seed: int, folder: Path, catalog) -> str:
+    """One tree: hydro against the reference; one printed row."""
+    relief = 300.0 + 300.0 * np.random.default_rng(seed + 1000 * n).random()
+    text = relief_tree(n, seed, relief)
+    path = folder / f"relief_{n}_{seed}.inp"
+    path.write_text(text)
+    wn = read_network(path)
+    started = time.perf_counter()
+    try:
+        result = size_network(
+            wn,
+            catalog,
+            Targets(MIN_PRESSURE_M),
+            break_tanks=BreakTanks(TANK_COST, None, RESIDUAL_M),
+        )
+        ours, solve, tanks = result.cost, result.seconds, len(result.verification.break_tanks)
+        ok = result.verification.ok and result.gap is not None and result.gap <= 1e-9
+    except InfeasibleDesignError:
+        ours, solve, tanks, ok = np.inf, np.nan, 0, True
+    total = time.perf_counter() - started
+    candidates = sorted({wn.get_link(p).start_node_name for p in wn.pipe_name_list} - {"R1"})
+    started = time.perf_counter()
+    if len(candidates) <= BRUTE_MAX_CANDIDATES:
+        how, reference = "brute", brute_force(text, catalog, candidates, folder)
+    else:
+        how, (reference, _) = "paths", paths_program(wn, catalog, set(candidates))
+    ref_time = time.perf_counter() - started
+    diff = (ours - reference) / reference if np.isfinite(reference) else np.nan
+    same = (not np.isfinite(ours) and not np.isfinite(reference)) or abs(diff) <= 1e-6
+    status = "verified, gap 0" if ok else "NOT VERIFIED"
+    if not np.isfinite(ours):
+        status = "no design (infeasible)"
+    return (
+        f"{n:6d} {seed:4d} {relief:7.0f} {tanks:6d} {ours:14,.2f} {how:>6} {reference:14,.2f} "
+        f"{diff:+10.2e} {solve:8.2f} {total:8.2f} {ref_time:8.2f}  "
+        f"{status}{'' if same else '  COSTS DIFFER'}"
+    )
+
+
+def main() -> None:
+    """Run the sizes asked and print a row per tree."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="7,50,100,200,400")
+    parser.add_argument("--seeds", default="1")
+    args = parser.parse_args()
+    print(
+        f"{'n':>6} {'seed':>4} {'relief':>7} {'tanks':>6} {'hydro cost':>14} {'ref':>6} "
+        f"{'reference':>14} {'rel diff':>10} {'solve s':>8} {'total s':>8} {'ref s':>8}",
+        flush=True,
+    )
+    with tempfile.TemporaryDirectory(prefix="relief-") as tmp:
+        folder = Path(tmp)
+        CLASS_CATALOG.to_csv(folder / "pe100.csv", index=False)
+        catalog = read_catalog(folder / "pe100.csv")
+        for n in (int(s) for s in args.sizes.split(",")):
+            for seed in (int(s) for s in args.seeds.split(",")):
+                print(measure(n, seed, folder, catalog), flush=True)
+
+
+if __name__ == "__main__":
+    main()
