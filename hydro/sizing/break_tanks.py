@@ -105,7 +105,9 @@ class TankPlan:
     upstream end whose tank would set its static head (None: the source's);
     ``low_end_m``: decision pipe -> elevation of its lower end [m] (the static pressure a
     pipe sees is the static head minus that); ``rating_m``: each catalogue entry's pressure
-    class [m] (None: the catalogue has none).
+    class [m] (None: the catalogue has none); ``static_range_m``: candidate -> the lowest and
+    highest static head that can reach it from above [m] (the free surface of a candidate
+    above, or the static head with no tank), which bound the program's big-M terms.
     """
 
     tanks: BreakTanks
@@ -115,6 +117,7 @@ class TankPlan:
     anchor: dict[str, str | None]
     low_end_m: dict[str, float]
     rating_m: np.ndarray | None
+    static_range_m: dict[str, tuple[float, float]]
 
 
 def plan_break_tanks(problem, trees: list, tanks: BreakTanks, source: str = "network") -> TankPlan:
@@ -158,6 +161,14 @@ def plan_break_tanks(problem, trees: list, tanks: BreakTanks, source: str = "net
             anchor_of[down] = down
         else:
             anchor_of[down] = over
+    static_range: dict[str, tuple[float, float]] = {}
+    for _, up, down in order:
+        if down in chosen:
+            a, heads = anchor_of.get(up), [float(static[down]) + elevation[down]]
+            while a is not None:  # every candidate above may be the nearest tank
+                heads.append(elevation[a] + tanks.residual_m)
+                a = anchor_of.get(parent.get(a))
+            static_range[down] = (min(heads), max(heads))
     anchor, low_end = {}, {}
     for pipe, up, down in order:
         if pipe in problem.allowed:
@@ -174,6 +185,7 @@ def plan_break_tanks(problem, trees: list, tanks: BreakTanks, source: str = "net
         anchor=anchor,
         low_end_m=low_end,
         rating_m=rating,
+        static_range_m=static_range,
     )
 
 

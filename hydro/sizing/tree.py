@@ -295,10 +295,9 @@ def _tank_rows(
 ) -> None:
     """Rows of the break-pressure tanks: the head and the static head restart below a tank.
 
-    With ``y`` = 1 for a tank at candidate ``j`` (elevation ``z``, residual ``r``) and ``M``
-    a bound on any head difference in the trees [m]:
+    With ``y`` = 1 for a tank at candidate ``j`` (elevation ``z``, residual ``r``):
 
-        H_out <= H_j,   H_out >= H_j - M y,   z + r - M (1 - y) <= H_out <= z + r + M (1 - y)
+        H_out <= H_j,   H_out >= H_j - M y,   z + r - M' (1 - y) <= H_out <= z + r + M (1 - y)
 
     for ``j`` and each of its copies in the other cases (the junction's own demand is drawn
     upstream of the tank, so ``H_j`` keeps its target). The static head below ``j`` is at
@@ -308,30 +307,38 @@ def _tank_rows(
 
     where ``S_above`` is the nearest candidate's above, or the static head at ``j`` with no
     tank. A pipe below candidate ``a`` then takes a class that holds its static pressure:
-    ``sum_k PN_k x_k - S_a >= -z_low`` (``z_low``: its lower end's elevation).
+    ``sum_k PN_k x_k - S_a >= -z_low`` (``z_low``: its lower end's elevation). Each big-M is
+    the least that leaves its row void [m]: ``M`` = the root's head less ``z + r`` (no head
+    is higher), ``M'`` = ``r`` less the junction's minimum pressure (or 0), ``M_s`` and
+    ``M_s'`` the distance from ``z + r`` to the highest and lowest static head that may
+    reach ``j`` (:attr:`TankPlan.static_range_m`); tight bounds keep the relaxation strong.
     """
     r = plan.tanks.residual_m
     z = plan.elevation
-    m = max(t.root_head_m for t in trees) - min(z.values()) + r + 1.0
+    root_head = {n: t.root_head_m for t in trees for n in t.nodes}
     for copy, out in columns.outlet.items():
-        head, y = columns.head[copy], columns.tank[copy.split("@")[0]]
-        top = z[copy.split("@")[0]] + r
+        node = copy.split("@")[0]
+        head, y, top = columns.head[copy], columns.tank[node], z[node] + r
+        m = max(root_head[copy] - top, 0.0)  # no head above the root's
+        m_low = max(r - problem.targets.min_at(copy), 0.0)  # H_j >= z + p_min without tank
         rows.add([(out, 1.0), (head, -1.0)], -np.inf, 0.0)
         rows.add([(out, 1.0), (head, -1.0), (y, m)], 0.0, np.inf)
         rows.add([(out, 1.0), (y, m)], -np.inf, top + m)
-        rows.add([(out, 1.0), (y, -m)], top - m, np.inf)
+        rows.add([(out, 1.0), (y, -m_low)], top - m_low, np.inf)
     if not columns.static:
         return
-    fixed = [h for h in plan.above.values() if not isinstance(h, str)]
-    m_s = max(fixed + [z[c] + r for c in plan.candidates]) - min(z.values()) + r + 1.0
     for c, s in columns.static.items():
         y, above = columns.tank[c], plan.above[c]
+        lowest, highest = plan.static_range_m[c]
+        m = max(highest - z[c] - r, 0.0)
+        m_low = max(z[c] + r - lowest, 0.0)
         if isinstance(above, str):
-            rows.add([(s, 1.0), (columns.static[above], -1.0), (y, m_s)], 0.0, np.inf)
+            rows.add([(s, 1.0), (columns.static[above], -1.0), (y, m)], 0.0, np.inf)
         else:
-            rows.add([(s, 1.0), (y, m_s)], above, np.inf)
-        rows.add([(s, 1.0), (y, -m_s)], z[c] + r - m_s, np.inf)
-    rating = np.nan_to_num(plan.rating_m, nan=2 * m_s + max(fixed, default=0.0))
+            rows.add([(s, 1.0), (y, m)], above, np.inf)
+        rows.add([(s, 1.0), (y, -m_low)], z[c] + r - m_low, np.inf)
+    highest = max(h for _, h in plan.static_range_m.values())
+    rating = np.nan_to_num(plan.rating_m, nan=2 * highest)  # no class: never binding
     for pipe, a in plan.anchor.items():
         if a is not None and pipe in columns.spans:
             entries = [(k, float(rating[columns.option[k]])) for k in columns.spans[pipe]]
