@@ -274,3 +274,24 @@ def test_check_holds_a_break_tank_outlet_to_no_minimum(tmp_path, write_inp):
     report = check_compliance(read_network(write_inp(text)), duration_h=1)
     assert "J1_BPT" not in set(report.violations["element"])
     assert report.summary["worst_node"] != "J1_BPT"
+
+
+def test_tanks_hold_for_the_tap_flows_too(tmp_path, write_inp):
+    """Standpipes: one program keeps the peak hour and the tap flows (5 m at the tap) with
+    one placement of tanks; the written design meets both."""
+    text = inp_text(
+        " J1 200 0.3 standpipe\n J2 150 0.2 standpipe\n J3 90 0.3 standpipe\n J4 60 0.2 standpipe",
+        " R1 300",
+        " P1 R1 J1 800 100 140\n P2 J1 J2 900 100 140\n P3 J2 J3 700 100 140\n"
+        " P4 J3 J4 600 100 140",
+        extra="[PATTERNS]\n standpipe 1\n",
+    )
+    result = size_network(
+        read_network(write_inp(text)),
+        catalog_from(CLASS_CATALOG, tmp_path),
+        Targets(10.0),
+        break_tanks=BreakTanks(3_000.0, residual_m=1.0),
+    )
+    assert result.verification.ok
+    assert len(result.verification.conditions) == 2  # peak hour and tap flows
+    assert result.verification.break_tanks  # 240 m of relief: PN16 alone cannot hold it
