@@ -128,14 +128,14 @@ def test_terminate_ends_a_pool_whose_task_runs_for_long():
     pool.terminate()
     thread.join(timeout=10)
     assert not thread.is_alive() and not any(p.is_alive() for p in processes)
-    assert seen and isinstance(seen[0], Exception)  # the run ended in an error, not a result
+    assert seen and isinstance(seen[0], BaseException)  # the run ended in an error, not a result
 
 
 def _outcome(pool, fn, tasks):
     try:
         return list(pool.run(fn, tasks))
-    except Exception as exc:
-        return [exc]
+    except BaseException as exc:  # noqa: BLE001 - a worker that inherited hydro's SIGTERM
+        return [exc]  # handler (a command test ran earlier in this process) raises Terminated
 
 
 def test_more_workers_than_cores_are_capped_with_a_note(caplog):
