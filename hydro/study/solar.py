@@ -139,7 +139,7 @@ class SolarStudy:
     solar: dict
     money: dict
     operation: dict
-    costs: dict  # key -> (value, source)
+    costs: dict  # key -> (value, source, source in French)
     options: list[SolarOption]
     taps: _Parallel = field(default_factory=_Parallel)
     kind: str = KIND
@@ -253,9 +253,13 @@ def _unit_costs(table, path: Path) -> dict:
     for key in COSTS:
         entry = table.get(key)
         if not isinstance(entry, dict) or "value" not in entry or "source" not in entry:
-            raise InputError(f"{path}: [unit_costs] {key}: a table {{value, source}} is required")
+            raise InputError(
+                f"{path}: [unit_costs] {key}: a table {{value, source, source_fr}} is required"
+            )
+        _check_keys(entry, ("value", "source", "source_fr"), path, f"[unit_costs] {key}")
         _check_value(entry["value"], "number", path, f"[unit_costs] {key}.value")
-        out[key] = (float(entry["value"]), str(entry["source"]))
+        source = str(entry["source"])
+        out[key] = (float(entry["value"]), source, str(entry.get("source_fr", source)))
     return out
 
 
@@ -621,7 +625,9 @@ def kiosk_table(result: SolarResult) -> pd.DataFrame:
 def bill_table(result: SolarResult) -> pd.DataFrame:
     """Each solar option's bill [US$], one column per option."""
     bills = {r.option.name: r.bill for r in result.options if r.bill}
-    return pd.DataFrame(bills).rename_axis("item").reset_index()
+    table = pd.DataFrame(bills)
+    table.loc["total"] = table.sum()
+    return table.rename_axis("item").reset_index()
 
 
 # ---------------------------------------------------------------- 9. outputs

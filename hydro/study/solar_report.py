@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import math
 
+import numpy as np
 import pandas as pd
 
 #: key -> (English, French)
@@ -102,7 +103,9 @@ COLUMNS = {
     "water_points": ("Water points", "Points d'eau"),
     "epanet_verified": ("EPANET check", "Vérif. EPANET"),
     "lowest_pressure_m": ("Lowest pressure (m)", "Pression min. (m)"),
-    "village": ("Village", "Village"), "taps": ("Taps", "Robinets"),
+    "village": ("Village", "Village"), "item": ("Item", "Poste"),
+    "value": ("Value (US$)", "Valeur (US$)"), "source": ("Source", "Source"),
+    "taps": ("Taps", "Robinets"),
     "people_per_tap": ("People per tap", "Personnes par robinet"),
     "over_sphere": ("Over Sphere's limit", "Au-delà de Sphere"),
     "max_walk_m": ("Longest walk (m)", "Trajet max. (m)"),
@@ -118,12 +121,34 @@ _MONEY = {"price": ("Price per 20 l", "Prix des 20 l"), "revenue": ("Revenue", "
           "om": ("O&M", "Exploitation"), "replacement_fund": ("Replacement fund",
           "Fonds de renouvellement"), "balance": ("Balance", "Solde"),
           "break_even": ("Break-even per 20 l", "Prix d'équilibre des 20 l")}  # fmt: skip
+#: bill lines and unit costs -> (English, French)
+ITEMS = {
+    "borehole": ("Borehole", "Forage"), "pv_pump": ("PV array and pump", "Champ PV et pompe"),
+    "tank": ("Elevated tank", "Château d'eau"), "pipes": ("Pipes", "Conduites"),
+    "standpipes": ("Standpipes", "Bornes-fontaines"),
+    "yard_taps": ("Yard taps", "Robinets de cour"),
+    "pump_house": ("Pump house, fence, electrics", "Local technique, clôture, électricité"),
+    "engineering": ("Engineering and supervision", "Études et contrôle des travaux"),
+    "contingency": ("Contingencies", "Imprévus"),
+    "software": ("Mobilisation and training", "Intermédiation sociale et formation"),
+    "total": ("Total", "Total"),
+    "borehole_per_m": ("Borehole, per m", "Forage, par m"),
+    "pv_pump_per_wp": ("PV and pump, per Wp", "PV et pompe, par Wc"),
+    "tank_per_m3": ("Elevated tank, per m³", "Château d'eau, par m³"),
+    "standpipe": ("Standpipe", "Borne-fontaine"), "yard_tap": ("Yard tap", "Robinet de cour"),
+    "engineering_share": ("Engineering (share of works)", "Études (part des travaux)"),
+    "contingency_share": ("Contingencies (share of works)", "Imprévus (part des travaux)"),
+    "handpump": ("Handpump", "Pompe à motricité humaine"),
+    "handpump_borehole_depth_m": ("Handpump borehole depth (m)",
+                                  "Profondeur d'un forage à PMH (m)"),
+}  # fmt: skip
 _JMP = {"basic": ("basic", "élémentaire"), "limited": ("limited", "limité")}
 _CSS = """
 @page { size: A4; margin: 15mm 12mm; }
 body { font: 10pt/1.35 "DejaVu Sans", Arial, sans-serif; color: #111; max-width: 186mm;
        margin: 0 auto; }
-h1 { font-size: 16pt; margin: 0 0 4mm; } h2 { font-size: 12.5pt; margin: 6mm 0 2mm;
+h1 { font-size: 16pt; margin: 0 0 4mm; } h3 { font-size: 10pt; margin: 3mm 0 1mm;
+     break-after: avoid; } h2 { font-size: 12.5pt; margin: 6mm 0 2mm;
      break-after: avoid; }
 table { border-collapse: collapse; width: 100%; margin: 2mm 0 4mm; font-size: 8pt; }
 th, td { border: 0.4pt solid #999; padding: 1mm 1.4mm; vertical-align: top; }
@@ -155,13 +180,18 @@ def number(value, lang: str, digits: int = 0) -> str:
 
 
 def _cell(column: str, value, lang: str) -> str:
-    if isinstance(value, bool):
+    if value is None:
+        return "<td>–</td>"
+    if isinstance(value, bool | np.bool_):
         return f"<td>{_w('yes' if value else 'no', lang)}</td>"
+    if column == "item" and value in ITEMS:
+        return f"<td>{ITEMS[value][lang == 'fr']}</td>"
     if column == "jmp_level" and value in _JMP:
         return f"<td>{_JMP[value][lang == 'fr']}</td>"
     if isinstance(value, int | float) and not isinstance(value, bool):
         share = column.startswith("share_") or column == "ratio"
-        digits = 2 if share else 1 if abs(value) < 100 else 0
+        whole = float(value).is_integer() or abs(value) >= 100
+        digits = 2 if share else 0 if whole else 1
         shown = number(value * 100, lang, 0) + " %" if column.startswith("share_") else None
         return f'<td class="n">{shown or number(value, lang, digits)}</td>'
     return f"<td>{html.escape(str(value))}</td>"
@@ -174,6 +204,7 @@ def _heading(column: str, lang: str) -> str:
         if column.startswith(key + "_"):
             unit = column[len(key) + 1 :].replace("_per_", "/").replace("_", " ").upper()
             unit = unit.replace("/YEAR", "/an" if lang == "fr" else "/year")
+            unit = unit.replace("/JERRYCAN", "/20 l")
             return f"{words[lang == 'fr']} ({html.escape(unit)})"
     return html.escape(column)
 
@@ -211,9 +242,8 @@ def _summary(result, tables, lang: str) -> str:
 
 def _assumptions(result, lang: str) -> str:
     study = result.study
-    costs = pd.DataFrame([{"item": k, "value": v, "source": s}
-                          for k, (v, s) in study.costs.items()])  # fmt: skip
-    costs.columns = [_w("item", lang), _w("value", lang), _w("source", lang)]
+    costs = pd.DataFrame([{"item": k, "value": v, "source": fr if lang == "fr" else en}
+                          for k, (v, en, fr) in study.costs.items()])  # fmt: skip
     months = ("Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec" if lang == "en"
               else "janv févr mars avr mai juin juil août sept oct nov déc").split()  # fmt: skip
     yields = pd.DataFrame([study.solar["yield_kwh_per_kwp_day"]], columns=months)
@@ -224,14 +254,53 @@ def _assumptions(result, lang: str) -> str:
             f'<p class="note">{html.escape(str(source))}</p>')  # fmt: skip
 
 
+def _service(result, table: pd.DataFrame, lang: str) -> str:
+    """The service-level table of each option under its own heading."""
+    shown = ["village", "people", "taps", "people_per_tap", "over_sphere", "max_walk_m",
+             "share_within_500_m", "queue_min", "round_trip_min", "jmp_level"]  # fmt: skip
+    labels = _label(result, lang)
+    parts = []
+    for name, part in table.groupby("option", sort=False):
+        parts.append(f"<h3>{html.escape(labels.get(name, name))}</h3>")
+        parts.append(table_html(part[shown], lang))
+    return "".join(parts)
+
+
+def _label(result, lang: str) -> dict:
+    """Option name -> its label in ``lang``."""
+    return {r.option.name: r.option.label_fr if lang == "fr" else r.option.label
+            for r in result.options}  # fmt: skip
+
+
+def _labelled(table: pd.DataFrame, result, lang: str) -> pd.DataFrame:
+    """``table`` with each option's label in place of its name."""
+    if "option" not in table.columns:
+        return table
+    return table.assign(option=table["option"].map(_label(result, lang)))
+
+
+def _bill_labelled(table: pd.DataFrame, result, lang: str) -> pd.DataFrame:
+    """The bill with each option's label as its column heading."""
+    return table.rename(columns=_label(result, lang))
+
+
 def render(result, tables: dict, lang: str = "en") -> str:
     """The whole page: summary, options, service levels, kiosk, bills, assumptions, method."""
     study, money = result.study, result.study.money
     title = study.title_fr if lang == "fr" else study.title
-    cols = ["option", "people", "capital_usd", "capital_usd_per_person",
-            "lcc_usd_per_person_year", "design_l_per_person_day", "l_per_person_day", "kwp",
-            "tank_m3", "shortfall_days", "water_points", "epanet_verified",
-            "lowest_pressure_m"]  # fmt: skip
+    costs = [
+        "option",
+        "people",
+        "capital_usd",
+        "capital_usd_per_person",
+        "lcc_usd_per_person_year",
+        "design_l_per_person_day",
+        "l_per_person_day",
+    ]
+    design = ["option", "kwp", "pump", "tank_m3", "shortfall_days", "water_points",
+              "epanet_verified", "lowest_pressure_m"]  # fmt: skip
+    labelled = {k: _labelled(t, result, lang) for k, t in tables.items()}
+    bill = _bill_labelled(tables["bill.csv"], result, lang)
     share = number(float(money.get("paying_share", 1.0)) * 100, lang) + " %"
     kiosk = _w("kiosk_text", lang).format(price=number(money["price_local_per_jerrycan"], lang),
                                           cur=html.escape(str(money["local_currency"])),
@@ -245,11 +314,12 @@ def render(result, tables: dict, lang: str = "en") -> str:
     body = (
         f"<h1>{html.escape(title)}</h1><h2>{_w('summary', lang)}</h2>"
         f"{_summary(result, tables, lang)}"
-        f"<h2>{_w('options', lang)}</h2>{table_html(tables['options.csv'][cols], lang)}"
+        f"<h2>{_w('options', lang)}</h2>{table_html(labelled['options.csv'][costs], lang)}"
+        f"{table_html(labelled['options.csv'][design], lang)}"
         f"<h2>{_w('service', lang)}</h2><p>{service}</p>"
-        f"{table_html(tables['service_levels.csv'], lang)}"
-        f"<h2>{_w('kiosk', lang)}</h2><p>{kiosk}</p>{table_html(tables['kiosk.csv'], lang)}"
-        f"<h2>{_w('bill', lang)}</h2>{table_html(tables['bill.csv'], lang)}"
+        f"{_service(result, tables['service_levels.csv'], lang)}"
+        f"<h2>{_w('kiosk', lang)}</h2><p>{kiosk}</p>{table_html(labelled['kiosk.csv'], lang)}"
+        f"<h2>{_w('bill', lang)}</h2>{table_html(bill, lang)}"
         f"{_assumptions(result, lang)}<h2>{_w('method', lang)}</h2><p>{method}</p>"
         f'<p class="note">{_w("computed", lang).format(s=result.seconds)}</p>'
     )
