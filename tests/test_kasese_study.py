@@ -53,7 +53,7 @@ def test_documented_scheme_is_flagged_below_sphere_and_designs_are_verified(writ
     kiosk = pd.read_csv(out / "kiosk.csv")
     assert "break_even_ugx_per_jerrycan" in kiosk.columns
     html = (out / "report.html").read_text()
-    assert "Sphere" in html and "<script" not in html and "katholhu" in html
+    assert "Sphere" in html and "<script" not in html and "Documented scheme" in html
 
 
 def test_french_report_is_french(written, tmp_path):
@@ -64,6 +64,17 @@ def test_french_report_is_french(written, tmp_path):
     page = (tmp_path / "fr" / "report.html").read_text()
     assert 'lang="fr"' in page and "Niveaux de service" in page and "Résumé" in page
     assert "Service levels from the map" not in page
+
+
+def test_user_text_is_escaped_in_the_report(tmp_path):
+    from hydro.study.solar import run_solar_study, write_solar_outputs
+
+    folder = _study_copy(tmp_path, 'label = "Boreholes with handpumps"',
+                         'label = "<script>alert(1)</script> & co"')  # fmt: skip
+    result = run_solar_study(load_study(folder))
+    write_solar_outputs(result, tmp_path / "out", "en")
+    page = (tmp_path / "out" / "report.html").read_text()
+    assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt; &amp; co" in page
 
 
 def _study_copy(tmp_path, old: str, new: str) -> Path:

@@ -22,23 +22,24 @@ WORDS = {
         "Le réseau documenté, chiffré par hydro",
     ),
     "cal_text": (
-        "hydro's capital estimate of {scheme}: {hydro} {cur} against the documented {doc} {cur} "
+        "hydro's capital estimate of “{scheme}”: {hydro} {cur} against the documented {doc} {cur} "
         "(ratio {ratio}; target within ±30%: {verdict}). Every unit price is cited or marked "
         "[E] below; none was tuned to the documented cost.",
-        "Estimation par hydro de l'investissement de {scheme} : {hydro} {cur} contre {doc} {cur} "
-        "documentés (rapport {ratio} ; objectif à ±30 % : {verdict}). Chaque prix unitaire est "
-        "cité ou marqué [E] ci-dessous ; aucun n'a été ajusté sur le coût documenté.",
+        "Estimation par hydro de l'investissement de « {scheme} » : {hydro} {cur} contre "
+        "{doc} {cur} documentés (rapport {ratio} ; objectif à ±30 % : {verdict}). Chaque "
+        "prix unitaire est cité ou marqué [E] ci-dessous ; aucun n'a été ajusté sur le coût "
+        "documenté.",
     ),
     "within": ("met", "atteint"),
     "outside": ("not met", "non atteint"),
     "flag": (
-        "Warning: {scheme} delivers about {lpd} l/person/day, below Sphere's 15 l/person/day.",
-        "Attention : {scheme} fournit environ {lpd} l/personne/jour, en dessous des "
+        "Warning: {scheme}: about {lpd} l/person/day expected, below Sphere's 15 l/person/day.",
+        "Attention : {scheme} : environ {lpd} l/personne/jour attendus, en dessous des "
         "15 l/personne/jour de Sphere.",
     ),
     "ok_flag": (
-        "{scheme} delivers about {lpd} l/person/day (Sphere: at least 15).",
-        "{scheme} fournit environ {lpd} l/personne/jour (Sphere : au moins 15).",
+        "{scheme}: about {lpd} l/person/day expected (Sphere: at least 15).",
+        "{scheme} : environ {lpd} l/personne/jour attendus (Sphere : au moins 15).",
     ),
     "options": ("Options side by side", "Les options côte à côte"),
     "service": ("Service levels from the map", "Niveaux de service sur la carte"),
@@ -228,7 +229,8 @@ def _summary(result, tables, lang: str) -> str:
     for row in tables["calibration.csv"].itertuples(index=False):
         verdict = _w("within" if abs(row.ratio - 1) <= 0.3 else "outside", lang)
         parts.append("<p>" + _w("cal_text", lang).format(
-            scheme=html.escape(str(row.scheme)), hydro=number(row.hydro, lang),
+            scheme=html.escape(_label(result, lang).get(row.scheme, str(row.scheme))),
+            hydro=number(row.hydro, lang),
             doc=number(row.documented, lang), cur=cur, ratio=number(row.ratio, lang, 2),
             verdict=verdict) + "</p>")  # fmt: skip
     for r in result.options:
