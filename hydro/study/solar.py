@@ -35,7 +35,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from hydro.catalog import read_catalog
+from hydro.catalog import Catalog, read_catalog
 from hydro.errors import InputError
 from hydro.kiosk import KioskFinances, kiosk_finances, replacement_fund_per_year
 from hydro.lifecycle import Asset, LifeCycle, Option, handpump_option, life_cycle, lifecycle_table
@@ -393,9 +393,9 @@ def size_option_network(study: SolarStudy, wn, catalog, demand: OptionDemand) ->
     return size_network(model, catalog, targets, fixed=fixed, source=str(study.network))
 
 
-def fixed_pipes_cost(study: SolarStudy, wn, catalog) -> float:
+def fixed_pipes_cost(study: SolarStudy, wn, catalog: Catalog) -> float:
     """The fixed pipes (rising main) at the price of the cheapest catalogue pipe as wide."""
-    table = catalog.table if hasattr(catalog, "table") else catalog
+    table = catalog.table
     total = 0.0
     for name in study.scheme.get("fixed_pipes", ()):
         pipe = wn.get_link(name)
