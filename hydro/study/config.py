@@ -20,6 +20,8 @@ from pathlib import Path
 from hydro import defaults
 from hydro.compliance import NODE_CLASSES, PIPE_CLASSES, Rules
 from hydro.errors import InputError, did_you_mean
+from hydro.study.solar import KIND as SOLAR_KIND
+from hydro.study.solar import load_solar_study
 
 #: Unit costs every study must give (value, unit, source).
 REQUIRED_COSTS = (
@@ -727,6 +729,11 @@ def load_study(path: str | os.PathLike) -> Study:
         data = tomllib.loads(path.read_text())
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise InputError(f"{path}: not a valid TOML study file: {exc}") from exc
+    if "kind" in data:  # another kind of study: its own module reads it
+        if data["kind"] != SOLAR_KIND:
+            raise InputError(f"{path}: kind = {data['kind']!r}; allowed: {SOLAR_KIND!r} "
+                             "(a design study has no kind)")  # fmt: skip
+        return load_solar_study(path, data)
     validate_study(data, path)  # every key, kind and range, before anything else
     inputs = _get(data, "inputs", "study", path, dict)
     design = _get(data, "design", "study", path, dict)

@@ -37,6 +37,7 @@ from hydro.study.config import Study, load_study
 from hydro.study.costing import assumptions_table, feasibility_row, operation_table
 from hydro.study.scenario import ScenarioResult, run_scenario, stress_table
 from hydro.study.sensitivity import run_sensitivity, switch_points
+from hydro.study.solar import SolarStudy, run_solar_study, write_solar_outputs
 
 __all__ = [
     "StudyResult",
@@ -195,6 +196,10 @@ def run_studies(
         for k, (study, folder) in enumerate(zip(studies, folders, strict=True), start=1):
             if len(studies) > 1:
                 log(f"study {k}/{len(studies)}: {study.name} ({executor.description})")
+            if isinstance(study, SolarStudy):  # kind = "solar" (hydro.study.solar)
+                result = run_solar_study(study, log)
+                yield result, write_solar_outputs(result, folder, lang, log, force=force)
+                continue
             result = run_study(study, log)
             yield result, write_outputs(result, folder, lang, log, force=force)
 
@@ -223,6 +228,8 @@ def output_folders(
 
 def study_inputs(study: Study) -> list[Path]:
     """Every file a study reads: no output may replace one."""
+    if isinstance(study, SolarStudy):
+        return study.inputs()
     files = (study.path, study.network, study.villages, study.patterns, study.pipe_catalog,
              study.pump_catalog)  # fmt: skip
     return [p for p in files if p is not None]

@@ -1,0 +1,119 @@
+"""The Kasese (Katholhu) solar study end to end, and its study file's errors (issue 27, 5)."""
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from hydro.errors import InputError
+from hydro.study import load_study
+from hydro.study.run import output_folders, run_studies
+
+ROOT = Path(__file__).resolve().parents[1]
+STUDY = ROOT / "studies" / "kasese"
+
+
+@pytest.fixture(scope="module")
+def written(tmp_path_factory):
+    """The study run once, in English, into a temporary folder."""
+    study = load_study(STUDY)
+    out = tmp_path_factory.mktemp("kasese") / "out"
+    folders = output_folders([study], out)
+    (result, paths), *_ = list(run_studies([study], folders, workers=1))
+    return result, out, paths
+
+
+def test_calibration_and_lifecycle_tables_have_the_issue_columns(written):
+    _, out, _ = written
+    calibration = pd.read_csv(out / "calibration.csv")
+    assert calibration.columns.tolist() == ["scheme", "documented", "hydro", "ratio", "currency"]
+    row = calibration.set_index("scheme").loc["katholhu"]
+    assert row["documented"] == pytest.approx(400e6) and row["currency"] == "UGX"
+    assert row["ratio"] == pytest.approx(row["hydro"] / row["documented"])
+    lifecycle = pd.read_csv(out / "lifecycle.csv")
+    columns = ["option", "technology", "people", "capital_usd", "lcc_usd_per_person_year",
+               "l_per_person_day"]  # fmt: skip
+    assert lifecycle.columns.tolist() == columns
+    assert lifecycle["option"].tolist() == ["katholhu", "standpipes_20l", "yard_taps", "handpumps"]
+
+
+def test_documented_scheme_is_flagged_below_sphere_and_designs_are_verified(written):
+    result, out, _ = written
+    options = result.summary.set_index("option")
+    # 4 m3/h x 7 h = 28 m3 a day for 3,000 people: 9.3 l/person/day, below Sphere's 15
+    assert options.at["katholhu", "design_l_per_person_day"] == pytest.approx(28000 / 3000)
+    assert options.at["standpipes_20l", "design_l_per_person_day"] == pytest.approx(20.0)
+    assert options.loc[["katholhu", "standpipes_20l", "yard_taps"], "epanet_verified"].all()
+    service = pd.read_csv(out / "service_levels.csv")
+    assert service.loc[service["option"] == "katholhu", "below_sphere_15"].all()
+    assert set(service["village"]) == {"Katholhu", "Bwengo", "Kitaturwa", "Kathikali"}
+    kiosk = pd.read_csv(out / "kiosk.csv")
+    assert "break_even_ugx_per_jerrycan" in kiosk.columns
+    html = (out / "report.html").read_text()
+    assert "Sphere" in html and "<script" not in html and "Documented scheme" in html
+
+
+def test_french_report_is_french(written, tmp_path):
+    result, _, _ = written
+    from hydro.study.solar import write_solar_outputs
+
+    write_solar_outputs(result, tmp_path / "fr", "fr")
+    page = (tmp_path / "fr" / "report.html").read_text()
+    assert 'lang="fr"' in page and "Niveaux de service" in page and "Résumé" in page
+    assert "Service levels from the map" not in page
+
+
+def test_user_text_is_escaped_in_the_report(tmp_path):
+    from hydro.study.solar import run_solar_study, write_solar_outputs
+
+    folder = _study_copy(tmp_path, 'label = "Boreholes with handpumps"',
+                         'label = "<script>alert(1)</script> & co"')  # fmt: skip
+    result = run_solar_study(load_study(folder))
+    write_solar_outputs(result, tmp_path / "out", "en")
+    page = (tmp_path / "out" / "report.html").read_text()
+    assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt; &amp; co" in page
+
+
+def _study_copy(tmp_path, old: str, new: str) -> Path:
+    folder = tmp_path / "kasese"
+    shutil.copytree(STUDY, folder)
+    text = (folder / "study.toml").read_text()
+    assert old in text
+    text = text.replace(old, new).replace("../../", f"{ROOT}/")
+    (folder / "study.toml").write_text(text)
+    return folder
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        (
+            "[scheme]\n",
+            "[scheme]\npeople_count = 3\n",
+            r"\[scheme\]: unknown key\(s\) people_count",
+        ),
+        ("people = 3000 ", "people = -3000 ", r"\[scheme\] people = -3000: a finite number"),
+        ('tank = "T_ELEV"', "tank = 5", r"\[scheme\] tank = 5: a str"),
+        ('technology = "handpumps"', 'technology = "wind"', "technology"),
+        ('kind = "solar"', 'kind = "wind"', "kind = 'wind'; allowed: 'solar'"),
+        ("pv_pump_per_wp = { value = 3.0,", "pv_pump_per_wp = { worth = 3.0,", "pv_pump_per_wp"),
+        ('name = "yard_taps"', 'name = "../yard"', "names an output file"),
+    ],
+)
+def test_bad_study_keys_are_clean_errors(tmp_path, old, new, message):
+    folder = _study_copy(tmp_path, old, new)
+    with pytest.raises(InputError, match=message) as caught:
+        load_study(folder)
+    assert "study.toml" in str(caught.value)
+
+
+def test_cli_prints_a_clean_error(tmp_path):
+    folder = _study_copy(tmp_path, "[scheme]\n", "[scheme]\npeople_count = 3\n")
+    command = [sys.executable, "-m", "hydro", "run", str(folder), "--out", str(tmp_path / "o")]
+    done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 1
+    assert done.stderr.startswith("error: ") and "Traceback" not in done.stderr
+    assert "people_count" in done.stderr
