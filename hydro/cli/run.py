@@ -34,7 +34,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             f"study: {result.study.title} ({result.seconds:.0f} s to compute, {total:.0f} s "
             "with the tables, figures and reports)"
         )
-        frame = result.feasibility[SUMMARY]
+        summary = getattr(result, "summary", None)  # an intermittent study's own summary
+        frame = result.feasibility[SUMMARY] if summary is None else summary
         print(frame.to_string(index=False, float_format=lambda v: f"{v:,.1f}"))
         print(f"wrote {len(paths)} files into {folder}/ (open {folder / 'report.html'})")
     return EXIT_OK

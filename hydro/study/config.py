@@ -20,6 +20,7 @@ from pathlib import Path
 from hydro import defaults
 from hydro.compliance import NODE_CLASSES, PIPE_CLASSES, Rules
 from hydro.errors import InputError, did_you_mean
+from hydro.study.intermittent import IntermittentStudy, load_intermittent_study
 
 #: Unit costs every study must give (value, unit, source).
 REQUIRED_COSTS = (
@@ -699,7 +700,7 @@ def _taps(table: dict, path: Path) -> TapsSpec:
     return TapsSpec(**values)
 
 
-def load_study(path: str | os.PathLike) -> Study:
+def load_study(path: str | os.PathLike) -> Study | IntermittentStudy:
     """Read and check a study file; every error names the file and the key.
 
     Parameters
@@ -709,8 +710,10 @@ def load_study(path: str | os.PathLike) -> Study:
 
     Returns
     -------
-    Study
-        The study, with paths resolved against the study file's folder.
+    Study or IntermittentStudy
+        The study, with paths resolved against the study file's folder; a file with
+        ``kind = "intermittent"`` is read by
+        :func:`hydro.study.intermittent.load_intermittent_study`.
 
     Examples
     --------
@@ -727,6 +730,12 @@ def load_study(path: str | os.PathLike) -> Study:
         data = tomllib.loads(path.read_text())
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise InputError(f"{path}: not a valid TOML study file: {exc}") from exc
+    if "kind" in data:  # another kind of study reads its own file
+        if data["kind"] == "intermittent":
+            return load_intermittent_study(path, data)
+        raise InputError(
+            f"{path}: kind = {data['kind']!r}; allowed: 'intermittent' (no kind: a design study)"
+        )
     validate_study(data, path)  # every key, kind and range, before anything else
     inputs = _get(data, "inputs", "study", path, dict)
     design = _get(data, "design", "study", path, dict)
