@@ -379,7 +379,7 @@ def write_intermittent_outputs(
         write_csv(getattr(result, attribute), path, index=False)
         written.append(path)
     for outcome in result.outcomes:
-        if outcome.kind == "pipes" and outcome.inp_text:
+        if outcome.inp_text:  # the network each option was checked on
             path = folder / f"network_{outcome.name}.inp"
             path.write_text(outcome.inp_text)
             written.append(path)
