@@ -55,7 +55,7 @@ def run(tmp_path_factory):
 def test_the_study_file_is_an_intermittent_study():
     study = load_study(ROOT / "studies" / "plus")
     assert isinstance(study, IntermittentStudy)
-    assert [o.kind for o in study.options] == ["schedule", "pipes", "leakage"]
+    assert [o.kind for o in study.options] == ["schedule", "pipes", "prv", "leakage"]
     assert study.bulk[0].price_per_m3 == pytest.approx(2.60)
 
 
@@ -68,9 +68,9 @@ def test_the_study_runs_end_to_end_and_writes_the_tables(run):
         "option", "municipality", "people", "delivered_l_per_person_day", "satisfaction",
         "christiansen_cu",
     ]  # fmt: skip
-    assert set(equity["option"]) == {"today", "schedule", "main", "leakage"}
+    assert set(equity["option"]) == {"today", "schedule", "main", "prv", "leakage"}
     # six towns and the row over everyone, per option
-    assert len(equity) == 4 * 7
+    assert len(equity) == 5 * 7
     options = pd.read_csv(out / "options.csv")
     for column in ("option", "capital_eur", "capital_usd_per_person", "christiansen_cu",
                    "nrw_share"):  # fmt: skip
@@ -110,6 +110,11 @@ def test_every_network_is_checked_by_an_independent_run(run):
     written = read_network(out / "network_main.inp")
     assert written.get_link("M_BULK_JWU_qalandiya").diameter == pytest.approx(0.25)
     assert checks.at["main", "min_pressure_m"] > checks.at["today", "min_pressure_m"]
+    # the pressure-reducing valves, written as such, bring the highest pressure under 80 m
+    prv = read_network(out / "network_prv.inp").get_link("V_al_jib")
+    assert prv.link_type == "Valve" and prv.valve_type == "PRV"
+    assert prv.initial_setting == pytest.approx(40.0)
+    assert checks.at["today", "max_pressure_m"] > 80 > checks.at["prv", "max_pressure_m"]
 
 
 def test_user_text_is_escaped_in_the_report(run):
@@ -130,6 +135,7 @@ def test_user_text_is_escaped_in_the_report(run):
         ('valve = "V_rafat"', 'valve = "V_rafta"', r"valve 'V_rafta' is not a link"),
         ('days = "tue,fri"\nhours', 'days = "tue,fry"\nhours', r"\(qalandiya\): supply days"),
         ('kind = "intermittent"', 'kind = "solarr"', r"kind = 'solarr'; allowed: 'intermittent'"),
+        ("setting_m = 40 ", "# no setting ", r"a prv option needs links and setting_m"),
     ],
 )
 def test_a_bad_key_or_value_is_a_clean_error(tmp_path, old, new, message):

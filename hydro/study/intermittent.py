@@ -13,8 +13,9 @@ steps (each a short function below):
    scaled so that today's run loses the study's physical share of its non-revenue water;
 4. :func:`run_today`: today's schedule (:func:`hydro.intermittent.simulate_intermittent`);
 5. :func:`run_option`: each investment option: a schedule redesign
-   (:func:`hydro.intermittent.optimise_schedule`), bigger pipes on given links, or leakage
-   reduction (emitter coefficients times a factor), each costed from the study's unit prices;
+   (:func:`hydro.intermittent.optimise_schedule`), bigger pipes on given links, zoning with
+   pressure-reducing valves on given links, or leakage reduction (emitter coefficients times
+   a factor), each costed from the study's unit prices;
 6. :func:`verify_option`: each option's network written as ``.inp``, read back by EPANET's
    parser and run again (the intermittent run and a steady state with every valve open);
 7. :func:`equity_table`, :func:`options_table`, :func:`cost_sharing_table`,
@@ -72,7 +73,7 @@ __all__ = [
 #: An option's name (it names its network file).
 NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
 #: Kinds of investment option.
-OPTION_KINDS = ("schedule", "pipes", "leakage")
+OPTION_KINDS = ("schedule", "pipes", "prv", "leakage")
 #: Calibration of the leakage: runs at most, and the tolerance on the physical loss share.
 CALIBRATION_RUNS, CALIBRATION_TOLERANCE = 6, 0.002
 
@@ -156,6 +157,7 @@ SCHEMA: dict[str, dict[str, tuple]] = {
         "quantity": ("number", 0, 1e9, False),
         "links": ("strings", None, None, False),
         "diameter_mm": ("number", 10, 3000, False),
+        "setting_m": ("number", 0, 300, False),
         "factor": ("number", 0, 1, False),
         "slots": ("tables", None, None, False),
         "max_evaluations": ("integer", 1, 1000, False),
@@ -264,13 +266,15 @@ class OptionSpec:
         Identifier and title.
     kind : str
         ``schedule`` (which zone when, :func:`hydro.intermittent.optimise_schedule` over
-        ``slots``), ``pipes`` (the ``links`` at ``diameter_mm``) or ``leakage`` (every
+        ``slots``), ``pipes`` (the ``links`` at ``diameter_mm``), ``prv`` (the ``links``
+        become pressure-reducing valves at ``setting_m``: zoning) or ``leakage`` (every
         emitter times ``factor``; on the ``links``' junctions when given).
     unit_cost : str
         The key of its unit price in ``[unit_costs]``.
     quantity : float, optional
         Quantity of the unit price; default: the links' length (in the price's unit: per m
-        or per km) for ``pipes`` and ``leakage``, 1 otherwise.
+        or per km) for ``pipes`` and ``leakage``, the number of valves for ``prv``, 1
+        otherwise.
     """
 
     name: str
@@ -280,6 +284,7 @@ class OptionSpec:
     quantity: float | None = None
     links: tuple[str, ...] = ()
     diameter_mm: float | None = None
+    setting_m: float | None = None
     factor: float = 1.0
     slots: tuple = ()
     max_evaluations: int = 40
@@ -388,9 +393,11 @@ def _options(data: dict, costs: dict, path: Path) -> list[OptionSpec]:
                 f"{where}: unit_cost = {o['unit_cost']!r} is not in [unit_costs]"
                 f"{did_you_mean(o['unit_cost'], costs)}; there: {', '.join(sorted(costs))}"
             )
-        needs = {"schedule": "slots", "pipes": "diameter_mm", "leakage": "factor"}[o["kind"]]
-        if needs not in o or (o["kind"] == "pipes" and not o.get("links")):
-            missing = "links and diameter_mm" if o["kind"] == "pipes" else needs
+        needs = {"schedule": "slots", "pipes": "diameter_mm", "prv": "setting_m",
+                 "leakage": "factor"}[o["kind"]]  # fmt: skip
+        with_links = o["kind"] in ("pipes", "prv")
+        if needs not in o or (with_links and not o.get("links")):
+            missing = f"links and {needs}" if with_links else needs
             raise InputError(f"{where}: a {o['kind']} option needs {missing}")
         slots = []
         for s in o.get("slots", []):
@@ -407,6 +414,7 @@ def _options(data: dict, costs: dict, path: Path) -> list[OptionSpec]:
                 quantity=o.get("quantity"),
                 links=tuple(o.get("links", ())),
                 diameter_mm=o.get("diameter_mm"),
+                setting_m=o.get("setting_m"),
                 factor=float(o.get("factor", 1.0)),
                 slots=tuple(slots),
                 max_evaluations=int(o.get("max_evaluations", 40)),
@@ -706,6 +714,8 @@ def _quantity(spec: OptionSpec, cost: Cost, links: list[str], wn) -> float:
     """The quantity of an option's unit price: given, else its links' length (m or km)."""
     if spec.quantity is not None:
         return float(spec.quantity)
+    if spec.kind == "prv":
+        return float(len(links))
     if spec.kind in ("pipes", "leakage"):
         metres = _link_length(links or wn.pipe_name_list, wn)
         return metres / 1000.0 if _per_km(cost) else metres
@@ -716,6 +726,20 @@ def _resized(wn, links: list[str], diameter_mm: float):
     model = copy_network(wn)
     for name in links:
         model.get_link(name).diameter = diameter_mm / 1000.0
+    return model
+
+
+def _with_prvs(wn, links: list[str], setting_m: float):
+    """A copy of ``wn`` whose ``links`` are pressure-reducing valves of the pipe's diameter,
+    holding ``setting_m`` of pressure downstream (a zone valve that becomes one still opens
+    and closes on the schedule, and reduces while open).
+    """
+    model = copy_network(wn)
+    for name in links:
+        pipe = model.get_link(name)
+        start, end, diameter = pipe.start_node_name, pipe.end_node_name, pipe.diameter
+        model.remove_link(name)
+        model.add_valve(name, start, end, diameter, "PRV", 0.0, setting_m)
     return model
 
 
@@ -764,6 +788,8 @@ def run_option(study, spec: OptionSpec, wn, households, log=lambda m: None) -> O
     else:
         if spec.kind == "pipes":
             network = _resized(wn, links, spec.diameter_mm)
+        elif spec.kind == "prv":
+            network = _with_prvs(wn, links, spec.setting_m)
         else:
             network = _less_leaky(wn, links, spec.factor)
         result = _simulate(study, network, households, schedules)

@@ -164,6 +164,7 @@ def section_equity(result: IntermittentStudyResult) -> tuple[str, str]:
     ):
         wide = result.equity.pivot(index="municipality", columns="option", values=value)
         wide = wide[order].reset_index()
+        wide = wide.sort_values("municipality", key=lambda m: m == "all", kind="stable")
         wide["town"] = wide["municipality"].map(lambda m: labels.get(m, m))
         columns = [("town", "Town", str)] + [(o, labels[o], f) for o in order]
         parts.append(f"<h3>{esc(title)}</h3>" + table(wide, columns))
