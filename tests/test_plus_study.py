@@ -151,3 +151,13 @@ def test_the_command_line_prints_a_clean_error(tmp_path, capsys):
     assert main(["run", str(path), "--out", str(tmp_path / "out")]) == 1
     err = capsys.readouterr().err
     assert "error:" in err and "physical_share" in err and "Traceback" not in err
+
+
+def test_a_bad_households_table_names_its_file(tmp_path):
+    table = pd.read_csv(ROOT / "demand_profiles" / "plus_households.csv")
+    table.loc[3, "node"] = "no_such_node"
+    households = tmp_path / "households.csv"
+    table.to_csv(households, index=False)
+    path = reduced(tmp_path, (f'"{ROOT}/demand_profiles/plus_households.csv"', f'"{households}"'))
+    with pytest.raises(InputError, match="households.csv: households table: node 'no_such_node'"):
+        run_study(load_study(path))

@@ -52,6 +52,7 @@ from hydro.intermittent import (
     IntermittentResult,
     IntermittentSettings,
     ZoneSchedule,
+    build_model,
     optimise_schedule,
     parse_days,
     parse_hours,
@@ -609,6 +610,10 @@ def load_inputs(study: IntermittentStudy) -> tuple[wntr.network.WaterNetworkMode
     for o in study.options:
         _links_of(o.links, wn, f"{study.path}: [options] {o.name}")
     _links_of(study.common_links, wn, f"{study.path}: [sharing] common_links")
+    try:  # the engine's own checks of the table (nodes, numbers), naming the file
+        build_model(wn, households, schedules_of(study), study.settings, study.bulk)
+    except InputError as exc:
+        raise InputError(f"{study.households}: {exc}") from exc
     return wn, households
 
 
