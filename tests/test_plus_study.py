@@ -161,3 +161,20 @@ def test_a_bad_households_table_names_its_file(tmp_path):
     path = reduced(tmp_path, (f'"{ROOT}/demand_profiles/plus_households.csv"', f'"{households}"'))
     with pytest.raises(InputError, match="households.csv: households table: node 'no_such_node'"):
         run_study(load_study(path))
+
+
+def test_the_command_line_runs_it_beside_a_design_study(tmp_path, capsys):
+    """``hydro run`` prints the intermittent study's own summary; its folder sits beside a
+    design study's when both are given.
+    """
+    from hydro.study.run import output_folders, study_inputs
+
+    path = reduced(tmp_path, ("max_evaluations = 20", "max_evaluations = 2"))
+    both = [load_study(ROOT / "studies" / "oujda"), load_study(path)]
+    folders = output_folders(both, tmp_path / "all")
+    assert [f.name for f in folders] == ["oujda", "plus"]
+    assert Path(ROOT / "networks" / "plus_north_jerusalem.inp") in study_inputs(both[1])
+    assert main(["run", str(path), "--out", str(tmp_path / "out"), "-q"]) == 0
+    printed = capsys.readouterr().out
+    assert "christiansen_cu_percent" in printed and "leakage" in printed
+    assert (tmp_path / "out" / "report.html").is_file()
