@@ -318,6 +318,8 @@ class IntermittentStudy:
         The investment options.
     common_links : tuple of str
         Link names or patterns (``M_*``) of the mains the municipalities share.
+    min_pressure_m, max_pressure_m : float
+        Pressure limits at the consumer nodes in continuous supply, for the checks [m].
     raw : dict
         The study file as read (for the assumptions table).
     """
@@ -816,8 +818,8 @@ def run_option(study, spec: OptionSpec, wn, households, log=lambda m: None) -> O
 def verify_option(study, outcome: OptionOutcome, households, folder: Path) -> dict:
     """Step 6: the option's network written as ``.inp``, read back through EPANET's parser and
     run again: the intermittent run (its CU and the water bought must agree with the run
-    reported) and a steady state of continuous supply at the desired use (pressures,
-    velocities, the resized diameters as written).
+    reported), every link as designed (its kind, diameter and a valve's setting), and a
+    steady state of continuous supply at the desired use (pressures, fastest pipe).
     """
     path = write_network(outcome.network, folder / f"network_{outcome.name}.inp")
     back = read_network(path)
@@ -837,10 +839,28 @@ def verify_option(study, outcome: OptionOutcome, households, folder: Path) -> di
         "christiansen_cu_rerun": cu_again,
         "bulk_m3_rerun": again.indicators["bulk_m3"],
         "rerun_agrees": bool(agrees),
+        "written_as_designed": written_as_designed(outcome.network, back),
         **steady,
         "min_pressure_ok": bool(steady["min_pressure_m"] >= study.min_pressure_m),
         "max_pressure_ok": bool(steady["max_pressure_m"] <= study.max_pressure_m),
     }
+
+
+def written_as_designed(designed, written) -> bool:
+    """Every link of ``designed`` in ``written`` with its kind, diameter and valve setting."""
+    for name, link in designed.links():
+        if name not in written.link_name_list:
+            return False
+        other = written.get_link(name)
+        if other.link_type != link.link_type:
+            return False
+        if link.link_type == "Pump":
+            continue
+        if abs(other.diameter - link.diameter) > 1e-6:
+            return False
+        if link.link_type == "Valve" and abs(other.initial_setting - link.initial_setting) > 1e-6:
+            return False
+    return True
 
 
 def reference_steady(wn, households) -> dict:
