@@ -4,6 +4,8 @@ days and a short schedule search so that it runs in seconds.
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from pathlib import Path
 
 import pandas as pd
@@ -178,3 +180,22 @@ def test_the_command_line_runs_it_beside_a_design_study(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "christiansen_cu_percent" in printed and "leakage" in printed
     assert (tmp_path / "out" / "report.html").is_file()
+
+
+def test_the_report_prints_on_a4_in_chromium(run, tmp_path):
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    if browser is None:
+        pytest.skip("Chromium is not installed (Debian: apt-get install chromium)")
+    _, out, _ = run
+    pdf = tmp_path / "report.pdf"
+    done = subprocess.run(
+        [browser, "--headless", "--no-sandbox", "--disable-gpu", "--enable-logging=stderr",
+         "--v=0", f"--print-to-pdf={pdf}", (out / "report.html").as_uri()],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert [line for line in done.stderr.splitlines() if ":CONSOLE" in line] == []
+    data = pdf.read_bytes()
+    assert data.startswith(b"%PDF")
+    # several pages, each A4 (595 x 842 points)
+    pages = data.count(b"/MediaBox")
+    assert pages >= 3 and data.count(b"/MediaBox [0 0 594.9") == pages
