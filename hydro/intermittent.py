@@ -511,8 +511,40 @@ class _Stepper:
             and not n.startswith("iws")
         ]  # fmt: skip
         self.source_names = [nodes[k] for k in self.sources]
+        # what joins what, to find the parts a closed zone valve cuts off from every source
+        self.node_names = nodes
+        self.edges = [(link.start_node_name, link.end_node_name, name)
+                      for name, link in model.links()]  # fmt: skip
+        self.valve_names = [s.valve for s in schedules]
+        self.inlet_nodes = table["node"].tolist()
+        self._reached: dict[bytes, set[str]] = {}
         self.cache: dict[bytes, tuple] = {}
         self.solves = 0
+
+    def supplied(self, valves_open: np.ndarray) -> set[str]:
+        """The nodes joined to a source (a real reservoir or tank) with the zone valves so.
+
+        EPANET solves a part cut off from every source too (its heads are then arbitrary), and
+        the flows it reports there, into stores and out of emitters, are not water: they are
+        set to zero.
+        """
+        key = np.packbits(valves_open).tobytes()
+        if key in self._reached:
+            return self._reached[key]
+        closed = {v for v, is_open in zip(self.valve_names, valves_open, strict=True)
+                  if not is_open}  # fmt: skip
+        graph = nx.Graph()
+        graph.add_nodes_from(self.node_names)
+        graph.add_edges_from((a, b) for a, b, name in self.edges if name not in closed)
+        types = self.project.node_types()
+        roots = [n for n, t in zip(self.node_names, types, strict=True)
+                 if t in (tk.EN_RESERVOIR, tk.EN_TANK) and not n.startswith("iws")]  # fmt: skip
+        reached: set[str] = set()
+        for root in roots:
+            if root not in reached:
+                reached |= nx.node_connected_component(graph, root)
+        self._reached[key] = reached
+        return reached
 
     def solve(self, valves_open: np.ndarray, inlets_open: np.ndarray) -> tuple:
         """(inlet flows, junction outflows: the leaks, source outflows) [m3/s] for these
@@ -536,11 +568,15 @@ class _Stepper:
             p._check(lib.EN_initH(p.handle, 0), "init hydraulics")
             t = ctypes.c_long()
             p._check(lib.EN_runH(p.handle, ctypes.byref(t)), "run hydraulics")
+            reached = self.supplied(valves_open)
+            on_inlet = np.array([n in reached for n in self.inlet_nodes], dtype=bool)
+            on_junction = np.array([self.node_names[k] in reached for k in self.junctions],
+                                   dtype=bool)  # fmt: skip
             flows = p.link_values(tk.EN_FLOW)[self.inlets - 1] / 1000.0
             demand = p.node_values(tk.EN_DEMAND) / 1000.0
             self.cache[key] = (
-                flows.clip(min=0.0),
-                demand[self.junctions].clip(min=0.0),
+                np.where(on_inlet, flows.clip(min=0.0), 0.0),
+                np.where(on_junction, demand[self.junctions].clip(min=0.0), 0.0),
                 np.where(-demand[self.sources] > MIN_FLOW_M3_PER_S, -demand[self.sources], 0.0),
             )
             self.solves += 1

@@ -34,7 +34,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             f"study: {result.study.title} ({result.seconds:.0f} s to compute, {total:.0f} s "
             "with the tables, figures and reports)"
         )
-        summary = getattr(result, "summary", None)  # a solar study's own table
+        summary = getattr(result, "summary", None)  # a solar or intermittent study's own table
         frame = result.feasibility[SUMMARY] if summary is None else summary
         print(frame.to_string(index=False, float_format=lambda v: f"{v:,.1f}"))
         print(f"wrote {len(paths)} files into {folder}/ (open {folder / 'report.html'})")

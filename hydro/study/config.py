@@ -20,6 +20,7 @@ from pathlib import Path
 from hydro import defaults
 from hydro.compliance import NODE_CLASSES, PIPE_CLASSES, Rules
 from hydro.errors import InputError, did_you_mean
+from hydro.study.intermittent import IntermittentStudy, load_intermittent_study
 from hydro.study.solar import KIND as SOLAR_KIND
 from hydro.study.solar import load_solar_study
 
@@ -701,7 +702,7 @@ def _taps(table: dict, path: Path) -> TapsSpec:
     return TapsSpec(**values)
 
 
-def load_study(path: str | os.PathLike) -> Study:
+def load_study(path: str | os.PathLike) -> Study | IntermittentStudy:
     """Read and check a study file; every error names the file and the key.
 
     Parameters
@@ -711,8 +712,10 @@ def load_study(path: str | os.PathLike) -> Study:
 
     Returns
     -------
-    Study
-        The study, with paths resolved against the study file's folder.
+    Study or IntermittentStudy
+        The study, with paths resolved against the study file's folder; a file with
+        ``kind = "intermittent"`` is read by
+        :func:`hydro.study.intermittent.load_intermittent_study`.
 
     Examples
     --------
@@ -730,10 +733,14 @@ def load_study(path: str | os.PathLike) -> Study:
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise InputError(f"{path}: not a valid TOML study file: {exc}") from exc
     if "kind" in data:  # another kind of study: its own module reads it
-        if data["kind"] != SOLAR_KIND:
-            raise InputError(f"{path}: kind = {data['kind']!r}; allowed: {SOLAR_KIND!r} "
-                             "(a design study has no kind)")  # fmt: skip
-        return load_solar_study(path, data)
+        if data["kind"] == SOLAR_KIND:
+            return load_solar_study(path, data)
+        if data["kind"] == "intermittent":
+            return load_intermittent_study(path, data)
+        raise InputError(
+            f"{path}: kind = {data['kind']!r}; allowed: {SOLAR_KIND!r}, 'intermittent' "
+            "(no kind: a design study)"
+        )
     validate_study(data, path)  # every key, kind and range, before anything else
     inputs = _get(data, "inputs", "study", path, dict)
     design = _get(data, "design", "study", path, dict)

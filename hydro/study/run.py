@@ -35,6 +35,12 @@ from hydro.pumps import read_pump_catalog
 from hydro.study.budget import BudgetResult, design_to_budget
 from hydro.study.config import Study, load_study
 from hydro.study.costing import assumptions_table, feasibility_row, operation_table
+from hydro.study.intermittent import (
+    IntermittentStudy,
+    IntermittentStudyResult,
+    run_intermittent_study,
+)
+from hydro.study.intermittent_report import write_intermittent_outputs
 from hydro.study.scenario import ScenarioResult, run_scenario, stress_table
 from hydro.study.sensitivity import run_sensitivity, switch_points
 from hydro.study.solar import SolarStudy, run_solar_study, write_solar_outputs
@@ -97,6 +103,8 @@ def run_study(study: Study, log=lambda m: None, executor: Executor | None = None
     >>> result = run_study(load_study("studies/oujda"))  # doctest: +SKIP
     >>> result.feasibility["verdict"].tolist()  # doctest: +SKIP
     """
+    if isinstance(study, IntermittentStudy):  # kind = "intermittent": its own steps
+        return run_intermittent_study(study, log)
     if executor is not None:
         with using(executor):
             return _run_steps(study, log)
@@ -190,7 +198,8 @@ def run_studies(
     ...     print(result.study.name, len(paths))
     """
     if workers is None and scheduler is None:
-        given = [s.taps for s in studies if s.taps.workers or s.taps.scheduler]
+        given = [s.taps for s in studies
+                 if isinstance(s, Study) and (s.taps.workers or s.taps.scheduler)]  # fmt: skip
         workers, scheduler = (given[0].workers, given[0].scheduler) if given else (None, None)
     with make_executor(workers, scheduler) as executor, using(executor):
         for k, (study, folder) in enumerate(zip(studies, folders, strict=True), start=1):
@@ -228,7 +237,7 @@ def output_folders(
 
 def study_inputs(study: Study) -> list[Path]:
     """Every file a study reads: no output may replace one."""
-    if isinstance(study, SolarStudy):
+    if isinstance(study, SolarStudy | IntermittentStudy):
         return study.inputs()
     files = (study.path, study.network, study.villages, study.patterns, study.pipe_catalog,
              study.pump_catalog)  # fmt: skip
@@ -272,5 +281,8 @@ def write_outputs(
     outputs = Outputs(inputs=study_inputs(result.study), force=force)
     folder = outputs.folder(out, "output folder")
     with outputs.assemble(folder) as staging:
-        written = report.write_all(result, staging, lang, log)
+        if isinstance(result, IntermittentStudyResult):  # English only
+            written = write_intermittent_outputs(result, staging, log)
+        else:
+            written = report.write_all(result, staging, lang, log)
     return [folder / p.relative_to(staging) for p in written]
