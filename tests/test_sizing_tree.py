@@ -191,8 +191,9 @@ def test_catalog_with_bad_value_names_row_and_column(tmp_path):
 
 def test_oujda_catalogue_reads_with_classes():
     catalog = read_catalog(ROOT / "networks" / "catalogs" / "oujda_pipes.csv")
-    assert len(catalog) == 21 and catalog.has_pressure_classes
-    assert set(catalog.table["pressure_class_bar"]) == {10, 16}
+    assert len(catalog) == 48 and catalog.has_pressure_classes
+    # PE100 PN10/16/20/25, PVC-U PN10, ductile iron C40 for rising mains (issue 24)
+    assert set(catalog.table["pressure_class_bar"]) == {10, 16, 20, 25, 40}
 
 
 def test_hydro_size_command_on_oujda_writes_verified_design(tmp_path):
