@@ -12,7 +12,10 @@ run-out). A pump qualifies when, against the system curve (static lift from the 
 top level, plus friction), it delivers at least the duty flow and always runs within the
 efficient range of its curve; the cheapest qualifying pump is chosen. When none
 qualifies, a curve is fitted through the duty point (EPANET's single-point rule: shut-off at
-133% of the duty head, run-out at twice the duty flow) with the model's global efficiency.
+133% of the duty head, run-out at twice the duty flow) with the wire-to-water efficiency
+usual for its size (:func:`pump_efficiency_for_size`, about 55% for a 3 kW pump).
+A pump's shut-off head (its head at zero flow, what the rising main's pressure class must
+hold) comes from :func:`shutoff_head` for every kind of curve.
 
 The chosen pump is put in the model with level controls on the tank it fills: on below a
 low level, off near the top (defaults: 40% and 95% of the usable depth [E]).
@@ -159,6 +162,82 @@ def head_at(curve: list[tuple[float, float]], flow: float) -> float:
     return a - b * flow**c
 
 
+def shutoff_head(curve: list[tuple[float, float]]) -> float:
+    """Head of a pump at zero flow (shut-off) [m], from its curve as EPANET reads it.
+
+    A single-point curve (Q1, H1) is EPANET's fitted curve: shut-off at 133% of H1 (4/3 H1,
+    the rule of the EPANET 2.2 manual, section 3.1 "Pump Curve"); a three-point curve starts at
+    its shut-off head. The duty head of a fitted pump is not its shut-off.
+
+    Parameters
+    ----------
+    curve : list of (float, float)
+        Curve points (flow [m3/s], head [m]).
+
+    Returns
+    -------
+    float
+        Shut-off head [m].
+
+    Examples
+    --------
+    >>> shutoff_head([(0.002, 150.0)])
+    200.0
+    >>> shutoff_head([(0.0, 120.0), (0.002, 100.0), (0.0032, 72.0)])
+    120.0
+    """
+    return float(head_at(curve, 0.0))
+
+
+#: Wire-to-water efficiency of a small centrifugal pump set by motor input power [kW]:
+#: IE2 motor (IEC 60034-30-1, 2-pole, 50 Hz) times a usual pump hydraulic efficiency [E]
+#: (docs/sources.md, section 7).
+PUMP_SET_EFFICIENCY_BY_KW = (
+    (0.75, 0.774 * 0.58),
+    (3.0, 0.846 * 0.65),
+    (7.5, 0.881 * 0.70),
+    (15.0, 0.903 * 0.73),
+    (37.0, 0.925 * 0.77),
+)
+
+
+def pump_efficiency_for_size(flow: float, head: float) -> float:
+    """Usual wire-to-water efficiency [-] of a pump set delivering ``flow`` at ``head``.
+
+    Interpolated in the logarithm of the motor input power P = rho g Q H / efficiency
+    (solved by fixed point) in :data:`PUMP_SET_EFFICIENCY_BY_KW`; held at the ends of the
+    table. A default for a pump fitted through its duty point, not a catalogue value.
+
+    Parameters
+    ----------
+    flow : float
+        Duty flow [m3/s].
+    head : float
+        Duty head [m].
+
+    Returns
+    -------
+    float
+        Efficiency [-].
+
+    Examples
+    --------
+    A 3 kW set (3.0 l/s at 55.9 m): about 55%.
+
+    >>> round(pump_efficiency_for_size(0.003, 55.9), 2)
+    0.55
+    """
+    kw, eff = (np.array(c) for c in zip(*PUMP_SET_EFFICIENCY_BY_KW, strict=True))
+    efficiency = float(eff[1])
+    for _ in range(50):
+        power_kw = max(RHO_G * flow * max(head, 0.0) / efficiency / 1000, 1e-6)
+        new = float(np.interp(math.log(power_kw), np.log(kw), eff))
+        if abs(new - efficiency) < 1e-9:
+            break
+        efficiency = new
+    return efficiency
+
+
 def efficiency_curve(points: list[tuple[float, float]], samples: int = 13) -> list:
     """Efficiency curve to hand to EPANET, which interpolates linearly between points.
 
@@ -233,59 +312,88 @@ def pump_duty(
     )
 
 
+def qualifying_pumps(
+    catalog: pd.DataFrame | None,
+    duty: Duty,
+    efficient_range: tuple[float, float] = (0.7, 1.2),
+) -> list[PumpChoice]:
+    """Every catalogue pump that covers ``duty`` within its efficient range, cheapest first.
+
+    A pump qualifies when, against the system curve, it delivers at least the duty flow with
+    the tank full and runs between ``efficient_range`` times its best-efficiency flow from the
+    full tank (least flow) to the low tank (most flow). Ties in price: the more efficient first.
+    """
+    chosen = []
+    if catalog is None:
+        return chosen
+    for name, points in catalog.groupby("pump", sort=False):
+        points = points.sort_values("flow_l_per_s")
+        curve = [
+            (q / 1000, h) for q, h in zip(points["flow_l_per_s"], points["head_m"], strict=True)
+        ]
+        eff = efficiency_curve(
+            [
+                (q / 1000, e)
+                for q, e in zip(points["flow_l_per_s"], points["efficiency"], strict=True)
+            ]
+        )
+        best = max(eff, key=lambda p: p[1])[0]
+        low, high = (best * r for r in efficient_range)
+        # where it runs: against the full tank (least flow) and the low tank (most flow)
+        q_full = operating_flow(curve, duty)
+        q_low = operating_flow(curve, duty, duty.delivery_low_m)
+        if q_full < duty.flow_m3_per_s or not low <= q_full <= q_low <= high:
+            continue
+        chosen.append(
+            PumpChoice(
+                name=str(name),
+                curve=curve,
+                efficiency_curve=eff,
+                price_mad=float(points["price_mad"].iloc[0]),
+                flow_m3_per_s=q_full,
+                head_m=head_at(curve, q_full),
+                efficiency=efficiency_at(eff, q_full),
+                source="catalogue",
+            )
+        )
+    return sorted(chosen, key=lambda c: (c.price_mad, -c.efficiency, c.name))
+
+
+def fitted_pump(duty: Duty, efficiency: float | None = None) -> PumpChoice:
+    """A pump fitted through the duty point (EPANET's single-point curve).
+
+    Its efficiency is ``efficiency`` when given, else the usual one for its size
+    (:func:`pump_efficiency_for_size`); it has no price. Its shut-off head is 133% of the duty
+    head (:func:`shutoff_head`).
+    """
+    q, h = duty.flow_m3_per_s, duty.head_m
+    if efficiency is None:
+        efficiency = pump_efficiency_for_size(q, h)
+    return PumpChoice(
+        name="fitted",
+        curve=[(q, h)],
+        efficiency_curve=[(0.0, efficiency), (2 * q, efficiency)],
+        price_mad=None,
+        flow_m3_per_s=q,
+        head_m=h,
+        efficiency=efficiency,
+        source="fitted through the duty point (no catalogue pump qualifies)",
+    )
+
+
 def select_pump(
     catalog: pd.DataFrame | None,
     duty: Duty,
     efficient_range: tuple[float, float] = (0.7, 1.2),
-    fallback_efficiency: float = 0.7,
+    fallback_efficiency: float | None = None,
 ) -> PumpChoice:
-    """Cheapest catalogue pump covering the duty in its efficient range, else a fitted curve."""
-    candidates = []
-    if catalog is not None:
-        for name, points in catalog.groupby("pump", sort=False):
-            points = points.sort_values("flow_l_per_s")
-            curve = [
-                (q / 1000, h) for q, h in zip(points["flow_l_per_s"], points["head_m"], strict=True)
-            ]
-            eff = efficiency_curve(
-                [
-                    (q / 1000, e)
-                    for q, e in zip(points["flow_l_per_s"], points["efficiency"], strict=True)
-                ]
-            )
-            best = max(eff, key=lambda p: p[1])[0]
-            low, high = (best * r for r in efficient_range)
-            # where it runs: against the full tank (least flow) and the low tank (most flow)
-            q_full = operating_flow(curve, duty)
-            q_low = operating_flow(curve, duty, duty.delivery_low_m)
-            if q_full < duty.flow_m3_per_s or not low <= q_full <= q_low <= high:
-                continue
-            e = efficiency_at(eff, q_full)
-            price = float(points["price_mad"].iloc[0])
-            candidates.append((price, -e, name, curve, eff, q_full, e))
-    if candidates:
-        price, _, name, curve, eff, q, e = min(candidates)
-        return PumpChoice(
-            name=name,
-            curve=curve,
-            efficiency_curve=eff,
-            price_mad=price,
-            flow_m3_per_s=q,
-            head_m=head_at(curve, q),
-            efficiency=e,
-            source="catalogue",
-        )
-    q, h = duty.flow_m3_per_s, duty.head_m
-    return PumpChoice(
-        name="fitted",
-        curve=[(q, h)],
-        efficiency_curve=[(0.0, fallback_efficiency), (2 * q, fallback_efficiency)],
-        price_mad=None,
-        flow_m3_per_s=q,
-        head_m=h,
-        efficiency=fallback_efficiency,
-        source="fitted through the duty point (no catalogue pump qualifies)",
-    )
+    """Cheapest catalogue pump covering the duty in its efficient range, else a fitted curve.
+
+    The fitted curve's efficiency is ``fallback_efficiency`` when given, else the usual one
+    for its size (:func:`pump_efficiency_for_size`).
+    """
+    candidates = qualifying_pumps(catalog, duty, efficient_range)
+    return candidates[0] if candidates else fitted_pump(duty, fallback_efficiency)
 
 
 def install_pump(

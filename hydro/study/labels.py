@@ -134,7 +134,8 @@ TEXT = {
         "(others at their base values; interpolated where the parameter changes the design)",
         "surge_intro": "Pressure class against the pump's shut-off head plus the suction pressure "
         "from the main, and an instantaneous pump trip (Joukowsky, wave speed from the pipe "
-        "wall; TSNet does not run with the installed numpy 2, see hydro/surge.py).",
+        "wall, the up-surge on the static head of the full tank; TSNet does not run with the "
+        "installed numpy 2, see hydro/surge.py).",
         "pipes_intro": "Scenario {label}: every pipe of the written design.",
         "douars_intro": "Scenario {label}, opening year {year}.",
         "stress_intro": "Pressure-driven runs of the design year's demand: the scheme as "
@@ -283,7 +284,8 @@ TEXT = {
         "le dimensionnement)",
         "surge_intro": "Classe de pression face à la hauteur à débit nul de la pompe plus la "
         "pression d'aspiration, et arrêt instantané de la pompe (Joukowsky, célérité d'après la "
-        "paroi ; TSNet ne fonctionne pas avec numpy 2 installé, voir hydro/surge.py).",
+        "paroi, surpression sur la charge statique du réservoir plein ; TSNet ne fonctionne "
+        "pas avec numpy 2 installé, voir hydro/surge.py).",
         "pipes_intro": "Scénario {label} : chaque conduite du projet écrit.",
         "douars_intro": "Scénario {label}, année de mise en service {year}.",
         "stress_intro": "Calculs pilotés par la pression avec la demande de l'année de projet : "
@@ -440,12 +442,14 @@ COLUMNS = {
     # surge
     "pressure_class_m": ("Pressure class [m]", "Classe de pression [m]"),
     "steady_pressure_m": ("Steady pressure [m]", "Pression en régime [m]"),
+    "static_pressure_m": ("Static pressure [m]", "Pression statique [m]"),
     "shutoff_pressure_m": ("At pump shut-off [m]", "À débit nul [m]"),
     "wave_speed_m_per_s": ("Wave speed [m/s]", "Célérité [m/s]"),
     "velocity_m_per_s": ("Velocity [m/s]", "Vitesse [m/s]"),
     "surge_head_m": ("Joukowsky surge [m]", "Surpression de Joukowsky [m]"),
     "upsurge_pressure_m": ("Highest pressure at trip [m]", "Pression maximale à l'arrêt [m]"),
     "downsurge_pressure_m": ("Lowest pressure at trip [m]", "Pression minimale à l'arrêt [m]"),
+    "worst_pressure_m": ("Worst pressure [m]", "Pression la plus forte [m]"),
     "class_ok": ("Class holds at shut-off", "Classe tenue à débit nul"),
     "surge_ok": ("Surge within limits", "Coup de bélier admissible"),
     # operation, stress, assumptions

@@ -26,7 +26,15 @@ from hydro.demand import (
 from hydro.errors import InfeasibleDesignError, InputError
 from hydro.mains import rising_main, size_gravity_main, size_pumped_main
 from hydro.network import copy_network, read_network, write_network
-from hydro.pumps import Duty, PumpChoice, install_pump, pump_duty, pump_energy, select_pump
+from hydro.pumps import (
+    Duty,
+    PumpChoice,
+    install_pump,
+    pump_duty,
+    pump_energy,
+    select_pump,
+    shutoff_head,
+)
 from hydro.service import Service, delivered_service
 from hydro.sizing import size_network
 from hydro.sizing.problem import Targets
@@ -328,7 +336,7 @@ def run_scenario(
         energy_day, energy_m3 = energy.kwh_per_day, energy.kwh_per_m3
     surge, vessel = None, False
     if study.pump:
-        shutoff = max(head for _, head in choice.curve)
+        shutoff = shutoff_head(choice.curve)  # 133% of the duty head for a fitted pump
         surge = check_rising_main(
             checked, compliance_design.results, study.pump, main, catalog.table, shutoff
         )
