@@ -1,5 +1,8 @@
 """Transmission mains: the pipes from the source to the tank.
 
+:func:`choose_pump_and_main` chooses a booster and its rising main together (least capital
+plus discounted energy, the pump's shut-off within the pipe's class).
+
 A pumped main is sized at least whole-life cost (pipe plus the present value of the energy its
 friction costs); a gravity main takes the cheapest pipe that carries the flow within the head
 available. Both keep within the pressure class and the transmission velocity limit (default
@@ -10,6 +13,7 @@ Darcy-Weisbach).
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -17,6 +21,15 @@ import pandas as pd
 from hydro.catalog import Catalog
 from hydro.errors import InputError
 from hydro.hydraulics import headloss
+from hydro.pumps import (
+    MINOR_LOSS_SHARE,
+    Duty,
+    PumpChoice,
+    fitted_pump,
+    pump_duty,
+    qualifying_pumps,
+    shutoff_head,
+)
 from hydro.topology import shortest_path_links
 from hydro.units import DAYS_PER_YEAR, J_PER_KWH, MM_PER_M, RHO_G, SECONDS_PER_HOUR
 
@@ -231,3 +244,151 @@ def size_gravity_main(
             f"tank {tank} with {available:.1f} m of head: a pump is needed"
         )
     return pd.DataFrame(rows)
+
+
+@dataclass(kw_only=True)
+class PumpAndMain:
+    """The pump and rising-main pipe chosen together (:func:`choose_pump_and_main`).
+
+    ``pump`` is the chosen pump at its operating point against the chosen main, ``duty`` the
+    duty against that main, ``main`` one row per pipe below the pump (as
+    :func:`size_pumped_main`), and ``candidates`` every combination looked at, with its
+    capital, present value of energy, shut-off pressure at the main's lowest point, class and
+    whether the class holds it.
+    """
+
+    pump: PumpChoice
+    duty: Duty
+    main: pd.DataFrame
+    candidates: pd.DataFrame
+
+
+def _main_options(wn, below, catalog, pump_catalog, flow, base: Duty, max_velocity: float):
+    """Each catalogue entry within the velocity limit: (row, entry, duty, losses, pumps).
+
+    The pumps are the catalogue's qualifying ones; only when no catalogue pump qualifies with
+    any entry is each entry given a pump fitted through its duty point (a fitted pump has no
+    price: it must not undercut a priced one).
+    """
+    options = []
+    for k, entry in catalog.table.iterrows():
+        d = entry["inner_diameter_mm"] / 1000
+        if flow / (math.pi * d**2 / 4) > max_velocity:
+            continue
+        losses = _losses(wn, below, entry, flow)
+        duty = replace(base, friction_m=(1 + MINOR_LOSS_SHARE) * sum(losses.values()))
+        duty.head_m = duty.system_head(duty.flow_m3_per_s)
+        options.append((k, entry, duty, losses, qualifying_pumps(pump_catalog, duty)))
+    if not any(pumps for *_, pumps in options):
+        options = [(k, e, duty, losses, [fitted_pump(duty)]) for k, e, duty, losses, _ in options]
+    return options
+
+
+def choose_pump_and_main(
+    wn,
+    catalog: Catalog,
+    pump_catalog: pd.DataFrame | None,
+    flow: float,
+    *,
+    tank: str,
+    pump: str,
+    hours_per_day: float,
+    energy_price_per_kwh: float,
+    annuity_factor: float,
+    max_velocity_m_per_s: float = 2.0,
+    source: str = "study",
+) -> PumpAndMain:
+    """Pump and rising main at least capital plus discounted energy, the shut-off in class.
+
+    Every pipe-catalogue entry for the main below the pump (within ``max_velocity_m_per_s``)
+    with every catalogue pump that qualifies against it (:func:`hydro.pumps.qualifying_pumps`;
+    pumps fitted through the duty point when no catalogue pump qualifies with any entry, at
+    no price): capital = the pump's price + the
+    pipe's price x the main's length; energy = rho g H / efficiency per m3 at the pump's
+    operating point (full tank), times the peak-day volume ``flow`` x ``hours_per_day``
+    every day of the year, at ``energy_price_per_kwh``, times ``annuity_factor`` (its present
+    value over the life). A combination counts only when the class of the pipe holds the
+    pump's shut-off head (:func:`hydro.pumps.shutoff_head`, 133% of the duty head for a fitted
+    pump) on top of the suction head at the main's lowest point.
+
+    Parameters
+    ----------
+    wn : wntr.network.WaterNetworkModel
+        The network with the pump and the tank (not modified); pipes above the pump as sized.
+    catalog : Catalog
+        Pipe catalogue (with pressure classes).
+    pump_catalog : pandas.DataFrame or None
+        :func:`hydro.pumps.read_pump_catalog`'s table.
+    flow : float
+        Duty flow [m3/s].
+    tank, pump : str
+        The tank the main fills and the pump that drives it.
+    hours_per_day : float
+        Hours of pumping a day at the duty flow [h].
+    energy_price_per_kwh : float
+        Energy price [currency/kWh].
+    annuity_factor : float
+        Present value of one currency unit a year over the life (1 / capital recovery factor).
+    max_velocity_m_per_s : float
+        Highest velocity in the main at the duty flow [m/s].
+    source : str
+        The study file, for messages.
+
+    Returns
+    -------
+    PumpAndMain
+
+    Raises
+    ------
+    InputError
+        No combination keeps the shut-off within a class of the catalogue.
+    """
+    below = [
+        p
+        for p in shortest_path_links(wn, wn.get_link(pump).end_node_name, tank)
+        if wn.get_link(p).link_type == "Pipe"
+    ]
+    base = pump_duty(wn, pump, tank, flow * hours_per_day * SECONDS_PER_HOUR, hours_per_day)
+    lowest = min(_elevation(wn.get_node(n)) for p in below for n in _ends(wn, p))
+    length = sum(wn.get_link(p).length for p in below)
+    m3_per_year = flow * hours_per_day * SECONDS_PER_HOUR * DAYS_PER_YEAR
+    options = _main_options(wn, below, catalog, pump_catalog, flow, base, max_velocity_m_per_s)
+    rows, best = [], None
+    for k, entry, duty, losses, pumps in options:
+        class_m = entry["pressure_rating_m"]
+        for choice in pumps:
+            shutoff = base.suction_head_m + shutoff_head(choice.curve) - lowest
+            kwh_year = RHO_G * choice.head_m / choice.efficiency * m3_per_year / J_PER_KWH
+            capital = (choice.price_mad or 0.0) + entry["cost_per_m"] * length
+            energy_pv = kwh_year * energy_price_per_kwh * annuity_factor
+            ok = not shutoff > class_m  # a catalogue without classes: no check
+            rows.append(
+                {"pump": choice.name, "label": entry["label"], "capital_mad": capital,
+                 "energy_kwh_per_year": kwh_year, "energy_present_value_mad": energy_pv,
+                 "whole_life_cost_mad": capital + energy_pv, "shutoff_pressure_m": shutoff,
+                 "pressure_class_m": class_m, "class_ok": ok, "chosen": False}
+            )  # fmt: skip
+            if ok and (best is None or capital + energy_pv < best[0]):
+                best = (capital + energy_pv, len(rows) - 1, k, choice, duty, losses)
+    candidates = pd.DataFrame(rows)
+    if best is None:
+        worst = candidates["shutoff_pressure_m"].min() if rows else float("nan")
+        raise InputError(
+            f"{source}: rising main {', '.join(below)}: no class of the catalogue holds the "
+            f"pump's shut-off (at least {worst:.1f} m at the main's lowest point, elevation "
+            f"{lowest:.1f} m): add a higher class (PN25, ductile iron) or a break tank"
+        )
+    _, row, k, choice, duty, losses = best
+    candidates.loc[row, "chosen"] = True
+    main = pd.DataFrame(
+        [
+            {"pipe": name, "label": catalog.table.at[k, "label"], "row": k,
+             "inner_diameter_mm": catalog.table.at[k, "inner_diameter_mm"],
+             "velocity_m_per_s": flow / (math.pi * (catalog.table.at[k, "inner_diameter_mm"]
+                                                    / 1000) ** 2 / 4),
+             "friction_m": losses[name],
+             "design_pressure_m": candidates.at[row, "shutoff_pressure_m"]}
+            for name in below
+        ]
+    )  # fmt: skip
+    return PumpAndMain(pump=choice, duty=duty, main=main, candidates=candidates)
