@@ -286,7 +286,11 @@ def _case_rows(problem: Problem, case, case_results) -> tuple[list[tuple], tuple
     """
     t = problem.targets
     case_pressure = case_results.pressure.iloc[0][case_results.junctions]
-    minima = {n: split_node_minimum(case, n, problem.wn) for n in case_pressure.index}
+    # only a split-pipe joint needs the look-up (a scan of the junctions: O(n) per node)
+    minima = {
+        n: split_node_minimum(case, n, problem.wn) if "_split" in n else case.minimum_m[n]
+        for n in case_pressure.index
+    }
     margin = case_pressure - pd.Series(minima)[case_pressure.index]
     node = str(margin.fillna(-np.inf).idxmin())  # a pressure not a number is the worst
     worst = (case.name, node, case_pressure[node], minima[node], margin[node])
@@ -316,15 +320,15 @@ def _pipe_rows(
     catalog = problem.catalog.table
     rating = dict(zip(catalog["tag"], catalog["pressure_rating_m"], strict=True))
     static = static_pressure(wn)
+    # the first (only) report step, each as a Series once: not one per pipe
+    velocity, pressure = results.velocity.iloc[0], results.pressure.iloc[0]
+    flow, headloss = results.flow.iloc[0], results.headloss.iloc[0]
     rows, pipes = [], []
     for name in sized_pipes:
         link = wn.get_link(name)
-        v = float(results.velocity.iloc[0][name])
+        v = float(velocity[name])
         ends = [link.start_node_name, link.end_node_name]
-        seen = max(
-            max(float(static.get(n, 0.0)), float(results.pressure.iloc[0].get(n, 0.0)))
-            for n in ends
-        )
+        seen = max(max(float(static.get(n, 0.0)), float(pressure.get(n, 0.0))) for n in ends)
         vmax = t.max_velocity_m_per_s
         if vmax is not None and v > vmax + VERIFY_TOL_M_PER_S:
             rows.append((name, "pipe", "velocity_m_per_s", v, vmax, v - vmax, condition))
@@ -334,9 +338,9 @@ def _pipe_rows(
         pipes.append(
             {
                 "pipe": name,
-                "flow_l_per_s": float(results.flow.iloc[0][name]) * 1000,
+                "flow_l_per_s": float(flow[name]) * 1000,
                 "velocity_m_per_s": v,
-                "headloss_m": float(results.headloss.iloc[0][name]),
+                "headloss_m": float(headloss[name]),
                 "max_pressure_seen_m": seen,
             }
         )
@@ -347,11 +351,11 @@ def _pipe_table(problem: Problem, model, verification: Verification) -> pd.DataF
     """One row per sized pipe (catalogue entry, cost, hydraulics), then one per
     break-pressure tank (its valve, material ``break-pressure tank``, its cost).
     """
-    by_tag = problem.catalog.by_tag
+    by_tag = problem.catalog.by_tag.to_dict("index")  # one look-up table, not .loc per pipe
     rows = []
     for rec in verification.pipes.to_dict("records"):
         link = model.get_link(rec["pipe"])
-        entry = by_tag.loc[link.tag]
+        entry = by_tag[link.tag]
         rows.append(
             {
                 "pipe": rec["pipe"],
@@ -511,19 +515,10 @@ def _size_tree_verified(
         model, sized = _build(problem, solution.segments, placed)
         text, verification = _write_and_verify(model, problem, sized, unit_cost)
         short = _pressure_shortfalls(verification)
-        accuracy = model.options.hydraulic.accuracy
-        if short and accuracy > TIGHT_ACCURACY:  # EPANET stopped short of the steady state?
-            model.options.hydraulic.accuracy = TIGHT_ACCURACY
-            tight_text, tight = _write_and_verify(model, problem, sized, unit_cost)
-            if not _pressure_shortfalls(tight):
-                notes.append(
-                    f"with EPANET's ACCURACY {accuracy:g} the written design left "
-                    f"{len(short)} junction(s) up to {max(short.values()):.3f} m short of the "
-                    f"steady state; it is written with ACCURACY {TIGHT_ACCURACY:g}"
-                )
-                text, verification, short = tight_text, tight, {}
-            else:
-                model.options.hydraulic.accuracy = accuracy  # not the cause: keep the user's
+        if short and model.options.hydraulic.accuracy > TIGHT_ACCURACY:
+            tightened = _tighten(model, problem, sized, short, notes, unit_cost)
+            if tightened is not None:  # EPANET had stopped short of the steady state
+                text, verification, short = *tightened, {}
         if not short or attempt == MAX_TREE_REPAIRS:
             break
         for node, missing in short.items():
@@ -535,6 +530,88 @@ def _size_tree_verified(
         )
         log.warning(notes[-1])
     return solution, model, sized, text, verification
+
+
+#: Iterations allowed to EPANET (TRIALS) when the tightened ACCURACY does not converge.
+TIGHT_TRIALS = 1000
+#: ACCURACY steps tried, tightest first, when EPANET does not converge at a tighter one.
+ACCURACY_STEPS = (TIGHT_ACCURACY, 1e-5, 1e-4)
+
+
+def _set_convergence(model, accuracy: float, trials: int) -> None:
+    model.options.hydraulic.accuracy = accuracy
+    model.options.hydraulic.trials = trials
+
+
+def _tighten(
+    model, problem: Problem, sized: list[str], short: dict, notes: list[str], unit_cost: float
+):
+    """Write the design with a tighter ACCURACY when EPANET left junctions short.
+
+    Tries :data:`ACCURACY_STEPS` tighter than the model's own, TRIALS raised to at least
+    :data:`TIGHT_TRIALS`; the first whose run converges with no junction short is kept
+    (``model`` is left with it) and (text, verification) returned. Otherwise the model keeps
+    its own ACCURACY and TRIALS and None is returned. What was tried goes to ``notes``.
+    """
+    accuracy, trials = model.options.hydraulic.accuracy, model.options.hydraulic.trials
+    for step in (a for a in ACCURACY_STEPS if a < accuracy):
+        _set_convergence(model, step, max(trials, TIGHT_TRIALS))
+        try:
+            text, tight = _write_and_verify(model, problem, sized, unit_cost)
+        except SimulationError as exc:
+            notes.append(f"EPANET did not converge with ACCURACY {step:g} ({exc})")
+            continue
+        if _pressure_shortfalls(tight):
+            break  # converged and still short: convergence was not the cause
+        notes.append(
+            f"with EPANET's ACCURACY {accuracy:g} the written design left {len(short)} "
+            f"junction(s) up to {max(short.values()):.3f} m short of the steady state; it is "
+            f"written with ACCURACY {step:g} and TRIALS {max(trials, TIGHT_TRIALS)}"
+        )
+        return text, tight
+    _set_convergence(model, accuracy, trials)  # not the cause: keep the user's
+    return None
+
+
+def _check_operation_converged(design, problem: Problem, verification, operation_h, notes):
+    """:func:`check_operation` of the design; when EPANET's run of the written file fails,
+    the file is written again with TRIALS raised to :data:`TIGHT_TRIALS` and, if that is not
+    enough, a looser ACCURACY (never looser than 1e-3, EPANET's default), verified again,
+    and what was done goes to ``notes``. Returns the design and its verification.
+
+    Raises
+    ------
+    SimulationError
+        No step runs; the message says what was tried.
+    """
+    try:
+        return design, check_operation(design.written_text, problem, verification, operation_h)
+    except SimulationError as exc:
+        first = exc
+    model = copy_network(design.model)
+    accuracy, trials = model.options.hydraulic.accuracy, model.options.hydraulic.trials
+    tanks = design.verification.break_tanks
+    unit_cost = design.verification.break_tank_cost / len(tanks) if len(tanks) else 0.0
+    tried = []
+    for step in sorted({accuracy, *(a for a in (*ACCURACY_STEPS, 1e-3) if a > accuracy)}):
+        _set_convergence(model, step, max(trials, TIGHT_TRIALS))
+        tried.append(f"ACCURACY {step:g}")
+        try:
+            text, steady = _write_and_verify(model, problem, design.sized_pipes, unit_cost)
+            checked = check_operation(text, problem, steady, operation_h)
+        except SimulationError:
+            continue
+        notes.append(
+            f"EPANET's {operation_h:g} h run of the design written with ACCURACY {accuracy:g} "
+            f"and TRIALS {trials} failed ({first}); it is written with ACCURACY {step:g} and "
+            f"TRIALS {max(trials, TIGHT_TRIALS)}, verified again"
+        )
+        log.warning(notes[-1])
+        return replace(design, model=model, written_text=text, verification=steady), checked
+    raise SimulationError(
+        f"EPANET could not run the written design over {operation_h:g} h ({first}); tried "
+        f"TRIALS {max(trials, TIGHT_TRIALS)} with {', '.join(tried)}"
+    ) from first
 
 
 def _pressure_shortfalls(verification: Verification) -> dict[str, float]:
@@ -670,7 +747,9 @@ def size_network(
         design = _size_looped(problem, inputs, optimiser, workers, notes)
     problem, verification = design.problem, design.verification
     if operation_h:
-        verification = check_operation(design.written_text, problem, verification, operation_h)
+        design, verification = _check_operation_converged(
+            design, problem, verification, operation_h, notes
+        )
     if output is not None:
         _publish(design.written_text, verification, output, protect)
     optimiser_cost = design.optimiser_cost
@@ -696,7 +775,8 @@ class _Design:
     """A design written and verified, before the operation check and the report.
 
     ``problem``: the problem it solves (the tree method keeps the pipes set by pumps and
-    tanks out of it); ``written_text``: the bytes of the written ``.inp`` file.
+    tanks out of it); ``written_text``: the bytes of the written ``.inp`` file;
+    ``sized_pipes``: the pipes it sized (split pipes: their segments).
     """
 
     problem: Problem
@@ -710,6 +790,7 @@ class _Design:
     model: wntr.network.WaterNetworkModel
     written_text: bytes
     verification: Verification
+    sized_pipes: list[str] = field(default_factory=list)
 
 
 def _size_tree(
@@ -730,7 +811,7 @@ def _size_tree(
             f"demands): {', '.join(kept)}"
         )
         problem = problem.without(kept)
-    solution, model, _, written_text, verification = _size_tree_verified(
+    solution, model, sized, written_text, verification = _size_tree_verified(
         problem, trees, split, notes, *tanks
     )
     if solution.break_tanks:
@@ -755,6 +836,7 @@ def _size_tree(
         model=model,
         written_text=written_text,
         verification=verification,
+        sized_pipes=sized,
     )
 
 
@@ -798,6 +880,7 @@ def _size_looped(
         model=model,
         written_text=written_text,
         verification=verification,
+        sized_pipes=sized,
     )
 
 
