@@ -12,7 +12,11 @@ of the usable depth) and each pump as its level controls operate it at that leve
   and every household-connection node at its simultaneous flow (binomial 99th percentile,
   :func:`hydro.demand.simultaneous_taps`), other junctions at their peak-hour demand; a tap
   node must then keep the tap's minimum (5 m at the tap, Oujda brief 5.1), other junctions
-  their own.
+  their own. At a standpipe the tap is not the junction: the riser, valve and meter between
+  them lose :func:`standpipe_local_loss_m` at the standpipe's flow (3.5 m at 0.5 l/s [E]),
+  so its junction must keep 5 m plus that loss. This is the all-taps-open case: every
+  standpipe's taps open, tanks at their reserve; its governing tap is its node of least
+  margin.
 
 ``hydro size`` sizes for both cases at once (branched networks: one exact program whose head
 constraints hold in each case; looped networks: the peak hour, then the tap flows with no pipe
@@ -27,7 +31,7 @@ check of pressure targets (:func:`check_pressure_targets`).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 import wntr
@@ -100,7 +104,9 @@ class DesignCase:
     snapshot : a steady-state copy of the network (demands fixed, tanks at their reserve
     level, pumps as operated); minimum_m : junction -> minimum pressure in this case [m];
     demand_l_per_s : junction -> demand asked [l/s]; velocity_checked : the velocity limit
-    applies (peak hour only: the brief's limits are peak-hour velocities).
+    applies (peak hour only: the brief's limits are peak-hour velocities); local_loss_m :
+    standpipe junction -> loss between it and its taps [m] (the junction's minimum includes
+    it).
     """
 
     name: str
@@ -110,6 +116,25 @@ class DesignCase:
     minimum_m: dict
     demand_l_per_s: pd.Series
     velocity_checked: bool
+    local_loss_m: dict = field(default_factory=dict)
+
+
+def standpipe_local_loss_m(
+    flow_l_per_s: float,
+    loss_m: float = defaults.STANDPIPE_LOCAL_LOSS_M,
+    reference_l_per_s: float = defaults.STANDPIPE_LOSS_FLOW_L_PER_S,
+) -> float:
+    """Head lost in a standpipe's riser, valve and meter [m] at ``flow_l_per_s`` [l/s].
+
+    A local loss, h = loss_m x (Q / reference)^2 (a loss coefficient: h = K v^2 / 2g), with
+    ``loss_m`` [m] at ``reference_l_per_s`` [l/s] ([E], docs/sources.md 7).
+
+    >>> standpipe_local_loss_m(0.5)
+    3.5
+    >>> round(standpipe_local_loss_m(0.25), 3)
+    0.875
+    """
+    return loss_m * (flow_l_per_s / reference_l_per_s) ** 2
 
 
 def design_hour(wn: wntr.network.WaterNetworkModel) -> float:
@@ -193,6 +218,7 @@ def design_cases(
     taps: pd.DataFrame | None,
     tap_min_pressure_m: float = defaults.TAP_MIN_PRESSURE_M,
     tank_reserve_share: float = defaults.TANK_RESERVE_SHARE,
+    standpipe_loss_m: float = defaults.STANDPIPE_LOCAL_LOSS_M,
 ) -> list[DesignCase]:
     """The cases of the design condition of ``wn`` (never modified).
 
@@ -207,6 +233,11 @@ def design_cases(
         Minimum pressure at a tap node while its taps draw [m].
     tank_reserve_share : float
         Share of each tank's usable depth kept as reserve [-].
+    standpipe_loss_m : float
+        Local loss of a standpipe (riser, valve, meter) at 0.5 l/s [m]
+        (:func:`standpipe_local_loss_m`): a standpipe junction keeps the tap's minimum plus
+        this loss at its flow. Rows of ``taps`` whose ``service`` is ``standpipe`` are
+        standpipes.
     """
     peak, t = peak_hour_snapshot(wn, tank_reserve_share)
     junctions = peak.junction_name_list
@@ -238,6 +269,7 @@ def design_cases(
         junction.demand_timeseries_list.clear()
         junction.add_demand(float(q) / LITRES_PER_M3, None)
     tapped = set(flows.index)
+    loss = _standpipe_losses(taps, tapped, standpipe_loss_m)
     cases.append(
         DesignCase(
             name=TAP_FLOWS,
@@ -246,13 +278,24 @@ def design_cases(
             snapshot=model,
             time_s=t,
             minimum_m={
-                n: tap_min_pressure_m if n in tapped else float(minimum_m(n)) for n in junctions
+                n: tap_min_pressure_m + loss.get(n, 0.0) if n in tapped else float(minimum_m(n))
+                for n in junctions
             },
             demand_l_per_s=demand.where(~demand.index.isin(tapped), flows.reindex(demand.index)),
             velocity_checked=False,
+            local_loss_m=loss,
         )
     )
     return cases
+
+
+def _standpipe_losses(taps: pd.DataFrame, tapped: set, loss_m: float) -> dict[str, float]:
+    """Standpipe junction -> local loss [m] at its standpipes' flow (none without a service)."""
+    if "service" not in taps.columns or loss_m <= 0:
+        return {}
+    standpipes = taps[(taps["service"] == "standpipe") & taps["node"].isin(tapped)]
+    flows = standpipes.groupby("node")["design_flow_l_per_s"].sum()
+    return {str(n): standpipe_local_loss_m(float(q), loss_m) for n, q in flows.items()}
 
 
 def default_taps(
@@ -274,13 +317,17 @@ def check_cases(cases: list[DesignCase]) -> pd.DataFrame:
     """Run every case by a full EPANET run (WNTR's EpanetSimulator) and compare pressures.
 
     Returns one row per case and junction with a minimum: condition, node, demand_l_per_s
-    (the flow asked), pressure_m (the pressure got), min_pressure_m, margin_m.
+    (the flow asked), pressure_m (the pressure got at the junction), min_pressure_m (at the
+    junction: at a standpipe drawing, the tap's minimum plus its local loss), margin_m,
+    local_loss_m (riser, valve and meter of a standpipe drawing, else 0) and tap_pressure_m
+    (the junction's pressure less that loss: the pressure at the tap).
     """
     rows = []
     for case in cases:
         results = run_simulation(case.snapshot, duration_h=0)
         pressure = results.pressure.iloc[0]
         for node in results.junctions:
+            loss = case.local_loss_m.get(node, 0.0)
             rows.append(
                 {
                     "condition": case.name,
@@ -289,11 +336,14 @@ def check_cases(cases: list[DesignCase]) -> pd.DataFrame:
                     "pressure_m": float(pressure[node]),
                     "min_pressure_m": case.minimum_m[node],
                     "margin_m": float(pressure[node]) - case.minimum_m[node],
+                    "local_loss_m": loss,
+                    "tap_pressure_m": float(pressure[node]) - loss,
                 }
             )
     return pd.DataFrame(
         rows,
         columns=[
-            "condition", "node", "demand_l_per_s", "pressure_m", "min_pressure_m", "margin_m"
+            "condition", "node", "demand_l_per_s", "pressure_m", "min_pressure_m", "margin_m",
+            "local_loss_m", "tap_pressure_m",
         ],
     )  # fmt: skip

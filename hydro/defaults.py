@@ -31,5 +31,10 @@ LOOPED_TIME_LIMIT_S = 20.0
 MAX_SIMULATION_HOURS = 8760.0
 #: Lowest pressure at a tap while its taps draw their flow [m]: Oujda brief 5.1.
 TAP_MIN_PRESSURE_M = 5.0
+#: Local loss of a standpipe between its junction and its taps (riser, valve and meter) [m]
+#: at :data:`STANDPIPE_LOSS_FLOW_L_PER_S`, rising with the square of the flow: estimate [E]
+#: (docs/sources.md 7: 3-4 m at 0.5 l/s).
+STANDPIPE_LOCAL_LOSS_M = 3.5
+STANDPIPE_LOSS_FLOW_L_PER_S = 0.5
 #: Highest static pressure in the distribution (PN10 network) [m]: Oujda brief 5.1.
 MAX_PRESSURE_M = 60.0

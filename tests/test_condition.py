@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 from conftest import ROOT, run_hydro
 
+from hydro.cli._format import format_condition
 from hydro.compliance import Rules, check_network
 from hydro.condition import TAP_FLOWS, design_cases, peak_hour_snapshot, reserve_level
 from hydro.demand import open_probability, simultaneous_taps, tap_design, taps_from_model
@@ -71,9 +72,12 @@ def test_hand_worked_tree_tap_flows_need_larger_pipes_than_the_peak_hour(tmp_pat
     # Peak hour, 0.2 l/s, 10 m at J and S: losses must add up to <= 10 m.
     #   20.4/20.4: 4.10 + 6.83 = 10.93 (fails); 26.0/20.4: 1.26 + 6.83 = 8.09 (14,750, the
     #   cheapest that holds; 20.4/26.0 holds too at 15,250).
-    # Tap flows, 2 taps x 0.25 = 0.5 l/s, 5 m at the tap S, 10 m at J: trunk <= 10, sum <= 15.
+    # Tap flows, 2 taps x 0.25 = 0.5 l/s, 5 m at the tap S after the standpipe's riser,
+    # valve and meter (3.5 m at 0.5 l/s [E]): 8.5 m at the junction S, 10 m at J: trunk <= 10,
+    # sum <= 11.5.
     #   trunk 20.4 loses 22.4 (fails); 26.0/26.0: 6.87 + 11.44 = 18.31 (fails);
-    #   32.6/26.0: 2.28 + 11.44 = 13.72 (16,750); 26.0/32.6: 6.87 + 3.80 = 10.67 (17,250).
+    #   32.6/26.0: 2.28 + 11.44 = 13.72 (fails: it held with 5 m at the junction);
+    #   26.0/32.6: 6.87 + 3.80 = 10.67 (17,250, the cheapest that holds; 32.6/32.6: 18,000).
     assert _hw_loss_m(0.2, 150, 20.4) + _hw_loss_m(0.2, 250, 20.4) > 10.5
     assert _hw_loss_m(0.2, 150, 26.0) + _hw_loss_m(0.2, 250, 20.4) == pytest.approx(8.09, abs=0.01)
     assert _hw_loss_m(0.5, 150, 26.0) + _hw_loss_m(0.5, 250, 26.0) > 18
@@ -84,13 +88,15 @@ def test_hand_worked_tree_tap_flows_need_larger_pipes_than_the_peak_hour(tmp_pat
     assert hourly_result.verification.ok and hourly_result.cost == pytest.approx(14_750)
 
     taps, taps_result = _size_tree(tmp_path, tap_min=5.0)
-    assert taps == {"TRUNK": 32.6, "BRANCH": 26.0}
-    assert taps_result.cost == pytest.approx(16_750)
+    assert taps == {"TRUNK": 26.0, "BRANCH": 32.6}
+    assert taps_result.cost == pytest.approx(17_250)
     assert taps_result.verification.ok
     rows = taps_result.verification.conditions.set_index("condition")
-    # the tap case governs: S at 20 - 13.72 = 6.28 m against 5 m
+    # the tap case governs: the junction S at 20 - 10.67 = 9.33 m against 8.5 m (5.83 m at
+    # the tap against 5 m)
     assert rows.loc[TAP_FLOWS, "node"] == "S"
-    assert rows.loc[TAP_FLOWS, "pressure_m"] == pytest.approx(20 - 13.72, abs=0.02)
+    assert rows.loc[TAP_FLOWS, "pressure_m"] == pytest.approx(20 - 10.67, abs=0.02)
+    assert rows.loc[TAP_FLOWS, "min_pressure_m"] == pytest.approx(5.0 + 3.5)
 
     # the hourly design, checked at the tap flows: the tap gets far below 5 m
     wn = read_network(tmp_path / "tree.inp")
@@ -105,6 +111,13 @@ def test_hand_worked_tree_tap_flows_need_larger_pipes_than_the_peak_hour(tmp_pat
     assert not checked.compliant
     tap_rows = checked.violations[checked.violations["check"] == "tap_flow"]
     assert list(tap_rows["element"]) == ["S"]
+    # the tap, not the junction: 3.5 m of riser, valve and meter below the junction S
+    row = condition.loc[(TAP_FLOWS, "S")]
+    assert row["local_loss_m"] == pytest.approx(3.5)
+    assert row["tap_pressure_m"] == pytest.approx(expected - 3.5, abs=0.05)
+    assert row["min_pressure_m"] == pytest.approx(8.5)
+    text = format_condition(checked.cases[0].condition)
+    assert "governing tap at S (standpipe): " in text and "against 5 m, after 3.50 m" in text
 
 
 def test_simultaneous_household_flow_is_the_binomial_percentile():
@@ -138,7 +151,10 @@ def test_tap_case_asks_each_standpipe_its_taps_flow_and_the_tap_minimum():
     cases = design_cases(wn, lambda n: 10.0, taps, 5.0, 0.2)
     tap_case = cases[1]
     assert tap_case.demand_l_per_s["OA_BF1"] == pytest.approx(0.5)
-    assert tap_case.minimum_m["OA_BF1"] == pytest.approx(5.0)
+    # 5 m at the tap plus the standpipe's riser, valve and meter: 3.5 m at 0.5 l/s [E]
+    assert tap_case.minimum_m["OA_BF1"] == pytest.approx(5.0 + 3.5)
+    assert tap_case.local_loss_m["OA_BF1"] == pytest.approx(3.5)
+    assert "J_A" not in tap_case.local_loss_m
     assert tap_case.minimum_m["J_A"] == pytest.approx(10.0)
     # peak hour: the model's own demand at 17:00 (base x 2.25)
     assert cases[0].demand_l_per_s["OA_BF1"] == pytest.approx(0.099292861027 * 2.25, rel=1e-6)
@@ -338,7 +354,7 @@ def test_split_pipe_design_holds_both_cases_and_bounds_the_single_diameter_cost(
     wn = read_network(tmp_path / "tree.inp")
     result = size_network(wn, read_catalog(tmp_path / "cat.csv"), Targets(10.0), split=True)
     assert result.verification.ok
-    assert result.cost <= 16_750 + 1e-6  # the LP bound is at most the 0-1 optimum (hand-worked)
+    assert result.cost <= 17_250 + 1e-6  # the LP bound is at most the 0-1 optimum (hand-worked)
     rows = result.verification.conditions.set_index("condition")
     assert rows.loc[TAP_FLOWS, "margin_m"] >= -1e-4
 

@@ -154,15 +154,29 @@ def format_condition(table: pd.DataFrame, show: int = 20) -> str:
     taps = table[(table["condition"] == "tap flows") & table["class"].isin(["standpipe",
                  "household"])]  # fmt: skip
     if not taps.empty:
-        taps = taps.sort_values("margin_m").head(show)
+        taps = taps.sort_values("margin_m", na_position="first").head(show)
+        lines.append(_governing_tap(taps.iloc[0]))
         lines.append(f"  tap flow at each tap node (the {len(taps)} of least margin):")
         columns = ["node", "class", "demand_l_per_s", "pressure_m", "min_pressure_m", "margin_m"]
+        columns += [c for c in ("local_loss_m", "tap_pressure_m") if c in taps.columns]
         shown = taps[columns].rename(columns={"demand_l_per_s": "flow_asked_l_per_s"})
         lines.append(
             "  "
             + shown.to_string(index=False, float_format=lambda x: f"{x:.3f}").replace("\n", "\n  ")
         )
     return "\n".join(lines)
+
+
+def _governing_tap(row: pd.Series) -> str:
+    """The all-taps-open case's governing tap (least margin) as a line."""
+    loss = float(row.get("local_loss_m", 0.0))
+    at_tap = float(row.get("tap_pressure_m", row["pressure_m"]))
+    needed = float(row["min_pressure_m"]) - loss
+    return (
+        f"  all taps open (every standpipe's taps, tanks at their reserve): governing tap at "
+        f"{row['node']} ({row['class']}): {at_tap:.2f} m at the tap against {needed:g} m"
+        + (f", after {loss:.2f} m of riser, valve and meter" if loss else "")
+    )
 
 
 def format_operation(tanks: pd.DataFrame, pumps: pd.DataFrame, reserve_share: float) -> list[str]:
