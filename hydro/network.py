@@ -22,7 +22,7 @@ import wntr
 
 from hydro._toolkit import Project
 from hydro.errors import InputError, SimulationError
-from hydro.topology import cut_at_sources
+from hydro.topology import cut_at_sources, is_source_copy
 
 log = logging.getLogger(__name__)
 
@@ -276,7 +276,7 @@ def topology(wn: wntr.network.WaterNetworkModel) -> Topology:
     branched = bool(sources)
     for component in nx.connected_components(cut):
         sub = cut.subgraph(component)
-        roots = [n for n in component if "@" in n and n.split("@")[0] in sources]
+        roots = [n for n in component if is_source_copy(n) and n[0] in sources]
         if len(roots) != 1 or sub.number_of_edges() != sub.number_of_nodes() - 1:
             branched = False
             break

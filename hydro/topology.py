@@ -1,8 +1,10 @@
 """Graph views of a network: the graph cut at its fixed-head nodes, zones and paths.
 
 Fixed-head nodes (reservoirs and tanks) split a network into pieces that can be sized and
-checked one by one: each link end at a source gets its own copy of that source
-(``"T1@P3"`` for tank ``T1`` seen from link ``P3``).
+checked one by one: each link end at a source gets its own copy of that source, the pair
+``("T1", "P3")`` for tank ``T1`` seen from link ``P3``. A copy is a tuple, never a string, so
+it cannot collide with a node ID whatever characters the ID holds (EPANET allows ``@``, ``#``
+and the like in IDs).
 """
 
 from __future__ import annotations
@@ -21,19 +23,23 @@ def source_names(wn: wntr.network.WaterNetworkModel) -> set[str]:
 def cut_at_sources(
     wn: wntr.network.WaterNetworkModel, sources: set[str] | None = None
 ) -> nx.MultiGraph:
-    """The network's graph with each source split into one copy per link (``name@link``).
+    """The network's graph with each source split into one copy per link.
 
-    Edges are keyed by link name. Every connected piece of the result is fed only through
-    the copies of sources it holds.
+    A copy is the tuple ``(source, link)`` (see :func:`is_source_copy`); every other node is
+    the node's ID. Edges are keyed by link name. Every connected piece of the result is fed
+    only through the copies of sources it holds.
     """
     sources = source_names(wn) if sources is None else sources
     graph = nx.MultiGraph()
     for name, link in wn.links():
         a, b = link.start_node_name, link.end_node_name
-        graph.add_edge(
-            f"{a}@{name}" if a in sources else a, f"{b}@{name}" if b in sources else b, key=name
-        )
+        graph.add_edge((a, name) if a in sources else a, (b, name) if b in sources else b, key=name)
     return graph
+
+
+def is_source_copy(node) -> bool:
+    """True for a copy of a source in :func:`cut_at_sources` (a ``(source, link)`` pair)."""
+    return isinstance(node, tuple)
 
 
 def zones(wn: wntr.network.WaterNetworkModel) -> tuple[dict[str, str], dict[str, str]]:
@@ -48,7 +54,7 @@ def zones(wn: wntr.network.WaterNetworkModel) -> tuple[dict[str, str], dict[str,
     for component in nx.connected_components(graph):
         demand = 0.0
         for n in component:
-            if "@" not in n:
+            if not is_source_copy(n):
                 node = wn.get_node(n)
                 demand += sum(abs(d.base_value) for d in node.demand_timeseries_list)
         zone = "distribution" if demand > 0 else "transmission"
@@ -56,7 +62,7 @@ def zones(wn: wntr.network.WaterNetworkModel) -> tuple[dict[str, str], dict[str,
         for _, _, link in sub.edges(keys=True):
             pipe_zone[link] = zone
         for n in component:
-            if "@" not in n:
+            if not is_source_copy(n):
                 node_zone[n] = zone
     return pipe_zone, node_zone
 

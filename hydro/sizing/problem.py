@@ -21,6 +21,7 @@ from hydro.condition import check_pressure_targets, default_taps, design_cases
 from hydro.errors import InputError
 from hydro.network import copy_network
 from hydro.simulation import run_simulation
+from hydro.topology import is_source_copy
 from hydro.units import M_PER_BAR
 
 log = logging.getLogger(__name__)
@@ -287,18 +288,17 @@ PRV_INLET_MARGIN_M = 1.0
 
 def _source_graph(wn, sources: set[str], prvs: dict) -> nx.MultiGraph:
     """The network as a graph cut at its fixed heads: each source appears once per link it
-    feeds (``source@link``), each open PRV as the root ``outlet@valve`` of the tree below it.
+    feeds (the pair ``(source, link)``), each open PRV as the root ``(outlet, valve)`` of the
+    tree below it (pairs, never strings: no node ID can take their place).
     """
     graph = nx.MultiGraph()
     for name, link in wn.links():
         a, b = link.start_node_name, link.end_node_name
         if name in prvs:  # a root of the tree below it
-            graph.add_edge(f"{b}@{name}", b, key=name)
+            graph.add_edge((b, name), b, key=name)
             graph.add_node(a)
             continue
-        graph.add_edge(
-            f"{a}@{name}" if a in sources else a, f"{b}@{name}" if b in sources else b, key=name
-        )
+        graph.add_edge((a, name) if a in sources else a, (b, name) if b in sources else b, key=name)
     return graph
 
 
@@ -311,7 +311,7 @@ def _prv_inlet_demand(components: list, prvs: dict, demand: dict) -> dict[str, f
 
     def drawn(prv: str) -> float:
         if prv not in passed:
-            k = owner[f"{prvs[prv].end_node_name}@{prv}"]
+            k = owner[(prvs[prv].end_node_name, prv)]
             component = components[k][0]
             total = sum(demand.get(n, 0.0) for n in component)
             total += sum(drawn(v) for v, link in prvs.items() if link.start_node_name in component)
@@ -325,10 +325,10 @@ def _prv_inlet_demand(components: list, prvs: dict, demand: dict) -> dict[str, f
 
 
 def _tree(wn, sub, root: str, load: dict, prvs: dict, component) -> TreeComponent:
-    """The tree of one component fed at ``root`` (``source@link``): its links from the root
+    """The tree of one component fed at ``root`` (``(source, link)``): its links from the root
     outwards, each pipe's flow (the load downstream) and the head floors of its PRV inlets.
     """
-    source, via = root.split("@")
+    source, via = root
     node = wn.get_node(source)
     if via in prvs:
         head = node.elevation + prvs[via].initial_setting
@@ -387,7 +387,7 @@ def tree_components(problem: Problem) -> tuple[list[TreeComponent], list[str]] |
         sub = graph.subgraph(component)
         if sub.number_of_edges() != sub.number_of_nodes() - 1:
             return None
-        components.append((component, sub, [n for n in component if "@" in n]))
+        components.append((component, sub, [n for n in component if is_source_copy(n)]))
     inlet_demand = _prv_inlet_demand(components, prvs, demand)
     trees, transmission = [], []
     for component, sub, roots in components:
