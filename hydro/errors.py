@@ -17,6 +17,10 @@ class InputError(HydroError, ValueError):
     """Bad input: a malformed file, a missing column, an unknown element, a value out of range."""
 
 
+class OutputError(HydroError, OSError):
+    """An output could not be written: a full disk, a folder made read-only or removed."""
+
+
 class SimulationError(HydroError, RuntimeError):
     """EPANET or WNTR could not run; ``code`` is EPANET's error code when there is one."""
 

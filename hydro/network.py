@@ -184,7 +184,29 @@ def read_network(
         raise InputError(f"{path}: WNTR cannot read this network: {str(exc)[:200]}") from exc
     if validate:
         validate_network(wn, source=str(path), sized=sized)
+    setattr(wn, _READ_FROM, path.resolve())  # so that no writer of hydro replaces it
     return wn
+
+
+#: Where :func:`read_network` notes the file a model was read from.
+_READ_FROM = "_hydro_read_from"
+
+
+def read_from(*objects) -> tuple[Path, ...]:
+    """The input files behind ``objects``: no output of hydro may replace them.
+
+    A model read by :func:`read_network` remembers its file; a catalogue its ``source`` when
+    that is a file. Anything else adds nothing.
+    """
+    found = []
+    for obj in objects:
+        path = getattr(obj, _READ_FROM, None)
+        source = getattr(obj, "source", None)
+        if path is None and isinstance(source, str) and os.path.isfile(source):
+            path = Path(source)
+        if path is not None:
+            found.append(Path(path))
+    return tuple(found)
 
 
 def validate_network(
@@ -322,7 +344,9 @@ def write_network(
     """
     units = units or wn.options.hydraulic.inpfile_units or "LPS"
     return _place(
-        path, lambda tmp: wntr.network.write_inpfile(wn, tmp, units=units, version=2.2), protect
+        path,
+        lambda tmp: wntr.network.write_inpfile(wn, tmp, units=units, version=2.2),
+        (*protect, *read_from(wn)),
     )
 
 

@@ -15,16 +15,28 @@ Every command that writes declares its outputs first, before any computation, th
 The rules:
 
 - an output path equal to an input is refused, and so are two outputs with the same path;
+- only regular files and folders are written: an empty name, ``-`` (hydro does not write to
+  standard output), a special file (FIFO, device, socket: ``/dev/null``, ``/dev/stdout``) and a
+  symbolic link as the output, or anywhere inside an output folder, are refused before any
+  computation (symbolic links in the folders above the output are the user's own and are
+  followed); so is a folder hydro cannot write into (read-only, or not the user's);
 - a file output replaces only a file (never a folder) and is written beside its destination,
   then moved into place (``os.replace``), so a failure leaves the old file or nothing;
 - an existing output folder is reused only when hydro wrote it (it holds the marker file
   ``.hydro-output``, which lists the files hydro wrote) or it is empty; any other folder is
   refused unless ``force``. Reusing a folder replaces only the files hydro writes (and removes
-  the ones its previous run wrote that this one does not): a user's own file in it survives;
+  the ones its previous run wrote that this one does not): a user's own file in it survives.
+  A file the marker lists is replaced or removed only when it is still a regular file inside
+  the folder, reached through real folders (no symbolic link, no ``..``); anything else there
+  (a symbolic link, a special file) stops the run before a file is moved;
 - a folder is assembled in a hidden staging folder on the same file system (beside it, or
   inside it when it exists) and moved into place at the end; the staging folder is removed on
   success, failure, Ctrl-C and SIGTERM (the command line turns SIGTERM into an exception),
-  and stale staging folders of killed runs are removed by the next run into the same folder;
+  and stale staging folders of killed runs are removed by the next run into the same folder
+  (only folders with the exact name hydro gives them and the mark hydro puts in them, of a
+  process that no longer runs);
+- a write that fails (a full disk, a folder made read-only or removed during the run) is an
+  :class:`~hydro.errors.OutputError` naming the output; the previous output is left as it was;
 - files and folders get the permissions of the user's umask, like any file the user creates
   (``tempfile`` would make them private: 0600 and 0700);
 - CSV tables go through :func:`write_csv`: a text cell that a spreadsheet would run as a
@@ -35,13 +47,15 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import signal
+import stat
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from hydro.errors import InputError
+from hydro.errors import InputError, OutputError
 
 #: The file that marks a folder as written by hydro; it lists the files hydro wrote there.
 MARKER = ".hydro-output"
@@ -50,6 +64,10 @@ MARKER = ".hydro-output"
 #: as text.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _PARTIAL = ".hydro-partial-"
+#: The mark hydro puts in each staging folder it makes (not published).
+_STAGING_MARK = ".hydro-staging"
+#: What ``tempfile.mkdtemp`` appends to a staging folder's prefix.
+_RANDOM = r"[a-z0-9_]{8}"
 
 
 def _inert(values):
@@ -110,27 +128,104 @@ def _signals_deferred() -> Iterator[None]:
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
+def _kind(path: Path) -> str | None:
+    """What ``path`` is, without following a symbolic link: None when it does not exist."""
+    try:
+        mode = os.lstat(path).st_mode
+    except (FileNotFoundError, NotADirectoryError):  # a file on the way: the callers say so
+        return None
+    except OSError as exc:
+        return f"unreadable ({exc.strerror})"
+    if stat.S_ISLNK(mode):
+        return "a symbolic link"
+    if stat.S_ISREG(mode):
+        return "file"
+    if stat.S_ISDIR(mode):
+        return "folder"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "a special file (socket)"
+
+
+def _check_name(raw, option: str) -> Path:
+    """An output name as a :class:`Path`; refuse an empty name and ``-``."""
+    text = os.fspath(raw)
+    if isinstance(text, bytes):
+        text = os.fsdecode(text)
+    if not text.strip():
+        raise InputError(f"{option}: the name is empty; give a file or folder name")
+    if "\0" in text:
+        raise InputError(f"{option} {text!r}: a name cannot hold a NUL byte")
+    path = Path(text)
+    if path.name == "-":
+        raise InputError(
+            f"{option} {text!r}: hydro does not write to standard output ('-'); "
+            "give a file or folder name"
+        )
+    return path
+
+
+def _refuse_special(path: Path, option: str, want: str) -> None:
+    """Refuse ``path`` when it exists as something other than a regular ``want``."""
+    kind = _kind(path)
+    if kind is not None and kind not in ("file", "folder"):
+        raise InputError(
+            f"{path}: {option} is {kind}; hydro writes only regular files and folders it "
+            f"creates: give the name of a new {want}"
+        )
+
+
+def _check_writable(path: Path, option: str) -> None:
+    """Refuse an output whose nearest existing folder hydro cannot write into."""
+    folder = path.parent
+    while _kind(folder) is None and folder != folder.parent:
+        folder = folder.parent
+    if _kind(folder) == "folder" and not os.access(folder, os.W_OK | os.X_OK):
+        raise InputError(
+            f"{path}: {option}: cannot write into {folder} (read-only, or not yours); "
+            "choose a folder you can write into"
+        )
+
+
+def _failed(path: Path, exc: OSError) -> OutputError:
+    """A write into ``path`` that failed, as one message (the previous output is kept)."""
+    why = exc.strerror or str(exc)
+    where = f" ({exc.filename})" if exc.filename and str(exc.filename) != str(path) else ""
+    return OutputError(f"{path}: cannot write the output: {why}{where}; nothing was replaced")
+
+
 @contextlib.contextmanager
 def atomic_file(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; move it onto ``path`` when the block succeeds.
 
     On any failure (including Ctrl-C and SIGTERM) the temporary file is removed and ``path``
-    is left as it was.
+    is left as it was. ``path`` must be a new name or a regular file (never a folder, a
+    symbolic link or a special file); a write that fails is an :class:`OutputError`.
     """
-    path = Path(path)
+    path = _check_name(path, "output")
     if path.is_dir():
         raise InputError(f"{path}: is a folder; give a file name")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(
-        prefix=f".{path.name}.", suffix=f".hydro-tmp{path.suffix}", dir=path.parent
-    )
-    os.close(fd)
+    _refuse_special(path, "the output", "file")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(
+            prefix=f".{path.name}.", suffix=f".hydro-tmp{path.suffix}", dir=path.parent
+        )
+        os.close(fd)
+    except OSError as exc:
+        raise _failed(path, exc) from exc
     tmp = Path(name)
     try:
-        yield tmp
-        _chmod_like_new(tmp, folder=False)
-        with _signals_deferred():
-            os.replace(tmp, path)
+        try:
+            yield tmp
+            _chmod_like_new(tmp, folder=False)
+            with _signals_deferred():
+                _refuse_special(path, "the output", "file")
+                os.replace(tmp, path)
+        except OSError as exc:
+            raise _failed(path, exc) from exc
     finally:
         tmp.unlink(missing_ok=True)
 
@@ -146,23 +241,29 @@ def _alive(pid: int) -> bool:
 
 
 def _remove_stale_staging(folder: Path) -> None:
-    """Staging folders left by killed runs (SIGKILL, power cut) beside or inside ``folder``."""
+    """Staging folders left by killed runs (SIGKILL, power cut) beside or inside ``folder``.
+
+    Only a real folder (not a link) named exactly as hydro names them, holding hydro's mark,
+    of a process that no longer runs, is removed: a user's folder that merely looks like one
+    (``.out.hydro-partial-999999-mine``) is kept.
+    """
     for parent, prefix in ((folder.parent, f".{folder.name}{_PARTIAL}"), (folder, _PARTIAL)):
-        if not parent.is_dir():
+        if _kind(parent) != "folder":
             continue
-        for stale in parent.glob(f"{prefix}*"):
-            try:
-                pid = int(stale.name[len(prefix) :].split("-")[0])
-            except ValueError:
+        pattern = re.compile(re.escape(prefix) + r"(\d+)-" + _RANDOM)
+        for stale in parent.iterdir():
+            match = pattern.fullmatch(stale.name)
+            if not match or _kind(stale) != "folder" or _kind(stale / _STAGING_MARK) != "file":
                 continue
-            if pid != os.getpid() and not _alive(pid) and stale.is_dir():
+            pid = int(match.group(1))
+            if pid != os.getpid() and not _alive(pid):
                 shutil.rmtree(stale, ignore_errors=True)
 
 
 def hydro_files(folder: Path) -> list[str] | None:
     """The files hydro wrote into ``folder`` (from its marker), or None when not marked."""
     marker = folder / MARKER
-    if not marker.is_file():
+    if _kind(marker) != "file":  # a link or a special file is not hydro's marker
         return None
     lines = marker.read_text(errors="replace").splitlines()
     return [line for line in lines[1:] if line and not line.startswith("#")]
@@ -203,37 +304,62 @@ class Outputs:
         """Check an output file now (None passes through); return it as a :class:`Path`."""
         if path is None:
             return None
-        path = Path(path)
-        if path.is_dir():
+        path = _check_name(path, option)
+        if _kind(path) == "folder":
             raise InputError(f"{path}: {option} is a folder; give a file name")
-        for parent in path.parents:
-            if parent.exists() and not parent.is_dir():
-                raise InputError(f"{path}: {option}: {parent} is a file, not a folder")
+        _refuse_special(path, option, "file")
+        self._check_parents(path, option)
         return self._claim(path, option)
 
     def folder(self, path: str | os.PathLike | None, option: str = "output folder") -> Path | None:
         """Check an output folder now (None passes through); return it as a :class:`Path`."""
         if path is None:
             return None
-        path = Path(path)
-        if path.exists() and not path.is_dir():
+        path = _check_name(path, option)
+        if _kind(path) == "file":
             raise InputError(f"{path}: {option} is a file, not a folder; choose a new folder name")
-        for parent in path.parents:
-            if parent.exists() and not parent.is_dir():
-                raise InputError(f"{path}: {option}: {parent} is a file, not a folder")
-        if path.is_dir() and not self.force:
-            marked = hydro_files(path) is not None
-            others = [p for p in path.iterdir() if not p.name.startswith(_PARTIAL)]
-            if others and not marked:
-                raise InputError(
-                    f"{path}: {option} exists and was not written by hydro (no {MARKER} "
-                    "file); choose a new folder, or add --force to write hydro's files into it "
-                    "(files with other names are kept)"
-                )
+        _refuse_special(path, option, "folder")
+        self._check_parents(path, option)
+        if _kind(path) == "folder":
+            self._check_content(path, option)
         resolved = path.resolve()
         if any(resolved == p for p in self.inputs):
             raise InputError(f"{path}: {option} is an input file; choose another output")
         return self._claim(path, option)
+
+    @staticmethod
+    def _check_parents(path: Path, option: str) -> None:
+        for parent in path.parents:
+            if parent.exists() and not parent.is_dir():
+                raise InputError(f"{path}: {option}: {parent} is a file, not a folder")
+        _check_writable(path, option)
+
+    def _check_content(self, path: Path, option: str) -> None:
+        """Check an existing output folder: hydro's (marked) or empty, unless ``force``.
+
+        A file the marker lists that is now a link, a special file or a folder (or is reached
+        through a link) is refused: hydro neither follows nor replaces it.
+        """
+        if not os.access(path, os.W_OK | os.X_OK):
+            raise InputError(
+                f"{path}: {option}: cannot write into this folder (read-only, or not yours)"
+            )
+        listed = hydro_files(path)
+        if listed is None and not self.force:
+            others = [p for p in path.iterdir() if not p.name.startswith(_PARTIAL)]
+            if others:
+                raise InputError(
+                    f"{path}: {option} exists and was not written by hydro (no {MARKER} "
+                    "file); choose a new folder, or add --force to write hydro's files into "
+                    "it (files with other names are kept)"
+                )
+        for rel in listed or ():
+            if _relative(rel) and _inside(path, rel) is None and _kind(path / rel) is not None:
+                raise InputError(
+                    f"{path / rel}: listed in {path / MARKER} as a file hydro wrote, but it is "
+                    f"now {_kind(path / rel)} (or reached through a link); hydro neither follows "
+                    "nor replaces it: move it away or choose another folder"
+                )
 
     @contextlib.contextmanager
     def write(self, path: Path) -> Iterator[Path]:
@@ -247,18 +373,27 @@ class Outputs:
 
         The staging folder is removed whatever happens; on failure ``folder`` is left as it was.
         """
-        folder = Path(folder)
-        exists = folder.is_dir()
+        folder = _check_name(folder, "output folder")
+        _refuse_special(folder, "the output folder", "folder")
+        exists = _kind(folder) == "folder"
         _remove_stale_staging(folder)
         if exists:
             parent, prefix = folder, _PARTIAL
         else:
-            folder.parent.mkdir(parents=True, exist_ok=True)
             parent, prefix = folder.parent, f".{folder.name}{_PARTIAL}"
-        staging = Path(tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-", dir=parent))
         try:
-            yield staging
-            self._publish(staging, folder)
+            parent.mkdir(parents=True, exist_ok=True)
+            staging = Path(tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-", dir=parent))
+            (staging / _STAGING_MARK).write_text(f"hydro staging folder of process {os.getpid()}\n")
+        except OSError as exc:
+            raise _failed(folder, exc) from exc
+        try:
+            try:
+                yield staging
+                (staging / _STAGING_MARK).unlink()
+                self._publish(staging, folder)
+            except OSError as exc:
+                raise _failed(folder, exc) from exc
         finally:
             shutil.rmtree(staging, ignore_errors=True)
 
@@ -273,32 +408,79 @@ class Outputs:
         for sub in [staging, *(p for p in staging.rglob("*") if p.is_dir())]:
             _chmod_like_new(sub, folder=True)
         with _signals_deferred():
+            _refuse_special(folder, "the output folder", "folder")
             if not folder.exists():
                 (staging / MARKER).write_text(marker_text)
                 _chmod_like_new(staging / MARKER, folder=False)
                 os.rename(staging, folder)
                 return
-            previous = hydro_files(folder) or []
-            theirs = [
-                rel for rel in written if (folder / rel).exists() and rel not in set(previous)
-            ]
-            if theirs and not self.force:  # files hydro did not write here: never replaced
-                shown = ", ".join(theirs[:5]) + (" ..." if len(theirs) > 5 else "")
-                raise InputError(
-                    f"{folder}: holds {shown}, which hydro did not write there; nothing written "
-                    "(move them away, choose another folder, or add --force to replace them)"
-                )
+            previous = set(hydro_files(folder) or [])
+            self._check_targets(folder, written, previous)
             for rel in written:
                 target = folder / rel
-                if target.is_dir():
-                    raise InputError(f"{target}: is a folder where hydro writes a file")
                 target.parent.mkdir(parents=True, exist_ok=True)
                 os.replace(staging / rel, target)
-            root = folder.resolve()
-            for rel in set(previous) - set(written):
-                old = (folder / rel).resolve()
-                inside = old.is_relative_to(root) and old != root
-                if inside and old.is_file() and old not in self.inputs:
+            for rel in previous - set(written):
+                old = _inside(folder, rel)
+                if old is not None and old.resolve() not in self.inputs:
                     old.unlink()
             with atomic_file(folder / MARKER) as tmp:
                 tmp.write_text(marker_text)
+
+    def _check_targets(self, folder: Path, written: list[str], previous: set[str]) -> None:
+        """Check, before a file is moved, every place hydro writes to.
+
+        Each is new, or a regular file hydro wrote (with ``force``, any regular file), reached
+        through real folders.
+        """
+        theirs = []
+        for rel in written:
+            target = folder / rel
+            kind = _kind(target)
+            if kind is None:
+                for sub in reversed(target.relative_to(folder).parents[:-1]):
+                    if _kind(folder / sub) not in (None, "folder"):
+                        raise InputError(
+                            f"{folder / sub}: is {_kind(folder / sub)} where hydro writes a "
+                            "folder; nothing written (hydro does not follow links)"
+                        )
+                continue
+            if kind == "folder":
+                raise InputError(f"{target}: is a folder where hydro writes a file")
+            if _inside(folder, rel) is None:
+                raise InputError(
+                    f"{target}: is {kind} (or reached through a link) where hydro writes a "
+                    "file; nothing written (hydro neither follows nor replaces it)"
+                )
+            if rel not in previous:
+                theirs.append(rel)
+        if theirs and not self.force:  # files hydro did not write here: never replaced
+            shown = ", ".join(theirs[:5]) + (" ..." if len(theirs) > 5 else "")
+            raise InputError(
+                f"{folder}: holds {shown}, which hydro did not write there; nothing written "
+                "(move them away, choose another folder, or add --force to replace them)"
+            )
+
+
+def _relative(rel: str) -> bool:
+    """True for a plain relative name (no ``..``, ``.`` or absolute path)."""
+    parts = Path(rel).parts
+    return bool(parts) and not Path(rel).is_absolute() and not {".", ".."} & set(parts)
+
+
+def _inside(folder: Path, rel: str) -> Path | None:
+    """Return ``folder / rel`` when it is a regular file reached through real folders.
+
+    None when ``rel`` is not a plain relative name, or a link, a special file or a missing
+    entry is on the way.
+    """
+    if not _relative(rel):
+        return None
+    parts = Path(rel).parts
+    path = folder
+    for part in parts[:-1]:
+        path = path / part
+        if _kind(path) != "folder":
+            return None
+    path = path / parts[-1]
+    return path if _kind(path) == "file" else None

@@ -3,17 +3,19 @@ runs are all or nothing, also when interrupted; permissions follow the umask."""
 
 from __future__ import annotations
 
+import errno
 import os
 import signal
 import stat
 import subprocess
 import time
+from pathlib import Path
 
 import pandas as pd
 import pytest
 from conftest import ROOT, hydro_command, run_hydro
 
-from hydro.errors import InputError
+from hydro.errors import InputError, OutputError
 from hydro.outputs import MARKER, Outputs, atomic_file
 
 NETWORK = ROOT / "networks" / "oujda_rural.inp"
@@ -117,13 +119,24 @@ def test_a_failed_rerun_keeps_the_previous_outputs(tmp_path):
 
 
 def test_stale_staging_of_a_killed_run_is_removed_by_the_next_run(tmp_path):
-    stale = tmp_path / ".out.hydro-partial-999999999-abc"
+    # as a killed run leaves it: hydro's exact name (pid, then mkdtemp's 8 characters), its mark
+    stale = tmp_path / ".out.hydro-partial-999999999-abcd_123"
     stale.mkdir()
+    (stale / ".hydro-staging").write_text("hydro staging folder of process 999999999\n")
     (stale / "sized.inp").write_text("finished-looking")
+    # a user's folders that only look like one: another name, or no mark
+    mine = tmp_path / ".out.hydro-partial-999999-mine"
+    unmarked = tmp_path / ".out.hydro-partial-999999999-abcdefgh"
+    for folder in (mine, unmarked):
+        folder.mkdir()
+        (folder / "notes.txt").write_text("mine")
     outputs = Outputs()
     with outputs.assemble(outputs.folder(tmp_path / "out")) as staging:
         (staging / "a.csv").write_text("1")
-    assert listing(tmp_path) == ["out", f"out/{MARKER}", "out/a.csv"]
+    assert listing(tmp_path) == sorted([
+        unmarked.name, f"{unmarked.name}/notes.txt", mine.name, f"{mine.name}/notes.txt",
+        "out", f"out/{MARKER}", "out/a.csv",
+    ])  # fmt: skip
 
 
 def test_permissions_follow_the_umask(tmp_path):
@@ -271,3 +284,135 @@ def test_csv_text_that_a_spreadsheet_would_run_is_written_as_text(tmp_path):
     ]  # fmt: skip
     assert rows[1].endswith(",-1.5")  # numbers untouched
     pd.testing.assert_frame_equal(frame, before)  # the caller's table unchanged
+
+
+# --------------------------------------------------------------------------- issue 28, point 1
+@pytest.mark.parametrize("name", ["", "-", "sub/-"])
+def test_an_empty_name_or_a_dash_is_refused(tmp_path, name):
+    with pytest.raises(InputError, match="--out"):
+        Outputs().file(name, "--out")
+    with pytest.raises(InputError, match="--out"):
+        Outputs().folder(name, "--out")
+    with pytest.raises(InputError):
+        with atomic_file(name):
+            pass
+
+
+def test_special_files_and_links_are_never_written(tmp_path):
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    target = tmp_path / "target.csv"
+    target.write_text("the user's")
+    link = tmp_path / "link.csv"
+    link.symlink_to(target)
+    stdout = tmp_path / "stdout"
+    stdout.symlink_to("/proc/self/fd/1")
+    folder_link = tmp_path / "folder-link"
+    folder_link.symlink_to(tmp_path)
+    for path, kind in [
+        (fifo, "a FIFO"), ("/dev/null", "a device"), (link, "a symbolic link"),
+        (stdout, "a symbolic link"), ("/dev/stdout", "a symbolic link"),
+    ]:  # fmt: skip
+        with pytest.raises(InputError, match=f"is {kind}.*; hydro writes only regular files"):
+            Outputs().file(path, "--report")
+        with pytest.raises(InputError, match=kind):
+            with atomic_file(path) as tmp:
+                tmp.write_text("x")
+    with pytest.raises(InputError, match="is a symbolic link"):
+        Outputs().folder(folder_link, "--out")
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode) and link.is_symlink() and stdout.is_symlink()
+    assert target.read_text() == "the user's"
+
+
+def test_a_listed_file_replaced_by_a_link_is_neither_followed_nor_removed(tmp_path):
+    folder, victim = tmp_path / "out", tmp_path / "victim.csv"
+    victim.write_text("keep")
+    outputs = Outputs()
+    with outputs.assemble(outputs.folder(folder)) as staging:
+        (staging / "a.csv").write_text("1")
+        (staging / "b.csv").write_text("1")
+    for name in ("a.csv", "b.csv"):  # a.csv is written again, b.csv would be removed
+        (folder / name).unlink()
+        (folder / name).symlink_to(victim)
+    with pytest.raises(InputError, match="a symbolic link .*neither follows nor replaces"):
+        Outputs().folder(folder, "--out")
+    with pytest.raises(InputError, match="neither follows nor replaces"):
+        with Outputs().assemble(folder) as staging:  # a link made during the run
+            (staging / "a.csv").write_text("2")
+    assert (folder / "a.csv").is_symlink() and (folder / "b.csv").is_symlink()
+    assert victim.read_text() == "keep"
+    # a sub-folder of hydro's replaced by a link to elsewhere is not written through either
+    (folder / "a.csv").unlink()
+    (folder / "b.csv").unlink()
+    (folder / "sub").symlink_to(tmp_path / "elsewhere", target_is_directory=True)
+    (tmp_path / "elsewhere").mkdir()
+    with pytest.raises(InputError, match="sub: is a symbolic link where hydro writes a folder"):
+        with Outputs().assemble(folder) as staging:
+            (staging / "sub").mkdir()
+            (staging / "sub" / "c.csv").write_text("3")
+    assert listing(tmp_path / "elsewhere") == []
+
+
+def test_a_read_only_folder_is_refused_before_the_run_and_a_full_disk_keeps_the_old_output(
+    tmp_path, monkeypatch
+):
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o555)
+    if os.geteuid() == 0:  # root writes into a read-only folder: the check is what is tested
+        real = os.access
+        monkeypatch.setattr(os, "access", lambda p, m: real(p, m) and Path(p) != locked)
+    try:
+        with pytest.raises(InputError, match="cannot write into .*locked"):
+            Outputs().file(locked / "r.csv", "--report")
+        with pytest.raises(InputError, match="cannot write into .*locked"):
+            Outputs().folder(locked / "out", "--out")
+    finally:
+        locked.chmod(0o755)
+        monkeypatch.undo()
+    folder = tmp_path / "out"
+    outputs = Outputs()
+    with outputs.assemble(outputs.folder(folder)) as staging:
+        (staging / "a.csv").write_text("first")
+    with atomic_file(tmp_path / "r.csv") as tmp:
+        tmp.write_text("first")
+    full = OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+    with pytest.raises(OutputError, match="No space left on device; nothing was replaced"):
+        with Outputs().assemble(folder) as staging:
+            (staging / "a.csv").write_text("second")
+            raise full
+    with pytest.raises(OutputError, match="r.csv: cannot write the output: No space left"):
+        with atomic_file(tmp_path / "r.csv") as tmp:
+            raise full
+    assert listing(folder) == [MARKER, "a.csv"] and (folder / "a.csv").read_text() == "first"
+    assert (tmp_path / "r.csv").read_text() == "first"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["locked", "out", "r.csv"]
+
+
+def test_the_commands_refuse_a_dash_an_empty_name_and_a_device(tmp_path):
+    for args in (
+        ("demand", VILLAGES, "--network", NETWORK, "--year", "2030", "--out", "-"),
+        ("demand", VILLAGES, "--network", NETWORK, "--year", "2030", "--out", ""),
+        ("simulate", NETWORK, "--duration", "1", "--out", ""),
+        ("check", NETWORK, "--out", "/dev/null"),
+    ):
+        done = run_hydro(*args, cwd=tmp_path)
+        assert done.returncode == 1, (args, done.stderr)
+        assert done.stderr.startswith("error: ") and "--out" in done.stderr, done.stderr
+        assert "verdict" not in done.stdout  # refused before any computing
+    assert listing(tmp_path) == []
+
+
+def test_the_library_never_writes_a_design_over_the_network_it_was_read_from(tmp_path):
+    import hydro
+
+    network = tmp_path / "two_loop.inp"
+    network.write_bytes((ROOT / "networks" / "benchmarks" / "two_loop.inp").read_bytes())
+    before = network.read_bytes()
+    wn = hydro.read_network(network)
+    catalog = hydro.read_catalog(ROOT / "networks" / "benchmarks" / "two_loop_catalog.csv")
+    with pytest.raises(InputError, match="refusing to overwrite an input file"):
+        hydro.write_network(wn, network)
+    with pytest.raises(InputError, match="refusing to overwrite an input file"):
+        hydro.size_network(wn, catalog, hydro.Targets(30.0), output=tmp_path / "." / network.name)
+    assert network.read_bytes() == before

@@ -17,7 +17,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     from hydro.simulation import run_simulation, summarize, write_results
 
     outputs = Outputs(inputs=[args.network], force=args.force)
-    folder = outputs.folder(args.out, "--out") if args.out else None
+    folder = outputs.folder(args.out, "--out") if args.out is not None else None
     wn = read_network(args.network, sized=True)
     results = run_simulation(wn, duration_h=args.duration, pressure_driven=args.pressure_driven)
     print(f"network: {args.network}")

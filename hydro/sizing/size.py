@@ -23,7 +23,7 @@ from hydro.catalog import Catalog
 from hydro.classes import classes_from_taps, tag_node_classes
 from hydro.condition import PEAK_HOUR, design_cases
 from hydro.errors import InputError, SimulationError
-from hydro.network import copy_network, publish_file, read_network, write_network
+from hydro.network import copy_network, publish_file, read_from, read_network, write_network
 from hydro.simulation import run_simulation
 from hydro.sizing.break_tanks import (
     BreakTanks,
@@ -751,7 +751,7 @@ def size_network(
             design, problem, verification, operation_h, notes
         )
     if output is not None:
-        _publish(design.written_text, verification, output, protect)
+        _publish(design.written_text, verification, output, (*protect, *read_from(wn, catalog)))
     optimiser_cost = design.optimiser_cost
     if abs(verification.cost - optimiser_cost) > 1e-6 * max(1.0, optimiser_cost) and not split:
         notes.append(f"optimiser cost {optimiser_cost:,.2f} differs from the recomputed cost")
