@@ -70,6 +70,56 @@ _STAGING_MARK = ".hydro-staging"
 _RANDOM = r"[a-z0-9_]{8}"
 
 
+#: The longest name that becomes part of a file name [characters]; file systems allow 255
+#: bytes, and hydro adds prefixes and suffixes (``taps_douars_`` ... ``.csv``).
+MAX_NAME_CHARS = 100
+#: What a name that becomes part of a file name may be, for messages.
+FILE_NAME_RULE = (
+    f"a name that becomes part of a file name: 1 to {MAX_NAME_CHARS} characters, no '/', "
+    "'\\', NUL or control character, not '.' or '..', no space at either end"
+)
+
+
+def file_name_problem(name) -> str | None:
+    """What keeps ``name`` from being part of a file name (:data:`FILE_NAME_RULE`), or None.
+
+    Examples
+    --------
+    >>> file_name_problem("household_connections") is None
+    True
+    >>> file_name_problem("../pwned").startswith("holds '/'")
+    True
+    """
+    if not isinstance(name, str):
+        return f"must be a text; {FILE_NAME_RULE}"
+    if not name or name in (".", "..") or name != name.strip():
+        return f"is {name!r}; {FILE_NAME_RULE}"
+    if (
+        len(name) > MAX_NAME_CHARS
+        or len(name.encode("utf-8", "surrogatepass")) > 2 * MAX_NAME_CHARS
+    ):
+        return f"is {len(name)} characters long; {FILE_NAME_RULE}"
+    bad = next((c for c in name if c in "/\\" or ord(c) < 32 or ord(c) == 127), None)
+    if bad is not None:
+        shown = repr(bad) if bad in "/\\" else f"the control character {ord(bad):#04x}"
+        return f"holds {shown}; {FILE_NAME_RULE}"
+    return None
+
+
+def check_file_name(name, key: str) -> str:
+    """Return ``name`` when it can be part of a file name.
+
+    Raises
+    ------
+    InputError
+        Naming ``key`` and the rule (:func:`file_name_problem`).
+    """
+    problem = file_name_problem(name)
+    if problem:
+        raise InputError(f"{key} = {name!r}: {problem}")
+    return name
+
+
 def _inert(values):
     """``values`` (text, or anything) with an apostrophe before any text that starts like a
     formula and is not a number (a lone "-" or "+", a placeholder, stays as it is).

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from conftest import ROOT, inp_text
+import re
+
+import pytest
+from conftest import ROOT, inp_text, run_hydro
 
 import hydro
+from hydro.errors import InputError
 from hydro.network import topology
+from hydro.outputs import check_file_name
+from hydro.study.config import load_study
 from hydro.topology import zones
 
 CATALOG = ROOT / "networks" / "catalogs" / "oujda_pipes.csv"
@@ -35,3 +41,52 @@ def test_an_id_with_an_at_sign_keeps_a_branched_network_branched(write_inp, tmp_
     assert result.method.startswith("exact 0-1 program"), result.method
     assert result.verification.ok
     assert (tmp_path / "sized.inp").is_file()
+
+
+STUDY = ROOT / "studies" / "oujda" / "study.toml"
+
+
+@pytest.mark.parametrize(
+    ("name", "rule"),
+    [
+        ("../pwned", "holds '/'"),
+        ("a/b", "holds '/'"),
+        ("/abs", "holds '/'"),
+        ("a\\\\b", "holds '\\\\'"),
+        ("nul\\u0000byte", "holds the control character 0x00"),
+        ("x" * 300, "is 300 characters long"),
+        ("..", "is '..'"),
+        ("", "is ''"),
+        (" padded", "is ' padded'"),
+    ],
+)
+def test_a_scenario_name_that_is_no_file_name_is_refused_before_computing(tmp_path, name, rule):
+    text = STUDY.read_text().replace("../../", str(ROOT) + "/")
+    study = tmp_path / "study.toml"
+    study.write_text(text.replace('name = "standpipes"\n', f'name = "{name}"\n', 1))
+    with pytest.raises(InputError, match=r"\[scenarios\[0\]\] name = .*: " + re.escape(rule)):
+        load_study(study)
+    assert listing(tmp_path) == ["study.toml"]
+
+
+def test_a_study_name_that_is_no_file_name_is_refused_by_hydro_run(tmp_path):
+    text = STUDY.read_text().replace("../../", str(ROOT) + "/")
+    study = tmp_path / "study.toml"
+    study.write_text(text.replace('name = "oujda"', 'name = "../../escaped"', 1))
+    done = run_hydro("run", study, cwd=tmp_path, timeout=120)
+    assert done.returncode == 1, done.stderr
+    assert "error: " in done.stderr and "name = '../../escaped': holds '/'" in done.stderr
+    assert "Traceback" not in done.stderr and "unexpected" not in done.stderr
+    assert listing(tmp_path) == ["study.toml"]
+
+
+def test_file_name_rule_accepts_real_names():
+    for name in ("standpipes", "household_connections", "Aïn Béni Mathar 2030", "a.b-c (2)"):
+        assert check_file_name(name, "name") == name
+    with pytest.raises(InputError, match=r"^name = 'a/b': holds '/'; a name that becomes"):
+        check_file_name("a/b", "name")
+
+
+def listing(folder) -> list[str]:
+    """Every file and folder under ``folder``, relative."""
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))

@@ -20,6 +20,7 @@ from pathlib import Path
 from hydro import defaults
 from hydro.compliance import NODE_CLASSES, PIPE_CLASSES, Rules
 from hydro.errors import InputError, did_you_mean
+from hydro.outputs import file_name_problem
 from hydro.study.intermittent import IntermittentStudy, load_intermittent_study
 from hydro.study.solar import KIND as SOLAR_KIND
 from hydro.study.solar import load_solar_study
@@ -104,7 +105,7 @@ _SHARE_COST = Key("cost", 0, 1, "a share: 0 to 1 (0.1 for 10 %)")
 #: listed is an error with a "did you mean". To add a key, add one line here.
 STUDY_KEYS: dict[str, dict[str, Key]] = {
     "": {
-        "name": Key("string"),
+        "name": Key("file name"),
         "title": Key("string"),
         "title_fr": Key("string"),
         "economics": Key("table"),
@@ -252,7 +253,7 @@ STUDY_KEYS: dict[str, dict[str, Key]] = {
         "source_fr": Key("string"),  # the note in the French report (default: source)
     },
     "scenarios[]": {
-        "name": Key("string", required=True),
+        "name": Key("file name", required=True),
         "label": Key("string"),
         "service": Key("string", required=True, choices=_SERVICES),
         "sizing": Key("string", choices=_SERVICES),
@@ -293,6 +294,7 @@ _KINDS = {
     "cost": "{ value = ..., unit = ..., source = ... }",
     "boolean": "true or false",
     "strings": "an array of texts",
+    "file name": "a text in quotes",
     "text": 'a text, or { en = "...", fr = "..." }',
 }
 
@@ -330,6 +332,8 @@ def _check_value(value, key: Key) -> str | None:
         if key.choices and value not in key.choices:
             return f"must be one of {', '.join(key.choices)}" + did_you_mean(value, key.choices)
         return None
+    if key.kind == "file name":  # a name that becomes part of the output files' names
+        return file_name_problem(value)
     if key.kind == "table":
         return None if isinstance(value, dict) else f"must be {expected}"
     if key.kind == "tables":
