@@ -2,7 +2,7 @@
 
 import sys
 
-from hydro.cli import main
+from hydro._entry import main
 
 if __name__ == "__main__":
     sys.exit(main())

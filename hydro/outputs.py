@@ -166,8 +166,8 @@ def _chmod_like_new(path: Path, folder: bool) -> None:
 
 @contextlib.contextmanager
 def _signals_deferred() -> Iterator[None]:
-    """Hold SIGINT and SIGTERM while files are moved into place (delivered right after)."""
-    block = {signal.SIGINT, signal.SIGTERM}
+    """Hold SIGINT, SIGTERM and SIGHUP while files are moved into place (delivered after)."""
+    block = {signal.SIGINT, signal.SIGTERM, *([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])}
     if not hasattr(signal, "pthread_sigmask"):  # pragma: no cover - Windows
         yield
         return

@@ -9,20 +9,20 @@ by the command that needs them, so ``hydro --version`` and ``--help`` answer at 
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import logging
 import sys
 
 from hydro import __version__
+from hydro._signals import Hangup, Terminated, guarded
 from hydro.cli import check, demand, run, simulate, size, storage, taps
 from hydro.cli._common import (
     EXIT_FAIL,
     EXIT_OK,
     Parser,
-    Terminated,
     common_options,
     did_you_mean,
-    handle_sigterm,
     option_strings,
     write_error,
 )
@@ -49,24 +49,29 @@ def build_parser() -> Parser:
 
 
 #: Exit statuses after a signal, as shells report them (128 + the signal's number).
-EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143
+EXIT_INTERRUPTED, EXIT_TERMINATED, EXIT_HANGUP = 130, 143, 129
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run ``hydro`` with ``argv`` (default: the process's arguments); return the exit status.
 
-    Ctrl-C and SIGTERM stop a command cleanly: one line on stderr, no traceback, temporary
-    files removed and no partial output (see :mod:`hydro.outputs`).
+    Ctrl-C, SIGTERM and SIGHUP stop a command cleanly: one line on stderr, no traceback,
+    temporary files and worker processes removed, no partial output (see
+    :mod:`hydro._signals` and :mod:`hydro.outputs`).
     """
-    handle_sigterm()
-    try:
-        return _main(argv)
-    except KeyboardInterrupt:
-        write_error("error: interrupted")
-        return EXIT_INTERRUPTED
-    except Terminated:
-        write_error("error: terminated (SIGTERM)")
-        return EXIT_TERMINATED
+    with guarded():
+        try:
+            return _main(argv)
+        except KeyboardInterrupt:
+            write_error("error: interrupted")
+            return EXIT_INTERRUPTED
+        except Terminated:
+            write_error("error: terminated (SIGTERM)")
+            return EXIT_TERMINATED
+        except Hangup:  # the terminal is gone: stderr may be too
+            with contextlib.suppress(OSError, ValueError):
+                write_error("error: hangup (SIGHUP: the terminal closed)")
+            return EXIT_HANGUP
 
 
 def _main(argv: list[str] | None) -> int:

@@ -155,21 +155,9 @@ def force_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
-class Terminated(BaseException):
-    """SIGTERM, raised in the main thread so that every clean-up runs as for Ctrl-C."""
-
-
-def _on_sigterm(signum, frame) -> None:
-    raise Terminated()
-
-
-def handle_sigterm() -> None:
-    """Turn SIGTERM into :class:`Terminated` (main thread only; elsewhere a no-op)."""
-    import signal
-    import threading
-
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, _on_sigterm)
+def fmt(frame) -> str:
+    """A table for the terminal, two decimals."""
+    return frame.to_string(index=False, float_format=lambda v: f"{v:,.2f}")
 
 
 class Progress:
