@@ -434,11 +434,11 @@ class Outputs:
         try:
             parent.mkdir(parents=True, exist_ok=True)
             staging = Path(tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-", dir=parent))
-            (staging / _STAGING_MARK).write_text(f"hydro staging folder of process {os.getpid()}\n")
         except OSError as exc:
             raise _failed(folder, exc) from exc
         try:
             try:
+                (staging / _STAGING_MARK).write_text(f"hydro staging of process {os.getpid()}\n")
                 yield staging
                 (staging / _STAGING_MARK).unlink()
                 self._publish(staging, folder)

@@ -416,3 +416,25 @@ def test_the_library_never_writes_a_design_over_the_network_it_was_read_from(tmp
     with pytest.raises(InputError, match="refusing to overwrite an input file"):
         hydro.size_network(wn, catalog, hydro.Targets(30.0), output=tmp_path / "." / network.name)
     assert network.read_bytes() == before
+
+
+def test_a_disk_full_from_the_start_leaves_no_staging_folder(tmp_path, monkeypatch):
+    folder = tmp_path / "out"
+    outputs = Outputs()
+    with outputs.assemble(outputs.folder(folder)) as staging:
+        (staging / "a.csv").write_text("first")
+    real = Path.write_text
+
+    def full(self, *args, **kwargs):
+        if self.parent != folder and self.parent.parent in (folder, tmp_path):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(self))
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "write_text", full)
+    for target in (folder, tmp_path / "new"):
+        with pytest.raises(OutputError, match="No space left on device"):
+            with Outputs().assemble(target) as staging:
+                (staging / "a.csv").write_text("second")
+    monkeypatch.undo()
+    assert listing(tmp_path) == ["out", f"out/{MARKER}", "out/a.csv"]
+    assert (folder / "a.csv").read_text() == "first"
