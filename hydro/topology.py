@@ -9,6 +9,8 @@ and the like in IDs).
 
 from __future__ import annotations
 
+import hashlib
+
 import networkx as nx
 import wntr
 
@@ -40,6 +42,37 @@ def cut_at_sources(
 def is_source_copy(node) -> bool:
     """True for a copy of a source in :func:`cut_at_sources` (a ``(source, link)`` pair)."""
     return isinstance(node, tuple)
+
+
+#: The longest node ID EPANET (and WNTR) accept [characters].
+MAX_ID_CHARS = 31
+
+
+def case_copy(node: str, case: str, taken) -> str:
+    """The name of ``node``'s copy for the design case ``case``, never a name in ``taken``.
+
+    ``"J1@tap-flows"`` when that is not a node of the network (``taken``) and fits in
+    EPANET's 31 characters; else ``"~"`` and a hash of both (``"~3fa2c1..."``), lengthened
+    until it is not taken either. The same arguments always give the same name.
+
+    Examples
+    --------
+    >>> case_copy("J1", "tap flows", {"J1"})
+    'J1@tap-flows'
+    >>> case_copy("J1", "tap flows", {"J1", "J1@tap-flows"}).startswith("~")
+    True
+    """
+    name = f"{node}@{case.replace(' ', '-')}"
+    if len(name) <= MAX_ID_CHARS and name not in taken:
+        return name
+    digest = hashlib.sha1(f"{node}\0{case}".encode("utf-8", "surrogatepass")).hexdigest()
+    for length in range(12, MAX_ID_CHARS):
+        name = "~" + digest[:length]
+        if name not in taken:
+            return name
+    raise InputError(
+        f"node {node}: no free name for its copy in the {case} case"
+    )  # pragma: no cover
 
 
 def zones(wn: wntr.network.WaterNetworkModel) -> tuple[dict[str, str], dict[str, str]]:

@@ -19,6 +19,7 @@ from hydro.errors import InfeasibleDesignError, SimulationError
 from hydro.hydraulics import velocity
 from hydro.network import copy_network
 from hydro.sizing.problem import TreeComponent, build_problem, tree_components
+from hydro.topology import case_copy
 
 
 def split_node_minimum(case: DesignCase, node: str, wn: wntr.network.WaterNetworkModel) -> float:
@@ -42,11 +43,12 @@ def split_node_minimum(case: DesignCase, node: str, wn: wntr.network.WaterNetwor
 def joint_tree_problem(problem, trees: list, cases: list[DesignCase]):
     """One tree program for every case: the problem and trees that :func:`solve_tree` takes.
 
-    Each extra case adds a copy of its trees whose junctions are named ``node@case`` (copies
-    of the node, same elevation, in a copy of the snapshot used only for their data) and
-    whose pipes are the same decision pipes: the program then keeps every case's heads with
-    one choice of diameters, which is the least-cost design for the whole condition. The
-    velocity limit is applied to the peak-hour flows beforehand (the tap-flow case has none).
+    Each extra case adds a copy of its trees whose junctions are named ``node@case`` (or a
+    hash when that is a node's ID: :func:`hydro.topology.case_copy`; copies of the node, same
+    elevation, in a copy of the snapshot used only for their data) and whose pipes are the
+    same decision pipes: the program then keeps every case's heads with one choice of
+    diameters, which is the least-cost design for the whole condition. The velocity limit
+    is applied to the peak-hour flows beforehand (the tap-flow case has none).
     """
     extra = cases[1:]
     targets = problem.targets
@@ -72,8 +74,8 @@ def joint_tree_problem(problem, trees: list, cases: list[DesignCase]):
     snapshot = copy_network(problem.snapshot)
     minimum = {n: targets.min_at(n) for n in problem.snapshot.junction_name_list}
     combined = list(trees)
+    taken = set(problem.snapshot.node_name_list)
     for case in extra:
-        key = case.name.replace(" ", "-")
         sub = replace(problem, snapshot=case.snapshot)
         split = tree_components(sub)
         if split is None:  # pragma: no cover - same graph as the peak hour
@@ -81,7 +83,7 @@ def joint_tree_problem(problem, trees: list, cases: list[DesignCase]):
         for tree in split[0]:
             if not any(p in allowed for p, _, _ in tree.order):
                 continue
-            name = {n: f"{n}@{key}" for n in tree.nodes}
+            name = {n: case_copy(n, case.name, taken) for n in tree.nodes}
             for node in tree.nodes:
                 original = case.snapshot.get_node(node)
                 if name[node] not in snapshot.node_name_list:

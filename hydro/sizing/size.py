@@ -41,6 +41,7 @@ from hydro.sizing.problem import (
     static_pressure,
     tree_components,
 )
+from hydro.topology import case_copy
 
 log = logging.getLogger(__name__)
 
@@ -514,7 +515,7 @@ def _size_tree_verified(
         placed = (solution.break_tanks, trees, tanks.residual_m) if tanks else None
         model, sized = _build(problem, solution.segments, placed)
         text, verification = _write_and_verify(model, problem, sized, unit_cost)
-        short = _pressure_shortfalls(verification)
+        short = _pressure_shortfalls(verification, problem.snapshot.node_name_list)
         if short and model.options.hydraulic.accuracy > TIGHT_ACCURACY:
             tightened = _tighten(model, problem, sized, short, notes, unit_cost)
             if tightened is not None:  # EPANET had stopped short of the steady state
@@ -561,7 +562,7 @@ def _tighten(
         except SimulationError as exc:
             notes.append(f"EPANET did not converge with ACCURACY {step:g} ({exc})")
             continue
-        if _pressure_shortfalls(tight):
+        if _pressure_shortfalls(tight, problem.snapshot.node_name_list):
             break  # converged and still short: convergence was not the cause
         notes.append(
             f"with EPANET's ACCURACY {accuracy:g} the written design left {len(short)} "
@@ -614,11 +615,12 @@ def _check_operation_converged(design, problem: Problem, verification, operation
     ) from first
 
 
-def _pressure_shortfalls(verification: Verification) -> dict[str, float]:
+def _pressure_shortfalls(verification: Verification, taken) -> dict[str, float]:
     """Junction of the tree program -> how far below its minimum the verification found it [m].
 
     A shortfall in a case after the first (the tap flows) names that case's copy of the
-    junction, ``node@case`` (:func:`hydro.sizing.condition.joint_tree_problem`).
+    junction, ``node@case`` (:func:`hydro.topology.case_copy`, never a node of ``taken``, the
+    network's nodes; :func:`hydro.sizing.condition.joint_tree_problem`).
     """
     v = verification.violations
     low = v[(v["kind"] == "junction") & (v["value"] < v["limit"])]
@@ -627,7 +629,7 @@ def _pressure_shortfalls(verification: Verification) -> dict[str, float]:
         case = rec.get("condition")
         key = rec["element"]
         if case and isinstance(case, str) and case != PEAK_HOUR:
-            key = f"{key}@{case.replace(' ', '-')}"
+            key = case_copy(key, case, taken)
         out[key] = max(out.get(key, 0.0), float(rec["excess"]))
     return out
 
