@@ -199,8 +199,12 @@ def _kind(path: Path) -> str | None:
     return "a special file (socket)"
 
 
-def _check_name(raw, option: str) -> Path:
-    """An output name as a :class:`Path`; refuse an empty name and ``-``."""
+def output_name(raw, option: str) -> Path:
+    """An output name as a :class:`Path`; refuse an empty name, a NUL byte and ``-``.
+
+    Check the name the user gave before making it a :class:`Path`: ``Path("")`` is ``.``,
+    the current folder.
+    """
     text = os.fspath(raw)
     if isinstance(text, bytes):
         text = os.fsdecode(text)
@@ -254,7 +258,7 @@ def atomic_file(path: str | os.PathLike) -> Iterator[Path]:
     is left as it was. ``path`` must be a new name or a regular file (never a folder, a
     symbolic link or a special file); a write that fails is an :class:`OutputError`.
     """
-    path = _check_name(path, "output")
+    path = output_name(path, "output")
     if path.is_dir():
         raise InputError(f"{path}: is a folder; give a file name")
     _refuse_special(path, "the output", "file")
@@ -354,7 +358,7 @@ class Outputs:
         """Check an output file now (None passes through); return it as a :class:`Path`."""
         if path is None:
             return None
-        path = _check_name(path, option)
+        path = output_name(path, option)
         if _kind(path) == "folder":
             raise InputError(f"{path}: {option} is a folder; give a file name")
         _refuse_special(path, option, "file")
@@ -365,7 +369,7 @@ class Outputs:
         """Check an output folder now (None passes through); return it as a :class:`Path`."""
         if path is None:
             return None
-        path = _check_name(path, option)
+        path = output_name(path, option)
         if _kind(path) == "file":
             raise InputError(f"{path}: {option} is a file, not a folder; choose a new folder name")
         _refuse_special(path, option, "folder")
@@ -423,7 +427,7 @@ class Outputs:
 
         The staging folder is removed whatever happens; on failure ``folder`` is left as it was.
         """
-        folder = _check_name(folder, "output folder")
+        folder = output_name(folder, "output folder")
         _refuse_special(folder, "the output folder", "folder")
         exists = _kind(folder) == "folder"
         _remove_stale_staging(folder)

@@ -394,6 +394,7 @@ def test_the_commands_refuse_a_dash_an_empty_name_and_a_device(tmp_path):
         ("demand", VILLAGES, "--network", NETWORK, "--year", "2030", "--out", "-"),
         ("demand", VILLAGES, "--network", NETWORK, "--year", "2030", "--out", ""),
         ("simulate", NETWORK, "--duration", "1", "--out", ""),
+        ("run", ROOT / "studies" / "oujda", "--out", ""),
         ("check", NETWORK, "--out", "/dev/null"),
     ):
         done = run_hydro(*args, cwd=tmp_path)

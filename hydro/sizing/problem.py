@@ -324,7 +324,7 @@ def _prv_inlet_demand(components: list, prvs: dict, demand: dict) -> dict[str, f
     return inlet
 
 
-def _tree(wn, sub, root: str, load: dict, prvs: dict, component) -> TreeComponent:
+def _tree(wn, sub, root: tuple, load: dict, prvs: dict, component) -> TreeComponent:
     """The tree of one component fed at ``root`` (``(source, link)``): its links from the root
     outwards, each pipe's flow (the load downstream) and the head floors of its PRV inlets.
     """

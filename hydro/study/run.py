@@ -29,7 +29,7 @@ from hydro.catalog import read_catalog
 from hydro.demand import check_villages_against_network, read_villages
 from hydro.errors import InputError
 from hydro.network import read_network
-from hydro.outputs import Outputs
+from hydro.outputs import Outputs, output_name
 from hydro.parallel import Executor, executor_for, make_executor, using
 from hydro.pumps import read_pump_catalog
 from hydro.study.budget import BudgetResult, design_to_budget
@@ -223,6 +223,7 @@ def output_folders(
     (default ``out``). No folder may replace a study's input, nor two studies share one.
     """
     suffix = "" if lang == "en" else f"_{lang}"
+    out = None if out is None else output_name(out, "--out")  # "" is not "."
     if len(studies) == 1 and out is not None:
         folders, options = [Path(out)], ["--out"]
     else:
