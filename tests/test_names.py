@@ -31,7 +31,7 @@ def test_an_id_with_an_at_sign_keeps_a_branched_network_branched(write_inp, tmp_
         name="at.inp",
     )
     wn = hydro.read_network(network)
-    assert topology(wn).is_branched
+    assert topology(wn).kind == "branched"
     pipe_zone, node_zone = zones(wn)
     assert set(node_zone) == {"J@1", "J@2", "J3", "J@4"}
     assert set(pipe_zone.values()) == {"distribution"}
