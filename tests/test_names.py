@@ -92,15 +92,10 @@ def listing(folder) -> list[str]:
     return sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
 
 
-def test_ids_like_hydros_own_copies_and_of_31_characters_size_both_cases(tmp_path):
-    # The hand-worked tree of test_condition.py (trunk 150 m, branch 250 m, a standpipe of two
-    # taps 20 m below the reservoir; 32.6/26.0 mm, 16,750, holds both the peak hour and the
-    # tap flows). The middle junction is named as hydro once named its copy of the standpipe
-    # for the tap-flow case, and the standpipe's ID has EPANET's 31 characters: the copies
-    # took those names (an infeasible program) or were too long for WNTR (a crash).
-    standpipe = "S" * 31
-    middle = f"{standpipe[:19]}@tap-flows"
-    (tmp_path / "tree.inp").write_text(
+def _size_hand_worked_tree(folder, middle: str, standpipe: str):
+    """Size the hand-worked tree of test_condition.py with these junction IDs."""
+    folder.mkdir()
+    (folder / "tree.inp").write_text(
         "[TITLE]\nhand-worked tree\n[JUNCTIONS]\n"
         f" {middle}   0  0\n {standpipe}   0  0.2  standpipe\n"
         "[RESERVOIRS]\n R   20\n[PIPES]\n"
@@ -111,17 +106,32 @@ def test_ids_like_hydros_own_copies_and_of_31_characters_size_both_cases(tmp_pat
         "[OPTIONS]\n Units LPS\n Headloss H-W\n[TIMES]\n Duration 0\n Pattern Timestep 1:00\n"
         "[END]\n"
     )
-    (tmp_path / "cat.csv").write_text(
+    (folder / "cat.csv").write_text(
         "material,inner_diameter_mm,cost_per_m,roughness\n"
         "PE,20.4,35,140\nPE,26.0,40,140\nPE,32.6,45,140\nPE,40.8,55,140\n"
     )
-    result = hydro.size_network(
-        hydro.read_network(tmp_path / "tree.inp"),
-        hydro.read_catalog(tmp_path / "cat.csv"),
+    return hydro.size_network(
+        hydro.read_network(folder / "tree.inp"),
+        hydro.read_catalog(folder / "cat.csv"),
         hydro.Targets(10.0, tap_min_pressure_m=5.0),
     )
-    assert result.method.startswith("exact 0-1 program"), result.method
-    assert result.verification.ok
-    assert result.cost == pytest.approx(16_750)
-    sized = {r["pipe"]: r["inner_diameter_mm"] for r in result.table.to_dict("records")}
-    assert sized == {"TRUNK": 32.6, "BRANCH": 26.0}
+
+
+def test_ids_like_hydros_own_copies_and_of_31_characters_size_both_cases(tmp_path):
+    # A standpipe of two taps at the end of a trunk and a branch (the hand-worked tree of
+    # test_condition.py), sized for the peak hour and the tap flows together. The middle
+    # junction is named as hydro once named its copy of the standpipe for the tap-flow case,
+    # and the standpipe's ID has EPANET's 31 characters: the copies took those names (an
+    # infeasible program) or were too long for WNTR (a crash). The IDs change nothing.
+    plain = _size_hand_worked_tree(tmp_path / "plain", "J", "S")
+    standpipe = "S" * 31
+    named = _size_hand_worked_tree(tmp_path / "named", f"{standpipe[:19]}@tap-flows", standpipe)
+    for result in (plain, named):
+        assert result.method.startswith("exact 0-1 program"), result.method
+        assert result.verification.ok
+    assert named.cost == pytest.approx(plain.cost)
+    diameters = [
+        {r["pipe"]: r["inner_diameter_mm"] for r in result.table.to_dict("records")}
+        for result in (plain, named)
+    ]
+    assert diameters[0] == diameters[1]
