@@ -312,7 +312,7 @@ def test_study_file_taps_table_sets_the_taps_of_every_scenario(tmp_path):
     study = load_study(study_file)
     scenario = demand_scenario(study, "standpipes")
     assert (scenario.taps_per_standpipe, scenario.tap_flow_l_per_s) == (3, 0.2)
-    villages = read_villages(study.villages)
+    villages = read_villages(study.inputs.villages)
     taps = project_demand(villages, 2030, scenario).taps()
     assert taps["design_flow_l_per_s"].to_list() == pytest.approx([0.6] * len(taps))
     study_file.write_text(text.replace("draws = 2000", "draws = -1"))

@@ -24,6 +24,7 @@ from hydro.parallel import InProcess, LocalPool, make_executor
 from hydro.pumps import read_pump_catalog
 from hydro.study.budget import design_to_budget
 from hydro.study.config import load_study
+from hydro.study.parts import StudyData
 from hydro.study.run import output_folders
 
 #: A budget between the cheapest plans of the budget case: some plans fit, and plans over it
@@ -57,10 +58,13 @@ def test_budget_tables_are_the_same_in_process_on_local_processes_and_on_a_dask_
     distributed = pytest.importorskip("dask.distributed")
     study = load_study(write_small_study(tmp_path))
     inp, villages = budget_case(tmp_path)  # 14 plans
-    study = replace(study, budget_eur=BUDGET_EUR,
-                    budget_scenarios=["standpipes", "household_connections"])  # fmt: skip
-    inputs = (read_network(inp), villages, read_catalog(study.pipe_catalog),
-              read_pump_catalog(study.pump_catalog))  # fmt: skip
+    study = replace(
+        study,
+        money=replace(study.money, budget_eur=BUDGET_EUR),
+        budget=replace(study.budget, scenarios=["standpipes", "household_connections"]),
+    )
+    inputs = (StudyData(read_network(inp), villages, read_catalog(study.inputs.pipe_catalog),
+                        read_pump_catalog(study.inputs.pump_catalog)),)  # fmt: skip
     expected = design_to_budget(study, *inputs, executor=InProcess())
     assert expected.skipped > 0 and expected.best is not None  # the pruning is at work
     with LocalPool(2) as pool:

@@ -163,10 +163,10 @@ def test_mutated_study_files_load_or_raise_hydros_error(tmp_path, data):
     except HydroError:
         return
     # what loads is finite and within bounds where it matters
-    assert study.budget_eur > 0 and math.isfinite(study.budget_eur)
-    assert 0 < study.life_years <= 100 and 0 <= study.discount_rate <= 0.3
-    assert study.mad_per_eur.value > 0 and study.base_year <= study.horizon_year
-    assert all(math.isfinite(c.value) and c.value >= 0 for c in study.costs.values())
+    assert study.money.budget_eur > 0 and math.isfinite(study.money.budget_eur)
+    assert 0 < study.money.life_years <= 100 and 0 <= study.money.discount_rate <= 0.3
+    assert study.money.mad_per_eur.value > 0 and study.design.base_year <= study.design.horizon_year
+    assert all(math.isfinite(c.value) and c.value >= 0 for c in study.prices.costs.values())
     assert no_new_files(tmp_path, {"study.toml"})
 
 

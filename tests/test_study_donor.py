@@ -23,6 +23,7 @@ from hydro.pumps import read_pump_catalog, shutoff_head
 from hydro.study.budget import design_to_budget
 from hydro.study.config import load_study
 from hydro.study.costing import financing, household_bill_mad_per_month, tank_cost_mad
+from hydro.study.parts import StudyData
 from hydro.study.scenario import run_scenario
 
 MONEY_TOLERANCE_MAD = 0.5
@@ -39,10 +40,10 @@ def small(tmp_path_factory):
         folder,
         path,
         study,
-        read_network(study.network),
-        read_villages(study.villages),
-        read_catalog(study.pipe_catalog),
-        read_pump_catalog(study.pump_catalog),
+        read_network(study.inputs.network),
+        read_villages(study.inputs.villages),
+        read_catalog(study.inputs.pipe_catalog),
+        read_pump_catalog(study.inputs.pump_catalog),
     )
 
 
@@ -109,11 +110,11 @@ def brute_force(folder, study, villages, catalog, pumps, specs):
             levels[douar] = spec
         wntr.network.write_inpfile(wn, str(folder / "bf.inp"), units="LPS")
         table = pd.DataFrame(part)
-        o = run_scenario(study, sp, read_network(folder / "bf.inp"), table, catalog, pumps,
-                         random_taps=False, levels=levels)  # fmt: skip
+        data = StudyData(read_network(folder / "bf.inp"), table, catalog, pumps)
+        o = run_scenario(study, sp, data, random_taps=False, levels=levels)
         t = o.projection_open.totals()
         rows.append(((a, b), round(float(t["population"])), round(float(t["people_household"])),
-                     financing(study, o)["capital_donors_eur"]))  # fmt: skip
+                     financing(study.money, o)["capital_donors_eur"]))  # fmt: skip
     return rows
 
 
@@ -133,10 +134,10 @@ def test_design_to_budget_equals_brute_force_over_every_plan(small):
     wn = read_network(inp)
     specs = [next(s for s in study.scenarios if s.name == n)
              for n in ("standpipes", "household_connections")]  # fmt: skip
-    study = replace(study, budget_scenarios=[s.name for s in specs])
+    study = replace(study, budget=replace(study.budget, scenarios=[s.name for s in specs]))
     truth = brute_force(folder, study, villages, catalog, pumps, specs)
     assert len(truth) == 5 * 3 - 1
-    tolerance = MONEY_TOLERANCE_MAD / study.mad_per_eur.value
+    tolerance = MONEY_TOLERANCE_MAD / study.money.mad_per_eur.value
     skipped = 0
     costs = sorted(c for *_, c in truth)
     # below everything, three budgets between plans, above everything
@@ -146,8 +147,12 @@ def test_design_to_budget_equals_brute_force_over_every_plan(small):
     for budget in budgets:
         # the curve's reach: everything (a full curve) at the first budgets, the default after
         reach = 1e9 if budget < costs[-1] else None
-        s = replace(study, budget_eur=budget, budget_curve_up_to_eur=reach)
-        result = design_to_budget(s, wn, villages, catalog, pumps)
+        s = replace(
+            study,
+            money=replace(study.money, budget_eur=budget),
+            budget=replace(study.budget, curve_up_to_eur=reach),
+        )
+        result = design_to_budget(s, StudyData(wn, villages, catalog, pumps))
         c = result.candidates
         chosen = c[c["chosen"]]
         fits = [(people, household, -cost, plan) for plan, people, household, cost in truth
@@ -160,7 +165,7 @@ def test_design_to_budget_equals_brute_force_over_every_plan(small):
             row = chosen.iloc[0]
             assert (row["people_served"], row["people_household"]) == (people, household)
             assert row["capital_donors_eur"] == pytest.approx(-minus_cost, abs=tolerance)
-            assert financing(s, result.best)["capital_donors_eur"] == pytest.approx(
+            assert financing(s.money, result.best)["capital_donors_eur"] == pytest.approx(
                 -minus_cost, abs=tolerance
             )
         # the curve up to its reach is the brute-force frontier, point for point
@@ -194,7 +199,7 @@ def test_design_to_budget_refuses_too_many_plans_naming_the_file_and_the_limit(s
     _, _, study, wn, villages, catalog, pumps = small
     monkeypatch.setattr(budget, "MAX_PLANS", 5)  # the small case has 3 x 3 - 1 = 8 plans
     with pytest.raises(InputError) as caught:
-        design_to_budget(study, wn, villages, catalog, pumps)
+        design_to_budget(study, StudyData(wn, villages, catalog, pumps))
     message = str(caught.value)
     assert str(study.path) in message and "at most 5 plans" in message and "gives 8" in message
 
@@ -265,11 +270,12 @@ def test_every_sensitivity_parameter_moves_its_figure_the_right_way(small_run):
 # --------------------------------------------------------------------------- money
 def test_tank_cost_is_continuous_and_tariff_blocks_bill_each_block(small):
     _, _, study, *_ = small
-    step = tank_cost_mad(study, 150.0 + 1e-6) - tank_cost_mad(study, 150.0)
+    step = tank_cost_mad(study.prices, 150.0 + 1e-6) - tank_cost_mad(study.prices, 150.0)
     assert 0 <= step < 0.01  # no jump between the size bands
     # 8.4 m3 a month: 6 m3 at 2.37, 2.4 m3 at 7.39, plus the 6 MAD fee (hand calculation)
-    assert household_bill_mad_per_month(study, 8.4) == pytest.approx(6 * 2.37 + 2.4 * 7.39 + 6)
-    assert household_bill_mad_per_month(study, 4.0) == pytest.approx(4 * 2.37 + 6)
+    prices = study.prices
+    assert household_bill_mad_per_month(prices, 8.4) == pytest.approx(6 * 2.37 + 2.4 * 7.39 + 6)
+    assert household_bill_mad_per_month(prices, 4.0) == pytest.approx(4 * 2.37 + 6)
 
 
 def test_om_counts_bulk_water_and_the_keeper_once(small_run):

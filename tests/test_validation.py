@@ -76,9 +76,9 @@ STUDY_RULES = [
     ('tank = "T_HILL"', "tank = 3", "[design] tank = 3: must be a text in quotes"),
     ("seed = 1", "seed = true", "[design] seed = True: must be a whole number"),
     ("pipe_price_factor = [0.8, 1.2]", "pipe_price_factor = [-1, 0]",
-     "[sensitivity] pipe_price_factor = [-1, 0]: -1 is outside (0, 10]"),
+     "[sensitivity] pipe_price_factor = [-1, 0]: -1 is outside [0.1, 5]: a factor"),
     ("growth_rate = [-0.01, 0.03]", "growth_rate = [-0.01, 3]",
-     "[sensitivity] growth_rate = [-0.01, 3]: 3 is outside (-1, 0.2]"),
+     "[sensitivity] growth_rate = [-0.01, 3]: 3 is outside [-0.1, 0.1]: a fraction per year"),
     ('scenario = "standpipes"', 'scenario = "standpipe"',
      "[sensitivity] scenario = 'standpipe' is not a scenario of the study"),
     ("distribution_velocity_m_per_s = [0.3, 1.5]", "distribution_velocity_m_per_s = [1.5, 0.3]",
@@ -137,7 +137,7 @@ def test_zero_budget_is_refused_before_any_computation(tmp_path):
 
 def test_the_oujda_study_passes_validation():
     study = load_study(STUDY)
-    assert study.discount_rate == pytest.approx(0.06)
+    assert study.money.discount_rate == pytest.approx(0.06)
 
 
 # --------------------------------------------------------------------------- village tables

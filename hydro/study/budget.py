@@ -47,17 +47,20 @@ from __future__ import annotations
 
 import itertools
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 
 from hydro.demand import PATTERN_MEAN_TOLERANCE
 from hydro.errors import InputError
+from hydro.mains import rising_main
 from hydro.network import copy_network
-from hydro.study.config import ScenarioSpec, Study
+from hydro.parallel import InProcess, current, make_executor
 from hydro.study.costing import DONORS, financing, tertiary_network
+from hydro.study.parts import ScenarioSpec, Study, StudyData
 from hydro.study.scenario import ScenarioResult, project_levels, run_scenario
+from hydro.topology import served_junctions
 
 #: The curve is exact up to this multiple of the budget unless the study gives
 #: ``[budget] curve_up_to_eur`` (plans whose lower bound is above it are not run).
@@ -227,10 +230,10 @@ def douar_part(study, spec, row: pd.DataFrame, level, catalog, tank_served) -> D
     """:class:`DouarPart` of the one-douar village table ``row`` at ``level``, counted as
     :func:`hydro.study.costing.bill_of_quantities` counts it.
     """
-    c = study.costs
+    c = study.prices.costs
     levels = {row["douar"].iloc[0]: level}
-    p_open = project_levels(study, spec, row, study.base_year, "service", levels=levels)
-    p_design = project_levels(study, spec, row, study.horizon_year, "service", levels=levels)
+    p_open = project_levels(study, spec, row, study.design.base_year, "service", levels=levels)
+    p_design = project_levels(study, spec, row, study.design.horizon_year, "service", levels=levels)
     d = p_open.douars.iloc[0]
     works = 0.0
     if d["people_standpipe"] > 0:
@@ -238,8 +241,8 @@ def douar_part(study, spec, row: pd.DataFrame, level, catalog, tank_served) -> D
         works += max(int(d["standpipes"]), math.ceil(d["taps_needed"] / taps_each)) * (
             c["standpipe"].value
         )
-    if study.economics["connections_paid_by"] == DONORS:
-        connections = math.ceil(d["people_household"] / study.persons_per_household - 1e-9)
+    if study.prices.economics["connections_paid_by"] == DONORS:
+        connections = math.ceil(d["people_household"] / study.design.persons_per_household - 1e-9)
         works += connections * c["household_connection"].value
     tertiary = tertiary_network(study, catalog, p_open, p_design)
     street = float((tertiary["length_m"] * tertiary["cost_per_m"]).sum()) if len(tertiary) else 0
@@ -263,7 +266,7 @@ def tank_lower_bound_m3(study: Study, parts: list[DouarPart]) -> float:
     peak-day demand x 24 h x the pattern's mean, which the pattern reader holds at 1 within
     :data:`hydro.demand.PATTERN_MEAN_TOLERANCE`. 0 otherwise.
     """
-    if not (study.pump or len(study.supply_hours) < 24):
+    if not (study.design.pump or len(study.design.supply_hours) < 24):
         return 0.0
     factor = parts[0].peak_day_factor
     volumes = []
@@ -279,12 +282,14 @@ def capital_lower_bound(study: Study, wn, catalog, parts, links, spec, main) -> 
     plan's douars, :class:`DouarPart`), each kept pipe at the cheapest catalogue price it may
     take, and the tank at its least volume (:func:`tank_lower_bound_m3`).
     """
-    c = study.costs
+    c = study.prices.costs
     table = catalog.table
     cheapest = float(table["cost_per_m"].min())
     floor = cheapest
-    if study.min_distribution_dn_mm is not None:  # any reading of the DN minimum allows these
-        allowed = table[table["nominal_diameter_mm"] >= study.min_distribution_dn_mm]
+    if (
+        study.design.min_distribution_dn_mm is not None
+    ):  # any reading of the DN minimum allows these
+        allowed = table[table["nominal_diameter_mm"] >= study.design.min_distribution_dn_mm]
         floor = float(allowed["cost_per_m"].min()) if len(allowed) else cheapest
     degree: dict[str, int] = {}
     for name in links:
@@ -309,15 +314,15 @@ def capital_lower_bound(study: Study, wn, catalog, parts, links, spec, main) -> 
     works += round(tank_lower_bound_m3(study, parts), 1) * c["tank_per_m3"].value
     if spec.break_tank:
         works += c["break_tank"].value
-    if study.pump:
+    if study.design.pump:
         works += c["pump_station"].value
     margins = 1 + c["engineering_share"].value + c["contingency_share"].value
-    return works * margins / study.mad_per_eur.value
+    return works * margins / study.money.mad_per_eur.value
 
 
 # --------------------------------------------------------------------------- one plan
 def _row(study: Study, o: ScenarioResult) -> dict:
-    money = financing(study, o)
+    money = financing(study.money, o)
     t_open = o.projection_open.totals()
     return {
         "people_served": round(float(t_open["population"])),
@@ -326,9 +331,9 @@ def _row(study: Study, o: ScenarioResult) -> dict:
         "standpipes": o.standpipes,
         "connections": o.connections,
         "capital_mad": o.capital_mad,
-        "capital_eur": o.capital_mad / study.mad_per_eur.value,
+        "capital_eur": o.capital_mad / study.money.mad_per_eur.value,
         "capital_donors_eur": money["capital_donors_eur"],
-        "within_budget": money["capital_donors_eur"] <= study.budget_eur,
+        "within_budget": money["capital_donors_eur"] <= study.money.budget_eur,
         "compliant": bool(o.compliance_design.compliant and o.compliance_open.compliant),
         # the rising main's class at pump shut-off (hydro.surge), as the feasibility verdict
         "pressure_class_ok": bool(o.surge is None or o.surge.empty or o.surge["class_ok"].all()),
@@ -338,17 +343,20 @@ def _row(study: Study, o: ScenarioResult) -> dict:
     }
 
 
-def run_plan(study, spec, wn, villages, catalog, pumps, plan, specs) -> ScenarioResult:
+def run_plan(study, spec, data: StudyData, plan, specs) -> ScenarioResult:
     """One plan end to end: the cut network, its douars at their levels, checked and costed."""
-    part = plan_villages(villages, plan)
     levels = {d: specs[o.level] for d, o in plan.items() if o is not None}
-    model = network_for(wn, served_nodes(villages, plan, specs))
-    return run_scenario(study, spec, model, part, catalog, pumps, random_taps=False, levels=levels)
+    cut = replace(
+        data,
+        network=network_for(data.network, served_nodes(data.villages, plan, specs)),
+        villages=plan_villages(data.villages, plan),
+    )
+    return run_scenario(study, spec, cut, random_taps=False, levels=levels)
 
 
-def _plan_row(study, spec, wn, villages, catalog, pumps, plan, specs) -> dict:
+def _plan_row(study, spec, data: StudyData, plan, specs) -> dict:
     """The candidates row of one plan (a task for the executor)."""
-    return _row(study, run_plan(study, spec, wn, villages, catalog, pumps, plan, specs))
+    return _row(study, run_plan(study, spec, data, plan, specs))
 
 
 def curve_of(candidates: pd.DataFrame) -> pd.Series:
@@ -379,8 +387,171 @@ def complete_plan(plan: dict, villages: pd.DataFrame, options: dict, first: str,
 
 
 # --------------------------------------------------------------------------- the search
+def budget_levels(study: Study) -> list[ScenarioSpec]:
+    """The ``[budget]`` scenarios in their order (default: the study's first scenario).
+
+    Raises
+    ------
+    InputError
+        Scenarios that differ in their break tank (one plan has one source arrangement).
+    """
+    wanted = study.budget.scenarios or [study.scenarios[0].name]
+    chosen = sorted((s for s in study.scenarios if s.name in wanted),
+                    key=lambda s: wanted.index(s.name))  # fmt: skip
+    if len({s.break_tank for s in chosen}) > 1:
+        raise InputError(
+            f"{study.path}: [budget] scenarios {', '.join(wanted)} differ in break_tank: one "
+            "plan has one source arrangement"
+        )
+    return chosen
+
+
+def enumerate_plans(study: Study, data: StudyData, options: dict, specs: dict) -> list[tuple]:
+    """Every plan with its lower bound: (bound, -people, index, plan, people), in order."""
+    spec = next(iter(specs.values()))
+    wn, villages, names = data.network, data.villages, list(data.villages["douar"])
+    main = rising_main(wn, study.design.tank, study.design.pump)
+    tank_served = served_junctions(wn, study.design.tank)
+    parts = {  # each douar at each option, projected once
+        (d, o): douar_part(study, spec, plan_villages(villages, {d: o}), specs[o.level],
+                           data.catalog, tank_served)
+        for d in names for o in options[d] if o is not None
+    }  # fmt: skip
+    plans = []
+    for combo in itertools.product(*(options[d] for d in names)):
+        plan = {d: o for d, o in zip(names, combo, strict=True) if o is not None}
+        if not plan:
+            continue
+        mine = [parts[(d, o)] for d, o in plan.items()]
+        links, _ = kept_links(wn, served_nodes(villages, plan, specs))
+        bound = capital_lower_bound(study, wn, data.catalog, mine, links, spec, main)
+        people = round(sum(p.people for p in mine))
+        plans.append((bound, -people, len(plans), plan, people))
+    plans.sort(key=lambda p: p[:3])
+    return plans
+
+
+@dataclass
+class _Search:
+    """The exact search's state: the plans run (rows and plans) and how many were skipped."""
+
+    rows: list
+    plans: list
+    done: list  # (capital_donors_eur, people) of the plans run
+    skipped: int = 0
+
+    def prunes(self, bound: float, people: int, budget: float, reach: float) -> bool:
+        """A plan over the budget, beyond the reach or beaten by a cheaper plan run."""
+        return bound > budget and (
+            bound > reach or any(c < bound and n >= people for c, n in self.done)
+        )
+
+
+def run_plans(study, data, plans, specs, reach: float, executor, log) -> _Search:
+    """Run the plans in order of their bound, in batches, unless pruned (module docstring)."""
+    spec, villages = next(iter(specs.values())), data.villages
+    search = _Search([], [], [])
+    batch, k = BATCH, 0
+    while k < len(plans):
+        tasks, meta = [], []
+        while k < len(plans) and len(tasks) < batch:
+            bound, _, _, plan, people = plans[k]
+            k += 1
+            if search.prunes(bound, people, study.money.budget_eur, reach):
+                search.skipped += 1
+                continue
+            tasks.append((study, spec, data, plan, specs))
+            meta.append((bound, plan))
+        if not tasks:
+            continue
+        log(f"budget: {len(search.rows) + len(tasks):,} plans run, {search.skipped:,} skipped "
+            f"({executor.description})")  # fmt: skip
+        results = dict(executor.run(_plan_row, tasks))
+        for i, (bound, plan) in enumerate(meta):
+            row = results[i]
+            if row["capital_donors_eur"] < bound - 1e-6:
+                raise RuntimeError(  # the bound is a theorem: fail loudly if it is not
+                    f"budget: lower bound EUR {bound:,.0f} above the capital "
+                    f"EUR {row['capital_donors_eur']:,.0f} of {describe(plan, villages)}"
+                )
+            search.done.append((row["capital_donors_eur"], row["people_served"]))
+            search.rows.append(_describe_row(plan, villages, specs, bound, row))
+            search.plans.append(plan)
+    return search
+
+
+def _candidates(search: _Search, reach: float) -> pd.DataFrame:
+    """The plans run, with their cost per person, the curve (up to ``reach``) marked."""
+    candidates = pd.DataFrame(search.rows)
+    candidates["cost_per_person_eur"] = candidates["capital_donors_eur"] / candidates[
+        "people_served"
+    ].clip(lower=1)
+    # beyond the reach, plans may not have been run: the curve stops there
+    candidates["on_curve"] = curve_of(candidates) & (candidates["capital_donors_eur"] <= reach)
+    candidates["chosen"] = False
+    return candidates
+
+
+def choose_best(study, data, candidates, plan_of, specs, log) -> ScenarioResult | None:
+    """The most people within the budget, then on connections, then the least capital: run
+    again in process (the same capital, or an error); marked ``chosen``.
+    """
+    fits = candidates[candidates["within_budget"] & candidates["compliant"]]
+    if fits.empty:
+        return None
+    top = fits.sort_values(
+        ["people_served", "people_household", "capital_donors_eur"],
+        ascending=[False, False, True],
+    )
+    index = top.index[0]
+    candidates.loc[index, "chosen"] = True
+    plan = plan_of[index]
+    log(f"budget: the best plan again, in process: {describe(plan, data.villages)}")
+    best = run_plan(study, next(iter(specs.values())), data, plan, specs)
+    again = financing(study.money, best)["capital_donors_eur"]
+    if abs(again - candidates.loc[index, "capital_donors_eur"]) > 0.01:
+        raise RuntimeError(f"budget: the best plan costs EUR {again:,.2f} when run again")
+    return best
+
+
+def phase_two(study, data, candidates, plan_of, options, specs, log) -> ScenarioResult | None:
+    """The complete scheme of each point of the curve and of the chosen plan (one design per
+    distinct one): its capital and phase 2's; returns the chosen plan's complete scheme.
+    """
+    completes: dict[str, ScenarioResult] = {}
+    first = next(iter(specs))
+    spec, villages, complete = specs[first], data.villages, None
+    candidates["phase"] = "1"
+    for column in ("complete_capital_donors_eur", "phase_2_capital_donors_eur"):
+        candidates[column] = np.nan
+    for index in candidates.index[candidates["on_curve"] | candidates["chosen"]]:
+        whole = complete_plan(plan_of[index], villages, options, first, specs)
+        key = describe(whole, villages)
+        if key not in completes:
+            log(f"budget: complete scheme {key}")
+            completes[key] = run_plan(study, spec, data, whole, specs)
+        cost = financing(study.money, completes[key])["capital_donors_eur"]
+        candidates.loc[index, "complete_capital_donors_eur"] = cost
+        candidates.loc[index, "phase_2_capital_donors_eur"] = max(
+            cost - candidates.loc[index, "capital_donors_eur"], 0.0
+        )
+        if candidates.loc[index, "chosen"]:
+            complete = completes[key]
+    return complete
+
+
+def _number_curve(candidates: pd.DataFrame) -> pd.DataFrame:
+    """The curve's points numbered by capital (the figure labels them, the table says
+    which); returns the curve.
+    """
+    curve = candidates[candidates["on_curve"]].sort_values("capital_donors_eur", kind="stable")
+    candidates["curve_point"] = pd.array([pd.NA] * len(candidates), dtype="Int64")
+    candidates.loc[curve.index, "curve_point"] = np.arange(1, len(curve) + 1)
+    return candidates.loc[curve.index].reset_index(drop=True)
+
+
 def design_to_budget(
-    study: Study, wn, villages: pd.DataFrame, catalog, pumps, log=lambda m: None, executor=None
+    study: Study, data: StudyData, log=lambda m: None, executor=None
 ) -> BudgetResult:
     """Every plan (douars, standpipes kept, service level per douar), run unless provably
     neither the best nor on the curve; the most people within the budget; phase 2.
@@ -391,53 +562,20 @@ def design_to_budget(
         More than :data:`MAX_PLANS` plans, or ``[budget]`` scenarios that differ in their
         break tank.
     """
-    from hydro.mains import rising_main
-    from hydro.parallel import InProcess, current, make_executor
-    from hydro.topology import served_junctions
-
-    wanted = study.budget_scenarios or [study.scenarios[0].name]
-    chosen_specs = [s for s in study.scenarios if s.name in wanted]
-    chosen_specs.sort(key=lambda s: wanted.index(s.name))
-    if len({s.break_tank for s in chosen_specs}) > 1:
-        raise InputError(
-            f"{study.path}: [budget] scenarios {', '.join(wanted)} differ in break_tank: one "
-            "plan has one source arrangement"
-        )
+    chosen_specs = budget_levels(study)
     specs = {s.name: s for s in chosen_specs}
-    spec = chosen_specs[0]
-    options = douar_options(villages, chosen_specs)
-    names = list(villages["douar"])
+    options = douar_options(data.villages, chosen_specs)
+    names = list(data.villages["douar"])
     total = math.prod(len(options[d]) for d in names) - 1
     if total > MAX_PLANS:
         raise InputError(
             f"{study.path}: [budget] the exhaustive search takes at most {MAX_PLANS:,} plans; "
-            f"{study.villages} gives {total:,} ({len(names)} douars, their standpipes and "
-            f"{len(chosen_specs)} service levels): list fewer [budget] scenarios or douars"
+            f"{study.inputs.villages} gives {total:,} ({len(names)} douars, their standpipes "
+            f"and {len(chosen_specs)} service levels): list fewer [budget] scenarios or douars"
         )
-    main = rising_main(wn, study.tank, study.pump)
-    tank_served = served_junctions(wn, study.tank)
-    reach = study.budget_curve_up_to_eur or CURVE_REACH * study.budget_eur
-    parts = {  # each douar at each option, projected once
-        (d, o): douar_part(study, spec, plan_villages(villages, {d: o}), specs[o.level], catalog,
-                           tank_served)
-        for d in names for o in options[d] if o is not None
-    }  # fmt: skip
-    plans = []
-    for combo in itertools.product(*(options[d] for d in names)):
-        plan = {d: o for d, o in zip(names, combo, strict=True) if o is not None}
-        if not plan:
-            continue
-        mine = [parts[(d, o)] for d, o in plan.items()]
-        links, _ = kept_links(wn, served_nodes(villages, plan, specs))
-        bound = capital_lower_bound(study, wn, catalog, mine, links, spec, main)
-        people = round(sum(p.people for p in mine))
-        plans.append((bound, -people, len(plans), plan, people))
-    plans.sort(key=lambda p: p[:3])
+    reach = study.budget.curve_up_to_eur or CURVE_REACH * study.money.budget_eur
+    plans = enumerate_plans(study, data, options, specs)
     log(f"budget: {total:,} plans, taken in order of their capital's lower bound")
-    rows: list[dict] = []
-    run_plans: list[dict] = []  # the plan of each row
-    done: list[tuple[float, int]] = []  # (capital_donors_eur, people) of the plans run
-    skipped = 0
     own = executor is None and current() is None  # else the run's executor (hydro.parallel)
     executor = (
         executor
@@ -445,92 +583,21 @@ def design_to_budget(
         or (make_executor(study.taps.workers, study.taps.scheduler) if total > 1 else InProcess())
     )
     try:
-        k = 0
-        batch = BATCH
-        while k < len(plans):
-            tasks, meta = [], []
-            while k < len(plans) and len(tasks) < batch:
-                bound, _, _, plan, people = plans[k]
-                k += 1
-                if bound > study.budget_eur and (
-                    bound > reach or any(cost < bound and served >= people for cost, served in done)
-                ):
-                    skipped += 1
-                    continue
-                tasks.append((study, spec, wn, villages, catalog, pumps, plan, specs))
-                meta.append((bound, plan))
-            if not tasks:
-                continue
-            log(f"budget: {len(rows) + len(tasks):,} plans run, {skipped:,} skipped "
-                f"({executor.description})")  # fmt: skip
-            results = dict(executor.run(_plan_row, tasks))
-            for i, (bound, plan) in enumerate(meta):
-                row = results[i]
-                if row["capital_donors_eur"] < bound - 1e-6:
-                    raise RuntimeError(  # the bound is a theorem: fail loudly if it is not
-                        f"budget: lower bound EUR {bound:,.0f} above the capital "
-                        f"EUR {row['capital_donors_eur']:,.0f} of {describe(plan, villages)}"
-                    )
-                done.append((row["capital_donors_eur"], row["people_served"]))
-                rows.append(_describe_row(plan, villages, specs, bound, row))
-                run_plans.append(plan)
+        search = run_plans(study, data, plans, specs, reach, executor, log)
     finally:
         if own:
             executor.close()
-    candidates = pd.DataFrame(rows)
-    candidates["cost_per_person_eur"] = candidates["capital_donors_eur"] / candidates[
-        "people_served"
-    ].clip(lower=1)
-    # beyond the reach, plans may not have been run: the curve stops there
-    candidates["on_curve"] = curve_of(candidates) & (candidates["capital_donors_eur"] <= reach)
-    candidates["chosen"] = False
-    fits = candidates[candidates["within_budget"] & candidates["compliant"]]
-    best = complete = None
-    plan_of = dict(enumerate(run_plans))  # candidates' index is the order of the rows
-    if not fits.empty:
-        top = fits.sort_values(
-            ["people_served", "people_household", "capital_donors_eur"],
-            ascending=[False, False, True],
-        )
-        index = top.index[0]
-        candidates.loc[index, "chosen"] = True
-        plan = plan_of[index]
-        log(f"budget: the best plan again, in process: {describe(plan, villages)}")
-        best = run_plan(study, spec, wn, villages, catalog, pumps, plan, specs)
-        again = financing(study, best)["capital_donors_eur"]
-        if abs(again - candidates.loc[index, "capital_donors_eur"]) > 0.01:
-            raise RuntimeError(f"budget: the best plan costs EUR {again:,.2f} when run again")
-    # phase 2: the complete scheme of each point of the curve (one design per distinct one)
-    completes: dict[str, ScenarioResult] = {}
-    first = chosen_specs[0].name
-    candidates["phase"] = "1"
-    for column in ("complete_capital_donors_eur", "phase_2_capital_donors_eur"):
-        candidates[column] = np.nan
-    for index in candidates.index[candidates["on_curve"] | candidates["chosen"]]:
-        whole = complete_plan(plan_of[index], villages, options, first, specs)
-        key = describe(whole, villages)
-        if key not in completes:
-            log(f"budget: complete scheme {key}")
-            completes[key] = run_plan(study, spec, wn, villages, catalog, pumps, whole, specs)
-        cost = financing(study, completes[key])["capital_donors_eur"]
-        candidates.loc[index, "complete_capital_donors_eur"] = cost
-        candidates.loc[index, "phase_2_capital_donors_eur"] = max(
-            cost - candidates.loc[index, "capital_donors_eur"], 0.0
-        )
-        if candidates.loc[index, "chosen"]:
-            complete = completes[key]
-    # the curve's points numbered by capital: the figure labels them, the table says which
-    curve = candidates[candidates["on_curve"]].sort_values("capital_donors_eur", kind="stable")
-    candidates["curve_point"] = pd.array([pd.NA] * len(candidates), dtype="Int64")
-    candidates.loc[curve.index, "curve_point"] = np.arange(1, len(curve) + 1)
-    curve = candidates.loc[curve.index]
+    candidates = _candidates(search, reach)
+    plan_of = dict(enumerate(search.plans))  # candidates' index is the order of the rows
+    best = choose_best(study, data, candidates, plan_of, specs, log)
+    complete = phase_two(study, data, candidates, plan_of, options, specs, log)
     return BudgetResult(
         candidates=candidates,
-        curve=curve.reset_index(drop=True),
+        curve=_number_curve(candidates),
         best=best,
         complete=complete,
         enumerated=total,
-        skipped=skipped,
+        skipped=search.skipped,
         curve_up_to_eur=reach,
     )
 

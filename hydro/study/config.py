@@ -14,16 +14,37 @@ from __future__ import annotations
 import math
 import os
 import tomllib
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from hydro import defaults
+from hydro.catalog import read_catalog
 from hydro.compliance import NODE_CLASSES, PIPE_CLASSES, Rules
+from hydro.demand import check_villages_against_network, read_villages
 from hydro.errors import InputError, did_you_mean
+from hydro.network import read_network
 from hydro.outputs import file_name_problem
+from hydro.pumps import read_pump_catalog
+from hydro.storage import parse_hours
 from hydro.study.intermittent import IntermittentStudy, load_intermittent_study
+from hydro.study.parts import (
+    BudgetSettings,
+    Cost,
+    Design,
+    Inputs,
+    Money,
+    Prices,
+    ReportSettings,
+    ScenarioSpec,
+    Study,
+    StudyData,
+    TapsSpec,
+)
 from hydro.study.solar import KIND as SOLAR_KIND
 from hydro.study.solar import load_solar_study
+
+__all__ = ["STUDY_KEYS", "Cost", "ScenarioSpec", "Study", "TapsSpec", "load_inputs",
+           "load_study", "validate_study"]  # fmt: skip
 
 #: Unit costs every study must give (value, unit, source).
 REQUIRED_COSTS = (
@@ -46,31 +67,46 @@ REQUIRED_COSTS = (
 #: Unit costs needed only when the network has the element (checked when the study runs).
 OPTIONAL_COSTS = ("pressure_reducing_valve", "surge_vessel", "break_tank", "rock_excavation_uplift")
 #: [economics]: who pays what and what is really consumed (docs/sources.md, 7); key ->
-#: (default, allowed values or (low, high)).
+#: (default, allowed values or (low, high)): the one source of these ranges (STUDY_KEYS).
+#: The household tariff has no default: a study with household connections gives its
+#: operator's (:data:`TARIFF_KEYS`).
 ECONOMICS = {
     "standpipe_use_l_per_person_day": (8.5, (0.0, 200.0)),
     "household_use_l_per_person_day": (50.0, (0.0, 500.0)),
     "keeper_pay": ("margin", ("margin", "salary")),
     "connections_paid_by": ("households", ("donors", "households", "operator")),
-    "household_tariff_blocks_m3_per_month": ([6.0, 20.0, 35.0], (0.0, 1e4)),
-    "household_tariff_mad_per_m3": ([2.37, 7.39, 10.98, 11.03], (0.0, 1e3)),
+    "household_tariff_blocks_m3_per_month": ([], (0.0, 1e4)),
+    "household_tariff_mad_per_m3": ([0.0], (0.0, 1e3)),
     "house_spacing_m": (25.0, (1.0, 1000.0)),
+}
+#: [economics] keys a study with household connections must give (its operator's tariff).
+TARIFF_KEYS = ("household_tariff_blocks_m3_per_month", "household_tariff_mad_per_m3")
+#: Why each [economics] number has its range (the reason shown with an error).
+_ECONOMICS_REASONS = {
+    "standpipe_use_l_per_person_day": "litres per person per day (measured standpipe use: 8.5)",
+    "household_use_l_per_person_day": "litres per person per day (household allowance: 50)",
+    "household_tariff_blocks_m3_per_month": "upper limits of the tariff blocks in m3 a month",
+    "household_tariff_mad_per_m3": "prices in MAD per m3",
+    "house_spacing_m": "metres of street per house, 1 to 1,000",
 }
 #: [report]: the donor file's sections the study writes (each "en" text, or {en, fr}).
 REPORT_KEYS = ("context", "authorisation", "management", "schedule", "risks", "indicators")
-#: [sensitivity] parameters one at a time, each [low, high] (docs/sources.md, 7).
-SENSITIVITY_KEYS = {
-    "growth_rate": (-0.1, 0.1), "per_capita_demand_factor": (0.1, 5.0),
-    "pipe_price_factor": (0.1, 5.0), "pump_station_mad": (0.0, 1e8),
-    "tank_cost_factor": (0.1, 5.0), "standpipe_mad": (0.0, 1e7),
-    "household_connection_mad": (0.0, 1e7), "rock_excavation_uplift": (0.0, 2.0),
-    "mad_per_eur": (1.0, 100.0), "connection_share_factor": (0.0, 5.0),
-    "bulk_water_per_m3": (0.0, 100.0), "standpipe_use_l_per_person_day": (0.0, 200.0),
-}  # fmt: skip
-#: ONEP douar projects, 1,300 (Tuscany-Angad, PAGER) to 2,850 MAD (Ahl Angad) per beneficiary:
-#: Oujda brief 4.1 and 5.5 [D]. A study may give its own ([money] benchmark_mad_per_beneficiary).
-BENCHMARK_MAD_PER_BENEFICIARY = (1300.0, 2850.0)
-BENCHMARK_SOURCE = "Oujda brief 4.1/5.5 [D]: ONEP douar projects 1,300-2,850 MAD per beneficiary"
+#: [sensitivity] parameters one at a time, each [low, high] (docs/sources.md, 7): the one
+#: source of their ranges, key -> (low, high, low excluded, reason).
+SENSITIVITY_RANGES = {
+    "growth_rate": (-0.1, 0.1, False, "a fraction per year, -0.1 to 0.1 (0.01 for +1 %/yr)"),
+    "per_capita_demand_factor": (0.1, 5.0, False, "a factor of the allowances, 0.1 to 5"),
+    "pipe_price_factor": (0.1, 5.0, False, "a factor of the catalogue prices, 0.1 to 5"),
+    "pump_station_mad": (0.0, 1e8, False, ""),
+    "tank_cost_factor": (0.1, 5.0, False, ""),
+    "standpipe_mad": (0.0, 1e7, False, ""),
+    "household_connection_mad": (0.0, 1e7, False, ""),
+    "rock_excavation_uplift": (0.0, 2.0, False, ""),
+    "mad_per_eur": (1.0, 100.0, False, ""),
+    "connection_share_factor": (0.0, 5.0, False, ""),
+    "bulk_water_per_m3": (0.0, 100.0, False, ""),
+    "standpipe_use_l_per_person_day": (0.0, 200.0, False, ""),
+}
 
 
 # --------------------------------------------------------------------------- schema
@@ -205,6 +241,7 @@ STUDY_KEYS: dict[str, dict[str, Key]] = {
         "benchmark_mad_per_beneficiary": Key(
             "pair", 0, 1e6, "[low, high] in MAD per beneficiary, above 0", open_low=True
         ),
+        "benchmark_label": Key("text"),
     },
     "money.mad_per_eur": {
         "value": Key(
@@ -220,19 +257,16 @@ STUDY_KEYS: dict[str, dict[str, Key]] = {
         "commitment_eur": Key("number", 0, 1e10, "a commitment in EUR, zero or more"),
     },
     "economics": {
-        "standpipe_use_l_per_person_day": Key(
-            "number", 0, 200, "litres per person per day (measured standpipe use: 8.5)"
-        ),
-        "household_use_l_per_person_day": Key(
-            "number", 0, 500, "litres per person per day (household allowance: 50)"
-        ),
-        "keeper_pay": Key("string", choices=("margin", "salary")),
-        "connections_paid_by": Key("string", choices=("donors", "households", "operator")),
-        "household_tariff_blocks_m3_per_month": Key(
-            "numbers", 0, 1e4, "upper limits of the tariff blocks in m3 a month"
-        ),
-        "household_tariff_mad_per_m3": Key("numbers", 0, 1e3, "prices in MAD per m3"),
-        "house_spacing_m": Key("number", 1, 1000, "metres of street per house, 1 to 1,000"),
+        key: (
+            Key("string", choices=allowed)
+            if isinstance(allowed[0], str)
+            else Key(
+                "numbers" if isinstance(default, list) else "number",
+                *allowed,
+                _ECONOMICS_REASONS[key],
+            )
+        )
+        for key, (default, allowed) in ECONOMICS.items()
     },
     "budget": {
         "scenarios": Key("strings"),
@@ -262,21 +296,15 @@ STUDY_KEYS: dict[str, dict[str, Key]] = {
     },
     "sensitivity": {
         "scenario": Key("string"),
-        "growth_rate": Key(
-            "numbers",
-            -1,
-            0.2,
-            "a fraction per year above -1 and at most 0.2 (0.01 for +1 %/yr)",
-            open_low=True,
-        ),
-        "per_capita_demand_factor": Key(
-            "numbers", 0, 10, "a factor above 0, at most 10", open_low=True
-        ),
-        "pipe_price_factor": Key("numbers", 0, 10, "a factor above 0, at most 10", open_low=True),
         **{
-            key: Key("numbers", low, high, f"each end of the range within [{low:g}, {high:g}]")
-            for key, (low, high) in SENSITIVITY_KEYS.items()
-            if key not in ("growth_rate", "per_capita_demand_factor", "pipe_price_factor")
+            key: Key(
+                "numbers",
+                low,
+                high,
+                reason or f"each end of the range within [{low:g}, {high:g}]",
+                open_low=open_low,
+            )
+            for key, (low, high, open_low, reason) in SENSITIVITY_RANGES.items()
         },
     },
 }
@@ -462,121 +490,6 @@ def validate_study(data: dict, path: Path) -> None:
         )
 
 
-# --------------------------------------------------------------------------- study file
-@dataclass
-class Cost:
-    """A unit cost with its unit and source."""
-
-    value: float
-    unit: str
-    source: str
-    #: the note in the French report ("": the source as written)
-    source_fr: str = ""
-
-
-@dataclass
-class ScenarioSpec:
-    """A scenario of the study file: the service served and the demand sized for."""
-
-    name: str
-    label: str
-    service: str  # demand scenario served (standpipes / household_connections)
-    sizing: str  # demand scenario the pipes are sized for (design year)
-    break_tank: bool = False  # a break tank between the main and the booster
-    label_fr: str = ""  # the label in the French report (default: label)
-
-
-@dataclass(frozen=True)
-class TapsSpec:
-    """[taps]: random tap opening on each scenario's design (:mod:`hydro.taps`); 0 draws: off.
-
-    useful_share : a tap giving less than this share of its flow is starved [-];
-    probability : that a tap is open (None: its share of the peak hour); workers, scheduler :
-    what runs the draws and the sensitivity cases (:func:`hydro.parallel.make_executor`;
-    on a Dask cluster the workers need the study's files at the same paths).
-    """
-
-    draws: int = 0
-    seed: int = 1
-    useful_share: float = 0.8
-    probability: float | None = None
-    workers: int | None = None
-    scheduler: str | None = None
-    #: Taps of a standpipe, flow of a standpipe tap and of a household connection [l/s]: the
-    #: defaults of the study's demand scenarios (a village-table column, when given, still
-    #: sets its douar's; None: 2 taps x 0.25 l/s and 0.20 l/s, hydro.demand)
-    taps_per_standpipe: int | None = None
-    tap_flow_l_per_s: float | None = None
-    connection_flow_l_per_s: float | None = None
-
-    def demand_changes(self) -> dict:
-        """The fields of :class:`hydro.demand.DemandScenario` this table sets."""
-        keys = ("taps_per_standpipe", "tap_flow_l_per_s", "connection_flow_l_per_s")
-        return {k: getattr(self, k) for k in keys if getattr(self, k) is not None}
-
-
-@dataclass
-class Study:
-    """A study file, read and checked by :func:`load_study`."""
-
-    path: Path
-    name: str
-    title: str
-    network: Path
-    villages: Path
-    patterns: Path | None
-    pipe_catalog: Path
-    pump_catalog: Path | None
-    base_year: int
-    horizon_year: int
-    tank: str
-    pump: str | None
-    pumping_hours: float
-    reserve_hours: float
-    supply_hours: tuple[int, ...]
-    min_distribution_dn_mm: float | None
-    simulation_hours: float
-    persons_per_household: float
-    mad_per_eur: Cost
-    budget_eur: float
-    funders: list[tuple[str, float]]
-    life_years: float
-    discount_rate: float
-    costs: dict[str, Cost]
-    scenarios: list[ScenarioSpec]
-    sensitivity: dict
-    sources: dict = field(default_factory=dict)
-    #: [sources_fr]: the same notes in French, for the French report
-    sources_fr: dict = field(default_factory=dict)
-    #: Looped networks only: the optimiser's time limit per sizing run [s] and its seed
-    looped_time_limit_s: float = defaults.LOOPED_TIME_LIMIT_S
-    seed: int = 1
-    #: Design rules checked over days of operation (defaults: Oujda brief 5.1)
-    rules: Rules = field(default_factory=Rules)
-    #: Capital cost per beneficiary of Moroccan rural projects, low and high [MAD]
-    benchmark_mad_per_beneficiary: tuple[float, float] = BENCHMARK_MAD_PER_BENEFICIARY
-    #: Random tap opening on each scenario's design
-    taps: TapsSpec = field(default_factory=TapsSpec)
-    #: [economics]: see :data:`ECONOMICS`
-    economics: dict = field(default_factory=lambda: {k: v for k, (v, _) in ECONOMICS.items()})
-    #: Each funder's commitment [EUR] (None when the study gives shares only)
-    commitments_eur: dict = field(default_factory=dict)
-    #: [budget]: the scenarios (service levels) the design-to-budget mode may choose from
-    budget_scenarios: list = field(default_factory=list)
-    #: [budget]: the cost-people curve is exact up to this donors' capital [EUR] (None: the
-    #: default reach of hydro.study.budget)
-    budget_curve_up_to_eur: float | None = None
-    #: The title in the French report, and the donor file's sections ([report]: REPORT_KEYS)
-    title_fr: str = ""
-    report_text: dict = field(default_factory=dict)
-
-    @property
-    def crf(self) -> float:
-        """Capital recovery factor i(1+i)^n / ((1+i)^n - 1)."""
-        i, n = self.discount_rate, self.life_years
-        return i * (1 + i) ** n / ((1 + i) ** n - 1) if i > 0 else 1 / n
-
-
 def _get(table: dict, key: str, where: str, path: Path, kind=None):
     if key not in table:
         raise InputError(f"{path}: [{where}] needs '{key}'")
@@ -597,8 +510,6 @@ def _number(table: dict, key: str, where: str, path: Path, positive=True) -> flo
 
 def _supply_hours(text, path: Path) -> tuple[int, ...]:
     """``[design] source_supply_hours``, an error naming the study file and the key."""
-    from hydro.storage import parse_hours
-
     try:
         return parse_hours(text)
     except InputError as exc:
@@ -707,7 +618,11 @@ def _taps(table: dict, path: Path) -> TapsSpec:
 
 
 def load_study(path: str | os.PathLike) -> Study | IntermittentStudy:
-    """Read and check a study file; every error names the file and the key.
+    """Read and check a study file into its typed parts; every error names the file and key.
+
+    The whole file is checked first against :data:`STUDY_KEYS` (:func:`validate_study`), then
+    each part is built once (:mod:`hydro.study.parts`): inputs, design, rules, money, prices,
+    scenarios, budget, taps and report settings.
 
     Parameters
     ----------
@@ -724,18 +639,10 @@ def load_study(path: str | os.PathLike) -> Study | IntermittentStudy:
     Examples
     --------
     >>> study = load_study("studies/oujda")  # doctest: +SKIP
-    >>> study.horizon_year  # doctest: +SKIP
+    >>> study.design.horizon_year  # doctest: +SKIP
     2030
     """
-    path = Path(path)
-    if path.is_dir():  # a study's folder holds its study.toml
-        path = path / "study.toml"
-    if not path.is_file():
-        raise InputError(f"{path}: no such study file")
-    try:
-        data = tomllib.loads(path.read_text())
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: not a valid TOML study file: {exc}") from exc
+    path, data = _read_toml(Path(path))
     if "kind" in data:  # another kind of study: its own module reads it
         if data["kind"] == SOLAR_KIND:
             return load_solar_study(path, data)
@@ -746,71 +653,56 @@ def load_study(path: str | os.PathLike) -> Study | IntermittentStudy:
             "(no kind: a design study)"
         )
     validate_study(data, path)  # every key, kind and range, before anything else
-    inputs = _get(data, "inputs", "study", path, dict)
-    design = _get(data, "design", "study", path, dict)
-    money = _get(data, "money", "study", path, dict)
-    costs_raw = _get(data, "unit_costs", "study", path, dict)
-    costs = {}
-    for key in REQUIRED_COSTS + tuple(k for k in OPTIONAL_COSTS if k in costs_raw):
-        entry = _get(costs_raw, key, "unit_costs", path, dict)
-        costs[key] = Cost(
-            _number(entry, "value", f"unit_costs.{key}", path),
-            str(entry.get("unit", "")),
-            str(entry.get("source", "estimate")),
-            str(entry.get("source_fr", "")),
-        )
-    rate = _get(money, "mad_per_eur", "money", path, dict)
-    funders = []
-    for k, f in enumerate(_get(money, "funders", "money", path, list)):
-        funders.append(
-            (str(_get(f, "name", f"money.funders[{k}]", path)),
-             _number(f, "share", f"money.funders[{k}]", path))
-        )  # fmt: skip
-    total_share = sum(s for _, s in funders)
-    if abs(total_share - 1) > 1e-9:
-        raise InputError(f"{path}: [money] the funders' shares add up to {total_share:g}, not 1")
-    scenarios = []
-    allowed = ("standpipes", "household_connections")
-    for k, s in enumerate(_get(data, "scenarios", "study", path, list)):
-        where = f"scenarios[{k}]"
-        spec = ScenarioSpec(
-            str(_get(s, "name", where, path)),
-            str(s.get("label", s.get("name"))),
-            str(_get(s, "service", where, path)),
-            str(s.get("sizing", s.get("service"))),
-            break_tank=_get(s, "break_tank", where, path, bool) if "break_tank" in s else False,
-            label_fr=str(s.get("label_fr", "")),
-        )
-        for key in ("service", "sizing"):
-            if getattr(spec, key) not in allowed:
-                raise InputError(
-                    f"{path}: [{where}] {key} = {getattr(spec, key)!r}; allowed: "
-                    f"{', '.join(allowed)}"
-                )
-        scenarios.append(spec)
-    if not scenarios:
-        raise InputError(f"{path}: the study needs at least one [[scenarios]]")
+    money = _money(_get(data, "money", "study", path, dict), path)
+    scenarios = _scenarios(data, path)
     names = [s.name for s in scenarios]
-    if len(set(names)) != len(names):
-        raise InputError(f"{path}: scenario names must be unique: {names}")
-    sensitivity = dict(data.get("sensitivity", {}))
-    if sensitivity and sensitivity.get("scenario", names[0]) not in names:
-        raise InputError(f"{path}: [sensitivity] scenario must be one of {names}")
-    base, horizon = (
-        int(_number(design, "base_year", "design", path)),
-        int(_number(design, "horizon_year", "design", path)),
-    )
-    if horizon < base:
-        raise InputError(f"{path}: [design] horizon_year {horizon} is before base_year {base}")
-    study = Study(
+    return Study(
         path=path,
         name=str(data.get("name", path.parent.name)),
-        title=str(data.get("title", path.parent.name)),
-        network=_file(inputs, "network", path),
-        villages=_file(inputs, "villages", path),
-        patterns=_file(inputs, "patterns", path, required=False),
-        pipe_catalog=_file(inputs, "pipe_catalog", path),
-        pump_catalog=_file(inputs, "pump_catalog", path, required=False),
+        inputs=_inputs(_get(data, "inputs", "study", path, dict), path),
+        design=_design(_get(data, "design", "study", path, dict), path),
+        money=money,
+        prices=_prices(data, scenarios, path),
+        scenarios=scenarios,
+        report=_report(data, path),
+        rules=_rules(data["rules"], path) if "rules" in data else Rules(),
+        sensitivity=_sensitivity(data, names, path),
+        budget=_budget(data, names, money, path),
+        taps=_taps(_get(data, "taps", "study", path, dict), path) if "taps" in data else TapsSpec(),
+    )
+
+
+def _read_toml(path: Path) -> tuple[Path, dict]:
+    """The study file (``study.toml`` in a folder) and its TOML content."""
+    if path.is_dir():  # a study's folder holds its study.toml
+        path = path / "study.toml"
+    if not path.is_file():
+        raise InputError(f"{path}: no such study file")
+    try:
+        return path, tomllib.loads(path.read_text())
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: not a valid TOML study file: {exc}") from exc
+
+
+def _inputs(table: dict, path: Path) -> Inputs:
+    """[inputs]: every file resolved against the study file's folder and found."""
+    return Inputs(
+        network=_file(table, "network", path),
+        villages=_file(table, "villages", path),
+        pipe_catalog=_file(table, "pipe_catalog", path),
+        patterns=_file(table, "patterns", path, required=False),
+        pump_catalog=_file(table, "pump_catalog", path, required=False),
+    )
+
+
+def _design(design: dict, path: Path) -> Design:
+    """[design]: years in order, the tank and pump named, hours and sizing settings."""
+    base = int(_number(design, "base_year", "design", path))
+    horizon = int(_number(design, "horizon_year", "design", path))
+    if horizon < base:
+        raise InputError(f"{path}: [design] horizon_year {horizon} is before base_year {base}")
+    dn = design.get("min_distribution_dn_mm")
+    return Design(
         base_year=base,
         horizon_year=horizon,
         tank=str(_get(design, "tank", "design", path)),
@@ -818,15 +710,31 @@ def load_study(path: str | os.PathLike) -> Study | IntermittentStudy:
         pumping_hours=float(design.get("pumping_hours", defaults.PUMPING_HOURS)),
         reserve_hours=float(design.get("storage_reserve_hours", defaults.RESERVE_HOURS)),
         supply_hours=_supply_hours(design.get("source_supply_hours"), path),
-        min_distribution_dn_mm=(
-            float(design["min_distribution_dn_mm"]) if "min_distribution_dn_mm" in design else None
-        ),
+        min_distribution_dn_mm=float(dn) if dn is not None else None,
         simulation_hours=float(design.get("simulation_hours", defaults.CHECK_DURATION_H)),
-        looped_time_limit_s=float(design.get("looped_time_limit_s", defaults.LOOPED_TIME_LIMIT_S)),
-        seed=int(design.get("seed", 1)),
         persons_per_household=float(
             design.get("persons_per_household", defaults.PERSONS_PER_HOUSEHOLD)
         ),
+        looped_time_limit_s=float(design.get("looped_time_limit_s", defaults.LOOPED_TIME_LIMIT_S)),
+        seed=int(design.get("seed", 1)),
+    )
+
+
+def _money(money: dict, path: Path) -> Money:
+    """[money]: exchange rate with its source, budget, funders and their commitments."""
+    rate = _get(money, "mad_per_eur", "money", path, dict)
+    funders, commitments = [], {}
+    for k, f in enumerate(_get(money, "funders", "money", path, list)):
+        where = f"money.funders[{k}]"
+        name = str(_get(f, "name", where, path))
+        funders.append((name, _number(f, "share", where, path)))
+        if "commitment_eur" in f:
+            commitments[name] = float(f["commitment_eur"])
+    total_share = sum(s for _, s in funders)
+    if abs(total_share - 1) > 1e-9:
+        raise InputError(f"{path}: [money] the funders' shares add up to {total_share:g}, not 1")
+    benchmark = money.get("benchmark_mad_per_beneficiary")
+    return Money(
         mad_per_eur=Cost(
             _number(rate, "value", "money.mad_per_eur", path),
             "MAD/EUR",
@@ -837,108 +745,148 @@ def load_study(path: str | os.PathLike) -> Study | IntermittentStudy:
         funders=funders,
         life_years=_number(money, "life_years", "money", path),
         discount_rate=_number(money, "discount_rate", "money", path),
-        costs=costs,
-        scenarios=scenarios,
-        sensitivity=sensitivity,
-        sources=dict(data.get("sources", {})),
-        sources_fr=dict(data.get("sources_fr", {})),
+        commitments_eur=commitments,
+        benchmark_mad_per_beneficiary=(
+            (float(benchmark[0]), float(benchmark[1])) if benchmark is not None else None
+        ),
+        benchmark_label=_text(money.get("benchmark_label", {})),
     )
-    unknown = sorted(set(study.sources_fr) - set(study.sources))
-    if unknown:
-        raise InputError(
-            f"{path}: [sources_fr] {unknown[0]} has no English note in [sources] "
-            f"(notes: {', '.join(study.sources) or 'none'})"
+
+
+def _prices(data: dict, scenarios: list[ScenarioSpec], path: Path) -> Prices:
+    """[unit_costs] (each with its unit and sources) and [economics] (over its defaults)."""
+    costs_raw = _get(data, "unit_costs", "study", path, dict)
+    costs = {}
+    for key in REQUIRED_COSTS + tuple(k for k in OPTIONAL_COSTS if k in costs_raw):
+        entry = _get(costs_raw, key, "unit_costs", path, dict)
+        costs[key] = Cost(
+            _number(entry, "value", f"unit_costs.{key}", path),
+            str(entry.get("unit", "")),
+            str(entry.get("source", "estimate")),
+            str(entry.get("source_fr", "")),
         )
-    if "rules" in data:
-        study.rules = _rules(data["rules"], path)
-    if "taps" in data:
-        study.taps = _taps(_get(data, "taps", "study", path, dict), path)
-    if "benchmark_mad_per_beneficiary" in money:
-        pair = money["benchmark_mad_per_beneficiary"]
-        if not (isinstance(pair, list) and len(pair) == 2 and 0 < pair[0] < pair[1]):
+    given = dict(data.get("economics", {}))  # keys and ranges: validate_study (ECONOMICS)
+    households = any("household_connections" in (s.service, s.sizing) for s in scenarios)
+    for key in TARIFF_KEYS:
+        if households and key not in given:
             raise InputError(
-                f"{path}: [money] benchmark_mad_per_beneficiary must be [low, high] in MAD"
+                f"{path}: [economics] needs {key}: a scenario serves household connections, "
+                "and their bills follow the operator's tariff (no tariff is assumed)"
             )
-        study.benchmark_mad_per_beneficiary = (float(pair[0]), float(pair[1]))
-    _issue14_keys(study, data, money, names, path)
-    return study
-
-
-def _in_range(value, allowed, where: str, key: str, path: Path):
-    """``value`` checked against a (low, high) range (each item of a list) or allowed words."""
-    if isinstance(allowed[0], str):
-        if value not in allowed:
-            raise InputError(f"{path}: [{where}] {key} = {value!r}; allowed: {', '.join(allowed)}")
-        return value
-    items = value if isinstance(value, list) else [value]
-    for v in items:
-        if (
-            isinstance(v, bool)
-            or not isinstance(v, int | float)
-            or not allowed[0] <= v <= allowed[1]
-        ):
-            raise InputError(
-                f"{path}: [{where}] {key} = {value!r}: numbers in [{allowed[0]:g}, {allowed[1]:g}] "
-                "are required"
-            )
-    return [float(v) for v in items] if isinstance(value, list) else float(value)
-
-
-def _issue14_keys(study: Study, data: dict, money: dict, names: list, path: Path) -> None:
-    """[economics], funders' commitment_eur, [budget] and the [sensitivity] ranges."""
-    economics = dict(data.get("economics", {}))
-    unknown = set(economics) - set(ECONOMICS)
-    if unknown:
-        raise InputError(
-            f"{path}: [economics] unknown key(s) {', '.join(sorted(unknown))}; allowed: "
-            f"{', '.join(ECONOMICS)}"
-        )
-    for key, value in economics.items():
-        study.economics[key] = _in_range(value, ECONOMICS[key][1], "economics", key, path)
-    blocks = study.economics["household_tariff_blocks_m3_per_month"]
-    prices = study.economics["household_tariff_mad_per_m3"]
+    economics = {k: v for k, (v, _) in ECONOMICS.items()}
+    for key, value in given.items():
+        if isinstance(value, list):
+            value = [float(x) for x in value]
+        economics[key] = float(value) if isinstance(value, int | float) else value
+    blocks = economics["household_tariff_blocks_m3_per_month"]
+    prices = economics["household_tariff_mad_per_m3"]
     if len(prices) != len(blocks) + 1 or blocks != sorted(blocks):
         raise InputError(
             f"{path}: [economics] household_tariff_mad_per_m3 needs one price per block of "
             "household_tariff_blocks_m3_per_month (increasing upper limits) plus one above"
         )
-    for k, f in enumerate(money.get("funders", [])):
-        if "commitment_eur" in f:
-            study.commitments_eur[study.funders[k][0]] = _in_range(
-                f["commitment_eur"], (0.0, 1e10), f"money.funders[{k}]", "commitment_eur", path
+    return Prices(costs=costs, economics=economics)
+
+
+def _scenarios(data: dict, path: Path) -> list[ScenarioSpec]:
+    """[[scenarios]]: at least one, names unique (service levels: validate_study)."""
+    scenarios = []
+    for k, s in enumerate(_get(data, "scenarios", "study", path, list)):
+        where = f"scenarios[{k}]"
+        scenarios.append(
+            ScenarioSpec(
+                str(_get(s, "name", where, path)),
+                str(s.get("label", s.get("name"))),
+                str(_get(s, "service", where, path)),
+                str(s.get("sizing", s.get("service"))),
+                break_tank=_get(s, "break_tank", where, path, bool) if "break_tank" in s else False,
+                label_fr=str(s.get("label_fr", "")),
             )
-    study.title_fr = str(data.get("title_fr", ""))
-    report = dict(data.get("report", {}))
-    for key, value in report.items():
-        if key not in REPORT_KEYS:
-            raise InputError(
-                f"{path}: [report] unknown key {key}; allowed: {', '.join(REPORT_KEYS)}"
-            )
-        text = value if isinstance(value, dict) else {"en": value}
-        if set(text) - {"en", "fr"} or not all(isinstance(v, str) for v in text.values()):
-            raise InputError(f"{path}: [report] {key} must be a text or {{ en = ..., fr = ... }}")
-        study.report_text[key] = text
+        )
+    names = [s.name for s in scenarios]
+    if not scenarios:
+        raise InputError(f"{path}: the study needs at least one [[scenarios]]")
+    if len(set(names)) != len(names):
+        raise InputError(f"{path}: scenario names must be unique: {names}")
+    return scenarios
+
+
+def _report(data: dict, path: Path) -> ReportSettings:
+    """Titles, [report] sections ({en, fr}) and the [sources] notes with their French."""
+    sources, sources_fr = dict(data.get("sources", {})), dict(data.get("sources_fr", {}))
+    unknown = sorted(set(sources_fr) - set(sources))
+    if unknown:
+        raise InputError(
+            f"{path}: [sources_fr] {unknown[0]} has no English note in [sources] "
+            f"(notes: {', '.join(sources) or 'none'})"
+        )
+    text = {k: _text(v) for k, v in dict(data.get("report", {})).items()}  # validate_study
+    return ReportSettings(
+        title=str(data.get("title", path.parent.name)),
+        title_fr=str(data.get("title_fr", "")),
+        text=text,
+        sources=sources,
+        sources_fr=sources_fr,
+    )
+
+
+def _text(value) -> dict:
+    """A text of the study file ("..." or { en = "...", fr = "..." }) as {en, fr}."""
+    return dict(value) if isinstance(value, dict) else {"en": value}
+
+
+def _sensitivity(data: dict, names: list[str], path: Path) -> dict:
+    """[sensitivity]: the scenario it varies and each parameter's [low, high].
+
+    Keys and each end's range: :data:`SENSITIVITY_RANGES` through :data:`STUDY_KEYS`.
+    """
+    sensitivity = dict(data.get("sensitivity", {}))
+    if sensitivity and sensitivity.get("scenario", names[0]) not in names:
+        raise InputError(f"{path}: [sensitivity] scenario must be one of {names}")
+    for key, value in sensitivity.items():
+        if key != "scenario" and len(value) != 2:
+            raise InputError(f"{path}: [sensitivity] {key} must be [low, high]")
+    return sensitivity
+
+
+def _budget(data: dict, names: list[str], money: Money, path: Path) -> BudgetSettings:
+    """[budget]: scenarios of the study, and a curve that reaches at least the budget."""
     budget = dict(data.get("budget", {}))
-    study.budget_scenarios = [str(n) for n in budget.get("scenarios", [])]
-    if set(budget) - {"scenarios", "curve_up_to_eur"} or set(study.budget_scenarios) - set(names):
+    scenarios = [str(n) for n in budget.get("scenarios", [])]
+    if set(scenarios) - set(names):
         raise InputError(
             f"{path}: [budget] takes scenarios = a list of {names} and curve_up_to_eur"
         )
-    if "curve_up_to_eur" in budget:
-        study.budget_curve_up_to_eur = float(budget["curve_up_to_eur"])
-        if study.budget_curve_up_to_eur < study.budget_eur:
-            raise InputError(
-                f"{path}: [budget] curve_up_to_eur = {study.budget_curve_up_to_eur:g} is below "
-                f"the budget ({study.budget_eur:g} EUR): the curve reaches at least the budget"
-            )
-    for key, value in study.sensitivity.items():
-        if key == "scenario":
-            continue
-        if key not in SENSITIVITY_KEYS:
-            raise InputError(
-                f"{path}: [sensitivity] unknown key {key}; allowed: scenario, "
-                f"{', '.join(SENSITIVITY_KEYS)}"
-            )
-        if not (isinstance(value, list) and len(value) == 2):
-            raise InputError(f"{path}: [sensitivity] {key} must be [low, high]")
-        _in_range(value, SENSITIVITY_KEYS[key], "sensitivity", key, path)
+    reach = float(budget["curve_up_to_eur"]) if "curve_up_to_eur" in budget else None
+    if reach is not None and reach < money.budget_eur:
+        raise InputError(
+            f"{path}: [budget] curve_up_to_eur = {reach:g} is below the budget "
+            f"({money.budget_eur:g} EUR): the curve reaches at least the budget"
+        )
+    return BudgetSettings(scenarios=scenarios, curve_up_to_eur=reach)
+
+
+def load_inputs(study: Study) -> StudyData:
+    """Read the study's network, village table and catalogues once, and check them together.
+
+    Every village node is a junction of the network; the ``[design]`` tank and pump are
+    elements of it. Raises :class:`hydro.errors.InputError` naming the file and the element.
+    """
+    inputs, design = study.inputs, study.design
+    wn = read_network(inputs.network)
+    villages = read_villages(inputs.villages)
+    check_villages_against_network(villages, wn, str(inputs.network))
+    if design.tank not in wn.tank_name_list:
+        raise InputError(
+            f"{study.path}: [design] tank {design.tank!r} is not a tank of {inputs.network}"
+        )
+    if design.pump and design.pump not in wn.pump_name_list:
+        raise InputError(
+            f"{study.path}: [design] pump {design.pump!r} is not a pump of {inputs.network}"
+        )
+    return StudyData(
+        network=wn,
+        villages=villages,
+        catalog=read_catalog(inputs.pipe_catalog),
+        pumps=read_pump_catalog(inputs.pump_catalog) if inputs.pump_catalog else None,
+    )

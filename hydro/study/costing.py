@@ -20,7 +20,8 @@ import pandas as pd
 from hydro.catalog import Catalog
 from hydro.demand import DemandProjection
 from hydro.errors import InputError
-from hydro.study.config import BENCHMARK_MAD_PER_BENEFICIARY, BENCHMARK_SOURCE, Study
+from hydro.hydraulics import headloss_hazen_williams, velocity
+from hydro.study.parts import Money, Prices, Study
 from hydro.units import DAYS_PER_YEAR, LITRES_PER_M3
 
 if TYPE_CHECKING:
@@ -29,6 +30,9 @@ if TYPE_CHECKING:
 
 #: Who finances a bill-of-quantities line: the donors, unless the study says otherwise.
 DONORS = "donors"
+#: The columns of a bill of quantities (:func:`bill_of_quantities`).
+BOQ_COLUMNS = ["category", "item", "material", "nominal_diameter_mm", "pressure_class_bar",
+               "quantity", "unit", "unit_cost_mad", "total_mad", "paid_by"]  # fmt: skip
 #: Head loss allowed along a douar's tertiary network at peak hour [m] (docs/sources.md, 7 [E]).
 TERTIARY_HEADLOSS_M = 5.0
 
@@ -46,17 +50,15 @@ def tertiary_network(
     :data:`TERTIARY_HEADLOSS_M`. Each douar's network starts at its distribution nodes, which
     the sizing holds at the household minimum pressure.
     """
-    from hydro.hydraulics import headloss_hazen_williams, velocity
-
-    spacing = study.economics["house_spacing_m"]
+    spacing = study.prices.economics["house_spacing_m"]
     table = catalog.table
-    if study.min_distribution_dn_mm is not None:
-        table = table[table["nominal_diameter_mm"] >= study.min_distribution_dn_mm]
+    if study.design.min_distribution_dn_mm is not None:
+        table = table[table["nominal_diameter_mm"] >= study.design.min_distribution_dn_mm]
     v_max = study.rules.velocity_m_per_s.get("distribution", (0.0, 1.5))[1]
     design = p_design.douars.set_index("douar")
     rows = []
     for d in p_open.douars.to_dict("records"):
-        houses = math.ceil(d["people_household"] / study.persons_per_household - 1e-9)
+        houses = math.ceil(d["people_household"] / study.design.persons_per_household - 1e-9)
         if houses <= 0:
             continue
         length = houses * spacing
@@ -73,7 +75,7 @@ def tertiary_network(
                 break
         else:
             raise InputError(
-                f"{study.pipe_catalog}: no catalogue pipe carries douar {d['douar']}'s "
+                f"{study.inputs.pipe_catalog}: no catalogue pipe carries douar {d['douar']}'s "
                 f"household peak of {1000 * flow:.2f} l/s along {length:.0f} m"
             )
         rows.append(
@@ -85,9 +87,122 @@ def tertiary_network(
     return pd.DataFrame(rows)
 
 
-def tank_cost_mad(study: Study, volume_m3: float) -> float:
+def tank_cost_mad(prices: Prices, volume_m3: float) -> float:
     """Ground reservoir: fixed part + volume x rate, a straight line (docs/sources.md, 7)."""
-    return study.costs["tank_fixed"].value + volume_m3 * study.costs["tank_per_m3"].value
+    return prices.value("tank_fixed") + volume_m3 * prices.value("tank_per_m3")
+
+
+def _pipe_rows(study: Study, wn, catalog: Catalog, tertiary: pd.DataFrame | None) -> list:
+    """The pipes by catalogue label (from the file's tags), street pipes, rock uplift."""
+    by_tag = catalog.by_tag
+    lengths: dict[str, float] = {}
+    for name, pipe in wn.pipes():
+        if pipe.tag not in by_tag.index:
+            raise InputError(
+                f"{study.inputs.network}: pipe {name} carries no catalogue label after sizing; "
+                "cannot cost it"
+            )
+        lengths[pipe.tag] = lengths.get(pipe.tag, 0.0) + pipe.length
+    rows = []
+    for tag, length in sorted(
+        lengths.items(), key=lambda kv: by_tag.at[kv[0], "inner_diameter_mm"]
+    ):
+        e = by_tag.loc[tag]
+        rows.append(
+            ("pipes", f"pipe {e['label']}", e["material"], e["nominal_diameter_mm"],
+             e["pressure_class_bar"], length, "m", e["cost_per_m"])
+        )  # fmt: skip
+    for t in tertiary.to_dict("records") if tertiary is not None else []:
+        rows.append(
+            ("tertiary network", f"street pipes {t['douar']}: {t['label']}", t["material"],
+             t["nominal_diameter_mm"], t["pressure_class_bar"], t["length_m"], "m",
+             t["cost_per_m"])
+        )  # fmt: skip
+    uplift = study.prices.value("rock_excavation_uplift", 0.0)
+    if uplift > 0:
+        pipe_works = sum(r[5] * r[7] for r in rows)
+        rows.append(("pipes", "rock excavation uplift", "", np.nan, np.nan, uplift,
+                     "share of pipe works", pipe_works))  # fmt: skip
+    return rows
+
+
+def count_taps(study: Study, p_open: DemandProjection) -> tuple[int, int]:
+    """Standpipes (the village table's, or enough for the taps needed) and household
+    connections (one per household) of the opening year.
+    """
+    douars = p_open.douars
+    taps_each = p_open.scenario.taps_per_standpipe
+    standpipes = 0
+    for d in douars.to_dict("records"):
+        if d["people_standpipe"] > 0:
+            standpipes += max(int(d["standpipes"]), math.ceil(d["taps_needed"] / taps_each))
+    households = douars["people_household"] / study.design.persons_per_household - 1e-9
+    return standpipes, int(np.ceil(households).sum())
+
+
+def _needs(study: Study, key: str, what: str) -> float:
+    """An optional unit cost the design needs, or an error saying which to give."""
+    if key not in study.prices.costs:
+        raise InputError(
+            f"{study.path}: {what}: give [unit_costs] {key} (value, unit, source) to cost it"
+        )
+    return study.prices.costs[key].value
+
+
+def _works_rows(study, wn, standpipes, connections, tank_m3, break_tank, surge_vessel) -> list:
+    """Valves, standpipes, connections, tank, break tank, surge vessel, station, tap-off."""
+    c, tank = study.prices.costs, study.design.tank
+    rows = []
+    prvs = [name for name, valve in wn.valves() if valve.valve_type == "PRV"]
+    if prvs:
+        cost = _needs(study, "pressure_reducing_valve",
+                      f"the network has pressure-reducing valve(s) {', '.join(prvs)}")  # fmt: skip
+        rows.append(("valves", "pressure-reducing valve with chamber", "", np.nan, np.nan,
+                     len(prvs), "unit", cost))  # fmt: skip
+    if standpipes:
+        rows.append(("standpipes", "standpipe, complete (2 taps)", "", np.nan, np.nan,
+                     standpipes, "unit", c["standpipe"].value))  # fmt: skip
+    if connections:
+        rows.append(("connections", "household connection with meter", "", np.nan, np.nan,
+                     connections, "unit", c["household_connection"].value))  # fmt: skip
+    rows.append(("storage", f"ground reservoir {tank}: fixed part", "reinforced concrete",
+                 np.nan, np.nan, 1, "unit", c["tank_fixed"].value))  # fmt: skip
+    rows.append(("storage", f"ground reservoir {tank}: volume", "reinforced concrete",
+                 np.nan, np.nan, round(tank_m3, 1), "m3", c["tank_per_m3"].value))  # fmt: skip
+    for flag, key, category, item in (
+        (break_tank, "break_tank", "source", "break tank at the tap-off (float valve)"),
+        (surge_vessel, "surge_vessel", "pumping", "surge vessel on the rising main"),
+    ):
+        if flag:
+            cost = _needs(study, key, f"the design needs a {item}")
+            rows.append((category, item, "", np.nan, np.nan, 1, "unit", cost))
+    if study.design.pump:
+        rows.append(("pumping", f"booster station {study.design.pump}", "", np.nan, np.nan, 1,
+                     "unit", c["pump_station"].value))  # fmt: skip
+    rows.append(("source", "tap-off on the main (valve, meter, chamber)", "", np.nan, np.nan, 1,
+                 "unit", c["tap_off"].value))  # fmt: skip
+    return rows
+
+
+def _with_margins(study: Study, rows: list) -> pd.DataFrame:
+    """The lines with who pays each, then engineering and contingencies per payer."""
+    columns = BOQ_COLUMNS[:-2]
+    payer = study.prices.economics["connections_paid_by"]
+    rows = [(*r, payer if r[0] == "connections" else DONORS) for r in rows]
+    boq = pd.DataFrame(rows, columns=[*columns, "paid_by"])
+    boq["total_mad"] = boq["quantity"] * boq["unit_cost_mad"]
+    margins = []
+    for p in dict.fromkeys(boq["paid_by"]):
+        works = float(boq.loc[boq["paid_by"] == p, "total_mad"].sum())
+        suffix = "" if p == DONORS else f" ({p}' share)"
+        for key, item in (("engineering_share", "engineering and supervision"),
+                          ("contingency_share", "contingencies")):  # fmt: skip
+            margins.append(("margin", item + suffix, "", np.nan, np.nan,
+                            study.prices.value(key), "share of works", works, p))  # fmt: skip
+    extra = pd.DataFrame(margins, columns=[*columns, "paid_by"])
+    extra["total_mad"] = extra["quantity"] * extra["unit_cost_mad"]
+    boq = pd.concat([boq, extra], ignore_index=True)
+    return boq[BOQ_COLUMNS]
 
 
 def bill_of_quantities(
@@ -106,124 +221,32 @@ def bill_of_quantities(
     excavation uplift; tertiary networks; pressure-reducing valves; standpipes; household
     connections; tank; break tank; booster station and surge vessel; tap-off; then engineering
     and contingencies. Column ``paid_by``: donors, or whoever the study says pays the
-    household connections.
+    household connections. Returns the table, the standpipes and the connections.
     """
-    by_tag = catalog.by_tag
-    lengths: dict[str, float] = {}
-    for name, pipe in wn.pipes():
-        if pipe.tag not in by_tag.index:
-            raise InputError(
-                f"{study.network}: pipe {name} carries no catalogue label after sizing; "
-                "cannot cost it"
-            )
-        lengths[pipe.tag] = lengths.get(pipe.tag, 0.0) + pipe.length
-    c = study.costs
-    rows = []
-    for tag, length in sorted(
-        lengths.items(), key=lambda kv: by_tag.at[kv[0], "inner_diameter_mm"]
-    ):
-        e = by_tag.loc[tag]
-        rows.append(
-            ("pipes", f"pipe {e['label']}", e["material"], e["nominal_diameter_mm"],
-             e["pressure_class_bar"], length, "m", e["cost_per_m"])
-        )  # fmt: skip
-    if tertiary is not None:
-        for t in tertiary.to_dict("records"):
-            rows.append(
-                ("tertiary network", f"street pipes {t['douar']}: {t['label']}", t["material"],
-                 t["nominal_diameter_mm"], t["pressure_class_bar"], t["length_m"], "m",
-                 t["cost_per_m"])
-            )  # fmt: skip
-    uplift = c["rock_excavation_uplift"].value if "rock_excavation_uplift" in c else 0.0
-    if uplift > 0:
-        pipe_works = sum(r[5] * r[7] for r in rows)
-        rows.append(("pipes", "rock excavation uplift", "", np.nan, np.nan, uplift,
-                     "share of pipe works", pipe_works))  # fmt: skip
-    prvs = [name for name, valve in wn.valves() if valve.valve_type == "PRV"]
-    if prvs:
-        if "pressure_reducing_valve" not in c:
-            raise InputError(
-                f"{study.path}: the network has pressure-reducing valve(s) "
-                f"{', '.join(prvs)}: give [unit_costs] pressure_reducing_valve (value, unit, "
-                "source) to cost them"
-            )
-        rows.append(("valves", "pressure-reducing valve with chamber", "", np.nan, np.nan,
-                     len(prvs), "unit", c["pressure_reducing_valve"].value))  # fmt: skip
-    douars = p_open.douars
-    taps_each = p_open.scenario.taps_per_standpipe
-    standpipes = 0
-    for d in douars.to_dict("records"):
-        if d["people_standpipe"] > 0:
-            standpipes += max(int(d["standpipes"]), math.ceil(d["taps_needed"] / taps_each))
-    connections = int(
-        np.ceil(douars["people_household"] / study.persons_per_household - 1e-9).sum()
-    )
-    if standpipes:
-        rows.append(("standpipes", "standpipe, complete (2 taps)", "", np.nan, np.nan,
-                     standpipes, "unit", c["standpipe"].value))  # fmt: skip
-    if connections:
-        rows.append(("connections", "household connection with meter", "", np.nan, np.nan,
-                     connections, "unit", c["household_connection"].value))  # fmt: skip
-    rows.append(("storage", f"ground reservoir {study.tank}: fixed part", "reinforced concrete",
-                 np.nan, np.nan, 1, "unit", c["tank_fixed"].value))  # fmt: skip
-    rows.append(("storage", f"ground reservoir {study.tank}: volume", "reinforced concrete",
-                 np.nan, np.nan, round(tank_m3, 1), "m3", c["tank_per_m3"].value))  # fmt: skip
-    for flag, key, item in (
-        (break_tank, "break_tank", "break tank at the tap-off (float valve)"),
-        (surge_vessel, "surge_vessel", "surge vessel on the rising main"),
-    ):
-        if not flag:
-            continue
-        if key not in c:
-            raise InputError(
-                f"{study.path}: the design needs a {item}: give [unit_costs] {key} (value, "
-                "unit, source) to cost it"
-            )
-        category = "source" if key == "break_tank" else "pumping"
-        rows.append((category, item, "", np.nan, np.nan, 1, "unit", c[key].value))
-    if study.pump:
-        rows.append(("pumping", f"booster station {study.pump}", "", np.nan, np.nan, 1, "unit",
-                     c["pump_station"].value))  # fmt: skip
-    rows.append(("source", "tap-off on the main (valve, meter, chamber)", "", np.nan, np.nan, 1,
-                 "unit", c["tap_off"].value))  # fmt: skip
-    columns = ["category", "item", "material", "nominal_diameter_mm", "pressure_class_bar",
-               "quantity", "unit", "unit_cost_mad"]  # fmt: skip
-    payer = study.economics["connections_paid_by"]
-    rows = [(*r, payer if r[0] == "connections" else DONORS) for r in rows]
-    boq = pd.DataFrame(rows, columns=[*columns, "paid_by"])
-    boq["total_mad"] = boq["quantity"] * boq["unit_cost_mad"]
-    margins = []
-    for p in dict.fromkeys(boq["paid_by"]):
-        works = float(boq.loc[boq["paid_by"] == p, "total_mad"].sum())
-        suffix = "" if p == DONORS else f" ({p}' share)"
-        for key, item in (("engineering_share", "engineering and supervision"),
-                          ("contingency_share", "contingencies")):  # fmt: skip
-            margins.append(("margin", item + suffix, "", np.nan, np.nan, c[key].value,
-                            "share of works", works, p))  # fmt: skip
-    extra = pd.DataFrame(margins, columns=[*columns, "paid_by"])
-    extra["total_mad"] = extra["quantity"] * extra["unit_cost_mad"]
-    boq = pd.concat([boq, extra], ignore_index=True)
-    return boq[[*columns, "total_mad", "paid_by"]], standpipes, connections
+    standpipes, connections = count_taps(study, p_open)
+    rows = _pipe_rows(study, wn, catalog, tertiary)
+    rows += _works_rows(study, wn, standpipes, connections, tank_m3, break_tank, surge_vessel)
+    return _with_margins(study, rows), standpipes, connections
 
 
-def household_bill_mad_per_month(study: Study, m3_per_month: float) -> float:
+def household_bill_mad_per_month(prices: Prices, m3_per_month: float) -> float:
     """A household's monthly bill: each block at its price (docs/sources.md, 1.2), plus the
     fixed fee.
 
     >>> from types import SimpleNamespace as S
-    >>> study = S(economics={"household_tariff_blocks_m3_per_month": [6.0, 20.0],
-    ...                      "household_tariff_mad_per_m3": [2.37, 7.39, 10.98]},
-    ...           costs={"fixed_fee_per_connection_per_month": S(value=6.0)})
-    >>> round(household_bill_mad_per_month(study, 8.4), 2)  # 6 x 2.37 + 2.4 x 7.39 + 6
+    >>> prices = S(economics={"household_tariff_blocks_m3_per_month": [6.0, 20.0],
+    ...                       "household_tariff_mad_per_m3": [2.37, 7.39, 10.98]},
+    ...            costs={"fixed_fee_per_connection_per_month": S(value=6.0)})
+    >>> round(household_bill_mad_per_month(prices, 8.4), 2)  # 6 x 2.37 + 2.4 x 7.39 + 6
     37.96
     """
-    limits = study.economics["household_tariff_blocks_m3_per_month"]
-    prices = study.economics["household_tariff_mad_per_m3"]
+    limits = prices.economics["household_tariff_blocks_m3_per_month"]
+    rates = prices.economics["household_tariff_mad_per_m3"]
     bill, lower = 0.0, 0.0
-    for upper, price in zip([*limits, math.inf], prices, strict=True):
+    for upper, price in zip([*limits, math.inf], rates, strict=True):
         bill += max(min(m3_per_month, upper) - lower, 0.0) * price
         lower = upper
-    return bill + study.costs["fixed_fee_per_connection_per_month"].value
+    return bill + prices.costs["fixed_fee_per_connection_per_month"].value
 
 
 # --------------------------------------------------------------------------- tables
@@ -293,7 +316,7 @@ def operating_account(study: Study, o: ScenarioResult) -> dict:
     connection's monthly use billed by the tariff blocks, plus the fixed fee; other uses are
     not billed (conservative).
     """
-    c, econ = study.costs, study.economics
+    c, econ = study.prices.costs, study.prices.economics
     p = o.projection_design
     t = p.totals()
     sc = p.scenario
@@ -304,12 +327,12 @@ def operating_account(study: Study, o: ScenarioResult) -> dict:
     )
     consumed = (bf_m3 + bi_m3 + other_m3) * DAYS_PER_YEAR
     bought = consumed / (sc.transmission_efficiency * sc.distribution_efficiency)
-    households = float(t["people_household"]) / study.persons_per_household
+    households = float(t["people_household"]) / study.design.persons_per_household
     monthly = (
-        study.persons_per_household * econ["household_use_l_per_person_day"] / 1000
+        study.design.persons_per_household * econ["household_use_l_per_person_day"] / 1000
         * DAYS_PER_YEAR / 12
     )  # fmt: skip
-    household_revenue = households * 12 * household_bill_mad_per_month(study, monthly)
+    household_revenue = households * 12 * household_bill_mad_per_month(study.prices, monthly)
     salary = econ["keeper_pay"] == "salary"
     bf_price = c["tariff_standpipe_per_m3"].value - (
         0 if salary else c["keeper_margin_per_m3"].value
@@ -340,50 +363,26 @@ def operating_account(study: Study, o: ScenarioResult) -> dict:
     }
 
 
-def financing(study: Study, o: ScenarioResult) -> dict:
+def financing(money: Money, o: ScenarioResult) -> dict:
     """Who pays the capital [EUR]: the donors (each funder's share, commitment and the gap)
     and whoever pays the household connections.
     """
-    rate = study.mad_per_eur.value
-    by_payer = o.boq.groupby("paid_by")["total_mad"].sum() / rate
+    by_payer = o.boq.groupby("paid_by")["total_mad"].sum() / money.mad_per_eur.value
     donors = float(by_payer.get(DONORS, 0.0))
     out = {"capital_donors_eur": donors}
     for payer in ("households", "operator"):
         out[f"capital_{payer}_eur"] = float(by_payer.get(payer, 0.0))
-    for name, share in study.funders:
+    for name, share in money.funders:
         out[f"funder_{name}_eur"] = share * donors
-        if name in study.commitments_eur:
-            out[f"commitment_{name}_eur"] = study.commitments_eur[name]
-    committed = sum(study.commitments_eur.values()) if study.commitments_eur else study.budget_eur
+        if name in money.commitments_eur:
+            out[f"commitment_{name}_eur"] = money.commitments_eur[name]
+    committed = sum(money.commitments_eur.values()) if money.commitments_eur else money.budget_eur
     out["financing_gap_eur"] = max(donors - committed, 0.0)
     return out
 
 
-def feasibility_row(study: Study, o: ScenarioResult, villages: pd.DataFrame) -> dict:
-    """One scenario's row of the donors' feasibility table."""
-    rate = study.mad_per_eur.value
-    t_open, t_design = o.projection_open.totals(), o.projection_design.totals()
-    beneficiaries_open, beneficiaries_design = (
-        float(t_open["population"]),
-        float(t_design["population"]),
-    )
-    capital_eur = o.capital_mad / rate
-    money = financing(study, o)
-    headroom = study.budget_eur - money["capital_donors_eur"]
-    delivered = o.service.douars
-    lpd = _per_person(delivered, "delivered_l_per_person_day")
-    allowance = _per_person(delivered, "allowance_l_per_person_day")
-    within = _within_500_m(o.model, villages, o.projection_open)
-    taps = o.standpipes * o.projection_open.scenario.taps_per_standpipe
-    people_per_tap = float(t_open["people_standpipe"] / taps) if taps else float("nan")
-    account = operating_account(study, o)
-    # capital per m3 of the water the scheme is designed to deliver, mean of the two years
-    designed = (
-        (float(t_open["consumption_m3_per_day"]) + float(t_design["consumption_m3_per_day"]))
-        / 2
-        * DAYS_PER_YEAR
-    )
-    s = o.compliance_design.summary
+def _verdict(o: ScenarioResult, headroom: float, lpd: float, allowance: float) -> str:
+    """FEASIBLE, or NOT FEASIBLE with every reason: budget, rules, delivery, pressure class."""
     failures = []
     if headroom < 0:
         failures.append(f"over budget by EUR {-headroom:,.0f}")
@@ -397,129 +396,163 @@ def feasibility_row(study: Study, o: ScenarioResult, villages: pd.DataFrame) -> 
         failures.append("delivers less than the allowance")
     if o.surge is not None and not o.surge.empty and not o.surge["class_ok"].all():
         failures.append("pressure class exceeded at pump shut-off")
-    verdict = (
-        "FEASIBLE: within budget and compliant"
-        if not failures
-        else "NOT FEASIBLE: " + "; ".join(failures)
-    )
-    row = {
-        "scenario": o.spec.name,
-        "label": o.spec.label,
-        "opening_year": study.base_year,
-        "beneficiaries_opening": round(beneficiaries_open),
-        "design_year": study.horizon_year,
-        "beneficiaries_design": round(beneficiaries_design),
+    if not failures:
+        return "FEASIBLE: within budget and compliant"
+    return "NOT FEASIBLE: " + "; ".join(failures)
+
+
+def _service_columns(o: ScenarioResult, villages: pd.DataFrame) -> dict:
+    """The feasibility row's service columns: level, water delivered, taps, pressures."""
+    t_open = o.projection_open.totals()
+    delivered = o.service.douars
+    within = _within_500_m(o.model, villages, o.projection_open)
+    taps = o.standpipes * o.projection_open.scenario.taps_per_standpipe
+    s = o.compliance_design.summary
+    return {
         "service_level": _ladder(o.projection_open, within),
-        "allowance_l_per_person_day": allowance,
-        "delivered_l_per_person_day": lpd,
+        "allowance_l_per_person_day": _per_person(delivered, "allowance_l_per_person_day"),
+        "delivered_l_per_person_day": _per_person(delivered, "delivered_l_per_person_day"),
         "standpipes": o.standpipes,
         "household_connections": o.connections,
-        "people_per_tap": people_per_tap,
+        "people_per_tap": float(t_open["people_standpipe"] / taps) if taps else float("nan"),
         "share_within_500_m": within,
         "lowest_pressure_m": min(
             s["min_pressure_by_class_m"].get(k, np.inf) for k in ("standpipe", "household")
         ),
         "compliance_share": s["node_hours_compliant_share"],
+    }
+
+
+def _benchmark_columns(money, per_eur: float) -> dict:
+    """The capital per beneficiary against the study's benchmark range (when it gives one)."""
+    if money.benchmark_mad_per_beneficiary is None:
+        return {"moroccan_range_eur": "", "against_range": ""}
+    low, high = (v / money.mad_per_eur.value for v in money.benchmark_mad_per_beneficiary)
+    return {
+        "moroccan_range_eur": f"{low:.0f}-{high:.0f}",
+        "against_range": "below" if per_eur < low else ("above" if per_eur > high else "within"),
+    }
+
+
+def feasibility_row(study: Study, o: ScenarioResult, villages: pd.DataFrame) -> dict:
+    """One scenario's row of the donors' feasibility table."""
+    money = study.money
+    t_open, t_design = o.projection_open.totals(), o.projection_design.totals()
+    beneficiaries_open = float(t_open["population"])
+    beneficiaries_design = float(t_design["population"])
+    capital_eur = o.capital_mad / money.mad_per_eur.value
+    paid = financing(study.money, o)
+    headroom = money.budget_eur - paid["capital_donors_eur"]
+    service = _service_columns(o, villages)
+    # capital per m3 of the water the scheme is designed to deliver, mean of the two years
+    designed = (
+        (float(t_open["consumption_m3_per_day"]) + float(t_design["consumption_m3_per_day"]))
+        / 2
+        * DAYS_PER_YEAR
+    )
+    per = capital_eur / beneficiaries_open
+    return {
+        "scenario": o.spec.name,
+        "label": o.spec.label,
+        "opening_year": study.design.base_year,
+        "beneficiaries_opening": round(beneficiaries_open),
+        "design_year": study.design.horizon_year,
+        "beneficiaries_design": round(beneficiaries_design),
+        **service,
         "tank_m3": o.tank_m3,
         "pump": o.pump.name if o.pump else "",
         "surge_protection": bool(o.surge_vessel),
         "capital_before_margins_mad": o.capital_before_margins_mad,
         "capital_mad": o.capital_mad,
         "capital_eur": capital_eur,
-        **money,
-        "budget_eur": study.budget_eur,
+        **paid,
+        "budget_eur": money.budget_eur,
         "headroom_eur": headroom,
-        "headroom_share": headroom / study.budget_eur,
+        "headroom_share": headroom / money.budget_eur,
+        "cost_per_beneficiary_eur": per,
+        "cost_per_beneficiary_mad": o.capital_mad / beneficiaries_open,
+        "cost_per_beneficiary_horizon_eur": capital_eur / beneficiaries_design,
+        **_benchmark_columns(money, per),
+        "beneficiaries_budget_covers": round(money.budget_eur / per),
+        **operating_account(study, o),
+        "energy_kwh_per_m3": o.energy_kwh_per_m3,
+        "capital_mad_per_m3": money.crf * o.capital_mad / designed if designed else float("nan"),
+        "verdict": _verdict(
+            o,
+            headroom,
+            service["delivered_l_per_person_day"],
+            service["allowance_l_per_person_day"],
+        ),  # fmt: skip
     }
-    per = capital_eur / beneficiaries_open
-    low, high = (v / rate for v in study.benchmark_mad_per_beneficiary)
-    row.update(
-        {
-            "cost_per_beneficiary_eur": per,
-            "cost_per_beneficiary_mad": o.capital_mad / beneficiaries_open,
-            "cost_per_beneficiary_horizon_eur": capital_eur / beneficiaries_design,
-            "moroccan_range_eur": f"{low:.0f}-{high:.0f}",
-            "against_range": "below" if per < low else ("above" if per > high else "within"),
-            "beneficiaries_budget_covers": round(study.budget_eur / per),
-            **account,
-            "energy_kwh_per_m3": o.energy_kwh_per_m3,
-            "capital_mad_per_m3": study.crf * o.capital_mad / designed
-            if designed
-            else float("nan"),
-            "verdict": verdict,
-        }
-    )
-    return row
+
+
+#: Where a figure of the study file has no note in [sources]: what the assumptions say.
+_STUDY_FILE = "study file"
+
+
+def _study_rows(study: Study) -> list[tuple]:
+    """The assumptions of the study file: years, money, design settings, unit costs."""
+    d, m, notes = study.design, study.money, study.report.sources
+    rows = [
+        ("base_year", d.base_year, "year", notes.get("base_year", _STUDY_FILE)),
+        ("horizon_year", d.horizon_year, "year", notes.get("horizon_year", _STUDY_FILE)),
+        ("mad_per_eur", m.mad_per_eur.value, "MAD/EUR", m.mad_per_eur.source),
+        ("budget_eur", m.budget_eur, "EUR", notes.get("budget", _STUDY_FILE)),
+    ]
+    for name, share in m.funders:
+        rows.append((f"funder_share: {name}", share, "fraction", notes.get("funders", _STUDY_FILE)))
+    rows += [
+        ("life_years", m.life_years, "years", notes.get("life", _STUDY_FILE)),
+        ("discount_rate", m.discount_rate, "1/year", notes.get("life", _STUDY_FILE)),
+        ("capital_recovery_factor", round(m.crf, 4), "1/year", "derived: i(1+i)^n/((1+i)^n-1)"),
+        ("persons_per_household", d.persons_per_household, "persons",
+         notes.get("persons_per_household", _STUDY_FILE)),
+        ("storage_reserve_hours", d.reserve_hours, "h of average day",
+         "estimate [E]: see hydro.storage"),
+        ("source_supply_hours", len(d.supply_hours), "h/day", "study file"),
+        ("pumping_hours", d.pumping_hours, "h/day", "estimate [E]: see hydro.pumps"),
+        ("min_distribution_dn_mm", d.min_distribution_dn_mm, "mm",
+         notes.get("min_distribution_dn_mm", _STUDY_FILE)),
+        ("simulation_hours", d.simulation_hours, "h", "three peak days"),
+        ("looped_time_limit_s", d.looped_time_limit_s, "s", "study file (looped networks)"),
+    ]  # fmt: skip
+    for key, cost in study.prices.costs.items():
+        rows.append((key, cost.value, cost.unit, cost.source))
+    if m.benchmark_mad_per_beneficiary is not None:
+        low, high = m.benchmark_mad_per_beneficiary
+        rows.append(("benchmark_per_beneficiary", f"{low:g}-{high:g}", "MAD/beneficiary",
+                     notes.get("benchmark", _STUDY_FILE)))  # fmt: skip
+    return rows
+
+
+def _french_notes(study: Study) -> dict:
+    """The study file's French notes by parameter (the report translates the others)."""
+    fr, m = study.report.sources_fr, study.money
+    return {
+        "base_year": fr.get("base_year", ""),
+        "horizon_year": fr.get("horizon_year", ""),
+        "mad_per_eur": m.mad_per_eur.source_fr,
+        "budget_eur": fr.get("budget", ""),
+        "life_years": fr.get("life", ""),
+        "discount_rate": fr.get("life", ""),
+        "persons_per_household": fr.get("persons_per_household", ""),
+        "min_distribution_dn_mm": fr.get("min_distribution_dn_mm", ""),
+        "benchmark_per_beneficiary": fr.get("benchmark", ""),
+        **{key: cost.source_fr for key, cost in study.prices.costs.items()},
+        **{f"funder_share: {name}": fr.get("funders", "") for name, _ in m.funders},
+    }
 
 
 def assumptions_table(study: Study, outcomes: list[ScenarioResult]) -> pd.DataFrame:
-    """Every assumption of the study with its value, unit and source."""
-    rows = [
-        ("base_year", study.base_year, "year", study.sources.get("base_year", "study file")),
-        (
-            "horizon_year",
-            study.horizon_year,
-            "year",
-            study.sources.get("horizon_year", "Oujda brief 5.1: Tuscany-Angad horizon 2030 [S]"),
-        ),
-        ("mad_per_eur", study.mad_per_eur.value, "MAD/EUR", study.mad_per_eur.source),
-        ("budget_eur", study.budget_eur, "EUR", study.sources.get("budget", "study brief")),
-    ]
-    for name, share in study.funders:
-        rows.append(
-            (
-                f"funder_share: {name}",
-                share,
-                "fraction",
-                study.sources.get("funders", "study brief"),
-            )
-        )
-    rows += [
-        ("life_years", study.life_years, "years", study.sources.get("life", "Oujda brief 4.3 [D]")),
-        (
-            "discount_rate",
-            study.discount_rate,
-            "1/year",
-            study.sources.get("life", "Oujda brief 4.3 [D]"),
-        ),
-        ("capital_recovery_factor", round(study.crf, 4), "1/year", "derived: i(1+i)^n/((1+i)^n-1)"),
-        ("persons_per_household", study.persons_per_household, "persons", "Oujda brief 5.1 [E]"),
-        (
-            "storage_reserve_hours",
-            study.reserve_hours,
-            "h of average day",
-            "estimate [E]: see hydro.storage",
-        ),
-        ("source_supply_hours", len(study.supply_hours), "h/day", "study file"),
-        ("pumping_hours", study.pumping_hours, "h/day", "estimate [E]: see hydro.pumps"),
-        (
-            "min_distribution_dn_mm",
-            study.min_distribution_dn_mm,
-            "mm",
-            "Oujda brief 5.1 [E]: PE DN63",
-        ),
-        ("simulation_hours", study.simulation_hours, "h", "three peak days"),
-        ("looped_time_limit_s", study.looped_time_limit_s, "s", "study file (looped networks)"),
-    ]
-    for key, cost in study.costs.items():
-        rows.append((key, cost.value, cost.unit, cost.source))
-    low, high = study.benchmark_mad_per_beneficiary
-    source = (
-        study.sources.get("benchmark", "study file")
-        if study.benchmark_mad_per_beneficiary != BENCHMARK_MAD_PER_BENEFICIARY
-        else BENCHMARK_SOURCE
-    )
-    rows.append(("benchmark_per_beneficiary", f"{low:g}-{high:g}", "MAD/beneficiary", source))
-    table = pd.DataFrame(rows, columns=["parameter", "value", "unit", "source"]).assign(
-        scenario="all"
-    )
+    """Every assumption of the study with its value, unit and source (and French note)."""
+    table = pd.DataFrame(
+        _study_rows(study), columns=["parameter", "value", "unit", "source"]
+    ).assign(scenario="all")
     parts = [table, study.rules.as_table().assign(scenario="all")]
     seen = set()
     for o in outcomes:
-        for projection in (o.projection_design,):
-            sc = projection.scenario
-            if sc.name in seen:
-                continue
+        sc = o.projection_design.scenario
+        if sc.name not in seen:
             seen.add(sc.name)
             parts.append(sc.as_table().assign(scenario=f"demand: {sc.name}"))
     out = pd.concat(parts, ignore_index=True)
@@ -531,22 +564,7 @@ def assumptions_table(study: Study, outcomes: list[ScenarioResult]) -> pd.DataFr
         .str.replace("Oujda brief, intro", "docs/sources.md, 3")
         .str.replace("Oujda brief", "docs/sources.md,")
     )
-    # the study file's French notes, where it gives them (the report translates the others)
-    fr = {
-        "base_year": study.sources_fr.get("base_year", ""),
-        "horizon_year": study.sources_fr.get("horizon_year", ""),
-        "mad_per_eur": study.mad_per_eur.source_fr,
-        "budget_eur": study.sources_fr.get("budget", ""),
-        "life_years": study.sources_fr.get("life", ""),
-        "discount_rate": study.sources_fr.get("life", ""),
-        **{key: cost.source_fr for key, cost in study.costs.items()},
-        **{
-            f"funder_share: {name}": study.sources_fr.get("funders", "")
-            for name, _ in study.funders
-        },  # fmt: skip
-    }
-    if study.benchmark_mad_per_beneficiary != BENCHMARK_MAD_PER_BENEFICIARY:
-        fr["benchmark_per_beneficiary"] = study.sources_fr.get("benchmark", "")
+    fr = _french_notes(study)
     out["source_fr"] = [
         fr.get(parameter, "") if scenario == "all" else ""
         for scenario, parameter in zip(out["scenario"], out["parameter"], strict=True)
@@ -584,7 +602,7 @@ def operation_table(study: Study, outcomes: list[ScenarioResult]) -> pd.DataFram
                     "energy_kwh_per_m3": o.energy_kwh_per_m3,
                     "energy_mad_per_year": o.energy_kwh_per_day
                     * DAYS_PER_YEAR
-                    * study.costs["energy_per_kwh"].value,
+                    * study.prices.costs["energy_per_kwh"].value,
                     "pump_rule": o.duty.describe(),
                 }
             )

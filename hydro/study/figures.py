@@ -6,6 +6,7 @@ Maps share one colour scale across scenarios; every title names its scenario.
 from __future__ import annotations
 
 import io
+import textwrap
 
 import matplotlib
 
@@ -16,6 +17,7 @@ import pandas as pd  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
 from hydro.study.labels import number, translate  # noqa: E402
+from hydro.topology import zones  # noqa: E402
 from hydro.units import SECONDS_PER_HOUR  # noqa: E402
 
 
@@ -51,8 +53,6 @@ def figure_map(outcome, t: dict, hours: float, title: str = "", scale=None) -> b
         )
     # colour the distribution, where people draw water; transmission nodes (pump outlet, rising
     # main) carry pressures of another order and are drawn in grey
-    from hydro.topology import zones
-
     _, node_zone = zones(wn)
     served = [n for n in lowest.index if node_zone.get(n) == "distribution"]
     other = [n for n in lowest.index if n not in served]
@@ -171,8 +171,6 @@ def figure_costs(outcomes, rate: float, t: dict, lang: str, labels: dict) -> byt
 
 
 def _wrap(text: str, width: int = 24) -> str:
-    import textwrap
-
     return "\n".join(textwrap.wrap(text, width)) or text
 
 

@@ -91,8 +91,12 @@ TEXT = {
         "verdict_line": "{label}: {verdict}.",
         "people_line": "{people} people at the opening ({year}), {people_h} in {horizon}; "
         "capital EUR {capital} of which the donors pay EUR {donors}, i.e. EUR {per} per "
-        "beneficiary against EUR {low}-{high} for Moroccan ONEP douar schemes "
-        "(docs/sources.md, 4.1); O&M recovered by tariffs: {recovery}.",
+        "beneficiary against EUR {low}-{high} for {benchmark}; O&M recovered by tariffs: "
+        "{recovery}.",
+        "benchmark_default": "comparable schemes",
+        "people_line_alone": "{people} people at the opening ({year}), {people_h} in "
+        "{horizon}; capital EUR {capital} of which the donors pay EUR {donors}, i.e. EUR {per} "
+        "per beneficiary; O&M recovered by tariffs: {recovery}.",
         "budget_line_text": "With EUR {budget}, the most people served is {people} ({plan}) "
         "for EUR {cost}, a design checked by its own EPANET run. Phase 2, the rest of the "
         "complete scheme ({complete_people} people, EUR {complete} designed in one go), costs "
@@ -235,8 +239,12 @@ TEXT = {
         "verdict_line": "{label} : {verdict}.",
         "people_line": "{people} habitants à la mise en service ({year}), {people_h} en "
         "{horizon} ; investissement {capital} EUR dont {donors} EUR à la charge des bailleurs, "
-        "soit {per} EUR par bénéficiaire contre {low} à {high} EUR pour les projets de douars "
-        "de l'ONEP (docs/sources.md, 4.1) ; exploitation couverte par les tarifs : {recovery}.",
+        "soit {per} EUR par bénéficiaire contre {low} à {high} EUR pour {benchmark} ; "
+        "exploitation couverte par les tarifs : {recovery}.",
+        "benchmark_default": "des projets comparables",
+        "people_line_alone": "{people} habitants à la mise en service ({year}), {people_h} en "
+        "{horizon} ; investissement {capital} EUR dont {donors} EUR à la charge des bailleurs, "
+        "soit {per} EUR par bénéficiaire ; exploitation couverte par les tarifs : {recovery}.",
         "budget_line_text": "Avec {budget} EUR, le plus grand nombre d'habitants desservis est "
         "{people} ({plan}) pour {cost} EUR, un projet vérifié par sa propre simulation EPANET. "
         "La tranche 2, le reste du projet complet ({complete_people} habitants, {complete} EUR "

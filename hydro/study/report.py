@@ -25,6 +25,8 @@ import pandas as pd
 from jinja2 import Environment, PackageLoader
 from markupsafe import Markup, escape
 
+from hydro import __version__
+from hydro.demand import read_villages
 from hydro.outputs import write_csv
 from hydro.study import figures as fig
 from hydro.study.labels import (
@@ -327,24 +329,29 @@ def section_executive(ctx: Context) -> Section:
     """Verdict, people served, cost per person, what the budget buys, main risks."""
     t, lang, study, r = ctx.t, ctx.lang, ctx.study, ctx.result
     s = Section("executive", t["executive"])
-    rate = study.mad_per_eur.value
-    low, high = (v / rate for v in study.benchmark_mad_per_beneficiary)
+    rate = study.money.mad_per_eur.value
+    benchmark = study.money.benchmark_mad_per_beneficiary
+    low, high = (v / rate for v in benchmark) if benchmark else (float("nan"),) * 2
+    line = t["people_line"] if benchmark else t["people_line_alone"]
+    label = study.money.benchmark_label
+    benchmark_label = label.get(lang) or label.get("en") or t["benchmark_default"]
     items = []
     for f in r.feasibility.to_dict("records"):
         label = ctx.labels[f["scenario"]]
         items.append(t["verdict_line"].format(label=label, verdict=translate(f["verdict"], lang)))
         items.append(
-            t["people_line"].format(
+            line.format(
                 people=number(f["beneficiaries_opening"], 0, lang),
-                year=study.base_year,
+                year=study.design.base_year,
                 people_h=number(f["beneficiaries_design"], 0, lang),
-                horizon=study.horizon_year,
+                horizon=study.design.horizon_year,
                 capital=number(f["capital_eur"], 0, lang),
                 donors=number(f["capital_donors_eur"], 0, lang),
                 per=number(f["cost_per_beneficiary_eur"], 0, lang),
                 low=number(low, 0, lang),
                 high=number(high, 0, lang),
                 recovery=number(f["om_recovery_ratio"], 2, lang),
+                benchmark=benchmark_label,
             )
         )
     s.ul(items)
@@ -355,7 +362,7 @@ def section_executive(ctx: Context) -> Section:
             cheapest = b.candidates["capital_donors_eur"].min()
             s.p(
                 t["budget_none"].format(
-                    budget=number(study.budget_eur, 0, lang), cost=number(cheapest, 0, lang)
+                    budget=number(study.money.budget_eur, 0, lang), cost=number(cheapest, 0, lang)
                 )
             )
         else:
@@ -363,7 +370,7 @@ def section_executive(ctx: Context) -> Section:
             whole = b.complete.projection_open.totals()["population"] if b.complete else np.nan
             s.p(
                 t["budget_line_text"].format(
-                    budget=number(study.budget_eur, 0, lang),
+                    budget=number(study.money.budget_eur, 0, lang),
                     people=number(c["people_served"], 0, lang),
                     plan=plan_text(c, ctx),
                     cost=number(c["capital_donors_eur"], 0, lang),
@@ -560,11 +567,13 @@ def section_douars(ctx: Context) -> Section:
     """Per douar: people, standpipes, taps, people per tap, distance."""
     o = ctx.base()
     s = Section("douars", ctx.t["douars"])
-    s.p(ctx.t["douars_intro"].format(label=ctx.labels[o.spec.name], year=ctx.study.base_year))
+    s.p(
+        ctx.t["douars_intro"].format(label=ctx.labels[o.spec.name], year=ctx.study.design.base_year)
+    )
     s.table(
         "",
         html_table(
-            douar_table(o, ctx.villages, ctx.study.persons_per_household), ctx.lang, "douars"
+            douar_table(o, ctx.villages, ctx.study.design.persons_per_household), ctx.lang, "douars"
         ),
     )
     return s
@@ -581,7 +590,7 @@ def section_figures(ctx: Context) -> Section:
                 else f"{ctx.labels[o.spec.name]}: "
             )
             s.figure(
-                caption + ctx.t[key].format(hours=ctx.study.simulation_hours),
+                caption + ctx.t[key].format(hours=ctx.study.design.simulation_hours),
                 f"{key}_{o.spec.name}",
             )
     return s
@@ -652,7 +661,7 @@ def section_donor(ctx: Context) -> Section:
     defaults = {"risks": t["default_risks"], "indicators": t["default_indicators"]}
     items = []
     for key in ("context", "authorisation", "management", "schedule", "risks", "indicators"):
-        text = ctx.study.report_text.get(key, {})
+        text = ctx.study.report.text.get(key, {})
         body = text.get(lang) or text.get("en") or defaults.get(key) or t["to_complete"]
         items.append(f"{t[key]}{' :' if lang == 'fr' else ':'} {body}")
     s.ul(items)
@@ -718,7 +727,7 @@ def draw_figures(result, lang: str, labels: dict) -> dict:
     """Every figure of the study, PNG bytes by name."""
     t = TEXT[lang]
     study = result.study
-    hours = study.simulation_hours
+    hours = study.design.simulation_hours
     pngs = {}
     lows = [float(o.compliance_design.results.pressure.min().min()) for o in result.outcomes]
     highs = [float(o.compliance_design.results.pressure.max().max()) for o in result.outcomes]
@@ -736,14 +745,14 @@ def draw_figures(result, lang: str, labels: dict) -> dict:
         pngs[f"map_{name}"] = fig.figure_map(o, t, hours, title, scale)
         pngs[f"pressure_{name}"] = fig.figure_pressure(o, study.rules, t, hours, title)
         pngs[f"tank_{name}"] = fig.figure_tank(
-            o, study.tank, t, hours, study.rules.tank_reserve_share, title
+            o, study.design.tank, t, hours, study.rules.tank_reserve_share, title
         )
         if o.surge is not None and not o.surge.empty:
-            pngs[f"profile_{name}"] = fig.figure_profile(o, study.pump, t, lang, title)
-    rate = study.mad_per_eur.value
+            pngs[f"profile_{name}"] = fig.figure_profile(o, study.design.pump, t, lang, title)
+    rate = study.money.mad_per_eur.value
     pngs["cost_breakdown"] = fig.figure_costs(result.outcomes, rate, t, lang, labels)
     pngs["comparison"] = fig.figure_comparison(
-        result.feasibility, study.budget_eur, t, lang, labels
+        result.feasibility, study.money.budget_eur, t, lang, labels
     )
     for o in result.outcomes:
         if getattr(o, "taps", None) is not None:
@@ -755,9 +764,11 @@ def draw_figures(result, lang: str, labels: dict) -> dict:
             pngs[f"taps_{o.spec.name}"] = buffer.getvalue()
     base = next(o for o in result.outcomes if o.spec.name == result.stress["scenario"].iloc[0])
     pngs["stress"] = fig.figure_stress(result.stress, t, lang, labels[base.spec.name])
-    pngs["tornado"] = fig.figure_tornado(result.sensitivity, study.budget_eur, t, lang)
+    pngs["tornado"] = fig.figure_tornado(result.sensitivity, study.money.budget_eur, t, lang)
     if result.budget is not None:
-        pngs["budget"] = fig.figure_budget(result.budget.candidates, study.budget_eur, t, lang)
+        pngs["budget"] = fig.figure_budget(
+            result.budget.candidates, study.money.budget_eur, t, lang
+        )
     return pngs
 
 
@@ -766,29 +777,32 @@ def scenario_labels(study, lang: str) -> dict:
     return {s.name: (s.label_fr or s.label) if lang == "fr" else s.label for s in study.scenarios}
 
 
-def write_all(result, folder: Path, lang: str, log=lambda m: None) -> list[Path]:
-    """Every output of a study into ``folder`` (the caller publishes it)."""
-    from hydro import __version__
+@dataclass
+class _Folder:
+    """The output folder being filled, and every file written into it."""
 
-    t = TEXT[lang]
-    study = result.study
-    folder = Path(folder)
-    written: list[Path] = []
+    path: Path
+    written: list = field(default_factory=list)
 
-    def save(name: str, data: bytes | str) -> Path:
-        path = folder / name
+    def save(self, name: str, data: bytes | str) -> Path:
+        """Write bytes or text (UTF-8) as ``name``."""
+        path = self.path / name
         if isinstance(data, bytes):
             path.write_bytes(data)
         else:
             path.write_text(data, encoding="utf-8")
-        written.append(path)
+        self.written.append(path)
         return path
 
-    def csv(name: str, frame: pd.DataFrame) -> None:
-        write_csv(frame, folder / name, index=False, float_format="%.10g")
-        written.append(folder / name)
+    def csv(self, name: str, frame: pd.DataFrame) -> None:
+        """Write a table (formula-like text neutralised, 10 significant digits)."""
+        write_csv(frame, self.path / name, index=False, float_format="%.10g")
+        self.written.append(self.path / name)
 
-    # tables (machine column names, English values)
+
+def write_tables(result, out: _Folder, villages: pd.DataFrame) -> None:
+    """Every table (machine column names, English values) and every written design."""
+    study = result.study
     for name, frame in {
         "feasibility": result.feasibility,
         "sensitivity": result.sensitivity,
@@ -797,48 +811,38 @@ def write_all(result, folder: Path, lang: str, log=lambda m: None) -> list[Path]
         "stress": result.stress,
         "operation": result.operation,
     }.items():
-        csv(f"{name}.csv", frame)
+        out.csv(f"{name}.csv", frame)
     if result.budget is not None:
-        csv("budget.csv", result.budget.curve)
-        csv("budget_candidates.csv", result.budget.candidates)
+        out.csv("budget.csv", result.budget.curve)
+        out.csv("budget_candidates.csv", result.budget.candidates)
         if result.budget.best is not None:
-            save("sized_budget.inp", result.budget.best.inp_text)
-    base = next(o for o in result.outcomes if o.spec.name == result.stress["scenario"].iloc[0])
-    from hydro.demand import read_villages
-
-    villages = read_villages(study.villages)
-    csv("douars.csv", douar_table(base, villages, study.persons_per_household))
-    csv("pipes.csv", pipe_table(base))
+            out.save("sized_budget.inp", result.budget.best.inp_text)
+    base = result.base()
+    out.csv("douars.csv", douar_table(base, villages, study.design.persons_per_household))
+    out.csv("pipes.csv", pipe_table(base))
     for o in result.outcomes:
-        csv(f"boq_{o.spec.name}.csv", o.boq)
-        save(f"sized_{o.spec.name}.inp", o.inp_text)
-        csv(
+        out.csv(f"boq_{o.spec.name}.csv", o.boq)
+        out.save(f"sized_{o.spec.name}.inp", o.inp_text)
+        out.csv(
             f"violations_{o.spec.name}.csv",
             pd.concat(
                 [
-                    o.compliance_design.violations.assign(year=study.horizon_year),
-                    o.compliance_open.violations.assign(year=study.base_year),
+                    o.compliance_design.violations.assign(year=study.design.horizon_year),
+                    o.compliance_open.violations.assign(year=study.design.base_year),
                 ]
             ),
         )
-        csv(f"service_{o.spec.name}.csv", o.service.douars)
+        out.csv(f"service_{o.spec.name}.csv", o.service.douars)
         if o.surge is not None:
-            csv(f"surge_{o.spec.name}.csv", o.surge)
+            out.csv(f"surge_{o.spec.name}.csv", o.surge)
         if getattr(o, "taps", None) is not None:
-            csv(f"taps_{o.spec.name}.csv", o.taps.taps)
-            csv(f"taps_douars_{o.spec.name}.csv", o.taps.douars)
+            out.csv(f"taps_{o.spec.name}.csv", o.taps.taps)
+            out.csv(f"taps_douars_{o.spec.name}.csv", o.taps.douars)
 
-    log("drawing figures")
-    labels = scenario_labels(study, lang)
-    pngs = draw_figures(result, lang, labels)
-    for name, png in pngs.items():
-        save(f"{name}.png", png)
 
-    log("writing report.xlsx")
-    written.append(write_workbook(result, folder / "report.xlsx", lang, labels))
-
-    log(f"writing report.html ({lang})")
-    ctx = Context(result=result, lang=lang, t=t, labels=labels, pngs=pngs, villages=villages)
+def render_page(ctx: Context) -> str:
+    """report.html: every section with something to show, figures embedded."""
+    study, t, pngs = ctx.study, ctx.t, ctx.pngs
     sections = []
     for build in SECTIONS:
         section = build(ctx)
@@ -851,14 +855,37 @@ def write_all(result, folder: Path, lang: str, log=lambda m: None) -> list[Path]
         ]
         sections.append(section)
     env = Environment(loader=PackageLoader("hydro.study", "templates"), autoescape=True)
-    title = (study.title_fr or study.title) if lang == "fr" else study.title
-    page = env.get_template("report.html.j2").render(
-        lang=lang,
+    title = study.report.title
+    if ctx.lang == "fr":
+        title = study.report.title_fr or title
+    return env.get_template("report.html.j2").render(
+        lang=ctx.lang,
         t=t,
         title=title,
         version=__version__,
-        checked=t["checked"].format(hours=study.simulation_hours),
+        checked=t["checked"].format(hours=study.design.simulation_hours),
         sections=sections,
     )
-    save("report.html", page)
-    return written
+
+
+def write_all(result, folder: Path, lang: str, log=lambda m: None) -> list[Path]:
+    """Every output of a study into ``folder`` (the caller publishes it): the tables and
+    designs, the figures, report.xlsx and report.html.
+    """
+    study = result.study
+    out = _Folder(Path(folder))
+    data = getattr(result, "data", None)
+    villages = data.villages if data is not None else read_villages(study.inputs.villages)
+    write_tables(result, out, villages)
+    log("drawing figures")
+    labels = scenario_labels(study, lang)
+    pngs = draw_figures(result, lang, labels)
+    for name, png in pngs.items():
+        out.save(f"{name}.png", png)
+    log("writing report.xlsx")
+    out.written.append(write_workbook(result, out.path / "report.xlsx", lang, labels))
+    log(f"writing report.html ({lang})")
+    ctx = Context(result=result, lang=lang, t=TEXT[lang], labels=labels, pngs=pngs,
+                  villages=villages)  # fmt: skip
+    out.save("report.html", render_page(ctx))
+    return out.written

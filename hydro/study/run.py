@@ -20,20 +20,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
-from hydro.catalog import read_catalog
-from hydro.demand import check_villages_against_network, read_villages
-from hydro.errors import InputError
-from hydro.network import read_network
 from hydro.outputs import Outputs, output_name
 from hydro.parallel import Executor, executor_for, make_executor, using
-from hydro.pumps import read_pump_catalog
+from hydro.study import report
 from hydro.study.budget import BudgetResult, design_to_budget
-from hydro.study.config import Study, load_study
+from hydro.study.config import Study, load_inputs, load_study
 from hydro.study.costing import assumptions_table, feasibility_row, operation_table
 from hydro.study.intermittent import (
     IntermittentStudy,
@@ -41,44 +37,106 @@ from hydro.study.intermittent import (
     run_intermittent_study,
 )
 from hydro.study.intermittent_report import write_intermittent_outputs
-from hydro.study.scenario import ScenarioResult, run_scenario, stress_table
+from hydro.study.parts import StudyData
+from hydro.study.scenario import SCENARIO_STEPS, ScenarioResult, chain, run_scenario
 from hydro.study.sensitivity import run_sensitivity, switch_points
 from hydro.study.solar import SolarStudy, run_solar_study, write_solar_outputs
+from hydro.study.stress import stress_table
 
-__all__ = [
-    "StudyResult",
-    "load_study",
-    "output_folders",
-    "run_studies",
-    "run_study",
-    "study_inputs",
-    "write_outputs",
-]
+__all__ = ["STUDY_STEPS", "StudyResult", "load_study", "output_folders", "run_studies",
+           "run_study", "study_inputs", "write_outputs"]  # fmt: skip
 
 
 # --------------------------------------------------------------------------- the run
 @dataclass(kw_only=True)
 class StudyResult:
-    """What :func:`run_study` found: one result per scenario and the donors' tables."""
+    """What :func:`run_study` found: one result per scenario and the donors' tables.
+
+    A table whose step the study leaves out (``Study.steps``) is empty; ``budget`` is then
+    None.
+    """
 
     study: Study
-    outcomes: list[ScenarioResult]
-    feasibility: pd.DataFrame
-    sensitivity: pd.DataFrame
-    switch_points: pd.DataFrame
-    budget: BudgetResult | None
-    assumptions: pd.DataFrame
-    stress: pd.DataFrame
-    operation: pd.DataFrame
-    seconds: float
+    outcomes: list[ScenarioResult] = field(default_factory=list)
+    feasibility: pd.DataFrame = field(default_factory=pd.DataFrame)
+    sensitivity: pd.DataFrame = field(default_factory=pd.DataFrame)
+    switch_points: pd.DataFrame = field(default_factory=pd.DataFrame)
+    budget: BudgetResult | None = None
+    assumptions: pd.DataFrame = field(default_factory=pd.DataFrame)
+    stress: pd.DataFrame = field(default_factory=pd.DataFrame)
+    operation: pd.DataFrame = field(default_factory=pd.DataFrame)
+    seconds: float = 0.0
+    #: the inputs, loaded once; the progress callback
+    data: StudyData | None = field(default=None, repr=False)
+    log: object = field(default=None, repr=False)
+
+    def base(self) -> ScenarioResult:
+        """The scenario the sensitivity and the stress cases vary (default: the first)."""
+        name = self.study.sensitivity.get("scenario", self.study.scenarios[0].name)
+        return next(o for o in self.outcomes if o.spec.name == name)
+
+
+def step_scenarios(r: StudyResult) -> None:
+    """Every scenario end to end (:func:`hydro.study.scenario.run_scenario`)."""
+    specs = r.study.scenarios
+    for k, spec in enumerate(specs, start=1):
+        r.log(f"scenario {k}/{len(specs)}: {spec.label}")
+        r.outcomes.append(run_scenario(r.study, spec, r.data, log=r.log))
+
+
+def step_feasibility(r: StudyResult) -> None:
+    """The donors' feasibility table: one row per scenario."""
+    villages = r.data.villages
+    r.feasibility = pd.DataFrame([feasibility_row(r.study, o, villages) for o in r.outcomes])
+
+
+def step_sensitivity(r: StudyResult) -> None:
+    """Every [sensitivity] parameter at both ends of its range, and the switch points."""
+    r.sensitivity = run_sensitivity(r.study, r.outcomes, r.data, r.log)
+    r.switch_points = switch_points(r.study, r.sensitivity)
+
+
+def step_budget(r: StudyResult) -> None:
+    """What the budget buys (:func:`hydro.study.budget.design_to_budget`)."""
+    r.budget = design_to_budget(r.study, r.data, r.log)
+
+
+def step_stress(r: StudyResult) -> None:
+    """The base scenario's design under stress (:func:`hydro.study.stress.stress_table`)."""
+    r.stress = stress_table(r.study, r.base(), r.data, r.log)
+
+
+def step_assumptions(r: StudyResult) -> None:
+    """Every assumption with its value, unit and source."""
+    r.assumptions = assumptions_table(r.study, r.outcomes)
+
+
+def step_operation(r: StudyResult) -> None:
+    """Storage, main, pump and energy per scenario."""
+    r.operation = operation_table(r.study, r.outcomes)
+
+
+#: The steps of a study, in order: (name, function of a :class:`StudyResult`). The report is
+#: written by :func:`write_outputs` from what they found.
+STUDY_STEPS = (
+    ("scenarios", step_scenarios),
+    ("feasibility", step_feasibility),
+    ("sensitivity", step_sensitivity),
+    ("budget", step_budget),
+    ("stress", step_stress),
+    ("assumptions", step_assumptions),
+    ("operation", step_operation),
+)
 
 
 def run_study(study: Study, log=lambda m: None, executor: Executor | None = None) -> StudyResult:
-    """Run every scenario of a study, then its sensitivity and stress cases.
+    """Run a study's steps (:data:`STUDY_STEPS`): every scenario, the feasibility table, the
+    sensitivity, what the budget buys, the stress cases, assumptions and operation.
 
     Each scenario projects the demand of the opening and design years, sizes storage, main,
     pump and pipes, writes the design and checks the written file by an independent
-    extended-period EPANET run, and costs it.
+    extended-period EPANET run, and costs it (:data:`hydro.study.scenario.SCENARIO_STEPS`).
+    A study replaces or leaves out a step by its name (``Study.steps``).
 
     Parameters
     ----------
@@ -113,44 +171,16 @@ def run_study(study: Study, log=lambda m: None, executor: Executor | None = None
 
 
 def _run_steps(study: Study, log) -> StudyResult:
-    """:func:`run_study`'s steps, on the run's executor."""
+    """:func:`run_study`'s steps (:data:`STUDY_STEPS`), on the run's executor."""
     started = time.perf_counter()
-    wn = read_network(study.network)
-    villages = read_villages(study.villages)
-    check_villages_against_network(villages, wn, str(study.network))
-    if study.tank not in wn.tank_name_list:
-        raise InputError(
-            f"{study.path}: [design] tank {study.tank!r} is not a tank of {study.network}"
-        )
-    if study.pump and study.pump not in wn.pump_name_list:
-        raise InputError(
-            f"{study.path}: [design] pump {study.pump!r} is not a pump of {study.network}"
-        )
-    catalog = read_catalog(study.pipe_catalog)
-    pumps = read_pump_catalog(study.pump_catalog) if study.pump_catalog else None
-    outcomes = []
-    for k, spec in enumerate(study.scenarios, start=1):
-        log(f"scenario {k}/{len(study.scenarios)}: {spec.label}")
-        outcomes.append(run_scenario(study, spec, wn, villages, catalog, pumps, log=log))
-    feasibility = pd.DataFrame([feasibility_row(study, o, villages) for o in outcomes])
-    sensitivity = run_sensitivity(study, outcomes, wn, villages, catalog, pumps, log)
-    base_name = study.sensitivity.get("scenario", study.scenarios[0].name)
-    base = next(o for o in outcomes if o.spec.name == base_name)
-    budget = design_to_budget(study, wn, villages, catalog, pumps, log)
-    stress = stress_table(study, base, wn, villages, catalog, pumps, log)
-    assumptions = assumptions_table(study, outcomes)
-    return StudyResult(
-        study=study,
-        outcomes=outcomes,
-        feasibility=feasibility,
-        sensitivity=sensitivity,
-        switch_points=switch_points(study, sensitivity),
-        budget=budget,
-        assumptions=assumptions,
-        stress=stress,
-        operation=operation_table(study, outcomes),
-        seconds=time.perf_counter() - started,
-    )
+    chain((*STUDY_STEPS, *SCENARIO_STEPS), study.steps, str(study.path))  # names known
+    mine = {k: v for k, v in study.steps.items() if k in dict(STUDY_STEPS)}
+    steps = chain(STUDY_STEPS, mine, str(study.path))
+    result = StudyResult(study=study, data=load_inputs(study), log=log)
+    for _, step in steps:
+        step(result)
+    result.seconds = time.perf_counter() - started
+    return result
 
 
 def run_studies(
@@ -240,9 +270,7 @@ def study_inputs(study: Study) -> list[Path]:
     """Every file a study reads: no output may replace one."""
     if isinstance(study, SolarStudy | IntermittentStudy):
         return study.inputs()
-    files = (study.path, study.network, study.villages, study.patterns, study.pipe_catalog,
-             study.pump_catalog)  # fmt: skip
-    return [p for p in files if p is not None]
+    return [study.path, *study.inputs.files()]
 
 
 def write_outputs(
@@ -277,8 +305,6 @@ def write_outputs(
     >>> result = run_study(load_study("studies/oujda"))  # doctest: +SKIP
     >>> paths = write_outputs(result, "out/oujda", "fr")  # doctest: +SKIP
     """
-    from hydro.study import report
-
     outputs = Outputs(inputs=study_inputs(result.study), force=force)
     folder = outputs.folder(out, "output folder")
     with outputs.assemble(folder) as staging:

@@ -1,20 +1,24 @@
 """One scenario of a study: demand, storage, mains and pump, pipes, independent check, costs.
 
 :func:`run_scenario` carries a scenario from the village table to a design checked on the file
-it writes; :func:`stress_table` runs the design through the cases where service degrades.
+it writes, as a chain of named steps (:data:`SCENARIO_STEPS`: demand, break tank, storage,
+main, pump, pipes, write, checks, energy, surge, taps, costs), each a function of the
+:class:`ScenarioRun` that reads the fields it needs and sets its own. A study without a pump
+has no pump steps; a study replaces or leaves out any step by its name (``Study.steps``,
+:func:`chain`) without touching the others.
 """
 
 from __future__ import annotations
 
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import wntr
 
-from hydro.catalog import Catalog, tag_of
+from hydro.catalog import tag_of
 from hydro.compliance import ComplianceReport, check_compliance
 from hydro.demand import (
     DemandProjection,
@@ -23,9 +27,10 @@ from hydro.demand import (
     get_scenario,
     project_demand,
 )
-from hydro.errors import InfeasibleDesignError, InputError
+from hydro.errors import InfeasibleDesignError, InputError, did_you_mean
 from hydro.mains import rising_main, size_gravity_main, size_pumped_main
 from hydro.network import copy_network, read_network, write_network
+from hydro.parallel import executor_for
 from hydro.pumps import (
     Duty,
     PumpChoice,
@@ -39,9 +44,10 @@ from hydro.service import Service, delivered_service
 from hydro.sizing import size_network
 from hydro.sizing.problem import Targets
 from hydro.storage import StorageSizing, resize_tank, size_tank, tank_demand_day
-from hydro.study.config import ScenarioSpec, Study
-from hydro.study.costing import bill_of_quantities, tertiary_network
+from hydro.study.costing import BOQ_COLUMNS, bill_of_quantities, tertiary_network
+from hydro.study.parts import ScenarioSpec, Study, StudyData
 from hydro.surge import check_rising_main
+from hydro.taps import build_tap_model, check_run, run_taps
 from hydro.units import SECONDS_PER_HOUR
 
 #: Water level kept in a break tank at the tap-off, above the pump's inlet [m] [E].
@@ -89,7 +95,9 @@ def demand_scenario(study: Study, name: str, overrides: dict | None = None) -> D
     """The study's demand scenario ``name``, with its patterns, its ``[taps]`` and some values
     changed.
     """
-    return get_scenario(name, study.patterns, {**study.taps.demand_changes(), **(overrides or {})})
+    return get_scenario(
+        name, study.inputs.patterns, {**study.taps.demand_changes(), **(overrides or {})}
+    )
 
 
 #: Fields of the demand scenarios that one design shares, so douars at different service
@@ -148,7 +156,7 @@ def project_levels(
 
 def _min_diameters(wn, study: Study, classes: dict[str, str], main: list[str]) -> dict:
     """DN minimum for distribution pipes, except the branch that feeds a standpipe node."""
-    if study.min_distribution_dn_mm is None:
+    if study.design.min_distribution_dn_mm is None:
         return {}
     out = {}
     for name, pipe in wn.pipes():
@@ -160,224 +168,364 @@ def _min_diameters(wn, study: Study, classes: dict[str, str], main: list[str]) -
             classes.get(n) == "standpipe" and d == 1 for n, d in zip(ends, degree, strict=True)
         )
         if not feeds_standpipe:
-            out[name] = study.min_distribution_dn_mm
+            out[name] = study.design.min_distribution_dn_mm
     return out
+
+
+# --------------------------------------------------------------------------- the steps
+@dataclass(kw_only=True)
+class ScenarioRun:
+    """What the steps of one scenario share: its inputs, then what each step adds.
+
+    As pvlib's ``ModelChain``: each step reads the fields it needs and sets its own, so a
+    step can be replaced or left out (:func:`chain`) without touching the others.
+    """
+
+    study: Study
+    spec: ScenarioSpec
+    data: StudyData
+    overrides: dict | None = None
+    sizing_year: int | None = None
+    random_taps: bool | None = None
+    levels: dict | None = None
+    log: object = None
+    notes: list = field(default_factory=list)
+    #: the source network (a break tank when the scenario asks for one)
+    source_model: object = None
+    #: the network as the steps build it: tank resized, main and pump set, then sized
+    model: object = None
+    p_open: DemandProjection | None = None
+    p_design: DemandProjection | None = None
+    p_sizing: DemandProjection | None = None
+    p_storage: DemandProjection | None = None
+    storage: StorageSizing | None = None
+    tank_m3: float = 0.0
+    main: list = field(default_factory=list)
+    main_table: pd.DataFrame = field(default_factory=pd.DataFrame)
+    sizing_day_m3: float = 0.0
+    duty: Duty | None = None
+    pump: PumpChoice | None = None
+    sized: object = None
+    checked: object = None
+    inp_text: str = ""
+    compliance_design: ComplianceReport | None = None
+    compliance_open: ComplianceReport | None = None
+    service: Service | None = None
+    energy_kwh_per_day: float = 0.0
+    energy_kwh_per_m3: float = 0.0
+    surge: pd.DataFrame | None = None
+    surge_vessel: bool = False
+    tertiary: pd.DataFrame = field(default_factory=pd.DataFrame)
+    taps: object = None
+    boq: pd.DataFrame | None = None
+    standpipes: int = 0
+    connections: int = 0
+
+    def project(self, year: int, which: str) -> DemandProjection:
+        """The demand of ``year`` (``which``: service or sizing) with this run's changes."""
+        return project_levels(
+            self.study, self.spec, self.data.villages, year, which, self.overrides, self.levels
+        )
+
+    def result(self) -> ScenarioResult:
+        """The scenario's result, as checked on the written file."""
+        boq = self.boq if self.boq is not None else pd.DataFrame(columns=BOQ_COLUMNS)
+        before = float(boq.loc[boq["category"] != "margin", "total_mad"].sum())
+        return ScenarioResult(
+            spec=self.spec,
+            projection_open=self.p_open,
+            projection_design=self.p_design,
+            storage=self.storage,
+            duty=self.duty,
+            pump=self.pump,
+            rising_main=self.main_table,
+            model=self.checked,
+            inp_text=self.inp_text,
+            compliance_design=self.compliance_design,
+            compliance_open=self.compliance_open,
+            service=self.service,
+            boq=boq,
+            capital_before_margins_mad=before,
+            capital_mad=float(boq["total_mad"].sum()),
+            energy_kwh_per_day=self.energy_kwh_per_day,
+            energy_kwh_per_m3=self.energy_kwh_per_m3,
+            standpipes=self.standpipes,
+            connections=self.connections,
+            notes=self.notes,
+            tank_m3=self.tank_m3,
+            surge=self.surge,
+            surge_vessel=self.surge_vessel,
+            tertiary=self.tertiary,
+            taps=self.taps,
+        )
+
+
+def step_demand(run: ScenarioRun) -> None:
+    """Demand of the opening, design and sizing years; the governing year for storage.
+
+    A shrinking population makes the opening year the heavier one: pipes, storage and pump
+    are then sized for it.
+    """
+    d = run.study.design
+    run.p_open = run.project(d.base_year, "service")
+    run.p_design = run.project(d.horizon_year, "service")
+    run.p_sizing = run.project(run.sizing_year or d.horizon_year, "sizing")
+    run.p_storage = (
+        run.p_design if run.sizing_year is None else run.project(run.sizing_year, "service")
+    )
+    if (
+        run.sizing_year is None
+        and run.p_open.totals()["peak_hour_l_per_s"] > run.p_design.totals()["peak_hour_l_per_s"]
+    ):
+        run.p_storage = run.p_open
+        run.p_sizing = run.project(d.base_year, "sizing")
+        run.notes.append(
+            f"the demand of {d.base_year} exceeds that of {d.horizon_year} "
+            f"(population decline): pipes, storage and pump are sized for {d.base_year}"
+        )
+
+
+def step_break_tank(run: ScenarioRun) -> None:
+    """The booster draws from a break tank at the tap-off (:func:`with_break_tank`)."""
+    if run.spec.break_tank:
+        run.source_model = with_break_tank(run.source_model, run.study)
+
+
+def step_storage(run: ScenarioRun) -> None:
+    """The tank from the governing year's hourly balance plus reserve, or the storage rule
+    of docs/sources.md 5.1 when the source is pumped or intermittent and it asks for more.
+    """
+    d = run.study.design
+    model = apply_demand(run.source_model, run.p_storage)
+    factor = run.p_open.scenario.peak_day_factor
+    run.storage = size_tank(model, d.tank, factor, d.reserve_hours, d.supply_hours)
+    run.tank_m3 = run.storage.volume_m3
+    if (d.pump or len(d.supply_hours) < 24) and run.storage.brief_rule_m3 > run.tank_m3:
+        run.tank_m3 = run.storage.brief_rule_m3
+        run.notes.append(
+            f"tank {run.tank_m3:.1f} m3 by the storage rule max(50% peak day, 1 average day) of "
+            f"docs/sources.md 5.1 (the hourly balance and reserve need "
+            f"{run.storage.volume_m3:.1f})"
+        )
+    run.model = resize_tank(model, d.tank, run.tank_m3)
+
+
+def step_main(run: ScenarioRun) -> None:
+    """The transmission main at its economic diameter (pumped) or least cost (gravity), for
+    the sizing year's day over the pumping or supply hours.
+    """
+    study, d, catalog = run.study, run.study.design, run.data.catalog
+    sizing_model = apply_demand(run.model, run.p_sizing)
+    efficiency = run.p_sizing.scenario.transmission_efficiency
+    run.sizing_day_m3 = tank_demand_day(sizing_model, d.tank).sum() / efficiency
+    run.main = rising_main(run.source_model, d.tank, d.pump)
+    hours = d.pumping_hours if d.pump else len(d.supply_hours)
+    flow = run.sizing_day_m3 / (hours * SECONDS_PER_HOUR)
+    limits = {
+        "tank": d.tank,
+        "max_velocity_m_per_s": study.rules.velocity_m_per_s["transmission"][1],
+        "source": str(study.path),
+    }
+    if d.pump:
+        run.main_table = size_pumped_main(
+            run.model, run.main, catalog, flow, pump=d.pump, hours_per_day=d.pumping_hours,
+            energy_price_per_kwh=study.prices.value("energy_per_kwh"),
+            annuity_factor=1 / study.money.crf, **limits,
+        )  # fmt: skip
+    else:
+        run.main_table = size_gravity_main(run.model, run.main, catalog, flow, **limits)
+    for rec in run.main_table.to_dict("records"):
+        pipe = run.model.get_link(rec["pipe"])
+        pipe.diameter = rec["inner_diameter_mm"] / 1000
+        pipe.tag = tag_of(rec["label"])
+        roughness = catalog.roughness_in(run.model.options.hydraulic.headloss).at[rec["row"]]
+        if not np.isnan(roughness):
+            pipe.roughness = float(roughness)
+
+
+def step_pump(run: ScenarioRun) -> None:
+    """The pump's duty, the catalogue pump (or a fitted curve) and its level controls."""
+    d = run.study.design
+    run.duty = pump_duty(run.model, d.pump, d.tank, run.sizing_day_m3, d.pumping_hours)
+    run.pump = select_pump(run.data.pumps, run.duty)
+    run.model = install_pump(run.model, d.pump, run.pump, d.tank)
+    if run.pump.source != "catalogue":
+        run.notes.append(f"pump: {run.pump.source}")
+
+
+def step_pipes(run: ScenarioRun) -> None:
+    """Every other pipe at least cost for the sizing demand, the tank at its reserve level.
+
+    Each served node at its class minimum (standpipe, household), other junctions at theirs,
+    and the tap flows of the design condition (:mod:`hydro.condition`).
+    """
+    study, rules = run.study, run.study.rules
+    sizing_model = apply_demand(run.model, run.p_sizing)
+    tank = sizing_model.get_node(study.design.tank)
+    tank.init_level = tank.min_level + rules.tank_reserve_share * (tank.max_level - tank.min_level)
+    classes = run.p_sizing.node_classes()
+    targets = Targets(
+        rules.min_pressure_m["junction"],
+        node_min_pressure_m={n: rules.min_pressure_m[c] for n, c in classes.items()},
+        tap_min_pressure_m=rules.tap_min_pressure_m,
+        tank_reserve_share=rules.tank_reserve_share,
+    )
+    run.log(f"sizing pipes for the {run.spec.sizing} demand of {run.p_sizing.year}")
+    try:
+        result = size_network(
+            sizing_model, run.data.catalog, targets, fixed=tuple(run.main),
+            source=str(study.inputs.network), seed=study.design.seed,
+            time_limit_s=study.design.looped_time_limit_s,
+            min_diameter_mm=_min_diameters(run.source_model, study, classes, run.main),
+            taps=run.p_sizing.taps(),
+        )  # fmt: skip
+    except InfeasibleDesignError as exc:
+        raise InfeasibleDesignError(f"{study.path}: scenario {run.spec.name}: {exc}") from exc
+    run.notes.extend(result.notes)
+    run.sized = apply_demand(result.model, run.p_design)
+    level = run.model.get_node(study.design.tank).init_level
+    run.sized.get_node(study.design.tank).init_level = level
+
+
+def step_write(run: ScenarioRun) -> None:
+    """Write the design and read it back: what is reported comes from the file."""
+    with tempfile.TemporaryDirectory(prefix="hydro-study-") as tmp:
+        written = write_network(run.sized, Path(tmp) / "sized.inp")
+        run.inp_text = written.read_text()
+        run.checked = read_network(written)
+
+
+def step_checks(run: ScenarioRun) -> None:
+    """Days of operation of the design and the opening year, and the water delivered
+    (pressure-driven) per douar.
+    """
+    rules, hours = run.study.rules, run.study.design.simulation_hours
+    p_design, p_open = run.p_design, run.p_open
+    run.log(f"checking {hours:g} h of operation (design and opening year)")
+    node_douar = dict(zip(p_design.nodes["node"], p_design.nodes["douar"], strict=True))
+    run.compliance_design = check_compliance(
+        run.checked, rules, p_design.node_classes(), duration_h=hours
+    )
+    run.compliance_open = check_compliance(
+        apply_demand(run.checked, p_open), rules, p_open.node_classes(), duration_h=hours
+    )
+    run.service = delivered_service(
+        run.checked, hours, rules.required_pressure_m(p_design.node_classes().values()), 0.0,
+        douars=p_design.douars, node_douar=node_douar,
+    )  # fmt: skip
+
+
+def step_energy(run: ScenarioRun) -> None:
+    """The pump's energy over the design year's days of operation."""
+    energy = pump_energy(
+        run.compliance_design.results, run.checked, run.study.design.pump,
+        run.study.prices.value("energy_per_kwh"),
+    )  # fmt: skip
+    run.energy_kwh_per_day, run.energy_kwh_per_m3 = energy.kwh_per_day, energy.kwh_per_m3
+
+
+def step_surge(run: ScenarioRun) -> None:
+    """The rising main's pressure class at pump shut-off and water hammer (Joukowsky)."""
+    shutoff = shutoff_head(run.pump.curve)  # 133% of the duty head for a fitted pump
+    run.surge = check_rising_main(
+        run.checked, run.compliance_design.results, run.study.design.pump, run.main,
+        run.data.catalog.table, shutoff,
+    )  # fmt: skip
+    run.surge_vessel = not run.surge["surge_ok"].all()
+
+
+def step_taps(run: ScenarioRun) -> None:
+    """The study's ``[taps]`` draws on the design (the scenario itself, by default, not its
+    sensitivity or stress runs, which change ``overrides`` or ``sizing_year``).
+    """
+    wanted = run.random_taps
+    if wanted is None:
+        wanted = run.overrides is None and run.sizing_year is None
+    if wanted and run.study.taps.draws:
+        run.taps = run_random_taps(run.study, run.checked, run.p_design, run.log)
+
+
+def step_costs(run: ScenarioRun) -> None:
+    """The street pipes to the houses, and the bill of quantities of the written design."""
+    run.tertiary = tertiary_network(run.study, run.data.catalog, run.p_open, run.p_design)
+    run.boq, run.standpipes, run.connections = bill_of_quantities(
+        run.study, run.checked, run.data.catalog, run.p_open, run.tank_m3, run.tertiary,
+        run.spec.break_tank, run.surge_vessel,
+    )  # fmt: skip
+
+
+#: The steps of a scenario, in order: (name, function of a :class:`ScenarioRun`).
+SCENARIO_STEPS = (
+    ("demand", step_demand),
+    ("break_tank", step_break_tank),
+    ("storage", step_storage),
+    ("main", step_main),
+    ("pump", step_pump),
+    ("pipes", step_pipes),
+    ("write", step_write),
+    ("checks", step_checks),
+    ("energy", step_energy),
+    ("surge", step_surge),
+    ("taps", step_taps),
+    ("costs", step_costs),
+)
+#: Steps a study without a pump has not.
+PUMP_STEPS = ("pump", "energy", "surge")
+
+
+def chain(steps, changes: dict | None, where: str = "") -> list:
+    """``steps`` ((name, function), ...) with ``changes`` (name -> a function that replaces
+    the step, or None to leave it out); a name not in ``steps`` is an error naming them.
+    """
+    changes = dict(changes or {})
+    names = [name for name, _ in steps]
+    unknown = [n for n in changes if n not in names]
+    if unknown:
+        raise InputError(
+            f"{where}: no step {unknown[0]!r}; the steps: {', '.join(names)}"
+            + did_you_mean(unknown[0], names)
+        )
+    return [(n, changes.get(n, f)) for n, f in steps if changes.get(n, f) is not None]
+
+
+def scenario_steps(study: Study) -> list:
+    """The scenario's chain for ``study``: :data:`SCENARIO_STEPS`, without the pump's steps
+    when the study has no pump, with the study's own changes (``study.steps``).
+    """
+    steps = [s for s in SCENARIO_STEPS if study.design.pump or s[0] not in PUMP_STEPS]
+    mine = {k: v for k, v in study.steps.items() if k in dict(SCENARIO_STEPS)}
+    return chain(steps, {k: v for k, v in mine.items() if k in dict(steps)}, str(study.path))
 
 
 def run_scenario(
     study: Study,
     spec: ScenarioSpec,
-    wn,
-    villages: pd.DataFrame,
-    catalog: Catalog,
-    pumps: pd.DataFrame | None,
+    data: StudyData,
     overrides: dict | None = None,
     log=lambda message: None,
     sizing_year: int | None = None,
     random_taps: bool | None = None,
     levels: dict | None = None,
 ) -> ScenarioResult:
-    """Demand, sizing, storage, pump, independent check and costs of one scenario.
+    """Run one scenario's steps (:func:`scenario_steps`): demand, storage, main, pump,
+    pipes, the written file and its checks, costs.
 
-    ``sizing_year``: size pipes, storage and pump for this year's demand instead of the
-    governing one (the stress case of a design made for the opening year); the checks still
-    run the opening and the design year. ``random_taps``: run the study's ``[taps]`` draws on
-    the design (default: for the scenario itself, not for its sensitivity or stress runs, which
-    pass ``overrides`` or ``sizing_year``). ``levels``: douar -> :class:`ScenarioSpec`, each
-    douar at its own service level (:func:`project_levels`; the design-to-budget mode).
+    ``data``: the loaded inputs (:func:`hydro.study.config.load_inputs`; a plan of the
+    budget passes its cut network and village rows). ``overrides``: demand scenario values
+    changed (the sensitivity). ``sizing_year``: size pipes, storage and pump for this year's
+    demand instead of the governing one (the stress case of a design made for the opening
+    year); the checks still run the opening and the design year. ``random_taps``: run the
+    study's ``[taps]`` draws on the design (default: for the scenario itself, not for its
+    sensitivity or stress runs). ``levels``: douar -> :class:`ScenarioSpec`, each douar at its
+    own service level (:func:`project_levels`; the design-to-budget mode).
     """
-    rules = study.rules
-
-    def project(year: int, which: str) -> DemandProjection:
-        return project_levels(study, spec, villages, year, which, overrides, levels)
-
-    p_open = project(study.base_year, "service")
-    p_design = project(study.horizon_year, "service")
-    p_sizing = project(sizing_year or study.horizon_year, "sizing")
-    service, sizing = p_open.scenario, p_sizing.scenario
-    notes = []
-    # a shrinking population makes the opening year the heavier one: design for it
-    p_storage = p_design if sizing_year is None else project(sizing_year, "service")
-    if (
-        sizing_year is None
-        and p_open.totals()["peak_hour_l_per_s"] > p_design.totals()["peak_hour_l_per_s"]
-    ):
-        p_storage = p_open
-        p_sizing = project(study.base_year, "sizing")
-        notes.append(
-            f"the demand of {study.base_year} exceeds that of {study.horizon_year} "
-            f"(population decline): pipes, storage and pump are sized for {study.base_year}"
-        )
-
-    if spec.break_tank:
-        wn = with_break_tank(wn, study)
-    # storage from the governing year's service demand at the tank
-    model = apply_demand(wn, p_storage)
-    storage = size_tank(
-        model, study.tank, service.peak_day_factor, study.reserve_hours, study.supply_hours
-    )
-    tank_m3 = storage.volume_m3
-    if (study.pump or len(study.supply_hours) < 24) and storage.brief_rule_m3 > tank_m3:
-        tank_m3 = storage.brief_rule_m3
-        notes.append(
-            f"tank {tank_m3:.1f} m3 by the storage rule max(50% peak day, 1 average day) of "
-            f"docs/sources.md 5.1 (the hourly balance and reserve need {storage.volume_m3:.1f})"
-        )
-    model = resize_tank(model, study.tank, tank_m3)
-
-    # rising main (economic diameter) and pump, for the sizing demand (pipes built once)
-    sizing_model = apply_demand(model, p_sizing)
-    sizing_day = tank_demand_day(sizing_model, study.tank).sum() / sizing.transmission_efficiency
-    main = rising_main(wn, study.tank, study.pump)
-    duty, choice = None, None
-    hours = study.pumping_hours if study.pump else len(study.supply_hours)
-    flow = sizing_day / (hours * SECONDS_PER_HOUR)
-    max_velocity = study.rules.velocity_m_per_s["transmission"][1]
-    if study.pump:
-        main_table = size_pumped_main(
-            model,
-            main,
-            catalog,
-            flow,
-            tank=study.tank,
-            pump=study.pump,
-            hours_per_day=study.pumping_hours,
-            energy_price_per_kwh=study.costs["energy_per_kwh"].value,
-            annuity_factor=1 / study.crf,
-            max_velocity_m_per_s=max_velocity,
-            source=str(study.path),
-        )
-    else:
-        main_table = size_gravity_main(
-            model,
-            main,
-            catalog,
-            flow,
-            tank=study.tank,
-            max_velocity_m_per_s=max_velocity,
-            source=str(study.path),
-        )
-    for rec in main_table.to_dict("records"):
-        pipe = model.get_link(rec["pipe"])
-        pipe.diameter = rec["inner_diameter_mm"] / 1000
-        pipe.tag = tag_of(rec["label"])
-        roughness = catalog.roughness_in(model.options.hydraulic.headloss).at[rec["row"]]
-        if not np.isnan(roughness):
-            pipe.roughness = float(roughness)
-    if study.pump:
-        duty = pump_duty(model, study.pump, study.tank, sizing_day, study.pumping_hours)
-        choice = select_pump(pumps, duty)
-        model = install_pump(model, study.pump, choice, study.tank)
-        if choice.source != "catalogue":
-            notes.append(f"pump: {choice.source}")
-
-    # pipes at least cost for the sizing demand, with the tank at its reserve level
-    sizing_model = apply_demand(model, p_sizing)
-    tank = sizing_model.get_node(study.tank)
-    tank.init_level = tank.min_level + rules.tank_reserve_share * (tank.max_level - tank.min_level)
-    # each served node at its class minimum (standpipe, household), other junctions at theirs
-    # and the tap flows of the design condition (hydro.condition): 5 m at the taps
-    targets = Targets(
-        rules.min_pressure_m["junction"],
-        node_min_pressure_m={
-            n: rules.min_pressure_m[c] for n, c in p_sizing.node_classes().items()
-        },
-        tap_min_pressure_m=rules.tap_min_pressure_m,
-        tank_reserve_share=rules.tank_reserve_share,
-    )
-    log(f"sizing pipes for the {spec.sizing} demand of {p_sizing.year}")
-    try:
-        result = size_network(
-            sizing_model,
-            catalog,
-            targets,
-            fixed=tuple(main),
-            source=str(study.network),
-            seed=study.seed,
-            time_limit_s=study.looped_time_limit_s,
-            min_diameter_mm=_min_diameters(wn, study, p_sizing.node_classes(), main),
-            taps=p_sizing.taps(),
-        )
-    except InfeasibleDesignError as exc:
-        raise InfeasibleDesignError(f"{study.path}: scenario {spec.name}: {exc}") from exc
-    notes.extend(result.notes)
-    sized = apply_demand(result.model, p_design)
-    sized.get_node(study.tank).init_level = model.get_node(study.tank).init_level
-
-    # write, read back, check over days: what is reported comes from the file
-    with tempfile.TemporaryDirectory(prefix="hydro-study-") as tmp:
-        written = write_network(sized, Path(tmp) / "sized.inp")
-        inp_text = written.read_text()
-        checked = read_network(written)
-    log(f"checking {study.simulation_hours:g} h of operation (design and opening year)")
-    node_douar = dict(zip(p_design.nodes["node"], p_design.nodes["douar"], strict=True))
-    compliance_design = check_compliance(
-        checked, rules, p_design.node_classes(), duration_h=study.simulation_hours
-    )
-    compliance_open = check_compliance(
-        apply_demand(checked, p_open),
-        rules,
-        p_open.node_classes(),
-        duration_h=study.simulation_hours,
-    )
-    delivered = delivered_service(
-        checked,
-        study.simulation_hours,
-        rules.required_pressure_m(p_design.node_classes().values()),
-        0.0,
-        douars=p_design.douars,
-        node_douar=node_douar,
-    )
-    energy_day = energy_m3 = 0.0
-    if study.pump:
-        energy = pump_energy(
-            compliance_design.results, checked, study.pump, study.costs["energy_per_kwh"].value
-        )
-        energy_day, energy_m3 = energy.kwh_per_day, energy.kwh_per_m3
-    surge, vessel = None, False
-    if study.pump:
-        shutoff = shutoff_head(choice.curve)  # 133% of the duty head for a fitted pump
-        surge = check_rising_main(
-            checked, compliance_design.results, study.pump, main, catalog.table, shutoff
-        )
-        vessel = not surge["surge_ok"].all()
-    tertiary = tertiary_network(study, catalog, p_open, p_design)
-    tap_run = None
-    if random_taps is None:
-        random_taps = overrides is None and sizing_year is None
-    if random_taps and study.taps.draws:
-        tap_run = run_random_taps(study, checked, p_design, log)
-    boq, standpipes, connections = bill_of_quantities(
-        study, checked, catalog, p_open, tank_m3, tertiary, spec.break_tank, vessel
-    )
-    before = float(boq.loc[boq["category"] != "margin", "total_mad"].sum())
-    return ScenarioResult(
-        spec=spec,
-        projection_open=p_open,
-        projection_design=p_design,
-        storage=storage,
-        duty=duty,
-        pump=choice,
-        rising_main=main_table,
-        model=checked,
-        inp_text=inp_text,
-        compliance_design=compliance_design,
-        compliance_open=compliance_open,
-        service=delivered,
-        boq=boq,
-        capital_before_margins_mad=before,
-        capital_mad=float(boq["total_mad"].sum()),
-        energy_kwh_per_day=energy_day,
-        energy_kwh_per_m3=energy_m3,
-        standpipes=standpipes,
-        connections=connections,
-        notes=notes,
-        tank_m3=tank_m3,
-        surge=surge,
-        surge_vessel=vessel,
-        tertiary=tertiary,
-        taps=tap_run,
-    )
+    run = ScenarioRun(
+        study=study, spec=spec, data=data, overrides=overrides, sizing_year=sizing_year,
+        random_taps=random_taps, levels=levels, log=log, source_model=data.network,
+    )  # fmt: skip
+    for _, step in scenario_steps(study):
+        step(run)
+    return run.result()
 
 
 def with_break_tank(wn, study: Study):
@@ -385,10 +533,10 @@ def with_break_tank(wn, study: Study):
     upstream of the pump stand at the pump inlet's ground plus :data:`BREAK_TANK_LEVEL_M`
     (the main's pressure is broken, so the pump sees none of it).
     """
-    if not study.pump:
+    if not study.design.pump:
         raise InputError(f"{study.path}: break_tank = true needs a [design] pump")
     model = copy_network(wn)
-    inlet = model.get_node(model.get_link(study.pump).start_node_name)
+    inlet = model.get_node(model.get_link(study.design.pump).start_node_name)
     for name in model.reservoir_name_list:
         model.get_node(name).base_head = inlet.elevation + BREAK_TANK_LEVEL_M
     return model
@@ -396,9 +544,6 @@ def with_break_tank(wn, study: Study):
 
 def run_random_taps(study: Study, model, projection: DemandProjection, log=lambda m: None):
     """The study's ``[taps]`` draws on a design with ``projection``'s demand and taps."""
-    from hydro.parallel import executor_for
-    from hydro.taps import build_tap_model, check_run, run_taps
-
     spec, rules = study.taps, study.rules
     tap_model = build_tap_model(
         model,
@@ -412,67 +557,3 @@ def run_random_taps(study: Study, model, projection: DemandProjection, log=lambd
         run = run_taps(tap_model, spec.draws, spec.seed, executor, spec.useful_share)
     check_run(run)
     return run
-
-
-# --------------------------------------------------------------------------- stress cases
-def stress_table(
-    study: Study,
-    base: ScenarioResult,
-    wn,
-    villages: pd.DataFrame,
-    catalog: Catalog,
-    pumps: pd.DataFrame | None,
-    log=lambda m: None,
-) -> pd.DataFrame:
-    """Water delivered (pressure-driven runs) when the scheme is stressed, per douar.
-
-    Cases, all with the design year's demand: the scheme as designed (reference); the network
-    as given in the input model, before sizing; the design made for the opening year's demand;
-    the design with its pump out of service for the whole run.
-    """
-    rules = study.rules
-    p = base.projection_design
-    required = rules.required_pressure_m(p.node_classes().values())
-    node_douar = dict(zip(p.nodes["node"], p.nodes["douar"], strict=True))
-    cases = [("as designed", "the design, design-year demand", base.model)]
-    cases.append(("unsized model", "the input network as given", apply_demand(wn, p)))
-    if study.base_year != study.horizon_year:
-        log(f"stress: the design made for {study.base_year}, run with {study.horizon_year}")
-        early = run_scenario(
-            study, base.spec, wn, villages, catalog, pumps, sizing_year=study.base_year
-        )
-        cases.append(
-            (f"designed for {study.base_year}", f"sized for the {study.base_year} demand",
-             early.model)
-        )  # fmt: skip
-    if study.pump:
-        stopped = copy_network(base.model)
-        link = stopped.get_link(study.pump)
-        for name, control in list(stopped.controls()):
-            if any(a.target()[0] is link for a in control.actions()):
-                stopped.remove_control(name)
-        link.initial_status = wntr.network.LinkStatus.Closed
-        cases.append(("pump out of service", f"{study.pump} stopped for the whole run", stopped))
-    rows = []
-    for case, description, model in cases:
-        if model is base.model:  # the scenario's own pressure-driven run, same settings
-            service = base.service
-        else:
-            log(f"stress: {case} (pressure-driven, {study.simulation_hours:g} h)")
-            service = delivered_service(
-                model, study.simulation_hours, required, 0.0, douars=p.douars, node_douar=node_douar
-            )
-        pressure = service.results.pressure
-        for rec in service.douars.to_dict("records"):
-            nodes = [n for n, d in node_douar.items() if d == rec["douar"]]
-            rows.append(
-                {
-                    "scenario": base.spec.name,
-                    "case": case,
-                    "description": description,
-                    **rec,
-                    # EPANET gives a dry, cut-off node a negative pressure: shown as 0
-                    "lowest_pressure_m": max(float(pressure[nodes].min().min()), 0.0),
-                }
-            )
-    return pd.DataFrame(rows)

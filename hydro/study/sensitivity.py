@@ -19,8 +19,9 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from hydro.study.config import Cost, Study
+from hydro.parallel import executor_for
 from hydro.study.costing import bill_of_quantities, feasibility_row
+from hydro.study.parts import Cost, Study, StudyData
 from hydro.study.scenario import ScenarioResult, demand_scenario, run_scenario
 
 
@@ -54,7 +55,7 @@ PARAMETERS = (
 
 def base_value(study: Study, key: str) -> float:
     """The study's own value of a sensitivity parameter (factors: 1)."""
-    c = study.costs
+    c = study.prices.costs
     values = {
         "pump_station_mad": c["pump_station"].value,
         "standpipe_mad": c["standpipe"].value,
@@ -62,9 +63,9 @@ def base_value(study: Study, key: str) -> float:
         "rock_excavation_uplift": c["rock_excavation_uplift"].value
         if "rock_excavation_uplift" in c
         else 0.0,
-        "mad_per_eur": study.mad_per_eur.value,
+        "mad_per_eur": study.money.mad_per_eur.value,
         "bulk_water_per_m3": c["bulk_water_per_m3"].value,
-        "standpipe_use_l_per_person_day": study.economics["standpipe_use_l_per_person_day"],
+        "standpipe_use_l_per_person_day": study.prices.economics["standpipe_use_l_per_person_day"],
         "growth_rate": float("nan"),  # each village's own
     }
     return values.get(key, 1.0)
@@ -72,7 +73,7 @@ def base_value(study: Study, key: str) -> float:
 
 def _with(study: Study, key: str, value: float) -> Study:
     """A copy of the study with one price, rate or use changed."""
-    costs = dict(study.costs)
+    costs = dict(study.prices.costs)
 
     def cost(name: str, v: float, unit: str) -> None:
         old = costs.get(name)
@@ -81,8 +82,8 @@ def _with(study: Study, key: str, value: float) -> Study:
     if key == "pump_station_mad":
         cost("pump_station", value, "MAD/station")
     elif key == "tank_cost_factor":
-        cost("tank_fixed", study.costs["tank_fixed"].value * value, "MAD")
-        cost("tank_per_m3", study.costs["tank_per_m3"].value * value, "MAD/m3")
+        cost("tank_fixed", study.prices.costs["tank_fixed"].value * value, "MAD")
+        cost("tank_per_m3", study.prices.costs["tank_per_m3"].value * value, "MAD/m3")
     elif key == "standpipe_mad":
         cost("standpipe", value, "MAD/standpipe")
     elif key == "household_connection_mad":
@@ -92,11 +93,12 @@ def _with(study: Study, key: str, value: float) -> Study:
     elif key == "bulk_water_per_m3":
         cost("bulk_water_per_m3", value, "MAD/m3")
     elif key == "mad_per_eur":
-        return replace(study, mad_per_eur=Cost(value, "MAD/EUR", "sensitivity"))
+        rate = Cost(value, "MAD/EUR", "sensitivity")
+        return replace(study, money=replace(study.money, mad_per_eur=rate))
     elif key == "standpipe_use_l_per_person_day":
-        economics = {**study.economics, "standpipe_use_l_per_person_day": value}
-        return replace(study, economics=economics)
-    return replace(study, costs=costs)
+        economics = {**study.prices.economics, "standpipe_use_l_per_person_day": value}
+        return replace(study, prices=replace(study.prices, economics=economics))
+    return replace(study, prices=replace(study.prices, costs=costs))
 
 
 def reprice(study: Study, o: ScenarioResult, catalog) -> ScenarioResult:
@@ -112,18 +114,12 @@ def reprice(study: Study, o: ScenarioResult, catalog) -> ScenarioResult:
 
 
 def run_sensitivity(
-    study: Study,
-    outcomes: list[ScenarioResult],
-    wn,
-    villages: pd.DataFrame,
-    catalog,
-    pumps,
-    log=lambda m: None,
+    study: Study, outcomes: list[ScenarioResult], data: StudyData, log=lambda m: None
 ) -> pd.DataFrame:
     """One row per parameter and end of its range (``parameter``, ``end``, ``value``) with
     the figures the donors read, and the base row of each scenario used.
     """
-    s = study.sensitivity
+    s, villages, catalog = study.sensitivity, data.villages, data.catalog
     base_name = s.get("scenario", study.scenarios[0].name)
     base = next(o for o in outcomes if o.spec.name == base_name)
     household = next(
@@ -147,11 +143,9 @@ def run_sensitivity(
             else:  # a new design: a task for the executor (hydro.parallel)
                 slots.append(len(rows))
                 rows.append(None)
-                tasks.append((study, o0.spec, p, end, value, wn, villages, catalog, pumps))
+                tasks.append((study, o0.spec, p, end, value, data))
     if tasks:
-        from hydro.parallel import executor_for  # the run's executor
-
-        with executor_for(study.taps.workers, study.taps.scheduler) as executor:
+        with executor_for(study.taps.workers, study.taps.scheduler) as executor:  # the run's
             log(f"sensitivity: {len(tasks)} re-designs ({executor.description})")
             for k, result in executor.run(_redesign_row, tasks):
                 rows[slots[k]] = result
@@ -187,16 +181,16 @@ def _row(o: ScenarioResult, st: Study, villages, parameter, end: str, value) -> 
     }
 
 
-def _redesign_row(study, spec, parameter, end, value, wn, villages, catalog, pumps) -> dict:
+def _redesign_row(study, spec, parameter, end, value, data: StudyData) -> dict:
     """A parameter that changes the design: the scenario run again, then its row."""
-    o = _rerun(study, spec, parameter.key, value, wn, villages, catalog, pumps)
-    return _row(o, study, villages, parameter, end, value)
+    o = _rerun(study, spec, parameter.key, value, data)
+    return _row(o, study, data.villages, parameter, end, value)
 
 
-def _rerun(study, spec, key, value, wn, villages, catalog, pumps) -> ScenarioResult:
+def _rerun(study, spec, key, value, data: StudyData) -> ScenarioResult:
     """The scenario ``spec`` designed again with one parameter changed."""
     demand = {}
-    cat = catalog
+    villages, cat = data.villages, data.catalog
     if key == "growth_rate":
         demand["growth_rate"] = value
     elif key == "per_capita_demand_factor":
@@ -205,10 +199,10 @@ def _rerun(study, spec, key, value, wn, villages, catalog, pumps) -> ScenarioRes
             k: v * value for k, v in sc.domestic_l_per_person_day.items()
         }
     elif key == "pipe_price_factor":
-        cat = catalog.scaled(value)
+        cat = cat.scaled(value)
     elif key == "connection_share_factor":
         villages = villages.assign(household_share=(villages["household_share"] * value).clip(0, 1))
-    return run_scenario(study, spec, wn, villages, cat, pumps, demand)
+    return run_scenario(study, spec, replace(data, villages=villages, catalog=cat), demand)
 
 
 def switch_points(study: Study, table: pd.DataFrame) -> pd.DataFrame:
@@ -226,7 +220,7 @@ def switch_points(study: Study, table: pd.DataFrame) -> pd.DataFrame:
             points.append((x0, float(base["capital_donors_eur"])))
         points.sort()
         xs, ys = zip(*points, strict=True)
-        budget = study.budget_eur
+        budget = study.money.budget_eur
         if p.key == "mad_per_eur":  # capital in EUR = capital in MAD / rate
             x = float(base["capital_donors_eur"]) * x0 / budget
             exact, direction = True, "above"
