@@ -9,7 +9,7 @@ from test_study import write_small_study
 
 from hydro.errors import InputError
 from hydro.study.config import load_inputs, load_study
-from hydro.study.run import STUDY_STEPS, run_study
+from hydro.study.run import STUDY_STEPS, run_study, write_outputs
 from hydro.study.scenario import (
     PUMP_STEPS,
     SCENARIO_STEPS,
@@ -97,14 +97,25 @@ def test_a_skipped_step_leaves_its_result_empty_and_the_others_unchanged(small, 
     assert o.energy_kwh_per_day == pytest.approx(reference.energy_kwh_per_day)
 
 
-def test_a_study_leaves_out_its_budget_sensitivity_and_stress(small):
+def test_a_study_leaves_out_its_budget_sensitivity_and_stress(small, tmp_path):
+    """...and still writes its pack, without those tables; a study without a benchmark is
+    compared with nothing.
+    """
     study, _ = small
     skipped = {"budget": None, "sensitivity": None, "stress": None}
-    mine = replace(study, scenarios=study.scenarios[:1], steps=skipped)
+    money = replace(study.money, benchmark_mad_per_beneficiary=None, benchmark_label={})
+    mine = replace(study, scenarios=study.scenarios[:1], steps=skipped, money=money)
     result = run_study(mine)
     assert result.budget is None and result.sensitivity.empty and result.stress.empty
     assert len(result.outcomes) == 1 and len(result.feasibility) == 1
     assert not result.assumptions.empty and not result.operation.empty
+    assert result.feasibility["against_range"].tolist() == [""]
+    assert "benchmark_per_beneficiary" not in set(result.assumptions["parameter"])
+    names = {p.name for p in write_outputs(result, tmp_path / "out", "fr")}
+    assert {"report.html", "report.xlsx", "feasibility.csv", "boq_standpipes.csv"} <= names
+    assert not names & {"sensitivity.csv", "stress.csv", "budget.csv", "tornado.png"}
+    page = (tmp_path / "out" / "report.html").read_text()
+    assert "ONEP douar" not in page and "projets de douars de l'ONEP" not in page
     assert [n for n, _ in STUDY_STEPS] == [
         "scenarios", "feasibility", "sensitivity", "budget", "stress", "assumptions", "operation"
     ]  # fmt: skip

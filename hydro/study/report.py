@@ -38,6 +38,7 @@ from hydro.study.labels import (
     translate,
 )
 from hydro.study.workbook import write_workbook
+from hydro.taps import plot_taps
 
 #: Rows of the scenarios table (scenarios as columns).
 SUMMARY_ROWS = (
@@ -393,9 +394,9 @@ def risk_items(ctx: Context) -> list[str]:
     t, lang, r = ctx.t, ctx.lang, ctx.result
     items = []
     sens = r.sensitivity
-    rows = sens[sens["parameter"] != "base"]
+    rows = sens[sens["parameter"] != "base"] if "parameter" in sens else None
     spans = []
-    for key, part in rows.groupby("parameter", sort=False):
+    for key, part in rows.groupby("parameter", sort=False) if rows is not None else []:
         spans.append(
             (abs(part["capital_donors_eur"].max() - part["capital_donors_eur"].min()), key, part)
         )
@@ -523,8 +524,12 @@ def section_budget(ctx: Context) -> Section:
     return s
 
 
-def section_sensitivity(ctx: Context) -> Section:
-    """Each parameter over its range: tornado, table and switch points."""
+def section_sensitivity(ctx: Context) -> Section | None:
+    """Each parameter over its range: tornado, table and switch points (None when the study
+    leaves the sensitivity out).
+    """
+    if ctx.result.sensitivity.columns.empty:
+        return None
     s = Section("sensitivity", ctx.t["sensitivity"])
     s.figure(ctx.t["tornado"], "tornado")
     table = ctx.result.sensitivity.copy()
@@ -638,6 +643,8 @@ def section_operation(ctx: Context) -> Section:
     op["scenario"] = [ctx.labels[n] for n in op["scenario"]]
     keep = [c for c in op.columns if c not in ("storage_rule", "pump_rule", "pump_source", "main")]
     s.table("", html_table(op[keep], ctx.lang, "operation"))
+    if ctx.result.stress.columns.empty:  # the study leaves the stress cases out
+        return s
     s.figure(ctx.t["stress_fig"], "stress")
     s.p(ctx.t["stress_intro"])
     st = ctx.result.stress.copy()
@@ -756,15 +763,15 @@ def draw_figures(result, lang: str, labels: dict) -> dict:
     )
     for o in result.outcomes:
         if getattr(o, "taps", None) is not None:
-            from hydro.taps import plot_taps
-
             buffer = io.BytesIO()
             colon = "\u00a0: " if lang == "fr" else ": "
             plot_taps(o.taps, buffer, title=labels[o.spec.name] + colon + t["taps_figure"])
             pngs[f"taps_{o.spec.name}"] = buffer.getvalue()
-    base = next(o for o in result.outcomes if o.spec.name == result.stress["scenario"].iloc[0])
-    pngs["stress"] = fig.figure_stress(result.stress, t, lang, labels[base.spec.name])
-    pngs["tornado"] = fig.figure_tornado(result.sensitivity, study.money.budget_eur, t, lang)
+    if not result.stress.columns.empty:  # a step the study may leave out
+        base = result.base()
+        pngs["stress"] = fig.figure_stress(result.stress, t, lang, labels[base.spec.name])
+    if not result.sensitivity.columns.empty:
+        pngs["tornado"] = fig.figure_tornado(result.sensitivity, study.money.budget_eur, t, lang)
     if result.budget is not None:
         pngs["budget"] = fig.figure_budget(
             result.budget.candidates, study.money.budget_eur, t, lang
@@ -811,7 +818,8 @@ def write_tables(result, out: _Folder, villages: pd.DataFrame) -> None:
         "stress": result.stress,
         "operation": result.operation,
     }.items():
-        out.csv(f"{name}.csv", frame)
+        if not frame.columns.empty:  # empty: the study leaves its step out (Study.steps)
+            out.csv(f"{name}.csv", frame)
     if result.budget is not None:
         out.csv("budget.csv", result.budget.curve)
         out.csv("budget_candidates.csv", result.budget.candidates)

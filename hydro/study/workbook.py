@@ -65,6 +65,8 @@ def number_format(name: str) -> str:
 def _write_sheet(
     wb: Workbook, title: str, frame: pd.DataFrame, lang: str, used: set, total_of=None
 ) -> None:
+    if frame.columns.empty:  # a table whose step the study leaves out (Study.steps)
+        return
     ws = wb.create_sheet(sheet_name(title, used))
     header_fill = PatternFill("solid", fgColor="DDE4EE")
     for j, name in enumerate(frame.columns, start=1):
