@@ -5,7 +5,7 @@ the design choices (:class:`Design`), the design rules (:class:`hydro.compliance
 money (:class:`Money`: exchange rate, budget, funders, discounting), the prices and the
 economics of operation (:class:`Prices`), the scenarios (:class:`ScenarioSpec`), the budget
 mode (:class:`BudgetSettings`), the random tap opening (:class:`TapsSpec`) and what the report
-says (:class:`ReportSettings`). A step of a scenario (:mod:`hydro.study.steps`) reads the
+says (:class:`ReportSettings`). A step of a scenario (:mod:`hydro.study.scenario`) reads the
 parts it needs; a part is never patched after it is built.
 """
 
