@@ -58,7 +58,7 @@ from hydro.mains import rising_main
 from hydro.network import copy_network
 from hydro.parallel import InProcess, current, make_executor
 from hydro.study.costing import DONORS, financing, tertiary_network
-from hydro.study.parts import ScenarioSpec, Study, StudyData
+from hydro.study.parts import Design, ScenarioSpec, Study, StudyData
 from hydro.study.scenario import ScenarioResult, project_levels, run_scenario
 from hydro.topology import served_junctions
 
@@ -259,14 +259,14 @@ def douar_part(study, spec, row: pd.DataFrame, level, catalog, tank_served) -> D
     )
 
 
-def tank_lower_bound_m3(study: Study, parts: list[DouarPart]) -> float:
+def tank_lower_bound_m3(design: Design, parts: list[DouarPart]) -> float:
     """The least tank volume a plan can get [m3]: with a pump or an intermittent tap-off the
     tank holds at least the storage rule max(50% peak day, 1 average day) of the governing
     year (:func:`run_scenario`), here the smaller of the two years; each node's day is its
     peak-day demand x 24 h x the pattern's mean, which the pattern reader holds at 1 within
     :data:`hydro.demand.PATTERN_MEAN_TOLERANCE`. 0 otherwise.
     """
-    if not (study.design.pump or len(study.design.supply_hours) < 24):
+    if not (design.pump or len(design.supply_hours) < 24):
         return 0.0
     factor = parts[0].peak_day_factor
     volumes = []
@@ -311,7 +311,7 @@ def capital_lower_bound(study: Study, wn, catalog, parts, links, spec, main) -> 
     if prvs and "pressure_reducing_valve" in c:
         works += len(prvs) * c["pressure_reducing_valve"].value
     works += c["tank_fixed"].value + c["tap_off"].value
-    works += round(tank_lower_bound_m3(study, parts), 1) * c["tank_per_m3"].value
+    works += round(tank_lower_bound_m3(study.design, parts), 1) * c["tank_per_m3"].value
     if spec.break_tank:
         works += c["break_tank"].value
     if study.design.pump:

@@ -21,7 +21,7 @@ from hydro.catalog import Catalog
 from hydro.demand import DemandProjection
 from hydro.errors import InputError
 from hydro.hydraulics import headloss_hazen_williams, velocity
-from hydro.study.parts import Money, Prices, Study
+from hydro.study.parts import Design, Money, Prices, Study
 from hydro.units import DAYS_PER_YEAR, LITRES_PER_M3
 
 if TYPE_CHECKING:
@@ -126,7 +126,7 @@ def _pipe_rows(study: Study, wn, catalog: Catalog, tertiary: pd.DataFrame | None
     return rows
 
 
-def count_taps(study: Study, p_open: DemandProjection) -> tuple[int, int]:
+def count_taps(design: Design, p_open: DemandProjection) -> tuple[int, int]:
     """Standpipes (the village table's, or enough for the taps needed) and household
     connections (one per household) of the opening year.
     """
@@ -136,7 +136,7 @@ def count_taps(study: Study, p_open: DemandProjection) -> tuple[int, int]:
     for d in douars.to_dict("records"):
         if d["people_standpipe"] > 0:
             standpipes += max(int(d["standpipes"]), math.ceil(d["taps_needed"] / taps_each))
-    households = douars["people_household"] / study.design.persons_per_household - 1e-9
+    households = douars["people_household"] / design.persons_per_household - 1e-9
     return standpipes, int(np.ceil(households).sum())
 
 
@@ -184,10 +184,10 @@ def _works_rows(study, wn, standpipes, connections, tank_m3, break_tank, surge_v
     return rows
 
 
-def _with_margins(study: Study, rows: list) -> pd.DataFrame:
+def _with_margins(prices: Prices, rows: list) -> pd.DataFrame:
     """The lines with who pays each, then engineering and contingencies per payer."""
     columns = BOQ_COLUMNS[:-2]
-    payer = study.prices.economics["connections_paid_by"]
+    payer = prices.economics["connections_paid_by"]
     rows = [(*r, payer if r[0] == "connections" else DONORS) for r in rows]
     boq = pd.DataFrame(rows, columns=[*columns, "paid_by"])
     boq["total_mad"] = boq["quantity"] * boq["unit_cost_mad"]
@@ -198,7 +198,7 @@ def _with_margins(study: Study, rows: list) -> pd.DataFrame:
         for key, item in (("engineering_share", "engineering and supervision"),
                           ("contingency_share", "contingencies")):  # fmt: skip
             margins.append(("margin", item + suffix, "", np.nan, np.nan,
-                            study.prices.value(key), "share of works", works, p))  # fmt: skip
+                            prices.value(key), "share of works", works, p))  # fmt: skip
     extra = pd.DataFrame(margins, columns=[*columns, "paid_by"])
     extra["total_mad"] = extra["quantity"] * extra["unit_cost_mad"]
     boq = pd.concat([boq, extra], ignore_index=True)
@@ -223,10 +223,10 @@ def bill_of_quantities(
     and contingencies. Column ``paid_by``: donors, or whoever the study says pays the
     household connections. Returns the table, the standpipes and the connections.
     """
-    standpipes, connections = count_taps(study, p_open)
+    standpipes, connections = count_taps(study.design, p_open)
     rows = _pipe_rows(study, wn, catalog, tertiary)
     rows += _works_rows(study, wn, standpipes, connections, tank_m3, break_tank, surge_vessel)
-    return _with_margins(study, rows), standpipes, connections
+    return _with_margins(study.prices, rows), standpipes, connections
 
 
 def household_bill_mad_per_month(prices: Prices, m3_per_month: float) -> float:

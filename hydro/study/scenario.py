@@ -18,8 +18,9 @@ import numpy as np
 import pandas as pd
 import wntr
 
+from hydro import defaults
 from hydro.catalog import tag_of
-from hydro.compliance import ComplianceReport, check_compliance
+from hydro.compliance import ComplianceReport, Rules, check_compliance
 from hydro.demand import (
     DemandProjection,
     DemandScenario,
@@ -45,7 +46,7 @@ from hydro.sizing import size_network
 from hydro.sizing.problem import Targets
 from hydro.storage import StorageSizing, resize_tank, size_tank, tank_demand_day
 from hydro.study.costing import BOQ_COLUMNS, bill_of_quantities, tertiary_network
-from hydro.study.parts import ScenarioSpec, Study, StudyData
+from hydro.study.parts import ScenarioSpec, Study, StudyData, TapsSpec
 from hydro.surge import check_rising_main
 from hydro.taps import build_tap_model, check_run, run_taps
 from hydro.units import SECONDS_PER_HOUR
@@ -442,7 +443,9 @@ def step_taps(run: ScenarioRun) -> None:
     if wanted is None:
         wanted = run.overrides is None and run.sizing_year is None
     if wanted and run.study.taps.draws:
-        run.taps = run_random_taps(run.study, run.checked, run.p_design, run.log)
+        run.taps = run_random_taps(
+            run.study.taps, run.study.rules, run.checked, run.p_design, run.log
+        )
 
 
 def step_costs(run: ScenarioRun) -> None:
@@ -542,13 +545,16 @@ def with_break_tank(wn, study: Study):
     return model
 
 
-def run_random_taps(study: Study, model, projection: DemandProjection, log=lambda m: None):
-    """The study's ``[taps]`` draws on a design with ``projection``'s demand and taps."""
-    spec, rules = study.taps, study.rules
+def run_random_taps(
+    spec: TapsSpec, rules: Rules, model, projection: DemandProjection, log=lambda m: None
+):
+    """The study's ``[taps]`` draws on a design with ``projection``'s demand and taps, each
+    tap at ``rules``' pressure at the tap (default :data:`hydro.defaults.TAP_MIN_PRESSURE_M`).
+    """
     tap_model = build_tap_model(
         model,
         projection.taps(),
-        rules.tap_min_pressure_m or 5.0,
+        rules.tap_min_pressure_m or defaults.TAP_MIN_PRESSURE_M,
         spec.probability,
         rules.tank_reserve_share,
     )
