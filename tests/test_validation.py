@@ -79,6 +79,11 @@ STUDY_RULES = [
      "[sensitivity] pipe_price_factor = [-1, 0]: -1 is outside [0.1, 5]: a factor"),
     ("growth_rate = [-0.01, 0.03]", "growth_rate = [-0.01, 3]",
      "[sensitivity] growth_rate = [-0.01, 3]: 3 is outside [-0.1, 0.1]: a fraction per year"),
+    # one range per key (issue 23): the schema's, not a wider one checked again narrower later
+    ("growth_rate = [-0.01, 0.03]", "growth_rate = [-0.01, 0.15]",
+     "[sensitivity] growth_rate = [-0.01, 0.15]: 0.15 is outside [-0.1, 0.1]"),
+    ("pipe_price_factor = [0.8, 1.2]", "pipe_price_factor = [0.05, 1.2]",
+     "[sensitivity] pipe_price_factor = [0.05, 1.2]: 0.05 is outside [0.1, 5]"),
     ('scenario = "standpipes"', 'scenario = "standpipe"',
      "[sensitivity] scenario = 'standpipe' is not a scenario of the study"),
     ("distribution_velocity_m_per_s = [0.3, 1.5]", "distribution_velocity_m_per_s = [1.5, 0.3]",
