@@ -42,9 +42,9 @@ def test_a_users_file_in_a_folder_hydro_wrote_is_never_replaced_without_force(tm
 def test_tap_options_are_bounded():
     for args, message in (
         (("--draws", "3000000000"), "at most 1,000,000"),
-        (("--seed", "-1"), "a seed is 0 to 2^32 - 1"),
+        (("--seed", "-1"), "-1: outside [0, 4294967295]: a random seed"),
         (("--probability", "0"), "a probability above 0"),
-        (("--workers", "0"), "must be 1 or more"),
+        (("--workers", "0"), "0: outside [1, inf): 1 or more"),
     ):
         done = run_hydro("taps", OUJDA, *args)
         assert done.returncode == 2, (args, done.stderr)

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import wntr
 
-from hydro import defaults
+from hydro import defaults, validate
 from hydro.catalog import Catalog
 from hydro.condition import check_pressure_targets, default_taps, design_cases
 from hydro.errors import InputError
@@ -66,6 +66,23 @@ class Targets:
     tank_reserve_share: float = defaults.TANK_RESERVE_SHARE
 
     def __post_init__(self):
+        validate.number(self.min_pressure_m, "Targets: min_pressure_m", validate.PRESSURE_M)
+        validate.optional_number(
+            self.max_pressure_m, "Targets: max_pressure_m", validate.PRESSURE_M
+        )
+        validate.optional_number(
+            self.max_velocity_m_per_s, "Targets: max_velocity_m_per_s", validate.VELOCITY_M_PER_S
+        )
+        for node, value in validate.mapping(
+            self.node_min_pressure_m, "Targets: node_min_pressure_m"
+        ).items():
+            validate.number(value, f"Targets: node_min_pressure_m[{node!r}]", validate.PRESSURE_M)
+        validate.optional_number(
+            self.tap_min_pressure_m, "Targets: tap_min_pressure_m", validate.PRESSURE_M
+        )
+        validate.number(
+            self.tank_reserve_share, "Targets: tank_reserve_share", validate.TANK_RESERVE_SHARE
+        )
         minima = [self.min_pressure_m, *(self.node_min_pressure_m or {}).values()]
         check_pressure_targets(minima, self.max_pressure_m)
 
