@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import os
 import re
 import shutil
@@ -20,6 +21,7 @@ from pathlib import Path
 import networkx as nx
 import wntr
 
+from hydro import validate
 from hydro._toolkit import Project
 from hydro.errors import InputError, SimulationError
 from hydro.topology import cut_at_sources, is_source_copy
@@ -129,7 +131,7 @@ def _utf8_copy(path: Path):
 
 
 def read_network(
-    path: str | os.PathLike, validate: bool = True, sized: bool = False
+    path: str | os.PathLike, validate: bool = True, sized: bool = False, inflows: bool = False
 ) -> wntr.network.WaterNetworkModel:
     """Read an EPANET ``.inp`` file into a WNTR model (SI units inside), checking it first.
 
@@ -142,6 +144,9 @@ def read_network(
     sized : bool
         The network is to be simulated as it is: refuse placeholder diameters (below 1 mm,
         as in benchmark files before sizing). Default False (sizing replaces them).
+    inflows : bool
+        Accept negative demands as inflows (EPANET's convention for a supply point); default
+        False: a negative demand is an error.
 
     Returns
     -------
@@ -183,7 +188,7 @@ def read_network(
             ) from exc
         raise InputError(f"{path}: WNTR cannot read this network: {str(exc)[:200]}") from exc
     if validate:
-        validate_network(wn, source=str(path), sized=sized)
+        validate_network(wn, source=str(path), sized=sized, inflows=inflows)
     setattr(wn, _READ_FROM, path.resolve())  # so that no writer of hydro replaces it
     return wn
 
@@ -210,12 +215,18 @@ def read_from(*objects) -> tuple[Path, ...]:
 
 
 def validate_network(
-    wn: wntr.network.WaterNetworkModel, source: str = "network", sized: bool = False
+    wn: wntr.network.WaterNetworkModel,
+    source: str = "network",
+    sized: bool = False,
+    inflows: bool = False,
 ) -> None:
     """Check a model before use; raise :class:`InputError` naming every problem found.
 
-    Checks: at least one reservoir or tank; every junction connected (through any link) to a
-    reservoir or tank; positive pipe lengths, diameters and roughness; patterns and curves that
+    Checks: every number of the network finite and within its range (:data:`NETWORK_RANGES`:
+    lengths, diameters, roughness, elevations, heads, tank levels and diameters, demands,
+    pattern multipliers, valve and pump settings, curve points, the demand multiplier); pump
+    curves EPANET can use; at least one reservoir or tank; every junction connected to a
+    reservoir or tank through links that are not closed for good; patterns and curves that
     are referenced exist; with ``sized``, no placeholder diameter (below 1 mm) in a network
     about to be simulated as it is. (EPANET's parser has already rejected duplicate IDs.)
 
@@ -227,6 +238,9 @@ def validate_network(
         The file name, for messages.
     sized : bool
         Also refuse placeholder diameters (below 1 mm).
+    inflows : bool
+        Negative demands are inflows (EPANET's convention for a supply point) and are
+        accepted; default False: a negative demand is an error.
 
     Returns
     -------
@@ -236,53 +250,192 @@ def validate_network(
     --------
     >>> validate_network(read_network("networks/oujda_rural.inp", validate=False))
     """
-    problems: list[str] = []
+    validate.model(wn, "validate_network: wn")
+    problems = _number_problems(wn, inflows)
     if sized:
-        placeholders = [
-            name for name, pipe in wn.pipes() if 0 < pipe.diameter < PLACEHOLDER_DIAMETER_M
-        ]
-        if placeholders:
-            shown = ", ".join(placeholders[:10]) + (" ..." if len(placeholders) > 10 else "")
-            problems.append(
-                f"pipe(s) {shown}: diameter below 1 mm ({len(placeholders)} pipes), a "
-                "placeholder rather than a pipe; size the network first (hydro size) or give "
-                "the real diameters"
-            )
+        problems += _placeholder_problems(wn)
     sources = list(wn.reservoir_name_list) + list(wn.tank_name_list)
     if not sources:
         problems.append("no source: add a reservoir or a tank (at least one is required)")
-    for name, pipe in wn.pipes():
-        for attr, label in (
-            ("length", "length"),
-            ("diameter", "diameter"),
-            ("roughness", "roughness"),
-        ):
-            value = getattr(pipe, attr)
-            if not value > 0:
-                problems.append(f"pipe {name}: {label} must be positive, got {value:g}")
     for name, junction in wn.junctions():
         for demand in junction.demand_timeseries_list:
             pattern = demand.pattern_name
             if pattern and pattern not in wn.pattern_name_list:
                 problems.append(f"junction {name}: pattern '{pattern}' is not defined")
-    for name, pump in wn.pumps():
-        curve = getattr(pump, "pump_curve_name", None)
-        if curve and curve not in wn.curve_name_list:
-            problems.append(f"pump {name}: curve '{curve}' is not defined")
-    if sources:
-        graph = wn.to_graph().to_undirected()
-        reached: set[str] = set()
-        for s in sources:
-            reached |= nx.node_connected_component(graph, s)
-        cut_off = [j for j in wn.junction_name_list if j not in reached]
-        if cut_off:
-            shown = ", ".join(cut_off[:10]) + (" ..." if len(cut_off) > 10 else "")
-            problems.append(
-                f"junction(s) {shown} not connected to any reservoir or tank "
-                "(every junction must be reachable from a source)"
-            )
+    problems += _pump_problems(wn)
+    if sources and not problems:
+        problems += _connection_problems(wn, sources)
     if problems:
-        raise InputError(f"{source}: " + "; ".join(problems))
+        more = f"; and {len(problems) - 20} more" if len(problems) > 20 else ""
+        raise InputError(f"{source}: " + "; ".join(problems[:20]) + more)
+
+
+#: What each number of a network may be (SI, as WNTR holds it) and why; a value outside is
+#: refused before any computing, with the element, the value and the range.
+NETWORK_RANGES = {
+    "length": validate.Range(0, 1e6, "metres, above 0 and at most 1,000 km", open_low=True),
+    "diameter": validate.Range(0, 10, "metres, above 0 and at most 10 m", open_low=True),
+    "H-W": validate.Range(0, 1000, "a Hazen-Williams C, above 0 (80 to 150 for usual pipes)",
+                          open_low=True),
+    "D-W": validate.Range(0, 1, "a roughness height in metres, above 0 and at most 1 m",
+                          open_low=True),
+    "C-M": validate.Range(0, 1, "a Manning n, above 0 and at most 1", open_low=True),
+    "minor_loss": validate.Range(0, 1e6, "a minor-loss coefficient, zero or more"),
+    "elevation": validate.Range(-1000, 10000, "metres above sea level, -1,000 to 10,000 m"),
+    "level": validate.Range(0, 1000, "metres of water above the tank's bottom, 0 to 1,000 m"),
+    "tank_diameter": validate.Range(0, 1000, "metres, above 0 and at most 1,000 m",
+                                    open_low=True),
+    "volume": validate.Range(0, 1e9, "cubic metres, zero or more"),
+    "demand": validate.Range(0, 100, "m3/s, 0 to 100 m3/s (a negative demand is an inflow: "
+                             "read the network with inflows=True when it is meant)"),
+    "inflow": validate.Range(-100, 100, "m3/s, -100 to 100 m3/s"),
+    "multiplier": validate.Range(0, 1e6, "a multiplier, 0 to 1e6 (a negative one makes a "
+                                 "demand an inflow: inflows=True when it is meant)"),
+    "inflow_multiplier": validate.Range(-1e6, 1e6, "a multiplier, -1e6 to 1e6"),
+    "emitter": validate.Range(0, 1e3, "an emitter coefficient, zero or more"),
+    "pressure_setting": validate.Range(0, 10000, "metres of head, 0 to 10,000 m"),
+    "flow_setting": validate.Range(0, 100, "m3/s, 0 to 100 m3/s"),
+    "loss_setting": validate.Range(0, 1e6, "a loss coefficient, zero or more"),
+    "speed": validate.Range(0, 100, "a relative speed, 0 to 100"),
+    "power": validate.Range(0, 1e8, "watts, above 0 and at most 100 MW", open_low=True),
+    "curve": validate.Range(-1e6, 1e6, "a curve point, -1e6 to 1e6 in SI units"),
+}  # fmt: skip
+
+
+def _number_problems(wn: wntr.network.WaterNetworkModel, inflows: bool) -> list[str]:
+    """Every number of ``wn`` outside :data:`NETWORK_RANGES`, one message each."""
+    problems: list[str] = []
+
+    def check(what: str, value, key: str) -> None:
+        try:
+            validate.number(value, what, NETWORK_RANGES[key])
+        except InputError as exc:
+            problems.append(str(exc))
+
+    demand, multiplier = ("inflow", "inflow_multiplier") if inflows else ("demand", "multiplier")
+    headloss = wn.options.hydraulic.headloss
+    check("[OPTIONS] demand multiplier", wn.options.hydraulic.demand_multiplier, "multiplier")
+    for name, pipe in wn.pipes():
+        check(f"pipe {name}: length", pipe.length, "length")
+        check(f"pipe {name}: diameter", pipe.diameter, "diameter")
+        check(f"pipe {name}: roughness", pipe.roughness, headloss if headloss in NETWORK_RANGES
+              else "H-W")  # fmt: skip
+        check(f"pipe {name}: minor loss", pipe.minor_loss, "minor_loss")
+    for name, junction in wn.junctions():
+        check(f"junction {name}: elevation", junction.elevation, "elevation")
+        for entry in junction.demand_timeseries_list:
+            check(f"junction {name}: demand", entry.base_value, demand)
+        check(f"junction {name}: emitter", junction.emitter_coefficient or 0.0, "emitter")
+    for name, reservoir in wn.reservoirs():
+        check(f"reservoir {name}: head", reservoir.base_head, "elevation")
+    for name, tank in wn.tanks():
+        check(f"tank {name}: elevation", tank.elevation, "elevation")
+        for attr in ("init_level", "min_level", "max_level"):
+            check(f"tank {name}: {attr.replace('_', ' ')}", getattr(tank, attr), "level")
+        check(f"tank {name}: diameter", tank.diameter, "tank_diameter")
+        check(f"tank {name}: minimum volume", tank.min_vol or 0.0, "volume")
+    for name, pattern in wn.patterns():
+        for k, value in enumerate(pattern.multipliers):
+            check(f"pattern {name}: multiplier {k + 1}", value, multiplier)
+    for name, curve in wn.curves():
+        for k, point in enumerate(curve.points):
+            for value in point:
+                check(f"curve {name}: point {k + 1}", value, "curve")
+    _check_link_settings(wn, check)
+    return problems
+
+
+def _check_link_settings(wn: wntr.network.WaterNetworkModel, check) -> None:
+    """Valve settings and pump speeds and powers through ``check`` (see _number_problems)."""
+    kinds = {"PRV": "pressure_setting", "PSV": "pressure_setting", "PBV": "pressure_setting",
+             "FCV": "flow_setting", "TCV": "loss_setting"}  # fmt: skip
+    for name, valve in wn.valves():
+        if valve.valve_type in kinds:
+            check(f"valve {name}: setting", valve.initial_setting, kinds[valve.valve_type])
+    for name, pump in wn.pumps():
+        check(f"pump {name}: speed", pump.base_speed, "speed")
+        if pump.pump_type == "POWER":
+            check(f"pump {name}: power", pump.power, "power")
+
+
+def _placeholder_problems(wn: wntr.network.WaterNetworkModel) -> list[str]:
+    """Pipes narrower than 1 mm: placeholders of a network to be sized, not pipes."""
+    placeholders = [name for name, pipe in wn.pipes() if 0 < pipe.diameter < PLACEHOLDER_DIAMETER_M]
+    if not placeholders:
+        return []
+    shown = ", ".join(placeholders[:10]) + (" ..." if len(placeholders) > 10 else "")
+    return [
+        f"pipe(s) {shown}: diameter below 1 mm ({len(placeholders)} pipes), a "
+        "placeholder rather than a pipe; size the network first (hydro size) or give "
+        "the real diameters"
+    ]
+
+
+def _pump_problems(wn: wntr.network.WaterNetworkModel) -> list[str]:
+    """Pump curves that are missing or that EPANET cannot use, with the reason."""
+    problems = []
+    for name, pump in wn.pumps():
+        curve_name = getattr(pump, "pump_curve_name", None)
+        if pump.pump_type != "HEAD":
+            continue
+        if not curve_name or curve_name not in wn.curve_name_list:
+            problems.append(f"pump {name}: curve '{curve_name}' is not defined")
+            continue
+        points = [tuple(map(float, p)) for p in wn.get_curve(curve_name).points]
+        flows, heads = [q for q, _ in points], [h for _, h in points]
+        if not all(map(math.isfinite, flows + heads)):
+            continue  # reported with the numbers
+        if len(points) == 1 and not (flows[0] > 0 and heads[0] > 0):
+            problems.append(
+                f"pump {name}: curve '{curve_name}' has one point ({flows[0]:g} m3/s, "
+                f"{heads[0]:g} m); a one-point curve is the design point: flow and head above 0"
+            )
+        elif len(points) > 1 and not (
+            flows[0] >= 0
+            and all(b > a for a, b in zip(flows, flows[1:], strict=False))
+            and all(b < a for a, b in zip(heads, heads[1:], strict=False))
+        ):
+            problems.append(
+                f"pump {name}: curve '{curve_name}' must have flows rising from 0 or more and "
+                "heads falling, point after point (EPANET cannot use it otherwise)"
+            )
+    return problems
+
+
+def _connection_problems(wn: wntr.network.WaterNetworkModel, sources: list[str]) -> list[str]:
+    """Junctions that no source reaches through links that can be open (a breadth-first search).
+
+    A link closed in the file and never opened by a control or a rule cannot carry water.
+    """
+    controlled = {
+        action.target()[0].name for _, control in wn.controls() for action in control.actions()
+    }
+    graph = nx.Graph()
+    graph.add_nodes_from(wn.node_name_list)
+    closed: list[str] = []
+    for name, link in wn.links():
+        status = getattr(link, "initial_status", None)
+        if getattr(status, "name", status) == "Closed" and name not in controlled:
+            closed.append(name)
+            continue
+        graph.add_edge(link.start_node_name, link.end_node_name)
+    reached: set[str] = set()
+    for s in sources:
+        if s not in reached:
+            reached |= nx.node_connected_component(graph, s)
+    cut_off = [j for j in wn.junction_name_list if j not in reached]
+    if not cut_off:
+        return []
+    shown = ", ".join(cut_off[:10]) + (" ..." if len(cut_off) > 10 else "")
+    closed_note = ""
+    if closed:
+        closed_note = f"; closed link(s): {', '.join(closed[:10])}" + (
+            " ..." if len(closed) > 10 else ""
+        )
+    return [
+        f"junction(s) {shown} not connected to any reservoir or tank through links that can "
+        f"be open (every junction must be reachable from a source){closed_note}"
+    ]
 
 
 def topology(wn: wntr.network.WaterNetworkModel) -> Topology:

@@ -401,7 +401,7 @@ def test_epanet_warnings_name_the_element_and_the_time():
     assert results.converged and not results.negative_pressures
 
 
-# --------------------------------------------------------------------------- the library (issue 28)
+# ----------------------------------------------------------------- the library (issue 28)
 @pytest.mark.parametrize(
     ("make", "message"),
     [
@@ -430,3 +430,85 @@ def test_library_targets_and_rules_validate_their_arguments(make, message):
 
 def test_library_defaults_still_construct():
     assert Targets(10.0).min_pressure_m == 10.0 and Rules().max_pressure_m == 60.0
+
+
+# ------------------------------------------------------------- network numbers (issue 28)
+NET_NUMBERS = [
+    # (junctions, reservoirs, pipes, extra, the message expected)
+    (" J1 10 10", " R1 50", " P1 R1 J1 inf 150 130", "",
+     "pipe P1: length = inf: must be a finite number in (0, 1000000]"),
+    (" J1 10 10", " R1 50", " P1 R1 J1 1e308 150 130", "", "pipe P1: length = 1e+308: outside"),
+    (" J1 10 10", " R1 50", " P1 R1 J1 1000 inf 130", "", "pipe P1: diameter = inf"),
+    (" J1 10 10", " R1 50", " P1 R1 J1 1000 150 1e308", "",
+     "pipe P1: roughness = 1e+308: outside (0, 1000]: a Hazen-Williams C"),
+    (" J1 nan 10", " R1 50", " P1 R1 J1 1000 150 130", "", "junction J1: elevation = nan"),
+    (" J1 10 nan", " R1 50", " P1 R1 J1 1000 150 130", "", "junction J1: demand = nan"),
+    (" J1 10 -5", " R1 50", " P1 R1 J1 1000 150 130", "",
+     "junction J1: demand = -0.005: outside [0, 100]: m3/s, 0 to 100 m3/s (a negative demand "
+     "is an inflow"),
+    (" J1 10 10", " R1 inf", " P1 R1 J1 1000 150 130", "", "reservoir R1: head = inf"),
+    (" J1 10 10 PAT", " R1 50", " P1 R1 J1 1000 150 130", "[PATTERNS]\n PAT 1 nan 1\n",
+     "pattern PAT: multiplier 2 = nan"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("junctions", "reservoirs", "pipes", "extra", "message"),
+                         NET_NUMBERS)  # fmt: skip
+def test_every_number_of_a_network_is_finite_and_in_its_range(
+    write_inp, junctions, reservoirs, pipes, extra, message
+):
+    path = write_inp(inp_text(junctions, reservoirs, pipes, extra))
+    with pytest.raises(InputError) as caught:
+        read_network(path)
+    assert message in str(caught.value) and str(path) in str(caught.value)
+    done = run_hydro("check", path, "--duration", "1")
+    assert done.returncode == 1 and message in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_negative_demand_is_accepted_as_an_inflow_when_the_caller_says_so(write_inp):
+    path = write_inp(inp_text(" J1 10 10\n J2 10 -2", " R1 50",
+                              " P1 R1 J1 1000 150 130\n P2 J1 J2 100 100 130"))  # fmt: skip
+    with pytest.raises(InputError, match="junction J2: demand = -0.002"):
+        read_network(path)
+    assert read_network(path, inflows=True).get_node("J2").base_demand == pytest.approx(-0.002)
+
+
+TANK_NET = """[TITLE]
+tank
+[JUNCTIONS]
+ J1 10 1
+[RESERVOIRS]
+ R1 50
+[TANKS]
+ T1 20 2 1 5 {diameter} 0
+[PIPES]
+ P1 R1 J1 1000 150 130
+ P2 J1 T1 100 100 130
+{extra}
+[OPTIONS]
+ Units LPS
+ Headloss H-W
+[TIMES]
+ Duration 0
+{times}
+[END]
+"""
+
+
+@pytest.mark.parametrize(
+    ("diameter", "message"),
+    [("0", "tank T1: diameter = 0: outside (0, 1000]"), ("nan", "tank T1: diameter = nan")],
+)
+def test_a_tank_needs_a_finite_positive_diameter(write_inp, diameter, message):
+    path = write_inp(TANK_NET.format(diameter=diameter, extra="", times=""))
+    with pytest.raises(InputError, match=re.escape(message)):
+        read_network(path)
+
+
+def test_a_network_whose_pipes_are_all_closed_names_the_junctions_and_the_closed_links(write_inp):
+    path = write_inp(TANK_NET.format(diameter=10, extra="[STATUS]\n P1 Closed\n P2 Closed\n",
+                                     times=""))  # fmt: skip
+    with pytest.raises(
+        InputError, match=r"junction\(s\) J1 not connected .* closed link\(s\): P1, P2"
+    ):
+        read_network(path)
