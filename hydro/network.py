@@ -9,6 +9,7 @@ diameters and roughness. Input files are only ever read.
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import math
 import os
@@ -165,32 +166,139 @@ def read_network(
     >>> len(wn.pipe_name_list) > 0, wn.options.hydraulic.headloss
     (True, 'H-W')
     """
-    path = Path(path)
+    path = _network_file(path)
+    with _without_bom(path) as plain:
+        errors = _epanet_parse_errors(plain)
+        if errors:
+            raise InputError(f"{path}: " + "; ".join(errors[:5]))
+        try:
+            with _utf8_copy(plain) as readable:
+                wn = wntr.network.WaterNetworkModel(str(readable))
+        except Exception as exc:  # WNTR raises many kinds; all mean the file is not usable
+            if not _has_flow_units(path.read_bytes()):
+                raise InputError(
+                    f"{path}: no flow units: add a line such as 'Units LPS' (or CMH, GPM, ...) "
+                    "under [OPTIONS] (EPANET would assume GPM, US units)"
+                ) from exc
+            raise InputError(f"{path}: WNTR cannot read this network: {str(exc)[:200]}") from exc
+    _epanet_defaults(wn, path)
+    if validate:
+        validate_network(wn, source=str(path), sized=sized, inflows=inflows)
+    setattr(wn, _READ_FROM, path.resolve())  # so that no writer of hydro replaces it
+    return wn
+
+
+#: Memory a network takes to read and check, per byte of its ``.inp`` file: about 42 (a
+#: 144 MB file of 1.4 million pipes grew to 6 GB, issue 28's probe), rounded up.
+MEMORY_PER_FILE_BYTE = 50
+
+
+def available_memory() -> int | None:
+    """Memory this process may still take [bytes]: MemAvailable on Linux, else None."""
+    try:
+        with open("/proc/meminfo") as info:
+            for line in info:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def _network_file(path) -> Path:
+    """``path`` as a readable network file, refused with a reason before anything is read.
+
+    A folder, a missing file, a symbolic-link loop, a file that is not a network, and a
+    network too large for the memory left (estimated from its size) are refused.
+    """
+    path = Path(validate.path(path, "network"))
+    try:
+        path.resolve(strict=True)
+    except RuntimeError as exc:  # Python 3.11 reports a symbolic-link loop this way
+        raise InputError(f"{path}: a loop of symbolic links; give the network's file") from exc
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise InputError(f"{path}: a loop of symbolic links; give the network's file") from exc
     if path.is_dir():
         raise InputError(f"{path}: is a folder; give the network's .inp file")
     if not path.is_file():
         raise InputError(f"{path}: no such network file")
     try:
         _looks_like_inp(path)
+        size = path.stat().st_size
     except OSError as exc:
         raise InputError(f"{path}: cannot read the network file ({exc.strerror})") from exc
-    errors = _epanet_parse_errors(path)
-    if errors:
-        raise InputError(f"{path}: " + "; ".join(errors[:5]))
-    try:
-        with _utf8_copy(path) as readable:
-            wn = wntr.network.WaterNetworkModel(str(readable))
-    except Exception as exc:  # WNTR raises many kinds; all mean the file is not usable
-        if not re.search(rb"^\s*units\s", path.read_bytes(), re.IGNORECASE | re.MULTILINE):
-            raise InputError(
-                f"{path}: no flow units: add a line such as 'Units LPS' (or CMH, GPM, ...) "
-                "under [OPTIONS] (EPANET would assume GPM, US units)"
-            ) from exc
-        raise InputError(f"{path}: WNTR cannot read this network: {str(exc)[:200]}") from exc
-    if validate:
-        validate_network(wn, source=str(path), sized=sized, inflows=inflows)
-    setattr(wn, _READ_FROM, path.resolve())  # so that no writer of hydro replaces it
-    return wn
+    free = available_memory()
+    if free is not None and size * MEMORY_PER_FILE_BYTE > free:
+        raise InputError(
+            f"{path}: {size / 1e6:,.0f} MB network would take about "
+            f"{size * MEMORY_PER_FILE_BYTE / 1e9:,.1f} GB of memory to read and check; "
+            f"{free / 1e9:,.1f} GB is available (split the network, or run it on a larger machine)"
+        )
+    return path
+
+
+@contextlib.contextmanager
+def _without_bom(path: Path):
+    """``path``, or a copy without the UTF-8 byte-order mark that Notepad writes first."""
+    with path.open("rb") as f:
+        bom = f.read(3) == b"\xef\xbb\xbf"
+    if not bom:
+        yield path
+        return
+    with tempfile.TemporaryDirectory(prefix="hydro-inp-") as folder:
+        copy = Path(folder) / path.name
+        copy.write_bytes(path.read_bytes()[3:])
+        yield copy
+
+
+def _has_flow_units(raw: bytes) -> bool:
+    """Whether the file's [OPTIONS] section has a ``Units`` line (not [BACKDROP]'s UNITS)."""
+    section = ""
+    for line in raw.decode("utf-8", errors="replace").splitlines():
+        words = line.split(";")[0].split()
+        if not words:
+            continue
+        if words[0].startswith("["):
+            section = words[0].upper()
+        elif section == "[OPTIONS]" and words[0].upper() == "UNITS":
+            return True
+    return False
+
+
+#: Shortest hydraulic, pattern or report timestep hydro steps through [s]: a 72-hour check at
+#: one second a step holds 259,200 steps of results (a zero timestep, which WNTR reads as one
+#: second, made Balerma's steady-state file climb to 16 GB; issue 28).
+MIN_TIMESTEP_S = 60
+
+
+def _epanet_defaults(wn: wntr.network.WaterNetworkModel, path: Path) -> None:
+    """Fill in what EPANET assumes when a file leaves it out, and refuse runaway timesteps.
+
+    A steady-state file (duration 0) with a zero timestep (as Balerma's is) gets EPANET's
+    default of one hour, so that the extended runs of a check step hour by hour; an extended
+    run with a timestep under :data:`MIN_TIMESTEP_S` is refused. A missing global pump
+    efficiency becomes EPANET's 75 %.
+    """
+    times = wn.options.time
+    names = ("hydraulic_timestep", "pattern_timestep", "report_timestep")
+    short = [name for name in names if getattr(times, name) < MIN_TIMESTEP_S]
+    if short and times.duration > 0:
+        shown = ", ".join(f"{n.replace('_', ' ')} {getattr(times, n):g} s" for n in short)
+        raise InputError(
+            f"{path}: [TIMES] {shown}: at least {MIN_TIMESTEP_S} s (0:01) in an extended run "
+            "(hydro's checks run 72 h; a shorter step piles up results); 0:00 is accepted only "
+            "in a steady-state file (Duration 0)"
+        )
+    if short:
+        log.warning(
+            "%s: steady-state file with a zero timestep (%s); extended runs step by 1:00",
+            path, ", ".join(n.replace("_", " ") for n in short),
+        )  # fmt: skip
+        for name in short:
+            setattr(times, name, 3600)
+    if wn.options.energy.global_efficiency is None:
+        wn.options.energy.global_efficiency = 75.0
 
 
 #: Where :func:`read_network` notes the file a model was read from.
@@ -262,7 +370,7 @@ def validate_network(
             pattern = demand.pattern_name
             if pattern and pattern not in wn.pattern_name_list:
                 problems.append(f"junction {name}: pattern '{pattern}' is not defined")
-    problems += _pump_problems(wn)
+    problems += _pump_problems(wn) + _valve_problems(wn)
     if sources and not problems:
         problems += _connection_problems(wn, sources)
     if problems:
@@ -400,6 +508,56 @@ def _pump_problems(wn: wntr.network.WaterNetworkModel) -> list[str]:
                 "heads falling, point after point (EPANET cannot use it otherwise)"
             )
     return problems
+
+
+#: Valve pairs EPANET refuses (its error 220), as EPANET's valvecheck states them: (this
+#: valve's type, the other's, which node of this valve, which node of the other, why).
+_VALVE_CLASHES = (
+    ("PRV", "PRV", 1, 1, "two PRVs share a downstream node"),
+    ("PRV", "PRV", 0, 1, "two PRVs in series"),
+    ("PRV", "PRV", 1, 0, "two PRVs in series"),
+    ("PSV", "PSV", 0, 0, "two PSVs share an upstream node"),
+    ("PSV", "PSV", 0, 1, "two PSVs in series"),
+    ("PSV", "PSV", 1, 0, "two PSVs in series"),
+    ("PRV", "PSV", 1, 0, "a PSV on the downstream node of a PRV"),
+    ("PSV", "FCV", 0, 1, "a PSV on the downstream node of an FCV"),
+    ("PRV", "FCV", 1, 0, "a PRV on the upstream node of an FCV"),
+)
+
+
+def _valve_problems(wn: wntr.network.WaterNetworkModel) -> list[str]:
+    """Valves EPANET cannot run: a PRV, PSV or FCV on a tank or reservoir, or a clash."""
+    sources = set(wn.reservoir_name_list) | set(wn.tank_name_list)
+    valves = [
+        (name, v.valve_type, (v.start_node_name, v.end_node_name))
+        for name, v in wn.valves()
+        if v.valve_type in ("PRV", "PSV", "FCV")
+    ]
+    problems = []
+    for name, kind, nodes in valves:
+        on_source = [n for n in nodes if n in sources]
+        if on_source:
+            problems.append(
+                f"valve {name}: a {kind} cannot connect to a reservoir or tank ({on_source[0]}); "
+                "put a pipe between them (EPANET error 219)"
+            )
+    for k, first in enumerate(valves):
+        for second in valves[k + 1 :]:
+            clash = _valve_clash(first, second) or _valve_clash(second, first)
+            if clash:
+                problems.append(
+                    f"valves {first[0]} and {second[0]}: {clash}; EPANET cannot run them "
+                    "(error 220): put a pipe between them or remove one"
+                )
+    return problems
+
+
+def _valve_clash(one: tuple, other: tuple) -> str | None:
+    """Why EPANET refuses valve ``one`` beside ``other`` (name, type, nodes), or None."""
+    for a, b, mine, theirs, why in _VALVE_CLASHES:
+        if (one[1], other[1]) == (a, b) and one[2][mine] == other[2][theirs]:
+            return f"{why} (node {one[2][mine]})"
+    return None
 
 
 def _connection_problems(wn: wntr.network.WaterNetworkModel, sources: list[str]) -> list[str]:

@@ -79,8 +79,9 @@ class Range:
 PRESSURE_M = Range(0, 200, "metres of head, 0 (no negative pressure) to 200 m")
 #: Velocity limits [m/s].
 VELOCITY_M_PER_S = Range(0, 10, "metres per second, above 0 and at most 10 m/s", open_low=True)
-#: Bounds of a velocity rule's (low, high) pair [m/s].
-VELOCITY_RANGE = Range(0, 10, "metres per second, 0 to 10 m/s")
+#: Bounds of a velocity rule's (low, high) pair [m/s]; sizing's verification uses 1e6 for
+#: "no limit".
+VELOCITY_RANGE = Range(0, 1e6, "metres per second, 0 to 1e6 m/s (1e6: no upper limit)")
 #: A pump's running flow as a share of its best-efficiency flow.
 PUMP_FLOW_SHARE = Range(0, 5, "a share of the best-efficiency flow, 0 to 5")
 #: A share of something.
@@ -200,6 +201,18 @@ def pair(value, what: str) -> tuple:
     if isinstance(value, str | bytes) or not isinstance(value, Sequence) or len(value) != 2:
         raise InputError(f"{what} = {shown(value)}: must be a pair (low, high)")
     return tuple(value)
+
+
+def path(value, what: str) -> str | os.PathLike:
+    """``value`` when it is a path (a text or a path-like), else an :class:`InputError`."""
+    if isinstance(value, str | os.PathLike) and os.fspath(value):
+        if "\0" in os.fspath(value):
+            raise InputError(f"{what}: a file name cannot hold a NUL character")
+        return value
+    raise InputError(
+        f"{what}: expected a file name (a text or a pathlib.Path), got {shown(value)} "
+        f"({type(value).__name__})"
+    )
 
 
 def model(wn, what: str = "wn"):

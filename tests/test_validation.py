@@ -416,6 +416,8 @@ def test_epanet_warnings_name_the_element_and_the_time():
         (lambda: Rules(tank_reserve_share=-0.1), "Rules: tank_reserve_share = -0.1: outside"),
         (lambda: Rules(min_pressure_m={"standpipe": 1e308}),
          "min_pressure_m['standpipe'] = 1e+308: outside [0, 200]"),
+        (lambda: Rules(velocity_m_per_s={"distribution": (0.3, 1e308)}),
+         "1e+308: outside [0, 1000000]"),
         (lambda: Rules(velocity_m_per_s={"distribution": (0.3, math.nan)}),
          "velocity_m_per_s['distribution'] = nan: must be a finite"),
         (lambda: Rules(velocity_m_per_s={"distribution": 1.5}), "must be a pair (low, high)"),

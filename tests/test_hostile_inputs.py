@@ -1,0 +1,147 @@
+"""Hostile structures and sizes in a network (issue 28, points 5 and 8): each is a clear
+``error:`` naming the element, never a traceback, a recursion or a runaway."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import ROOT, inp_text, run_hydro
+
+from hydro import network
+from hydro.errors import InputError
+from hydro.network import read_network
+from hydro.sizing import Targets, size_network
+
+CATALOG = ROOT / "networks" / "catalogs" / "oujda_pipes.csv"
+
+VALVES = """[TITLE]
+valves
+[JUNCTIONS]
+ J1 10 1
+ J2 5 1
+ J3 4 1
+[RESERVOIRS]
+ R1 80
+[PIPES]
+ P1 R1 J1 1000 150 130
+{pipes}
+[VALVES]
+{valves}
+[OPTIONS]
+ Units LPS
+ Headloss H-W
+[TIMES]
+ Duration {duration}
+{times}
+[END]
+"""
+
+PUMP = """[TITLE]
+pump
+[JUNCTIONS]
+ J1 10 1
+ J2 10 1
+[RESERVOIRS]
+ R1 50
+[PIPES]
+ P1 R1 J1 1000 150 130
+[PUMPS]
+ PU1 J1 J2 HEAD C1
+[CURVES]
+{curve}
+[OPTIONS]
+ Units LPS
+ Headloss H-W
+[TIMES]
+ Duration 0
+[END]
+"""
+
+
+def test_a_utf8_byte_order_mark_before_the_title_is_accepted(write_inp):
+    text = inp_text(" J1 10 10", " R1 50", " P1 R1 J1 1000 150 130")
+    path = write_inp("\ufeff" + text)  # as Notepad saves it
+    assert read_network(path).get_link("P1").length == pytest.approx(1000)
+
+
+def test_units_in_backdrop_do_not_stand_for_the_missing_flow_units(write_inp):
+    path = write_inp(
+        "[TITLE]\nt\n[JUNCTIONS]\n J1 10 1\n[RESERVOIRS]\n R1 50\n[PIPES]\n P1 R1 J1 1000 150 130\n"
+        "[BACKDROP]\n UNITS NONE\n[END]\n"
+    )
+    with pytest.raises(InputError, match=r"no flow units: add a line such as 'Units LPS'"):
+        read_network(path)
+
+
+def test_a_symlink_loop_as_the_network_is_refused(tmp_path):
+    (tmp_path / "a.inp").symlink_to(tmp_path / "b.inp")
+    (tmp_path / "b.inp").symlink_to(tmp_path / "a.inp")
+    with pytest.raises(InputError, match="a loop of symbolic links"):
+        read_network(tmp_path / "a.inp")
+
+
+@pytest.mark.parametrize(
+    ("curve", "message"),
+    [
+        (" C1 0 50", "pump PU1: curve 'C1' has one point (0 m3/s, 50 m)"),
+        (" C1 10 50\n C1 5 40\n C1 20 10", "pump PU1: curve 'C1' must have flows rising"),
+    ],
+)
+def test_a_pump_curve_epanet_cannot_use_is_named_with_the_reason(write_inp, curve, message):
+    path = write_inp(PUMP.format(curve=curve))
+    done = run_hydro("check", path, "--duration", "1")
+    assert done.returncode == 1 and message in done.stderr
+    assert "%s" not in done.stderr and "Traceback" not in done.stderr
+
+
+def test_prvs_in_series_are_named_not_epanets_error_200(write_inp):
+    path = write_inp(
+        VALVES.format(
+            pipes="", valves=" V1 J1 J2 150 PRV 30 0\n V2 J2 J3 150 PRV 20 0", duration=0, times=""
+        )  # fmt: skip
+    )
+    done = run_hydro("check", path, "--duration", "1")
+    assert done.returncode == 1
+    assert "valves V1 and V2: two PRVs in series (node J2)" in done.stderr
+    assert "%s" not in done.stderr
+
+
+def test_a_prv_in_parallel_with_a_pipe_is_sized_without_recursion(write_inp):
+    path = write_inp(
+        VALVES.format(
+            pipes=" P2 J1 J2 100 150 130\n P3 J2 J3 100 150 130",
+            valves=" V1 J1 J2 150 PRV 30 0",
+            duration=0,
+            times="",
+        )  # fmt: skip
+    )
+    from hydro.catalog import read_catalog
+
+    result = size_network(read_network(path), read_catalog(CATALOG), Targets(10.0), seed=1,
+                          time_limit_s=5)  # fmt: skip
+    assert result.verification.ok
+
+
+def test_a_zero_timestep_is_a_steady_state_or_refused(write_inp):
+    steps = " Hydraulic Timestep 0:00\n Pattern Timestep 0:00"
+    steady = write_inp(VALVES.format(pipes=" P2 J1 J2 100 150 130\n P3 J2 J3 100 150 130",
+                                     valves="", duration=0, times=steps))  # fmt: skip
+    times = read_network(steady).options.time
+    assert times.hydraulic_timestep == 3600 and times.pattern_timestep == 3600
+    extended = write_inp(VALVES.format(pipes=" P2 J1 J2 100 150 130\n P3 J2 J3 100 150 130",
+                                       valves="", duration=24, times=steps), "ext.inp")  # fmt: skip
+    with pytest.raises(InputError, match=r"\[TIMES\] hydraulic timestep 1 s.*at least 60 s"):
+        read_network(extended)
+
+
+def test_a_network_too_large_for_the_memory_left_is_refused_with_its_size(
+    monkeypatch, single_pipe_inp
+):
+    monkeypatch.setattr(network, "available_memory", lambda: 1000)
+    with pytest.raises(InputError, match=r"would take about .* GB of memory .* is available"):
+        read_network(single_pipe_inp)
+
+
+@pytest.mark.parametrize("given", [None, 3, "networks/oujda_rural.inp"])
+def test_the_library_says_what_it_expected_instead_of_an_attribute_error(given):
+    with pytest.raises(InputError, match="expected a network model"):
+        network.validate_network(given)
