@@ -145,3 +145,41 @@ def test_a_network_too_large_for_the_memory_left_is_refused_with_its_size(
 def test_the_library_says_what_it_expected_instead_of_an_attribute_error(given):
     with pytest.raises(InputError, match="expected a network model"):
         network.validate_network(given)
+
+
+def test_the_time_limit_bounds_the_tree_program_too(monkeypatch, branched_inp):
+    from hydro.catalog import read_catalog
+    from hydro.sizing import tree
+
+    limits = []
+
+    def recording_milp(*args, options, **kwargs):
+        limits.append(options["time_limit"])
+        return real_milp(*args, options=options, **kwargs)
+
+    real_milp = tree.milp
+    monkeypatch.setattr(tree, "milp", recording_milp)
+    result = size_network(read_network(branched_inp), read_catalog(CATALOG), Targets(10.0),
+                          time_limit_s=30)  # fmt: skip
+    assert result.verification.ok
+    assert limits and all(0 < limit <= 30 for limit in limits)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"wn": None}, "size_network: wn: expected a network model"),
+        ({"wn": "networks/oujda_rural.inp"}, "read the file first: hydro.read_network("),
+        ({"targets": 10}, "size_network: targets: expected a Targets"),
+        ({"seed": -1}, "size_network: seed = -1: outside [0, 4294967295]"),
+        ({"time_limit_s": float("inf")}, "size_network: time_limit_s = inf: must be a finite"),
+    ],
+)
+def test_size_network_checks_its_arguments_as_the_command_line_does(change, message, branched_inp):
+    from hydro.catalog import read_catalog
+
+    arguments = {"wn": read_network(branched_inp), "catalog": read_catalog(CATALOG),
+                 "targets": Targets(10.0)} | change  # fmt: skip
+    with pytest.raises(InputError) as caught:
+        size_network(**arguments)
+    assert message in str(caught.value)

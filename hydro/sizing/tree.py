@@ -488,6 +488,11 @@ def solve_tree(
         options={"time_limit": time_limit_s, "mip_rel_gap": 1e-9, "presolve": True},
     )
     seconds = time.perf_counter() - started
+    if result.x is None and result.status == 1:  # the time limit, before any design
+        raise InfeasibleDesignError(
+            f"the time limit of {time_limit_s:,.0f} s ran out before HiGHS found a design "
+            f"({len(problem.pipes):,} decision pipes); give a longer --time-limit"
+        )
     if result.x is None:
         raise _no_design(problem.targets, result.message, plan)
     choice, segments = _read_design(problem, columns, result.x[:n_x], split)
