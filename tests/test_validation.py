@@ -246,7 +246,7 @@ def test_duplicate_catalogue_label_at_two_prices_is_refused(tmp_path):
         read_catalog(path)
 
 
-@pytest.mark.parametrize("value", ["nan", "inf", "-5", "0", "abc"])
+@pytest.mark.parametrize("value", ["nan", "inf", "-5", "0", "abc", "1e308"])
 def test_catalogue_cost_must_be_positive_and_finite(tmp_path, value):
     path = write(tmp_path, "material,inner_diameter_mm,cost_per_m\nPE,50,10\nPE,60," + value + "\n",
                  "pipes.csv")  # fmt: skip
