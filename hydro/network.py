@@ -24,7 +24,7 @@ import wntr
 
 from hydro import validate
 from hydro._toolkit import Project
-from hydro.errors import InputError, SimulationError
+from hydro.errors import InputError, SimulationError, did_you_mean
 from hydro.topology import cut_at_sources, is_source_copy
 
 log = logging.getLogger(__name__)
@@ -683,7 +683,32 @@ def _place(path, write, protect) -> Path:
     return path
 
 
+#: The element kinds :func:`element` knows, with the names WNTR lists them under.
+_KINDS = {
+    "junction": "junction_name_list", "reservoir": "reservoir_name_list",
+    "tank": "tank_name_list", "pipe": "pipe_name_list", "pump": "pump_name_list",
+    "valve": "valve_name_list",
+}  # fmt: skip
+
+
+def element(wn: wntr.network.WaterNetworkModel, name: str, kind: str, what: str):
+    """The ``kind`` (``"tank"``, ``"pump"``, ...) named ``name`` in ``wn``.
+
+    Raises :class:`InputError` naming ``what`` (the option or argument), the name and what it
+    is instead (a pipe given as a pump), with a "did you mean" among the ``kind`` elements.
+    """
+    names = getattr(validate.model(wn), _KINDS[kind])
+    if name in names:
+        return wn.get_node(name) if kind in ("junction", "reservoir", "tank") else wn.get_link(name)
+    other = next((k for k, listed in _KINDS.items() if name in getattr(wn, listed)), None)
+    instead = f" is a {other}, not a {kind}" if other else f": no {kind} of that name"
+    choices = ", ".join(names[:10]) or "none"
+    raise InputError(
+        f"{what}: '{name}'{instead} (the network's {kind}s: {choices})" + did_you_mean(name, names)
+    )
+
+
 def copy_network(wn: wntr.network.WaterNetworkModel) -> wntr.network.WaterNetworkModel:
     """An independent copy of a model (changes to it never reach the original)."""
     # WNTR's dictionary round trip keeps every element and option, and is faster than deepcopy.
-    return wntr.network.from_dict(wntr.network.to_dict(wn))
+    return wntr.network.from_dict(wntr.network.to_dict(validate.model(wn, "copy_network: wn")))

@@ -183,3 +183,10 @@ def test_size_network_checks_its_arguments_as_the_command_line_does(change, mess
     with pytest.raises(InputError) as caught:
         size_network(**arguments)
     assert message in str(caught.value)
+
+
+def test_a_pipe_given_as_the_pump_is_named_as_a_pipe():
+    done = run_hydro("storage", ROOT / "networks" / "oujda_rural.inp", "--tank", "T_HILL",
+                     "--pump", "RM1")  # fmt: skip
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "'RM1' is a pipe, not a pump (the network's pumps: PU_BOOST)" in done.stderr
