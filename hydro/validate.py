@@ -22,6 +22,7 @@ hydro.errors.InputError: tank_reserve_share = nan: must be a finite number in [0
 
 from __future__ import annotations
 
+import decimal
 import math
 import numbers
 import os
@@ -115,7 +116,7 @@ def _label(what: str, value) -> str:
 def shown(value) -> str:
     """A number as a message shows it: at most six significant figures (``1e+308``)."""
     if isinstance(value, numbers.Integral) and not isinstance(value, bool):
-        return f"{value}" if abs(value) < 10**12 else f"{float(value):.6g}"
+        return f"{value}" if abs(value) < 10**12 else format(decimal.Decimal(int(value)), ".6g")
     if isinstance(value, numbers.Real):
         return f"{float(value):.6g}"
     text = repr(value)
@@ -152,7 +153,12 @@ def number(value, what: str, allowed: Range | None = None) -> float:
             f"{_label(what, value)}: must be a number, not a {type(value).__name__}"
             + (f"; allowed: {allowed}" if allowed else "")
         )
-    value = float(value)
+    try:
+        value = float(value)
+    except OverflowError:  # an integer beyond any float
+        raise InputError(
+            f"{_label(what, value)}: outside {allowed or 'the finite numbers'}"
+        ) from None
     if not math.isfinite(value):
         raise InputError(
             f"{_label(what, value)}: must be a finite number"
