@@ -653,6 +653,7 @@ def write_network(
     ...     len(read_network(path).pipe_name_list) == len(wn.pipe_name_list)
     True
     """
+    validate.model(wn, "write_network: wn")
     units = units or wn.options.hydraulic.inpfile_units or "LPS"
     return _place(
         path,
@@ -711,4 +712,4 @@ def element(wn: wntr.network.WaterNetworkModel, name: str, kind: str, what: str)
 def copy_network(wn: wntr.network.WaterNetworkModel) -> wntr.network.WaterNetworkModel:
     """An independent copy of a model (changes to it never reach the original)."""
     # WNTR's dictionary round trip keeps every element and option, and is faster than deepcopy.
-    return wntr.network.from_dict(wntr.network.to_dict(validate.model(wn, "copy_network: wn")))
+    return wntr.network.from_dict(wntr.network.to_dict(validate.model(wn, "the network (wn)")))

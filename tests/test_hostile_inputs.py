@@ -190,3 +190,28 @@ def test_a_pipe_given_as_the_pump_is_named_as_a_pipe():
                      "--pump", "RM1")  # fmt: skip
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert "'RM1' is a pipe, not a pump (the network's pumps: PU_BOOST)" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda hydro: hydro.check_network(None), "the network (wn): expected a network model"),
+        (lambda hydro: hydro.run_simulation("net.inp"), "read the file first: hydro.read_network("),
+        (lambda hydro: hydro.write_network(3, "x.inp"), "write_network: wn: expected a network"),
+        (lambda hydro: hydro.project_demand(
+            hydro.read_villages(ROOT / "demand_profiles" / "oujda_villages.csv"), 2030.7,
+            hydro.get_scenario("standpipes")),
+         "project_demand: year = 2030.7: must be a whole number in [1900, 2200]"),
+        (lambda hydro: hydro.run_simulation(read_network(ROOT / "networks" / "oujda_rural.inp"),
+                                            duration_h=float("nan")),
+         "duration = nan: must be a finite number in [0, 8760]"),
+    ],
+)  # fmt: skip
+def test_the_public_functions_check_their_arguments(call, message, tmp_path, monkeypatch):
+    import hydro
+
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(InputError) as caught:
+        call(hydro)
+    assert message in str(caught.value)
+    assert not list(tmp_path.iterdir())
