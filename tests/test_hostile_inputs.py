@@ -215,3 +215,45 @@ def test_the_public_functions_check_their_arguments(call, message, tmp_path, mon
         call(hydro)
     assert message in str(caught.value)
     assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize(
+    "nested", ["[" * 100_000 + "]" * 100_000, "{b = " * 50_000 + "1" + "}" * 50_000]
+)
+def test_a_study_file_nested_100000_deep_is_a_clear_error(tmp_path, nested):
+    from hydro.study import load_study
+
+    path = tmp_path / "study.toml"
+    path.write_text(f"a = {nested}\n")
+    with pytest.raises(InputError, match="nested too deep"):
+        load_study(path)
+
+
+def test_a_scheduler_address_that_answers_http_is_refused_as_not_a_scheduler():
+    import socket
+    import threading
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+
+    def answer_as_a_web_server() -> None:
+        while True:
+            try:
+                client, _ = server.accept()
+                client.recv(65536)
+                client.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+                client.close()
+            except OSError:
+                return
+
+    threading.Thread(target=answer_as_a_web_server, daemon=True).start()
+    try:
+        done = run_hydro("taps", ROOT / "networks" / "oujda_rural.inp", "--draws", "5",
+                         "--scheduler", f"tcp://127.0.0.1:{server.getsockname()[1]}",
+                         timeout=120)  # fmt: skip
+    finally:
+        server.close()
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "something answers there, but not a Dask scheduler" in done.stderr
+    assert "EiB" not in done.stderr

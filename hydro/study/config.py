@@ -736,6 +736,10 @@ def load_study(path: str | os.PathLike) -> Study | IntermittentStudy:
         data = tomllib.loads(path.read_text())
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise InputError(f"{path}: not a valid TOML study file: {exc}") from exc
+    except RecursionError:  # tomllib recurses once per level of nesting
+        raise InputError(
+            f"{path}: arrays or tables nested too deep (a study file nests a few levels)"
+        ) from None
     if "kind" in data:  # another kind of study: its own module reads it
         if data["kind"] == SOLAR_KIND:
             return load_solar_study(path, data)
