@@ -251,8 +251,9 @@ def add_parser(sub, parents) -> None:
         type=seconds,
         default=60.0,
         metavar="SECONDS",
-        help="looped optimiser time limit (default 60 s). Networks of up to 100 decision "
-        "pipes usually stop earlier, when repeated runs find nothing better. Larger ones use "
+        help="time limit of the search, exact (trees) or looped (default 60 s). Looped "
+        "networks of up to 100 decision pipes usually stop earlier, when repeated runs find "
+        "nothing better. Larger ones use "
         "all of it: on random looped networks of 481-925 pipes (benchmarks/README.md) the "
         "median design after 120 s cost 0.7-2.0%% more than the best of a 20-minute run; "
         "give large networks 2-5 minutes when cost matters",
