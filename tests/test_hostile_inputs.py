@@ -257,3 +257,25 @@ def test_a_scheduler_address_that_answers_http_is_refused_as_not_a_scheduler():
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert "something answers there, but not a Dask scheduler" in done.stderr
     assert "EiB" not in done.stderr
+
+
+def test_a_long_tree_program_shows_progress(monkeypatch, caplog, branched_inp):
+    import logging
+    import time
+
+    from hydro.catalog import read_catalog
+    from hydro.sizing import tree
+
+    real_milp = tree.milp
+
+    def slow_milp(*args, **kwargs):
+        time.sleep(0.2)
+        return real_milp(*args, **kwargs)
+
+    monkeypatch.setattr(tree, "milp", slow_milp)
+    monkeypatch.setattr(tree, "HEARTBEAT_S", 0.05)
+    with caplog.at_level(logging.INFO, logger="hydro.sizing.tree"):
+        size_network(read_network(branched_inp), read_catalog(CATALOG), Targets(10.0),
+                     time_limit_s=30)  # fmt: skip
+    assert "solving the 0-1 program (4 decision pipes)" in caplog.text
+    assert "of at most 30 s" in caplog.text
