@@ -76,8 +76,8 @@ def test_check_refuses_impossible_targets_before_running():
     assert done.returncode == 1
     assert "impossible pressure targets" in done.stderr and "verdict" not in done.stdout
     done = run_hydro("check", OUJDA, "--max-velocity", "0")
-    assert done.returncode == 1
-    assert "--max-velocity 0: a velocity above 0 m/s" in done.stderr
+    assert done.returncode == 2  # a usage error: the option's own range (hydro.validate)
+    assert "--max-velocity: 0: outside (0, 10]: metres per second, above 0" in done.stderr
 
 
 def test_size_holds_its_design_to_days_of_operation_as_check_does(tmp_path, write_inp):
