@@ -137,6 +137,16 @@ class Catalog:
         return Catalog(table, self.source)
 
 
+#: Largest value of each numeric catalogue column, and why (a value above is a typing error).
+CATALOG_MAXIMA = {
+    "inner_diameter_mm": (5000.0, "millimetres"),
+    "nominal_diameter_mm": (5000.0, "millimetres"),
+    "cost_per_m": (1e9, "a price per metre"),
+    "pressure_class_bar": (1000.0, "bar"),
+    "roughness": (1000.0, "a Hazen-Williams C, or a roughness in mm"),
+}
+
+
 def read_catalog(path: str | os.PathLike) -> Catalog:
     """Read and check a pipe catalogue (CSV); errors name the file, row and column.
 
@@ -189,11 +199,12 @@ def read_catalog(path: str | os.PathLike) -> Catalog:
             table[column] = np.nan
             continue
         values = pd.to_numeric(raw[column], errors="coerce")
+        high, reason = CATALOG_MAXIMA[column]
         for row, (text, value) in enumerate(zip(raw[column], values, strict=True), start=1):
-            if (required and np.isnan(value)) or (not np.isnan(value) and not 0 < value < np.inf):
+            if (required and np.isnan(value)) or (not np.isnan(value) and not 0 < value <= high):
                 raise InputError(
-                    f"{path}: row {row}, column {column}: '{text}' is not allowed "
-                    "(a positive finite number is required)"
+                    f"{path}: row {row}, column {column}: '{str(text)[:40]}' is not allowed "
+                    f"(a positive finite number is required, at most {high:g}: {reason})"
                 )
         table[column] = values
     nominal = table["nominal_diameter_mm"].fillna(table["inner_diameter_mm"])

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 import wntr
 
-from hydro import defaults
+from hydro import defaults, validate
 from hydro.catalog import pressure_class_m
 from hydro.classes import NODE_CLASSES, PIPE_CLASSES, node_classes
 from hydro.condition import check_cases, check_pressure_targets, design_cases
@@ -143,6 +143,7 @@ class Rules:
     tap_min_pressure_m: float | None = defaults.TAP_MIN_PRESSURE_M
 
     def __post_init__(self):
+        self._check_numbers()
         unknown = set(self.min_pressure_m) - set(NODE_CLASSES)
         if unknown:
             raise InputError(
@@ -155,8 +156,6 @@ class Rules:
                     f"velocity rule for {cls!r}: need a class in {PIPE_CLASSES} and "
                     f"0 <= low < high, got ({low}, {high})"
                 )
-        if not 0 <= self.tank_reserve_share < 1:
-            raise InputError("tank_reserve_share must be in [0, 1)")
         if self.min_pressure_m:
             strictest = max(self.min_pressure_m, key=self.min_pressure_m.get)
             check_pressure_targets(
@@ -164,6 +163,23 @@ class Rules:
                 self.max_pressure_m,
                 minimum_note=f" ({strictest} nodes)",
             )
+
+    def _check_numbers(self) -> None:
+        """Every number finite and in its range (:mod:`hydro.validate`, as the options are)."""
+        for cls, value in validate.mapping(self.min_pressure_m, "Rules: min_pressure_m").items():
+            validate.number(value, f"Rules: min_pressure_m[{cls!r}]", validate.PRESSURE_M)
+        validate.optional_number(self.max_pressure_m, "Rules: max_pressure_m", validate.PRESSURE_M)
+        for cls, pair in validate.mapping(self.velocity_m_per_s, "Rules: velocity_m_per_s").items():
+            for value in validate.pair(pair, f"Rules: velocity_m_per_s[{cls!r}]"):
+                validate.number(value, f"Rules: velocity_m_per_s[{cls!r}]", validate.VELOCITY_RANGE)
+        validate.number(
+            self.tank_reserve_share, "Rules: tank_reserve_share", validate.TANK_RESERVE_SHARE
+        )
+        for value in validate.pair(self.pump_efficient_range, "Rules: pump_efficient_range"):
+            validate.number(value, "Rules: pump_efficient_range", validate.PUMP_FLOW_SHARE)
+        validate.optional_number(
+            self.tap_min_pressure_m, "Rules: tap_min_pressure_m", validate.PRESSURE_M
+        )
 
     @classmethod
     def from_options(

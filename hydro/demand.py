@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 import wntr
 
-from hydro import defaults
+from hydro import defaults, validate
 from hydro._csv import read_table
 from hydro.classes import parse_node_tag, tag_node_classes
 from hydro.errors import InputError, did_you_mean
@@ -985,6 +985,7 @@ def project_demand(villages: pd.DataFrame, year: int, scenario: DemandScenario) 
     >>> bool(p.totals()["population"] > villages["population"].sum())
     True
     """
+    year = validate.whole(year, "project_demand: year", validate.YEAR)
     rows, node_rows = [], []
     for v in villages.to_dict("records"):
         d = _douar_demand(v, year, scenario)

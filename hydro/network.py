@@ -9,7 +9,9 @@ diameters and roughness. Input files are only ever read.
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
+import math
 import os
 import re
 import shutil
@@ -20,8 +22,9 @@ from pathlib import Path
 import networkx as nx
 import wntr
 
+from hydro import validate
 from hydro._toolkit import Project
-from hydro.errors import InputError, SimulationError
+from hydro.errors import InputError, SimulationError, did_you_mean
 from hydro.topology import cut_at_sources, is_source_copy
 
 log = logging.getLogger(__name__)
@@ -129,7 +132,7 @@ def _utf8_copy(path: Path):
 
 
 def read_network(
-    path: str | os.PathLike, validate: bool = True, sized: bool = False
+    path: str | os.PathLike, validate: bool = True, sized: bool = False, inflows: bool = False
 ) -> wntr.network.WaterNetworkModel:
     """Read an EPANET ``.inp`` file into a WNTR model (SI units inside), checking it first.
 
@@ -142,6 +145,9 @@ def read_network(
     sized : bool
         The network is to be simulated as it is: refuse placeholder diameters (below 1 mm,
         as in benchmark files before sizing). Default False (sizing replaces them).
+    inflows : bool
+        Accept negative demands as inflows (EPANET's convention for a supply point); default
+        False: a negative demand is an error.
 
     Returns
     -------
@@ -160,32 +166,139 @@ def read_network(
     >>> len(wn.pipe_name_list) > 0, wn.options.hydraulic.headloss
     (True, 'H-W')
     """
-    path = Path(path)
+    path = _network_file(path)
+    with _without_bom(path) as plain:
+        errors = _epanet_parse_errors(plain)
+        if errors:
+            raise InputError(f"{path}: " + "; ".join(errors[:5]))
+        try:
+            with _utf8_copy(plain) as readable:
+                wn = wntr.network.WaterNetworkModel(str(readable))
+        except Exception as exc:  # WNTR raises many kinds; all mean the file is not usable
+            if not _has_flow_units(path.read_bytes()):
+                raise InputError(
+                    f"{path}: no flow units: add a line such as 'Units LPS' (or CMH, GPM, ...) "
+                    "under [OPTIONS] (EPANET would assume GPM, US units)"
+                ) from exc
+            raise InputError(f"{path}: WNTR cannot read this network: {str(exc)[:200]}") from exc
+    _epanet_defaults(wn, path)
+    if validate:
+        validate_network(wn, source=str(path), sized=sized, inflows=inflows)
+    setattr(wn, _READ_FROM, path.resolve())  # so that no writer of hydro replaces it
+    return wn
+
+
+#: Memory a network takes to read and check, per byte of its ``.inp`` file: about 42 (a
+#: 144 MB file of 1.4 million pipes grew to 6 GB, issue 28's probe), rounded up.
+MEMORY_PER_FILE_BYTE = 50
+
+
+def available_memory() -> int | None:
+    """Memory this process may still take [bytes]: MemAvailable on Linux, else None."""
+    try:
+        with open("/proc/meminfo") as info:
+            for line in info:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def _network_file(path) -> Path:
+    """``path`` as a readable network file, refused with a reason before anything is read.
+
+    A folder, a missing file, a symbolic-link loop, a file that is not a network, and a
+    network too large for the memory left (estimated from its size) are refused.
+    """
+    path = Path(validate.path(path, "network"))
+    try:
+        path.resolve(strict=True)
+    except RuntimeError as exc:  # Python 3.11 reports a symbolic-link loop this way
+        raise InputError(f"{path}: a loop of symbolic links; give the network's file") from exc
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise InputError(f"{path}: a loop of symbolic links; give the network's file") from exc
     if path.is_dir():
         raise InputError(f"{path}: is a folder; give the network's .inp file")
     if not path.is_file():
         raise InputError(f"{path}: no such network file")
     try:
         _looks_like_inp(path)
+        size = path.stat().st_size
     except OSError as exc:
         raise InputError(f"{path}: cannot read the network file ({exc.strerror})") from exc
-    errors = _epanet_parse_errors(path)
-    if errors:
-        raise InputError(f"{path}: " + "; ".join(errors[:5]))
-    try:
-        with _utf8_copy(path) as readable:
-            wn = wntr.network.WaterNetworkModel(str(readable))
-    except Exception as exc:  # WNTR raises many kinds; all mean the file is not usable
-        if not re.search(rb"^\s*units\s", path.read_bytes(), re.IGNORECASE | re.MULTILINE):
-            raise InputError(
-                f"{path}: no flow units: add a line such as 'Units LPS' (or CMH, GPM, ...) "
-                "under [OPTIONS] (EPANET would assume GPM, US units)"
-            ) from exc
-        raise InputError(f"{path}: WNTR cannot read this network: {str(exc)[:200]}") from exc
-    if validate:
-        validate_network(wn, source=str(path), sized=sized)
-    setattr(wn, _READ_FROM, path.resolve())  # so that no writer of hydro replaces it
-    return wn
+    free = available_memory()
+    if free is not None and size * MEMORY_PER_FILE_BYTE > free:
+        raise InputError(
+            f"{path}: {size / 1e6:,.0f} MB network would take about "
+            f"{size * MEMORY_PER_FILE_BYTE / 1e9:,.1f} GB of memory to read and check; "
+            f"{free / 1e9:,.1f} GB is available (split the network, or run it on a larger machine)"
+        )
+    return path
+
+
+@contextlib.contextmanager
+def _without_bom(path: Path):
+    """``path``, or a copy without the UTF-8 byte-order mark that Notepad writes first."""
+    with path.open("rb") as f:
+        bom = f.read(3) == b"\xef\xbb\xbf"
+    if not bom:
+        yield path
+        return
+    with tempfile.TemporaryDirectory(prefix="hydro-inp-") as folder:
+        copy = Path(folder) / path.name
+        copy.write_bytes(path.read_bytes()[3:])
+        yield copy
+
+
+def _has_flow_units(raw: bytes) -> bool:
+    """Whether the file's [OPTIONS] section has a ``Units`` line (not [BACKDROP]'s UNITS)."""
+    section = ""
+    for line in raw.decode("utf-8", errors="replace").splitlines():
+        words = line.split(";")[0].split()
+        if not words:
+            continue
+        if words[0].startswith("["):
+            section = words[0].upper()
+        elif section == "[OPTIONS]" and words[0].upper() == "UNITS":
+            return True
+    return False
+
+
+#: Shortest hydraulic, pattern or report timestep hydro steps through [s]: a 72-hour check at
+#: one second a step holds 259,200 steps of results (a zero timestep, which WNTR reads as one
+#: second, made Balerma's steady-state file climb to 16 GB; issue 28).
+MIN_TIMESTEP_S = 60
+
+
+def _epanet_defaults(wn: wntr.network.WaterNetworkModel, path: Path) -> None:
+    """Fill in what EPANET assumes when a file leaves it out, and refuse runaway timesteps.
+
+    A steady-state file (duration 0) with a zero timestep (as Balerma's is) gets EPANET's
+    default of one hour, so that the extended runs of a check step hour by hour; an extended
+    run with a timestep under :data:`MIN_TIMESTEP_S` is refused. A missing global pump
+    efficiency becomes EPANET's 75 %.
+    """
+    times = wn.options.time
+    names = ("hydraulic_timestep", "pattern_timestep", "report_timestep")
+    short = [name for name in names if getattr(times, name) < MIN_TIMESTEP_S]
+    if short and times.duration > 0:
+        shown = ", ".join(f"{n.replace('_', ' ')} {getattr(times, n):g} s" for n in short)
+        raise InputError(
+            f"{path}: [TIMES] {shown}: at least {MIN_TIMESTEP_S} s (0:01) in an extended run "
+            "(hydro's checks run 72 h; a shorter step piles up results); 0:00 is accepted only "
+            "in a steady-state file (Duration 0)"
+        )
+    if short:
+        log.warning(
+            "%s: steady-state file with a zero timestep (%s); extended runs step by 1:00",
+            path, ", ".join(n.replace("_", " ") for n in short),
+        )  # fmt: skip
+        for name in short:
+            setattr(times, name, 3600)
+    if wn.options.energy.global_efficiency is None:
+        wn.options.energy.global_efficiency = 75.0
 
 
 #: Where :func:`read_network` notes the file a model was read from.
@@ -210,12 +323,18 @@ def read_from(*objects) -> tuple[Path, ...]:
 
 
 def validate_network(
-    wn: wntr.network.WaterNetworkModel, source: str = "network", sized: bool = False
+    wn: wntr.network.WaterNetworkModel,
+    source: str = "network",
+    sized: bool = False,
+    inflows: bool = False,
 ) -> None:
     """Check a model before use; raise :class:`InputError` naming every problem found.
 
-    Checks: at least one reservoir or tank; every junction connected (through any link) to a
-    reservoir or tank; positive pipe lengths, diameters and roughness; patterns and curves that
+    Checks: every number of the network finite and within its range (:data:`NETWORK_RANGES`:
+    lengths, diameters, roughness, elevations, heads, tank levels and diameters, demands,
+    pattern multipliers, valve and pump settings, curve points, the demand multiplier); pump
+    curves EPANET can use; at least one reservoir or tank; every junction connected to a
+    reservoir or tank through links that are not closed for good; patterns and curves that
     are referenced exist; with ``sized``, no placeholder diameter (below 1 mm) in a network
     about to be simulated as it is. (EPANET's parser has already rejected duplicate IDs.)
 
@@ -227,6 +346,9 @@ def validate_network(
         The file name, for messages.
     sized : bool
         Also refuse placeholder diameters (below 1 mm).
+    inflows : bool
+        Negative demands are inflows (EPANET's convention for a supply point) and are
+        accepted; default False: a negative demand is an error.
 
     Returns
     -------
@@ -236,53 +358,242 @@ def validate_network(
     --------
     >>> validate_network(read_network("networks/oujda_rural.inp", validate=False))
     """
-    problems: list[str] = []
+    validate.model(wn, "validate_network: wn")
+    problems = _number_problems(wn, inflows)
     if sized:
-        placeholders = [
-            name for name, pipe in wn.pipes() if 0 < pipe.diameter < PLACEHOLDER_DIAMETER_M
-        ]
-        if placeholders:
-            shown = ", ".join(placeholders[:10]) + (" ..." if len(placeholders) > 10 else "")
-            problems.append(
-                f"pipe(s) {shown}: diameter below 1 mm ({len(placeholders)} pipes), a "
-                "placeholder rather than a pipe; size the network first (hydro size) or give "
-                "the real diameters"
-            )
+        problems += _placeholder_problems(wn)
     sources = list(wn.reservoir_name_list) + list(wn.tank_name_list)
     if not sources:
         problems.append("no source: add a reservoir or a tank (at least one is required)")
-    for name, pipe in wn.pipes():
-        for attr, label in (
-            ("length", "length"),
-            ("diameter", "diameter"),
-            ("roughness", "roughness"),
-        ):
-            value = getattr(pipe, attr)
-            if not value > 0:
-                problems.append(f"pipe {name}: {label} must be positive, got {value:g}")
     for name, junction in wn.junctions():
         for demand in junction.demand_timeseries_list:
             pattern = demand.pattern_name
             if pattern and pattern not in wn.pattern_name_list:
                 problems.append(f"junction {name}: pattern '{pattern}' is not defined")
-    for name, pump in wn.pumps():
-        curve = getattr(pump, "pump_curve_name", None)
-        if curve and curve not in wn.curve_name_list:
-            problems.append(f"pump {name}: curve '{curve}' is not defined")
-    if sources:
-        graph = wn.to_graph().to_undirected()
-        reached: set[str] = set()
-        for s in sources:
-            reached |= nx.node_connected_component(graph, s)
-        cut_off = [j for j in wn.junction_name_list if j not in reached]
-        if cut_off:
-            shown = ", ".join(cut_off[:10]) + (" ..." if len(cut_off) > 10 else "")
-            problems.append(
-                f"junction(s) {shown} not connected to any reservoir or tank "
-                "(every junction must be reachable from a source)"
-            )
+    problems += _pump_problems(wn) + _valve_problems(wn)
+    if sources and not problems:
+        problems += _connection_problems(wn, sources)
     if problems:
-        raise InputError(f"{source}: " + "; ".join(problems))
+        more = f"; and {len(problems) - 20} more" if len(problems) > 20 else ""
+        raise InputError(f"{source}: " + "; ".join(problems[:20]) + more)
+
+
+#: What each number of a network may be (SI, as WNTR holds it) and why; a value outside is
+#: refused before any computing, with the element, the value and the range.
+NETWORK_RANGES = {
+    "length": validate.Range(0, 1e6, "metres, above 0 and at most 1,000 km", open_low=True),
+    "diameter": validate.Range(0, 10, "metres, above 0 and at most 10 m", open_low=True),
+    "H-W": validate.Range(0, 1000, "a Hazen-Williams C, above 0 (80 to 150 for usual pipes)",
+                          open_low=True),
+    "D-W": validate.Range(0, 1, "a roughness height in metres, above 0 and at most 1 m",
+                          open_low=True),
+    "C-M": validate.Range(0, 1, "a Manning n, above 0 and at most 1", open_low=True),
+    "minor_loss": validate.Range(0, 1e6, "a minor-loss coefficient, zero or more"),
+    "elevation": validate.Range(-1000, 10000, "metres above sea level, -1,000 to 10,000 m"),
+    "level": validate.Range(0, 1000, "metres of water above the tank's bottom, 0 to 1,000 m"),
+    "tank_diameter": validate.Range(0, 1000, "metres, above 0 and at most 1,000 m",
+                                    open_low=True),
+    "volume": validate.Range(0, 1e9, "cubic metres, zero or more"),
+    "demand": validate.Range(0, 100, "m3/s, 0 to 100 m3/s (a negative demand is an inflow: "
+                             "read the network with inflows=True when it is meant)"),
+    "inflow": validate.Range(-100, 100, "m3/s, -100 to 100 m3/s"),
+    "multiplier": validate.Range(0, 1e6, "a multiplier, 0 to 1e6 (a negative one makes a "
+                                 "demand an inflow: inflows=True when it is meant)"),
+    "inflow_multiplier": validate.Range(-1e6, 1e6, "a multiplier, -1e6 to 1e6"),
+    "emitter": validate.Range(0, 1e3, "an emitter coefficient, zero or more"),
+    "pressure_setting": validate.Range(0, 10000, "metres of head, 0 to 10,000 m"),
+    "flow_setting": validate.Range(0, 100, "m3/s, 0 to 100 m3/s"),
+    "loss_setting": validate.Range(0, 1e6, "a loss coefficient, zero or more"),
+    "speed": validate.Range(0, 100, "a relative speed, 0 to 100"),
+    "power": validate.Range(0, 1e8, "watts, above 0 and at most 100 MW", open_low=True),
+    "curve": validate.Range(-1e6, 1e6, "a curve point, -1e6 to 1e6 in SI units"),
+}  # fmt: skip
+
+
+def _number_problems(wn: wntr.network.WaterNetworkModel, inflows: bool) -> list[str]:
+    """Every number of ``wn`` outside :data:`NETWORK_RANGES`, one message each."""
+    problems: list[str] = []
+
+    def check(what: str, value, key: str) -> None:
+        try:
+            validate.number(value, what, NETWORK_RANGES[key])
+        except InputError as exc:
+            problems.append(str(exc))
+
+    demand, multiplier = ("inflow", "inflow_multiplier") if inflows else ("demand", "multiplier")
+    headloss = wn.options.hydraulic.headloss
+    check("[OPTIONS] demand multiplier", wn.options.hydraulic.demand_multiplier, "multiplier")
+    for name, pipe in wn.pipes():
+        check(f"pipe {name}: length", pipe.length, "length")
+        check(f"pipe {name}: diameter", pipe.diameter, "diameter")
+        check(f"pipe {name}: roughness", pipe.roughness, headloss if headloss in NETWORK_RANGES
+              else "H-W")  # fmt: skip
+        check(f"pipe {name}: minor loss", pipe.minor_loss, "minor_loss")
+    for name, junction in wn.junctions():
+        check(f"junction {name}: elevation", junction.elevation, "elevation")
+        for entry in junction.demand_timeseries_list:
+            check(f"junction {name}: demand", entry.base_value, demand)
+        check(f"junction {name}: emitter", junction.emitter_coefficient or 0.0, "emitter")
+    for name, reservoir in wn.reservoirs():
+        check(f"reservoir {name}: head", reservoir.base_head, "elevation")
+    for name, tank in wn.tanks():
+        check(f"tank {name}: elevation", tank.elevation, "elevation")
+        for attr in ("init_level", "min_level", "max_level"):
+            check(f"tank {name}: {attr.replace('_', ' ')}", getattr(tank, attr), "level")
+        check(f"tank {name}: diameter", tank.diameter, "tank_diameter")
+        check(f"tank {name}: minimum volume", tank.min_vol or 0.0, "volume")
+    for name, pattern in wn.patterns():
+        for k, value in enumerate(pattern.multipliers):
+            check(f"pattern {name}: multiplier {k + 1}", value, multiplier)
+    for name, curve in wn.curves():
+        for k, point in enumerate(curve.points):
+            for value in point:
+                check(f"curve {name}: point {k + 1}", value, "curve")
+    _check_link_settings(wn, check)
+    return problems
+
+
+def _check_link_settings(wn: wntr.network.WaterNetworkModel, check) -> None:
+    """Valve settings and pump speeds and powers through ``check`` (see _number_problems)."""
+    kinds = {"PRV": "pressure_setting", "PSV": "pressure_setting", "PBV": "pressure_setting",
+             "FCV": "flow_setting", "TCV": "loss_setting"}  # fmt: skip
+    for name, valve in wn.valves():
+        if valve.valve_type in kinds:
+            check(f"valve {name}: setting", valve.initial_setting, kinds[valve.valve_type])
+    for name, pump in wn.pumps():
+        check(f"pump {name}: speed", pump.base_speed, "speed")
+        if pump.pump_type == "POWER":
+            check(f"pump {name}: power", pump.power, "power")
+
+
+def _placeholder_problems(wn: wntr.network.WaterNetworkModel) -> list[str]:
+    """Pipes narrower than 1 mm: placeholders of a network to be sized, not pipes."""
+    placeholders = [name for name, pipe in wn.pipes() if 0 < pipe.diameter < PLACEHOLDER_DIAMETER_M]
+    if not placeholders:
+        return []
+    shown = ", ".join(placeholders[:10]) + (" ..." if len(placeholders) > 10 else "")
+    return [
+        f"pipe(s) {shown}: diameter below 1 mm ({len(placeholders)} pipes), a "
+        "placeholder rather than a pipe; size the network first (hydro size) or give "
+        "the real diameters"
+    ]
+
+
+def _pump_problems(wn: wntr.network.WaterNetworkModel) -> list[str]:
+    """Pump curves that are missing or that EPANET cannot use, with the reason."""
+    problems = []
+    for name, pump in wn.pumps():
+        curve_name = getattr(pump, "pump_curve_name", None)
+        if pump.pump_type != "HEAD":
+            continue
+        if not curve_name or curve_name not in wn.curve_name_list:
+            problems.append(f"pump {name}: curve '{curve_name}' is not defined")
+            continue
+        points = [tuple(map(float, p)) for p in wn.get_curve(curve_name).points]
+        flows, heads = [q for q, _ in points], [h for _, h in points]
+        if not all(map(math.isfinite, flows + heads)):
+            continue  # reported with the numbers
+        if len(points) == 1 and not (flows[0] > 0 and heads[0] > 0):
+            problems.append(
+                f"pump {name}: curve '{curve_name}' has one point ({flows[0]:g} m3/s, "
+                f"{heads[0]:g} m); a one-point curve is the design point: flow and head above 0"
+            )
+        elif len(points) > 1 and not (
+            flows[0] >= 0
+            and all(b > a for a, b in zip(flows, flows[1:], strict=False))
+            and all(b < a for a, b in zip(heads, heads[1:], strict=False))
+        ):
+            problems.append(
+                f"pump {name}: curve '{curve_name}' must have flows rising from 0 or more and "
+                "heads falling, point after point (EPANET cannot use it otherwise)"
+            )
+    return problems
+
+
+#: Valve pairs EPANET refuses (its error 220), as EPANET's valvecheck states them: (this
+#: valve's type, the other's, which node of this valve, which node of the other, why).
+_VALVE_CLASHES = (
+    ("PRV", "PRV", 1, 1, "two PRVs share a downstream node"),
+    ("PRV", "PRV", 0, 1, "two PRVs in series"),
+    ("PRV", "PRV", 1, 0, "two PRVs in series"),
+    ("PSV", "PSV", 0, 0, "two PSVs share an upstream node"),
+    ("PSV", "PSV", 0, 1, "two PSVs in series"),
+    ("PSV", "PSV", 1, 0, "two PSVs in series"),
+    ("PRV", "PSV", 1, 0, "a PSV on the downstream node of a PRV"),
+    ("PSV", "FCV", 0, 1, "a PSV on the downstream node of an FCV"),
+    ("PRV", "FCV", 1, 0, "a PRV on the upstream node of an FCV"),
+)
+
+
+def _valve_problems(wn: wntr.network.WaterNetworkModel) -> list[str]:
+    """Valves EPANET cannot run: a PRV, PSV or FCV on a tank or reservoir, or a clash."""
+    sources = set(wn.reservoir_name_list) | set(wn.tank_name_list)
+    valves = [
+        (name, v.valve_type, (v.start_node_name, v.end_node_name))
+        for name, v in wn.valves()
+        if v.valve_type in ("PRV", "PSV", "FCV")
+    ]
+    problems = []
+    for name, kind, nodes in valves:
+        on_source = [n for n in nodes if n in sources]
+        if on_source:
+            problems.append(
+                f"valve {name}: a {kind} cannot connect to a reservoir or tank ({on_source[0]}); "
+                "put a pipe between them (EPANET error 219)"
+            )
+    for k, first in enumerate(valves):
+        for second in valves[k + 1 :]:
+            clash = _valve_clash(first, second) or _valve_clash(second, first)
+            if clash:
+                problems.append(
+                    f"valves {first[0]} and {second[0]}: {clash}; EPANET cannot run them "
+                    "(error 220): put a pipe between them or remove one"
+                )
+    return problems
+
+
+def _valve_clash(one: tuple, other: tuple) -> str | None:
+    """Why EPANET refuses valve ``one`` beside ``other`` (name, type, nodes), or None."""
+    for a, b, mine, theirs, why in _VALVE_CLASHES:
+        if (one[1], other[1]) == (a, b) and one[2][mine] == other[2][theirs]:
+            return f"{why} (node {one[2][mine]})"
+    return None
+
+
+def _connection_problems(wn: wntr.network.WaterNetworkModel, sources: list[str]) -> list[str]:
+    """Junctions that no source reaches through links that can be open (a breadth-first search).
+
+    A link closed in the file and never opened by a control or a rule cannot carry water.
+    """
+    controlled = {
+        action.target()[0].name for _, control in wn.controls() for action in control.actions()
+    }
+    graph = nx.Graph()
+    graph.add_nodes_from(wn.node_name_list)
+    closed: list[str] = []
+    for name, link in wn.links():
+        status = getattr(link, "initial_status", None)
+        if getattr(status, "name", status) == "Closed" and name not in controlled:
+            closed.append(name)
+            continue
+        graph.add_edge(link.start_node_name, link.end_node_name)
+    reached: set[str] = set()
+    for s in sources:
+        if s not in reached:
+            reached |= nx.node_connected_component(graph, s)
+    cut_off = [j for j in wn.junction_name_list if j not in reached]
+    if not cut_off:
+        return []
+    shown = ", ".join(cut_off[:10]) + (" ..." if len(cut_off) > 10 else "")
+    closed_note = ""
+    if closed:
+        closed_note = f"; closed link(s): {', '.join(closed[:10])}" + (
+            " ..." if len(closed) > 10 else ""
+        )
+    return [
+        f"junction(s) {shown} not connected to any reservoir or tank through links that can "
+        f"be open (every junction must be reachable from a source){closed_note}"
+    ]
 
 
 def topology(wn: wntr.network.WaterNetworkModel) -> Topology:
@@ -342,6 +653,7 @@ def write_network(
     ...     len(read_network(path).pipe_name_list) == len(wn.pipe_name_list)
     True
     """
+    validate.model(wn, "write_network: wn")
     units = units or wn.options.hydraulic.inpfile_units or "LPS"
     return _place(
         path,
@@ -372,7 +684,32 @@ def _place(path, write, protect) -> Path:
     return path
 
 
+#: The element kinds :func:`element` knows, with the names WNTR lists them under.
+_KINDS = {
+    "junction": "junction_name_list", "reservoir": "reservoir_name_list",
+    "tank": "tank_name_list", "pipe": "pipe_name_list", "pump": "pump_name_list",
+    "valve": "valve_name_list",
+}  # fmt: skip
+
+
+def element(wn: wntr.network.WaterNetworkModel, name: str, kind: str, what: str):
+    """The ``kind`` (``"tank"``, ``"pump"``, ...) named ``name`` in ``wn``.
+
+    Raises :class:`InputError` naming ``what`` (the option or argument), the name and what it
+    is instead (a pipe given as a pump), with a "did you mean" among the ``kind`` elements.
+    """
+    names = getattr(validate.model(wn), _KINDS[kind])
+    if name in names:
+        return wn.get_node(name) if kind in ("junction", "reservoir", "tank") else wn.get_link(name)
+    other = next((k for k, listed in _KINDS.items() if name in getattr(wn, listed)), None)
+    instead = f" is a {other}, not a {kind}" if other else f": no {kind} of that name"
+    choices = ", ".join(names[:10]) or "none"
+    raise InputError(
+        f"{what}: '{name}'{instead} (the network's {kind}s: {choices})" + did_you_mean(name, names)
+    )
+
+
 def copy_network(wn: wntr.network.WaterNetworkModel) -> wntr.network.WaterNetworkModel:
     """An independent copy of a model (changes to it never reach the original)."""
     # WNTR's dictionary round trip keeps every element and option, and is faster than deepcopy.
-    return wntr.network.from_dict(wntr.network.to_dict(wn))
+    return wntr.network.from_dict(wntr.network.to_dict(validate.model(wn, "the network (wn)")))

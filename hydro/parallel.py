@@ -296,6 +296,14 @@ def _connect(client_class, address: str):
         return outcome["client"]
     reason = outcome.get("error")
     why = f"{type(reason).__name__}: {reason}" if reason else "no answer"
+    if isinstance(reason, MemoryError | OverflowError | UnicodeDecodeError):
+        # Dask read a reply that is not its protocol (an HTTP server's first bytes as a frame
+        # length of exabytes): what answers there is not a scheduler.
+        raise InputError(
+            f"--scheduler {address}: something answers there, but not a Dask scheduler (a web "
+            "server such as the Dask dashboard, usually port 8787?); the scheduler's own port "
+            "is usually 8786"
+        )
     raise InputError(
         f"cannot reach a Dask scheduler at {address} within {CONNECT_TIMEOUT_S:g} s ({why}); "
         "start one with `dask scheduler` and workers with `dask worker ADDRESS`"

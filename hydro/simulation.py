@@ -17,9 +17,9 @@ import numpy as np
 import pandas as pd
 import wntr
 
-from hydro import defaults
+from hydro import validate
 from hydro._toolkit import epanet_scratch
-from hydro.errors import InputError, SimulationError
+from hydro.errors import SimulationError
 from hydro.network import copy_network
 from hydro.outputs import write_csv
 from hydro.units import SECONDS_PER_HOUR
@@ -198,16 +198,11 @@ def run_simulation(
 
 
 def check_duration(duration_h: float, what: str = "duration") -> float:
-    """Refuse a simulated duration that is not finite, negative or above the cap [h]."""
-    if not np.isfinite(duration_h) or duration_h < 0:
-        raise InputError(f"{what} {duration_h:g} h: a finite number of hours >= 0 is required")
-    if duration_h > defaults.MAX_SIMULATION_HOURS:
-        raise InputError(
-            f"{what} {duration_h:g} h is above the cap of {defaults.MAX_SIMULATION_HOURS:g} h "
-            "(one year of operation: longer than any design check needs, and EPANET's scratch "
-            "files grow with the duration)"
-        )
-    return duration_h
+    """Refuse a simulated duration that is not finite, negative or above the cap [h].
+
+    The check of ``--duration`` too (:data:`hydro.validate.DURATION_H`).
+    """
+    return validate.number(duration_h, what, validate.DURATION_H)
 
 
 _WARNING = re.compile(r"WARNING:\s*(.*?)\s+at\s+(\d+):(\d\d):(\d\d)\s*hrs", re.IGNORECASE)

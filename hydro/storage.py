@@ -25,7 +25,7 @@ import wntr
 from hydro import defaults
 from hydro.demand import apply_demand, get_scenario, network_demand
 from hydro.errors import InputError
-from hydro.network import copy_network
+from hydro.network import copy_network, element
 from hydro.topology import served_junctions
 from hydro.units import HOURS_PER_DAY, SECONDS_PER_HOUR
 
@@ -272,6 +272,9 @@ def design_storage(
     from hydro.pumps import install_pump, pump_duty, pump_energy, select_pump
     from hydro.simulation import run_simulation
 
+    element(wn, tank, "tank", "design_storage: tank")
+    if pump:
+        element(wn, pump, "pump", "design_storage: pump")
     if (villages is None) != (year is None):
         raise InputError(
             f"{source}: storing for a projected demand needs both a village table and a year"

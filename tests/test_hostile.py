@@ -42,9 +42,9 @@ def test_a_users_file_in_a_folder_hydro_wrote_is_never_replaced_without_force(tm
 def test_tap_options_are_bounded():
     for args, message in (
         (("--draws", "3000000000"), "at most 1,000,000"),
-        (("--seed", "-1"), "a seed is 0 to 2^32 - 1"),
+        (("--seed", "-1"), "-1: outside [0, 4294967295]: a random seed"),
         (("--probability", "0"), "a probability above 0"),
-        (("--workers", "0"), "must be 1 or more"),
+        (("--workers", "0"), "0: outside [1, inf): 1 or more"),
     ):
         done = run_hydro("taps", OUJDA, *args)
         assert done.returncode == 2, (args, done.stderr)
@@ -76,8 +76,8 @@ def test_check_refuses_impossible_targets_before_running():
     assert done.returncode == 1
     assert "impossible pressure targets" in done.stderr and "verdict" not in done.stdout
     done = run_hydro("check", OUJDA, "--max-velocity", "0")
-    assert done.returncode == 1
-    assert "--max-velocity 0: a velocity above 0 m/s" in done.stderr
+    assert done.returncode == 2  # a usage error: the option's own range (hydro.validate)
+    assert "--max-velocity: 0: outside (0, 10]: metres per second, above 0" in done.stderr
 
 
 def test_size_holds_its_design_to_days_of_operation_as_check_does(tmp_path, write_inp):

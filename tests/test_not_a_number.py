@@ -131,7 +131,9 @@ def test_hydro_check_exits_1_on_an_infinite_pipe_length(tmp_path):
     assert "Traceback" not in result.stderr
     simulated = run_hydro("simulate", str(path), "--duration", "2")
     assert simulated.returncode == 1
-    assert "not a number" in simulated.stdout
+    # read_network now refuses the number before any run (issue 28, point 2), naming it
+    assert "pipe RM2: length = inf: must be a finite number" in simulated.stderr
+    assert "pipe RM2: length = inf" in result.stderr
 
 
 def test_the_verification_of_a_design_fails_on_a_cost_that_is_not_finite(monkeypatch, tmp_path):

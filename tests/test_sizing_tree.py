@@ -333,7 +333,7 @@ def test_pressure_reducing_valve_splits_the_tree_and_matches_brute_force(tmp_pat
 @pytest.mark.parametrize(
     "options,status,fragment",
     [
-        (["--min-pressure", "-5"], 2, "argument --min-pressure: must be zero or more"),
+        (["--min-pressure", "-5"], 2, "argument --min-pressure: -5: outside [0, 200]"),
         (["--min-pressure", "20", "--max-velocity", "0"], 2, "argument --max-velocity"),
         (["--min-pressure", "20", "--max-velocity", "-1"], 2, "argument --max-velocity"),
         (

@@ -3,6 +3,7 @@ catalogues, pump catalogues, networks and command options."""
 
 from __future__ import annotations
 
+import math
 import os
 import re
 
@@ -11,10 +12,12 @@ import pytest
 from conftest import ROOT, inp_text, run_hydro
 
 from hydro.catalog import read_catalog
+from hydro.compliance import Rules
 from hydro.demand import read_villages
 from hydro.errors import InputError
 from hydro.network import read_network
 from hydro.pumps import read_pump_catalog
+from hydro.sizing import Targets
 from hydro.study import load_study
 
 STUDY = ROOT / "studies" / "oujda" / "study.toml"
@@ -248,7 +251,7 @@ def test_duplicate_catalogue_label_at_two_prices_is_refused(tmp_path):
         read_catalog(path)
 
 
-@pytest.mark.parametrize("value", ["nan", "inf", "-5", "0", "abc"])
+@pytest.mark.parametrize("value", ["nan", "inf", "-5", "0", "abc", "1e308"])
 def test_catalogue_cost_must_be_positive_and_finite(tmp_path, value):
     path = write(tmp_path, "material,inner_diameter_mm,cost_per_m\nPE,50,10\nPE,60," + value + "\n",
                  "pipes.csv")  # fmt: skip
@@ -333,13 +336,24 @@ def test_rejected_networks_leak_no_file_descriptors(tmp_path):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (("simulate", "NET", "--duration", "1e12"), "above the cap of 8760 h (one year"),
-        (("simulate", "NET", "--duration", "nan"), "expected a finite number"),
-        (("check", "NET", "--tank-reserve", "5"), "a share is in [0, 1]"),
-        (("check", "NET", "--year", "0"), "a year between 1900 and 2200"),
-        (("size", "NET", "--catalog", "C", "--min-pressure", "nan"), "expected a finite number"),
+        (("simulate", "NET", "--duration", "1e12"), "1e+12: outside [0, 8760]: hours"),
+        (("simulate", "NET", "--duration", "nan"), "nan: must be a finite number"),
+        (("check", "NET", "--tank-reserve", "5"), "--tank-reserve: 5: outside [0, 1)"),
+        (("check", "NET", "--year", "0"), "--year: 0: outside [1900, 2200]: a calendar year"),
+        (("size", "NET", "--catalog", "C", "--min-pressure", "nan"), "must be a finite number"),
         (("size", "NET", "--catalog", "C", "--min-pressure", "10", "--time-limit", "1e9"),
-         "at most 86400 s"),
+         "1e+09: outside (0, 86400]: seconds"),
+        # issue 28: every option names itself, a short figure, its range; no OverflowError
+        (("size", "NET", "--catalog", "C", "--min-pressure", "1e308"),
+         "--min-pressure: 1e+308: outside [0, 200]: metres of head"),
+        (("size", "NET", "--catalog", "C", "--min-pressure", "10", "--seed", "-1"),
+         "--seed: -1: outside [0, 4294967295]"),
+        (("taps", "NET", "--year", "99999"), "--year: 99999: outside [1900, 2200]"),
+        (("taps", "NET", "--tank-reserve", "nan"), "--tank-reserve: nan: must be a finite"),
+        (("taps", "NET", "--tank-reserve", "-1"), "--tank-reserve: -1: outside [0, 1)"),
+        (("taps", "NET", "--tank-reserve", "inf"), "--tank-reserve: inf: must be a finite"),
+        (("check", "NET", "--tank-reserve", "1"), "--tank-reserve: 1: outside [0, 1)"),
+        (("check", "NET", "--year", "1e400"), "--year: expected a year such as 2030"),
     ],
 )  # fmt: skip
 def test_options_are_bounded(args, message):
@@ -347,6 +361,7 @@ def test_options_are_bounded(args, message):
     done = run_hydro(*[net if a == "NET" else a for a in args], timeout=60)
     assert done.returncode == 2
     assert message in done.stderr and "Traceback" not in done.stderr
+    assert len(done.stderr.splitlines()[-1]) < 300  # no 300-digit figure
 
 
 # --------------------------------------------------------------------------- EPANET's verdicts
@@ -389,3 +404,118 @@ def test_epanet_warnings_name_the_element_and_the_time():
     assert warnings["time_h"].between(0, 24).all()
     assert "V_TAPOFF: FCV open but cannot deliver flow" in format_warnings(warnings)
     assert results.converged and not results.negative_pressures
+
+
+# ----------------------------------------------------------------- the library (issue 28)
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda: Targets(min_pressure_m=-5), "Targets: min_pressure_m = -5: outside [0, 200]"),
+        (lambda: Targets(min_pressure_m=math.nan), "min_pressure_m = nan: must be a finite"),
+        (lambda: Targets("10"), "min_pressure_m = '10': must be a number, not a str"),
+        (lambda: Targets(10, tank_reserve_share=2), "tank_reserve_share = 2: outside [0, 1)"),
+        (lambda: Targets(10, max_velocity_m_per_s=0), "max_velocity_m_per_s = 0: outside (0, 10]"),
+        (lambda: Targets(10, node_min_pressure_m={"J1": math.inf}),
+         "node_min_pressure_m['J1'] = inf: must be a finite"),
+        (lambda: Rules(max_pressure_m="x"), "Rules: max_pressure_m = 'x': must be a number"),
+        (lambda: Rules(tank_reserve_share=-0.1), "Rules: tank_reserve_share = -0.1: outside"),
+        (lambda: Rules(min_pressure_m={"standpipe": 1e308}),
+         "min_pressure_m['standpipe'] = 1e+308: outside [0, 200]"),
+        (lambda: Rules(velocity_m_per_s={"distribution": (0.3, 1e308)}),
+         "1e+308: outside [0, 1000000]"),
+        (lambda: Rules(velocity_m_per_s={"distribution": (0.3, math.nan)}),
+         "velocity_m_per_s['distribution'] = nan: must be a finite"),
+        (lambda: Rules(velocity_m_per_s={"distribution": 1.5}), "must be a pair (low, high)"),
+        (lambda: Rules(pump_efficient_range=(0.7, math.inf)), "pump_efficient_range = inf"),
+    ],
+)  # fmt: skip
+def test_library_targets_and_rules_validate_their_arguments(make, message):
+    with pytest.raises(InputError) as caught:
+        make()
+    assert message in str(caught.value)
+
+
+def test_library_defaults_still_construct():
+    assert Targets(10.0).min_pressure_m == 10.0 and Rules().max_pressure_m == 60.0
+
+
+# ------------------------------------------------------------- network numbers (issue 28)
+NET_NUMBERS = [
+    # (junctions, reservoirs, pipes, extra, the message expected)
+    (" J1 10 10", " R1 50", " P1 R1 J1 inf 150 130", "",
+     "pipe P1: length = inf: must be a finite number in (0, 1000000]"),
+    (" J1 10 10", " R1 50", " P1 R1 J1 1e308 150 130", "", "pipe P1: length = 1e+308: outside"),
+    (" J1 10 10", " R1 50", " P1 R1 J1 1000 inf 130", "", "pipe P1: diameter = inf"),
+    (" J1 10 10", " R1 50", " P1 R1 J1 1000 150 1e308", "",
+     "pipe P1: roughness = 1e+308: outside (0, 1000]: a Hazen-Williams C"),
+    (" J1 nan 10", " R1 50", " P1 R1 J1 1000 150 130", "", "junction J1: elevation = nan"),
+    (" J1 10 nan", " R1 50", " P1 R1 J1 1000 150 130", "", "junction J1: demand = nan"),
+    (" J1 10 -5", " R1 50", " P1 R1 J1 1000 150 130", "",
+     "junction J1: demand = -0.005: outside [0, 100]: m3/s, 0 to 100 m3/s (a negative demand "
+     "is an inflow"),
+    (" J1 10 10", " R1 inf", " P1 R1 J1 1000 150 130", "", "reservoir R1: head = inf"),
+    (" J1 10 10 PAT", " R1 50", " P1 R1 J1 1000 150 130", "[PATTERNS]\n PAT 1 nan 1\n",
+     "pattern PAT: multiplier 2 = nan"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("junctions", "reservoirs", "pipes", "extra", "message"),
+                         NET_NUMBERS)  # fmt: skip
+def test_every_number_of_a_network_is_finite_and_in_its_range(
+    write_inp, junctions, reservoirs, pipes, extra, message
+):
+    path = write_inp(inp_text(junctions, reservoirs, pipes, extra))
+    with pytest.raises(InputError) as caught:
+        read_network(path)
+    assert message in str(caught.value) and str(path) in str(caught.value)
+    done = run_hydro("check", path, "--duration", "1")
+    assert done.returncode == 1 and message in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_negative_demand_is_accepted_as_an_inflow_when_the_caller_says_so(write_inp):
+    path = write_inp(inp_text(" J1 10 10\n J2 10 -2", " R1 50",
+                              " P1 R1 J1 1000 150 130\n P2 J1 J2 100 100 130"))  # fmt: skip
+    with pytest.raises(InputError, match="junction J2: demand = -0.002"):
+        read_network(path)
+    assert read_network(path, inflows=True).get_node("J2").base_demand == pytest.approx(-0.002)
+
+
+TANK_NET = """[TITLE]
+tank
+[JUNCTIONS]
+ J1 10 1
+[RESERVOIRS]
+ R1 50
+[TANKS]
+ T1 20 2 1 5 {diameter} 0
+[PIPES]
+ P1 R1 J1 1000 150 130
+ P2 J1 T1 100 100 130
+{extra}
+[OPTIONS]
+ Units LPS
+ Headloss H-W
+[TIMES]
+ Duration 0
+{times}
+[END]
+"""
+
+
+@pytest.mark.parametrize(
+    ("diameter", "message"),
+    [("0", "tank T1: diameter = 0: outside (0, 1000]"), ("nan", "tank T1: diameter = nan")],
+)
+def test_a_tank_needs_a_finite_positive_diameter(write_inp, diameter, message):
+    path = write_inp(TANK_NET.format(diameter=diameter, extra="", times=""))
+    with pytest.raises(InputError, match=re.escape(message)):
+        read_network(path)
+
+
+def test_a_network_whose_pipes_are_all_closed_names_the_junctions_and_the_closed_links(write_inp):
+    path = write_inp(TANK_NET.format(diameter=10, extra="[STATUS]\n P1 Closed\n P2 Closed\n",
+                                     times=""))  # fmt: skip
+    with pytest.raises(
+        InputError, match=r"junction\(s\) J1 not connected .* closed link\(s\): P1, P2"
+    ):
+        read_network(path)

@@ -7,7 +7,8 @@ import re
 import sys
 import time
 
-from hydro.errors import did_you_mean
+from hydro import validate
+from hydro.errors import InputError, did_you_mean
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
@@ -49,100 +50,61 @@ def common_options(suppress: bool) -> argparse.ArgumentParser:
     return parent
 
 
-def number(text: str) -> float:
-    """An option's number (finite)."""
+def _parsed(text: str, parse, kind: str):
+    """``parse(text)``, or a usage error saying what kind of value was expected."""
     try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got '{text}'") from None
-    if value != value or value in (float("inf"), float("-inf")):
-        raise argparse.ArgumentTypeError(f"expected a finite number, got '{text}'")
-    return value
+        return parse(text)
+    except (ValueError, OverflowError):
+        shown = text if len(text) <= 40 else text[:37] + "..."
+        raise argparse.ArgumentTypeError(f"expected {kind}, got '{shown}'") from None
 
 
-def positive(text: str) -> float:
-    """A number that is zero or more."""
-    value = number(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be zero or more, got {value:g}")
-    return value
-
-
-def hours(text: str) -> float:
-    """A simulated duration [h]: finite, zero or more, at most the cap (one year)."""
-    from hydro import defaults
-
-    value = positive(text)
-    if value > defaults.MAX_SIMULATION_HOURS:
-        raise argparse.ArgumentTypeError(
-            f"{value:g} h is above the cap of {defaults.MAX_SIMULATION_HOURS:g} h (one year of "
-            "operation: longer than any design check needs, and EPANET's scratch files grow "
-            "with the duration)"
-        )
-    return value
-
-
-def hours_per_day(text: str) -> float:
-    """Hours in a day: above 0, at most 24."""
-    value = number(text)
-    if not 0 < value <= 24:
-        raise argparse.ArgumentTypeError(f"hours a day are above 0 and at most 24, got {value:g}")
-    return value
-
-
-def factor(text: str) -> float:
-    """A peaking factor: 1 to 5 (a peak is never below the average)."""
-    value = number(text)
-    if not 1 <= value <= 5:
-        raise argparse.ArgumentTypeError(
-            f"a peaking factor is between 1 (no peak) and 5, got {value:g}"
-        )
-    return value
-
-
-def share(text: str) -> float:
-    """A share of something, in [0, 1]."""
-    value = number(text)
-    if not 0 <= value <= 1:
-        raise argparse.ArgumentTypeError(f"a share is in [0, 1], got {value:g}")
-    return value
-
-
-def seconds(text: str) -> float:
-    """A time limit [s]: finite, above zero, at most a day."""
-    value = number(text)
-    if not 0 < value <= 86400:
-        raise argparse.ArgumentTypeError(
-            f"a time limit is above 0 and at most 86400 s (one day), got {value:g}"
-        )
-    return value
-
-
-def whole(text: str) -> int:
-    """An option's whole number."""
+def _checked(check, *args):
+    """``check(*args)`` (a :mod:`hydro.validate` function); its refusal as a usage error."""
     try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got '{text}'") from None
+        return check(*args)
+    except InputError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def count(text: str) -> int:
-    """A whole number, one or more."""
-    value = whole(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
-    return value
+def _number_in(allowed: validate.Range | None):
+    """An option type: a finite number within ``allowed`` (the library's own check)."""
+
+    def parse(text: str) -> float:
+        return _checked(validate.number, _parsed(text, float, "a number"), "", allowed)
+
+    parse.__doc__ = f"A finite number in {allowed}." if allowed else "A finite number."
+    return parse
 
 
-def year(text: str) -> int:
-    """A calendar year, 1900 to 2200."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a year such as 2030, got '{text}'") from None
-    if not 1900 <= value <= 2200:
-        raise argparse.ArgumentTypeError(f"a year between 1900 and 2200 is expected, got {value}")
-    return value
+def _whole_in(allowed: validate.Range | None, kind: str = "a whole number"):
+    """An option type: a whole number within ``allowed`` (the library's own check)."""
+
+    def parse(text: str) -> int:
+        return _checked(validate.whole, _parsed(text, int, kind), "", allowed)
+
+    parse.__doc__ = f"A whole number in {allowed}." if allowed else "A whole number."
+    return parse
+
+
+#: Option types. Each calls :mod:`hydro.validate` with the range the library itself checks,
+#: so an option and the library argument it becomes are refused with one message.
+number = _number_in(None)
+positive = _number_in(validate.Range(0, None, "zero or more"))
+above_zero = _number_in(validate.Range(0, None, "above zero", open_low=True))
+pressure = _number_in(validate.PRESSURE_M)
+velocity = _number_in(validate.VELOCITY_M_PER_S)
+diameter_mm = _number_in(validate.DIAMETER_MM)
+hours = _number_in(validate.DURATION_H)
+hours_per_day = _number_in(validate.Range(0, 24, "hours a day, above 0 and at most 24", True))
+factor = _number_in(validate.Range(1, 5, "a peaking factor, 1 (no peak) to 5"))
+share = _number_in(validate.SHARE)
+tank_reserve = _number_in(validate.TANK_RESERVE_SHARE)
+seconds = _number_in(validate.TIME_LIMIT_S)
+whole = _whole_in(None)
+count = _whole_in(validate.Range(1, None, "1 or more"))
+seed = _whole_in(validate.SEED)
+year = _whole_in(validate.YEAR, "a year such as 2030")
 
 
 def force_option(parser: argparse.ArgumentParser) -> None:

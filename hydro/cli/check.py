@@ -7,7 +7,16 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from hydro import defaults
-from hydro.cli._common import EXIT_FAIL, EXIT_OK, count, hours, positive, share, year
+from hydro.cli._common import (
+    EXIT_FAIL,
+    EXIT_OK,
+    count,
+    hours,
+    pressure,
+    tank_reserve,
+    velocity,
+    year,
+)
 from hydro.errors import InputError
 
 if TYPE_CHECKING:
@@ -123,28 +132,28 @@ def add_parser(sub, parents) -> None:
     p.add_argument("network", metavar="NETWORK.inp", help="EPANET input file")
     p.add_argument(
         "--min-pressure",
-        type=positive,
+        type=pressure,
         metavar="M",
         help="lowest pressure at every junction [m] (default: by node class)",
     )
     p.add_argument(
         "--standpipe-pressure",
-        type=positive,
+        type=pressure,
         metavar="M",
         help="lowest pressure at standpipe nodes [m] (default 10, Oujda brief 5.1)",
     )
     p.add_argument(
         "--household-pressure",
-        type=positive,
+        type=pressure,
         metavar="M",
         help="lowest pressure at household-connection nodes [m] (default 15, Oujda brief 5.1)",
     )
     p.add_argument(
-        "--max-pressure", type=positive, metavar="M", help="highest pressure [m] (default 60)"
+        "--max-pressure", type=pressure, metavar="M", help="highest pressure [m] (default 60)"
     )
     p.add_argument(
         "--tap-pressure",
-        type=positive,
+        type=pressure,
         default=defaults.TAP_MIN_PRESSURE_M,
         metavar="M",
         help="lowest pressure at a tap node while its taps draw their flow, tanks at their "
@@ -157,7 +166,7 @@ def add_parser(sub, parents) -> None:
     )
     p.add_argument(
         "--max-velocity",
-        type=positive,
+        type=velocity,
         metavar="V",
         help="highest velocity in every pipe [m/s] (default: by pipe class)",
     )
@@ -193,7 +202,7 @@ def add_parser(sub, parents) -> None:
     )
     p.add_argument(
         "--tank-reserve",
-        type=share,
+        type=tank_reserve,
         default=defaults.TANK_RESERVE_SHARE,
         metavar="SHARE",
         help="share of each tank's usable volume always kept (default 0.2)",
@@ -205,7 +214,7 @@ def add_parser(sub, parents) -> None:
     )
     p.add_argument(
         "--required-pressure",
-        type=positive,
+        type=pressure,
         metavar="M",
         help="pressure-driven: full delivery at this pressure (default: the class minimum)",
     )

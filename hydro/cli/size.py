@@ -6,20 +6,24 @@ import argparse
 from typing import TYPE_CHECKING
 
 from hydro import defaults
-from hydro.cli._common import EXIT_FAIL, EXIT_OK, Progress, count, number, positive, seconds, share
+from hydro.cli._common import (
+    EXIT_FAIL,
+    EXIT_OK,
+    Progress,
+    count,
+    diameter_mm,
+    positive,
+    pressure,
+    seconds,
+    seed,
+    tank_reserve,
+    velocity,
+)
 from hydro.errors import InputError
 
 if TYPE_CHECKING:
     from hydro.catalog import Catalog
     from hydro.sizing import SizingResult, Targets
-
-
-def above_zero(text: str) -> float:
-    """A number greater than zero."""
-    value = number(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be greater than zero, got {value:g}")
-    return value
 
 
 def cmd_size(args: argparse.Namespace) -> int:
@@ -145,7 +149,7 @@ def add_parser(sub, parents) -> None:
     )
     p.add_argument(
         "--min-diameter",
-        type=above_zero,
+        type=diameter_mm,
         metavar="MM",
         help="smallest nominal diameter a sized pipe may get [mm] (a utility's minimum, "
         "e.g. 63; default: the catalogue's smallest)",
@@ -153,26 +157,26 @@ def add_parser(sub, parents) -> None:
     p.add_argument(
         "--min-pressure",
         required=True,
-        type=positive,
+        type=pressure,
         metavar="M",
         help="lowest junction pressure at the design condition's peak hour [m], zero or more; "
         "the design condition: peak hour and tap flows, tanks at their reserve level",
     )
     p.add_argument(
         "--max-velocity",
-        type=above_zero,
+        type=velocity,
         metavar="V",
         help="highest velocity in a sized pipe at the peak hour [m/s], above zero; only when given",
     )
     p.add_argument(
         "--max-pressure",
-        type=positive,
+        type=pressure,
         metavar="M",
         help="highest junction pressure [m], above --min-pressure; only when given",
     )
     p.add_argument(
         "--tap-pressure",
-        type=positive,
+        type=pressure,
         default=defaults.TAP_MIN_PRESSURE_M,
         metavar="M",
         help="lowest pressure at a tap node while its taps draw their flow [m] (default 5, "
@@ -185,7 +189,7 @@ def add_parser(sub, parents) -> None:
     )
     p.add_argument(
         "--tank-reserve",
-        type=share,
+        type=tank_reserve,
         default=defaults.TANK_RESERVE_SHARE,
         metavar="SHARE",
         help="tanks at their reserve level in the design condition: this share of the usable "
@@ -237,7 +241,7 @@ def add_parser(sub, parents) -> None:
     )
     p.add_argument(
         "--seed",
-        type=int,
+        type=seed,
         default=0,
         help="random seed of the looped optimiser: the same seed and --max-evaluations give "
         "the same design (a --time-limit stop depends on the machine's speed)",
@@ -247,8 +251,9 @@ def add_parser(sub, parents) -> None:
         type=seconds,
         default=60.0,
         metavar="SECONDS",
-        help="looped optimiser time limit (default 60 s). Networks of up to 100 decision "
-        "pipes usually stop earlier, when repeated runs find nothing better. Larger ones use "
+        help="time limit of the search, exact (trees) or looped (default 60 s). Looped "
+        "networks of up to 100 decision pipes usually stop earlier, when repeated runs find "
+        "nothing better. Larger ones use "
         "all of it: on random looped networks of 481-925 pipes (benchmarks/README.md) the "
         "median design after 120 s cost 0.7-2.0%% more than the best of a 20-minute run; "
         "give large networks 2-5 minutes when cost matters",

@@ -5,7 +5,17 @@ from __future__ import annotations
 import argparse
 
 from hydro import defaults
-from hydro.cli._common import EXIT_OK, Bar, count, force_option, positive, whole
+from hydro.cli._common import (
+    EXIT_OK,
+    Bar,
+    count,
+    force_option,
+    positive,
+    pressure,
+    seed,
+    tank_reserve,
+    year,
+)
 
 
 def cmd_taps(args: argparse.Namespace) -> int:
@@ -73,13 +83,6 @@ def _bounded(high: int):
     return parse
 
 
-def _seed(text: str) -> int:
-    value = whole(text)
-    if not 0 <= value < 2**32:
-        raise argparse.ArgumentTypeError(f"a seed is 0 to 2^32 - 1, got {value}")
-    return value
-
-
 def add_parser(sub, parents) -> None:
     """Register ``hydro taps``."""
     p = sub.add_parser(
@@ -103,7 +106,7 @@ def add_parser(sub, parents) -> None:
         metavar="N",
         help=f"draws (default 1000, at most {MAX_DRAWS:,})",
     )
-    p.add_argument("--seed", type=_seed, default=1, help="random seed (default 1)")
+    p.add_argument("--seed", type=seed, default=1, help="random seed (default 1)")
     p.add_argument(
         "--probability",
         type=_probability,
@@ -119,14 +122,14 @@ def add_parser(sub, parents) -> None:
     )
     p.add_argument(
         "--tap-pressure",
-        type=positive,
+        type=pressure,
         default=defaults.TAP_MIN_PRESSURE_M,
         metavar="M",
         help="pressure at which a tap gives its full flow [m] (default 5, Oujda brief 5.1)",
     )
     p.add_argument(
         "--tank-reserve",
-        type=float,
+        type=tank_reserve,
         default=defaults.TANK_RESERVE_SHARE,
         metavar="SHARE",
         help="tanks at this share of their usable depth above the minimum (default 0.2)",
@@ -134,7 +137,7 @@ def add_parser(sub, parents) -> None:
     p.add_argument(
         "--villages", metavar="VILLAGES.csv", help="village table: the taps and demand of --year"
     )
-    p.add_argument("--year", type=int, help="year of the projection (default: the horizon)")
+    p.add_argument("--year", type=year, help="year of the projection (default: the horizon)")
     p.add_argument(
         "--scenario", default="standpipes", help="demand scenario with --villages (standpipes)"
     )

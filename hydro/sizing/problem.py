@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import wntr
 
-from hydro import defaults
+from hydro import defaults, validate
 from hydro.catalog import Catalog
 from hydro.condition import check_pressure_targets, default_taps, design_cases
 from hydro.errors import InputError
@@ -66,6 +66,23 @@ class Targets:
     tank_reserve_share: float = defaults.TANK_RESERVE_SHARE
 
     def __post_init__(self):
+        validate.number(self.min_pressure_m, "Targets: min_pressure_m", validate.PRESSURE_M)
+        validate.optional_number(
+            self.max_pressure_m, "Targets: max_pressure_m", validate.PRESSURE_M
+        )
+        validate.optional_number(
+            self.max_velocity_m_per_s, "Targets: max_velocity_m_per_s", validate.VELOCITY_M_PER_S
+        )
+        for node, value in validate.mapping(
+            self.node_min_pressure_m, "Targets: node_min_pressure_m"
+        ).items():
+            validate.number(value, f"Targets: node_min_pressure_m[{node!r}]", validate.PRESSURE_M)
+        validate.optional_number(
+            self.tap_min_pressure_m, "Targets: tap_min_pressure_m", validate.PRESSURE_M
+        )
+        validate.number(
+            self.tank_reserve_share, "Targets: tank_reserve_share", validate.TANK_RESERVE_SHARE
+        )
         minima = [self.min_pressure_m, *(self.node_min_pressure_m or {}).values()]
         check_pressure_targets(minima, self.max_pressure_m)
 
@@ -302,25 +319,29 @@ def _source_graph(wn, sources: set[str], prvs: dict) -> nx.MultiGraph:
     return graph
 
 
-def _prv_inlet_demand(components: list, prvs: dict, demand: dict) -> dict[str, float]:
+def _prv_inlet_demand(components: list, prvs: dict, demand: dict) -> dict[str, float] | None:
     """Demand drawn at each PRV's inlet node [m3/s]: the demand of the tree below the valve,
-    plus what that tree's own PRVs pass on.
+    plus what that tree's own PRVs pass on; None when a PRV feeds its own inlet (a PRV in
+    parallel with a pipe). Summed from the bottom up, without recursion (a chain of PRVs as
+    long as the user's file never overflows the stack).
     """
     owner = {n: k for k, (component, _, _) in enumerate(components) for n in component}
+    below_of = {prv: components[owner[(v.end_node_name, prv)]][0] for prv, v in prvs.items()}
+    below = nx.DiGraph()  # PRV -> the PRVs fed from the tree below it
+    below.add_nodes_from(prvs)
+    for prv, component in below_of.items():
+        below.add_edges_from(
+            (prv, v) for v, link in prvs.items() if link.start_node_name in component
+        )
+    if not nx.is_directed_acyclic_graph(below):
+        return None
     passed: dict[str, float] = {}
-
-    def drawn(prv: str) -> float:
-        if prv not in passed:
-            k = owner[(prvs[prv].end_node_name, prv)]
-            component = components[k][0]
-            total = sum(demand.get(n, 0.0) for n in component)
-            total += sum(drawn(v) for v, link in prvs.items() if link.start_node_name in component)
-            passed[prv] = total
-        return passed[prv]
-
+    for prv in reversed(list(nx.topological_sort(below))):
+        passed[prv] = sum(demand.get(n, 0.0) for n in below_of[prv])
+        passed[prv] += sum(passed[v] for v in below.successors(prv))
     inlet: dict[str, float] = {}
     for name, link in prvs.items():
-        inlet[link.start_node_name] = inlet.get(link.start_node_name, 0.0) + drawn(name)
+        inlet[link.start_node_name] = inlet.get(link.start_node_name, 0.0) + passed[name]
     return inlet
 
 
@@ -389,6 +410,8 @@ def tree_components(problem: Problem) -> tuple[list[TreeComponent], list[str]] |
             return None
         components.append((component, sub, [n for n in component if is_source_copy(n)]))
     inlet_demand = _prv_inlet_demand(components, prvs, demand)
+    if inlet_demand is None:
+        return None  # a PRV feeds its own inlet (in parallel with a pipe): not a tree
     trees, transmission = [], []
     for component, sub, roots in components:
         links = [k for _, _, k in sub.edges(keys=True)]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
+import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -19,6 +20,7 @@ import numpy as np
 import pandas as pd
 import wntr
 
+from hydro import validate
 from hydro.catalog import Catalog
 from hydro.classes import classes_from_taps, tag_node_classes
 from hydro.condition import PEAK_HOUR, design_cases
@@ -487,6 +489,7 @@ def _size_tree_verified(
     notes: list[str],
     tanks: BreakTanks | None = None,
     source: str = "network",
+    time_limit_s: float = 600.0,
 ):
     """Solve the tree program, verify the written design, and repair it when EPANET disagrees.
 
@@ -499,6 +502,7 @@ def _size_tree_verified(
     junction found short is raised by its shortfall plus 1 mm and the program solved again,
     at most :data:`MAX_TREE_REPAIRS` times. Every step is reported in ``notes``. With
     ``tanks``, the program also places break-pressure tanks (:mod:`hydro.sizing.break_tanks`).
+    Every solve shares ``time_limit_s`` [s] (``--time-limit``).
     """
     from hydro.sizing.tree import solve_tree
 
@@ -510,8 +514,12 @@ def _size_tree_verified(
     # one program for every case of the design condition (peak hour, tap flows)
     joint, joint_trees = joint_tree_problem(problem, trees, problem.cases)
     extra: dict[str, float] = {}
+    deadline = time.monotonic() + time_limit_s
     for attempt in range(MAX_TREE_REPAIRS + 1):
-        solution = solve_tree(joint, joint_trees, split=split, extra_margin_m=extra, plan=plan)
+        left = max(deadline - time.monotonic(), 1.0)
+        solution = solve_tree(
+            joint, joint_trees, split=split, time_limit_s=left, extra_margin_m=extra, plan=plan
+        )
         placed = (solution.break_tanks, trees, tanks.residual_m) if tanks else None
         model, sized = _build(problem, solution.segments, placed)
         text, verification = _write_and_verify(model, problem, sized, unit_cost)
@@ -635,6 +643,23 @@ def _pressure_shortfalls(verification: Verification, taken) -> dict[str, float]:
 
 
 # --------------------------------------------------------------------------- entry point
+def _check_arguments(wn, catalog, targets, seed, time_limit_s, max_evaluations, method) -> None:
+    """:func:`size_network`'s arguments, checked as the command line checks its options."""
+    validate.model(wn, "size_network: wn")
+    for value, kind, name in ((catalog, Catalog, "catalog"), (targets, Targets, "targets")):
+        if not isinstance(value, kind):
+            raise InputError(
+                f"size_network: {name}: expected a {kind.__name__} (see hydro.{kind.__name__}), "
+                f"got {type(value).__name__}"
+            )
+    validate.whole(seed, "size_network: seed", validate.SEED)
+    validate.number(time_limit_s, "size_network: time_limit_s", validate.TIME_LIMIT_S)
+    if max_evaluations is not None:
+        validate.whole(max_evaluations, "size_network: max_evaluations", validate.Range(1, None))
+    if method not in ("auto", "tree", "looped"):
+        raise InputError(f"size_network: method = {method!r}: one of 'auto', 'tree', 'looped'")
+
+
 def size_network(
     wn: wntr.network.WaterNetworkModel,
     catalog: Catalog,
@@ -722,6 +747,7 @@ def size_network(
     >>> result.verification.ok  # doctest: +SKIP
     True
     """
+    _check_arguments(wn, catalog, targets, seed, time_limit_s, max_evaluations, method)
     if break_tanks is not None and split:
         raise InputError(f"{source}: break-pressure tanks and --split cannot be combined")
     problem = build_problem(
@@ -740,7 +766,7 @@ def size_network(
             "networks only (this network is looped or has pumps inside a tree)"
         )
     if split_out is not None:
-        design = _size_tree(problem, split_out, split, notes, (break_tanks, source))
+        design = _size_tree(problem, split_out, split, notes, (break_tanks, source), time_limit_s)
     else:
         optimiser = dict(
             seed=seed, time_limit_s=time_limit_s, max_evaluations=max_evaluations, progress=progress
@@ -796,7 +822,12 @@ class _Design:
 
 
 def _size_tree(
-    problem: Problem, split_out, split: bool, notes: list[str], tanks: tuple = (None, "network")
+    problem: Problem,
+    split_out,
+    split: bool,
+    notes: list[str],
+    tanks: tuple = (None, "network"),
+    time_limit_s: float = 600.0,
 ) -> _Design:
     """The exact tree design (:func:`_size_tree_verified`) of a branched network.
 
@@ -814,7 +845,7 @@ def _size_tree(
         )
         problem = problem.without(kept)
     solution, model, sized, written_text, verification = _size_tree_verified(
-        problem, trees, split, notes, *tanks
+        problem, trees, split, notes, *tanks, time_limit_s=time_limit_s
     )
     if solution.break_tanks:
         notes.append(

@@ -16,7 +16,9 @@ a lower bound on the single-diameter cost.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -431,6 +433,30 @@ def _no_design(
     )
 
 
+#: A solve that lasts longer than this says so, and again at each interval [s].
+HEARTBEAT_S = 10.0
+
+
+@contextlib.contextmanager
+def _heartbeat(what: str, time_limit_s: float):
+    """Log the elapsed time of a long HiGHS solve every :data:`HEARTBEAT_S` (it has no callback)."""
+    started, done = time.perf_counter(), threading.Event()
+
+    def beat() -> None:
+        while not done.wait(HEARTBEAT_S):
+            log.info(
+                "solving the 0-1 program (%s): %.0f s of at most %.0f s",
+                what, time.perf_counter() - started, time_limit_s,
+            )  # fmt: skip
+
+    thread = threading.Thread(target=beat, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+
+
 def solve_tree(
     problem: Problem,
     trees: list[TreeComponent],
@@ -480,14 +506,20 @@ def solve_tree(
         integrality[:n_x] = 1
     integrality[list(columns.tank.values())] = 1
     started = time.perf_counter()
-    result = milp(
-        columns.objective(),
-        constraints=_constraints(problem, trees, columns, split, plan),
-        bounds=_bounds(problem, trees, columns, split, extra_margin_m or {}),
-        integrality=integrality,
-        options={"time_limit": time_limit_s, "mip_rel_gap": 1e-9, "presolve": True},
-    )
+    with _heartbeat(f"{len(problem.pipes):,} decision pipes", time_limit_s):
+        result = milp(
+            columns.objective(),
+            constraints=_constraints(problem, trees, columns, split, plan),
+            bounds=_bounds(problem, trees, columns, split, extra_margin_m or {}),
+            integrality=integrality,
+            options={"time_limit": time_limit_s, "mip_rel_gap": 1e-9, "presolve": True},
+        )
     seconds = time.perf_counter() - started
+    if result.x is None and result.status == 1:  # the time limit, before any design
+        raise InfeasibleDesignError(
+            f"the time limit of {time_limit_s:,.0f} s ran out before HiGHS found a design "
+            f"({len(problem.pipes):,} decision pipes); give a longer --time-limit"
+        )
     if result.x is None:
         raise _no_design(problem.targets, result.message, plan)
     choice, segments = _read_design(problem, columns, result.x[:n_x], split)

@@ -682,6 +682,10 @@ def _read_toml(path: Path) -> tuple[Path, dict]:
         return path, tomllib.loads(path.read_text())
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise InputError(f"{path}: not a valid TOML study file: {exc}") from exc
+    except RecursionError:  # tomllib recurses once per level of nesting
+        raise InputError(
+            f"{path}: arrays or tables nested too deep (a study file nests a few levels)"
+        ) from None
 
 
 def _inputs(table: dict, path: Path) -> Inputs:
