@@ -395,10 +395,10 @@ NETWORK_RANGES = {
                                     open_low=True),
     "volume": validate.Range(0, 1e9, "cubic metres, zero or more"),
     "demand": validate.Range(0, 100, "m3/s, 0 to 100 m3/s (a negative demand is an inflow: "
-                             "read the network with inflows=True when it is meant)"),
+                             "give --inflows, or inflows=True in Python, when it is meant)"),
     "inflow": validate.Range(-100, 100, "m3/s, -100 to 100 m3/s"),
     "multiplier": validate.Range(0, 1e6, "a multiplier, 0 to 1e6 (a negative one makes a "
-                                 "demand an inflow: inflows=True when it is meant)"),
+                                 "demand an inflow: --inflows, or inflows=True, when it is meant)"),
     "inflow_multiplier": validate.Range(-1e6, 1e6, "a multiplier, -1e6 to 1e6"),
     "emitter": validate.Range(0, 1e3, "an emitter coefficient, zero or more"),
     "pressure_setting": validate.Range(0, 10000, "metres of head, 0 to 10,000 m"),

@@ -105,6 +105,8 @@ DURATION_H = Range(
     "EPANET's scratch files grow with the duration)",
 )  # fmt: skip
 #: A pipe diameter [mm].
+#: A price or cost in a catalogue's currency.
+COST = Range(0, 1e12, "a cost in the catalogue's currency, 0 to 1e12")
 DIAMETER_MM = Range(0, 5000, "millimetres, above 0 and at most 5000 mm", open_low=True)
 
 

@@ -47,6 +47,11 @@ def common_options(suppress: bool) -> argparse.ArgumentParser:
         "--debug", action="store_true", default=default or False,
         help="show tracebacks on errors",
     )  # fmt: skip
+    parent.add_argument(
+        "--inflows", action="store_true", default=default or False,
+        help="accept negative junction demands in the network as inflows (EPANET's way of "
+        "writing a supply point); without it a negative demand is refused as an error",
+    )  # fmt: skip
     return parent
 
 
@@ -91,6 +96,7 @@ def _whole_in(allowed: validate.Range | None, kind: str = "a whole number"):
 #: so an option and the library argument it becomes are refused with one message.
 number = _number_in(None)
 positive = _number_in(validate.Range(0, None, "zero or more"))
+cost = _number_in(validate.COST)
 above_zero = _number_in(validate.Range(0, None, "above zero", open_low=True))
 pressure = _number_in(validate.PRESSURE_M)
 velocity = _number_in(validate.VELOCITY_M_PER_S)

@@ -45,7 +45,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         else None
     )
     rules = _rules(args)
-    wn = read_network(args.network, sized=True)
+    wn = read_network(args.network, sized=True, inflows=args.inflows)
     classes = read_classes(args.classes, wn) if args.classes else None
     taps = None
     if args.classes and not args.villages:

@@ -24,7 +24,7 @@ def cmd_demand(args: argparse.Namespace) -> int:
     network_out = outputs.file(args.write_network, "--write-network")
     scenario = get_scenario(args.scenario, args.patterns)
     villages = read_villages(args.villages)
-    wn = read_network(args.network)
+    wn = read_network(args.network, inflows=args.inflows)
     projection = network_demand(villages, wn, args.year, scenario, str(args.network))
     nodes = projection.node_table()
     print(format_demand(projection, nodes))

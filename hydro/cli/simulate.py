@@ -18,7 +18,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
     outputs = Outputs(inputs=[args.network], force=args.force)
     folder = outputs.folder(args.out, "--out") if args.out is not None else None
-    wn = read_network(args.network, sized=True)
+    wn = read_network(args.network, sized=True, inflows=args.inflows)
     results = run_simulation(wn, duration_h=args.duration, pressure_driven=args.pressure_driven)
     print(f"network: {args.network}")
     print(format_summary(summarize(results)))

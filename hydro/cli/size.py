@@ -10,9 +10,9 @@ from hydro.cli._common import (
     EXIT_FAIL,
     EXIT_OK,
     Progress,
+    cost,
     count,
     diameter_mm,
-    positive,
     pressure,
     seconds,
     seed,
@@ -40,7 +40,7 @@ def cmd_size(args: argparse.Namespace) -> int:
     report = outputs.file(args.report, "--report")
     history = outputs.file(args.history, "--history")
     targets = _targets(args)
-    wn = read_network(args.network)
+    wn = read_network(args.network, inflows=args.inflows)
     catalog = _catalog(args)
     taps = None
     if args.classes:
@@ -204,7 +204,7 @@ def add_parser(sub, parents) -> None:
     p.add_argument("--fixed", metavar="PIPE,PIPE", help="pipes that keep their diameter")
     p.add_argument(
         "--break-tank-cost",
-        type=positive,
+        type=cost,
         metavar="COST",
         help="branched networks: let the exact program place break-pressure tanks, each at "
         "this cost (the catalogue's currency); pipes plus tanks at least cost, each tank "
@@ -217,7 +217,7 @@ def add_parser(sub, parents) -> None:
     )
     p.add_argument(
         "--break-tank-residual",
-        type=positive,
+        type=pressure,
         metavar="M",
         help="head a break-pressure tank keeps above its junction's elevation [m] (default 0)",
     )

@@ -20,7 +20,7 @@ def cmd_storage(args: argparse.Namespace) -> int:
 
     outputs = Outputs(inputs=[args.network, args.villages, args.pump_catalog])
     output = outputs.file(args.output, "--output")
-    wn = read_network(args.network, sized=True)
+    wn = read_network(args.network, sized=True, inflows=args.inflows)
     if args.villages and (not args.year or len(args.year) != 1):
         raise InputError("--villages needs exactly one --year here")
     if args.year and not args.villages:

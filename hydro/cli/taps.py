@@ -29,7 +29,7 @@ def cmd_taps(args: argparse.Namespace) -> int:
 
     outputs = Outputs(inputs=[args.network, args.villages, args.classes], force=args.force)
     out = outputs.folder(args.out, "--out")  # checked before any draw
-    wn = read_network(args.network, sized=True)
+    wn = read_network(args.network, sized=True, inflows=args.inflows)
     run = random_taps(
         wn,
         villages=read_villages(args.villages) if args.villages else None,
