@@ -117,3 +117,27 @@ def test_cli_prints_a_clean_error(tmp_path):
     assert done.returncode == 1
     assert done.stderr.startswith("error: ") and "Traceback" not in done.stderr
     assert "people_count" in done.stderr
+
+
+def test_diesel_and_grid_alternatives_are_costed(written):
+    """Issue 27, point 1: the same pumping from a genset or the grid, discounted like the PV.
+
+    By hand for the documented scheme: an average day's water lifted the pump's head at 45%
+    wire to water is E kWh a day; the genset burns E x 0.4 l at US$1.35 and runs 8 h a day at
+    US$0.5 an hour: its running cost a year is 365 (0.54 E + 4).
+    """
+    result, out, _ = written
+    energy = pd.read_csv(out / "energy.csv")
+    assert energy.columns.tolist() == ["option", "energy_source", "capital_usd",
+                                       "running_usd_per_year", "present_value_usd"]  # fmt: skip
+    rows = energy[energy["option"] == "katholhu"].set_index("energy_source")
+    assert set(rows.index) == {"solar", "diesel", "grid"}
+    r = next(o for o in result.options if o.option.name == "katholhu")
+    kwh = r.demand.mean_need_m3 * r.design.head_m / 367.0 / 0.45
+    assert rows.at["diesel", "running_usd_per_year"] == pytest.approx(365 * (0.54 * kwh + 4))
+    assert rows.at["grid", "running_usd_per_year"] == pytest.approx(365 * 0.20 * kwh)
+    assert rows.at["solar", "running_usd_per_year"] == 0
+    # over 20 years the sun is cheapest here, as Kunene found (US$12,750 against 73,750)
+    assert rows["present_value_usd"].idxmin() == "solar"
+    html = (out / "report.html").read_text()
+    assert "diesel genset" in html

@@ -48,7 +48,16 @@ from hydro.service_levels import (
     village_service,
 )
 from hydro.sizing import SizingResult, Targets, size_network
-from hydro.solar import Borehole, SolarDesign, read_solar_pumps, size_solar_pumping
+from hydro.solar import (
+    WIRE_TO_WATER,
+    Borehole,
+    SolarDesign,
+    diesel_option,
+    grid_option,
+    hydraulic_energy_kwh,
+    read_solar_pumps,
+    size_solar_pumping,
+)
 from hydro.study.solar_report import render as render_report
 
 KIND = "solar"
@@ -81,7 +90,14 @@ _SECTIONS = {
                   "pv_life_years": ("number", True), "pump_life_years": ("number", True),
                   "tank_life_years": ("number", True), "network_life_years": ("number", True)},
 }  # fmt: skip
-_TOP = {"kind", "name", "title", "title_fr", "unit_costs", "options", *_SECTIONS}
+#: [energy], optional: the diesel and grid alternatives to the PV array (US$, each a number
+#: with its source in a comment of the study file).
+_ENERGY = {"diesel_usd_per_kw": ("number", True), "diesel_fuel_usd_per_l": ("number", True),
+           "diesel_l_per_kwh": ("number", True), "diesel_life_years": ("number", True),
+           "diesel_upkeep_usd_per_hour": ("number", True), "pumping_hours": ("number", True),
+           "grid_connection_usd": ("number", True), "grid_tariff_usd_per_kwh": ("number", True),
+           "grid_life_years": ("number", True)}  # fmt: skip
+_TOP = {"kind", "name", "title", "title_fr", "unit_costs", "options", "energy", *_SECTIONS}
 #: Unit costs every solar study gives (US$), each ``{value, source}``.
 COSTS = ("borehole_per_m", "pv_pump_per_wp", "tank_per_m3", "standpipe", "yard_tap",
          "pump_house", "software", "engineering_share", "contingency_share", "handpump",
@@ -141,6 +157,7 @@ class SolarStudy:
     operation: dict
     costs: dict  # key -> (value, source, source in French)
     options: list[SolarOption]
+    energy: dict = field(default_factory=dict)  # [energy]: diesel and grid alternatives
     taps: _Parallel = field(default_factory=_Parallel)
     kind: str = KIND
 
@@ -180,6 +197,11 @@ def load_solar_study(path: Path, data: dict) -> SolarStudy:
         if not isinstance(table, dict):
             raise InputError(f"{path}: [{section}] is missing (keys: {', '.join(keys)})")
         _check_section(table, keys, path, section)
+    energy = data.get("energy", {})
+    if not isinstance(energy, dict):
+        raise InputError(f"{path}: [energy] must be a table (keys: {', '.join(_ENERGY)})")
+    if energy:
+        _check_section(energy, _ENERGY, path, "energy")
     costs = _unit_costs(data.get("unit_costs"), path)
     options = [_option(o, k, path) for k, o in enumerate(_list(data, "options", path))]
     names = [o.name for o in options]
@@ -203,6 +225,7 @@ def load_solar_study(path: Path, data: dict) -> SolarStudy:
         pipe_catalog=inputs["pipe_catalog"], solar_pumps=inputs["solar_pumps"],
         scheme=data["scheme"], borehole=data["borehole"], solar=data["solar"],
         money=data["money"], operation=data["operation"], costs=costs, options=options,
+        energy=energy,
     )  # fmt: skip
 
 
@@ -622,6 +645,50 @@ def kiosk_table(result: SolarResult) -> pd.DataFrame:
     } for r in result.options])  # fmt: skip
 
 
+def energy_table(result: SolarResult) -> pd.DataFrame:
+    """Each solar option's pumping energy from the sun, a diesel genset or the grid [US$].
+
+    The pump's input energy a day is the average day's need lifted the pump's head at the
+    wire-to-water efficiency (:func:`hydro.solar.hydraulic_energy_kwh`); the PV array and
+    pump set are the option's own; the diesel and grid options add a pump of the same price
+    to a genset sized for that energy over the study's pumping hours, or to a connection;
+    each is discounted over the study's horizon with its replacements (genset and
+    connection at their lives; :func:`hydro.lifecycle.life_cycle`). Empty when the study has
+    no ``[energy]``.
+    """
+    e, m, o = result.study.energy, result.study.money, result.study.operation
+    columns = ["option", "energy_source", "capital_usd", "running_usd_per_year",
+               "present_value_usd"]  # fmt: skip
+    if not e:
+        return pd.DataFrame(columns=columns)
+    horizon, rate = int(m["horizon_years"]), float(m["discount_rate"])
+    rows = []
+    for r in result.options:
+        if r.design is None:
+            continue
+        kwh = hydraulic_energy_kwh(r.demand.mean_need_m3, r.design.head_m) / WIRE_TO_WATER
+        kw = kwh / e["pumping_hours"]
+        diesel = diesel_option(kwh, e["diesel_usd_per_kw"] * kw, e["diesel_fuel_usd_per_l"],
+                               e["diesel_l_per_kwh"], e["diesel_upkeep_usd_per_hour"],
+                               e["pumping_hours"], e["diesel_life_years"])  # fmt: skip
+        grid = grid_option(kwh, e["grid_connection_usd"], e["grid_tariff_usd_per_kwh"],
+                           e["grid_life_years"])  # fmt: skip
+        pump = r.design.pump_cost  # a mains or genset pump costs about what the solar one does
+        sources = (
+            ("solar", r.bill["pv_pump"], 0.0, o["pv_life_years"]),
+            ("diesel", diesel.capital + pump, diesel.running_per_year, diesel.life_years),
+            ("grid", grid.capital + pump, grid.running_per_year, grid.life_years),
+        )
+        for source, capital, running, life in sources:
+            asset = Asset(name=source, cost=capital, life_years=life)
+            option = Option(name=source, technology=source, people=r.demand.people,
+                            l_per_person_day=0.0, assets=(asset,), om_per_year=running)  # fmt: skip
+            pv = life_cycle(option, horizon, rate).present_value["total"]
+            rows.append({"option": r.option.name, "energy_source": source, "capital_usd": capital,
+                         "running_usd_per_year": running, "present_value_usd": pv})  # fmt: skip
+    return pd.DataFrame(rows, columns=columns)
+
+
 def bill_table(result: SolarResult) -> pd.DataFrame:
     """Each solar option's bill [US$], one column per option."""
     bills = {r.option.name: r.bill for r in result.options if r.bill}
@@ -636,7 +703,8 @@ def write_solar_outputs(result: SolarResult, out, lang: str = "en", log=lambda m
     """Write the tables and ``report.html`` into ``out``, all or nothing.
 
     Files: ``calibration.csv``, ``lifecycle.csv``, ``options.csv``, ``service_levels.csv``,
-    ``kiosk.csv``, ``bill.csv``, a sized ``.inp`` per solar option and ``report.html``.
+    ``kiosk.csv``, ``bill.csv``, ``energy.csv``, a sized ``.inp`` per solar option and
+    ``report.html``.
     """
     outputs = Outputs(inputs=result.study.inputs(), force=force)
     folder = outputs.folder(out, "output folder")
@@ -647,6 +715,7 @@ def write_solar_outputs(result: SolarResult, out, lang: str = "en", log=lambda m
         "service_levels.csv": service_table(result),
         "kiosk.csv": kiosk_table(result),
         "bill.csv": bill_table(result),
+        "energy.csv": energy_table(result),
     }
     written = []
     with outputs.assemble(folder) as staging:

@@ -42,6 +42,18 @@ WORDS = {
         "{scheme} : environ {lpd} l/personne/jour attendus (Sphere : au moins 15).",
     ),
     "options": ("Options side by side", "Les options côte à côte"),
+    "energy": (
+        "Energy: the sun, a diesel genset or the grid",
+        "Énergie : le soleil, un groupe diesel ou le réseau électrique",
+    ),
+    "energy_text": (
+        "The same pumping (an average day's water lifted the pump's head) from the PV array, "
+        "a diesel genset or a grid connection, over {h} years at {r} with replacements; "
+        "prices in the assumptions below ([E] where estimated).",
+        "Le même pompage (l'eau d'un jour moyen élevée de la hauteur de la pompe) par le champ "
+        "PV, un groupe diesel ou un raccordement au réseau, sur {h} ans à {r} avec les "
+        "renouvellements ; prix dans les hypothèses ci-dessous ([E] pour les estimations).",
+    ),
     "service": ("Service levels from the map", "Niveaux de service sur la carte"),
     "service_text": (
         "Each household cluster walks to its nearest water point (straight line x route factor "
@@ -93,6 +105,9 @@ WORDS = {
 COLUMNS = {
     "option": ("Option", "Option"), "technology": ("Technology", "Technologie"),
     "people": ("People", "Personnes"), "capital_usd": ("Capital (US$)", "Investissement (US$)"),
+    "energy_source": ("Energy", "Énergie"),
+    "running_usd_per_year": ("Running (US$/year)", "Fonctionnement (US$/an)"),
+    "present_value_usd": ("Over the horizon, discounted (US$)", "Sur la durée, actualisé (US$)"),
     "capital_usd_per_person": ("US$/person", "US$/personne"),
     "lcc_usd_per_person_year": ("Life-cycle US$/person/year",
                                 "Cycle de vie US$/personne/an"),
@@ -160,6 +175,14 @@ tr { break-inside: avoid; } thead { display: table-header-group; }
 """
 
 
+#: Energy sources, as the page names them.
+_SOURCES = {
+    "solar": ("PV array and pump", "champ photovoltaïque et pompe"),
+    "diesel": ("diesel genset and pump", "groupe diesel et pompe"),
+    "grid": ("grid connection and pump", "raccordement au réseau et pompe"),
+}
+
+
 def _w(key: str, lang: str) -> str:
     return WORDS[key][lang == "fr"]
 
@@ -187,6 +210,8 @@ def _cell(column: str, value, lang: str) -> str:
         return f"<td>{_w('yes' if value else 'no', lang)}</td>"
     if column == "item" and value in ITEMS:
         return f"<td>{ITEMS[value][lang == 'fr']}</td>"
+    if column == "energy_source" and value in _SOURCES:
+        return f"<td>{_SOURCES[value][lang == 'fr']}</td>"
     if column == "jmp_level" and value in _JMP:
         return f"<td>{_JMP[value][lang == 'fr']}</td>"
     if isinstance(value, int | float) and not isinstance(value, bool):
@@ -268,6 +293,16 @@ def _service(result, table: pd.DataFrame, lang: str) -> str:
     return "".join(parts)
 
 
+def _energy(table, money, lang: str) -> str:
+    """The energy section, or nothing when the study has no ``[energy]``."""
+    if table is None or table.empty:
+        return ""
+    text = _w("energy_text", lang).format(
+        h=money["horizon_years"], r=number(money["discount_rate"] * 100, lang) + " %"
+    )
+    return f"<h2>{_w('energy', lang)}</h2><p>{text}</p>{table_html(table, lang)}"
+
+
 def _label(result, lang: str) -> dict:
     """Option name -> its label in ``lang``."""
     return {r.option.name: r.option.label_fr if lang == "fr" else r.option.label
@@ -321,6 +356,7 @@ def render(result, tables: dict, lang: str = "en") -> str:
         f"<h2>{_w('service', lang)}</h2><p>{service}</p>"
         f"{_service(result, tables['service_levels.csv'], lang)}"
         f"<h2>{_w('kiosk', lang)}</h2><p>{kiosk}</p>{table_html(labelled['kiosk.csv'], lang)}"
+        f"{_energy(labelled.get('energy.csv'), money, lang)}"
         f"<h2>{_w('bill', lang)}</h2>{table_html(bill, lang)}"
         f"{_assumptions(result, lang)}<h2>{_w('method', lang)}</h2><p>{method}</p>"
         f'<p class="note">{_w("computed", lang).format(s=result.seconds)}</p>'
