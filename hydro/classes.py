@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 import wntr
 
-from hydro.errors import InputError
+from hydro.errors import InputError, did_you_mean
 
 #: Classes of nodes: served by standpipes, by household connections, or by no one.
 NODE_CLASSES = ("standpipe", "household", "junction")
@@ -223,6 +223,10 @@ def _read_csv(path: Path, **kwargs) -> pd.DataFrame:
         raise InputError(f"{path}: cannot read the class table: {exc}") from exc
 
 
+#: The columns a node-class table may have.
+CLASS_TABLE_COLUMNS = ("element", "class", "taps", "tap_flow_l_per_s")
+
+
 def read_classes(path: str | os.PathLike, wn: wntr.network.WaterNetworkModel) -> dict:
     """Node and pipe classes from a CSV file with columns ``element`` and ``class``.
 
@@ -235,6 +239,13 @@ def read_classes(path: str | os.PathLike, wn: wntr.network.WaterNetworkModel) ->
     if missing:
         raise InputError(
             f"{path}: missing column(s) {', '.join(sorted(missing))}; expected: element,class"
+        )
+    unknown = [c for c in table.columns if c not in CLASS_TABLE_COLUMNS]
+    if unknown:  # a misspelt 'taps' would otherwise leave the default number of taps
+        hint = did_you_mean(unknown[0], CLASS_TABLE_COLUMNS)
+        raise InputError(
+            f"{path}: unknown column {unknown[0]!r}{hint}; allowed: "
+            f"{', '.join(CLASS_TABLE_COLUMNS)}"
         )
     out = {}
     for line, (element, cls) in enumerate(

@@ -395,3 +395,16 @@ def test_classes_and_taps_survive_sizing_so_check_needs_no_options(tmp_path):
         without.cases[0].condition[columns], with_table.cases[0].condition[columns]
     )
     assert without.cases[0].report.node_classes["S"] == "standpipe"
+
+
+def test_a_misspelt_class_table_column_is_refused(tmp_path):
+    """A newcomer wrote 'tap' for 'taps': the default taps were used without a word."""
+    from hydro.classes import read_classes
+    from hydro.errors import InputError
+    from hydro.network import read_network
+
+    path = tmp_path / "classes.csv"
+    path.write_text("element,class,tap,tap_flow_l_per_s\nDB_N1,standpipe,6,0.3\n")
+    wn = read_network(ROOT / "networks" / "oujda_rural.inp")
+    with pytest.raises(InputError, match="unknown column 'tap'; did you mean 'taps'"):
+        read_classes(path, wn)
