@@ -285,7 +285,6 @@ def section_checks(result: IntermittentStudyResult) -> tuple[str, str]:
     yes = lambda v: "yes" if v else "NO"  # noqa: E731
     columns = [
         ("name", "Option", str),
-        ("network_file", "File", str),
         ("christiansen_cu_reported", "Uniformity reported", lambda v: fmt(v, 3)),
         ("christiansen_cu_rerun", "Uniformity from the file", lambda v: fmt(v, 3)),
         ("rerun_agrees", "Agrees", yes),
@@ -358,8 +357,9 @@ def report_html(result: IntermittentStudyResult) -> str:
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         f"<title>{esc(result.study.title)}</title><style>{STYLE}</style></head><body>"
-        f'<h1>{esc(result.study.title)}</h1><p class="note">Intermittent supply study '
-        f"written by hydro from {esc(result.study.path.name)}.</p><ol>{nav}</ol>{body}"
+        f'<h1>{esc(result.study.title)}</h1><p class="note">Intermittent supply: who gets '
+        f"how much water under the supply schedule, and what each option changes.</p>"
+        f"<ol>{nav}</ol>{body}"
         "</body></html>\n"
     )
 
