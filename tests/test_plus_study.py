@@ -199,3 +199,22 @@ def test_the_report_prints_on_a4_in_chromium(run, tmp_path):
     # several pages, each A4 (595 x 842 points)
     pages = data.count(b"/MediaBox")
     assert pages >= 3 and data.count(b"/MediaBox [0 0 594.9") == pages
+
+
+def test_revenue_counts_the_commercial_losses(tmp_path):
+    """Issue 26, point 3: commercial losses in the revenue. Billed = taken x (1 - commercial
+    share); revenue = billed x tariff; the margin is revenue less the bulk water bought.
+    """
+    from hydro.study.intermittent import _revenue, commercial_share
+
+    study = load_study(ROOT / "studies" / "plus")
+    result = run_study(study)
+    outcome = result.outcomes[0]
+    got = _revenue(study, outcome)
+    days = outcome.result.settings.days
+    taken = float(outcome.result.nodes["withdrawn_m3"].sum()) / days * 7
+    assert 0 < commercial_share(study) < study.leakage["nrw_share"]
+    assert got["billed_m3_per_week"] == pytest.approx(taken * (1 - commercial_share(study)))
+    assert got["revenue_per_week"] == pytest.approx(got["billed_m3_per_week"] * 2.7)
+    bulk = float(outcome.result.bulk["cost"].sum()) / days * 7
+    assert got["margin_per_week"] == pytest.approx(got["revenue_per_week"] - bulk)

@@ -140,6 +140,8 @@ SCHEMA: dict[str, dict[str, tuple]] = {
         "per_usd": ("number", 1e-6, 1e6, True),
         "per_eur": ("number", 1e-6, 1e6, True),
         "benchmark_usd_per_person": ("pair", 0, 1e6, False),
+        "tariff_per_m3": ("number", 0, 1e6, False),
+        "tariff_source": ("string", None, None, False),
         "per_usd_source": ("string", None, None, False),
         "per_eur_source": ("string", None, None, False),
         "benchmark_source": ("string", None, None, False),
@@ -1008,9 +1010,27 @@ def options_table(study: IntermittentStudy, outcomes: list[OptionOutcome]) -> pd
                 * 7.0,
                 "bought_m3_per_week": weekly,
                 "leak_m3_per_week": ind["leakage_m3"] / o.result.settings.days * 7.0,
+                **_revenue(study, o),
             }
         )
     return pd.DataFrame(rows)
+
+
+def _revenue(study: IntermittentStudy, outcome: OptionOutcome) -> dict:
+    """What the households pay a week: the water they take less the commercial losses
+    (unbilled and illegal use, meter errors), at the study's tariff; and the margin over the
+    bulk water bought. NaN when the study gives no ``[money] tariff_per_m3``.
+    """
+    tariff = study.money.get("tariff_per_m3")
+    days = outcome.result.settings.days
+    taken = float(outcome.result.nodes["withdrawn_m3"].sum()) / days * 7.0
+    billed = taken * (1.0 - commercial_share(study))
+    if tariff is None:
+        return {"billed_m3_per_week": billed, "revenue_per_week": np.nan,
+                "margin_per_week": np.nan}  # fmt: skip
+    bulk = float(outcome.result.bulk["cost"].sum()) / days * 7.0
+    return {"billed_m3_per_week": billed, "revenue_per_week": billed * tariff,
+            "margin_per_week": billed * tariff - bulk}  # fmt: skip
 
 
 def capacity_shares(study, outcome: OptionOutcome, households) -> pd.Series:
@@ -1162,6 +1182,14 @@ def assumptions_table(study: IntermittentStudy) -> pd.DataFrame:
             "source": money.get("per_eur_source", ""),
         },
     ]
+    if money.get("tariff_per_m3") is not None:
+        rows.append(
+            {
+                "item": "tariff",
+                "value": f"{money['tariff_per_m3']:g} {cur}/m3",
+                "source": money.get("tariff_source", ""),
+            }
+        )
     if money["benchmark_usd_per_person"]:
         low, high = money["benchmark_usd_per_person"]
         rows.append(

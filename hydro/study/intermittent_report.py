@@ -186,6 +186,9 @@ def section_water(result: IntermittentStudyResult) -> tuple[str, str]:
         ("leak_m3_per_week", "Leaked m3/week", fmt),
         ("nrw_share", "Non-revenue water", pct),
         ("bulk_cost_per_week", f"Bulk cost {cur}/week", fmt),
+        ("billed_m3_per_week", "Billed m3/week", fmt),
+        ("revenue_per_week", f"Revenue {cur}/week", fmt),
+        ("margin_per_week", f"Revenue less bulk {cur}/week", fmt),
     ]
     bulk = result.bulk.assign(name=lambda f: f["option"].map(labels))
     bulk_columns = [
