@@ -218,3 +218,20 @@ def test_revenue_counts_the_commercial_losses(tmp_path):
     assert got["revenue_per_week"] == pytest.approx(got["billed_m3_per_week"] * 2.7)
     bulk = float(outcome.result.bulk["cost"].sum()) / days * 7
     assert got["margin_per_week"] == pytest.approx(got["revenue_per_week"] - bulk)
+
+
+def test_water_bought_against_an_allocation_per_person():
+    """The water each town got beside its share if the water bought were shared per person."""
+    from hydro.study.intermittent import cost_sharing_table
+
+    study = load_study(ROOT / "studies" / "plus")
+    result = run_study(study)
+    households = pd.read_csv(ROOT / "demand_profiles" / "plus_households.csv")
+    table = cost_sharing_table(study, result.outcomes[:1], households)
+    people = households.groupby("municipality")["people"].sum()
+    total = table["bought_m3_per_week"].sum()
+    assert table["allocated_per_person_m3_per_week"].sum() == pytest.approx(total)
+    row = table.set_index("municipality").loc["rafat"]
+    assert row["allocated_per_person_m3_per_week"] == pytest.approx(
+        total * people["rafat"] / people.sum()
+    )

@@ -1070,7 +1070,8 @@ def _with_demand(wn, households: pd.DataFrame, leaks: bool = False):
 def cost_sharing_table(study, outcomes: list[OptionOutcome], households) -> pd.DataFrame:
     """One row per option and municipality: each option's capital shared by demand share and
     by use of the common mains' capacity; the water bought (its losses shared in proportion to
-    what each municipality's households take) and its cost a week.
+    what each municipality's households take), what it would be if the water bought were
+    allocated per person, and its cost a week.
     """
     desired = (
         (households["people"] * households["demand_l_per_person_day"])
@@ -1078,6 +1079,8 @@ def cost_sharing_table(study, outcomes: list[OptionOutcome], households) -> pd.D
         .sum()
     )
     demand_share = desired / desired.sum()
+    people = households.groupby("municipality")["people"].sum()
+    people_share = people / people.sum()
     rows = []
     for o in outcomes:
         capacity = capacity_shares(study, o, households)
@@ -1096,6 +1099,10 @@ def cost_sharing_table(study, outcomes: list[OptionOutcome], households) -> pd.D
                     "capital_by_demand": o.capital * float(demand_share[town]),
                     "capital_by_capacity": o.capital * float(capacity.get(town, 0.0)),
                     "bought_m3_per_week": float(bought.get(town, 0.0)) * week,
+                    # the water bought, were it allocated per person, and what the town got
+                    "allocated_per_person_m3_per_week": float(bought.sum())
+                    * week
+                    * float(people_share.get(town, 0.0)),
                     "bulk_cost_per_week": float(bought.get(town, 0.0)) * week * price,
                 }
             )

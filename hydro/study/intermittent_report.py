@@ -265,6 +265,7 @@ def section_sharing(result: IntermittentStudyResult) -> tuple[str, str]:
     bulk_columns = [
         ("town", "Town", str),
         ("bought_m3_per_week", "Bought m3/week", fmt),
+        ("allocated_per_person_m3_per_week", "Per person share m3/week", fmt),
         ("bulk_cost_per_week", f"{cur}/week", fmt),
     ]
     note = (
