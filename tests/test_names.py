@@ -135,3 +135,27 @@ def test_ids_like_hydros_own_copies_and_of_31_characters_size_both_cases(tmp_pat
         for result in (plain, named)
     ]
     assert diameters[0] == diameters[1]
+
+
+@pytest.mark.parametrize("kind_folder", ["kasese", "plus"])
+def test_every_kind_of_study_has_its_name_checked_before_it_becomes_a_folder(tmp_path, kind_folder):
+    """A solar or intermittent study named '../pwned' wrote its pack beside the output
+    folder in a run of several studies; now refused before any run.
+    """
+    import re
+    import shutil
+
+    from hydro.errors import InputError
+    from hydro.study import load_study
+    from hydro.study.run import output_folders
+
+    folder = tmp_path / "studies" / kind_folder
+    shutil.copytree(ROOT / "studies" / kind_folder, folder)
+    for name in ("networks", "demand_profiles"):
+        (tmp_path / name).symlink_to(ROOT / name)
+    toml = folder / "study.toml"
+    toml.write_text(re.sub(r'(?m)^name = ".*"$', 'name = "../pwned"', toml.read_text(), count=1))
+    study = load_study(folder)
+    with pytest.raises(InputError, match="name holds '/'"):
+        output_folders([study, study], tmp_path / "out")
+    assert not (tmp_path / "pwned").exists()

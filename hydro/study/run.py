@@ -25,7 +25,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from hydro.outputs import Outputs, output_name
+from hydro.errors import InputError
+from hydro.outputs import Outputs, file_name_problem, output_name
 from hydro.parallel import Executor, executor_for, make_executor, using
 from hydro.study import report
 from hydro.study.budget import BudgetResult, design_to_budget
@@ -257,6 +258,10 @@ def output_folders(
     if len(studies) == 1 and out is not None:
         folders, options = [Path(out)], ["--out"]
     else:
+        for s in studies:  # the name becomes a folder: every kind of study is held to it
+            problem = file_name_problem(s.name)
+            if problem:
+                raise InputError(f"{s.path}: name {problem}")
         parent = Path("out") if out is None else Path(out)
         folders = [parent / f"{s.name}{suffix}" for s in studies]
         options = [f"output folder of {s.path}" for s in studies]
