@@ -516,6 +516,9 @@ class _Stepper:
         self.edges = [(link.start_node_name, link.end_node_name, name)
                       for name, link in model.links()]  # fmt: skip
         self.valve_names = [s.valve for s in schedules]
+        sources = (tk.EN_RESERVOIR, tk.EN_TANK)
+        self.roots = [n for n, t in zip(nodes, types, strict=True)
+                      if t in sources and not n.startswith("iws")]  # fmt: skip
         self.inlet_nodes = table["node"].tolist()
         self._reached: dict[bytes, set[str]] = {}
         self.cache: dict[bytes, tuple] = {}
@@ -536,11 +539,8 @@ class _Stepper:
         graph = nx.Graph()
         graph.add_nodes_from(self.node_names)
         graph.add_edges_from((a, b) for a, b, name in self.edges if name not in closed)
-        types = self.project.node_types()
-        roots = [n for n, t in zip(self.node_names, types, strict=True)
-                 if t in (tk.EN_RESERVOIR, tk.EN_TANK) and not n.startswith("iws")]  # fmt: skip
         reached: set[str] = set()
-        for root in roots:
+        for root in self.roots:
             if root not in reached:
                 reached |= nx.node_connected_component(graph, root)
         self._reached[key] = reached
@@ -848,19 +848,6 @@ def _indicators(nodes: pd.DataFrame) -> dict:
         "share_under_50_l": float(people[per_person < 50 - 1e-6].sum() / people.sum()),
         "share_under_100_l": float(people[per_person < 100 - 1e-6].sum() / people.sum()),
     }
-
-
-def schedules_from_table(rows: Iterable[Mapping]) -> list[ZoneSchedule]:
-    """Zone schedules from records with zone, valve, hours (``"6-9,18-20"``), days."""
-    return [
-        ZoneSchedule(
-            zone=str(r["zone"]),
-            valve=str(r["valve"]),
-            hours=parse_hours(r["hours"]),
-            days=parse_days(r.get("days", "all")),
-        )
-        for r in rows
-    ]
 
 
 # --------------------------------------------------------------------------- schedule design

@@ -94,13 +94,3 @@ def add_leakage(
     for name, junction in model.junctions():
         junction.emitter_coefficient = float(weight[name] * q / scale) if scale > 0 else 0.0
     return model
-
-
-def leakage_m3_per_day(wn: wntr.network.WaterNetworkModel, pressure_m: pd.Series) -> float:
-    """Leakage of ``wn``'s emitters at the given junction pressures [m3/day]."""
-    exponent = wn.options.hydraulic.emitter_exponent
-    total = 0.0
-    for name, junction in wn.junctions():
-        c = junction.emitter_coefficient or 0.0
-        total += c * max(float(pressure_m.get(name, 0.0)), 0.0) ** exponent
-    return total * 86400.0

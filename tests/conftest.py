@@ -93,3 +93,15 @@ def branched_inp(write_inp):
         ),
         name="branched.inp",
     )
+
+
+def local_cluster(distributed):
+    """A small Dask cluster on loopback, its workers threads of this process."""
+    return distributed.LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=False,
+        protocol="tcp://",
+        host="127.0.0.1",
+        dashboard_address=None,
+    )

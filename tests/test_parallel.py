@@ -12,6 +12,7 @@ import time
 
 import numpy as np
 import pytest
+from conftest import local_cluster
 
 from hydro.parallel import (
     Executor,
@@ -188,15 +189,3 @@ def test_looped_sizing_runs_give_the_same_design_whichever_executor_runs_them(po
         assert result.cost == alone.cost and result.notes == alone.notes
         np.testing.assert_array_equal(result.choice, alone.choice)
         assert result.evaluations == alone.evaluations
-
-
-def local_cluster(distributed):
-    """A small Dask cluster on loopback, its workers threads of this process."""
-    return distributed.LocalCluster(
-        n_workers=2,
-        threads_per_worker=1,
-        processes=False,
-        protocol="tcp://",
-        host="127.0.0.1",
-        dashboard_address=None,
-    )

@@ -12,8 +12,7 @@ from dataclasses import replace
 
 import pandas as pd
 import pytest
-from conftest import run_hydro
-from test_parallel import local_cluster
+from conftest import local_cluster, run_hydro
 from test_study import write_small_study
 from test_study_donor import budget_case
 

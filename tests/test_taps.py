@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import ROOT, assert_png_drawn, run_hydro
+from conftest import ROOT, assert_png_drawn, local_cluster, run_hydro
 
 from hydro.demand import tap_design
 from hydro.network import read_network
@@ -127,14 +127,7 @@ def test_dask_local_cluster_gives_the_in_process_numbers(starved):
     wn, taps = starved
     model = build_tap_model(wn, taps, probability=0.6)
     expected = run_taps(model, draws=60, seed=5)
-    with distributed.LocalCluster(
-        n_workers=2,
-        threads_per_worker=1,
-        processes=False,
-        protocol="tcp://",
-        host="127.0.0.1",
-        dashboard_address=None,
-    ) as cluster:
+    with local_cluster(distributed) as cluster:
         with make_executor(scheduler=cluster.scheduler_address) as executor:
             assert executor.workers == 2
             got = run_taps(model, draws=60, seed=5, executor=executor, chunk=10)
