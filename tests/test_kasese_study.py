@@ -1,5 +1,6 @@
 """The Kasese (Katholhu) solar study end to end, and its study file's errors (issue 27, 5)."""
 
+import re
 import shutil
 import subprocess
 import sys
@@ -41,8 +42,10 @@ def test_calibration_and_lifecycle_tables_have_the_issue_columns(written):
 
 
 def test_documented_scheme_is_flagged_below_sphere_and_designs_are_verified(written):
+    from hydro.study.solar import options_table
+
     result, out, _ = written
-    options = result.summary.set_index("option")
+    options = options_table(result).set_index("option")
     # 4 m3/h x 7 h = 28 m3 a day for 3,000 people: 9.3 l/person/day, below Sphere's 15
     assert options.at["katholhu", "design_l_per_person_day"] == pytest.approx(28000 / 3000)
     assert options.at["standpipes_20l", "design_l_per_person_day"] == pytest.approx(20.0)
@@ -141,3 +144,23 @@ def test_diesel_and_grid_alternatives_are_costed(written):
     assert rows["present_value_usd"].idxmin() == "solar"
     html = (out / "report.html").read_text()
     assert "diesel genset" in html
+
+
+def test_printed_summary_has_whole_money_and_no_nan(written):
+    """``hydro run`` prints whole US$ and UGX, and "-" where handpumps have no PV or pipes."""
+    result, _, _ = written
+    text = result.summary.to_string(index=False)
+    assert "NaN" not in text and "None" not in text
+    summary = result.summary.set_index("option")
+    assert summary["capital_ugx"].str.fullmatch(r"\d{1,3}(,\d{3})+").all()
+    assert summary.loc["handpumps", ["kwp", "pump", "epanet_verified"]].tolist() == ["-"] * 3
+
+
+def test_every_unit_price_is_tagged_with_its_source(written):
+    """Issue 27: each unit price says where it comes from ([S], [D]) or that it is an estimate."""
+    result, out, _ = written
+    for key, (_, source, source_fr) in result.study.costs.items():
+        for text in (source, source_fr):
+            assert re.search(r"\[[SDE]\]", text), (key, text)
+    html = (out / "report.html").read_text()  # shares as percentages, not "0.1" US$
+    assert "<td>12 %</td>" in html

@@ -533,8 +533,24 @@ class SolarResult:
 
     @property
     def summary(self) -> pd.DataFrame:
-        """The table ``hydro run`` prints."""
-        return options_table(self)
+        """The table ``hydro run`` prints: :func:`options_table` as text for a terminal.
+
+        Capital in whole US$ and whole local currency, other numbers to one decimal, and
+        "-" where an option has no such figure (boreholes with handpumps have no PV array,
+        pump, tank or network to verify). The numbers themselves: :func:`options_table`.
+        """
+        table = options_table(self)
+        whole = {"capital_usd", f"capital_{self.study.money['local_currency'].lower()}"}
+        return table.apply(lambda column: column.map(lambda v: _cell(v, column.name in whole)))
+
+
+def _cell(value, whole: bool) -> str:
+    """One printed cell of :attr:`SolarResult.summary`."""
+    if value is None or value == "" or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    if isinstance(value, float):  # numpy's float64 is a float
+        return f"{value:,.0f}" if whole else f"{value:,.1f}"
+    return str(value)
 
 
 def run_option(study, option, wn, clusters, catalog, pumps, log) -> OptionResult:

@@ -269,8 +269,10 @@ def _summary(result, tables, lang: str) -> str:
 
 def _assumptions(result, lang: str) -> str:
     study = result.study
-    costs = pd.DataFrame([{"item": k, "value": v, "source": fr if lang == "fr" else en}
+    costs = pd.DataFrame([{"item": k, "source": fr if lang == "fr" else en,
+                           "value": number(v * 100, lang, 0) + " %" if k.endswith("_share") else v}
                           for k, (v, en, fr) in study.costs.items()])  # fmt: skip
+    costs = costs[["item", "value", "source"]]  # a share as a percentage, not US$
     months = ("Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec" if lang == "en"
               else "janv févr mars avr mai juin juil août sept oct nov déc").split()  # fmt: skip
     yields = pd.DataFrame([study.solar["yield_kwh_per_kwp_day"]], columns=months)
