@@ -85,14 +85,14 @@ WORDS = {
         "least cost (exact 0-1 program for a tree) at the peak hour and checked by an "
         "independent EPANET run of the written file; life-cycle cost per person per year by "
         "the WASHCost method over {h} years at {r} discount. The layout, elevations, lengths, "
-        "borehole levels and most prices are estimates [E]: see docs/sources.md, 8.3-8.4.",
+        "borehole levels and several prices are estimates [E]: see docs/sources.md, 8.3-8.5.",
         "Pompage solaire dimensionné pour le mois le plus défavorable (E = V H / 367, rendement "
         "global 45 % [E], pertes PV 0,85 [E]) et une année de jours types simulée heure par "
         "heure ; conduites dimensionnées au moindre coût (programme 0-1 exact pour un réseau "
         "ramifié) à l'heure de pointe et vérifiées par un calcul EPANET indépendant du fichier "
         "écrit ; coût du cycle de vie par personne et par an selon la méthode WASHCost sur {h} "
         "ans, actualisé à {r}. Le tracé, les altitudes, les longueurs, les niveaux du forage et "
-        "la plupart des prix sont des estimations [E] : voir docs/sources.md, 8.3-8.4.",
+        "plusieurs prix sont des estimations [E] : voir docs/sources.md, 8.3-8.5.",
     ),
     "yes": ("yes", "oui"),
     "no": ("no", "non"),
