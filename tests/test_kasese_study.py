@@ -166,3 +166,19 @@ def test_every_unit_price_is_tagged_with_its_source(written):
             assert re.search(r"\[[SDE]\]", text), (key, text)
     html = (out / "report.html").read_text()  # shares as percentages, not "0.1" US$
     assert "<td>12 %</td>" in html and "<td>5 %</td>" in html
+
+
+def test_running_costs_are_the_washcost_tool_benchmarks(written):
+    """Issue 27: the recurrent costs come from IRC's WASHCost tool (docs/sources.md 8.5).
+
+    Its benchmarks (2011 US$, a person a year): operation and minor maintenance 2.75 for a
+    piped scheme and 0.75 for a borehole and handpump, direct support 2.0 for every
+    technology. Six handpumps for 3,000 people: US$0.75 x 500 = 375 a pump a year.
+    """
+    result, _, _ = written
+    lifecycles = {r.option.name: r.lifecycle.option for r in result.options}
+    people = 3000.0
+    for name in ("katholhu", "standpipes_20l", "yard_taps"):
+        assert lifecycles[name].om_per_year == pytest.approx(2.75 * people)
+    assert lifecycles["handpumps"].om_per_year == pytest.approx(0.75 * people)
+    assert {o.support_per_person_year for o in lifecycles.values()} == {2.0}
