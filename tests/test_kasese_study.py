@@ -182,3 +182,13 @@ def test_running_costs_are_the_washcost_tool_benchmarks(written):
         assert lifecycles[name].om_per_year == pytest.approx(2.75 * people)
     assert lifecycles["handpumps"].om_per_year == pytest.approx(0.75 * people)
     assert {o.support_per_person_year for o in lifecycles.values()} == {2.0}
+
+
+def test_yard_tap_is_the_ugandan_connection_charge(written):
+    """Issue 27: a yard tap costs what Karamoja Water Umbrella asks for a connection near the
+    main, UGX 300,000 (Daily Monitor), at UGX 3,725 per US$: US$80.5, rounded to 81."""
+    result, _, _ = written
+    price, _, _ = result.study.costs["yard_tap"]
+    assert price == pytest.approx(300_000 / 3725, abs=0.5)
+    r = next(o for o in result.options if o.option.name == "yard_taps")
+    assert r.bill["yard_taps"] == pytest.approx(50 * price)  # 50 yard taps (brief 11)
