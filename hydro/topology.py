@@ -133,3 +133,59 @@ def shortest_path_links(wn: wntr.network.WaterNetworkModel, start: str, end: str
     except (nx.NetworkXNoPath, nx.NodeNotFound) as exc:
         raise InputError(f"no path between {start} and {end} in the network") from exc
     return [graph.edges[a, b]["name"] for a, b in zip(nodes[:-1], nodes[1:], strict=True)]
+
+
+def unused_branches(
+    wn: wntr.network.WaterNetworkModel, demand_nodes
+) -> tuple[list[str], list[str]]:
+    """Junctions and links that carry no demand: dead-end branches with no demand node in them.
+
+    A junction that is not in ``demand_nodes`` and ends a branch (one link, or none) carries
+    nothing; removing it may make its neighbour a dead end in turn, so junctions are removed
+    until none is left to remove. Sources (reservoirs and tanks) and the nodes of
+    ``demand_nodes`` are never removed; a loop is never removed (water may flow round it).
+    In a branched network this is every pipe with no demand node below it.
+
+    Parameters
+    ----------
+    wn : wntr.network.WaterNetworkModel
+        The network (not modified).
+    demand_nodes : iterable of str
+        Nodes that draw water (the village nodes of a scenario).
+
+    Returns
+    -------
+    (list of str, list of str)
+        The junctions and the links of those branches, in the network's order.
+
+    Examples
+    --------
+    >>> wn = wntr.network.WaterNetworkModel()
+    >>> wn.add_reservoir("R", base_head=100)
+    >>> for n in ("A", "B", "C"):
+    ...     wn.add_junction(n)
+    >>> for name, a, b in (("P1", "R", "A"), ("P2", "A", "B"), ("P3", "A", "C")):
+    ...     wn.add_pipe(name, a, b)
+    >>> unused_branches(wn, {"B"})
+    (['C'], ['P3'])
+    """
+    graph = nx.MultiGraph()
+    graph.add_nodes_from(wn.node_name_list)
+    for name, link in wn.links():
+        graph.add_edge(link.start_node_name, link.end_node_name, key=name)
+    keep = source_names(wn) | set(demand_nodes)
+    removed_nodes, removed_links = set(), set()
+    ends = [n for n in graph if n not in keep and graph.degree(n) <= 1]
+    while ends:
+        node = ends.pop()
+        if node not in graph:
+            continue
+        neighbours = [b for _, b, _ in graph.edges(node, keys=True)]
+        removed_links.update(k for _, _, k in graph.edges(node, keys=True))
+        graph.remove_node(node)
+        removed_nodes.add(node)
+        ends.extend(b for b in neighbours if b not in keep and graph.degree(b) <= 1)
+    return (
+        [n for n in wn.junction_name_list if n in removed_nodes],
+        [n for n in wn.link_name_list if n in removed_links],
+    )

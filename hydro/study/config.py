@@ -22,6 +22,7 @@ from hydro.catalog import read_catalog
 from hydro.compliance import NODE_CLASSES, PIPE_CLASSES, Rules
 from hydro.demand import check_villages_against_network, read_villages
 from hydro.errors import InputError, did_you_mean
+from hydro.gis import LOCAL, check_crs
 from hydro.network import read_network
 from hydro.outputs import file_name_problem
 from hydro.pumps import read_pump_catalog
@@ -133,6 +134,9 @@ _YEAR = Key("integer", 1900, 2200, "a calendar year", required=True)
 _PRESSURE = Key("number", 0, 200, "metres of head: 0 (no negative pressure) to 200 m")
 _VELOCITY = Key("pair", 0, 10, "[low, high] in m/s, 0 to 10 m/s")
 _SERVICES = ("standpipes", "household_connections")
+#: [design] unused_branches: what a scenario does with branches no village uses (the default
+#: first; hydro.study.scenario.step_branches)
+UNUSED_BRANCHES = ("warn", "prune")
 _COST = Key("cost", 0, 1e12, "a unit cost: zero or more")
 _SHARE_COST = Key("cost", 0, 1, "a share: 0 to 1 (0.1 for 10 %)")
 
@@ -181,6 +185,7 @@ STUDY_KEYS: dict[str, dict[str, Key]] = {
         "patterns": Key("string"),
         "pipe_catalog": Key("string", required=True),
         "pump_catalog": Key("string"),
+        "crs": Key("string"),  # the network's coordinates (hydro.gis.check_crs)
     },
     "design": {
         "base_year": _YEAR,
@@ -210,6 +215,7 @@ STUDY_KEYS: dict[str, dict[str, Key]] = {
         ),
         "seed": Key("integer", 0, 2**32 - 1, "a random seed, 0 to 2^32 - 1"),
         "persons_per_household": Key("number", 1, 30, "persons per household, 1 to 30"),
+        "unused_branches": Key("string", choices=UNUSED_BRANCHES),  # hydro.study.scenario
     },
     "rules": {
         **{f"{cls}_min_pressure_m": _PRESSURE for cls in NODE_CLASSES},
@@ -696,6 +702,7 @@ def _inputs(table: dict, path: Path) -> Inputs:
         pipe_catalog=_file(table, "pipe_catalog", path),
         patterns=_file(table, "patterns", path, required=False),
         pump_catalog=_file(table, "pump_catalog", path, required=False),
+        crs=check_crs(table.get("crs", LOCAL), f"{path}: [inputs] crs"),
     )
 
 
@@ -721,6 +728,7 @@ def _design(design: dict, path: Path) -> Design:
         ),
         looped_time_limit_s=float(design.get("looped_time_limit_s", defaults.LOOPED_TIME_LIMIT_S)),
         seed=int(design.get("seed", 1)),
+        unused_branches=str(design.get("unused_branches", UNUSED_BRANCHES[0])),
     )
 
 

@@ -85,6 +85,9 @@ class Inputs:
     pipe_catalog: Path
     patterns: Path | None = None
     pump_catalog: Path | None = None
+    #: The coordinate reference system of the network's coordinates, as the GeoJSON layers
+    #: state it (:func:`hydro.gis.check_crs`: "EPSG:<code>" or "local", a local grid in m)
+    crs: str = "local"
 
     def files(self) -> list[Path]:
         """Every file given (no output may replace one)."""
@@ -113,6 +116,9 @@ class Design:
     #: Looped networks only: the optimiser's time limit per sizing run [s] and its seed
     looped_time_limit_s: float
     seed: int = 1
+    #: Pipes and junctions no village's demand reaches (:func:`hydro.topology.unused_branches`):
+    #: "warn" (sized, costed and named in a note) or "prune" (left out of the design)
+    unused_branches: str = "warn"
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from hydro.compliance import check_design_condition
 from hydro.errors import InputError
+from hydro.gis import link_table, network_layers, node_table, write_geojson
 from hydro.outputs import Outputs, file_name_problem, output_name
 from hydro.parallel import Executor, executor_for, make_executor, using
 from hydro.study import report
@@ -66,6 +68,8 @@ class StudyResult:
     assumptions: pd.DataFrame = field(default_factory=pd.DataFrame)
     stress: pd.DataFrame = field(default_factory=pd.DataFrame)
     operation: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: scenario -> the designed network as GIS layers (:func:`hydro.gis.network_layers`)
+    gis: dict = field(default_factory=dict)
     seconds: float = 0.0
     #: the inputs, loaded once; the progress callback
     data: StudyData | None = field(default=None, repr=False)
@@ -117,6 +121,26 @@ def step_operation(r: StudyResult) -> None:
     r.operation = operation_table(r.study, r.outcomes)
 
 
+def step_gis(r: StudyResult) -> None:
+    """Each scenario's designed network as GeoJSON layers with its results (:mod:`hydro.gis`):
+    the pressures of the design year's days of operation, each pipe's highest flow and
+    velocity, and the design condition (governing case per node, governing tap).
+    """
+    study = r.study
+    for o in r.outcomes:
+        classes = o.compliance_design.node_classes
+        condition = check_design_condition(
+            o.model, study.rules, classes, o.projection_design.taps()
+        )
+        nodes = node_table(o.model, o.compliance_design.results, classes, condition)
+        served = o.projection_design.nodes.groupby("node")["douar"].agg(
+            lambda d: "; ".join(dict.fromkeys(map(str, d)))
+        )
+        nodes.insert(2, "douar", served.reindex(nodes.index).fillna(""))
+        links = link_table(o.model, o.compliance_design.results, r.data.catalog)
+        r.gis[o.spec.name] = network_layers(o.model, study.inputs.crs, nodes, links)
+
+
 #: The steps of a study, in order: (name, function of a :class:`StudyResult`). The report is
 #: written by :func:`write_outputs` from what they found.
 STUDY_STEPS = (
@@ -127,6 +151,7 @@ STUDY_STEPS = (
     ("stress", step_stress),
     ("assumptions", step_assumptions),
     ("operation", step_operation),
+    ("gis", step_gis),
 )
 
 
@@ -317,4 +342,6 @@ def write_outputs(
             written = write_intermittent_outputs(result, staging, log)
         else:
             written = report.write_all(result, staging, lang, log)
+            for name, layers in getattr(result, "gis", {}).items():
+                written += write_geojson(layers, staging, f"sized_{name}")
     return [folder / p.relative_to(staging) for p in written]

@@ -1,9 +1,9 @@
 """One scenario of a study: demand, storage, mains and pump, pipes, independent check, costs.
 
 :func:`run_scenario` carries a scenario from the village table to a design checked on the file
-it writes, as a chain of named steps (:data:`SCENARIO_STEPS`: demand, break tank, storage,
-main, pump, pipes, write, checks, energy, surge, taps, costs), each a function of the
-:class:`ScenarioRun` that reads the fields it needs and sets its own. A study without a pump
+it writes, as a chain of named steps (:data:`SCENARIO_STEPS`: demand, unused branches, break
+tank, storage, main, pump, pipes, write, checks, energy, surge, taps, costs), each a function
+of the :class:`ScenarioRun` that reads the fields it needs and sets its own. A study without a pump
 has no pump steps; a study replaces or leaves out any step by its name (``Study.steps``,
 :func:`chain`) without touching the others.
 """
@@ -49,6 +49,7 @@ from hydro.study.costing import BOQ_COLUMNS, bill_of_quantities, tertiary_networ
 from hydro.study.parts import ScenarioSpec, Study, StudyData, TapsSpec
 from hydro.surge import check_rising_main
 from hydro.taps import build_tap_model, check_run, run_taps
+from hydro.topology import unused_branches
 from hydro.units import SECONDS_PER_HOUR
 
 #: Water level kept in a break tank at the tap-off, above the pump's inlet [m] [E].
@@ -286,6 +287,43 @@ def step_demand(run: ScenarioRun) -> None:
         )
 
 
+#: Names a note lists before it says how many more there are.
+NAMES_SHOWN = 12
+
+
+def step_branches(run: ScenarioRun) -> None:
+    """Pipes and junctions no village's demand reaches in this scenario (dead-end branches
+    with no demand node in them, in any year it projects: :func:`hydro.topology.unused_branches`)
+    named in a note, or left out of the design with ``[design] unused_branches = "prune"``.
+    """
+    used = set()
+    for p in (run.p_open, run.p_design, run.p_sizing):
+        used |= set(p.nodes.loc[p.nodes["peak_day_l_per_s"] > 0, "node"])
+    junctions, links = unused_branches(run.source_model, used)
+    if not links:
+        return
+    shown = ", ".join(links[:NAMES_SHOWN]) + (
+        f" and {len(links) - NAMES_SHOWN} more" if len(links) > NAMES_SHOWN else ""
+    )
+    where = f"{len(links)} link(s) reach no village node of this scenario ({shown})"
+    if run.study.design.unused_branches == "prune":
+        model = copy_network(run.source_model)
+        for name in links:
+            model.remove_link(name)
+        for name in junctions:
+            model.remove_node(name)
+        run.source_model = model
+        note = f'{where}: left out of the design ([design] unused_branches = "prune")'
+    else:
+        note = (
+            f'{where}: sized and costed all the same; [design] unused_branches = "prune" '
+            "leaves them out"
+        )
+    run.notes.append(note)
+    if run.overrides is None and run.sizing_year is None and run.levels is None:
+        run.log(f"warning: scenario {run.spec.name}: {note}")
+
+
 def step_break_tank(run: ScenarioRun) -> None:
     """The booster draws from a break tank at the tap-off (:func:`with_break_tank`)."""
     if run.spec.break_tank:
@@ -460,6 +498,7 @@ def step_costs(run: ScenarioRun) -> None:
 #: The steps of a scenario, in order: (name, function of a :class:`ScenarioRun`).
 SCENARIO_STEPS = (
     ("demand", step_demand),
+    ("branches", step_branches),
     ("break_tank", step_break_tank),
     ("storage", step_storage),
     ("main", step_main),
