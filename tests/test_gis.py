@@ -46,7 +46,8 @@ def small_study(folder, crs: str | None = None, dead_end: bool = False, prune: b
     junction X_END that no douar uses."""
     path = write_small_study(folder)
     text = path.read_text()
-    if crs is not None:
+    if crs is not None:  # in place of the study's own
+        text = re.sub(r"^crs = .*\n", "", text, flags=re.M)
         text = text.replace("[inputs]\n", f'[inputs]\ncrs = "{crs}"\n')
     if prune:
         text = text.replace("[design]\n", '[design]\nunused_branches = "prune"\n')

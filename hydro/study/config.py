@@ -41,6 +41,7 @@ from hydro.study.parts import (
     StudyData,
     TapsSpec,
 )
+from hydro.study.requirements import check_network_roles
 from hydro.study.solar import KIND as SOLAR_KIND
 from hydro.study.solar import load_solar_study
 
@@ -882,7 +883,8 @@ def load_inputs(study: Study) -> StudyData:
     """Read the study's network, village table and catalogues once, and check them together.
 
     Every village node is a junction of the network; the ``[design]`` tank and pump are
-    elements of it. Raises :class:`hydro.errors.InputError` naming the file and the element.
+    elements of it, and play their roles (:func:`hydro.study.requirements.check_network_roles`).
+    Raises :class:`hydro.errors.InputError` naming the file and the element.
     """
     inputs, design = study.inputs, study.design
     wn = read_network(inputs.network)
@@ -896,6 +898,7 @@ def load_inputs(study: Study) -> StudyData:
         raise InputError(
             f"{study.path}: [design] pump {design.pump!r} is not a pump of {inputs.network}"
         )
+    check_network_roles(study, wn, villages)  # source, tank, pump, village nodes fed
     return StudyData(
         network=wn,
         villages=villages,
