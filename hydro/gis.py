@@ -49,8 +49,8 @@ from hydro.errors import InputError
 from hydro.topology import zones
 from hydro.units import LITRES_PER_M3
 
-__all__ = ["LOCAL", "check_crs", "crs_member", "geojson_text", "link_table", "network_layers",
-           "node_table", "write_geojson"]  # fmt: skip
+__all__ = ["LOCAL", "check_crs", "check_layers", "crs_member", "geojson_text", "link_table",
+           "network_layers", "node_table", "write_geojson"]  # fmt: skip
 
 #: The CRS of a local engineering grid in metres (not georeferenced).
 LOCAL = "local"
@@ -90,7 +90,8 @@ def check_crs(crs: str, where: str = "crs") -> str:
         match = _EPSG.fullmatch(crs)
         if match:
             return f"EPSG:{int(match.group(1))}"
-    raise InputError(f"{where} = {crs!r}: the coordinate reference system must be {CRS_RULE}")
+    given = f"{where} = {crs!r}" if where else repr(crs)
+    raise InputError(f"{given}: the coordinate reference system must be {CRS_RULE}")
 
 
 def crs_member(crs: str) -> dict | None:
@@ -350,6 +351,32 @@ def _line(wn, name: str) -> list[list[float]]:
     link = wn.get_link(name)
     inner = [[float(x), float(y)] for x, y in (link.vertices or [])]
     return [_point(wn, link.start_node_name), *inner, _point(wn, link.end_node_name)]
+
+
+def check_layers(wn: wntr.network.WaterNetworkModel, check, crs: str, catalog=None) -> dict:
+    """The layers of ``wn`` with what :func:`hydro.compliance.check_network` found in its
+    last case (the design year when it checks the opening and the design year).
+
+    Parameters
+    ----------
+    wn : wntr.network.WaterNetworkModel
+        The network checked (not modified).
+    check : hydro.compliance.NetworkCheck
+        ``check_network(wn, ...)``.
+    crs : str
+        ``"EPSG:<code>"`` or ``"local"`` (:func:`check_crs`).
+    catalog : hydro.catalog.Catalog, optional
+        The pipe catalogue (:func:`link_table`).
+
+    Returns
+    -------
+    dict
+        :func:`network_layers`.
+    """
+    case = check.cases[-1]
+    report = case.report
+    nodes = node_table(wn, report.results, report.node_classes, case.condition)
+    return network_layers(wn, crs, nodes, link_table(wn, report.results, catalog))
 
 
 def geojson_text(collection: dict) -> str:

@@ -13,6 +13,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 import wntr
+from conftest import run_hydro
 from test_study import write_small_study
 
 from hydro.errors import InputError
@@ -122,6 +123,29 @@ def test_the_layers_carry_the_design_and_what_the_checks_found(local):
     assert "PU" in set(links["name"])  # the pump as a line too
     zone = dict(zip(links["name"], links["zone"], strict=True))
     assert zone["RM1"] == "transmission" and zone["A1"] == "distribution"
+
+
+def test_hydro_check_writes_the_layers_of_what_it_checked(local, tmp_path):
+    _, out = local
+    done = run_hydro("check", out / "sized_standpipes.inp", "--geojson", tmp_path / "design",
+                     "--crs", "EPSG:32630")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    model = read_network(out / "sized_standpipes.inp")
+    for layer, count in (
+        ("nodes", len(model.node_name_list)),
+        ("links", len(model.link_name_list)),
+    ):
+        info = pyogrio.read_info(tmp_path / f"design_{layer}.geojson")
+        assert info["crs"] == "EPSG:32630" and info["features"] == count
+        assert f"wrote {tmp_path / f'design_{layer}.geojson'}" in done.stdout
+    nodes = json.loads((tmp_path / "design_nodes.geojson").read_text())["features"]
+    assert sum(f["properties"]["governing_tap"] for f in nodes) == 1  # the design condition
+    done = run_hydro("check", out / "sized_standpipes.inp", "--geojson", tmp_path / "x",
+                     "--crs", "WGS84")  # fmt: skip
+    assert done.returncode == 2 and "--crs: 'WGS84': the coordinate reference system" in done.stderr
+    done = run_hydro("check", out / "sized_standpipes.inp", "--crs", "local")
+    assert done.returncode == 1 and "give --geojson" in done.stderr
+    assert not list(tmp_path.glob("x_*"))
 
 
 def test_a_study_in_epsg_writes_that_crs(tmp_path):

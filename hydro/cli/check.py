@@ -34,16 +34,12 @@ def cmd_check(args: argparse.Namespace) -> int:
     from hydro.compliance import check_network
     from hydro.condition import default_taps
     from hydro.demand import read_villages
+    from hydro.gis import check_layers
     from hydro.network import read_network
     from hydro.outputs import Outputs
 
     outputs = Outputs(inputs=[args.network, args.villages, args.classes])
-    out = outputs.file(args.out, "--out")
-    service_out = (
-        outputs.file(out.with_name(out.stem + "_service" + out.suffix), "the service table")
-        if out is not None and args.pressure_driven
-        else None
-    )
+    out, service_out, layers = _declare_outputs(outputs, args)
     rules = _rules(args)
     wn = read_network(args.network, sized=True, inflows=args.inflows)
     classes = read_classes(args.classes, wn) if args.classes else None
@@ -66,7 +62,49 @@ def cmd_check(args: argparse.Namespace) -> int:
     print(f"network: {args.network}; {args.duration:g} h extended-period run")
     print(format_check(result, args.scenario, args.show))
     _write_tables(outputs, result, out, service_out)
+    if layers:
+        _write_layers(outputs, layers, check_layers(wn, result, args.crs or "local"))
     return EXIT_OK if result.compliant else EXIT_FAIL
+
+
+def _declare_outputs(outputs, args: argparse.Namespace) -> tuple:
+    """The files ``--out`` and ``--geojson`` ask for, checked before the run: the violations,
+    the service table (``--pressure-driven``) and the layers (layer -> file).
+    """
+    out = outputs.file(args.out, "--out")
+    if args.crs is not None and args.geojson is None:
+        raise InputError("--crs states the coordinates of the --geojson layers: give --geojson")
+    layers = {
+        layer: outputs.file(f"{args.geojson}_{layer}.geojson", "--geojson")
+        for layer in ("nodes", "links")
+        if args.geojson is not None
+    }
+    service_out = (
+        outputs.file(out.with_name(out.stem + "_service" + out.suffix), "the service table")
+        if out is not None and args.pressure_driven
+        else None
+    )
+    return out, service_out, layers
+
+
+def _write_layers(outputs, paths: dict, layers: dict) -> None:
+    """Write the GIS layers (``--geojson``), each file atomically."""
+    from hydro.gis import geojson_text
+
+    for layer, path in paths.items():
+        with outputs.write(path) as tmp:
+            tmp.write_text(geojson_text(layers[layer]), encoding="utf-8")
+        print(f"wrote {path}")
+
+
+def crs(text: str) -> str:
+    """An option type: a coordinate reference system hydro can state (:func:`check_crs`)."""
+    from hydro.gis import check_crs
+
+    try:
+        return check_crs(text, "")
+    except InputError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _rules(args: argparse.Namespace) -> Rules:
@@ -219,6 +257,20 @@ def add_parser(sub, parents) -> None:
         help="pressure-driven: full delivery at this pressure (default: the class minimum)",
     )
     p.add_argument("--out", metavar="FILE.csv", help="write the violations (and service) tables")
+    p.add_argument(
+        "--geojson",
+        metavar="PREFIX",
+        help="write the network for GIS as PREFIX_nodes.geojson (points) and "
+        "PREFIX_links.geojson (lines) with what the check found (the last year checked): "
+        "pressures, flows, velocities, the design condition's margin and governing tap",
+    )
+    p.add_argument(
+        "--crs",
+        type=crs,
+        metavar="CRS",
+        help="the network's coordinate reference system, stated in the GeoJSON: EPSG:<code> "
+        "(e.g. EPSG:26191) or local (default: a local grid in metres, not georeferenced)",
+    )
     p.add_argument(
         "--show", type=count, default=20, metavar="N", help="violations printed (default 20)"
     )
