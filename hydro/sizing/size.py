@@ -124,14 +124,16 @@ def apply_design(problem: Problem, segments: dict[str, list[tuple[int, float]]])
                 ", ".join(classes[n] for n in kept[:5]),
             )
     table = problem.catalog.table
+    index = {p: i for i, p in enumerate(problem.pipes)}  # not pipes.index: O(n) per pipe
+    inner_mm, tag = table["inner_diameter_mm"].to_dict(), table["tag"].to_dict()  # not .at
     for name, parts in segments.items():
         pipe = model.get_link(name)
-        i = problem.pipes.index(name)
+        i = index[name]
         if len(parts) == 1:
             k = parts[0][0]
-            pipe.diameter = table.at[k, "inner_diameter_mm"] / 1000.0
+            pipe.diameter = inner_mm[k] / 1000.0
             pipe.roughness = float(problem.roughness[i, k])
-            pipe.tag = table.at[k, "tag"]
+            pipe.tag = tag[k]
             continue
         start, end = model.get_node(pipe.start_node_name), model.get_node(pipe.end_node_name)
         z0 = getattr(start, "elevation", 0.0) if start.node_type != "Reservoir" else None
@@ -162,12 +164,12 @@ def apply_design(problem: Problem, segments: dict[str, list[tuple[int, float]]])
                 upstream,
                 node,
                 length=length,
-                diameter=table.at[k, "inner_diameter_mm"] / 1000.0,
+                diameter=inner_mm[k] / 1000.0,
                 roughness=float(problem.roughness[i, k]),
                 minor_loss=minor,
                 initial_status=status,
             )
-            model.get_link(seg).tag = table.at[k, "tag"]
+            model.get_link(seg).tag = tag[k]
             upstream = node
     return model
 
