@@ -19,8 +19,7 @@ from hydro import defaults, validate
 from hydro.catalog import Catalog
 from hydro.condition import check_pressure_targets, default_taps, design_cases
 from hydro.errors import InputError
-from hydro.network import copy_network
-from hydro.simulation import run_simulation
+from hydro.simulation import static_pressure
 from hydro.topology import is_source_copy
 from hydro.units import M_PER_BAR
 
@@ -91,16 +90,6 @@ class Targets:
         if self.node_min_pressure_m and node in self.node_min_pressure_m:
             return float(self.node_min_pressure_m[node])
         return self.min_pressure_m
-
-
-def static_pressure(wn: wntr.network.WaterNetworkModel) -> pd.Series:
-    """Junction pressure with every demand at zero [m] (the static pressure of the classes)."""
-    model = copy_network(wn)
-    for _, junction in model.junctions():
-        junction.demand_timeseries_list.clear()
-        junction.add_demand(0.0, None)
-    model.options.time.duration = 0
-    return run_simulation(model).pressure.iloc[0]
 
 
 @dataclass
