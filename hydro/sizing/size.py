@@ -224,12 +224,14 @@ def verify_design(
     cost = _tag_cost(path, wn, problem, sized_pipes) + tank_cost
     t = problem.targets
     outlets = break_tank_outlets(wn)
+    static = static_pressure(wn)  # before the peak hour changes wn (tank levels, pumps)
     cases = design_cases(
         wn,
         lambda n: -np.inf if n in outlets else t.min_at(n),
         problem.taps if t.tap_min_pressure_m is not None else None,
         t.tap_min_pressure_m or 0.0,
         t.tank_reserve_share,
+        in_place=True,  # wn was read for this check alone: no copy of it
     )
     rows, worst = [], []
     for case in cases:  # every case of the design condition, peak hour first
@@ -239,7 +241,7 @@ def verify_design(
         worst.append(case_worst)
         if case is cases[0]:
             results = case_results
-    pipe_rows, pipes = _pipe_rows(problem, wn, results, sized_pipes, cases[0].name)
+    pipe_rows, pipes = _pipe_rows(problem, wn, results, sized_pipes, cases[0].name, static)
     rows += pipe_rows
     if not np.isfinite(cost):
         rows.append(("network", "network", "cost", cost, np.nan, np.nan, cases[0].name))
@@ -313,18 +315,18 @@ def _case_rows(problem: Problem, case, case_results) -> tuple[list[tuple], tuple
 
 
 def _pipe_rows(
-    problem: Problem, wn, results, sized_pipes: list[str], condition: str
+    problem: Problem, wn, results, sized_pipes: list[str], condition: str, static: pd.Series
 ) -> tuple[list[tuple], list[dict]]:
     """Verification rows of the sized pipes in the peak hour (``results``), and their table.
 
-    A row per pipe faster than the velocity limit (a target) or whose highest pressure (static
-    or in the run, at either end) is above its catalogue entry's pressure class; the table:
-    flow [l/s], velocity [m/s], head loss [m] and that highest pressure [m] per pipe.
+    A row per pipe faster than the velocity limit (a target) or whose highest pressure
+    (``static`` [m], or in the run, at either end) is above its catalogue entry's pressure
+    class; the table: flow [l/s], velocity [m/s], head loss [m] and that highest pressure
+    [m] per pipe.
     """
     t = problem.targets
     catalog = problem.catalog.table
     rating = dict(zip(catalog["tag"], catalog["pressure_rating_m"], strict=True))
-    static = static_pressure(wn)
     # the first (only) report step, each as a Series once: not one per pipe
     velocity, pressure = results.velocity.iloc[0], results.pressure.iloc[0]
     flow, headloss = results.flow.iloc[0], results.headloss.iloc[0]
