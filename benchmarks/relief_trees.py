@@ -22,7 +22,8 @@ time. Usage: ``python benchmarks/relief_trees.py [--sizes 7,50,100,200,400] [--s
 sized and verified (the written file's independent EPANET run) in a fresh process, timed
 from reading the file to the verified result: wall and CPU seconds, the 0-1 program's
 seconds, cost, gap. ``--baseline /work/main`` runs the same file with that checkout's
-``hydro`` (``PYTHONPATH``) in the same run, alternating which side goes first, for
+``hydro`` (``PYTHONPATH``), or ``--baseline REV`` with this repository's revision ``REV``
+(``git archive`` into a temporary folder), in the same run, alternating which side goes first, for
 ``--repeats`` rounds; then per size the medians, the ratio baseline / this code, and
 whether the two designs are the same pipe for pipe. The machine's load average is printed
 at the start and the end (a shared machine slows both sides alike).
@@ -290,40 +291,71 @@ def commit_of(root: Path) -> str:
     return done.stdout.strip() or "?"
 
 
-def flat(sizes: list[int], seed: int, repeats: int, baseline: Path | None) -> None:
+def checkout(baseline: str, folder: Path) -> tuple[Path, str]:
+    """The baseline's folder and commit: a checkout, or a revision of this repository
+    extracted by ``git archive`` into ``folder``."""
+    if Path(baseline).is_dir():
+        return Path(baseline), commit_of(Path(baseline))
+    rev = subprocess.run(
+        ["git", "-C", str(ROOT), "rev-parse", "--short", baseline],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", rev], capture_output=True, check=True
+    ).stdout
+    folder.mkdir()
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
+    return folder, f"{rev} ({baseline}, git archive)"
+
+
+def flat(sizes: list[int], seed: int, repeats: int, baseline: str | None) -> None:
     """Trees without relief: each size ``repeats`` times per side, then the medians."""
-    sides = {"hydro": ROOT} | ({"baseline": baseline} if baseline else {})
     print("load average at start:", " ".join(f"{x:.2f}" for x in os.getloadavg()))
-    for side, root in sides.items():
-        print(f"{side}: {root} at {commit_of(root)}")
+    with tempfile.TemporaryDirectory(prefix="flat-") as tmp:
+        sides, labels = {"hydro": ROOT}, {"hydro": commit_of(ROOT)}
+        if baseline:
+            sides["baseline"], labels["baseline"] = checkout(baseline, Path(tmp) / "baseline")
+        for side, root in sides.items():
+            print(f"{side}: {root} at {labels[side]}")
+        runs = _flat_runs(sizes, seed, repeats, sides, Path(tmp))
+    print("load average at end:", " ".join(f"{x:.2f}" for x in os.getloadavg()))
+    _flat_summary(sizes, runs, bool(baseline))
+
+
+def _flat_runs(sizes: list[int], seed: int, repeats: int, sides: dict, folder: Path) -> dict:
+    """Every run of every size on every side, printed as it ends: (size, side) -> runs."""
     print(
         f"{'pipes':>6} {'round':>5} {'side':>8} {'wall_s':>7} {'cpu_s':>7} {'milp_s':>7} "
         f"{'cost':>14} {'gap':>7} verified",
         flush=True,
     )
     runs: dict = {}
-    with tempfile.TemporaryDirectory(prefix="flat-") as tmp:
-        folder = Path(tmp)
-        random_networks.FLAT_TREE_CATALOG.to_csv(folder / "catalog.csv", index=False)
+    random_networks.FLAT_TREE_CATALOG.to_csv(folder / "catalog.csv", index=False)
+    for n in sizes:
+        (folder / f"flat_{n}.inp").write_text(random_networks.flat_tree(n, seed))
+    for k in range(repeats):
         for n in sizes:
-            (folder / f"flat_{n}.inp").write_text(random_networks.flat_tree(n, seed))
-        for k in range(repeats):
-            for n in sizes:
-                order = list(sides) if k % 2 == 0 else list(sides)[::-1]
-                for side in order:
-                    design = folder / f"design_{side}_{n}_{k}.json"
-                    got = run_side(
-                        sides[side], folder / f"flat_{n}.inp", folder / "catalog.csv", design
-                    )
-                    got["design"] = json.loads(design.read_text())
-                    runs.setdefault((n, side), []).append(got)
-                    print(
-                        f"{n:6d} {k + 1:5d} {side:>8} {got['wall_s']:7.2f} {got['cpu_s']:7.2f} "
-                        f"{got['milp_s']:7.2f} {got['cost']:14,.2f} {got['gap']:7.1e} "
-                        f"{got['verified']}",
-                        flush=True,
-                    )
-    print("load average at end:", " ".join(f"{x:.2f}" for x in os.getloadavg()))
+            order = list(sides) if k % 2 == 0 else list(sides)[::-1]
+            for side in order:
+                design = folder / f"design_{side}_{n}_{k}.json"
+                got = run_side(
+                    sides[side], folder / f"flat_{n}.inp", folder / "catalog.csv", design
+                )
+                got["design"] = json.loads(design.read_text())
+                runs.setdefault((n, side), []).append(got)
+                print(
+                    f"{n:6d} {k + 1:5d} {side:>8} {got['wall_s']:7.2f} {got['cpu_s']:7.2f} "
+                    f"{got['milp_s']:7.2f} {got['cost']:14,.2f} {got['gap']:7.1e} "
+                    f"{got['verified']}",
+                    flush=True,
+                )
+    return runs
+
+
+def _flat_summary(sizes: list[int], runs: dict, baseline: bool) -> None:
+    """Per size: the medians of each side, their ratio, and whether the designs agree."""
     for n in sizes:
         ours = runs[(n, "hydro")]
         line = (
@@ -353,7 +385,9 @@ def main() -> None:
     parser.add_argument("--sizes", default="7,50,100,200,400")
     parser.add_argument("--seeds", default="1")
     parser.add_argument("--flat", help="sizes of trees without relief, e.g. 1000,3000,10000")
-    parser.add_argument("--baseline", type=Path, help="a checkout to time side by side (--flat)")
+    parser.add_argument(
+        "--baseline", help="a checkout or a git revision to time side by side (--flat)"
+    )
     parser.add_argument("--repeats", type=int, default=3, help="rounds per side (--flat)")
     args = parser.parse_args()
     if args.flat:
