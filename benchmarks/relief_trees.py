@@ -16,12 +16,28 @@ EPANET); its cost against an independent formulation written here:
 Prints one row per tree: junctions, relief, tanks placed, hydro's cost, the reference cost,
 their relative difference, hydro's solve time and time with verification, the reference's
 time. Usage: ``python benchmarks/relief_trees.py [--sizes 7,50,100,200,400] [--seeds 1]``.
+
+``--flat 1000,3000,10000``: trees without relief instead
+(:func:`hydro.sizing.random_networks.flat_tree`, 15 m everywhere, no tanks), each read,
+sized and verified (the written file's independent EPANET run) in a fresh process, timed
+from reading the file to the verified result: wall and CPU seconds, the 0-1 program's
+seconds, cost, gap. ``--baseline /work/main`` runs the same file with that checkout's
+``hydro`` (``PYTHONPATH``), or ``--baseline REV`` with this repository's revision ``REV``
+(``git archive`` into a temporary folder), in the same run, alternating which side goes first, for
+``--repeats`` rounds; then per size the medians, the ratio baseline / this code, and
+whether the two designs are the same pipe for pipe. The machine's load average is printed
+at the start and the end (a shared machine slows both sides alike).
 """
 
 from __future__ import annotations
 
 import argparse
 import itertools
+import json
+import os
+import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -34,7 +50,7 @@ from hydro.catalog import read_catalog
 from hydro.errors import InfeasibleDesignError, InputError
 from hydro.hydraulics import headloss_hazen_williams
 from hydro.network import read_network
-from hydro.sizing import Targets, size_network
+from hydro.sizing import Targets, random_networks, size_network
 from hydro.sizing.break_tanks import BreakTanks
 from hydro.sizing.random_networks import CLASS_CATALOG, relief_tree
 
@@ -43,6 +59,8 @@ RESIDUAL_M = 2.0
 MIN_PRESSURE_M = 10.0
 MARGIN_M = 1e-3  # as hydro's DESIGN_MARGIN_M: the same program, not a looser one
 BRUTE_MAX_CANDIDATES = 6
+FLAT_MIN_PRESSURE_M = 15.0
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def tree_of(wn):
@@ -226,12 +244,156 @@ def measure(n: int, seed: int, folder: Path, catalog) -> str:
     )
 
 
+def flat_worker(inp: str, catalog_csv: str, design_json: str) -> None:
+    """In a fresh process: read, size and verify one tree; one JSON line of figures.
+
+    Uses only what the baseline's ``hydro`` has too; the design (pipe -> catalogue tag) goes
+    to ``design_json``.
+    """
+    catalog = read_catalog(catalog_csv)
+    wall, cpu = time.perf_counter(), time.process_time()
+    result = size_network(read_network(inp), catalog, Targets(FLAT_MIN_PRESSURE_M))
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    model = result.model
+    Path(design_json).write_text(
+        json.dumps({p: model.get_link(p).tag for p in model.pipe_name_list})
+    )
+    figures = {
+        "wall_s": wall,
+        "cpu_s": cpu,
+        "milp_s": result.seconds,
+        "cost": result.cost,
+        "gap": result.gap,
+        "verified": bool(result.verification.ok),
+        "notes": len(result.notes),
+    }
+    print(json.dumps(figures), flush=True)
+
+
+def run_side(root: Path, inp: Path, catalog_csv: Path, design_json: Path) -> dict:
+    """:func:`flat_worker` in a subprocess with ``root``'s ``hydro`` first on the path."""
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    args = [sys.executable, __file__, "--flat-worker", str(inp), str(catalog_csv), str(design_json)]
+    done = subprocess.run(args, env=env, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"{root}: the worker failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def commit_of(root: Path) -> str:
+    """The short commit of a checkout (``?`` when it is not a git work tree)."""
+    done = subprocess.run(
+        ["git", "-C", str(root), "rev-parse", "--short", "HEAD"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return done.stdout.strip() or "?"
+
+
+def checkout(baseline: str, folder: Path) -> tuple[Path, str]:
+    """The baseline's folder and commit: a checkout, or a revision of this repository
+    extracted by ``git archive`` into ``folder``."""
+    if Path(baseline).is_dir():
+        return Path(baseline), commit_of(Path(baseline))
+    rev = subprocess.run(
+        ["git", "-C", str(ROOT), "rev-parse", "--short", baseline],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", rev], capture_output=True, check=True
+    ).stdout
+    folder.mkdir()
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
+    return folder, f"{rev} ({baseline}, git archive)"
+
+
+def flat(sizes: list[int], seed: int, repeats: int, baseline: str | None) -> None:
+    """Trees without relief: each size ``repeats`` times per side, then the medians."""
+    print("load average at start:", " ".join(f"{x:.2f}" for x in os.getloadavg()))
+    with tempfile.TemporaryDirectory(prefix="flat-") as tmp:
+        sides, labels = {"hydro": ROOT}, {"hydro": commit_of(ROOT)}
+        if baseline:
+            sides["baseline"], labels["baseline"] = checkout(baseline, Path(tmp) / "baseline")
+        for side, root in sides.items():
+            print(f"{side}: {root} at {labels[side]}")
+        runs = _flat_runs(sizes, seed, repeats, sides, Path(tmp))
+    print("load average at end:", " ".join(f"{x:.2f}" for x in os.getloadavg()))
+    _flat_summary(sizes, runs, bool(baseline))
+
+
+def _flat_runs(sizes: list[int], seed: int, repeats: int, sides: dict, folder: Path) -> dict:
+    """Every run of every size on every side, printed as it ends: (size, side) -> runs."""
+    print(
+        f"{'pipes':>6} {'round':>5} {'side':>8} {'wall_s':>7} {'cpu_s':>7} {'milp_s':>7} "
+        f"{'cost':>14} {'gap':>7} verified",
+        flush=True,
+    )
+    runs: dict = {}
+    random_networks.FLAT_TREE_CATALOG.to_csv(folder / "catalog.csv", index=False)
+    for n in sizes:
+        (folder / f"flat_{n}.inp").write_text(random_networks.flat_tree(n, seed))
+    for k in range(repeats):
+        for n in sizes:
+            order = list(sides) if k % 2 == 0 else list(sides)[::-1]
+            for side in order:
+                design = folder / f"design_{side}_{n}_{k}.json"
+                got = run_side(
+                    sides[side], folder / f"flat_{n}.inp", folder / "catalog.csv", design
+                )
+                got["design"] = json.loads(design.read_text())
+                runs.setdefault((n, side), []).append(got)
+                print(
+                    f"{n:6d} {k + 1:5d} {side:>8} {got['wall_s']:7.2f} {got['cpu_s']:7.2f} "
+                    f"{got['milp_s']:7.2f} {got['cost']:14,.2f} {got['gap']:7.1e} "
+                    f"{got['verified']}",
+                    flush=True,
+                )
+    return runs
+
+
+def _flat_summary(sizes: list[int], runs: dict, baseline: bool) -> None:
+    """Per size: the medians of each side, their ratio, and whether the designs agree."""
+    for n in sizes:
+        ours = runs[(n, "hydro")]
+        line = (
+            f"{n:6d} pipes: hydro median {statistics.median(r['wall_s'] for r in ours):.2f} s"
+            f" wall, {statistics.median(r['cpu_s'] for r in ours):.2f} s CPU"
+        )
+        if baseline:
+            base = runs[(n, "baseline")]
+            wall = [statistics.median(r["wall_s"] for r in x) for x in (base, ours)]
+            cpu = [statistics.median(r["cpu_s"] for r in x) for x in (base, ours)]
+            same = all(r["design"] == base[0]["design"] for r in ours + base)
+            line += (
+                f"; baseline {wall[0]:.2f} s wall, {cpu[0]:.2f} s CPU; baseline / hydro "
+                f"{wall[0] / wall[1]:.2f} (wall), {cpu[0] / cpu[1]:.2f} (CPU); same design "
+                f"pipe for pipe: {same}"
+            )
+        verified = all(r["verified"] and r["gap"] <= 1e-9 for r in ours)
+        print(line + f"; every hydro run verified, gap 0: {verified}", flush=True)
+
+
 def main() -> None:
     """Run the sizes asked and print a row per tree."""
+    if len(sys.argv) == 5 and sys.argv[1] == "--flat-worker":
+        flat_worker(*sys.argv[2:])
+        return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="7,50,100,200,400")
     parser.add_argument("--seeds", default="1")
+    parser.add_argument("--flat", help="sizes of trees without relief, e.g. 1000,3000,10000")
+    parser.add_argument(
+        "--baseline", help="a checkout or a git revision to time side by side (--flat)"
+    )
+    parser.add_argument("--repeats", type=int, default=3, help="rounds per side (--flat)")
     args = parser.parse_args()
+    if args.flat:
+        sizes = [int(s) for s in args.flat.split(",")]
+        flat(sizes, int(args.seeds.split(",")[0]), args.repeats, args.baseline)
+        return
     print(
         f"{'n':>6} {'seed':>4} {'relief':>7} {'tanks':>6} {'hydro cost':>14} {'ref':>6} "
         f"{'reference':>14} {'rel diff':>10} {'solve s':>8} {'total s':>8} {'ref s':>8}",

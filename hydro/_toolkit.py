@@ -34,6 +34,7 @@ EN_JUNCTION, EN_RESERVOIR, EN_TANK = 0, 1, 2
 EN_PIPE = 1
 EN_DDA, EN_PDA = 0, 1
 EN_DURATION = 0
+EN_DEMANDMULT = 4  # an analysis option (EN_setoption)
 EN_MAXID = 31
 
 
@@ -92,6 +93,7 @@ def library(version: str = "2.3") -> ctypes.CDLL:
         "EN_setlinkvalue": [p, i, i, d],
         "EN_setnodevalue": [p, i, i, d],
         "EN_setdemandmodel": [p, i, d, d, d],
+        "EN_setoption": [p, i, d],
         "EN_settimeparam": [p, i, ctypes.c_long],
         "EN_setstatusreport": [p, i],
         "EN_geterror": [i, c, i],
@@ -243,6 +245,14 @@ class Project:
                 get(self._handle, k + 1, prop, ctypes.byref(value))
                 out[k] = value.value
         return out
+
+    def set_option(self, option: int, value: float) -> None:
+        """Set an analysis option (``EN_DEMANDMULT``...) for the runs that follow."""
+        self._check(self.lib.EN_setoption(self._handle, option, value), "set option")
+
+    def set_time_parameter(self, parameter: int, value: int) -> None:
+        """Set a time parameter (``EN_DURATION``...) [s]."""
+        self._check(self.lib.EN_settimeparam(self._handle, parameter, value), "set time")
 
     def open_hydraulics(self) -> None:
         if not self._hydraulics_open:

@@ -188,8 +188,9 @@ def tag_node_classes(
         counts = taps.groupby("node").size()
         rows = {r["node"]: r for r in taps.to_dict("records") if counts[r["node"]] == 1}
     skipped = []
+    junctions = set(model.junction_name_list)  # once: the property builds a new list each call
     for name, cls in classes.items():
-        if name not in model.junction_name_list:
+        if name not in junctions:
             continue
         junction = model.get_node(name)
         if junction.tag and parse_node_tag(junction.tag) is None:

@@ -1,6 +1,7 @@
 """Simulation adapter: full EPANET runs through WNTR's EpanetSimulator.
 
-Every run happens on a copy of the model, in its own temporary directory that is removed
+A run never modifies the model (a run that changes an option works on a copy; any other
+writes the model as it is), and happens in its own temporary directory that is removed
 afterwards, so parallel runs never collide and thousands of runs leave no files or handles
 behind. Results come back in SI with the unit in each name.
 """
@@ -17,6 +18,7 @@ import numpy as np
 import pandas as pd
 import wntr
 
+from hydro import _toolkit as tk
 from hydro import validate
 from hydro._toolkit import epanet_scratch
 from hydro.errors import SimulationError
@@ -125,7 +127,11 @@ def run_simulation(
     required_pressure_m: float | None = None,
     minimum_pressure_m: float = 0.0,
 ) -> SimulationResults:
-    """Run an extended-period (or steady-state) EPANET simulation of a copy of ``wn``.
+    """Run an extended-period (or steady-state) EPANET simulation of ``wn``.
+
+    ``wn`` is written to a private ``.inp`` file as it is; a copy is made only when an option
+    changes (``duration_h``, ``pressure_driven``): copying a model of 10,000 pipes takes
+    about a second.
 
     Parameters
     ----------
@@ -156,7 +162,8 @@ def run_simulation(
     >>> float(results.pressure.index[-1]) / 3600
     24.0
     """
-    model = copy_network(wn)
+    changed = duration_h is not None or pressure_driven
+    model = copy_network(wn) if changed else validate.model(wn, "the network (wn)")
     if duration_h is not None:
         check_duration(duration_h)
         model.options.time.duration = int(round(duration_h * SECONDS_PER_HOUR))
@@ -195,6 +202,46 @@ def run_simulation(
         pressure_driven=pressure_driven,
         warnings=warnings,
     )
+
+
+def static_pressure(wn: wntr.network.WaterNetworkModel) -> pd.Series:
+    """Pressure at every node with every demand at zero [m]: the static pressure of the classes.
+
+    ``wn`` (never modified) is written to a private ``.inp`` file in LPS (pressures in m) and
+    EPANET 2.2, the engine of WNTR's EpanetSimulator, solves its first step in memory with
+    the demand multiplier at zero (every demand, with its pattern, times zero); tanks at
+    their initial levels, the controls as at time 0. No copy of the model is made (a
+    demand-free copy of a model of 10,000 pipes takes about a second to build).
+
+    Returns
+    -------
+    Series
+        Pressure [m] by node name (junctions, reservoirs at 0, tanks at their level).
+
+    Raises
+    ------
+    SimulationError
+        EPANET could not open or solve the network.
+
+    Examples
+    --------
+    >>> from hydro.network import read_network
+    >>> static = static_pressure(read_network("networks/oujda_rural.inp"))
+    >>> bool((static >= -1e-6).all())
+    True
+    """
+    validate.model(wn, "the network (wn)")
+    with tempfile.TemporaryDirectory(prefix="hydro-static-") as tmp:
+        path = Path(tmp).resolve() / "static.inp"
+        try:
+            wntr.network.write_inpfile(wn, str(path), units="LPS", version=2.2)
+        except Exception as exc:
+            raise SimulationError(f"EPANET could not run the network: {exc}") from exc
+        with tk.Project(path, version="2.2") as project:
+            project.set_option(tk.EN_DEMANDMULT, 0.0)
+            project.set_time_parameter(tk.EN_DURATION, 0)
+            project.solve_snapshot()  # a warning (unbalanced...) is not an error here
+            return pd.Series(project.node_values(tk.EN_PRESSURE), index=project.node_ids())
 
 
 def check_duration(duration_h: float, what: str = "duration") -> float:

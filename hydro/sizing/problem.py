@@ -19,8 +19,7 @@ from hydro import defaults, validate
 from hydro.catalog import Catalog
 from hydro.condition import check_pressure_targets, default_taps, design_cases
 from hydro.errors import InputError
-from hydro.network import copy_network
-from hydro.simulation import run_simulation
+from hydro.simulation import static_pressure
 from hydro.topology import is_source_copy
 from hydro.units import M_PER_BAR
 
@@ -91,16 +90,6 @@ class Targets:
         if self.node_min_pressure_m and node in self.node_min_pressure_m:
             return float(self.node_min_pressure_m[node])
         return self.min_pressure_m
-
-
-def static_pressure(wn: wntr.network.WaterNetworkModel) -> pd.Series:
-    """Junction pressure with every demand at zero [m] (the static pressure of the classes)."""
-    model = copy_network(wn)
-    for _, junction in model.junctions():
-        junction.demand_timeseries_list.clear()
-        junction.add_demand(0.0, None)
-    model.options.time.duration = 0
-    return run_simulation(model).pressure.iloc[0]
 
 
 @dataclass
@@ -190,12 +179,13 @@ def _pipe_options(
 ) -> np.ndarray:
     """Catalogue rows pipe ``name`` may take: rated for the static pressure it sees
     (``seen_m`` [m]; an entry without a class is not checked; every class when
-    ``pressure_classes`` is False) and at least ``smallest_mm`` nominal diameter [mm]; an
-    error naming the pipe when none is left.
+    ``pressure_classes`` is False, which the caller passes for a catalogue without classes)
+    and at least ``smallest_mm`` nominal diameter [mm]; an error naming the pipe when none
+    is left.
     """
     table = catalog.table
     ok = np.ones(len(table), dtype=bool)
-    if catalog.has_pressure_classes and pressure_classes:
+    if pressure_classes:
         ok &= ~(table["pressure_rating_m"].to_numpy() < seen_m)  # NaN class: no check
         if not ok.any():
             raise InputError(
@@ -254,13 +244,14 @@ def build_problem(
     catalog_roughness = catalog.roughness_in(wn.options.hydraulic.headloss)
     roughness = np.empty((len(pipes), len(catalog)))
     seen, allowed = {}, {}
+    classes = pressure_classes and catalog.has_pressure_classes  # once, not once per pipe
     for i, name in enumerate(pipes):
         pipe = wn.get_link(name)
         roughness[i] = catalog_roughness.fillna(pipe.roughness).to_numpy()
         ends = [node_pressure.get(n, 0.0) for n in (pipe.start_node_name, pipe.end_node_name)]
         seen[name] = max(max(ends), 0.0)
         smallest = (min_diameter_mm or {}).get(name)
-        allowed[name] = _pipe_options(catalog, name, seen[name], smallest, source, pressure_classes)
+        allowed[name] = _pipe_options(catalog, name, seen[name], smallest, source, classes)
     return Problem(
         wn,
         catalog,

@@ -16,7 +16,9 @@ D^1.5. Used by ``tests/`` and by ``benchmarks/large_loops.py``; never by the opt
 
 And one branched family with relief, for break-pressure tanks: :func:`relief_tree`, a gravity
 tree falling ``relief_m`` from its reservoir, with the PE100 PN6/PN10/PN16 catalogue
-:data:`CLASS_CATALOG` (used by ``tests/`` and ``benchmarks/relief_trees.py``).
+:data:`CLASS_CATALOG` (used by ``tests/`` and ``benchmarks/relief_trees.py``); and a tree
+without relief, :func:`flat_tree` with :data:`FLAT_TREE_CATALOG`, for the time to size and
+verify trees of up to 10,000 pipes.
 """
 
 from __future__ import annotations
@@ -159,3 +161,37 @@ def relief_tree(
         f"[RESERVOIRS]\n R1 {head:.2f}\n\n[PIPES]\n{pipes}\n\n[OPTIONS]\n Units LPS\n"
         " Headloss H-W\n\n[TIMES]\n Duration 0\n\n[END]\n"
     )
+
+
+#: Inner diameter [mm] and cost per metre [currency/m] of :func:`flat_tree`'s catalogue (the
+#: catalogue of ``benchmarks/size_trees.py``).
+FLAT_TREE_CATALOG = pd.DataFrame(
+    {
+        "inner_diameter_mm": [40.8, 55.4, 66.0, 79.2, 96.8, 110.2, 141.0, 176.2, 220.4, 277.6],
+        "cost_per_m": [55, 70, 85, 100, 130, 155, 210, 300, 420, 610],
+    }
+)
+
+
+def flat_tree(n_pipes: int, seed: int) -> str:
+    """A random recursive tree without relief (``.inp`` text), as ``benchmarks/size_trees.py``.
+
+    Junction ``Jk`` (k = 1..``n_pipes``) hangs below a uniformly chosen earlier one (``J1``
+    below the reservoir ``R1`` at 110 m) by a pipe ``Pk`` of 100-800 m, Hazen-Williams
+    C = 130; elevations 0-30 m; about 24 l/s of demand in all. ``size_trees.py --sizes N``
+    (seed 1) sizes the tree of ``flat_tree(N, 1)``; with :data:`FLAT_TREE_CATALOG` and 15 m
+    every junction can be served.
+    """
+    rng = np.random.default_rng(seed)
+    junctions, pipes, coordinates = [], [], [" R1 0 0"]
+    for k in range(1, n_pipes + 1):
+        parent = "R1" if k == 1 else f"J{rng.integers(1, k)}"
+        demand_l_per_s = rng.uniform(0.2, 1.0) * 40.0 / n_pipes
+        junctions.append(f" J{k} {rng.uniform(0, 30):.2f} {demand_l_per_s:.5f}")
+        pipes.append(f" P{k} {parent} J{k} {rng.uniform(100, 800):.1f} 100 130")
+        coordinates.append(f" J{k} {k} {k}")
+    return (
+        "[JUNCTIONS]\n" + "\n".join(junctions) + "\n[RESERVOIRS]\n R1 110.0\n[PIPES]\n"
+        + "\n".join(pipes) + "\n[OPTIONS]\n Units LPS\n Headloss H-W\n[COORDINATES]\n"
+        + "\n".join(coordinates) + "\n[END]\n"
+    )  # fmt: skip

@@ -124,14 +124,16 @@ def apply_design(problem: Problem, segments: dict[str, list[tuple[int, float]]])
                 ", ".join(classes[n] for n in kept[:5]),
             )
     table = problem.catalog.table
+    index = {p: i for i, p in enumerate(problem.pipes)}  # not pipes.index: O(n) per pipe
+    inner_mm, tag = table["inner_diameter_mm"].to_dict(), table["tag"].to_dict()  # not .at
     for name, parts in segments.items():
         pipe = model.get_link(name)
-        i = problem.pipes.index(name)
+        i = index[name]
         if len(parts) == 1:
             k = parts[0][0]
-            pipe.diameter = table.at[k, "inner_diameter_mm"] / 1000.0
+            pipe.diameter = inner_mm[k] / 1000.0
             pipe.roughness = float(problem.roughness[i, k])
-            pipe.tag = table.at[k, "tag"]
+            pipe.tag = tag[k]
             continue
         start, end = model.get_node(pipe.start_node_name), model.get_node(pipe.end_node_name)
         z0 = getattr(start, "elevation", 0.0) if start.node_type != "Reservoir" else None
@@ -162,12 +164,12 @@ def apply_design(problem: Problem, segments: dict[str, list[tuple[int, float]]])
                 upstream,
                 node,
                 length=length,
-                diameter=table.at[k, "inner_diameter_mm"] / 1000.0,
+                diameter=inner_mm[k] / 1000.0,
                 roughness=float(problem.roughness[i, k]),
                 minor_loss=minor,
                 initial_status=status,
             )
-            model.get_link(seg).tag = table.at[k, "tag"]
+            model.get_link(seg).tag = tag[k]
             upstream = node
     return model
 
@@ -222,12 +224,14 @@ def verify_design(
     cost = _tag_cost(path, wn, problem, sized_pipes) + tank_cost
     t = problem.targets
     outlets = break_tank_outlets(wn)
+    static = static_pressure(wn)  # before the peak hour changes wn (tank levels, pumps)
     cases = design_cases(
         wn,
         lambda n: -np.inf if n in outlets else t.min_at(n),
         problem.taps if t.tap_min_pressure_m is not None else None,
         t.tap_min_pressure_m or 0.0,
         t.tank_reserve_share,
+        in_place=True,  # wn was read for this check alone: no copy of it
     )
     rows, worst = [], []
     for case in cases:  # every case of the design condition, peak hour first
@@ -237,7 +241,7 @@ def verify_design(
         worst.append(case_worst)
         if case is cases[0]:
             results = case_results
-    pipe_rows, pipes = _pipe_rows(problem, wn, results, sized_pipes, cases[0].name)
+    pipe_rows, pipes = _pipe_rows(problem, wn, results, sized_pipes, cases[0].name, static)
     rows += pipe_rows
     if not np.isfinite(cost):
         rows.append(("network", "network", "cost", cost, np.nan, np.nan, cases[0].name))
@@ -311,18 +315,18 @@ def _case_rows(problem: Problem, case, case_results) -> tuple[list[tuple], tuple
 
 
 def _pipe_rows(
-    problem: Problem, wn, results, sized_pipes: list[str], condition: str
+    problem: Problem, wn, results, sized_pipes: list[str], condition: str, static: pd.Series
 ) -> tuple[list[tuple], list[dict]]:
     """Verification rows of the sized pipes in the peak hour (``results``), and their table.
 
-    A row per pipe faster than the velocity limit (a target) or whose highest pressure (static
-    or in the run, at either end) is above its catalogue entry's pressure class; the table:
-    flow [l/s], velocity [m/s], head loss [m] and that highest pressure [m] per pipe.
+    A row per pipe faster than the velocity limit (a target) or whose highest pressure
+    (``static`` [m], or in the run, at either end) is above its catalogue entry's pressure
+    class; the table: flow [l/s], velocity [m/s], head loss [m] and that highest pressure
+    [m] per pipe.
     """
     t = problem.targets
     catalog = problem.catalog.table
     rating = dict(zip(catalog["tag"], catalog["pressure_rating_m"], strict=True))
-    static = static_pressure(wn)
     # the first (only) report step, each as a Series once: not one per pipe
     velocity, pressure = results.velocity.iloc[0], results.pressure.iloc[0]
     flow, headloss = results.flow.iloc[0], results.headloss.iloc[0]

@@ -403,7 +403,7 @@ def _read_design(
             segments[p] = used
             choice[p] = max(used, key=lambda s: s[1])[0]
         else:
-            best = max(span, key=lambda c: x[c])
+            best = span.start + int(np.argmax(x[span.start : span.stop]))  # the first largest
             choice[p] = int(columns.option[best])
             segments[p] = [(choice[p], float(problem.lengths[index[p]]))]
     return choice, segments
