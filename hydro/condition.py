@@ -13,8 +13,9 @@ of the usable depth) and each pump as its level controls operate it at that leve
   :func:`hydro.demand.simultaneous_taps`), other junctions at their peak-hour demand; a tap
   node must then keep the tap's minimum (5 m at the tap, Oujda brief 5.1), other junctions
   their own. At a standpipe the tap is not the junction: the riser, valve and meter between
-  them lose :func:`standpipe_local_loss_m` at the standpipe's flow (3.5 m at 0.5 l/s [E]),
-  so its junction must keep 5 m plus that loss. This is the all-taps-open case: every
+  them lose :func:`standpipe_local_loss_m` at one standpipe's flow (3.5 m at 0.5 l/s [E];
+  a node with two standpipes: each riser carries its own 0.5 l/s), so its junction must keep
+  5 m plus that loss. This is the all-taps-open case: every
   standpipe's taps open, tanks at their reserve; its governing tap is its node of least
   margin.
 
@@ -30,6 +31,7 @@ check of pressure targets (:func:`check_pressure_targets`).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -300,13 +302,40 @@ def design_cases(
     return cases
 
 
+def standpipes_at(taps: float, taps_per_standpipe: float = defaults.TAPS_PER_STANDPIPE) -> int:
+    """Standpipes at a node of ``taps`` taps, each of ``taps_per_standpipe`` taps (at least one).
+
+    >>> standpipes_at(4)
+    2
+    >>> standpipes_at(2, 4)
+    1
+    """
+    if not taps_per_standpipe or taps_per_standpipe != taps_per_standpipe:  # 0 or NaN
+        taps_per_standpipe = defaults.TAPS_PER_STANDPIPE
+    return max(math.ceil(taps / taps_per_standpipe - 1e-9), 1)
+
+
 def _standpipe_losses(taps: pd.DataFrame, tapped: set, loss_m: float) -> dict[str, float]:
-    """Standpipe junction -> local loss [m] at its standpipes' flow (none without a service)."""
+    """Standpipe junction -> local loss [m] between it and its taps (none without a service).
+
+    Each standpipe has its own riser, valve and meter: the loss is at one standpipe's flow,
+    the node's standpipe flow shared over its standpipes (:func:`standpipes_at`, from the
+    table's ``taps_per_standpipe`` or :data:`hydro.defaults.TAPS_PER_STANDPIPE`), not at the
+    node's total (two standpipes of 2 x 0.25 l/s: 3.5 m each, not 14 m through one riser).
+    Several standpipe rows at one node: the highest of their losses.
+    """
     if "service" not in taps.columns or loss_m <= 0:
         return {}
-    standpipes = taps[(taps["service"] == "standpipe") & taps["node"].isin(tapped)]
-    flows = standpipes.groupby("node")["design_flow_l_per_s"].sum()
-    return {str(n): standpipe_local_loss_m(float(q), loss_m) for n, q in flows.items()}
+    rows = taps[(taps["service"] == "standpipe") & taps["node"].isin(tapped)]
+    per = rows["taps_per_standpipe"] if "taps_per_standpipe" in rows.columns else None
+    out: dict[str, float] = {}
+    for k, (node, n, q) in enumerate(
+        zip(rows["node"], rows["taps"], rows["design_flow_l_per_s"], strict=True)
+    ):
+        count = standpipes_at(float(n), float(per.iloc[k]) if per is not None else 0.0)
+        loss = standpipe_local_loss_m(float(q) / count, loss_m)
+        out[str(node)] = max(out.get(str(node), 0.0), loss)
+    return out
 
 
 def default_taps(

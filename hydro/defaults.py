@@ -36,5 +36,8 @@ TAP_MIN_PRESSURE_M = 5.0
 #: (docs/sources.md 7: 3-4 m at 0.5 l/s).
 STANDPIPE_LOCAL_LOSS_M = 3.5
 STANDPIPE_LOSS_FLOW_L_PER_S = 0.5
+#: Taps on one standpipe where the tap table does not say (Oujda brief 5.1: 2 taps); a node's
+#: taps beyond it are more standpipes, each with its own riser, valve and meter.
+TAPS_PER_STANDPIPE = 2
 #: Highest static pressure in the distribution (PN10 network) [m]: Oujda brief 5.1.
 MAX_PRESSURE_M = 60.0

@@ -185,7 +185,7 @@ class DemandScenario:
     standpipe_pattern: tuple = STANDPIPE_PATTERN
     household_pattern: tuple = HOUSEHOLD_PATTERN
     max_people_per_tap: float = 250.0
-    taps_per_standpipe: int = 2
+    taps_per_standpipe: int = defaults.TAPS_PER_STANDPIPE
     tap_flow_l_per_s: float = 0.25
     #: Flow of one household connection's tap [l/s] (:data:`CONNECTION_FLOW_L_PER_S`).
     connection_flow_l_per_s: float = CONNECTION_FLOW_L_PER_S
@@ -751,7 +751,8 @@ class DemandProjection:
     source), standpipes, taps, taps_needed, people_per_tap.
 
     ``nodes`` columns: node, service, douar, peak_day_l_per_s, peak_hour_l_per_s, taps (a
-    standpipe's taps, or one per household connection), tap_flow_l_per_s.
+    standpipe's taps, or one per household connection), tap_flow_l_per_s and
+    taps_per_standpipe (a standpipe row: the taps on each of its standpipes; else NaN).
     """
 
     scenario: DemandScenario
@@ -798,7 +799,7 @@ class DemandProjection:
         condition's tap-flow case) and design_flow_l_per_s (their flow).
         """
         taps = self.taps()[["node", "service", "taps_open", "design_flow_l_per_s"]]
-        return self.nodes.merge(taps, on=["node", "service"], how="left")
+        return self.nodes[NODE_COLUMNS].merge(taps, on=["node", "service"], how="left")
 
     def table(self) -> pd.DataFrame:
         """Douars, then a TOTAL row: what ``hydro demand`` prints and writes."""
@@ -954,6 +955,9 @@ def _douar_nodes(v: dict, d: _DouarDemand, s: DemandScenario) -> list[dict]:
                     "peak_hour_l_per_s": d.peak_hour_l_s[service] * share,
                     "taps": int(taps),
                     "tap_flow_l_per_s": float(flow),
+                    "taps_per_standpipe": float(per_standpipe)
+                    if service == "standpipe"
+                    else np.nan,
                 }
             )
     return rows
@@ -991,7 +995,7 @@ def project_demand(villages: pd.DataFrame, year: int, scenario: DemandScenario) 
         d = _douar_demand(v, year, scenario)
         rows.append(_douar_row(v, d, scenario))
         node_rows.extend(_douar_nodes(v, d, scenario))
-    nodes = pd.DataFrame(node_rows, columns=NODE_COLUMNS)
+    nodes = pd.DataFrame(node_rows, columns=[*NODE_COLUMNS, "taps_per_standpipe"])
     return DemandProjection(scenario=scenario, year=year, douars=pd.DataFrame(rows), nodes=nodes)
 
 
@@ -1063,9 +1067,13 @@ def tap_design(taps: pd.DataFrame, percentile: float = SIMULTANEITY_PERCENTILE) 
     ``taps``: one row per node and service with columns :data:`TAP_COLUMNS`. Added columns:
     ``open_probability`` (:func:`open_probability`), ``taps_open`` (a standpipe: all its taps,
     Oujda brief 5.1; household connections: :func:`simultaneous_taps`) and
-    ``design_flow_l_per_s`` = taps_open x tap_flow_l_per_s.
+    ``design_flow_l_per_s`` = taps_open x tap_flow_l_per_s. An optional column
+    ``taps_per_standpipe`` (the taps on one standpipe of a standpipe row) is kept: a node's
+    taps beyond it are more standpipes, each with its own riser
+    (:func:`hydro.condition.design_cases`).
     """
-    out = taps[[c for c in TAP_COLUMNS if c in taps.columns]].copy().reset_index(drop=True)
+    kept = [*TAP_COLUMNS, "taps_per_standpipe"]
+    out = taps[[c for c in kept if c in taps.columns]].copy().reset_index(drop=True)
     if "douar" not in out.columns:
         out["douar"] = ""
     out["open_probability"] = [
@@ -1079,7 +1087,8 @@ def tap_design(taps: pd.DataFrame, percentile: float = SIMULTANEITY_PERCENTILE) 
         for service, n, p in zip(out["service"], out["taps"], out["open_probability"], strict=True)
     ]
     out["design_flow_l_per_s"] = out["taps_open"] * out["tap_flow_l_per_s"]
-    return out[[*TAP_COLUMNS, "open_probability", "taps_open", "design_flow_l_per_s"]]
+    extra = ["taps_per_standpipe"] if "taps_per_standpipe" in out.columns else []
+    return out[[*TAP_COLUMNS, "open_probability", "taps_open", "design_flow_l_per_s", *extra]]
 
 
 def taps_from_model(

@@ -408,3 +408,32 @@ def test_a_misspelt_class_table_column_is_refused(tmp_path):
     wn = read_network(ROOT / "networks" / "oujda_rural.inp")
     with pytest.raises(InputError, match="unknown column 'tap'; did you mean 'taps'"):
         read_classes(path, wn)
+
+
+def test_two_standpipes_at_a_node_each_lose_at_their_own_flow():
+    """Issue 24, point 4: 4 taps of 0.25 l/s at one node are two standpipes of 2 taps, each
+    with its own riser, valve and meter at 0.5 l/s: 3.5 m, not 3.5 x (1.0 / 0.5)^2 = 14 m
+    (the node's whole flow through one riser, as before)."""
+    wn = read_network(OUJDA)
+    classes = {n: "standpipe" for n in wn.junction_name_list if "_BF" in n}
+    taps = tap_design(taps_from_model(wn, classes))
+    taps.loc[taps["node"] == "OA_BF1", "taps"] = 4
+    taps["design_flow_l_per_s"] = taps["taps"] * taps["tap_flow_l_per_s"]
+    tap_case = design_cases(wn, lambda n: 10.0, taps, 5.0, 0.2)[1]
+    assert tap_case.demand_l_per_s["OA_BF1"] == pytest.approx(1.0)
+    assert tap_case.local_loss_m["OA_BF1"] == pytest.approx(3.5)
+    # one standpipe of 4 taps (taps_per_standpipe 4): the 1 l/s through one riser
+    taps["taps_per_standpipe"] = 4.0
+    tap_case = design_cases(wn, lambda n: 10.0, taps, 5.0, 0.2)[1]
+    assert tap_case.local_loss_m["OA_BF1"] == pytest.approx(14.0)
+    assert tap_case.local_loss_m["OA_BF2"] == pytest.approx(3.5)  # 2 taps open: 0.5 l/s
+
+
+def test_village_table_carries_the_taps_per_standpipe_to_the_tap_table():
+    from hydro.demand import get_scenario, project_demand, read_villages
+
+    villages = read_villages(ROOT / "demand_profiles" / "oujda_villages.csv")
+    taps = project_demand(villages, 2030, get_scenario("standpipes")).taps()
+    standpipe = taps[taps["service"] == "standpipe"]
+    assert (standpipe["taps_per_standpipe"] == 2).all()
+    assert (standpipe["taps"] % 2 == 0).all()
