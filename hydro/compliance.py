@@ -27,7 +27,12 @@ import wntr
 from hydro import defaults, validate
 from hydro.catalog import pressure_class_m
 from hydro.classes import NODE_CLASSES, PIPE_CLASSES, node_classes
-from hydro.condition import check_cases, check_pressure_targets, design_cases
+from hydro.condition import (
+    check_cases,
+    check_pressure_targets,
+    design_cases,
+    taps_open_table,
+)
 from hydro.errors import InputError
 from hydro.simulation import SimulationResults, run_simulation
 from hydro.sizing.break_tanks import break_tank_outlets
@@ -759,6 +764,8 @@ class CheckCase:
     service: object | None = None  # hydro.service.Service of the pressure-driven run
     #: the design condition's rows (check_design_condition), empty when not checked
     condition: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: the tap table of the design condition's tap-flow case (hydro.demand.tap_design)
+    taps: pd.DataFrame = field(default_factory=pd.DataFrame)
     #: tank levels and pump operation over the run (operation_summary)
     tanks: pd.DataFrame = field(default_factory=pd.DataFrame)
     pumps: pd.DataFrame = field(default_factory=pd.DataFrame)
@@ -783,6 +790,18 @@ class NetworkCheck:
         return pd.concat(
             [c.report.violations.assign(year=c.year) for c in self.cases], ignore_index=True
         )
+
+    @property
+    def taps_open(self) -> pd.DataFrame:
+        """The all-taps-open case of every case, one row per tap node
+        (:func:`hydro.condition.taps_open_table`), with ``year``; empty when not checked.
+        """
+        parts = [
+            taps_open_table(c.condition, c.taps).assign(year=c.year)
+            for c in self.cases
+            if not c.condition.empty and not c.taps.empty
+        ]
+        return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
     @property
     def service(self) -> pd.DataFrame:
@@ -899,13 +918,12 @@ def check_network(
     cases = []
     for year, model, found, douars, node_douar, tap_rows in runs:
         report = check_compliance(model, rules, found, duration_h=duration_h)
-        condition = pd.DataFrame()
+        condition, tap_table = pd.DataFrame(), pd.DataFrame()
         if design_condition:
             if tap_rows is None:
                 tap_rows = taps_from_model(model, report.node_classes)
-            condition = check_design_condition(
-                model, rules, report.node_classes, tap_design(tap_rows)
-            )
+            tap_table = tap_design(tap_rows)
+            condition = check_design_condition(model, rules, report.node_classes, tap_table)
             report = _with_rows(report, condition_violations(condition))
         tanks, pumps = operation_summary(model, report.results)
         service = None
@@ -922,6 +940,7 @@ def check_network(
                 report=report,
                 service=service,
                 condition=condition,
+                taps=tap_table if rules.tap_min_pressure_m is not None else pd.DataFrame(),
                 tanks=tanks,
                 pumps=pumps,
             )

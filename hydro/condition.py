@@ -387,3 +387,55 @@ def check_cases(cases: list[DesignCase]) -> pd.DataFrame:
             "local_loss_m", "tap_pressure_m",
         ],
     )  # fmt: skip
+
+
+#: Columns of :func:`taps_open_table`.
+TAPS_OPEN_COLUMNS = [
+    "node", "class", "douar", "flow_l_per_s", "junction_pressure_m", "local_loss_m",
+    "tap_pressure_m", "tap_min_pressure_m", "margin_m", "governing",
+]  # fmt: skip
+
+
+def taps_open_table(
+    table: pd.DataFrame, taps: pd.DataFrame, node_class: Mapping[str, str] | None = None
+) -> pd.DataFrame:
+    """The all-taps-open case, one row per tap node, from :func:`check_cases`' ``table``.
+
+    The tap-flow case's rows (every standpipe's taps open, each household-connection node at
+    its simultaneous flow, tanks at their reserve) at the nodes of ``taps``
+    (:func:`hydro.demand.tap_design`): node, class, douar, flow_l_per_s (the flow asked),
+    junction_pressure_m, local_loss_m (riser, valve and meter of a standpipe),
+    tap_pressure_m (at the tap: the junction's pressure less that loss), tap_min_pressure_m,
+    margin_m and governing (True on the tap of least margin, the first row). Sorted by
+    margin, a pressure that is not a number first. ``node_class``: node -> class (default:
+    the table's ``class`` column, else the tap table's service).
+    """
+    rows = table[(table["condition"] == TAP_FLOWS) & table["node"].isin(set(taps["node"]))]
+    if rows.empty:
+        return pd.DataFrame(columns=TAPS_OPEN_COLUMNS)
+    first = taps.drop_duplicates("node").set_index("node")
+    service = first["service"] if "service" in first.columns else pd.Series(dtype=object)
+    douar = first["douar"] if "douar" in first.columns else pd.Series(dtype=object)
+    if node_class is not None:
+        classes = [node_class.get(n, service.get(n, "")) for n in rows["node"]]
+    elif "class" in rows.columns:
+        classes = rows["class"].tolist()
+    else:
+        classes = [service.get(n, "") for n in rows["node"]]
+    loss = rows["local_loss_m"] if "local_loss_m" in rows.columns else 0.0 * rows["pressure_m"]
+    out = pd.DataFrame(
+        {
+            "node": rows["node"].to_numpy(),
+            "class": classes,
+            "douar": [douar.get(n, "") for n in rows["node"]],
+            "flow_l_per_s": rows["demand_l_per_s"].to_numpy(),
+            "junction_pressure_m": rows["pressure_m"].to_numpy(),
+            "local_loss_m": loss.to_numpy(),
+            "tap_pressure_m": (rows["pressure_m"] - loss).to_numpy(),
+            "tap_min_pressure_m": (rows["min_pressure_m"] - loss).to_numpy(),
+            "margin_m": rows["margin_m"].to_numpy(),
+        }
+    )
+    out = out.sort_values("margin_m", na_position="first", kind="stable").reset_index(drop=True)
+    out["governing"] = out.index == 0
+    return out[TAPS_OPEN_COLUMNS]

@@ -38,7 +38,15 @@ import pandas as pd
 import wntr
 
 from hydro import defaults
-from hydro.condition import default_taps, peak_hour_snapshot
+from hydro.classes import node_classes
+from hydro.condition import (
+    TAPS_OPEN_COLUMNS,
+    check_cases,
+    default_taps,
+    design_cases,
+    peak_hour_snapshot,
+    taps_open_table,
+)
 from hydro.errors import InputError, SimulationError
 from hydro.network import copy_network, write_network
 from hydro.outputs import write_csv
@@ -535,6 +543,59 @@ def run_taps(
         executor=executor.description,
     )
     return summarize(run)
+
+
+def all_taps_open(
+    wn: wntr.network.WaterNetworkModel,
+    taps: pd.DataFrame | None = None,
+    classes: dict[str, str] | None = None,
+    tap_min_pressure_m: float = defaults.TAP_MIN_PRESSURE_M,
+    tank_reserve_share: float = defaults.TANK_RESERVE_SHARE,
+) -> pd.DataFrame:
+    """The all-taps-open case of ``wn`` (never modified), one row per tap node, by EPANET.
+
+    Every standpipe's taps open at once (each household-connection node at its simultaneous
+    flow, other junctions at their peak-hour demand), every tank at its reserve level
+    (``tank_reserve_share`` of its usable depth above its minimum) and the pumps as their
+    level controls then run them: the design condition's tap-flow case
+    (:func:`hydro.condition.design_cases`), run by a full EPANET steady state. Each tap is
+    checked at the tap, the junction's pressure less the standpipe's riser, valve and meter
+    (3.5 m at 0.5 l/s per standpipe [E], docs/sources.md 7), against ``tap_min_pressure_m``.
+
+    Parameters
+    ----------
+    wn : wntr.network.WaterNetworkModel
+        The network with its design demand.
+    taps : DataFrame, optional
+        Tap table (:func:`hydro.demand.tap_design`); default: from the node classes and tags
+        (:func:`hydro.condition.default_taps`).
+    classes : dict, optional
+        Node -> class (``standpipe``, ``household``, ``junction``) over the tags and patterns.
+    tap_min_pressure_m : float
+        Pressure at the tap while its taps draw [m] (5 m, Oujda brief 5.1).
+    tank_reserve_share : float
+        Share of each tank's usable depth kept as reserve [-] (0.2).
+
+    Returns
+    -------
+    DataFrame
+        :func:`hydro.condition.taps_open_table`: node, class, douar, flow_l_per_s,
+        junction_pressure_m, local_loss_m, tap_pressure_m, tap_min_pressure_m, margin_m,
+        governing; the governing tap (least margin) first. Empty when no node has taps.
+
+    Examples
+    --------
+    >>> from hydro.network import read_network
+    >>> table = all_taps_open(read_network("networks/oujda_rural.inp"))
+    >>> bool(table["governing"].iloc[0]), len(table)
+    (True, 8)
+    """
+    if taps is None:
+        taps = default_taps(wn, classes)
+    cases = design_cases(wn, lambda n: 0.0, taps, tap_min_pressure_m, tank_reserve_share)
+    if len(cases) < 2:
+        return pd.DataFrame(columns=TAPS_OPEN_COLUMNS)
+    return taps_open_table(check_cases(cases[1:]), taps, node_classes(wn, classes))
 
 
 def all_open_model(tap_model: TapModel) -> wntr.network.WaterNetworkModel:

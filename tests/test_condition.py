@@ -437,3 +437,37 @@ def test_village_table_carries_the_taps_per_standpipe_to_the_tap_table():
     standpipe = taps[taps["service"] == "standpipe"]
     assert (standpipe["taps_per_standpipe"] == 2).all()
     assert (standpipe["taps"] % 2 == 0).all()
+
+
+def test_all_taps_open_table_and_hydro_check_writes_it(tmp_path):
+    """Issue 24, point 3: the all-taps-open case as a table the study can use, checked at
+    the tap (the junction less 3.5 m of riser, valve and meter), worked by hand on the tree:
+    0.5 l/s through TRUNK (DN 26.0, 150 m) and BRANCH (DN 20.4, 250 m) from 20 m of head."""
+    from hydro.taps import all_taps_open
+
+    path = tmp_path / "tree.inp"
+    path.write_text(TREE_INP)
+    wn = read_network(path)
+    wn.get_link("TRUNK").diameter, wn.get_link("BRANCH").diameter = 0.026, 0.0204
+    table = all_taps_open(wn)
+    junction = 20 - _hw_loss_m(0.5, 150, 26.0) - _hw_loss_m(0.5, 250, 20.4)
+    assert list(table["node"]) == ["S"]
+    row = table.iloc[0]
+    assert row["governing"] and row["class"] == "standpipe"
+    assert row["flow_l_per_s"] == pytest.approx(0.5)
+    assert row["junction_pressure_m"] == pytest.approx(junction, abs=0.05)
+    assert row["tap_pressure_m"] == pytest.approx(junction - 3.5, abs=0.05)
+    assert row["tap_min_pressure_m"] == pytest.approx(5.0)
+    assert row["margin_m"] == pytest.approx(junction - 3.5 - 5.0, abs=0.05)
+    sized = tmp_path / "sized.inp"
+    from hydro.network import write_network
+
+    write_network(wn, sized)
+    out = tmp_path / "violations.csv"
+    done = run_hydro("check", sized, "--duration", "1", "--out", out)
+    assert "all taps open (every standpipe's taps, tanks at their reserve): governing tap at S" in (
+        done.stdout
+    )
+    written = pd.read_csv(tmp_path / "violations_taps_open.csv")
+    assert list(written["node"]) == ["S"] and bool(written["governing"].iloc[0])
+    assert written["tap_pressure_m"].iloc[0] == pytest.approx(junction - 3.5, abs=0.05)

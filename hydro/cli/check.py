@@ -39,7 +39,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     from hydro.outputs import Outputs
 
     outputs = Outputs(inputs=[args.network, args.villages, args.classes])
-    out, service_out, layers = _declare_outputs(outputs, args)
+    out, service_out, taps_out, layers = _declare_outputs(outputs, args)
     rules = _rules(args)
     wn = read_network(args.network, sized=True, inflows=args.inflows)
     classes = read_classes(args.classes, wn) if args.classes else None
@@ -61,7 +61,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     )
     print(f"network: {args.network}; {args.duration:g} h extended-period run")
     print(format_check(result, args.scenario, args.show))
-    _write_tables(outputs, result, out, service_out)
+    _write_tables(outputs, result, out, service_out, taps_out)
     if layers:
         _write_layers(outputs, layers, check_layers(wn, result, args.crs or "local"))
     return EXIT_OK if result.compliant else EXIT_FAIL
@@ -69,7 +69,8 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def _declare_outputs(outputs, args: argparse.Namespace) -> tuple:
     """The files ``--out`` and ``--geojson`` ask for, checked before the run: the violations,
-    the service table (``--pressure-driven``) and the layers (layer -> file).
+    the service table (``--pressure-driven``), the all-taps-open table (unless
+    ``--no-tap-flows``) and the layers (layer -> file).
     """
     out = outputs.file(args.out, "--out")
     if args.crs is not None and args.geojson is None:
@@ -84,7 +85,12 @@ def _declare_outputs(outputs, args: argparse.Namespace) -> tuple:
         if out is not None and args.pressure_driven
         else None
     )
-    return out, service_out, layers
+    taps_out = (
+        outputs.file(out.with_name(f"{out.stem}_taps_open{out.suffix}"), "the all-taps-open table")
+        if out is not None and not args.no_tap_flows
+        else None
+    )
+    return out, service_out, taps_out, layers
 
 
 def _write_layers(outputs, paths: dict, layers: dict) -> None:
@@ -134,8 +140,10 @@ def _rules(args: argparse.Namespace) -> Rules:
     return replace(rules, max_pressure_m=maximum)
 
 
-def _write_tables(outputs, result, out, service_out) -> None:
-    """Write the violations (and the water delivered) where ``--out`` asks."""
+def _write_tables(outputs, result, out, service_out, taps_out=None) -> None:
+    """Write the violations (and the water delivered) where ``--out`` asks, and beside them
+    the all-taps-open case (``<out>_taps_open.csv``: each tap node, the governing tap first).
+    """
     from hydro.outputs import write_csv
 
     if out is None:
@@ -147,6 +155,11 @@ def _write_tables(outputs, result, out, service_out) -> None:
         with outputs.write(service_out) as tmp:
             write_csv(result.service, tmp, index=False, float_format="%.4f")
         print(f"wrote {service_out}")
+    table = result.taps_open
+    if taps_out is not None and not table.empty:
+        with outputs.write(taps_out) as tmp:
+            write_csv(table, tmp, index=False, float_format="%.4f")
+        print(f"wrote {taps_out}")
 
 
 def add_parser(sub, parents) -> None:
@@ -256,7 +269,13 @@ def add_parser(sub, parents) -> None:
         metavar="M",
         help="pressure-driven: full delivery at this pressure (default: the class minimum)",
     )
-    p.add_argument("--out", metavar="FILE.csv", help="write the violations (and service) tables")
+    p.add_argument(
+        "--out",
+        metavar="FILE.csv",
+        help="write the violations table there, the all-taps-open case (each tap node, the "
+        "governing tap first) to FILE_taps_open.csv, and with --pressure-driven the water "
+        "delivered to FILE_service.csv",
+    )
     p.add_argument(
         "--geojson",
         metavar="PREFIX",
