@@ -290,6 +290,25 @@ def format_storage(design: StorageDesign, tank: str, energy_price_per_kwh: float
 
 
 # --------------------------------------------------------------------------- hydro size
+def _cost_line(v, unit: str) -> str:
+    """The total cost, and its parts when break-pressure tanks or valves were placed."""
+    if not v.break_tanks and not v.pressure_valves:
+        return (
+            f"total pipe cost: {v.cost:,.2f}{unit} (recomputed from the catalogue for the "
+            "written file)"
+        )
+    pipes = v.cost - v.break_tank_cost - v.pressure_valve_cost
+    parts = [f"pipes {pipes:,.2f}{unit} (recomputed from the catalogue for the written file)"]
+    if v.break_tanks:
+        parts.append(f"{len(v.break_tanks)} break-pressure tank(s) {v.break_tank_cost:,.2f}{unit}")
+    if v.pressure_valves:
+        parts.append(
+            f"{len(v.pressure_valves)} pressure-reducing valve(s) "
+            f"{v.pressure_valve_cost:,.2f}{unit}"
+        )
+    return f"total cost: {v.cost:,.2f}{unit}: " + ", ".join(parts)
+
+
 def format_result(result: SizingResult, currency: str = "") -> str:
     """The sizing result as lines: method, cost, pressures, design condition, verification."""
     v = result.verification
@@ -299,11 +318,7 @@ def format_result(result: SizingResult, currency: str = "") -> str:
         + (f", optimality gap {result.gap:.2e}" if result.gap is not None else "")
         + (f", {result.evaluations:,} hydraulic evaluations" if result.evaluations else "")
         + f", {result.seconds:.2f} s",
-        f"total pipe cost: {v.cost:,.2f}{unit} (recomputed from the catalogue for the written file)"
-        if not v.break_tanks
-        else f"total cost: {v.cost:,.2f}{unit}: pipes {v.cost - v.break_tank_cost:,.2f}{unit} "
-        "(recomputed from the catalogue for the written file), "
-        f"{len(v.break_tanks)} break-pressure tank(s) {v.break_tank_cost:,.2f}{unit}",
+        _cost_line(v, unit),
         f"lowest pressure: {v.min_pressure_m:.3f} m at junction {v.min_pressure_node}; "
         f"highest {v.max_pressure_m:.3f} m at {v.max_pressure_node} (independent EPANET run)",
     ]

@@ -62,7 +62,7 @@ def cmd_size(args: argparse.Namespace) -> int:
         taps=taps,
         workers=args.workers,
         operation_h=defaults.CHECK_DURATION_H,  # the hours hydro check runs
-        break_tanks=_break_tanks(args),
+        break_tanks=_break_tanks(args) or None,
     )
     print(f"network: {args.network}  catalogue: {args.catalog}  pipes sized: {len(result.table)}")
     print(format_result(result))
@@ -119,18 +119,30 @@ def _write_tables(outputs, result: SizingResult, report, history, output) -> Non
         print(f"wrote {output}")
 
 
-def _break_tanks(args: argparse.Namespace):
-    """The break-pressure tanks the tree program may place (None: no --break-tank-cost)."""
-    from hydro.sizing.break_tanks import BreakTanks
+def _break_tanks(args: argparse.Namespace) -> tuple:
+    """The break-pressure tanks and pressure-reducing valves the tree program may place
+    (an empty tuple: neither --break-tank-cost nor --prv-cost).
+    """
+    from hydro.sizing.break_tanks import BreakTanks, PressureValves
 
+    if args.prv_cost is None and args.prv_nodes:
+        raise InputError("--prv-nodes needs --prv-cost")
+    valves = ()
+    if args.prv_cost is not None:
+        valves = (PressureValves(args.prv_cost, _node_list(args.prv_nodes)),)
     if args.break_tank_cost is None:
         if args.break_tank_nodes or args.break_tank_residual:
             raise InputError("--break-tank-nodes and --break-tank-residual need --break-tank-cost")
+        return valves
+    nodes = _node_list(args.break_tank_nodes)
+    return (BreakTanks(args.break_tank_cost, nodes, args.break_tank_residual or 0.0), *valves)
+
+
+def _node_list(text: str | None) -> tuple[str, ...] | None:
+    """``N1,N2`` as a tuple of names (None: not given)."""
+    if not text:
         return None
-    nodes = None
-    if args.break_tank_nodes:
-        nodes = tuple(n.strip() for n in args.break_tank_nodes.split(",") if n.strip())
-    return BreakTanks(args.break_tank_cost, nodes, args.break_tank_residual or 0.0)
+    return tuple(n.strip() for n in text.split(",") if n.strip())
 
 
 def add_parser(sub, parents) -> None:
@@ -220,6 +232,20 @@ def add_parser(sub, parents) -> None:
         type=pressure,
         metavar="M",
         help="head a break-pressure tank keeps above its junction's elevation [m] (default 0)",
+    )
+    p.add_argument(
+        "--prv-cost",
+        type=cost,
+        metavar="COST",
+        help="branched networks: let the exact program place pressure-reducing valves, each "
+        "at this cost, at settings it chooses (the grade stays continuous up to the setting; "
+        "the static head below starts at it); written as a PRV PRV_<node> to a node "
+        "<node>_PRV",
+    )
+    p.add_argument(
+        "--prv-nodes",
+        metavar="NODE,NODE",
+        help="junctions where a pressure-reducing valve may go (default: every junction)",
     )
     p.add_argument("--output", metavar="SIZED.inp", help="write the verified design")
     p.add_argument("--report", metavar="PIPES.csv", help="write the per-pipe table")

@@ -1,4 +1,5 @@
-"""Break-pressure tanks placed by the exact tree program, and written as EPANET users model them.
+"""Break-pressure tanks and pressure-reducing valves placed by the exact tree program, and
+written as EPANET users model them.
 
 A break-pressure tank at junction ``j`` is a small open tank: the junction's own demand is
 drawn upstream of it, and below it both the static and the working hydraulic grade line start
@@ -9,12 +10,19 @@ every pipe, the candidate whose free surface sets its static head), and the writ
 pressure-reducing valve ``BPT_<node>`` whose setting is the residual head, from the junction
 to a new junction ``<node>_BPT`` at the same elevation which carries the pipes downstream
 (:func:`add_break_tanks`).
+
+A pressure-reducing valve at junction ``j`` (:class:`PressureValves`) keeps the hydraulic
+grade continuous up to its setting: below it the head is the lower of the head reaching it
+and its setting, and the static head starts at the setting (not at the source's free
+surface). The program chooses each valve's setting; it is written as a PRV ``PRV_<node>``
+from the junction to a new junction ``<node>_PRV`` at the same elevation, set at that
+pressure (:func:`add_pressure_valves`).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import wntr
@@ -26,6 +34,10 @@ from hydro.units import M_PER_BAR
 VALVE_PREFIX = "BPT_"
 #: Suffix of the junction below a break-pressure tank: ``<node>_BPT``.
 OUTLET_SUFFIX = "_BPT"
+#: Name of a pressure-reducing valve placed by the program: ``PRV_<node>``.
+PRV_PREFIX = "PRV_"
+#: Suffix of the junction below such a valve: ``<node>_PRV``.
+PRV_OUTLET_SUFFIX = "_PRV"
 
 
 @dataclass(frozen=True)
@@ -63,6 +75,31 @@ class BreakTanks:
             )
 
 
+@dataclass(frozen=True)
+class PressureValves:
+    """Pressure-reducing valves the tree program may place, each at a setting it chooses.
+
+    Parameters
+    ----------
+    cost : float
+        Cost of one valve, installed [the catalogue's currency].
+    nodes : tuple of str, optional
+        Junctions where a valve may go; None: every junction with a pipe below it.
+
+    Examples
+    --------
+    >>> PressureValves(8000.0, ("J3",)).nodes
+    ('J3',)
+    """
+
+    cost: float
+    nodes: tuple[str, ...] | None = None
+
+    def __post_init__(self):
+        if not (math.isfinite(self.cost) and self.cost >= 0):
+            raise InputError(f"--prv-cost: {self.cost:g} is not allowed; give a finite cost >= 0")
+
+
 def outlet_name(node: str) -> str:
     """The junction below a break-pressure tank at ``node``.
 
@@ -90,27 +127,43 @@ def break_tank_valves(wn: wntr.network.WaterNetworkModel) -> list[str]:
     ]
 
 
+def pressure_valves(wn: wntr.network.WaterNetworkModel) -> list[str]:
+    """The pressure-reducing valves of ``wn`` placed as ``PRV_<node>`` to ``<node>_PRV``."""
+    return [
+        name
+        for name, link in wn.valves()
+        if name.startswith(PRV_PREFIX)
+        and link.valve_type == "PRV"
+        and link.end_node_name.endswith(PRV_OUTLET_SUFFIX)
+    ]
+
+
 def break_tank_outlets(wn: wntr.network.WaterNetworkModel) -> set[str]:
-    """Junctions just below a break-pressure tank: a free surface, not a consumer."""
-    return {wn.get_link(v).end_node_name for v in break_tank_valves(wn)}
+    """Junctions just below a break-pressure tank (a free surface) or a placed
+    pressure-reducing valve (``<node>_PRV``, a point of the pipe): not consumers.
+    """
+    valves = [*break_tank_valves(wn), *pressure_valves(wn)]
+    return {wn.get_link(v).end_node_name for v in valves}
 
 
 @dataclass(kw_only=True)
 class TankPlan:
-    """What the tree program needs to place break-pressure tanks.
+    """What the tree program needs to place break-pressure tanks and pressure-reducing valves.
 
-    ``candidates``: junctions where a tank may go (each with a pipe below it); ``above``:
+    ``candidates``: junctions where a device may go (each with a pipe below it);
+    ``tank_nodes`` and ``valve_nodes``: those where a tank, a valve may go; ``above``:
     candidate -> the nearest candidate upstream of it, or the static head at it without any
-    tank [m] when there is none; ``anchor``: decision pipe -> the candidate at or above its
-    upstream end whose tank would set its static head (None: the source's);
+    device [m] when there is none; ``anchor``: decision pipe -> the candidate at or above its
+    upstream end whose device would set its static head (None: the source's);
     ``low_end_m``: decision pipe -> elevation of its lower end [m] (the static pressure a
     pipe sees is the static head minus that); ``rating_m``: each catalogue entry's pressure
     class [m] (None: the catalogue has none); ``static_range_m``: candidate -> the lowest and
-    highest static head that can reach it from above [m] (the free surface of a candidate
-    above, or the static head with no tank), which bound the program's big-M terms.
+    highest static head that can reach it from above [m] (the free surface of a tank above,
+    a valve's setting, at least the valve's elevation, or the static head with no device),
+    which bound the program's big-M terms.
     """
 
-    tanks: BreakTanks
+    tanks: BreakTanks | None
     candidates: list[str]
     elevation: dict[str, float]
     above: dict[str, str | float]
@@ -118,17 +171,44 @@ class TankPlan:
     low_end_m: dict[str, float]
     rating_m: np.ndarray | None
     static_range_m: dict[str, tuple[float, float]]
+    valves: PressureValves | None = None
+    tank_nodes: set[str] = field(default_factory=set)
+    valve_nodes: set[str] = field(default_factory=set)
+
+    @property
+    def residual_m(self) -> float:
+        """Head kept above a tank's junction [m] (0 without tanks)."""
+        return self.tanks.residual_m if self.tanks is not None else 0.0
 
 
-def plan_break_tanks(problem, trees: list, tanks: BreakTanks, source: str = "network") -> TankPlan:
-    """The candidates and anchors of break-pressure tanks in the trees of ``problem``.
+def _allowed_nodes(given, parent: dict, junctions: list, option: str, source: str) -> set[str]:
+    """The junctions ``given`` (None: every junction), after checking they are in a tree."""
+    if given is None:
+        return set(junctions)
+    unknown = [n for n in given if n not in parent]
+    if unknown:
+        raise InputError(
+            f"{source}: {option} names node(s) that are not junctions of a branched part of "
+            f"the network: {', '.join(unknown)}"
+        )
+    return set(given)
+
+
+def plan_break_tanks(
+    problem,
+    trees: list,
+    tanks: BreakTanks | None,
+    source: str = "network",
+    valves: PressureValves | None = None,
+) -> TankPlan:
+    """The candidates and anchors of break-pressure tanks and pressure-reducing valves.
 
     ``trees`` are the peak-hour trees (:func:`hydro.sizing.problem.tree_components`).
 
     Raises
     ------
     InputError
-        ``tanks.nodes`` names a node that is not a junction of a tree.
+        ``tanks.nodes`` or ``valves.nodes`` names a node that is not a junction of a tree.
     """
     parent: dict[str, str] = {}
     below: set[str] = set()
@@ -140,18 +220,16 @@ def plan_break_tanks(problem, trees: list, tanks: BreakTanks, source: str = "net
             order.append((pipe, up, down))
     snapshot = problem.snapshot
     junctions = [n for n in parent if snapshot.get_node(n).node_type == "Junction"]
-    if tanks.nodes is not None:
-        unknown = [n for n in tanks.nodes if n not in parent]
-        if unknown:
-            raise InputError(
-                f"{source}: --break-tank-nodes names node(s) that are not junctions of a "
-                f"branched part of the network: {', '.join(unknown)}"
-            )
-    allowed = set(tanks.nodes) if tanks.nodes is not None else set(junctions)
-    candidates = [n for n in junctions if n in allowed and n in below]
+    tank_nodes, valve_nodes = set(), set()
+    if tanks is not None:
+        tank_nodes = _allowed_nodes(tanks.nodes, parent, junctions, "--break-tank-nodes", source)
+    if valves is not None:
+        valve_nodes = _allowed_nodes(valves.nodes, parent, junctions, "--prv-nodes", source)
+    candidates = [n for n in junctions if (n in tank_nodes or n in valve_nodes) and n in below]
     elevation = {n: snapshot.get_node(n).elevation for n in parent}
     static = problem.static_pressure_m
     chosen = set(candidates)
+    residual = tanks.residual_m if tanks is not None else 0.0
     anchor_of: dict[str, str | None] = {}
     above: dict[str, str | float] = {}
     for _, up, down in order:  # upstream nodes before downstream ones
@@ -165,8 +243,11 @@ def plan_break_tanks(problem, trees: list, tanks: BreakTanks, source: str = "net
     for _, up, down in order:
         if down in chosen:
             a, heads = anchor_of.get(up), [float(static[down]) + elevation[down]]
-            while a is not None:  # every candidate above may be the nearest tank
-                heads.append(elevation[a] + tanks.residual_m)
+            while a is not None:  # every candidate above may be the nearest device
+                if a in tank_nodes:
+                    heads.append(elevation[a] + residual)
+                if a in valve_nodes:
+                    heads.append(elevation[a])  # a valve's setting: 0 m at the least
                 a = anchor_of.get(parent.get(a))
             static_range[down] = (min(heads), max(heads))
     anchor, low_end = {}, {}
@@ -186,6 +267,9 @@ def plan_break_tanks(problem, trees: list, tanks: BreakTanks, source: str = "net
         low_end_m=low_end,
         rating_m=rating,
         static_range_m=static_range,
+        valves=valves,
+        tank_nodes=tank_nodes & chosen,
+        valve_nodes=valve_nodes & chosen,
     )
 
 
@@ -237,26 +321,51 @@ def add_break_tanks(
         The names ``BPT_<node>`` or ``<node>_BPT`` are already in the network.
     """
     for node in nodes:
-        outlet, valve = outlet_name(node), valve_name(node)
-        if outlet in model.node_name_list or valve in model.link_name_list:
-            raise InputError(
-                f"cannot write a break-pressure tank at {node}: the network already has a "
-                f"node {outlet} or a link {valve}"
-            )
-        junction = model.get_node(node)
-        x, y = junction.coordinates or (0.0, 0.0)
-        model.add_junction(
-            outlet, base_demand=0.0, elevation=junction.elevation, coordinates=(x, y)
+        _add_valve(model, node, downstream[node], (valve_name(node), outlet_name(node)),
+                   residual_m, "a break-pressure tank")  # fmt: skip
+
+
+def add_pressure_valves(
+    model: wntr.network.WaterNetworkModel, settings_m: dict[str, float], downstream: dict
+) -> None:
+    """Write a pressure-reducing valve at each junction of ``settings_m`` into ``model``
+    (changed in place): the pipes of ``downstream[node]`` move to a new junction
+    ``<node>_PRV`` at the same elevation, and a PRV ``PRV_<node>`` set at
+    ``settings_m[node]`` [m of pressure] joins the junction to it.
+
+    Raises
+    ------
+    InputError
+        The names ``PRV_<node>`` or ``<node>_PRV`` are already in the network.
+    """
+    for node, setting in settings_m.items():
+        names = (f"{PRV_PREFIX}{node}", f"{node}{PRV_OUTLET_SUFFIX}")
+        _add_valve(model, node, downstream[node], names, setting, "a pressure-reducing valve")
+
+
+def _add_valve(model, node: str, pipes: list[str], names: tuple[str, str], setting: float,
+               what: str) -> None:  # fmt: skip
+    """A PRV ``names[0]`` set at ``setting`` [m] from ``node`` to a new junction ``names[1]``
+    at its elevation, which carries ``pipes`` (those below the node).
+    """
+    valve, outlet = names
+    if outlet in model.node_name_list or valve in model.link_name_list:
+        raise InputError(
+            f"cannot write {what} at {node}: the network already has a node {outlet} or a "
+            f"link {valve}"
         )
-        diameter = 0.0
-        for name in downstream[node]:
-            pipe = model.get_link(name)
-            diameter = max(diameter, pipe.diameter)
-            if pipe.start_node_name == node:
-                pipe.start_node = model.get_node(outlet)
-            else:
-                pipe.end_node = model.get_node(outlet)
-        model.add_valve(
-            valve, node, outlet, diameter=diameter, valve_type="PRV",
-            minor_loss=0.0, initial_setting=residual_m,
-        )  # fmt: skip
+    junction = model.get_node(node)
+    x, y = junction.coordinates or (0.0, 0.0)
+    model.add_junction(outlet, base_demand=0.0, elevation=junction.elevation, coordinates=(x, y))
+    diameter = 0.0
+    for name in pipes:
+        pipe = model.get_link(name)
+        diameter = max(diameter, pipe.diameter)
+        if pipe.start_node_name == node:
+            pipe.start_node = model.get_node(outlet)
+        else:
+            pipe.end_node = model.get_node(outlet)
+    model.add_valve(
+        valve, node, outlet, diameter=diameter, valve_type="PRV",
+        minor_loss=0.0, initial_setting=setting,
+    )  # fmt: skip

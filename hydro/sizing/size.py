@@ -29,10 +29,13 @@ from hydro.network import copy_network, publish_file, read_from, read_network, w
 from hydro.simulation import run_simulation
 from hydro.sizing.break_tanks import (
     BreakTanks,
+    PressureValves,
     add_break_tanks,
+    add_pressure_valves,
     break_tank_outlets,
     break_tank_valves,
     plan_break_tanks,
+    pressure_valves,
     source_classes,
 )
 from hydro.sizing.condition import joint_tree_problem, looped_second_stage, split_node_minimum
@@ -70,6 +73,10 @@ class Verification:
     #: ``cost`` includes [currency]
     break_tanks: list[str] = field(default_factory=list)
     break_tank_cost: float = 0.0
+    #: the pressure-reducing valves placed (``PRV_*`` to ``<node>_PRV``) and their cost,
+    #: which ``cost`` includes [currency]
+    pressure_valves: list[str] = field(default_factory=list)
+    pressure_valve_cost: float = 0.0
 
     @property
     def ok(self) -> bool:
@@ -96,8 +103,8 @@ class SizingResult:
 
     @property
     def cost(self) -> float:
-        """Cost recomputed for the written file: pipes from the catalogue, and break-pressure
-        tanks [currency].
+        """Cost recomputed for the written file: pipes from the catalogue, break-pressure
+        tanks and pressure-reducing valves [currency].
         """
         return self.verification.cost
 
@@ -187,7 +194,11 @@ def _not_a_number_rows(results, condition: str) -> list[tuple]:
 
 
 def verify_design(
-    path: Path, problem: Problem, sized_pipes: list[str], break_tank_cost: float = 0.0
+    path: Path,
+    problem: Problem,
+    sized_pipes: list[str],
+    break_tank_cost: float = 0.0,
+    prv_cost: float = 0.0,
 ) -> Verification:
     """Independent check of a written design: a full EPANET run of each case of the design
     condition (peak hour and tap flows, tanks at their reserve), cost from the tags.
@@ -204,6 +215,10 @@ def verify_design(
         Cost of each break-pressure tank of the file (a ``BPT_*`` valve) [currency]; the
         junction below one is a free surface, held to no minimum pressure (nor counted in
         the lowest pressure).
+    prv_cost : float
+        Cost of each pressure-reducing valve placed by the program (``PRV_<node>`` to
+        ``<node>_PRV``; the junction below it is held to no minimum pressure either)
+        [currency].
 
     Returns
     -------
@@ -219,9 +234,9 @@ def verify_design(
         A sized pipe of the file carries no catalogue tag.
     """
     wn = read_network(path)
-    tanks = break_tank_valves(wn)
-    tank_cost = len(tanks) * break_tank_cost
-    cost = _tag_cost(path, wn, problem, sized_pipes) + tank_cost
+    tanks, valves = break_tank_valves(wn), pressure_valves(wn)
+    tank_cost, valve_cost = len(tanks) * break_tank_cost, len(valves) * prv_cost
+    cost = _tag_cost(path, wn, problem, sized_pipes) + tank_cost + valve_cost
     t = problem.targets
     outlets = break_tank_outlets(wn)
     static = static_pressure(wn)  # before the peak hour changes wn (tank levels, pumps)
@@ -262,6 +277,8 @@ def verify_design(
         ),
         break_tanks=tanks,
         break_tank_cost=tank_cost,
+        pressure_valves=valves,
+        pressure_valve_cost=valve_cost,
     )
 
 
@@ -381,6 +398,11 @@ def _pipe_table(problem: Problem, model, verification: Verification) -> pd.DataF
         cost = verification.break_tank_cost / len(tanks)
         rows.append({"pipe": valve, "length_m": 0.0, "material": "break-pressure tank",
                      "cost": cost})  # fmt: skip
+    valves = verification.pressure_valves
+    for valve in valves:
+        cost = verification.pressure_valve_cost / len(valves)
+        rows.append({"pipe": valve, "length_m": 0.0, "material": "pressure-reducing valve",
+                     "cost": cost, "setting_m": model.get_link(valve).initial_setting})  # fmt: skip
     return pd.DataFrame(rows)
 
 
@@ -392,18 +414,25 @@ TIGHT_ACCURACY = 1e-6
 
 
 def _build(
-    problem: Problem, segments, tanks: tuple[list[str], list, float] | None = None
+    problem: Problem,
+    segments,
+    tanks: tuple[list[str], list, float] | None = None,
+    valves: dict[str, float] | None = None,
 ) -> tuple[wntr.network.WaterNetworkModel, list[str]]:
     """The sized model and the names of its sized pipes (split pipes: their segments).
 
     ``tanks``: (junctions given a break-pressure tank, the trees, the residual head [m]),
-    written by :func:`hydro.sizing.break_tanks.add_break_tanks`.
+    written by :func:`hydro.sizing.break_tanks.add_break_tanks`; ``valves``: junction ->
+    setting [m] of the pressure-reducing valves placed
+    (:func:`hydro.sizing.break_tanks.add_pressure_valves`, below the same trees).
     """
     model = apply_design(problem, segments)
-    if tanks is not None and tanks[0]:
+    if tanks is not None and (tanks[0] or valves):
         nodes, trees, residual_m = tanks
-        downstream = {n: [p for t in trees for p, up, _ in t.order if up == n] for n in nodes}
+        placed = [*nodes, *(valves or {})]
+        downstream = {n: [p for t in trees for p, up, _ in t.order if up == n] for n in placed}
         add_break_tanks(model, nodes, downstream, residual_m)
+        add_pressure_valves(model, valves or {}, downstream)
     sized = [
         name
         for p, parts in segments.items()
@@ -415,14 +444,15 @@ def _build(
 
 
 def _write_and_verify(
-    model, problem: Problem, sized: list[str], break_tank_cost: float = 0.0
+    model, problem: Problem, sized: list[str], break_tank_cost: float = 0.0, prv_cost: float = 0.0
 ) -> tuple[bytes, Verification]:
     """Write ``model`` as an ``.inp`` file and check it by an independent EPANET run;
     returns the file's bytes and the verification.
     """
     with tempfile.TemporaryDirectory(prefix="hydro-size-") as tmp:
         written = write_network(model, Path(tmp) / "sized.inp")
-        return written.read_bytes(), verify_design(written, problem, sized, break_tank_cost)
+        verification = verify_design(written, problem, sized, break_tank_cost, prv_cost)
+        return written.read_bytes(), verification
 
 
 #: Condition name of the rows the extended-period check adds to a verification.
@@ -494,6 +524,7 @@ def _size_tree_verified(
     tanks: BreakTanks | None = None,
     source: str = "network",
     time_limit_s: float = 600.0,
+    valves: PressureValves | None = None,
 ):
     """Solve the tree program, verify the written design, and repair it when EPANET disagrees.
 
@@ -505,16 +536,17 @@ def _size_tree_verified(
     convergence was the cause; if so that file is kept. Otherwise the head kept at each
     junction found short is raised by its shortfall plus 1 mm and the program solved again,
     at most :data:`MAX_TREE_REPAIRS` times. Every step is reported in ``notes``. With
-    ``tanks``, the program also places break-pressure tanks (:mod:`hydro.sizing.break_tanks`).
+    ``tanks`` and ``valves``, the program also places break-pressure tanks and
+    pressure-reducing valves (:mod:`hydro.sizing.break_tanks`).
     Every solve shares ``time_limit_s`` [s] (``--time-limit``).
     """
     from hydro.sizing.tree import solve_tree
 
-    plan, unit_cost = None, 0.0
-    if tanks is not None:
-        plan = plan_break_tanks(problem, trees, tanks, source)
+    plan = None
+    unit_cost = (tanks.cost if tanks else 0.0, valves.cost if valves else 0.0)
+    if tanks is not None or valves is not None:
+        plan = plan_break_tanks(problem, trees, tanks, source, valves)
         problem = replace(problem, allowed=source_classes(problem, plan, source))
-        unit_cost = tanks.cost
     # one program for every case of the design condition (peak hour, tap flows)
     joint, joint_trees = joint_tree_problem(problem, trees, problem.cases)
     extra: dict[str, float] = {}
@@ -524,9 +556,9 @@ def _size_tree_verified(
         solution = solve_tree(
             joint, joint_trees, split=split, time_limit_s=left, extra_margin_m=extra, plan=plan
         )
-        placed = (solution.break_tanks, trees, tanks.residual_m) if tanks else None
-        model, sized = _build(problem, solution.segments, placed)
-        text, verification = _write_and_verify(model, problem, sized, unit_cost)
+        placed = (solution.break_tanks, trees, plan.residual_m) if plan else None
+        model, sized = _build(problem, solution.segments, placed, solution.pressure_valves)
+        text, verification = _write_and_verify(model, problem, sized, *unit_cost)
         short = _pressure_shortfalls(verification, problem.snapshot.node_name_list)
         if short and model.options.hydraulic.accuracy > TIGHT_ACCURACY:
             tightened = _tighten(model, problem, sized, short, notes, unit_cost)
@@ -557,7 +589,7 @@ def _set_convergence(model, accuracy: float, trials: int) -> None:
 
 
 def _tighten(
-    model, problem: Problem, sized: list[str], short: dict, notes: list[str], unit_cost: float
+    model, problem: Problem, sized: list[str], short: dict, notes: list[str], unit_cost: tuple
 ):
     """Write the design with a tighter ACCURACY when EPANET left junctions short.
 
@@ -565,12 +597,13 @@ def _tighten(
     :data:`TIGHT_TRIALS`; the first whose run converges with no junction short is kept
     (``model`` is left with it) and (text, verification) returned. Otherwise the model keeps
     its own ACCURACY and TRIALS and None is returned. What was tried goes to ``notes``.
+    ``unit_cost``: a break-pressure tank's and a valve's [currency].
     """
     accuracy, trials = model.options.hydraulic.accuracy, model.options.hydraulic.trials
     for step in (a for a in ACCURACY_STEPS if a < accuracy):
         _set_convergence(model, step, max(trials, TIGHT_TRIALS))
         try:
-            text, tight = _write_and_verify(model, problem, sized, unit_cost)
+            text, tight = _write_and_verify(model, problem, sized, *unit_cost)
         except SimulationError as exc:
             notes.append(f"EPANET did not converge with ACCURACY {step:g} ({exc})")
             continue
@@ -603,14 +636,18 @@ def _check_operation_converged(design, problem: Problem, verification, operation
         first = exc
     model = copy_network(design.model)
     accuracy, trials = model.options.hydraulic.accuracy, model.options.hydraulic.trials
-    tanks = design.verification.break_tanks
-    unit_cost = design.verification.break_tank_cost / len(tanks) if len(tanks) else 0.0
+    done = design.verification
+    tanks, valves = done.break_tanks, done.pressure_valves
+    unit_cost = (
+        done.break_tank_cost / len(tanks) if tanks else 0.0,
+        done.pressure_valve_cost / len(valves) if valves else 0.0,
+    )
     tried = []
     for step in sorted({accuracy, *(a for a in (*ACCURACY_STEPS, 1e-3) if a > accuracy)}):
         _set_convergence(model, step, max(trials, TIGHT_TRIALS))
         tried.append(f"ACCURACY {step:g}")
         try:
-            text, steady = _write_and_verify(model, problem, design.sized_pipes, unit_cost)
+            text, steady = _write_and_verify(model, problem, design.sized_pipes, *unit_cost)
             checked = check_operation(text, problem, steady, operation_h)
         except SimulationError:
             continue
@@ -682,7 +719,7 @@ def size_network(
     taps: pd.DataFrame | None = None,
     operation_h: float | None = None,
     workers: int | None = None,
-    break_tanks: BreakTanks | None = None,
+    break_tanks: BreakTanks | PressureValves | tuple | None = None,
 ) -> SizingResult:
     """Size every pipe of ``wn`` (but ``fixed``) at least cost, then verify the written design.
 
@@ -723,10 +760,12 @@ def size_network(
     operation_h : float, optional
         Also run the written file over this many hours of operation and hold it to the same
         targets (:func:`check_operation`; ``hydro size`` uses 72 h, as ``hydro check``).
-    break_tanks : BreakTanks, optional
+    break_tanks : BreakTanks, PressureValves or a tuple of both, optional
         Let the exact tree program place break-pressure tanks (branched networks, one
         diameter per pipe): the least cost of pipes plus tanks, each written as a
-        pressure-reducing valve ``BPT_<node>`` (:mod:`hydro.sizing.break_tanks`).
+        pressure-reducing valve ``BPT_<node>`` (:mod:`hydro.sizing.break_tanks`); and/or
+        pressure-reducing valves whose settings it chooses, each written as ``PRV_<node>``
+        from the junction to ``<node>_PRV``.
 
     Returns
     -------
@@ -752,11 +791,18 @@ def size_network(
     True
     """
     _check_arguments(wn, catalog, targets, seed, time_limit_s, max_evaluations, method)
-    if break_tanks is not None and split:
-        raise InputError(f"{source}: break-pressure tanks and --split cannot be combined")
+    given = break_tanks if isinstance(break_tanks, tuple) else (break_tanks,)
+    break_tanks = next((d for d in given if isinstance(d, BreakTanks)), None)
+    pressure_valves = next((d for d in given if isinstance(d, PressureValves)), None)
+    devices = break_tanks is not None or pressure_valves is not None
+    if devices and split:
+        raise InputError(
+            f"{source}: break-pressure tanks or pressure-reducing valves and --split cannot be "
+            "combined"
+        )
     problem = build_problem(
         wn, catalog, targets, fixed, source, min_diameter_mm, taps=taps,
-        pressure_classes=break_tanks is None,
+        pressure_classes=not devices,
     )  # fmt: skip
     notes: list[str] = []
     split_out = tree_components(problem) if method in ("auto", "tree") else None
@@ -764,13 +810,15 @@ def size_network(
         raise InputError(f"{source}: the network is looped; the tree method does not apply")
     if split and split_out is None:
         raise InputError(f"{source}: --split applies to branched networks only")
-    if break_tanks is not None and split_out is None:
+    if devices and split_out is None:
         raise InputError(
-            f"{source}: break-pressure tanks are placed by the tree program, for branched "
-            "networks only (this network is looped or has pumps inside a tree)"
+            f"{source}: break-pressure tanks and pressure-reducing valves are placed by the "
+            "tree program, for branched networks only (this network is looped or has pumps "
+            "inside a tree)"
         )
     if split_out is not None:
-        design = _size_tree(problem, split_out, split, notes, (break_tanks, source), time_limit_s)
+        placed = (break_tanks, source, pressure_valves)
+        design = _size_tree(problem, split_out, split, notes, placed, time_limit_s)
     else:
         optimiser = dict(
             seed=seed, time_limit_s=time_limit_s, max_evaluations=max_evaluations, progress=progress
@@ -830,7 +878,7 @@ def _size_tree(
     split_out,
     split: bool,
     notes: list[str],
-    tanks: tuple = (None, "network"),
+    tanks: tuple = (None, "network", None),
     time_limit_s: float = 600.0,
 ) -> _Design:
     """The exact tree design (:func:`_size_tree_verified`) of a branched network.
@@ -838,7 +886,8 @@ def _size_tree(
     ``split_out``: the trees and the transmission pipes (:func:`tree_components`); the
     transmission pipes among the decision pipes keep their diameter (their flow is set by
     pumps and tank levels, not by demands). Notes go to ``notes``. ``tanks``: the
-    break-pressure tanks allowed (:class:`BreakTanks` or None) and the network's file name.
+    break-pressure tanks allowed (:class:`BreakTanks` or None), the network's file name and
+    the pressure-reducing valves allowed (:class:`PressureValves` or None).
     """
     trees, transmission = split_out
     kept = sorted(p for p in transmission if p in problem.pipes)  # a set: print in order
@@ -849,13 +898,18 @@ def _size_tree(
         )
         problem = problem.without(kept)
     solution, model, sized, written_text, verification = _size_tree_verified(
-        problem, trees, split, notes, *tanks, time_limit_s=time_limit_s
+        problem, trees, split, notes, *tanks[:2], time_limit_s=time_limit_s, valves=tanks[2]
     )
     if solution.break_tanks:
         notes.append(
             f"{len(solution.break_tanks)} break-pressure tank(s) placed, at "
             f"{', '.join(solution.break_tanks)}: written as pressure-reducing valves "
             f"{', '.join('BPT_' + n for n in solution.break_tanks)}"
+        )
+    if solution.pressure_valves:
+        notes.append(
+            f"{len(solution.pressure_valves)} pressure-reducing valve(s) placed: "
+            + ", ".join(f"PRV_{n} set at {m:.2f} m" for n, m in solution.pressure_valves.items())
         )
     if split:
         notes.append(

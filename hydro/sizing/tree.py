@@ -47,7 +47,9 @@ class TreeResult:
     ``choice``: pipe -> catalogue row (single diameter); ``segments``: pipe -> list of
     (catalogue row, length m) for the split design; ``cost`` and ``bound`` in currency;
     ``gap``: relative optimality gap reported by HiGHS; ``seconds``: solve time;
-    ``break_tanks``: junctions given a break-pressure tank (their cost is in ``cost``).
+    ``break_tanks``: junctions given a break-pressure tank (their cost is in ``cost``);
+    ``pressure_valves``: junction given a pressure-reducing valve -> its setting [m of
+    pressure] (their cost is in ``cost``).
     """
 
     method: str
@@ -58,6 +60,7 @@ class TreeResult:
     choice: dict[str, int]
     segments: dict[str, list[tuple[int, float]]]
     break_tanks: list[str] = field(default_factory=list)
+    pressure_valves: dict[str, float] = field(default_factory=dict)
 
 
 def unit_headloss(problem: Problem, pipe_index: int, flow: float) -> np.ndarray:
@@ -165,8 +168,11 @@ class _Columns:
     split-pipe LP, for the whole pipe otherwise); ``spans``: pipe -> its contiguous option
     columns; ``head``: node -> its head column (after every option column). With break-pressure
     tanks, then: ``tank``: candidate -> its 0-1 column (a tank there), ``static``: candidate
-    -> the static head below it [m], ``outlet``: node (or its copy in another case) of a
-    candidate -> the head below it [m]; ``tank_cost``: cost of one tank.
+    -> the static head below it [m] (below a pressure-reducing valve: its setting, as a
+    head), ``outlet``: node (or its copy in another case) of a candidate -> the head below it
+    [m]; ``tank_cost``: cost of one tank; ``valve``: candidate -> its 0-1 column (a
+    pressure-reducing valve there), ``valve_cost``: cost of one valve; ``limits``: column ->
+    its (lower, upper) bounds where not the default.
     """
 
     option: list[int]
@@ -178,6 +184,9 @@ class _Columns:
     static: dict[str, int] = field(default_factory=dict)
     outlet: dict[str, int] = field(default_factory=dict)
     tank_cost: float = 0.0
+    valve: dict[str, int] = field(default_factory=dict)
+    valve_cost: float = 0.0
+    limits: dict[int, tuple[float, float]] = field(default_factory=dict)
 
     @property
     def n_options(self) -> int:
@@ -188,8 +197,8 @@ class _Columns:
     def n_columns(self) -> int:
         """Number of columns: options, heads and the break-pressure tanks' columns."""
         return (
-            len(self.option) + len(self.nodes) + len(self.tank) + len(self.static)
-            + len(self.outlet)
+            len(self.option) + len(self.nodes) + len(self.tank) + len(self.valve)
+            + len(self.static) + len(self.outlet)
         )  # fmt: skip
 
     def objective(self) -> np.ndarray:
@@ -197,21 +206,37 @@ class _Columns:
         c = np.zeros(self.n_columns)
         c[: self.n_options] = self.cost
         c[list(self.tank.values())] = self.tank_cost
+        c[list(self.valve.values())] = self.valve_cost
         return c
 
     def add_tanks(self, trees: list[TreeComponent], plan: TankPlan) -> None:
-        """Add the columns of ``plan``'s candidates after the heads."""
+        """Add the columns of ``plan``'s candidates after the heads.
+
+        Below a candidate for a valve, the static head (its setting) lies between the
+        junction's elevation (a setting of 0 m) and the highest static head that may reach
+        it, and so does the head.
+        """
         n = self.n_columns
-        self.tank = {c: n + j for j, c in enumerate(plan.candidates)}
+        self.tank = {c: n + j for j, c in enumerate(c for c in plan.candidates
+                                                    if c in plan.tank_nodes)}  # fmt: skip
         n += len(self.tank)
-        if plan.rating_m is not None:
+        self.valve = {c: n + j for j, c in enumerate(c for c in plan.candidates
+                                                     if c in plan.valve_nodes)}  # fmt: skip
+        n += len(self.valve)
+        if plan.rating_m is not None or self.valve:
             self.static = {c: n + j for j, c in enumerate(plan.candidates)}
             n += len(self.static)
         chosen = set(plan.candidates)
         copies = [u for t in trees for _, u, _ in t.order if u.split("@")[0] in chosen]
         copies = [u for u in dict.fromkeys(copies) if u in self.head]
         self.outlet = {u: n + j for j, u in enumerate(copies)}
-        self.tank_cost = plan.tanks.cost
+        self.tank_cost = plan.tanks.cost if plan.tanks is not None else 0.0
+        self.valve_cost = plan.valves.cost if plan.valves is not None else 0.0
+        for c in self.valve:
+            self.limits[self.static[c]] = (plan.elevation[c], plan.static_range_m[c][1])
+        for u, k in self.outlet.items():
+            if u.split("@")[0] in self.valve:
+                self.limits[k] = (plan.elevation[u.split("@")[0]], np.inf)
 
 
 def _columns(problem: Problem, trees: list[TreeComponent], split: bool) -> _Columns:
@@ -295,56 +320,98 @@ def _constraints(
 def _tank_rows(
     problem: Problem, trees: list[TreeComponent], columns: _Columns, plan: TankPlan, rows
 ) -> None:
-    """Rows of the break-pressure tanks: the head and the static head restart below a tank.
+    """Rows of the break-pressure tanks and valves: the head and the static head below them.
 
-    With ``y`` = 1 for a tank at candidate ``j`` (elevation ``z``, residual ``r``):
+    With ``y`` = 1 for a tank at candidate ``j`` (elevation ``z``, residual ``r``) and ``v``
+    = 1 for a pressure-reducing valve there (``y + v <= 1``):
 
-        H_out <= H_j,   H_out >= H_j - M y,   z + r - M' (1 - y) <= H_out <= z + r + M (1 - y)
+        H_out <= H_j,   H_out >= H_j - M (y + v),   z + r - M' (1 - y) <= H_out <= z + r + M (1 - y)
 
     for ``j`` and each of its copies in the other cases (the junction's own demand is drawn
-    upstream of the tank, so ``H_j`` keeps its target). The static head below ``j`` is at
-    least the one above it unless a tank is there, and at least ``z + r`` when one is:
+    upstream of the device, so ``H_j`` keeps its target); below a valve the head is also at
+    most its setting (as a head) ``S_j``, the same in every case (:func:`_valve_rows`).
+    The static head below ``j`` is at least the one above it unless a device is there, and
+    at least ``z + r`` below a tank:
 
-        S_j >= S_above - M_s y,   S_j >= z + r - M_s (1 - y)
+        S_j >= S_above - M_s (y + v),   S_j >= z + r - M_s' (1 - y)
 
     where ``S_above`` is the nearest candidate's above, or the static head at ``j`` with no
-    tank. A pipe below candidate ``a`` then takes a class that holds its static pressure:
+    device. A pipe below candidate ``a`` then takes a class that holds its static pressure:
     ``sum_k PN_k x_k - S_a >= -z_low`` (``z_low``: its lower end's elevation). Each big-M is
-    the least that leaves its row void [m]: ``M`` = the root's head less ``z + r`` (no head
-    is higher), ``M'`` = ``r`` less the junction's minimum pressure (or 0), ``M_s`` and
-    ``M_s'`` the distance from ``z + r`` to the highest and lowest static head that may
-    reach ``j`` (:attr:`TankPlan.static_range_m`); tight bounds keep the relaxation strong.
+    the least that leaves its row void [m]: ``M`` = the root's head less the lowest head
+    below a device (``z + r``, or ``z`` where a valve may go), ``M'`` = ``r`` less the
+    junction's minimum pressure (or 0; ``r`` where a valve may go), ``M_s`` and ``M_s'``
+    the distance from that lowest head to the highest and lowest static head that may reach
+    ``j`` (:attr:`TankPlan.static_range_m`); tight bounds keep the relaxation strong.
     """
-    r = plan.tanks.residual_m
+    r = plan.residual_m
     z = plan.elevation
     root_head = {n: t.root_head_m for t in trees for n in t.nodes}
     for copy, out in columns.outlet.items():
         node = copy.split("@")[0]
-        head, y, top = columns.head[copy], columns.tank[node], z[node] + r
-        m = max(root_head[copy] - top, 0.0)  # no head above the root's
-        m_low = max(r - problem.targets.min_at(copy), 0.0)  # H_j >= z + p_min without tank
+        head, top = columns.head[copy], z[node] + r
+        y, v = columns.tank.get(node), columns.valve.get(node)
+        m = max(root_head[copy] - (z[node] if v is not None else top), 0.0)
+        devices = [(k, m) for k in (y, v) if k is not None]
         rows.add([(out, 1.0), (head, -1.0)], -np.inf, 0.0)
-        rows.add([(out, 1.0), (head, -1.0), (y, m)], 0.0, np.inf)
-        rows.add([(out, 1.0), (y, m)], -np.inf, top + m)
-        rows.add([(out, 1.0), (y, -m_low)], top - m_low, np.inf)
+        rows.add([(out, 1.0), (head, -1.0), *devices], 0.0, np.inf)
+        if y is not None:
+            m_low = r if v is not None else max(r - problem.targets.min_at(copy), 0.0)
+            rows.add([(out, 1.0), (y, m)], -np.inf, top + m)
+            rows.add([(out, 1.0), (y, -m_low)], top - m_low, np.inf)
+    _valve_rows(problem, columns, plan, rows, root_head)
     if not columns.static:
         return
     for c, s in columns.static.items():
-        y, above = columns.tank[c], plan.above[c]
+        y, v, above = columns.tank.get(c), columns.valve.get(c), plan.above[c]
         lowest, highest = plan.static_range_m[c]
-        m = max(highest - z[c] - r, 0.0)
-        m_low = max(z[c] + r - lowest, 0.0)
+        m = max(highest - z[c] - (0.0 if v is not None else r), 0.0)
+        devices = [(k, m) for k in (y, v) if k is not None]
         if isinstance(above, str):
-            rows.add([(s, 1.0), (columns.static[above], -1.0), (y, m)], 0.0, np.inf)
+            rows.add([(s, 1.0), (columns.static[above], -1.0), *devices], 0.0, np.inf)
         else:
-            rows.add([(s, 1.0), (y, m)], above, np.inf)
-        rows.add([(s, 1.0), (y, -m_low)], z[c] + r - m_low, np.inf)
+            rows.add([(s, 1.0), *devices], above, np.inf)
+        if y is not None:
+            m_low = max(z[c] + r - lowest, r if v is not None else 0.0)
+            rows.add([(s, 1.0), (y, -m_low)], z[c] + r - m_low, np.inf)
+    if plan.rating_m is None:
+        return
     highest = max(h for _, h in plan.static_range_m.values())
     rating = np.nan_to_num(plan.rating_m, nan=2 * highest)  # no class: never binding
     for pipe, a in plan.anchor.items():
         if a is not None and pipe in columns.spans:
             entries = [(k, float(rating[columns.option[k]])) for k in columns.spans[pipe]]
             rows.add([*entries, (columns.static[a], -1.0)], -plan.low_end_m[pipe], np.inf)
+
+
+def _valve_rows(problem: Problem, columns: _Columns, plan: TankPlan, rows, root_head) -> None:
+    """Rows of the pressure-reducing valves: the head below one is at most its setting.
+
+    With ``v`` = 1 for a valve at ``j`` whose setting (as a head) is ``S_j`` (at least ``z``,
+    a setting of 0 m: a bound), in every case: ``H_out <= S_j + M (1 - v)``, ``M`` = the
+    root's head less ``z``. So ``H_out`` = min(``H_j``, ``S_j``) at the least, which is what
+    the valve gives; a head below it that is lower than that only asks more of the pipes, so
+    the least cost is exact. With a maximum pressure, a head below the valve must not be
+    under-estimated: then the valve regulates in every case, ``H_out >= S_j - M_s (1 - v)``
+    (``M_s``: the highest static head that may reach ``j`` less ``z``), and ``H_j >= S_j``
+    follows from ``H_out <= H_j``. A tank and a valve at one junction: at most one.
+    """
+    z = plan.elevation
+    capped = problem.targets.max_pressure_m is not None
+    for copy, out in columns.outlet.items():
+        node = copy.split("@")[0]
+        v = columns.valve.get(node)
+        if v is None:
+            continue
+        s = columns.static[node]
+        m = max(root_head[copy] - z[node], 0.0)
+        rows.add([(out, 1.0), (s, -1.0), (v, m)], -np.inf, m)
+        if capped:
+            m_s = max(plan.static_range_m[node][1] - z[node], 0.0)
+            rows.add([(out, 1.0), (s, -1.0), (v, -m_s)], -m_s, np.inf)
+    for node, v in columns.valve.items():
+        if node in columns.tank:
+            rows.add([(columns.tank[node], 1.0), (v, 1.0)], -np.inf, 1.0)
 
 
 def _bounds(
@@ -383,7 +450,9 @@ def _bounds(
         )
     free = [*columns.static.values(), *columns.outlet.values()]
     lower[free], upper[free] = -np.inf, np.inf
-    upper[list(columns.tank.values())] = 1.0
+    upper[[*columns.tank.values(), *columns.valve.values()]] = 1.0
+    for k, (low, high) in columns.limits.items():
+        lower[k], upper[k] = low, high
     return Bounds(lower, upper)
 
 
@@ -504,7 +573,7 @@ def solve_tree(
     integrality = np.zeros(n_var)
     if not split:
         integrality[:n_x] = 1
-    integrality[list(columns.tank.values())] = 1
+    integrality[[*columns.tank.values(), *columns.valve.values()]] = 1
     started = time.perf_counter()
     with _heartbeat(f"{len(problem.pipes):,} decision pipes", time_limit_s):
         result = milp(
@@ -524,6 +593,7 @@ def solve_tree(
         raise _no_design(problem.targets, result.message, plan)
     choice, segments = _read_design(problem, columns, result.x[:n_x], split)
     tanks = [c for c, k in columns.tank.items() if result.x[k] > 0.5]
+    valves = _valve_settings(columns, result.x, plan)
     gap = float(getattr(result, "mip_gap", 0.0) or 0.0)
     bound = float(getattr(result, "mip_dual_bound", result.fun) or result.fun)
     log.info(
@@ -543,4 +613,18 @@ def solve_tree(
         choice=choice,
         segments=segments,
         break_tanks=tanks,
+        pressure_valves=valves,
     )
+
+
+def _valve_settings(columns: _Columns, x: np.ndarray, plan: TankPlan | None) -> dict[str, float]:
+    """Junction given a valve -> its setting [m of pressure]: the highest head below it over
+    the cases, less its elevation (the least setting that gives every case its head).
+    """
+    out: dict[str, float] = {}
+    for copy, k in columns.outlet.items():
+        node = copy.split("@")[0]
+        if node in columns.valve and x[columns.valve[node]] > 0.5:
+            setting = float(x[k]) - plan.elevation[node]
+            out[node] = max(out.get(node, 0.0), setting)
+    return out
