@@ -218,12 +218,18 @@ def test_no_class_and_no_candidate_upstream_says_by_how_much_and_what_fixes_it(t
     assert "pipe P2 sees a static pressure of 200.0 m" in message
     assert "36.8 m above the highest pressure class" in message
     assert "PN20" in message and "--break-tank-nodes" in message
+    assert "no class of the catalogue holds 200.0 m" in message and "--prv-nodes" in message
 
 
 def test_without_tanks_the_message_names_the_class_and_the_option(tmp_path, write_inp):
     catalog = catalog_from(MOUNTAIN_CATALOG.iloc[:2], tmp_path)
-    with pytest.raises(InputError, match=r"pipe P2 .* PN20 .*--break-tank-cost"):
+    with pytest.raises(InputError, match=r"pipe P2 .* PN20 .*--break-tank-cost") as error:
         size_network(read_network(write_inp(MOUNTAIN)), catalog, Targets(10.0))
+    # issue 24, point 5: by how much, and every device that would fix it
+    message = str(error.value)
+    assert "36.8 m above the highest pressure class" in message
+    assert "no class of the catalogue holds 200.0 m" in message
+    assert "--prv-cost" in message
 
 
 def test_tanks_that_cannot_fix_it_say_so(tmp_path, write_inp):

@@ -142,8 +142,13 @@ def test_valve_holds_with_a_maximum_pressure(tmp_path, write_inp):
     text = text.replace(" J3 185 1", " J3 120 1")
     catalog = catalog_from(VALLEY_CATALOG, tmp_path)
     wn = read_network(write_inp(text))
-    with pytest.raises(InfeasibleDesignError, match="maximum pressure of 60 m"):
+    with pytest.raises(InfeasibleDesignError) as error:
         size_network(wn, catalog, Targets(10.0, max_pressure_m=60.0))
+    # issue 24, point 5: which junctions, by how much, and what would fix it
+    message = str(error.value)
+    assert "junction(s) J3 by 4" in message and ", J2 by 1" in message
+    assert "maximum pressure of 60 m even with the smallest pipes" in message
+    assert "--prv-cost" in message and "--break-tank-cost" in message
     result = size_network(
         wn, catalog, Targets(10.0, max_pressure_m=60.0), break_tanks=PressureValves(1_000.0)
     )

@@ -298,9 +298,11 @@ def source_classes(problem, plan: TankPlan, source: str = "network") -> dict[str
                 f"{source}: pipe {pipe} sees a static pressure of {seen:.1f} m "
                 f"({seen / M_PER_BAR:.1f} bar), {seen - top:.1f} m above the highest pressure "
                 f"class of {problem.catalog.source} (PN{top / M_PER_BAR:.3g}), and no "
-                "break-pressure tank candidate lies upstream of it: add a class of at least "
+                "break-pressure tank or valve candidate lies upstream of it: no class of the "
+                f"catalogue holds {seen:.1f} m; add a class of at least "
                 f"PN{math.ceil(seen / M_PER_BAR)} to the catalogue, or allow a break-pressure "
-                "tank at a junction above it (--break-tank-nodes)"
+                "tank or a pressure-reducing valve at a junction above it (--break-tank-nodes, "
+                "--prv-nodes)"
             )
         allowed[pipe] = ok
     return allowed

@@ -188,12 +188,15 @@ def _pipe_options(
     if pressure_classes:
         ok &= ~(table["pressure_rating_m"].to_numpy() < seen_m)  # NaN class: no check
         if not ok.any():
+            top = float(np.nanmax(table["pressure_rating_m"]))
             raise InputError(
                 f"{source}: pipe {name} sees a static pressure of {seen_m:.1f} m "
-                f"({seen_m / M_PER_BAR:.1f} bar), above every pressure class of "
-                f"{catalog.source} (highest PN{np.nanmax(table['pressure_class_bar']):g}): "
-                f"add a class of at least PN{np.ceil(seen_m / M_PER_BAR):g} to the catalogue, "
-                "or let the tree program place break-pressure tanks (--break-tank-cost)"
+                f"({seen_m / M_PER_BAR:.1f} bar), {seen_m - top:.1f} m above the highest "
+                f"pressure class of {catalog.source} "
+                f"(PN{np.nanmax(table['pressure_class_bar']):g}, {top:.1f} m): no class of the "
+                f"catalogue holds {seen_m:.1f} m; add a class of at least "
+                f"PN{np.ceil(seen_m / M_PER_BAR):g} to the catalogue, or allow break-pressure "
+                "tanks (--break-tank-cost) or pressure-reducing valves (--prv-cost) above it"
             )
     if smallest_mm is not None:
         nominal = table["nominal_diameter_mm"].fillna(table["inner_diameter_mm"])

@@ -134,6 +134,43 @@ def _check_reachable(problem: Problem, trees: list[TreeComponent]) -> None:
         )
 
 
+def _check_not_too_high(problem: Problem, trees: list[TreeComponent]) -> None:
+    """Fail early, naming junctions held above the maximum pressure even with the smallest
+    pipes allowed (the most head lost) everywhere: no class or diameter fixes that, a
+    pressure-reducing valve or a break-pressure tank above them would.
+    """
+    top = problem.targets.max_pressure_m
+    if top is None:
+        return
+    index = {p: i for i, p in enumerate(problem.pipes)}
+    over: dict[str, float] = {}
+    for tree in trees:
+        head = {tree.root: tree.root_head_m}
+        for pipe, up, down in tree.order:
+            if pipe in index:
+                i = index[pipe]
+                hl = unit_headloss(problem, i, tree.flow[pipe])[problem.allowed[pipe]]
+                loss = hl.max() * problem.lengths[i]
+            else:
+                loss = fixed_pipe_headloss(problem, pipe, tree.flow[pipe])
+            head[down] = head[up] - loss
+            node = problem.snapshot.get_node(down)
+            excess = head[down] - node.elevation - top
+            if node.node_type == "Junction" and excess > 1e-9:
+                name = down.split("@")[0]
+                over[name] = max(over.get(name, 0.0), excess)
+    if over:
+        worst = sorted(over.items(), key=lambda x: -x[1])
+        listed = ", ".join(f"{n} by {d:.2f} m" for n, d in worst[:10])
+        more = f" and {len(worst) - 10} more" if len(worst) > 10 else ""
+        raise InfeasibleDesignError(
+            f"junction(s) {listed}{more} stay above the maximum pressure of {top:g} m even "
+            "with the smallest pipes allowed everywhere: no pipe of the catalogue fixes it; a "
+            "pressure-reducing valve (--prv-cost) or a break-pressure tank (--break-tank-cost) "
+            "above them would"
+        )
+
+
 @dataclass
 class ProgramRows:
     """Sparse constraint rows ``lower <= A x <= upper`` of a linear program, built row by row."""
@@ -484,10 +521,15 @@ def _no_design(
     """The error when HiGHS finds no solution (``message``: its status)."""
     tanks = ""
     if plan is not None:
+        what = " and ".join(
+            w for w, n in (("break-pressure tanks", plan.tank_nodes),
+                           ("pressure-reducing valves", plan.valve_nodes)) if n
+        )  # fmt: skip
+        more = " or --prv-nodes" if plan.valve_nodes else ""
         tanks = (
-            f"; break-pressure tanks were allowed at {len(plan.candidates)} junction(s) and no "
-            "placement of them with the catalogue's pressure classes meets the targets (more "
-            "candidates, --break-tank-nodes, or a higher class would)"
+            f"; {what} were allowed at {len(plan.candidates)} junction(s) and no placement "
+            "of them with the catalogue's pressure classes meets the targets (more "
+            f"candidates, --break-tank-nodes{more}, or a higher class would)"
         )
     return InfeasibleDesignError(
         "no design meets the targets: "
@@ -566,6 +608,8 @@ def solve_tree(
         When no catalogue design meets the targets; the message says which one.
     """
     _check_reachable(problem, trees)
+    if plan is None:
+        _check_not_too_high(problem, trees)
     columns = _columns(problem, trees, split)
     if plan is not None:
         columns.add_tanks(trees, plan)
