@@ -289,3 +289,74 @@ def test_valve_options_are_checked(tmp_path, write_inp):
         size_network(
             read_network(network), catalog, Targets(10.0), break_tanks=PressureValves(1.0, ("J9",))
         )
+
+
+# --------------------------------------------------------------------------- looped networks
+#: A loop J1-J2-J3 fed at J1 (200 m) from a reservoir at 300 m, J4 at 90 m below J3.
+MESH = inp_text(
+    " J1 200 1\n J2 100 1\n J3 110 1\n J4 90 1",
+    " R1 300",
+    " P0 R1 J1 500 100 140\n P1 J1 J2 600 100 140\n P2 J1 J3 500 100 140\n"
+    " P3 J2 J3 400 100 140\n P4 J3 J4 500 100 140",
+)
+#: DN75 and DN90 PE100 in PN10 and PN16.
+MESH_CATALOG = pd.DataFrame(
+    {
+        "material": ["PE100"] * 4,
+        "nominal_diameter_mm": [75, 75, 90, 90],
+        "pressure_class_bar": [10, 16, 10, 16],
+        "inner_diameter_mm": [66.0, 61.4, 79.2, 73.6],
+        "cost_per_m": [80.0, 100.0, 100.0, 125.0],
+    }
+)
+
+
+@pytest.mark.parametrize(
+    "devices,expected,placed",
+    [
+        # a tank at J1 (0 m kept): J2, J3 and the loop see 100 m or less (PN10), J4 110 m
+        # (PN16): DN75 everywhere, 80 x 2,000 m + 100 x 500 m + 10,000
+        (BreakTanks(10_000.0, ("J1",)), 220_000.0, ["BPT_J1"]),
+        # a valve at J1: its lowest class threshold, 102.0 - 100 - 0.1 = 1.87 m, keeps the
+        # loop in PN10 (J4 in PN16): the same pipes + 8,000
+        (PressureValves(8_000.0, ("J1", "J3")), 218_000.0, ["PRV_J1"]),
+        ((BreakTanks(10_000.0, ("J1",)), PressureValves(8_000.0, ("J1",))), 218_000.0, ["PRV_J1"]),
+    ],
+)
+def test_looped_mesh_with_devices_at_given_sites(devices, expected, placed, tmp_path, write_inp):
+    """Issue 24, point 2: in a looped network the devices go at the given sites (a heuristic:
+    each site and setting tried with the looped optimiser, verified by EPANET). Without a
+    device P1 sees 200 m static, above PN16; with one at J1 the design is the cheapest the
+    classes allow (each pipe DN75 in the lowest class its static pressure fits), worked by
+    hand."""
+    catalog = catalog_from(MESH_CATALOG, tmp_path)
+    wn = read_network(write_inp(MESH))
+    with pytest.raises(InputError, match="no class of the catalogue holds 200.0 m"):
+        size_network(wn, catalog, Targets(10.0), max_evaluations=300)
+    out = tmp_path / "sized.inp"
+    result = size_network(
+        wn, catalog, Targets(10.0), break_tanks=devices, max_evaluations=300, output=out
+    )
+    assert result.verification.ok
+    assert result.cost == pytest.approx(expected, rel=COST_TOL)
+    assert result.optimiser_cost == pytest.approx(expected, rel=COST_TOL)
+    assert [*result.verification.break_tanks, *result.verification.pressure_valves] == placed
+    assert any("heuristic, not a proven optimum" in note for note in result.notes)
+    assert classes_of(result) == {"P0": 10, "P1": 10, "P2": 10, "P3": 10, "P4": 16}
+    written = read_network(out)
+    assert written.get_link(placed[0]).end_node_name == f"J1_{placed[0][:3]}"
+    assert result.method != "exact 0-1 program (HiGHS)"
+
+
+def test_looped_devices_need_their_sites(tmp_path, write_inp):
+    catalog = catalog_from(MESH_CATALOG, tmp_path)
+    wn = read_network(write_inp(MESH))
+    with pytest.raises(InputError, match="looped network .* --prv-nodes"):
+        size_network(wn, catalog, Targets(10.0), break_tanks=PressureValves(8_000.0))
+    with pytest.raises(InputError, match="--break-tank-nodes"):
+        size_network(wn, catalog, Targets(10.0), break_tanks=BreakTanks(8_000.0))
+    # a site with no pipe below it would relieve nothing
+    with pytest.raises(InputError, match="candidate site J4: no pipe of it leads away"):
+        size_network(
+            wn, catalog, Targets(10.0), break_tanks=BreakTanks(1.0, ("J4",)), max_evaluations=300
+        )

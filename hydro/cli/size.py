@@ -218,14 +218,16 @@ def add_parser(sub, parents) -> None:
         "--break-tank-cost",
         type=cost,
         metavar="COST",
-        help="branched networks: let the exact program place break-pressure tanks, each at "
-        "this cost (the catalogue's currency); pipes plus tanks at least cost, each tank "
-        "written as a PRV BPT_<node> to a node <node>_BPT",
+        help="let the sizing place break-pressure tanks, each at this cost (the catalogue's "
+        "currency): branched networks, the exact program (pipes plus tanks at least cost); "
+        "looped networks, at the --break-tank-nodes sites (a heuristic); each tank written as "
+        "a PRV BPT_<node> to a node <node>_BPT",
     )
     p.add_argument(
         "--break-tank-nodes",
         metavar="NODE,NODE",
-        help="junctions where a break-pressure tank may go (default: every junction)",
+        help="junctions where a break-pressure tank may go (default: every junction; "
+        "required for a looped network)",
     )
     p.add_argument(
         "--break-tank-residual",
@@ -237,15 +239,16 @@ def add_parser(sub, parents) -> None:
         "--prv-cost",
         type=cost,
         metavar="COST",
-        help="branched networks: let the exact program place pressure-reducing valves, each "
-        "at this cost, at settings it chooses (the grade stays continuous up to the setting; "
-        "the static head below starts at it); written as a PRV PRV_<node> to a node "
-        "<node>_PRV",
+        help="let the sizing place pressure-reducing valves, each at this cost, at settings "
+        "it chooses (the grade stays continuous up to the setting; the static head below "
+        "starts at it): branched networks, the exact program; looped networks, at the "
+        "--prv-nodes sites (a heuristic); written as a PRV PRV_<node> to a node <node>_PRV",
     )
     p.add_argument(
         "--prv-nodes",
         metavar="NODE,NODE",
-        help="junctions where a pressure-reducing valve may go (default: every junction)",
+        help="junctions where a pressure-reducing valve may go (default: every junction; "
+        "required for a looped network)",
     )
     p.add_argument("--output", metavar="SIZED.inp", help="write the verified design")
     p.add_argument("--report", metavar="PIPES.csv", help="write the per-pipe table")

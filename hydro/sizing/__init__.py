@@ -6,7 +6,9 @@
   components cut at sources and pressure-reducing valves);
 - :mod:`hydro.sizing.tree`: exact sizing of branched networks (a 0-1 program solved by HiGHS,
   and the split-pipe LP bound), with :mod:`hydro.sizing.break_tanks`: break-pressure tanks
-  placed by that program and written as ``BPT_<node>`` pressure-reducing valves;
+  and pressure-reducing valves placed by that program and written as ``BPT_<node>`` and
+  ``PRV_<node>`` pressure-reducing valves; :mod:`hydro.sizing.sites`: the same devices at
+  given sites of a looped network (a heuristic);
 - :mod:`hydro.sizing.evaluator` and :mod:`hydro.sizing.looped`: the in-memory EPANET evaluator
   and the optimiser for looped networks, with its start from hydraulic knowledge in
   :mod:`hydro.sizing.start` (unit-headloss design; Alperovits & Shamir's fixed-flow LP);

@@ -18,6 +18,7 @@ import numpy as np
 
 from hydro import _toolkit as tk
 from hydro.network import write_network
+from hydro.sizing.break_tanks import break_tank_outlets
 from hydro.sizing.problem import Problem
 from hydro.units import LITRES_PER_M3, SECONDS_PER_DAY, SECONDS_PER_HOUR
 
@@ -115,6 +116,13 @@ class Evaluator:
             if targets.node_min_pressure_m
             else targets.min_pressure_m + margin_m
         )
+        outlets = break_tank_outlets(problem.wn)  # below a device: not consumers
+        if outlets:
+            self.p_min = np.array(
+                [-np.inf if n in outlets else p for n, p in
+                 zip(self.junction_names, np.broadcast_to(self.p_min, len(self.junction_names)),
+                     strict=True)]
+            )  # fmt: skip
         self.p_max = targets.max_pressure_m
         self.v_max = targets.max_velocity_m_per_s
         #: over every design evaluated: each junction's highest pressure [m] and each decision

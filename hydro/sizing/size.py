@@ -46,6 +46,7 @@ from hydro.sizing.problem import (
     static_pressure,
     tree_components,
 )
+from hydro.sizing.sites import size_with_sites
 from hydro.topology import case_copy
 
 log = logging.getLogger(__name__)
@@ -810,19 +811,17 @@ def size_network(
         raise InputError(f"{source}: the network is looped; the tree method does not apply")
     if split and split_out is None:
         raise InputError(f"{source}: --split applies to branched networks only")
-    if devices and split_out is None:
-        raise InputError(
-            f"{source}: break-pressure tanks and pressure-reducing valves are placed by the "
-            "tree program, for branched networks only (this network is looped or has pumps "
-            "inside a tree)"
-        )
-    if split_out is not None:
+    optimiser = dict(
+        seed=seed, time_limit_s=time_limit_s, max_evaluations=max_evaluations, progress=progress
+    )
+    if devices and split_out is None:  # looped: the devices at their given sites
+        inputs = (wn, catalog, targets, fixed, source, min_diameter_mm, taps)
+        design = _size_looped_sites(inputs, (break_tanks, pressure_valves), optimiser, workers,
+                                    notes)  # fmt: skip
+    elif split_out is not None:
         placed = (break_tanks, source, pressure_valves)
         design = _size_tree(problem, split_out, split, notes, placed, time_limit_s)
     else:
-        optimiser = dict(
-            seed=seed, time_limit_s=time_limit_s, max_evaluations=max_evaluations, progress=progress
-        )
         inputs = (wn, catalog, targets, fixed, source, min_diameter_mm)
         design = _size_looped(problem, inputs, optimiser, workers, notes)
     problem, verification = design.problem, design.verification
@@ -932,7 +931,12 @@ def _size_tree(
 
 
 def _size_looped(
-    problem: Problem, inputs: tuple, optimiser: dict, workers: int | None, notes: list[str]
+    problem: Problem,
+    inputs: tuple,
+    optimiser: dict,
+    workers: int | None,
+    notes: list[str],
+    unit_cost: tuple = (0.0, 0.0),
 ) -> _Design:
     """The optimiser's design of a looped network (:func:`hydro.sizing.looped.optimise`).
 
@@ -941,7 +945,8 @@ def _size_looped(
     builds its problem again from ``inputs``: the network, catalogue, targets, fixed pipes,
     source name and smallest diameters). ``optimiser``: seed, time limit, evaluation budget
     and progress callback; ``workers``: parallel runs of the first stage. Notes go to
-    ``notes``.
+    ``notes``. ``unit_cost``: a break-pressure tank's and a valve's, for the devices the
+    network carries (:mod:`hydro.sizing.sites`).
     """
     from hydro.sizing.looped import optimise
 
@@ -958,7 +963,7 @@ def _size_looped(
     }
     notes.extend(outcome.notes)
     model, sized = _build(problem, segments)
-    written_text, verification = _write_and_verify(model, problem, sized)
+    written_text, verification = _write_and_verify(model, problem, sized, *unit_cost)
     return _Design(
         problem=problem,
         method=outcome.method,
@@ -973,6 +978,40 @@ def _size_looped(
         verification=verification,
         sized_pipes=sized,
     )
+
+
+def _size_looped_sites(
+    inputs: tuple, devices: tuple, optimiser: dict, workers: int | None, notes: list[str]
+) -> _Design:
+    """A looped network with break-pressure tanks or valves at its given candidate sites
+    (:func:`hydro.sizing.sites.size_with_sites`, a heuristic): each trial is the network
+    with its devices written in, sized by :func:`_size_looped` (the junction below each
+    device held to no minimum, :mod:`hydro.sizing.evaluator`), and verified. ``inputs``:
+    the network, catalogue, targets, fixed pipes, source name, smallest diameters and taps.
+    """
+    wn, catalog, targets, fixed, source, min_dn, taps = inputs
+    tanks, valves = devices
+    unit_cost = (tanks.cost if tanks else 0.0, valves.cost if valves else 0.0)
+    kept: dict[int, list[str]] = {}
+
+    def size(model) -> _Design:
+        problem = build_problem(model, catalog, targets, fixed, source, min_dn, taps=taps)
+        trial_notes: list[str] = []
+        design = _size_looped(
+            problem, (model, catalog, targets, fixed, source, min_dn), optimiser, workers,
+            trial_notes, unit_cost,
+        )  # fmt: skip
+        v = design.verification  # the optimiser's cost, with the devices it was given
+        design = replace(
+            design,
+            optimiser_cost=design.optimiser_cost + v.break_tank_cost + v.pressure_valve_cost,
+        )
+        kept[id(design)] = trial_notes
+        return design
+
+    design = size_with_sites(wn, devices, catalog, targets, size, notes, source)
+    notes[:0] = kept.get(id(design), [])
+    return design
 
 
 def _publish(written_text: bytes, verification: Verification, output, protect: tuple) -> None:
