@@ -360,3 +360,26 @@ def test_looped_devices_need_their_sites(tmp_path, write_inp):
         size_network(
             wn, catalog, Targets(10.0), break_tanks=BreakTanks(1.0, ("J4",)), max_evaluations=300
         )
+
+
+def test_valves_hold_for_the_tap_flows_too(tmp_path, write_inp):
+    """Standpipes: one setting per valve serves both cases of the design condition (the
+    peak hour and all taps open, 5 m at the tap), and the written design meets both."""
+    text = inp_text(
+        " J1 200 0.3 standpipe\n J2 150 0.2 standpipe\n J3 90 0.3 standpipe\n J4 60 0.2 standpipe",
+        " R1 300",
+        " P1 R1 J1 800 100 140\n P2 J1 J2 900 100 140\n P3 J2 J3 700 100 140\n"
+        " P4 J3 J4 600 100 140",
+        extra="[PATTERNS]\n standpipe 1\n",
+    )
+    result = size_network(
+        read_network(write_inp(text)),
+        catalog_from(CLASS_CATALOG, tmp_path),
+        Targets(10.0),
+        break_tanks=PressureValves(3_000.0),
+    )
+    assert result.verification.ok
+    assert len(result.verification.conditions) == 2  # peak hour and tap flows
+    assert result.verification.pressure_valves  # 240 m of relief: PN16 alone cannot hold it
+    settings = result.table.set_index("pipe")["setting_m"].dropna()
+    assert (settings >= 0).all() and len(settings) == len(result.verification.pressure_valves)
