@@ -266,6 +266,7 @@ def test_hydro_size_places_a_valve_and_hydro_check_passes_it(tmp_path, write_inp
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert "1 pressure-reducing valve(s) 20,000.00" in done.stdout
+    assert "pipes sized: 3" in done.stdout  # the valve is no pipe (the table counted it: 4)
     assert "total cost: 182,500.00" in done.stdout
     table = pd.read_csv(report).set_index("pipe")
     assert table.loc["PRV_J1", "material"] == "pressure-reducing valve"

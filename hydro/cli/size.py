@@ -28,9 +28,7 @@ if TYPE_CHECKING:
 
 def cmd_size(args: argparse.Namespace) -> int:
     """Size the network, print the design and its verification, write what is asked."""
-    from hydro.classes import read_classes, read_tap_table
     from hydro.cli._format import format_result
-    from hydro.condition import default_taps
     from hydro.network import read_network
     from hydro.outputs import Outputs
     from hydro.sizing import size_network
@@ -42,9 +40,6 @@ def cmd_size(args: argparse.Namespace) -> int:
     targets = _targets(args)
     wn = read_network(args.network, inflows=args.inflows)
     catalog = _catalog(args)
-    taps = None
-    if args.classes:
-        taps = default_taps(wn, read_classes(args.classes, wn), read_tap_table(args.classes))
     result = size_network(
         wn,
         catalog,
@@ -59,15 +54,26 @@ def cmd_size(args: argparse.Namespace) -> int:
         method=args.method,
         source=str(args.network),
         progress=Progress(quiet=getattr(args, "quiet", False)),
-        taps=taps,
+        taps=_taps(args, wn),
         workers=args.workers,
         operation_h=defaults.CHECK_DURATION_H,  # the hours hydro check runs
         break_tanks=_break_tanks(args) or None,
     )
-    print(f"network: {args.network}  catalogue: {args.catalog}  pipes sized: {len(result.table)}")
+    print(f"network: {args.network}  catalogue: {args.catalog}  pipes sized: "
+          f"{len(result.verification.pipes)}")  # fmt: skip
     print(format_result(result))
     _write_tables(outputs, result, report, history, output)
     return EXIT_OK if result.verification.ok else EXIT_FAIL
+
+
+def _taps(args: argparse.Namespace, wn):
+    """The tap table of ``--classes`` (None: the sizing takes the node classes' defaults)."""
+    from hydro.classes import read_classes, read_tap_table
+    from hydro.condition import default_taps
+
+    if not args.classes:
+        return None
+    return default_taps(wn, read_classes(args.classes, wn), read_tap_table(args.classes))
 
 
 def _catalog(args: argparse.Namespace) -> Catalog:
