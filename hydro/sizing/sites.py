@@ -16,7 +16,9 @@ In a looped network it does not apply; there the user names the candidate sites
 Each trial is the whole looped design of the network with its devices written in (the
 looped optimiser, then the independent EPANET verification of the written file); the least
 cost of pipes plus devices among the verified designs wins. It is not a proven optimum: the
-settings are a few tried, not optimised, and larger sets of devices are not tried.
+settings are a few tried, not optimised, and larger sets of devices are not tried. Each
+trial has the optimiser's whole time limit and evaluation budget: on a large network the
+time grows with the sites named.
 
 A device at junction ``j`` carries the pipes of ``j`` that lead away from the sources (to a
 neighbour farther from the nearest source along the pipes, :func:`downstream_pipes`); the
