@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import networkx as nx
 import numpy as np
@@ -44,6 +44,7 @@ from hydro.sizing.break_tanks import (
     add_break_tanks,
     add_pressure_valves,
 )
+from hydro.sizing.problem import build_problem
 
 log = logging.getLogger(__name__)
 
@@ -229,6 +230,39 @@ def size_with_sites(
     if trials.best is None:
         raise trials.first_error or HydroError("no design with the devices was verified")
     return trials.best
+
+
+def looped_with_sites(inputs: tuple, devices: tuple, size_looped: Callable, notes: list[str]):
+    """A looped network with break-pressure tanks or valves at its given candidate sites
+    (:func:`size_with_sites`): each trial is the network with its devices written in, its
+    problem built again (:func:`hydro.sizing.problem.build_problem`: the classes from its
+    static heads), sized by ``size_looped(problem, inputs, notes=..., unit_cost=...)`` (the
+    looped design of :mod:`hydro.sizing.size`, which writes and verifies it; the junction
+    below each device is held to no minimum, :mod:`hydro.sizing.evaluator`), its cost the
+    pipes' and the devices'. ``inputs``: the network, catalogue, targets, fixed pipes, source
+    name, smallest diameters and taps. The winner's notes go first in ``notes``.
+    """
+    wn, catalog, targets, fixed, source, min_dn, taps = inputs
+    tanks, valves = devices
+    unit_cost = (tanks.cost if tanks else 0.0, valves.cost if valves else 0.0)
+    kept: dict[int, list[str]] = {}
+
+    def size(model):
+        problem = build_problem(model, catalog, targets, fixed, source, min_dn, taps=taps)
+        trial_notes: list[str] = []
+        design = size_looped(
+            problem, (model, catalog, targets, fixed, source, min_dn), notes=trial_notes,
+            unit_cost=unit_cost,
+        )  # fmt: skip
+        v = design.verification  # the optimiser's cost, with the devices it was given
+        extra = v.break_tank_cost + v.pressure_valve_cost
+        design = replace(design, optimiser_cost=design.optimiser_cost + extra)
+        kept[id(design)] = trial_notes
+        return design
+
+    design = size_with_sites(wn, devices, catalog, targets, size, notes, source)
+    notes[:0] = kept.get(id(design), [])
+    return design
 
 
 class _Trials:

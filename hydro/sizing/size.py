@@ -9,6 +9,7 @@ labels written in the file's ``[TAGS]``; the figures reported are that check's.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import tempfile
@@ -46,7 +47,7 @@ from hydro.sizing.problem import (
     static_pressure,
     tree_components,
 )
-from hydro.sizing.sites import size_with_sites
+from hydro.sizing.sites import looped_with_sites
 from hydro.topology import case_copy
 
 log = logging.getLogger(__name__)
@@ -816,8 +817,8 @@ def size_network(
     )
     if devices and split_out is None:  # looped: the devices at their given sites
         inputs = (wn, catalog, targets, fixed, source, min_diameter_mm, taps)
-        design = _size_looped_sites(inputs, (break_tanks, pressure_valves), optimiser, workers,
-                                    notes)  # fmt: skip
+        looped = functools.partial(_size_looped, optimiser=optimiser, workers=workers)
+        design = looped_with_sites(inputs, (break_tanks, pressure_valves), looped, notes)
     elif split_out is not None:
         placed = (break_tanks, source, pressure_valves)
         design = _size_tree(problem, split_out, split, notes, placed, time_limit_s)
@@ -946,7 +947,7 @@ def _size_looped(
     source name and smallest diameters). ``optimiser``: seed, time limit, evaluation budget
     and progress callback; ``workers``: parallel runs of the first stage. Notes go to
     ``notes``. ``unit_cost``: a break-pressure tank's and a valve's, for the devices the
-    network carries (:mod:`hydro.sizing.sites`).
+    network carries (:func:`hydro.sizing.sites.looped_with_sites`).
     """
     from hydro.sizing.looped import optimise
 
@@ -978,40 +979,6 @@ def _size_looped(
         verification=verification,
         sized_pipes=sized,
     )
-
-
-def _size_looped_sites(
-    inputs: tuple, devices: tuple, optimiser: dict, workers: int | None, notes: list[str]
-) -> _Design:
-    """A looped network with break-pressure tanks or valves at its given candidate sites
-    (:func:`hydro.sizing.sites.size_with_sites`, a heuristic): each trial is the network
-    with its devices written in, sized by :func:`_size_looped` (the junction below each
-    device held to no minimum, :mod:`hydro.sizing.evaluator`), and verified. ``inputs``:
-    the network, catalogue, targets, fixed pipes, source name, smallest diameters and taps.
-    """
-    wn, catalog, targets, fixed, source, min_dn, taps = inputs
-    tanks, valves = devices
-    unit_cost = (tanks.cost if tanks else 0.0, valves.cost if valves else 0.0)
-    kept: dict[int, list[str]] = {}
-
-    def size(model) -> _Design:
-        problem = build_problem(model, catalog, targets, fixed, source, min_dn, taps=taps)
-        trial_notes: list[str] = []
-        design = _size_looped(
-            problem, (model, catalog, targets, fixed, source, min_dn), optimiser, workers,
-            trial_notes, unit_cost,
-        )  # fmt: skip
-        v = design.verification  # the optimiser's cost, with the devices it was given
-        design = replace(
-            design,
-            optimiser_cost=design.optimiser_cost + v.break_tank_cost + v.pressure_valve_cost,
-        )
-        kept[id(design)] = trial_notes
-        return design
-
-    design = size_with_sites(wn, devices, catalog, targets, size, notes, source)
-    notes[:0] = kept.get(id(design), [])
-    return design
 
 
 def _publish(written_text: bytes, verification: Verification, output, protect: tuple) -> None:
