@@ -210,8 +210,9 @@ def static_pressure(wn: wntr.network.WaterNetworkModel) -> pd.Series:
     ``wn`` (never modified) is written to a private ``.inp`` file in LPS (pressures in m) and
     EPANET 2.2, the engine of WNTR's EpanetSimulator, solves its first step in memory with
     the demand multiplier at zero (every demand, with its pattern, times zero); tanks at
-    their initial levels, the controls as at time 0. No copy of the model is made (a
-    demand-free copy of a model of 10,000 pipes takes about a second to build).
+    their initial levels, the controls as at time 0; the pressure is each node's head less
+    its elevation [m], whatever pressure units the model states. No copy of the model is
+    made (a demand-free copy of a model of 10,000 pipes takes about a second to build).
 
     Returns
     -------
@@ -241,7 +242,10 @@ def static_pressure(wn: wntr.network.WaterNetworkModel) -> pd.Series:
             project.set_option(tk.EN_DEMANDMULT, 0.0)
             project.set_time_parameter(tk.EN_DURATION, 0)
             project.solve_snapshot()  # a warning (unbalanced...) is not an error here
-            return pd.Series(project.node_values(tk.EN_PRESSURE), index=project.node_ids())
+            # head less elevation, in m whatever PRESSURE units the file states (a file in
+            # LPS has heads and elevations in m; EPANET's pressure would follow its option)
+            static = project.node_values(tk.EN_HEAD) - project.node_values(tk.EN_ELEVATION)
+            return pd.Series(static, index=project.node_ids())
 
 
 def check_duration(duration_h: float, what: str = "duration") -> float:

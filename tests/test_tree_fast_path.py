@@ -149,3 +149,18 @@ def test_static_pressure_with_tanks_pumps_and_patterns_matches_the_reference():
     np.testing.assert_allclose(
         ours[reference.index].to_numpy(), reference.to_numpy(), rtol=0, atol=FLOAT32_TOL_M
     )
+
+
+def test_static_pressure_is_in_metres_whatever_pressure_units_the_file_states(tmp_path):
+    """A file that states ``PRESSURE KPA``: the static pressure is still in m, that of the same
+    file without the option (EPANET's own pressure, and the reference read from WNTR's
+    binary results, which does not convert it, would be in kPa: 9.8 times as much)."""
+    text = CASES["relief 25 junctions, classes"][0]
+    (tmp_path / "m.inp").write_text(text)
+    (tmp_path / "kpa.inp").write_text(text.replace(" Headloss H-W", " Headloss H-W\n Pressure KPA"))
+    wn = read_network(tmp_path / "kpa.inp")
+    assert str(wn.options.hydraulic.inpfile_pressure_units).upper() == "KPA"
+    metres = reference_static_pressure(read_network(tmp_path / "m.inp"))
+    np.testing.assert_allclose(
+        static_pressure(wn).to_numpy(), metres.to_numpy(), rtol=0, atol=FLOAT32_TOL_M
+    )
