@@ -188,7 +188,7 @@ def run_simulation(
     for name, reservoir in model.reservoirs():
         elevation[name] = reservoir.base_head
     return SimulationResults(
-        pressure=node["pressure"],
+        pressure=_pressure_m(node["pressure"], node["head"], elevation, model),
         head=node["head"],
         demand=node["demand"],
         flow=link["flowrate"],
@@ -202,6 +202,20 @@ def run_simulation(
         pressure_driven=pressure_driven,
         warnings=warnings,
     )
+
+
+def _pressure_m(pressure, head, elevation, model) -> pd.DataFrame:
+    """Pressure [m] at every node: head less elevation at junctions and tanks.
+
+    EPANET reports pressure in the units the file's ``PRESSURE`` option states (kPa, psi or
+    m) and WNTR's binary reader does not convert it, while heads are in metres for SI flow
+    units (and converted from feet otherwise). Head less elevation is metres whatever the
+    file says; reservoirs keep EPANET's pressure, which is zero in any unit.
+    """
+    nodes = [*model.junction_name_list, *model.tank_name_list]
+    out = pressure.copy()
+    out[nodes] = (head[nodes] - elevation[nodes]).astype(pressure[nodes].dtypes.iloc[0])
+    return out
 
 
 def static_pressure(wn: wntr.network.WaterNetworkModel) -> pd.Series:

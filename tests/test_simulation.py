@@ -88,3 +88,19 @@ def test_two_thousand_runs_leak_no_files_or_handles(single_pipe_inp, tmp_path, m
         run_simulation(wn)
     assert _open_files() <= before
     assert list(work.iterdir()) == []
+
+
+@pytest.mark.parametrize("units", ["KPA", "PSI"])
+def test_pressure_is_in_metres_whatever_the_file_states(tmp_path, units):
+    """A file with PRESSURE KPA or PSI gives the same pressures [m] as one in metres.
+
+    EPANET reports pressure in the file's units and WNTR's reader does not convert them; the
+    results gave 431 "m" for 44 m in a KPA file.
+    """
+    text = Path("networks/oujda_rural.inp").read_text()
+    assert "[OPTIONS]\n" in text
+    other = tmp_path / "units.inp"
+    other.write_text(text.replace("[OPTIONS]\n", f"[OPTIONS]\n PRESSURE {units}\n", 1))
+    in_m = run_simulation(read_network("networks/oujda_rural.inp"), duration_h=2).pressure
+    stated = run_simulation(read_network(other), duration_h=2).pressure
+    np.testing.assert_allclose(stated.to_numpy(), in_m.to_numpy(), atol=PRESSURE_TOL_M)
