@@ -59,6 +59,7 @@ _SECTIONS = re.compile(
 )
 #: Pipes narrower than this are placeholders (benchmark files before sizing) [m].
 PLACEHOLDER_DIAMETER_M = 0.001
+SI_FLOW_UNITS = frozenset({"LPS", "LPM", "MLD", "CMH", "CMD"})  # EPANET: pressures in m
 
 
 def _epanet_parse_errors(path: Path) -> list[str]:
@@ -655,11 +656,24 @@ def write_network(
     """
     validate.model(wn, "write_network: wn")
     units = units or wn.options.hydraulic.inpfile_units or "LPS"
-    return _place(
-        path,
-        lambda tmp: wntr.network.write_inpfile(wn, tmp, units=units, version=2.2),
-        (*protect, *read_from(wn)),
-    )
+    return _place(path, lambda tmp: _write_inp(wn, tmp, units), (*protect, *read_from(wn)))
+
+
+def _write_inp(wn, path, units: str) -> None:
+    """Write ``wn`` in ``units``, pressures in metres where the flow units are SI.
+
+    A file read with ``PRESSURE KPA`` keeps that option in WNTR's model, so the EPANET
+    toolkit, which hydro hands files in LPS, would report kPa where hydro reads metres. The
+    model's own option is put back after writing (the model is not modified).
+    """
+    hydraulic = wn.options.hydraulic
+    stated = hydraulic.inpfile_pressure_units
+    if str(units).upper() in SI_FLOW_UNITS:
+        hydraulic.inpfile_pressure_units = "METERS"
+    try:
+        wntr.network.write_inpfile(wn, path, units=units, version=2.2)
+    finally:
+        hydraulic.inpfile_pressure_units = stated
 
 
 def publish_file(source: str | os.PathLike, path: str | os.PathLike, protect: tuple = ()) -> Path:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -104,3 +105,16 @@ def test_pressure_is_in_metres_whatever_the_file_states(tmp_path, units):
     in_m = run_simulation(read_network("networks/oujda_rural.inp"), duration_h=2).pressure
     stated = run_simulation(read_network(other), duration_h=2).pressure
     np.testing.assert_allclose(stated.to_numpy(), in_m.to_numpy(), atol=PRESSURE_TOL_M)
+
+
+def test_the_toolkit_reads_metres_from_a_file_in_kpa(tmp_path):
+    """The files hydro hands the EPANET toolkit state pressures in metres (a KPA file kept KPA)."""
+    from hydro.network import write_network
+
+    text = Path("networks/oujda_rural.inp").read_text()
+    other = tmp_path / "units.inp"
+    other.write_text(text.replace("[OPTIONS]\n", "[OPTIONS]\n PRESSURE KPA\n", 1))
+    wn = read_network(other)
+    written = write_network(wn, tmp_path / "lps.inp", units="LPS").read_text()
+    assert re.search(r"^PRESSURE\s+METERS", written, re.MULTILINE)
+    assert wn.options.hydraulic.inpfile_pressure_units.upper() == "KPA"  # not modified
