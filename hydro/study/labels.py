@@ -37,7 +37,6 @@ TEXT = {
         "checked": "Every figure comes from an independent EPANET run of the written design over "
         "{hours:g} h of peak-day demand; costs are recomputed from the catalogue labels in the "
         "written files. Sources: docs/sources.md of the hydro repository (by section).",
-        "lang_other": "Version française : relancer avec --lang fr",
         "to_complete": "To be completed: the study file does not give it.",
         "map": "Lowest pressure over {hours:g} h (colour) and diameter (width)",
         "pressure": "Pressure at the critical standpipes over {hours:g} h (dashed: minimum)",
@@ -138,8 +137,7 @@ TEXT = {
         "(others at their base values; interpolated where the parameter changes the design)",
         "surge_intro": "Pressure class against the pump's shut-off head plus the suction pressure "
         "from the main, and an instantaneous pump trip (Joukowsky, wave speed from the pipe "
-        "wall, the up-surge on the static head of the full tank; TSNet does not run with the "
-        "installed numpy 2, see hydro/surge.py).",
+        "wall, the up-surge on the static head of the full tank).",
         "pipes_intro": "Scenario {label}: every pipe of the written design.",
         "douars_intro": "Scenario {label}, opening year {year}.",
         "stress_intro": "Pressure-driven runs of the design year's demand: the scheme as "
@@ -184,7 +182,6 @@ TEXT = {
         "sur {hours:g} h de demande de jour de pointe ; les coûts sont recalculés à partir des "
         "étiquettes du catalogue dans les fichiers écrits. Sources : docs/sources.md du dépôt "
         "hydro (par section).",
-        "lang_other": "English version: run again with --lang en",
         "to_complete": "À compléter : le fichier d'étude ne le précise pas.",
         "map": "Pression minimale sur {hours:g} h (couleur) et diamètre (épaisseur)",
         "pressure": "Pression aux bornes-fontaines critiques sur {hours:g} h (tirets : minimum)",
@@ -292,8 +289,7 @@ TEXT = {
         "le dimensionnement)",
         "surge_intro": "Classe de pression face à la hauteur à débit nul de la pompe plus la "
         "pression d'aspiration, et arrêt instantané de la pompe (Joukowsky, célérité d'après la "
-        "paroi, surpression sur la charge statique du réservoir plein ; TSNet ne fonctionne "
-        "pas avec numpy 2 installé, voir hydro/surge.py).",
+        "paroi, surpression sur la charge statique du réservoir plein).",
         "pipes_intro": "Scénario {label} : chaque conduite du projet écrit.",
         "douars_intro": "Scénario {label}, année de mise en service {year}.",
         "stress_intro": "Calculs pilotés par la pression avec la demande de l'année de projet : "

@@ -37,6 +37,7 @@ from hydro.study.labels import (
     number,
     translate,
 )
+from hydro.study.layout import Grid, arrange
 from hydro.study.workbook import write_workbook
 from hydro.taps import plot_taps
 
@@ -187,31 +188,73 @@ def _is_text(values: pd.Series) -> bool:
 
 
 def html_table(
-    frame: pd.DataFrame, lang: str, table_id: str, totals: list | None = None, header=True
+    frame: pd.DataFrame,
+    lang: str,
+    table_id: str,
+    totals: list | None = None,
+    header=True,
+    keys: int = 1,
 ) -> Markup:
     """A table with human headers (units in brackets), cells in the report's language, every
     text escaped; ``totals``: rows of (label, {column: value}) drawn in bold at the end.
+
+    The table is laid out for A4 (:func:`hydro.study.layout.arrange`): when it is wider than
+    the page it is transposed (few rows) or split into parts that repeat its ``keys`` first
+    columns; the parts' ids end in ``-2``, ``-3`` ...
     """
-    # "table-": the sections take the plain names as their ids
-    out = [f'<table class="data" id="table-{escape(table_id)}">']
     # columns of text (names, plans, verdicts) read from the left, numbers from the right
-    text = {c: ' class="text"' if _is_text(frame[c]) else "" for c in frame.columns}
+    left = [_is_text(frame[c]) for c in frame.columns]
+    rows = [[cell(rec[c], c, lang) for c in frame.columns] for rec in frame.to_dict("records")]
+    total_rows = [
+        [label if k == 0 else cell(values.get(c), c, lang) if c in values else ""
+         for k, c in enumerate(frame.columns)]
+        for label, values in totals or []
+    ]  # fmt: skip
+    grid = Grid([column(c, lang) for c in frame.columns], rows, left, total_rows)
+    parts = arrange(grid, keys) if header else [grid]
+    html = [
+        _grid_html(part, table_id if k == 0 else f"{table_id}-{k + 1}", header)
+        for k, part in enumerate(parts)
+    ]
+    return Markup("".join(html))
+
+
+def _header_html(text: str) -> Markup:
+    """A header with a break opportunity after each ``/`` (``[l/person/day]``)."""
+    return Markup("/<wbr>").join(escape(p) for p in text.split("/"))
+
+
+def _width(points: float | None) -> str:
+    """A ``style`` asking for a column width on paper (nothing when None)."""
+    return "" if points is None else f' style="width: {points:.0f}pt"'
+
+
+def _grid_html(grid: Grid, table_id: str, header: bool) -> str:
+    """One ``<table>`` of a laid-out grid (``table-`` before its id: the sections take the
+    plain names as theirs).
+    """
+    cls = "data turned" if grid.transposed else "data"
+    out = [f'<table class="{cls}" id="table-{escape(table_id)}">']
+    text = [' class="text"' if left else "" for left in grid.left]
     if header:
         out.append("<thead><tr>")
-        out += [f"<th{text[c]}>{escape(column(c, lang))}</th>" for c in frame.columns]
+        wide = grid.text_widths_pt()
+        out += [
+            f"<th{text[j]}{_width(wide.get(j))}>{_header_html(h)}</th>"
+            for j, h in enumerate(grid.header)
+        ]
         out.append("</tr></thead>")
     out.append("<tbody>")
-    for rec in frame.to_dict("records"):
-        cells = "".join(f"<td{text[c]}>{escape(cell(rec[c], c, lang))}</td>" for c in frame.columns)
-        out.append(f"<tr>{cells}</tr>")
-    for label, values in totals or []:
-        cells = []
-        for k, c in enumerate(frame.columns):
-            text = label if k == 0 else cell(values.get(c), c, lang) if c in values else ""
-            cells.append(f"<td>{escape(text)}</td>")
-        out.append(f'<tr class="total">{"".join(cells)}</tr>')
+    for row in grid.rows:
+        first = f'<th class="text" scope="row">{escape(row[0])}</th>' if grid.transposed else ""
+        rest = row[1:] if grid.transposed else row
+        skip = 1 if grid.transposed else 0
+        cells = "".join(f"<td{text[j + skip]}>{escape(v)}</td>" for j, v in enumerate(rest))
+        out.append(f"<tr>{first}{cells}</tr>")
+    for row in grid.totals:
+        out.append(f'<tr class="total">{"".join(f"<td>{escape(v)}</td>" for v in row)}</tr>')
     out.append("</tbody></table>")
-    return Markup("".join(out))
+    return "".join(out)
 
 
 def boq_totals(boq: pd.DataFrame, t: dict, lang: str) -> list:
