@@ -21,6 +21,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 from conftest import ROOT, assert_png_drawn  # noqa: E402
+from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 
 import hydro  # noqa: E402
 from hydro.study import figures  # noqa: E402
@@ -57,8 +58,14 @@ def only_figure(drawn: list, png: bytes):
 
 
 def legend_texts(ax) -> list[str]:
-    legend = ax.get_legend()
+    """The legend's entries, after checking it lies outside the plot (it hides no data)."""
+    legend = ax.get_legend() or (ax.figure.legends[0] if ax.figure.legends else None)
     assert legend is not None, "no legend"
+    canvas = FigureCanvasAgg(ax.figure)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    box, plot = legend.get_window_extent(renderer), ax.get_window_extent(renderer)
+    assert not box.overlaps(plot), "the legend covers the plot"
     return [text.get_text() for text in legend.get_texts()]
 
 

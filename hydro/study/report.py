@@ -30,8 +30,10 @@ from hydro.demand import read_villages
 from hydro.outputs import write_csv
 from hydro.study import figures as fig
 from hydro.study.labels import (
+    TAP_WORDS,
     TEXT,
     TRANSLATED_COLUMNS,
+    Verbatim,
     assumptions_in,
     column,
     number,
@@ -150,11 +152,24 @@ def decimals_for(name: str) -> int:
     return 1
 
 
+def is_year(name: str) -> bool:
+    """True for a column of years (``year``, ``opening_year``; not ``om_mad_per_year``).
+
+    >>> is_year("opening_year"), is_year("year"), is_year("om_mad_per_year")
+    (True, True, False)
+    """
+    return (name == "year" or name.endswith("_year")) and not name.endswith("per_year")
+
+
 def cell(value, name: str, lang: str) -> str:
     """One table cell as text in the report's language."""
     t = TEXT[lang]
     if isinstance(value, bool | np.bool_):
         return t["yes"] if value else t["no"]
+    if isinstance(value, Verbatim):  # a year in the assumptions
+        return str(value)
+    if is_year(name) and isinstance(value, int | float | np.integer | np.floating):
+        return f"{value:.0f}" if math.isfinite(value) else ""  # 2012, not 2,012
     if isinstance(value, str):
         if name == "value":  # the assumptions table keeps numbers as text
             try:
@@ -736,13 +751,25 @@ def section_taps(ctx: Context) -> Section | None:
                      "share_under_useful"]  # fmt: skip
     colon = "\u00a0: " if ctx.lang == "fr" else ": "  # French typography
     for o, run in runs:
-        label, name = ctx.labels[o.spec.name] + colon, o.spec.name
-        s.table(label + t["taps_douars"], html_table(run.douars, ctx.lang, f"taps_{name}"))
+        label, name = ctx.labels[o.spec.name], o.spec.name
+        starved = run.taps[run.taps["share_under_useful"] > 0]
+        if starved.empty:  # one sentence, not a table of identical rows
+            s.p(
+                t["taps_none"].format(
+                    label=label,
+                    p5=number(run.taps["p5_l_per_s"].min(), 2, ctx.lang),
+                    flow=number(run.taps["tap_flow_l_per_s"].max(), 2, ctx.lang),
+                )
+            )
+            continue
+        s.table(label + colon + t["taps_douars"], html_table(run.douars, ctx.lang, f"taps_{name}"))
+        worst = run.worst(10)
         s.table(
-            label + t["taps_worst"],
-            html_table(run.worst(10)[worst_columns], ctx.lang, f"taps_worst_{name}"),
-        )
-        s.figure(label + t["taps_figure"], f"taps_{name}")
+            label + colon + t["taps_worst"],
+            html_table(worst[worst["share_under_useful"] > 0][worst_columns], ctx.lang,
+                       f"taps_worst_{name}"),
+        )  # fmt: skip
+        s.figure(label + colon + t["taps_figure"], f"taps_{name}")
     return s
 
 
@@ -807,8 +834,8 @@ def draw_figures(result, lang: str, labels: dict) -> dict:
     for o in result.outcomes:
         if getattr(o, "taps", None) is not None:
             buffer = io.BytesIO()
-            colon = "\u00a0: " if lang == "fr" else ": "
-            plot_taps(o.taps, buffer, title=labels[o.spec.name] + colon + t["taps_figure"])
+            title = f"{labels[o.spec.name]}\n{t['taps_figure']}"
+            plot_taps(o.taps, buffer, title=title, words=TAP_WORDS[lang])
             pngs[f"taps_{o.spec.name}"] = buffer.getvalue()
     if not result.stress.columns.empty:  # a step the study may leave out
         base = result.base()
