@@ -1049,7 +1049,8 @@ def _value_words(value, lang: str):
     except ValueError:
         pass
     if lang != "fr":
-        return {"True": "yes", "False": "no"}.get(value, value)
+        value = {"True": "yes", "False": "no"}.get(value, value)
+        return value.replace("sheep_goat", "sheep-goats")
     for en, fr in VALUE_WORDS_FR.items():
         value = re.sub(rf"(?<![\w-]){en}(?=[=\s]|$)", fr, value)
     value = re.sub(r"(?<=\d)\.(?=\d)", ",", value)  # decimal comma

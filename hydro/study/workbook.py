@@ -90,7 +90,8 @@ def _write_sheet(
     for i, rec in enumerate(frame.itertuples(index=False), start=2):
         for j, (name, value) in enumerate(zip(frame.columns, rec, strict=True), start=1):
             c = ws.cell(row=i, column=j)
-            if name == "value" and isinstance(value, str):  # assumptions keep numbers as text
+            if name == "value" and isinstance(value, str) and not isinstance(value, Verbatim):
+                # the assumptions keep numbers as text
                 try:
                     value = float(value)
                 except ValueError:
