@@ -252,7 +252,7 @@ def figure_tornado(sensitivity: pd.DataFrame, budget_eur: float, t: dict, lang: 
         high = part[part["end"] == "high"].iloc[0]
         spans.append((translate(low["label"], lang), base, low, high))
     spans.sort(key=lambda s: abs(s[3]["capital_donors_eur"] - s[2]["capital_donors_eur"]))
-    fig, ax = plt.subplots(figsize=(8, 0.45 * len(spans) + 1.6), layout="constrained")
+    fig, ax = plt.subplots(figsize=(8, 0.32 * len(spans) + 1.8), layout="constrained")
     for i, (_, base, low, high) in enumerate(spans):
         for row, color, side in ((low, "steelblue", "right"), (high, "darkorange", "left")):
             delta = row["capital_donors_eur"] - base
@@ -263,8 +263,8 @@ def figure_tornado(sensitivity: pd.DataFrame, budget_eur: float, t: dict, lang: 
             )
             if delta != 0:  # the label at the bar's end; on a flat row, low left and high right
                 side = "left" if delta > 0 else "right"
-            ax.annotate(number(value, decimals, lang), (delta, i), fontsize=7, va="center", ha=side)
-    ax.set_yticks(range(len(spans)), [s[0] for s in spans], fontsize=8)
+            ax.annotate(number(value, decimals, lang), (delta, i), fontsize=8, va="center", ha=side)
+    ax.set_yticks(range(len(spans)), [s[0] for s in spans], fontsize=9)
     ax.axvline(0, color="0.3", linewidth=1)
     first = bases.iloc[0]["capital_donors_eur"]
     budget_line = ax.axvline(

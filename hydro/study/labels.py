@@ -56,6 +56,8 @@ TEXT = {
         "taps_figure": "Flow of an open tap, 5th-95th percentile",
         "taps_douars": "Per douar",
         "taps_worst": "Taps most often starved",
+        "taps_none_all": "No tap of any scenario was starved in any draw: an open tap gave at "
+        "least {p5} l/s in 95% of the draws of every scenario.",
         "taps_none": "{label}: no tap was starved in any draw; an open tap gave at least {p5} "
         "l/s in 95% of the draws (the tap flow is {flow} l/s).",
         "budget_line": "budget",
@@ -204,6 +206,8 @@ TEXT = {
         "taps_figure": "Débit d'un robinet ouvert, 5e-95e centile",
         "taps_douars": "Par douar",
         "taps_worst": "Robinets le plus souvent affamés",
+        "taps_none_all": "Aucun robinet d'aucun scénario n'a été affamé, quel que soit le tirage "
+        ": un robinet ouvert a donné au moins {p5} l/s dans 95 % des tirages de chaque scénario.",
         "taps_none": "{label} : aucun robinet affamé, quel que soit le tirage ; un robinet "
         "ouvert a donné au moins {p5} l/s dans 95 % des tirages (débit du robinet : {flow} l/s).",
         "budget_line": "budget",

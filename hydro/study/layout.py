@@ -153,8 +153,8 @@ class Grid:
 def arrange(grid: Grid, keys: int = 1, width_pt: float = PRINTABLE_WIDTH_PT) -> list[Grid]:
     """The table as one or more tables that each fit ``width_pt``: itself when it fits, else
     transposed when it is short and that fits, else split by columns, each part repeating the
-    ``keys`` first columns. A single column wider than the page stays (the stylesheet lets its
-    text wrap anywhere).
+    ``keys`` first columns. A single column wider than the page stays (the stylesheet breaks
+    its longest words).
 
     >>> wide = Grid(["name"] + [f"column {k}" for k in range(30)],
     ...             [["a"] + ["123,456"] * 30], [True] + [False] * 30)

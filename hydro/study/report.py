@@ -750,6 +750,10 @@ def section_taps(ctx: Context) -> Section | None:
     worst_columns = ["node", "tap", "douar", "open_draws", "p5_l_per_s", "p50_l_per_s",
                      "share_under_useful"]  # fmt: skip
     colon = "\u00a0: " if ctx.lang == "fr" else ": "  # French typography
+    if all((run.taps["share_under_useful"] <= 0).all() for _, run in runs):
+        taps = pd.concat([run.taps for _, run in runs])
+        s.p(t["taps_none_all"].format(p5=number(taps["p5_l_per_s"].min(), 2, ctx.lang)))
+        return s
     for o, run in runs:
         label, name = ctx.labels[o.spec.name], o.spec.name
         starved = run.taps[run.taps["share_under_useful"] > 0]
