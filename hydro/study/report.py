@@ -72,6 +72,9 @@ SUMMARY_ROWS = (
     "capital_mad_per_m3",
     "verdict",
 )
+#: What a table shows where a cell has no value (a parameter without a unit, a pipe item
+#: without a DN): an en dash.
+NOT_APPLICABLE = "\u2013"
 #: Columns shown as percentages.
 PERCENT = {
     "share_under_useful",
@@ -219,7 +222,9 @@ def html_table(
     """
     # columns of text (names, plans, verdicts) read from the left, numbers from the right
     left = [_is_text(frame[c]) for c in frame.columns]
-    rows = [[cell(rec[c], c, lang) for c in frame.columns] for rec in frame.to_dict("records")]
+    # a blank cell reads as "not applicable" (a dash), not as a value left out by mistake
+    rows = [[cell(rec[c], c, lang) or NOT_APPLICABLE for c in frame.columns]
+            for rec in frame.to_dict("records")]  # fmt: skip
     total_rows = [
         [label if k == 0 else cell(values.get(c), c, lang) if c in values else ""
          for k, c in enumerate(frame.columns)]
