@@ -234,3 +234,38 @@ def test_chromium_prints_at_100_percent(packs, tmp_path):
     assert len(heights) > 500
     smallest_pt = min(heights) / BOX_PER_POINT
     assert smallest_pt == pytest.approx(TABLE_FONT_PT, abs=0.15)
+
+
+def test_tap_section_is_one_sentence_when_no_tap_is_starved():
+    """Tables and the figure only for a scenario with a starved tap; one sentence otherwise."""
+    from types import SimpleNamespace
+
+    from hydro.study.labels import TEXT
+
+    def run(starved: float):
+        taps = pd.DataFrame({"node": ["A_BF1", "B_BF1"], "tap": [1, 1], "douar": ["A", "B"],
+                             "open_draws": [50, 40], "p5_l_per_s": [0.2, 0.25],
+                             "p50_l_per_s": [0.25, 0.25], "share_under_useful": [starved, 0.0],
+                             "tap_flow_l_per_s": [0.25, 0.25]})  # fmt: skip
+        return SimpleNamespace(taps=taps, douars=taps[["douar", "open_draws"]],
+                               worst=lambda n: taps.head(n))  # fmt: skip
+
+    def section(*shares):
+        outcomes = [SimpleNamespace(spec=SimpleNamespace(name=f"s{k}"), taps=run(x))
+                    for k, x in enumerate(shares)]  # fmt: skip
+        ctx = SimpleNamespace(
+            result=SimpleNamespace(outcomes=outcomes), lang="en", t=TEXT["en"],
+            labels={f"s{k}": f"Scenario {k}" for k in range(len(shares))},
+            study=SimpleNamespace(taps=SimpleNamespace(draws=100, seed=1, useful_share=0.8)),
+        )  # fmt: skip
+        return report.section_taps(ctx).blocks
+
+    quiet = section(0.0, 0.0)
+    assert [b[0] for b in quiet] == ["p", "p"]  # the method, then one sentence
+    assert "No tap of any scenario was starved" in quiet[1][1]
+    mixed = section(0.3, 0.0)
+    kinds = [b[0] for b in mixed]
+    assert kinds.count("table") == 2 and kinds.count("figure") == 1
+    assert any(b[0] == "p" and b[1].startswith("Scenario 1: no tap was starved") for b in mixed)
+    worst = next(b[2] for b in mixed if b[0] == "table" and "taps_worst" in str(b[2]))
+    assert "A_BF1" in worst and "B_BF1" not in worst  # only the starved taps listed

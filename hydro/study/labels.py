@@ -51,8 +51,9 @@ TEXT = {
         "taps": "Random tap opening",
         "taps_intro": "{draws} draws per scenario (seed {seed}): each tap open with its share of "
         "the peak hour, pressure-driven runs of the design with the tank at its reserve level. A "
-        "tap is starved when it gives less than {useful} of its flow. Per douar: the open draws "
-        "of all its taps; then the taps most often starved, where a tap was.",
+        "tap is starved when it gives less than {useful} of its flow.",
+        "taps_tables": "For each scenario with a starved tap: per douar, the open draws of all "
+        "its taps; then the taps most often starved.",
         "taps_figure": "Flow of an open tap, 5th-95th percentile",
         "taps_douars": "Per douar",
         "taps_worst": "Taps most often starved",
@@ -201,8 +202,9 @@ TEXT = {
         "taps": "Ouverture aléatoire des robinets",
         "taps_intro": "{draws} tirages par scénario (graine {seed}) : chaque robinet ouvert selon "
         "sa part de l'heure de pointe, calcul piloté par la pression, réservoir à son niveau de "
-        "réserve. Un robinet est affamé quand il donne moins de {useful} de son débit. Par "
-        "douar : tous ses robinets ouverts ; puis les robinets le plus souvent affamés.",
+        "réserve. Un robinet est affamé quand il donne moins de {useful} de son débit.",
+        "taps_tables": "Pour chaque scénario où un robinet est affamé : par douar, tous ses "
+        "robinets ouverts ; puis les robinets le plus souvent affamés.",
         "taps_figure": "Débit d'un robinet ouvert, 5e-95e centile",
         "taps_douars": "Par douar",
         "taps_worst": "Robinets le plus souvent affamés",

@@ -759,6 +759,7 @@ def section_taps(ctx: Context) -> Section | None:
         taps = pd.concat([run.taps for _, run in runs])
         s.p(t["taps_none_all"].format(p5=number(taps["p5_l_per_s"].min(), 2, ctx.lang)))
         return s
+    s.p(t["taps_tables"])
     for o, run in runs:
         label, name = ctx.labels[o.spec.name], o.spec.name
         starved = run.taps[run.taps["share_under_useful"] > 0]
