@@ -184,3 +184,33 @@ def arrange(grid: Grid, keys: int = 1, width_pt: float = PRINTABLE_WIDTH_PT) -> 
     if current:
         parts.append(current)
     return [grid.part(list(range(keys)) + p) for p in parts]
+
+
+#: Share of the page the first column of an equal-column table takes (the template's
+#: ``table.summary th:first-child``).
+SUMMARY_FIRST_SHARE = 0.24
+
+
+def equal_columns(rows: list[list[str]], width_pt: float = PRINTABLE_WIDTH_PT) -> list[list[int]]:
+    """Groups of the columns after the first of a fixed-layout table (the first column takes
+    :data:`SUMMARY_FIRST_SHARE` of the page, the others share the rest equally; ``rows``: the
+    header row first), each group as many columns as fit without a column narrower than its
+    longest word.
+
+    >>> equal_columns([["", "a", "b"], ["x", "1", "2"]])
+    [[1, 2]]
+    >>> len(equal_columns([[""] + ["Scenario"] * 12, ["x"] + ["123,456,789"] * 12]))
+    2
+    """
+    count = len(rows[0]) - 1
+    if count <= 0:
+        return []
+    needed = max(
+        cell_min_width_pt(str(r[j]), bold=(i == 0)) for i, r in enumerate(rows)
+        for j in range(1, count + 1)
+    )  # fmt: skip
+    room = (1 - SUMMARY_FIRST_SHARE) * width_pt
+    per_part = max(1, min(count, int(room // needed)))
+    parts = -(-count // per_part)  # as few parts as needed, their sizes even
+    size = -(-count // parts)
+    return [list(range(1 + k, 1 + min(k + size, count))) for k in range(0, count, size)]

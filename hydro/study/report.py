@@ -39,7 +39,7 @@ from hydro.study.labels import (
     number,
     translate,
 )
-from hydro.study.layout import Grid, arrange
+from hydro.study.layout import Grid, arrange, equal_columns
 from hydro.study.workbook import write_workbook
 from hydro.taps import plot_taps
 
@@ -308,19 +308,24 @@ def summary_frame(result, ctx: Context) -> pd.DataFrame:
 
 
 def text_table(frame: pd.DataFrame, table_id: str) -> Markup:
-    """A table of text already in the report's language (first column as row headers)."""
-    out = [f'<table class="data summary" id="table-{escape(table_id)}"><thead><tr>']
-    out += [f"<th>{escape(c)}</th>" for c in frame.columns]
-    out.append("</tr></thead><tbody>")
-    for rec in frame.itertuples(index=False):
-        out.append(
-            "<tr>"
-            + f"<th>{escape(rec[0])}</th>"
-            + "".join(f"<td>{escape(v)}</td>" for v in rec[1:])
-            + "</tr>"
-        )
-    out.append("</tbody></table>")
-    return Markup("".join(out))
+    """A table of text already in the report's language (first column as row headers), its
+    columns of equal width across the page; split into parts, each repeating the first
+    column, when a column would be narrower than its longest word
+    (:func:`hydro.study.layout.equal_columns`).
+    """
+    html = []
+    for k, columns in enumerate(equal_columns([list(frame.columns), *frame.to_numpy().tolist()])):
+        part = frame.iloc[:, [0, *columns]]
+        out = [f'<table class="data summary" id="table-{escape(table_id)}'
+               f'{"" if k == 0 else f"-{k + 1}"}"><thead><tr>']  # fmt: skip
+        out += [f"<th>{escape(c)}</th>" for c in part.columns]
+        out.append("</tr></thead><tbody>")
+        for rec in part.itertuples(index=False):
+            cells = "".join(f"<td>{escape(v)}</td>" for v in rec[1:])
+            out.append(f"<tr><th>{escape(rec[0])}</th>{cells}</tr>")
+        out.append("</tbody></table>")
+        html.append("".join(out))
+    return Markup("".join(html))
 
 
 # --------------------------------------------------------------------------- per-douar, pipes
