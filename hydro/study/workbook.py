@@ -42,10 +42,12 @@ def sheet_name(name: str, used: set[str]) -> str:
     >>> sheet_name("boq_" + "a" * 40 + "_one", used), sheet_name("boq_" + "a" * 40 + "_two", used)
     ('boq_aaaaaaaaaaaaaaaaaaaaaaaaaaa', 'boq_aaaaaaaaaaaaaaaaaaaaaaa (2)')
     >>> sheet_name("a/b: c?", used)
-    'a-b- c-'
+    'a-b- c'
+    >>> sheet_name("devis Branchements individuels (part de chaque douar)", used)
+    'devis Branchements individuels'
     """
     base = _BAD_SHEET.sub("-", str(name)).strip("'").strip() or "sheet"
-    candidate = base[:SHEET_NAME_MAX]
+    candidate = base[:SHEET_NAME_MAX].rstrip(" ,;-")  # no name cut after a comma or a space
     k = 1
     while candidate.lower() in used:
         k += 1
