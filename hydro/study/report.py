@@ -677,7 +677,8 @@ def section_rising_main(ctx: Context) -> Section:
         if o.surge is None or o.surge.empty:
             continue
         label = ctx.labels[o.spec.name]
-        s.figure(f"{label}: {ctx.t['profile']}", f"profile_{o.spec.name}")
+        colon = "\u00a0: " if ctx.lang == "fr" else ": "  # French typography
+        s.figure(f"{label}{colon}{ctx.t['profile']}", f"profile_{o.spec.name}")
         shown = o.surge.drop(columns=["shutoff_head_m"]).rename(columns={"label": "item"})
         shown["item"] = shown["item"].str.replace("_", " ")
         s.table(label, html_table(shown, ctx.lang, f"surge_{o.spec.name}"))
