@@ -12,8 +12,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
+# The Oujda study in English (out/oujda/) and in French (out/oujda_fr/).
 demo: $(STAMP)
 	$(BIN)/hydro run studies/oujda/study.toml --out out/oujda
+	$(BIN)/hydro run studies/oujda/study.toml --lang fr --out out/oujda_fr
 
 # The tests start with the linter (ruff: docstrings and names included), then pytest runs the
 # test suite and the doctests of the package, the test files shared among the cores (at most 4;

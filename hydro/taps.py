@@ -632,16 +632,30 @@ def write_tap_tables(run: TapRun, folder: str | Path, prefix: str = "taps") -> l
     return paths
 
 
-def plot_taps(run: TapRun, path, title: str = ""):
+#: The words of :func:`plot_taps`'s figure (a report passes them in its language).
+PLOT_WORDS = {
+    "band": "5th-95th percentile",
+    "median": "median",
+    "tap_flow": "tap flow",
+    "useful_flow": "useful flow",
+    "starved": "{share} starved",
+    "percent": "{:.0f}%",
+    "axis": "flow of an open tap [l/s]",
+}
+
+
+def plot_taps(run: TapRun, path, title: str = "", words: dict | None = None):
     """Per tap node: the 5th-95th percentile of a tap's flow (bar), the median (dot), the tap
     flow and the useful flow (marks); taps most often starved at the top. ``path``: a file
-    name or a binary file object.
+    name or a binary file object; ``words``: the figure's words (keys of :data:`PLOT_WORDS`;
+    ``starved`` with a ``{share}`` field), English by default; the legend sits under the plot.
     """
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    words = {**PLOT_WORDS, **(words or {})}
     per_node = (
         run.taps.groupby(["node", "service"], sort=False)
         .agg(
@@ -655,26 +669,25 @@ def plot_taps(run: TapRun, path, title: str = ""):
         .reset_index()
         .sort_values(["under", "p5"], ascending=[True, False])
     )
-    fig, ax = plt.subplots(figsize=(7.5, 0.35 * len(per_node) + 1.6))
+    fig, ax = plt.subplots(figsize=(7.5, 0.35 * len(per_node) + 2.0), layout="constrained")
     y = np.arange(len(per_node))
-    ax.hlines(y, per_node["p5"], per_node["p95"], color="#4477aa", lw=5, label="5th-95th pct")
-    ax.plot(per_node["p50"], y, "o", color="#222222", ms=4, label="median")
-    ax.plot(per_node["flow"], y, "|", color="#228833", ms=12, mew=2, label="tap flow")
-    ax.plot(per_node["useful"], y, "|", color="#cc3311", ms=12, mew=2, label="useful flow")
+    ax.hlines(y, per_node["p5"], per_node["p95"], color="#4477aa", lw=5, label=words["band"])
+    ax.plot(per_node["p50"], y, "o", color="#222222", ms=4, label=words["median"])
+    ax.plot(per_node["flow"], y, "|", color="#228833", ms=12, mew=2, label=words["tap_flow"])
+    ax.plot(per_node["useful"], y, "|", color="#cc3311", ms=12, mew=2, label=words["useful_flow"])
     labels = [
-        f"{n} ({100 * u:.0f}% starved)"
+        f"{n} ({words['starved'].format(share=words['percent'].format(100 * u))})"
         for n, u in zip(per_node["node"], per_node["under"], strict=True)
     ]
     ax.set_yticks(y, labels, fontsize=8)
-    ax.set_xlabel("flow of an open tap [l/s]")
+    ax.set_xlabel(words["axis"])
     ax.set_title(title or f"Random tap opening: {run.draws:,} draws, seed {run.seed}", fontsize=10)
-    ax.legend(fontsize=7, loc="lower right")
+    fig.legend(fontsize=8, loc="outside lower center", ncol=4, frameon=False)
     ax.grid(axis="x", alpha=0.3)
-    fig.tight_layout()
     if isinstance(path, str | Path):
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120, format="png")
+    fig.savefig(path, dpi=120, format="png", bbox_inches="tight")
     plt.close(fig)
     return path
 

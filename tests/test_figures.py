@@ -21,6 +21,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 from conftest import ROOT, assert_png_drawn  # noqa: E402
+from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 
 import hydro  # noqa: E402
 from hydro.study import figures  # noqa: E402
@@ -57,8 +58,14 @@ def only_figure(drawn: list, png: bytes):
 
 
 def legend_texts(ax) -> list[str]:
-    legend = ax.get_legend()
+    """The legend's entries, after checking it lies outside the plot (it hides no data)."""
+    legend = ax.get_legend() or (ax.figure.legends[0] if ax.figure.legends else None)
     assert legend is not None, "no legend"
+    canvas = FigureCanvasAgg(ax.figure)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    box, plot = legend.get_window_extent(renderer), ax.get_window_extent(renderer)
+    assert not box.overlaps(plot), "the legend covers the plot"
     return [text.get_text() for text in legend.get_texts()]
 
 
@@ -386,3 +393,33 @@ def test_french_figures_show_no_english_label(drawn, oujda):
     shown = "\n".join(every_text(fig) for fig in drawn)
     assert sorted(word for word in ENGLISH if word in shown) == []
     assert re.findall(r"\d\u202f\d{3}", shown)  # French thousands: 1 000 (narrow space)
+
+
+def test_tap_figure_speaks_the_report_language(drawn):
+    """The random tap opening's figure (hydro.taps.plot_taps) with the French report's words:
+    no English left on it; its legend under the plot."""
+    import io
+
+    from hydro.study.labels import TAP_WORDS
+    from hydro.taps import plot_taps
+
+    taps = pd.DataFrame(
+        {
+            "node": ["A_BF1", "A_BF1", "B_BF1"],
+            "service": ["standpipe"] * 3,
+            "p5_l_per_s": [0.15, 0.2, 0.25],
+            "p50_l_per_s": [0.22, 0.24, 0.25],
+            "p95_l_per_s": [0.25, 0.25, 0.25],
+            "share_under_useful": [0.12, 0.0, 0.0],
+            "tap_flow_l_per_s": [0.25] * 3,
+            "useful_flow_l_per_s": [0.2] * 3,
+        }
+    )
+    run = SimpleNamespace(taps=taps, draws=100, seed=1)
+    buffer = io.BytesIO()
+    plot_taps(run, buffer, title="Bornes-fontaines seules\nDébit", words=TAP_WORDS["fr"])
+    fig = only_figure(drawn, buffer.getvalue())
+    text = every_text(fig)
+    for english in ("starved", "median", "tap flow", "useful flow", "5th-95th", "flow of"):
+        assert english not in text
+    assert "affamé\u00a0: 12\u00a0%" in text and "médiane" in legend_texts(fig.axes[0])

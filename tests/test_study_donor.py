@@ -536,5 +536,5 @@ def test_report_tables_align_text_left_and_numbers_right():
         }
     )
     page = str(html_table(frame, "en", "budget"))
-    assert page.count('<td class="text">') == 4 and page.count('<th class="text">') == 2
+    assert page.count('<td class="text">') == 4 and page.count('<th class="text"') == 2
     assert "<td>190,123</td>" in page and "&lt;b&gt;Beta&lt;/b&gt;" in page

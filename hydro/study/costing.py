@@ -391,7 +391,8 @@ def _verdict(o: ScenarioResult, headroom: float, lpd: float, allowance: float) -
         ("opening year", o.compliance_open),
     ):
         if not report.compliant:
-            failures.append(f"{report.summary['violations']} rule violations ({label})")
+            count = report.summary["violations"]
+            failures.append(f"{count} rule violation{'' if count == 1 else 's'} ({label})")
     if lpd < allowance * 0.99:
         failures.append("delivers less than the allowance")
     if o.surge is not None and not o.surge.empty and not o.surge["class_ok"].all():

@@ -28,6 +28,24 @@ def _png(fig) -> bytes:
     return buffer.getvalue()
 
 
+def _legend_below(fig, ax, handles=None, ncol: int = 4) -> None:
+    """The legend under the plot, outside the data it would hide (a figure made with
+    ``layout="constrained"``).
+    """
+    if handles is None:
+        handles, labels = ax.get_legend_handles_labels()
+    else:
+        labels = [h.get_label() for h in handles]
+    fig.legend(
+        handles,
+        labels,
+        loc="outside lower center",
+        ncol=max(1, min(ncol, len(handles))),
+        fontsize=8,
+        frameon=False,
+    )
+
+
 # --------------------------------------------------------------------------- figures
 def figure_map(outcome, t: dict, hours: float, title: str = "", scale=None) -> bytes:
     """Figure: the design on a map, nodes coloured by their lowest pressure."""
@@ -105,7 +123,7 @@ def figure_pressure(
     nodes = nodes or list(results.junctions)
     pressure = results.pressure[nodes]
     critical = pressure.min().nsmallest(count).index
-    fig, ax = plt.subplots(figsize=(8, 3.6))
+    fig, ax = plt.subplots(figsize=(8, 3.6), layout="constrained")
     hours_axis = results.pressure.index / SECONDS_PER_HOUR
     ax.fill_between(
         hours_axis, pressure.min(axis=1), pressure.max(axis=1), color="0.85", label=t["envelope"]
@@ -116,7 +134,7 @@ def figure_pressure(
         ax.axhline(rules.min_pressure_m[cls], color="crimson", linestyle="--", linewidth=1)
     ax.set_xlabel(t["hour"])
     ax.set_ylabel(t["pressure_m"])
-    ax.legend(fontsize=8, ncol=4)
+    _legend_below(fig, ax, ncol=4)
     ax.set_title(f"{title}\n{t['pressure'].format(hours=hours)}", fontsize=10)
     return _png(fig)
 
@@ -127,7 +145,7 @@ def figure_tank(
     """Figure: the tank level over the run against its reserve and overflow."""
     results = outcome.compliance_design.results
     node = outcome.model.get_node(tank)
-    fig, ax = plt.subplots(figsize=(8, 3.2))
+    fig, ax = plt.subplots(figsize=(8, 3.2), layout="constrained")
     ax.plot(results.tank_level.index / SECONDS_PER_HOUR, results.tank_level[tank], color="navy")
     usable = node.max_level - node.min_level
     for level, label, color in (
@@ -138,7 +156,7 @@ def figure_tank(
         ax.axhline(level, linestyle="--", color=color, linewidth=1, label=label)
     ax.set_xlabel(t["hour"])
     ax.set_ylabel(t["level"])
-    ax.legend(fontsize=8, ncol=3)
+    _legend_below(fig, ax, ncol=3)
     ax.set_title(
         f"{title}\n{t['tank'].format(hours=hours)} ({tank}, {outcome.tank_m3:.0f} m3)",
         fontsize=10,
@@ -156,7 +174,7 @@ def figure_costs(outcomes, rate: float, t: dict, lang: str, labels: dict) -> byt
         / rate
     )
     table = table.loc[[o.spec.name for o in outcomes]]
-    fig, ax = plt.subplots(figsize=(8, 4.2))
+    fig, ax = plt.subplots(figsize=(8, 4.2), layout="constrained")
     bottom = np.zeros(len(table))
     names = [_wrap(labels[n]) for n in table.index]
     for category in table.columns:
@@ -164,7 +182,7 @@ def figure_costs(outcomes, rate: float, t: dict, lang: str, labels: dict) -> byt
         bottom += table[category].to_numpy()
     ax.set_ylabel("EUR")
     ax.yaxis.set_major_formatter(lambda v, _: number(v, 0, lang))
-    ax.legend(fontsize=7, ncol=4)
+    _legend_below(fig, ax, ncol=4)
     ax.set_title(t["cost_breakdown"], fontsize=10)
     ax.tick_params(axis="x", labelsize=7)
     return _png(fig)
@@ -178,7 +196,7 @@ def figure_comparison(
     feasibility: pd.DataFrame, budget_eur: float, t: dict, lang: str, labels: dict
 ) -> bytes:
     """The donors' capital of each scenario against the budget, with the cost per person."""
-    fig, ax = plt.subplots(figsize=(8, 4.2))
+    fig, ax = plt.subplots(figsize=(8, 4.2), layout="constrained")
     names = [_wrap(labels[n]) for n in feasibility["scenario"]]
     bars = ax.bar(names, feasibility["capital_donors_eur"], color="steelblue")
     ax.axhline(budget_eur, color="crimson", linestyle="--", label=t["budget_line"])
@@ -192,7 +210,8 @@ def figure_comparison(
         )
     ax.set_ylabel(t["capital_eur"])
     ax.yaxis.set_major_formatter(lambda v, _: number(v, 0, lang))
-    ax.legend(fontsize=8)
+    ax.margins(y=0.12)  # room for the cost per person over the highest bar
+    _legend_below(fig, ax)
     ax.set_title(t["comparison"], fontsize=10)
     ax.tick_params(axis="x", labelsize=7)
     return _png(fig)
@@ -203,7 +222,7 @@ def figure_stress(stress: pd.DataFrame, t: dict, lang: str, title: str = "") -> 
     table = stress.pivot_table(
         index="douar", columns="case", values="delivered_l_per_person_day", sort=False
     )
-    fig, ax = plt.subplots(figsize=(8, 3.8))
+    fig, ax = plt.subplots(figsize=(8, 3.8), layout="constrained")
     width = 0.8 / max(len(table.columns), 1)
     x = np.arange(len(table.index))
     for k, case in enumerate(table.columns):
@@ -213,8 +232,8 @@ def figure_stress(stress: pd.DataFrame, t: dict, lang: str, title: str = "") -> 
         ax.hlines(value, i - 0.1, i + 0.9, color="crimson", linestyle="--", linewidth=1)
     ax.set_xticks(x + 0.4 - width / 2, table.index, fontsize=8)
     ax.set_ylabel(t["delivered"])
-    ax.set_ylim(0, 1.45 * max(float(np.nanmax(table.to_numpy())), float(allowance.max())))
-    ax.legend(fontsize=8, ncol=4, loc="upper center")
+    ax.set_ylim(0, 1.1 * max(float(np.nanmax(table.to_numpy())), float(allowance.max())))
+    _legend_below(fig, ax, ncol=4)
     ax.set_title(f"{title}\n{t['stress_fig']}", fontsize=10)
     return _png(fig)
 
@@ -233,7 +252,7 @@ def figure_tornado(sensitivity: pd.DataFrame, budget_eur: float, t: dict, lang: 
         high = part[part["end"] == "high"].iloc[0]
         spans.append((translate(low["label"], lang), base, low, high))
     spans.sort(key=lambda s: abs(s[3]["capital_donors_eur"] - s[2]["capital_donors_eur"]))
-    fig, ax = plt.subplots(figsize=(8, 0.45 * len(spans) + 1.6))
+    fig, ax = plt.subplots(figsize=(8, 0.32 * len(spans) + 1.8), layout="constrained")
     for i, (_, base, low, high) in enumerate(spans):
         for row, color, side in ((low, "steelblue", "right"), (high, "darkorange", "left")):
             delta = row["capital_donors_eur"] - base
@@ -244,8 +263,8 @@ def figure_tornado(sensitivity: pd.DataFrame, budget_eur: float, t: dict, lang: 
             )
             if delta != 0:  # the label at the bar's end; on a flat row, low left and high right
                 side = "left" if delta > 0 else "right"
-            ax.annotate(number(value, decimals, lang), (delta, i), fontsize=7, va="center", ha=side)
-    ax.set_yticks(range(len(spans)), [s[0] for s in spans], fontsize=8)
+            ax.annotate(number(value, decimals, lang), (delta, i), fontsize=8, va="center", ha=side)
+    ax.set_yticks(range(len(spans)), [s[0] for s in spans], fontsize=9)
     ax.axvline(0, color="0.3", linewidth=1)
     first = bases.iloc[0]["capital_donors_eur"]
     budget_line = ax.axvline(
@@ -258,14 +277,14 @@ def figure_tornado(sensitivity: pd.DataFrame, budget_eur: float, t: dict, lang: 
     ]
     ax.xaxis.set_major_formatter(lambda v, _: number(v, 0, lang))
     ax.set_xlabel(t["tornado_axis"])
-    ax.legend(handles=handles, fontsize=8, loc="lower right")
+    _legend_below(fig, ax, handles, ncol=3)
     ax.set_title(t["tornado"], fontsize=10)
     return _png(fig)
 
 
 def figure_budget(candidates: pd.DataFrame, budget_eur: float, t: dict, lang: str) -> bytes:
     """Every choice of douars (grey), the cost-people curve and the chosen design."""
-    fig, ax = plt.subplots(figsize=(8, 4.2))
+    fig, ax = plt.subplots(figsize=(8, 4.2), layout="constrained")
     ax.scatter(
         candidates["capital_donors_eur"],
         candidates["people_served"],
@@ -310,7 +329,7 @@ def figure_budget(candidates: pd.DataFrame, budget_eur: float, t: dict, lang: st
     ax.yaxis.set_major_formatter(lambda v, _: number(v, 0, lang))
     ax.set_xlabel(t["capital_eur"])
     ax.set_ylabel(t["people"])
-    ax.legend(fontsize=8, loc="upper left")
+    _legend_below(fig, ax, ncol=4)
     ax.set_title(t["budget_curve"], fontsize=10)
     return _png(fig)
 
@@ -334,7 +353,7 @@ def figure_profile(outcome, pump: str, t: dict, lang: str, title: str = "") -> b
             steady.append(float(results.head.at[when, name]))
             band.append(r["surge_head_m"])
         x += pipe.length
-    fig, ax = plt.subplots(figsize=(8, 3.8))
+    fig, ax = plt.subplots(figsize=(8, 3.8), layout="constrained")
     ax.plot(dist, ground, color="saddlebrown", label=t["ground"])
     ax.plot(dist, limit, color="crimson", linestyle="--", label=t["class_limit"])
     ax.plot(dist, steady, color="navy", label=t["steady"])
@@ -352,6 +371,6 @@ def figure_profile(outcome, pump: str, t: dict, lang: str, title: str = "") -> b
     ax.set_xlabel(t["distance_m"])
     ax.set_ylabel(t["elevation_m"])
     ax.xaxis.set_major_formatter(lambda v, _: number(v, 0, lang))
-    ax.legend(fontsize=7, ncol=3)
+    _legend_below(fig, ax, ncol=3)
     ax.set_title(f"{title}\n{t['profile']}", fontsize=10)
     return _png(fig)

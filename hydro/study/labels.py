@@ -37,7 +37,6 @@ TEXT = {
         "checked": "Every figure comes from an independent EPANET run of the written design over "
         "{hours:g} h of peak-day demand; costs are recomputed from the catalogue labels in the "
         "written files. Sources: docs/sources.md of the hydro repository (by section).",
-        "lang_other": "Version française : relancer avec --lang fr",
         "to_complete": "To be completed: the study file does not give it.",
         "map": "Lowest pressure over {hours:g} h (colour) and diameter (width)",
         "pressure": "Pressure at the critical standpipes over {hours:g} h (dashed: minimum)",
@@ -52,11 +51,16 @@ TEXT = {
         "taps": "Random tap opening",
         "taps_intro": "{draws} draws per scenario (seed {seed}): each tap open with its share of "
         "the peak hour, pressure-driven runs of the design with the tank at its reserve level. A "
-        "tap is starved when it gives less than {useful} of its flow. Per douar: the open draws "
-        "of all its taps; then the taps most often starved.",
+        "tap is starved when it gives less than {useful} of its flow.",
+        "taps_tables": "For each scenario with a starved tap: per douar, the open draws of all "
+        "its taps; then the taps most often starved.",
         "taps_figure": "Flow of an open tap, 5th-95th percentile",
         "taps_douars": "Per douar",
         "taps_worst": "Taps most often starved",
+        "taps_none_all": "No tap of any scenario was starved in any draw: an open tap gave at "
+        "least {p5} l/s in 95% of the draws of every scenario.",
+        "taps_none": "{label}: no tap was starved in any draw; an open tap gave at least {p5} "
+        "l/s in 95% of the draws (the tap flow is {flow} l/s).",
         "budget_line": "budget",
         "envelope": "all standpipe and connection nodes",
         "level": "level [m]",
@@ -138,8 +142,7 @@ TEXT = {
         "(others at their base values; interpolated where the parameter changes the design)",
         "surge_intro": "Pressure class against the pump's shut-off head plus the suction pressure "
         "from the main, and an instantaneous pump trip (Joukowsky, wave speed from the pipe "
-        "wall, the up-surge on the static head of the full tank; TSNet does not run with the "
-        "installed numpy 2, see hydro/surge.py).",
+        "wall, the up-surge on the static head of the full tank).",
         "pipes_intro": "Scenario {label}: every pipe of the written design.",
         "douars_intro": "Scenario {label}, opening year {year}.",
         "stress_intro": "Pressure-driven runs of the design year's demand: the scheme as "
@@ -184,7 +187,6 @@ TEXT = {
         "sur {hours:g} h de demande de jour de pointe ; les coûts sont recalculés à partir des "
         "étiquettes du catalogue dans les fichiers écrits. Sources : docs/sources.md du dépôt "
         "hydro (par section).",
-        "lang_other": "English version: run again with --lang en",
         "to_complete": "À compléter : le fichier d'étude ne le précise pas.",
         "map": "Pression minimale sur {hours:g} h (couleur) et diamètre (épaisseur)",
         "pressure": "Pression aux bornes-fontaines critiques sur {hours:g} h (tirets : minimum)",
@@ -200,11 +202,16 @@ TEXT = {
         "taps": "Ouverture aléatoire des robinets",
         "taps_intro": "{draws} tirages par scénario (graine {seed}) : chaque robinet ouvert selon "
         "sa part de l'heure de pointe, calcul piloté par la pression, réservoir à son niveau de "
-        "réserve. Un robinet est affamé quand il donne moins de {useful} de son débit. Par "
-        "douar : tous ses robinets ouverts ; puis les robinets le plus souvent affamés.",
+        "réserve. Un robinet est affamé quand il donne moins de {useful} de son débit.",
+        "taps_tables": "Pour chaque scénario où un robinet est affamé : par douar, tous ses "
+        "robinets ouverts ; puis les robinets le plus souvent affamés.",
         "taps_figure": "Débit d'un robinet ouvert, 5e-95e centile",
         "taps_douars": "Par douar",
         "taps_worst": "Robinets le plus souvent affamés",
+        "taps_none_all": "Aucun robinet d'aucun scénario n'a été affamé, quel que soit le tirage "
+        ": un robinet ouvert a donné au moins {p5} l/s dans 95 % des tirages de chaque scénario.",
+        "taps_none": "{label} : aucun robinet affamé, quel que soit le tirage ; un robinet "
+        "ouvert a donné au moins {p5} l/s dans 95 % des tirages (débit du robinet : {flow} l/s).",
         "budget_line": "budget",
         "envelope": "toutes les bornes-fontaines et tous les branchements",
         "level": "niveau [m]",
@@ -292,8 +299,7 @@ TEXT = {
         "le dimensionnement)",
         "surge_intro": "Classe de pression face à la hauteur à débit nul de la pompe plus la "
         "pression d'aspiration, et arrêt instantané de la pompe (Joukowsky, célérité d'après la "
-        "paroi, surpression sur la charge statique du réservoir plein ; TSNet ne fonctionne "
-        "pas avec numpy 2 installé, voir hydro/surge.py).",
+        "paroi, surpression sur la charge statique du réservoir plein).",
         "pipes_intro": "Scénario {label} : chaque conduite du projet écrit.",
         "douars_intro": "Scénario {label}, année de mise en service {year}.",
         "stress_intro": "Calculs pilotés par la pression avec la demande de l'année de projet : "
@@ -319,8 +325,64 @@ TEXT = {
     },
 }
 
+#: Words of the random tap opening's figure (:data:`hydro.taps.PLOT_WORDS`) by language.
+TAP_WORDS = {
+    "en": {},
+    "fr": {
+        "band": "5e-95e centile",
+        "median": "médiane",
+        "tap_flow": "débit du robinet",
+        "useful_flow": "débit utile",
+        "starved": "affamé\u00a0: {share}",
+        "percent": "{:.0f}\u00a0%",
+        "axis": "débit d'un robinet ouvert [l/s]",
+    },
+}
+
 #: Column -> (English, French) label with its unit; every table of the report uses these.
 COLUMNS = {
+    "beneficiaries_budget_covers": (
+        "Beneficiaries the budget covers",
+        "Bénéficiaires couverts par le budget",
+    ),
+    "bulk_water_m3_per_year": ("Bulk water bought [m3/year]", "Eau achetée en gros [m3/an]"),
+    "capital_before_margins_mad": (
+        "Capital before engineering and contingencies [MAD]",
+        "Investissement hors études et imprévus [MAD]",
+    ),
+    "cost_per_beneficiary_horizon_eur": (
+        "Capital per beneficiary, design year [EUR]",
+        "Coût par bénéficiaire, horizon [EUR]",
+    ),
+    "cost_per_beneficiary_mad": ("Capital per beneficiary [MAD]", "Coût par bénéficiaire [MAD]"),
+    "expected_consumption_m3_per_year": (
+        "Expected consumption [m3/year]",
+        "Consommation attendue [m3/an]",
+    ),
+    "headroom_share": ("Budget headroom [%]", "Marge sur le budget [%]"),
+    "household_m3_per_month": (
+        "Billed per connection [m3/month]",
+        "Facturé par branchement [m3/mois]",
+    ),
+    "om_energy_mad_per_year": ("of which energy [MAD/year]", "dont énergie [MAD/an]"),
+    "om_keepers_mad_per_year": ("of which keepers [MAD/year]", "dont gardiens [MAD/an]"),
+    "om_maintenance_mad_per_year": ("of which maintenance [MAD/year]", "dont entretien [MAD/an]"),
+    "om_mad_per_m3": ("O&M per m3 [MAD/m3]", "Exploitation par m3 [MAD/m3]"),
+    "om_mad_per_person_year": (
+        "O&M per person [MAD/person/year]",
+        "Exploitation par habitant [MAD/hab./an]",
+    ),
+    "revenue_households_mad_per_year": (
+        "Revenue from connections [MAD/year]",
+        "Recettes des branchements [MAD/an]",
+    ),
+    "revenue_standpipes_mad_per_year": (
+        "Revenue from standpipes [MAD/year]",
+        "Recettes des bornes-fontaines [MAD/an]",
+    ),
+    "tariff_revenue_mad_per_m3": ("Tariff revenue per m3 [MAD/m3]", "Recettes par m3 [MAD/m3]"),
+    "pump_rule": ("Pump chosen by", "Choix de la pompe"),
+    "phase": ("Phase", "Tranche"),
     "label": ("Label", "Libellé"),
     "opening_year": ("Opening year", "Année de mise en service"),
     "design_year": ("Design year", "Année de projet"),
@@ -489,6 +551,7 @@ PHRASES_FR = [
     ("within budget and compliant", "dans le budget et conforme"),
     ("over budget by", "dépassement du budget de"),
     ("rule violations", "violations des règles"),
+    ("rule violation", "violation des règles"),
     ("pressure class exceeded at pump shut-off", "classe de pression dépassée à débit nul"),
     ("design year", "année de projet"),
     ("opening year", "année de mise en service"),
@@ -666,9 +729,32 @@ def column(name: str, lang: str) -> str:
             f"{who}: {'share' if kind == 'funder' else 'commitment'} [EUR]",
             f"{who}{NBSP}: {'part' if kind == 'funder' else 'engagement'} [EUR]",
         )
+    per_douar = re.fullmatch(r"(level|standpipes_kept)_(.+)", name)
+    if pair is None and per_douar:
+        kind, douar = per_douar.groups()
+        pair = (
+            f"{douar}: {'level' if kind == 'level' else 'standpipes kept'}",
+            f"{douar}{NBSP}: {'niveau' if kind == 'level' else 'bornes-fontaines gardées'}",
+        )
     if pair is None:
         return name
     return pair[0] if lang == "en" else pair[1]
+
+
+#: Sheets of the workbook in French (the English names are the tables' own names); a
+#: scenario's sheet is named by its label after the prefix.
+SHEETS_FR = {
+    "feasibility": "faisabilité",
+    "budget": "budget",
+    "budget_candidates": "budget, plans calculés",
+    "operation": "exploitation",
+    "sensitivity": "sensibilité",
+    "switch_points": "points de bascule",
+    "stress": "mise à l'épreuve",
+    "assumptions": "hypothèses",
+    "boq_": "devis ",
+    "surge_": "bélier ",
+}
 
 
 # --------------------------------------------------------------------------- assumptions
@@ -854,19 +940,153 @@ def french_typography(text: str) -> str:
     return re.sub(r"(?<=\d) (?=\d{3}(?!\d))", "\u202f", text)
 
 
+#: Parameters of the assumptions table, in English words (the CSV keeps the study file's keys;
+#: a key missing here is shown with spaces for its underscores).
+PARAMETERS_EN = {
+    "base_year": "opening year",
+    "horizon_year": "design year",
+    "mad_per_eur": "exchange rate (MAD per EUR)",
+    "budget_eur": "donors' budget",
+    "funder_share": "funder's share",
+    "life_years": "service life",
+    "capital_recovery_factor": "capital recovery factor",
+    "storage_reserve_hours": "tank reserve",
+    "source_supply_hours": "supply hours at the tap-off",
+    "min_distribution_dn_mm": "smallest distribution DN",
+    "simulation_hours": "simulated period",
+    "looped_time_limit_s": "computing time per sizing (looped networks)",
+    "standpipe": "standpipe",
+    "household_connection": "household connection",
+    "tank_fixed": "tank: fixed part",
+    "tank_per_m3": "tank: price per m3",
+    "pump_station": "booster station",
+    "tap_off": "tap-off on the ONEE main",
+    "engineering_share": "engineering and supervision",
+    "contingency_share": "contingencies",
+    "energy_per_kwh": "energy price",
+    "maintenance_share_per_year": "yearly maintenance",
+    "keeper_per_standpipe_per_year": "keeper's salary per standpipe",
+    "keeper_margin_per_m3": "keeper's margin",
+    "bulk_water_per_m3": "bulk water price",
+    "tariff_standpipe_per_m3": "standpipe tariff",
+    "fixed_fee_per_connection_per_month": "fixed fee per connection",
+    "pressure_reducing_valve": "pressure-reducing valve",
+    "benchmark_per_beneficiary": "benchmark cost per beneficiary",
+    "min_pressure_standpipe_m": "lowest pressure at standpipes",
+    "min_pressure_household_m": "lowest pressure at connections",
+    "min_pressure_junction_m": "lowest pressure at other nodes",
+    "max_pressure_m": "highest static pressure",
+    "velocity_distribution_m_per_s": "velocities in distribution",
+    "velocity_transmission_m_per_s": "velocities in transmission",
+    "tank_reserve_share": "share of the tank kept in reserve",
+    "tap_min_pressure_m": "lowest pressure at a drawing tap",
+    "pump_efficient_range": "pump's efficient range",
+    "domestic_l_per_person_day": "domestic allowance",
+    "household_share": "share of households connected",
+    "other_public_share": "other public uses",
+    "school_l_per_pupil_day": "schools",
+    "health_l_per_outpatient_day": "health: outpatients",
+    "health_l_per_bed_day": "health: beds",
+    "mosque_l_per_worshipper_day": "mosques",
+    "livestock_enabled": "livestock watering counted",
+    "livestock_fraction_of_herd": "share of the herd watered",
+    "livestock_l_per_head_day": "livestock use",
+    "standpipe_pattern": "hourly pattern of standpipes",
+    "household_pattern": "hourly pattern of connections",
+    "max_people_per_tap": "most people per tap",
+    "tap_flow_l_per_s": "flow of a standpipe tap",
+    "connection_flow_l_per_s": "flow of a connection tap",
+    "growth_rate": "population growth rate",
+}
+
+#: Settings of the study file quoted in notes, in words (English, French).
+NOTE_WORDS = {
+    "keeper_pay = salary": ("a keeper paid a salary", "un gardien salarié"),
+    "keeper_pay = margin": ("a keeper living on his margin", "un gardien rémunéré sur sa marge"),
+    ": see hydro.storage": ("", ""),
+    ": see hydro.pumps": ("", ""),
+    " : voir hydro.storage": ("", ""),
+    " : voir hydro.pumps": ("", ""),
+}
+
+#: Demand sets of the study file, in words (English, French).
+DEMAND_SETS = {
+    "standpipes": ("standpipes", "bornes-fontaines"),
+    "household_connections": ("household connections", "branchements individuels"),
+}
+
+
+class Verbatim(str):
+    """A value shown as it is written (a year: no thousands separator, no decimals)."""
+
+
+def _note_in_words(note, lang: str):
+    """A note with the study file's settings (``keeper_pay = salary``) in words."""
+    if not isinstance(note, str):
+        return note
+    for raw, pair in NOTE_WORDS.items():
+        note = note.replace(raw, pair[lang == "fr"])
+    return note
+
+
+def _parameter_en(key: str) -> str:
+    head, _, name = key.partition(": ")  # funder_share: NAME
+    if name:
+        return f"{PARAMETERS_EN.get(head, head.replace('_', ' '))}: {name}"
+    return PARAMETERS_EN.get(key, key.replace("_", " "))
+
+
+def _scope(scope: str, lang: str) -> str:
+    """``all`` or ``demand: SET`` in the report's language."""
+    if scope == "all":
+        return "tous" if lang == "fr" else "all"
+    head, _, name = scope.partition(": ")
+    words = DEMAND_SETS.get(name, (name.replace("_", " "),) * 2)[lang == "fr"]
+    return f"demande{NBSP}: {words}" if lang == "fr" else f"demand: {words}"
+
+
+def _value_words(value, lang: str):
+    """A value of the assumptions table with its words in the report's language."""
+    if not isinstance(value, str):
+        return value
+    try:  # a number: the table's cell formats it
+        float(value)
+        return value
+    except ValueError:
+        pass
+    if lang != "fr":
+        value = {"True": "yes", "False": "no"}.get(value, value)
+        return value.replace("sheep_goat", "sheep-goats")
+    for en, fr in VALUE_WORDS_FR.items():
+        value = re.sub(rf"(?<![\w-]){en}(?=[=\s]|$)", fr, value)
+    value = re.sub(r"(?<=\d)\.(?=\d)", ",", value)  # decimal comma
+    return value.replace("; ", NBSP + "; ")
+
+
 def assumptions_in(table: pd.DataFrame, lang: str) -> pd.DataFrame:
-    """The assumptions table as the report shows it: in French, each note from the study
-    file's French note when it gives one, else hydro's own note in French (:data:`SOURCES_FR`;
-    the English note when neither exists), units, scopes and value words in French.
+    """The assumptions table as the report shows it: parameters in words (not the study
+    file's keys), years as written, settings quoted in notes in words, the demand sets'
+    names; in French, each note from the study file's French note when it gives one, else
+    hydro's own note in French (:data:`SOURCES_FR`; the English note when neither exists),
+    units, scopes and value words in French.
     """
     table = table.copy()
     french = table.pop("source_fr") if "source_fr" in table else pd.Series("", index=table.index)
+    years = table["unit"].isin(["year"])
+    table.loc[years, "value"] = [Verbatim(f"{float(v):.0f}") for v in table.loc[years, "value"]]
+    table["scenario"] = [_scope(s, lang) for s in table["scenario"]]
+    table["value"] = [v if isinstance(v, Verbatim) else _value_words(v, lang)
+                      for v in table["value"]]  # fmt: skip
+    shown = table["parameter"] != "name"  # a demand set's name: the scope says it
     if lang != "fr":
-        return table
+        table["parameter"] = [_parameter_en(k) for k in table["parameter"]]
+        table["source"] = [_note_in_words(n, lang) for n in table["source"]]
+        return table[shown].reset_index(drop=True)
     table["source"] = [
-        french_typography(fr if isinstance(fr, str) and fr else SOURCES_FR.get(en, en))
+        french_typography(_note_in_words(fr if isinstance(fr, str) and fr else
+                                         SOURCES_FR.get(en, en), lang))
         for en, fr in zip(table["source"], french, strict=True)
-    ]
+    ]  # fmt: skip
     table["unit"] = [UNITS_FR.get(u, u) for u in table["unit"]]
 
     def parameter(key: str) -> str:
@@ -875,23 +1095,4 @@ def assumptions_in(table: pd.DataFrame, lang: str) -> pd.DataFrame:
                                  PARAMETERS_FR else PARAMETERS_FR.get(key, key))  # fmt: skip
 
     table["parameter"] = [parameter(k) for k in table["parameter"]]
-    table["scenario"] = [
-        "tous" if s == "all" else s.replace("demand: ", "demande" + NBSP + ": ")
-        for s in table["scenario"]
-    ]
-
-    def words(value):
-        if not isinstance(value, str):
-            return value
-        try:  # a number: the table's cell formats it
-            float(value)
-            return value
-        except ValueError:
-            pass
-        for en, fr in VALUE_WORDS_FR.items():
-            value = re.sub(rf"(?<![\w-]){en}(?=[=\s]|$)", fr, value)
-        value = re.sub(r"(?<=\d)\.(?=\d)", ",", value)  # decimal comma
-        return value.replace("; ", NBSP + "; ")
-
-    table["value"] = [words(v) for v in table["value"]]
-    return table
+    return table[shown].reset_index(drop=True)

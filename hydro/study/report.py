@@ -30,13 +30,16 @@ from hydro.demand import read_villages
 from hydro.outputs import write_csv
 from hydro.study import figures as fig
 from hydro.study.labels import (
+    TAP_WORDS,
     TEXT,
     TRANSLATED_COLUMNS,
+    Verbatim,
     assumptions_in,
     column,
     number,
     translate,
 )
+from hydro.study.layout import Grid, arrange, equal_columns
 from hydro.study.workbook import write_workbook
 from hydro.taps import plot_taps
 
@@ -69,6 +72,9 @@ SUMMARY_ROWS = (
     "capital_mad_per_m3",
     "verdict",
 )
+#: What a table shows where a cell has no value (a parameter without a unit, a pipe item
+#: without a DN): an en dash.
+NOT_APPLICABLE = "\u2013"
 #: Columns shown as percentages.
 PERCENT = {
     "share_under_useful",
@@ -149,11 +155,24 @@ def decimals_for(name: str) -> int:
     return 1
 
 
+def is_year(name: str) -> bool:
+    """True for a column of years (``year``, ``opening_year``; not ``om_mad_per_year``).
+
+    >>> is_year("opening_year"), is_year("year"), is_year("om_mad_per_year")
+    (True, True, False)
+    """
+    return (name == "year" or name.endswith("_year")) and not name.endswith("per_year")
+
+
 def cell(value, name: str, lang: str) -> str:
     """One table cell as text in the report's language."""
     t = TEXT[lang]
     if isinstance(value, bool | np.bool_):
         return t["yes"] if value else t["no"]
+    if isinstance(value, Verbatim):  # a year in the assumptions
+        return str(value)
+    if is_year(name) and isinstance(value, int | float | np.integer | np.floating):
+        return f"{value:.0f}" if math.isfinite(value) else ""  # 2012, not 2,012
     if isinstance(value, str):
         if name == "value":  # the assumptions table keeps numbers as text
             try:
@@ -187,31 +206,75 @@ def _is_text(values: pd.Series) -> bool:
 
 
 def html_table(
-    frame: pd.DataFrame, lang: str, table_id: str, totals: list | None = None, header=True
+    frame: pd.DataFrame,
+    lang: str,
+    table_id: str,
+    totals: list | None = None,
+    header=True,
+    keys: int = 1,
 ) -> Markup:
     """A table with human headers (units in brackets), cells in the report's language, every
     text escaped; ``totals``: rows of (label, {column: value}) drawn in bold at the end.
+
+    The table is laid out for A4 (:func:`hydro.study.layout.arrange`): when it is wider than
+    the page it is transposed (few rows) or split into parts that repeat its ``keys`` first
+    columns; the parts' ids end in ``-2``, ``-3`` ...
     """
-    # "table-": the sections take the plain names as their ids
-    out = [f'<table class="data" id="table-{escape(table_id)}">']
     # columns of text (names, plans, verdicts) read from the left, numbers from the right
-    text = {c: ' class="text"' if _is_text(frame[c]) else "" for c in frame.columns}
+    left = [_is_text(frame[c]) for c in frame.columns]
+    # a blank cell reads as "not applicable" (a dash), not as a value left out by mistake
+    rows = [[cell(rec[c], c, lang) or NOT_APPLICABLE for c in frame.columns]
+            for rec in frame.to_dict("records")]  # fmt: skip
+    total_rows = [
+        [label if k == 0 else cell(values.get(c), c, lang) if c in values else ""
+         for k, c in enumerate(frame.columns)]
+        for label, values in totals or []
+    ]  # fmt: skip
+    grid = Grid([column(c, lang) for c in frame.columns], rows, left, total_rows)
+    parts = arrange(grid, keys) if header else [grid]
+    html = [
+        _grid_html(part, table_id if k == 0 else f"{table_id}-{k + 1}", header)
+        for k, part in enumerate(parts)
+    ]
+    return Markup("".join(html))
+
+
+def _header_html(text: str) -> Markup:
+    """A header with a break opportunity after each ``/`` (``[l/person/day]``)."""
+    return Markup("/<wbr>").join(escape(p) for p in text.split("/"))
+
+
+def _width(points: float | None) -> str:
+    """A ``style`` asking for a column width on paper (nothing when None)."""
+    return "" if points is None else f' style="width: {points:.0f}pt"'
+
+
+def _grid_html(grid: Grid, table_id: str, header: bool) -> str:
+    """One ``<table>`` of a laid-out grid (``table-`` before its id: the sections take the
+    plain names as theirs).
+    """
+    cls = "data turned" if grid.transposed else "data"
+    out = [f'<table class="{cls}" id="table-{escape(table_id)}">']
+    text = [' class="text"' if left else "" for left in grid.left]
     if header:
         out.append("<thead><tr>")
-        out += [f"<th{text[c]}>{escape(column(c, lang))}</th>" for c in frame.columns]
+        wide = grid.text_widths_pt()
+        out += [
+            f"<th{text[j]}{_width(wide.get(j))}>{_header_html(h)}</th>"
+            for j, h in enumerate(grid.header)
+        ]
         out.append("</tr></thead>")
     out.append("<tbody>")
-    for rec in frame.to_dict("records"):
-        cells = "".join(f"<td{text[c]}>{escape(cell(rec[c], c, lang))}</td>" for c in frame.columns)
-        out.append(f"<tr>{cells}</tr>")
-    for label, values in totals or []:
-        cells = []
-        for k, c in enumerate(frame.columns):
-            text = label if k == 0 else cell(values.get(c), c, lang) if c in values else ""
-            cells.append(f"<td>{escape(text)}</td>")
-        out.append(f'<tr class="total">{"".join(cells)}</tr>')
+    for row in grid.rows:
+        first = f'<th class="text" scope="row">{escape(row[0])}</th>' if grid.transposed else ""
+        rest = row[1:] if grid.transposed else row
+        skip = 1 if grid.transposed else 0
+        cells = "".join(f"<td{text[j + skip]}>{escape(v)}</td>" for j, v in enumerate(rest))
+        out.append(f"<tr>{first}{cells}</tr>")
+    for row in grid.totals:
+        out.append(f'<tr class="total">{"".join(f"<td>{escape(v)}</td>" for v in row)}</tr>')
     out.append("</tbody></table>")
-    return Markup("".join(out))
+    return "".join(out)
 
 
 def boq_totals(boq: pd.DataFrame, t: dict, lang: str) -> list:
@@ -245,19 +308,24 @@ def summary_frame(result, ctx: Context) -> pd.DataFrame:
 
 
 def text_table(frame: pd.DataFrame, table_id: str) -> Markup:
-    """A table of text already in the report's language (first column as row headers)."""
-    out = [f'<table class="data summary" id="table-{escape(table_id)}"><thead><tr>']
-    out += [f"<th>{escape(c)}</th>" for c in frame.columns]
-    out.append("</tr></thead><tbody>")
-    for rec in frame.itertuples(index=False):
-        out.append(
-            "<tr>"
-            + f"<th>{escape(rec[0])}</th>"
-            + "".join(f"<td>{escape(v)}</td>" for v in rec[1:])
-            + "</tr>"
-        )
-    out.append("</tbody></table>")
-    return Markup("".join(out))
+    """A table of text already in the report's language (first column as row headers), its
+    columns of equal width across the page; split into parts, each repeating the first
+    column, when a column would be narrower than its longest word
+    (:func:`hydro.study.layout.equal_columns`).
+    """
+    html = []
+    for k, columns in enumerate(equal_columns([list(frame.columns), *frame.to_numpy().tolist()])):
+        part = frame.iloc[:, [0, *columns]]
+        out = [f'<table class="data summary" id="table-{escape(table_id)}'
+               f'{"" if k == 0 else f"-{k + 1}"}"><thead><tr>']  # fmt: skip
+        out += [f"<th>{escape(c)}</th>" for c in part.columns]
+        out.append("</tr></thead><tbody>")
+        for rec in part.itertuples(index=False):
+            cells = "".join(f"<td>{escape(v)}</td>" for v in rec[1:])
+            out.append(f"<tr><th>{escape(rec[0])}</th>{cells}</tr>")
+        out.append("</tbody></table>")
+        html.append("".join(out))
+    return Markup("".join(html))
 
 
 # --------------------------------------------------------------------------- per-douar, pipes
@@ -609,7 +677,8 @@ def section_rising_main(ctx: Context) -> Section:
         if o.surge is None or o.surge.empty:
             continue
         label = ctx.labels[o.spec.name]
-        s.figure(f"{label}: {ctx.t['profile']}", f"profile_{o.spec.name}")
+        colon = "\u00a0: " if ctx.lang == "fr" else ": "  # French typography
+        s.figure(f"{label}{colon}{ctx.t['profile']}", f"profile_{o.spec.name}")
         shown = o.surge.drop(columns=["shutoff_head_m"]).rename(columns={"label": "item"})
         shown["item"] = shown["item"].str.replace("_", " ")
         s.table(label, html_table(shown, ctx.lang, f"surge_{o.spec.name}"))
@@ -692,14 +761,31 @@ def section_taps(ctx: Context) -> Section | None:
     worst_columns = ["node", "tap", "douar", "open_draws", "p5_l_per_s", "p50_l_per_s",
                      "share_under_useful"]  # fmt: skip
     colon = "\u00a0: " if ctx.lang == "fr" else ": "  # French typography
+    if all((run.taps["share_under_useful"] <= 0).all() for _, run in runs):
+        taps = pd.concat([run.taps for _, run in runs])
+        s.p(t["taps_none_all"].format(p5=number(taps["p5_l_per_s"].min(), 2, ctx.lang)))
+        return s
+    s.p(t["taps_tables"])
     for o, run in runs:
-        label, name = ctx.labels[o.spec.name] + colon, o.spec.name
-        s.table(label + t["taps_douars"], html_table(run.douars, ctx.lang, f"taps_{name}"))
+        label, name = ctx.labels[o.spec.name], o.spec.name
+        starved = run.taps[run.taps["share_under_useful"] > 0]
+        if starved.empty:  # one sentence, not a table of identical rows
+            s.p(
+                t["taps_none"].format(
+                    label=label,
+                    p5=number(run.taps["p5_l_per_s"].min(), 2, ctx.lang),
+                    flow=number(run.taps["tap_flow_l_per_s"].max(), 2, ctx.lang),
+                )
+            )
+            continue
+        s.table(label + colon + t["taps_douars"], html_table(run.douars, ctx.lang, f"taps_{name}"))
+        worst = run.worst(10)
         s.table(
-            label + t["taps_worst"],
-            html_table(run.worst(10)[worst_columns], ctx.lang, f"taps_worst_{name}"),
-        )
-        s.figure(label + t["taps_figure"], f"taps_{name}")
+            label + colon + t["taps_worst"],
+            html_table(worst[worst["share_under_useful"] > 0][worst_columns], ctx.lang,
+                       f"taps_worst_{name}"),
+        )  # fmt: skip
+        s.figure(label + colon + t["taps_figure"], f"taps_{name}")
     return s
 
 
@@ -764,8 +850,8 @@ def draw_figures(result, lang: str, labels: dict) -> dict:
     for o in result.outcomes:
         if getattr(o, "taps", None) is not None:
             buffer = io.BytesIO()
-            colon = "\u00a0: " if lang == "fr" else ": "
-            plot_taps(o.taps, buffer, title=labels[o.spec.name] + colon + t["taps_figure"])
+            title = f"{labels[o.spec.name]}\n{t['taps_figure']}"
+            plot_taps(o.taps, buffer, title=title, words=TAP_WORDS[lang])
             pngs[f"taps_{o.spec.name}"] = buffer.getvalue()
     if not result.stress.columns.empty:  # a step the study may leave out
         base = result.base()

@@ -18,11 +18,21 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from hydro.study.labels import TEXT, TRANSLATED_COLUMNS, assumptions_in, column, translate
+from hydro.study.labels import (
+    SHEETS_FR,
+    TEXT,
+    TRANSLATED_COLUMNS,
+    Verbatim,
+    assumptions_in,
+    column,
+    translate,
+)
 
 #: Characters Excel refuses in a sheet name, and its length limit.
 _BAD_SHEET = re.compile(r"[\[\]:*?/\\]")
 SHEET_NAME_MAX = 31
+#: A number as :func:`numbers_as_numbers` turns it from text (no leading zero, no exponent).
+_PLAIN_NUMBER = re.compile(r"-?(0|[1-9]\d*)(\.\d+)?")
 
 
 def sheet_name(name: str, used: set[str]) -> str:
@@ -32,10 +42,12 @@ def sheet_name(name: str, used: set[str]) -> str:
     >>> sheet_name("boq_" + "a" * 40 + "_one", used), sheet_name("boq_" + "a" * 40 + "_two", used)
     ('boq_aaaaaaaaaaaaaaaaaaaaaaaaaaa', 'boq_aaaaaaaaaaaaaaaaaaaaaaa (2)')
     >>> sheet_name("a/b: c?", used)
-    'a-b- c-'
+    'a-b- c'
+    >>> sheet_name("devis Branchements individuels (part de chaque douar)", used)
+    'devis Branchements individuels'
     """
     base = _BAD_SHEET.sub("-", str(name)).strip("'").strip() or "sheet"
-    candidate = base[:SHEET_NAME_MAX]
+    candidate = base[:SHEET_NAME_MAX].rstrip(" ,;-")  # no name cut after a comma or a space
     k = 1
     while candidate.lower() in used:
         k += 1
@@ -67,6 +79,7 @@ def _write_sheet(
 ) -> None:
     if frame.columns.empty:  # a table whose step the study leaves out (Study.steps)
         return
+    frame = numbers_as_numbers(frame)
     ws = wb.create_sheet(sheet_name(title, used))
     header_fill = PatternFill("solid", fgColor="DDE4EE")
     for j, name in enumerate(frame.columns, start=1):
@@ -79,7 +92,8 @@ def _write_sheet(
     for i, rec in enumerate(frame.itertuples(index=False), start=2):
         for j, (name, value) in enumerate(zip(frame.columns, rec, strict=True), start=1):
             c = ws.cell(row=i, column=j)
-            if name == "value" and isinstance(value, str):  # assumptions keep numbers as text
+            if name == "value" and isinstance(value, str) and not isinstance(value, Verbatim):
+                # the assumptions keep numbers as text
                 try:
                     value = float(value)
                 except ValueError:
@@ -87,6 +101,9 @@ def _write_sheet(
             if isinstance(value, bool | np.bool_):
                 c.value = TEXT[lang]["yes"] if value else TEXT[lang]["no"]
                 c.data_type = "s"
+            elif isinstance(value, Verbatim) and value.isdigit():  # a year
+                c.value = int(value)
+                c.number_format = "0"
             elif isinstance(value, int | float | np.integer | np.floating):
                 if math.isfinite(float(value)):
                     c.value = float(value) if isinstance(value, float | np.floating) else int(value)
@@ -119,29 +136,79 @@ def _write_sheet(
     for j, width in enumerate(widths, start=1):
         ws.column_dimensions[get_column_letter(j)].width = width + 2
     ws.freeze_panes = "B2"
+    # a filter on every column's header (over the rows of the table, not its total)
+    ws.auto_filter.ref = f"A1:{get_column_letter(len(frame.columns))}{len(frame) + 1}"
+
+
+def numbers_as_numbers(frame: pd.DataFrame) -> pd.DataFrame:
+    """The table with each column of numbers written as text (``"1"``) turned into numbers.
+
+    >>> out = numbers_as_numbers(pd.DataFrame({"phase": ["1", "2"], "douar": ["1a", "2"]}))
+    >>> [pd.api.types.is_numeric_dtype(t) for t in out.dtypes]
+    [True, False]
+    """
+    out = frame.copy()
+    for name in out.columns:
+        values = out[name]
+        given = values.dropna()
+        if (
+            given.empty
+            or pd.api.types.is_numeric_dtype(values)
+            or not all(isinstance(v, str) for v in given)
+        ):
+            continue
+        if any(isinstance(v, Verbatim) for v in given):
+            continue
+        # plain numbers only: a name such as "007" or "1e3" stays text
+        if all(_PLAIN_NUMBER.fullmatch(v) for v in given):
+            out[name] = pd.to_numeric(values, errors="coerce")
+    return out
+
+
+def sheet_title(name: str, lang: str, labels: dict | None = None) -> str:
+    """A sheet's title in the report's language: the table's name in English; in French from
+    :data:`SHEETS_FR`, a scenario's sheet (``boq_NAME``) by its prefix and the scenario's label.
+
+    >>> sheet_title("boq_standpipes", "fr", {"standpipes": "Bornes-fontaines seules"})
+    'devis Bornes-fontaines seules'
+    >>> sheet_title("sensitivity", "fr"), sheet_title("sensitivity", "en")
+    ('sensibilité', 'sensitivity')
+    """
+    if lang != "fr":
+        return name
+    if name in SHEETS_FR:
+        return SHEETS_FR[name]
+    for prefix, french in SHEETS_FR.items():
+        if prefix.endswith("_") and name.startswith(prefix):
+            scenario = name[len(prefix) :]
+            return french + (labels or {}).get(scenario, scenario)
+    return name
 
 
 def write_workbook(result, path: Path, lang: str, labels: dict) -> Path:
-    """Every table of the study in one formatted workbook."""
+    """Every table of the study in one formatted workbook (sheet names in its language)."""
     wb = Workbook()
     wb.remove(wb.active)
     used: set[str] = set()
-    fr = lang == "fr"
+
+    def sheet(name: str, frame: pd.DataFrame, total_of=None) -> None:
+        _write_sheet(wb, sheet_title(name, lang, labels), frame, lang, used, total_of)
+
     feasibility = result.feasibility.copy()
     feasibility["label"] = [labels[n] for n in feasibility["scenario"]]
-    _write_sheet(wb, "faisabilite" if fr else "feasibility", feasibility, lang, used)
+    sheet("feasibility", feasibility)
     for o in result.outcomes:
-        _write_sheet(wb, f"boq_{o.spec.name}", o.boq, lang, used, total_of="total_mad")
+        sheet(f"boq_{o.spec.name}", o.boq, total_of="total_mad")
     if result.budget is not None:
-        _write_sheet(wb, "budget", result.budget.curve, lang, used)
-        _write_sheet(wb, "budget_candidates", result.budget.candidates, lang, used)
-    _write_sheet(wb, "operation", result.operation, lang, used)
-    _write_sheet(wb, "sensitivity", result.sensitivity, lang, used)
-    _write_sheet(wb, "switch_points", result.switch_points, lang, used)
+        sheet("budget", result.budget.curve)
+        sheet("budget_candidates", result.budget.candidates)
+    sheet("operation", result.operation)
+    sheet("sensitivity", result.sensitivity)
+    sheet("switch_points", result.switch_points)
     for o in result.outcomes:
         if o.surge is not None and not o.surge.empty:
-            _write_sheet(wb, f"surge_{o.spec.name}", o.surge, lang, used)
-    _write_sheet(wb, "stress", result.stress, lang, used)
-    _write_sheet(wb, "assumptions", assumptions_in(result.assumptions, lang), lang, used)
+            sheet(f"surge_{o.spec.name}", o.surge)
+    sheet("stress", result.stress)
+    sheet("assumptions", assumptions_in(result.assumptions, lang))
     wb.save(path)
     return Path(path)

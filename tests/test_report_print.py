@@ -1,0 +1,271 @@
+"""Issue 25, points 5-6: the study's report prints on A4 at 100% and the French pack is French.
+
+The small scheme of test_study is run once and its pack written in both languages. Without a
+browser, every table of each page is measured at the print stylesheet's sizes
+(:mod:`hydro.study.layout`, DejaVu Sans metrics); with Chromium (skipped when it is absent, as
+the other browser tests), the page is laid out at the printable width of A4 and every table's
+width read from the DOM, and the PDF's smallest text measured.
+"""
+
+from __future__ import annotations
+
+import html as html_lib
+import re
+import shutil
+import subprocess
+
+import openpyxl
+import pandas as pd
+import pytest
+from test_study import write_small_study
+
+from hydro.study import report
+from hydro.study.config import load_study
+from hydro.study.layout import (
+    BODY_FONT_PT,
+    HEADER_BREAKS,
+    PAGE_MARGIN_MM,
+    PRINTABLE_WIDTH_PT,
+    TABLE_FONT_PT,
+    Grid,
+    arrange,
+    cell_min_width_pt,
+)
+from hydro.study.run import run_study
+
+#: Text a donor must not read: developer notes, command lines, code paths, Python values.
+DEVELOPER_TEXT = ["TSNet", "numpy", "--lang", "hydro/", "hydro.", "keeper_pay", "True", "False",
+                  "nan", "None", "relancer", "run again"]  # fmt: skip
+#: English words that must not appear in the French page (whole words).
+ENGLISH_WORDS = ["the", "of", "with", "and", "see", "per", "starved", "draws", "median",
+                 "salary", "standpipes", "standpipe", "household", "storage", "pumps", "surge",
+                 "Scenario", "Parameter", "Value", "yes", "no", "all", "demand",
+                 "design year", "opening year", "tap flow", "useful flow"]  # fmt: skip
+#: Sheet names of the English workbook that the French one must not keep.
+ENGLISH_SHEETS = ("feasibility", "operation", "sensitivity", "switch_points", "stress",
+                  "assumptions", "budget_candidates", "boq_", "surge_")  # fmt: skip
+#: A PDF word's box is this many times its font size in DejaVu Sans (ascent + descent).
+BOX_PER_POINT = 1.16
+
+
+@pytest.fixture(scope="module")
+def packs(tmp_path_factory):
+    """The small scheme run once, its pack written in English and in French."""
+    folder = tmp_path_factory.mktemp("print")
+    study = load_study(write_small_study(folder))
+    result = run_study(study)
+    out = {}
+    for lang in ("en", "fr"):
+        out[lang] = folder / lang
+        out[lang].mkdir()
+        report.write_all(result, out[lang], lang)
+    return study, out
+
+
+def visible_text(page: str) -> str:
+    """The page's text as a reader sees it (no tags, styles or image data)."""
+    page = re.sub(r"<style.*?</style>", "", page, flags=re.S)
+    page = re.sub(r'src="data:[^"]*"', "", page)
+    return html_lib.unescape(re.sub(r"<[^>]+>", " ", page))
+
+
+def tables_of(page: str) -> list[Grid]:
+    """Every data table of the page (not the fixed-layout summary) as text cells."""
+    grids = []
+    for table in re.findall(r'<table class="data(?! summary)[^"]*".*?</table>', page, flags=re.S):
+        head = re.search(r"<thead>(.*?)</thead>", table, flags=re.S)
+        header = re.findall(r"<th[^>]*>(.*?)</th>", head.group(1), flags=re.S) if head else []
+        body = re.findall(r"<tr[^>]*>(.*?)</tr>", table.split("<tbody>")[1], flags=re.S)
+        rows = [re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", r, flags=re.S) for r in body]
+
+        def text(cell: str) -> str:
+            return html_lib.unescape(re.sub(r"<[^>]+>", "", cell))
+
+        grids.append(Grid([text(h) for h in header], [[text(c) for c in r] for r in rows],
+                          [True] * len(header)))  # fmt: skip
+    return grids
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_every_table_fits_the_printed_a4_width(packs, lang):
+    _, out = packs
+    page = (out[lang] / "report.html").read_text()
+    grids = tables_of(page)
+    assert len(grids) >= 10
+    too_wide = [(g.header[:3], round(g.width_pt())) for g in grids if not g.fits()]
+    assert too_wide == [], f"wider than {PRINTABLE_WIDTH_PT:.0f} pt"
+    # the page's print stylesheet states the sizes the tables were measured with
+    style = re.search(r"@media print \{(.*?)\n  \}", page, flags=re.S).group(1)
+    assert f"font-size: {BODY_FONT_PT:g}pt" in style
+    assert re.search(rf"table\.data \{{ font-size: {TABLE_FONT_PT:g}pt", style)
+    assert f"margin: 14mm {PAGE_MARGIN_MM:g}mm" in page and "size: A4 portrait" in page
+
+
+def test_a_wide_table_is_split_or_turned_and_each_part_fits():
+    """The check above can fail: the same measure finds a 20-column table too wide, and
+    html_table writes it as parts that each fit and repeat its first column."""
+    frame = pd.DataFrame({"douar": [f"Douar {k}" for k in range(12)]}
+                         | {f"capital_{k}_mad": [123456.0] * 12 for k in range(20)})  # fmt: skip
+    cells = [[str(v) for v in row] for row in frame.itertuples(index=False)]
+    assert not Grid(list(frame.columns), cells, [True] + [False] * 20).fits()
+    page = str(report.html_table(frame, "en", "wide"))
+    parts = tables_of(page)
+    assert len(parts) >= 2 and all(g.fits() for g in parts)
+    assert all(g.header[0] == "Douar" for g in parts)  # the key column, labelled
+    assert sum(len(g.header) - 1 for g in parts) == 20  # every column once
+    assert 'id="table-wide"' in page and 'id="table-wide-2"' in page
+    # a short wide table is turned: its rows become columns
+    header = ["name"] + [f"figure {k} [MAD]" for k in range(25)]
+    rows = [["A"] + ["1,234,567"] * 25, ["B"] + ["7"] * 25]
+    short = Grid(header, rows, [True] + [False] * 25)
+    (turned,) = arrange(short)
+    assert turned.transposed and turned.header == ["name", "A", "B"] and len(turned.rows) == 25
+
+
+def test_header_breaks_are_the_ones_written():
+    """Headers are measured as breaking at spaces and after '/', where the page breaks them."""
+    page = str(report.html_table(pd.DataFrame({"delivered_l_per_person_day": [25.0]}), "en", "t"))
+    assert "/<wbr>" in page
+    assert cell_min_width_pt("[l/person/day]", True, HEADER_BREAKS) < cell_min_width_pt(
+        "[l/person/day]", True
+    )
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_no_developer_text_no_raw_keys_and_years_as_written(packs, lang):
+    study, out = packs
+    text = visible_text((out[lang] / "report.html").read_text())
+    found = [w for w in DEVELOPER_TEXT if re.search(rf"(?<![\w-]){re.escape(w)}(?![\w])", text)]
+    assert found == []
+    # the study file's keys (snake_case) are shown in words; node names (DB_BF1) may appear
+    assert re.findall(r"\b[a-z]+_[a-z_]+\b", text) == []
+    for year in (study.design.base_year, study.design.horizon_year):
+        assert str(year) in text
+        assert f"{year:,}" not in text and f"{year:,}".replace(",", "\u202f") not in text
+    assert not re.search(r"\b1 violations\b", text)
+
+
+def test_french_page_has_no_english_words(packs):
+    _, out = packs
+    text = visible_text((out["fr"] / "report.html").read_text())
+    found = [w for w in ENGLISH_WORDS if re.search(rf"(?<![\w/-]){re.escape(w)}(?![\w-])", text)]
+    assert found == []
+    # the check can fail: the English page has them
+    english = visible_text((out["en"] / "report.html").read_text())
+    assert sum(bool(re.search(rf"(?<![\w/-]){w}(?![\w-])", english)) for w in ENGLISH_WORDS) > 10
+
+
+def test_french_workbook_names_sheets_and_headers_in_french(packs):
+    _, out = packs
+    book = openpyxl.load_workbook(out["fr"] / "report.xlsx")
+    english = [n for n in book.sheetnames if n.lower().startswith(ENGLISH_SHEETS)]
+    assert english == [] and "faisabilité" in book.sheetnames and "hypothèses" in book.sheetnames
+    raw = [(ws.title, c.value) for ws in book.worksheets for c in ws[1]
+           if re.search(r"[a-z]+_[a-z]", str(c.value))]  # fmt: skip
+    assert raw == []
+    assert any(n.lower().startswith(ENGLISH_SHEETS) for n in
+               openpyxl.load_workbook(out["en"] / "report.xlsx").sheetnames)  # fmt: skip
+
+
+def test_workbook_sheets_have_filters_and_numbers_as_numbers(packs):
+    _, out = packs
+    book = openpyxl.load_workbook(out["en"] / "report.xlsx")
+    for ws in book.worksheets:
+        assert ws.auto_filter.ref and ws.auto_filter.ref.startswith("A1:"), ws.title
+    sheet = book["budget_candidates"]
+    header = [c.value for c in sheet[1]]
+    phase = header.index("Phase") + 1
+    values = [sheet.cell(row=r, column=phase).value for r in range(2, sheet.max_row + 1)]
+    assert values and all(isinstance(v, int | float) for v in values if v is not None)
+    years = book["assumptions"]
+    for row in years.iter_rows(min_row=2):
+        if row[1].value == "opening year":
+            assert row[2].value == 2012 and row[2].number_format == "0"
+
+
+# --------------------------------------------------------------------------- browser
+def chromium() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_chromium_lays_every_table_within_the_printable_width(packs, lang, tmp_path):
+    if chromium() is None:
+        pytest.skip("Chromium is not installed (Debian: apt-get install chromium)")
+    _, out = packs
+    page = (out[lang] / "report.html").read_text()
+    # the print stylesheet on screen, the body as wide as A4's printable width; a script lists
+    # the tables wider than the body
+    probe = page.replace("@media print {", "@media all {").replace(
+        "</body>",
+        f"<style>body {{ width: {PRINTABLE_WIDTH_PT:.1f}pt !important; }}</style>"
+        "<script>const w = document.body.clientWidth; const wide = [...document.querySelectorAll"
+        "('table')].filter(t => t.getBoundingClientRect().width > w + 0.5).map(t => t.id);"
+        "const p = document.createElement('pre'); p.id = 'too-wide';"
+        "p.textContent = JSON.stringify(wide); document.body.appendChild(p);</script></body>",
+    )
+    path = tmp_path / "probe.html"
+    path.write_text(probe)
+    done = subprocess.run(
+        [chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--dump-dom", path.as_uri()],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    wide = re.search(r'<pre id="too-wide">(.*?)</pre>', done.stdout)
+    assert wide is not None, done.stderr[-2000:]
+    assert wide.group(1) == "[]"
+
+
+def test_chromium_prints_at_100_percent(packs, tmp_path):
+    """Printed, the smallest text is the tables' 7.5 pt: nothing was shrunk to fit."""
+    if chromium() is None or shutil.which("pdftotext") is None:
+        pytest.skip("Chromium or pdftotext (poppler-utils) is not installed")
+    _, out = packs
+    pdf = tmp_path / "report.pdf"
+    subprocess.run(
+        [chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer",
+         f"--print-to-pdf={pdf}", (out["fr"] / "report.html").as_uri()],
+        capture_output=True, timeout=120,
+    )  # fmt: skip
+    boxes = subprocess.run(
+        ["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, text=True
+    ).stdout
+    heights = [float(b) - float(a) for a, b in
+               re.findall(r'yMin="([\d.]+)" xMax="[\d.]+" yMax="([\d.]+)"', boxes)]  # fmt: skip
+    assert len(heights) > 500
+    smallest_pt = min(heights) / BOX_PER_POINT
+    assert smallest_pt == pytest.approx(TABLE_FONT_PT, abs=0.15)
+
+
+def test_tap_section_is_one_sentence_when_no_tap_is_starved():
+    """Tables and the figure only for a scenario with a starved tap; one sentence otherwise."""
+    from types import SimpleNamespace
+
+    from hydro.study.labels import TEXT
+
+    def run(starved: float):
+        taps = pd.DataFrame({"node": ["A_BF1", "B_BF1"], "tap": [1, 1], "douar": ["A", "B"],
+                             "open_draws": [50, 40], "p5_l_per_s": [0.2, 0.25],
+                             "p50_l_per_s": [0.25, 0.25], "share_under_useful": [starved, 0.0],
+                             "tap_flow_l_per_s": [0.25, 0.25]})  # fmt: skip
+        return SimpleNamespace(taps=taps, douars=taps[["douar", "open_draws"]],
+                               worst=lambda n: taps.head(n))  # fmt: skip
+
+    def section(*shares):
+        outcomes = [SimpleNamespace(spec=SimpleNamespace(name=f"s{k}"), taps=run(x))
+                    for k, x in enumerate(shares)]  # fmt: skip
+        ctx = SimpleNamespace(
+            result=SimpleNamespace(outcomes=outcomes), lang="en", t=TEXT["en"],
+            labels={f"s{k}": f"Scenario {k}" for k in range(len(shares))},
+            study=SimpleNamespace(taps=SimpleNamespace(draws=100, seed=1, useful_share=0.8)),
+        )  # fmt: skip
+        return report.section_taps(ctx).blocks
+
+    quiet = section(0.0, 0.0)
+    assert [b[0] for b in quiet] == ["p", "p"]  # the method, then one sentence
+    assert "No tap of any scenario was starved" in quiet[1][1]
+    mixed = section(0.3, 0.0)
+    kinds = [b[0] for b in mixed]
+    assert kinds.count("table") == 2 and kinds.count("figure") == 1
+    assert any(b[0] == "p" and b[1].startswith("Scenario 1: no tap was starved") for b in mixed)
+    worst = next(b[2] for b in mixed if b[0] == "table" and "taps_worst" in str(b[2]))
+    assert "A_BF1" in worst and "B_BF1" not in worst  # only the starved taps listed
