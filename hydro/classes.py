@@ -9,6 +9,8 @@ order of precedence:
    :func:`read_classes` and :func:`read_tap_table`);
 2. the node's tag in the ``.inp`` file's ``[TAGS]`` section, which hydro writes
    (:func:`node_tag`: ``standpipe:2@0.25`` is a standpipe with 2 taps of 0.25 l/s,
+   ``standpipe:6@0.2/3`` 6 taps of 0.2 l/s on standpipes of 3 taps each (a tag without
+   ``/K`` means :data:`TAG_TAPS_PER_STANDPIPE`, 2, as tags of earlier versions do),
    ``household:28@0.2`` a household-connection node with 28 connections of 0.2 l/s each,
    ``junction`` a node that serves no one), so a sized or demand-applied network keeps its
    classes and taps; EPANET reads a tag as a label and ignores it;
@@ -42,17 +44,32 @@ PIPE_CLASSES = ("distribution", "transmission")
 TAP_CLASSES = ("standpipe", "household")
 #: Tags of earlier versions: ``taps:N@Q``, N taps of Q l/s (the class from the patterns).
 LEGACY_TAP_PREFIX = "taps"
+#: Taps on one standpipe that a standpipe tag without ``/K`` means (``standpipe:N@Q``, as
+#: tags of earlier versions are written): Oujda brief 5.1, 2 taps. Fixed here, not read from
+#: :data:`hydro.defaults.TAPS_PER_STANDPIPE`, so an old file keeps its meaning.
+TAG_TAPS_PER_STANDPIPE = 2
 
 
 class NodeTag(NamedTuple):
-    """What a node's hydro tag says: its class (None: from its patterns) and taps."""
+    """What a node's hydro tag says: its class (None: from its patterns) and taps.
+
+    taps_per_standpipe: the taps on one standpipe of a standpipe tag (the ``/K`` of
+    ``standpipe:N@Q/K``; :data:`TAG_TAPS_PER_STANDPIPE` when the tag has none); None for
+    other tags.
+    """
 
     node_class: str | None
     taps: int | None
     tap_flow_l_per_s: float | None
+    taps_per_standpipe: int | None = None
 
 
-def node_tag(node_class: str, taps: int | None = None, tap_flow_l_per_s: float | None = None):
+def node_tag(
+    node_class: str,
+    taps: int | None = None,
+    tap_flow_l_per_s: float | None = None,
+    taps_per_standpipe: float | None = None,
+):
     """The ``[TAGS]`` word of a node: its class, and ``:N@Q`` when its taps are known.
 
     Parameters
@@ -63,11 +80,16 @@ def node_tag(node_class: str, taps: int | None = None, tap_flow_l_per_s: float |
         Taps at the node (standpipe taps, or household connections).
     tap_flow_l_per_s : float, optional
         Flow of one tap [l/s].
+    taps_per_standpipe : float, optional
+        A standpipe node's taps on one standpipe: written as ``/K`` unless it is
+        :data:`TAG_TAPS_PER_STANDPIPE` (what a tag without ``/K`` means) or not given.
 
     Examples
     --------
     >>> node_tag("standpipe", 2, 0.25)
     'standpipe:2@0.25'
+    >>> node_tag("standpipe", 6, 0.2, 3)
+    'standpipe:6@0.2/3'
     >>> node_tag("junction")
     'junction'
     """
@@ -75,20 +97,42 @@ def node_tag(node_class: str, taps: int | None = None, tap_flow_l_per_s: float |
         raise InputError(f"node class {node_class!r}; allowed: {', '.join(NODE_CLASSES)}")
     if taps is None or tap_flow_l_per_s is None:
         return node_class
-    return f"{node_class}:{int(taps)}@{float(tap_flow_l_per_s):g}"
+    word = f"{node_class}:{int(taps)}@{float(tap_flow_l_per_s):g}"
+    per = _whole_or_none(taps_per_standpipe)
+    if node_class == "standpipe" and per is not None and per != TAG_TAPS_PER_STANDPIPE:
+        word += f"/{per}"
+    return word
+
+
+def _whole_or_none(value) -> int | None:
+    """``value`` as a whole number of taps of 1 or more, else None (missing, NaN, 0)."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    if not math.isfinite(number) or number < 1 or number != int(number):
+        return None
+    return int(number)
 
 
 def parse_node_tag(tag) -> NodeTag | None:
     """Read a node's tag written by :func:`node_tag` (or ``taps:N@Q``); None for other tags.
 
+    A standpipe's taps on one standpipe: the tag's ``/K``, else
+    :data:`TAG_TAPS_PER_STANDPIPE` (a tag of an earlier version, or of 2 taps per standpipe).
+
     Examples
     --------
     >>> parse_node_tag("household:28@0.2")
-    NodeTag(node_class='household', taps=28, tap_flow_l_per_s=0.2)
+    NodeTag(node_class='household', taps=28, tap_flow_l_per_s=0.2, taps_per_standpipe=None)
+    >>> parse_node_tag("standpipe:6@0.2/3").taps_per_standpipe
+    3
+    >>> parse_node_tag("standpipe:4@0.25").taps_per_standpipe
+    2
     >>> parse_node_tag("taps:2@0.25")
-    NodeTag(node_class=None, taps=2, tap_flow_l_per_s=0.25)
+    NodeTag(node_class=None, taps=2, tap_flow_l_per_s=0.25, taps_per_standpipe=None)
     >>> parse_node_tag("standpipe")
-    NodeTag(node_class='standpipe', taps=None, tap_flow_l_per_s=None)
+    NodeTag(node_class='standpipe', taps=None, tap_flow_l_per_s=None, taps_per_standpipe=None)
     >>> parse_node_tag("PN10") is None
     True
     """
@@ -100,13 +144,17 @@ def parse_node_tag(tag) -> NodeTag | None:
     if head not in (*NODE_CLASSES, LEGACY_TAP_PREFIX) or not colon:
         return None
     count, _, flow = rest.partition("@")
+    flow, slash, per_text = flow.partition("/")
     try:
         taps, q = int(count), float(flow)
+        per = int(per_text) if slash else TAG_TAPS_PER_STANDPIPE
     except ValueError:
         return None
-    if taps < 0 or not 0 <= q < math.inf:
+    if taps < 0 or not 0 <= q < math.inf or per < 1 or (slash and head != "standpipe"):
         return None
-    return NodeTag(head if head in NODE_CLASSES else None, taps, q)
+    return NodeTag(
+        head if head in NODE_CLASSES else None, taps, q, per if head == "standpipe" else None
+    )
 
 
 def _class_from_patterns(junction) -> str:
@@ -172,9 +220,10 @@ def tag_node_classes(
     classes : mapping
         junction -> class; junctions not named are left as they are.
     taps : DataFrame, optional
-        Rows ``node``, ``taps``, ``tap_flow_l_per_s`` (:data:`hydro.demand.TAP_COLUMNS`); a
-        node with one row gets ``class:N@Q``, a node with none or several (two services)
-        its class alone.
+        Rows ``node``, ``taps``, ``tap_flow_l_per_s`` (:data:`hydro.demand.TAP_COLUMNS`) and
+        optionally ``taps_per_standpipe``; a node with one row gets ``class:N@Q`` (a
+        standpipe of other than 2 taps per standpipe ``standpipe:N@Q/K``), a node with none
+        or several (two services) its class alone.
 
     Returns
     -------
@@ -200,7 +249,10 @@ def tag_node_classes(
         if cls == "junction":
             junction.tag = "junction" if _class_from_patterns(junction) != cls else None
         elif name in rows:
-            junction.tag = node_tag(cls, rows[name]["taps"], rows[name]["tap_flow_l_per_s"])
+            row = rows[name]
+            junction.tag = node_tag(
+                cls, row["taps"], row["tap_flow_l_per_s"], row.get("taps_per_standpipe")
+            )
         else:
             junction.tag = node_tag(cls)
     return skipped
@@ -225,7 +277,7 @@ def _read_csv(path: Path, **kwargs) -> pd.DataFrame:
 
 
 #: The columns a node-class table may have.
-CLASS_TABLE_COLUMNS = ("element", "class", "taps", "tap_flow_l_per_s")
+CLASS_TABLE_COLUMNS = ("element", "class", "taps", "tap_flow_l_per_s", "taps_per_standpipe")
 
 
 def read_classes(path: str | os.PathLike, wn: wntr.network.WaterNetworkModel) -> dict:
@@ -269,22 +321,30 @@ def read_classes(path: str | os.PathLike, wn: wntr.network.WaterNetworkModel) ->
 
 
 def read_tap_table(path: str | os.PathLike) -> pd.DataFrame:
-    """Taps from a node-class table: columns ``element``, ``class`` and optionally ``taps``
-    and ``tap_flow_l_per_s`` (blank: the defaults of the class).
+    """Taps from a node-class table: columns ``element``, ``class`` and optionally ``taps``,
+    ``tap_flow_l_per_s`` and ``taps_per_standpipe`` (blank: the defaults of the class).
 
-    Returns a table indexed by node with ``taps`` and ``tap_flow_l_per_s`` (NaN where blank).
+    Returns a table indexed by node with ``taps``, ``tap_flow_l_per_s`` and
+    ``taps_per_standpipe`` (a standpipe node's taps on one standpipe, a whole number of 1 or
+    more; NaN where blank).
     """
     path = Path(path)
     table = _read_csv(path)
     if "element" not in table.columns:
         raise InputError(f"{path}: missing column element; expected: element,class[,taps,...]")
     out = pd.DataFrame(index=table["element"].astype(str).str.strip())
-    for column in ("taps", "tap_flow_l_per_s"):
+    for column in ("taps", "tap_flow_l_per_s", "taps_per_standpipe"):
         raw = table[column] if column in table.columns else pd.Series(np.nan, index=table.index)
         values = pd.to_numeric(raw, errors="coerce")
         for line, (element, r, v) in enumerate(zip(out.index, raw, values, strict=True), start=2):
             blank = r is None or (isinstance(r, float) and math.isnan(r)) or str(r).strip() == ""
-            if (np.isnan(v) and not blank) or (not np.isnan(v) and not 0 <= v < np.inf):
+            if column == "taps_per_standpipe":
+                if not blank and _whole_or_none(v) is None:
+                    raise InputError(
+                        f"{path}, row {line}: {column} of {element} must be a whole number "
+                        f">= 1, got {r!r}"
+                    )
+            elif (np.isnan(v) and not blank) or (not np.isnan(v) and not 0 <= v < np.inf):
                 raise InputError(
                     f"{path}, row {line}: {column} of {element} must be a number >= 0, got {r!r}"
                 )

@@ -30,6 +30,7 @@ from hydro.classes import NODE_CLASSES, PIPE_CLASSES, node_classes
 from hydro.condition import (
     check_cases,
     check_pressure_targets,
+    default_taps,
     design_cases,
     taps_open_table,
 )
@@ -889,7 +890,6 @@ def check_network(
         get_scenario,
         project_demand,
         tap_design,
-        taps_from_model,
     )
     from hydro.service import delivered_service
 
@@ -921,7 +921,8 @@ def check_network(
         condition, tap_table = pd.DataFrame(), pd.DataFrame()
         if design_condition:
             if tap_rows is None:
-                tap_rows = taps_from_model(model, report.node_classes)
+                # the tags' taps and taps per standpipe, as the sizing wrote them
+                tap_rows = default_taps(model, report.node_classes)
             tap_table = tap_design(tap_rows)
             condition = check_design_condition(model, rules, report.node_classes, tap_table)
             report = _with_rows(report, condition_violations(condition))

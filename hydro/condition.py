@@ -14,8 +14,10 @@ of the usable depth) and each pump as its level controls operate it at that leve
   node must then keep the tap's minimum (5 m at the tap, Oujda brief 5.1), other junctions
   their own. At a standpipe the tap is not the junction: the riser, valve and meter between
   them lose :func:`standpipe_local_loss_m` at one standpipe's flow (3.5 m at 0.5 l/s [E];
-  a node with two standpipes: each riser carries its own 0.5 l/s), so its junction must keep
-  5 m plus that loss. This is the all-taps-open case: every
+  a node with two standpipes: each riser carries its own 0.5 l/s; the taps fill standpipes
+  in turn, :func:`standpipe_of_tap`, and the fullest governs), so its junction must keep
+  5 m plus that loss. Random tap opening (:mod:`hydro.taps`) takes the same loss between
+  junction and tap in each draw. This is the all-taps-open case: every
   standpipe's taps open, tanks at their reserve; its governing tap is its node of least
   margin.
 
@@ -39,7 +41,7 @@ import pandas as pd
 import wntr
 
 from hydro import defaults
-from hydro.classes import node_classes
+from hydro.classes import node_classes, parse_node_tag
 from hydro.demand import tap_design, taps_from_model
 from hydro.errors import InputError
 from hydro.network import copy_network
@@ -302,6 +304,22 @@ def design_cases(
     return cases
 
 
+def taps_per_standpipe_or_default(value) -> int:
+    """Taps on one standpipe: ``value`` when it is a number of 1 or more (whole part), else
+    :data:`hydro.defaults.TAPS_PER_STANDPIPE` (missing, NaN or 0).
+
+    >>> taps_per_standpipe_or_default(3.0), taps_per_standpipe_or_default(float("nan"))
+    (3, 2)
+    """
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return defaults.TAPS_PER_STANDPIPE
+    if not math.isfinite(number) or number < 1:
+        return defaults.TAPS_PER_STANDPIPE
+    return int(number)
+
+
 def standpipes_at(taps: float, taps_per_standpipe: float = defaults.TAPS_PER_STANDPIPE) -> int:
     """Standpipes at a node of ``taps`` taps, each of ``taps_per_standpipe`` taps (at least one).
 
@@ -310,19 +328,31 @@ def standpipes_at(taps: float, taps_per_standpipe: float = defaults.TAPS_PER_STA
     >>> standpipes_at(2, 4)
     1
     """
-    if not taps_per_standpipe or taps_per_standpipe != taps_per_standpipe:  # 0 or NaN
-        taps_per_standpipe = defaults.TAPS_PER_STANDPIPE
-    return max(math.ceil(taps / taps_per_standpipe - 1e-9), 1)
+    per = taps_per_standpipe_or_default(taps_per_standpipe)
+    return max(math.ceil(taps / per - 1e-9), 1)
+
+
+def standpipe_of_tap(tap: int, taps_per_standpipe: float = defaults.TAPS_PER_STANDPIPE) -> int:
+    """The standpipe (from 0) of a node's tap ``tap`` (from 0).
+
+    The taps fill standpipes of ``taps_per_standpipe`` taps in turn, the rest on one more
+    (3 taps, 2 per standpipe: 2 + 1). The one rule of which taps share a riser, for the
+    design condition and for random tap opening (:mod:`hydro.taps`).
+
+    >>> [standpipe_of_tap(k, 2) for k in range(5)]
+    [0, 0, 1, 1, 2]
+    """
+    return int(tap) // taps_per_standpipe_or_default(taps_per_standpipe)
 
 
 def _standpipe_losses(taps: pd.DataFrame, tapped: set, loss_m: float) -> dict[str, float]:
     """Standpipe junction -> local loss [m] between it and its taps (none without a service).
 
-    Each standpipe has its own riser, valve and meter: the loss is at one standpipe's flow,
-    the node's standpipe flow shared over its standpipes (:func:`standpipes_at`, from the
-    table's ``taps_per_standpipe`` or :data:`hydro.defaults.TAPS_PER_STANDPIPE`), not at the
-    node's total (two standpipes of 2 x 0.25 l/s: 3.5 m each, not 14 m through one riser).
-    Several standpipe rows at one node: the highest of their losses.
+    Each standpipe has its own riser, valve and meter: the loss is that of the node's
+    fullest standpipe (:func:`standpipe_of_tap`: ``taps_per_standpipe`` taps from the table,
+    else :data:`hydro.defaults.TAPS_PER_STANDPIPE`, or all the node's taps when fewer) at
+    its taps' flow, not at the node's total (two standpipes of 2 x 0.25 l/s: 3.5 m each, not
+    14 m through one riser). Several standpipe rows at one node: the highest of their losses.
     """
     if "service" not in taps.columns or loss_m <= 0:
         return {}
@@ -332,8 +362,10 @@ def _standpipe_losses(taps: pd.DataFrame, tapped: set, loss_m: float) -> dict[st
     for k, (node, n, q) in enumerate(
         zip(rows["node"], rows["taps"], rows["design_flow_l_per_s"], strict=True)
     ):
-        count = standpipes_at(float(n), float(per.iloc[k]) if per is not None else 0.0)
-        loss = standpipe_local_loss_m(float(q) / count, loss_m)
+        n = float(n)
+        each = taps_per_standpipe_or_default(per.iloc[k] if per is not None else None)
+        fullest = min(n, each) / n * float(q) if n > 0 else 0.0
+        loss = standpipe_local_loss_m(fullest, loss_m)
         out[str(node)] = max(out.get(str(node), 0.0), loss)
     return out
 
@@ -347,9 +379,24 @@ def default_taps(
 
     Node classes from :func:`hydro.classes.node_classes` (tags, then demand patterns, then
     ``classes``); taps from :func:`hydro.demand.taps_from_model` (tags, then the class
-    defaults, then ``tap_table``, :func:`hydro.classes.read_tap_table`).
+    defaults, then ``tap_table``, :func:`hydro.classes.read_tap_table`). Each standpipe row's
+    ``taps_per_standpipe``: ``tap_table``'s, else the node tag's (``standpipe:N@Q/K``; 2 for
+    a tag without ``/K``), else :data:`hydro.defaults.TAPS_PER_STANDPIPE`; NaN for other rows.
     """
-    return tap_design(taps_from_model(wn, node_classes(wn, classes), tap_table))
+    taps = taps_from_model(wn, node_classes(wn, classes), tap_table)
+    per = []
+    for node, service in zip(taps["node"], taps["service"], strict=True):
+        value = math.nan
+        if service == "standpipe":
+            tagged = parse_node_tag(wn.get_node(node).tag)
+            if tagged is not None and tagged.taps_per_standpipe is not None:
+                value = tagged.taps_per_standpipe
+            if tap_table is not None and "taps_per_standpipe" in tap_table.columns:
+                given = tap_table["taps_per_standpipe"].get(node, math.nan)
+                value = value if pd.isna(given) else given
+            value = float(taps_per_standpipe_or_default(value))
+        per.append(value)
+    return tap_design(taps.assign(taps_per_standpipe=per))
 
 
 # --------------------------------------------------------------------------- checking

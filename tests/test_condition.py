@@ -471,3 +471,51 @@ def test_all_taps_open_table_and_hydro_check_writes_it(tmp_path):
     written = pd.read_csv(tmp_path / "violations_taps_open.csv")
     assert list(written["node"]) == ["S"] and bool(written["governing"].iloc[0])
     assert written["tap_pressure_m"].iloc[0] == pytest.approx(junction - 3.5, abs=0.05)
+
+
+def test_taps_per_standpipe_survive_sizing_so_check_needs_no_options(tmp_path):
+    """Issue 24, point 6: size with a class table of 6 taps at S on standpipes of 3 taps
+    (each riser 3 x 0.2 = 0.6 l/s: 3.5 x (0.6 / 0.5)^2 = 5.04 m), then ``hydro check`` on
+    the sized file with no option: the same taps per standpipe, the same per-tap result.
+    Before, the tag kept 6 taps only and the check took 2 per standpipe (three risers of
+    0.4 l/s: 2.24 m), passing a tap that the sizing held to 5.04 m.
+    """
+    (tmp_path / "tree.inp").write_text(TREE_INP.replace("standpipe", "flat"))
+    (tmp_path / "cat.csv").write_text(TREE_CATALOG.replace("PE,40.8,55,140", "PE,40.8,55,140\n"
+                                                            "PE,51.4,70,140"))  # fmt: skip
+    classes = tmp_path / "classes.csv"
+    classes.write_text(
+        "element,class,taps,tap_flow_l_per_s,taps_per_standpipe\nS,standpipe,6,0.2,3\n"
+    )
+    sized = tmp_path / "sized.inp"
+    done = run_hydro(
+        "size", tmp_path / "tree.inp", "--catalog", tmp_path / "cat.csv", "--min-pressure", "10",
+        "--classes", classes, "--output", sized,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert read_network(sized).get_node("S").tag == "standpipe:6@0.2/3"
+    plain = run_hydro("check", sized, "--duration", "24")
+    tabled = run_hydro("check", sized, "--duration", "24", "--classes", classes)
+    assert plain.stdout == tabled.stdout and plain.returncode == tabled.returncode == 0
+    wn = read_network(sized)
+    table = check_network(wn, duration_h=24).cases[0].condition
+    tap_row = table[(table["condition"] == TAP_FLOWS) & (table["node"] == "S")].iloc[0]
+    assert tap_row["local_loss_m"] == pytest.approx(3.5 * (0.6 / 0.5) ** 2)
+    assert tap_row["min_pressure_m"] == pytest.approx(5.0 + 3.5 * (0.6 / 0.5) ** 2)
+    # an old tag (no /3) reads as 2 taps per standpipe, as documented
+    wn.get_node("S").tag = "standpipe:6@0.2"
+    old = check_network(wn, duration_h=24).cases[0].condition
+    old_row = old[(old["condition"] == TAP_FLOWS) & (old["node"] == "S")].iloc[0]
+    assert old_row["local_loss_m"] == pytest.approx(3.5 * (0.4 / 0.5) ** 2)
+
+
+def test_the_fullest_standpipe_sets_the_local_loss():
+    """3 taps of 0.25 l/s on standpipes of 2: one standpipe of 2 taps and one of 1; the
+    fuller riser carries 0.5 l/s (3.5 m), not the mean 0.375 l/s (1.97 m)."""
+    wn = read_network(OUJDA)
+    classes = {n: "standpipe" for n in wn.junction_name_list if "_BF" in n}
+    taps = tap_design(taps_from_model(wn, classes))
+    taps.loc[taps["node"] == "OA_BF1", "taps"] = 3
+    taps["design_flow_l_per_s"] = taps["taps"] * taps["tap_flow_l_per_s"]
+    tap_case = design_cases(wn, lambda n: 10.0, taps, 5.0, 0.2)[1]
+    assert tap_case.local_loss_m["OA_BF1"] == pytest.approx(3.5)

@@ -216,8 +216,8 @@ def add_parser(sub, parents) -> None:
     p.add_argument(
         "--classes",
         metavar="CLASSES.csv",
-        help="node-class table: element,class[,taps,tap_flow_l_per_s] (default: classes from "
-        "the demand patterns, 2 taps x 0.25 l/s per standpipe)",
+        help="node-class table: element,class[,taps,tap_flow_l_per_s,taps_per_standpipe] "
+        "(default: classes from the demand patterns, 2 taps x 0.25 l/s per standpipe)",
     )
     p.add_argument("--fixed", metavar="PIPE,PIPE", help="pipes that keep their diameter")
     p.add_argument(

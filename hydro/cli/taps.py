@@ -144,7 +144,7 @@ def add_parser(sub, parents) -> None:
     p.add_argument(
         "--classes",
         metavar="CLASSES.csv",
-        help="node-class table: element,class[,taps,tap_flow_l_per_s]",
+        help="node-class table: element,class[,taps,tap_flow_l_per_s,taps_per_standpipe]",
     )
     p.add_argument(
         "--workers",
