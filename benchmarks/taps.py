@@ -67,9 +67,11 @@ def spin(count: int) -> int:
 
 
 def wntr_loop(tap_model, open_taps: np.ndarray) -> np.ndarray:
-    """Each draw as WNTR users run it: set the demands, EpanetSimulator PDA, read the demand."""
+    """Each draw as WNTR users run it: set the demands and the tap nodes' elevations raised
+    by the standpipes' local loss, EpanetSimulator PDA, read the demand.
+    """
     base = all_open_model(tap_model)  # the same network; demands set per draw below
-    asked = tap_model.asked(open_taps)
+    asked, loss = tap_model.asked(open_taps), tap_model.local_loss_m(open_taps)
     node = tap_model.taps["node_index"].to_numpy()
     flows = np.full(open_taps.shape, np.nan)
     with tempfile.TemporaryDirectory(prefix="bench-taps-") as tmp:
@@ -77,6 +79,7 @@ def wntr_loop(tap_model, open_taps: np.ndarray) -> np.ndarray:
             for j, name in enumerate(tap_model.tap_nodes):
                 junction = base.get_node(name)
                 junction.demand_timeseries_list[0].base_value = asked[d, j] / 1000.0
+                junction.elevation = tap_model.elevation_m[j] + loss[d, j]
             sim = wntr.sim.EpanetSimulator(base)
             results = sim.run_sim(file_prefix=str(Path(tmp) / "run"))
             delivered = results.node["demand"].iloc[0][tap_model.tap_nodes].to_numpy() * 1000

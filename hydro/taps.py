@@ -11,6 +11,17 @@ demand at or above the tap's minimum pressure (5 m, Oujda brief 5.1), nothing at
 and (p / p_req)^0.5 of it in between, as an orifice does; the taps open at a node share its
 delivery in proportion to their flows.
 
+The pressure is the tap's, not the junction's: as in the design condition
+(:mod:`hydro.condition`, the rule of ``hydro size`` and ``hydro check``), each standpipe's
+riser, valve and meter lose :func:`hydro.condition.standpipe_local_loss_m` between the
+junction and its taps (3.5 m at 0.5 l/s [E], docs/sources.md 7), at the flow the open taps of
+that standpipe ask in the draw (a node's taps fill standpipes of ``taps_per_standpipe`` taps in
+turn, :func:`hydro.condition.standpipe_of_tap`; the fullest standpipe of the node governs it).
+Each draw raises the tap node's elevation by that loss, so the pressure that EPANET's
+pressure-driven demand sees is the pressure at the tap (the heads are unchanged). The loss is
+taken at the flow asked, not the flow got: a starved tap's riser loses less, so a starved tap
+is judged a little severely, never leniently.
+
 The draws are evaluated in memory with the EPANET 2.3 toolkit (one project per worker, kept
 open between its tasks; demands set through the toolkit, no file per draw), in tasks that any
 :mod:`hydro.parallel` executor runs. A task is a block of draws: it draws which taps are open
@@ -45,7 +56,10 @@ from hydro.condition import (
     default_taps,
     design_cases,
     peak_hour_snapshot,
+    standpipe_local_loss_m,
+    standpipe_of_tap,
     taps_open_table,
+    taps_per_standpipe_or_default,
 )
 from hydro.errors import InputError, SimulationError
 from hydro.network import copy_network, write_network
@@ -64,7 +78,10 @@ class TapModel:
 
     inp_text : the network in LPS, tanks at their reserve, pumps as operated, demands fixed;
     tap_nodes : the junctions with taps; taps : one row per tap (node, service, douar, tap,
-    tap_flow_l_per_s, open_probability, node_index into tap_nodes).
+    tap_flow_l_per_s, open_probability, node_index into tap_nodes, standpipe: the tap's
+    standpipe, numbered over the network, -1 for a household connection);
+    elevation_m : each tap node's elevation [m]; standpipe_loss_m : a standpipe's local loss
+    at 0.5 l/s [m] (:func:`hydro.condition.standpipe_local_loss_m`).
     """
 
     inp_text: str
@@ -72,6 +89,8 @@ class TapModel:
     taps: pd.DataFrame
     required_pressure_m: float
     minimum_pressure_m: float = 0.0
+    elevation_m: tuple = ()
+    standpipe_loss_m: float = defaults.STANDPIPE_LOCAL_LOSS_M
 
     @functools.cached_property
     def flow_l_per_s(self) -> np.ndarray:
@@ -113,6 +132,39 @@ class TapModel:
         sums[:, has] = np.add.reduceat(weighted, starts, axis=1)
         return sums
 
+    @functools.cached_property
+    def _by_standpipe(self) -> tuple:
+        """The standpipe taps in (node, standpipe) order, the first tap of each standpipe,
+        the first standpipe of each node that has standpipes, and those nodes' indices.
+        """
+        if "standpipe" not in self.taps.columns:  # no standpipe numbering: no local loss
+            standpipe = np.full(len(self.taps), -1)
+        else:
+            standpipe = self.taps["standpipe"].to_numpy()
+        on = np.flatnonzero(standpipe >= 0)
+        order = on[np.lexsort((standpipe[on], self.node_index[on]))]
+        groups = standpipe[order]
+        starts = np.flatnonzero(np.r_[True, groups[1:] != groups[:-1]]) if order.size else order
+        node_of = self.node_index[order[starts]]
+        firsts = np.flatnonzero(np.r_[True, node_of[1:] != node_of[:-1]]) if starts.size else starts
+        return order, starts, firsts, node_of[firsts]
+
+    def local_loss_m(self, open_taps: np.ndarray) -> np.ndarray:
+        """Draws x tap nodes: the loss between each node and its taps in each draw [m].
+
+        Each standpipe's riser, valve and meter at the flow its open taps ask
+        (:func:`hydro.condition.standpipe_local_loss_m`), the node's fullest standpipe; 0 at
+        a node without standpipes or without an open standpipe tap.
+        """
+        out = np.zeros((len(open_taps), len(self.tap_nodes)))
+        order, starts, firsts, nodes = self._by_standpipe
+        if not order.size or self.standpipe_loss_m <= 0:
+            return out
+        flows = np.where(open_taps[:, order], self.flow_l_per_s[order][None, :], 0.0)
+        loss = standpipe_local_loss_m(np.add.reduceat(flows, starts, axis=1), self.standpipe_loss_m)
+        out[:, nodes] = np.maximum.reduceat(loss, firsts, axis=1)
+        return out
+
 
 def build_tap_model(
     wn: wntr.network.WaterNetworkModel,
@@ -120,6 +172,7 @@ def build_tap_model(
     required_pressure_m: float = defaults.TAP_MIN_PRESSURE_M,
     probability: float | None = None,
     tank_reserve_share: float = defaults.TANK_RESERVE_SHARE,
+    standpipe_loss_m: float = defaults.STANDPIPE_LOCAL_LOSS_M,
 ) -> TapModel:
     """The Monte Carlo model of ``wn`` (never modified) and its taps.
 
@@ -127,13 +180,18 @@ def build_tap_model(
     ----------
     taps : DataFrame
         Tap table (:func:`hydro.demand.tap_design`): node, service, douar, taps,
-        tap_flow_l_per_s, open_probability.
+        tap_flow_l_per_s, open_probability and optionally taps_per_standpipe (default
+        :data:`hydro.defaults.TAPS_PER_STANDPIPE`).
     required_pressure_m : float
         Pressure at which a tap gives its full flow [m] (the tap's minimum, 5 m).
     probability : float, optional
         Probability that any tap is open; default: each tap's share of the peak hour.
     tank_reserve_share : float
         Tanks at their reserve level: this share of the usable depth above the minimum [-].
+    standpipe_loss_m : float
+        A standpipe's local loss (riser, valve and meter) at 0.5 l/s [m]: the pressure at
+        a standpipe tap is the junction's less this loss at its open taps' flow
+        (:func:`hydro.condition.standpipe_local_loss_m`, as the design condition takes it).
     """
     if taps is None or taps.empty:
         raise InputError("no taps: the network has no standpipe or household-connection node")
@@ -148,21 +206,7 @@ def build_tap_model(
         junction = model.get_node(node)
         junction.demand_timeseries_list.clear()
         junction.add_demand(0.0, None)
-    rows = []
-    for rec in taps.to_dict("records"):
-        p = rec["open_probability"] if probability is None else probability
-        for k in range(int(rec["taps"])):
-            rows.append(
-                {
-                    "node": rec["node"],
-                    "service": rec["service"],
-                    "douar": rec.get("douar", "") or "",
-                    "tap": k + 1,
-                    "tap_flow_l_per_s": float(rec["tap_flow_l_per_s"]),
-                    "open_probability": float(p),
-                    "node_index": nodes.index(rec["node"]),
-                }
-            )
+    rows = _tap_rows(taps, nodes, probability)
     model.options.hydraulic.demand_model = "PDA"
     model.options.hydraulic.required_pressure = required_pressure_m
     model.options.hydraulic.minimum_pressure = 0.0
@@ -174,7 +218,40 @@ def build_tap_model(
         tap_nodes=nodes,
         taps=pd.DataFrame(rows),
         required_pressure_m=required_pressure_m,
+        elevation_m=tuple(float(model.get_node(n).elevation) for n in nodes),
+        standpipe_loss_m=standpipe_loss_m,
     )
+
+
+def _tap_rows(taps: pd.DataFrame, nodes: list, probability: float | None) -> list[dict]:
+    """One row per tap of the tap table: node, service, douar, tap (from 1), its flow and
+    probability, node_index into ``nodes`` and standpipe (numbered over the network, the
+    taps of a standpipe row filling standpipes in turn, :func:`standpipe_of_tap`; -1 for a
+    household connection).
+    """
+    rows, standpipes = [], 0
+    index = {n: i for i, n in enumerate(nodes)}
+    for rec in taps.to_dict("records"):
+        p = rec["open_probability"] if probability is None else probability
+        standpipe = rec["service"] == "standpipe"
+        per = taps_per_standpipe_or_default(rec.get("taps_per_standpipe"))
+        count = int(rec["taps"])
+        for k in range(count):
+            rows.append(
+                {
+                    "node": rec["node"],
+                    "service": rec["service"],
+                    "douar": rec.get("douar", "") or "",
+                    "tap": k + 1,
+                    "tap_flow_l_per_s": float(rec["tap_flow_l_per_s"]),
+                    "open_probability": float(p),
+                    "node_index": index[rec["node"]],
+                    "standpipe": standpipes + standpipe_of_tap(k, per) if standpipe else -1,
+                }
+            )
+        if standpipe and count:
+            standpipes += standpipe_of_tap(count - 1, per) + 1
+    return rows
 
 
 def draw_open_taps(tap_model: TapModel, draws: int, seed: int, first: int = 0) -> np.ndarray:
@@ -249,28 +326,38 @@ def close_projects() -> None:
         _close(_PROJECTS.popitem()[1])
 
 
-def deliver(tap_model: TapModel, asked: np.ndarray) -> np.ndarray:
+def deliver(
+    tap_model: TapModel, asked: np.ndarray, local_loss_m: np.ndarray | None = None
+) -> np.ndarray:
     """Flow delivered at each tap node in each draw [l/s], for the flows ``asked`` there
     (draws x tap nodes), in this process (:func:`evaluate_block` calls it in the workers).
 
-    Each draw sets the tap nodes' demands through the toolkit, re-initialises the flows (so a
-    draw's result does not depend on the draws before it) and solves the steady state. The
-    project stays open in the worker for the next task on the same model.
+    Each draw sets the tap nodes' demands through the toolkit, and their elevations raised by
+    ``local_loss_m`` (draws x tap nodes [m], :meth:`TapModel.local_loss_m`; default none), so
+    that the pressure-driven demand sees the pressure at the tap; it re-initialises the flows
+    (so a draw's result does not depend on the draws before it) and solves the steady state.
+    The project stays open in the worker for the next task on the same model.
     """
     from hydro import _toolkit as tk
 
     asked = np.asarray(asked, dtype=float)
     delivered = np.empty_like(asked)
+    lifted = None
+    if local_loss_m is not None and len(tap_model.elevation_m):
+        lifted = np.asarray(tap_model.elevation_m)[None, :] + local_loss_m
     project, index = _open_project(tap_model)
     lib, handle = project.lib, project.handle
     values = np.empty(project.count(tk.EN_NODECOUNT))
     rows = np.asarray(index) - 1
     c_index = [ctypes.c_int(k) for k in index]
     prop = ctypes.c_int(tk.EN_BASEDEMAND)
+    elevation = ctypes.c_int(tk.EN_ELEVATION)
     t = ctypes.c_long()
     for d in range(len(asked)):
         for j, k in enumerate(c_index):
             lib.EN_setnodevalue(handle, k, prop, ctypes.c_double(asked[d, j]))
+            if lifted is not None:
+                lib.EN_setnodevalue(handle, k, elevation, ctypes.c_double(lifted[d, j]))
         project._check(lib.EN_initH(handle, 10), "init hydraulics")  # flows re-initialised
         code = lib.EN_runH(handle, ctypes.byref(t))
         if code > 100:
@@ -302,7 +389,8 @@ def evaluate_draws(tap_model: TapModel, open_taps: np.ndarray) -> np.ndarray:
     """Flow of every tap in each draw [l/s] (NaN where closed), in this process."""
     open_taps = np.asarray(open_taps, dtype=bool)
     asked = tap_model.asked(open_taps)
-    return tap_flows(tap_model, open_taps, deliver(tap_model, asked), asked)
+    delivered = deliver(tap_model, asked, tap_model.local_loss_m(open_taps))
+    return tap_flows(tap_model, open_taps, delivered, asked)
 
 
 #: The model each worker process unpickled last: (its pickle, the model).
@@ -601,16 +689,21 @@ def all_taps_open(
 def all_open_model(tap_model: TapModel) -> wntr.network.WaterNetworkModel:
     """The Monte Carlo network with every tap open (a WNTR model, pressure-driven options set):
     the deterministic run that a draw with every tap open must reproduce.
+
+    Each tap node's elevation is raised by its standpipes' local loss with every tap open
+    (:meth:`TapModel.local_loss_m`), as the draws raise it: its pressure is the tap's.
     """
     with tempfile.TemporaryDirectory(prefix="hydro-taps-") as tmp:
         path = Path(tmp) / "taps.inp"
         path.write_text(tap_model.inp_text)
         model = wntr.network.WaterNetworkModel(str(path))
-    asked = tap_model.asked(np.ones((1, len(tap_model.taps)), dtype=bool))
-    for node, q in zip(tap_model.tap_nodes, asked[0], strict=True):
+    every = np.ones((1, len(tap_model.taps)), dtype=bool)
+    asked, loss = tap_model.asked(every), tap_model.local_loss_m(every)
+    for j, (node, q) in enumerate(zip(tap_model.tap_nodes, asked[0], strict=True)):
         junction = model.get_node(node)
         junction.demand_timeseries_list.clear()
         junction.add_demand(float(q) / LITRES_PER_M3, None)
+        junction.elevation += float(loss[0, j])
     return copy_network(model)
 
 

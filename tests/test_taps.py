@@ -213,3 +213,84 @@ def test_a_block_of_draws_is_the_same_rows_of_the_whole_run(starved):
     cut = run_taps(model, draws=40, seed=9, chunk=7)
     np.testing.assert_array_equal(one.open_taps, whole)
     np.testing.assert_array_equal(cut.flows_l_per_s, one.flows_l_per_s)
+
+
+# A standpipe 6 m below a reservoir on a short, wide pipe: 6 m at the junction whatever the
+# flow, above the tap's 5 m; at the tap, after the riser, valve and meter (3.5 m at 0.5 l/s),
+# 2.5 m.
+AT_THE_TAP_INP = """[TITLE]
+passes at the junction, fails at the tap
+[JUNCTIONS]
+ S   0   0.2  standpipe
+[RESERVOIRS]
+ R   6
+[PIPES]
+ P   R  S   10  100  140  0  Open
+[PATTERNS]
+ standpipe  1
+[OPTIONS]
+ Units LPS
+ Headloss H-W
+[TIMES]
+ Duration 0
+[END]
+"""
+
+
+def _one_standpipe(tmp_path, taps=2, per=2):
+    path = tmp_path / "tap.inp"
+    path.write_text(AT_THE_TAP_INP)
+    wn = read_network(path)
+    table = tap_design(
+        pd.DataFrame(
+            {
+                "node": ["S"],
+                "service": "standpipe",
+                "douar": ["D"],
+                "taps": taps,
+                "tap_flow_l_per_s": 0.25,
+                "peak_hour_l_per_s": 0.2,
+                "taps_per_standpipe": float(per),
+            }
+        )
+    )
+    return wn, table
+
+
+def test_a_tap_that_passes_at_the_junction_but_fails_at_the_tap_is_starved(tmp_path):
+    """Issue 24, point 6: hydro taps judges the tap, as hydro size and hydro check do.
+
+    Both taps open: 6 m at the junction (5 m held there), 6 - 3.5 = 2.5 m at the tap, so each
+    tap gives 0.25 x (2.5 / 5)^0.5 = 0.177 l/s, under the useful 0.2 l/s (80%): starved. At
+    the junction (no local loss) they gave their full 0.25 l/s. The design condition says
+    the same: the tap's margin is 2.5 - 5 = -2.5 m.
+    """
+    from hydro.taps import all_taps_open
+
+    wn, taps = _one_standpipe(tmp_path)
+    run = run_taps(build_tap_model(wn, taps, probability=1.0), draws=3, seed=1)
+    expected = 0.25 * (2.5 / 5.0) ** 0.5
+    np.testing.assert_allclose(run.flows_l_per_s, expected, atol=2e-3)
+    assert (run.taps["share_under_useful"] == 1.0).all()
+    at_junction = run_taps(
+        build_tap_model(wn, taps, probability=1.0, standpipe_loss_m=0.0), draws=3, seed=1
+    )
+    np.testing.assert_allclose(at_junction.flows_l_per_s, 0.25, atol=FLOW_TOL_L_PER_S)
+    assert (at_junction.taps["share_under_useful"] == 0.0).all()
+    table = all_taps_open(wn, taps)
+    assert table["margin_m"].iloc[0] == pytest.approx(-2.5, abs=0.01)
+    # one tap open: its standpipe carries 0.25 l/s, 0.875 m of loss, 5.1 m at the tap: full
+    one = run_taps(build_tap_model(wn, taps.assign(taps=1), probability=1.0), draws=2, seed=1)
+    np.testing.assert_allclose(one.flows_l_per_s, 0.25, atol=FLOW_TOL_L_PER_S)
+
+
+def test_each_standpipe_loses_at_its_own_open_taps_flow(tmp_path):
+    """4 taps on standpipes of 2 (taps 1-2 and 3-4, as the design condition fills them): the
+    node's loss is its fullest standpipe's at the flow of that standpipe's open taps."""
+    wn, taps = _one_standpipe(tmp_path, taps=4, per=2)
+    model = build_tap_model(wn, taps)
+    assert list(model.taps["standpipe"]) == [0, 0, 1, 1]
+    open_taps = np.array([[1, 1, 0, 1], [1, 0, 1, 0], [0, 0, 0, 0], [1, 1, 1, 1]], dtype=bool)
+    np.testing.assert_allclose(model.local_loss_m(open_taps)[:, 0], [3.5, 0.875, 0.0, 3.5])
+    one_riser = build_tap_model(wn, taps.assign(taps_per_standpipe=4.0))
+    np.testing.assert_allclose(one_riser.local_loss_m(open_taps)[:, 0], [7.875, 3.5, 0.0, 14.0])
