@@ -222,8 +222,9 @@ def tag_node_classes(
     taps : DataFrame, optional
         Rows ``node``, ``taps``, ``tap_flow_l_per_s`` (:data:`hydro.demand.TAP_COLUMNS`) and
         optionally ``taps_per_standpipe``; a node with one row gets ``class:N@Q`` (a
-        standpipe of other than 2 taps per standpipe ``standpipe:N@Q/K``), a node with none
-        or several (two services) its class alone.
+        standpipe of other than 2 taps per standpipe ``standpipe:N@Q/K``), a node of several
+        standpipe rows alike their taps added (:func:`_tag_rows`), another node with none or
+        several rows (two services) its class alone.
 
     Returns
     -------
@@ -232,10 +233,7 @@ def tag_node_classes(
         tap nodes, whose taps are then not written, and junctions whose class read back
         (from their patterns) would differ.
     """
-    rows = {}
-    if taps is not None and not taps.empty and {"taps", "tap_flow_l_per_s"} <= set(taps.columns):
-        counts = taps.groupby("node").size()
-        rows = {r["node"]: r for r in taps.to_dict("records") if counts[r["node"]] == 1}
+    rows = _tag_rows(taps)
     skipped = []
     junctions = set(model.junction_name_list)  # once: the property builds a new list each call
     for name, cls in classes.items():
@@ -256,6 +254,32 @@ def tag_node_classes(
         else:
             junction.tag = node_tag(cls)
     return skipped
+
+
+def _tag_rows(taps: pd.DataFrame | None) -> dict:
+    """Node -> the one tap row its tag can say: a node's single row, or its standpipe rows
+    merged (taps added) when they share the tap flow and the taps per standpipe and each row
+    fills whole standpipes (two douars' standpipes at one node: the same standpipes counted
+    per row or together); none for other nodes of several rows (two services).
+    """
+    if taps is None or taps.empty or not {"taps", "tap_flow_l_per_s"} <= set(taps.columns):
+        return {}
+    out: dict = {}
+    for node, group in taps.groupby("node", sort=False):
+        records = group.to_dict("records")
+        if len(records) == 1:
+            out[node] = records[0]
+            continue
+        if "service" not in group.columns or set(group["service"]) != {"standpipe"}:
+            continue
+        per = {_whole_or_none(r.get("taps_per_standpipe")) or TAG_TAPS_PER_STANDPIPE
+               for r in records}  # fmt: skip
+        flows = {float(r["tap_flow_l_per_s"]) for r in records}
+        k = per.pop() if len(per) == 1 else None
+        if k is None or len(flows) != 1 or any(int(r["taps"]) % k for r in records):
+            continue
+        out[node] = {**records[0], "taps": sum(int(r["taps"]) for r in records)}
+    return out
 
 
 def classes_from_taps(wn: wntr.network.WaterNetworkModel, taps: pd.DataFrame) -> dict[str, str]:

@@ -519,3 +519,37 @@ def test_the_fullest_standpipe_sets_the_local_loss():
     taps["design_flow_l_per_s"] = taps["taps"] * taps["tap_flow_l_per_s"]
     tap_case = design_cases(wn, lambda n: 10.0, taps, 5.0, 0.2)[1]
     assert tap_case.local_loss_m["OA_BF1"] == pytest.approx(3.5)
+
+
+def test_two_douars_standpipes_at_one_node_keep_their_taps_in_the_tag(tmp_path):
+    """Two douars with a standpipe of 2 taps each at S: the sizing held S to 4 taps (1 l/s);
+    the tag said ``standpipe`` alone, so ``hydro check`` took 2 taps (0.5 l/s) there. Now the
+    rows are merged (same tap flow, same taps per standpipe, whole standpipes) and the check
+    reads the sizing's tap-flow case back; rows of different tap flows keep the class alone.
+    """
+    from hydro.classes import tag_node_classes
+    from hydro.condition import default_taps
+
+    (tmp_path / "tree.inp").write_text(TREE_INP)
+    wn = read_network(tmp_path / "tree.inp")
+    rows = pd.DataFrame(
+        {
+            "node": ["S", "S"],
+            "service": "standpipe",
+            "douar": ["A", "B"],
+            "taps": 2,
+            "tap_flow_l_per_s": 0.25,
+            "peak_hour_l_per_s": 0.1,
+            "taps_per_standpipe": 2.0,
+        }
+    )
+    sized = tap_design(rows)
+    tag_node_classes(wn, {"S": "standpipe"}, sized)
+    assert wn.get_node("S").tag == "standpipe:4@0.25"
+    size_case = design_cases(wn, lambda n: 10.0, sized, 5.0, 0.2)[1]
+    check_case = design_cases(wn, lambda n: 10.0, default_taps(wn), 5.0, 0.2)[1]
+    assert check_case.demand_l_per_s["S"] == pytest.approx(size_case.demand_l_per_s["S"])
+    assert check_case.minimum_m["S"] == pytest.approx(size_case.minimum_m["S"])
+    rows.loc[1, "tap_flow_l_per_s"] = 0.2
+    tag_node_classes(wn, {"S": "standpipe"}, tap_design(rows))
+    assert wn.get_node("S").tag == "standpipe"
