@@ -92,10 +92,12 @@ def add_parser(sub, parents) -> None:
         description=(
             "Open the taps at random N times (each tap open with its share of the peak hour, or "
             "--probability), run each draw pressure-driven with the tanks at their reserve "
-            "level, and report per tap and per douar the 5th/50th/95th percentile of an open "
-            "tap's flow and the share of draws under the useful flow. Runs in this process, on "
-            "local processes (--workers) or on a Dask cluster (--scheduler); the same --seed "
-            "gives the same numbers whatever runs it."
+            "level, each tap at the tap's pressure (the junction's less its standpipe's "
+            "riser, valve and meter at the flow of its open taps, as hydro size and hydro "
+            "check take it), and report per tap and per douar the 5th/50th/95th percentile "
+            "of an open tap's flow and the share of draws under the useful flow. Runs in this "
+            "process, on local processes (--workers) or on a Dask cluster (--scheduler); the "
+            "same --seed gives the same numbers whatever runs it."
         ),
     )
     p.add_argument("network", metavar="NETWORK.inp", help="EPANET input file")
