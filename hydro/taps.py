@@ -342,9 +342,10 @@ def deliver(
 
     asked = np.asarray(asked, dtype=float)
     delivered = np.empty_like(asked)
-    lifted = None
-    if local_loss_m is not None and len(tap_model.elevation_m):
-        lifted = np.asarray(tap_model.elevation_m)[None, :] + local_loss_m
+    lifted = None  # set in every draw: the project may be one an earlier task lifted
+    if len(tap_model.elevation_m):
+        loss = np.zeros_like(asked) if local_loss_m is None else local_loss_m
+        lifted = np.asarray(tap_model.elevation_m)[None, :] + loss
     project, index = _open_project(tap_model)
     lib, handle = project.lib, project.handle
     values = np.empty(project.count(tk.EN_NODECOUNT))
