@@ -15,7 +15,7 @@ import logging
 import sys
 
 from hydro import __version__
-from hydro._signals import Hangup, Terminated, guarded
+from hydro._signals import Hangup, Terminated, guarded, stopping
 from hydro.cli import check, demand, run, simulate, size, storage, taps
 from hydro.cli._common import (
     EXIT_FAIL,
@@ -96,27 +96,28 @@ def _main(argv: list[str] | None) -> int:
     logging.getLogger("wntr").setLevel(logging.ERROR)
     try:
         return args.func(args)
-    except HydroError as exc:
-        if debug:
-            raise
-        write_error(f"error: {exc}")
-        return EXIT_FAIL
-    except BrokenPipeError:  # output piped into `head` and the like
+    except Exception as exc:
+        signalled = stopping()
+        if signalled is not None:  # a signal's exception, wrapped on its way (ctypes)
+            raise signalled from exc
+        return _report(exc, debug)
+
+
+def _report(exc: Exception, debug: bool) -> int:
+    """Report a command's failure in one line on stderr; the exit status (--debug: raise)."""
+    if isinstance(exc, BrokenPipeError):  # output piped into `head` and the like
         sys.stderr.close()
         return EXIT_OK
-    except ctypes.ArgumentError as exc:
+    if isinstance(exc, ctypes.ArgumentError) and "KeyboardInterrupt" in str(exc):
         # Ctrl-C while ctypes converts the arguments of an EPANET call comes wrapped
-        if "KeyboardInterrupt" in str(exc):
-            raise KeyboardInterrupt from exc
-        if debug:
-            raise
+        raise KeyboardInterrupt from exc
+    if debug:
+        raise exc
+    if isinstance(exc, HydroError):
+        write_error(f"error: {exc}")
+    else:  # an unexpected failure is still reported in one line
         write_error(f"error: unexpected {type(exc).__name__}: {exc} (run with --debug)")
-        return EXIT_FAIL
-    except Exception as exc:  # an unexpected failure is still reported in one line
-        if debug:
-            raise
-        write_error(f"error: unexpected {type(exc).__name__}: {exc} (run with --debug)")
-        return EXIT_FAIL
+    return EXIT_FAIL
 
 
 if __name__ == "__main__":  # pragma: no cover
