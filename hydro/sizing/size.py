@@ -22,7 +22,7 @@ import pandas as pd
 import wntr
 
 from hydro import validate
-from hydro.catalog import Catalog
+from hydro.catalog import Catalog, entry_tag, pipe_tag
 from hydro.classes import classes_from_taps, tag_node_classes
 from hydro.condition import PEAK_HOUR, design_cases
 from hydro.errors import InputError, SimulationError
@@ -134,7 +134,9 @@ def apply_design(problem: Problem, segments: dict[str, list[tuple[int, float]]])
             )
     table = problem.catalog.table
     index = {p: i for i, p in enumerate(problem.pipes)}  # not pipes.index: O(n) per pipe
-    inner_mm, tag = table["inner_diameter_mm"].to_dict(), table["tag"].to_dict()  # not .at
+    inner_mm = table["inner_diameter_mm"].to_dict()  # not .at
+    # each entry's [TAGS] word, with its rating (catalog.pipe_tag), made once
+    tag = dict(zip(table.index, map(pipe_tag, table.to_dict("records")), strict=True))
     for name, parts in segments.items():
         pipe = model.get_link(name)
         i = index[name]
@@ -297,9 +299,10 @@ def _tag_cost(path: Path, wn, problem: Problem, sized_pipes: list[str]) -> float
     cost = 0.0
     for name in sized_pipes:
         link = wn.get_link(name)
-        if link.tag not in price:
+        tag = entry_tag(link.tag)
+        if tag not in price:
             raise SimulationError(f"{path}: pipe {name} carries no catalogue tag; cannot cost it")
-        cost += link.length * price[link.tag]
+        cost += link.length * price[tag]
     return cost
 
 
@@ -358,7 +361,7 @@ def _pipe_rows(
         vmax = t.max_velocity_m_per_s
         if vmax is not None and v > vmax + VERIFY_TOL_M_PER_S:
             rows.append((name, "pipe", "velocity_m_per_s", v, vmax, v - vmax, condition))
-        limit = rating.get(link.tag, np.nan)
+        limit = rating.get(entry_tag(link.tag), np.nan)
         if not np.isnan(limit) and seen > limit + VERIFY_TOL_M:
             rows.append((name, "pipe", "pressure_class_m", seen, limit, seen - limit, condition))
         pipes.append(
@@ -381,7 +384,7 @@ def _pipe_table(problem: Problem, model, verification: Verification) -> pd.DataF
     rows = []
     for rec in verification.pipes.to_dict("records"):
         link = model.get_link(rec["pipe"])
-        entry = by_tag[link.tag]
+        entry = by_tag[entry_tag(link.tag)]
         rows.append(
             {
                 "pipe": rec["pipe"],
