@@ -24,6 +24,7 @@ from hydro.cli._common import (
     common_options,
     did_you_mean,
     option_strings,
+    show_progress,
     write_error,
 )
 from hydro.errors import HydroError
@@ -94,6 +95,7 @@ def _main(argv: list[str] | None) -> int:
     # WNTR logs every EPANET warning (e.g. a flow-control valve that cannot deliver its setting
     # while the pump is off); hydro reports what matters in its own summaries.
     logging.getLogger("wntr").setLevel(logging.ERROR)
+    show_progress(quiet)
     try:
         return args.func(args)
     except Exception as exc:

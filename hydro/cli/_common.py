@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import re
 import sys
 import time
@@ -145,6 +146,32 @@ class Progress:
             f"elapsed {now - self.started:.0f} s\n"
         )
         sys.stderr.flush()
+
+
+#: The library's progress channel: the stages and long solves a user sees (hydro.sizing).
+PROGRESS_LOGGER = "hydro.progress"
+
+
+class _Elapsed(logging.Formatter):
+    """``[  12 s] message``: the time since the command started, then the message."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return f"[{record.relativeCreated / 1000:5.0f} s] {record.getMessage()}"
+
+
+def show_progress(quiet: bool) -> None:
+    """Print the library's progress channel on stderr, each line with the elapsed time;
+    ``--quiet`` silences it (its warnings still show).
+    """
+    channel = logging.getLogger(PROGRESS_LOGGER)
+    for handler in [h for h in channel.handlers if getattr(h, "_hydro", False)]:
+        channel.removeHandler(handler)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_Elapsed())
+    handler._hydro = True
+    channel.addHandler(handler)
+    channel.setLevel(logging.WARNING if quiet else logging.INFO)
+    channel.propagate = False
 
 
 class Steps:

@@ -51,6 +51,8 @@ from hydro.sizing.sites import looped_with_sites
 from hydro.topology import case_copy
 
 log = logging.getLogger(__name__)
+#: The stages of a sizing a user sees (the command line prints them, ``--quiet`` not).
+progress = logging.getLogger("hydro.progress")
 
 #: A verified design may miss a target by at most this much (EPANET's own accuracy) [m].
 VERIFY_TOL_M = 1e-4
@@ -454,6 +456,7 @@ def _write_and_verify(
     """Write ``model`` as an ``.inp`` file and check it by an independent EPANET run;
     returns the file's bytes and the verification.
     """
+    progress.info("verifying the design: an independent EPANET run of the written file")
     with tempfile.TemporaryDirectory(prefix="hydro-size-") as tmp:
         written = write_network(model, Path(tmp) / "sized.inp")
         verification = verify_design(written, problem, sized, break_tank_cost, prv_cost)
@@ -635,6 +638,7 @@ def _check_operation_converged(design, problem: Problem, verification, operation
     SimulationError
         No step runs; the message says what was tried.
     """
+    progress.info("checking the design over %g h of operation (EPANET)", operation_h)
     try:
         return design, check_operation(design.written_text, problem, verification, operation_h)
     except SimulationError as exc:
@@ -954,8 +958,13 @@ def _size_looped(
     """
     from hydro.sizing.looped import optimise
 
+    progress.info(
+        "searching a looped network (%d decision pipes) for at most %g s",
+        len(problem.pipes), optimiser["time_limit_s"],
+    )  # fmt: skip
     outcome = optimise(problem, **optimiser, workers=workers)
     if len(problem.cases) > 1:  # then the tap flows, no pipe smaller than that design
+        progress.info("searching again for the tap flows, no pipe smaller than that design")
         outcome = looped_second_stage(problem, outcome, *inputs, lambda p: optimise(p, **optimiser))
         notes.append(
             "looped network: sized for the peak hour, then for the tap flows with no pipe "
