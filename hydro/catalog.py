@@ -99,25 +99,41 @@ def stored_rating_m(tag: str | None) -> float | None:
     return rating if np.isfinite(rating) and rating > 0 else None
 
 
-def pipe_ratings_m(wn) -> dict[str, float]:
-    """The pressure rating [m] of every pipe of ``wn`` whose tag gives one.
+def rating_of_tag(tag: str | None) -> tuple[float | None, bool]:
+    """The pressure rating [m] a pipe's tag gives, and whether it was read from its label.
 
-    The rating a sized file stores (:func:`pipe_tag`). A tag without one, in a file written
-    before hydro stored ratings or tagged by hand (``PE100_DN63_PN10``), gives the class its
-    ``PN`` names, in bar, converted as the catalogue column is (:func:`pressure_rating_m`),
-    with a note: this is the one place a rating is read from a label. A pipe with neither
-    has no class check.
+    The rating the tag stores (:func:`stored_rating_m`); else, in a tag without one (a file
+    written before hydro stored ratings, or tagged by hand), the class its ``PN`` names, in
+    bar, converted as the catalogue column is (:func:`pressure_rating_m`): the one place a
+    rating is read from a label. ``(None, False)`` when the tag gives neither.
+
+    >>> rating_of_tag("PE100_DN63_PN10|rating_m=101.9716213")
+    (101.9716213, False)
+    >>> round(rating_of_tag("PE100_PN4_DN110")[0], 2), rating_of_tag("PE100_PN4_DN110")[1]
+    (40.79, True)
+    """
+    rating = stored_rating_m(tag)
+    if rating is not None:
+        return rating, False
+    match = _LEGACY_PRESSURE_CLASS.search(str(tag or ""))
+    if match is None:
+        return None, False
+    return float(pressure_rating_m(float(match.group(1)))), True
+
+
+def pipe_ratings_m(wn) -> dict[str, float]:
+    """The pressure rating [m] of every pipe of ``wn`` whose tag gives one
+    (:func:`rating_of_tag`), with a note naming the pipes whose rating was read from their
+    label. A pipe with neither has no class check.
     """
     ratings, from_labels = {}, []
     for name, pipe in wn.pipes():
-        rating = stored_rating_m(pipe.tag)
+        rating, from_label = rating_of_tag(pipe.tag)
         if rating is None:
-            match = _LEGACY_PRESSURE_CLASS.search(str(pipe.tag or ""))
-            if match is None:
-                continue
-            rating = float(pressure_rating_m(float(match.group(1))))
-            from_labels.append(name)
+            continue
         ratings[name] = rating
+        if from_label:
+            from_labels.append(name)
     if from_labels:
         log.warning(
             "note: the pressure class of %d pipe(s) (%s) is read from the PN of their tag, as "
