@@ -88,6 +88,21 @@ def _on_signal(signum, frame) -> None:
     raise RAISED[signum]()
 
 
+def stopping() -> BaseException | None:
+    """The exception of the signal that is stopping this process's command, or None.
+
+    A signal's exception can reach the command line wrapped in another: raised while ctypes
+    converts the argument of an EPANET call (a Python ``from_param``, such as numpy's
+    ``ndpointer``), it comes out as a :class:`ctypes.ArgumentError`. Whatever the exception,
+    once a signal stops the command, the command ends as that signal asks (exit 143 for
+    SIGTERM, not "unexpected ArgumentError").
+    """
+    signum = _RUN.stopping
+    if signum and os.getpid() == _RUN.owner:
+        return RAISED[signum]()
+    return None
+
+
 def _pool_worker(child) -> bool:
     """True for a worker of a :class:`concurrent.futures.ProcessPoolExecutor`."""
     return getattr(child, "_target", None) is _process_worker

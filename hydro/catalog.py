@@ -10,6 +10,7 @@ with ``#`` are comments (sources, currency).
 from __future__ import annotations
 
 import functools
+import logging
 import os
 import re
 from dataclasses import dataclass
@@ -22,9 +23,15 @@ from hydro._csv import read_table
 from hydro.errors import InputError
 from hydro.units import M_PER_BAR, MM_PER_M
 
-#: The pressure class in a pipe's tag: ``PN10`` in the labels :func:`read_catalog` builds
-#: from its columns (``PE100_DN63_PN10``), and in tags a user writes (``PE100_PN4_DN110``).
-_TAG_PRESSURE_CLASS = re.compile(r"PN_?(\d+(?:\.\d+)?)", re.IGNORECASE)
+log = logging.getLogger(__name__)
+
+#: Between a catalogue entry's tag and its pressure rating in the ``[TAGS]`` word of a sized
+#: pipe: ``PE100_DN63_PN10|rating_m=101.9716213``. The rating in metres is data hydro reads
+#: back (:func:`pipe_ratings_m`), as the node classes are (:mod:`hydro.classes`); EPANET reads
+#: a tag as a label and ignores it.
+RATING_MARK = "|rating_m="
+#: The pressure class in a tag of a file written before the rating was stored (``PN10``).
+_LEGACY_PRESSURE_CLASS = re.compile(r"PN_?(\d+(?:\.\d+)?)", re.IGNORECASE)
 
 
 def pressure_rating_m(pressure_class_bar):
@@ -38,7 +45,7 @@ def pressure_rating_m(pressure_class_bar):
 
 
 def tag_of(label: str) -> str:
-    """The ``[TAGS]`` word that marks a pipe with its catalogue label (no spaces).
+    """The tag of a catalogue entry: its label without spaces (the ``tag`` column).
 
     >>> tag_of("PE100 DN63 PN10")
     'PE100_DN63_PN10'
@@ -46,22 +53,96 @@ def tag_of(label: str) -> str:
     return str(label).replace(" ", "_")
 
 
-def pressure_class_m(tag: str | None) -> float | None:
-    """The ``pressure_rating_m`` of the catalogue entry whose tag a pipe carries [m], or None.
+def pipe_tag(entry) -> str:
+    """The ``[TAGS]`` word of a pipe sized to catalogue ``entry`` (a row of
+    :attr:`Catalog.table`): the entry's tag and, when it has a class, its rating in metres.
 
-    For a network read without its catalogue (``hydro check`` on a sized file): the pressure
-    class that :func:`read_catalog` wrote in the entry's label, converted as the column is
-    (:func:`pressure_rating_m`). With the catalogue at hand, use its column.
+    >>> pipe_tag({"tag": "PE100_DN63_PN10", "pressure_rating_m": 101.97162129779283})
+    'PE100_DN63_PN10|rating_m=101.9716213'
+    >>> pipe_tag({"tag": "steel_DN100", "pressure_rating_m": float("nan")})
+    'steel_DN100'
+    """
+    rating = float(entry["pressure_rating_m"])
+    if not np.isfinite(rating):
+        return str(entry["tag"])
+    return f"{entry['tag']}{RATING_MARK}{rating:.10g}"
 
-    >>> round(pressure_class_m("PE100_DN63_PN10"), 2)
-    101.97
-    >>> round(pressure_class_m("PE100_DN63_PN16_ID55.4"), 1)
-    163.2
-    >>> pressure_class_m("steel") is None
+
+def entry_tag(tag: str | None) -> str:
+    """The catalogue entry's tag in a pipe's ``[TAGS]`` word (:func:`pipe_tag`), the rating
+    left out: what :attr:`Catalog.by_tag` is indexed by. A tag without a rating is returned
+    as it is ('' for none).
+
+    >>> entry_tag("PE100_DN63_PN10|rating_m=101.9716213")
+    'PE100_DN63_PN10'
+    >>> entry_tag("PE100_DN63_PN10"), entry_tag(None)
+    ('PE100_DN63_PN10', '')
+    """
+    return str(tag or "").partition(RATING_MARK)[0]
+
+
+def stored_rating_m(tag: str | None) -> float | None:
+    """The pressure rating [m] a pipe's tag stores (:func:`pipe_tag`), or None.
+
+    >>> stored_rating_m("PE100_DN63_PN10|rating_m=101.9716213")
+    101.9716213
+    >>> stored_rating_m("PE100_DN63_PN10") is None
     True
     """
-    match = _TAG_PRESSURE_CLASS.search(tag or "")
-    return float(pressure_rating_m(float(match.group(1)))) if match else None
+    _, mark, value = str(tag or "").partition(RATING_MARK)
+    if not mark:
+        return None
+    try:
+        rating = float(value)
+    except ValueError:
+        return None
+    return rating if np.isfinite(rating) and rating > 0 else None
+
+
+def rating_of_tag(tag: str | None) -> tuple[float | None, bool]:
+    """The pressure rating [m] a pipe's tag gives, and whether it was read from its label.
+
+    The rating the tag stores (:func:`stored_rating_m`); else, in a tag without one (a file
+    written before hydro stored ratings, or tagged by hand), the class its ``PN`` names, in
+    bar, converted as the catalogue column is (:func:`pressure_rating_m`): the one place a
+    rating is read from a label. ``(None, False)`` when the tag gives neither.
+
+    >>> rating_of_tag("PE100_DN63_PN10|rating_m=101.9716213")
+    (101.9716213, False)
+    >>> round(rating_of_tag("PE100_PN4_DN110")[0], 2), rating_of_tag("PE100_PN4_DN110")[1]
+    (40.79, True)
+    """
+    rating = stored_rating_m(tag)
+    if rating is not None:
+        return rating, False
+    match = _LEGACY_PRESSURE_CLASS.search(str(tag or ""))
+    if match is None:
+        return None, False
+    return float(pressure_rating_m(float(match.group(1)))), True
+
+
+def pipe_ratings_m(wn) -> dict[str, float]:
+    """The pressure rating [m] of every pipe of ``wn`` whose tag gives one
+    (:func:`rating_of_tag`), with a note naming the pipes whose rating was read from their
+    label. A pipe with neither has no class check.
+    """
+    ratings, from_labels = {}, []
+    for name, pipe in wn.pipes():
+        rating, from_label = rating_of_tag(pipe.tag)
+        if rating is None:
+            continue
+        ratings[name] = rating
+        if from_label:
+            from_labels.append(name)
+    if from_labels:
+        log.warning(
+            "note: the pressure class of %d pipe(s) (%s) is read from the PN of their tag, as "
+            "the file stores no rating (a file sized by an earlier hydro, or tagged by hand); "
+            "size it again to store each catalogue entry's rating",
+            len(from_labels),
+            ", ".join(from_labels[:5]) + (" ..." if len(from_labels) > 5 else ""),
+        )
+    return ratings
 
 
 def _read_only(values: np.ndarray) -> np.ndarray:
@@ -74,8 +155,9 @@ def _read_only(values: np.ndarray) -> np.ndarray:
 class Catalog:
     """A pipe catalogue sorted by cost; ``table`` has one row per purchasable pipe.
 
-    Columns: ``label``, ``tag`` (the label as written in ``[TAGS]``), ``material``,
-    ``nominal_diameter_mm``, ``pressure_class_bar`` (NaN when unknown: no class check),
+    Columns: ``label``, ``tag`` (the label without spaces; a sized pipe's ``[TAGS]`` word
+    adds the rating, :func:`pipe_tag`), ``material``, ``nominal_diameter_mm``,
+    ``pressure_class_bar`` (NaN when unknown: no class check),
     ``pressure_rating_m`` (the class in metres of water, :func:`pressure_rating_m`),
     ``inner_diameter_mm``, ``cost_per_m``, ``roughness`` (NaN: keep the pipe's own).
     """
@@ -103,7 +185,9 @@ class Catalog:
 
     @property
     def by_tag(self) -> pd.DataFrame:
-        """The table indexed by the tag written in ``[TAGS]`` (:func:`tag_of`)."""
+        """The table indexed by the entry's tag (:func:`tag_of`; a pipe's ``[TAGS]`` word
+        without its rating, :func:`entry_tag`).
+        """
         return self.table.set_index("tag")
 
     def roughness_in(self, formula: str) -> pd.Series:

@@ -25,7 +25,7 @@ import pandas as pd
 import wntr
 
 from hydro import defaults, validate
-from hydro.catalog import pressure_class_m
+from hydro.catalog import pipe_ratings_m
 from hydro.classes import NODE_CLASSES, PIPE_CLASSES, node_classes
 from hydro.condition import (
     check_cases,
@@ -291,10 +291,8 @@ class Rules:
 def node_pressure_ratings(wn: wntr.network.WaterNetworkModel) -> pd.Series:
     """Highest pressure each junction may see [m]: the lowest class of its tagged pipes."""
     rating: dict[str, float] = {}
-    for _, pipe in wn.pipes():
-        limit = pressure_class_m(pipe.tag)
-        if limit is None:
-            continue
+    for name, limit in pipe_ratings_m(wn).items():
+        pipe = wn.get_link(name)
         for node in (pipe.start_node_name, pipe.end_node_name):
             rating[node] = min(rating.get(node, np.inf), limit)
     return pd.Series(rating, dtype=float)

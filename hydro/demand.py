@@ -432,28 +432,30 @@ VILLAGE_WHOLE_NUMBERS = tuple(c for c, r in VILLAGE_RANGES.items() if r.whole)
 def _parse_nodes(text, place: str, column: str, decimal_comma: bool = False) -> dict[str, float]:
     """``"N1:0.6; N2:0.4"`` (or a single ``"N1"``) -> {node: share}, shares adding up to 1.
 
-    In a semicolon-separated table (``decimal_comma``) shares use a decimal comma
-    (``"N1:0,6; N2:0,4"``) and items are separated by semicolons only. ``place``: the file,
-    row and douar, for messages (:func:`_village_rows`).
+    Items are separated by semicolons (and by commas in a comma-separated table, as earlier
+    versions wrote them); each is ``node`` or ``node:share``, the share after the item's last
+    colon (``A:1:0.5`` is node ``A:1``). Any legal EPANET ID can be written: in double quotes
+    when it holds ``;``, ``,``, ``:`` or starts with a quote (``"A,1":0.5; "B;2":0.5``, a
+    quote inside doubled). In a semicolon-separated table (``decimal_comma``) shares use a
+    decimal comma (``"N1:0,6; N2:0,4"``). ``place``: the file, row and douar, for messages
+    (:func:`_village_rows`).
     """
     if text is None or (isinstance(text, float) and math.isnan(text)) or not str(text).strip():
         return {}
     shares: dict[str, float] = {}
-    text = str(text)
-    text = text.replace(",", ".") if decimal_comma else text.replace(",", ";")
-    for item in text.split(";"):
-        item = item.strip()
-        if not item:
-            continue
-        node, _, share = item.partition(":")
+    for node, share in _node_items(str(text), ";" if decimal_comma else ";,", place, column):
+        if not node:
+            raise InputError(f"{place}: {column}: an item without a node ID in '{text}'")
+        value = share.replace(",", ".") if decimal_comma else share
         try:
-            shares[node.strip()] = float(share) if share.strip() else 1.0
-            if not math.isfinite(shares[node.strip()]):
-                raise ValueError(share)
+            shares[node] = float(value) if value.strip() else 1.0
+            if not math.isfinite(shares[node]):
+                raise ValueError(value)
         except ValueError:
             raise InputError(
-                f"{place}: {column} has a share that is not a number in '{item}' "
-                "(write node:share; node:share)"
+                f"{place}: {column} has a share that is not a number in '{node}:{share}' "
+                "(write node:share; node:share, and a node ID holding ':', ';' or ',' in "
+                'double quotes: "A:1":0.5)'
             ) from None
     if len(shares) > 1 or any(v != 1.0 for v in shares.values()):
         total = sum(shares.values())
@@ -463,6 +465,63 @@ def _parse_nodes(text, place: str, column: str, decimal_comma: bool = False) -> 
                 "they must be non-negative and add up to 1"
             )
     return shares
+
+
+def _node_items(text: str, separators: str, place: str, column: str) -> list[tuple[str, str]]:
+    """The ``(node, share text)`` items of a node-share cell (:func:`_parse_nodes`).
+
+    An item that starts with a double quote holds its node ID up to the closing quote (two
+    quotes in a row: one quote of the ID); any other item ends at the next separator, its
+    share after its last colon ('' when it has none).
+
+    >>> _node_items('"A:1,2":0.5; B:C:0.5', ";,", "here", "standpipe_nodes")
+    [('A:1,2', '0.5'), ('B:C', '0.5')]
+    """
+    items, k, n = [], 0, len(text)
+    while k < n:
+        while k < n and (text[k].isspace() or text[k] in separators):
+            k += 1
+        if k >= n:
+            break
+        if text[k] == '"':
+            node, k = _quoted_id(text, k, place, column)
+            end = _next_separator(text, k, separators)
+            rest = text[k:end].strip()
+            if rest and not rest.startswith(":"):
+                raise InputError(
+                    f"{place}: {column}: '{rest}' after the quoted node ID \"{node}\" "
+                    '(write "ID":share)'
+                )
+            items.append((node, rest[1:].strip()))
+        else:
+            end = _next_separator(text, k, separators)
+            node, colon, share = text[k:end].strip().rpartition(":")
+            items.append((node.strip(), share.strip()) if colon else (share.strip(), ""))
+        k = end
+    return items
+
+
+def _quoted_id(text: str, start: int, place: str, column: str) -> tuple[str, int]:
+    """The node ID quoted from ``text[start]`` (a double quote) and where it ends."""
+    chars, k = [], start + 1
+    while k < len(text):
+        if text[k] == '"':
+            if text[k + 1 : k + 2] == '"':
+                chars.append('"')
+                k += 2
+                continue
+            return "".join(chars), k + 1
+        chars.append(text[k])
+        k += 1
+    raise InputError(f"{place}: {column}: a node ID opened with a double quote is not closed")
+
+
+def _next_separator(text: str, start: int, separators: str) -> int:
+    """Where the item starting at ``start`` ends: the next separator, or the end."""
+    k = start
+    while k < len(text) and text[k] not in separators:
+        k += 1
+    return k
 
 
 def read_villages(path: str | os.PathLike) -> pd.DataFrame:

@@ -43,11 +43,11 @@ import numpy as np
 import pandas as pd
 import wntr
 
-from hydro.catalog import pressure_class_m
+from hydro.catalog import entry_tag, rating_of_tag
 from hydro.classes import parse_node_tag
 from hydro.errors import InputError
 from hydro.topology import zones
-from hydro.units import LITRES_PER_M3
+from hydro.units import LITRES_PER_M3, M_PER_BAR
 
 __all__ = ["LOCAL", "check_crs", "check_layers", "crs_member", "geojson_text", "link_table",
            "network_layers", "node_table", "write_geojson"]  # fmt: skip
@@ -206,20 +206,22 @@ def _condition_columns(condition: pd.DataFrame) -> pd.DataFrame:
 
 
 def _catalogue_columns(tag: str, by_tag: pd.DataFrame | None) -> dict:
-    """A pipe's catalogue item, material, nominal diameter and pressure class from its tag."""
-    row = {"item": (tag or "").replace("_", " "), "material": "", "nominal_diameter_mm": np.nan,
+    """A pipe's catalogue item, material, nominal diameter and pressure class from its tag
+    (the catalogue entry it names, :func:`hydro.catalog.entry_tag`, and the rating it stores).
+    """
+    key = entry_tag(tag)
+    row = {"item": key.replace("_", " "), "material": "", "nominal_diameter_mm": np.nan,
            "pressure_class_bar": np.nan}  # fmt: skip
-    if by_tag is not None and tag in by_tag.index:
-        entry = by_tag.loc[tag]
+    if by_tag is not None and key in by_tag.index:
+        entry = by_tag.loc[key]
         if isinstance(entry, pd.DataFrame):  # a tag given twice: the first entry
             entry = entry.iloc[0]
         row["item"] = str(entry["label"])
         row["material"] = str(entry.get("material", "") or "")
         row["nominal_diameter_mm"] = entry.get("nominal_diameter_mm", np.nan)
         row["pressure_class_bar"] = entry.get("pressure_class_bar", np.nan)
-    elif pressure_class_m(tag) is not None:
-        match = re.search(r"PN\s*(\d+(?:\.\d+)?)", tag, re.IGNORECASE)
-        row["pressure_class_bar"] = float(match.group(1)) if match else np.nan
+    elif (rating := rating_of_tag(tag)[0]) is not None:
+        row["pressure_class_bar"] = round(rating / M_PER_BAR, 6)
     return row
 
 

@@ -145,7 +145,9 @@ def read_network(
         Run :func:`validate_network` on the model (default True).
     sized : bool
         The network is to be simulated as it is: refuse placeholder diameters (below 1 mm,
-        as in benchmark files before sizing). Default False (sizing replaces them).
+        as in benchmark files before sizing), and count the memory of a 72-hour run
+        (:data:`SIMULATED_MEMORY_PER_FILE_BYTE`) in the memory it needs. Default False
+        (sizing replaces them).
     inflows : bool
         Accept negative demands as inflows (EPANET's convention for a supply point); default
         False: a negative demand is an error.
@@ -167,7 +169,7 @@ def read_network(
     >>> len(wn.pipe_name_list) > 0, wn.options.hydraulic.headloss
     (True, 'H-W')
     """
-    path = _network_file(path)
+    path = _network_file(path, SIMULATED_MEMORY_PER_FILE_BYTE if sized else MEMORY_PER_FILE_BYTE)
     with _without_bom(path) as plain:
         errors = _epanet_parse_errors(plain)
         if errors:
@@ -189,9 +191,17 @@ def read_network(
     return wn
 
 
-#: Memory a network takes to read and check, per byte of its ``.inp`` file: about 42 (a
-#: 144 MB file of 1.4 million pipes grew to 6 GB, issue 28's probe), rounded up.
-MEMORY_PER_FILE_BYTE = 50
+#: Memory a network takes to read [bytes] (EPANET's parser, WNTR's model, every check), per
+#: byte of its ``.inp`` file: 67-72 measured on random rural meshes of 10,000 to 100,000
+#: junctions (1 to 10.7 MB; peak resident set, ``benchmarks/inp_memory.py``, figures in
+#: ``benchmarks/README.md``), rounded up. (Issue 28's probe saw 6 GB for 144 MB, 42, by
+#: polling, which misses the peak.)
+MEMORY_PER_FILE_BYTE = 80
+#: The same for a network read to be run as it is (``sized=True``: ``check``, ``simulate``,
+#: ``storage``, ``taps``), a 72-hour run included: 443-459 measured with ``hydro check`` on
+#: the meshes of 10,000 and 30,000 junctions, rounded up. A longer run takes more (its
+#: results grow with the hours).
+SIMULATED_MEMORY_PER_FILE_BYTE = 500
 
 
 def available_memory() -> int | None:
@@ -206,11 +216,11 @@ def available_memory() -> int | None:
     return None
 
 
-def _network_file(path) -> Path:
+def _network_file(path, per_file_byte: float) -> Path:
     """``path`` as a readable network file, refused with a reason before anything is read.
 
     A folder, a missing file, a symbolic-link loop, a file that is not a network, and a
-    network too large for the memory left (estimated from its size) are refused.
+    network too large for the memory left (its size times ``per_file_byte``) are refused.
     """
     path = Path(validate.path(path, "network"))
     try:
@@ -230,11 +240,13 @@ def _network_file(path) -> Path:
     except OSError as exc:
         raise InputError(f"{path}: cannot read the network file ({exc.strerror})") from exc
     free = available_memory()
-    if free is not None and size * MEMORY_PER_FILE_BYTE > free:
+    if free is not None and size * per_file_byte > free:
+        what = "read and run for 72 h" if per_file_byte > MEMORY_PER_FILE_BYTE else "read"
         raise InputError(
-            f"{path}: {size / 1e6:,.0f} MB network would take about "
-            f"{size * MEMORY_PER_FILE_BYTE / 1e9:,.1f} GB of memory to read and check; "
-            f"{free / 1e9:,.1f} GB is available (split the network, or run it on a larger machine)"
+            f"{path}: a network of {size / 1e6:,.1f} MB would take about "
+            f"{size * per_file_byte / 1e9:,.2f} GB of memory to {what} ({per_file_byte:g} "
+            f"bytes per byte of its file, measured); {free / 1e9:,.2f} GB is available (split "
+            "the network, or run it on a larger machine)"
         )
     return path
 

@@ -182,9 +182,13 @@ class LocalPool(Executor):
     def terminate(self) -> None:
         """End the workers now, tasks running or not (on an error or an interruption, when
         a task may run for long: a looped sizing run lasts its whole time limit).
+
+        The workers are killed, not sent SIGTERM: inside a command a forked worker ignores
+        SIGTERM while its parent lives (:mod:`hydro._signals`), and the shutdown would wait
+        for its task (a looped run: its whole time limit) until the signal watchdog's kill.
         """
         for process in list((self._pool._processes or {}).values()):
-            process.terminate()
+            process.kill()
         self._pool.shutdown(wait=True, cancel_futures=True)
 
 

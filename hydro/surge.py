@@ -27,6 +27,7 @@ import math
 
 import pandas as pd
 
+from hydro.catalog import entry_tag
 from hydro.units import GRAVITY_M_PER_S2
 
 #: Bulk modulus of water at 15 C [Pa] and its density [kg/m3].
@@ -163,7 +164,8 @@ def check_rising_main(
             downstream = True
         if not downstream:
             continue
-        entry = by_tag.loc[pipe.tag] if pipe.tag in by_tag.index else None
+        tag = entry_tag(pipe.tag)
+        entry = by_tag.loc[tag] if tag in by_tag.index else None
         material = str(entry["material"]) if entry is not None else ""
         wall = _wall(entry, pipe)
         a = wave_speed(pipe.diameter, max(wall, 1e-4), PIPE_MODULUS_PA.get(material, 1.1e9))
@@ -190,7 +192,7 @@ def check_rising_main(
         rows.append(
             {
                 "pipe": name,
-                "label": pipe.tag or "",
+                "label": tag,
                 "pressure_class_m": limit if limit is not None else float("nan"),
                 "steady_pressure_m": max(r[2] for r in ends),
                 "static_pressure_m": static,

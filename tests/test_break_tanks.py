@@ -10,7 +10,7 @@ import pytest
 import wntr
 from conftest import inp_text, run_hydro
 
-from hydro.catalog import Catalog, read_catalog
+from hydro.catalog import Catalog, entry_tag, read_catalog, stored_rating_m
 from hydro.compliance import check_compliance
 from hydro.errors import InfeasibleDesignError, InputError
 from hydro.network import read_network
@@ -117,7 +117,8 @@ def test_written_tank_verified_by_an_independent_epanet_run(tmp_path, write_inp)
     static_pressure = static.node["pressure"].iloc[0]
     assert static_pressure["J2"] == pytest.approx(102.0, abs=PRESSURE_TOL_M)
     for name, pipe in wn.pipes():
-        rating_m = float(pipe.tag.split("PN")[1]) * M_PER_BAR
+        rating_m = stored_rating_m(pipe.tag)  # the rating the file stores, as data
+        assert rating_m == pytest.approx(float(entry_tag(pipe.tag).split("PN")[1]) * M_PER_BAR)
         seen = max(static_pressure.get(n, 0.0) for n in (pipe.start_node_name, pipe.end_node_name))
         assert seen <= rating_m, name
 

@@ -16,6 +16,7 @@ import wntr
 from conftest import run_hydro
 from test_study import write_small_study
 
+from hydro.catalog import entry_tag
 from hydro.errors import InputError
 from hydro.gis import LOCAL_GRID_WKT, check_crs, network_layers, write_geojson
 from hydro.network import read_network
@@ -117,7 +118,7 @@ def test_the_layers_carry_the_design_and_what_the_checks_found(local):
         if name not in o.model.pipe_name_list:
             continue
         assert links["inner_diameter_mm"][k] == pytest.approx(pipe.diameter * 1000)
-        assert links["item"][k] == pipe.tag.replace("_", " ")  # the catalogue label
+        assert links["item"][k] == entry_tag(pipe.tag).replace("_", " ")  # the label
         velocity = o.compliance_design.results.velocity[name].abs().max()
         assert abs(links["velocity_max_m_per_s"][k] - velocity) < PRESSURE_TOLERANCE_M
     assert "PU" in set(links["name"])  # the pump as a line too

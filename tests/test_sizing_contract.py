@@ -19,12 +19,14 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import wntr
 from conftest import BENCHMARKS, ROOT
 
 import hydro
+from hydro.catalog import entry_tag, stored_rating_m
 from hydro.sizing import SizingResult
 from hydro.sizing.random_networks import CATALOG, rural_mesh
 
@@ -225,12 +227,18 @@ def test_the_reported_cost_is_the_cost_of_the_labels_written_in_the_file(designs
     _, result, written, catalog_path = designs(name)
     catalog = hydro.read_catalog(catalog_path).table.set_index("tag")
     wn = wntr.network.WaterNetworkModel(str(written))
-    priced = {link: tag for link, tag in tags_in(written).items() if tag in catalog.index}
+    written_tags = tags_in(written)
+    priced = {link: entry_tag(tag) for link, tag in written_tags.items()}
+    priced = {link: tag for link, tag in priced.items() if tag in catalog.index}
     # every sized pipe, and only they, carries a catalogue label
     assert sorted(priced) == sorted(result.table["pipe"])
     recomputed = 0.0
     for link, tag in priced.items():
         pipe = wn.get_link(link)
+        # and the rating of its entry (the catalogue column), as data
+        rating = catalog.at[tag, "pressure_rating_m"]
+        stored = stored_rating_m(written_tags[link])
+        assert stored is None if np.isnan(rating) else stored == pytest.approx(rating)
         # the label tells the truth: EPANET ran the pipe the price is for
         assert pipe.diameter * 1000 == pytest.approx(catalog.at[tag, "inner_diameter_mm"])
         recomputed += pipe.length * catalog.at[tag, "cost_per_m"]

@@ -15,7 +15,7 @@ import logging
 import sys
 
 from hydro import __version__
-from hydro._signals import Hangup, Terminated, guarded
+from hydro._signals import Hangup, Terminated, guarded, stopping
 from hydro.cli import check, demand, run, simulate, size, storage, taps
 from hydro.cli._common import (
     EXIT_FAIL,
@@ -24,6 +24,7 @@ from hydro.cli._common import (
     common_options,
     did_you_mean,
     option_strings,
+    show_progress,
     write_error,
 )
 from hydro.errors import HydroError
@@ -94,29 +95,31 @@ def _main(argv: list[str] | None) -> int:
     # WNTR logs every EPANET warning (e.g. a flow-control valve that cannot deliver its setting
     # while the pump is off); hydro reports what matters in its own summaries.
     logging.getLogger("wntr").setLevel(logging.ERROR)
+    show_progress(quiet)
     try:
         return args.func(args)
-    except HydroError as exc:
-        if debug:
-            raise
-        write_error(f"error: {exc}")
-        return EXIT_FAIL
-    except BrokenPipeError:  # output piped into `head` and the like
+    except Exception as exc:
+        signalled = stopping()
+        if signalled is not None:  # a signal's exception, wrapped on its way (ctypes)
+            raise signalled from exc
+        return _report(exc, debug)
+
+
+def _report(exc: Exception, debug: bool) -> int:
+    """Report a command's failure in one line on stderr; the exit status (--debug: raise)."""
+    if isinstance(exc, BrokenPipeError):  # output piped into `head` and the like
         sys.stderr.close()
         return EXIT_OK
-    except ctypes.ArgumentError as exc:
+    if isinstance(exc, ctypes.ArgumentError) and "KeyboardInterrupt" in str(exc):
         # Ctrl-C while ctypes converts the arguments of an EPANET call comes wrapped
-        if "KeyboardInterrupt" in str(exc):
-            raise KeyboardInterrupt from exc
-        if debug:
-            raise
+        raise KeyboardInterrupt from exc
+    if debug:
+        raise exc
+    if isinstance(exc, HydroError):
+        write_error(f"error: {exc}")
+    else:  # an unexpected failure is still reported in one line
         write_error(f"error: unexpected {type(exc).__name__}: {exc} (run with --debug)")
-        return EXIT_FAIL
-    except Exception as exc:  # an unexpected failure is still reported in one line
-        if debug:
-            raise
-        write_error(f"error: unexpected {type(exc).__name__}: {exc} (run with --debug)")
-        return EXIT_FAIL
+    return EXIT_FAIL
 
 
 if __name__ == "__main__":  # pragma: no cover

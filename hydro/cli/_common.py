@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import re
 import sys
 import time
@@ -16,11 +17,27 @@ EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 class Parser(argparse.ArgumentParser):
     """Usage errors in one line with exit status 2, and a "did you mean" where one fits."""
 
+    given: tuple[str, ...] = ()  # the words this parser was given (for "did you mean")
+
+    def parse_known_args(self, args=None, namespace=None):
+        """Parse, keeping the words given for :meth:`error`."""
+        self.given = tuple(sys.argv[1:] if args is None else args)
+        return super().parse_known_args(args, namespace)
+
     def error(self, message: str):
         choice = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
         if choice:
             options = re.findall(r"'?([\w-]+)'?", choice.group(2))
             message += did_you_mean(choice.group(1), options)
+        required = re.match(r"the following arguments are required: (.*)", message)
+        if required:  # a required option misspelt: say which word was meant
+            missing = [m.strip() for m in required.group(1).split(",")]
+            known = option_strings(self)
+            for name in (w.split("=")[0] for w in self.given if w.startswith("--")):
+                hint = did_you_mean(name, missing) if name not in known else ""
+                if hint:
+                    message += f"; {name} is not an option{hint}"
+                    break
         self.print_usage(sys.stderr)
         sys.stderr.write(f"error: {message}\n")
         raise SystemExit(EXIT_USAGE)
@@ -145,6 +162,32 @@ class Progress:
             f"elapsed {now - self.started:.0f} s\n"
         )
         sys.stderr.flush()
+
+
+#: The library's progress channel: the stages and long solves a user sees (hydro.sizing).
+PROGRESS_LOGGER = "hydro.progress"
+
+
+class _Elapsed(logging.Formatter):
+    """``[  12 s] message``: the time since the command started, then the message."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return f"[{record.relativeCreated / 1000:5.0f} s] {record.getMessage()}"
+
+
+def show_progress(quiet: bool) -> None:
+    """Print the library's progress channel on stderr, each line with the elapsed time;
+    ``--quiet`` silences it (its warnings still show).
+    """
+    channel = logging.getLogger(PROGRESS_LOGGER)
+    for handler in [h for h in channel.handlers if getattr(h, "_hydro", False)]:
+        channel.removeHandler(handler)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_Elapsed())
+    handler._hydro = True
+    channel.addHandler(handler)
+    channel.setLevel(logging.WARNING if quiet else logging.INFO)
+    channel.propagate = False
 
 
 class Steps:

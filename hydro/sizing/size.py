@@ -22,7 +22,7 @@ import pandas as pd
 import wntr
 
 from hydro import validate
-from hydro.catalog import Catalog
+from hydro.catalog import Catalog, entry_tag, pipe_tag
 from hydro.classes import classes_from_taps, tag_node_classes
 from hydro.condition import PEAK_HOUR, design_cases
 from hydro.errors import InputError, SimulationError
@@ -51,6 +51,8 @@ from hydro.sizing.sites import looped_with_sites
 from hydro.topology import case_copy
 
 log = logging.getLogger(__name__)
+#: The stages of a sizing a user sees (the command line prints them, ``--quiet`` not).
+progress = logging.getLogger("hydro.progress")
 
 #: A verified design may miss a target by at most this much (EPANET's own accuracy) [m].
 VERIFY_TOL_M = 1e-4
@@ -134,7 +136,9 @@ def apply_design(problem: Problem, segments: dict[str, list[tuple[int, float]]])
             )
     table = problem.catalog.table
     index = {p: i for i, p in enumerate(problem.pipes)}  # not pipes.index: O(n) per pipe
-    inner_mm, tag = table["inner_diameter_mm"].to_dict(), table["tag"].to_dict()  # not .at
+    inner_mm = table["inner_diameter_mm"].to_dict()  # not .at
+    # each entry's [TAGS] word, with its rating (catalog.pipe_tag), made once
+    tag = dict(zip(table.index, map(pipe_tag, table.to_dict("records")), strict=True))
     for name, parts in segments.items():
         pipe = model.get_link(name)
         i = index[name]
@@ -297,9 +301,10 @@ def _tag_cost(path: Path, wn, problem: Problem, sized_pipes: list[str]) -> float
     cost = 0.0
     for name in sized_pipes:
         link = wn.get_link(name)
-        if link.tag not in price:
+        tag = entry_tag(link.tag)
+        if tag not in price:
             raise SimulationError(f"{path}: pipe {name} carries no catalogue tag; cannot cost it")
-        cost += link.length * price[link.tag]
+        cost += link.length * price[tag]
     return cost
 
 
@@ -358,7 +363,7 @@ def _pipe_rows(
         vmax = t.max_velocity_m_per_s
         if vmax is not None and v > vmax + VERIFY_TOL_M_PER_S:
             rows.append((name, "pipe", "velocity_m_per_s", v, vmax, v - vmax, condition))
-        limit = rating.get(link.tag, np.nan)
+        limit = rating.get(entry_tag(link.tag), np.nan)
         if not np.isnan(limit) and seen > limit + VERIFY_TOL_M:
             rows.append((name, "pipe", "pressure_class_m", seen, limit, seen - limit, condition))
         pipes.append(
@@ -381,7 +386,7 @@ def _pipe_table(problem: Problem, model, verification: Verification) -> pd.DataF
     rows = []
     for rec in verification.pipes.to_dict("records"):
         link = model.get_link(rec["pipe"])
-        entry = by_tag[link.tag]
+        entry = by_tag[entry_tag(link.tag)]
         rows.append(
             {
                 "pipe": rec["pipe"],
@@ -451,6 +456,7 @@ def _write_and_verify(
     """Write ``model`` as an ``.inp`` file and check it by an independent EPANET run;
     returns the file's bytes and the verification.
     """
+    progress.info("verifying the design: an independent EPANET run of the written file")
     with tempfile.TemporaryDirectory(prefix="hydro-size-") as tmp:
         written = write_network(model, Path(tmp) / "sized.inp")
         verification = verify_design(written, problem, sized, break_tank_cost, prv_cost)
@@ -632,6 +638,7 @@ def _check_operation_converged(design, problem: Problem, verification, operation
     SimulationError
         No step runs; the message says what was tried.
     """
+    progress.info("checking the design over %g h of operation (EPANET)", operation_h)
     try:
         return design, check_operation(design.written_text, problem, verification, operation_h)
     except SimulationError as exc:
@@ -951,8 +958,13 @@ def _size_looped(
     """
     from hydro.sizing.looped import optimise
 
+    progress.info(
+        "searching a looped network (%d decision pipes) for at most %g s",
+        len(problem.pipes), optimiser["time_limit_s"],
+    )  # fmt: skip
     outcome = optimise(problem, **optimiser, workers=workers)
     if len(problem.cases) > 1:  # then the tap flows, no pipe smaller than that design
+        progress.info("searching again for the tap flows, no pipe smaller than that design")
         outcome = looped_second_stage(problem, outcome, *inputs, lambda p: optimise(p, **optimiser))
         notes.append(
             "looped network: sized for the peak hour, then for the tap flows with no pipe "

@@ -38,6 +38,8 @@ from hydro.sizing.break_tanks import TankPlan
 from hydro.sizing.problem import DESIGN_MARGIN_M, Problem, Targets, TreeComponent
 
 log = logging.getLogger(__name__)
+#: What a user sees of a long solve (the command line prints it on stderr, ``--quiet`` not).
+progress = logging.getLogger("hydro.progress")
 
 
 @dataclass(kw_only=True)
@@ -545,18 +547,20 @@ def _no_design(
 
 
 #: A solve that lasts longer than this says so, and again at each interval [s].
-HEARTBEAT_S = 10.0
+HEARTBEAT_S = 5.0
 
 
 @contextlib.contextmanager
 def _heartbeat(what: str, time_limit_s: float):
-    """Log the elapsed time of a long HiGHS solve every :data:`HEARTBEAT_S` (it has no callback)."""
+    """Report the elapsed time of a long HiGHS solve every :data:`HEARTBEAT_S` on the progress
+    channel (scipy's HiGHS has no callback: its bound and gap come at the end of the solve).
+    """
     started, done = time.perf_counter(), threading.Event()
 
     def beat() -> None:
         while not done.wait(HEARTBEAT_S):
-            log.info(
-                "solving the 0-1 program (%s): %.0f s of at most %.0f s",
+            progress.info(
+                "solving the %s: %.0f s of at most %.0f s (bound and gap at the end)",
                 what, time.perf_counter() - started, time_limit_s,
             )  # fmt: skip
 
@@ -619,7 +623,8 @@ def solve_tree(
         integrality[:n_x] = 1
     integrality[[*columns.tank.values(), *columns.valve.values()]] = 1
     started = time.perf_counter()
-    with _heartbeat(f"{len(problem.pipes):,} decision pipes", time_limit_s):
+    kind = "split-pipe LP" if split else "0-1 program"
+    with _heartbeat(f"{kind} ({len(problem.pipes):,} decision pipes)", time_limit_s):
         result = milp(
             columns.objective(),
             constraints=_constraints(problem, trees, columns, split, plan),
@@ -640,14 +645,11 @@ def solve_tree(
     valves = _valve_settings(columns, result.x, plan)
     gap = float(getattr(result, "mip_gap", 0.0) or 0.0)
     bound = float(getattr(result, "mip_dual_bound", result.fun) or result.fun)
-    log.info(
-        "%s: %d pipes, %d variables, solved in %.2f s (%s)",
-        "split-pipe LP" if split else "0-1 program",
-        len(columns.spans),
-        n_var,
-        seconds,
-        result.message,
-    )
+    progress.info(
+        "%s: %d pipes, %d variables, solved in %.1f s: cost %s, bound %s, gap %.2g%% (%s)",
+        kind, len(columns.spans), n_var, seconds, f"{result.fun:,.2f}", f"{bound:,.2f}",
+        100 * gap, result.message,
+    )  # fmt: skip
     return TreeResult(
         method="split-pipe LP" if split else "exact 0-1 program (HiGHS)",
         cost=float(result.fun),

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from hydro.catalog import Catalog
+from hydro.catalog import Catalog, entry_tag
 from hydro.demand import DemandProjection
 from hydro.errors import InputError
 from hydro.hydraulics import headloss_hazen_williams, velocity
@@ -97,12 +97,13 @@ def _pipe_rows(study: Study, wn, catalog: Catalog, tertiary: pd.DataFrame | None
     by_tag = catalog.by_tag
     lengths: dict[str, float] = {}
     for name, pipe in wn.pipes():
-        if pipe.tag not in by_tag.index:
+        tag = entry_tag(pipe.tag)
+        if tag not in by_tag.index:
             raise InputError(
                 f"{study.inputs.network}: pipe {name} carries no catalogue label after sizing; "
                 "cannot cost it"
             )
-        lengths[pipe.tag] = lengths.get(pipe.tag, 0.0) + pipe.length
+        lengths[tag] = lengths.get(tag, 0.0) + pipe.length
     rows = []
     for tag, length in sorted(
         lengths.items(), key=lambda kv: by_tag.at[kv[0], "inner_diameter_mm"]

@@ -26,6 +26,7 @@ from jinja2 import Environment, PackageLoader
 from markupsafe import Markup, escape
 
 from hydro import __version__
+from hydro.catalog import entry_tag
 from hydro.demand import read_villages
 from hydro.outputs import write_csv
 from hydro.study import figures as fig
@@ -385,7 +386,7 @@ def pipe_table(o) -> pd.DataFrame:
                 "from": pipe.start_node_name,
                 "to": pipe.end_node_name,
                 "length_m": pipe.length,
-                "item": (pipe.tag or "").replace("_", " "),
+                "item": entry_tag(pipe.tag).replace("_", " "),
                 "inner_diameter_mm": 1000 * pipe.diameter,
                 "max_velocity_m_per_s": float(velocity.get(name, np.nan)),
             }

@@ -19,7 +19,7 @@ import pandas as pd
 import wntr
 
 from hydro import defaults
-from hydro.catalog import tag_of
+from hydro.catalog import pipe_tag
 from hydro.compliance import ComplianceReport, Rules, check_compliance
 from hydro.demand import (
     DemandProjection,
@@ -376,7 +376,7 @@ def step_main(run: ScenarioRun) -> None:
     for rec in run.main_table.to_dict("records"):
         pipe = run.model.get_link(rec["pipe"])
         pipe.diameter = rec["inner_diameter_mm"] / 1000
-        pipe.tag = tag_of(rec["label"])
+        pipe.tag = pipe_tag(catalog.table.loc[rec["row"]])
         roughness = catalog.roughness_in(run.model.options.hydraulic.headloss).at[rec["row"]]
         if not np.isnan(roughness):
             pipe.roughness = float(roughness)

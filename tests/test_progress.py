@@ -1,0 +1,50 @@
+"""Long solves show progress (issue 28, point 8): ``hydro size`` prints its stages and, every
+few seconds of a HiGHS solve, the elapsed time, then the cost, bound and gap, on stderr with
+the time since the command started; ``--quiet`` silences it."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+from conftest import ROOT
+
+from hydro.cli import main
+from hydro.sizing import tree
+
+CATALOG = ROOT / "networks" / "catalogs" / "oujda_pipes.csv"
+
+
+@pytest.fixture
+def slow_milp(monkeypatch):
+    """HiGHS made to last a little longer than the heartbeat, which is made short."""
+    real = tree.milp
+
+    def slow(*args, **kwargs):
+        time.sleep(0.3)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(tree, "milp", slow)
+    monkeypatch.setattr(tree, "HEARTBEAT_S", 0.05)
+
+
+def size(branched_inp, tmp_path, *options):
+    return main([*options, "size", str(branched_inp), "--catalog", str(CATALOG),
+                 "--min-pressure", "10", "--output", str(tmp_path / "sized.inp")])  # fmt: skip
+
+
+def test_a_tree_sizing_shows_its_solve_and_stages_on_stderr(slow_milp, branched_inp, tmp_path,
+                                                            capsys):  # fmt: skip
+    assert size(branched_inp, tmp_path) == 0
+    err = capsys.readouterr().err
+    assert re.search(r"\[\s*\d+ s\] solving the 0-1 program \(4 decision pipes\): \d+ s of at "
+                     r"most \d+ s", err), err  # fmt: skip
+    assert re.search(r"0-1 program: .* solved in [\d.]+ s: cost [\d,.]+, bound [\d,.]+, gap", err)
+    assert "verifying the design" in err and "checking the design over 72 h" in err
+
+
+def test_quiet_silences_the_progress(slow_milp, branched_inp, tmp_path, capsys):
+    assert size(branched_inp, tmp_path, "--quiet") == 0
+    err = capsys.readouterr().err
+    assert "solving" not in err and "verifying" not in err and "bound" not in err, err
