@@ -538,3 +538,12 @@ def test_report_tables_align_text_left_and_numbers_right():
     page = str(html_table(frame, "en", "budget"))
     assert page.count('<td class="text">') == 4 and page.count('<th class="text"') == 2
     assert "<td>190,123</td>" in page and "&lt;b&gt;Beta&lt;/b&gt;" in page
+
+
+def test_beneficiaries_the_budget_covers_are_those_of_the_chosen_plan(small_run):
+    _, out = small_run
+    feasibility = pd.read_csv(out / "feasibility.csv")
+    candidates = pd.read_csv(out / "budget_candidates.csv")
+    chosen = candidates[candidates["chosen"]]
+    assert len(chosen) == 1
+    assert (feasibility["beneficiaries_budget_covers"] == chosen["people_served"].iloc[0]).all()

@@ -602,6 +602,12 @@ def design_to_budget(
     )
 
 
+def budget_covers(result: BudgetResult) -> int:
+    """The people (opening year) the chosen plan serves within the budget; 0 when none fits."""
+    chosen = result.candidates[result.candidates["chosen"]]
+    return int(chosen["people_served"].iloc[0]) if len(chosen) else 0
+
+
 def _describe_row(plan, villages, specs, bound, row) -> dict:
     out = {
         "plan": describe(plan, villages),

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import tomllib
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -32,6 +33,7 @@ from hydro.study.parts import (
     BudgetSettings,
     Cost,
     Design,
+    FundingOption,
     Inputs,
     Money,
     Prices,
@@ -59,7 +61,6 @@ REQUIRED_COSTS = (
     "engineering_share",
     "contingency_share",
     "energy_per_kwh",
-    "maintenance_share_per_year",
     "keeper_per_standpipe_per_year",
     "tariff_standpipe_per_m3",
     "fixed_fee_per_connection_per_month",
@@ -67,7 +68,17 @@ REQUIRED_COSTS = (
     "keeper_margin_per_m3",
 )
 #: Unit costs needed only when the network has the element (checked when the study runs).
-OPTIONAL_COSTS = ("pressure_reducing_valve", "surge_vessel", "break_tank", "rock_excavation_uplift")
+OPTIONAL_COSTS = ("pressure_reducing_valve", "surge_vessel", "break_tank", "rock_excavation_uplift",
+                  "maintenance_share_per_year", "minimum_wage_per_month", "vat_works_share",
+                  "vat_water_share")  # fmt: skip
+#: Maintenance a year by asset class, each a share of its works (docs/sources.md, 7): class ->
+#: its [unit_costs] key. A class not given takes ``maintenance_share_per_year``; a study gives
+#: one or the other (:func:`_maintenance`).
+MAINTENANCE_KEYS = {
+    "pipes": "maintenance_pipes_share_per_year",
+    "civil": "maintenance_civil_share_per_year",
+    "mechanical": "maintenance_mechanical_share_per_year",
+}
 #: [economics]: who pays what and what is really consumed (docs/sources.md, 7); key ->
 #: (default, allowed values or (low, high)): the one source of these ranges (STUDY_KEYS).
 #: The household tariff has no default: a study with household connections gives its
@@ -80,7 +91,11 @@ ECONOMICS = {
     "household_tariff_blocks_m3_per_month": ([], (0.0, 1e4)),
     "household_tariff_mad_per_m3": ([0.0], (0.0, 1e3)),
     "house_spacing_m": (25.0, (1.0, 1000.0)),
+    "household_use_max_m3_per_month": (math.inf, (0.0, 1e3)),
 }
+#: [economics] texts of the management model ({en, fr}): who owns the scheme, who runs it,
+#: whom the bulk water is bought from and who covers an O&M deficit (one coherent model).
+MANAGEMENT_KEYS = ("owner", "operator", "bulk_water_from", "deficit_covered_by")
 #: [economics] keys a study with household connections must give (its operator's tariff).
 TARIFF_KEYS = ("household_tariff_blocks_m3_per_month", "household_tariff_mad_per_m3")
 #: Why each [economics] number has its range (the reason shown with an error).
@@ -90,6 +105,7 @@ _ECONOMICS_REASONS = {
     "household_tariff_blocks_m3_per_month": "upper limits of the tariff blocks in m3 a month",
     "household_tariff_mad_per_m3": "prices in MAD per m3",
     "house_spacing_m": "metres of street per house, 1 to 1,000",
+    "household_use_max_m3_per_month": "m3 a connection uses a month at most (expected use)",
 }
 #: [report]: the donor file's sections the study writes (each "en" text, or {en, fr}).
 REPORT_KEYS = ("context", "authorisation", "management", "schedule", "risks", "indicators")
@@ -243,12 +259,22 @@ STUDY_KEYS: dict[str, dict[str, Key]] = {
             "above 0.3 is a percentage written as a fraction",
             required=True,
         ),
+        "currency": Key("string", required=True),
         "mad_per_eur": Key("table", required=True),
         "funders": Key("tables", required=True),
         "benchmark_mad_per_beneficiary": Key(
             "pair", 0, 1e6, "[low, high] in MAD per beneficiary, above 0", open_low=True
         ),
         "benchmark_label": Key("text"),
+        "funding_options": Key("tables"),
+    },
+    "money.funding_options[]": {  # another way to share the capital (hydro.study.funding)
+        "name": Key("file name", required=True),
+        "label": Key("text"),
+        "source": Key("string"),
+        "funders": Key("strings", required=True),
+        "funders_fr": Key("strings"),
+        "shares": Key("numbers", 0, 1, "each funder's share of the capital, 0 to 1", required=True),
     },
     "money.mad_per_eur": {
         "value": Key(
@@ -274,7 +300,8 @@ STUDY_KEYS: dict[str, dict[str, Key]] = {
             )
         )
         for key, (default, allowed) in ECONOMICS.items()
-    },
+    }
+    | {key: Key("text") for key in MANAGEMENT_KEYS},
     "budget": {
         "scenarios": Key("strings"),
         "curve_up_to_eur": Key("number", 0, 1e10, "a capital in EUR above zero", open_low=True),
@@ -285,7 +312,10 @@ STUDY_KEYS: dict[str, dict[str, Key]] = {
             key: replace(_SHARE_COST if "share" in key else _COST, required=True)
             for key in REQUIRED_COSTS
         },
-        **{key: Key("cost", 0, 1e12, "a unit cost: zero or more") for key in OPTIONAL_COSTS},
+        **{
+            key: _SHARE_COST if "share" in key else _COST
+            for key in (*OPTIONAL_COSTS, *MAINTENANCE_KEYS.values())
+        },
     },
     "unit_costs.*": {  # each unit cost
         "value": Key("number", required=True),
@@ -747,7 +777,15 @@ def _money(money: dict, path: Path) -> Money:
     if abs(total_share - 1) > 1e-9:
         raise InputError(f"{path}: [money] the funders' shares add up to {total_share:g}, not 1")
     benchmark = money.get("benchmark_mad_per_beneficiary")
+    options = [_funding_option(o, k, path) for k, o in enumerate(money.get("funding_options", []))]
+    currency = str(money["currency"])
+    if not re.fullmatch(r"[A-Z]{3}", currency):
+        raise InputError(
+            f"{path}: [money] currency = {currency!r}: an ISO 4217 code of three capital "
+            "letters (MAD, XOF, EUR ...)"
+        )
     return Money(
+        currency=currency,
         mad_per_eur=Cost(
             _number(rate, "value", "money.mad_per_eur", path),
             "MAD/EUR",
@@ -763,6 +801,27 @@ def _money(money: dict, path: Path) -> Money:
             (float(benchmark[0]), float(benchmark[1])) if benchmark is not None else None
         ),
         benchmark_label=_text(money.get("benchmark_label", {})),
+        funding_options=options,
+    )
+
+
+def _funding_option(option: dict, k: int, path: Path) -> FundingOption:
+    """One [[money.funding_options]]: a funder per share, the shares adding up to 1."""
+    funders, shares = list(option["funders"]), [float(s) for s in option["shares"]]
+    where = f"{path}: [money.funding_options[{k}]] {option['name']}"
+    if len(funders) != len(shares):
+        raise InputError(f"{where}: {len(funders)} funders but {len(shares)} shares")
+    if abs(sum(shares) - 1) > 1e-9:
+        raise InputError(f"{where}: the shares add up to {sum(shares):g}, not 1")
+    french = list(option.get("funders_fr", funders))
+    if len(french) != len(funders):
+        raise InputError(f"{where}: {len(funders)} funders but {len(french)} funders_fr")
+    return FundingOption(
+        name=str(option["name"]),
+        label=_text(option.get("label", option["name"])),
+        source=str(option.get("source", "study file")),
+        funders=list(zip(funders, shares, strict=True)),
+        funders_fr=dict(zip(funders, french, strict=True)),
     )
 
 
@@ -770,7 +829,8 @@ def _prices(data: dict, scenarios: list[ScenarioSpec], path: Path) -> Prices:
     """[unit_costs] (each with its unit and sources) and [economics] (over its defaults)."""
     costs_raw = _get(data, "unit_costs", "study", path, dict)
     costs = {}
-    for key in REQUIRED_COSTS + tuple(k for k in OPTIONAL_COSTS if k in costs_raw):
+    optional = (*OPTIONAL_COSTS, *MAINTENANCE_KEYS.values())
+    for key in REQUIRED_COSTS + tuple(k for k in optional if k in costs_raw):
         entry = _get(costs_raw, key, "unit_costs", path, dict)
         costs[key] = Cost(
             _number(entry, "value", f"unit_costs.{key}", path),
@@ -786,10 +846,13 @@ def _prices(data: dict, scenarios: list[ScenarioSpec], path: Path) -> Prices:
                 f"{path}: [economics] needs {key}: a scenario serves household connections, "
                 "and their bills follow the operator's tariff (no tariff is assumed)"
             )
+    _maintenance(costs, path)
     economics = {k: v for k, (v, _) in ECONOMICS.items()}
     for key, value in given.items():
         if isinstance(value, list):
             value = [float(x) for x in value]
+        elif key in MANAGEMENT_KEYS:
+            value = _text(value)
         economics[key] = float(value) if isinstance(value, int | float) else value
     blocks = economics["household_tariff_blocks_m3_per_month"]
     prices = economics["household_tariff_mad_per_m3"]
@@ -799,6 +862,16 @@ def _prices(data: dict, scenarios: list[ScenarioSpec], path: Path) -> Prices:
             "household_tariff_blocks_m3_per_month (increasing upper limits) plus one above"
         )
     return Prices(costs=costs, economics=economics)
+
+
+def _maintenance(costs: dict, path: Path) -> None:
+    """Every asset class has its maintenance rate: its own key or ``maintenance_share_per_year``."""
+    missing = [k for k in MAINTENANCE_KEYS.values() if k not in costs]
+    if missing and "maintenance_share_per_year" not in costs:
+        raise InputError(
+            f"{path}: [unit_costs] needs {', '.join(missing)} (a share of each class's works "
+            "a year, with its source), or maintenance_share_per_year for every class"
+        )
 
 
 def _scenarios(data: dict, path: Path) -> list[ScenarioSpec]:

@@ -304,62 +304,154 @@ def _per_person(douars: pd.DataFrame, column: str) -> float:
     return float((douars[column] * douars["population"]).sum() / douars["population"].sum())
 
 
-def operating_account(study: Study, o: ScenarioResult) -> dict:
-    """O&M and tariff revenue of the design year [MAD/year], on the water actually expected.
+#: Bill-of-quantities categories maintained as pipes, and as pumps and electrics (a category
+#: whose name says pump, electric, power or solar); every other category of works is civil
+#: works. Margins and connections the households pay carry no maintenance of the scheme.
+PIPE_CATEGORIES = ("pipes", "tertiary network", "valves")
+MECHANICAL_WORDS = ("pump", "electric", "power", "solar")
 
-    Consumption: standpipe users at ``standpipe_use_l_per_person_day`` (measured 8.5 l,
-    docs/sources.md 1.1), households at ``household_use_l_per_person_day``, plus the douars'
-    other uses (public, institutions, livestock) as projected. Bulk water: that consumption
-    plus the network's losses, bought at the tap-off. Standpipe revenue: with ``keeper_pay =
-    "margin"`` the keeper buys at the resale price less his margin and is paid by nothing
-    else; with ``"salary"`` the scheme keeps the resale price and pays him. Households: each
-    connection's monthly use billed by the tariff blocks, plus the fixed fee; other uses are
-    not billed (conservative).
+
+def maintenance_class(category: str) -> str:
+    """The asset class of a bill-of-quantities category: pipes, civil or mechanical.
+
+    >>> maintenance_class("tertiary network"), maintenance_class("pumping")
+    ('pipes', 'mechanical')
+    >>> maintenance_class("storage")
+    'civil'
     """
-    c, econ = study.prices.costs, study.prices.economics
-    p = o.projection_design
-    t = p.totals()
-    sc = p.scenario
-    bf_m3 = float(t["people_standpipe"]) * econ["standpipe_use_l_per_person_day"] / 1000
-    bi_m3 = float(t["people_household"]) * econ["household_use_l_per_person_day"] / 1000
-    other_m3 = float(
-        t["other_public_m3_per_day"] + t["institutional_m3_per_day"] + t["livestock_m3_per_day"]
-    )
-    consumed = (bf_m3 + bi_m3 + other_m3) * DAYS_PER_YEAR
-    bought = consumed / (sc.transmission_efficiency * sc.distribution_efficiency)
-    households = float(t["people_household"]) / study.design.persons_per_household
-    monthly = (
-        study.design.persons_per_household * econ["household_use_l_per_person_day"] / 1000
+    if category in PIPE_CATEGORIES:
+        return "pipes"
+    if any(word in category.lower() for word in MECHANICAL_WORDS):
+        return "mechanical"
+    return "civil"
+
+
+def maintenance_by_class(prices: Prices, boq: pd.DataFrame) -> dict[str, float]:
+    """Maintenance a year [currency/year] by asset class: each class's works x its rate.
+
+    On the works only: not on engineering and contingencies (``margin``) nor on the lines the
+    households pay (their connections). Rates: ``maintenance_<class>_share_per_year``, else
+    ``maintenance_share_per_year`` (:data:`hydro.study.config.MAINTENANCE_KEYS`).
+    """
+    works = boq[(boq["category"] != "margin") & (boq["paid_by"] != "households")]
+    by_class = works.groupby(works["category"].map(maintenance_class))["total_mad"].sum()
+    out = {}
+    for cls in ("pipes", "civil", "mechanical"):
+        rate = prices.value(
+            f"maintenance_{cls}_share_per_year", prices.value("maintenance_share_per_year", 0.0)
+        )
+        out[cls] = rate * float(by_class.get(cls, 0.0))
+    return out
+
+
+def household_use_m3_per_month(design: Design, economics: dict) -> float:
+    """Expected use of one household connection [m3/month]: the household's allowance
+    (persons x ``household_use_l_per_person_day``), at most ``household_use_max_m3_per_month``
+    (the operator's measured use, e.g. docs/sources.md 1.2: at most 4 m3 a month).
+
+    >>> from types import SimpleNamespace as S
+    >>> econ = {"household_use_l_per_person_day": 50.0, "household_use_max_m3_per_month": 4.0}
+    >>> household_use_m3_per_month(S(persons_per_household=5.5), econ)
+    4.0
+    """
+    allowance = (
+        design.persons_per_household * economics["household_use_l_per_person_day"] / LITRES_PER_M3
         * DAYS_PER_YEAR / 12
     )  # fmt: skip
-    household_revenue = households * 12 * household_bill_mad_per_month(study.prices, monthly)
+    return min(allowance, economics["household_use_max_m3_per_month"])
+
+
+def keeper_income(study: Study, standpipe_m3_per_day: float, standpipes: int) -> dict:
+    """A standpipe keeper's monthly income [currency/month] against the minimum wage.
+
+    ``keeper_pay = "margin"``: his margin x the water he sells a month at his standpipe;
+    ``"salary"``: ``keeper_per_standpipe_per_year`` / 12. Flagged when below the study's
+    ``minimum_wage_per_month`` (not compared when the study gives none).
+    """
+    c, econ = study.prices.costs, study.prices.economics
+    if not standpipes:
+        income = float("nan")
+    elif econ["keeper_pay"] == "salary":
+        income = c["keeper_per_standpipe_per_year"].value / 12
+    else:
+        sold = standpipe_m3_per_day * DAYS_PER_YEAR / 12 / standpipes
+        income = c["keeper_margin_per_m3"].value * sold
+    wage = study.prices.value("minimum_wage_per_month", float("nan"))
+    return {
+        "keeper_income_mad_per_month": income,
+        "minimum_wage_mad_per_month": wage,
+        "keeper_below_minimum_wage": bool(income < wage),  # False when either is unknown
+    }
+
+
+def _expected_use(study: Study, o: ScenarioResult) -> dict:
+    """The water expected to be used in the design year [m3/day] by standpipes (measured
+    use), by the connections costed (their expected use) and by the other uses projected.
+    """
+    econ, t = study.prices.economics, o.projection_design.totals()
+    monthly = household_use_m3_per_month(study.design, econ) if o.connections else 0.0
+    return {
+        "standpipes": float(t["people_standpipe"]) * econ["standpipe_use_l_per_person_day"]
+        / LITRES_PER_M3,
+        "households": o.connections * monthly * 12 / DAYS_PER_YEAR,
+        "other": float(t["other_public_m3_per_day"] + t["institutional_m3_per_day"]
+                       + t["livestock_m3_per_day"]),
+        "household_m3_per_month": monthly if o.connections else float("nan"),
+    }  # fmt: skip
+
+
+def operating_account(study: Study, o: ScenarioResult) -> dict:
+    """O&M and tariff revenue of the design year [currency/year], on the water expected.
+
+    Use (:func:`_expected_use`): standpipe users at ``standpipe_use_l_per_person_day``
+    (measured 8.5 l, docs/sources.md 1.1); each household connection costed at its expected
+    use (:func:`household_use_m3_per_month`); the douars' other uses as projected. Bulk water:
+    that use plus the network's losses, bought at the source. Standpipe revenue: with
+    ``keeper_pay = "margin"`` the keeper buys at the resale price less his margin; with
+    ``"salary"`` the scheme keeps the resale price and pays him. Households: the connections
+    costed, each billed its expected use by the tariff blocks plus the fixed fee; other uses
+    are not billed (conservative). Maintenance by asset class (:func:`maintenance_by_class`);
+    energy: the pump's energy per m3 (the design-year run) x the bulk water of expected use.
+    """
+    c, econ = study.prices.costs, study.prices.economics
+    sc = o.projection_design.scenario
+    use = _expected_use(study, o)
+    consumed = (use["standpipes"] + use["households"] + use["other"]) * DAYS_PER_YEAR
+    bought = consumed / (sc.transmission_efficiency * sc.distribution_efficiency)
+    bill = household_bill_mad_per_month(study.prices, use["household_m3_per_month"])
+    household_revenue = o.connections * 12 * bill if o.connections else 0.0
     salary = econ["keeper_pay"] == "salary"
     bf_price = c["tariff_standpipe_per_m3"].value - (
         0 if salary else c["keeper_margin_per_m3"].value
     )
-    standpipe_revenue = bf_m3 * DAYS_PER_YEAR * bf_price
-    maintenance = c["maintenance_share_per_year"].value * o.capital_mad
+    standpipe_revenue = use["standpipes"] * DAYS_PER_YEAR * bf_price
+    maintenance = maintenance_by_class(study.prices, o.boq)
     energy = o.energy_kwh_per_m3 * bought * c["energy_per_kwh"].value
     keepers = o.standpipes * c["keeper_per_standpipe_per_year"].value if salary else 0.0
     bulk = bought * c["bulk_water_per_m3"].value
-    om = maintenance + energy + keepers + bulk
+    om = sum(maintenance.values()) + energy + keepers + bulk
     revenue = standpipe_revenue + household_revenue
+    population = float(o.projection_design.totals()["population"])
     return {
         "expected_consumption_m3_per_year": consumed,
         "bulk_water_m3_per_year": bought,
-        "household_m3_per_month": monthly if households else float("nan"),
-        "om_maintenance_mad_per_year": maintenance,
+        "household_connections_billed": o.connections,
+        "household_m3_per_month": use["household_m3_per_month"],
+        "om_maintenance_mad_per_year": sum(maintenance.values()),
+        **{f"om_maintenance_{k}_mad_per_year": v for k, v in maintenance.items()},
         "om_energy_mad_per_year": energy,
         "om_keepers_mad_per_year": keepers,
         "om_bulk_water_mad_per_year": bulk,
         "om_mad_per_year": om,
         "om_mad_per_m3": om / consumed if consumed else float("nan"),
-        "om_mad_per_person_year": om / float(t["population"]),
+        "om_mad_per_person_year": om / population,
         "revenue_standpipes_mad_per_year": standpipe_revenue,
         "revenue_households_mad_per_year": household_revenue,
         "tariff_revenue_mad_per_year": revenue,
         "tariff_revenue_mad_per_m3": revenue / consumed if consumed else float("nan"),
         "om_recovery_ratio": revenue / om if om else float("nan"),
+        "om_deficit_mad_per_year": max(om - revenue, 0.0),
+        **keeper_income(study, use["standpipes"], o.standpipes),
     }
 
 
@@ -383,9 +475,16 @@ def financing(money: Money, o: ScenarioResult) -> dict:
 
 def _verdict(o: ScenarioResult, headroom: float, lpd: float, allowance: float) -> str:
     """FEASIBLE, or NOT FEASIBLE with every reason: budget, rules, delivery, pressure class."""
+    failures = [f"over budget by EUR {-headroom:,.0f}"] if headroom < 0 else []
+    failures += rule_failures(o, lpd, allowance)
+    if not failures:
+        return "FEASIBLE: within budget and compliant"
+    return "NOT FEASIBLE: " + "; ".join(failures)
+
+
+def rule_failures(o: ScenarioResult, lpd: float, allowance: float) -> list[str]:
+    """What a design fails besides the budget: rules, delivery, pressure class (empty: none)."""
     failures = []
-    if headroom < 0:
-        failures.append(f"over budget by EUR {-headroom:,.0f}")
     for label, report in (
         ("design year", o.compliance_design),
         ("opening year", o.compliance_open),
@@ -397,9 +496,7 @@ def _verdict(o: ScenarioResult, headroom: float, lpd: float, allowance: float) -
         failures.append("delivers less than the allowance")
     if o.surge is not None and not o.surge.empty and not o.surge["class_ok"].all():
         failures.append("pressure class exceeded at pump shut-off")
-    if not failures:
-        return "FEASIBLE: within budget and compliant"
-    return "NOT FEASIBLE: " + "; ".join(failures)
+    return failures
 
 
 def _service_columns(o: ScenarioResult, villages: pd.DataFrame) -> dict:
@@ -435,6 +532,21 @@ def _benchmark_columns(money, per_eur: float) -> dict:
     }
 
 
+def vat_columns(prices: Prices, o: ScenarioResult, money: Money) -> dict:
+    """VAT, stated: every price excludes it; the rate on works and on water where the study
+    gives them, and the VAT the donors' works would carry unless the financing exempts them.
+    """
+    vat_rate = prices.value("vat_works_share", float("nan"))
+    donors = o.boq.loc[o.boq["paid_by"] == DONORS, "total_mad"].sum()
+    works = vat_rate * float(donors) / money.mad_per_eur.value
+    return {
+        "prices_exclude_vat": True,
+        "vat_works_rate": vat_rate,
+        "vat_water_rate": prices.value("vat_water_share", float("nan")),
+        "vat_on_donors_works_eur": works,
+    }
+
+
 def feasibility_row(study: Study, o: ScenarioResult, villages: pd.DataFrame) -> dict:
     """One scenario's row of the donors' feasibility table."""
     money = study.money
@@ -445,12 +557,15 @@ def feasibility_row(study: Study, o: ScenarioResult, villages: pd.DataFrame) -> 
     paid = financing(study.money, o)
     headroom = money.budget_eur - paid["capital_donors_eur"]
     service = _service_columns(o, villages)
-    # capital per m3 of the water the scheme is designed to deliver, mean of the two years
+    account = operating_account(study, o)
+    # the water the scheme is designed to deliver, mean of the two years [m3/year]
     designed = (
         (float(t_open["consumption_m3_per_day"]) + float(t_design["consumption_m3_per_day"]))
         / 2
         * DAYS_PER_YEAR
     )
+    expected = account["expected_consumption_m3_per_year"]
+    annual = money.crf * o.capital_mad
     per = capital_eur / beneficiaries_open
     return {
         "scenario": o.spec.name,
@@ -474,10 +589,17 @@ def feasibility_row(study: Study, o: ScenarioResult, villages: pd.DataFrame) -> 
         "cost_per_beneficiary_mad": o.capital_mad / beneficiaries_open,
         "cost_per_beneficiary_horizon_eur": capital_eur / beneficiaries_design,
         **_benchmark_columns(money, per),
+        # at this scenario's cost per person; what the budget buys replaces it by the
+        # people its chosen plan serves (hydro.study.budget.budget_covers)
         "beneficiaries_budget_covers": round(money.budget_eur / per),
-        **operating_account(study, o),
+        **vat_columns(study.prices, o, money),
+        **account,
         "energy_kwh_per_m3": o.energy_kwh_per_m3,
-        "capital_mad_per_m3": money.crf * o.capital_mad / designed if designed else float("nan"),
+        "capital_mad_per_m3_expected_use": annual / expected if expected else float("nan"),
+        "capital_mad_per_m3_design_volume": annual / designed if designed else float("nan"),
+        "meets_rules": not rule_failures(
+            o, service["delivered_l_per_person_day"], service["allowance_l_per_person_day"]
+        ),
         "verdict": _verdict(
             o,
             headroom,
@@ -601,7 +723,9 @@ def operation_table(study: Study, outcomes: list[ScenarioResult]) -> pd.DataFram
                     "pump_efficiency": o.pump.efficiency,
                     "energy_kwh_per_day": o.energy_kwh_per_day,
                     "energy_kwh_per_m3": o.energy_kwh_per_m3,
-                    "energy_mad_per_year": o.energy_kwh_per_day
+                    # the design year's peak days (the extended-period run) all year: the
+                    # pump's largest bill; the O&M counts the energy of the expected use
+                    "energy_design_peak_mad_per_year": o.energy_kwh_per_day
                     * DAYS_PER_YEAR
                     * study.prices.costs["energy_per_kwh"].value,
                     "pump_rule": o.duty.describe(),

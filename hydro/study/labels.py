@@ -129,6 +129,33 @@ TEXT = {
         "risk_param": "{label}: from {low} to {high} the donors' capital moves by EUR {span}",
         "risk_switch": "the scheme fits the budget if the {label} is {direction} {value} {unit}",
         "risk_switch_none": "no value of the {label} alone brings the scheme within budget",
+        "risk_no_switch_over": "the scheme stays over budget over the whole range",
+        "risk_no_switch_within": "the scheme stays within budget over the whole range",
+        "recommend_title": "Recommendation",
+        "recommend_line": "Recommended: {label}, {people} people at the opening, EUR {donors} "
+        "for the donors, EUR {per} per beneficiary ({against}). Rule: the cheapest scheme for "
+        "the donors that meets every design rule, serves every douar and costs per beneficiary "
+        "no more than the documented range (else the cheapest that meets every rule); funded "
+        "by the option that leaves the least capital without a commitment.",
+        "recommend_above": "above the documented range: no scheme that meets every rule is "
+        "within it",
+        "recommend_within": "within the documented range",
+        "recommend_none": "No scenario meets every design rule: none is recommended; see the "
+        "verdicts above.",
+        "recommend_funding": "Funding: {option}: {amounts}. Still without a commitment: EUR {gap}.",
+        "recommend_om": "Operation: {operator} runs the scheme and buys the bulk water from "
+        "{seller}; tariffs recover {recovery} of O&M in the design year, and the deficit of "
+        "{deficit} {currency} a year is covered by {who}.",
+        "recommend_om_covered": "Operation: {operator} runs the scheme and buys the bulk water "
+        "from {seller}; tariffs recover {recovery} of O&M in the design year.",
+        "recommend_keeper": "A standpipe keeper would earn {income} {currency} a month, below "
+        "the minimum wage of {wage} {currency}: the operator must pay the keepers or raise "
+        "their margin.",
+        "vat_line": "Prices exclude VAT; VAT on works at {rate} would add EUR {vat} to the "
+        "donors' capital unless the financing convention exempts the works.",
+        "vat_line_alone": "Prices exclude VAT.",
+        "funding_title": "The capital of the recommended scheme by funding option",
+        "not_stated": "not stated",
         "risk_recovery": "tariffs recover {recovery} of O&M in the design year "
         "(scenario {label}): the operator must cover the rest",
         "risk_class": "scenario {label}: the pump's shut-off head plus the suction pressure "
@@ -285,6 +312,36 @@ TEXT = {
         "risk_switch": "le projet tient dans le budget si {label} est {direction} {value} {unit}",
         "risk_switch_none": "aucune valeur de ce seul paramètre ({label}) ne ramène le projet "
         "dans le budget",
+        "risk_no_switch_over": "le projet reste hors budget sur toute la plage",
+        "risk_no_switch_within": "le projet reste dans le budget sur toute la plage",
+        "recommend_title": "Recommandation",
+        "recommend_line": "Recommandé : {label}, {people} habitants à la mise en service, "
+        "{donors} EUR à la charge des bailleurs, {per} EUR par bénéficiaire ({against}). Règle : "
+        "le projet le moins cher pour les bailleurs qui respecte toutes les règles de "
+        "conception, dessert tous les douars et ne coûte pas plus par bénéficiaire que la "
+        "fourchette documentée (sinon le moins cher qui respecte toutes les règles) ; financé "
+        "selon l'option qui laisse le moins d'investissement sans engagement.",
+        "recommend_above": "au-dessus de la fourchette documentée : aucun projet conforme n'y "
+        "entre",
+        "recommend_within": "dans la fourchette documentée",
+        "recommend_none": "Aucun scénario ne respecte toutes les règles de conception : aucun "
+        "n'est recommandé ; voir les verdicts ci-dessus.",
+        "recommend_funding": "Financement : {option} : {amounts}. Encore sans engagement : "
+        "{gap} EUR.",
+        "recommend_om": "Exploitation : {operator} exploite le réseau et achète l'eau en gros à "
+        "{seller} ; les tarifs couvrent {recovery} de l'exploitation l'année de projet, et le "
+        "déficit de {deficit} {currency} par an est couvert par {who}.",
+        "recommend_om_covered": "Exploitation : {operator} exploite le réseau et achète l'eau "
+        "en gros à {seller} ; les tarifs couvrent {recovery} de l'exploitation l'année de "
+        "projet.",
+        "recommend_keeper": "Un gardien-gérant gagnerait {income} {currency} par mois, moins que "
+        "le salaire minimum de {wage} {currency} : l'exploitant doit rémunérer les gardiens ou "
+        "relever leur marge.",
+        "vat_line": "Prix hors TVA ; la TVA sur les travaux à {rate} ajouterait {vat} EUR à la "
+        "part des bailleurs, sauf exonération prévue par la convention de financement.",
+        "vat_line_alone": "Prix hors TVA.",
+        "funding_title": "L'investissement du projet recommandé selon l'option de financement",
+        "not_stated": "non précisé",
         "risk_recovery": "les tarifs couvrent {recovery} de l'exploitation l'année de projet "
         "(scénario {label}) : l'exploitant doit couvrir le reste",
         "risk_class": "scénario {label} : la hauteur à débit nul de la pompe plus la pression "
@@ -423,9 +480,59 @@ COLUMNS = {
     "om_bulk_water_mad_per_year": ("of which bulk water [MAD/year]", "dont eau en gros [MAD/an]"),
     "tariff_revenue_mad_per_year": ("Tariff revenue [MAD/year]", "Recettes tarifaires [MAD/an]"),
     "om_recovery_ratio": ("O&M recovery by tariffs [-]", "Couverture de l'exploitation [-]"),
-    "capital_mad_per_m3": (
-        "Capital per m3 over the life [MAD/m3]",
-        "Investissement par m3 [MAD/m3]",
+    "capital_mad_per_m3_expected_use": (
+        "Capital per m3 over the life, expected use [MAD/m3]",
+        "Investissement par m3 sur la durée de vie, consommation attendue [MAD/m3]",
+    ),
+    "capital_mad_per_m3_design_volume": (
+        "Capital per m3 over the life, design volume [MAD/m3]",
+        "Investissement par m3 sur la durée de vie, volume de projet [MAD/m3]",
+    ),
+    "om_maintenance_mad_per_year": ("of which maintenance [MAD/year]", "dont entretien [MAD/an]"),
+    "om_maintenance_pipes_mad_per_year": (
+        "maintenance of pipes [MAD/year]",
+        "entretien des conduites [MAD/an]",
+    ),
+    "om_maintenance_civil_mad_per_year": (
+        "maintenance of civil works [MAD/year]",
+        "entretien du génie civil [MAD/an]",
+    ),
+    "om_maintenance_mechanical_mad_per_year": (
+        "maintenance of pumps and electrics [MAD/year]",
+        "entretien des pompes et de l'électricité [MAD/an]",
+    ),
+    "om_energy_mad_per_year": (
+        "of which pump energy, expected use [MAD/year]",
+        "dont énergie de pompage, consommation attendue [MAD/an]",
+    ),
+    "om_deficit_mad_per_year": ("O&M deficit [MAD/year]", "Déficit d'exploitation [MAD/an]"),
+    "household_connections_billed": ("Connections billed", "Branchements facturés"),
+    "household_m3_per_month": (
+        "Expected use per connection [m3/month]",
+        "Consommation attendue par branchement [m3/mois]",
+    ),
+    "keeper_income_mad_per_month": (
+        "Standpipe keeper's income [MAD/month]",
+        "Revenu du gardien-gérant [MAD/mois]",
+    ),
+    "minimum_wage_mad_per_month": ("Minimum wage [MAD/month]", "Salaire minimum [MAD/mois]"),
+    "keeper_below_minimum_wage": (
+        "Keeper below the minimum wage",
+        "Gardien sous le salaire minimum",
+    ),
+    "prices_exclude_vat": ("Prices excluding VAT", "Prix hors TVA"),
+    "option_label": ("Funding option", "Option de financement"),
+    "funder": ("Funder", "Financeur"),
+    "share": ("Share [-]", "Part [-]"),
+    "amount_eur": ("Amount [EUR]", "Montant [EUR]"),
+    "commitment_eur": ("Commitment [EUR]", "Engagement [EUR]"),
+    "uncommitted_eur": ("Without a commitment [EUR]", "Sans engagement [EUR]"),
+    "meets_rules": ("Meets every design rule", "Respecte toutes les règles"),
+    "vat_works_rate": ("VAT on works [-]", "TVA sur les travaux [-]"),
+    "vat_water_rate": ("VAT on water [-]", "TVA sur l'eau [-]"),
+    "vat_on_donors_works_eur": (
+        "VAT on the donors' works, unless exempt [EUR]",
+        "TVA sur les travaux des bailleurs, sauf exonération [EUR]",
     ),
     "verdict": ("Verdict", "Verdict"),
     # bill of quantities
@@ -535,7 +642,10 @@ COLUMNS = {
     "pump_efficiency": ("Pump efficiency [-]", "Rendement de la pompe [-]"),
     "energy_kwh_per_day": ("Energy [kWh/day]", "Énergie [kWh/jour]"),
     "energy_kwh_per_m3": ("Energy [kWh/m3]", "Énergie [kWh/m3]"),
-    "energy_mad_per_year": ("Energy [MAD/year]", "Énergie [MAD/an]"),
+    "energy_design_peak_mad_per_year": (
+        "Energy, design-year peak days all year [MAD/year]",
+        "Énergie, jours de pointe de l'horizon toute l'année [MAD/an]",
+    ),
     "main_velocity_m_per_s": ("Main velocity [m/s]", "Vitesse dans le refoulement [m/s]"),
     "case": ("Case", "Cas"),
     "description": ("Description", "Description"),
@@ -844,6 +954,12 @@ UNITS_FR = {
     "MAD/beneficiary": "MAD/bénéficiaire",
     "MAD/standpipe/year": "MAD/borne/an",
     "share of capital per year": "part de l'investissement par an",
+    "share of pipe works per year": "part des travaux de conduites par an",
+    "share of civil works per year": "part des travaux de génie civil par an",
+    "share of pump and electrical works per year": (
+        "part des travaux de pompage et d'électricité par an"
+    ),
+    "share of the water bill": "part de la facture d'eau",
     "x best-efficiency flow": "x débit de meilleur rendement",
     "fraction of domestic": "part de la consommation domestique",
     "l/pupil/day": "l/élève/jour",
@@ -885,6 +1001,12 @@ PARAMETERS_FR = {
     "contingency_share": "imprévus",
     "energy_per_kwh": "prix de l'énergie",
     "maintenance_share_per_year": "entretien annuel",
+    "maintenance_pipes_share_per_year": "entretien annuel des conduites",
+    "maintenance_civil_share_per_year": "entretien annuel du génie civil",
+    "maintenance_mechanical_share_per_year": "entretien annuel des pompes et de l'électricité",
+    "minimum_wage_per_month": "salaire minimum (SMAG) par mois",
+    "vat_works_share": "TVA sur les travaux",
+    "vat_water_share": "TVA sur l'eau",
     "keeper_per_standpipe_per_year": "salaire du gardien-gérant par borne",
     "keeper_margin_per_m3": "marge du gardien-gérant",
     "bulk_water_per_m3": "prix de l'eau en gros",

@@ -122,9 +122,26 @@ class Design:
 
 
 @dataclass(frozen=True)
+class FundingOption:
+    """A way to share a scheme's capital among funders ([[money.funding_options]])."""
+
+    name: str
+    #: {en, fr}
+    label: dict
+    source: str
+    #: (funder, share of the capital to finance)
+    funders: list[tuple[str, float]]
+    #: funder -> its name in the French report (default: as given)
+    funders_fr: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Money:
     """[money]: exchange rate, budget, funders, service life and discount rate."""
 
+    #: The study's currency (ISO 4217: MAD, XOF ...): every unit cost and the O&M are in it;
+    #: the budget and the donors' figures are in EUR
+    currency: str
     mad_per_eur: Cost
     budget_eur: float
     #: (funder, share of the donors' capital)
@@ -137,6 +154,8 @@ class Money:
     benchmark_mad_per_beneficiary: tuple[float, float] | None = None
     #: What the benchmark is, {en, fr} (the report says "comparable schemes" without it)
     benchmark_label: dict = field(default_factory=dict)
+    #: Other ways to share the capital, beside the study's own funders
+    funding_options: list[FundingOption] = field(default_factory=list)
 
     @property
     def crf(self) -> float:

@@ -29,6 +29,7 @@ from hydro import __version__
 from hydro.demand import read_villages
 from hydro.outputs import write_csv
 from hydro.study import figures as fig
+from hydro.study.funding import funding_options, recommend
 from hydro.study.labels import (
     TAP_WORDS,
     TEXT,
@@ -65,11 +66,20 @@ SUMMARY_ROWS = (
     "financing_gap_eur",
     "cost_per_beneficiary_eur",
     "against_range",
+    "vat_on_donors_works_eur",
     "om_mad_per_year",
+    "om_maintenance_mad_per_year",
+    "om_energy_mad_per_year",
     "om_bulk_water_mad_per_year",
+    "household_connections_billed",
+    "household_m3_per_month",
     "tariff_revenue_mad_per_year",
     "om_recovery_ratio",
-    "capital_mad_per_m3",
+    "om_deficit_mad_per_year",
+    "keeper_income_mad_per_month",
+    "keeper_below_minimum_wage",
+    "capital_mad_per_m3_expected_use",
+    "capital_mad_per_m3_design_volume",
     "verdict",
 )
 #: What a table shows where a cell has no value (a parameter without a unit, a pipe item
@@ -135,6 +145,11 @@ class Context:
         """The base scenario's result (the sensitivity's)."""
         name = self.study.sensitivity.get("scenario", self.study.scenarios[0].name)
         return next(o for o in self.result.outcomes if o.spec.name == name)
+
+
+def currency_of(study) -> str:
+    """The study's currency (ISO 4217 code)."""
+    return study.money.currency
 
 
 # --------------------------------------------------------------------------- cells and tables
@@ -424,6 +439,7 @@ def section_executive(ctx: Context) -> Section:
             )
         )
     s.ul(items)
+    recommendation(ctx, s)
     b = r.budget
     if b is not None:
         chosen = b.candidates[b.candidates["chosen"]]
@@ -455,6 +471,91 @@ def section_executive(ctx: Context) -> Section:
     return s
 
 
+def _management(ctx: Context, key: str) -> str:
+    """A text of the study's management model in the report's language (or "not stated")."""
+    text = ctx.study.prices.economics.get(key) or {}
+    return text.get(ctx.lang) or text.get("en") or ctx.t["not_stated"]
+
+
+def recommendation(ctx: Context, s: Section) -> None:
+    """The scheme recommended by the stated rule (:mod:`hydro.study.funding`), its funding
+    plan, who runs it and covers its O&M deficit, the keeper's pay, VAT; its funding table.
+    """
+    t, lang, study = ctx.t, ctx.lang, ctx.study
+    rec = recommend(study.money, ctx.result.feasibility)
+    if rec is None:
+        s.p(t["recommend_none"])
+        return
+    f = rec.row
+    s.p(
+        t["recommend_line"].format(
+            label=ctx.labels[rec.scenario],
+            people=number(f["beneficiaries_opening"], 0, lang),
+            donors=number(f["capital_donors_eur"], 0, lang),
+            per=number(f["cost_per_beneficiary_eur"], 0, lang),
+            against=t["recommend_within" if rec.within_range else "recommend_above"],
+        )
+    )
+    funding = rec.funding.copy()
+    funding["funder"] = funding["funder_fr"] if lang == "fr" else funding["funder"]
+    chosen = funding[funding["option"] == rec.option]
+    option = next(o for o in funding_options(study.money) if o.name == rec.option)
+    amounts = ", ".join(
+        f"{r['funder']} EUR {number(r['amount_eur'], 0, lang)}"
+        if lang == "en"
+        else f"{r['funder']} {number(r['amount_eur'], 0, lang)} EUR"
+        for r in chosen.to_dict("records")
+    )
+    s.p(
+        t["recommend_funding"].format(
+            option=option.label.get(lang) or option.label.get("en", option.name),
+            amounts=amounts,
+            gap=number(float(chosen["uncommitted_eur"].sum()), 0, lang),
+        )
+    )
+    _operation_lines(ctx, s, f)
+    labels = {o.name: o.label.get(lang) or o.label.get("en", o.name)
+              for o in funding_options(study.money)}  # fmt: skip
+    funding["option_label"] = funding["option"].map(labels)
+    shown = funding[["option_label", "funder", "share", "amount_eur", "commitment_eur",
+                     "uncommitted_eur"]]  # fmt: skip
+    s.table(t["funding_title"], html_table(shown, lang, "funding"))
+
+
+def _operation_lines(ctx: Context, s: Section, f: dict) -> None:
+    """Who runs the recommended scheme and covers its deficit; the keeper's pay; VAT."""
+    t, lang, currency = ctx.t, ctx.lang, currency_of(ctx.study)
+    who = {k: _management(ctx, k) for k in ("operator", "bulk_water_from", "deficit_covered_by")}
+    deficit = f["om_deficit_mad_per_year"]
+    s.p(
+        t["recommend_om" if deficit > 0 else "recommend_om_covered"].format(
+            operator=who["operator"],
+            seller=who["bulk_water_from"],
+            recovery=number(f["om_recovery_ratio"], 0, lang, percent=True),
+            deficit=number(deficit, 0, lang),
+            currency=currency,
+            who=who["deficit_covered_by"],
+        )
+    )
+    if f["keeper_below_minimum_wage"]:
+        s.p(
+            t["recommend_keeper"].format(
+                income=number(f["keeper_income_mad_per_month"], 0, lang),
+                wage=number(f["minimum_wage_mad_per_month"], 0, lang),
+                currency=currency,
+            )
+        )
+    if np.isfinite(f["vat_works_rate"]):
+        s.p(
+            t["vat_line"].format(
+                rate=number(f["vat_works_rate"], 0, lang, percent=True),
+                vat=number(f["vat_on_donors_works_eur"], 0, lang),
+            )
+        )
+    else:
+        s.p(t["vat_line_alone"])
+
+
 def risk_items(ctx: Context) -> list[str]:
     """The widest sensitivity swings with their switch points, the checks that failed, and
     the O&M recovery.
@@ -483,7 +584,10 @@ def risk_items(ctx: Context) -> list[str]:
         )
         if switch is not None and key in switch.index:
             sw = switch.loc[key]
-            if sw["attainable"]:
+            if not sw["within_range"]:  # a switch outside the range is no risk
+                over = not part["within_budget"].astype(bool).any()
+                text += sep + t["risk_no_switch_over" if over else "risk_no_switch_within"]
+            elif sw["attainable"]:
                 x = sw["switch_value"]
                 text += sep + t["risk_switch"].format(
                     label=label,
