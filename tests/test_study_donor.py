@@ -24,7 +24,7 @@ from hydro.study.budget import design_to_budget
 from hydro.study.config import load_study
 from hydro.study.costing import financing, household_bill_mad_per_month, tank_cost_mad
 from hydro.study.parts import StudyData
-from hydro.study.scenario import run_scenario
+from hydro.study.scenario import run_scenario, trunk_of
 
 MONEY_TOLERANCE_MAD = 0.5
 #: EPANET's heads from two runs of the same file, written with 10 significant digits
@@ -69,8 +69,17 @@ def brute_force(folder, study, villages, catalog, pumps, specs):
     """Every plan built by hand: each douar not served, on standpipes (Alpha: either or both
     of its two), or on household connections; the network drawn again without the branches
     left out, the village rows cut to the people of the standpipes kept; run end to end.
+    Each plan is built on the trunk of its complete scheme.
     Returns (plan, people served, people on connections, donors' capital [EUR])."""
     sp, hh = specs
+    # the trunk (tank, main, pump) of each complete scheme, sized once for the whole: every
+    # douar in full, on household connections where the plan puts it so, else on standpipes
+    full = StudyData(read_network(folder / "two.inp"), villages, catalog, pumps)
+    trunks = {
+        (la, lb): trunk_of(run_scenario(study, sp, full, random_taps=False,
+                                        levels={"Alpha": la, "Beta": lb}))
+        for la in (sp, hh) for lb in (sp, hh)
+    }  # fmt: skip
     # option -> (level, standpipes kept, pipes and nodes removed)
     alpha = {
         None: (None, (), ["A1", "A2", "A3"], ["A_N1", "A_BF1", "A_BF2"]),
@@ -111,7 +120,8 @@ def brute_force(folder, study, villages, catalog, pumps, specs):
         wntr.network.write_inpfile(wn, str(folder / "bf.inp"), units="LPS")
         table = pd.DataFrame(part)
         data = StudyData(read_network(folder / "bf.inp"), table, catalog, pumps)
-        o = run_scenario(study, sp, data, random_taps=False, levels=levels)
+        trunk = trunks[(hh if a == "hh" else sp, hh if b == "hh" else sp)]
+        o = run_scenario(study, sp, data, random_taps=False, levels=levels, trunk=trunk)
         t = o.projection_open.totals()
         rows.append(((a, b), round(float(t["population"])), round(float(t["people_household"])),
                      financing(study.money, o)["capital_donors_eur"]))  # fmt: skip
@@ -211,8 +221,10 @@ def test_budget_curve_is_the_frontier_of_verified_designs(small_run):
     assert {"people_served", "capital_eur", "within_budget", "plan", "phase",
             "level_Alpha", "standpipes_kept_Alpha", "level_Beta", "standpipes_kept_Beta",
             "phase_2_capital_donors_eur", "pressure_class_ok"} <= set(curve.columns)  # fmt: skip
-    # phase 2 = the complete scheme less phase 1
-    phase_2 = (curve["complete_capital_donors_eur"] - curve["capital_donors_eur"]).clip(lower=0)
+    # phase 2 = the complete scheme less phase 1, plus the phase-1 pipes it reinforces
+    phase_2 = (curve["complete_capital_donors_eur"] - curve["capital_donors_eur"]).clip(
+        lower=0
+    ) + curve["phase_2_reinforcement_donors_eur"]
     assert list(curve["phase_2_capital_donors_eur"]) == pytest.approx(list(phase_2), abs=0.01)
     assert curve["capital_donors_eur"].is_monotonic_increasing
     assert curve["people_served"].is_monotonic_increasing
@@ -547,3 +559,38 @@ def test_beneficiaries_the_budget_covers_are_those_of_the_chosen_plan(small_run)
     chosen = candidates[candidates["chosen"]]
     assert len(chosen) == 1
     assert (feasibility["beneficiaries_budget_covers"] == chosen["people_served"].iloc[0]).all()
+
+
+def test_phase_1_builds_the_trunk_of_the_whole_scheme_once(small):
+    """Phase 1 (one douar, within EUR 165,000) is built on the tank, main and pump of the
+    complete scheme: phase 2 adds no trunk (no duplicated main), only douars and any
+    reinforcement (issue 25, point 4)."""
+    folder, _, study, _, _, catalog, pumps = small
+    inp, villages = budget_case(folder)
+    study = replace(
+        study,
+        money=replace(study.money, budget_eur=165_000),
+        budget=replace(study.budget, scenarios=["standpipes", "household_connections"]),
+    )
+    result = design_to_budget(study, StudyData(read_network(inp), villages, catalog, pumps))
+    phase_1, whole = result.best, result.complete
+    assert (
+        phase_1.projection_open.totals()["population"]
+        < whole.projection_open.totals()["population"]
+    )
+    assert phase_1.tank_m3 == pytest.approx(whole.tank_m3)
+    labels = ["pipe", "label"]
+    assert phase_1.rising_main[labels].values.tolist() == whole.rising_main[labels].values.tolist()
+    assert phase_1.pump.name == whole.pump.name
+    trunk = ["storage", "pumping", "source"]
+    lines = ["item", "quantity", "total_mad"]
+    assert (
+        phase_1.boq[phase_1.boq["category"].isin(trunk)][lines].values.tolist()
+        == whole.boq[whole.boq["category"].isin(trunk)][lines].values.tolist()
+    )
+    row = result.candidates[result.candidates["chosen"]].iloc[0]
+    assert row["phase_2_capital_donors_eur"] == pytest.approx(
+        row["complete_capital_donors_eur"]
+        - row["capital_donors_eur"]
+        + row["phase_2_reinforcement_donors_eur"]
+    )

@@ -116,10 +116,11 @@ TEXT = {
         "and the curve is exact up to EUR {reach}. Chosen: the most people within the budget, "
         "then the most people on household connections, then the least cost. Points on the "
         "curve: no cheaper plan serves more people.",
-        "budget_phase": "Phasing: phase 1 is the chosen plan, designed on its own. Phase 2 "
-        "completes the scheme (every douar in full); its cost is the complete scheme designed "
-        "in one go less phase 1, an estimate that leaves out the reinforcement of phase-1 pipes "
-        "the complete scheme would need larger.",
+        "budget_phase": "Phasing: every plan is built on the trunk of the complete scheme "
+        "(tap-off, main, tank and any pumping station, sized once for every douar in full), "
+        "then the douars it serves. Phase 2 completes the scheme: its cost is the complete "
+        "scheme designed in one go less phase 1, plus the phase-1 pipes the complete scheme "
+        "needs larger (reinforced: paid again); no main is built twice.",
         "budget_class": "Like the scenarios, that design's rising main exceeds its pressure "
         "class at pump shut-off: it needs a break tank at the tap-off or a higher class, which "
         "this cost leaves out.",
@@ -297,11 +298,13 @@ TEXT = {
         "jusqu'à {reach} EUR. Retenu : le plus d'habitants dans le budget, puis le plus "
         "d'habitants raccordés à domicile, puis le moindre coût. Points de la courbe : aucun plan "
         "moins cher ne dessert plus d'habitants.",
-        "budget_phase": "Phasage : la tranche 1 est le plan retenu, conçu seul. La tranche 2 "
-        "complète le projet (tous les douars en entier) ; son coût est celui du projet complet "
-        "conçu en une seule fois, moins la tranche 1, une estimation qui ne compte pas le "
-        "renforcement des conduites de la tranche 1 que le projet complet demanderait plus "
-        "grosses.",
+        "budget_phase": "Phasage : chaque plan est construit sur le tronc du projet complet "
+        "(piquage, conduite d'adduction, réservoir et station de pompage éventuelle, "
+        "dimensionnés une seule fois pour tous les douars en entier), puis les douars qu'il "
+        "dessert. La tranche 2 complète le projet : son coût est celui du projet complet conçu "
+        "en une seule fois, moins la tranche 1, plus les conduites de la tranche 1 que le "
+        "projet complet demande plus grosses (renforcées : payées une seconde fois) ; aucune "
+        "conduite d'adduction n'est construite deux fois.",
         "budget_class": "Comme pour les scénarios, la classe de pression du refoulement de ce "
         "projet est dépassée à débit nul : il lui faut une bâche de reprise au piquage ou une "
         "classe supérieure, que ce coût ne compte pas.",
