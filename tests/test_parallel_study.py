@@ -44,7 +44,7 @@ def reduced_study(folder, name: str):
     text = re.sub(r"\[budget\].*?\n\n", '[budget]\nscenarios = ["standpipes"]\n\n', text,
                   flags=re.S)  # fmt: skip
     text = re.sub(r"\[sensitivity\].*?\n\n", '[sensitivity]\nscenario = "standpipes"\n'
-                  "growth_rate = [-0.01, 0.03]\nstandpipe_mad = [15000, 30000]\n\n", text,
+                  "growth_rate = [-0.01, 0.03]\nstandpipe_cost = [15000, 30000]\n\n", text,
                   flags=re.S)  # fmt: skip
     text = re.sub(r"draws = \d+", "draws = 60", text)
     path.write_text(text.replace('name = "small"', f'name = "{name}"'))

@@ -22,7 +22,7 @@ from hydro.network import read_network
 from hydro.pumps import read_pump_catalog, shutoff_head
 from hydro.study.budget import design_to_budget
 from hydro.study.config import load_study
-from hydro.study.costing import financing, household_bill_mad_per_month, tank_cost_mad
+from hydro.study.costing import financing, household_bill_per_month, tank_cost
 from hydro.study.parts import StudyData
 from hydro.study.scenario import run_scenario, trunk_of
 
@@ -147,7 +147,7 @@ def test_design_to_budget_equals_brute_force_over_every_plan(small):
     study = replace(study, budget=replace(study.budget, scenarios=[s.name for s in specs]))
     truth = brute_force(folder, study, villages, catalog, pumps, specs)
     assert len(truth) == 5 * 3 - 1
-    tolerance = MONEY_TOLERANCE_MAD / study.money.mad_per_eur.value
+    tolerance = MONEY_TOLERANCE_MAD / study.money.currency_per_eur.value
     skipped = 0
     costs = sorted(c for *_, c in truth)
     # below everything, three budgets between plans, above everything
@@ -247,13 +247,13 @@ def small_run(small):
 
 #: parameter -> (figure it moves, +1 when a higher value raises it, -1 when it lowers it)
 DIRECTIONS = {
-    "pump_station_mad": ("capital_donors_eur", +1),
+    "pump_station_cost": ("capital_donors_eur", +1),
     "tank_cost_factor": ("capital_donors_eur", +1),
-    "standpipe_mad": ("capital_donors_eur", +1),
-    "household_connection_mad": ("capital_eur", +1),  # the households pay them
+    "standpipe_cost": ("capital_donors_eur", +1),
+    "household_connection_cost": ("capital_eur", +1),  # the households pay them
     "pipe_price_factor": ("capital_donors_eur", +1),
     "rock_excavation_uplift": ("capital_donors_eur", +1),
-    "mad_per_eur": ("capital_donors_eur", -1),
+    "currency_per_eur": ("capital_donors_eur", -1),
     "connection_share_factor": ("capital_eur", +1),
     "per_capita_demand_factor": ("capital_donors_eur", +1),
     "growth_rate": ("capital_donors_eur", +1),
@@ -275,19 +275,19 @@ def test_every_sensitivity_parameter_moves_its_figure_the_right_way(small_run):
     switch = pd.read_csv(out / "switch_points.csv").set_index("parameter")
     # the exchange rate: capital in EUR = capital in MAD / rate, so the switch is exact
     base = table[(table["parameter"] == "base") & (table["scenario"] == "standpipes")].iloc[0]
-    rate = switch.at["mad_per_eur", "switch_value"]
+    rate = switch.at["currency_per_eur", "switch_value"]
     assert rate == pytest.approx(base["capital_donors_eur"] * 11.1 / 218000)
 
 
 # --------------------------------------------------------------------------- money
 def test_tank_cost_is_continuous_and_tariff_blocks_bill_each_block(small):
     _, _, study, *_ = small
-    step = tank_cost_mad(study.prices, 150.0 + 1e-6) - tank_cost_mad(study.prices, 150.0)
+    step = tank_cost(study.prices, 150.0 + 1e-6) - tank_cost(study.prices, 150.0)
     assert 0 <= step < 0.01  # no jump between the size bands
     # 8.4 m3 a month: 6 m3 at 2.37, 2.4 m3 at 7.39, plus the 6 MAD fee (hand calculation)
     prices = study.prices
-    assert household_bill_mad_per_month(prices, 8.4) == pytest.approx(6 * 2.37 + 2.4 * 7.39 + 6)
-    assert household_bill_mad_per_month(prices, 4.0) == pytest.approx(4 * 2.37 + 6)
+    assert household_bill_per_month(prices, 8.4) == pytest.approx(6 * 2.37 + 2.4 * 7.39 + 6)
+    assert household_bill_per_month(prices, 4.0) == pytest.approx(4 * 2.37 + 6)
 
 
 def test_om_counts_bulk_water_and_the_keeper_once(small_run):
@@ -583,7 +583,7 @@ def test_phase_1_builds_the_trunk_of_the_whole_scheme_once(small):
     assert phase_1.rising_main[labels].values.tolist() == whole.rising_main[labels].values.tolist()
     assert phase_1.pump.name == whole.pump.name
     trunk = ["storage", "pumping", "source"]
-    lines = ["item", "quantity", "total_mad"]
+    lines = ["item", "quantity", "total_lcu"]
     assert (
         phase_1.boq[phase_1.boq["category"].isin(trunk)][lines].values.tolist()
         == whole.boq[whole.boq["category"].isin(trunk)][lines].values.tolist()

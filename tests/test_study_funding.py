@@ -101,6 +101,24 @@ def _ctx(switch_value: float, within: bool):
     return SimpleNamespace(t=TEXT["en"], lang="en", result=result, labels={"s": "S"})
 
 
+def test_the_recommended_schemes_funding_is_written(tmp_path):
+    """funding.csv: each option's funders for the recommended scheme, adding up to its capital
+    (the small study of tests/test_study.py, its recommendation by the stated rule)."""
+    from conftest import run_hydro
+    from test_study import write_small_study
+
+    path = write_small_study(tmp_path)
+    done = run_hydro("-q", "run", path, "--out", tmp_path / "out")
+    assert done.returncode == 0, done.stderr
+    funding = pd.read_csv(tmp_path / "out" / "funding.csv")
+    feasibility = pd.read_csv(tmp_path / "out" / "feasibility.csv").set_index("scenario")
+    (scenario,) = set(funding["scenario"])
+    capital = feasibility.at[scenario, "capital_donors_eur"]
+    for _, part in funding.groupby("option"):
+        assert part["amount_eur"].sum() == pytest.approx(capital, abs=MONEY_TOLERANCE_EUR)
+    assert feasibility.at[scenario, "meets_rules"]
+
+
 def test_a_switch_point_outside_its_range_is_not_a_risk():
     items = risk_items(_ctx(0.225, within=False))
     assert len(items) == 1

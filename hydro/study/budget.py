@@ -229,8 +229,8 @@ class DouarPart:
     """
 
     people: float  # served at the opening [persons]
-    works_mad: float  # standpipes, and connections when the donors pay them [MAD]
-    street_mad: float  # tertiary network [MAD]
+    works_lcu: float  # standpipes, and connections when the donors pay them [currency]
+    street_lcu: float  # tertiary network [currency]
     day_m3: tuple[float, float]  # peak day at the tank's nodes, opening and design year [m3]
     peak_day_factor: float
 
@@ -261,8 +261,8 @@ def douar_part(study, spec, row: pd.DataFrame, level, catalog, tank_served) -> D
         days.append(float(nodes["peak_day_l_per_s"].sum()) * 86.4)
     return DouarPart(
         people=float(d["population"]),
-        works_mad=works,
-        street_mad=street,
+        works_lcu=works,
+        street_lcu=street,
         day_m3=(days[0], days[1]),
         peak_day_factor=p_open.scenario.peak_day_factor,
     )
@@ -327,9 +327,9 @@ def capital_lower_bound(
         if trunk is not None and name in trunk_prices:
             price = trunk_prices[name]
         pipes += pipe.length * price
-    street = sum(p.street_mad for p in parts)
+    street = sum(p.street_lcu for p in parts)
     uplift = c["rock_excavation_uplift"].value if "rock_excavation_uplift" in c else 0.0
-    works = (pipes + street) * (1 + uplift) + sum(p.works_mad for p in parts)
+    works = (pipes + street) * (1 + uplift) + sum(p.works_lcu for p in parts)
     prvs = [n for n, valve in wn.valves() if valve.valve_type == "PRV" and n in links]
     if prvs and "pressure_reducing_valve" in c:
         works += len(prvs) * c["pressure_reducing_valve"].value
@@ -343,7 +343,7 @@ def capital_lower_bound(
     if study.design.pump:
         works += c["pump_station"].value
     margins = 1 + c["engineering_share"].value + c["contingency_share"].value
-    return works * margins / study.money.mad_per_eur.value
+    return works * margins / study.money.currency_per_eur.value
 
 
 # --------------------------------------------------------------------------- one plan
@@ -356,8 +356,8 @@ def _row(study: Study, o: ScenarioResult) -> dict:
         "people_served_design": round(float(o.projection_design.totals()["population"])),
         "standpipes": o.standpipes,
         "connections": o.connections,
-        "capital_mad": o.capital_mad,
-        "capital_eur": o.capital_mad / study.money.mad_per_eur.value,
+        "capital_lcu": o.capital_lcu,
+        "capital_eur": o.capital_lcu / study.money.currency_per_eur.value,
         "capital_donors_eur": money["capital_donors_eur"],
         "within_budget": money["capital_donors_eur"] <= study.money.budget_eur,
         "compliant": bool(o.compliance_design.compliant and o.compliance_open.compliant),
@@ -448,7 +448,7 @@ def reinforcement_eur(study: Study, catalog, phase_1: dict, whole: dict) -> floa
             works += length * float(by_tag.at[tag, "cost_per_m"])
     uplift = c["rock_excavation_uplift"].value if "rock_excavation_uplift" in c else 0.0
     margins = 1 + c["engineering_share"].value + c["contingency_share"].value
-    return works * (1 + uplift) * margins / study.money.mad_per_eur.value
+    return works * (1 + uplift) * margins / study.money.currency_per_eur.value
 
 
 def curve_of(candidates: pd.DataFrame) -> pd.Series:

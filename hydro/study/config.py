@@ -89,7 +89,7 @@ ECONOMICS = {
     "keeper_pay": ("margin", ("margin", "salary")),
     "connections_paid_by": ("households", ("donors", "households", "operator")),
     "household_tariff_blocks_m3_per_month": ([], (0.0, 1e4)),
-    "household_tariff_mad_per_m3": ([0.0], (0.0, 1e3)),
+    "household_tariff_per_m3": ([0.0], (0.0, 1e3)),
     "house_spacing_m": (25.0, (1.0, 1000.0)),
     "household_use_max_m3_per_month": (math.inf, (0.0, 1e3)),
 }
@@ -97,13 +97,13 @@ ECONOMICS = {
 #: whom the bulk water is bought from and who covers an O&M deficit (one coherent model).
 MANAGEMENT_KEYS = ("owner", "operator", "bulk_water_from", "deficit_covered_by")
 #: [economics] keys a study with household connections must give (its operator's tariff).
-TARIFF_KEYS = ("household_tariff_blocks_m3_per_month", "household_tariff_mad_per_m3")
+TARIFF_KEYS = ("household_tariff_blocks_m3_per_month", "household_tariff_per_m3")
 #: Why each [economics] number has its range (the reason shown with an error).
 _ECONOMICS_REASONS = {
     "standpipe_use_l_per_person_day": "litres per person per day (measured standpipe use: 8.5)",
     "household_use_l_per_person_day": "litres per person per day (household allowance: 50)",
     "household_tariff_blocks_m3_per_month": "upper limits of the tariff blocks in m3 a month",
-    "household_tariff_mad_per_m3": "prices in MAD per m3",
+    "household_tariff_per_m3": "prices per m3 in the study's currency",
     "house_spacing_m": "metres of street per house, 1 to 1,000",
     "household_use_max_m3_per_month": "m3 a connection uses a month at most (expected use)",
 }
@@ -115,12 +115,12 @@ SENSITIVITY_RANGES = {
     "growth_rate": (-0.1, 0.1, False, "a fraction per year, -0.1 to 0.1 (0.01 for +1 %/yr)"),
     "per_capita_demand_factor": (0.1, 5.0, False, "a factor of the allowances, 0.1 to 5"),
     "pipe_price_factor": (0.1, 5.0, False, "a factor of the catalogue prices, 0.1 to 5"),
-    "pump_station_mad": (0.0, 1e8, False, ""),
+    "pump_station_cost": (0.0, 1e8, False, ""),
     "tank_cost_factor": (0.1, 5.0, False, ""),
-    "standpipe_mad": (0.0, 1e7, False, ""),
-    "household_connection_mad": (0.0, 1e7, False, ""),
+    "standpipe_cost": (0.0, 1e7, False, ""),
+    "household_connection_cost": (0.0, 1e7, False, ""),
     "rock_excavation_uplift": (0.0, 2.0, False, ""),
-    "mad_per_eur": (1.0, 100.0, False, ""),
+    "currency_per_eur": (0.0, 1e6, True, "the study's currency per EUR, above 0"),
     "connection_share_factor": (0.0, 5.0, False, ""),
     "bulk_water_per_m3": (0.0, 100.0, False, ""),
     "standpipe_use_l_per_person_day": (0.0, 200.0, False, ""),
@@ -260,10 +260,14 @@ STUDY_KEYS: dict[str, dict[str, Key]] = {
             required=True,
         ),
         "currency": Key("string", required=True),
-        "mad_per_eur": Key("table", required=True),
+        "currency_per_eur": Key("table", required=True),
         "funders": Key("tables", required=True),
-        "benchmark_mad_per_beneficiary": Key(
-            "pair", 0, 1e6, "[low, high] in MAD per beneficiary, above 0", open_low=True
+        "benchmark_per_beneficiary": Key(
+            "pair",
+            0,
+            1e6,
+            "[low, high] per beneficiary, study currency, above 0",
+            open_low=True,
         ),
         "benchmark_label": Key("text"),
         "funding_options": Key("tables"),
@@ -276,9 +280,14 @@ STUDY_KEYS: dict[str, dict[str, Key]] = {
         "funders_fr": Key("strings"),
         "shares": Key("numbers", 0, 1, "each funder's share of the capital, 0 to 1", required=True),
     },
-    "money.mad_per_eur": {
+    "money.currency_per_eur": {
         "value": Key(
-            "number", 0, 1000, "MAD per EUR above 0 (about 11)", required=True, open_low=True
+            "number",
+            0,
+            1e6,
+            "the study's currency per EUR, above 0 (MAD about 11, XOF 655.957)",
+            required=True,
+            open_low=True,
         ),
         "source": Key("string"),
         "source_fr": Key("string"),
@@ -765,7 +774,7 @@ def _design(design: dict, path: Path) -> Design:
 
 def _money(money: dict, path: Path) -> Money:
     """[money]: exchange rate with its source, budget, funders and their commitments."""
-    rate = _get(money, "mad_per_eur", "money", path, dict)
+    rate = _get(money, "currency_per_eur", "money", path, dict)
     funders, commitments = [], {}
     for k, f in enumerate(_get(money, "funders", "money", path, list)):
         where = f"money.funders[{k}]"
@@ -776,7 +785,7 @@ def _money(money: dict, path: Path) -> Money:
     total_share = sum(s for _, s in funders)
     if abs(total_share - 1) > 1e-9:
         raise InputError(f"{path}: [money] the funders' shares add up to {total_share:g}, not 1")
-    benchmark = money.get("benchmark_mad_per_beneficiary")
+    benchmark = money.get("benchmark_per_beneficiary")
     options = [_funding_option(o, k, path) for k, o in enumerate(money.get("funding_options", []))]
     currency = str(money["currency"])
     if not re.fullmatch(r"[A-Z]{3}", currency):
@@ -786,9 +795,9 @@ def _money(money: dict, path: Path) -> Money:
         )
     return Money(
         currency=currency,
-        mad_per_eur=Cost(
-            _number(rate, "value", "money.mad_per_eur", path),
-            "MAD/EUR",
+        currency_per_eur=Cost(
+            _number(rate, "value", "money.currency_per_eur", path),
+            f"{currency}/EUR",
             str(rate.get("source", "estimate")),
             str(rate.get("source_fr", "")),
         ),
@@ -797,7 +806,7 @@ def _money(money: dict, path: Path) -> Money:
         life_years=_number(money, "life_years", "money", path),
         discount_rate=_number(money, "discount_rate", "money", path),
         commitments_eur=commitments,
-        benchmark_mad_per_beneficiary=(
+        benchmark_per_beneficiary=(
             (float(benchmark[0]), float(benchmark[1])) if benchmark is not None else None
         ),
         benchmark_label=_text(money.get("benchmark_label", {})),
@@ -855,10 +864,10 @@ def _prices(data: dict, scenarios: list[ScenarioSpec], path: Path) -> Prices:
             value = _text(value)
         economics[key] = float(value) if isinstance(value, int | float) else value
     blocks = economics["household_tariff_blocks_m3_per_month"]
-    prices = economics["household_tariff_mad_per_m3"]
+    prices = economics["household_tariff_per_m3"]
     if len(prices) != len(blocks) + 1 or blocks != sorted(blocks):
         raise InputError(
-            f"{path}: [economics] household_tariff_mad_per_m3 needs one price per block of "
+            f"{path}: [economics] household_tariff_per_m3 needs one price per block of "
             "household_tariff_blocks_m3_per_month (increasing upper limits) plus one above"
         )
     return Prices(costs=costs, economics=economics)

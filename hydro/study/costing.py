@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 DONORS = "donors"
 #: The columns of a bill of quantities (:func:`bill_of_quantities`).
 BOQ_COLUMNS = ["category", "item", "material", "nominal_diameter_mm", "pressure_class_bar",
-               "quantity", "unit", "unit_cost_mad", "total_mad", "paid_by"]  # fmt: skip
+               "quantity", "unit", "unit_cost_lcu", "total_lcu", "paid_by"]  # fmt: skip
 #: Head loss allowed along a douar's tertiary network at peak hour [m] (docs/sources.md, 7 [E]).
 TERTIARY_HEADLOSS_M = 5.0
 
@@ -87,7 +87,7 @@ def tertiary_network(
     return pd.DataFrame(rows)
 
 
-def tank_cost_mad(prices: Prices, volume_m3: float) -> float:
+def tank_cost(prices: Prices, volume_m3: float) -> float:
     """Ground reservoir: fixed part + volume x rate, a straight line (docs/sources.md, 7)."""
     return prices.value("tank_fixed") + volume_m3 * prices.value("tank_per_m3")
 
@@ -190,17 +190,17 @@ def _with_margins(prices: Prices, rows: list) -> pd.DataFrame:
     payer = prices.economics["connections_paid_by"]
     rows = [(*r, payer if r[0] == "connections" else DONORS) for r in rows]
     boq = pd.DataFrame(rows, columns=[*columns, "paid_by"])
-    boq["total_mad"] = boq["quantity"] * boq["unit_cost_mad"]
+    boq["total_lcu"] = boq["quantity"] * boq["unit_cost_lcu"]
     margins = []
     for p in dict.fromkeys(boq["paid_by"]):
-        works = float(boq.loc[boq["paid_by"] == p, "total_mad"].sum())
+        works = float(boq.loc[boq["paid_by"] == p, "total_lcu"].sum())
         suffix = "" if p == DONORS else f" ({p}' share)"
         for key, item in (("engineering_share", "engineering and supervision"),
                           ("contingency_share", "contingencies")):  # fmt: skip
             margins.append(("margin", item + suffix, "", np.nan, np.nan,
                             prices.value(key), "share of works", works, p))  # fmt: skip
     extra = pd.DataFrame(margins, columns=[*columns, "paid_by"])
-    extra["total_mad"] = extra["quantity"] * extra["unit_cost_mad"]
+    extra["total_lcu"] = extra["quantity"] * extra["unit_cost_lcu"]
     boq = pd.concat([boq, extra], ignore_index=True)
     return boq[BOQ_COLUMNS]
 
@@ -229,19 +229,19 @@ def bill_of_quantities(
     return _with_margins(study.prices, rows), standpipes, connections
 
 
-def household_bill_mad_per_month(prices: Prices, m3_per_month: float) -> float:
+def household_bill_per_month(prices: Prices, m3_per_month: float) -> float:
     """A household's monthly bill: each block at its price (docs/sources.md, 1.2), plus the
     fixed fee.
 
     >>> from types import SimpleNamespace as S
     >>> prices = S(economics={"household_tariff_blocks_m3_per_month": [6.0, 20.0],
-    ...                       "household_tariff_mad_per_m3": [2.37, 7.39, 10.98]},
+    ...                       "household_tariff_per_m3": [2.37, 7.39, 10.98]},
     ...            costs={"fixed_fee_per_connection_per_month": S(value=6.0)})
-    >>> round(household_bill_mad_per_month(prices, 8.4), 2)  # 6 x 2.37 + 2.4 x 7.39 + 6
+    >>> round(household_bill_per_month(prices, 8.4), 2)  # 6 x 2.37 + 2.4 x 7.39 + 6
     37.96
     """
     limits = prices.economics["household_tariff_blocks_m3_per_month"]
-    rates = prices.economics["household_tariff_mad_per_m3"]
+    rates = prices.economics["household_tariff_per_m3"]
     bill, lower = 0.0, 0.0
     for upper, price in zip([*limits, math.inf], rates, strict=True):
         bill += max(min(m3_per_month, upper) - lower, 0.0) * price
@@ -334,7 +334,7 @@ def maintenance_by_class(prices: Prices, boq: pd.DataFrame) -> dict[str, float]:
     ``maintenance_share_per_year`` (:data:`hydro.study.config.MAINTENANCE_KEYS`).
     """
     works = boq[(boq["category"] != "margin") & (boq["paid_by"] != "households")]
-    by_class = works.groupby(works["category"].map(maintenance_class))["total_mad"].sum()
+    by_class = works.groupby(works["category"].map(maintenance_class))["total_lcu"].sum()
     out = {}
     for cls in ("pipes", "civil", "mechanical"):
         rate = prices.value(
@@ -378,8 +378,8 @@ def keeper_income(study: Study, standpipe_m3_per_day: float, standpipes: int) ->
         income = c["keeper_margin_per_m3"].value * sold
     wage = study.prices.value("minimum_wage_per_month", float("nan"))
     return {
-        "keeper_income_mad_per_month": income,
-        "minimum_wage_mad_per_month": wage,
+        "keeper_income_lcu_per_month": income,
+        "minimum_wage_lcu_per_month": wage,
         "keeper_below_minimum_wage": bool(income < wage),  # False when either is unknown
     }
 
@@ -418,7 +418,7 @@ def operating_account(study: Study, o: ScenarioResult) -> dict:
     use = _expected_use(study, o)
     consumed = (use["standpipes"] + use["households"] + use["other"]) * DAYS_PER_YEAR
     bought = consumed / (sc.transmission_efficiency * sc.distribution_efficiency)
-    bill = household_bill_mad_per_month(study.prices, use["household_m3_per_month"])
+    bill = household_bill_per_month(study.prices, use["household_m3_per_month"])
     household_revenue = o.connections * 12 * bill if o.connections else 0.0
     salary = econ["keeper_pay"] == "salary"
     bf_price = c["tariff_standpipe_per_m3"].value - (
@@ -437,20 +437,20 @@ def operating_account(study: Study, o: ScenarioResult) -> dict:
         "bulk_water_m3_per_year": bought,
         "household_connections_billed": o.connections,
         "household_m3_per_month": use["household_m3_per_month"],
-        "om_maintenance_mad_per_year": sum(maintenance.values()),
-        **{f"om_maintenance_{k}_mad_per_year": v for k, v in maintenance.items()},
-        "om_energy_mad_per_year": energy,
-        "om_keepers_mad_per_year": keepers,
-        "om_bulk_water_mad_per_year": bulk,
-        "om_mad_per_year": om,
-        "om_mad_per_m3": om / consumed if consumed else float("nan"),
-        "om_mad_per_person_year": om / population,
-        "revenue_standpipes_mad_per_year": standpipe_revenue,
-        "revenue_households_mad_per_year": household_revenue,
-        "tariff_revenue_mad_per_year": revenue,
-        "tariff_revenue_mad_per_m3": revenue / consumed if consumed else float("nan"),
+        "om_maintenance_lcu_per_year": sum(maintenance.values()),
+        **{f"om_maintenance_{k}_lcu_per_year": v for k, v in maintenance.items()},
+        "om_energy_lcu_per_year": energy,
+        "om_keepers_lcu_per_year": keepers,
+        "om_bulk_water_lcu_per_year": bulk,
+        "om_lcu_per_year": om,
+        "om_lcu_per_m3": om / consumed if consumed else float("nan"),
+        "om_lcu_per_person_year": om / population,
+        "revenue_standpipes_lcu_per_year": standpipe_revenue,
+        "revenue_households_lcu_per_year": household_revenue,
+        "tariff_revenue_lcu_per_year": revenue,
+        "tariff_revenue_lcu_per_m3": revenue / consumed if consumed else float("nan"),
         "om_recovery_ratio": revenue / om if om else float("nan"),
-        "om_deficit_mad_per_year": max(om - revenue, 0.0),
+        "om_deficit_lcu_per_year": max(om - revenue, 0.0),
         **keeper_income(study, use["standpipes"], o.standpipes),
     }
 
@@ -459,7 +459,7 @@ def financing(money: Money, o: ScenarioResult) -> dict:
     """Who pays the capital [EUR]: the donors (each funder's share, commitment and the gap)
     and whoever pays the household connections.
     """
-    by_payer = o.boq.groupby("paid_by")["total_mad"].sum() / money.mad_per_eur.value
+    by_payer = o.boq.groupby("paid_by")["total_lcu"].sum() / money.currency_per_eur.value
     donors = float(by_payer.get(DONORS, 0.0))
     out = {"capital_donors_eur": donors}
     for payer in ("households", "operator"):
@@ -523,11 +523,11 @@ def _service_columns(o: ScenarioResult, villages: pd.DataFrame) -> dict:
 
 def _benchmark_columns(money, per_eur: float) -> dict:
     """The capital per beneficiary against the study's benchmark range (when it gives one)."""
-    if money.benchmark_mad_per_beneficiary is None:
-        return {"moroccan_range_eur": "", "against_range": ""}
-    low, high = (v / money.mad_per_eur.value for v in money.benchmark_mad_per_beneficiary)
+    if money.benchmark_per_beneficiary is None:
+        return {"benchmark_range_eur": "", "against_range": ""}
+    low, high = (v / money.currency_per_eur.value for v in money.benchmark_per_beneficiary)
     return {
-        "moroccan_range_eur": f"{low:.0f}-{high:.0f}",
+        "benchmark_range_eur": f"{low:.0f}-{high:.0f}",
         "against_range": "below" if per_eur < low else ("above" if per_eur > high else "within"),
     }
 
@@ -537,8 +537,8 @@ def vat_columns(prices: Prices, o: ScenarioResult, money: Money) -> dict:
     gives them, and the VAT the donors' works would carry unless the financing exempts them.
     """
     vat_rate = prices.value("vat_works_share", float("nan"))
-    donors = o.boq.loc[o.boq["paid_by"] == DONORS, "total_mad"].sum()
-    works = vat_rate * float(donors) / money.mad_per_eur.value
+    donors = o.boq.loc[o.boq["paid_by"] == DONORS, "total_lcu"].sum()
+    works = vat_rate * float(donors) / money.currency_per_eur.value
     return {
         "prices_exclude_vat": True,
         "vat_works_rate": vat_rate,
@@ -553,7 +553,7 @@ def feasibility_row(study: Study, o: ScenarioResult, villages: pd.DataFrame) -> 
     t_open, t_design = o.projection_open.totals(), o.projection_design.totals()
     beneficiaries_open = float(t_open["population"])
     beneficiaries_design = float(t_design["population"])
-    capital_eur = o.capital_mad / money.mad_per_eur.value
+    capital_eur = o.capital_lcu / money.currency_per_eur.value
     paid = financing(study.money, o)
     headroom = money.budget_eur - paid["capital_donors_eur"]
     service = _service_columns(o, villages)
@@ -565,7 +565,7 @@ def feasibility_row(study: Study, o: ScenarioResult, villages: pd.DataFrame) -> 
         * DAYS_PER_YEAR
     )
     expected = account["expected_consumption_m3_per_year"]
-    annual = money.crf * o.capital_mad
+    annual = money.crf * o.capital_lcu
     per = capital_eur / beneficiaries_open
     return {
         "scenario": o.spec.name,
@@ -578,15 +578,15 @@ def feasibility_row(study: Study, o: ScenarioResult, villages: pd.DataFrame) -> 
         "tank_m3": o.tank_m3,
         "pump": o.pump.name if o.pump else "",
         "surge_protection": bool(o.surge_vessel),
-        "capital_before_margins_mad": o.capital_before_margins_mad,
-        "capital_mad": o.capital_mad,
+        "capital_before_margins_lcu": o.capital_before_margins_lcu,
+        "capital_lcu": o.capital_lcu,
         "capital_eur": capital_eur,
         **paid,
         "budget_eur": money.budget_eur,
         "headroom_eur": headroom,
         "headroom_share": headroom / money.budget_eur,
         "cost_per_beneficiary_eur": per,
-        "cost_per_beneficiary_mad": o.capital_mad / beneficiaries_open,
+        "cost_per_beneficiary_lcu": o.capital_lcu / beneficiaries_open,
         "cost_per_beneficiary_horizon_eur": capital_eur / beneficiaries_design,
         **_benchmark_columns(money, per),
         # at this scenario's cost per person; what the budget buys replaces it by the
@@ -595,8 +595,8 @@ def feasibility_row(study: Study, o: ScenarioResult, villages: pd.DataFrame) -> 
         **vat_columns(study.prices, o, money),
         **account,
         "energy_kwh_per_m3": o.energy_kwh_per_m3,
-        "capital_mad_per_m3_expected_use": annual / expected if expected else float("nan"),
-        "capital_mad_per_m3_design_volume": annual / designed if designed else float("nan"),
+        "capital_lcu_per_m3_expected_use": annual / expected if expected else float("nan"),
+        "capital_lcu_per_m3_design_volume": annual / designed if designed else float("nan"),
         "meets_rules": not rule_failures(
             o, service["delivered_l_per_person_day"], service["allowance_l_per_person_day"]
         ),
@@ -619,7 +619,12 @@ def _study_rows(study: Study) -> list[tuple]:
     rows = [
         ("base_year", d.base_year, "year", notes.get("base_year", _STUDY_FILE)),
         ("horizon_year", d.horizon_year, "year", notes.get("horizon_year", _STUDY_FILE)),
-        ("mad_per_eur", m.mad_per_eur.value, "MAD/EUR", m.mad_per_eur.source),
+        (
+            "currency_per_eur",
+            m.currency_per_eur.value,
+            f"{m.currency}/EUR",
+            m.currency_per_eur.source,
+        ),
         ("budget_eur", m.budget_eur, "EUR", notes.get("budget", _STUDY_FILE)),
     ]
     for name, share in m.funders:
@@ -641,9 +646,9 @@ def _study_rows(study: Study) -> list[tuple]:
     ]  # fmt: skip
     for key, cost in study.prices.costs.items():
         rows.append((key, cost.value, cost.unit, cost.source))
-    if m.benchmark_mad_per_beneficiary is not None:
-        low, high = m.benchmark_mad_per_beneficiary
-        rows.append(("benchmark_per_beneficiary", f"{low:g}-{high:g}", "MAD/beneficiary",
+    if m.benchmark_per_beneficiary is not None:
+        low, high = m.benchmark_per_beneficiary
+        rows.append(("benchmark_per_beneficiary", f"{low:g}-{high:g}", f"{m.currency}/beneficiary",
                      notes.get("benchmark", _STUDY_FILE)))  # fmt: skip
     return rows
 
@@ -654,7 +659,7 @@ def _french_notes(study: Study) -> dict:
     return {
         "base_year": fr.get("base_year", ""),
         "horizon_year": fr.get("horizon_year", ""),
-        "mad_per_eur": m.mad_per_eur.source_fr,
+        "currency_per_eur": m.currency_per_eur.source_fr,
         "budget_eur": fr.get("budget", ""),
         "life_years": fr.get("life", ""),
         "discount_rate": fr.get("life", ""),
@@ -725,7 +730,7 @@ def operation_table(study: Study, outcomes: list[ScenarioResult]) -> pd.DataFram
                     "energy_kwh_per_m3": o.energy_kwh_per_m3,
                     # the design year's peak days (the extended-period run) all year: the
                     # pump's largest bill; the O&M counts the energy of the expected use
-                    "energy_design_peak_mad_per_year": o.energy_kwh_per_day
+                    "energy_design_peak_lcu_per_year": o.energy_kwh_per_day
                     * DAYS_PER_YEAR
                     * study.prices.costs["energy_per_kwh"].value,
                     "pump_rule": o.duty.describe(),

@@ -56,7 +56,7 @@ def funding_options(money: Money) -> list[FundingOption]:
 def funding_table(money: Money, capital_eur: float) -> pd.DataFrame:
     """Each option's funders with their amount of ``capital_eur`` [EUR] (one row each).
 
-    >>> money = Money(currency="XOF", mad_per_eur=None, budget_eur=100.0,
+    >>> money = Money(currency="XOF", currency_per_eur=None, budget_eur=100.0,
     ...               funders=[("A", 0.5), ("B", 0.5)],
     ...               life_years=25, discount_rate=0.06, commitments_eur={"A": 40.0})
     >>> funding_table(money, 100.0)[["funder", "amount_eur", "uncommitted_eur"]].values.tolist()

@@ -9,8 +9,25 @@ from __future__ import annotations
 
 import math
 import re
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 import pandas as pd
+
+#: The study's currency (ISO 4217) in the column labels ("{cur}"), set while a study's
+#: outputs are written (:func:`using_currency`).
+CURRENCY: ContextVar[str] = ContextVar("currency", default="currency")
+
+
+@contextmanager
+def using_currency(code: str):
+    """Label the columns with the currency ``code`` inside the ``with`` block."""
+    token = CURRENCY.set(code)
+    try:
+        yield
+    finally:
+        CURRENCY.reset(token)
+
 
 #: Narrow no-break space (thousands, French) and no-break space (before : ; % in French).
 NNBSP = "\u202f"
@@ -406,41 +423,41 @@ COLUMNS = {
         "Bénéficiaires couverts par le budget",
     ),
     "bulk_water_m3_per_year": ("Bulk water bought [m3/year]", "Eau achetée en gros [m3/an]"),
-    "capital_before_margins_mad": (
-        "Capital before engineering and contingencies [MAD]",
-        "Investissement hors études et imprévus [MAD]",
+    "capital_before_margins_lcu": (
+        "Capital before engineering and contingencies [{cur}]",
+        "Investissement hors études et imprévus [{cur}]",
     ),
     "cost_per_beneficiary_horizon_eur": (
         "Capital per beneficiary, design year [EUR]",
         "Coût par bénéficiaire, horizon [EUR]",
     ),
-    "cost_per_beneficiary_mad": ("Capital per beneficiary [MAD]", "Coût par bénéficiaire [MAD]"),
+    "cost_per_beneficiary_lcu": (
+        "Capital per beneficiary [{cur}]",
+        "Coût par bénéficiaire [{cur}]",
+    ),
     "expected_consumption_m3_per_year": (
         "Expected consumption [m3/year]",
         "Consommation attendue [m3/an]",
     ),
     "headroom_share": ("Budget headroom [%]", "Marge sur le budget [%]"),
-    "household_m3_per_month": (
-        "Billed per connection [m3/month]",
-        "Facturé par branchement [m3/mois]",
+    "om_keepers_lcu_per_year": ("of which keepers [{cur}/year]", "dont gardiens [{cur}/an]"),
+    "om_lcu_per_m3": ("O&M per m3 [{cur}/m3]", "Exploitation par m3 [{cur}/m3]"),
+    "om_lcu_per_person_year": (
+        "O&M per person [{cur}/person/year]",
+        "Exploitation par habitant [{cur}/hab./an]",
     ),
-    "om_energy_mad_per_year": ("of which energy [MAD/year]", "dont énergie [MAD/an]"),
-    "om_keepers_mad_per_year": ("of which keepers [MAD/year]", "dont gardiens [MAD/an]"),
-    "om_maintenance_mad_per_year": ("of which maintenance [MAD/year]", "dont entretien [MAD/an]"),
-    "om_mad_per_m3": ("O&M per m3 [MAD/m3]", "Exploitation par m3 [MAD/m3]"),
-    "om_mad_per_person_year": (
-        "O&M per person [MAD/person/year]",
-        "Exploitation par habitant [MAD/hab./an]",
+    "revenue_households_lcu_per_year": (
+        "Revenue from connections [{cur}/year]",
+        "Recettes des branchements [{cur}/an]",
     ),
-    "revenue_households_mad_per_year": (
-        "Revenue from connections [MAD/year]",
-        "Recettes des branchements [MAD/an]",
+    "revenue_standpipes_lcu_per_year": (
+        "Revenue from standpipes [{cur}/year]",
+        "Recettes des bornes-fontaines [{cur}/an]",
     ),
-    "revenue_standpipes_mad_per_year": (
-        "Revenue from standpipes [MAD/year]",
-        "Recettes des bornes-fontaines [MAD/an]",
+    "tariff_revenue_lcu_per_m3": (
+        "Tariff revenue per m3 [{cur}/m3]",
+        "Recettes par m3 [{cur}/m3]",
     ),
-    "tariff_revenue_mad_per_m3": ("Tariff revenue per m3 [MAD/m3]", "Recettes par m3 [MAD/m3]"),
     "pump_rule": ("Pump chosen by", "Choix de la pompe"),
     "phase": ("Phase", "Tranche"),
     "label": ("Label", "Libellé"),
@@ -468,7 +485,7 @@ COLUMNS = {
     "compliance_share": ("Node-hours compliant [%]", "Nœuds-heures conformes [%]"),
     "tank_m3": ("Tank [m3]", "Réservoir [m3]"),
     "surge_protection": ("Surge vessel", "Anti-bélier"),
-    "capital_mad": ("Capital [MAD]", "Investissement [MAD]"),
+    "capital_lcu": ("Capital [{cur}]", "Investissement [{cur}]"),
     "capital_eur": ("Capital [EUR]", "Investissement [EUR]"),
     "capital_donors_eur": ("Paid by the donors [EUR]", "À la charge des bailleurs [EUR]"),
     "capital_households_eur": ("Paid by households [EUR]", "À la charge des ménages [EUR]"),
@@ -477,48 +494,69 @@ COLUMNS = {
     "budget_eur": ("Budget [EUR]", "Budget [EUR]"),
     "headroom_eur": ("Budget headroom [EUR]", "Marge sur le budget [EUR]"),
     "cost_per_beneficiary_eur": ("Capital per beneficiary [EUR]", "Coût par bénéficiaire [EUR]"),
-    "moroccan_range_eur": ("Moroccan schemes [EUR/beneficiary]", "Projets marocains [EUR/hab.]"),
-    "against_range": ("Against Moroccan schemes", "Par rapport aux projets marocains"),
-    "om_mad_per_year": ("O&M, design year [MAD/year]", "Exploitation, horizon [MAD/an]"),
-    "om_bulk_water_mad_per_year": ("of which bulk water [MAD/year]", "dont eau en gros [MAD/an]"),
-    "tariff_revenue_mad_per_year": ("Tariff revenue [MAD/year]", "Recettes tarifaires [MAD/an]"),
+    "benchmark_range_eur": (
+        "Benchmark schemes [EUR/beneficiary]",
+        "Projets de référence [EUR/bénéficiaire]",
+    ),
+    "against_range": ("Against the benchmark schemes", "Par rapport aux projets de référence"),
+    "om_lcu_per_year": (
+        "O&M, design year [{cur}/year]",
+        "Exploitation, horizon [{cur}/an]",
+    ),
+    "om_bulk_water_lcu_per_year": (
+        "of which bulk water [{cur}/year]",
+        "dont eau en gros [{cur}/an]",
+    ),
+    "tariff_revenue_lcu_per_year": (
+        "Tariff revenue [{cur}/year]",
+        "Recettes tarifaires [{cur}/an]",
+    ),
     "om_recovery_ratio": ("O&M recovery by tariffs [-]", "Couverture de l'exploitation [-]"),
-    "capital_mad_per_m3_expected_use": (
-        "Capital per m3 over the life, expected use [MAD/m3]",
-        "Investissement par m3 sur la durée de vie, consommation attendue [MAD/m3]",
+    "capital_lcu_per_m3_expected_use": (
+        "Capital per m3 over the life, expected use [{cur}/m3]",
+        "Investissement par m3 sur la durée de vie, consommation attendue [{cur}/m3]",
     ),
-    "capital_mad_per_m3_design_volume": (
-        "Capital per m3 over the life, design volume [MAD/m3]",
-        "Investissement par m3 sur la durée de vie, volume de projet [MAD/m3]",
+    "capital_lcu_per_m3_design_volume": (
+        "Capital per m3 over the life, design volume [{cur}/m3]",
+        "Investissement par m3 sur la durée de vie, volume de projet [{cur}/m3]",
     ),
-    "om_maintenance_mad_per_year": ("of which maintenance [MAD/year]", "dont entretien [MAD/an]"),
-    "om_maintenance_pipes_mad_per_year": (
-        "maintenance of pipes [MAD/year]",
-        "entretien des conduites [MAD/an]",
+    "om_maintenance_lcu_per_year": (
+        "of which maintenance [{cur}/year]",
+        "dont entretien [{cur}/an]",
     ),
-    "om_maintenance_civil_mad_per_year": (
-        "maintenance of civil works [MAD/year]",
-        "entretien du génie civil [MAD/an]",
+    "om_maintenance_pipes_lcu_per_year": (
+        "maintenance of pipes [{cur}/year]",
+        "entretien des conduites [{cur}/an]",
     ),
-    "om_maintenance_mechanical_mad_per_year": (
-        "maintenance of pumps and electrics [MAD/year]",
-        "entretien des pompes et de l'électricité [MAD/an]",
+    "om_maintenance_civil_lcu_per_year": (
+        "maintenance of civil works [{cur}/year]",
+        "entretien du génie civil [{cur}/an]",
     ),
-    "om_energy_mad_per_year": (
-        "of which pump energy, expected use [MAD/year]",
-        "dont énergie de pompage, consommation attendue [MAD/an]",
+    "om_maintenance_mechanical_lcu_per_year": (
+        "maintenance of pumps and electrics [{cur}/year]",
+        "entretien des pompes et de l'électricité [{cur}/an]",
     ),
-    "om_deficit_mad_per_year": ("O&M deficit [MAD/year]", "Déficit d'exploitation [MAD/an]"),
+    "om_energy_lcu_per_year": (
+        "of which pump energy, expected use [{cur}/year]",
+        "dont énergie de pompage, consommation attendue [{cur}/an]",
+    ),
+    "om_deficit_lcu_per_year": (
+        "O&M deficit [{cur}/year]",
+        "Déficit d'exploitation [{cur}/an]",
+    ),
     "household_connections_billed": ("Connections billed", "Branchements facturés"),
     "household_m3_per_month": (
         "Expected use per connection [m3/month]",
         "Consommation attendue par branchement [m3/mois]",
     ),
-    "keeper_income_mad_per_month": (
-        "Standpipe keeper's income [MAD/month]",
-        "Revenu du gardien-gérant [MAD/mois]",
+    "keeper_income_lcu_per_month": (
+        "Standpipe keeper's income [{cur}/month]",
+        "Revenu du gardien-gérant [{cur}/mois]",
     ),
-    "minimum_wage_mad_per_month": ("Minimum wage [MAD/month]", "Salaire minimum [MAD/mois]"),
+    "minimum_wage_lcu_per_month": (
+        "Minimum wage [{cur}/month]",
+        "Salaire minimum [{cur}/mois]",
+    ),
     "keeper_below_minimum_wage": (
         "Keeper below the minimum wage",
         "Gardien sous le salaire minimum",
@@ -546,8 +584,8 @@ COLUMNS = {
     "pressure_class_bar": ("PN [bar]", "PN [bar]"),
     "quantity": ("Quantity", "Quantité"),
     "unit": ("Unit", "Unité"),
-    "unit_cost_mad": ("Unit price [MAD]", "Prix unitaire [MAD]"),
-    "total_mad": ("Amount [MAD]", "Montant [MAD]"),
+    "unit_cost_lcu": ("Unit price [{cur}]", "Prix unitaire [{cur}]"),
+    "total_lcu": ("Amount [{cur}]", "Montant [{cur}]"),
     "paid_by": ("Paid by", "À la charge de"),
     # budget
     "douars": ("Douars served", "Douars desservis"),
@@ -645,9 +683,9 @@ COLUMNS = {
     "pump_efficiency": ("Pump efficiency [-]", "Rendement de la pompe [-]"),
     "energy_kwh_per_day": ("Energy [kWh/day]", "Énergie [kWh/jour]"),
     "energy_kwh_per_m3": ("Energy [kWh/m3]", "Énergie [kWh/m3]"),
-    "energy_design_peak_mad_per_year": (
-        "Energy, design-year peak days all year [MAD/year]",
-        "Énergie, jours de pointe de l'horizon toute l'année [MAD/an]",
+    "energy_design_peak_lcu_per_year": (
+        "Energy, design-year peak days all year [{cur}/year]",
+        "Énergie, jours de pointe de l'horizon toute l'année [{cur}/an]",
     ),
     "main_velocity_m_per_s": ("Main velocity [m/s]", "Vitesse dans le refoulement [m/s]"),
     "case": ("Case", "Cas"),
@@ -760,9 +798,6 @@ VALUES_FR = {
     "1/year": "1/an",
     "share of pipe works": "part des conduites",
     "share of works": "part des travaux",
-    "MAD/station": "MAD/station",
-    "MAD/standpipe": "MAD/borne",
-    "MAD/connection": "MAD/branchement",
 }
 
 #: Notes of the design, as whole sentences (regular expressions), in French.
@@ -851,7 +886,19 @@ def column(name: str, lang: str) -> str:
         )
     if pair is None:
         return name
-    return pair[0] if lang == "en" else pair[1]
+    return (pair[0] if lang == "en" else pair[1]).replace("{cur}", CURRENCY.get())
+
+
+def unit_fr(unit: str) -> str:
+    """A unit of the assumptions table in French; a currency's units by what follows its
+    code (``XOF/standpipe``: ``XOF/borne``).
+    """
+    if unit in UNITS_FR:
+        return UNITS_FR[unit]
+    money = re.fullmatch(r"([A-Z]{3})(/.+)", unit)
+    if money and money.group(2) in UNITS_FR:
+        return money.group(1) + UNITS_FR[money.group(2)]
+    return unit
 
 
 #: Sheets of the workbook in French (the English names are the tables' own names); a
@@ -882,12 +929,7 @@ SOURCES_FR = {
     "derived: i(1+i)^n/((1+i)^n-1)": "calculé : i(1+i)^n/((1+i)^n-1)",
     "estimate [E]: see hydro.storage": "estimation [E] : voir hydro.storage",
     "estimate [E]: see hydro.pumps": "estimation [E] : voir hydro.pumps",
-    "docs/sources.md, 5.1: Tuscany-Angad horizon 2030 [S]":
-        "docs/sources.md, 5.1 : horizon de la convention Toscane-Angad, 2030 [S]",
     "docs/sources.md, 5.1 [E]: PE DN63": "docs/sources.md, 5.1 [E] : PE DN63",
-    "docs/sources.md, 4.1/5.5 [D]: ONEP douar projects 1,300-2,850 MAD per beneficiary":
-        "docs/sources.md, 4.1/5.5 [D] : projets de douars de l'ONEP, 1 300 à 2 850 MAD par "
-        "bénéficiaire",
     "docs/sources.md, 5.1 [E]: 10 m at the standpipe node, 15 m at a household connection "
     "node; other junctions: no negative pressure [E]":
         "docs/sources.md, 5.1 [E] : 10 m au nœud de la borne-fontaine, 15 m au nœud d'un "
@@ -950,12 +992,16 @@ UNITS_FR = {
     "persons": "personnes",
     "h of average day": "h de jour moyen",
     "h/day": "h/jour",
-    "MAD/tank": "MAD/réservoir",
-    "MAD/vessel": "MAD/réservoir anti-bélier",
-    "MAD/m3": "MAD/m3",
-    "MAD/month": "MAD/mois",
-    "MAD/beneficiary": "MAD/bénéficiaire",
-    "MAD/standpipe/year": "MAD/borne/an",
+    # a currency's units: "/..." after the study's currency code (unit_fr)
+    "/station": "/station",
+    "/standpipe": "/borne",
+    "/connection": "/branchement",
+    "/tank": "/réservoir",
+    "/vessel": "/réservoir anti-bélier",
+    "/m3": "/m3",
+    "/month": "/mois",
+    "/beneficiary": "/bénéficiaire",
+    "/standpipe/year": "/borne/an",
     "share of capital per year": "part de l'investissement par an",
     "share of pipe works per year": "part des travaux de conduites par an",
     "share of civil works per year": "part des travaux de génie civil par an",
@@ -981,7 +1027,7 @@ UNITS_FR = {
 PARAMETERS_FR = {
     "base_year": "année de mise en service",
     "horizon_year": "année horizon",
-    "mad_per_eur": "taux de change (MAD par EUR)",
+    "currency_per_eur": "taux de change (monnaie de l'étude par EUR)",
     "budget_eur": "budget des bailleurs",
     "funder_share": "part du bailleur",
     "life_years": "durée de vie",
@@ -999,7 +1045,7 @@ PARAMETERS_FR = {
     "tank_fixed": "réservoir : partie fixe",
     "tank_per_m3": "réservoir : prix au m3",
     "pump_station": "station de surpression",
-    "tap_off": "piquage sur la conduite de l'ONEE",
+    "tap_off": "piquage sur la conduite principale",
     "engineering_share": "études et contrôle",
     "contingency_share": "imprévus",
     "energy_per_kwh": "prix de l'énergie",
@@ -1070,7 +1116,7 @@ def french_typography(text: str) -> str:
 PARAMETERS_EN = {
     "base_year": "opening year",
     "horizon_year": "design year",
-    "mad_per_eur": "exchange rate (MAD per EUR)",
+    "currency_per_eur": "exchange rate (study currency per EUR)",
     "budget_eur": "donors' budget",
     "funder_share": "funder's share",
     "life_years": "service life",
@@ -1212,7 +1258,7 @@ def assumptions_in(table: pd.DataFrame, lang: str) -> pd.DataFrame:
                                          SOURCES_FR.get(en, en), lang))
         for en, fr in zip(table["source"], french, strict=True)
     ]  # fmt: skip
-    table["unit"] = [UNITS_FR.get(u, u) for u in table["unit"]]
+    table["unit"] = [unit_fr(u) for u in table["unit"]]
 
     def parameter(key: str) -> str:
         head, _, name = key.partition(": ")  # funder_share: NAME

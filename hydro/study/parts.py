@@ -142,7 +142,7 @@ class Money:
     #: The study's currency (ISO 4217: MAD, XOF ...): every unit cost and the O&M are in it;
     #: the budget and the donors' figures are in EUR
     currency: str
-    mad_per_eur: Cost
+    currency_per_eur: Cost
     budget_eur: float
     #: (funder, share of the donors' capital)
     funders: list[tuple[str, float]]
@@ -150,8 +150,8 @@ class Money:
     discount_rate: float
     #: Each funder's commitment [EUR] (empty when the study gives shares only)
     commitments_eur: dict = field(default_factory=dict)
-    #: Capital per beneficiary of comparable schemes, low and high [MAD] (None: not compared)
-    benchmark_mad_per_beneficiary: tuple[float, float] | None = None
+    #: Capital per beneficiary of comparable schemes, low and high [currency] (None: not compared)
+    benchmark_per_beneficiary: tuple[float, float] | None = None
     #: What the benchmark is, {en, fr} (the report says "comparable schemes" without it)
     benchmark_label: dict = field(default_factory=dict)
     #: Other ways to share the capital, beside the study's own funders

@@ -74,8 +74,8 @@ class ScenarioResult:
     compliance_open: ComplianceReport
     service: Service
     boq: pd.DataFrame
-    capital_before_margins_mad: float
-    capital_mad: float
+    capital_before_margins_lcu: float
+    capital_lcu: float
     energy_kwh_per_day: float
     energy_kwh_per_m3: float
     standpipes: int
@@ -252,7 +252,7 @@ class ScenarioRun:
     def result(self) -> ScenarioResult:
         """The scenario's result, as checked on the written file."""
         boq = self.boq if self.boq is not None else pd.DataFrame(columns=BOQ_COLUMNS)
-        before = float(boq.loc[boq["category"] != "margin", "total_mad"].sum())
+        before = float(boq.loc[boq["category"] != "margin", "total_lcu"].sum())
         return ScenarioResult(
             spec=self.spec,
             projection_open=self.p_open,
@@ -267,8 +267,8 @@ class ScenarioRun:
             compliance_open=self.compliance_open,
             service=self.service,
             boq=boq,
-            capital_before_margins_mad=before,
-            capital_mad=float(boq["total_mad"].sum()),
+            capital_before_margins_lcu=before,
+            capital_lcu=float(boq["total_lcu"].sum()),
             energy_kwh_per_day=self.energy_kwh_per_day,
             energy_kwh_per_m3=self.energy_kwh_per_m3,
             standpipes=self.standpipes,
