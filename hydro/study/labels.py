@@ -564,7 +564,7 @@ COLUMNS = {
     "prices_exclude_vat": ("Prices excluding VAT", "Prix hors TVA"),
     "option_label": ("Funding option", "Option de financement"),
     "funder": ("Funder", "Financeur"),
-    "share": ("Share [-]", "Part [-]"),
+    "share": ("Share [%]", "Part [%]"),
     "amount_eur": ("Amount [EUR]", "Montant [EUR]"),
     "commitment_eur": ("Commitment [EUR]", "Engagement [EUR]"),
     "uncommitted_eur": ("Without a commitment [EUR]", "Sans engagement [EUR]"),

@@ -89,6 +89,7 @@ SUMMARY_ROWS = (
 NOT_APPLICABLE = "\u2013"
 #: Columns shown as percentages.
 PERCENT = {
+    "share",
     "share_under_useful",
     "share_within_500_m",
     "compliance_share",
