@@ -563,6 +563,11 @@ COLUMNS = {
     ),
     "prices_exclude_vat": ("Prices excluding VAT", "Prix hors TVA"),
     "option_label": ("Funding option", "Option de financement"),
+    "funder_fr": ("Funder (French)", "Financeur (français)"),
+    "phase_2_reinforcement_donors_eur": (
+        "of which phase-1 pipes reinforced [EUR]",
+        "dont conduites de la tranche 1 renforcées [EUR]",
+    ),
     "funder": ("Funder", "Financeur"),
     "share": ("Share [%]", "Part [%]"),
     "amount_eur": ("Amount [EUR]", "Montant [EUR]"),
