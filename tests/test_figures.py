@@ -204,7 +204,7 @@ def outcome_with_bill(name: str, pipes_mad: float, storage_mad: float):
     boq = pd.DataFrame(
         {
             "category": ["pipes", "pipes", "storage", "standpipes", "pumping"],
-            "total_mad": [pipes_mad / 2, pipes_mad / 2, storage_mad, 160000.0, 1200000.0],
+            "total_lcu": [pipes_mad / 2, pipes_mad / 2, storage_mad, 160000.0, 1200000.0],
         }
     )
     return SimpleNamespace(spec=SimpleNamespace(name=name), boq=boq)

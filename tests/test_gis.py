@@ -229,7 +229,7 @@ def test_a_branch_no_village_uses_is_named_or_pruned(tmp_path):
     assert "DEAD" not in cut.model.link_name_list
     assert "X_END" not in cut.model.node_name_list
     assert any("left out of the design" in n for n in cut.notes)
-    assert cut.capital_mad < kept.capital_mad  # 300 m of pipe fewer
+    assert cut.capital_lcu < kept.capital_lcu  # 300 m of pipe fewer
     assert np.isclose(  # the same douars served either way
         cut.projection_design.totals()["peak_day_l_per_s"],
         kept.projection_design.totals()["peak_day_l_per_s"],

@@ -165,7 +165,8 @@ def test_mutated_study_files_load_or_raise_hydros_error(tmp_path, data):
     # what loads is finite and within bounds where it matters
     assert study.money.budget_eur > 0 and math.isfinite(study.money.budget_eur)
     assert 0 < study.money.life_years <= 100 and 0 <= study.money.discount_rate <= 0.3
-    assert study.money.mad_per_eur.value > 0 and study.design.base_year <= study.design.horizon_year
+    assert study.money.currency_per_eur.value > 0
+    assert study.design.base_year <= study.design.horizon_year
     assert all(math.isfinite(c.value) and c.value >= 0 for c in study.prices.costs.values())
     assert no_new_files(tmp_path, {"study.toml"})
 

@@ -156,7 +156,8 @@ def test_assumptions_carry_sources_and_sensitivity_covers_the_ranges(small_study
     assumptions = pd.read_csv(out / "assumptions.csv")
     assert not assumptions["source"].isna().any()
     params = set(assumptions["parameter"])
-    assert {"mad_per_eur", "budget_eur", "standpipe", "pump_station", "peak_day_factor"} <= params
+    expected = {"currency_per_eur", "budget_eur", "standpipe", "pump_station", "peak_day_factor"}
+    assert expected <= params
     sensitivity = pd.read_csv(out / "sensitivity.csv")
     from hydro.study.sensitivity import PARAMETERS
 

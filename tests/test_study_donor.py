@@ -22,9 +22,9 @@ from hydro.network import read_network
 from hydro.pumps import read_pump_catalog, shutoff_head
 from hydro.study.budget import design_to_budget
 from hydro.study.config import load_study
-from hydro.study.costing import financing, household_bill_mad_per_month, tank_cost_mad
+from hydro.study.costing import financing, household_bill_per_month, tank_cost
 from hydro.study.parts import StudyData
-from hydro.study.scenario import run_scenario
+from hydro.study.scenario import run_scenario, trunk_of
 
 MONEY_TOLERANCE_MAD = 0.5
 #: EPANET's heads from two runs of the same file, written with 10 significant digits
@@ -69,8 +69,17 @@ def brute_force(folder, study, villages, catalog, pumps, specs):
     """Every plan built by hand: each douar not served, on standpipes (Alpha: either or both
     of its two), or on household connections; the network drawn again without the branches
     left out, the village rows cut to the people of the standpipes kept; run end to end.
+    Each plan is built on the trunk of its complete scheme.
     Returns (plan, people served, people on connections, donors' capital [EUR])."""
     sp, hh = specs
+    # the trunk (tank, main, pump) of each complete scheme, sized once for the whole: every
+    # douar in full, on household connections where the plan puts it so, else on standpipes
+    full = StudyData(read_network(folder / "two.inp"), villages, catalog, pumps)
+    trunks = {
+        (la, lb): trunk_of(run_scenario(study, sp, full, random_taps=False,
+                                        levels={"Alpha": la, "Beta": lb}))
+        for la in (sp, hh) for lb in (sp, hh)
+    }  # fmt: skip
     # option -> (level, standpipes kept, pipes and nodes removed)
     alpha = {
         None: (None, (), ["A1", "A2", "A3"], ["A_N1", "A_BF1", "A_BF2"]),
@@ -111,7 +120,8 @@ def brute_force(folder, study, villages, catalog, pumps, specs):
         wntr.network.write_inpfile(wn, str(folder / "bf.inp"), units="LPS")
         table = pd.DataFrame(part)
         data = StudyData(read_network(folder / "bf.inp"), table, catalog, pumps)
-        o = run_scenario(study, sp, data, random_taps=False, levels=levels)
+        trunk = trunks[(hh if a == "hh" else sp, hh if b == "hh" else sp)]
+        o = run_scenario(study, sp, data, random_taps=False, levels=levels, trunk=trunk)
         t = o.projection_open.totals()
         rows.append(((a, b), round(float(t["population"])), round(float(t["people_household"])),
                      financing(study.money, o)["capital_donors_eur"]))  # fmt: skip
@@ -137,7 +147,7 @@ def test_design_to_budget_equals_brute_force_over_every_plan(small):
     study = replace(study, budget=replace(study.budget, scenarios=[s.name for s in specs]))
     truth = brute_force(folder, study, villages, catalog, pumps, specs)
     assert len(truth) == 5 * 3 - 1
-    tolerance = MONEY_TOLERANCE_MAD / study.money.mad_per_eur.value
+    tolerance = MONEY_TOLERANCE_MAD / study.money.currency_per_eur.value
     skipped = 0
     costs = sorted(c for *_, c in truth)
     # below everything, three budgets between plans, above everything
@@ -211,8 +221,10 @@ def test_budget_curve_is_the_frontier_of_verified_designs(small_run):
     assert {"people_served", "capital_eur", "within_budget", "plan", "phase",
             "level_Alpha", "standpipes_kept_Alpha", "level_Beta", "standpipes_kept_Beta",
             "phase_2_capital_donors_eur", "pressure_class_ok"} <= set(curve.columns)  # fmt: skip
-    # phase 2 = the complete scheme less phase 1
-    phase_2 = (curve["complete_capital_donors_eur"] - curve["capital_donors_eur"]).clip(lower=0)
+    # phase 2 = the complete scheme less phase 1, plus the phase-1 pipes it reinforces
+    phase_2 = (curve["complete_capital_donors_eur"] - curve["capital_donors_eur"]).clip(
+        lower=0
+    ) + curve["phase_2_reinforcement_donors_eur"]
     assert list(curve["phase_2_capital_donors_eur"]) == pytest.approx(list(phase_2), abs=0.01)
     assert curve["capital_donors_eur"].is_monotonic_increasing
     assert curve["people_served"].is_monotonic_increasing
@@ -235,13 +247,13 @@ def small_run(small):
 
 #: parameter -> (figure it moves, +1 when a higher value raises it, -1 when it lowers it)
 DIRECTIONS = {
-    "pump_station_mad": ("capital_donors_eur", +1),
+    "pump_station_cost": ("capital_donors_eur", +1),
     "tank_cost_factor": ("capital_donors_eur", +1),
-    "standpipe_mad": ("capital_donors_eur", +1),
-    "household_connection_mad": ("capital_eur", +1),  # the households pay them
+    "standpipe_cost": ("capital_donors_eur", +1),
+    "household_connection_cost": ("capital_eur", +1),  # the households pay them
     "pipe_price_factor": ("capital_donors_eur", +1),
     "rock_excavation_uplift": ("capital_donors_eur", +1),
-    "mad_per_eur": ("capital_donors_eur", -1),
+    "currency_per_eur": ("capital_donors_eur", -1),
     "connection_share_factor": ("capital_eur", +1),
     "per_capita_demand_factor": ("capital_donors_eur", +1),
     "growth_rate": ("capital_donors_eur", +1),
@@ -263,19 +275,19 @@ def test_every_sensitivity_parameter_moves_its_figure_the_right_way(small_run):
     switch = pd.read_csv(out / "switch_points.csv").set_index("parameter")
     # the exchange rate: capital in EUR = capital in MAD / rate, so the switch is exact
     base = table[(table["parameter"] == "base") & (table["scenario"] == "standpipes")].iloc[0]
-    rate = switch.at["mad_per_eur", "switch_value"]
+    rate = switch.at["currency_per_eur", "switch_value"]
     assert rate == pytest.approx(base["capital_donors_eur"] * 11.1 / 218000)
 
 
 # --------------------------------------------------------------------------- money
 def test_tank_cost_is_continuous_and_tariff_blocks_bill_each_block(small):
     _, _, study, *_ = small
-    step = tank_cost_mad(study.prices, 150.0 + 1e-6) - tank_cost_mad(study.prices, 150.0)
+    step = tank_cost(study.prices, 150.0 + 1e-6) - tank_cost(study.prices, 150.0)
     assert 0 <= step < 0.01  # no jump between the size bands
     # 8.4 m3 a month: 6 m3 at 2.37, 2.4 m3 at 7.39, plus the 6 MAD fee (hand calculation)
     prices = study.prices
-    assert household_bill_mad_per_month(prices, 8.4) == pytest.approx(6 * 2.37 + 2.4 * 7.39 + 6)
-    assert household_bill_mad_per_month(prices, 4.0) == pytest.approx(4 * 2.37 + 6)
+    assert household_bill_per_month(prices, 8.4) == pytest.approx(6 * 2.37 + 2.4 * 7.39 + 6)
+    assert household_bill_per_month(prices, 4.0) == pytest.approx(4 * 2.37 + 6)
 
 
 def test_om_counts_bulk_water_and_the_keeper_once(small_run):
@@ -538,3 +550,47 @@ def test_report_tables_align_text_left_and_numbers_right():
     page = str(html_table(frame, "en", "budget"))
     assert page.count('<td class="text">') == 4 and page.count('<th class="text"') == 2
     assert "<td>190,123</td>" in page and "&lt;b&gt;Beta&lt;/b&gt;" in page
+
+
+def test_beneficiaries_the_budget_covers_are_those_of_the_chosen_plan(small_run):
+    _, out = small_run
+    feasibility = pd.read_csv(out / "feasibility.csv")
+    candidates = pd.read_csv(out / "budget_candidates.csv")
+    chosen = candidates[candidates["chosen"]]
+    assert len(chosen) == 1
+    assert (feasibility["beneficiaries_budget_covers"] == chosen["people_served"].iloc[0]).all()
+
+
+def test_phase_1_builds_the_trunk_of_the_whole_scheme_once(small):
+    """Phase 1 (one douar, within EUR 165,000) is built on the tank, main and pump of the
+    complete scheme: phase 2 adds no trunk (no duplicated main), only douars and any
+    reinforcement (issue 25, point 4)."""
+    folder, _, study, _, _, catalog, pumps = small
+    inp, villages = budget_case(folder)
+    study = replace(
+        study,
+        money=replace(study.money, budget_eur=165_000),
+        budget=replace(study.budget, scenarios=["standpipes", "household_connections"]),
+    )
+    result = design_to_budget(study, StudyData(read_network(inp), villages, catalog, pumps))
+    phase_1, whole = result.best, result.complete
+    assert (
+        phase_1.projection_open.totals()["population"]
+        < whole.projection_open.totals()["population"]
+    )
+    assert phase_1.tank_m3 == pytest.approx(whole.tank_m3)
+    labels = ["pipe", "label"]
+    assert phase_1.rising_main[labels].values.tolist() == whole.rising_main[labels].values.tolist()
+    assert phase_1.pump.name == whole.pump.name
+    trunk = ["storage", "pumping", "source"]
+    lines = ["item", "quantity", "total_lcu"]
+    assert (
+        phase_1.boq[phase_1.boq["category"].isin(trunk)][lines].values.tolist()
+        == whole.boq[whole.boq["category"].isin(trunk)][lines].values.tolist()
+    )
+    row = result.candidates[result.candidates["chosen"]].iloc[0]
+    assert row["phase_2_capital_donors_eur"] == pytest.approx(
+        row["complete_capital_donors_eur"]
+        - row["capital_donors_eur"]
+        + row["phase_2_reinforcement_donors_eur"]
+    )

@@ -79,7 +79,7 @@ def test_a_replaced_step_changes_only_what_it_computes(small, reference):
     assert o.pump.name == reference.pump.name
     pipes = o.boq[o.boq["category"] == "pipes"].reset_index(drop=True)
     assert pipes.equals(reference.boq[reference.boq["category"] == "pipes"].reset_index(drop=True))
-    works = o.capital_before_margins_mad - reference.capital_before_margins_mad
+    works = o.capital_before_margins_lcu - reference.capital_before_margins_lcu
     expected = (round(FIXED_TANK_M3, 1) - round(reference.tank_m3, 1)) * study.prices.value(
         "tank_per_m3"
     )
@@ -93,7 +93,7 @@ def test_a_skipped_step_leaves_its_result_empty_and_the_others_unchanged(small, 
     assert reference.surge is not None and o.surge is None and not o.surge_vessel
     margins = 1 + study.prices.value("engineering_share") + study.prices.value("contingency_share")
     vessel = study.prices.value("surge_vessel") * margins if reference.surge_vessel else 0.0
-    assert o.capital_mad == pytest.approx(reference.capital_mad - vessel, abs=MONEY_TOLERANCE_MAD)
+    assert o.capital_lcu == pytest.approx(reference.capital_lcu - vessel, abs=MONEY_TOLERANCE_MAD)
     assert o.energy_kwh_per_day == pytest.approx(reference.energy_kwh_per_day)
 
 
@@ -103,7 +103,7 @@ def test_a_study_leaves_out_its_budget_sensitivity_and_stress(small, tmp_path):
     """
     study, _ = small
     skipped = {"budget": None, "sensitivity": None, "stress": None}
-    money = replace(study.money, benchmark_mad_per_beneficiary=None, benchmark_label={})
+    money = replace(study.money, benchmark_per_beneficiary=None, benchmark_label={})
     mine = replace(study, scenarios=study.scenarios[:1], steps=skipped, money=money)
     result = run_study(mine)
     assert result.budget is None and result.sensitivity.empty and result.stress.empty

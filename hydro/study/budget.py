@@ -35,19 +35,22 @@ executor (:func:`hydro.parallel.current`; outside a run, :func:`hydro.parallel.m
 ``budget_candidates.csv`` lists the plans run; ``enumerated`` and ``skipped`` say how many
 there were and how many were not run.
 
-**Phasing** (as an ONEP engineer phases a scheme): phase 1 is the plan the budget pays now,
-designed on its own at least cost. Phase 2 is the rest of the complete scheme: every douar
-served in full, at its phase-1 level when that is above the first ``[budget]`` scenario, else
-at the first scenario's level. The complete scheme is designed in one go (a verified design
-too) and phase 2 is costed as the complete scheme less phase 1: an estimate, since phase-1
-pipes that the complete scheme needs larger would be reinforced, which is not costed.
+**Phasing**: a scheme is phased on its trunk. Every plan is phase 1 of a complete scheme
+(every douar in full, at its plan level when that is a household level, else at the first
+``[budget]`` scenario's level; :func:`complete_plan`). Each complete scheme is designed once, in
+one go (:func:`complete_schemes`), and its trunk (tank volume, transmission main, pump:
+:class:`hydro.study.scenario.Trunk`) is the one every plan of it is built on: the tap-off, main,
+tank and any station are sized for the whole once, then the douars the plan serves are sized
+on them. Phase 2 is the complete scheme less phase 1, plus the phase-1 pipes the complete
+scheme needs larger (:func:`reinforcement_eur`: built in phase 1, replaced in phase 2). The
+lower bound then counts the trunk's main at its prices and the tank at least at its volume.
 """
 
 from __future__ import annotations
 
 import itertools
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -59,7 +62,13 @@ from hydro.network import copy_network
 from hydro.parallel import InProcess, current, make_executor
 from hydro.study.costing import DONORS, financing, tertiary_network
 from hydro.study.parts import Design, ScenarioSpec, Study, StudyData
-from hydro.study.scenario import ScenarioResult, project_levels, run_scenario
+from hydro.study.scenario import (
+    ScenarioResult,
+    Trunk,
+    project_levels,
+    run_scenario,
+    trunk_of,
+)
 from hydro.topology import served_junctions
 
 #: The curve is exact up to this multiple of the budget unless the study gives
@@ -220,8 +229,8 @@ class DouarPart:
     """
 
     people: float  # served at the opening [persons]
-    works_mad: float  # standpipes, and connections when the donors pay them [MAD]
-    street_mad: float  # tertiary network [MAD]
+    works_lcu: float  # standpipes, and connections when the donors pay them [currency]
+    street_lcu: float  # tertiary network [currency]
     day_m3: tuple[float, float]  # peak day at the tank's nodes, opening and design year [m3]
     peak_day_factor: float
 
@@ -252,8 +261,8 @@ def douar_part(study, spec, row: pd.DataFrame, level, catalog, tank_served) -> D
         days.append(float(nodes["peak_day_l_per_s"].sum()) * 86.4)
     return DouarPart(
         people=float(d["population"]),
-        works_mad=works,
-        street_mad=street,
+        works_lcu=works,
+        street_lcu=street,
         day_m3=(days[0], days[1]),
         peak_day_factor=p_open.scenario.peak_day_factor,
     )
@@ -276,11 +285,14 @@ def tank_lower_bound_m3(design: Design, parts: list[DouarPart]) -> float:
     return min(volumes)
 
 
-def capital_lower_bound(study: Study, wn, catalog, parts, links, spec, main) -> float:
+def capital_lower_bound(
+    study: Study, wn, catalog, parts, links, spec, main, trunk: Trunk | None = None
+) -> float:
     """A lower bound of a plan's donors' capital [EUR] (module docstring): what does not
     depend on the sizing, counted as :func:`bill_of_quantities` counts it (``parts``: the
     plan's douars, :class:`DouarPart`), each kept pipe at the cheapest catalogue price it may
-    take, and the tank at its least volume (:func:`tank_lower_bound_m3`).
+    take, and the tank at its least volume (:func:`tank_lower_bound_m3`). With the whole
+    scheme's ``trunk``, the main at its labels' prices and the tank at least its volume.
     """
     c = study.prices.costs
     table = catalog.table
@@ -291,6 +303,14 @@ def capital_lower_bound(study: Study, wn, catalog, parts, links, spec, main) -> 
     ):  # any reading of the DN minimum allows these
         allowed = table[table["nominal_diameter_mm"] >= study.design.min_distribution_dn_mm]
         floor = float(allowed["cost_per_m"].min()) if len(allowed) else cheapest
+    trunk_prices = (
+        {
+            r["pipe"]: float(table.at[r["row"], "cost_per_m"])
+            for r in trunk.main_table.to_dict("records")
+        }
+        if trunk is not None
+        else {}
+    )
     degree: dict[str, int] = {}
     for name in links:
         link = wn.get_link(name)
@@ -303,21 +323,27 @@ def capital_lower_bound(study: Study, wn, catalog, parts, links, spec, main) -> 
         # the DN minimum spares the main and a pipe that ends a branch (it may feed a
         # standpipe: scenario._min_diameters); the bound spares both
         leaf = min(degree[pipe.start_node_name], degree[pipe.end_node_name]) == 1
-        pipes += pipe.length * (cheapest if name in main or leaf else floor)
-    street = sum(p.street_mad for p in parts)
+        price = cheapest if name in main or leaf else floor
+        if trunk is not None and name in trunk_prices:
+            price = trunk_prices[name]
+        pipes += pipe.length * price
+    street = sum(p.street_lcu for p in parts)
     uplift = c["rock_excavation_uplift"].value if "rock_excavation_uplift" in c else 0.0
-    works = (pipes + street) * (1 + uplift) + sum(p.works_mad for p in parts)
+    works = (pipes + street) * (1 + uplift) + sum(p.works_lcu for p in parts)
     prvs = [n for n, valve in wn.valves() if valve.valve_type == "PRV" and n in links]
     if prvs and "pressure_reducing_valve" in c:
         works += len(prvs) * c["pressure_reducing_valve"].value
     works += c["tank_fixed"].value + c["tap_off"].value
-    works += round(tank_lower_bound_m3(study.design, parts), 1) * c["tank_per_m3"].value
+    volume = tank_lower_bound_m3(study.design, parts)
+    if trunk is not None:
+        volume = max(volume, trunk.tank_m3)
+    works += round(volume, 1) * c["tank_per_m3"].value
     if spec.break_tank:
         works += c["break_tank"].value
     if study.design.pump:
         works += c["pump_station"].value
     margins = 1 + c["engineering_share"].value + c["contingency_share"].value
-    return works * margins / study.money.mad_per_eur.value
+    return works * margins / study.money.currency_per_eur.value
 
 
 # --------------------------------------------------------------------------- one plan
@@ -330,8 +356,8 @@ def _row(study: Study, o: ScenarioResult) -> dict:
         "people_served_design": round(float(o.projection_design.totals()["population"])),
         "standpipes": o.standpipes,
         "connections": o.connections,
-        "capital_mad": o.capital_mad,
-        "capital_eur": o.capital_mad / study.money.mad_per_eur.value,
+        "capital_lcu": o.capital_lcu,
+        "capital_eur": o.capital_lcu / study.money.currency_per_eur.value,
         "capital_donors_eur": money["capital_donors_eur"],
         "within_budget": money["capital_donors_eur"] <= study.money.budget_eur,
         "compliant": bool(o.compliance_design.compliant and o.compliance_open.compliant),
@@ -343,20 +369,86 @@ def _row(study: Study, o: ScenarioResult) -> dict:
     }
 
 
-def run_plan(study, spec, data: StudyData, plan, specs) -> ScenarioResult:
-    """One plan end to end: the cut network, its douars at their levels, checked and costed."""
+def run_plan(study, spec, data: StudyData, plan, specs, trunk=None) -> ScenarioResult:
+    """One plan end to end: the cut network, its douars at their levels, checked and costed;
+    on the ``trunk`` (tank, main, pump) of the whole scheme when given.
+    """
     levels = {d: specs[o.level] for d, o in plan.items() if o is not None}
     cut = replace(
         data,
         network=network_for(data.network, served_nodes(data.villages, plan, specs)),
         villages=plan_villages(data.villages, plan),
     )
-    return run_scenario(study, spec, cut, random_taps=False, levels=levels)
+    return run_scenario(study, spec, cut, random_taps=False, levels=levels, trunk=trunk)
 
 
-def _plan_row(study, spec, data: StudyData, plan, specs) -> dict:
-    """The candidates row of one plan (a task for the executor)."""
-    return _row(study, run_plan(study, spec, data, plan, specs))
+def pipes_of(o: ScenarioResult) -> dict[str, tuple[str, float]]:
+    """Each pipe of a written design: its catalogue tag and length [m]."""
+    return {name: (pipe.tag, pipe.length) for name, pipe in o.model.pipes()}
+
+
+def _plan_row(study, spec, data: StudyData, plan, specs, trunk) -> tuple[dict, dict]:
+    """The candidates row of one plan and its pipes (a task for the executor)."""
+    o = run_plan(study, spec, data, plan, specs, trunk)
+    return _row(study, o), pipes_of(o)
+
+
+@dataclass(frozen=True)
+class Complete:
+    """A complete scheme, designed in one go: its trunk, donors' capital and pipes."""
+
+    trunk: Trunk
+    capital_donors_eur: float
+    pipes: dict
+
+
+def _complete_task(study, spec, data: StudyData, whole, specs) -> Complete:
+    """The complete scheme ``whole`` designed in one go (a task for the executor)."""
+    o = run_plan(study, spec, data, whole, specs)
+    return Complete(trunk_of(o), financing(study.money, o)["capital_donors_eur"], pipes_of(o))
+
+
+def complete_schemes(study, data, options, specs, executor, log) -> dict[str, Complete]:
+    """Every complete scheme a plan may be a phase of (each douar in full at the first
+    ``[budget]`` level or at a household level it may take), designed once each.
+    """
+    first, villages = next(iter(specs)), data.villages
+    levels = {
+        d: list(dict.fromkeys([first, *(o.level for o in options[d] if o is not None
+                                        and specs[o.level].service != "standpipes")]))
+        for d in villages["douar"]
+    }  # fmt: skip
+    wholes = {}
+    for combo in itertools.product(*levels.values()):
+        fake = {d: Option(level, ()) for d, level in zip(levels, combo, strict=True)}
+        whole = complete_plan(fake, villages, options, first, specs)
+        wholes[describe(whole, villages)] = whole
+    log(f"budget: {len(wholes)} complete schemes, each trunk sized once for the whole")
+    tasks = [(study, specs[first], data, whole, specs) for whole in wholes.values()]
+    results = dict(executor.run(_complete_task, tasks))
+    return {key: results[k] for k, key in enumerate(wholes)}
+
+
+def whole_key(plan, data: StudyData, options, specs) -> str:
+    """The complete scheme a plan is phase 1 of (:func:`complete_plan`), by its description."""
+    whole = complete_plan(plan, data.villages, options, next(iter(specs)), specs)
+    return describe(whole, data.villages)
+
+
+def reinforcement_eur(study: Study, catalog, phase_1: dict, whole: dict) -> float:
+    """Phase-1 pipes the complete scheme needs larger [EUR, donors]: built in phase 1 and
+    replaced in phase 2, their phase-1 cost is paid twice (with the rock uplift and margins).
+    """
+    by_tag, c = catalog.by_tag, study.prices.costs
+    works = 0.0
+    for name, (tag, length) in phase_1.items():
+        if name not in whole or whole[name][0] == tag:
+            continue
+        if by_tag.at[whole[name][0], "inner_diameter_mm"] > by_tag.at[tag, "inner_diameter_mm"]:
+            works += length * float(by_tag.at[tag, "cost_per_m"])
+    uplift = c["rock_excavation_uplift"].value if "rock_excavation_uplift" in c else 0.0
+    margins = 1 + c["engineering_share"].value + c["contingency_share"].value
+    return works * (1 + uplift) * margins / study.money.currency_per_eur.value
 
 
 def curve_of(candidates: pd.DataFrame) -> pd.Series:
@@ -406,8 +498,12 @@ def budget_levels(study: Study) -> list[ScenarioSpec]:
     return chosen
 
 
-def enumerate_plans(study: Study, data: StudyData, options: dict, specs: dict) -> list[tuple]:
-    """Every plan with its lower bound: (bound, -people, index, plan, people), in order."""
+def enumerate_plans(
+    study: Study, data: StudyData, options: dict, specs: dict, completes: dict | None = None
+) -> list[tuple]:
+    """Every plan with its lower bound: (bound, -people, index, plan, people), in order
+    (``completes``: :func:`complete_schemes`, whose trunks the bounds count).
+    """
     spec = next(iter(specs.values()))
     wn, villages, names = data.network, data.villages, list(data.villages["douar"])
     main = rising_main(wn, study.design.tank, study.design.pump)
@@ -424,7 +520,8 @@ def enumerate_plans(study: Study, data: StudyData, options: dict, specs: dict) -
             continue
         mine = [parts[(d, o)] for d, o in plan.items()]
         links, _ = kept_links(wn, served_nodes(villages, plan, specs))
-        bound = capital_lower_bound(study, wn, data.catalog, mine, links, spec, main)
+        trunk = completes[whole_key(plan, data, options, specs)].trunk if completes else None
+        bound = capital_lower_bound(study, wn, data.catalog, mine, links, spec, main, trunk)
         people = round(sum(p.people for p in mine))
         plans.append((bound, -people, len(plans), plan, people))
     plans.sort(key=lambda p: p[:3])
@@ -439,6 +536,7 @@ class _Search:
     plans: list
     done: list  # (capital_donors_eur, people) of the plans run
     skipped: int = 0
+    pipes: list = field(default_factory=list)  # each plan run's pipes (pipes_of)
 
     def prunes(self, bound: float, people: int, budget: float, reach: float) -> bool:
         """A plan over the budget, beyond the reach or beaten by a cheaper plan run."""
@@ -447,8 +545,10 @@ class _Search:
         )
 
 
-def run_plans(study, data, plans, specs, reach: float, executor, log) -> _Search:
-    """Run the plans in order of their bound, in batches, unless pruned (module docstring)."""
+def run_plans(study, data, plans, specs, reach: float, executor, log, trunks=None) -> _Search:
+    """Run the plans in order of their bound, in batches, unless pruned (module docstring);
+    each on its whole scheme's trunk (``trunks``: plan -> :class:`Trunk`, a function).
+    """
     spec, villages = next(iter(specs.values())), data.villages
     search = _Search([], [], [])
     batch, k = BATCH, 0
@@ -460,7 +560,7 @@ def run_plans(study, data, plans, specs, reach: float, executor, log) -> _Search
             if search.prunes(bound, people, study.money.budget_eur, reach):
                 search.skipped += 1
                 continue
-            tasks.append((study, spec, data, plan, specs))
+            tasks.append((study, spec, data, plan, specs, trunks(plan) if trunks else None))
             meta.append((bound, plan))
         if not tasks:
             continue
@@ -468,7 +568,7 @@ def run_plans(study, data, plans, specs, reach: float, executor, log) -> _Search
             f"({executor.description})")  # fmt: skip
         results = dict(executor.run(_plan_row, tasks))
         for i, (bound, plan) in enumerate(meta):
-            row = results[i]
+            row, pipes = results[i]
             if row["capital_donors_eur"] < bound - 1e-6:
                 raise RuntimeError(  # the bound is a theorem: fail loudly if it is not
                     f"budget: lower bound EUR {bound:,.0f} above the capital "
@@ -477,6 +577,7 @@ def run_plans(study, data, plans, specs, reach: float, executor, log) -> _Search
             search.done.append((row["capital_donors_eur"], row["people_served"]))
             search.rows.append(_describe_row(plan, villages, specs, bound, row))
             search.plans.append(plan)
+            search.pipes.append(pipes)
     return search
 
 
@@ -492,7 +593,7 @@ def _candidates(search: _Search, reach: float) -> pd.DataFrame:
     return candidates
 
 
-def choose_best(study, data, candidates, plan_of, specs, log) -> ScenarioResult | None:
+def choose_best(study, data, candidates, plan_of, specs, log, trunks=None) -> ScenarioResult | None:
     """The most people within the budget, then on connections, then the least capital: run
     again in process (the same capital, or an error); marked ``chosen``.
     """
@@ -507,36 +608,39 @@ def choose_best(study, data, candidates, plan_of, specs, log) -> ScenarioResult 
     candidates.loc[index, "chosen"] = True
     plan = plan_of[index]
     log(f"budget: the best plan again, in process: {describe(plan, data.villages)}")
-    best = run_plan(study, next(iter(specs.values())), data, plan, specs)
+    trunk = trunks(plan) if trunks else None
+    best = run_plan(study, next(iter(specs.values())), data, plan, specs, trunk)
     again = financing(study.money, best)["capital_donors_eur"]
     if abs(again - candidates.loc[index, "capital_donors_eur"]) > 0.01:
         raise RuntimeError(f"budget: the best plan costs EUR {again:,.2f} when run again")
     return best
 
 
-def phase_two(study, data, candidates, plan_of, options, specs, log) -> ScenarioResult | None:
-    """The complete scheme of each point of the curve and of the chosen plan (one design per
-    distinct one): its capital and phase 2's; returns the chosen plan's complete scheme.
+def phase_two(study, data, candidates, search, completes, options, specs, log):
+    """Phase 2 of each point of the curve and of the chosen plan: the complete scheme (its
+    trunk already built in phase 1) less phase 1, plus the phase-1 pipes it reinforces
+    (:func:`reinforcement_eur`); returns the chosen plan's complete scheme, run in process.
     """
-    completes: dict[str, ScenarioResult] = {}
     first = next(iter(specs))
-    spec, villages, complete = specs[first], data.villages, None
-    candidates["phase"] = "1"
-    for column in ("complete_capital_donors_eur", "phase_2_capital_donors_eur"):
+    candidates["phase"] = 1
+    columns = ("complete_capital_donors_eur", "phase_2_reinforcement_donors_eur",
+               "phase_2_capital_donors_eur")  # fmt: skip
+    for column in columns:
         candidates[column] = np.nan
+    complete = None
     for index in candidates.index[candidates["on_curve"] | candidates["chosen"]]:
-        whole = complete_plan(plan_of[index], villages, options, first, specs)
-        key = describe(whole, villages)
-        if key not in completes:
-            log(f"budget: complete scheme {key}")
-            completes[key] = run_plan(study, spec, data, whole, specs)
-        cost = financing(study.money, completes[key])["capital_donors_eur"]
-        candidates.loc[index, "complete_capital_donors_eur"] = cost
-        candidates.loc[index, "phase_2_capital_donors_eur"] = max(
-            cost - candidates.loc[index, "capital_donors_eur"], 0.0
-        )
+        plan = search.plans[index]
+        whole = completes[whole_key(plan, data, options, specs)]
+        reinforce = reinforcement_eur(study, data.catalog, search.pipes[index], whole.pipes)
+        phase_1 = candidates.loc[index, "capital_donors_eur"]
+        candidates.loc[index, list(columns)] = [
+            whole.capital_donors_eur, reinforce,
+            max(whole.capital_donors_eur - phase_1, 0.0) + reinforce,
+        ]  # fmt: skip
         if candidates.loc[index, "chosen"]:
-            complete = completes[key]
+            whole_plan = complete_plan(plan, data.villages, options, first, specs)
+            log(f"budget: complete scheme {describe(whole_plan, data.villages)}")
+            complete = run_plan(study, specs[first], data, whole_plan, specs)
     return complete
 
 
@@ -574,8 +678,6 @@ def design_to_budget(
             f"and {len(chosen_specs)} service levels): list fewer [budget] scenarios or douars"
         )
     reach = study.budget.curve_up_to_eur or CURVE_REACH * study.money.budget_eur
-    plans = enumerate_plans(study, data, options, specs)
-    log(f"budget: {total:,} plans, taken in order of their capital's lower bound")
     own = executor is None and current() is None  # else the run's executor (hydro.parallel)
     executor = (
         executor
@@ -583,14 +685,21 @@ def design_to_budget(
         or (make_executor(study.taps.workers, study.taps.scheduler) if total > 1 else InProcess())
     )
     try:
-        search = run_plans(study, data, plans, specs, reach, executor, log)
+        completes = complete_schemes(study, data, options, specs, executor, log)
+
+        def trunks(plan) -> Trunk:
+            return completes[whole_key(plan, data, options, specs)].trunk
+
+        plans = enumerate_plans(study, data, options, specs, completes)
+        log(f"budget: {total:,} plans, taken in order of their capital's lower bound")
+        search = run_plans(study, data, plans, specs, reach, executor, log, trunks)
     finally:
         if own:
             executor.close()
     candidates = _candidates(search, reach)
     plan_of = dict(enumerate(search.plans))  # candidates' index is the order of the rows
-    best = choose_best(study, data, candidates, plan_of, specs, log)
-    complete = phase_two(study, data, candidates, plan_of, options, specs, log)
+    best = choose_best(study, data, candidates, plan_of, specs, log, trunks)
+    complete = phase_two(study, data, candidates, search, completes, options, specs, log)
     return BudgetResult(
         candidates=candidates,
         curve=_number_curve(candidates),
@@ -600,6 +709,12 @@ def design_to_budget(
         skipped=search.skipped,
         curve_up_to_eur=reach,
     )
+
+
+def budget_covers(result: BudgetResult) -> int:
+    """The people (opening year) the chosen plan serves within the budget; 0 when none fits."""
+    chosen = result.candidates[result.candidates["chosen"]]
+    return int(chosen["people_served"].iloc[0]) if len(chosen) else 0
 
 
 def _describe_row(plan, villages, specs, bound, row) -> dict:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import tomllib
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -32,6 +33,7 @@ from hydro.study.parts import (
     BudgetSettings,
     Cost,
     Design,
+    FundingOption,
     Inputs,
     Money,
     Prices,
@@ -59,7 +61,6 @@ REQUIRED_COSTS = (
     "engineering_share",
     "contingency_share",
     "energy_per_kwh",
-    "maintenance_share_per_year",
     "keeper_per_standpipe_per_year",
     "tariff_standpipe_per_m3",
     "fixed_fee_per_connection_per_month",
@@ -67,7 +68,17 @@ REQUIRED_COSTS = (
     "keeper_margin_per_m3",
 )
 #: Unit costs needed only when the network has the element (checked when the study runs).
-OPTIONAL_COSTS = ("pressure_reducing_valve", "surge_vessel", "break_tank", "rock_excavation_uplift")
+OPTIONAL_COSTS = ("pressure_reducing_valve", "surge_vessel", "break_tank", "rock_excavation_uplift",
+                  "maintenance_share_per_year", "minimum_wage_per_month", "vat_works_share",
+                  "vat_water_share")  # fmt: skip
+#: Maintenance a year by asset class, each a share of its works (docs/sources.md, 7): class ->
+#: its [unit_costs] key. A class not given takes ``maintenance_share_per_year``; a study gives
+#: one or the other (:func:`_maintenance`).
+MAINTENANCE_KEYS = {
+    "pipes": "maintenance_pipes_share_per_year",
+    "civil": "maintenance_civil_share_per_year",
+    "mechanical": "maintenance_mechanical_share_per_year",
+}
 #: [economics]: who pays what and what is really consumed (docs/sources.md, 7); key ->
 #: (default, allowed values or (low, high)): the one source of these ranges (STUDY_KEYS).
 #: The household tariff has no default: a study with household connections gives its
@@ -78,18 +89,23 @@ ECONOMICS = {
     "keeper_pay": ("margin", ("margin", "salary")),
     "connections_paid_by": ("households", ("donors", "households", "operator")),
     "household_tariff_blocks_m3_per_month": ([], (0.0, 1e4)),
-    "household_tariff_mad_per_m3": ([0.0], (0.0, 1e3)),
+    "household_tariff_per_m3": ([0.0], (0.0, 1e3)),
     "house_spacing_m": (25.0, (1.0, 1000.0)),
+    "household_use_max_m3_per_month": (math.inf, (0.0, 1e3)),
 }
+#: [economics] texts of the management model ({en, fr}): who owns the scheme, who runs it,
+#: whom the bulk water is bought from and who covers an O&M deficit (one coherent model).
+MANAGEMENT_KEYS = ("owner", "operator", "bulk_water_from", "deficit_covered_by")
 #: [economics] keys a study with household connections must give (its operator's tariff).
-TARIFF_KEYS = ("household_tariff_blocks_m3_per_month", "household_tariff_mad_per_m3")
+TARIFF_KEYS = ("household_tariff_blocks_m3_per_month", "household_tariff_per_m3")
 #: Why each [economics] number has its range (the reason shown with an error).
 _ECONOMICS_REASONS = {
     "standpipe_use_l_per_person_day": "litres per person per day (measured standpipe use: 8.5)",
     "household_use_l_per_person_day": "litres per person per day (household allowance: 50)",
     "household_tariff_blocks_m3_per_month": "upper limits of the tariff blocks in m3 a month",
-    "household_tariff_mad_per_m3": "prices in MAD per m3",
+    "household_tariff_per_m3": "prices per m3 in the study's currency",
     "house_spacing_m": "metres of street per house, 1 to 1,000",
+    "household_use_max_m3_per_month": "m3 a connection uses a month at most (expected use)",
 }
 #: [report]: the donor file's sections the study writes (each "en" text, or {en, fr}).
 REPORT_KEYS = ("context", "authorisation", "management", "schedule", "risks", "indicators")
@@ -99,12 +115,12 @@ SENSITIVITY_RANGES = {
     "growth_rate": (-0.1, 0.1, False, "a fraction per year, -0.1 to 0.1 (0.01 for +1 %/yr)"),
     "per_capita_demand_factor": (0.1, 5.0, False, "a factor of the allowances, 0.1 to 5"),
     "pipe_price_factor": (0.1, 5.0, False, "a factor of the catalogue prices, 0.1 to 5"),
-    "pump_station_mad": (0.0, 1e8, False, ""),
+    "pump_station_cost": (0.0, 1e8, False, ""),
     "tank_cost_factor": (0.1, 5.0, False, ""),
-    "standpipe_mad": (0.0, 1e7, False, ""),
-    "household_connection_mad": (0.0, 1e7, False, ""),
+    "standpipe_cost": (0.0, 1e7, False, ""),
+    "household_connection_cost": (0.0, 1e7, False, ""),
     "rock_excavation_uplift": (0.0, 2.0, False, ""),
-    "mad_per_eur": (1.0, 100.0, False, ""),
+    "currency_per_eur": (0.0, 1e6, True, "the study's currency per EUR, above 0"),
     "connection_share_factor": (0.0, 5.0, False, ""),
     "bulk_water_per_m3": (0.0, 100.0, False, ""),
     "standpipe_use_l_per_person_day": (0.0, 200.0, False, ""),
@@ -243,16 +259,35 @@ STUDY_KEYS: dict[str, dict[str, Key]] = {
             "above 0.3 is a percentage written as a fraction",
             required=True,
         ),
-        "mad_per_eur": Key("table", required=True),
+        "currency": Key("string", required=True),
+        "currency_per_eur": Key("table", required=True),
         "funders": Key("tables", required=True),
-        "benchmark_mad_per_beneficiary": Key(
-            "pair", 0, 1e6, "[low, high] in MAD per beneficiary, above 0", open_low=True
+        "benchmark_per_beneficiary": Key(
+            "pair",
+            0,
+            1e6,
+            "[low, high] per beneficiary, study currency, above 0",
+            open_low=True,
         ),
         "benchmark_label": Key("text"),
+        "funding_options": Key("tables"),
     },
-    "money.mad_per_eur": {
+    "money.funding_options[]": {  # another way to share the capital (hydro.study.funding)
+        "name": Key("file name", required=True),
+        "label": Key("text"),
+        "source": Key("string"),
+        "funders": Key("strings", required=True),
+        "funders_fr": Key("strings"),
+        "shares": Key("numbers", 0, 1, "each funder's share of the capital, 0 to 1", required=True),
+    },
+    "money.currency_per_eur": {
         "value": Key(
-            "number", 0, 1000, "MAD per EUR above 0 (about 11)", required=True, open_low=True
+            "number",
+            0,
+            1e6,
+            "the study's currency per EUR, above 0 (MAD about 11, XOF 655.957)",
+            required=True,
+            open_low=True,
         ),
         "source": Key("string"),
         "source_fr": Key("string"),
@@ -274,7 +309,8 @@ STUDY_KEYS: dict[str, dict[str, Key]] = {
             )
         )
         for key, (default, allowed) in ECONOMICS.items()
-    },
+    }
+    | {key: Key("text") for key in MANAGEMENT_KEYS},
     "budget": {
         "scenarios": Key("strings"),
         "curve_up_to_eur": Key("number", 0, 1e10, "a capital in EUR above zero", open_low=True),
@@ -285,7 +321,10 @@ STUDY_KEYS: dict[str, dict[str, Key]] = {
             key: replace(_SHARE_COST if "share" in key else _COST, required=True)
             for key in REQUIRED_COSTS
         },
-        **{key: Key("cost", 0, 1e12, "a unit cost: zero or more") for key in OPTIONAL_COSTS},
+        **{
+            key: _SHARE_COST if "share" in key else _COST
+            for key in (*OPTIONAL_COSTS, *MAINTENANCE_KEYS.values())
+        },
     },
     "unit_costs.*": {  # each unit cost
         "value": Key("number", required=True),
@@ -735,7 +774,7 @@ def _design(design: dict, path: Path) -> Design:
 
 def _money(money: dict, path: Path) -> Money:
     """[money]: exchange rate with its source, budget, funders and their commitments."""
-    rate = _get(money, "mad_per_eur", "money", path, dict)
+    rate = _get(money, "currency_per_eur", "money", path, dict)
     funders, commitments = [], {}
     for k, f in enumerate(_get(money, "funders", "money", path, list)):
         where = f"money.funders[{k}]"
@@ -746,11 +785,19 @@ def _money(money: dict, path: Path) -> Money:
     total_share = sum(s for _, s in funders)
     if abs(total_share - 1) > 1e-9:
         raise InputError(f"{path}: [money] the funders' shares add up to {total_share:g}, not 1")
-    benchmark = money.get("benchmark_mad_per_beneficiary")
+    benchmark = money.get("benchmark_per_beneficiary")
+    options = [_funding_option(o, k, path) for k, o in enumerate(money.get("funding_options", []))]
+    currency = str(money["currency"])
+    if not re.fullmatch(r"[A-Z]{3}", currency):
+        raise InputError(
+            f"{path}: [money] currency = {currency!r}: an ISO 4217 code of three capital "
+            "letters (MAD, XOF, EUR ...)"
+        )
     return Money(
-        mad_per_eur=Cost(
-            _number(rate, "value", "money.mad_per_eur", path),
-            "MAD/EUR",
+        currency=currency,
+        currency_per_eur=Cost(
+            _number(rate, "value", "money.currency_per_eur", path),
+            f"{currency}/EUR",
             str(rate.get("source", "estimate")),
             str(rate.get("source_fr", "")),
         ),
@@ -759,10 +806,31 @@ def _money(money: dict, path: Path) -> Money:
         life_years=_number(money, "life_years", "money", path),
         discount_rate=_number(money, "discount_rate", "money", path),
         commitments_eur=commitments,
-        benchmark_mad_per_beneficiary=(
+        benchmark_per_beneficiary=(
             (float(benchmark[0]), float(benchmark[1])) if benchmark is not None else None
         ),
         benchmark_label=_text(money.get("benchmark_label", {})),
+        funding_options=options,
+    )
+
+
+def _funding_option(option: dict, k: int, path: Path) -> FundingOption:
+    """One [[money.funding_options]]: a funder per share, the shares adding up to 1."""
+    funders, shares = list(option["funders"]), [float(s) for s in option["shares"]]
+    where = f"{path}: [money.funding_options[{k}]] {option['name']}"
+    if len(funders) != len(shares):
+        raise InputError(f"{where}: {len(funders)} funders but {len(shares)} shares")
+    if abs(sum(shares) - 1) > 1e-9:
+        raise InputError(f"{where}: the shares add up to {sum(shares):g}, not 1")
+    french = list(option.get("funders_fr", funders))
+    if len(french) != len(funders):
+        raise InputError(f"{where}: {len(funders)} funders but {len(french)} funders_fr")
+    return FundingOption(
+        name=str(option["name"]),
+        label=_text(option.get("label", option["name"])),
+        source=str(option.get("source", "study file")),
+        funders=list(zip(funders, shares, strict=True)),
+        funders_fr=dict(zip(funders, french, strict=True)),
     )
 
 
@@ -770,7 +838,8 @@ def _prices(data: dict, scenarios: list[ScenarioSpec], path: Path) -> Prices:
     """[unit_costs] (each with its unit and sources) and [economics] (over its defaults)."""
     costs_raw = _get(data, "unit_costs", "study", path, dict)
     costs = {}
-    for key in REQUIRED_COSTS + tuple(k for k in OPTIONAL_COSTS if k in costs_raw):
+    optional = (*OPTIONAL_COSTS, *MAINTENANCE_KEYS.values())
+    for key in REQUIRED_COSTS + tuple(k for k in optional if k in costs_raw):
         entry = _get(costs_raw, key, "unit_costs", path, dict)
         costs[key] = Cost(
             _number(entry, "value", f"unit_costs.{key}", path),
@@ -786,19 +855,32 @@ def _prices(data: dict, scenarios: list[ScenarioSpec], path: Path) -> Prices:
                 f"{path}: [economics] needs {key}: a scenario serves household connections, "
                 "and their bills follow the operator's tariff (no tariff is assumed)"
             )
+    _maintenance(costs, path)
     economics = {k: v for k, (v, _) in ECONOMICS.items()}
     for key, value in given.items():
         if isinstance(value, list):
             value = [float(x) for x in value]
+        elif key in MANAGEMENT_KEYS:
+            value = _text(value)
         economics[key] = float(value) if isinstance(value, int | float) else value
     blocks = economics["household_tariff_blocks_m3_per_month"]
-    prices = economics["household_tariff_mad_per_m3"]
+    prices = economics["household_tariff_per_m3"]
     if len(prices) != len(blocks) + 1 or blocks != sorted(blocks):
         raise InputError(
-            f"{path}: [economics] household_tariff_mad_per_m3 needs one price per block of "
+            f"{path}: [economics] household_tariff_per_m3 needs one price per block of "
             "household_tariff_blocks_m3_per_month (increasing upper limits) plus one above"
         )
     return Prices(costs=costs, economics=economics)
+
+
+def _maintenance(costs: dict, path: Path) -> None:
+    """Every asset class has its maintenance rate: its own key or ``maintenance_share_per_year``."""
+    missing = [k for k in MAINTENANCE_KEYS.values() if k not in costs]
+    if missing and "maintenance_share_per_year" not in costs:
+        raise InputError(
+            f"{path}: [unit_costs] needs {', '.join(missing)} (a share of each class's works "
+            "a year, with its source), or maintenance_share_per_year for every class"
+        )
 
 
 def _scenarios(data: dict, path: Path) -> list[ScenarioSpec]:

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 DONORS = "donors"
 #: The columns of a bill of quantities (:func:`bill_of_quantities`).
 BOQ_COLUMNS = ["category", "item", "material", "nominal_diameter_mm", "pressure_class_bar",
-               "quantity", "unit", "unit_cost_mad", "total_mad", "paid_by"]  # fmt: skip
+               "quantity", "unit", "unit_cost_lcu", "total_lcu", "paid_by"]  # fmt: skip
 #: Head loss allowed along a douar's tertiary network at peak hour [m] (docs/sources.md, 7 [E]).
 TERTIARY_HEADLOSS_M = 5.0
 
@@ -87,7 +87,7 @@ def tertiary_network(
     return pd.DataFrame(rows)
 
 
-def tank_cost_mad(prices: Prices, volume_m3: float) -> float:
+def tank_cost(prices: Prices, volume_m3: float) -> float:
     """Ground reservoir: fixed part + volume x rate, a straight line (docs/sources.md, 7)."""
     return prices.value("tank_fixed") + volume_m3 * prices.value("tank_per_m3")
 
@@ -191,17 +191,17 @@ def _with_margins(prices: Prices, rows: list) -> pd.DataFrame:
     payer = prices.economics["connections_paid_by"]
     rows = [(*r, payer if r[0] == "connections" else DONORS) for r in rows]
     boq = pd.DataFrame(rows, columns=[*columns, "paid_by"])
-    boq["total_mad"] = boq["quantity"] * boq["unit_cost_mad"]
+    boq["total_lcu"] = boq["quantity"] * boq["unit_cost_lcu"]
     margins = []
     for p in dict.fromkeys(boq["paid_by"]):
-        works = float(boq.loc[boq["paid_by"] == p, "total_mad"].sum())
+        works = float(boq.loc[boq["paid_by"] == p, "total_lcu"].sum())
         suffix = "" if p == DONORS else f" ({p}' share)"
         for key, item in (("engineering_share", "engineering and supervision"),
                           ("contingency_share", "contingencies")):  # fmt: skip
             margins.append(("margin", item + suffix, "", np.nan, np.nan,
                             prices.value(key), "share of works", works, p))  # fmt: skip
     extra = pd.DataFrame(margins, columns=[*columns, "paid_by"])
-    extra["total_mad"] = extra["quantity"] * extra["unit_cost_mad"]
+    extra["total_lcu"] = extra["quantity"] * extra["unit_cost_lcu"]
     boq = pd.concat([boq, extra], ignore_index=True)
     return boq[BOQ_COLUMNS]
 
@@ -230,19 +230,19 @@ def bill_of_quantities(
     return _with_margins(study.prices, rows), standpipes, connections
 
 
-def household_bill_mad_per_month(prices: Prices, m3_per_month: float) -> float:
+def household_bill_per_month(prices: Prices, m3_per_month: float) -> float:
     """A household's monthly bill: each block at its price (docs/sources.md, 1.2), plus the
     fixed fee.
 
     >>> from types import SimpleNamespace as S
     >>> prices = S(economics={"household_tariff_blocks_m3_per_month": [6.0, 20.0],
-    ...                       "household_tariff_mad_per_m3": [2.37, 7.39, 10.98]},
+    ...                       "household_tariff_per_m3": [2.37, 7.39, 10.98]},
     ...            costs={"fixed_fee_per_connection_per_month": S(value=6.0)})
-    >>> round(household_bill_mad_per_month(prices, 8.4), 2)  # 6 x 2.37 + 2.4 x 7.39 + 6
+    >>> round(household_bill_per_month(prices, 8.4), 2)  # 6 x 2.37 + 2.4 x 7.39 + 6
     37.96
     """
     limits = prices.economics["household_tariff_blocks_m3_per_month"]
-    rates = prices.economics["household_tariff_mad_per_m3"]
+    rates = prices.economics["household_tariff_per_m3"]
     bill, lower = 0.0, 0.0
     for upper, price in zip([*limits, math.inf], rates, strict=True):
         bill += max(min(m3_per_month, upper) - lower, 0.0) * price
@@ -305,62 +305,154 @@ def _per_person(douars: pd.DataFrame, column: str) -> float:
     return float((douars[column] * douars["population"]).sum() / douars["population"].sum())
 
 
-def operating_account(study: Study, o: ScenarioResult) -> dict:
-    """O&M and tariff revenue of the design year [MAD/year], on the water actually expected.
+#: Bill-of-quantities categories maintained as pipes, and as pumps and electrics (a category
+#: whose name says pump, electric, power or solar); every other category of works is civil
+#: works. Margins and connections the households pay carry no maintenance of the scheme.
+PIPE_CATEGORIES = ("pipes", "tertiary network", "valves")
+MECHANICAL_WORDS = ("pump", "electric", "power", "solar")
 
-    Consumption: standpipe users at ``standpipe_use_l_per_person_day`` (measured 8.5 l,
-    docs/sources.md 1.1), households at ``household_use_l_per_person_day``, plus the douars'
-    other uses (public, institutions, livestock) as projected. Bulk water: that consumption
-    plus the network's losses, bought at the tap-off. Standpipe revenue: with ``keeper_pay =
-    "margin"`` the keeper buys at the resale price less his margin and is paid by nothing
-    else; with ``"salary"`` the scheme keeps the resale price and pays him. Households: each
-    connection's monthly use billed by the tariff blocks, plus the fixed fee; other uses are
-    not billed (conservative).
+
+def maintenance_class(category: str) -> str:
+    """The asset class of a bill-of-quantities category: pipes, civil or mechanical.
+
+    >>> maintenance_class("tertiary network"), maintenance_class("pumping")
+    ('pipes', 'mechanical')
+    >>> maintenance_class("storage")
+    'civil'
     """
-    c, econ = study.prices.costs, study.prices.economics
-    p = o.projection_design
-    t = p.totals()
-    sc = p.scenario
-    bf_m3 = float(t["people_standpipe"]) * econ["standpipe_use_l_per_person_day"] / 1000
-    bi_m3 = float(t["people_household"]) * econ["household_use_l_per_person_day"] / 1000
-    other_m3 = float(
-        t["other_public_m3_per_day"] + t["institutional_m3_per_day"] + t["livestock_m3_per_day"]
-    )
-    consumed = (bf_m3 + bi_m3 + other_m3) * DAYS_PER_YEAR
-    bought = consumed / (sc.transmission_efficiency * sc.distribution_efficiency)
-    households = float(t["people_household"]) / study.design.persons_per_household
-    monthly = (
-        study.design.persons_per_household * econ["household_use_l_per_person_day"] / 1000
+    if category in PIPE_CATEGORIES:
+        return "pipes"
+    if any(word in category.lower() for word in MECHANICAL_WORDS):
+        return "mechanical"
+    return "civil"
+
+
+def maintenance_by_class(prices: Prices, boq: pd.DataFrame) -> dict[str, float]:
+    """Maintenance a year [currency/year] by asset class: each class's works x its rate.
+
+    On the works only: not on engineering and contingencies (``margin``) nor on the lines the
+    households pay (their connections). Rates: ``maintenance_<class>_share_per_year``, else
+    ``maintenance_share_per_year`` (:data:`hydro.study.config.MAINTENANCE_KEYS`).
+    """
+    works = boq[(boq["category"] != "margin") & (boq["paid_by"] != "households")]
+    by_class = works.groupby(works["category"].map(maintenance_class))["total_lcu"].sum()
+    out = {}
+    for cls in ("pipes", "civil", "mechanical"):
+        rate = prices.value(
+            f"maintenance_{cls}_share_per_year", prices.value("maintenance_share_per_year", 0.0)
+        )
+        out[cls] = rate * float(by_class.get(cls, 0.0))
+    return out
+
+
+def household_use_m3_per_month(design: Design, economics: dict) -> float:
+    """Expected use of one household connection [m3/month]: the household's allowance
+    (persons x ``household_use_l_per_person_day``), at most ``household_use_max_m3_per_month``
+    (the operator's measured use, e.g. docs/sources.md 1.2: at most 4 m3 a month).
+
+    >>> from types import SimpleNamespace as S
+    >>> econ = {"household_use_l_per_person_day": 50.0, "household_use_max_m3_per_month": 4.0}
+    >>> household_use_m3_per_month(S(persons_per_household=5.5), econ)
+    4.0
+    """
+    allowance = (
+        design.persons_per_household * economics["household_use_l_per_person_day"] / LITRES_PER_M3
         * DAYS_PER_YEAR / 12
     )  # fmt: skip
-    household_revenue = households * 12 * household_bill_mad_per_month(study.prices, monthly)
+    return min(allowance, economics["household_use_max_m3_per_month"])
+
+
+def keeper_income(study: Study, standpipe_m3_per_day: float, standpipes: int) -> dict:
+    """A standpipe keeper's monthly income [currency/month] against the minimum wage.
+
+    ``keeper_pay = "margin"``: his margin x the water he sells a month at his standpipe;
+    ``"salary"``: ``keeper_per_standpipe_per_year`` / 12. Flagged when below the study's
+    ``minimum_wage_per_month`` (not compared when the study gives none).
+    """
+    c, econ = study.prices.costs, study.prices.economics
+    if not standpipes:
+        income = float("nan")
+    elif econ["keeper_pay"] == "salary":
+        income = c["keeper_per_standpipe_per_year"].value / 12
+    else:
+        sold = standpipe_m3_per_day * DAYS_PER_YEAR / 12 / standpipes
+        income = c["keeper_margin_per_m3"].value * sold
+    wage = study.prices.value("minimum_wage_per_month", float("nan"))
+    return {
+        "keeper_income_lcu_per_month": income,
+        "minimum_wage_lcu_per_month": wage,
+        "keeper_below_minimum_wage": bool(income < wage),  # False when either is unknown
+    }
+
+
+def _expected_use(study: Study, o: ScenarioResult) -> dict:
+    """The water expected to be used in the design year [m3/day] by standpipes (measured
+    use), by the connections costed (their expected use) and by the other uses projected.
+    """
+    econ, t = study.prices.economics, o.projection_design.totals()
+    monthly = household_use_m3_per_month(study.design, econ) if o.connections else 0.0
+    return {
+        "standpipes": float(t["people_standpipe"]) * econ["standpipe_use_l_per_person_day"]
+        / LITRES_PER_M3,
+        "households": o.connections * monthly * 12 / DAYS_PER_YEAR,
+        "other": float(t["other_public_m3_per_day"] + t["institutional_m3_per_day"]
+                       + t["livestock_m3_per_day"]),
+        "household_m3_per_month": monthly if o.connections else float("nan"),
+    }  # fmt: skip
+
+
+def operating_account(study: Study, o: ScenarioResult) -> dict:
+    """O&M and tariff revenue of the design year [currency/year], on the water expected.
+
+    Use (:func:`_expected_use`): standpipe users at ``standpipe_use_l_per_person_day``
+    (measured 8.5 l, docs/sources.md 1.1); each household connection costed at its expected
+    use (:func:`household_use_m3_per_month`); the douars' other uses as projected. Bulk water:
+    that use plus the network's losses, bought at the source. Standpipe revenue: with
+    ``keeper_pay = "margin"`` the keeper buys at the resale price less his margin; with
+    ``"salary"`` the scheme keeps the resale price and pays him. Households: the connections
+    costed, each billed its expected use by the tariff blocks plus the fixed fee; other uses
+    are not billed (conservative). Maintenance by asset class (:func:`maintenance_by_class`);
+    energy: the pump's energy per m3 (the design-year run) x the bulk water of expected use.
+    """
+    c, econ = study.prices.costs, study.prices.economics
+    sc = o.projection_design.scenario
+    use = _expected_use(study, o)
+    consumed = (use["standpipes"] + use["households"] + use["other"]) * DAYS_PER_YEAR
+    bought = consumed / (sc.transmission_efficiency * sc.distribution_efficiency)
+    bill = household_bill_per_month(study.prices, use["household_m3_per_month"])
+    household_revenue = o.connections * 12 * bill if o.connections else 0.0
     salary = econ["keeper_pay"] == "salary"
     bf_price = c["tariff_standpipe_per_m3"].value - (
         0 if salary else c["keeper_margin_per_m3"].value
     )
-    standpipe_revenue = bf_m3 * DAYS_PER_YEAR * bf_price
-    maintenance = c["maintenance_share_per_year"].value * o.capital_mad
+    standpipe_revenue = use["standpipes"] * DAYS_PER_YEAR * bf_price
+    maintenance = maintenance_by_class(study.prices, o.boq)
     energy = o.energy_kwh_per_m3 * bought * c["energy_per_kwh"].value
     keepers = o.standpipes * c["keeper_per_standpipe_per_year"].value if salary else 0.0
     bulk = bought * c["bulk_water_per_m3"].value
-    om = maintenance + energy + keepers + bulk
+    om = sum(maintenance.values()) + energy + keepers + bulk
     revenue = standpipe_revenue + household_revenue
+    population = float(o.projection_design.totals()["population"])
     return {
         "expected_consumption_m3_per_year": consumed,
         "bulk_water_m3_per_year": bought,
-        "household_m3_per_month": monthly if households else float("nan"),
-        "om_maintenance_mad_per_year": maintenance,
-        "om_energy_mad_per_year": energy,
-        "om_keepers_mad_per_year": keepers,
-        "om_bulk_water_mad_per_year": bulk,
-        "om_mad_per_year": om,
-        "om_mad_per_m3": om / consumed if consumed else float("nan"),
-        "om_mad_per_person_year": om / float(t["population"]),
-        "revenue_standpipes_mad_per_year": standpipe_revenue,
-        "revenue_households_mad_per_year": household_revenue,
-        "tariff_revenue_mad_per_year": revenue,
-        "tariff_revenue_mad_per_m3": revenue / consumed if consumed else float("nan"),
+        "household_connections_billed": o.connections,
+        "household_m3_per_month": use["household_m3_per_month"],
+        "om_maintenance_lcu_per_year": sum(maintenance.values()),
+        **{f"om_maintenance_{k}_lcu_per_year": v for k, v in maintenance.items()},
+        "om_energy_lcu_per_year": energy,
+        "om_keepers_lcu_per_year": keepers,
+        "om_bulk_water_lcu_per_year": bulk,
+        "om_lcu_per_year": om,
+        "om_lcu_per_m3": om / consumed if consumed else float("nan"),
+        "om_lcu_per_person_year": om / population,
+        "revenue_standpipes_lcu_per_year": standpipe_revenue,
+        "revenue_households_lcu_per_year": household_revenue,
+        "tariff_revenue_lcu_per_year": revenue,
+        "tariff_revenue_lcu_per_m3": revenue / consumed if consumed else float("nan"),
         "om_recovery_ratio": revenue / om if om else float("nan"),
+        "om_deficit_lcu_per_year": max(om - revenue, 0.0),
+        **keeper_income(study, use["standpipes"], o.standpipes),
     }
 
 
@@ -368,7 +460,7 @@ def financing(money: Money, o: ScenarioResult) -> dict:
     """Who pays the capital [EUR]: the donors (each funder's share, commitment and the gap)
     and whoever pays the household connections.
     """
-    by_payer = o.boq.groupby("paid_by")["total_mad"].sum() / money.mad_per_eur.value
+    by_payer = o.boq.groupby("paid_by")["total_lcu"].sum() / money.currency_per_eur.value
     donors = float(by_payer.get(DONORS, 0.0))
     out = {"capital_donors_eur": donors}
     for payer in ("households", "operator"):
@@ -384,9 +476,16 @@ def financing(money: Money, o: ScenarioResult) -> dict:
 
 def _verdict(o: ScenarioResult, headroom: float, lpd: float, allowance: float) -> str:
     """FEASIBLE, or NOT FEASIBLE with every reason: budget, rules, delivery, pressure class."""
+    failures = [f"over budget by EUR {-headroom:,.0f}"] if headroom < 0 else []
+    failures += rule_failures(o, lpd, allowance)
+    if not failures:
+        return "FEASIBLE: within budget and compliant"
+    return "NOT FEASIBLE: " + "; ".join(failures)
+
+
+def rule_failures(o: ScenarioResult, lpd: float, allowance: float) -> list[str]:
+    """What a design fails besides the budget: rules, delivery, pressure class (empty: none)."""
     failures = []
-    if headroom < 0:
-        failures.append(f"over budget by EUR {-headroom:,.0f}")
     for label, report in (
         ("design year", o.compliance_design),
         ("opening year", o.compliance_open),
@@ -398,9 +497,7 @@ def _verdict(o: ScenarioResult, headroom: float, lpd: float, allowance: float) -
         failures.append("delivers less than the allowance")
     if o.surge is not None and not o.surge.empty and not o.surge["class_ok"].all():
         failures.append("pressure class exceeded at pump shut-off")
-    if not failures:
-        return "FEASIBLE: within budget and compliant"
-    return "NOT FEASIBLE: " + "; ".join(failures)
+    return failures
 
 
 def _service_columns(o: ScenarioResult, villages: pd.DataFrame) -> dict:
@@ -427,12 +524,27 @@ def _service_columns(o: ScenarioResult, villages: pd.DataFrame) -> dict:
 
 def _benchmark_columns(money, per_eur: float) -> dict:
     """The capital per beneficiary against the study's benchmark range (when it gives one)."""
-    if money.benchmark_mad_per_beneficiary is None:
-        return {"moroccan_range_eur": "", "against_range": ""}
-    low, high = (v / money.mad_per_eur.value for v in money.benchmark_mad_per_beneficiary)
+    if money.benchmark_per_beneficiary is None:
+        return {"benchmark_range_eur": "", "against_range": ""}
+    low, high = (v / money.currency_per_eur.value for v in money.benchmark_per_beneficiary)
     return {
-        "moroccan_range_eur": f"{low:.0f}-{high:.0f}",
+        "benchmark_range_eur": f"{low:.0f}-{high:.0f}",
         "against_range": "below" if per_eur < low else ("above" if per_eur > high else "within"),
+    }
+
+
+def vat_columns(prices: Prices, o: ScenarioResult, money: Money) -> dict:
+    """VAT, stated: every price excludes it; the rate on works and on water where the study
+    gives them, and the VAT the donors' works would carry unless the financing exempts them.
+    """
+    vat_rate = prices.value("vat_works_share", float("nan"))
+    donors = o.boq.loc[o.boq["paid_by"] == DONORS, "total_lcu"].sum()
+    works = vat_rate * float(donors) / money.currency_per_eur.value
+    return {
+        "prices_exclude_vat": True,
+        "vat_works_rate": vat_rate,
+        "vat_water_rate": prices.value("vat_water_share", float("nan")),
+        "vat_on_donors_works_eur": works,
     }
 
 
@@ -442,16 +554,19 @@ def feasibility_row(study: Study, o: ScenarioResult, villages: pd.DataFrame) -> 
     t_open, t_design = o.projection_open.totals(), o.projection_design.totals()
     beneficiaries_open = float(t_open["population"])
     beneficiaries_design = float(t_design["population"])
-    capital_eur = o.capital_mad / money.mad_per_eur.value
+    capital_eur = o.capital_lcu / money.currency_per_eur.value
     paid = financing(study.money, o)
     headroom = money.budget_eur - paid["capital_donors_eur"]
     service = _service_columns(o, villages)
-    # capital per m3 of the water the scheme is designed to deliver, mean of the two years
+    account = operating_account(study, o)
+    # the water the scheme is designed to deliver, mean of the two years [m3/year]
     designed = (
         (float(t_open["consumption_m3_per_day"]) + float(t_design["consumption_m3_per_day"]))
         / 2
         * DAYS_PER_YEAR
     )
+    expected = account["expected_consumption_m3_per_year"]
+    annual = money.crf * o.capital_lcu
     per = capital_eur / beneficiaries_open
     return {
         "scenario": o.spec.name,
@@ -464,21 +579,28 @@ def feasibility_row(study: Study, o: ScenarioResult, villages: pd.DataFrame) -> 
         "tank_m3": o.tank_m3,
         "pump": o.pump.name if o.pump else "",
         "surge_protection": bool(o.surge_vessel),
-        "capital_before_margins_mad": o.capital_before_margins_mad,
-        "capital_mad": o.capital_mad,
+        "capital_before_margins_lcu": o.capital_before_margins_lcu,
+        "capital_lcu": o.capital_lcu,
         "capital_eur": capital_eur,
         **paid,
         "budget_eur": money.budget_eur,
         "headroom_eur": headroom,
         "headroom_share": headroom / money.budget_eur,
         "cost_per_beneficiary_eur": per,
-        "cost_per_beneficiary_mad": o.capital_mad / beneficiaries_open,
+        "cost_per_beneficiary_lcu": o.capital_lcu / beneficiaries_open,
         "cost_per_beneficiary_horizon_eur": capital_eur / beneficiaries_design,
         **_benchmark_columns(money, per),
+        # at this scenario's cost per person; what the budget buys replaces it by the
+        # people its chosen plan serves (hydro.study.budget.budget_covers)
         "beneficiaries_budget_covers": round(money.budget_eur / per),
-        **operating_account(study, o),
+        **vat_columns(study.prices, o, money),
+        **account,
         "energy_kwh_per_m3": o.energy_kwh_per_m3,
-        "capital_mad_per_m3": money.crf * o.capital_mad / designed if designed else float("nan"),
+        "capital_lcu_per_m3_expected_use": annual / expected if expected else float("nan"),
+        "capital_lcu_per_m3_design_volume": annual / designed if designed else float("nan"),
+        "meets_rules": not rule_failures(
+            o, service["delivered_l_per_person_day"], service["allowance_l_per_person_day"]
+        ),
         "verdict": _verdict(
             o,
             headroom,
@@ -498,7 +620,12 @@ def _study_rows(study: Study) -> list[tuple]:
     rows = [
         ("base_year", d.base_year, "year", notes.get("base_year", _STUDY_FILE)),
         ("horizon_year", d.horizon_year, "year", notes.get("horizon_year", _STUDY_FILE)),
-        ("mad_per_eur", m.mad_per_eur.value, "MAD/EUR", m.mad_per_eur.source),
+        (
+            "currency_per_eur",
+            m.currency_per_eur.value,
+            f"{m.currency}/EUR",
+            m.currency_per_eur.source,
+        ),
         ("budget_eur", m.budget_eur, "EUR", notes.get("budget", _STUDY_FILE)),
     ]
     for name, share in m.funders:
@@ -520,9 +647,9 @@ def _study_rows(study: Study) -> list[tuple]:
     ]  # fmt: skip
     for key, cost in study.prices.costs.items():
         rows.append((key, cost.value, cost.unit, cost.source))
-    if m.benchmark_mad_per_beneficiary is not None:
-        low, high = m.benchmark_mad_per_beneficiary
-        rows.append(("benchmark_per_beneficiary", f"{low:g}-{high:g}", "MAD/beneficiary",
+    if m.benchmark_per_beneficiary is not None:
+        low, high = m.benchmark_per_beneficiary
+        rows.append(("benchmark_per_beneficiary", f"{low:g}-{high:g}", f"{m.currency}/beneficiary",
                      notes.get("benchmark", _STUDY_FILE)))  # fmt: skip
     return rows
 
@@ -533,7 +660,7 @@ def _french_notes(study: Study) -> dict:
     return {
         "base_year": fr.get("base_year", ""),
         "horizon_year": fr.get("horizon_year", ""),
-        "mad_per_eur": m.mad_per_eur.source_fr,
+        "currency_per_eur": m.currency_per_eur.source_fr,
         "budget_eur": fr.get("budget", ""),
         "life_years": fr.get("life", ""),
         "discount_rate": fr.get("life", ""),
@@ -602,7 +729,9 @@ def operation_table(study: Study, outcomes: list[ScenarioResult]) -> pd.DataFram
                     "pump_efficiency": o.pump.efficiency,
                     "energy_kwh_per_day": o.energy_kwh_per_day,
                     "energy_kwh_per_m3": o.energy_kwh_per_m3,
-                    "energy_mad_per_year": o.energy_kwh_per_day
+                    # the design year's peak days (the extended-period run) all year: the
+                    # pump's largest bill; the O&M counts the energy of the expected use
+                    "energy_design_peak_lcu_per_year": o.energy_kwh_per_day
                     * DAYS_PER_YEAR
                     * study.prices.costs["energy_per_kwh"].value,
                     "pump_rule": o.duty.describe(),

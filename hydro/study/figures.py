@@ -168,7 +168,7 @@ def figure_costs(outcomes, rate: float, t: dict, lang: str, labels: dict) -> byt
     """Capital by category per scenario [EUR], stacked."""
     table = (
         pd.concat([o.boq.assign(scenario=o.spec.name) for o in outcomes])
-        .groupby(["scenario", "category"])["total_mad"]
+        .groupby(["scenario", "category"])["total_lcu"]
         .sum()
         .unstack(fill_value=0.0)
         / rate

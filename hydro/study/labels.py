@@ -9,8 +9,25 @@ from __future__ import annotations
 
 import math
 import re
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 import pandas as pd
+
+#: The study's currency (ISO 4217) in the column labels ("{cur}"), set while a study's
+#: outputs are written (:func:`using_currency`).
+CURRENCY: ContextVar[str] = ContextVar("currency", default="currency")
+
+
+@contextmanager
+def using_currency(code: str):
+    """Label the columns with the currency ``code`` inside the ``with`` block."""
+    token = CURRENCY.set(code)
+    try:
+        yield
+    finally:
+        CURRENCY.reset(token)
+
 
 #: Narrow no-break space (thousands, French) and no-break space (before : ; % in French).
 NNBSP = "\u202f"
@@ -116,10 +133,11 @@ TEXT = {
         "and the curve is exact up to EUR {reach}. Chosen: the most people within the budget, "
         "then the most people on household connections, then the least cost. Points on the "
         "curve: no cheaper plan serves more people.",
-        "budget_phase": "Phasing: phase 1 is the chosen plan, designed on its own. Phase 2 "
-        "completes the scheme (every douar in full); its cost is the complete scheme designed "
-        "in one go less phase 1, an estimate that leaves out the reinforcement of phase-1 pipes "
-        "the complete scheme would need larger.",
+        "budget_phase": "Phasing: every plan is built on the trunk of the complete scheme "
+        "(tap-off, main, tank and any pumping station, sized once for every douar in full), "
+        "then the douars it serves. Phase 2 completes the scheme: its cost is the complete "
+        "scheme designed in one go less phase 1, plus the phase-1 pipes the complete scheme "
+        "needs larger (reinforced: paid again); no main is built twice.",
         "budget_class": "Like the scenarios, that design's rising main exceeds its pressure "
         "class at pump shut-off: it needs a break tank at the tap-off or a higher class, which "
         "this cost leaves out.",
@@ -129,6 +147,33 @@ TEXT = {
         "risk_param": "{label}: from {low} to {high} the donors' capital moves by EUR {span}",
         "risk_switch": "the scheme fits the budget if the {label} is {direction} {value} {unit}",
         "risk_switch_none": "no value of the {label} alone brings the scheme within budget",
+        "risk_no_switch_over": "the scheme stays over budget over the whole range",
+        "risk_no_switch_within": "the scheme stays within budget over the whole range",
+        "recommend_title": "Recommendation",
+        "recommend_line": "Recommended: {label}, {people} people at the opening, EUR {donors} "
+        "for the donors, EUR {per} per beneficiary ({against}). Rule: the cheapest scheme for "
+        "the donors that meets every design rule, serves every douar and costs per beneficiary "
+        "no more than the documented range (else the cheapest that meets every rule); funded "
+        "by the option that leaves the least capital without a commitment.",
+        "recommend_above": "above the documented range: no scheme that meets every rule is "
+        "within it",
+        "recommend_within": "within the documented range",
+        "recommend_none": "No scenario meets every design rule: none is recommended; see the "
+        "verdicts above.",
+        "recommend_funding": "Funding: {option}: {amounts}. Still without a commitment: EUR {gap}.",
+        "recommend_om": "Operation: {operator} runs the scheme and buys the bulk water from "
+        "{seller}; tariffs recover {recovery} of O&M in the design year, and the deficit of "
+        "{deficit} {currency} a year is covered by {who}.",
+        "recommend_om_covered": "Operation: {operator} runs the scheme and buys the bulk water "
+        "from {seller}; tariffs recover {recovery} of O&M in the design year.",
+        "recommend_keeper": "A standpipe keeper would earn {income} {currency} a month, below "
+        "the minimum wage of {wage} {currency}: the operator must pay the keepers or raise "
+        "their margin.",
+        "vat_line": "Prices exclude VAT; VAT on works at {rate} would add EUR {vat} to the "
+        "donors' capital unless the financing convention exempts the works.",
+        "vat_line_alone": "Prices exclude VAT.",
+        "funding_title": "The capital of the recommended scheme by funding option",
+        "not_stated": "not stated",
         "risk_recovery": "tariffs recover {recovery} of O&M in the design year "
         "(scenario {label}): the operator must cover the rest",
         "risk_class": "scenario {label}: the pump's shut-off head plus the suction pressure "
@@ -270,11 +315,13 @@ TEXT = {
         "jusqu'à {reach} EUR. Retenu : le plus d'habitants dans le budget, puis le plus "
         "d'habitants raccordés à domicile, puis le moindre coût. Points de la courbe : aucun plan "
         "moins cher ne dessert plus d'habitants.",
-        "budget_phase": "Phasage : la tranche 1 est le plan retenu, conçu seul. La tranche 2 "
-        "complète le projet (tous les douars en entier) ; son coût est celui du projet complet "
-        "conçu en une seule fois, moins la tranche 1, une estimation qui ne compte pas le "
-        "renforcement des conduites de la tranche 1 que le projet complet demanderait plus "
-        "grosses.",
+        "budget_phase": "Phasage : chaque plan est construit sur le tronc du projet complet "
+        "(piquage, conduite d'adduction, réservoir et station de pompage éventuelle, "
+        "dimensionnés une seule fois pour tous les douars en entier), puis les douars qu'il "
+        "dessert. La tranche 2 complète le projet : son coût est celui du projet complet conçu "
+        "en une seule fois, moins la tranche 1, plus les conduites de la tranche 1 que le "
+        "projet complet demande plus grosses (renforcées : payées une seconde fois) ; aucune "
+        "conduite d'adduction n'est construite deux fois.",
         "budget_class": "Comme pour les scénarios, la classe de pression du refoulement de ce "
         "projet est dépassée à débit nul : il lui faut une bâche de reprise au piquage ou une "
         "classe supérieure, que ce coût ne compte pas.",
@@ -285,6 +332,36 @@ TEXT = {
         "risk_switch": "le projet tient dans le budget si {label} est {direction} {value} {unit}",
         "risk_switch_none": "aucune valeur de ce seul paramètre ({label}) ne ramène le projet "
         "dans le budget",
+        "risk_no_switch_over": "le projet reste hors budget sur toute la plage",
+        "risk_no_switch_within": "le projet reste dans le budget sur toute la plage",
+        "recommend_title": "Recommandation",
+        "recommend_line": "Recommandé : {label}, {people} habitants à la mise en service, "
+        "{donors} EUR à la charge des bailleurs, {per} EUR par bénéficiaire ({against}). Règle : "
+        "le projet le moins cher pour les bailleurs qui respecte toutes les règles de "
+        "conception, dessert tous les douars et ne coûte pas plus par bénéficiaire que la "
+        "fourchette documentée (sinon le moins cher qui respecte toutes les règles) ; financé "
+        "selon l'option qui laisse le moins d'investissement sans engagement.",
+        "recommend_above": "au-dessus de la fourchette documentée : aucun projet conforme n'y "
+        "entre",
+        "recommend_within": "dans la fourchette documentée",
+        "recommend_none": "Aucun scénario ne respecte toutes les règles de conception : aucun "
+        "n'est recommandé ; voir les verdicts ci-dessus.",
+        "recommend_funding": "Financement : {option} : {amounts}. Encore sans engagement : "
+        "{gap} EUR.",
+        "recommend_om": "Exploitation : {operator} exploite le réseau et achète l'eau en gros à "
+        "{seller} ; les tarifs couvrent {recovery} de l'exploitation l'année de projet, et le "
+        "déficit de {deficit} {currency} par an est couvert par {who}.",
+        "recommend_om_covered": "Exploitation : {operator} exploite le réseau et achète l'eau "
+        "en gros à {seller} ; les tarifs couvrent {recovery} de l'exploitation l'année de "
+        "projet.",
+        "recommend_keeper": "Un gardien-gérant gagnerait {income} {currency} par mois, moins que "
+        "le salaire minimum de {wage} {currency} : l'exploitant doit rémunérer les gardiens ou "
+        "relever leur marge.",
+        "vat_line": "Prix hors TVA ; la TVA sur les travaux à {rate} ajouterait {vat} EUR à la "
+        "part des bailleurs, sauf exonération prévue par la convention de financement.",
+        "vat_line_alone": "Prix hors TVA.",
+        "funding_title": "L'investissement du projet recommandé selon l'option de financement",
+        "not_stated": "non précisé",
         "risk_recovery": "les tarifs couvrent {recovery} de l'exploitation l'année de projet "
         "(scénario {label}) : l'exploitant doit couvrir le reste",
         "risk_class": "scénario {label} : la hauteur à débit nul de la pompe plus la pression "
@@ -346,41 +423,41 @@ COLUMNS = {
         "Bénéficiaires couverts par le budget",
     ),
     "bulk_water_m3_per_year": ("Bulk water bought [m3/year]", "Eau achetée en gros [m3/an]"),
-    "capital_before_margins_mad": (
-        "Capital before engineering and contingencies [MAD]",
-        "Investissement hors études et imprévus [MAD]",
+    "capital_before_margins_lcu": (
+        "Capital before engineering and contingencies [{cur}]",
+        "Investissement hors études et imprévus [{cur}]",
     ),
     "cost_per_beneficiary_horizon_eur": (
         "Capital per beneficiary, design year [EUR]",
         "Coût par bénéficiaire, horizon [EUR]",
     ),
-    "cost_per_beneficiary_mad": ("Capital per beneficiary [MAD]", "Coût par bénéficiaire [MAD]"),
+    "cost_per_beneficiary_lcu": (
+        "Capital per beneficiary [{cur}]",
+        "Coût par bénéficiaire [{cur}]",
+    ),
     "expected_consumption_m3_per_year": (
         "Expected consumption [m3/year]",
         "Consommation attendue [m3/an]",
     ),
     "headroom_share": ("Budget headroom [%]", "Marge sur le budget [%]"),
-    "household_m3_per_month": (
-        "Billed per connection [m3/month]",
-        "Facturé par branchement [m3/mois]",
+    "om_keepers_lcu_per_year": ("of which keepers [{cur}/year]", "dont gardiens [{cur}/an]"),
+    "om_lcu_per_m3": ("O&M per m3 [{cur}/m3]", "Exploitation par m3 [{cur}/m3]"),
+    "om_lcu_per_person_year": (
+        "O&M per person [{cur}/person/year]",
+        "Exploitation par habitant [{cur}/hab./an]",
     ),
-    "om_energy_mad_per_year": ("of which energy [MAD/year]", "dont énergie [MAD/an]"),
-    "om_keepers_mad_per_year": ("of which keepers [MAD/year]", "dont gardiens [MAD/an]"),
-    "om_maintenance_mad_per_year": ("of which maintenance [MAD/year]", "dont entretien [MAD/an]"),
-    "om_mad_per_m3": ("O&M per m3 [MAD/m3]", "Exploitation par m3 [MAD/m3]"),
-    "om_mad_per_person_year": (
-        "O&M per person [MAD/person/year]",
-        "Exploitation par habitant [MAD/hab./an]",
+    "revenue_households_lcu_per_year": (
+        "Revenue from connections [{cur}/year]",
+        "Recettes des branchements [{cur}/an]",
     ),
-    "revenue_households_mad_per_year": (
-        "Revenue from connections [MAD/year]",
-        "Recettes des branchements [MAD/an]",
+    "revenue_standpipes_lcu_per_year": (
+        "Revenue from standpipes [{cur}/year]",
+        "Recettes des bornes-fontaines [{cur}/an]",
     ),
-    "revenue_standpipes_mad_per_year": (
-        "Revenue from standpipes [MAD/year]",
-        "Recettes des bornes-fontaines [MAD/an]",
+    "tariff_revenue_lcu_per_m3": (
+        "Tariff revenue per m3 [{cur}/m3]",
+        "Recettes par m3 [{cur}/m3]",
     ),
-    "tariff_revenue_mad_per_m3": ("Tariff revenue per m3 [MAD/m3]", "Recettes par m3 [MAD/m3]"),
     "pump_rule": ("Pump chosen by", "Choix de la pompe"),
     "phase": ("Phase", "Tranche"),
     "label": ("Label", "Libellé"),
@@ -408,7 +485,7 @@ COLUMNS = {
     "compliance_share": ("Node-hours compliant [%]", "Nœuds-heures conformes [%]"),
     "tank_m3": ("Tank [m3]", "Réservoir [m3]"),
     "surge_protection": ("Surge vessel", "Anti-bélier"),
-    "capital_mad": ("Capital [MAD]", "Investissement [MAD]"),
+    "capital_lcu": ("Capital [{cur}]", "Investissement [{cur}]"),
     "capital_eur": ("Capital [EUR]", "Investissement [EUR]"),
     "capital_donors_eur": ("Paid by the donors [EUR]", "À la charge des bailleurs [EUR]"),
     "capital_households_eur": ("Paid by households [EUR]", "À la charge des ménages [EUR]"),
@@ -417,15 +494,91 @@ COLUMNS = {
     "budget_eur": ("Budget [EUR]", "Budget [EUR]"),
     "headroom_eur": ("Budget headroom [EUR]", "Marge sur le budget [EUR]"),
     "cost_per_beneficiary_eur": ("Capital per beneficiary [EUR]", "Coût par bénéficiaire [EUR]"),
-    "moroccan_range_eur": ("Moroccan schemes [EUR/beneficiary]", "Projets marocains [EUR/hab.]"),
-    "against_range": ("Against Moroccan schemes", "Par rapport aux projets marocains"),
-    "om_mad_per_year": ("O&M, design year [MAD/year]", "Exploitation, horizon [MAD/an]"),
-    "om_bulk_water_mad_per_year": ("of which bulk water [MAD/year]", "dont eau en gros [MAD/an]"),
-    "tariff_revenue_mad_per_year": ("Tariff revenue [MAD/year]", "Recettes tarifaires [MAD/an]"),
+    "benchmark_range_eur": (
+        "Benchmark schemes [EUR/beneficiary]",
+        "Projets de référence [EUR/bénéficiaire]",
+    ),
+    "against_range": ("Against the benchmark schemes", "Par rapport aux projets de référence"),
+    "om_lcu_per_year": (
+        "O&M, design year [{cur}/year]",
+        "Exploitation, horizon [{cur}/an]",
+    ),
+    "om_bulk_water_lcu_per_year": (
+        "of which bulk water [{cur}/year]",
+        "dont eau en gros [{cur}/an]",
+    ),
+    "tariff_revenue_lcu_per_year": (
+        "Tariff revenue [{cur}/year]",
+        "Recettes tarifaires [{cur}/an]",
+    ),
     "om_recovery_ratio": ("O&M recovery by tariffs [-]", "Couverture de l'exploitation [-]"),
-    "capital_mad_per_m3": (
-        "Capital per m3 over the life [MAD/m3]",
-        "Investissement par m3 [MAD/m3]",
+    "capital_lcu_per_m3_expected_use": (
+        "Capital per m3 over the life, expected use [{cur}/m3]",
+        "Investissement par m3 sur la durée de vie, consommation attendue [{cur}/m3]",
+    ),
+    "capital_lcu_per_m3_design_volume": (
+        "Capital per m3 over the life, design volume [{cur}/m3]",
+        "Investissement par m3 sur la durée de vie, volume de projet [{cur}/m3]",
+    ),
+    "om_maintenance_lcu_per_year": (
+        "of which maintenance [{cur}/year]",
+        "dont entretien [{cur}/an]",
+    ),
+    "om_maintenance_pipes_lcu_per_year": (
+        "maintenance of pipes [{cur}/year]",
+        "entretien des conduites [{cur}/an]",
+    ),
+    "om_maintenance_civil_lcu_per_year": (
+        "maintenance of civil works [{cur}/year]",
+        "entretien du génie civil [{cur}/an]",
+    ),
+    "om_maintenance_mechanical_lcu_per_year": (
+        "maintenance of pumps and electrics [{cur}/year]",
+        "entretien des pompes et de l'électricité [{cur}/an]",
+    ),
+    "om_energy_lcu_per_year": (
+        "of which pump energy, expected use [{cur}/year]",
+        "dont énergie de pompage, consommation attendue [{cur}/an]",
+    ),
+    "om_deficit_lcu_per_year": (
+        "O&M deficit [{cur}/year]",
+        "Déficit d'exploitation [{cur}/an]",
+    ),
+    "household_connections_billed": ("Connections billed", "Branchements facturés"),
+    "household_m3_per_month": (
+        "Expected use per connection [m3/month]",
+        "Consommation attendue par branchement [m3/mois]",
+    ),
+    "keeper_income_lcu_per_month": (
+        "Standpipe keeper's income [{cur}/month]",
+        "Revenu du gardien-gérant [{cur}/mois]",
+    ),
+    "minimum_wage_lcu_per_month": (
+        "Minimum wage [{cur}/month]",
+        "Salaire minimum [{cur}/mois]",
+    ),
+    "keeper_below_minimum_wage": (
+        "Keeper below the minimum wage",
+        "Gardien sous le salaire minimum",
+    ),
+    "prices_exclude_vat": ("Prices excluding VAT", "Prix hors TVA"),
+    "option_label": ("Funding option", "Option de financement"),
+    "funder_fr": ("Funder (French)", "Financeur (français)"),
+    "phase_2_reinforcement_donors_eur": (
+        "of which phase-1 pipes reinforced [EUR]",
+        "dont conduites de la tranche 1 renforcées [EUR]",
+    ),
+    "funder": ("Funder", "Financeur"),
+    "share": ("Share [%]", "Part [%]"),
+    "amount_eur": ("Amount [EUR]", "Montant [EUR]"),
+    "commitment_eur": ("Commitment [EUR]", "Engagement [EUR]"),
+    "uncommitted_eur": ("Without a commitment [EUR]", "Sans engagement [EUR]"),
+    "meets_rules": ("Meets every design rule", "Respecte toutes les règles"),
+    "vat_works_rate": ("VAT on works [-]", "TVA sur les travaux [-]"),
+    "vat_water_rate": ("VAT on water [-]", "TVA sur l'eau [-]"),
+    "vat_on_donors_works_eur": (
+        "VAT on the donors' works, unless exempt [EUR]",
+        "TVA sur les travaux des bailleurs, sauf exonération [EUR]",
     ),
     "verdict": ("Verdict", "Verdict"),
     # bill of quantities
@@ -436,8 +589,8 @@ COLUMNS = {
     "pressure_class_bar": ("PN [bar]", "PN [bar]"),
     "quantity": ("Quantity", "Quantité"),
     "unit": ("Unit", "Unité"),
-    "unit_cost_mad": ("Unit price [MAD]", "Prix unitaire [MAD]"),
-    "total_mad": ("Amount [MAD]", "Montant [MAD]"),
+    "unit_cost_lcu": ("Unit price [{cur}]", "Prix unitaire [{cur}]"),
+    "total_lcu": ("Amount [{cur}]", "Montant [{cur}]"),
     "paid_by": ("Paid by", "À la charge de"),
     # budget
     "douars": ("Douars served", "Douars desservis"),
@@ -535,7 +688,10 @@ COLUMNS = {
     "pump_efficiency": ("Pump efficiency [-]", "Rendement de la pompe [-]"),
     "energy_kwh_per_day": ("Energy [kWh/day]", "Énergie [kWh/jour]"),
     "energy_kwh_per_m3": ("Energy [kWh/m3]", "Énergie [kWh/m3]"),
-    "energy_mad_per_year": ("Energy [MAD/year]", "Énergie [MAD/an]"),
+    "energy_design_peak_lcu_per_year": (
+        "Energy, design-year peak days all year [{cur}/year]",
+        "Énergie, jours de pointe de l'horizon toute l'année [{cur}/an]",
+    ),
     "main_velocity_m_per_s": ("Main velocity [m/s]", "Vitesse dans le refoulement [m/s]"),
     "case": ("Case", "Cas"),
     "description": ("Description", "Description"),
@@ -647,9 +803,6 @@ VALUES_FR = {
     "1/year": "1/an",
     "share of pipe works": "part des conduites",
     "share of works": "part des travaux",
-    "MAD/station": "MAD/station",
-    "MAD/standpipe": "MAD/borne",
-    "MAD/connection": "MAD/branchement",
 }
 
 #: Notes of the design, as whole sentences (regular expressions), in French.
@@ -738,7 +891,19 @@ def column(name: str, lang: str) -> str:
         )
     if pair is None:
         return name
-    return pair[0] if lang == "en" else pair[1]
+    return (pair[0] if lang == "en" else pair[1]).replace("{cur}", CURRENCY.get())
+
+
+def unit_fr(unit: str) -> str:
+    """A unit of the assumptions table in French; a currency's units by what follows its
+    code (``XOF/standpipe``: ``XOF/borne``).
+    """
+    if unit in UNITS_FR:
+        return UNITS_FR[unit]
+    money = re.fullmatch(r"([A-Z]{3})(/.+)", unit)
+    if money and money.group(2) in UNITS_FR:
+        return money.group(1) + UNITS_FR[money.group(2)]
+    return unit
 
 
 #: Sheets of the workbook in French (the English names are the tables' own names); a
@@ -769,12 +934,7 @@ SOURCES_FR = {
     "derived: i(1+i)^n/((1+i)^n-1)": "calculé : i(1+i)^n/((1+i)^n-1)",
     "estimate [E]: see hydro.storage": "estimation [E] : voir hydro.storage",
     "estimate [E]: see hydro.pumps": "estimation [E] : voir hydro.pumps",
-    "docs/sources.md, 5.1: Tuscany-Angad horizon 2030 [S]":
-        "docs/sources.md, 5.1 : horizon de la convention Toscane-Angad, 2030 [S]",
     "docs/sources.md, 5.1 [E]: PE DN63": "docs/sources.md, 5.1 [E] : PE DN63",
-    "docs/sources.md, 4.1/5.5 [D]: ONEP douar projects 1,300-2,850 MAD per beneficiary":
-        "docs/sources.md, 4.1/5.5 [D] : projets de douars de l'ONEP, 1 300 à 2 850 MAD par "
-        "bénéficiaire",
     "docs/sources.md, 5.1 [E]: 10 m at the standpipe node, 15 m at a household connection "
     "node; other junctions: no negative pressure [E]":
         "docs/sources.md, 5.1 [E] : 10 m au nœud de la borne-fontaine, 15 m au nœud d'un "
@@ -837,13 +997,23 @@ UNITS_FR = {
     "persons": "personnes",
     "h of average day": "h de jour moyen",
     "h/day": "h/jour",
-    "MAD/tank": "MAD/réservoir",
-    "MAD/vessel": "MAD/réservoir anti-bélier",
-    "MAD/m3": "MAD/m3",
-    "MAD/month": "MAD/mois",
-    "MAD/beneficiary": "MAD/bénéficiaire",
-    "MAD/standpipe/year": "MAD/borne/an",
+    # a currency's units: "/..." after the study's currency code (unit_fr)
+    "/station": "/station",
+    "/standpipe": "/borne",
+    "/connection": "/branchement",
+    "/tank": "/réservoir",
+    "/vessel": "/réservoir anti-bélier",
+    "/m3": "/m3",
+    "/month": "/mois",
+    "/beneficiary": "/bénéficiaire",
+    "/standpipe/year": "/borne/an",
     "share of capital per year": "part de l'investissement par an",
+    "share of pipe works per year": "part des travaux de conduites par an",
+    "share of civil works per year": "part des travaux de génie civil par an",
+    "share of pump and electrical works per year": (
+        "part des travaux de pompage et d'électricité par an"
+    ),
+    "share of the water bill": "part de la facture d'eau",
     "x best-efficiency flow": "x débit de meilleur rendement",
     "fraction of domestic": "part de la consommation domestique",
     "l/pupil/day": "l/élève/jour",
@@ -862,7 +1032,7 @@ UNITS_FR = {
 PARAMETERS_FR = {
     "base_year": "année de mise en service",
     "horizon_year": "année horizon",
-    "mad_per_eur": "taux de change (MAD par EUR)",
+    "currency_per_eur": "taux de change (monnaie de l'étude par EUR)",
     "budget_eur": "budget des bailleurs",
     "funder_share": "part du bailleur",
     "life_years": "durée de vie",
@@ -880,11 +1050,17 @@ PARAMETERS_FR = {
     "tank_fixed": "réservoir : partie fixe",
     "tank_per_m3": "réservoir : prix au m3",
     "pump_station": "station de surpression",
-    "tap_off": "piquage sur la conduite de l'ONEE",
+    "tap_off": "piquage sur la conduite principale",
     "engineering_share": "études et contrôle",
     "contingency_share": "imprévus",
     "energy_per_kwh": "prix de l'énergie",
     "maintenance_share_per_year": "entretien annuel",
+    "maintenance_pipes_share_per_year": "entretien annuel des conduites",
+    "maintenance_civil_share_per_year": "entretien annuel du génie civil",
+    "maintenance_mechanical_share_per_year": "entretien annuel des pompes et de l'électricité",
+    "minimum_wage_per_month": "salaire minimum (SMAG) par mois",
+    "vat_works_share": "TVA sur les travaux",
+    "vat_water_share": "TVA sur l'eau",
     "keeper_per_standpipe_per_year": "salaire du gardien-gérant par borne",
     "keeper_margin_per_m3": "marge du gardien-gérant",
     "bulk_water_per_m3": "prix de l'eau en gros",
@@ -945,7 +1121,7 @@ def french_typography(text: str) -> str:
 PARAMETERS_EN = {
     "base_year": "opening year",
     "horizon_year": "design year",
-    "mad_per_eur": "exchange rate (MAD per EUR)",
+    "currency_per_eur": "exchange rate (study currency per EUR)",
     "budget_eur": "donors' budget",
     "funder_share": "funder's share",
     "life_years": "service life",
@@ -1087,7 +1263,7 @@ def assumptions_in(table: pd.DataFrame, lang: str) -> pd.DataFrame:
                                          SOURCES_FR.get(en, en), lang))
         for en, fr in zip(table["source"], french, strict=True)
     ]  # fmt: skip
-    table["unit"] = [UNITS_FR.get(u, u) for u in table["unit"]]
+    table["unit"] = [unit_fr(u) for u in table["unit"]]
 
     def parameter(key: str) -> str:
         head, _, name = key.partition(": ")  # funder_share: NAME

@@ -122,10 +122,27 @@ class Design:
 
 
 @dataclass(frozen=True)
+class FundingOption:
+    """A way to share a scheme's capital among funders ([[money.funding_options]])."""
+
+    name: str
+    #: {en, fr}
+    label: dict
+    source: str
+    #: (funder, share of the capital to finance)
+    funders: list[tuple[str, float]]
+    #: funder -> its name in the French report (default: as given)
+    funders_fr: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Money:
     """[money]: exchange rate, budget, funders, service life and discount rate."""
 
-    mad_per_eur: Cost
+    #: The study's currency (ISO 4217: MAD, XOF ...): every unit cost and the O&M are in it;
+    #: the budget and the donors' figures are in EUR
+    currency: str
+    currency_per_eur: Cost
     budget_eur: float
     #: (funder, share of the donors' capital)
     funders: list[tuple[str, float]]
@@ -133,10 +150,12 @@ class Money:
     discount_rate: float
     #: Each funder's commitment [EUR] (empty when the study gives shares only)
     commitments_eur: dict = field(default_factory=dict)
-    #: Capital per beneficiary of comparable schemes, low and high [MAD] (None: not compared)
-    benchmark_mad_per_beneficiary: tuple[float, float] | None = None
+    #: Capital per beneficiary of comparable schemes, low and high [currency] (None: not compared)
+    benchmark_per_beneficiary: tuple[float, float] | None = None
     #: What the benchmark is, {en, fr} (the report says "comparable schemes" without it)
     benchmark_label: dict = field(default_factory=dict)
+    #: Other ways to share the capital, beside the study's own funders
+    funding_options: list[FundingOption] = field(default_factory=list)
 
     @property
     def crf(self) -> float:

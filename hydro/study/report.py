@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import io
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,6 +31,7 @@ from hydro.catalog import entry_tag
 from hydro.demand import read_villages
 from hydro.outputs import write_csv
 from hydro.study import figures as fig
+from hydro.study.funding import funding_options, recommend
 from hydro.study.labels import (
     TAP_WORDS,
     TEXT,
@@ -39,6 +41,7 @@ from hydro.study.labels import (
     column,
     number,
     translate,
+    using_currency,
 )
 from hydro.study.layout import Grid, arrange, equal_columns
 from hydro.study.workbook import write_workbook
@@ -57,7 +60,7 @@ SUMMARY_ROWS = (
     "lowest_pressure_m",
     "compliance_share",
     "tank_m3",
-    "capital_mad",
+    "capital_lcu",
     "capital_eur",
     "capital_donors_eur",
     "capital_households_eur",
@@ -66,11 +69,20 @@ SUMMARY_ROWS = (
     "financing_gap_eur",
     "cost_per_beneficiary_eur",
     "against_range",
-    "om_mad_per_year",
-    "om_bulk_water_mad_per_year",
-    "tariff_revenue_mad_per_year",
+    "vat_on_donors_works_eur",
+    "om_lcu_per_year",
+    "om_maintenance_lcu_per_year",
+    "om_energy_lcu_per_year",
+    "om_bulk_water_lcu_per_year",
+    "household_connections_billed",
+    "household_m3_per_month",
+    "tariff_revenue_lcu_per_year",
     "om_recovery_ratio",
-    "capital_mad_per_m3",
+    "om_deficit_lcu_per_year",
+    "keeper_income_lcu_per_month",
+    "keeper_below_minimum_wage",
+    "capital_lcu_per_m3_expected_use",
+    "capital_lcu_per_m3_design_volume",
     "verdict",
 )
 #: What a table shows where a cell has no value (a parameter without a unit, a pipe item
@@ -78,6 +90,7 @@ SUMMARY_ROWS = (
 NOT_APPLICABLE = "\u2013"
 #: Columns shown as percentages.
 PERCENT = {
+    "share",
     "share_under_useful",
     "share_within_500_m",
     "compliance_share",
@@ -138,12 +151,29 @@ class Context:
         return next(o for o in self.result.outcomes if o.spec.name == name)
 
 
+def currency_of(study) -> str:
+    """The study's currency (ISO 4217 code)."""
+    return study.money.currency
+
+
+def currency_columns(frame: pd.DataFrame, currency: str) -> pd.DataFrame:
+    """The table with each ``lcu`` (the study's currency unit, as the engine names it) in a
+    column name replaced by the currency's code in lower case.
+
+    >>> frame = pd.DataFrame(columns=["capital_lcu", "om_lcu_per_year"])
+    >>> currency_columns(frame, "XOF").columns.tolist()
+    ['capital_xof', 'om_xof_per_year']
+    """
+    code = currency.lower()
+    return frame.rename(columns=lambda c: re.sub(r"(?<![a-z])lcu(?![a-z])", code, str(c)))
+
+
 # --------------------------------------------------------------------------- cells and tables
 def decimals_for(name: str) -> int:
     """Decimals shown for a column, from its name and unit."""
     if name in ("om_recovery_ratio", "pump_efficiency", "unit_cost_ratio"):
         return 2
-    if name.endswith(("_mad", "_eur", "_per_year", "_mm", "_bar")) or name in (
+    if name.endswith(("_lcu", "_eur", "_per_year", "_mm", "_bar")) or name in (
         "quantity",
         "people_served",
         "people_served_design",
@@ -157,9 +187,9 @@ def decimals_for(name: str) -> int:
 
 
 def is_year(name: str) -> bool:
-    """True for a column of years (``year``, ``opening_year``; not ``om_mad_per_year``).
+    """True for a column of years (``year``, ``opening_year``; not ``om_lcu_per_year``).
 
-    >>> is_year("opening_year"), is_year("year"), is_year("om_mad_per_year")
+    >>> is_year("opening_year"), is_year("year"), is_year("om_lcu_per_year")
     (True, True, False)
     """
     return (name == "year" or name.endswith("_year")) and not name.endswith("per_year")
@@ -284,14 +314,14 @@ def boq_totals(boq: pd.DataFrame, t: dict, lang: str) -> list:
     payers = list(dict.fromkeys(boq["paid_by"]))
     if len(payers) > 1:
         for payer in payers:
-            amount = float(boq.loc[boq["paid_by"] == payer, "total_mad"].sum())
+            amount = float(boq.loc[boq["paid_by"] == payer, "total_lcu"].sum())
             rows.append(
                 (
                     f"{t['subtotal']}, {t['of_which']} {translate(payer, lang)}",
-                    {"total_mad": amount},
+                    {"total_lcu": amount},
                 )
             )
-    rows.append((t["total"], {"total_mad": float(boq["total_mad"].sum())}))
+    rows.append((t["total"], {"total_lcu": float(boq["total_lcu"].sum())}))
     return rows
 
 
@@ -399,8 +429,8 @@ def section_executive(ctx: Context) -> Section:
     """Verdict, people served, cost per person, what the budget buys, main risks."""
     t, lang, study, r = ctx.t, ctx.lang, ctx.study, ctx.result
     s = Section("executive", t["executive"])
-    rate = study.money.mad_per_eur.value
-    benchmark = study.money.benchmark_mad_per_beneficiary
+    rate = study.money.currency_per_eur.value
+    benchmark = study.money.benchmark_per_beneficiary
     low, high = (v / rate for v in benchmark) if benchmark else (float("nan"),) * 2
     line = t["people_line"] if benchmark else t["people_line_alone"]
     label = study.money.benchmark_label
@@ -425,6 +455,7 @@ def section_executive(ctx: Context) -> Section:
             )
         )
     s.ul(items)
+    recommendation(ctx, s)
     b = r.budget
     if b is not None:
         chosen = b.candidates[b.candidates["chosen"]]
@@ -456,6 +487,91 @@ def section_executive(ctx: Context) -> Section:
     return s
 
 
+def _management(ctx: Context, key: str) -> str:
+    """A text of the study's management model in the report's language (or "not stated")."""
+    text = ctx.study.prices.economics.get(key) or {}
+    return text.get(ctx.lang) or text.get("en") or ctx.t["not_stated"]
+
+
+def recommendation(ctx: Context, s: Section) -> None:
+    """The scheme recommended by the stated rule (:mod:`hydro.study.funding`), its funding
+    plan, who runs it and covers its O&M deficit, the keeper's pay, VAT; its funding table.
+    """
+    t, lang, study = ctx.t, ctx.lang, ctx.study
+    rec = recommend(study.money, ctx.result.feasibility)
+    if rec is None:
+        s.p(t["recommend_none"])
+        return
+    f = rec.row
+    s.p(
+        t["recommend_line"].format(
+            label=ctx.labels[rec.scenario],
+            people=number(f["beneficiaries_opening"], 0, lang),
+            donors=number(f["capital_donors_eur"], 0, lang),
+            per=number(f["cost_per_beneficiary_eur"], 0, lang),
+            against=t["recommend_within" if rec.within_range else "recommend_above"],
+        )
+    )
+    funding = rec.funding.copy()
+    funding["funder"] = funding["funder_fr"] if lang == "fr" else funding["funder"]
+    chosen = funding[funding["option"] == rec.option]
+    option = next(o for o in funding_options(study.money) if o.name == rec.option)
+    amounts = ", ".join(
+        f"{r['funder']} EUR {number(r['amount_eur'], 0, lang)}"
+        if lang == "en"
+        else f"{r['funder']} {number(r['amount_eur'], 0, lang)} EUR"
+        for r in chosen.to_dict("records")
+    )
+    s.p(
+        t["recommend_funding"].format(
+            option=option.label.get(lang) or option.label.get("en", option.name),
+            amounts=amounts,
+            gap=number(float(chosen["uncommitted_eur"].sum()), 0, lang),
+        )
+    )
+    _operation_lines(ctx, s, f)
+    labels = {o.name: o.label.get(lang) or o.label.get("en", o.name)
+              for o in funding_options(study.money)}  # fmt: skip
+    funding["option_label"] = funding["option"].map(labels)
+    shown = funding[["option_label", "funder", "share", "amount_eur", "commitment_eur",
+                     "uncommitted_eur"]]  # fmt: skip
+    s.table(t["funding_title"], html_table(shown, lang, "funding"))
+
+
+def _operation_lines(ctx: Context, s: Section, f: dict) -> None:
+    """Who runs the recommended scheme and covers its deficit; the keeper's pay; VAT."""
+    t, lang, currency = ctx.t, ctx.lang, currency_of(ctx.study)
+    who = {k: _management(ctx, k) for k in ("operator", "bulk_water_from", "deficit_covered_by")}
+    deficit = f["om_deficit_lcu_per_year"]
+    s.p(
+        t["recommend_om" if deficit > 0 else "recommend_om_covered"].format(
+            operator=who["operator"],
+            seller=who["bulk_water_from"],
+            recovery=number(f["om_recovery_ratio"], 0, lang, percent=True),
+            deficit=number(deficit, 0, lang),
+            currency=currency,
+            who=who["deficit_covered_by"],
+        )
+    )
+    if f["keeper_below_minimum_wage"]:
+        s.p(
+            t["recommend_keeper"].format(
+                income=number(f["keeper_income_lcu_per_month"], 0, lang),
+                wage=number(f["minimum_wage_lcu_per_month"], 0, lang),
+                currency=currency,
+            )
+        )
+    if np.isfinite(f["vat_works_rate"]):
+        s.p(
+            t["vat_line"].format(
+                rate=number(f["vat_works_rate"], 0, lang, percent=True),
+                vat=number(f["vat_on_donors_works_eur"], 0, lang),
+            )
+        )
+    else:
+        s.p(t["vat_line_alone"])
+
+
 def risk_items(ctx: Context) -> list[str]:
     """The widest sensitivity swings with their switch points, the checks that failed, and
     the O&M recovery.
@@ -484,7 +600,10 @@ def risk_items(ctx: Context) -> list[str]:
         )
         if switch is not None and key in switch.index:
             sw = switch.loc[key]
-            if sw["attainable"]:
+            if not sw["within_range"]:  # a switch outside the range is no risk
+                over = not part["within_budget"].astype(bool).any()
+                text += sep + t["risk_no_switch_over" if over else "risk_no_switch_within"]
+            elif sw["attainable"]:
                 x = sw["switch_value"]
                 text += sep + t["risk_switch"].format(
                     label=label,
@@ -843,7 +962,7 @@ def draw_figures(result, lang: str, labels: dict) -> dict:
         )
         if o.surge is not None and not o.surge.empty:
             pngs[f"profile_{name}"] = fig.figure_profile(o, study.design.pump, t, lang, title)
-    rate = study.money.mad_per_eur.value
+    rate = study.money.currency_per_eur.value
     pngs["cost_breakdown"] = fig.figure_costs(result.outcomes, rate, t, lang, labels)
     pngs["comparison"] = fig.figure_comparison(
         result.feasibility, study.money.budget_eur, t, lang, labels
@@ -877,6 +996,8 @@ class _Folder:
 
     path: Path
     written: list = field(default_factory=list)
+    #: the study's currency: the token ``lcu`` of a column name becomes its code (capital_mad)
+    currency: str = "lcu"
 
     def save(self, name: str, data: bytes | str) -> Path:
         """Write bytes or text (UTF-8) as ``name``."""
@@ -889,7 +1010,10 @@ class _Folder:
         return path
 
     def csv(self, name: str, frame: pd.DataFrame) -> None:
-        """Write a table (formula-like text neutralised, 10 significant digits)."""
+        """Write a table (formula-like text neutralised, 10 significant digits), its money
+        columns named in the study's currency (:func:`currency_columns`).
+        """
+        frame = currency_columns(frame, self.currency)
         write_csv(frame, self.path / name, index=False, float_format="%.10g")
         self.written.append(self.path / name)
 
@@ -907,6 +1031,9 @@ def write_tables(result, out: _Folder, villages: pd.DataFrame) -> None:
     }.items():
         if not frame.columns.empty:  # empty: the study leaves its step out (Study.steps)
             out.csv(f"{name}.csv", frame)
+    recommended = recommend(study.money, result.feasibility)
+    if recommended is not None:  # the recommended scheme's capital by funding option
+        out.csv("funding.csv", recommended.funding.assign(scenario=recommended.scenario))
     if result.budget is not None:
         out.csv("budget.csv", result.budget.curve)
         out.csv("budget_candidates.csv", result.budget.candidates)
@@ -967,8 +1094,14 @@ def write_all(result, folder: Path, lang: str, log=lambda m: None) -> list[Path]
     """Every output of a study into ``folder`` (the caller publishes it): the tables and
     designs, the figures, report.xlsx and report.html.
     """
+    with using_currency(currency_of(result.study)):
+        return _write_all(result, folder, lang, log)
+
+
+def _write_all(result, folder: Path, lang: str, log) -> list[Path]:
+    """:func:`write_all`, its columns labelled in the study's currency."""
     study = result.study
-    out = _Folder(Path(folder))
+    out = _Folder(Path(folder), currency=currency_of(study))
     data = getattr(result, "data", None)
     villages = data.villages if data is not None else read_villages(study.inputs.villages)
     write_tables(result, out, villages)

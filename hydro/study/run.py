@@ -31,7 +31,7 @@ from hydro.gis import link_table, network_layers, node_table, write_geojson
 from hydro.outputs import Outputs, file_name_problem, output_name
 from hydro.parallel import Executor, executor_for, make_executor, using
 from hydro.study import report
-from hydro.study.budget import BudgetResult, design_to_budget
+from hydro.study.budget import BudgetResult, budget_covers, design_to_budget
 from hydro.study.config import Study, load_inputs, load_study
 from hydro.study.costing import assumptions_table, feasibility_row, operation_table
 from hydro.study.intermittent import (
@@ -102,8 +102,12 @@ def step_sensitivity(r: StudyResult) -> None:
 
 
 def step_budget(r: StudyResult) -> None:
-    """What the budget buys (:func:`hydro.study.budget.design_to_budget`)."""
+    """What the budget buys (:func:`hydro.study.budget.design_to_budget`); the feasibility
+    table's ``beneficiaries_budget_covers`` becomes the people its chosen plan serves.
+    """
     r.budget = design_to_budget(r.study, r.data, r.log)
+    if not r.feasibility.empty:
+        r.feasibility["beneficiaries_budget_covers"] = budget_covers(r.budget)
 
 
 def step_stress(r: StudyResult) -> None:

@@ -74,8 +74,8 @@ class ScenarioResult:
     compliance_open: ComplianceReport
     service: Service
     boq: pd.DataFrame
-    capital_before_margins_mad: float
-    capital_mad: float
+    capital_before_margins_lcu: float
+    capital_lcu: float
     energy_kwh_per_day: float
     energy_kwh_per_m3: float
     standpipes: int
@@ -91,6 +91,24 @@ class ScenarioResult:
     surge_vessel: bool
     #: Street pipes to the houses per douar (hydro.study.costing.tertiary_network)
     tertiary: pd.DataFrame
+
+
+@dataclass(frozen=True)
+class Trunk:
+    """The trunk of a whole scheme, built once for it: the tank's volume, the transmission
+    main (its pipes' catalogue rows and labels) and the pump. A phase of the scheme
+    (:mod:`hydro.study.budget`) is built on it rather than on its own smaller trunk.
+    """
+
+    tank_m3: float
+    main_table: pd.DataFrame
+    duty: Duty | None
+    pump: PumpChoice | None
+
+
+def trunk_of(result: ScenarioResult) -> Trunk:
+    """The trunk (tank, main, pump) of a scenario's design."""
+    return Trunk(result.tank_m3, result.rising_main, result.duty, result.pump)
 
 
 def demand_scenario(study: Study, name: str, overrides: dict | None = None) -> DemandScenario:
@@ -190,6 +208,8 @@ class ScenarioRun:
     sizing_year: int | None = None
     random_taps: bool | None = None
     levels: dict | None = None
+    #: the trunk of the whole scheme this run is a phase of (None: its own)
+    trunk: Trunk | None = None
     log: object = None
     notes: list = field(default_factory=list)
     #: the source network (a break tank when the scenario asks for one)
@@ -232,7 +252,7 @@ class ScenarioRun:
     def result(self) -> ScenarioResult:
         """The scenario's result, as checked on the written file."""
         boq = self.boq if self.boq is not None else pd.DataFrame(columns=BOQ_COLUMNS)
-        before = float(boq.loc[boq["category"] != "margin", "total_mad"].sum())
+        before = float(boq.loc[boq["category"] != "margin", "total_lcu"].sum())
         return ScenarioResult(
             spec=self.spec,
             projection_open=self.p_open,
@@ -247,8 +267,8 @@ class ScenarioRun:
             compliance_open=self.compliance_open,
             service=self.service,
             boq=boq,
-            capital_before_margins_mad=before,
-            capital_mad=float(boq["total_mad"].sum()),
+            capital_before_margins_lcu=before,
+            capital_lcu=float(boq["total_lcu"].sum()),
             energy_kwh_per_day=self.energy_kwh_per_day,
             energy_kwh_per_m3=self.energy_kwh_per_m3,
             standpipes=self.standpipes,
@@ -346,6 +366,9 @@ def step_storage(run: ScenarioRun) -> None:
             f"docs/sources.md 5.1 (the hourly balance and reserve need "
             f"{run.storage.volume_m3:.1f})"
         )
+    if run.trunk is not None and run.trunk.tank_m3 > run.tank_m3:
+        run.tank_m3 = run.trunk.tank_m3
+        run.notes.append(f"tank {run.tank_m3:.1f} m3: sized for the whole scheme")
     run.model = resize_tank(model, d.tank, run.tank_m3)
 
 
@@ -365,7 +388,9 @@ def step_main(run: ScenarioRun) -> None:
         "max_velocity_m_per_s": study.rules.velocity_m_per_s["transmission"][1],
         "source": str(study.path),
     }
-    if d.pump:
+    if run.trunk is not None:  # the main of the whole scheme
+        run.main_table = run.trunk.main_table
+    elif d.pump:
         run.main_table = size_pumped_main(
             run.model, run.main, catalog, flow, pump=d.pump, hours_per_day=d.pumping_hours,
             energy_price_per_kwh=study.prices.value("energy_per_kwh"),
@@ -385,8 +410,11 @@ def step_main(run: ScenarioRun) -> None:
 def step_pump(run: ScenarioRun) -> None:
     """The pump's duty, the catalogue pump (or a fitted curve) and its level controls."""
     d = run.study.design
-    run.duty = pump_duty(run.model, d.pump, d.tank, run.sizing_day_m3, d.pumping_hours)
-    run.pump = select_pump(run.data.pumps, run.duty)
+    if run.trunk is not None and run.trunk.pump is not None:  # the whole scheme's pump
+        run.duty, run.pump = run.trunk.duty, run.trunk.pump
+    else:
+        run.duty = pump_duty(run.model, d.pump, d.tank, run.sizing_day_m3, d.pumping_hours)
+        run.pump = select_pump(run.data.pumps, run.duty)
     run.model = install_pump(run.model, d.pump, run.pump, d.tank)
     if run.pump.source != "catalogue":
         run.notes.append(f"pump: {run.pump.source}")
@@ -548,6 +576,7 @@ def run_scenario(
     sizing_year: int | None = None,
     random_taps: bool | None = None,
     levels: dict | None = None,
+    trunk: Trunk | None = None,
 ) -> ScenarioResult:
     """Run one scenario's steps (:func:`scenario_steps`): demand, storage, main, pump,
     pipes, the written file and its checks, costs.
@@ -559,11 +588,13 @@ def run_scenario(
     year); the checks still run the opening and the design year. ``random_taps``: run the
     study's ``[taps]`` draws on the design (default: for the scenario itself, not for its
     sensitivity or stress runs). ``levels``: douar -> :class:`ScenarioSpec`, each douar at its
-    own service level (:func:`project_levels`; the design-to-budget mode).
+    own service level (:func:`project_levels`; the design-to-budget mode). ``trunk``: the
+    tank, main and pump of the whole scheme this design is a phase of (:class:`Trunk`).
     """
     run = ScenarioRun(
         study=study, spec=spec, data=data, overrides=overrides, sizing_year=sizing_year,
-        random_taps=random_taps, levels=levels, log=log, source_model=data.network,
+        random_taps=random_taps, levels=levels, trunk=trunk, log=log,
+        source_model=data.network,
     )  # fmt: skip
     for _, step in scenario_steps(study):
         step(run)

@@ -8,8 +8,9 @@ capital, the donors' share and the cost per beneficiary, the O&M recovery and th
 
 Switch points: the value of one parameter at which the donors' capital equals the budget, the
 others at their base values. The donors' capital is linear in every price and uplift (the design
-does not change), in EUR it is capital in MAD / rate, so those switch points are exact; for the
-parameters that change the design the point is interpolated between the runs (marked so).
+does not change), in EUR it is capital in the study's currency / rate, so those switch points
+are exact; for the parameters that change the design the point is interpolated between the
+runs (marked so).
 """
 
 from __future__ import annotations
@@ -38,17 +39,17 @@ class Parameter:
 
 #: Every parameter the study may vary, in the order of the tables.
 PARAMETERS = (
-    Parameter("pump_station_mad", "booster station cost", "MAD", False),
+    Parameter("pump_station_cost", "booster station cost", "{currency}", False),
     Parameter("tank_cost_factor", "tank cost", "x", False),
-    Parameter("standpipe_mad", "standpipe cost", "MAD", False),
-    Parameter("household_connection_mad", "household connection cost", "MAD", False, True),
+    Parameter("standpipe_cost", "standpipe cost", "{currency}", False),
+    Parameter("household_connection_cost", "household connection cost", "{currency}", False, True),
     Parameter("pipe_price_factor", "pipe prices", "x", True),
     Parameter("rock_excavation_uplift", "rock excavation uplift", "share of pipe works", False),
-    Parameter("mad_per_eur", "exchange rate", "MAD/EUR", False),
+    Parameter("currency_per_eur", "exchange rate", "{currency}/EUR", False),
     Parameter("connection_share_factor", "share of households connected", "x", True, True),
     Parameter("per_capita_demand_factor", "per-capita demand", "x", True),
     Parameter("growth_rate", "population growth", "1/year", True),
-    Parameter("bulk_water_per_m3", "bulk water price", "MAD/m3", False),
+    Parameter("bulk_water_per_m3", "bulk water price", "{currency}/m3", False),
     Parameter("standpipe_use_l_per_person_day", "water used at standpipes", "l/person/day", False),
 )
 
@@ -57,13 +58,13 @@ def base_value(study: Study, key: str) -> float:
     """The study's own value of a sensitivity parameter (factors: 1)."""
     c = study.prices.costs
     values = {
-        "pump_station_mad": c["pump_station"].value,
-        "standpipe_mad": c["standpipe"].value,
-        "household_connection_mad": c["household_connection"].value,
+        "pump_station_cost": c["pump_station"].value,
+        "standpipe_cost": c["standpipe"].value,
+        "household_connection_cost": c["household_connection"].value,
         "rock_excavation_uplift": c["rock_excavation_uplift"].value
         if "rock_excavation_uplift" in c
         else 0.0,
-        "mad_per_eur": study.money.mad_per_eur.value,
+        "currency_per_eur": study.money.currency_per_eur.value,
         "bulk_water_per_m3": c["bulk_water_per_m3"].value,
         "standpipe_use_l_per_person_day": study.prices.economics["standpipe_use_l_per_person_day"],
         "growth_rate": float("nan"),  # each village's own
@@ -73,28 +74,28 @@ def base_value(study: Study, key: str) -> float:
 
 def _with(study: Study, key: str, value: float) -> Study:
     """A copy of the study with one price, rate or use changed."""
-    costs = dict(study.prices.costs)
+    costs, cur = dict(study.prices.costs), study.money.currency
 
     def cost(name: str, v: float, unit: str) -> None:
         old = costs.get(name)
         costs[name] = Cost(v, old.unit if old else unit, f"sensitivity: {key} = {value:g}")
 
-    if key == "pump_station_mad":
-        cost("pump_station", value, "MAD/station")
+    if key == "pump_station_cost":
+        cost("pump_station", value, f"{cur}/station")
     elif key == "tank_cost_factor":
-        cost("tank_fixed", study.prices.costs["tank_fixed"].value * value, "MAD")
-        cost("tank_per_m3", study.prices.costs["tank_per_m3"].value * value, "MAD/m3")
-    elif key == "standpipe_mad":
-        cost("standpipe", value, "MAD/standpipe")
-    elif key == "household_connection_mad":
-        cost("household_connection", value, "MAD/connection")
+        cost("tank_fixed", study.prices.costs["tank_fixed"].value * value, cur)
+        cost("tank_per_m3", study.prices.costs["tank_per_m3"].value * value, f"{cur}/m3")
+    elif key == "standpipe_cost":
+        cost("standpipe", value, f"{cur}/standpipe")
+    elif key == "household_connection_cost":
+        cost("household_connection", value, f"{cur}/connection")
     elif key == "rock_excavation_uplift":
         cost("rock_excavation_uplift", value, "share of pipe works")
     elif key == "bulk_water_per_m3":
-        cost("bulk_water_per_m3", value, "MAD/m3")
-    elif key == "mad_per_eur":
-        rate = Cost(value, "MAD/EUR", "sensitivity")
-        return replace(study, money=replace(study.money, mad_per_eur=rate))
+        cost("bulk_water_per_m3", value, f"{cur}/m3")
+    elif key == "currency_per_eur":
+        rate = Cost(value, f"{cur}/EUR", "sensitivity")
+        return replace(study, money=replace(study.money, currency_per_eur=rate))
     elif key == "standpipe_use_l_per_person_day":
         economics = {**study.prices.economics, "standpipe_use_l_per_person_day": value}
         return replace(study, prices=replace(study.prices, economics=economics))
@@ -107,9 +108,9 @@ def reprice(study: Study, o: ScenarioResult, catalog) -> ScenarioResult:
         study, o.model, catalog, o.projection_open, o.tank_m3, o.tertiary,
         o.spec.break_tank, o.surge_vessel,
     )  # fmt: skip
-    before = float(boq.loc[boq["category"] != "margin", "total_mad"].sum())
+    before = float(boq.loc[boq["category"] != "margin", "total_lcu"].sum())
     return replace(
-        o, boq=boq, capital_before_margins_mad=before, capital_mad=float(boq["total_mad"].sum())
+        o, boq=boq, capital_before_margins_lcu=before, capital_lcu=float(boq["total_lcu"].sum())
     )
 
 
@@ -165,10 +166,10 @@ def _row(o: ScenarioResult, st: Study, villages, parameter, end: str, value) -> 
         "scenario": o.spec.name,
         "parameter": parameter.key if parameter else "base",
         "label": parameter.label if parameter else "base case",
-        "unit": parameter.unit if parameter else "",
+        "unit": parameter.unit.replace("{currency}", st.money.currency) if parameter else "",
         "end": end,
         "value": value,
-        "capital_mad": f["capital_mad"],
+        "capital_lcu": f["capital_lcu"],
         "capital_eur": f["capital_eur"],
         "capital_donors_eur": f["capital_donors_eur"],
         "headroom_eur": f["headroom_eur"],
@@ -221,7 +222,7 @@ def switch_points(study: Study, table: pd.DataFrame) -> pd.DataFrame:
         points.sort()
         xs, ys = zip(*points, strict=True)
         budget = study.money.budget_eur
-        if p.key == "mad_per_eur":  # capital in EUR = capital in MAD / rate
+        if p.key == "currency_per_eur":  # capital in EUR = capital in the currency / rate
             x = float(base["capital_donors_eur"]) * x0 / budget
             exact, direction = True, "above"
         elif ys[-1] == ys[0]:
@@ -244,7 +245,7 @@ def switch_points(study: Study, table: pd.DataFrame) -> pd.DataFrame:
             {
                 "parameter": p.key,
                 "label": p.label,
-                "unit": p.unit,
+                "unit": p.unit.replace("{currency}", study.money.currency),
                 "scenario": scenario,
                 "switch_value": x if attainable else np.nan,
                 "attainable": attainable,

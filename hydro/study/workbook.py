@@ -67,7 +67,7 @@ def number_format(name: str) -> str:
         "delivered_share",
     ):
         return "0.0%"
-    if name.endswith(("_mad", "_eur", "_per_year")) or name in ("people_served", "population"):
+    if name.endswith(("_lcu", "_eur", "_per_year")) or name in ("people_served", "population"):
         return "#,##0"
     if name in ("om_recovery_ratio", "pump_efficiency") or name.endswith(("_per_s", "_per_m3")):
         return "0.00"
@@ -198,7 +198,7 @@ def write_workbook(result, path: Path, lang: str, labels: dict) -> Path:
     feasibility["label"] = [labels[n] for n in feasibility["scenario"]]
     sheet("feasibility", feasibility)
     for o in result.outcomes:
-        sheet(f"boq_{o.spec.name}", o.boq, total_of="total_mad")
+        sheet(f"boq_{o.spec.name}", o.boq, total_of="total_lcu")
     if result.budget is not None:
         sheet("budget", result.budget.curve)
         sheet("budget_candidates", result.budget.candidates)

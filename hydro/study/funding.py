@@ -1,0 +1,118 @@
+"""Who pays the scheme: the funding options side by side, and the scheme a study recommends.
+
+A **funding option** shares the capital to finance (the donors' capital of a scheme: works,
+engineering and contingencies, less what the households pay for their own connections) among
+funders by fixed shares: the study's own funders (``[money] funders``, with the commitments
+they made) and each ``[[money.funding_options]]`` (for example PAGER practice: the national
+operator 80%, the rural commune 15%, the households 5%). Each funder's amount is its share x
+the capital; what a funder has not committed (all of it when the study gives no commitment)
+is still to find.
+
+**The recommendation** follows one stated rule (:data:`RULE`): among the study's scenarios
+that meet every design rule (pressures, velocities, tanks, delivery, pressure class), the
+cheapest for the donors whose capital per beneficiary is within (or below) the benchmark
+range; when none is, the cheapest that meets every rule, said to be above the range. It is
+funded by the option that leaves the least capital without a commitment (ties: the study's
+order). Its O&M deficit, if any, is covered by whom the study's management model says
+(``[economics] deficit_covered_by``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from hydro.study.parts import FundingOption, Money
+
+#: The rule the recommendation follows, stated in the report.
+RULE = (
+    "the cheapest scheme for the donors that meets every design rule, serves every douar and "
+    "costs per beneficiary no more than the documented range; funded by the option that "
+    "leaves the least capital without a commitment"
+)
+#: The name of the option made of the study's own funders.
+STUDY_FUNDERS = "study_funders"
+#: The columns of the funding table.
+FUNDING_COLUMNS = ["option", "option_label", "funder", "funder_fr", "share", "amount_eur",
+                   "commitment_eur", "uncommitted_eur"]  # fmt: skip
+
+
+def funding_options(money: Money) -> list[FundingOption]:
+    """The study's own funders first, then each ``[[money.funding_options]]``."""
+    shares = [(name, round(100 * share)) for name, share in money.funders]
+    own = FundingOption(
+        name=STUDY_FUNDERS,
+        label={
+            "en": " / ".join(f"{name} {pc}%" for name, pc in shares),
+            "fr": " / ".join(f"{name} {pc}\u00a0%" for name, pc in shares),
+        },
+        source="study file",
+        funders=list(money.funders),
+    )
+    return [own, *money.funding_options]
+
+
+def funding_table(money: Money, capital_eur: float) -> pd.DataFrame:
+    """Each option's funders with their amount of ``capital_eur`` [EUR] (one row each).
+
+    >>> money = Money(currency="XOF", currency_per_eur=None, budget_eur=100.0,
+    ...               funders=[("A", 0.5), ("B", 0.5)],
+    ...               life_years=25, discount_rate=0.06, commitments_eur={"A": 40.0})
+    >>> funding_table(money, 100.0)[["funder", "amount_eur", "uncommitted_eur"]].values.tolist()
+    [['A', 50.0, 10.0], ['B', 50.0, 50.0]]
+    """
+    rows = []
+    for option in funding_options(money):
+        own = option.name == STUDY_FUNDERS
+        for funder, share in option.funders:
+            amount = share * capital_eur
+            committed = money.commitments_eur.get(funder) if own else None
+            rows.append(
+                {
+                    "option": option.name,
+                    "option_label": option.label.get("en", option.name),
+                    "funder": funder,
+                    "funder_fr": option.funders_fr.get(funder, funder),
+                    "share": share,
+                    "amount_eur": amount,
+                    "commitment_eur": float("nan") if committed is None else committed,
+                    "uncommitted_eur": amount if committed is None else max(amount - committed, 0),
+                }
+            )
+    return pd.DataFrame(rows, columns=FUNDING_COLUMNS)
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """The scheme recommended (:data:`RULE`), its funding and who covers its O&M deficit."""
+
+    scenario: str
+    #: True when its capital per beneficiary is within or below the benchmark range
+    within_range: bool
+    #: the option that funds it, and every option's amounts for its capital
+    option: str
+    funding: pd.DataFrame
+    #: the feasibility row of the scenario
+    row: dict
+
+
+def recommend(money: Money, feasibility: pd.DataFrame) -> Recommendation | None:
+    """The scheme a study recommends (:data:`RULE`), or None when no scenario meets every rule."""
+    if feasibility.empty or "meets_rules" not in feasibility:
+        return None
+    good = feasibility[feasibility["meets_rules"].astype(bool)]
+    if good.empty:
+        return None
+    in_range = good[good["against_range"].isin(["within", "below", ""])]
+    pool = in_range if not in_range.empty else good
+    row = pool.sort_values("capital_donors_eur", kind="stable").iloc[0].to_dict()
+    table = funding_table(money, float(row["capital_donors_eur"]))
+    gaps = table.groupby("option", sort=False)["uncommitted_eur"].sum()
+    return Recommendation(
+        scenario=row["scenario"],
+        within_range=not in_range.empty,
+        option=str(gaps.idxmin()),
+        funding=table,
+        row=row,
+    )

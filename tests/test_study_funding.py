@@ -1,0 +1,129 @@
+"""Issue 25, point 4: the funding options, the recommendation and the risks within their range."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pandas as pd
+import pytest
+from conftest import ROOT
+
+from hydro.study.config import load_study
+from hydro.study.funding import STUDY_FUNDERS, funding_table, recommend
+from hydro.study.labels import TEXT
+from hydro.study.report import risk_items
+
+STUDY = ROOT / "studies" / "oujda" / "study.toml"
+MONEY_TOLERANCE_EUR = 0.01
+
+
+@pytest.fixture(scope="module")
+def money():
+    return load_study(STUDY).money
+
+
+def test_each_funding_option_shares_the_whole_capital(money):
+    capital = 337_937.84
+    table = funding_table(money, capital)
+    options = table.groupby("option", sort=False)
+    assert list(options.groups) == [STUDY_FUNDERS, "pager"]
+    for _, part in options:
+        assert part["amount_eur"].sum() == pytest.approx(capital, abs=MONEY_TOLERANCE_EUR)
+        assert part["share"].sum() == pytest.approx(1.0)
+    # the foundation and the Wilaya: half each, each against its commitment of EUR 109,000
+    own = table[table["option"] == STUDY_FUNDERS].set_index("funder")
+    assert own.at["Water Right Foundation", "amount_eur"] == pytest.approx(capital / 2)
+    assert own.at["Water Right Foundation", "uncommitted_eur"] == pytest.approx(
+        capital / 2 - 109_000
+    )
+    # PAGER practice (docs/sources.md 1.1): ONEE 80%, the commune 15%, households 5%
+    pager = table[table["option"] == "pager"].set_index("funder")["amount_eur"]
+    assert pager.tolist() == pytest.approx([0.80 * capital, 0.15 * capital, 0.05 * capital])
+
+
+def _row(scenario, capital, against, meets_rules=True):
+    return {"scenario": scenario, "capital_donors_eur": capital, "against_range": against,
+            "meets_rules": meets_rules}  # fmt: skip
+
+
+def test_the_recommendation_follows_its_stated_rule(money):
+    feasibility = pd.DataFrame(
+        [
+            _row("cheap_but_failing", 100_000, "within", meets_rules=False),
+            _row("above_range", 150_000, "above"),
+            _row("within_range", 200_000, "within"),
+            _row("dearer_within", 250_000, "within"),
+        ]
+    )
+    rec = recommend(money, feasibility)
+    # every rule met, within the range, then the cheapest
+    assert rec.scenario == "within_range" and rec.within_range
+    # funded by the option leaving the least capital without a commitment: the study's
+    # funders (EUR 218,000 committed) rather than PAGER (no commitment given)
+    assert rec.option == STUDY_FUNDERS
+    assert rec.funding["amount_eur"].sum() == pytest.approx(2 * 200_000)
+    # none within the range: the cheapest meeting every rule, said to be above it
+    rec = recommend(money, feasibility[feasibility["against_range"] != "within"])
+    assert rec.scenario == "above_range" and not rec.within_range
+    # nothing meets every rule: no recommendation
+    assert recommend(money, feasibility.iloc[:1]) is None
+
+
+def _ctx(switch_value: float, within: bool):
+    """A report context with one parameter varied from 0.8 to 1.2, over budget at both ends."""
+    sensitivity = pd.DataFrame(
+        {
+            "scenario": ["s", "s"],
+            "parameter": ["pipe_price_factor"] * 2,
+            "label": ["pipe prices"] * 2,
+            "value": [0.8, 1.2],
+            "capital_donors_eur": [300_000.0, 330_000.0],
+            "within_budget": [False, False],
+        }
+    )
+    switch = pd.DataFrame(
+        [
+            {
+                "parameter": "pipe_price_factor",
+                "label": "pipe prices",
+                "unit": "x",
+                "switch_value": switch_value,
+                "attainable": True,
+                "fits_budget_when": "below",
+                "within_range": within,
+            }
+        ]  # fmt: skip
+    )
+    feasibility = pd.DataFrame({"scenario": ["s"], "om_recovery_ratio": [1.5]})
+    result = SimpleNamespace(
+        sensitivity=sensitivity, switch_points=switch, outcomes=[], feasibility=feasibility
+    )
+    return SimpleNamespace(t=TEXT["en"], lang="en", result=result, labels={"s": "S"})
+
+
+def test_the_recommended_schemes_funding_is_written(tmp_path):
+    """funding.csv: each option's funders for the recommended scheme, adding up to its capital
+    (the small study of tests/test_study.py, its recommendation by the stated rule)."""
+    from conftest import run_hydro
+    from test_study import write_small_study
+
+    path = write_small_study(tmp_path)
+    done = run_hydro("-q", "run", path, "--out", tmp_path / "out")
+    assert done.returncode == 0, done.stderr
+    funding = pd.read_csv(tmp_path / "out" / "funding.csv")
+    feasibility = pd.read_csv(tmp_path / "out" / "feasibility.csv").set_index("scenario")
+    (scenario,) = set(funding["scenario"])
+    capital = feasibility.at[scenario, "capital_donors_eur"]
+    for _, part in funding.groupby("option"):
+        assert part["amount_eur"].sum() == pytest.approx(capital, abs=MONEY_TOLERANCE_EUR)
+    assert feasibility.at[scenario, "meets_rules"]
+
+
+def test_a_switch_point_outside_its_range_is_not_a_risk():
+    items = risk_items(_ctx(0.225, within=False))
+    assert len(items) == 1
+    assert "0.225" not in items[0]
+    assert "stays over budget over the whole range" in items[0]
+    # within the range, the switch point is the risk
+    items = risk_items(_ctx(0.9, within=True))
+    assert "fits the budget if the pipe prices is under 0.900" in items[0]
