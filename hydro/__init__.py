@@ -15,7 +15,7 @@ The engineer's verbs are here, imported on first use (so ``import hydro`` is fas
 >>> import hydro
 >>> wn = hydro.read_network("networks/oujda_rural.inp")
 >>> sorted(wn.tank_name_list)
-['T_HILL']
+['T_ANGAD']
 """
 
 from __future__ import annotations

@@ -265,7 +265,7 @@ def design_storage(
     Examples
     --------
     >>> from hydro.network import read_network
-    >>> design = design_storage(read_network("networks/oujda_rural.inp"), "T_HILL")
+    >>> design = design_storage(read_network("networks/oujda_rural.inp"), "T_ANGAD")
     >>> design.sizing.volume_m3 > 0
     True
     """

@@ -30,8 +30,8 @@ from hydro.simulation import run_simulation
 from hydro.storage import parse_hours, resize_tank, size_storage, tank_demand_day, tank_volume_m3
 from hydro.topology import zones
 
-OUJDA = ROOT / "networks" / "oujda_rural.inp"
-VILLAGES = ROOT / "demand_profiles" / "oujda_villages.csv"
+OUJDA = ROOT / "tests" / "data" / "booster_aqueduct.inp"
+VILLAGES = ROOT / "tests" / "data" / "booster_villages.csv"
 PUMPS = ROOT / "networks" / "catalogs" / "oujda_pumps.csv"
 
 #: A day of demand drawn only in daylight: nothing for 6 h, double for 12 h, nothing for 6 h.

@@ -16,7 +16,7 @@ from hydro.network import read_network
 from hydro.sizing import Targets, size_network
 
 PRESSURE_TOL_M = 0.01
-OUJDA = ROOT / "networks" / "oujda_rural.inp"
+OUJDA = ROOT / "tests" / "data" / "booster_aqueduct.inp"
 OUJDA_CATALOG = ROOT / "networks" / "catalogs" / "oujda_pipes.csv"
 
 # A standpipe at the end of a trunk and a branch, fed by a reservoir 20 m above every node.
@@ -337,7 +337,7 @@ def test_node_class_table_gives_taps_and_bad_rows_are_named(tmp_path):
 
 def test_demand_command_lists_taps_per_node():
     done = run_hydro(
-        "demand", ROOT / "demand_profiles" / "oujda_villages.csv", "--network", OUJDA,
+        "demand", ROOT / "tests" / "data" / "booster_villages.csv", "--network", OUJDA,
         "--year", "2030", "--scenario", "household_connections",
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
@@ -405,7 +405,7 @@ def test_a_misspelt_class_table_column_is_refused(tmp_path):
 
     path = tmp_path / "classes.csv"
     path.write_text("element,class,tap,tap_flow_l_per_s\nDB_N1,standpipe,6,0.3\n")
-    wn = read_network(ROOT / "networks" / "oujda_rural.inp")
+    wn = read_network(ROOT / "tests" / "data" / "booster_aqueduct.inp")
     with pytest.raises(InputError, match="unknown column 'tap'; did you mean 'taps'"):
         read_classes(path, wn)
 

@@ -27,8 +27,8 @@ from hydro.demand import (
 from hydro.errors import InputError
 from hydro.network import read_network
 
-VILLAGES = ROOT / "demand_profiles" / "oujda_villages.csv"
-NETWORK = ROOT / "networks" / "oujda_rural.inp"
+VILLAGES = ROOT / "tests" / "data" / "booster_villages.csv"
+NETWORK = ROOT / "tests" / "data" / "booster_aqueduct.inp"
 REL = 1e-9  # relative tolerance of exact arithmetic
 
 

@@ -27,8 +27,8 @@ import hydro  # noqa: E402
 from hydro.study import figures  # noqa: E402
 from hydro.study.labels import TEXT  # noqa: E402
 
-OUJDA = ROOT / "networks" / "oujda_rural.inp"
-VILLAGES = ROOT / "demand_profiles" / "oujda_villages.csv"
+OUJDA = ROOT / "tests" / "data" / "booster_aqueduct.inp"
+VILLAGES = ROOT / "tests" / "data" / "booster_villages.csv"
 STANDPIPES = [f"{douar}_BF{k}" for douar in ("DB", "OM", "OC", "OA") for k in (1, 2)]
 DOUARS = ["Douba", "Oulad Mimoun", "Oulad Chlihe", "Ouled Ayyad"]
 HOURS = 24.0

@@ -8,7 +8,7 @@ import time
 
 from conftest import ROOT, run_hydro
 
-OUJDA = ROOT / "networks" / "oujda_rural.inp"
+OUJDA = ROOT / "tests" / "data" / "booster_aqueduct.inp"
 
 
 def test_an_output_folder_under_a_regular_file_is_refused_before_the_run(tmp_path):

@@ -141,7 +141,7 @@ def test_a_network_too_large_for_the_memory_left_is_refused_with_its_size(
         read_network(single_pipe_inp)
 
 
-@pytest.mark.parametrize("given", [None, 3, "networks/oujda_rural.inp"])
+@pytest.mark.parametrize("given", [None, 3, "tests/data/booster_aqueduct.inp"])
 def test_the_library_says_what_it_expected_instead_of_an_attribute_error(given):
     with pytest.raises(InputError, match="expected a network model"):
         network.validate_network(given)
@@ -169,7 +169,7 @@ def test_the_time_limit_bounds_the_tree_program_too(monkeypatch, branched_inp):
     ("change", "message"),
     [
         ({"wn": None}, "size_network: wn: expected a network model"),
-        ({"wn": "networks/oujda_rural.inp"}, "read the file first: hydro.read_network("),
+        ({"wn": "tests/data/booster_aqueduct.inp"}, "read the file first: hydro.read_network("),
         ({"targets": 10}, "size_network: targets: expected a Targets"),
         ({"seed": -1}, "size_network: seed = -1: outside [0, 4294967295]"),
         ({"time_limit_s": float("inf")}, "size_network: time_limit_s = inf: must be a finite"),
@@ -186,8 +186,8 @@ def test_size_network_checks_its_arguments_as_the_command_line_does(change, mess
 
 
 def test_a_pipe_given_as_the_pump_is_named_as_a_pipe():
-    done = run_hydro("storage", ROOT / "networks" / "oujda_rural.inp", "--tank", "T_HILL",
-                     "--pump", "RM1")  # fmt: skip
+    booster = ROOT / "tests" / "data" / "booster_aqueduct.inp"
+    done = run_hydro("storage", booster, "--tank", "T_HILL", "--pump", "RM1")
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert "'RM1' is a pipe, not a pump (the network's pumps: PU_BOOST)" in done.stderr
 
@@ -199,10 +199,10 @@ def test_a_pipe_given_as_the_pump_is_named_as_a_pipe():
         (lambda hydro: hydro.run_simulation("net.inp"), "read the file first: hydro.read_network("),
         (lambda hydro: hydro.write_network(3, "x.inp"), "write_network: wn: expected a network"),
         (lambda hydro: hydro.project_demand(
-            hydro.read_villages(ROOT / "demand_profiles" / "oujda_villages.csv"), 2030.7,
+            hydro.read_villages(ROOT / "tests" / "data" / "booster_villages.csv"), 2030.7,
             hydro.get_scenario("standpipes")),
          "project_demand: year = 2030.7: must be a whole number in [1900, 2200]"),
-        (lambda hydro: hydro.run_simulation(read_network(ROOT / "networks" / "oujda_rural.inp"),
+        (lambda hydro: hydro.run_simulation(read_network(ROOT / "tests/data/booster_aqueduct.inp"),
                                             duration_h=float("nan")),
          "duration = nan: must be a finite number in [0, 8760]"),
     ],
@@ -249,7 +249,7 @@ def test_a_scheduler_address_that_answers_http_is_refused_as_not_a_scheduler():
 
     threading.Thread(target=answer_as_a_web_server, daemon=True).start()
     try:
-        done = run_hydro("taps", ROOT / "networks" / "oujda_rural.inp", "--draws", "5",
+        done = run_hydro("taps", ROOT / "tests" / "data" / "booster_aqueduct.inp", "--draws", "5",
                          "--scheduler", f"tcp://127.0.0.1:{server.getsockname()[1]}",
                          timeout=120)  # fmt: skip
     finally:

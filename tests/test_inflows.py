@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from conftest import ROOT, run_hydro
 
-OUJDA = ROOT / "networks" / "oujda_rural.inp"
+OUJDA = ROOT / "tests" / "data" / "booster_aqueduct.inp"
 
 
 def negative_demand(tmp_path):

@@ -19,7 +19,7 @@ from hydro.sizing import size as size_module
 from hydro.sizing import size_network
 from hydro.sizing.problem import Targets, build_problem
 
-OUJDA = ROOT / "networks" / "oujda_rural.inp"
+OUJDA = ROOT / "tests" / "data" / "booster_aqueduct.inp"
 CATALOG = ROOT / "networks" / "catalogs" / "oujda_pipes.csv"
 
 

@@ -18,8 +18,8 @@ from conftest import ROOT, hydro_command, run_hydro
 from hydro.errors import InputError, OutputError
 from hydro.outputs import MARKER, Outputs, atomic_file
 
-NETWORK = ROOT / "networks" / "oujda_rural.inp"
-VILLAGES = ROOT / "demand_profiles" / "oujda_villages.csv"
+NETWORK = ROOT / "tests" / "data" / "booster_aqueduct.inp"
+VILLAGES = ROOT / "tests" / "data" / "booster_villages.csv"
 CATALOG = ROOT / "networks" / "catalogs" / "oujda_pipes.csv"
 
 

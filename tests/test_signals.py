@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from conftest import BENCHMARKS, ROOT, hydro_command, run_hydro
 
-NETWORK = ROOT / "networks" / "oujda_rural.inp"
-VILLAGES = ROOT / "demand_profiles" / "oujda_villages.csv"
+NETWORK = ROOT / "tests" / "data" / "booster_aqueduct.inp"
+VILLAGES = ROOT / "tests" / "data" / "booster_villages.csv"
 #: How long the processes of a stopped run may take to be gone [s].
 GONE_WITHIN_S = 10.0
 

@@ -48,7 +48,7 @@ TABLE_COLUMNS = [
     "headloss_m", "max_pressure_seen_m",
 ]  # fmt: skip
 
-OUJDA = ROOT / "networks" / "oujda_rural.inp"
+OUJDA = ROOT / "tests" / "data" / "booster_aqueduct.inp"
 OUJDA_PIPES = ROOT / "networks" / "catalogs" / "oujda_pipes.csv"
 #: The Oujda model's standpipes, each with 2 taps of 0.25 l/s open at once (brief 5.1).
 OUJDA_TAPS = pd.DataFrame(

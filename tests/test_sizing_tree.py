@@ -200,7 +200,7 @@ def test_hydro_size_command_on_oujda_writes_verified_design(tmp_path):
     out, report = tmp_path / "sized.inp", tmp_path / "pipes.csv"
     done = run_hydro(
         "size",
-        ROOT / "networks" / "oujda_rural.inp",
+        ROOT / "tests" / "data" / "booster_aqueduct.inp",
         "--catalog",
         ROOT / "networks" / "catalogs" / "oujda_pipes.csv",
         "--min-pressure",

@@ -24,6 +24,25 @@ Beta,B_BF1:1,B_N1:1,160,2012,0.01,0.7,1,80,4,2,0,0,0,30
 """
 
 
+#: What a pumped scheme adds to the Oujda study file (a gravity scheme since issue 25): the
+#: pump, the lump sums of its station, surge vessel and break tank, and the break-tank variant.
+PUMPED_DESIGN = 'tank = "T"\npump = "PU"\npumping_hours = 20'
+PUMPED_COSTS = """\
+pump_station = { value = 1200000, unit = "MAD/station", source = "docs/sources.md, 5.4 [D/E]" }
+surge_vessel = { value = 60000, unit = "MAD/vessel", source = "docs/sources.md, 7 [E]" }
+break_tank = { value = 80000, unit = "MAD/tank", source = "docs/sources.md, 7 [E]" }
+"""
+BREAK_TANK_SCENARIO = """
+[[scenarios]]
+name = "standpipes_break_tank"
+label = "Standpipes only, break tank between the ONEE main and the booster"
+label_fr = "Bornes-fontaines seules, bâche de reprise entre la conduite ONEE et le surpresseur"
+service = "standpipes"
+sizing = "standpipes"
+break_tank = true
+"""
+
+
 def small_network(path, source_head_m: float = 500.0, pump: bool = True, prv: bool = False):
     """Tap-off at 500 m, booster, 1.2 km rising main to a tank at 560 m, two small douars
     (without the pump, and with a higher source: a gravity main)."""
@@ -69,14 +88,15 @@ def write_small_study(folder, pump: bool = True, prv: bool = False):
     for key in ("patterns", "pipe_catalog", "pump_catalog"):
         path = re.search(rf'{key} = "(.*)"', text).group(1)
         text = text.replace(f'{key} = "{path}"', f'{key} = "{(STUDY.parent / path).resolve()}"')
-    text = text.replace('tank = "T_HILL"', 'tank = "T"')
-    text = text.replace('pump = "PU_BOOST"', 'pump = "PU"' if pump else "")
-    if not pump:  # a break tank feeds a booster: not for a gravity scheme
-        text = re.sub(
-            r'\[\[scenarios\]\]\nname = "standpipes_break_tank".*?break_tank = true\n',
-            "",
-            text,
-            flags=re.S,
+    text = text.replace('tank = "T_ANGAD"', 'tank = "T"')
+    # the calibration rebuilds the small scheme's two douars (against the Oujda figures)
+    text = re.sub(r"douars = \[.*?\]", 'douars = ["Alpha", "Beta"]', text, count=1)
+    if pump:  # a booster, its station and the break-tank variant
+        text = text.replace('tank = "T"', PUMPED_DESIGN, 1)
+        text = text.replace("[unit_costs]\n", "[unit_costs]\n" + PUMPED_COSTS, 1)
+        text = text.replace("\n[budget]", BREAK_TANK_SCENARIO + "\n[budget]", 1)
+        text = text.replace(
+            "[sensitivity]\n", "[sensitivity]\npump_station_mad = [800000, 1500000]\n", 1
         )
     text = text.replace('name = "oujda"', 'name = "small"')
     study = folder / "study.toml"
@@ -110,6 +130,14 @@ def test_study_runs_end_to_end_and_writes_every_output(small_study):
             "budget.png", "switch_points.csv", "douars.csv", "pipes.csv"} <= names  # fmt: skip
     sheets = pd.ExcelFile(out / "report.xlsx").sheet_names
     assert {"feasibility", "sensitivity", "assumptions", "boq_standpipes"} <= set(sheets)
+    # the calibration: both douars on their standpipes is the standpipes scenario itself, so
+    # hydro's estimate is that scenario's whole capital (issue 25, point 2)
+    calibration = pd.read_csv(out / "calibration.csv").set_index("scheme")
+    boq = pd.read_csv(out / "boq_standpipes.csv")
+    estimate = calibration.at["tuscany_angad", "hydro_mad"]
+    assert estimate == pytest.approx(boq["total_mad"].sum(), abs=1.0)
+    assert calibration.at["tuscany_angad", "ratio"] == pytest.approx(estimate / 2_000_000)
+    assert 'id="calibration"' in (out / "report.html").read_text()
 
 
 def test_tables_add_up(small_study):

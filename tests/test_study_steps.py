@@ -117,8 +117,8 @@ def test_a_study_leaves_out_its_budget_sensitivity_and_stress(small, tmp_path):
     page = (tmp_path / "out" / "report.html").read_text()
     assert "ONEP douar" not in page and "projets de douars de l'ONEP" not in page
     assert [n for n, _ in STUDY_STEPS] == [
-        "scenarios", "feasibility", "sensitivity", "budget", "stress", "assumptions", "operation",
-        "gis",
+        "scenarios", "feasibility", "sensitivity", "budget", "calibration", "stress",
+        "assumptions", "operation", "gis",
     ]  # fmt: skip
 
 

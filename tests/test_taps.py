@@ -14,7 +14,7 @@ from hydro.simulation import run_simulation
 from hydro.taps import all_open_model, build_tap_model, run_taps
 
 FLOW_TOL_L_PER_S = 1e-4
-OUJDA = ROOT / "networks" / "oujda_rural.inp"
+OUJDA = ROOT / "tests" / "data" / "booster_aqueduct.inp"
 
 # Two standpipes on small pipes, 12 m below a tank: with every tap open they starve.
 STARVED_INP = """[TITLE]
@@ -147,7 +147,7 @@ def test_draws_inside_a_run_go_to_the_runs_executor(starved):
 def test_taps_command_writes_tables_and_figure(tmp_path):
     out = tmp_path / "taps"
     done = run_hydro(
-        "taps", OUJDA, "--villages", ROOT / "demand_profiles" / "oujda_villages.csv",
+        "taps", OUJDA, "--villages", ROOT / "tests" / "data" / "booster_villages.csv",
         "--scenario", "household_connections", "--draws", "200", "--workers", "1",
         "--out", out,
     )  # fmt: skip

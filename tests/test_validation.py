@@ -73,10 +73,11 @@ STUDY_RULES = [
     ("base_year = 2012", "base_year = 2012.5", "[design] base_year = 2012.5: must be a whole"),
     ("simulation_hours = 72", "simulation_hours = 1e9",
      "[design] simulation_hours = 1000000000.0: outside (0, 8760]"),
-    ("pumping_hours = 20", "pumping_hours = 25", "[design] pumping_hours = 25: outside (0, 24]"),
-    ("pumping_hours = 20", "pumpin_hours = 20",
+    ('tank = "T_ANGAD"', 'tank = "T_ANGAD"\npumping_hours = 25',
+     "[design] pumping_hours = 25: outside (0, 24]"),
+    ('tank = "T_ANGAD"', 'tank = "T_ANGAD"\npumpin_hours = 20',
      "[design] unknown key 'pumpin_hours'; did you mean 'pumping_hours'?"),
-    ('tank = "T_HILL"', "tank = 3", "[design] tank = 3: must be a text in quotes"),
+    ('tank = "T_ANGAD"', "tank = 3", "[design] tank = 3: must be a text in quotes"),
     ("seed = 1", "seed = true", "[design] seed = True: must be a whole number"),
     ("pipe_price_factor = [0.8, 1.2]", "pipe_price_factor = [-1, 0]",
      "[sensitivity] pipe_price_factor = [-1, 0]: -1 is outside [0.1, 5]: a factor"),
@@ -87,7 +88,7 @@ STUDY_RULES = [
      "[sensitivity] growth_rate = [-0.01, 0.15]: 0.15 is outside [-0.1, 0.1]"),
     ("pipe_price_factor = [0.8, 1.2]", "pipe_price_factor = [0.05, 1.2]",
      "[sensitivity] pipe_price_factor = [0.05, 1.2]: 0.05 is outside [0.1, 5]"),
-    ('scenario = "standpipes"', 'scenario = "standpipe"',
+    ('[sensitivity]\nscenario = "standpipes"', '[sensitivity]\nscenario = "standpipe"',
      "[sensitivity] scenario = 'standpipe' is not a scenario of the study"),
     ("distribution_velocity_m_per_s = [0.3, 1.5]", "distribution_velocity_m_per_s = [1.5, 0.3]",
      "[rules] distribution_velocity_m_per_s = [1.5, 0.3]: must be [low, high] with low below"),
@@ -357,7 +358,7 @@ def test_rejected_networks_leak_no_file_descriptors(tmp_path):
     ],
 )  # fmt: skip
 def test_options_are_bounded(args, message):
-    net = str(ROOT / "networks" / "oujda_rural.inp")
+    net = str(ROOT / "tests" / "data" / "booster_aqueduct.inp")
     done = run_hydro(*[net if a == "NET" else a for a in args], timeout=60)
     assert done.returncode == 2
     assert message in done.stderr and "Traceback" not in done.stderr
@@ -398,7 +399,7 @@ def test_epanet_warnings_name_the_element_and_the_time():
     from hydro.cli._format import format_warnings
     from hydro.simulation import run_simulation
 
-    results = run_simulation(read_network(ROOT / "networks" / "oujda_rural.inp"), duration_h=24)
+    results = run_simulation(read_network(ROOT / "tests/data/booster_aqueduct.inp"), duration_h=24)
     warnings = results.warnings
     assert not warnings.empty and set(warnings["element"]) == {"V_TAPOFF"}
     assert warnings["time_h"].between(0, 24).all()

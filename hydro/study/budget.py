@@ -60,7 +60,7 @@ from hydro.errors import InputError
 from hydro.mains import rising_main
 from hydro.network import copy_network
 from hydro.parallel import InProcess, current, make_executor
-from hydro.study.costing import DONORS, financing, tertiary_network
+from hydro.study.costing import DONORS, financing, station_costed_from_parts, tertiary_network
 from hydro.study.parts import Design, ScenarioSpec, Study, StudyData
 from hydro.study.scenario import (
     ScenarioResult,
@@ -340,7 +340,7 @@ def capital_lower_bound(
     works += round(volume, 1) * c["tank_per_m3"].value
     if spec.break_tank:
         works += c["break_tank"].value
-    if study.design.pump:
+    if study.design.pump and "pump_station" in c and not station_costed_from_parts(study):
         works += c["pump_station"].value
     margins = 1 + c["engineering_share"].value + c["contingency_share"].value
     return works * margins / study.money.currency_per_eur.value

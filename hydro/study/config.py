@@ -27,6 +27,7 @@ from hydro.gis import LOCAL, check_crs
 from hydro.network import read_network
 from hydro.outputs import file_name_problem
 from hydro.pumps import read_pump_catalog
+from hydro.stations import STATION_COSTS
 from hydro.storage import parse_hours
 from hydro.study.intermittent import IntermittentStudy, load_intermittent_study
 from hydro.study.parts import (
@@ -56,7 +57,6 @@ REQUIRED_COSTS = (
     "household_connection",
     "tank_fixed",
     "tank_per_m3",
-    "pump_station",
     "tap_off",
     "engineering_share",
     "contingency_share",
@@ -70,7 +70,7 @@ REQUIRED_COSTS = (
 #: Unit costs needed only when the network has the element (checked when the study runs).
 OPTIONAL_COSTS = ("pressure_reducing_valve", "surge_vessel", "break_tank", "rock_excavation_uplift",
                   "maintenance_share_per_year", "minimum_wage_per_month", "vat_works_share",
-                  "vat_water_share")  # fmt: skip
+                  "vat_water_share", "pump_station", *STATION_COSTS)  # fmt: skip
 #: Maintenance a year by asset class, each a share of its works (docs/sources.md, 7): class ->
 #: its [unit_costs] key. A class not given takes ``maintenance_share_per_year``; a study gives
 #: one or the other (:func:`_maintenance`).
@@ -178,6 +178,26 @@ STUDY_KEYS: dict[str, dict[str, Key]] = {
         "taps": Key("table"),
         "sources": Key("table"),
         "sources_fr": Key("table"),
+        "calibration": Key("table"),
+    },
+    "calibration": {  # hydro.study.calibration
+        "scheme": Key("string", required=True),
+        "douars": Key("strings"),
+        "scenario": Key("string"),
+        "tolerance": Key("number", 0, 1, "a share of the documented cost, 0 to 1 (0.25)"),
+        "price_base": Key("text"),
+        "schemes": Key("tables", required=True),
+    },
+    "calibration.schemes[]": {
+        "name": Key("file name", required=True),
+        "label": Key("text"),
+        "year": _YEAR,
+        "cost_mad": Key(
+            "number", 0, 1e12, "a cost in MAD above zero", required=True, open_low=True
+        ),
+        "people": Key("number", 0, 1e9, "people served, above zero", required=True, open_low=True),
+        "source": Key("string"),
+        "source_fr": Key("string"),
     },
     "taps": {
         "draws": Key("integer", 0, 1_000_000, "draws per scenario, 0 (off) to a million"),
@@ -715,6 +735,7 @@ def load_study(path: str | os.PathLike) -> Study | IntermittentStudy:
         sensitivity=_sensitivity(data, names, path),
         budget=_budget(data, names, money, path),
         taps=_taps(_get(data, "taps", "study", path, dict), path) if "taps" in data else TapsSpec(),
+        calibration=dict(data.get("calibration", {})),  # checked by validate_study
     )
 
 

@@ -21,6 +21,7 @@ from hydro.catalog import Catalog, entry_tag
 from hydro.demand import DemandProjection
 from hydro.errors import InputError
 from hydro.hydraulics import headloss_hazen_williams, velocity
+from hydro.stations import station_prices
 from hydro.study.parts import Design, Money, Prices, Study
 from hydro.units import DAYS_PER_YEAR, LITRES_PER_M3
 
@@ -150,7 +151,24 @@ def _needs(study: Study, key: str, what: str) -> float:
     return study.prices.costs[key].value
 
 
-def _works_rows(study, wn, standpipes, connections, tank_m3, break_tank, surge_vessel) -> list:
+def station_costed_from_parts(study: Study) -> bool:
+    """True when the study prices a booster station's parts (:mod:`hydro.stations`)."""
+    return station_prices({k: c.value for k, c in study.prices.costs.items()}) is not None
+
+
+def _station_rows(study, station: pd.DataFrame | None) -> list:
+    """The booster station: its parts (:mod:`hydro.stations`), else the study's lump sum."""
+    pump = study.design.pump
+    if station is not None:
+        parts = station.to_dict("records")
+        return [("pumping", f"booster station {pump}: {p['part']}", "", np.nan, np.nan,
+                 p["quantity"], p["unit"], p["unit_cost"]) for p in parts]  # fmt: skip
+    cost = _needs(study, "pump_station", f"booster station {pump} (or its parts, station_*)")
+    return [("pumping", f"booster station {pump}", "", np.nan, np.nan, 1, "unit", cost)]
+
+
+def _works_rows(study, wn, standpipes, connections, tank_m3, break_tank, surge_vessel,
+                station=None) -> list:  # fmt: skip
     """Valves, standpipes, connections, tank, break tank, surge vessel, station, tap-off."""
     c, tank = study.prices.costs, study.design.tank
     rows = []
@@ -178,8 +196,7 @@ def _works_rows(study, wn, standpipes, connections, tank_m3, break_tank, surge_v
             cost = _needs(study, key, f"the design needs a {item}")
             rows.append((category, item, "", np.nan, np.nan, 1, "unit", cost))
     if study.design.pump:
-        rows.append(("pumping", f"booster station {study.design.pump}", "", np.nan, np.nan, 1,
-                     "unit", c["pump_station"].value))  # fmt: skip
+        rows += _station_rows(study, station)
     rows.append(("source", "tap-off on the main (valve, meter, chamber)", "", np.nan, np.nan, 1,
                  "unit", c["tap_off"].value))  # fmt: skip
     return rows
@@ -215,6 +232,7 @@ def bill_of_quantities(
     tertiary: pd.DataFrame | None = None,
     break_tank: bool = False,
     surge_vessel: bool = False,
+    station: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, int, int]:
     """Bill of quantities of a written design.
 
@@ -222,11 +240,15 @@ def bill_of_quantities(
     excavation uplift; tertiary networks; pressure-reducing valves; standpipes; household
     connections; tank; break tank; booster station and surge vessel; tap-off; then engineering
     and contingencies. Column ``paid_by``: donors, or whoever the study says pays the
-    household connections. Returns the table, the standpipes and the connections.
+    household connections. ``station``: the booster station's parts
+    (:func:`hydro.stations.station_parts`), else the study's ``pump_station`` lump sum.
+    Returns the table, the standpipes and the connections.
     """
     standpipes, connections = count_taps(study.design, p_open)
     rows = _pipe_rows(study, wn, catalog, tertiary)
-    rows += _works_rows(study, wn, standpipes, connections, tank_m3, break_tank, surge_vessel)
+    rows += _works_rows(
+        study, wn, standpipes, connections, tank_m3, break_tank, surge_vessel, station
+    )
     return _with_margins(study.prices, rows), standpipes, connections
 
 

@@ -224,6 +224,9 @@ class Study:
     budget: BudgetSettings = field(default_factory=BudgetSettings)
     #: Random tap opening on each scenario's design
     taps: TapsSpec = field(default_factory=TapsSpec)
+    #: [calibration]: a documented scheme hydro rebuilds and costs (hydro.study.calibration),
+    #: as validated (empty: none)
+    calibration: dict = field(default_factory=dict)
     #: A study's own chain: step name -> the function that replaces it, or None to leave it
     #: out (the steps of hydro.study.scenario.SCENARIO_STEPS and hydro.study.run.STUDY_STEPS)
     steps: dict = field(default_factory=dict)

@@ -31,6 +31,7 @@ from hydro.catalog import entry_tag
 from hydro.demand import read_villages
 from hydro.outputs import write_csv
 from hydro.study import figures as fig
+from hydro.study.calibration import section_text as calibration_text
 from hydro.study.funding import funding_options, recommend
 from hydro.study.labels import (
     TAP_WORDS,
@@ -712,6 +713,22 @@ def section_budget(ctx: Context) -> Section:
     return s
 
 
+def section_calibration(ctx: Context) -> Section | None:
+    """The estimate of the documented scheme against its cost, and per person against the
+    documented schemes (None when the study has no ``[calibration]``).
+    """
+    table = getattr(ctx.result, "calibration", pd.DataFrame())
+    if table.empty:
+        return None
+    words = calibration_text(ctx.study, table, ctx.villages, ctx.lang)
+    s = Section("calibration", words["title"])
+    for paragraph in words["paragraphs"]:
+        s.p(paragraph)
+    rows = words["rows"]
+    s.table("", text_table(pd.DataFrame(rows[1:], columns=rows[0]), "calibration"))
+    return s
+
+
 def section_sensitivity(ctx: Context) -> Section | None:
     """Each parameter over its range: tornado, table and switch points (None when the study
     leaves the sensitivity out).
@@ -922,6 +939,7 @@ SECTIONS = [
     section_executive,
     section_scenarios,
     section_budget,
+    section_calibration,
     section_sensitivity,
     section_douars,
     section_figures,
@@ -1028,6 +1046,7 @@ def write_tables(result, out: _Folder, villages: pd.DataFrame) -> None:
         "assumptions": result.assumptions,
         "stress": result.stress,
         "operation": result.operation,
+        "calibration": getattr(result, "calibration", pd.DataFrame()),
     }.items():
         if not frame.columns.empty:  # empty: the study leaves its step out (Study.steps)
             out.csv(f"{name}.csv", frame)

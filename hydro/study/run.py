@@ -32,6 +32,7 @@ from hydro.outputs import Outputs, file_name_problem, output_name
 from hydro.parallel import Executor, executor_for, make_executor, using
 from hydro.study import report
 from hydro.study.budget import BudgetResult, budget_covers, design_to_budget
+from hydro.study.calibration import run_calibration
 from hydro.study.config import Study, load_inputs, load_study
 from hydro.study.costing import assumptions_table, feasibility_row, operation_table
 from hydro.study.intermittent import (
@@ -70,6 +71,8 @@ class StudyResult:
     operation: pd.DataFrame = field(default_factory=pd.DataFrame)
     #: scenario -> the designed network as GIS layers (:func:`hydro.gis.network_layers`)
     gis: dict = field(default_factory=dict)
+    #: hydro's estimate of a documented scheme against its cost (hydro.study.calibration)
+    calibration: pd.DataFrame = field(default_factory=pd.DataFrame)
     seconds: float = 0.0
     #: the inputs, loaded once; the progress callback
     data: StudyData | None = field(default=None, repr=False)
@@ -108,6 +111,11 @@ def step_budget(r: StudyResult) -> None:
     r.budget = design_to_budget(r.study, r.data, r.log)
     if not r.feasibility.empty:
         r.feasibility["beneficiaries_budget_covers"] = budget_covers(r.budget)
+
+
+def step_calibration(r: StudyResult) -> None:
+    """The documented scheme designed and costed by hydro (:mod:`hydro.study.calibration`)."""
+    r.calibration = run_calibration(r.study, r.data, r.log)
 
 
 def step_stress(r: StudyResult) -> None:
@@ -152,6 +160,7 @@ STUDY_STEPS = (
     ("feasibility", step_feasibility),
     ("sensitivity", step_sensitivity),
     ("budget", step_budget),
+    ("calibration", step_calibration),
     ("stress", step_stress),
     ("assumptions", step_assumptions),
     ("operation", step_operation),

@@ -44,6 +44,7 @@ from hydro.pumps import (
 from hydro.service import Service, delivered_service
 from hydro.sizing import size_network
 from hydro.sizing.problem import Targets
+from hydro.stations import station_parts, station_prices
 from hydro.storage import StorageSizing, resize_tank, size_tank, tank_demand_day
 from hydro.study.costing import BOQ_COLUMNS, bill_of_quantities, tertiary_network
 from hydro.study.parts import ScenarioSpec, Study, StudyData, TapsSpec
@@ -91,6 +92,8 @@ class ScenarioResult:
     surge_vessel: bool
     #: Street pipes to the houses per douar (hydro.study.costing.tertiary_network)
     tertiary: pd.DataFrame
+    #: The booster station's parts (hydro.stations.station_parts), None: none or a lump sum
+    station: pd.DataFrame | None = None
 
 
 @dataclass(frozen=True)
@@ -240,6 +243,7 @@ class ScenarioRun:
     tertiary: pd.DataFrame = field(default_factory=pd.DataFrame)
     taps: object = None
     boq: pd.DataFrame | None = None
+    station: pd.DataFrame | None = None
     standpipes: int = 0
     connections: int = 0
 
@@ -279,6 +283,7 @@ class ScenarioRun:
             surge_vessel=self.surge_vessel,
             tertiary=self.tertiary,
             taps=self.taps,
+            station=self.station,
         )
 
 
@@ -515,11 +520,22 @@ def step_taps(run: ScenarioRun) -> None:
 
 
 def step_costs(run: ScenarioRun) -> None:
-    """The street pipes to the houses, and the bill of quantities of the written design."""
+    """The street pipes to the houses, the booster station from its parts when the study
+    prices them (:func:`hydro.stations.station_parts`: the pump's duty, efficiency and
+    price), and the bill of quantities of the written design.
+    """
     run.tertiary = tertiary_network(run.study, run.data.catalog, run.p_open, run.p_design)
+    prices = station_prices(
+        {k: c.value for k, c in run.study.prices.costs.items()}, str(run.study.path)
+    )
+    if run.study.design.pump and prices is not None and run.pump is not None:
+        run.station = station_parts(
+            run.pump.flow_m3_per_s, run.pump.head_m, run.pump.efficiency, prices,
+            pump_price=run.pump.price_mad,
+        )  # fmt: skip
     run.boq, run.standpipes, run.connections = bill_of_quantities(
         run.study, run.checked, run.data.catalog, run.p_open, run.tank_m3, run.tertiary,
-        run.spec.break_tank, run.surge_vessel,
+        run.spec.break_tank, run.surge_vessel, run.station,
     )  # fmt: skip
 
 

@@ -58,7 +58,7 @@ def base_value(study: Study, key: str) -> float:
     """The study's own value of a sensitivity parameter (factors: 1)."""
     c = study.prices.costs
     values = {
-        "pump_station_cost": c["pump_station"].value,
+        "pump_station_cost": c["pump_station"].value if "pump_station" in c else float("nan"),
         "standpipe_cost": c["standpipe"].value,
         "household_connection_cost": c["household_connection"].value,
         "rock_excavation_uplift": c["rock_excavation_uplift"].value
@@ -106,7 +106,7 @@ def reprice(study: Study, o: ScenarioResult, catalog) -> ScenarioResult:
     """The same design with the study's (changed) prices: the bill of quantities again."""
     boq, _, _ = bill_of_quantities(
         study, o.model, catalog, o.projection_open, o.tank_m3, o.tertiary,
-        o.spec.break_tank, o.surge_vessel,
+        o.spec.break_tank, o.surge_vessel, o.station,
     )  # fmt: skip
     before = float(boq.loc[boq["category"] != "margin", "total_lcu"].sum())
     return replace(

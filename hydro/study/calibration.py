@@ -1,0 +1,243 @@
+"""Calibration: hydro's estimate of a documented scheme against what the scheme cost.
+
+A study's ``[calibration]`` names a documented scheme of its ``[[calibration.schemes]]`` (the
+reference), the douars it served and the scenario it was built as (standpipes first, say).
+:func:`run_calibration` designs that scheme as hydro designs any plan: the network cut back to
+those douars, their standpipes, sized at least cost, checked by EPANET and costed from the
+written file with the study's unit prices (:func:`hydro.study.budget.run_plan`); nothing is
+priced for the comparison. The table it returns (``calibration.csv``) has one row per
+documented scheme: its documented cost and people and, for the reference, hydro's estimate and
+their ratio; for every scheme, the documented cost per person and hydro's estimate of the
+reference per person against it (``per_person_ratio``).
+
+Every documented figure, its year and its source live in the study file (data, not code). The
+price base is the study's to state (``[calibration] price_base``): hydro applies no escalation
+of its own; a study that escalates gives escalated costs and says by which index.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import pandas as pd
+
+from hydro.errors import InputError, did_you_mean
+from hydro.study.budget import Option, run_plan
+from hydro.study.labels import number
+from hydro.study.parts import Study, StudyData
+
+#: Columns of ``calibration.csv`` (the first four are the contract of issue 25).
+COLUMNS = ("scheme", "documented_mad", "hydro_mad", "ratio", "label", "year", "people",
+           "documented_mad_per_person", "hydro_mad_per_person", "per_person_ratio",
+           "within_tolerance", "source")  # fmt: skip
+
+#: The section's words (the report's layout is the document's; these are its content).
+TEXT = {
+    "en": {
+        "title": "Calibration: hydro's estimate of the documented scheme",
+        "intro": "hydro designs the documented scheme {label} as it designs any plan (the "
+        "douars {douars}, the {scenario} scenario, sized at least cost, checked by EPANET, "
+        "every unit price from the study file): {hydro} MAD against the documented {documented}"
+        " MAD, a ratio of {ratio} ({verdict}, target within {tolerance}). Per person, at the "
+        "documented {people} people: {per_person} MAD.",
+        "within": "within the target",
+        "outside": "outside the target",
+        "price_base": "Price base: {text}",
+        "headers": ("scheme", "year", "people", "documented cost [MAD]",
+                    "documented [MAD/person]", "hydro's estimate [MAD]",
+                    "hydro [MAD/person]", "hydro / documented per person", "source"),
+    },
+    "fr": {
+        "title": "Calage : l'estimation de hydro pour le projet documenté",
+        "intro": "hydro conçoit le projet documenté {label} comme tout autre plan (les douars "
+        "{douars}, le scénario {scenario}, dimensionné au moindre coût, vérifié par EPANET, "
+        "chaque prix unitaire du fichier d'étude) : {hydro} MAD contre {documented} MAD "
+        "documentés, un rapport de {ratio} ({verdict}, cible à {tolerance} près). Par "
+        "personne, pour les {people} habitants documentés : {per_person} MAD.",
+        "within": "dans la cible",
+        "outside": "hors de la cible",
+        "price_base": "Base des prix : {text}",
+        "headers": ("projet", "année", "habitants", "coût documenté [MAD]",
+                    "documenté [MAD/hab.]", "estimation de hydro [MAD]",
+                    "hydro [MAD/hab.]", "hydro / documenté par habitant", "source"),
+    },
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Documented:
+    """A documented scheme: its cost [MAD], the people it served, the year and the source."""
+
+    name: str
+    label: str
+    year: int
+    cost_mad: float
+    people: float
+    source: str
+    label_fr: str = ""
+    source_fr: str = ""
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """``[calibration]``: the reference scheme, its douars and scenario, the others."""
+
+    scheme: str
+    douars: tuple[str, ...]
+    scenario: str
+    tolerance: float
+    price_base: dict
+    schemes: tuple[Documented, ...]
+
+    @property
+    def reference(self) -> Documented:
+        """The documented scheme hydro rebuilds."""
+        return next(s for s in self.schemes if s.name == self.scheme)
+
+
+def calibration_of(study: Study, villages: pd.DataFrame) -> Calibration | None:
+    """The study's ``[calibration]`` (None without one), its names checked against the
+    schemes, the scenarios and the village table.
+    """
+    raw = study.calibration
+    if not raw:
+        return None
+    where = f"{study.path}: [calibration]"
+    schemes = tuple(
+        Documented(
+            name=str(s["name"]), label=_text(s.get("label", s["name"]), "en"),
+            label_fr=_text(s.get("label", s["name"]), "fr"), year=int(s["year"]),
+            cost_mad=float(s["cost_mad"]), people=float(s["people"]),
+            source=str(s.get("source", "")), source_fr=str(s.get("source_fr", "")),
+        )
+        for s in raw.get("schemes", [])
+    )  # fmt: skip
+    names = [s.name for s in schemes]
+    scheme = str(raw.get("scheme", ""))
+    if scheme not in names:
+        raise InputError(
+            f"{where} scheme = {scheme!r} is none of its [[calibration.schemes]]: "
+            f"{', '.join(names) or 'none given'}" + did_you_mean(scheme, names)
+        )
+    known = list(villages["douar"])
+    douars = tuple(str(d) for d in raw.get("douars", known))
+    for douar in douars:
+        if douar not in known:
+            raise InputError(
+                f"{where} douar {douar!r} is not in the village table "
+                f"{study.inputs.villages} (douars: {', '.join(known)})" + did_you_mean(douar, known)
+            )
+    scenario = str(raw.get("scenario", study.scenarios[0].name))
+    specs = [s.name for s in study.scenarios]
+    if scenario not in specs:
+        raise InputError(
+            f"{where} scenario = {scenario!r}; the study's scenarios: {', '.join(specs)}"
+            + did_you_mean(scenario, specs)
+        )
+    return Calibration(
+        scheme=scheme, douars=douars, scenario=scenario,
+        tolerance=float(raw.get("tolerance", 0.25)),
+        price_base=_texts(raw.get("price_base", "")), schemes=schemes,
+    )  # fmt: skip
+
+
+def _text(value, lang: str) -> str:
+    return value if isinstance(value, str) else value.get(lang, value.get("en", ""))
+
+
+def _texts(value) -> dict:
+    return {lang: _text(value, lang) for lang in ("en", "fr")}
+
+
+def estimate_mad(study: Study, data: StudyData, cal: Calibration) -> float:
+    """The capital [MAD] hydro estimates for the reference scheme: its douars on all their
+    standpipes (or in full at a household level), the rest not served, designed and costed
+    as any plan (:func:`hydro.study.budget.run_plan`). Engineering and contingencies included, every
+    payer's share: the documented figure is the scheme's whole cost.
+    """
+    spec = study.scenario(cal.scenario)
+    plan = {}
+    for v in data.villages.to_dict("records"):
+        if v["douar"] in cal.douars:
+            plan[v["douar"]] = Option(spec.name, tuple(v["standpipe_shares"]))
+    outcome = run_plan(study, spec, data, plan, {spec.name: spec})
+    return float(outcome.capital_mad)
+
+
+def calibration_table(cal: Calibration, hydro_mad: float) -> pd.DataFrame:
+    """One row per documented scheme (:data:`COLUMNS`); hydro's estimate on the reference's.
+
+    >>> ref = Documented("a", "A", 2008, 2.0e6, 1500, "s")
+    >>> other = Documented("b", "B", 2009, 38.5e6, 13500, "s")
+    >>> cal = Calibration("a", ("D",), "standpipes", 0.25, {}, (ref, other))
+    >>> table = calibration_table(cal, 2.4e6)
+    >>> row = table.iloc[0]
+    >>> row["scheme"], round(float(row["ratio"]), 3), bool(row["within_tolerance"])
+    ('a', 1.2, True)
+    >>> round(float(table.loc[1, "per_person_ratio"]), 3)  # 1,600 against 2,852 MAD a person
+    0.561
+    """
+    ref = cal.reference
+    per_person = hydro_mad / ref.people
+    rows = []
+    for s in cal.schemes:
+        mine = s.name == ref.name
+        documented_pp = s.cost_mad / s.people
+        rows.append(
+            {"scheme": s.name, "documented_mad": s.cost_mad,
+             "hydro_mad": hydro_mad if mine else math.nan,
+             "ratio": hydro_mad / s.cost_mad if mine else math.nan,
+             "label": s.label, "year": s.year, "people": s.people,
+             "documented_mad_per_person": documented_pp, "hydro_mad_per_person": per_person,
+             "per_person_ratio": per_person / documented_pp,
+             "within_tolerance": abs(hydro_mad / s.cost_mad - 1) <= cal.tolerance if mine else None,
+             "source": s.source}
+        )  # fmt: skip
+    return pd.DataFrame(rows, columns=list(COLUMNS))
+
+
+def run_calibration(study: Study, data: StudyData, log=lambda m: None) -> pd.DataFrame:
+    """``calibration.csv`` of the study (an empty table when it has no ``[calibration]``)."""
+    cal = calibration_of(study, data.villages)
+    if cal is None:
+        return pd.DataFrame()
+    log(f"calibration: {cal.reference.label} ({', '.join(cal.douars)}, {cal.scenario})")
+    return calibration_table(cal, estimate_mad(study, data, cal))
+
+
+def section_text(study: Study, table: pd.DataFrame, villages, lang: str) -> dict:
+    """The report's calibration section in ``lang``: ``title``, ``paragraphs`` and ``rows``
+    (a table of text, first row the headers).
+    """
+    cal = calibration_of(study, villages)
+    t = TEXT[lang]
+    ref = table[table["scheme"] == cal.scheme].iloc[0]
+    french = lang == "fr"
+    intro = t["intro"].format(
+        label=cal.reference.label_fr or ref["label"] if french else ref["label"],
+        douars=", ".join(cal.douars), scenario=cal.scenario,
+        hydro=number(ref["hydro_mad"], 0, lang), documented=number(ref["documented_mad"], 0, lang),
+        ratio=number(ref["ratio"], 2, lang),
+        verdict=t["within"] if ref["within_tolerance"] else t["outside"],
+        tolerance=number(cal.tolerance, 0, lang, percent=True),
+        people=number(ref["people"], 0, lang),
+        per_person=number(ref["hydro_mad_per_person"], 0, lang),
+    )  # fmt: skip
+    paragraphs = [intro]
+    if cal.price_base.get(lang):
+        paragraphs.append(t["price_base"].format(text=cal.price_base[lang]))
+    by_name = {s.name: s for s in cal.schemes}
+    rows = [list(t["headers"])]
+    for r in table.to_dict("records"):
+        s = by_name[r["scheme"]]
+        rows.append(
+            [s.label_fr or s.label if french else s.label, str(r["year"]),
+             number(r["people"], 0, lang), number(r["documented_mad"], 0, lang),
+             number(r["documented_mad_per_person"], 0, lang),
+             "" if math.isnan(r["hydro_mad"]) else number(r["hydro_mad"], 0, lang),
+             number(r["hydro_mad_per_person"], 0, lang),
+             number(r["per_person_ratio"], 2, lang),
+             s.source_fr or s.source if french else s.source]
+        )  # fmt: skip
+    return {"title": t["title"], "paragraphs": paragraphs, "rows": rows}

@@ -1,0 +1,168 @@
+"""The Oujda reference model (issue 25): the documented scheme by gravity, its calibration, and a
+pumping station costed from its parts."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from dataclasses import replace
+
+import pytest
+from conftest import ROOT
+
+from hydro.errors import InputError
+from hydro.network import read_network
+from hydro.stations import StationPrices, motor_kw, station_cost, station_parts
+from hydro.study.calibration import (
+    COLUMNS,
+    Calibration,
+    Documented,
+    calibration_of,
+    calibration_table,
+    run_calibration,
+)
+from hydro.study.config import load_inputs, load_study
+from hydro.study.scenario import run_scenario
+
+NETWORK = ROOT / "networks" / "oujda_rural.inp"
+STUDY = ROOT / "studies" / "oujda" / "study.toml"
+#: Money compared in MAD to the unit [MAD].
+MAD_TOL = 0.5
+
+
+def test_the_build_script_writes_the_committed_network(tmp_path):
+    """Rebuilding gives the file in the repository, byte for byte."""
+    before = NETWORK.read_bytes()
+    try:
+        done = subprocess.run(
+            [sys.executable, str(ROOT / "networks" / "build_oujda_rural.py")],
+            capture_output=True, text=True, cwd=ROOT, env={"PYTHONPATH": str(ROOT)}, timeout=120,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        assert NETWORK.read_bytes() == before
+    finally:
+        NETWORK.write_bytes(before)
+
+
+def test_the_gravity_base_case_has_no_pump_and_follows_the_documented_facts():
+    wn = read_network(NETWORK)
+    assert wn.pump_name_list == []  # gravity: the tap-off's head feeds the reservoir
+    study = load_study(STUDY)
+    assert study.design.pump is None and study.design.tank == "T_ANGAD"
+    source = wn.get_node("R_ONEE").base_head
+    tank = wn.get_node("T_ANGAD")
+    assert source > tank.elevation + tank.max_level  # the main fills the tank by gravity
+    main = sum(wn.get_link(p).length for p in ("TAP0", "M1", "M2", "M3", "M4"))
+    assert 13_000 <= main <= 16_000  # "a new 15 km main" (docs/sources.md 3)
+    douar_nodes = [n for n in wn.junction_name_list if re.match(r"(DB|OM|OC|OA)_", n)]
+    elevations = [wn.get_node(n).elevation for n in douar_nodes]
+    assert 450 <= min(elevations) and max(elevations) <= 470  # the Angad plain, about 459 m
+    villages = load_inputs(study).villages
+    documented = villages[villages["douar"] != "Ouled Ayyad"]
+    assert list(documented["douar"]) == ["Douba", "Oulad Mimoun", "Oulad Chlihe"]
+    people = documented["population"].sum()
+    assert people > 1500  # "more than 1,500 people"
+    in_2030 = (documented["population"] * (1 + documented["growth_rate"])
+               ** (2030 - documented["population_year"])).sum()  # fmt: skip
+    assert 1900 <= in_2030 <= 2100  # "about 2,000 in 2030"
+
+
+def test_calibration_table_has_the_contract_columns_and_the_reference_row():
+    study = load_study(STUDY)
+    data = load_inputs(study)
+    table = run_calibration(study, data)
+    assert list(table.columns[:4]) == ["scheme", "documented_mad", "hydro_mad", "ratio"]
+    assert list(table.columns) == list(COLUMNS)
+    ref = table.set_index("scheme").loc["tuscany_angad"]
+    assert ref["documented_mad"] == pytest.approx(2_000_000)
+    assert ref["ratio"] == pytest.approx(ref["hydro_mad"] / 2_000_000)
+    assert bool(ref["within_tolerance"]) == (abs(ref["ratio"] - 1) <= 0.25)
+    # every other documented scheme is compared per person, with no estimate of its own
+    others = table[table["scheme"] != "tuscany_angad"]
+    assert others["hydro_mad"].isna().all() and len(others) == 6
+    per_person = ref["hydro_mad"] / 1500
+    assert (others["per_person_ratio"] * others["documented_mad_per_person"]).tolist() == (
+        pytest.approx([per_person] * 6)
+    )
+
+
+def test_calibration_is_the_plan_of_the_documented_douars_alone():
+    """hydro's estimate is the three douars' plan: less than the scheme with the extension."""
+    study = load_study(STUDY)
+    data = load_inputs(study)
+    estimate = run_calibration(study, data).set_index("scheme").at["tuscany_angad", "hydro_mad"]
+    everything = run_scenario(study, study.scenario("standpipes"), data, random_taps=False)
+    assert estimate < everything.capital_mad
+
+
+def test_calibration_names_what_is_wrong(tmp_path):
+    study = load_study(STUDY)
+    villages = load_inputs(study).villages
+    bad = dict(study.calibration, douars=["Douba", "Oulad Mimon"])
+    with pytest.raises(InputError, match=r"\[calibration\] douar 'Oulad Mimon'.*Oulad Mimoun"):
+        calibration_of(replace(study, calibration=bad), villages)
+    bad = dict(study.calibration, scheme="tuscany")
+    with pytest.raises(InputError, match=r"scheme = 'tuscany' is none of"):
+        calibration_of(replace(study, calibration=bad), villages)
+    text = STUDY.read_text().replace('"../../', f'"{ROOT}/')
+    text = text.replace("cost_mad = 2000000", "cost_mad = -2")
+    (tmp_path / "study.toml").write_text(text)
+    with pytest.raises(InputError, match=r"calibration.schemes\[0\]\] cost_mad = -2"):
+        load_study(tmp_path / "study.toml")
+
+
+def test_calibration_table_by_hand():
+    ref = Documented("ref", "Ref", 2008, 2_000_000, 1500, "s")
+    other = Documented("big", "Big", 2009, 38_500_000, 13_500, "s")
+    table = calibration_table(Calibration("ref", ("A",), "standpipes", 0.25, {}, (ref, other)),
+                              2_600_000)  # fmt: skip
+    assert table.loc[0, "ratio"] == pytest.approx(1.3)
+    assert not table.loc[0, "within_tolerance"]  # 30% over: outside +-25%
+    # 2,600,000 / 1,500 = 1,733.3 MAD a person against 38.5 M / 13,500 = 2,851.9
+    assert table.loc[1, "per_person_ratio"] == pytest.approx(1733.333 / 2851.852, rel=1e-5)
+
+
+# --------------------------------------------------------------------------- the station
+PRICES = StationPrices(pump_set_fixed=22_000, pump_set_per_kw=4_200, building=100_000,
+                       electrics_fixed=40_000, electrics_per_kw=6_000, power_connection=150_000,
+                       surge_protection=60_000, pv_per_wp=25.0, drive_per_kw=3_000)  # fmt: skip
+
+
+def test_station_from_its_parts_by_hand():
+    """A booster of 1.25 l/s at 100 m, 55% wire to water (issue 25's example).
+
+    Input power 9.80665 x 1.25 x 100 / 0.55 = 2,229 W; x 1.1 margin = 2.45 kW: a 3 kW motor.
+    Pump sets 2 x (22,000 + 3 x 4,200) = 69,200; house 100,000; electrics 40,000 + 3 x 6,000 =
+    58,000; grid connection 150,000: 377,200 MAD, within the brief's 0.3-0.6 MDH (5.3 [E]).
+    """
+    assert motor_kw(0.00125, 100.0, 0.55) == pytest.approx(3.0)
+    parts = station_parts(0.00125, 100.0, 0.55, PRICES)
+    assert parts["part"].tolist() == ["duty and standby pump sets", "pump house",
+                                      "electrics and controls", "power connection"]  # fmt: skip
+    assert station_cost(0.00125, 100.0, 0.55, PRICES) == pytest.approx(377_200, abs=MAD_TOL)
+    # the catalogue pump's own price replaces the price by power; surge protection added
+    priced = station_cost(0.00125, 100.0, 0.55, PRICES, pump_price=41_000, surge=True)
+    assert priced == pytest.approx(2 * 41_000 + 100_000 + 58_000 + 150_000 + 60_000, abs=MAD_TOL)
+
+
+def test_station_solar_option_by_hand():
+    """20 h at 2.229 kW = 44.6 kWh a day; / (5.0 kWh/kWp x 0.85) = 10.49 kWp = 10,491 Wp at
+    25 MAD; drive 3 kW x 3,000; no grid connection."""
+    day_kwh = 9.80665 * 1.25 * 100 / 0.55 / 1000 * 20
+    parts = station_parts(0.00125, 100.0, 0.55, PRICES, solar_kwh_per_day=day_kwh)
+    by_part = parts.set_index("part")
+    assert "power connection" not in by_part.index
+    wp = by_part.at["PV array", "quantity"]
+    assert wp == pytest.approx(day_kwh / (5.0 * 0.85) * 1000, abs=1.0)
+    assert by_part.at["PV array", "total"] == pytest.approx(wp * 25.0)
+    assert by_part.at["solar pump drive", "total"] == pytest.approx(9_000)
+
+
+def test_station_refuses_a_duty_it_cannot_price():
+    with pytest.raises(InputError, match="flow and head must be above 0"):
+        motor_kw(0.0, 100.0, 0.55)
+    no_solar = StationPrices(pump_set_fixed=1, pump_set_per_kw=1, building=1, electrics_fixed=1,
+                             electrics_per_kw=1, power_connection=1)  # fmt: skip
+    with pytest.raises(InputError, match="solar option"):
+        station_parts(0.001, 50.0, 0.5, no_solar, solar_kwh_per_day=10.0)
