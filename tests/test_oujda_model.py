@@ -166,3 +166,24 @@ def test_station_refuses_a_duty_it_cannot_price():
                              electrics_per_kw=1, power_connection=1)  # fmt: skip
     with pytest.raises(InputError, match="solar option"):
         station_parts(0.001, 50.0, 0.5, no_solar, solar_kwh_per_day=10.0)
+
+
+def test_the_tap_off_head_is_the_study_s_stated_assumption(tmp_path):
+    """[design] source_head_m sets the tap-off's grade; at the low end of its range (30 m of
+    pressure) gravity still fills the reservoir, through a larger main."""
+    study = load_study(STUDY)
+    assert study.design.source_head_m == pytest.approx(508.0)
+    assert study.sensitivity["source_head_m"] == [498, 523]
+    diameters = {}
+    for head in (508, 498):
+        text = STUDY.read_text().replace('"../../', f'"{ROOT}/')
+        (tmp_path / "study.toml").write_text(
+            text.replace("source_head_m = 508", f"source_head_m = {head}", 1)
+        )
+        low = load_study(tmp_path / "study.toml")
+        data = load_inputs(low)
+        assert data.network.get_node("R_ONEE").base_head == pytest.approx(head)
+        o = run_scenario(low, low.scenario("standpipes"), data, random_taps=False)
+        assert o.pump is None and o.compliance_design.compliant
+        diameters[head] = o.rising_main["inner_diameter_mm"].max()
+    assert diameters[498] > diameters[508]

@@ -89,6 +89,8 @@ def write_small_study(folder, pump: bool = True, prv: bool = False):
         path = re.search(rf'{key} = "(.*)"', text).group(1)
         text = text.replace(f'{key} = "{path}"', f'{key} = "{(STUDY.parent / path).resolve()}"')
     text = text.replace('tank = "T_ANGAD"', 'tank = "T"')
+    # the small network's own source head, not the Oujda tap-off's
+    text = re.sub(r"\nsource_head_m = .*", "", text)
     # the calibration rebuilds the small scheme's two douars (against the Oujda figures)
     text = re.sub(r"douars = \[.*?\]", 'douars = ["Alpha", "Beta"]', text, count=1)
     if pump:  # a booster, its station and the break-tank variant

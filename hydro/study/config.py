@@ -24,7 +24,7 @@ from hydro.compliance import NODE_CLASSES, PIPE_CLASSES, Rules
 from hydro.demand import check_villages_against_network, read_villages
 from hydro.errors import InputError, did_you_mean
 from hydro.gis import LOCAL, check_crs
-from hydro.network import read_network
+from hydro.network import copy_network, read_network
 from hydro.outputs import file_name_problem
 from hydro.pumps import read_pump_catalog
 from hydro.stations import STATION_COSTS
@@ -124,6 +124,7 @@ SENSITIVITY_RANGES = {
     "connection_share_factor": (0.0, 5.0, False, ""),
     "bulk_water_per_m3": (0.0, 100.0, False, ""),
     "standpipe_use_l_per_person_day": (0.0, 200.0, False, ""),
+    "source_head_m": (-500.0, 9000.0, False, "a hydraulic grade in m, -500 to 9000"),
 }
 
 
@@ -150,6 +151,7 @@ class Key:
 _YEAR = Key("integer", 1900, 2200, "a calendar year", required=True)
 _PRESSURE = Key("number", 0, 200, "metres of head: 0 (no negative pressure) to 200 m")
 _VELOCITY = Key("pair", 0, 10, "[low, high] in m/s, 0 to 10 m/s")
+_HEAD = Key("number", -500, 9000, "a hydraulic grade in m, -500 (the Dead Sea shore) to 9000")
 _SERVICES = ("standpipes", "household_connections")
 #: [design] unused_branches: what a scenario does with branches no village uses (the default
 #: first; hydro.study.scenario.step_branches)
@@ -253,6 +255,7 @@ STUDY_KEYS: dict[str, dict[str, Key]] = {
         "seed": Key("integer", 0, 2**32 - 1, "a random seed, 0 to 2^32 - 1"),
         "persons_per_household": Key("number", 1, 30, "persons per household, 1 to 30"),
         "unused_branches": Key("string", choices=UNUSED_BRANCHES),  # hydro.study.scenario
+        "source_head_m": _HEAD,
     },
     "rules": {
         **{f"{cls}_min_pressure_m": _PRESSURE for cls in NODE_CLASSES},
@@ -790,6 +793,7 @@ def _design(design: dict, path: Path) -> Design:
         looped_time_limit_s=float(design.get("looped_time_limit_s", defaults.LOOPED_TIME_LIMIT_S)),
         seed=int(design.get("seed", 1)),
         unused_branches=str(design.get("unused_branches", UNUSED_BRANCHES[0])),
+        source_head_m=float(design["source_head_m"]) if "source_head_m" in design else None,
     )
 
 
@@ -982,6 +986,14 @@ def _budget(data: dict, names: list[str], money: Money, path: Path) -> BudgetSet
     return BudgetSettings(scenarios=scenarios, curve_up_to_eur=reach)
 
 
+def with_source_head(wn, head_m: float):
+    """A copy of ``wn`` whose reservoirs stand at ``head_m`` (``[design] source_head_m``)."""
+    model = copy_network(wn)
+    for name in model.reservoir_name_list:
+        model.get_node(name).base_head = head_m
+    return model
+
+
 def load_inputs(study: Study) -> StudyData:
     """Read the study's network, village table and catalogues once, and check them together.
 
@@ -1001,6 +1013,8 @@ def load_inputs(study: Study) -> StudyData:
         raise InputError(
             f"{study.path}: [design] pump {design.pump!r} is not a pump of {inputs.network}"
         )
+    if design.source_head_m is not None:  # the study's stated head at its source(s)
+        wn = with_source_head(wn, design.source_head_m)
     check_network_roles(study, wn, villages)  # source, tank, pump, village nodes fed
     return StudyData(
         network=wn,

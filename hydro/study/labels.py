@@ -761,6 +761,7 @@ PHRASES_FR = [
     ("stopped for the whole run", "arrêtée pendant toute la simulation"),
     ("base case", "cas de base"),
     ("booster station cost", "coût de la station de surpression"),
+    ("head at the source", "charge à la source"),
     ("tank cost", "coût du réservoir"),
     ("standpipe cost", "coût d'une borne-fontaine"),
     ("household connection cost", "coût d'un branchement"),

@@ -119,6 +119,9 @@ class Design:
     #: Pipes and junctions no village's demand reaches (:func:`hydro.topology.unused_branches`):
     #: "warn" (sized, costed and named in a note) or "prune" (left out of the design)
     unused_branches: str = "warn"
+    #: Hydraulic grade of the source(s) [m]: the study's stated head, which replaces the
+    #: reservoirs' head in the network (None: the network's)
+    source_head_m: float | None = None
 
 
 @dataclass(frozen=True)

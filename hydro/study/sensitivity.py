@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from hydro.parallel import executor_for
+from hydro.study.config import with_source_head
 from hydro.study.costing import bill_of_quantities, feasibility_row
 from hydro.study.parts import Cost, Study, StudyData
 from hydro.study.scenario import ScenarioResult, demand_scenario, run_scenario
@@ -49,6 +50,7 @@ PARAMETERS = (
     Parameter("connection_share_factor", "share of households connected", "x", True, True),
     Parameter("per_capita_demand_factor", "per-capita demand", "x", True),
     Parameter("growth_rate", "population growth", "1/year", True),
+    Parameter("source_head_m", "head at the source", "m", True),
     Parameter("bulk_water_per_m3", "bulk water price", "{currency}/m3", False),
     Parameter("standpipe_use_l_per_person_day", "water used at standpipes", "l/person/day", False),
 )
@@ -68,6 +70,9 @@ def base_value(study: Study, key: str) -> float:
         "bulk_water_per_m3": c["bulk_water_per_m3"].value,
         "standpipe_use_l_per_person_day": study.prices.economics["standpipe_use_l_per_person_day"],
         "growth_rate": float("nan"),  # each village's own
+        "source_head_m": study.design.source_head_m
+        if study.design.source_head_m is not None
+        else float("nan"),
     }
     return values.get(key, 1.0)
 
@@ -203,7 +208,9 @@ def _rerun(study, spec, key, value, data: StudyData) -> ScenarioResult:
         cat = cat.scaled(value)
     elif key == "connection_share_factor":
         villages = villages.assign(household_share=(villages["household_share"] * value).clip(0, 1))
-    return run_scenario(study, spec, replace(data, villages=villages, catalog=cat), demand)
+    network = with_source_head(data.network, value) if key == "source_head_m" else data.network
+    changed = replace(data, villages=villages, catalog=cat, network=network)
+    return run_scenario(study, spec, changed, demand)
 
 
 def switch_points(study: Study, table: pd.DataFrame) -> pd.DataFrame:
