@@ -10,6 +10,7 @@ from dataclasses import replace
 
 import pytest
 from conftest import ROOT
+from test_study import write_small_study
 
 from hydro.errors import InputError
 from hydro.network import read_network
@@ -23,6 +24,7 @@ from hydro.study.calibration import (
     run_calibration,
 )
 from hydro.study.config import load_inputs, load_study
+from hydro.study.parts import Cost
 from hydro.study.scenario import run_scenario
 
 NETWORK = ROOT / "networks" / "oujda_rural.inp"
@@ -187,3 +189,29 @@ def test_the_tap_off_head_is_the_study_s_stated_assumption(tmp_path):
         assert o.pump is None and o.compliance_design.compliant
         diameters[head] = o.rising_main["inner_diameter_mm"].max()
     assert diameters[498] > diameters[508]
+
+
+def test_a_pumped_study_costs_its_station_from_its_parts(tmp_path):
+    """The small pumped study with station_* prices instead of the pump_station lump: the bill
+    of quantities lists the station's parts for the chosen pump, priced by hydro.stations."""
+    study = load_study(write_small_study(tmp_path))
+    costs = {k: v for k, v in study.prices.costs.items() if k != "pump_station"}
+    for key, value in (("station_pump_set_fixed", 18_000), ("station_pump_set_per_kw", 4_500),
+                       ("station_building", 100_000), ("station_electrics_fixed", 40_000),
+                       ("station_electrics_per_kw", 6_000),
+                       ("station_power_connection", 150_000)):  # fmt: skip
+        costs[key] = Cost(float(value), "MAD", "docs/sources.md, 7 [E]")
+    study = replace(study, prices=replace(study.prices, costs=costs),
+                    taps=replace(study.taps, draws=0))  # fmt: skip
+    o = run_scenario(study, study.scenario("standpipes"), load_inputs(study), random_taps=False)
+    station = o.boq[o.boq["item"].str.startswith("booster station PU: ")]
+    assert station["item"].str.removeprefix("booster station PU: ").tolist()[:4] == [
+        "duty and standby pump sets", "pump house", "electrics and controls", "power connection"
+    ]  # fmt: skip
+    prices = StationPrices(pump_set_fixed=18_000, pump_set_per_kw=4_500, building=100_000,
+                           electrics_fixed=40_000, electrics_per_kw=6_000,
+                           power_connection=150_000)  # fmt: skip
+    expected = station_cost(o.pump.flow_m3_per_s, o.pump.head_m, o.pump.efficiency, prices,
+                            pump_price=o.pump.price_mad)  # fmt: skip
+    assert station["total_mad"].sum() == pytest.approx(expected, abs=MAD_TOL)
+    assert 200_000 < expected < 600_000  # a village booster: far below the 1.2 MDH lump
