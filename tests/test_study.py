@@ -89,8 +89,10 @@ def write_small_study(folder, pump: bool = True, prv: bool = False):
         path = re.search(rf'{key} = "(.*)"', text).group(1)
         text = text.replace(f'{key} = "{path}"', f'{key} = "{(STUDY.parent / path).resolve()}"')
     text = text.replace('tank = "T_ANGAD"', 'tank = "T"')
-    # the small network's own source head, not the Oujda tap-off's
-    text = re.sub(r"\nsource_head_m = .*", "", text)
+    # the small network's own source head, not the Oujda tap-off's, varied around it
+    text = re.sub(r"\nsource_head_m = 508.*", "", text)
+    head = 500 if pump else 600
+    text = re.sub(r"source_head_m = \[.*?\]", f"source_head_m = [{head - 5}, {head + 10}]", text)
     # the calibration rebuilds the small scheme's two douars (against the Oujda figures)
     text = re.sub(r"douars = \[.*?\]", 'douars = ["Alpha", "Beta"]', text, count=1)
     if pump:  # a booster, its station and the break-tank variant

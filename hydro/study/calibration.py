@@ -202,7 +202,7 @@ def run_calibration(study: Study, data: StudyData, log=lambda m: None) -> pd.Dat
     cal = calibration_of(study, data.villages)
     if cal is None:
         return pd.DataFrame()
-    log(f"calibration: {cal.reference.label} ({', '.join(cal.douars)}, {cal.scenario})")
+    log(f"calibration: {cal.scheme} ({', '.join(cal.douars)}; scenario {cal.scenario})")
     return calibration_table(cal, estimate_mad(study, data, cal))
 
 
