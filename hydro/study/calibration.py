@@ -36,11 +36,11 @@ COLUMNS = ("scheme", "documented_mad", "hydro_mad", "ratio", "label", "year", "p
 TEXT = {
     "en": {
         "title": "Calibration: hydro's estimate of the documented scheme",
-        "intro": "hydro designs the documented scheme {label} as it designs any plan (the "
-        "douars {douars}, the {scenario} scenario, sized at least cost, checked by EPANET, "
-        "every unit price from the study file): {hydro} MAD against the documented {documented}"
-        " MAD, a ratio of {ratio} ({verdict}, target within {tolerance}). Per person, at the "
-        "documented {people} people: {per_person} MAD.",
+        "intro": "hydro designs the documented scheme, {label}, as it designs any plan (scenario "
+        "\u201c{scenario}\u201d, sized at least cost, checked by EPANET, every unit price from "
+        "the study file): {hydro} MAD against the documented {documented} MAD, a ratio of "
+        "{ratio}, {verdict} (\u00b1{tolerance}). Per person, at the documented {people} "
+        "people: {per_person} MAD.",
         "within": "within the target",
         "outside": "outside the target",
         "price_base": "Price base: {text}",
@@ -50,11 +50,11 @@ TEXT = {
     },
     "fr": {
         "title": "Calage : l'estimation de hydro pour le projet documenté",
-        "intro": "hydro conçoit le projet documenté {label} comme tout autre plan (les douars "
-        "{douars}, le scénario {scenario}, dimensionné au moindre coût, vérifié par EPANET, "
-        "chaque prix unitaire du fichier d'étude) : {hydro} MAD contre {documented} MAD "
-        "documentés, un rapport de {ratio} ({verdict}, cible à {tolerance} près). Par "
-        "personne, pour les {people} habitants documentés : {per_person} MAD.",
+        "intro": "hydro conçoit le projet documenté, {label}, comme tout autre plan "
+        "(scénario \u00ab\u00a0{scenario}\u00a0\u00bb, dimensionné au moindre coût, "
+        "vérifié par EPANET, chaque prix unitaire du fichier d'étude) : {hydro} MAD contre "
+        "{documented} MAD documentés, un rapport de {ratio}, {verdict} (\u00b1{tolerance}). "
+        "Par personne, pour les {people} habitants documentés : {per_person} MAD.",
         "within": "dans la cible",
         "outside": "hors de la cible",
         "price_base": "Base des prix : {text}",
@@ -214,9 +214,10 @@ def section_text(study: Study, table: pd.DataFrame, villages, lang: str) -> dict
     t = TEXT[lang]
     ref = table[table["scheme"] == cal.scheme].iloc[0]
     french = lang == "fr"
+    spec = study.scenario(cal.scenario)
     intro = t["intro"].format(
         label=cal.reference.label_fr or ref["label"] if french else ref["label"],
-        douars=", ".join(cal.douars), scenario=cal.scenario,
+        scenario=(spec.label_fr or spec.label) if french else spec.label,
         hydro=number(ref["hydro_mad"], 0, lang), documented=number(ref["documented_mad"], 0, lang),
         ratio=number(ref["ratio"], 2, lang),
         verdict=t["within"] if ref["within_tolerance"] else t["outside"],
