@@ -93,8 +93,8 @@ def write_small_study(folder, pump: bool = True, prv: bool = False):
     text = re.sub(r"\nsource_head_m = 508.*", "", text)
     head = 500 if pump else 600
     text = re.sub(r"source_head_m = \[.*?\]", f"source_head_m = [{head - 5}, {head + 10}]", text)
-    # the calibration rebuilds the small scheme's two douars (against the Oujda figures)
-    text = re.sub(r"douars = \[.*?\]", 'douars = ["Alpha", "Beta"]', text, count=1)
+    # the calibration rebuilds the small scheme, all its douars (against the Oujda figures)
+    text = re.sub(r"\ndouars = \[.*?\].*", "", text, count=1)
     if pump:  # a booster, its station and the break-tank variant
         text = text.replace('tank = "T"', PUMPED_DESIGN, 1)
         text = text.replace("[unit_costs]\n", "[unit_costs]\n" + PUMPED_COSTS, 1)

@@ -143,7 +143,7 @@ def test_static_pressure_matches_the_reference_within_single_precision(key, tmp_
 
 
 def test_static_pressure_with_tanks_pumps_and_patterns_matches_the_reference():
-    wn = read_network(ROOT / "networks" / "oujda_rural.inp")
+    wn = read_network(ROOT / "tests" / "data" / "booster_aqueduct.inp")  # a pumped network
     ours, reference = static_pressure(wn), reference_static_pressure(wn)
     assert wn.tank_name_list and wn.pump_name_list and wn.pattern_name_list
     np.testing.assert_allclose(
