@@ -100,7 +100,7 @@ def write_small_study(folder, pump: bool = True, prv: bool = False):
         text = text.replace("[unit_costs]\n", "[unit_costs]\n" + PUMPED_COSTS, 1)
         text = text.replace("\n[budget]", BREAK_TANK_SCENARIO + "\n[budget]", 1)
         text = text.replace(
-            "[sensitivity]\n", "[sensitivity]\npump_station_mad = [800000, 1500000]\n", 1
+            "[sensitivity]\n", "[sensitivity]\npump_station_cost = [800000, 1500000]\n", 1
         )
     text = text.replace('name = "oujda"', 'name = "small"')
     study = folder / "study.toml"
