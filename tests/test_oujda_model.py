@@ -95,7 +95,7 @@ def test_calibration_is_the_plan_of_the_documented_douars_alone():
     data = load_inputs(study)
     estimate = run_calibration(study, data).set_index("scheme").at["tuscany_angad", "hydro_mad"]
     everything = run_scenario(study, study.scenario("standpipes"), data, random_taps=False)
-    assert estimate < everything.capital_mad
+    assert estimate < everything.capital_lcu
 
 
 def test_calibration_names_what_is_wrong(tmp_path):
@@ -213,5 +213,5 @@ def test_a_pumped_study_costs_its_station_from_its_parts(tmp_path):
                            power_connection=150_000)  # fmt: skip
     expected = station_cost(o.pump.flow_m3_per_s, o.pump.head_m, o.pump.efficiency, prices,
                             pump_price=o.pump.price_mad)  # fmt: skip
-    assert station["total_mad"].sum() == pytest.approx(expected, abs=MAD_TOL)
+    assert station["total_lcu"].sum() == pytest.approx(expected, abs=MAD_TOL)
     assert 200_000 < expected < 600_000  # a village booster: far below the 1.2 MDH lump

@@ -162,7 +162,7 @@ def estimate_mad(study: Study, data: StudyData, cal: Calibration) -> float:
         if v["douar"] in cal.douars:
             plan[v["douar"]] = Option(spec.name, tuple(v["standpipe_shares"]))
     outcome = run_plan(study, spec, data, plan, {spec.name: spec})
-    return float(outcome.capital_mad)
+    return float(outcome.capital_lcu)
 
 
 def calibration_table(cal: Calibration, hydro_mad: float) -> pd.DataFrame:
