@@ -15,6 +15,7 @@ from test_study import write_small_study
 from hydro.errors import InputError
 from hydro.network import read_network
 from hydro.stations import StationPrices, motor_kw, station_cost, station_parts
+from hydro.study.budget import reinforcement_eur
 from hydro.study.calibration import (
     COLUMNS,
     Calibration,
@@ -215,3 +216,16 @@ def test_a_pumped_study_costs_its_station_from_its_parts(tmp_path):
                             pump_price=o.pump.price_mad)  # fmt: skip
     assert station["total_lcu"].sum() == pytest.approx(expected, abs=MAD_TOL)
     assert 200_000 < expected < 600_000  # a village booster: far below the 1.2 MDH lump
+
+
+def test_phase_two_reinforcement_reads_tags_that_carry_their_rating():
+    """A sized pipe's tag carries its rating (PE100_DN63_PN10|rating_m=...): the reinforcement
+    of a phase-1 DN63 the complete scheme needs as DN90 is its DN63 cost paid twice,
+    100 m x 70 MAD x 1.2 (engineering and contingencies) / 11.1 MAD/EUR (the Oujda study's
+    budget failed with a KeyError on such a tag)."""
+    study = load_study(STUDY)
+    catalog = load_inputs(study).catalog
+    rated = "|rating_m=101.9716213"
+    phase_1 = {"P": ("PE100_DN63_PN10" + rated, 100.0), "Q": ("PE100_DN63_PN10", 50.0)}
+    whole = {"P": ("PE100_DN90_PN10" + rated, 100.0), "Q": ("PE100_DN63_PN10" + rated, 50.0)}
+    assert reinforcement_eur(study, catalog, phase_1, whole) == pytest.approx(100 * 70 * 1.2 / 11.1)

@@ -55,6 +55,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
+from hydro.catalog import entry_tag
 from hydro.demand import PATTERN_MEAN_TOLERANCE
 from hydro.errors import InputError
 from hydro.mains import rising_main
@@ -441,10 +442,14 @@ def reinforcement_eur(study: Study, catalog, phase_1: dict, whole: dict) -> floa
     """
     by_tag, c = catalog.by_tag, study.prices.costs
     works = 0.0
-    for name, (tag, length) in phase_1.items():
-        if name not in whole or whole[name][0] == tag:
+    for name, (written, length) in phase_1.items():
+        if name not in whole:
             continue
-        if by_tag.at[whole[name][0], "inner_diameter_mm"] > by_tag.at[tag, "inner_diameter_mm"]:
+        # a sized pipe's tag carries its rating (PE100_DN90_PN10|rating_m=...): the entry's
+        tag, bigger = entry_tag(written), entry_tag(whole[name][0])
+        if bigger == tag:
+            continue
+        if by_tag.at[bigger, "inner_diameter_mm"] > by_tag.at[tag, "inner_diameter_mm"]:
             works += length * float(by_tag.at[tag, "cost_per_m"])
     uplift = c["rock_excavation_uplift"].value if "rock_excavation_uplift" in c else 0.0
     margins = 1 + c["engineering_share"].value + c["contingency_share"].value
