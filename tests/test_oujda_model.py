@@ -3,12 +3,14 @@ pumping station costed from its parts."""
 
 from __future__ import annotations
 
+import math
 import re
 import subprocess
 import sys
 from dataclasses import replace
 
 import pytest
+import wntr
 from conftest import ROOT
 from test_study import write_small_study
 
@@ -229,3 +231,52 @@ def test_phase_two_reinforcement_reads_tags_that_carry_their_rating():
     phase_1 = {"P": ("PE100_DN63_PN10" + rated, 100.0), "Q": ("PE100_DN63_PN10", 50.0)}
     whole = {"P": ("PE100_DN90_PN10" + rated, 100.0), "Q": ("PE100_DN63_PN10" + rated, 50.0)}
     assert reinforcement_eur(study, catalog, phase_1, whole) == pytest.approx(100 * 70 * 1.2 / 11.1)
+
+
+# --------------------------------------------------------------------------- the main's flow
+def _hazen_williams_m(flow_m3_s: float, length_m: float, inner_diameter_m: float) -> float:
+    """Friction [m] by Hazen-Williams, C 140 (the catalogue's PE), SI form."""
+    return 10.67 * length_m * flow_m3_s**1.852 / (140**1.852 * inner_diameter_m**4.87)
+
+
+def test_the_main_carries_the_peak_day_over_the_supply_hours_not_the_peak_hour(tmp_path):
+    """Issue 25's calibration miss, point by point (brief 5.1: the tank balances the hours).
+
+    The 14,208 m main fills T_ANGAD (top 482 + 3.6 = 485.6 m) from the tap-off's 508 m grade:
+    22.4 m of head, 20.36 m of friction after the 10% minor-loss allowance. It carries the
+    2030 peak day (107.3 m3 at the tank) / 0.95 transmission efficiency over 24 h = 1.307 l/s.
+    By hand at that flow: DN90 PN10 (ID 79.2 mm) loses 16.9 m (18.6 m with the allowance):
+    it fits; DN75 PN10 (ID 66.0) loses 41.2 m: it does not, so DN90 is the smallest single
+    catalogue pipe. Sized for the douars' peak hour instead (the pattern's 2.25 x the peak
+    day), DN90 would lose 76 m and the main would be larger. The 72 h EPANET run of the written
+    file, with the float valve's controls, draws more than the main carries at the peak hour:
+    the tank covers the difference.
+    """
+    study = load_study(STUDY)
+    o = run_scenario(study, study.scenario("standpipes"), load_inputs(study), random_taps=False)
+    wn = read_network(NETWORK)
+    main = ["TAP0", "M1", "M2", "M3", "M4"]
+    length = sum(wn.get_link(p).length for p in main)
+    tank = wn.get_node("T_ANGAD")
+    available = 508.0 - (tank.elevation + tank.max_level)
+    assert length == pytest.approx(14_208) and available == pytest.approx(22.4)
+    fill = o.storage.peak_day_m3 / 0.95 / 86_400  # peak day over the 24 supply hours
+    assert o.storage.peak_day_m3 == pytest.approx(107.3, abs=0.05)
+    table = o.rising_main.set_index("pipe")
+    assert list(table.index) == main and set(table["label"]) == {"PE100 DN90 PN10"}
+    area = math.pi * 0.0792**2 / 4
+    assert (table["velocity_m_per_s"] * area).tolist() == pytest.approx([fill] * 5, rel=1e-9)
+    dn90, dn75 = (_hazen_williams_m(fill, length, d) for d in (0.0792, 0.0660))
+    assert table["friction_m"].sum() == pytest.approx(dn90, rel=5e-3)  # EPANET's constant
+    assert 1.1 * dn90 <= available < 1.1 * dn75  # DN90 fits, DN75 does not
+    peak_hour = 2.25 * fill  # the standpipe pattern's maximum (docs/sources.md 5.2)
+    assert 1.1 * _hazen_williams_m(peak_hour, length, 0.0792) > available
+    # the written design over the study's 72 h, float valve and all
+    path = tmp_path / "sized.inp"
+    path.write_text(o.inp_text)
+    model = wntr.network.WaterNetworkModel(str(path))
+    flows = wntr.sim.EpanetSimulator(model).run_sim(str(tmp_path / "run")).link["flowrate"]
+    inflow, outflow = flows["M4"], flows["TR0"]
+    assert model.options.time.duration == 72 * 3600
+    assert inflow.max() < outflow.max()  # the peak hour is drawn from the tank
+    assert inflow.max() < 1.5 * fill  # the main runs near its fill flow, not at the peak
