@@ -274,7 +274,7 @@ def test_a_long_tree_program_shows_progress(monkeypatch, caplog, branched_inp):
 
     monkeypatch.setattr(tree, "milp", slow_milp)
     monkeypatch.setattr(tree, "HEARTBEAT_S", 0.05)
-    with caplog.at_level(logging.INFO, logger="hydro.sizing.tree"):
+    with caplog.at_level(logging.INFO, logger="hydro.progress"):  # the progress channel
         size_network(read_network(branched_inp), read_catalog(CATALOG), Targets(10.0),
                      time_limit_s=30)  # fmt: skip
     assert "solving the 0-1 program (4 decision pipes)" in caplog.text

@@ -77,17 +77,18 @@ def test_calibration_table_has_the_contract_columns_and_the_reference_row():
     study = load_study(STUDY)
     data = load_inputs(study)
     table = run_calibration(study, data)
-    assert list(table.columns[:4]) == ["scheme", "documented_mad", "hydro_mad", "ratio"]
+    # calibration.csv names the columns in the study's currency: documented_mad, hydro_mad
+    assert list(table.columns[:4]) == ["scheme", "documented_lcu", "hydro_lcu", "ratio"]
     assert list(table.columns) == list(COLUMNS)
     ref = table.set_index("scheme").loc["tuscany_angad"]
-    assert ref["documented_mad"] == pytest.approx(2_000_000)
-    assert ref["ratio"] == pytest.approx(ref["hydro_mad"] / 2_000_000)
+    assert ref["documented_lcu"] == pytest.approx(2_000_000)
+    assert ref["ratio"] == pytest.approx(ref["hydro_lcu"] / 2_000_000)
     assert bool(ref["within_tolerance"]) == (abs(ref["ratio"] - 1) <= 0.25)
     # every other documented scheme is compared per person, with no estimate of its own
     others = table[table["scheme"] != "tuscany_angad"]
-    assert others["hydro_mad"].isna().all() and len(others) == 6
-    per_person = ref["hydro_mad"] / 1500
-    assert (others["per_person_ratio"] * others["documented_mad_per_person"]).tolist() == (
+    assert others["hydro_lcu"].isna().all() and len(others) == 6
+    per_person = ref["hydro_lcu"] / 1500
+    assert (others["per_person_ratio"] * others["documented_lcu_per_person"]).tolist() == (
         pytest.approx([per_person] * 6)
     )
 
@@ -96,7 +97,7 @@ def test_calibration_is_the_plan_of_the_documented_douars_alone():
     """hydro's estimate is the three douars' plan: less than the scheme with the extension."""
     study = load_study(STUDY)
     data = load_inputs(study)
-    estimate = run_calibration(study, data).set_index("scheme").at["tuscany_angad", "hydro_mad"]
+    estimate = run_calibration(study, data).set_index("scheme").at["tuscany_angad", "hydro_lcu"]
     everything = run_scenario(study, study.scenario("standpipes"), data, random_taps=False)
     assert estimate < everything.capital_lcu
 
@@ -111,9 +112,9 @@ def test_calibration_names_what_is_wrong(tmp_path):
     with pytest.raises(InputError, match=r"scheme = 'tuscany' is none of"):
         calibration_of(replace(study, calibration=bad), villages)
     text = STUDY.read_text().replace('"../../', f'"{ROOT}/')
-    text = text.replace("cost_mad = 2000000", "cost_mad = -2")
+    text = text.replace("cost = 2000000", "cost = -2")
     (tmp_path / "study.toml").write_text(text)
-    with pytest.raises(InputError, match=r"calibration.schemes\[0\]\] cost_mad = -2"):
+    with pytest.raises(InputError, match=r"calibration.schemes\[0\]\] cost = -2"):
         load_study(tmp_path / "study.toml")
 
 

@@ -28,8 +28,8 @@ from hydro.study.labels import number
 from hydro.study.parts import Study, StudyData
 
 #: Columns of ``calibration.csv`` (the first four are the contract of issue 25).
-COLUMNS = ("scheme", "documented_mad", "hydro_mad", "ratio", "label", "year", "people",
-           "documented_mad_per_person", "hydro_mad_per_person", "per_person_ratio",
+COLUMNS = ("scheme", "documented_lcu", "hydro_lcu", "ratio", "label", "year", "people",
+           "documented_lcu_per_person", "hydro_lcu_per_person", "per_person_ratio",
            "within_tolerance", "source")  # fmt: skip
 
 #: The section's words (the report's layout is the document's; these are its content).
@@ -38,41 +38,41 @@ TEXT = {
         "title": "Calibration: hydro's estimate of the documented scheme",
         "intro": "hydro designs the documented scheme, {label}, as it designs any plan (scenario "
         "\u201c{scenario}\u201d, sized at least cost, checked by EPANET, every unit price from "
-        "the study file): {hydro} MAD against the documented {documented} MAD, a ratio of "
+        "the study file): {hydro} {cur} against the documented {documented} {cur}, a ratio of "
         "{ratio}, {verdict} (\u00b1{tolerance}). Per person, at the documented {people} "
-        "people: {per_person} MAD.",
+        "people: {per_person} {cur}.",
         "within": "within the target",
         "outside": "outside the target",
         "price_base": "Price base: {text}",
-        "headers": ("scheme", "year", "people", "documented cost [MAD]",
-                    "documented [MAD/person]", "hydro's estimate [MAD]",
-                    "hydro [MAD/person]", "hydro / documented per person", "source"),
+        "headers": ("scheme", "year", "people", "documented cost [{cur}]",
+                    "documented [{cur}/person]", "hydro's estimate [{cur}]",
+                    "hydro [{cur}/person]", "hydro / documented per person", "source"),
     },
     "fr": {
         "title": "Calage : l'estimation de hydro pour le projet documenté",
         "intro": "hydro conçoit le projet documenté, {label}, comme tout autre plan "
         "(scénario \u00ab\u00a0{scenario}\u00a0\u00bb, dimensionné au moindre coût, "
-        "vérifié par EPANET, chaque prix unitaire du fichier d'étude) : {hydro} MAD contre "
-        "{documented} MAD documentés, un rapport de {ratio}, {verdict} (\u00b1{tolerance}). "
-        "Par personne, pour les {people} habitants documentés : {per_person} MAD.",
+        "vérifié par EPANET, chaque prix unitaire du fichier d'étude) : {hydro} {cur} contre "
+        "{documented} {cur} documentés, un rapport de {ratio}, {verdict} (\u00b1{tolerance}). "
+        "Par personne, pour les {people} habitants documentés : {per_person} {cur}.",
         "within": "dans la cible",
         "outside": "hors de la cible",
         "price_base": "Base des prix : {text}",
-        "headers": ("projet", "année", "habitants", "coût documenté [MAD]",
-                    "documenté [MAD/hab.]", "estimation de hydro [MAD]",
-                    "hydro [MAD/hab.]", "hydro / documenté par habitant", "source"),
+        "headers": ("projet", "année", "habitants", "coût documenté [{cur}]",
+                    "documenté [{cur}/hab.]", "estimation de hydro [{cur}]",
+                    "hydro [{cur}/hab.]", "hydro / documenté par habitant", "source"),
     },
 }  # fmt: skip
 
 
 @dataclass(frozen=True)
 class Documented:
-    """A documented scheme: its cost [MAD], the people it served, the year and the source."""
+    """A documented scheme: its cost (study currency), people served, year and source."""
 
     name: str
     label: str
     year: int
-    cost_mad: float
+    cost: float
     people: float
     source: str
     label_fr: str = ""
@@ -108,7 +108,7 @@ def calibration_of(study: Study, villages: pd.DataFrame) -> Calibration | None:
         Documented(
             name=str(s["name"]), label=_text(s.get("label", s["name"]), "en"),
             label_fr=_text(s.get("label", s["name"]), "fr"), year=int(s["year"]),
-            cost_mad=float(s["cost_mad"]), people=float(s["people"]),
+            cost=float(s["cost"]), people=float(s["people"]),
             source=str(s.get("source", "")), source_fr=str(s.get("source_fr", "")),
         )
         for s in raw.get("schemes", [])
@@ -150,8 +150,8 @@ def _texts(value) -> dict:
     return {lang: _text(value, lang) for lang in ("en", "fr")}
 
 
-def estimate_mad(study: Study, data: StudyData, cal: Calibration) -> float:
-    """The capital [MAD] hydro estimates for the reference scheme: its douars on all their
+def estimate_lcu(study: Study, data: StudyData, cal: Calibration) -> float:
+    """The capital (study currency) hydro estimates for the reference: its douars on all their
     standpipes (or in full at a household level), the rest not served, designed and costed
     as any plan (:func:`hydro.study.budget.run_plan`). Engineering and contingencies included, every
     payer's share: the documented figure is the scheme's whole cost.
@@ -165,7 +165,7 @@ def estimate_mad(study: Study, data: StudyData, cal: Calibration) -> float:
     return float(outcome.capital_lcu)
 
 
-def calibration_table(cal: Calibration, hydro_mad: float) -> pd.DataFrame:
+def calibration_table(cal: Calibration, hydro_lcu: float) -> pd.DataFrame:
     """One row per documented scheme (:data:`COLUMNS`); hydro's estimate on the reference's.
 
     >>> ref = Documented("a", "A", 2008, 2.0e6, 1500, "s")
@@ -175,23 +175,23 @@ def calibration_table(cal: Calibration, hydro_mad: float) -> pd.DataFrame:
     >>> row = table.iloc[0]
     >>> row["scheme"], round(float(row["ratio"]), 3), bool(row["within_tolerance"])
     ('a', 1.2, True)
-    >>> round(float(table.loc[1, "per_person_ratio"]), 3)  # 1,600 against 2,852 MAD a person
+    >>> round(float(table.loc[1, "per_person_ratio"]), 3)  # 1,600 against 2,852 a person
     0.561
     """
     ref = cal.reference
-    per_person = hydro_mad / ref.people
+    per_person = hydro_lcu / ref.people
     rows = []
     for s in cal.schemes:
         mine = s.name == ref.name
-        documented_pp = s.cost_mad / s.people
+        documented_pp = s.cost / s.people
         rows.append(
-            {"scheme": s.name, "documented_mad": s.cost_mad,
-             "hydro_mad": hydro_mad if mine else math.nan,
-             "ratio": hydro_mad / s.cost_mad if mine else math.nan,
+            {"scheme": s.name, "documented_lcu": s.cost,
+             "hydro_lcu": hydro_lcu if mine else math.nan,
+             "ratio": hydro_lcu / s.cost if mine else math.nan,
              "label": s.label, "year": s.year, "people": s.people,
-             "documented_mad_per_person": documented_pp, "hydro_mad_per_person": per_person,
+             "documented_lcu_per_person": documented_pp, "hydro_lcu_per_person": per_person,
              "per_person_ratio": per_person / documented_pp,
-             "within_tolerance": abs(hydro_mad / s.cost_mad - 1) <= cal.tolerance if mine else None,
+             "within_tolerance": abs(hydro_lcu / s.cost - 1) <= cal.tolerance if mine else None,
              "source": s.source}
         )  # fmt: skip
     return pd.DataFrame(rows, columns=list(COLUMNS))
@@ -203,7 +203,7 @@ def run_calibration(study: Study, data: StudyData, log=lambda m: None) -> pd.Dat
     if cal is None:
         return pd.DataFrame()
     log(f"calibration: {cal.scheme} ({', '.join(cal.douars)}; scenario {cal.scenario})")
-    return calibration_table(cal, estimate_mad(study, data, cal))
+    return calibration_table(cal, estimate_lcu(study, data, cal))
 
 
 def section_text(study: Study, table: pd.DataFrame, villages, lang: str) -> dict:
@@ -218,26 +218,27 @@ def section_text(study: Study, table: pd.DataFrame, villages, lang: str) -> dict
     intro = t["intro"].format(
         label=cal.reference.label_fr or ref["label"] if french else ref["label"],
         scenario=(spec.label_fr or spec.label) if french else spec.label,
-        hydro=number(ref["hydro_mad"], 0, lang), documented=number(ref["documented_mad"], 0, lang),
+        hydro=number(ref["hydro_lcu"], 0, lang), documented=number(ref["documented_lcu"], 0, lang),
         ratio=number(ref["ratio"], 2, lang),
         verdict=t["within"] if ref["within_tolerance"] else t["outside"],
         tolerance=number(cal.tolerance, 0, lang, percent=True),
         people=number(ref["people"], 0, lang),
-        per_person=number(ref["hydro_mad_per_person"], 0, lang),
+        per_person=number(ref["hydro_lcu_per_person"], 0, lang),
+        cur=study.money.currency,
     )  # fmt: skip
     paragraphs = [intro]
     if cal.price_base.get(lang):
         paragraphs.append(t["price_base"].format(text=cal.price_base[lang]))
     by_name = {s.name: s for s in cal.schemes}
-    rows = [list(t["headers"])]
+    rows = [[h.format(cur=study.money.currency) for h in t["headers"]]]
     for r in table.to_dict("records"):
         s = by_name[r["scheme"]]
         rows.append(
             [s.label_fr or s.label if french else s.label, str(r["year"]),
-             number(r["people"], 0, lang), number(r["documented_mad"], 0, lang),
-             number(r["documented_mad_per_person"], 0, lang),
-             "" if math.isnan(r["hydro_mad"]) else number(r["hydro_mad"], 0, lang),
-             number(r["hydro_mad_per_person"], 0, lang),
+             number(r["people"], 0, lang), number(r["documented_lcu"], 0, lang),
+             number(r["documented_lcu_per_person"], 0, lang),
+             "" if math.isnan(r["hydro_lcu"]) else number(r["hydro_lcu"], 0, lang),
+             number(r["hydro_lcu_per_person"], 0, lang),
              number(r["per_person_ratio"], 2, lang),
              s.source_fr or s.source if french else s.source]
         )  # fmt: skip

@@ -194,8 +194,13 @@ STUDY_KEYS: dict[str, dict[str, Key]] = {
         "name": Key("file name", required=True),
         "label": Key("text"),
         "year": _YEAR,
-        "cost_mad": Key(
-            "number", 0, 1e12, "a cost in MAD above zero", required=True, open_low=True
+        "cost": Key(
+            "number",
+            0,
+            1e12,
+            "a cost in the study's currency, above zero",
+            required=True,
+            open_low=True,
         ),
         "people": Key("number", 0, 1e9, "people served, above zero", required=True, open_low=True),
         "source": Key("string"),
