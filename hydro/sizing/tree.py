@@ -98,24 +98,33 @@ def fixed_pipe_headloss(problem: Problem, pipe: str, flow: float) -> float:
     return float(headloss_darcy_weisbach(flow, link.length, link.diameter, link.roughness))
 
 
+def _heads_down(problem: Problem, tree: TreeComponent, index: dict, pick):
+    """Yield ``(node, head [m])`` down ``tree`` with every decision pipe at the allowed
+    diameter whose loss ``pick`` (``np.min``: the largest pipes; ``np.max``: the smallest)
+    chooses, fixed pipes as they are.
+    """
+    head = {tree.root: tree.root_head_m}
+    for pipe, up, down in tree.order:
+        if pipe in index:
+            i = index[pipe]
+            hl = unit_headloss(problem, i, tree.flow[pipe])[problem.allowed[pipe]]
+            loss = pick(hl) * problem.lengths[i]
+        else:
+            loss = fixed_pipe_headloss(problem, pipe, tree.flow[pipe])
+        head[down] = head[up] - loss
+        yield down, head[down]
+
+
 def _check_reachable(problem: Problem, trees: list[TreeComponent]) -> None:
     """Fail early, naming junctions that miss the pressure even with the largest pipes."""
     index = {p: i for i, p in enumerate(problem.pipes)}
     targets = problem.targets
     short = []
     for tree in trees:
-        head = {tree.root: tree.root_head_m}
-        for pipe, up, down in tree.order:
-            if pipe in index:
-                i = index[pipe]
-                hl = unit_headloss(problem, i, tree.flow[pipe])[problem.allowed[pipe]]
-                loss = hl.min() * problem.lengths[i]
-            else:
-                loss = fixed_pipe_headloss(problem, pipe, tree.flow[pipe])
-            head[down] = head[up] - loss
+        for down, head in _heads_down(problem, tree, index, np.min):
             node = problem.snapshot.get_node(down)
             need = max(node.elevation + targets.min_at(down), tree.head_floor.get(down, -np.inf))
-            deficit = need - head[down]
+            deficit = need - head
             if deficit > 1e-9:
                 short.append((down, deficit))
     if short:
@@ -147,17 +156,9 @@ def _check_not_too_high(problem: Problem, trees: list[TreeComponent]) -> None:
     index = {p: i for i, p in enumerate(problem.pipes)}
     over: dict[str, float] = {}
     for tree in trees:
-        head = {tree.root: tree.root_head_m}
-        for pipe, up, down in tree.order:
-            if pipe in index:
-                i = index[pipe]
-                hl = unit_headloss(problem, i, tree.flow[pipe])[problem.allowed[pipe]]
-                loss = hl.max() * problem.lengths[i]
-            else:
-                loss = fixed_pipe_headloss(problem, pipe, tree.flow[pipe])
-            head[down] = head[up] - loss
+        for down, head in _heads_down(problem, tree, index, np.max):
             node = problem.snapshot.get_node(down)
-            excess = head[down] - node.elevation - top
+            excess = head - node.elevation - top
             if node.node_type == "Junction" and excess > 1e-9:
                 name = down.split("@")[0]
                 over[name] = max(over.get(name, 0.0), excess)
