@@ -281,3 +281,13 @@ def test_the_main_carries_the_peak_day_over_the_supply_hours_not_the_peak_hour(t
     assert model.options.time.duration == 72 * 3600
     assert inflow.max() < outflow.max()  # the peak hour is drawn from the tank
     assert inflow.max() < 1.5 * fill  # the main runs near its fill flow, not at the peak
+
+
+def test_calibration_douars_are_checked_before_any_computing(monkeypatch):
+    """A copied study whose villages are renamed is refused when its inputs are read (a
+    newcomer's copy ran 65 s of design before the calibration step named the douar).
+    """
+    study = load_study(STUDY)
+    bad = dict(study.calibration, douars=["Douba", "Tafza"])
+    with pytest.raises(InputError, match=r"\[calibration\] douar 'Tafza' is not in the village"):
+        load_inputs(replace(study, calibration=bad))

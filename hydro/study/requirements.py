@@ -35,6 +35,7 @@ import wntr
 
 from hydro.errors import InputError
 from hydro.study.budget import MAX_PLANS, budget_levels, douar_options
+from hydro.study.calibration import calibration_of
 from hydro.study.parts import Study
 from hydro.topology import cut_at_sources, is_source_copy
 
@@ -112,6 +113,7 @@ def check_network_roles(study: Study, wn: wntr.network.WaterNetworkModel, villag
                 f"{study.path}: give [unit_costs] {key} (value, unit, source) to cost {needed_by}"
             )
     _check_budget(study, villages)
+    calibration_of(study, villages)  # its douars and scenario, before any computing
 
 
 def _check_pump(where: str, wn, pieces: list[set], tank: str, pump: str) -> None:
