@@ -38,7 +38,7 @@ def test_a_tree_sizing_shows_its_solve_and_stages_on_stderr(slow_milp, branched_
                                                             capsys):  # fmt: skip
     assert size(branched_inp, tmp_path) == 0
     err = capsys.readouterr().err
-    assert re.search(r"\[\s*\d+ s\] solving the 0-1 program \(4 decision pipes\): \d+ s of at "
+    assert re.search(r"\[\s*[\d.]+ s\] solving the 0-1 program \(4 decision pipes\): \d+ s of at "
                      r"most \d+ s", err), err  # fmt: skip
     assert re.search(r"0-1 program: .* solved in [\d.]+ s: cost [\d,.]+, bound [\d,.]+, gap", err)
     assert "verifying the design" in err and "checking the design over 72 h" in err
@@ -48,3 +48,21 @@ def test_quiet_silences_the_progress(slow_milp, branched_inp, tmp_path, capsys):
     assert size(branched_inp, tmp_path, "--quiet") == 0
     err = capsys.readouterr().err
     assert "solving" not in err and "verifying" not in err and "bound" not in err, err
+
+
+def test_progress_stamps_share_one_clock_and_never_go_back(capsys):
+    """The steps' lines and the library channel's lines use one clock (a newcomer saw
+    ``[    2 s] verifying`` then ``[  0.4 s] checking``).
+    """
+    import logging
+    import time
+
+    from hydro.cli._common import PROGRESS_LOGGER, Steps, show_progress
+
+    show_progress(quiet=False)
+    time.sleep(0.3)
+    steps = Steps(quiet=False)
+    logging.getLogger(PROGRESS_LOGGER).info("from the library")
+    steps("from a step")
+    stamps = [float(m) for m in re.findall(r"\[\s*([\d.]+) s\]", capsys.readouterr().err)]
+    assert len(stamps) == 2 and stamps[0] >= 0.3 and stamps[1] >= stamps[0]

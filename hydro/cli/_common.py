@@ -168,17 +168,28 @@ class Progress:
 PROGRESS_LOGGER = "hydro.progress"
 
 
+#: When the command started (reset by :func:`show_progress`): the one clock of every
+#: progress line, the steps' and the library channel's
+_CLOCK = {"started": time.perf_counter()}
+
+
+def elapsed_stamp() -> str:
+    """``[ 12.3 s]``: the time since the command started."""
+    return f"[{time.perf_counter() - _CLOCK['started']:5.1f} s]"
+
+
 class _Elapsed(logging.Formatter):
-    """``[  12 s] message``: the time since the command started, then the message."""
+    """``[ 12.3 s] message``: the time since the command started, then the message."""
 
     def format(self, record: logging.LogRecord) -> str:
-        return f"[{record.relativeCreated / 1000:5.0f} s] {record.getMessage()}"
+        return f"{elapsed_stamp()} {record.getMessage()}"
 
 
 def show_progress(quiet: bool) -> None:
     """Print the library's progress channel on stderr, each line with the elapsed time;
     ``--quiet`` silences it (its warnings still show).
     """
+    _CLOCK["started"] = time.perf_counter()
     channel = logging.getLogger(PROGRESS_LOGGER)
     for handler in [h for h in channel.handlers if getattr(h, "_hydro", False)]:
         channel.removeHandler(handler)
@@ -199,7 +210,7 @@ class Steps:
 
     def __call__(self, message: str) -> None:
         if not self.quiet:
-            sys.stderr.write(f"[{time.perf_counter() - self.started:5.1f} s] {message}\n")
+            sys.stderr.write(f"{elapsed_stamp()} {message}\n")
             sys.stderr.flush()
 
 
