@@ -30,6 +30,7 @@ from hydro.pumps import (
     qualifying_pumps,
     shutoff_head,
 )
+from hydro.stations import StationPrices, station_cost
 from hydro.topology import shortest_path_links
 from hydro.units import DAYS_PER_YEAR, J_PER_KWH, MM_PER_M, RHO_G, SECONDS_PER_HOUR
 
@@ -106,7 +107,8 @@ def size_pumped_main(
     -------
     pandas.DataFrame
         One row per pipe: label, catalogue row, inner diameter, velocity, friction, design
-        pressure, the group's friction energy and whole-life cost.
+        pressure, the group's friction energy and whole-life cost (the catalogue's currency:
+        ``_lcu``, local currency units, as the study's tables name it).
     """
     table = catalog.table
     node = wn.get_node(tank)
@@ -160,7 +162,7 @@ def size_pumped_main(
                     "friction_m": losses[name],
                     "design_pressure_m": pressure,
                     "group_friction_energy_kwh_per_year": kwh_year,
-                    "group_whole_life_cost_mad": whole_life,
+                    "group_whole_life_cost_lcu": whole_life,
                 }
             )
     return pd.DataFrame(rows)
@@ -253,7 +255,9 @@ class PumpAndMain:
     ``pump`` is the chosen pump at its operating point against the chosen main, ``duty`` the
     duty against that main, ``main`` one row per pipe below the pump (as
     :func:`size_pumped_main`), and ``candidates`` every combination looked at, with its
-    capital, present value of energy, shut-off pressure at the main's lowest point, class and
+    capital (``pumping_lcu``: the pump, or the station from its parts; ``main_lcu``: the
+    pipe; ``capital_lcu``: both), present value of energy, whole-life cost (in the
+    catalogues' currency, ``_lcu``), shut-off pressure at the main's lowest point, class and
     whether the class holds it.
     """
 
@@ -261,6 +265,64 @@ class PumpAndMain:
     duty: Duty
     main: pd.DataFrame
     candidates: pd.DataFrame
+
+    def runner_up(self) -> pd.Series | None:
+        """The cheapest combination whole-life after the chosen one that its class allows
+        (None: no other).
+        """
+        c = self.candidates
+        others = c[c["class_ok"] & ~c["chosen"]]
+        return None if others.empty else others.loc[others["whole_life_cost_lcu"].idxmin()]
+
+    def describe(self, currency: str = "", life: str = "") -> str:
+        """Which pump, which main and class, and why, as a sentence.
+
+        ``currency``: the code the costs are in (the study's); ``life``: the period the
+        energy is discounted over, as words ("25 years at 6%").
+        """
+        c = self.candidates
+        best = c[c["chosen"]].iloc[0]
+        pipes = ", ".join(self.main["pipe"])
+        unit = f" {currency}" if currency else ""
+        over = f" over {life}" if life else ""
+        text = (
+            f"pump {best['pump']} with its rising main ({pipes}) in {best['label']}: the least "
+            f"capital plus discounted energy{over} of {int(c['class_ok'].sum())} combination(s) "
+            f"whose class holds the pump's shut-off, of {len(c)} looked at: "
+            f"{best['whole_life_cost_lcu']:,.0f}{unit} (capital {best['capital_lcu']:,.0f}, "
+            f"energy {best['energy_present_value_lcu']:,.0f}); shut-off "
+            f"{best['shutoff_pressure_m']:.1f} m at the main's lowest point, class "
+            f"{best['pressure_class_m']:.1f} m"
+        )
+        second = self.runner_up()
+        if second is None:
+            return text + "; no other combination holds the shut-off"
+        return text + (
+            f"; the runner-up, {second['pump']} with {second['label']}: "
+            f"{second['whole_life_cost_lcu']:,.0f}{unit}"
+        )
+
+
+def _source_head(wn, pump: str) -> float:
+    """Head of the reservoir that feeds ``pump`` (the nearest upstream, as
+    :func:`hydro.pumps.pump_duty` takes it): the pump inlet's head at shut-off, when nothing
+    flows and no friction is lost [m].
+    """
+    inlet = wn.get_link(pump).start_node_name
+    paths = {r: shortest_path_links(wn, r, inlet) for r in wn.reservoir_name_list}
+    return float(wn.get_node(min(paths, key=lambda r: len(paths[r]))).base_head)
+
+
+def _pumping_capital(choice: PumpChoice, station: StationPrices | None) -> float:
+    """The pump's price (none for a fitted pump), or the station from its parts at the
+    pump's operating point (:func:`hydro.stations.station_cost`, the pump's own price for its
+    sets when it has one).
+    """
+    if station is None:
+        return choice.price or 0.0
+    return station_cost(
+        choice.flow_m3_per_s, choice.head_m, choice.efficiency, station, pump_price=choice.price
+    )
 
 
 def _main_options(wn, below, catalog, pump_catalog, flow, base: Duty, max_velocity: float):
@@ -296,6 +358,7 @@ def choose_pump_and_main(
     energy_price_per_kwh: float,
     annuity_factor: float,
     max_velocity_m_per_s: float = 2.0,
+    station: StationPrices | None = None,
     source: str = "study",
 ) -> PumpAndMain:
     """Pump and rising main at least capital plus discounted energy, the shut-off in class.
@@ -303,13 +366,15 @@ def choose_pump_and_main(
     Every pipe-catalogue entry for the main below the pump (within ``max_velocity_m_per_s``)
     with every catalogue pump that qualifies against it (:func:`hydro.pumps.qualifying_pumps`;
     pumps fitted through the duty point when no catalogue pump qualifies with any entry, at
-    no price): capital = the pump's price + the
-    pipe's price x the main's length; energy = rho g H / efficiency per m3 at the pump's
-    operating point (full tank), times the peak-day volume ``flow`` x ``hours_per_day``
-    every day of the year, at ``energy_price_per_kwh``, times ``annuity_factor`` (its present
-    value over the life). A combination counts only when the class of the pipe holds the
-    pump's shut-off head (:func:`hydro.pumps.shutoff_head`, 133% of the duty head for a fitted
-    pump) on top of the suction head at the main's lowest point.
+    no price): capital = the pump's price (or, with ``station``, the station from its parts
+    at the pump's operating point, :func:`hydro.stations.station_cost`) + the pipe's price x
+    the main's length; energy = rho g H / efficiency per m3 at the pump's operating point
+    (full tank), times the peak-day volume ``flow`` x ``hours_per_day`` every day of the
+    year, at ``energy_price_per_kwh``, times ``annuity_factor`` (its present value over the
+    life). A combination counts only when the class of the pipe holds the pump's shut-off
+    head (:func:`hydro.pumps.shutoff_head`, 133% of the duty head for a fitted pump) on top
+    of the source's static head (at shut-off nothing flows: no friction on the suction side)
+    at the main's lowest point.
 
     Parameters
     ----------
@@ -331,6 +396,8 @@ def choose_pump_and_main(
         Present value of one currency unit a year over the life (1 / capital recovery factor).
     max_velocity_m_per_s : float
         Highest velocity in the main at the duty flow [m/s].
+    station : StationPrices, optional
+        The prices of a station's parts: the pumping capital is the station's, not the pump's.
     source : str
         The study file, for messages.
 
@@ -349,6 +416,7 @@ def choose_pump_and_main(
         if wn.get_link(p).link_type == "Pipe"
     ]
     base = pump_duty(wn, pump, tank, flow * hours_per_day * SECONDS_PER_HOUR, hours_per_day)
+    static = _source_head(wn, pump)
     lowest = min(_elevation(wn.get_node(n)) for p in below for n in _ends(wn, p))
     length = sum(wn.get_link(p).length for p in below)
     m3_per_year = flow * hours_per_day * SECONDS_PER_HOUR * DAYS_PER_YEAR
@@ -357,15 +425,17 @@ def choose_pump_and_main(
     for k, entry, duty, losses, pumps in options:
         class_m = entry["pressure_rating_m"]
         for choice in pumps:
-            shutoff = base.suction_head_m + shutoff_head(choice.curve) - lowest
+            shutoff = static + shutoff_head(choice.curve) - lowest
             kwh_year = RHO_G * choice.head_m / choice.efficiency * m3_per_year / J_PER_KWH
-            capital = (choice.price_mad or 0.0) + entry["cost_per_m"] * length
+            pumping = _pumping_capital(choice, station)
+            capital = pumping + entry["cost_per_m"] * length
             energy_pv = kwh_year * energy_price_per_kwh * annuity_factor
             ok = not shutoff > class_m  # a catalogue without classes: no check
             rows.append(
-                {"pump": choice.name, "label": entry["label"], "capital_mad": capital,
-                 "energy_kwh_per_year": kwh_year, "energy_present_value_mad": energy_pv,
-                 "whole_life_cost_mad": capital + energy_pv, "shutoff_pressure_m": shutoff,
+                {"pump": choice.name, "label": entry["label"], "pumping_lcu": pumping,
+                 "main_lcu": capital - pumping, "capital_lcu": capital,
+                 "energy_kwh_per_year": kwh_year, "energy_present_value_lcu": energy_pv,
+                 "whole_life_cost_lcu": capital + energy_pv, "shutoff_pressure_m": shutoff,
                  "pressure_class_m": class_m, "class_ok": ok, "chosen": False}
             )  # fmt: skip
             if ok and (best is None or capital + energy_pv < best[0]):

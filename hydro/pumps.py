@@ -7,11 +7,16 @@ level), plus Hazen-Williams friction along the rising main at the duty flow and 
 taken as 10% of the friction [E].
 
 Catalogue (CSV, one row per curve point): ``pump, flow_l_per_s, head_m, efficiency,
-price_mad``; one point (EPANET's single-point curve) or three (shut-off, best efficiency,
-run-out). A pump qualifies when, against the system curve (static lift from the tank's lowest to its
+price``; one point (EPANET's single-point curve) or three (shut-off, best efficiency,
+run-out). ``price`` is one pump set's price in the catalogue's currency (the study's: its
+header comment says which); a catalogue written before the column was currency-neutral, with
+``price_mad``, is read as ``price`` with a warning.
+
+A pump qualifies when, against the system curve (static lift from the tank's lowest to its
 top level, plus friction), it delivers at least the duty flow and always runs within the
-efficient range of its curve; the cheapest qualifying pump is chosen. When none
-qualifies, a curve is fitted through the duty point (EPANET's single-point rule: shut-off at
+efficient range of its curve; :func:`select_pump` takes the cheapest qualifying pump (a
+study chooses the pump with its rising main: :func:`hydro.mains.choose_pump_and_main`). When
+none qualifies, a curve is fitted through the duty point (EPANET's single-point rule: shut-off at
 133% of the duty head, run-out at twice the duty flow) with the wire-to-water efficiency
 usual for its size (:func:`pump_efficiency_for_size`, about 55% for a 3 kW pump).
 A pump's shut-off head (its head at zero flow, what the rising main's pressure class must
@@ -23,6 +28,7 @@ low level, off near the top (defaults: 40% and 95% of the usable depth [E]).
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 from dataclasses import dataclass
@@ -41,8 +47,12 @@ from hydro.simulation import SimulationResults
 from hydro.topology import shortest_path_links
 from hydro.units import J_PER_KWH, RHO_G, SECONDS_PER_DAY, SECONDS_PER_HOUR
 
+log = logging.getLogger(__name__)
+
 MINOR_LOSS_SHARE = 0.10
-PUMP_COLUMNS = ["pump", "flow_l_per_s", "head_m", "efficiency", "price_mad"]
+PUMP_COLUMNS = ["pump", "flow_l_per_s", "head_m", "efficiency", "price"]
+#: Former names of the catalogue's columns, read under their present name (old -> new).
+PUMP_COLUMN_ALIASES = {"price_mad": "price"}
 
 
 @dataclass(kw_only=True)
@@ -100,12 +110,16 @@ def operating_flow(curve, duty: Duty, delivery: float | None = None) -> float:
 
 @dataclass(kw_only=True)
 class PumpChoice:
-    """A pump for the duty: its curve, efficiency curve, price and where it came from."""
+    """A pump for the duty: its curve, efficiency curve, price and where it came from.
+
+    ``price`` is one pump set's price in the catalogue's currency (None: a fitted pump, not
+    priced).
+    """
 
     name: str
     curve: list[tuple[float, float]]  # (flow m3/s, head m)
     efficiency_curve: list[tuple[float, float]]  # (flow m3/s, efficiency 0-1)
-    price_mad: float | None
+    price: float | None
     flow_m3_per_s: float  # operating point against the full tank
     head_m: float
     efficiency: float
@@ -113,9 +127,13 @@ class PumpChoice:
 
 
 def read_pump_catalog(path: str | os.PathLike) -> pd.DataFrame:
-    """Read a pump catalogue; errors name the file, the pump and what is allowed."""
+    """Read a pump catalogue; errors name the file, the pump and what is allowed.
+
+    A former column name (:data:`PUMP_COLUMN_ALIASES`: ``price_mad``) is read under its
+    present name (``price``, the catalogue's currency), with a warning; both at once are refused.
+    """
     path = Path(path)
-    table = read_table(path, "pump catalogue")
+    table = _renamed_columns(read_table(path, "pump catalogue"), path)
     missing = [c for c in PUMP_COLUMNS if c not in table.columns]
     if missing:
         raise InputError(
@@ -146,6 +164,24 @@ def read_pump_catalog(path: str | os.PathLike) -> pd.DataFrame:
             raise InputError(f"{path}: pump {name}: head must fall as the flow rises")
         if (points["efficiency"] > 1).any():
             raise InputError(f"{path}: pump {name}: efficiency is a fraction (0-1)")
+    return table
+
+
+def _renamed_columns(table: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """``table`` with its former column names (:data:`PUMP_COLUMN_ALIASES`) made present."""
+    for old, new in PUMP_COLUMN_ALIASES.items():
+        if old not in table.columns:
+            continue
+        if new in table.columns:
+            raise InputError(
+                f"{path}: columns {old} and {new} are the same column under its former and its "
+                f"present name: keep {new} (the price in the catalogue's currency)"
+            )
+        log.warning(
+            "%s: column %s read as %s (one pump set's price in the catalogue's currency): "
+            "rename it", path, old, new,
+        )  # fmt: skip
+        table = table.rename(columns={old: new})
     return table
 
 
@@ -349,14 +385,14 @@ def qualifying_pumps(
                 name=str(name),
                 curve=curve,
                 efficiency_curve=eff,
-                price_mad=float(points["price_mad"].iloc[0]),
+                price=float(points["price"].iloc[0]),
                 flow_m3_per_s=q_full,
                 head_m=head_at(curve, q_full),
                 efficiency=efficiency_at(eff, q_full),
                 source="catalogue",
             )
         )
-    return sorted(chosen, key=lambda c: (c.price_mad, -c.efficiency, c.name))
+    return sorted(chosen, key=lambda c: (c.price, -c.efficiency, c.name))
 
 
 def fitted_pump(duty: Duty, efficiency: float | None = None) -> PumpChoice:
@@ -373,7 +409,7 @@ def fitted_pump(duty: Duty, efficiency: float | None = None) -> PumpChoice:
         name="fitted",
         curve=[(q, h)],
         efficiency_curve=[(0.0, efficiency), (2 * q, efficiency)],
-        price_mad=None,
+        price=None,
         flow_m3_per_s=q,
         head_m=h,
         efficiency=efficiency,

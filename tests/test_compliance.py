@@ -265,7 +265,7 @@ def test_pump_catalogue_choice_duty_and_energy():
     # (an independent EPANET run); every cheaper pump either leaves that range in the same run
     # or lifts less than the duty flow (20 h of pumping a day) against the full tank.
     for name, points in catalog.groupby("pump"):
-        if points["price_mad"].iloc[0] >= choice.price_mad:
+        if points["price"].iloc[0] >= choice.price:
             continue
         cheaper = select_pump(points, duty)
         assert cheaper.source.startswith("fitted"), name
@@ -275,7 +275,7 @@ def test_pump_catalogue_choice_duty_and_energy():
             name=name,
             curve=curve,
             efficiency_curve=eff,
-            price_mad=0.0,
+            price=0.0,
             flow_m3_per_s=0.0,
             head_m=0.0,
             efficiency=0.0,
@@ -312,11 +312,11 @@ def test_fitted_pump_when_no_catalogue_pump_fits():
 
 def test_bad_pump_catalogue_is_refused(tmp_path):
     path = tmp_path / "pumps.csv"
-    path.write_text("pump,flow_l_per_s,head_m,price_mad\nA,1,10,100\n")
+    path.write_text("pump,flow_l_per_s,head_m,price\nA,1,10,100\n")
     with pytest.raises(InputError, match="missing column.*efficiency"):
         read_pump_catalog(path)
     path.write_text(
-        "pump,flow_l_per_s,head_m,efficiency,price_mad\nA,0,10,0,1\nA,1,12,0.6,1\nA,2,5,0.5,1\n"
+        "pump,flow_l_per_s,head_m,efficiency,price\nA,0,10,0,1\nA,1,12,0.6,1\nA,2,5,0.5,1\n"
     )
     with pytest.raises(InputError, match="pump A: head must fall"):
         read_pump_catalog(path)

@@ -216,7 +216,7 @@ def test_a_pumped_study_costs_its_station_from_its_parts(tmp_path):
                            electrics_fixed=40_000, electrics_per_kw=6_000,
                            power_connection=150_000)  # fmt: skip
     expected = station_cost(o.pump.flow_m3_per_s, o.pump.head_m, o.pump.efficiency, prices,
-                            pump_price=o.pump.price_mad)  # fmt: skip
+                            pump_price=o.pump.price)  # fmt: skip
     assert station["total_lcu"].sum() == pytest.approx(expected, abs=MAD_TOL)
     assert 200_000 < expected < 600_000  # a village booster: far below the 1.2 MDH lump
 

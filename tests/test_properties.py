@@ -252,7 +252,7 @@ def test_mutated_pump_catalogues_load_or_raise_hydros_error(tmp_path, text):
     except HydroError:
         return
     # what loads is what a pump curve needs (hydro.pumps.read_pump_catalog's rules)
-    numbers = table[["flow_l_per_s", "head_m", "efficiency", "price_mad"]].to_numpy(float)
+    numbers = table[["flow_l_per_s", "head_m", "efficiency", "price"]].to_numpy(float)
     assert np.isfinite(numbers).all() and (numbers >= 0).all()
     assert (table["efficiency"] <= 1).all()
     for _, points in table.groupby("pump"):

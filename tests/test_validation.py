@@ -276,7 +276,7 @@ def test_catalogue_diameter_must_be_positive_and_finite(tmp_path):
     ],
 )
 def test_pump_catalogue_rules(tmp_path, line, message):
-    path = write(tmp_path, "pump,flow_l_per_s,head_m,efficiency,price_mad\n" + line + "\n",
+    path = write(tmp_path, "pump,flow_l_per_s,head_m,efficiency,price\n" + line + "\n",
                  "pumps.csv")  # fmt: skip
     with pytest.raises(InputError, match=message):
         read_pump_catalog(path)
@@ -291,10 +291,10 @@ def test_pump_catalogue_reads_every_row_of_the_file_as_written():
     table = read_pump_catalog(PUMPS)
     assert len(table) == len(rows) == 21 and table["pump"].nunique() == 7  # 3 points each
     assert table["pump"].tolist() == [row["pump"] for row in rows]
-    for column in ("flow_l_per_s", "head_m", "efficiency", "price_mad"):
+    for column in ("flow_l_per_s", "head_m", "efficiency", "price"):
         assert table[column].tolist() == pytest.approx([float(row[column]) for row in rows])
     best = table[(table["pump"] == "MS-3/100") & (table["efficiency"] > 0.6)].iloc[0]
-    assert (best["flow_l_per_s"], best["head_m"], best["price_mad"]) == pytest.approx(
+    assert (best["flow_l_per_s"], best["head_m"], best["price"]) == pytest.approx(
         (3.0, 98.0, 48000.0)
     )
 

@@ -29,7 +29,13 @@ from hydro.demand import (
     project_demand,
 )
 from hydro.errors import InfeasibleDesignError, InputError, did_you_mean
-from hydro.mains import rising_main, size_gravity_main, size_pumped_main
+from hydro.mains import (
+    PumpAndMain,
+    choose_pump_and_main,
+    rising_main,
+    size_gravity_main,
+    size_pumped_main,
+)
 from hydro.network import copy_network, read_network, write_network
 from hydro.parallel import executor_for
 from hydro.pumps import (
@@ -44,13 +50,13 @@ from hydro.pumps import (
 from hydro.service import Service, delivered_service
 from hydro.sizing import size_network
 from hydro.sizing.problem import Targets
-from hydro.stations import station_parts, station_prices
+from hydro.stations import StationPrices, station_parts, station_prices
 from hydro.storage import StorageSizing, resize_tank, size_tank, tank_demand_day
 from hydro.study.costing import BOQ_COLUMNS, bill_of_quantities, tertiary_network
 from hydro.study.parts import ScenarioSpec, Study, StudyData, TapsSpec
 from hydro.surge import check_rising_main
 from hydro.taps import build_tap_model, check_run, run_taps
-from hydro.topology import unused_branches
+from hydro.topology import shortest_path_links, unused_branches
 from hydro.units import SECONDS_PER_HOUR
 
 #: Water level kept in a break tank at the tap-off, above the pump's inlet [m] [E].
@@ -230,6 +236,8 @@ class ScenarioRun:
     sizing_day_m3: float = 0.0
     duty: Duty | None = None
     pump: PumpChoice | None = None
+    #: the pump and rising main chosen together, every combination looked at (pumped only)
+    pump_and_main: PumpAndMain | None = None
     sized: object = None
     checked: object = None
     inp_text: str = ""
@@ -378,8 +386,9 @@ def step_storage(run: ScenarioRun) -> None:
 
 
 def step_main(run: ScenarioRun) -> None:
-    """The transmission main at its economic diameter (pumped) or least cost (gravity), for
-    the sizing year's day over the pumping or supply hours.
+    """The transmission main for the sizing year's day over the pumping or supply hours: by
+    gravity, the cheapest pipe that carries it; pumped, the pipe and the pump chosen together
+    (:func:`pumped_main`).
     """
     study, d, catalog = run.study, run.study.design, run.data.catalog
     sizing_model = apply_demand(run.model, run.p_sizing)
@@ -388,36 +397,85 @@ def step_main(run: ScenarioRun) -> None:
     run.main = rising_main(run.source_model, d.tank, d.pump)
     hours = d.pumping_hours if d.pump else len(d.supply_hours)
     flow = run.sizing_day_m3 / (hours * SECONDS_PER_HOUR)
-    limits = {
-        "tank": d.tank,
-        "max_velocity_m_per_s": study.rules.velocity_m_per_s["transmission"][1],
-        "source": str(study.path),
-    }
     if run.trunk is not None:  # the main of the whole scheme
         run.main_table = run.trunk.main_table
     elif d.pump:
-        run.main_table = size_pumped_main(
-            run.model, run.main, catalog, flow, pump=d.pump, hours_per_day=d.pumping_hours,
-            energy_price_per_kwh=study.prices.value("energy_per_kwh"),
-            annuity_factor=1 / study.money.crf, **limits,
-        )  # fmt: skip
+        run.main_table = pumped_main(run, flow)
     else:
-        run.main_table = size_gravity_main(run.model, run.main, catalog, flow, **limits)
-    for rec in run.main_table.to_dict("records"):
-        pipe = run.model.get_link(rec["pipe"])
+        run.main_table = size_gravity_main(run.model, run.main, catalog, flow, **_limits(study))
+    _set_main(run.model, run.main_table, catalog)
+
+
+def _limits(study: Study) -> dict:
+    """What every main keeps to: its tank, the transmission velocity, the study file."""
+    return {
+        "tank": study.design.tank,
+        "max_velocity_m_per_s": study.rules.velocity_m_per_s["transmission"][1],
+        "source": str(study.path),
+    }
+
+
+def _set_main(model, table: pd.DataFrame, catalog) -> None:
+    """Give each pipe of ``table`` (one row per pipe: its catalogue row) its entry's inner
+    diameter, tag and roughness in ``model``.
+    """
+    for rec in table.to_dict("records"):
+        pipe = model.get_link(rec["pipe"])
         pipe.diameter = rec["inner_diameter_mm"] / 1000
         pipe.tag = pipe_tag(catalog.table.loc[rec["row"]])
-        roughness = catalog.roughness_in(run.model.options.hydraulic.headloss).at[rec["row"]]
+        roughness = catalog.roughness_in(model.options.hydraulic.headloss).at[rec["row"]]
         if not np.isnan(roughness):
             pipe.roughness = float(roughness)
 
 
+def _station_prices(study: Study) -> StationPrices | None:
+    """The prices of a booster station's parts the study gives (None: a lump sum or none)."""
+    return station_prices({k: c.value for k, c in study.prices.costs.items()}, str(study.path))
+
+
+def pumped_main(run: ScenarioRun, flow: float) -> pd.DataFrame:
+    """The pumped main's pipes and the pump, chosen for ``flow`` [m3/s].
+
+    The pipes above the pump at least whole-life cost (:func:`hydro.mains.size_pumped_main`);
+    then the pump and the main below it together (:func:`hydro.mains.choose_pump_and_main`):
+    among the pump catalogue's pumps and the pipe catalogue's diameters and classes, the least
+    capital (the pump, or the station from its parts when the study prices them, plus the
+    pipe) plus the energy discounted over the study's ``[money]`` life at its discount rate,
+    the pump's shut-off within the pipe's class. Sets the run's duty and pump and says in a
+    note which pump, which main and class, and the runner-up's whole-life cost.
+    """
+    study, d, catalog = run.study, run.study.design, run.data.catalog
+    money = study.money
+    energy = {
+        "hours_per_day": d.pumping_hours,
+        "energy_price_per_kwh": study.prices.value("energy_per_kwh"),
+        "annuity_factor": 1 / money.crf,
+        **_limits(study),
+    }
+    below = set(shortest_path_links(run.model, run.model.get_link(d.pump).end_node_name, d.tank))
+    above = [p for p in run.main if p not in below]
+    tables = []
+    if above:  # the suction side first: the pump's duty starts from its head
+        tables.append(size_pumped_main(run.model, above, catalog, flow, pump=d.pump, **energy))
+        _set_main(run.model, tables[0], catalog)
+    chosen = choose_pump_and_main(
+        run.model, catalog, run.data.pumps, flow, pump=d.pump,
+        station=_station_prices(study), **energy,
+    )  # fmt: skip
+    run.duty, run.pump, run.pump_and_main = chosen.duty, chosen.pump, chosen
+    life = f"{money.life_years:g} years at {100 * money.discount_rate:g}%"
+    run.notes.append(chosen.describe(money.currency, life))
+    return pd.concat([chosen.main, *tables], ignore_index=True)
+
+
 def step_pump(run: ScenarioRun) -> None:
-    """The pump's duty, the catalogue pump (or a fitted curve) and its level controls."""
+    """The pump the main step chose with its main (or the whole scheme's), else the
+    cheapest catalogue pump (or a fitted curve) for the duty; its level controls.
+    """
     d = run.study.design
     if run.trunk is not None and run.trunk.pump is not None:  # the whole scheme's pump
         run.duty, run.pump = run.trunk.duty, run.trunk.pump
-    else:
+    elif run.pump is None:  # a main step that chose no pump (a study's own)
         run.duty = pump_duty(run.model, d.pump, d.tank, run.sizing_day_m3, d.pumping_hours)
         run.pump = select_pump(run.data.pumps, run.duty)
     run.model = install_pump(run.model, d.pump, run.pump, d.tank)
@@ -525,13 +583,11 @@ def step_costs(run: ScenarioRun) -> None:
     price), and the bill of quantities of the written design.
     """
     run.tertiary = tertiary_network(run.study, run.data.catalog, run.p_open, run.p_design)
-    prices = station_prices(
-        {k: c.value for k, c in run.study.prices.costs.items()}, str(run.study.path)
-    )
+    prices = _station_prices(run.study)
     if run.study.design.pump and prices is not None and run.pump is not None:
         run.station = station_parts(
             run.pump.flow_m3_per_s, run.pump.head_m, run.pump.efficiency, prices,
-            pump_price=run.pump.price_mad,
+            pump_price=run.pump.price,
         )  # fmt: skip
     run.boq, run.standpipes, run.connections = bill_of_quantities(
         run.study, run.checked, run.data.catalog, run.p_open, run.tank_m3, run.tertiary,
