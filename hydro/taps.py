@@ -70,6 +70,9 @@ from hydro.units import LITRES_PER_M3
 USEFUL_SHARE = 0.8
 #: EPANET's pressure exponent of pressure-driven demand (an orifice) [-].
 PRESSURE_EXPONENT = 0.5
+#: The least span EPANET 2.2 takes between the pressure at which a pressure-driven demand
+#: is met in full and the one at which it stops (its MINPDIFF; less is error 208) [m].
+PDA_LEAST_SPAN_M = 0.1
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -183,7 +186,8 @@ def build_tap_model(
         tap_flow_l_per_s, open_probability and optionally taps_per_standpipe (default
         :data:`hydro.defaults.TAPS_PER_STANDPIPE`).
     required_pressure_m : float
-        Pressure at which a tap gives its full flow [m] (the tap's minimum, 5 m).
+        Pressure at which a tap gives its full flow [m] (the tap's minimum, 5 m); below
+        :data:`PDA_LEAST_SPAN_M` (a minimum of 0 m) EPANET is given that least span.
     probability : float, optional
         Probability that any tap is open; default: each tap's share of the peak hour.
     tank_reserve_share : float
@@ -207,6 +211,7 @@ def build_tap_model(
         junction.demand_timeseries_list.clear()
         junction.add_demand(0.0, None)
     rows = _tap_rows(taps, nodes, probability)
+    required_pressure_m = max(required_pressure_m, PDA_LEAST_SPAN_M)  # 0 m: EPANET's least
     model.options.hydraulic.demand_model = "PDA"
     model.options.hydraulic.required_pressure = required_pressure_m
     model.options.hydraulic.minimum_pressure = 0.0

@@ -645,10 +645,12 @@ def _rules(table: dict, path: Path) -> Rules:
             tank_reserve_share=(
                 float(table["tank_reserve_share"]) if "tank_reserve_share" in table else None
             ),
+            # the study's value, 0 m included; else the default, once, here (its source:
+            # hydro.compliance.RULE_SOURCES["tap_min_pressure_m"], docs/sources.md 5.1 [E])
             tap_min_pressure_m=(
                 _number(table, "tap_min_pressure_m", "rules", path)
                 if "tap_min_pressure_m" in table
-                else Rules().tap_min_pressure_m
+                else defaults.TAP_MIN_PRESSURE_M
             ),
         )
     except InputError as exc:  # among them impossible pressure targets (Rules checks them)

@@ -18,7 +18,6 @@ import numpy as np
 import pandas as pd
 import wntr
 
-from hydro import defaults
 from hydro.catalog import pipe_tag
 from hydro.compliance import ComplianceReport, Rules, check_compliance
 from hydro.demand import (
@@ -691,12 +690,18 @@ def run_random_taps(
     spec: TapsSpec, rules: Rules, model, projection: DemandProjection, log=lambda m: None
 ):
     """The study's ``[taps]`` draws on a design with ``projection``'s demand and taps, each
-    tap at ``rules``' pressure at the tap (default :data:`hydro.defaults.TAP_MIN_PRESSURE_M`).
+    tap at ``rules``' pressure at the tap (the study's value: a study file without one gets
+    its default where it is read, :func:`hydro.study.config.load_study`).
     """
+    if rules.tap_min_pressure_m is None:
+        raise InputError(
+            "random tap opening needs the pressure at which a tap gives its full flow: "
+            "[rules] tap_min_pressure_m, 0 m or more"
+        )
     tap_model = build_tap_model(
         model,
         projection.taps(),
-        rules.tap_min_pressure_m or defaults.TAP_MIN_PRESSURE_M,
+        rules.tap_min_pressure_m,
         spec.probability,
         rules.tank_reserve_share,
     )
