@@ -12,6 +12,7 @@ import pytest
 from conftest import ROOT
 
 from hydro.catalog import read_catalog
+from hydro.errors import InputError
 from hydro.mains import choose_pump_and_main
 from hydro.network import read_network
 from hydro.pumps import (
@@ -22,6 +23,7 @@ from hydro.pumps import (
     shutoff_head,
 )
 from hydro.simulation import run_simulation
+from hydro.stations import StationPrices
 from hydro.surge import check_rising_main
 
 HEAD_TOL_M = 1e-6
@@ -177,3 +179,44 @@ def test_the_upsurge_at_a_trip_acts_on_the_static_head_not_the_steady_pressure(w
     assert row["worst_pressure_m"] == pytest.approx(
         max(static, static + surge, row["shutoff_pressure_m"])
     )
+
+
+def test_the_station_from_its_parts_enters_the_pumping_capital(write_inp, tmp_path):
+    """With a station's prices, the pumping capital is the station's (two pump sets at the
+    pump's price, house, electrics, power), not one pump's price: it can turn the choice.
+
+    LOW at 38,000: one pump, LOW + PN10 = 138,000 against HIGH + PN16 = 145,000, so LOW; with
+    the station (two sets; electrics not by power here, so the rest, 90,000, is the same for
+    both), LOW + PN10 = 2 x 38,000 + 100,000 + 90,000 = 266,000 against 2 x 20,000 + 125,000
+    + 90,000 = 255,000: HIGH (HIGH + PN20: 270,000).
+    """
+    wn = read_network(write_inp(booster_inp(50.0)))
+    (tmp_path / "pipes.csv").write_text(PIPES)
+    (tmp_path / "pumps.csv").write_text(pumps_csv(38000))
+    args = (wn, read_catalog(tmp_path / "pipes.csv"), read_pump_catalog(tmp_path / "pumps.csv"),
+            0.002)  # fmt: skip
+    kwargs = dict(tank="T1", pump="PU", hours_per_day=20, energy_price_per_kwh=0.0,
+                  annuity_factor=10.0)  # fmt: skip
+    assert choose_pump_and_main(*args, **kwargs).pump.name == "LOW"
+    prices = StationPrices(pump_set_fixed=9e9, pump_set_per_kw=9e9, building=30_000,
+                           electrics_fixed=10_000, electrics_per_kw=0.0,
+                           power_connection=50_000)  # fmt: skip
+    chosen = choose_pump_and_main(*args, station=prices, **kwargs)
+    assert (chosen.pump.name, chosen.main["label"].iloc[0]) == ("HIGH", "PE100 DN90 PN16")
+    best = chosen.candidates[chosen.candidates["chosen"]].iloc[0]
+    assert best["pumping_lcu"] == pytest.approx(2 * 20_000 + 30_000 + 10_000 + 50_000)
+    assert best["capital_lcu"] == pytest.approx(best["pumping_lcu"] + 125_000, abs=COST_TOL_LCU)
+    assert "the runner-up, LOW with PE100 DN90 PN10: 266,000" in chosen.describe()
+
+
+def test_a_pump_catalogue_with_the_former_price_mad_column_is_read_as_price(tmp_path, caplog):
+    (tmp_path / "pumps.csv").write_text(pumps_csv(30000).replace(",price\n", ",price_mad\n"))
+    with caplog.at_level("WARNING"):
+        table = read_pump_catalog(tmp_path / "pumps.csv")
+    assert "price_mad" not in table.columns
+    assert table.groupby("pump")["price"].first().to_dict() == {"HIGH": 20000, "LOW": 30000}
+    assert "column price_mad read as price" in caplog.text
+    both = pumps_csv(30000).replace(",price\n", ",price,price_mad\n").replace("000\n", "000,1\n")
+    (tmp_path / "both.csv").write_text(both)
+    with pytest.raises(InputError, match="columns price_mad and price are the same column"):
+        read_pump_catalog(tmp_path / "both.csv")
