@@ -19,6 +19,7 @@ from test_study import PUMPED_COSTS
 
 from hydro.pumps import Duty, qualifying_pumps
 from hydro.study.config import load_inputs, load_study
+from hydro.study.labels import translate
 from hydro.study.scenario import run_scenario
 from hydro.units import RHO_G
 
@@ -130,3 +131,12 @@ def test_the_chosen_pump_and_main_hold_in_the_epanet_run(booster):
     written = o.model.get_link("PU_BOOST")
     points = o.model.get_curve(written.pump_curve_name).points
     assert [v for p in points for v in p] == pytest.approx([v for p in o.pump.curve for v in p])
+
+
+def test_the_choice_s_note_reads_in_french(booster):
+    _, _, o = booster
+    note = next(n for n in o.notes if n.startswith("pump "))
+    french = translate(note, "fr")
+    assert french.startswith(f"pompe {o.pump.name} et sa conduite de refoulement")
+    assert "la suivante" in french and "pump" not in french.replace(o.pump.name, "")
+    assert not re.search(r"\d,\d{3}", french)  # French thousands, not English

@@ -806,8 +806,42 @@ VALUES_FR = {
     "share of works": "part des travaux",
 }
 
+#: The note of the pump and rising main chosen together (hydro.mains.PumpAndMain.describe,
+#: as the study writes it).
+PUMP_AND_MAIN_NOTE = (
+    r"pump (\S+) with its rising main \(([^)]*)\) in (.+?): the least capital plus "
+    r"discounted energy over ([\d.]+) years at ([\d.]+)% of (\d+) combination\(s\) whose "
+    r"class holds the pump's shut-off, of (\d+) looked at: ([\d,]+) (\w+) \(capital "
+    r"([\d,]+), energy ([\d,]+)\); shut-off ([\d.]+) m at the main's lowest point, class "
+    r"([\d.]+) m(?:; the runner-up, (\S+) with (.+?): ([\d,]+) \w+|; (no other) .*)"
+)
+
+
+def _pump_and_main_fr(m: re.Match) -> str:
+    """:data:`PUMP_AND_MAIN_NOTE` in French, its numbers in French."""
+
+    def n(group: int, decimals: int = 0) -> str:
+        return number(float(m.group(group).replace(",", "")), decimals, "fr")
+
+    money = f"{NBSP}{m.group(9)}"
+    text = (
+        f"pompe {m.group(1)} et sa conduite de refoulement ({m.group(2)}) en {m.group(3)}"
+        f"{NBSP}: le moindre coût d'investissement et d'énergie actualisée sur "
+        f"{m.group(4)}{NBSP}ans à {n(5, 1 if '.' in m.group(5) else 0)}{NBSP}% parmi "
+        f"{m.group(6)} combinaison(s) dont la classe tient la pression de la pompe à "
+        f"débit nul, sur "
+        f"{m.group(7)} examinées{NBSP}: {n(8)}{money} (investissement {n(10)}, énergie "
+        f"{n(11)}){NBSP}; à débit nul {n(12, 1)}{NBSP}m au point bas de la conduite, classe "
+        f"{n(13, 1)}{NBSP}m"
+    )
+    if m.group(17):
+        return text + f"{NBSP}; aucune autre combinaison ne tient la pression à débit nul"
+    return text + f"{NBSP}; la suivante, {m.group(14)} en {m.group(15)}{NBSP}: {n(16)}{money}"
+
+
 #: Notes of the design, as whole sentences (regular expressions), in French.
 NOTES_FR = [
+    (PUMP_AND_MAIN_NOTE, _pump_and_main_fr),
     (
         r"tank ([\d.]+) m3 by the storage rule max\(50% peak day, 1 average day\) of "
         r"docs/sources.md 5.1 \(the hourly balance and reserve need ([\d.]+)\)",
