@@ -319,3 +319,10 @@ def test_all_taps_open_case_is_in_the_report(packs, lang):
     assert header in section
     sheet = "robinets tous ouverts" if lang == "fr" else "taps_open"
     assert sheet in openpyxl.load_workbook(out[lang] / "report.xlsx").sheetnames
+
+
+def test_a_french_cell_puts_a_no_break_space_before_percent():
+    """A phrase built in English ("... 100%") reads as French numbers do ("100 %")."""
+    text = report.cell("basic (standpipe within 500 m / 30 min) 100%", "service_level", "fr")
+    assert text.endswith("100\u00a0%") and "100%" not in text
+    assert report.cell("basic 100%", "service_level", "en").endswith("100%")

@@ -213,7 +213,11 @@ def cell(value, name: str, lang: str) -> str:
             except ValueError:
                 return value
         else:
-            return translate(value, lang) if name in TRANSLATED_COLUMNS else value
+            if name not in TRANSLATED_COLUMNS:
+                return value
+            value = translate(value, lang)
+            # French typography: a no-break space before % ("100 %", as the numbers have)
+            return re.sub(r"(?<=\d)%", "\u00a0%", value) if lang == "fr" else value
     if value is None:
         return ""
     if isinstance(value, int | np.integer):
