@@ -326,3 +326,15 @@ def test_a_french_cell_puts_a_no_break_space_before_percent():
     text = report.cell("basic (standpipe within 500 m / 30 min) 100%", "service_level", "fr")
     assert text.endswith("100\u00a0%") and "100%" not in text
     assert report.cell("basic 100%", "service_level", "en").endswith("100%")
+
+
+def test_the_stress_intro_names_only_the_cases_run():
+    """A gravity scheme has no pump-off case: its stress section does not announce one."""
+    stress = pd.DataFrame({"scenario": ["s"], "case": ["as designed"], "douar": ["D"],
+                           "allowance_l_per_person_day": [25.0],
+                           "delivered_l_per_person_day": [25.0], "delivered_share": [1.0],
+                           "lowest_pressure_m": [14.0]})  # fmt: skip
+    result = SimpleNamespace(operation=pd.DataFrame({"scenario": ["s"]}), stress=stress)
+    ctx = SimpleNamespace(result=result, t=report.TEXT["en"], lang="en", labels={"s": "S"})
+    text = " ".join(str(b[1]) for b in report.section_operation(ctx).blocks)
+    assert "pump out of service" not in text and "opening year" in text

@@ -203,6 +203,9 @@ TEXT = {
         "stress_intro": "Pressure-driven runs of the design year's demand: the scheme as "
         "designed, the input network before sizing, a design made for the opening year, and the "
         "pump out of service. Dashed lines: each douar's allowance.",
+        "stress_intro_gravity": "Pressure-driven runs of the design year's demand: the scheme "
+        "as designed, the input network before sizing and a design made for the opening year. "
+        "Dashed lines: each douar's allowance.",
         "notes": "Notes from the design",
         "n/a": "n/a",
         "yes": "yes",
@@ -405,6 +408,9 @@ TEXT = {
         "stress_intro": "Calculs pilotés par la pression avec la demande de l'année de projet : "
         "le projet, le réseau d'entrée avant dimensionnement, un projet dimensionné pour l'année "
         "de mise en service, et la pompe hors service. Tirets : dotation de chaque douar.",
+        "stress_intro_gravity": "Calculs pilotés par la pression avec la demande de l'année de "
+        "projet : le projet, le réseau d'entrée avant dimensionnement et un projet dimensionné "
+        "pour l'année de mise en service. Tirets : dotation de chaque douar.",
         "notes": "Remarques du dimensionnement",
         "n/a": "s.o.",
         "yes": "oui",

@@ -879,7 +879,9 @@ def section_operation(ctx: Context) -> Section:
     if ctx.result.stress.columns.empty:  # the study leaves the stress cases out
         return s
     s.figure(ctx.t["stress_fig"], "stress")
-    s.p(ctx.t["stress_intro"])
+    # the pump-off case exists only with a pump (hydro.study.stress)
+    pumped = (ctx.result.stress["case"] == "pump out of service").any()
+    s.p(ctx.t["stress_intro" if pumped else "stress_intro_gravity"])
     st = ctx.result.stress.copy()
     st["scenario"] = [ctx.labels[n] for n in st["scenario"]]
     keep = [
