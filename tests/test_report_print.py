@@ -318,7 +318,9 @@ def test_all_taps_open_case_is_in_the_report(packs, lang):
     header = "Robinet déterminant" if lang == "fr" else "Governing tap"
     assert header in section
     sheet = "robinets tous ouverts" if lang == "fr" else "taps_open"
-    assert sheet in openpyxl.load_workbook(out[lang] / "report.xlsx").sheetnames
+    header = [c.value for c in openpyxl.load_workbook(out[lang] / "report.xlsx")[sheet][1]]
+    assert header[0] == ("Scénario" if lang == "fr" else "Scenario")
+    assert ("Déterminant (moindre marge)" if lang == "fr" else "Governing (least margin)") in header
 
 
 def test_a_french_cell_puts_a_no_break_space_before_percent():

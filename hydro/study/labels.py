@@ -673,6 +673,7 @@ COLUMNS = {
     "node": ("Node", "Nœud"),
     "tap": ("Tap", "Robinet"),
     "governing_tap": ("Governing tap", "Robinet déterminant"),
+    "governing": ("Governing (least margin)", "Déterminant (moindre marge)"),
     "tap_class": ("Service", "Service"),
     "flow_l_per_s": ("Flow asked [l/s]", "Débit demandé [l/s]"),
     "junction_pressure_m": ("Pressure at the node [m]", "Pression au nœud [m]"),

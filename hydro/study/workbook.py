@@ -218,7 +218,8 @@ def write_workbook(result, path: Path, lang: str, labels: dict) -> Path:
         if not table.empty
     ]
     if opened:
-        sheet("taps_open", pd.concat(opened).rename(columns={"class": "tap_class"}))
+        opened = pd.concat(opened).rename(columns={"class": "tap_class"})
+        sheet("taps_open", opened[["scenario", *opened.columns.drop("scenario")]])
     sheet("assumptions", assumptions_in(result.assumptions, lang))
     wb.save(path)
     return Path(path)
