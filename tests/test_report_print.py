@@ -13,6 +13,7 @@ import html as html_lib
 import re
 import shutil
 import subprocess
+from types import SimpleNamespace
 
 import openpyxl
 import pandas as pd
@@ -21,6 +22,7 @@ from test_study import write_small_study
 
 from hydro.study import report
 from hydro.study.config import load_study
+from hydro.study.labels import PARAMETERS_EN, PARAMETERS_FR
 from hydro.study.layout import (
     BODY_FONT_PT,
     HEADER_BREAKS,
@@ -238,8 +240,6 @@ def test_chromium_prints_at_100_percent(packs, tmp_path):
 
 def test_tap_section_is_one_sentence_when_no_tap_is_starved():
     """Tables and the figure only for a scenario with a starved tap; one sentence otherwise."""
-    from types import SimpleNamespace
-
     from hydro.study.labels import TEXT
 
     def run(starved: float):
@@ -269,3 +269,74 @@ def test_tap_section_is_one_sentence_when_no_tap_is_starved():
     assert any(b[0] == "p" and b[1].startswith("Scenario 1: no tap was starved") for b in mixed)
     worst = next(b[2] for b in mixed if b[0] == "table" and "taps_worst" in str(b[2]))
     assert "A_BF1" in worst and "B_BF1" not in worst  # only the starved taps listed
+
+
+# --------------------------------------------------------------------------- content
+#: Keys of the assumptions table that read well as their words (underscores as spaces).
+PLAIN_KEYS = {"discount_rate", "persons_per_household", "pumping_hours", "name",
+              "transmission_efficiency", "distribution_efficiency", "peak_day_factor",
+              "peak_hour_factor", "taps_per_standpipe"}  # fmt: skip
+
+
+def test_every_assumption_has_english_words_not_its_key():
+    """A key without English words shows as its key with spaces ("vat works share"): every
+    parameter with French words has English ones, but for keys that read well as they are."""
+    assert set(PARAMETERS_FR) - set(PARAMETERS_EN) <= PLAIN_KEYS
+    table = pd.DataFrame({"scenario": "all", "parameter": ["vat_works_share"], "value": "0.2",
+                          "unit": "share of works", "source": "note"})  # fmt: skip
+    assert report.assumptions_in(table, "en")["parameter"].tolist() == ["VAT on works"]
+
+
+def test_a_text_table_has_no_blank_cell_and_capital_headers():
+    """A blank cell reads as a dash (not applicable), as in the other tables."""
+    frame = pd.DataFrame({"": ["Expected use [m3/month]"], "scheme": [""], "hydro [MAD]": ["4.0"]})
+    page = str(report.text_table(frame, "t"))
+    assert "<td></td>" not in page and f"<td>{report.NOT_APPLICABLE}</td>" in page
+    assert "<th>Scheme</th>" in page and "<th>hydro [MAD]</th>" in page
+
+
+def test_no_rising_main_section_without_a_pump():
+    """A gravity scheme has no rising main: no section that would say nothing."""
+    from types import SimpleNamespace
+
+    outcomes = [SimpleNamespace(surge=None), SimpleNamespace(surge=pd.DataFrame())]
+    ctx = SimpleNamespace(result=SimpleNamespace(outcomes=outcomes), t={}, lang="en")
+    assert report.section_rising_main(ctx) is None
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_all_taps_open_case_is_in_the_report(packs, lang):
+    """Issue 24 point 6: each scenario's governing tap with every standpipe's taps open."""
+    study, out = packs
+    page = (out[lang] / "report.html").read_text()
+    assert '<section id="taps_open">' in page
+    table = pd.read_csv(out[lang] / f"taps_open_{study.scenarios[0].name}.csv")
+    governing = table[table["governing"]]
+    assert len(governing) == 1 and governing["margin_m"].iloc[0] == table["margin_m"].min()
+    section = page.split('<section id="taps_open">')[1].split("</section>")[0]
+    assert governing["node"].iloc[0] in section
+    header = "Robinet déterminant" if lang == "fr" else "Governing tap"
+    assert header in section
+    sheet = "robinets tous ouverts" if lang == "fr" else "taps_open"
+    header = [c.value for c in openpyxl.load_workbook(out[lang] / "report.xlsx")[sheet][1]]
+    assert header[0] == ("Scénario" if lang == "fr" else "Scenario")
+    assert ("Déterminant (moindre marge)" if lang == "fr" else "Governing (least margin)") in header
+
+
+def test_a_french_cell_puts_a_no_break_space_before_percent():
+    """A phrase built in English ("... 100%") reads as French numbers do ("100 %")."""
+    text = report.cell("basic (standpipe within 500 m / 30 min) 100%", "service_level", "fr")
+    assert text.endswith("100\u00a0%") and "100%" not in text
+    assert report.cell("basic 100%", "service_level", "en").endswith("100%")
+
+
+def test_the_stress_intro_names_only_the_cases_run():
+    """A gravity scheme has no pump-off case: its stress section does not announce one."""
+    stress = pd.DataFrame({"scenario": ["s"], "case": ["as designed"], "douar": ["D"],
+                           "allowance_l_per_person_day": [25.0],
+                           "delivered_l_per_person_day": [25.0], "delivered_share": [1.0],
+                           "lowest_pressure_m": [14.0]})  # fmt: skip
+    result = SimpleNamespace(operation=pd.DataFrame({"scenario": ["s"]}), stress=stress)
+    ctx = SimpleNamespace(result=result, t=report.TEXT["en"], lang="en", labels={"s": "S"})
+    text = " ".join(str(b[1]) for b in report.section_operation(ctx).blocks)
+    assert "pump out of service" not in text and "opening year" in text

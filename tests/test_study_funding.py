@@ -127,3 +127,17 @@ def test_a_switch_point_outside_its_range_is_not_a_risk():
     # within the range, the switch point is the risk
     items = risk_items(_ctx(0.9, within=True))
     assert "fits the budget if the pipe prices is under 0.900" in items[0]
+
+
+def test_a_risk_varied_on_another_scenario_names_it():
+    """A parameter the sensitivity varies on another scenario than the base one (the share of
+    households connected, on the connections scenario) names that scenario in the risks."""
+    ctx = _ctx(0.225, within=False)
+    other = ctx.result.sensitivity.assign(scenario="h", parameter="household_share",
+                                          label="share of households connected")  # fmt: skip
+    other["capital_donors_eur"] = [300_000.0, 400_000.0]
+    ctx.result.sensitivity = pd.concat([ctx.result.sensitivity, other], ignore_index=True)
+    ctx.labels["h"] = "Connections"
+    items = risk_items(ctx)
+    assert items[0].startswith("share of households connected (scenario Connections): ")
+    assert items[1].startswith("pipe prices: ")

@@ -118,7 +118,7 @@ def test_a_study_leaves_out_its_budget_sensitivity_and_stress(small, tmp_path):
     assert "ONEP douar" not in page and "projets de douars de l'ONEP" not in page
     assert [n for n, _ in STUDY_STEPS] == [
         "scenarios", "feasibility", "sensitivity", "budget", "calibration", "stress",
-        "assumptions", "operation", "gis",
+        "assumptions", "operation", "gis", "taps_open",
     ]  # fmt: skip
 
 

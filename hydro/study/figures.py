@@ -98,6 +98,7 @@ def figure_map(outcome, t: dict, hours: float, title: str = "", scale=None) -> b
         ax.annotate(name, node.coordinates, textcoords="offset points", xytext=(6, -12), fontsize=8)
     ax.set_xlabel(t["x_m"])
     ax.set_ylabel(t["y_m"])
+    ax.margins(0.12)  # room for the douars' names right of their first node
     ax.set_aspect("equal", adjustable="datalim")
     ax.set_title(f"{title}\n{t['map'].format(hours=hours)}", fontsize=10)
     ax.text(
@@ -263,7 +264,11 @@ def figure_tornado(sensitivity: pd.DataFrame, budget_eur: float, t: dict, lang: 
             )
             if delta != 0:  # the label at the bar's end; on a flat row, low left and high right
                 side = "left" if delta > 0 else "right"
-            ax.annotate(number(value, decimals, lang), (delta, i), fontsize=8, va="center", ha=side)
+            ax.annotate(
+                number(value, decimals, lang), (delta, i), fontsize=8, va="center", ha=side,
+                # a few points off the bar's end: two labels at zero do not run together
+                textcoords="offset points", xytext=(3 if side == "left" else -3, 0),
+            )  # fmt: skip
     ax.set_yticks(range(len(spans)), [s[0] for s in spans], fontsize=9)
     ax.axvline(0, color="0.3", linewidth=1)
     first = bases.iloc[0]["capital_donors_eur"]

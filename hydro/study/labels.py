@@ -78,6 +78,14 @@ TEXT = {
         "least {p5} l/s in 95% of the draws of every scenario.",
         "taps_none": "{label}: no tap was starved in any draw; an open tap gave at least {p5} "
         "l/s in 95% of the draws (the tap flow is {flow} l/s).",
+        "taps_open": "All taps open",
+        "taps_open_intro": "Every standpipe's taps open at once (each household-connection "
+        "node at its simultaneous flow, other nodes at their peak-hour demand), every tank at its "
+        "reserve level: one EPANET run of each design. The pressure at a tap is the node's "
+        "pressure less the standpipe's riser, valve and meter; it must be at least {min} m. The "
+        "table gives each scenario's governing tap, the one with the least margin.",
+        "taps_open_ok": "Every tap of every scenario keeps at least {min} m with all taps open.",
+        "taps_open_low": "{label}: {count} tap nodes below {min} m with all taps open.",
         "budget_line": "budget",
         "envelope": "all standpipe and connection nodes",
         "level": "level [m]",
@@ -144,7 +152,9 @@ TEXT = {
         "level_standpipes": "standpipes",
         "level_household": "household connections",
         "risks_intro": "Main risks (from the sensitivity and the checks):",
-        "risk_param": "{label}: from {low} to {high} the donors' capital moves by EUR {span}",
+        "risk_param": "{label}{scenario}: from {low} to {high} the donors' capital moves by EUR "
+        "{span}",
+        "risk_scenario": " (scenario {label})",
         "risk_switch": "the scheme fits the budget if the {label} is {direction} {value} {unit}",
         "risk_switch_none": "no value of the {label} alone brings the scheme within budget",
         "risk_no_switch_over": "the scheme stays over budget over the whole range",
@@ -193,6 +203,9 @@ TEXT = {
         "stress_intro": "Pressure-driven runs of the design year's demand: the scheme as "
         "designed, the input network before sizing, a design made for the opening year, and the "
         "pump out of service. Dashed lines: each douar's allowance.",
+        "stress_intro_gravity": "Pressure-driven runs of the design year's demand: the scheme "
+        "as designed, the input network before sizing and a design made for the opening year. "
+        "Dashed lines: each douar's allowance.",
         "notes": "Notes from the design",
         "n/a": "n/a",
         "yes": "yes",
@@ -257,6 +270,17 @@ TEXT = {
         ": un robinet ouvert a donné au moins {p5} l/s dans 95 % des tirages de chaque scénario.",
         "taps_none": "{label} : aucun robinet affamé, quel que soit le tirage ; un robinet "
         "ouvert a donné au moins {p5} l/s dans 95 % des tirages (débit du robinet : {flow} l/s).",
+        "taps_open": "Tous les robinets ouverts",
+        "taps_open_intro": "Tous les robinets de toutes les bornes-fontaines ouverts à la fois "
+        "(chaque nœud de branchements à son débit simultané, les autres nœuds à leur demande de "
+        "l'heure de pointe), chaque réservoir à son niveau de réserve : une simulation EPANET de "
+        "chaque projet. La pression au robinet est celle du nœud moins les pertes de la colonne, "
+        "de la vanne et du compteur de la borne ; elle doit être d'au moins {min} m. Le tableau "
+        "donne le robinet déterminant de chaque scénario, celui de moindre marge.",
+        "taps_open_ok": "Tous les robinets de chaque scénario gardent au moins {min} m quand "
+        "tous sont ouverts.",
+        "taps_open_low": "{label} : {count} nœuds de robinets sous {min} m quand tous sont "
+        "ouverts.",
         "budget_line": "budget",
         "envelope": "toutes les bornes-fontaines et tous les branchements",
         "level": "niveau [m]",
@@ -328,7 +352,9 @@ TEXT = {
         "level_standpipes": "bornes-fontaines",
         "level_household": "branchements individuels",
         "risks_intro": "Principaux risques (d'après la sensibilité et les vérifications) :",
-        "risk_param": "{label} : de {low} à {high}, la part des bailleurs varie de {span} EUR",
+        "risk_param": "{label}{scenario} : de {low} à {high}, la part des bailleurs varie de "
+        "{span} EUR",
+        "risk_scenario": " (scénario {label})",
         "risk_switch": "le projet tient dans le budget si {label} est {direction} {value} {unit}",
         "risk_switch_none": "aucune valeur de ce seul paramètre ({label}) ne ramène le projet "
         "dans le budget",
@@ -382,6 +408,9 @@ TEXT = {
         "stress_intro": "Calculs pilotés par la pression avec la demande de l'année de projet : "
         "le projet, le réseau d'entrée avant dimensionnement, un projet dimensionné pour l'année "
         "de mise en service, et la pompe hors service. Tirets : dotation de chaque douar.",
+        "stress_intro_gravity": "Calculs pilotés par la pression avec la demande de l'année de "
+        "projet : le projet, le réseau d'entrée avant dimensionnement et un projet dimensionné "
+        "pour l'année de mise en service. Tirets : dotation de chaque douar.",
         "notes": "Remarques du dimensionnement",
         "n/a": "s.o.",
         "yes": "oui",
@@ -643,6 +672,16 @@ COLUMNS = {
     "taps": ("Taps", "Robinets"),
     "node": ("Node", "Nœud"),
     "tap": ("Tap", "Robinet"),
+    "governing_tap": ("Governing tap", "Robinet déterminant"),
+    "governing": ("Governing (least margin)", "Déterminant (moindre marge)"),
+    "tap_class": ("Service", "Service"),
+    "flow_l_per_s": ("Flow asked [l/s]", "Débit demandé [l/s]"),
+    "junction_pressure_m": ("Pressure at the node [m]", "Pression au nœud [m]"),
+    "local_loss_m": ("Riser, valve and meter [m]", "Colonne, vanne et compteur [m]"),
+    "tap_pressure_m": ("Pressure at the tap [m]", "Pression au robinet [m]"),
+    "tap_min_pressure_m": ("Minimum at the tap [m]", "Minimum au robinet [m]"),
+    "margin_m": ("Margin [m]", "Marge [m]"),
+    "taps_below": ("Tap nodes below the minimum", "Nœuds de robinets sous le minimum"),
     "open_draws": ("Draws open", "Tirages ouverts"),
     "open_probability": ("Probability open", "Probabilité d'ouverture"),
     "useful_flow_l_per_s": ("Useful flow [l/s]", "Débit utile [l/s]"),
@@ -952,6 +991,7 @@ SHEETS_FR = {
     "switch_points": "points de bascule",
     "stress": "mise à l'épreuve",
     "assumptions": "hypothèses",
+    "taps_open": "robinets tous ouverts",
     "boq_": "devis ",
     "surge_": "bélier ",
 }
@@ -1176,6 +1216,15 @@ PARAMETERS_EN = {
     "contingency_share": "contingencies",
     "energy_per_kwh": "energy price",
     "maintenance_share_per_year": "yearly maintenance",
+    "maintenance_pipes_share_per_year": "yearly maintenance of the pipes",
+    "maintenance_civil_share_per_year": "yearly maintenance of the civil works",
+    "maintenance_mechanical_share_per_year": "yearly maintenance of the pumps and electrics",
+    "minimum_wage_per_month": "minimum wage (SMAG) per month",
+    "vat_works_share": "VAT on works",
+    "vat_water_share": "VAT on water",
+    "surge_vessel": "surge vessel",
+    "break_tank": "break-pressure tank",
+    "rock_excavation_uplift": "rock excavation uplift",
     "keeper_per_standpipe_per_year": "keeper's salary per standpipe",
     "keeper_margin_per_m3": "keeper's margin",
     "bulk_water_per_m3": "bulk water price",
@@ -1225,6 +1274,23 @@ DEMAND_SETS = {
     "standpipes": ("standpipes", "bornes-fontaines"),
     "household_connections": ("household connections", "branchements individuels"),
 }
+
+
+#: A tap node's service in words (English, French).
+TAP_CLASSES = {
+    "standpipe": ("standpipe", "borne-fontaine"),
+    "household": ("household connections", "branchements"),
+    "junction": ("junction", "nœud"),
+}
+
+
+def tap_class(name: str, lang: str) -> str:
+    """A tap node's class (``standpipe``, ``household``) in words.
+
+    >>> tap_class("standpipe", "fr")
+    'borne-fontaine'
+    """
+    return TAP_CLASSES.get(name, (name, name))[lang == "fr"]
 
 
 class Verbatim(str):

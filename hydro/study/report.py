@@ -41,6 +41,7 @@ from hydro.study.labels import (
     assumptions_in,
     column,
     number,
+    tap_class,
     translate,
     using_currency,
 )
@@ -212,7 +213,11 @@ def cell(value, name: str, lang: str) -> str:
             except ValueError:
                 return value
         else:
-            return translate(value, lang) if name in TRANSLATED_COLUMNS else value
+            if name not in TRANSLATED_COLUMNS:
+                return value
+            value = translate(value, lang)
+            # French typography: a no-break space before % ("100 %", as the numbers have)
+            return re.sub(r"(?<=\d)%", "\u00a0%", value) if lang == "fr" else value
     if value is None:
         return ""
     if isinstance(value, int | np.integer):
@@ -339,12 +344,23 @@ def summary_frame(result, ctx: Context) -> pd.DataFrame:
     return pd.DataFrame(data)
 
 
+def _capitalized(header: str) -> str:
+    """A header with a capital first letter, as every other table's (hydro's name stays as
+    it is written).
+    """
+    header = str(header)
+    return header if header.startswith("hydro") else header[:1].upper() + header[1:]
+
+
 def text_table(frame: pd.DataFrame, table_id: str) -> Markup:
     """A table of text already in the report's language (first column as row headers), its
     columns of equal width across the page; split into parts, each repeating the first
     column, when a column would be narrower than its longest word
     (:func:`hydro.study.layout.equal_columns`).
     """
+    # a blank cell reads as "not applicable" (a dash), not as a value left out by mistake
+    frame = frame.map(lambda v: NOT_APPLICABLE if v is None or str(v).strip() == "" else v)
+    frame.columns = [_capitalized(c) for c in frame.columns]
     html = []
     for k, columns in enumerate(equal_columns([list(frame.columns), *frame.to_numpy().tolist()])):
         part = frame.iloc[:, [0, *columns]]
@@ -587,14 +603,20 @@ def risk_items(ctx: Context) -> list[str]:
             (abs(part["capital_donors_eur"].max() - part["capital_donors_eur"].min()), key, part)
         )
     spans.sort(key=lambda x: -x[0])
+    base = sens["scenario"].iloc[0] if not sens.empty else None  # the base case comes first
     switch = r.switch_points.set_index("parameter") if not r.switch_points.empty else None
     sep = "\u00a0; " if lang == "fr" else "; "
     for span, key, part in spans[:3]:
         label = translate(part["label"].iloc[0], lang)
         low, high = part["value"].min(), part["value"].max()
         digits = 3 if abs(high) < 1 else (2 if abs(high) < 100 else 0)
+        scenario = part["scenario"].iloc[0]
         text = t["risk_param"].format(
             label=label,
+            # a parameter varied on another scenario than the base one: that scenario named
+            scenario=""
+            if scenario == base
+            else t["risk_scenario"].format(label=ctx.labels.get(scenario, scenario)),
             low=number(low, digits, lang),
             high=number(high, digits, lang),
             span=number(span, 0, lang),
@@ -754,7 +776,8 @@ def section_sensitivity(ctx: Context) -> Section | None:
             "compliant",
         ]
     ].rename(columns={"label": "parameter_label"})
-    s.table("", html_table(shown, ctx.lang, "sensitivity"))
+    # split on paper, each part keeps the row's parameter, scenario and end of range
+    s.table("", html_table(shown, ctx.lang, "sensitivity", keys=3))
     if not ctx.result.switch_points.empty:
         sw = ctx.result.switch_points.copy()
         sw["fits_budget_when"] = [ctx.t.get(v, v) for v in sw["fits_budget_when"]]
@@ -806,8 +829,12 @@ def section_figures(ctx: Context) -> Section:
     return s
 
 
-def section_rising_main(ctx: Context) -> Section:
-    """The rising main's profile, pressure class and surge check."""
+def section_rising_main(ctx: Context) -> Section | None:
+    """The rising main's profile, pressure class and surge check (None when no scenario has
+    a pump).
+    """
+    if all(o.surge is None or o.surge.empty for o in ctx.result.outcomes):
+        return None  # no pump: no rising main to check (the section would say nothing)
     s = Section("rising_main", ctx.t["rising_main"])
     s.p(ctx.t["surge_intro"])
     for o in ctx.result.outcomes:
@@ -852,7 +879,9 @@ def section_operation(ctx: Context) -> Section:
     if ctx.result.stress.columns.empty:  # the study leaves the stress cases out
         return s
     s.figure(ctx.t["stress_fig"], "stress")
-    s.p(ctx.t["stress_intro"])
+    # the pump-off case exists only with a pump (hydro.study.stress)
+    pumped = (ctx.result.stress["case"] == "pump out of service").any()
+    s.p(ctx.t["stress_intro" if pumped else "stress_intro_gravity"])
     st = ctx.result.stress.copy()
     st["scenario"] = [ctx.labels[n] for n in st["scenario"]]
     keep = [
@@ -926,6 +955,53 @@ def section_taps(ctx: Context) -> Section | None:
     return s
 
 
+def taps_open_frame(ctx: Context) -> pd.DataFrame:
+    """One row per scenario: its governing tap with all taps open
+    (:func:`hydro.taps.all_taps_open`) and how many tap nodes are below the minimum.
+    """
+    rows = []
+    for o in ctx.result.outcomes:
+        table = ctx.result.taps_open.get(o.spec.name)
+        if table is None or table.empty:
+            continue
+        first = table.iloc[0]  # the governing tap: least margin first
+        rows.append({
+            "scenario": ctx.labels[o.spec.name],
+            "governing_tap": first["node"],
+            "douar": first["douar"],
+            "tap_class": tap_class(first["class"], ctx.lang),
+            "flow_l_per_s": first["flow_l_per_s"],
+            "junction_pressure_m": first["junction_pressure_m"],
+            "local_loss_m": first["local_loss_m"],
+            "tap_pressure_m": first["tap_pressure_m"],
+            "tap_min_pressure_m": first["tap_min_pressure_m"],
+            "margin_m": first["margin_m"],
+            "taps_below": int((~(table["margin_m"] >= 0)).sum()),
+        })  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def section_taps_open(ctx: Context) -> Section | None:
+    """The all-taps-open case of each scenario: its governing tap (None when no scenario has
+    a tap node or the study leaves the step out).
+    """
+    frame = taps_open_frame(ctx)
+    if frame.empty:
+        return None
+    t, lang = ctx.t, ctx.lang
+    least = number(float(frame["tap_min_pressure_m"].min()), 1, lang)
+    s = Section("taps_open", t["taps_open"])
+    s.p(t["taps_open_intro"].format(min=least))
+    s.table("", html_table(frame, lang, "taps_open"))
+    low = frame[frame["taps_below"] > 0]
+    if low.empty:
+        s.p(t["taps_open_ok"].format(min=least))
+    for r in low.to_dict("records"):
+        s.p(t["taps_open_low"].format(label=r["scenario"], count=r["taps_below"],
+                                      min=number(r["tap_min_pressure_m"], 1, lang)))  # fmt: skip
+    return s
+
+
 def section_assumptions(ctx: Context) -> Section:
     """Every assumption with its value, unit and source."""
     s = Section("assumptions", ctx.t["assumptions"])
@@ -948,6 +1024,7 @@ SECTIONS = [
     section_boq,
     section_operation,
     section_taps,
+    section_taps_open,
     section_donor,
     section_assumptions,
 ]
@@ -1076,6 +1153,8 @@ def write_tables(result, out: _Folder, villages: pd.DataFrame) -> None:
         out.csv(f"service_{o.spec.name}.csv", o.service.douars)
         if o.surge is not None:
             out.csv(f"surge_{o.spec.name}.csv", o.surge)
+        if o.spec.name in getattr(result, "taps_open", {}):
+            out.csv(f"taps_open_{o.spec.name}.csv", result.taps_open[o.spec.name])
         if getattr(o, "taps", None) is not None:
             out.csv(f"taps_{o.spec.name}.csv", o.taps.taps)
             out.csv(f"taps_douars_{o.spec.name}.csv", o.taps.douars)

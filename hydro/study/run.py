@@ -26,6 +26,7 @@ from pathlib import Path
 import pandas as pd
 
 from hydro.compliance import check_design_condition
+from hydro.defaults import TAP_MIN_PRESSURE_M
 from hydro.errors import InputError
 from hydro.gis import link_table, network_layers, node_table, write_geojson
 from hydro.outputs import Outputs, file_name_problem, output_name
@@ -46,6 +47,7 @@ from hydro.study.scenario import SCENARIO_STEPS, ScenarioResult, chain, run_scen
 from hydro.study.sensitivity import run_sensitivity, switch_points
 from hydro.study.solar import SolarStudy, run_solar_study, write_solar_outputs
 from hydro.study.stress import stress_table
+from hydro.taps import all_taps_open
 
 __all__ = ["STUDY_STEPS", "StudyResult", "load_study", "output_folders", "run_studies",
            "run_study", "study_inputs", "write_outputs"]  # fmt: skip
@@ -73,6 +75,8 @@ class StudyResult:
     gis: dict = field(default_factory=dict)
     #: hydro's estimate of a documented scheme against its cost (hydro.study.calibration)
     calibration: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: scenario -> its all-taps-open case (:func:`hydro.taps.all_taps_open`), governing tap first
+    taps_open: dict = field(default_factory=dict)
     seconds: float = 0.0
     #: the inputs, loaded once; the progress callback
     data: StudyData | None = field(default=None, repr=False)
@@ -153,6 +157,18 @@ def step_gis(r: StudyResult) -> None:
         r.gis[o.spec.name] = network_layers(o.model, study.inputs.crs, nodes, links)
 
 
+def step_taps_open(r: StudyResult) -> None:
+    """Each scenario's all-taps-open case (:func:`hydro.taps.all_taps_open`): every standpipe's
+    taps open at once, tanks at their reserve, one EPANET steady state of the written design.
+    """
+    rules = r.study.rules
+    for o in r.outcomes:
+        r.taps_open[o.spec.name] = all_taps_open(
+            o.model, o.projection_design.taps(), o.compliance_design.node_classes,
+            rules.tap_min_pressure_m or TAP_MIN_PRESSURE_M, rules.tank_reserve_share,
+        )  # fmt: skip
+
+
 #: The steps of a study, in order: (name, function of a :class:`StudyResult`). The report is
 #: written by :func:`write_outputs` from what they found.
 STUDY_STEPS = (
@@ -165,6 +181,7 @@ STUDY_STEPS = (
     ("assumptions", step_assumptions),
     ("operation", step_operation),
     ("gis", step_gis),
+    ("taps_open", step_taps_open),
 )
 
 

@@ -25,6 +25,7 @@ from hydro.study.labels import (
     Verbatim,
     assumptions_in,
     column,
+    tap_class,
     translate,
 )
 
@@ -209,6 +210,16 @@ def write_workbook(result, path: Path, lang: str, labels: dict) -> Path:
         if o.surge is not None and not o.surge.empty:
             sheet(f"surge_{o.spec.name}", o.surge)
     sheet("stress", result.stress)
+    opened = [
+        table.assign(
+            scenario=labels[name], **{"class": [tap_class(c, lang) for c in table["class"]]}
+        )
+        for name, table in getattr(result, "taps_open", {}).items()
+        if not table.empty
+    ]
+    if opened:
+        opened = pd.concat(opened).rename(columns={"class": "tap_class"})
+        sheet("taps_open", opened[["scenario", *opened.columns.drop("scenario")]])
     sheet("assumptions", assumptions_in(result.assumptions, lang))
     wb.save(path)
     return Path(path)
