@@ -29,7 +29,7 @@ from hydro.demand import (
     project_demand,
 )
 from hydro.errors import InfeasibleDesignError, InputError, did_you_mean
-from hydro.mains import rising_main, size_gravity_main, size_pumped_main
+from hydro.mains import rising_main, size_gravity_main, size_pumped_main, split_main
 from hydro.network import copy_network, read_network, write_network
 from hydro.parallel import executor_for
 from hydro.pumps import (
@@ -403,6 +403,9 @@ def step_main(run: ScenarioRun) -> None:
         )  # fmt: skip
     else:
         run.main_table = size_gravity_main(run.model, run.main, catalog, flow, **limits)
+    if "length_m" in run.main_table:  # a gravity main: its pipes split between diameters
+        run.main_table = split_main(run.model, run.main, run.main_table)
+        run.main = list(run.main_table["pipe"])
     for rec in run.main_table.to_dict("records"):
         pipe = run.model.get_link(rec["pipe"])
         pipe.diameter = rec["inner_diameter_mm"] / 1000
