@@ -4,10 +4,11 @@
 plus discounted energy, the pump's shut-off within the pipe's class).
 
 A pumped main is sized at least whole-life cost (pipe plus the present value of the energy its
-friction costs); a gravity main takes the cheapest pipe that carries the flow within the head
-available. Both keep within the pressure class and the transmission velocity limit (default
-2.0 m/s, Oujda brief 5.1). Head losses follow the network's own formula (Hazen-Williams or
-Darcy-Weisbach).
+friction costs); a gravity main is split between catalogue diameters at least cost within the
+head available (:func:`size_gravity_main`, a linear programme; :func:`split_main` writes the
+segments into the network). Both keep within the pressure class and the transmission velocity
+limit (default 2.0 m/s, Oujda brief 5.1). Head losses follow the network's own formula
+(Hazen-Williams or Darcy-Weisbach).
 """
 
 from __future__ import annotations
@@ -17,9 +18,10 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
+from scipy.optimize import linprog
 
 from hydro.catalog import Catalog
-from hydro.errors import InputError
+from hydro.errors import InfeasibleDesignError, InputError
 from hydro.hydraulics import headloss
 from hydro.pumps import (
     MINOR_LOSS_SHARE,
@@ -40,6 +42,10 @@ PUMP_EFFICIENCY = 0.6
 SURGE_ALLOWANCE = 1.1
 #: Allowance on friction for minor losses in a gravity main [-] [E].
 MINOR_LOSS_ALLOWANCE = 1.1
+#: Shortest segment kept in a gravity main's split [m]: shorter lengths are the solver's zeros.
+SEGMENT_MIN_M = 1e-3
+#: Relative weight of the gravity-main LP's tie-breaker (smaller pipes downstream) [-].
+TIE_BREAK = 1e-6
 
 
 def _losses(wn, pipes: list[str], entry: pd.Series, flow: float) -> dict[str, float]:
@@ -196,6 +202,23 @@ def rising_main(wn, tank: str, pump: str | None = None) -> list[str]:
     return [p for p in path if wn.get_link(p).link_type == "Pipe"]
 
 
+def _upstream_ends(wn, pipes: list[str]) -> list[str]:
+    """The upstream end of each pipe of a main listed from the source to the tank."""
+    out = []
+    for k, name in enumerate(pipes):
+        ends = _ends(wn, name)
+        before = set(_ends(wn, pipes[k - 1])) if k else set()
+        after = set(_ends(wn, pipes[k + 1])) if k + 1 < len(pipes) else set()
+        if before & set(ends):
+            out.append(next(n for n in ends if n in before))
+        elif after & set(ends):
+            out.append(next(n for n in ends if n not in after))
+        else:  # a main of one pipe: its reservoir end, else its start
+            sources = [n for n in ends if n in wn.reservoir_name_list]
+            out.append(sources[0] if sources else ends[0])
+    return out
+
+
 def size_gravity_main(
     wn,
     pipes: list[str],
@@ -206,14 +229,32 @@ def size_gravity_main(
     max_velocity_m_per_s: float = 2.0,
     source: str = "study",
 ) -> pd.DataFrame:
-    """Cheapest catalogue entry for a gravity main.
+    r"""Least-cost split of catalogue diameters for a gravity main (a linear programme).
 
-    The cheapest single catalogue entry that carries ``flow`` [m3/s] from the source to the
-    top of ``tank`` by gravity (friction plus 10% for minor losses within the head
-    available), within its pressure class (the source's static head) and
-    ``max_velocity_m_per_s``. Same table as :func:`size_pumped_main`, without the energy.
+    The lengths :math:`L_{pe}` of each catalogue entry :math:`e` on each pipe :math:`p` of
+    the main minimise :math:`\sum c_e L_{pe}` subject to :math:`\sum_e L_{pe} = L_p` and
+    :math:`1.1 \sum j_{pe} L_{pe} \le H`, with :math:`j_{pe}` the friction gradient at
+    ``flow`` [m3/s] (the network's formula, the pipe's roughness unless the catalogue gives
+    one), 1.1 the allowance for minor losses and :math:`H` [m] the source's head less the top
+    of ``tank``. Only the entries whose class holds the source's static head at the main's
+    lowest point and whose velocity is within ``max_velocity_m_per_s`` take part. The
+    optimum of a single path uses at most two diameters, adjacent on the lower convex hull
+    of (gradient, cost) (Labye's method); a pipe may then be split in two.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per segment, from the source to the tank, largest diameter first within each
+        pipe: ``pipe`` (the pipe it belongs to), ``length_m``, ``label``, ``row`` (catalogue
+        row), ``inner_diameter_mm``, ``velocity_m_per_s``, ``friction_m`` (of the segment, at
+        ``flow``), ``design_pressure_m``, ``cost`` (of the segment).
+
+    Raises
+    ------
+    InputError
+        When the source is below the tank's top, or even the largest allowed pipe does not
+        carry ``flow`` within the head.
     """
-    table = catalog.table
     node = wn.get_node(tank)
     top = node.elevation + node.max_level
     source_head = max(wn.get_node(r).base_head for r in wn.reservoir_name_list)
@@ -224,28 +265,114 @@ def size_gravity_main(
             f"{tank} ({top:.1f} m): a pump is needed ([design] pump)"
         )
     lowest = min(_elevation(wn.get_node(n)) for p in pipes for n in _ends(wn, p))
-    rows = None
-    for k, entry in table.iterrows():  # sorted by cost: the first that works is the cheapest
-        d = entry["inner_diameter_mm"] / 1000
-        too_fast = flow / (math.pi * d**2 / 4) > max_velocity_m_per_s
-        if too_fast or entry["pressure_rating_m"] < source_head - lowest:
-            continue
-        losses = _losses(wn, pipes, entry, flow)
-        if MINOR_LOSS_ALLOWANCE * sum(losses.values()) <= available:
-            v = flow / (math.pi * d**2 / 4)
-            rows = [
-                {"pipe": name, "label": entry["label"], "row": k,
-                 "inner_diameter_mm": entry["inner_diameter_mm"], "velocity_m_per_s": v,
-                 "friction_m": losses[name], "design_pressure_m": source_head - lowest}
-                for name in pipes
-            ]  # fmt: skip
-            break
-    if rows is None:
-        raise InputError(
-            f"{source}: no catalogue pipe carries {1000 * flow:.2f} l/s from the source to "
-            f"tank {tank} with {available:.1f} m of head: a pump is needed"
+    table = catalog.table
+    speed = flow / (math.pi * (table["inner_diameter_mm"] / 1000) ** 2 / 4)
+    allowed = table[(speed <= max_velocity_m_per_s)
+                    & (table["pressure_rating_m"] >= source_head - lowest)]  # fmt: skip
+    lengths = np.array([wn.get_link(p).length for p in pipes])
+    grad = (
+        np.array([[_losses(wn, [p], e, flow)[p] for _, e in allowed.iterrows()] for p in pipes])
+        / lengths[:, None]
+    )  # [m/m], pipes x entries
+    least = (grad.min(axis=1) * lengths).sum() if len(allowed) else math.inf
+    if MINOR_LOSS_ALLOWANCE * least > available:
+        need = (
+            f"the largest pipe within the class and velocity limits needs "
+            f"{MINOR_LOSS_ALLOWANCE * least:.1f} m with 10% for minor losses"
+            if len(allowed)
+            else "no catalogue pipe is within the class and velocity limits"
         )
+        raise InputError(
+            f"{source}: no catalogue pipe carries {1000 * flow:.2f} l/s in the main "
+            f"{', '.join(pipes)} from the source to tank {tank} with {available:.1f} m of "
+            f"head ({need}): a pump is needed ([design] pump), or a larger or higher-class "
+            "pipe in the catalogue"
+        )
+    lengths_pe = _split_lengths(allowed["cost_per_m"].to_numpy(float), grad, lengths,
+                                available / MINOR_LOSS_ALLOWANCE)  # fmt: skip
+    rows = []
+    for p, name in enumerate(pipes):
+        for e in np.argsort(-allowed["inner_diameter_mm"].to_numpy(float), kind="stable"):
+            if lengths_pe[p, e] == 0.0:
+                continue
+            entry = allowed.iloc[e]
+            rows.append({
+                "pipe": name, "length_m": lengths_pe[p, e], "label": entry["label"],
+                "row": allowed.index[e], "inner_diameter_mm": entry["inner_diameter_mm"],
+                "velocity_m_per_s": speed[allowed.index[e]],
+                "friction_m": grad[p, e] * lengths_pe[p, e],
+                "design_pressure_m": source_head - lowest,
+                "cost": entry["cost_per_m"] * lengths_pe[p, e],
+            })  # fmt: skip
     return pd.DataFrame(rows)
+
+
+def split_main(wn, pipes: list[str], table: pd.DataFrame) -> pd.DataFrame:
+    """Split the pipes of a gravity main into the segments of ``table``, in place.
+
+    ``table`` is :func:`size_gravity_main`'s. A pipe with several segments keeps its name for
+    the segment at its upstream end; the others are ``<pipe>_S1``, ``<pipe>_S2``..., joined
+    by new junctions ``<pipe>_N1``... without demand, their elevation and coordinates
+    interpolated along the pipe (a reservoir end counts at the other end's elevation).
+    Returns ``table`` with ``pipe`` naming each segment's link and ``main_pipe`` the pipe it
+    came from (a table returned before, with ``main_pipe``, splits another copy the same way).
+    """
+    out = table.copy()
+    if "main_pipe" not in out:  # else a table split before, for another copy of the model
+        out["main_pipe"] = out["pipe"]
+    for name, upstream in zip(pipes, _upstream_ends(wn, pipes), strict=True):
+        rows = out.index[out["main_pipe"] == name]
+        if len(rows) < 2:
+            continue
+        pipe = wn.get_link(name)
+        forward = upstream == pipe.start_node_name
+        a, b = (pipe.start_node, pipe.end_node) if forward else (pipe.end_node, pipe.start_node)
+        z_a = b.elevation if a.node_type == "Reservoir" else a.elevation
+        z_b = a.elevation if b.node_type == "Reservoir" else b.elevation
+        (x_a, y_a), (x_b, y_b) = a.coordinates, b.coordinates
+        done, previous = 0.0, a.name
+        for k, row in enumerate(rows):
+            seg, end = (name if k == 0 else f"{name}_S{k}"), b.name
+            if k < len(rows) - 1:
+                done += out.at[row, "length_m"]
+                t, end = done / pipe.length, f"{name}_N{k + 1}"
+                xy = (x_a + t * (x_b - x_a), y_a + t * (y_b - y_a))
+                wn.add_junction(
+                    end, base_demand=0.0, elevation=z_a + t * (z_b - z_a), coordinates=xy
+                )
+            ends = (previous, end) if forward else (end, previous)
+            if k == 0:
+                pipe.start_node, pipe.end_node = (wn.get_node(n) for n in ends)
+                pipe.vertices = []
+            else:
+                wn.add_pipe(seg, *ends, length=out.at[row, "length_m"], diameter=pipe.diameter,
+                            roughness=pipe.roughness, minor_loss=pipe.minor_loss,
+                            check_valve=pipe.check_valve)  # fmt: skip
+            out.at[row, "pipe"], previous = seg, end
+        pipe.length = out.at[rows[0], "length_m"]
+    return out
+
+
+def _split_lengths(cost_per_m, grad, lengths, head: float) -> np.ndarray:
+    """Lengths [m] of each entry on each pipe at least cost (HiGHS), pipes x entries.
+
+    ``cost_per_m`` per entry, ``grad`` [m/m] pipes x entries, ``lengths`` [m] per pipe,
+    ``head`` [m] the friction allowed. Lengths below
+    :data:`SEGMENT_MIN_M` (the solver's zeros) are dropped and each pipe's others scaled to
+    its length.
+    """
+    n_pipes, n_entries = grad.shape
+    # a tie-breaker far below the cost's tolerance puts the smaller pipes downstream
+    rank = np.arange(n_pipes, 0, -1)[:, None] * grad
+    c = np.tile(cost_per_m, n_pipes) + TIE_BREAK * cost_per_m.max() * (rank / rank.max()).ravel()
+    a_eq = np.kron(np.eye(n_pipes), np.ones(n_entries))
+    result = linprog(c, A_ub=grad.ravel()[None, :], b_ub=[head], A_eq=a_eq, b_eq=lengths,
+                     bounds=(0, None), method="highs")  # fmt: skip
+    if result.status != 0:
+        raise InfeasibleDesignError(f"gravity main: the linear programme failed: {result.message}")
+    x = result.x.reshape(n_pipes, n_entries)
+    x[x < SEGMENT_MIN_M] = 0.0
+    return x * (lengths / x.sum(axis=1))[:, None]
 
 
 @dataclass(kw_only=True)

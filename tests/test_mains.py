@@ -34,10 +34,11 @@ def test_gravity_main_uses_darcy_weisbach_when_the_network_does(tmp_path, write_
     table = size_gravity_main(wn, pipes, catalog, 0.004, tank="T1")
     row = table.iloc[0]
     d = row["inner_diameter_mm"] / 1000
-    expected = float(headloss_darcy_weisbach(0.004, 2000.0, d, 0.05e-3))  # WNTR: metres
+    # the segment's own length (the main may be split between two diameters)
+    expected = float(headloss_darcy_weisbach(0.004, row["length_m"], d, 0.05e-3))
     assert row["friction_m"] == pytest.approx(expected, abs=FRICTION_TOL_M)
     assert row["friction_m"] != pytest.approx(
-        float(headloss_hazen_williams(0.004, 2000.0, d, 0.05)), abs=1.0
+        float(headloss_hazen_williams(0.004, row["length_m"], d, 0.05)), abs=1.0
     )
 
 

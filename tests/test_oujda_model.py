@@ -248,7 +248,8 @@ def test_the_main_carries_the_peak_day_over_the_supply_hours_not_the_peak_hour(t
     2030 peak day (107.3 m3 at the tank) / 0.95 transmission efficiency over 24 h = 1.307 l/s.
     By hand at that flow: DN90 PN10 (ID 79.2 mm) loses 16.9 m (18.6 m with the allowance):
     it fits; DN75 PN10 (ID 66.0) loses 41.2 m: it does not, so DN90 is the smallest single
-    catalogue pipe. Sized for the douars' peak hour instead (the pattern's 2.25 x the peak
+    catalogue pipe, and the least-cost main lays DN75 over the last (20.36 - 16.9) / (41.2 -
+    16.9) x 14,208 = 2.0 km. Sized for the douars' peak hour instead (the pattern's 2.25 x the peak
     day), DN90 would lose 76 m and the main would be larger. The 72 h EPANET run of the written
     file, with the float valve's controls, draws more than the main carries at the peak hour:
     the tank covers the difference.
@@ -263,13 +264,20 @@ def test_the_main_carries_the_peak_day_over_the_supply_hours_not_the_peak_hour(t
     assert length == pytest.approx(14_208) and available == pytest.approx(22.4)
     fill = o.storage.peak_day_m3 / 0.95 / 86_400  # peak day over the 24 supply hours
     assert o.storage.peak_day_m3 == pytest.approx(107.3, abs=0.05)
-    table = o.rising_main.set_index("pipe")
-    assert list(table.index) == main and set(table["label"]) == {"PE100 DN90 PN10"}
-    area = math.pi * 0.0792**2 / 4
-    assert (table["velocity_m_per_s"] * area).tolist() == pytest.approx([fill] * 5, rel=1e-9)
+    table = o.rising_main
+    assert list(dict.fromkeys(table["main_pipe"])) == main
+    assert table["length_m"].sum() == pytest.approx(length, rel=1e-9)
+    assert set(table["label"]) == {"PE100 DN90 PN10", "PE100 DN75 PN10"}
+    area = math.pi * (table["inner_diameter_mm"] / 1000) ** 2 / 4
+    assert (table["velocity_m_per_s"] * area).tolist() == pytest.approx([fill] * len(table))
     dn90, dn75 = (_hazen_williams_m(fill, length, d) for d in (0.0792, 0.0660))
-    assert table["friction_m"].sum() == pytest.approx(dn90, rel=5e-3)  # EPANET's constant
-    assert 1.1 * dn90 <= available < 1.1 * dn75  # DN90 fits, DN75 does not
+    assert 1.1 * dn90 <= available < 1.1 * dn75  # DN90 fits alone, DN75 does not
+    # least cost: DN75 downstream for as long as the head allows, L75 = (H - j90 L)/(j75 - j90)
+    by_hand = (available / 1.1 - dn90) / (dn75 - dn90) * length
+    dn75_m = table.loc[table["label"] == "PE100 DN75 PN10", "length_m"].sum()
+    assert dn75_m == pytest.approx(by_hand, rel=0.03)  # EPANET's H-W constant, not 10.67
+    assert 1.1 * table["friction_m"].sum() == pytest.approx(available, rel=1e-6)
+    assert table["label"].iloc[-1] == "PE100 DN75 PN10"  # the small pipe at the tank's end
     peak_hour = 2.25 * fill  # the standpipe pattern's maximum (docs/sources.md 5.2)
     assert 1.1 * _hazen_williams_m(peak_hour, length, 0.0792) > available
     # the written design over the study's 72 h, float valve and all

@@ -304,14 +304,10 @@ def capital_lower_bound(
     ):  # any reading of the DN minimum allows these
         allowed = table[table["nominal_diameter_mm"] >= study.design.min_distribution_dn_mm]
         floor = float(allowed["cost_per_m"].min()) if len(allowed) else cheapest
-    trunk_prices = (
-        {
-            r["pipe"]: float(table.at[r["row"], "cost_per_m"])
-            for r in trunk.main_table.to_dict("records")
-        }
-        if trunk is not None
-        else {}
-    )
+    trunk_prices: dict[str, float] = {}  # a split gravity main: its segments' cheapest
+    for r in trunk.main_table.to_dict("records") if trunk is not None else []:
+        name, price = r.get("main_pipe", r["pipe"]), float(table.at[r["row"], "cost_per_m"])
+        trunk_prices[name] = min(price, trunk_prices.get(name, math.inf))
     degree: dict[str, int] = {}
     for name in links:
         link = wn.get_link(name)

@@ -34,6 +34,7 @@ from hydro.mains import (
     rising_main,
     size_gravity_main,
     size_pumped_main,
+    split_main,
 )
 from hydro.network import copy_network, read_network, write_network
 from hydro.parallel import executor_for
@@ -402,6 +403,9 @@ def step_main(run: ScenarioRun) -> None:
         run.main_table = pumped_main(run, flow)
     else:
         run.main_table = size_gravity_main(run.model, run.main, catalog, flow, **_limits(study))
+    if "length_m" in run.main_table:  # a gravity main: its pipes split between diameters
+        run.main_table = split_main(run.model, run.main, run.main_table)
+        run.main = list(run.main_table["pipe"])
     _set_main(run.model, run.main_table, catalog)
 
 
