@@ -1,5 +1,6 @@
 """The Kasese (Katholhu) solar study end to end, and its study file's errors (issue 27, 5)."""
 
+import math
 import re
 import shutil
 import subprocess
@@ -192,3 +193,34 @@ def test_yard_tap_is_the_ugandan_connection_charge(written):
     assert price == pytest.approx(300_000 / 3725, abs=0.5)
     r = next(o for o in result.options if o.option.name == "yard_taps")
     assert r.bill["yard_taps"] == pytest.approx(50 * price)  # 50 yard taps (brief 11)
+
+
+def test_each_design_file_is_the_reported_design_and_hydro_check_passes_it(written):
+    """Each ``design_<option>.inp`` holds the option's tank and pump as options.csv reports
+    them, and ``hydro check`` (the command line, as a user runs it) finds no empty tank, no
+    disconnected node and no violation: what ``epanet_verified`` says.
+    """
+    from hydro.network import read_network
+
+    _, out, _ = written
+    options = pd.read_csv(out / "options.csv").set_index("option")
+    solar = options[options["technology"] == "solar piped"]
+    assert len(solar) == 3
+    for name, row in solar.iterrows():
+        path = out / f"design_{name}.inp"
+        wn = read_network(path)
+        tank = wn.get_node("T_ELEV")
+        volume = math.pi / 4 * tank.diameter**2 * (tank.max_level - tank.min_level)
+        assert volume == pytest.approx(row["tank_m3"], rel=1e-6), name
+        (pump_name,) = wn.pump_name_list
+        (point,) = wn.get_link(pump_name).get_pump_curve().points
+        assert point[0] * 3600 == pytest.approx(row["pump_flow_m3_per_h"], rel=1e-5), name
+        assert point[1] == pytest.approx(row["pump_head_m"], rel=1e-5), name
+        done = subprocess.run([sys.executable, "-m", "hydro", "check", str(path)],
+                              capture_output=True, text=True, cwd=ROOT)  # fmt: skip
+        text = done.stdout + done.stderr
+        assert "tank_empty" not in text and "disconnected" not in text, (name, text)
+        assert done.returncode == 0 and "verdict: COMPLIANT" in text, (name, text)
+        assert bool(row["epanet_verified"]), name
+    # the designs differ: each file carries its own tank and pump
+    assert options.loc[["standpipes_20l", "yard_taps"], "tank_m3"].gt(20.0).all()

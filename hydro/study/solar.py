@@ -34,6 +34,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import wntr.network.controls as ctl
 
 from hydro.catalog import Catalog, read_catalog
 from hydro.errors import InputError
@@ -49,11 +50,14 @@ from hydro.service_levels import (
 )
 from hydro.sizing import SizingResult, Targets, size_network
 from hydro.solar import (
+    M4_PER_KWH,
+    PV_DERATE,
     WIRE_TO_WATER,
     Borehole,
     SolarDesign,
     diesel_option,
     grid_option,
+    hourly_shape,
     hydraulic_energy_kwh,
     read_solar_pumps,
     size_solar_pumping,
@@ -63,6 +67,13 @@ from hydro.study.solar_report import render as render_report
 KIND = "solar"
 #: Flow of a handpump [l/s]: Sphere's 17 l/min [S].
 HANDPUMP_L_PER_S = 17.0 / 60.0
+#: Hours of operation the written design is run over (as ``hydro check``) [h].
+OPERATION_H = 72.0
+#: The tank's float switch stops the pump this far below the tank's top [m] (``hydro
+#: check`` calls a tank within 0.01 m of its top overflowing).
+FLOAT_SWITCH_M = 0.05
+#: Time step of the solar pump's running pattern [s].
+PV_STEP_S = 300
 
 # ---------------------------------------------------------------- the study file's keys
 #: section -> {key: (type, required)}; ``number`` keys must be finite and >= 0.
@@ -388,8 +399,10 @@ def design_solar(study: SolarStudy, option: SolarOption, demand: OptionDemand, p
     autonomy = option.autonomy_days
     if option.tank_m3 is not None:
         autonomy = option.tank_m3 / demand.daily_need_m3
+    pattern = draw_pattern(float(study.scheme["peak_hour_factor"]))  # as the design file
     return size_solar_pumping(demand.daily_need_m3, borehole,
-                              study.solar["yield_kwh_per_kwp_day"], pumps, autonomy)  # fmt: skip
+                              study.solar["yield_kwh_per_kwp_day"], pumps, autonomy,
+                              demand_pattern=pattern)  # fmt: skip
 
 
 # ---------------------------------------------------------------- 4. network sizing
@@ -407,13 +420,121 @@ def option_network(wn, demand: OptionDemand):
     return model
 
 
-def size_option_network(study: SolarStudy, wn, catalog, demand: OptionDemand) -> SizingResult:
-    """The pipes at least cost (exact for a tree), verified by an independent EPANET run."""
+def draw_pattern(peak_hour_factor: float) -> np.ndarray:
+    """The hourly draw from the tank: the peak hour's flow for 24 / ``peak_hour_factor``
+    hours from 6:00 (the standpipes' opening hours), nothing at night; the day's draw is then
+    the day's need.
+
+    Examples
+    --------
+    >>> draw_pattern(2.0).tolist()[5:19]
+    [0.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 0.0]
+    """
+    hours = min(24.0 / peak_hour_factor, 18.0)
+    edges = np.arange(25, dtype=float)
+    return np.clip(np.minimum(edges[1:], 6 + hours) - np.maximum(edges[:-1], 6.0), 0.0, 1.0)
+
+
+def solar_inflow_m3_per_h(study: SolarStudy, design: SolarDesign) -> np.ndarray:
+    """What the pump lifts in each hour of a day of the worst month [m3/h], as
+    :func:`hydro.solar.simulate_year` models it (PV power, capped at the pump's flow).
+    """
+    yields = float(study.solar["yield_kwh_per_kwp_day"][design.worst_month - 1])
+    pv_kwh = design.kwp * yields * PV_DERATE * hourly_shape()
+    lift = pv_kwh * WIRE_TO_WATER * M4_PER_KWH / design.head_m
+    return np.minimum(lift, design.pump_flow_m3_per_h)
+
+
+def design_network(study: SolarStudy, wn, demand: OptionDemand, design: SolarDesign, catalog):
+    """The option's network as EPANET runs it over days: its demands with the draw pattern,
+    its tank (the design's volume at the as-built depth, starting full), its pump (a
+    one-point curve: the chosen pump's flow at the design's head) throttled hour by hour
+    to what the PV array gives (:func:`pv_schedule`), and
+    the rising main sized for that flow (:func:`size_rising_main`).
+    """
+    model = option_network(wn, demand)
+    pattern = draw_pattern(float(study.scheme["peak_hour_factor"]))
+    model.add_pattern("DRAW", pattern.tolist())
+    for _, junction in model.junctions():
+        junction.demand_timeseries_list[0].pattern_name = "DRAW"
+    tank = model.get_node(study.scheme["tank"])
+    tank.diameter = math.sqrt(4 * design.tank_m3 / (math.pi * (tank.max_level - tank.min_level)))
+    tank.init_level = tank.max_level - FLOAT_SWITCH_M
+    pump = _the_pump(study, model)
+    for name, control in list(model.controls()):  # the solar pump runs with the sun
+        if any(action.target()[0] is pump for action in control.actions()):
+            model.remove_control(name)
+    curve = model.get_curve(pump.pump_curve_name)
+    curve.points = [(design.pump_flow_m3_per_h / 3600, design.head_m)]
+    size_rising_main(study, model, catalog, design.pump_flow_m3_per_h / 3600)
+    pv_schedule(model, pump, tank, solar_inflow_m3_per_h(study, design))
+    return model
+
+
+def _the_pump(study: SolarStudy, model):
+    """The network's one pump (the solar pump)."""
+    if len(model.pump_name_list) != 1:
+        raise InputError(f"{study.network}: a solar scheme has one pump (the borehole's); "
+                         f"found {len(model.pump_name_list)}")  # fmt: skip
+    return model.get_link(model.pump_name_list[0])
+
+
+def pv_schedule(model, pump, tank, inflow_m3_per_h: np.ndarray) -> None:
+    """Give ``pump`` a speed pattern ``PV`` (1: running at its duty flow, 0: stopped) in
+    steps of :data:`PV_STEP_S` that runs it, in each hour, for the share of the hour that
+    lifts what the PV array gives then (``inflow_m3_per_h``; the steps rounded so each
+    day's total is kept); a float switch stops it when ``tank`` is :data:`FLOAT_SWITCH_M`
+    below its top. The demand patterns are repeated to the same step.
+
+    EPANET then runs the pump at its duty point, never throttled: the volume lifted each
+    hour is hydro's (:func:`hydro.solar.simulate_year`), to within the pump's flow at the
+    tank's level against its rated flow and the step.
+    """
+    per_hour = 3600 // PV_STEP_S
+    rated = float(pump.get_pump_curve().points[0][0]) * 3600  # m3/h
+    steps = np.round(np.cumsum(np.minimum(inflow_m3_per_h / rated, 1.0)) * per_hour)
+    speed = np.zeros(24 * per_hour)
+    for h, (start, end) in enumerate(zip(np.r_[0, steps[:-1]], steps, strict=True)):
+        speed[h * per_hour : h * per_hour + int(end - start)] = 1.0
+    for name in model.pattern_name_list:
+        pattern = model.get_pattern(name)
+        pattern.multipliers = np.repeat(pattern.multipliers, per_hour)
+    model.add_pattern("PV", speed.tolist())
+    model.options.time.pattern_timestep = PV_STEP_S
+    pump.speed_pattern_name = "PV"
+    top = ctl.ValueCondition(tank, "level", ">", tank.max_level - FLOAT_SWITCH_M)
+    model.add_control("FLOAT_SWITCH", ctl.Control(top, ctl.ControlAction(pump, "status", 0)))
+
+
+def size_rising_main(study: SolarStudy, model, catalog: Catalog, flow_m3_s: float) -> None:
+    """Give each fixed pipe (the rising main) the smallest catalogue diameter, no smaller
+    than its own, whose Hazen-Williams loss at the pump's flow is within ``main_loss_m``.
+    """
+    allowed = study.borehole.get("main_loss_m")
+    table = catalog.table.sort_values("inner_diameter_mm")
+    for name in study.scheme.get("fixed_pipes", ()):
+        pipe = model.get_link(name)
+        if not allowed:
+            continue
+        for d_mm in table["inner_diameter_mm"]:
+            d = float(d_mm) / 1000
+            loss = 10.67 * pipe.length * flow_m3_s**1.852 / (pipe.roughness**1.852 * d**4.87)
+            if d >= pipe.diameter - 5e-5 and loss <= allowed:
+                pipe.diameter = d
+                break
+
+
+def size_option_network(study: SolarStudy, wn, catalog, demand: OptionDemand,
+                        design: SolarDesign) -> SizingResult:  # fmt: skip
+    """The pipes at least cost (exact for a tree), the written file verified by an
+    independent EPANET run: the design condition and 72 h of operation, as ``hydro check``.
+    """
     s = study.scheme
     targets = Targets(float(s["min_pressure_m"]), max_pressure_m=s.get("max_pressure_m"))
     fixed = tuple(s.get("fixed_pipes", ()))
-    model = option_network(wn, demand)
-    return size_network(model, catalog, targets, fixed=fixed, source=str(study.network))
+    model = design_network(study, wn, demand, design, catalog)
+    return size_network(model, catalog, targets, fixed=fixed, source=str(study.network),
+                        operation_h=OPERATION_H)  # fmt: skip
 
 
 def fixed_pipes_cost(study: SolarStudy, wn, catalog: Catalog) -> float:
@@ -562,8 +683,9 @@ def run_option(study, option, wn, clusters, catalog, pumps, log) -> OptionResult
         log(f"  {option.name}: solar design ({demand.daily_need_m3:.1f} m3/day)")
         design = design_solar(study, option, demand, pumps)
         log(f"  {option.name}: pipes at least cost, EPANET check of the written design")
-        sizing = size_option_network(study, wn, catalog, demand)
-        bill = option_capital(study, option, design, sizing, fixed_pipes_cost(study, wn, catalog))
+        sizing = size_option_network(study, wn, catalog, demand, design)
+        rising_main = fixed_pipes_cost(study, sizing.model, catalog)
+        bill = option_capital(study, option, design, sizing, rising_main)
     lc = option_lifecycle(study, option, demand, bill, design)
     service = option_service(study, demand, lc.expected_l_per_person_day)
     return OptionResult(option=option, demand=demand, design=design, sizing=sizing, bill=bill,
@@ -617,7 +739,8 @@ def options_table(result: SolarResult) -> pd.DataFrame:
             "design_l_per_person_day": lc.option.l_per_person_day,
             "l_per_person_day": lc.expected_l_per_person_day,
             "kwp": d.kwp if d else np.nan, "pump": d.pump if d else "",
-            "tank_m3": d.tank_m3 if d else np.nan,
+            "pump_flow_m3_per_h": d.pump_flow_m3_per_h if d else np.nan,
+            "pump_head_m": d.head_m if d else np.nan, "tank_m3": d.tank_m3 if d else np.nan,
             "shortfall_days": d.shortfall_days if d else np.nan,
             "water_points": len(r.demand.points),
             "epanet_verified": bool(s.verification.ok) if s else None,

@@ -114,6 +114,8 @@ COLUMNS = {
     "design_l_per_person_day": ("Design l/person/day", "Conception l/personne/jour"),
     "l_per_person_day": ("Expected l/person/day", "Attendu l/personne/jour"),
     "kwp": ("PV (kWp)", "PV (kWc)"), "pump": ("Pump", "Pompe"),
+    "pump_flow_m3_per_h": ("Pump flow (m³/h)", "Débit pompe (m³/h)"),
+    "pump_head_m": ("Pump head (m)", "HMT pompe (m)"),
     "tank_m3": ("Tank (m³)", "Réservoir (m³)"),
     "shortfall_days": ("Days short", "Jours de manque"),
     "water_points": ("Water points", "Points d'eau"),
@@ -336,7 +338,8 @@ def render(result, tables: dict, lang: str = "en") -> str:
         "design_l_per_person_day",
         "l_per_person_day",
     ]
-    design = ["option", "kwp", "pump", "tank_m3", "shortfall_days", "water_points",
+    design = ["option", "kwp", "pump", "pump_flow_m3_per_h", "tank_m3", "shortfall_days",
+              "water_points",
               "epanet_verified", "lowest_pressure_m"]  # fmt: skip
     labelled = {k: _labelled(t, result, lang) for k, t in tables.items()}
     bill = _bill_labelled(tables["bill.csv"], result, lang)
