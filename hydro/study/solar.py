@@ -13,8 +13,11 @@ named steps for each option:
    nearest) and the daily need;
 3. :func:`design_solar`: the PV array, the pump and the tank for the worst month, and a year
    of days (:func:`hydro.solar.size_solar_pumping`);
-4. :func:`size_option_network`: the pipes at least cost at the peak hour
-   (:func:`hydro.size_network`, whose written file an independent EPANET run checks);
+4. :func:`size_option_network`: the pipes at least cost at the peak hour in the option's
+   network as EPANET runs it (:func:`design_network`: its tank, its pump run by the sun,
+   the draw pattern, the rising main), by :func:`hydro.size_network`, whose written file an
+   independent EPANET run checks (design condition and 72 h of operation, as ``hydro
+   check``);
 5. :func:`option_service`: service levels from the map (:mod:`hydro.service_levels`);
 6. :func:`option_capital` and :func:`option_lifecycle`: the bill and the WASHCost life-cycle
    cost (:mod:`hydro.lifecycle`);
