@@ -449,17 +449,15 @@ def solar_inflow_m3_per_h(study: SolarStudy, design: SolarDesign) -> np.ndarray:
 
 
 def design_network(study: SolarStudy, wn, demand: OptionDemand, design: SolarDesign, catalog):
-    """The option's network as EPANET runs it over days: its demands with the draw pattern,
-    its tank (the design's volume at the as-built depth, starting full), its pump (a
-    one-point curve: the chosen pump's flow at the design's head) throttled hour by hour
-    to what the PV array gives (:func:`pv_schedule`), and
-    the rising main sized for that flow (:func:`size_rising_main`).
+    """The option's network as EPANET runs it over days.
+
+    Its demands with the draw pattern (:func:`draw_pattern`); its tank: the design's volume
+    at the as-built depth, starting at the float switch; its pump: a one-point curve, the
+    chosen pump's flow at the design's head, run for the share of each hour that the worst
+    month's PV power lifts (:func:`pv_schedule`), its level controls replaced by a float
+    switch; the rising main sized for the pump's flow (:func:`size_rising_main`).
     """
     model = option_network(wn, demand)
-    pattern = draw_pattern(float(study.scheme["peak_hour_factor"]))
-    model.add_pattern("DRAW", pattern.tolist())
-    for _, junction in model.junctions():
-        junction.demand_timeseries_list[0].pattern_name = "DRAW"
     tank = model.get_node(study.scheme["tank"])
     tank.diameter = math.sqrt(4 * design.tank_m3 / (math.pi * (tank.max_level - tank.min_level)))
     tank.init_level = tank.max_level - FLOAT_SWITCH_M
@@ -470,7 +468,11 @@ def design_network(study: SolarStudy, wn, demand: OptionDemand, design: SolarDes
     curve = model.get_curve(pump.pump_curve_name)
     curve.points = [(design.pump_flow_m3_per_h / 3600, design.head_m)]
     size_rising_main(study, model, catalog, design.pump_flow_m3_per_h / 3600)
-    pv_schedule(model, pump, tank, solar_inflow_m3_per_h(study, design))
+    pv_schedule(model, pump, tank, solar_inflow_m3_per_h(study, design), str(study.network))
+    pattern = draw_pattern(float(study.scheme["peak_hour_factor"]))
+    model.add_pattern("DRAW", np.repeat(pattern, 3600 // PV_STEP_S).tolist())
+    for _, junction in model.junctions():
+        junction.demand_timeseries_list[0].pattern_name = "DRAW"
     return model
 
 
@@ -482,18 +484,22 @@ def _the_pump(study: SolarStudy, model):
     return model.get_link(model.pump_name_list[0])
 
 
-def pv_schedule(model, pump, tank, inflow_m3_per_h: np.ndarray) -> None:
+def pv_schedule(model, pump, tank, inflow_m3_per_h: np.ndarray, source: str) -> None:
     """Give ``pump`` a speed pattern ``PV`` (1: running at its duty flow, 0: stopped) in
     steps of :data:`PV_STEP_S` that runs it, in each hour, for the share of the hour that
     lifts what the PV array gives then (``inflow_m3_per_h``; the steps rounded so each
     day's total is kept); a float switch stops it when ``tank`` is :data:`FLOAT_SWITCH_M`
-    below its top. The demand patterns are repeated to the same step.
+    below its top. The network's patterns are repeated to the same step (``source``: the
+    network's file, for the message when its pattern step is not a multiple of it).
 
     EPANET then runs the pump at its duty point, never throttled: the volume lifted each
     hour is hydro's (:func:`hydro.solar.simulate_year`), to within the pump's flow at the
     tank's level against its rated flow and the step.
     """
-    per_hour = 3600 // PV_STEP_S
+    per_hour, step = 3600 // PV_STEP_S, int(model.options.time.pattern_timestep)
+    if model.pattern_name_list and step % PV_STEP_S:
+        raise InputError(f"{source}: [TIMES] PATTERN TIMESTEP {step} s: a solar scheme's "
+                         f"patterns need a multiple of {PV_STEP_S} s")  # fmt: skip
     rated = float(pump.get_pump_curve().points[0][0]) * 3600  # m3/h
     steps = np.round(np.cumsum(np.minimum(inflow_m3_per_h / rated, 1.0)) * per_hour)
     speed = np.zeros(24 * per_hour)
@@ -501,7 +507,7 @@ def pv_schedule(model, pump, tank, inflow_m3_per_h: np.ndarray) -> None:
         speed[h * per_hour : h * per_hour + int(end - start)] = 1.0
     for name in model.pattern_name_list:
         pattern = model.get_pattern(name)
-        pattern.multipliers = np.repeat(pattern.multipliers, per_hour)
+        pattern.multipliers = np.repeat(pattern.multipliers, step // PV_STEP_S)
     model.add_pattern("PV", speed.tolist())
     model.options.time.pattern_timestep = PV_STEP_S
     pump.speed_pattern_name = "PV"
@@ -510,15 +516,18 @@ def pv_schedule(model, pump, tank, inflow_m3_per_h: np.ndarray) -> None:
 
 
 def size_rising_main(study: SolarStudy, model, catalog: Catalog, flow_m3_s: float) -> None:
-    """Give each fixed pipe (the rising main) the smallest catalogue diameter, no smaller
-    than its own, whose Hazen-Williams loss at the pump's flow is within ``main_loss_m``.
+    """Give each fixed pipe (the rising main, ``[scheme] fixed_pipes``) the smallest
+    catalogue diameter, no smaller than its own, whose Hazen-Williams loss at the pump's
+    flow is within ``[borehole] main_loss_m``. A pipe that no catalogue pipe brings within
+    it keeps its diameter (the EPANET check of the written design then judges it); without
+    ``main_loss_m`` or with Darcy-Weisbach losses, nothing changes.
     """
     allowed = study.borehole.get("main_loss_m")
+    if not allowed or model.options.hydraulic.headloss != "H-W":
+        return
     table = catalog.table.sort_values("inner_diameter_mm")
     for name in study.scheme.get("fixed_pipes", ()):
         pipe = model.get_link(name)
-        if not allowed:
-            continue
         for d_mm in table["inner_diameter_mm"]:
             d = float(d_mm) / 1000
             loss = 10.67 * pipe.length * flow_m3_s**1.852 / (pipe.roughness**1.852 * d**4.87)
