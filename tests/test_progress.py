@@ -66,3 +66,13 @@ def test_progress_stamps_share_one_clock_and_never_go_back(capsys):
     steps("from a step")
     stamps = [float(m) for m in re.findall(r"\[\s*([\d.]+) s\]", capsys.readouterr().err)]
     assert len(stamps) == 2 and stamps[0] >= 0.3 and stamps[1] >= stamps[0]
+
+
+def test_the_looped_search_reports_before_any_design_is_feasible(capsys):
+    """A looped search that finds no feasible design still shows it is working (a newcomer
+    saw one line, then nothing for 60 s, on Net3 with a catalogue too small for it).
+    """
+    from hydro.cli._common import Progress
+
+    Progress(every_s=0.0)(float("inf"), 2048)
+    assert "no design yet  evaluations 2,048" in capsys.readouterr().err

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import re
 import sys
 import time
@@ -157,9 +158,9 @@ class Progress:
         if self.quiet or now - self.last < self.every_s:
             return
         self.last = now
+        best = f"best cost {best_cost:,.2f}" if math.isfinite(best_cost) else "no design yet"
         sys.stderr.write(
-            f"  best cost {best_cost:,.2f}  evaluations {evaluations:,}  "
-            f"elapsed {now - self.started:.0f} s\n"
+            f"  {best}  evaluations {evaluations:,}  elapsed {now - self.started:.0f} s\n"
         )
         sys.stderr.flush()
 

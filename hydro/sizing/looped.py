@@ -161,7 +161,7 @@ class _Search:
         if time.perf_counter() > self.deadline:
             raise _BudgetSpentError
         self.calls += 1
-        if self.progress and self.calls % 1024 == 0 and self.best_pos is not None:
+        if self.progress and self.calls % 1024 == 0:  # best_cost inf: none feasible yet
             self.progress(self.best_cost, self.ev.evaluations)  # rate-limited by the caller
 
     def deficit(self, pos: np.ndarray) -> float:
