@@ -111,6 +111,21 @@ _SCRATCH_LOCK = threading.RLock()
 _SCRATCH: list[str] = []
 
 
+def _fresh_lock_in_child() -> None:
+    """Give a forked child its own, free scratch lock.
+
+    A pool worker forked while another thread of the parent held the lock (an evaluation of
+    the looped search's run 0 beside the thread that starts the other runs) would inherit it
+    held by a thread that does not exist in the child, and wait for it for ever: the test
+    suite hung that way once.
+    """
+    global _SCRATCH_LOCK
+    _SCRATCH_LOCK = threading.RLock()
+
+
+os.register_at_fork(after_in_child=_fresh_lock_in_child)
+
+
 @contextlib.contextmanager
 def epanet_scratch():
     """Run EPANET calls with a private temporary folder as the working directory.
