@@ -185,11 +185,11 @@ class Project:
         self.lib = library(version)
         self.bulk = hasattr(self.lib, "EN_getnodevalues") and version != "2.2"
         self._handle = ctypes.c_void_p()
-        self._check(self.lib.EN_createproject(ctypes.byref(self._handle)), "create project")
         self._open = False
         rpt = str(Path(report_path).resolve()) if report_path else os.devnull
         inp = str(Path(inp_path).resolve())
-        with epanet_scratch():
+        with epanet_scratch():  # EPANET 2.3 makes its temporary files when the project is made
+            self._check(self.lib.EN_createproject(ctypes.byref(self._handle)), "create project")
             code = self.lib.EN_open(self._handle, inp.encode(), rpt.encode(), b"")
             if code > 100:
                 # EN_close releases the files EN_open opened (and flushes the report);
