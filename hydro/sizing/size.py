@@ -104,6 +104,8 @@ class SizingResult:
     notes: list[str] = field(default_factory=list)
     #: looped optimiser: (evaluations, seconds, best cost) at each improvement
     history: list[tuple[int, float, float]] = field(default_factory=list)
+    #: The bytes of the written ``.inp`` file that the verification ran
+    written_text: bytes = b""
 
     @property
     def cost(self) -> float:
@@ -854,6 +856,7 @@ def size_network(
         verification=verification,
         notes=notes,
         history=design.history,
+        written_text=design.written_text,
     )
 
 

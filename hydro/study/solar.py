@@ -43,7 +43,7 @@ from hydro.catalog import Catalog, read_catalog
 from hydro.errors import InputError
 from hydro.kiosk import KioskFinances, kiosk_finances, replacement_fund_per_year
 from hydro.lifecycle import Asset, LifeCycle, Option, handpump_option, life_cycle, lifecycle_table
-from hydro.network import copy_network, read_network, write_network
+from hydro.network import copy_network, read_network
 from hydro.outputs import Outputs, write_csv
 from hydro.service_levels import (
     SPHERE_PEOPLE_PER_HANDPUMP,
@@ -874,9 +874,9 @@ def write_solar_outputs(result: SolarResult, out, lang: str = "en", log=lambda m
             write_csv(table, staging / name, index=False)
             written.append(staging / name)
         for r in result.options:
-            if r.sizing is not None:  # the verified design, as EPANET reads it
+            if r.sizing is not None:  # the file the verification ran, byte for byte
                 path = staging / f"design_{r.option.name}.inp"
-                write_network(r.sizing.model, path, units="LPS")
+                path.write_bytes(r.sizing.written_text)
                 written.append(path)
         log("report.html")
         html = render_report(result, tables, lang)
