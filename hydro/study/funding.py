@@ -19,6 +19,7 @@ order). Its O&M deficit, if any, is covered by whom the study's management model
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import pandas as pd
@@ -53,8 +54,30 @@ def funding_options(money: Money) -> list[FundingOption]:
     return [own, *money.funding_options]
 
 
+def whole_euro_split(total_eur: float, shares: list[float]) -> list[float]:
+    """``total_eur`` rounded to the euro, split by ``shares`` in whole euros that add up to it.
+
+    Each part is its share of the rounded total, rounded down; the euros left go one each to
+    the parts with the largest remainders (Hamilton's method), so the rows of a funding plan
+    add up to the total it prints. Shares that do not add up to 1 split their own sum.
+
+    >>> whole_euro_split(276_937.0, [0.5, 0.5])
+    [138469.0, 138468.0]
+    >>> whole_euro_split(100.0, [0.8, 0.15, 0.05])
+    [80.0, 15.0, 5.0]
+    """
+    total = round(sum(shares) * round(total_eur))
+    exact = [share * round(total_eur) for share in shares]
+    parts = [math.floor(x + 1e-9) for x in exact]
+    order = sorted(range(len(parts)), key=lambda i: (parts[i] - exact[i], i))
+    for i in order[: max(total - sum(parts), 0)]:
+        parts[i] += 1
+    return [float(x) for x in parts]
+
+
 def funding_table(money: Money, capital_eur: float) -> pd.DataFrame:
-    """Each option's funders with their amount of ``capital_eur`` [EUR] (one row each).
+    """Each option's funders with their amount of ``capital_eur`` [EUR] (one row each), in
+    whole euros that add up to the rounded capital (:func:`whole_euro_split`).
 
     >>> money = Money(currency="XOF", currency_per_eur=None, budget_eur=100.0,
     ...               funders=[("A", 0.5), ("B", 0.5)],
@@ -65,8 +88,8 @@ def funding_table(money: Money, capital_eur: float) -> pd.DataFrame:
     rows = []
     for option in funding_options(money):
         own = option.name == STUDY_FUNDERS
-        for funder, share in option.funders:
-            amount = share * capital_eur
+        amounts = whole_euro_split(capital_eur, [share for _, share in option.funders])
+        for (funder, share), amount in zip(option.funders, amounts, strict=True):
             committed = money.commitments_eur.get(funder) if own else None
             rows.append(
                 {
