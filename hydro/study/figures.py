@@ -47,6 +47,47 @@ def _legend_below(fig, ax, handles=None, ncol: int = 4) -> None:
 
 
 # --------------------------------------------------------------------------- figures
+#: Where a map label may go, in points from its node, in the order tried: right above, right
+#: below, left above, left below, then further out.
+LABEL_OFFSETS = [(6, 6), (6, -12), (-6, 6), (-6, -12), (6, 18), (6, -24), (-6, 18), (-6, -24)]
+
+
+def place_labels(fig, ax, labels: list[tuple[str, tuple[float, float]]]) -> list:
+    """Annotate each (name, point) at the first of :data:`LABEL_OFFSETS` where its text does
+    not overlap a label already placed (the first offset when none is free).
+
+    The layout is fixed (aspect and limits set) before this is called, so the extents
+    measured here are the ones printed. Returns the annotations.
+
+    >>> fig, ax = plt.subplots()
+    >>> a, b = place_labels(fig, ax, [("T_ANGAD", (0.5, 0.5)), ("Douba", (0.5, 0.5))])
+    >>> r = fig.canvas.get_renderer()
+    >>> bool(a.get_window_extent(r).overlaps(b.get_window_extent(r)))
+    False
+    >>> plt.close(fig)
+    """
+    fig.canvas.draw()  # the aspect and the limits are applied at drawing: measure after them
+    renderer = fig.canvas.get_renderer()
+    placed, boxes = [], []
+    for name, point in labels:
+        for dx, dy in LABEL_OFFSETS:
+            text = ax.annotate(
+                name, point, textcoords="offset points", xytext=(dx, dy), fontsize=8,
+                ha="left" if dx > 0 else "right",
+            )  # fmt: skip
+            box = text.get_window_extent(renderer).padded(4)
+            if not any(box.overlaps(b) for b in boxes):
+                break
+            text.remove()
+        else:
+            text = ax.annotate(name, point, textcoords="offset points", xytext=LABEL_OFFSETS[0],
+                               fontsize=8)  # fmt: skip
+            box = text.get_window_extent(renderer)
+        placed.append(text)
+        boxes.append(box)
+    return placed
+
+
 def figure_map(outcome, t: dict, hours: float, title: str = "", scale=None) -> bytes:
     """Figure: the design on a map, nodes coloured by their lowest pressure."""
     wn = outcome.model
@@ -88,18 +129,18 @@ def figure_map(outcome, t: dict, hours: float, title: str = "", scale=None) -> b
         xs, ys, c=lowest[served].to_numpy(), cmap="RdYlBu", s=36, zorder=2, vmin=vmin, vmax=vmax
     )
     fig.colorbar(points, ax=ax, label=t["lowest_pressure"])
+    labels = []
     for name in wn.tank_name_list + wn.reservoir_name_list:
         x, y = wn.get_node(name).coordinates
         ax.scatter([x], [y], marker="s", s=90, color="navy", zorder=3)
-        ax.annotate(name, (x, y), textcoords="offset points", xytext=(6, 6), fontsize=8)
-    for douar in outcome.projection_design.nodes.groupby("douar"):
-        name, nodes = douar
-        node = wn.get_node(nodes["node"].iloc[0])
-        ax.annotate(name, node.coordinates, textcoords="offset points", xytext=(6, -12), fontsize=8)
+        labels.append((name, (x, y)))
+    for name, nodes in outcome.projection_design.nodes.groupby("douar"):
+        labels.append((name, wn.get_node(nodes["node"].iloc[0]).coordinates))
     ax.set_xlabel(t["x_m"])
     ax.set_ylabel(t["y_m"])
     ax.margins(0.12)  # room for the douars' names right of their first node
     ax.set_aspect("equal", adjustable="datalim")
+    place_labels(fig, ax, labels)
     ax.set_title(f"{title}\n{t['map'].format(hours=hours)}", fontsize=10)
     ax.text(
         0.01,
