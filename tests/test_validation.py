@@ -89,7 +89,10 @@ STUDY_RULES = [
     ("pipe_price_factor = [0.8, 1.2]", "pipe_price_factor = [0.05, 1.2]",
      "[sensitivity] pipe_price_factor = [0.05, 1.2]: 0.05 is outside [0.1, 5]"),
     ('[sensitivity]\nscenario = "standpipes"', '[sensitivity]\nscenario = "standpipe"',
-     "[sensitivity] scenario = 'standpipe' is not a scenario of the study"),
+     "[sensitivity] scenario: 'standpipe' is not a scenario of the study"),
+    ('scenarios = ["standpipes", "household_connections"]',
+     'scenarios = ["standpipes", "household_connection"]',
+     "[budget] scenarios: 'household_connection' is not a scenario of the study; one of "),
     ("distribution_velocity_m_per_s = [0.3, 1.5]", "distribution_velocity_m_per_s = [1.5, 0.3]",
      "[rules] distribution_velocity_m_per_s = [1.5, 0.3]: must be [low, high] with low below"),
     ("tank_reserve_share = 0.2", "tank_reserve_share = 2",
@@ -132,6 +135,25 @@ def test_study_file_lists_every_problem_at_once(tmp_path):
     with pytest.raises(InputError) as caught:
         load_study(path)
     assert "discount_rate = 6" in str(caught.value) and "life_years = 0" in str(caught.value)
+
+
+def test_problems_in_different_sections_are_listed_together(tmp_path):
+    """A range, a scenario named in [sensitivity] and one in [budget]: one message for all
+    (the [budget] scenarios were checked only after the rest had loaded)."""
+    path = tmp_path / "study.toml"
+    path.write_text(
+        study_text()
+        .replace("growth_rate = [-0.01, 0.03]", "growth_rate = [0.5, 0.03]")
+        .replace('[sensitivity]\nscenario = "standpipes"', '[sensitivity]\nscenario = "nosuch"')
+        .replace('scenarios = ["standpipes", "household_connections"]', 'scenarios = ["other"]')
+        .replace("curve_up_to_eur = 260000", "curve_up_to_eur = 100000")
+    )
+    with pytest.raises(InputError) as caught:
+        load_study(path)
+    message = str(caught.value)
+    for part in ("growth_rate = [0.5, 0.03]", "[sensitivity] scenario: 'nosuch'",
+                 "[budget] scenarios: 'other'", "curve_up_to_eur = 100000"):  # fmt: skip
+        assert part in message, part
 
 
 def test_zero_budget_is_refused_before_any_computation(tmp_path):

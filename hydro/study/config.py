@@ -512,6 +512,24 @@ def _check_table(table: dict, section: str, where: str, problems: list[str]) -> 
                     problems.append(f"[{name}] {entry} = {item!r}: {problem}")
 
 
+def _check_scenario_names(data: dict, names: list, problems: list[str]) -> None:
+    """Every scenario that ``[sensitivity]``, ``[budget]`` and ``[calibration]`` name is one
+    of the study's ``names``; a problem appended for each that is not.
+    """
+    for section, key in (("sensitivity", "scenario"), ("budget", "scenarios"),
+                         ("calibration", "scenario")):  # fmt: skip
+        table = data.get(section)
+        if not isinstance(table, dict) or key not in table:
+            continue
+        given = table[key] if isinstance(table[key], list) else [table[key]]
+        for name in given:
+            if isinstance(name, str) and name not in names:
+                problems.append(
+                    f"[{section}] {key}: {name!r} is not a scenario of the study; one of "
+                    f"{', '.join(map(str, names))}" + did_you_mean(name, names)
+                )
+
+
 def validate_study(data: dict, path: Path) -> None:
     """One pass over the whole study file before anything is computed.
 
@@ -546,14 +564,15 @@ def validate_study(data: dict, path: Path) -> None:
         duplicated = sorted({str(n) for n in names if names.count(n) > 1})
         if duplicated:
             problems.append(f"scenario names must be unique: {', '.join(duplicated)} repeated")
-        sensitivity = data.get("sensitivity")
-        if isinstance(sensitivity, dict) and "scenario" in sensitivity:
-            if sensitivity["scenario"] not in names:
-                problems.append(
-                    f"[sensitivity] scenario = {sensitivity['scenario']!r} is not a scenario "
-                    f"of the study; one of {', '.join(map(str, names))}"
-                    + did_you_mean(sensitivity["scenario"], names)
-                )
+        _check_scenario_names(data, names, problems)
+    budget = data.get("budget")
+    if isinstance(budget, dict) and isinstance(money, dict):
+        reach, amount = budget.get("curve_up_to_eur"), money.get("budget_eur")
+        if _is_number(reach) and _is_number(amount) and reach < amount:
+            problems.append(
+                f"[budget] curve_up_to_eur = {reach:g} is below the budget ({amount:g} EUR): "
+                "the curve reaches at least the budget"
+            )
     if problems:
         shown = problems[:20] + (
             [f"... and {len(problems) - 20} more"] if len(problems) > 20 else []
