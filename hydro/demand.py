@@ -4,7 +4,7 @@ Pure functions first (population, per-capita and peak formulas), then the :class
 that holds every parameter with its source, the village table reader, and the adapter that
 writes node demands and patterns into a copy of a network.
 
-Conventions (as in the Oujda brief, section 5.2):
+Conventions (as in docs/sources.md, 5.2):
 
 - consumption = domestic + other public uses + institutions + livestock [l/day];
 - node demand = consumption / distribution efficiency (distribution losses leave at the nodes);
@@ -39,7 +39,7 @@ SERVICES = ("standpipe", "household")
 #: How far from 1 the mean of an hourly pattern may be [-].
 PATTERN_MEAN_TOLERANCE = 1e-3
 
-#: Hourly patterns of the Oujda brief, section 5.2 (24 multipliers, mean exactly 1) [D/E].
+#: Hourly patterns of docs/sources.md, 5.2 (24 multipliers, mean exactly 1) [D/E].
 STANDPIPE_PATTERN = (
     0.10, 0.10, 0.10, 0.10, 0.15, 0.39, 1.17, 1.96, 2.15, 1.76, 1.27, 1.08,
     0.95, 0.88, 0.98, 1.37, 1.86, 2.25, 2.15, 1.56, 0.88, 0.49, 0.20, 0.10,
@@ -59,7 +59,7 @@ CONNECTION_FLOW_L_PER_S = 0.20
 #: the design load is exceeded 1% of the time) [S*].
 SIMULTANEITY_PERCENTILE = 0.99
 TAP_SOURCES = {
-    "standpipe": "Oujda brief 5.1 [E]: 2 taps x 0.25 l/s per standpipe (0.5 l/s design flow)",
+    "standpipe": "docs/sources.md, 5.1 [E]: 2 taps x 0.25 l/s per standpipe (0.5 l/s design flow)",
     "household": "NF DTU 60.11 P1-1 (2013) [S*]: 0.20 l/s per connection (kitchen-sink tap); "
     "simultaneous connections: binomial 99th percentile (Hunter 1940, NBS BMS65) [S*]",
 }
@@ -156,7 +156,7 @@ def simultaneous_taps(taps, probability, percentile=SIMULTANEITY_PERCENTILE):
 # --------------------------------------------------------------------------- scenario
 @dataclass(frozen=True)
 class DemandScenario:
-    """Every parameter of a demand projection. Defaults: Oujda brief, section 5.1.
+    """Every parameter of a demand projection. Defaults: docs/sources.md, 5.1.
 
     Sources are in :data:`SCENARIO_SOURCES`. Units are in the names; rates are fractions.
     """
@@ -267,32 +267,33 @@ SCENARIO_UNITS = {
 }
 
 SCENARIO_SOURCES = {
-    "domestic_l_per_person_day": "Oujda brief 5.1 [E]: BF 25 (Sphere >= 15, WHO basic ~20, "
+    "domestic_l_per_person_day": "docs/sources.md, 5.1 [E]: BF 25 (Sphere >= 15, WHO basic ~20, "
     "Cameroon 25 [S]); BI 50 (WHO yard tap ~50 [S])",
-    "household_share": "Oujda brief 5.1 [E]: 80% BI + 20% BF; rural BI rate ~22% in 2004 [S]",
-    "other_public_share": "Oujda brief 5.1 [E]: +5% (BF), +10% (BI)",
+    "household_share": "docs/sources.md, 5.1 [E]: 80% BI + 20% BF; rural BI rate ~22% in 2004 [S]",
+    "other_public_share": "docs/sources.md, 5.1 [E]: +5% (BF), +10% (BI)",
     "school_l_per_pupil_day": "Tanzania DCOM manual ch. 4 [S]: 10 (pit latrine), 25 (WC)",
     "health_l_per_outpatient_day": "Tanzania DCOM manual ch. 4 [S]",
     "health_l_per_bed_day": "Tanzania DCOM manual ch. 4 [S]",
     "mosque_l_per_worshipper_day": "Sphere 2011 App. 2, 2-5 l [S*] + estimate",
-    "livestock_enabled": "Oujda brief 5.1 [E]: off for BF (herds watered from wells), on for BI",
-    "livestock_fraction_of_herd": "Oujda brief 5.1 [E]",
-    "livestock_l_per_head_day": "Oujda brief section 2 livestock sources [S]",
-    "transmission_efficiency": "Oujda brief 5.1 [E]",
-    "distribution_efficiency": "Oujda brief 5.1 [E]",
-    "peak_day_factor": "Oujda brief 5.1: DCOM 1.1-1.3 [S]; Maghreb practice [E]",
-    "peak_hour_factor": "Oujda brief 5.2: from the pattern (2.25 BF, 1.74 BI) [D/E]",
-    "standpipe_pattern": "Oujda brief 5.2 [D/E]",
-    "household_pattern": "Oujda brief 5.2 [D/E]",
+    "livestock_enabled": "docs/sources.md, 5.1 [E]: off for BF (herds watered from wells), "
+    "on for BI",
+    "livestock_fraction_of_herd": "docs/sources.md, 5.1 [E]",
+    "livestock_l_per_head_day": "docs/sources.md, section 2 livestock sources [S]",
+    "transmission_efficiency": "docs/sources.md, 5.1 [E]",
+    "distribution_efficiency": "docs/sources.md, 5.1 [E]",
+    "peak_day_factor": "docs/sources.md, 5.1: DCOM 1.1-1.3 [S]; Maghreb practice [E]",
+    "peak_hour_factor": "docs/sources.md, 5.2: from the pattern (2.25 BF, 1.74 BI) [D/E]",
+    "standpipe_pattern": "docs/sources.md, 5.2 [D/E]",
+    "household_pattern": "docs/sources.md, 5.2 [D/E]",
     "max_people_per_tap": "Sphere: 250 per tap at 7.5 l/min [S]",
-    "taps_per_standpipe": "Oujda brief 5.1 [E]",
-    "tap_flow_l_per_s": "Oujda brief 5.1 [E]",
+    "taps_per_standpipe": "docs/sources.md, 5.1 [E]",
+    "tap_flow_l_per_s": "docs/sources.md, 5.1 [E]",
     "connection_flow_l_per_s": TAP_SOURCES["household"],
-    "persons_per_household": "Oujda brief 5.1 [E]",
-    "growth_rate": "village table (Oujda brief 5.1: +1.0%/yr default, Ahl Angad +1.2% [D])",
+    "persons_per_household": "docs/sources.md, 5.1 [E]",
+    "growth_rate": "village table (docs/sources.md, 5.1: +1.0%/yr default, Ahl Angad +1.2% [D])",
 }
 
-#: The named scenarios of the Oujda brief, section 5.1.
+#: The named scenarios of docs/sources.md, 5.1.
 SCENARIOS = {
     "standpipes": DemandScenario(name="standpipes"),
     "household_connections": DemandScenario(
@@ -348,7 +349,7 @@ def default_years(villages: pd.DataFrame) -> list[int]:
     """Opening year (the village table's data year) and design year.
 
     The design year is 2030, or 20 years after the data year when the data are later
-    (Oujda brief 5.1).
+    (docs/sources.md, 5.1).
     """
     opening = int(villages["population_year"].max())
     design = (
@@ -372,7 +373,7 @@ VILLAGE_OPTIONAL_NUMERIC = {
     "outpatients_per_day": 0.0,
     "beds": 0.0,
     "mosque_worshippers_per_day": 0.0,
-    # taps: blank = the scenario's (2 taps x 0.25 l/s per standpipe, Oujda brief 5.1)
+    # taps: blank = the scenario's (2 taps x 0.25 l/s per standpipe, docs/sources.md, 5.1)
     "taps_per_standpipe": np.nan,
     "tap_flow_l_per_s": np.nan,
 }
@@ -1125,7 +1126,7 @@ def tap_design(taps: pd.DataFrame, percentile: float = SIMULTANEITY_PERCENTILE) 
 
     ``taps``: one row per node and service with columns :data:`TAP_COLUMNS`. Added columns:
     ``open_probability`` (:func:`open_probability`), ``taps_open`` (a standpipe: all its taps,
-    Oujda brief 5.1; household connections: :func:`simultaneous_taps`) and
+    docs/sources.md, 5.1; household connections: :func:`simultaneous_taps`) and
     ``design_flow_l_per_s`` = taps_open x tap_flow_l_per_s. An optional column
     ``taps_per_standpipe`` (the taps on one standpipe of a standpipe row) is kept: a node's
     taps beyond it are more standpipes, each with its own riser
@@ -1158,7 +1159,7 @@ def taps_from_model(
 ) -> pd.DataFrame:
     """Taps of a network without a village table: one row per standpipe or household node.
 
-    A standpipe node has the scenario's taps (2 x 0.25 l/s, Oujda brief 5.1); a household node
+    A standpipe node has the scenario's taps (2 x 0.25 l/s, docs/sources.md, 5.1); a household node
     one tap per connection, the connections estimated from its demand (the model's demand is
     the peak day, as ``hydro demand`` writes it: peak-day factor x household allowance x
     persons per household / distribution efficiency per connection, defaults of the

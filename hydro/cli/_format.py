@@ -212,7 +212,7 @@ def format_check(result: NetworkCheck, scenario: str, show: int = 20) -> str:
         first, last = result.cases[0].year, result.cases[-1].year
         lines.append(
             f"years: {first} (opening: the village table's data year) and {last} (design "
-            "horizon, Oujda brief 5.1); choose others with --year"
+            "horizon, docs/sources.md, 5.1); choose others with --year"
         )
     for case in result.cases:
         if case.year is not None:
@@ -260,8 +260,8 @@ def format_demand(projection: DemandProjection, nodes: pd.DataFrame) -> str:
             format_table(shown),
             "\nper node: peak day and peak hour; taps (a standpipe's, or one per household "
             "connection), each tap's flow, and the taps open at once in the design condition's "
-            "tap-flow case with their flow (Oujda brief 5.1; Hunter's binomial 99th percentile "
-            "for connections):",
+            "tap-flow case with their flow (docs/sources.md, 5.1; Hunter's binomial 99th "
+            "percentile for connections):",
             format_table(nodes),
         ]
     )

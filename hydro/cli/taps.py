@@ -127,7 +127,7 @@ def add_parser(sub, parents) -> None:
         type=pressure,
         default=defaults.TAP_MIN_PRESSURE_M,
         metavar="M",
-        help="pressure at which a tap gives its full flow [m] (default 5, Oujda brief 5.1)",
+        help="pressure at which a tap gives its full flow [m] (default 5, docs/sources.md, 5.1)",
     )
     p.add_argument(
         "--tank-reserve",

@@ -708,13 +708,7 @@ def assumptions_table(study: Study, outcomes: list[ScenarioResult]) -> pd.DataFr
             parts.append(sc.as_table().assign(scenario=f"demand: {sc.name}"))
     out = pd.concat(parts, ignore_index=True)
     out["value"] = out["value"].astype(str)
-    # older sources in the code say "Oujda brief N": section N of docs/sources.md
-    out["source"] = (
-        out["source"]
-        .astype(str)
-        .str.replace("Oujda brief, intro", "docs/sources.md, 3")
-        .str.replace("Oujda brief", "docs/sources.md,")
-    )
+    out["source"] = out["source"].astype(str)
     fr = _french_notes(study)
     out["source_fr"] = [
         fr.get(parameter, "") if scenario == "all" else ""
