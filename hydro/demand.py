@@ -361,7 +361,11 @@ def default_years(villages: pd.DataFrame) -> list[int]:
 
 
 # --------------------------------------------------------------------------- village table
-VILLAGE_REQUIRED = ["douar", "population", "population_year", "standpipe_nodes"]
+#: Required columns of the village table (``village``: each village's name, read into the
+#: column ``douar`` of the tables hydro builds; ``douar``, its former name, is read too).
+VILLAGE_REQUIRED = ["village", "population", "population_year", "standpipe_nodes"]
+#: Former names of the village table's columns: former -> current.
+VILLAGE_ALIASES = {"douar": "village"}
 VILLAGE_OPTIONAL_NUMERIC = {
     "growth_rate": 0.01,
     "household_share": 0.8,
@@ -405,19 +409,19 @@ class VillageRange:
 
 #: Every number of the village table: its range and the reason for it.
 VILLAGE_RANGES = {
-    "population": VillageRange(0, 1e6, "people in one douar: 0 to 1,000,000"),
+    "population": VillageRange(0, 1e6, "people in one village: 0 to 1,000,000"),
     "population_year": VillageRange(
         1900, 2200, "a census or survey year, 1900 to 2200", whole=True
     ),
     "growth_rate": VillageRange(
         -1, 0.2, "a fraction per year, e.g. 0.01 for +1 %/yr", open_low=True
     ),
-    "household_share": VillageRange(0, 1, "a share of the douar's population"),
-    "standpipes": VillageRange(0, 1000, "standpipes in one douar: 0 to 1,000", whole=True),
-    "sheep_goat": VillageRange(0, 1e6, "head of sheep and goats in one douar", whole=True),
-    "cattle": VillageRange(0, 1e5, "head of cattle in one douar", whole=True),
-    "equid": VillageRange(0, 1e5, "horses, mules and donkeys in one douar", whole=True),
-    "pupils": VillageRange(0, 1e5, "pupils at the douar's schools", whole=True),
+    "household_share": VillageRange(0, 1, "a share of the village's population"),
+    "standpipes": VillageRange(0, 1000, "standpipes in one village: 0 to 1,000", whole=True),
+    "sheep_goat": VillageRange(0, 1e6, "head of sheep and goats in one village", whole=True),
+    "cattle": VillageRange(0, 1e5, "head of cattle in one village", whole=True),
+    "equid": VillageRange(0, 1e5, "horses, mules and donkeys in one village", whole=True),
+    "pupils": VillageRange(0, 1e5, "pupils at the village's schools", whole=True),
     "outpatients_per_day": VillageRange(0, 1e5, "outpatients a day at its health centre"),
     "beds": VillageRange(0, 1e4, "beds at its health centre", whole=True),
     "mosque_worshippers_per_day": VillageRange(0, 1e6, "worshippers a day at its mosques"),
@@ -559,7 +563,7 @@ def read_villages(path: str | os.PathLike) -> pd.DataFrame:
     table["douar"] = table["douar"].astype(str).str.strip()
     duplicated = table["douar"][table["douar"].duplicated()].tolist()
     if duplicated:
-        raise InputError(f"{path}: douar {duplicated[0]} appears more than once")
+        raise InputError(f"{path}: village {duplicated[0]} appears more than once")
     where = _village_rows(path, table)
     for column in ["population", "population_year", *VILLAGE_OPTIONAL_NUMERIC]:
         values = pd.to_numeric(table[column], errors="coerce")
@@ -580,6 +584,7 @@ def _village_columns(path: Path, table: pd.DataFrame) -> pd.DataFrame:
         A required column missing, an unknown column that looks like a misspelt known one
         (it would silently take its default), or no rows.
     """
+    table = _village_aliases(path, table)
     missing = [c for c in VILLAGE_REQUIRED if c not in table.columns]
     if missing:
         hint = (
@@ -602,11 +607,29 @@ def _village_columns(path: Path, table: pd.DataFrame) -> pd.DataFrame:
             )
     if table.empty:
         raise InputError(f"{path}: the village table has no rows")
+    table = table.rename(columns={"village": "douar"})  # the name hydro's tables use
     if "household_nodes" not in table.columns:
         table["household_nodes"] = ""
     for column, default in VILLAGE_OPTIONAL_NUMERIC.items():
         if column not in table.columns:
             table[column] = default
+    return table
+
+
+def _village_aliases(path: Path, table: pd.DataFrame) -> pd.DataFrame:
+    """The table with each column of a former name (:data:`VILLAGE_ALIASES`) renamed, with a
+    note; a column given under both names is an error.
+    """
+    for former, current in VILLAGE_ALIASES.items():
+        if former not in table.columns:
+            continue
+        if current in table.columns:
+            raise InputError(
+                f"{path}: columns '{former}' and '{current}' both given: '{former}' is the "
+                f"former name of '{current}'; keep one"
+            )
+        log.info("%s: column '%s' read as '%s' (its former name)", path, former, current)
+        table = table.rename(columns={former: current})
     return table
 
 
@@ -617,7 +640,7 @@ def _village_rows(path: Path, table: pd.DataFrame) -> list[str]:
     """
     lines = table.attrs.get("rows") or [None] * len(table)
     return [
-        f"{path}, row {line}: douar {douar}" if line else f"{path}: douar {douar}"
+        f"{path}, row {line}: village {douar}" if line else f"{path}: village {douar}"
         for line, douar in zip(lines, table["douar"], strict=True)
     ]
 
@@ -689,9 +712,9 @@ def _village_nodes(path: Path, table: pd.DataFrame, where: list[str]) -> None:
                 if node in owner and owner[node] != (douar, column):
                     first = owner[node]
                     raise InputError(
-                        f"{path}: node '{node}' is named by douar {first[0]} ({first[1]}) and "
-                        f"by douar {douar} ({column}): a node serves one douar and one service "
-                        "(split it into two nodes, or merge the douars)"
+                        f"{path}: node '{node}' is named by village {first[0]} ({first[1]}) and "
+                        f"by village {douar} ({column}): a node serves one village and one "
+                        "service (split it into two nodes, or merge the villages)"
                     )
                 owner[node] = (douar, column)
 
@@ -709,7 +732,7 @@ def check_villages_against_network(
             for node in shares:
                 if node not in junctions:
                     raise InputError(
-                        f"{source}: douar {douar}: {column} names node '{node}', which is not a "
+                        f"{source}: village {douar}: {column} names node '{node}', which is not a "
                         f"junction of {network_name}"
                     )
 

@@ -76,7 +76,8 @@ def tertiary_network(
                 break
         else:
             raise InputError(
-                f"{study.inputs.pipe_catalog}: no catalogue pipe carries douar {d['douar']}'s "
+                f"{study.inputs.pipe_catalog}: no catalogue pipe carries "
+                f"{study.report.village_word['en'][0]} {d['douar']}'s "
                 f"household peak of {1000 * flow:.2f} l/s along {length:.0f} m"
             )
         rows.append(
