@@ -16,7 +16,7 @@ import pytest
 from conftest import ROOT
 
 from hydro.errors import InputError
-from hydro.study import report
+from hydro.study import config, report
 from hydro.study.config import load_study, validate_study, village_word
 from hydro.study.labels import (
     DEFAULT_VILLAGE_WORD,
@@ -74,8 +74,11 @@ def test_every_text_says_a_word_once_filled_in_both_languages():
 def test_the_oujda_study_says_douar_and_a_study_without_the_key_says_village():
     study = load_study(OUJDA)
     assert study.report.village_word == {"en": ("douar", "douars"), "fr": ("douar", "douars")}
-    plain = replace(study, report=replace(study.report, village_word=village_word(None)))
-    assert plain.report.village_word == DEFAULT_VILLAGE_WORD
+    data = tomllib.loads(OUJDA.read_text(encoding="utf-8"))
+    del data["report"]["village_word"]
+    settings = config._report(data, OUJDA)  # the study file's [report] without the key
+    assert settings.village_word == DEFAULT_VILLAGE_WORD and "village_word" not in settings.text
+    plain = replace(study, report=settings)
     seen = {}
 
     def capture(result, folder, lang, log):  # what write_all's outputs are written with
