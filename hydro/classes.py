@@ -1,7 +1,7 @@
 """Node and pipe classes: one home for what a node is and how many taps it has.
 
 A junction's class sets its minimum pressure (standpipe 10 m, household connection 15 m,
-other junctions 0 m, Oujda brief 5.1) and whether it draws tap flows in the design condition
+other junctions 0 m, docs/sources.md, 5.1) and whether it draws tap flows in the design condition
 (:mod:`hydro.condition`). :func:`node_classes` is the one place that builds them, in this
 order of precedence:
 
@@ -45,7 +45,7 @@ TAP_CLASSES = ("standpipe", "household")
 #: Tags of earlier versions: ``taps:N@Q``, N taps of Q l/s (the class from the patterns).
 LEGACY_TAP_PREFIX = "taps"
 #: Taps on one standpipe that a standpipe tag without ``/K`` means (``standpipe:N@Q``, as
-#: tags of earlier versions are written): Oujda brief 5.1, 2 taps. Fixed here, not read from
+#: tags of earlier versions are written): docs/sources.md, 5.1, 2 taps. Fixed here, not read from
 #: :data:`hydro.defaults.TAPS_PER_STANDPIPE`, so an old file keeps its meaning.
 TAG_TAPS_PER_STANDPIPE = 2
 

@@ -6,7 +6,7 @@ per element, check and time step) that the command line prints and saves, and a 
 Entry points: :func:`check_compliance` runs a model (or takes its results) and checks it
 against :class:`Rules`, the design rules of a rural scheme by node class (standpipe,
 household connection, other junction) and pipe class (distribution, transmission), with tank
-and pump checks (defaults: Oujda brief, section 5.1, except where a rule says otherwise);
+and pump checks (defaults: docs/sources.md, 5.1, except where a rule says otherwise);
 :func:`check_network` does so for the model's own demand or each projected year, with
 pressure-driven delivery when asked (``hydro check``).
 
@@ -54,17 +54,17 @@ RULE_VIOLATION_COLUMNS = [
 
 #: Where each default rule comes from (shown in reports and assumption tables).
 RULE_SOURCES = {
-    "min_pressure_m": "Oujda brief 5.1 [E]: 10 m at the standpipe node, 15 m at a household "
+    "min_pressure_m": "docs/sources.md, 5.1 [E]: 10 m at the standpipe node, 15 m at a household "
     "connection node; other junctions: no negative pressure [E]",
-    "max_pressure_m": "Oujda brief 5.1 [E]: maximum static pressure 60 m in a PN10 network "
+    "max_pressure_m": "docs/sources.md, 5.1 [E]: maximum static pressure 60 m in a PN10 network "
     "(distribution nodes)",
     "pressure_class": "each node below the pressure class of its pipes (PN in bar x 10.197 m)",
-    "velocity_m_per_s": "Oujda brief 5.1 [E]: distribution 0.3-1.5 m/s, transmission "
+    "velocity_m_per_s": "docs/sources.md, 5.1 [E]: distribution 0.3-1.5 m/s, transmission "
     "0.5-2.0 m/s at peak hour",
     "tank_reserve_share": "estimate [E]: a fifth of the usable volume kept for emergencies",
     "pump_efficient_range": "estimate [E]: 70-120% of the best-efficiency flow (the preferred "
     "operating region of Hydraulic Institute practice)",
-    "tap_min_pressure_m": "Oujda brief 5.1 [E]: 5 m at the tap while it draws (2 taps x "
+    "tap_min_pressure_m": "docs/sources.md, 5.1 [E]: 5 m at the tap while it draws (2 taps x "
     "0.25 l/s per standpipe)",
 }
 
@@ -351,7 +351,7 @@ def check_compliance(
     wn : wntr.network.WaterNetworkModel
         The network (never modified).
     rules : Rules, optional
-        Design rules; default :class:`Rules` (Oujda brief 5.1).
+        Design rules; default :class:`Rules` (docs/sources.md, 5.1).
     classes : mapping, optional
         Classes that override those found in the model (node -> standpipe / household /
         junction; pipe -> distribution / transmission).
@@ -835,7 +835,7 @@ def check_network(
     wn : wntr.network.WaterNetworkModel
         The network (never modified).
     rules : Rules, optional
-        Design rules; default :class:`Rules` (Oujda brief 5.1).
+        Design rules; default :class:`Rules` (docs/sources.md, 5.1).
     villages : pandas.DataFrame, optional
         Village table (:func:`hydro.demand.read_villages`): node classes and, with ``years``,
         the demand projected to each year. Without ``years``, the opening and the design year

@@ -7,11 +7,11 @@ of the usable depth) and each pump as its level controls operate it at that leve
 
 - **peak hour**: every junction at its demand of the network's design hour (patterns applied),
   each node at its own minimum pressure (10 m at a standpipe node, 15 m at a household
-  connection node, Oujda brief 5.1);
-- **tap flows**: every standpipe at its taps' full flow (2 taps x 0.25 l/s, Oujda brief 5.1)
+  connection node, docs/sources.md, 5.1);
+- **tap flows**: every standpipe at its taps' full flow (2 taps x 0.25 l/s, docs/sources.md, 5.1)
   and every household-connection node at its simultaneous flow (binomial 99th percentile,
   :func:`hydro.demand.simultaneous_taps`), other junctions at their peak-hour demand; a tap
-  node must then keep the tap's minimum (5 m at the tap, Oujda brief 5.1), other junctions
+  node must then keep the tap's minimum (5 m at the tap, docs/sources.md, 5.1), other junctions
   their own. At a standpipe the tap is not the junction: the riser, valve and meter between
   them lose :func:`standpipe_local_loss_m` at one standpipe's flow (3.5 m at 0.5 l/s [E];
   a node with two standpipes: each riser carries its own 0.5 l/s; the taps fill standpipes

@@ -4,7 +4,7 @@ Pure functions first (population, per-capita and peak formulas), then the :class
 that holds every parameter with its source, the village table reader, and the adapter that
 writes node demands and patterns into a copy of a network.
 
-Conventions (as in the Oujda brief, section 5.2):
+Conventions (as in docs/sources.md, 5.2):
 
 - consumption = domestic + other public uses + institutions + livestock [l/day];
 - node demand = consumption / distribution efficiency (distribution losses leave at the nodes);
@@ -39,7 +39,7 @@ SERVICES = ("standpipe", "household")
 #: How far from 1 the mean of an hourly pattern may be [-].
 PATTERN_MEAN_TOLERANCE = 1e-3
 
-#: Hourly patterns of the Oujda brief, section 5.2 (24 multipliers, mean exactly 1) [D/E].
+#: Hourly patterns of docs/sources.md, 5.2 (24 multipliers, mean exactly 1) [D/E].
 STANDPIPE_PATTERN = (
     0.10, 0.10, 0.10, 0.10, 0.15, 0.39, 1.17, 1.96, 2.15, 1.76, 1.27, 1.08,
     0.95, 0.88, 0.98, 1.37, 1.86, 2.25, 2.15, 1.56, 0.88, 0.49, 0.20, 0.10,
@@ -59,7 +59,7 @@ CONNECTION_FLOW_L_PER_S = 0.20
 #: the design load is exceeded 1% of the time) [S*].
 SIMULTANEITY_PERCENTILE = 0.99
 TAP_SOURCES = {
-    "standpipe": "Oujda brief 5.1 [E]: 2 taps x 0.25 l/s per standpipe (0.5 l/s design flow)",
+    "standpipe": "docs/sources.md, 5.1 [E]: 2 taps x 0.25 l/s per standpipe (0.5 l/s design flow)",
     "household": "NF DTU 60.11 P1-1 (2013) [S*]: 0.20 l/s per connection (kitchen-sink tap); "
     "simultaneous connections: binomial 99th percentile (Hunter 1940, NBS BMS65) [S*]",
 }
@@ -156,7 +156,7 @@ def simultaneous_taps(taps, probability, percentile=SIMULTANEITY_PERCENTILE):
 # --------------------------------------------------------------------------- scenario
 @dataclass(frozen=True)
 class DemandScenario:
-    """Every parameter of a demand projection. Defaults: Oujda brief, section 5.1.
+    """Every parameter of a demand projection. Defaults: docs/sources.md, 5.1.
 
     Sources are in :data:`SCENARIO_SOURCES`. Units are in the names; rates are fractions.
     """
@@ -267,32 +267,33 @@ SCENARIO_UNITS = {
 }
 
 SCENARIO_SOURCES = {
-    "domestic_l_per_person_day": "Oujda brief 5.1 [E]: BF 25 (Sphere >= 15, WHO basic ~20, "
+    "domestic_l_per_person_day": "docs/sources.md, 5.1 [E]: BF 25 (Sphere >= 15, WHO basic ~20, "
     "Cameroon 25 [S]); BI 50 (WHO yard tap ~50 [S])",
-    "household_share": "Oujda brief 5.1 [E]: 80% BI + 20% BF; rural BI rate ~22% in 2004 [S]",
-    "other_public_share": "Oujda brief 5.1 [E]: +5% (BF), +10% (BI)",
+    "household_share": "docs/sources.md, 5.1 [E]: 80% BI + 20% BF; rural BI rate ~22% in 2004 [S]",
+    "other_public_share": "docs/sources.md, 5.1 [E]: +5% (BF), +10% (BI)",
     "school_l_per_pupil_day": "Tanzania DCOM manual ch. 4 [S]: 10 (pit latrine), 25 (WC)",
     "health_l_per_outpatient_day": "Tanzania DCOM manual ch. 4 [S]",
     "health_l_per_bed_day": "Tanzania DCOM manual ch. 4 [S]",
     "mosque_l_per_worshipper_day": "Sphere 2011 App. 2, 2-5 l [S*] + estimate",
-    "livestock_enabled": "Oujda brief 5.1 [E]: off for BF (herds watered from wells), on for BI",
-    "livestock_fraction_of_herd": "Oujda brief 5.1 [E]",
-    "livestock_l_per_head_day": "Oujda brief section 2 livestock sources [S]",
-    "transmission_efficiency": "Oujda brief 5.1 [E]",
-    "distribution_efficiency": "Oujda brief 5.1 [E]",
-    "peak_day_factor": "Oujda brief 5.1: DCOM 1.1-1.3 [S]; Maghreb practice [E]",
-    "peak_hour_factor": "Oujda brief 5.2: from the pattern (2.25 BF, 1.74 BI) [D/E]",
-    "standpipe_pattern": "Oujda brief 5.2 [D/E]",
-    "household_pattern": "Oujda brief 5.2 [D/E]",
+    "livestock_enabled": "docs/sources.md, 5.1 [E]: off for BF (herds watered from wells), "
+    "on for BI",
+    "livestock_fraction_of_herd": "docs/sources.md, 5.1 [E]",
+    "livestock_l_per_head_day": "docs/sources.md, section 2 livestock sources [S]",
+    "transmission_efficiency": "docs/sources.md, 5.1 [E]",
+    "distribution_efficiency": "docs/sources.md, 5.1 [E]",
+    "peak_day_factor": "docs/sources.md, 5.1: DCOM 1.1-1.3 [S]; Maghreb practice [E]",
+    "peak_hour_factor": "docs/sources.md, 5.2: from the pattern (2.25 BF, 1.74 BI) [D/E]",
+    "standpipe_pattern": "docs/sources.md, 5.2 [D/E]",
+    "household_pattern": "docs/sources.md, 5.2 [D/E]",
     "max_people_per_tap": "Sphere: 250 per tap at 7.5 l/min [S]",
-    "taps_per_standpipe": "Oujda brief 5.1 [E]",
-    "tap_flow_l_per_s": "Oujda brief 5.1 [E]",
+    "taps_per_standpipe": "docs/sources.md, 5.1 [E]",
+    "tap_flow_l_per_s": "docs/sources.md, 5.1 [E]",
     "connection_flow_l_per_s": TAP_SOURCES["household"],
-    "persons_per_household": "Oujda brief 5.1 [E]",
-    "growth_rate": "village table (Oujda brief 5.1: +1.0%/yr default, Ahl Angad +1.2% [D])",
+    "persons_per_household": "docs/sources.md, 5.1 [E]",
+    "growth_rate": "village table (docs/sources.md, 5.1: +1.0%/yr default, Ahl Angad +1.2% [D])",
 }
 
-#: The named scenarios of the Oujda brief, section 5.1.
+#: The named scenarios of docs/sources.md, 5.1.
 SCENARIOS = {
     "standpipes": DemandScenario(name="standpipes"),
     "household_connections": DemandScenario(
@@ -348,7 +349,7 @@ def default_years(villages: pd.DataFrame) -> list[int]:
     """Opening year (the village table's data year) and design year.
 
     The design year is 2030, or 20 years after the data year when the data are later
-    (Oujda brief 5.1).
+    (docs/sources.md, 5.1).
     """
     opening = int(villages["population_year"].max())
     design = (
@@ -360,7 +361,11 @@ def default_years(villages: pd.DataFrame) -> list[int]:
 
 
 # --------------------------------------------------------------------------- village table
-VILLAGE_REQUIRED = ["douar", "population", "population_year", "standpipe_nodes"]
+#: Required columns of the village table (``village``: each village's name, read into the
+#: column ``douar`` of the tables hydro builds; ``douar``, its former name, is read too).
+VILLAGE_REQUIRED = ["village", "population", "population_year", "standpipe_nodes"]
+#: Former names of the village table's columns: former -> current.
+VILLAGE_ALIASES = {"douar": "village"}
 VILLAGE_OPTIONAL_NUMERIC = {
     "growth_rate": 0.01,
     "household_share": 0.8,
@@ -372,7 +377,7 @@ VILLAGE_OPTIONAL_NUMERIC = {
     "outpatients_per_day": 0.0,
     "beds": 0.0,
     "mosque_worshippers_per_day": 0.0,
-    # taps: blank = the scenario's (2 taps x 0.25 l/s per standpipe, Oujda brief 5.1)
+    # taps: blank = the scenario's (2 taps x 0.25 l/s per standpipe, docs/sources.md, 5.1)
     "taps_per_standpipe": np.nan,
     "tap_flow_l_per_s": np.nan,
 }
@@ -404,19 +409,19 @@ class VillageRange:
 
 #: Every number of the village table: its range and the reason for it.
 VILLAGE_RANGES = {
-    "population": VillageRange(0, 1e6, "people in one douar: 0 to 1,000,000"),
+    "population": VillageRange(0, 1e6, "people in one village: 0 to 1,000,000"),
     "population_year": VillageRange(
         1900, 2200, "a census or survey year, 1900 to 2200", whole=True
     ),
     "growth_rate": VillageRange(
         -1, 0.2, "a fraction per year, e.g. 0.01 for +1 %/yr", open_low=True
     ),
-    "household_share": VillageRange(0, 1, "a share of the douar's population"),
-    "standpipes": VillageRange(0, 1000, "standpipes in one douar: 0 to 1,000", whole=True),
-    "sheep_goat": VillageRange(0, 1e6, "head of sheep and goats in one douar", whole=True),
-    "cattle": VillageRange(0, 1e5, "head of cattle in one douar", whole=True),
-    "equid": VillageRange(0, 1e5, "horses, mules and donkeys in one douar", whole=True),
-    "pupils": VillageRange(0, 1e5, "pupils at the douar's schools", whole=True),
+    "household_share": VillageRange(0, 1, "a share of the village's population"),
+    "standpipes": VillageRange(0, 1000, "standpipes in one village: 0 to 1,000", whole=True),
+    "sheep_goat": VillageRange(0, 1e6, "head of sheep and goats in one village", whole=True),
+    "cattle": VillageRange(0, 1e5, "head of cattle in one village", whole=True),
+    "equid": VillageRange(0, 1e5, "horses, mules and donkeys in one village", whole=True),
+    "pupils": VillageRange(0, 1e5, "pupils at the village's schools", whole=True),
     "outpatients_per_day": VillageRange(0, 1e5, "outpatients a day at its health centre"),
     "beds": VillageRange(0, 1e4, "beds at its health centre", whole=True),
     "mosque_worshippers_per_day": VillageRange(0, 1e6, "worshippers a day at its mosques"),
@@ -558,7 +563,7 @@ def read_villages(path: str | os.PathLike) -> pd.DataFrame:
     table["douar"] = table["douar"].astype(str).str.strip()
     duplicated = table["douar"][table["douar"].duplicated()].tolist()
     if duplicated:
-        raise InputError(f"{path}: douar {duplicated[0]} appears more than once")
+        raise InputError(f"{path}: village {duplicated[0]} appears more than once")
     where = _village_rows(path, table)
     for column in ["population", "population_year", *VILLAGE_OPTIONAL_NUMERIC]:
         values = pd.to_numeric(table[column], errors="coerce")
@@ -579,6 +584,7 @@ def _village_columns(path: Path, table: pd.DataFrame) -> pd.DataFrame:
         A required column missing, an unknown column that looks like a misspelt known one
         (it would silently take its default), or no rows.
     """
+    table = _village_aliases(path, table)
     missing = [c for c in VILLAGE_REQUIRED if c not in table.columns]
     if missing:
         hint = (
@@ -601,11 +607,29 @@ def _village_columns(path: Path, table: pd.DataFrame) -> pd.DataFrame:
             )
     if table.empty:
         raise InputError(f"{path}: the village table has no rows")
+    table = table.rename(columns={"village": "douar"})  # the name hydro's tables use
     if "household_nodes" not in table.columns:
         table["household_nodes"] = ""
     for column, default in VILLAGE_OPTIONAL_NUMERIC.items():
         if column not in table.columns:
             table[column] = default
+    return table
+
+
+def _village_aliases(path: Path, table: pd.DataFrame) -> pd.DataFrame:
+    """The table with each column of a former name (:data:`VILLAGE_ALIASES`) renamed, with a
+    note; a column given under both names is an error.
+    """
+    for former, current in VILLAGE_ALIASES.items():
+        if former not in table.columns:
+            continue
+        if current in table.columns:
+            raise InputError(
+                f"{path}: columns '{former}' and '{current}' both given: '{former}' is the "
+                f"former name of '{current}'; keep one"
+            )
+        log.info("%s: column '%s' read as '%s' (its former name)", path, former, current)
+        table = table.rename(columns={former: current})
     return table
 
 
@@ -616,7 +640,7 @@ def _village_rows(path: Path, table: pd.DataFrame) -> list[str]:
     """
     lines = table.attrs.get("rows") or [None] * len(table)
     return [
-        f"{path}, row {line}: douar {douar}" if line else f"{path}: douar {douar}"
+        f"{path}, row {line}: village {douar}" if line else f"{path}: village {douar}"
         for line, douar in zip(lines, table["douar"], strict=True)
     ]
 
@@ -688,9 +712,9 @@ def _village_nodes(path: Path, table: pd.DataFrame, where: list[str]) -> None:
                 if node in owner and owner[node] != (douar, column):
                     first = owner[node]
                     raise InputError(
-                        f"{path}: node '{node}' is named by douar {first[0]} ({first[1]}) and "
-                        f"by douar {douar} ({column}): a node serves one douar and one service "
-                        "(split it into two nodes, or merge the douars)"
+                        f"{path}: node '{node}' is named by village {first[0]} ({first[1]}) and "
+                        f"by village {douar} ({column}): a node serves one village and one "
+                        "service (split it into two nodes, or merge the villages)"
                     )
                 owner[node] = (douar, column)
 
@@ -708,7 +732,7 @@ def check_villages_against_network(
             for node in shares:
                 if node not in junctions:
                     raise InputError(
-                        f"{source}: douar {douar}: {column} names node '{node}', which is not a "
+                        f"{source}: village {douar}: {column} names node '{node}', which is not a "
                         f"junction of {network_name}"
                     )
 
@@ -1125,7 +1149,7 @@ def tap_design(taps: pd.DataFrame, percentile: float = SIMULTANEITY_PERCENTILE) 
 
     ``taps``: one row per node and service with columns :data:`TAP_COLUMNS`. Added columns:
     ``open_probability`` (:func:`open_probability`), ``taps_open`` (a standpipe: all its taps,
-    Oujda brief 5.1; household connections: :func:`simultaneous_taps`) and
+    docs/sources.md, 5.1; household connections: :func:`simultaneous_taps`) and
     ``design_flow_l_per_s`` = taps_open x tap_flow_l_per_s. An optional column
     ``taps_per_standpipe`` (the taps on one standpipe of a standpipe row) is kept: a node's
     taps beyond it are more standpipes, each with its own riser
@@ -1158,7 +1182,7 @@ def taps_from_model(
 ) -> pd.DataFrame:
     """Taps of a network without a village table: one row per standpipe or household node.
 
-    A standpipe node has the scenario's taps (2 x 0.25 l/s, Oujda brief 5.1); a household node
+    A standpipe node has the scenario's taps (2 x 0.25 l/s, docs/sources.md, 5.1); a household node
     one tap per connection, the connections estimated from its demand (the model's demand is
     the peak day, as ``hydro demand`` writes it: peak-day factor x household allowance x
     persons per household / distribution efficiency per connection, defaults of the

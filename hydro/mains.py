@@ -7,7 +7,7 @@ A pumped main is sized at least whole-life cost (pipe plus the present value of 
 friction costs); a gravity main is split between catalogue diameters at least cost within the
 head available (:func:`size_gravity_main`, a linear programme; :func:`split_main` writes the
 segments into the network). Both keep within the pressure class and the transmission velocity
-limit (default 2.0 m/s, Oujda brief 5.1). Head losses follow the network's own formula
+limit (default 2.0 m/s, docs/sources.md, 5.1). Head losses follow the network's own formula
 (Hazen-Williams or Darcy-Weisbach).
 """
 

@@ -8,9 +8,9 @@ largest cumulative surplus plus the largest cumulative deficit:
     V_balancing = max_h S(h) - min_h S(h),   S(h) = sum over hours < h of (inflow - demand)
 
 To this is added an emergency reserve, in hours of average-day demand (default 12 h [E]: half a
-day to repair the main or the pump). The brief's rule of thumb, max(50% of peak-day demand,
-1 day of average demand) for tanks fed by an intermittent tap-off or a pumped main (Oujda brief
-5.1 [E]), is reported beside it for comparison.
+day to repair the main or the pump). The rule of thumb of docs/sources.md, 5.1 [E],
+max(50% of peak-day demand, 1 day of average demand) for tanks fed by an intermittent tap-off
+or a pumped main, is reported beside it for comparison.
 """
 
 from __future__ import annotations
@@ -49,7 +49,9 @@ class StorageSizing:
 
     @property
     def brief_rule_m3(self) -> float:
-        """Oujda brief 5.1 rule of thumb: max(50% of peak day, 1 day of average demand)."""
+        """The rule of thumb of docs/sources.md, 5.1: max(50% of peak day, 1 day of average
+        demand).
+        """
         return max(0.5 * self.peak_day_m3, self.average_day_m3)
 
     @property
@@ -141,7 +143,7 @@ def size_tank(
 
     Storage for ``tank`` from the model's own first day of demand at the junctions it
     serves, taken as the peak day (average day = peak day / ``peak_day_factor``, 1.3 by
-    default: Oujda brief 5.1).
+    default: docs/sources.md, 5.1).
     """
     day = tank_demand_day(wn, tank)
     return size_storage(
@@ -214,7 +216,7 @@ def design_storage(
     pump: str | None = None,
     pump_catalog: pd.DataFrame | None = None,
     pumping_hours: float = defaults.PUMPING_HOURS,
-    energy_price_per_kwh: float = defaults.ENERGY_PRICE_PER_KWH,
+    energy_price_per_kwh: float = defaults.ENERGY_PRICE_EUR_PER_KWH,
     duration_h: float = defaults.CHECK_DURATION_H,
     villages: pd.DataFrame | None = None,
     year: int | None = None,
@@ -230,7 +232,7 @@ def design_storage(
     tank : str
         The tank to size.
     peak_day_factor : float
-        Peak day over average day [-] (default: Oujda brief 5.1).
+        Peak day over average day [-] (default: docs/sources.md, 5.1).
     reserve_hours : float
         Emergency reserve in hours of average demand [h].
     supply_hours : tuple of int, optional
@@ -243,7 +245,8 @@ def design_storage(
     pumping_hours : float
         Hours a day the pump runs at its duty flow [h].
     energy_price_per_kwh : float
-        Energy price [currency/kWh].
+        Energy price [currency/kWh]: the pump's energy cost comes in its currency (default
+        :data:`hydro.defaults.ENERGY_PRICE_EUR_PER_KWH`, in EUR).
     duration_h : float
         Duration of the run that measures the pump's energy [h].
     villages : pandas.DataFrame, optional

@@ -7,7 +7,7 @@ for all taps. A draw opens each tap independently; the network then runs in stea
 every tank at its reserve level and the pumps as operated (the design condition's setting,
 :mod:`hydro.condition`); each open tap asks its flow, other junctions their peak-hour
 demand. Pressure-driven demand (EPANET 2.2+, Wagner et al. 1988): a node receives its full
-demand at or above the tap's minimum pressure (5 m, Oujda brief 5.1), nothing at or below 0 m,
+demand at or above the tap's minimum pressure (5 m, docs/sources.md, 5.1), nothing at or below 0 m,
 and (p / p_req)^0.5 of it in between, as an orifice does; the taps open at a node share its
 delivery in proportion to their flows.
 
@@ -666,7 +666,7 @@ def all_taps_open(
     classes : dict, optional
         Node -> class (``standpipe``, ``household``, ``junction``) over the tags and patterns.
     tap_min_pressure_m : float
-        Pressure at the tap while its taps draw [m] (5 m, Oujda brief 5.1).
+        Pressure at the tap while its taps draw [m] (5 m, docs/sources.md, 5.1).
     tank_reserve_share : float
         Share of each tank's usable depth kept as reserve [-] (0.2).
 

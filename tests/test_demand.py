@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -178,7 +180,7 @@ BAD_VILLAGES = {
     "a node of another douar": (
         "standpipe_nodes",
         "DB_BF1:0.5; OM_BF1:0.5",
-        ["node 'OM_BF1' is named by douar Douba", "Oulad Mimoun", "one douar"],
+        ["node 'OM_BF1' is named by village Douba", "Oulad Mimoun", "one village"],
     ),
 }
 
@@ -195,6 +197,21 @@ def test_bad_village_data_names_douar_and_field(case, tmp_path):
         read_villages(path)
     for fragment in [str(path), *fragments]:
         assert fragment in str(info.value)
+
+
+def test_the_former_column_douar_reads_as_village_with_a_note(tmp_path, caplog):
+    text = VILLAGES.read_text(encoding="utf-8")
+    assert "\nvillage," in text
+    path = tmp_path / "villages.csv"
+    path.write_text(text.replace("\nvillage,", "\ndouar,"), encoding="utf-8")
+    with caplog.at_level(logging.INFO, logger="hydro.demand"):
+        former = read_villages(path)
+    pd.testing.assert_frame_equal(former, read_villages(VILLAGES))
+    assert "column 'douar' read as 'village'" in caplog.text
+    both = pd.read_csv(VILLAGES, comment="#").assign(douar="x")
+    both.to_csv(path, index=False)
+    with pytest.raises(InputError, match="columns 'douar' and 'village' both given"):
+        read_villages(path)
 
 
 def test_missing_column_is_named(tmp_path):
@@ -330,5 +347,5 @@ def test_village_row_is_the_line_of_the_file(tmp_path):
     path = tmp_path / "villages.csv"
     path.write_text("\n".join(lines) + "\n")
     assert lines[8].startswith("Oulad Chlihe")  # line 9 of the file
-    with pytest.raises(InputError, match=r"row 9: douar Oulad Chlihe: cattle must be >= 0"):
+    with pytest.raises(InputError, match=r"row 9: village Oulad Chlihe: cattle must be >= 0"):
         read_villages(path)

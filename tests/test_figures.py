@@ -25,7 +25,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 
 import hydro  # noqa: E402
 from hydro.study import figures  # noqa: E402
-from hydro.study.labels import TEXT  # noqa: E402
+from hydro.study.labels import texts, using_village_word  # noqa: E402
 
 OUJDA = ROOT / "tests" / "data" / "booster_aqueduct.inp"
 VILLAGES = ROOT / "tests" / "data" / "booster_villages.csv"
@@ -121,7 +121,7 @@ MAP = {
 
 @pytest.mark.parametrize("lang", LANGS)
 def test_map_names_its_scale_tanks_and_douars(drawn, oujda, lang):
-    png = figures.figure_map(oujda, TEXT[lang], HOURS, "Scenario A", scale=(0.0, 60.0))
+    png = figures.figure_map(oujda, texts(lang), HOURS, "Scenario A", scale=(0.0, 60.0))
     fig = only_figure(drawn, png)
     ax, colorbar = fig.axes
     colour_label, title = MAP[lang]
@@ -144,7 +144,7 @@ PRESSURE = {
 @pytest.mark.parametrize("lang", LANGS)
 def test_pressure_shows_the_three_lowest_standpipes_against_their_minimum(drawn, oujda, lang):
     rules = hydro.Rules()
-    png = figures.figure_pressure(oujda, rules, TEXT[lang], HOURS, "Scenario A")
+    png = figures.figure_pressure(oujda, rules, texts(lang), HOURS, "Scenario A")
     ax = only_figure(drawn, png).axes[0]
     x_label, y_label, envelope, title = PRESSURE[lang]
     assert (ax.get_xlabel(), ax.get_ylabel()) == (x_label, y_label)
@@ -163,7 +163,7 @@ TANK = {
 
 @pytest.mark.parametrize("lang", LANGS)
 def test_tank_level_against_its_minimum_reserve_and_overflow(drawn, oujda, lang):
-    png = figures.figure_tank(oujda, "T_HILL", TEXT[lang], HOURS, 0.2, "Scenario A")
+    png = figures.figure_tank(oujda, "T_HILL", texts(lang), HOURS, 0.2, "Scenario A")
     ax = only_figure(drawn, png).axes[0]
     y_label, legend, title = TANK[lang]
     assert ax.get_xlabel() == PRESSURE[lang][0] and ax.get_ylabel() == y_label
@@ -187,7 +187,7 @@ PROFILE = {
 
 @pytest.mark.parametrize("lang", LANGS)
 def test_rising_main_profile(drawn, oujda, lang):
-    png = figures.figure_profile(oujda, "PU_BOOST", TEXT[lang], lang, "Scenario A")
+    png = figures.figure_profile(oujda, "PU_BOOST", texts(lang), lang, "Scenario A")
     ax = only_figure(drawn, png).axes[0]
     x_label, y_label, legend, title, four_km = PROFILE[lang]
     assert (ax.get_xlabel(), ax.get_ylabel()) == (x_label, y_label)
@@ -227,7 +227,7 @@ def test_costs_stack_each_category_in_euros(drawn, lang):
         outcome_with_bill("standpipes", 1110000.0, 555000.0),
         outcome_with_bill("household_connections", 2220000.0, 555000.0),
     ]
-    png = figures.figure_costs(outcomes, 11.1, TEXT[lang], lang, LABELS[lang])
+    png = figures.figure_costs(outcomes, 11.1, texts(lang), lang, LABELS[lang])
     ax = only_figure(drawn, png).axes[0]
     legend, title, number = COSTS[lang]
     assert legend_texts(ax) == legend and ax.get_title() == title
@@ -261,7 +261,7 @@ FEASIBILITY = pd.DataFrame(
 
 @pytest.mark.parametrize("lang", LANGS)
 def test_comparison_against_the_budget(drawn, lang):
-    png = figures.figure_comparison(FEASIBILITY, 218000.0, TEXT[lang], lang, LABELS[lang])
+    png = figures.figure_comparison(FEASIBILITY, 218000.0, texts(lang), lang, LABELS[lang])
     ax = only_figure(drawn, png).axes[0]
     y_label, title, per_person = COMPARISON[lang]
     assert ax.get_ylabel() == y_label and ax.get_title() == title
@@ -273,9 +273,9 @@ def test_comparison_against_the_budget(drawn, lang):
 
 STRESS = {
     "en": ("delivered [l/person/day]", ["pump out of service", "unsized model"],
-           "Water delivered per douar when the scheme is stressed"),
+           "Water delivered per village when the scheme is stressed"),
     "fr": ("distribué [l/pers./jour]", ["pompe hors service", "modèle non dimensionné"],
-           "Eau distribuée par douar quand le système est mis à l'épreuve"),
+           "Eau distribuée par village quand le système est mis à l'épreuve"),
 }  # fmt: skip
 
 
@@ -291,12 +291,20 @@ STRESS_TABLE = pd.DataFrame(
 
 @pytest.mark.parametrize("lang", LANGS)
 def test_stress_cases_per_douar(drawn, lang):
-    png = figures.figure_stress(STRESS_TABLE, TEXT[lang], lang, "Scenario A")
+    png = figures.figure_stress(STRESS_TABLE, texts(lang), lang, "Scenario A")
     ax = only_figure(drawn, png).axes[0]
     y_label, legend, title = STRESS[lang]
     assert ax.get_ylabel() == y_label and legend_texts(ax) == legend
     assert ax.get_title() == f"Scenario A\n{title}"
     assert [t.get_text() for t in ax.get_xticklabels()] == ["Douba", "Ouled Ayyad"]
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_stress_figure_says_the_study_word_for_a_village(drawn, lang):
+    with using_village_word({lang: ("douar", "douars")}):
+        png = figures.figure_stress(STRESS_TABLE, texts(lang), lang, "Scenario A")
+    title = only_figure(drawn, png).axes[0].get_title()
+    assert STRESS[lang][2].replace("village", "douar") in title and "village" not in title
 
 
 TORNADO = {
@@ -324,7 +332,7 @@ SENSITIVITY = pd.DataFrame(
 
 @pytest.mark.parametrize("lang", LANGS)
 def test_tornado_puts_the_widest_swing_on_top(drawn, lang):
-    png = figures.figure_tornado(SENSITIVITY, 218000.0, TEXT[lang], lang)
+    png = figures.figure_tornado(SENSITIVITY, 218000.0, texts(lang), lang)
     ax = only_figure(drawn, png).axes[0]
     x_label, legend, title, parameters = TORNADO[lang]
     assert ax.get_xlabel() == x_label and ax.get_title() == title
@@ -358,7 +366,7 @@ CANDIDATES = pd.DataFrame(
 
 @pytest.mark.parametrize("lang", LANGS)
 def test_budget_curve_marks_the_chosen_plan(drawn, lang):
-    png = figures.figure_budget(CANDIDATES, 218000.0, TEXT[lang], lang)
+    png = figures.figure_budget(CANDIDATES, 218000.0, texts(lang), lang)
     ax = only_figure(drawn, png).axes[0]
     x_label, y_label, legend, title = BUDGET[lang]
     assert (ax.get_xlabel(), ax.get_ylabel()) == (x_label, y_label)
@@ -378,7 +386,7 @@ ENGLISH = {
 
 
 def test_french_figures_show_no_english_label(drawn, oujda):
-    t, lang = TEXT["fr"], "fr"
+    t, lang = texts("fr"), "fr"
     figures.figure_map(oujda, t, HOURS, "A")
     figures.figure_pressure(oujda, hydro.Rules(), t, HOURS, "A")
     figures.figure_tank(oujda, "T_HILL", t, HOURS, 0.2, "A")

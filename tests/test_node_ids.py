@@ -63,7 +63,7 @@ def test_a_bad_cell_is_refused_with_the_row_and_the_form(tmp_path, cell, message
     table.write_text(f"{HEADER}\nAlpha,{cell},,220,2012,0.01,0.8,1,0,0,0,0,0,0,0\n")
     with pytest.raises(InputError, match=re.escape(message)) as error:
         read_villages(table)
-    assert "row 2: douar Alpha" in str(error.value)
+    assert "row 2: village Alpha" in str(error.value)
 
 
 @pytest.fixture(scope="module")

@@ -113,7 +113,7 @@ def test_a_wide_table_is_split_or_turned_and_each_part_fits():
     page = str(report.html_table(frame, "en", "wide"))
     parts = tables_of(page)
     assert len(parts) >= 2 and all(g.fits() for g in parts)
-    assert all(g.header[0] == "Douar" for g in parts)  # the key column, labelled
+    assert all(g.header[0] == "Village" for g in parts)  # the key column, labelled
     assert sum(len(g.header) - 1 for g in parts) == 20  # every column once
     assert 'id="table-wide"' in page and 'id="table-wide-2"' in page
     # a short wide table is turned: its rows become columns
@@ -240,7 +240,7 @@ def test_chromium_prints_at_100_percent(packs, tmp_path):
 
 def test_tap_section_is_one_sentence_when_no_tap_is_starved():
     """Tables and the figure only for a scenario with a starved tap; one sentence otherwise."""
-    from hydro.study.labels import TEXT
+    from hydro.study.labels import texts
 
     def run(starved: float):
         taps = pd.DataFrame({"node": ["A_BF1", "B_BF1"], "tap": [1, 1], "douar": ["A", "B"],
@@ -254,7 +254,7 @@ def test_tap_section_is_one_sentence_when_no_tap_is_starved():
         outcomes = [SimpleNamespace(spec=SimpleNamespace(name=f"s{k}"), taps=run(x))
                     for k, x in enumerate(shares)]  # fmt: skip
         ctx = SimpleNamespace(
-            result=SimpleNamespace(outcomes=outcomes), lang="en", t=TEXT["en"],
+            result=SimpleNamespace(outcomes=outcomes), lang="en", t=texts("en"),
             labels={f"s{k}": f"Scenario {k}" for k in range(len(shares))},
             study=SimpleNamespace(taps=SimpleNamespace(draws=100, seed=1, useful_share=0.8)),
         )  # fmt: skip
@@ -337,6 +337,6 @@ def test_the_stress_intro_names_only_the_cases_run():
                            "delivered_l_per_person_day": [25.0], "delivered_share": [1.0],
                            "lowest_pressure_m": [14.0]})  # fmt: skip
     result = SimpleNamespace(operation=pd.DataFrame({"scenario": ["s"]}), stress=stress)
-    ctx = SimpleNamespace(result=result, t=report.TEXT["en"], lang="en", labels={"s": "S"})
+    ctx = SimpleNamespace(result=result, t=report.texts("en"), lang="en", labels={"s": "S"})
     text = " ".join(str(b[1]) for b in report.section_operation(ctx).blocks)
     assert "pump out of service" not in text and "opening year" in text

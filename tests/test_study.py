@@ -16,7 +16,7 @@ from hydro.simulation import run_simulation
 
 STUDY = ROOT / "studies" / "oujda" / "study.toml"
 
-VILLAGES = """douar,standpipe_nodes,household_nodes,population,population_year,growth_rate,\
+VILLAGES = """village,standpipe_nodes,household_nodes,population,population_year,growth_rate,\
 household_share,standpipes,sheep_goat,cattle,equid,pupils,outpatients_per_day,beds,\
 mosque_worshippers_per_day
 Alpha,A_BF1:1,A_N1:1,220,2012,0.01,0.8,1,100,5,3,40,0,0,40

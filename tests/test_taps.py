@@ -152,7 +152,7 @@ def test_taps_command_writes_tables_and_figure(tmp_path):
         "--out", out,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
-    assert "200 draws (seed 1)" in done.stdout and "per douar" in done.stdout
+    assert "200 draws (seed 1)" in done.stdout and "per village" in done.stdout
     table = pd.read_csv(out / "taps.csv")
     assert {"node", "tap", "p5_l_per_s", "p50_l_per_s", "p95_l_per_s", "share_under_useful"} <= set(
         table.columns

@@ -225,7 +225,7 @@ def test_misspelt_optional_column_gets_a_did_you_mean(tmp_path):
 
 def test_an_unrelated_extra_column_is_kept_out_of_the_way(tmp_path):
     text = villages_text().replace("mosque_worshippers_per_day\n", "mosque_worshippers_per_day,x\n")
-    lines = [line + ",note" if line and line[0].isalpha() and not line.startswith("douar")
+    lines = [line + ",note" if line and line[0].isalpha() and not line.startswith("village")
              else line for line in text.splitlines()]  # fmt: skip
     path = write(tmp_path, "\n".join(lines) + "\n")
     assert sum(line.endswith(",note") for line in lines) == 4  # each douar's row

@@ -22,20 +22,24 @@ if TYPE_CHECKING:
     from hydro.storage import StorageDesign
     from hydro.taps import TapRun
 
-#: Columns of the per-douar table ``hydro demand`` prints.
+#: Column names as the terminal shows them: the library's tables name each village's column
+#: ``douar`` (a name kept for scripts that read them), printed as ``village``.
+SHOWN_COLUMNS = {"douar": "village"}
+#: Columns of the per-village table ``hydro demand`` prints.
 DEMAND_COLUMNS = [
     "douar", "population", "people_standpipe", "people_household", "consumption_m3_per_day",
     "source_average_day_l_per_s", "peak_day_l_per_s", "peak_hour_l_per_s",
     "l_per_person_day_gross", "taps", "taps_needed", "people_per_tap",
 ]  # fmt: skip
-#: Columns of the per-douar table printed as whole numbers (people and taps).
+#: Columns of the per-village table printed as whole numbers (people and taps).
 WHOLE_COLUMNS = ["population", "people_standpipe", "people_household", "people_per_tap",
                  "taps", "taps_needed"]  # fmt: skip
 
 
 def format_table(frame: pd.DataFrame) -> str:
-    """A table for the terminal, two decimals."""
-    return frame.to_string(index=False, float_format=lambda v: f"{v:,.2f}")
+    """A table for the terminal, two decimals (columns named as :data:`SHOWN_COLUMNS`)."""
+    shown = frame.rename(columns=SHOWN_COLUMNS)
+    return shown.to_string(index=False, float_format=lambda v: f"{v:,.2f}")
 
 
 # --------------------------------------------------------------------------- hydro simulate
@@ -212,7 +216,7 @@ def format_check(result: NetworkCheck, scenario: str, show: int = 20) -> str:
         first, last = result.cases[0].year, result.cases[-1].year
         lines.append(
             f"years: {first} (opening: the village table's data year) and {last} (design "
-            "horizon, Oujda brief 5.1); choose others with --year"
+            "horizon, docs/sources.md, 5.1); choose others with --year"
         )
     for case in result.cases:
         if case.year is not None:
@@ -235,13 +239,14 @@ def format_service(service: Service) -> str:
         "the water requested"
     ]
     table = service.douars if not service.douars.empty else service.nodes
-    lines.append(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    shown = table.rename(columns=SHOWN_COLUMNS)
+    lines.append(shown.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     return "\n".join(lines)
 
 
 # --------------------------------------------------------------------------- hydro demand
 def format_demand(projection: DemandProjection, nodes: pd.DataFrame) -> str:
-    """The projection as ``hydro demand`` prints it: the scenario, per douar, per node.
+    """The projection as ``hydro demand`` prints it: the scenario, per village, per node.
 
     ``nodes`` is the node table with the taps open at once
     (:meth:`hydro.demand.DemandProjection.node_table`).
@@ -260,8 +265,8 @@ def format_demand(projection: DemandProjection, nodes: pd.DataFrame) -> str:
             format_table(shown),
             "\nper node: peak day and peak hour; taps (a standpipe's, or one per household "
             "connection), each tap's flow, and the taps open at once in the design condition's "
-            "tap-flow case with their flow (Oujda brief 5.1; Hunter's binomial 99th percentile "
-            "for connections):",
+            "tap-flow case with their flow (docs/sources.md, 5.1; Hunter's binomial 99th "
+            "percentile for connections):",
             format_table(nodes),
         ]
     )
@@ -341,7 +346,7 @@ def format_result(result: SizingResult, currency: str = "") -> str:
 
 # --------------------------------------------------------------------------- hydro taps
 def format_taps(run: TapRun, show: int = 10) -> str:
-    """Lines for the terminal: the run, the douars, the worst taps."""
+    """Lines for the terminal: the run, the villages, the worst taps."""
     rate = run.draws / run.seconds if run.seconds > 0 else float("inf")
     lines = [
         f"{run.draws:,} draws (seed {run.seed}) of {len(run.taps)} taps at "
@@ -351,12 +356,13 @@ def format_taps(run: TapRun, show: int = 10) -> str:
     ]
     fmt = lambda v: f"{v:.3f}"  # noqa: E731
     if not run.douars.empty and (run.douars["douar"] != "").any():
-        lines.append("per douar (open draws of all its taps):")
-        lines.append(run.douars.to_string(index=False, float_format=fmt))
+        lines.append("per village (open draws of all its taps):")
+        shown = run.douars.rename(columns=SHOWN_COLUMNS)
+        lines.append(shown.to_string(index=False, float_format=fmt))
     lines.append(f"worst {min(show, len(run.taps))} taps:")
     worst = run.worst(show)[
         ["node", "tap", "douar", "open_draws", "p5_l_per_s", "p50_l_per_s", "p95_l_per_s",
          "share_under_useful"]
     ]  # fmt: skip
-    lines.append(worst.to_string(index=False, float_format=fmt))
+    lines.append(worst.rename(columns=SHOWN_COLUMNS).to_string(index=False, float_format=fmt))
     return "\n".join(lines)

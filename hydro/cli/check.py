@@ -170,8 +170,8 @@ def add_parser(sub, parents) -> None:
         help="extended-period compliance: pressure, velocity, tanks, pumps (exit 1 if any fails)",
         description=(
             "Simulate the network over days of operation and check it against the design "
-            "rules (defaults: Oujda brief 5.1): minimum pressure by node class (standpipe 10 m, "
-            "household connection 15 m, other junctions 0 m), maximum pressure 60 m in the "
+            "rules (defaults: docs/sources.md, 5.1): minimum pressure by node class (standpipe "
+            "10 m, household connection 15 m, other junctions 0 m), maximum pressure 60 m in the "
             "distribution and the pipes' pressure classes, velocity 0.3-1.5 m/s (distribution) "
             "and 0.5-2.0 m/s (transmission), tanks never empty nor overflowing with a reserve, "
             "pumps within 70-120 percent of their best-efficiency flow. Then the design "
@@ -191,13 +191,13 @@ def add_parser(sub, parents) -> None:
         "--standpipe-pressure",
         type=pressure,
         metavar="M",
-        help="lowest pressure at standpipe nodes [m] (default 10, Oujda brief 5.1)",
+        help="lowest pressure at standpipe nodes [m] (default 10, docs/sources.md, 5.1)",
     )
     p.add_argument(
         "--household-pressure",
         type=pressure,
         metavar="M",
-        help="lowest pressure at household-connection nodes [m] (default 15, Oujda brief 5.1)",
+        help="lowest pressure at household-connection nodes [m] (default 15, docs/sources.md, 5.1)",
     )
     p.add_argument(
         "--max-pressure", type=pressure, metavar="M", help="highest pressure [m] (default 60)"
@@ -208,7 +208,7 @@ def add_parser(sub, parents) -> None:
         default=defaults.TAP_MIN_PRESSURE_M,
         metavar="M",
         help="lowest pressure at a tap node while its taps draw their flow, tanks at their "
-        "reserve [m] (default 5, Oujda brief 5.1)",
+        "reserve [m] (default 5, docs/sources.md, 5.1)",
     )
     p.add_argument(
         "--no-tap-flows",

@@ -8,7 +8,7 @@ from hydro.cli._common import EXIT_OK, year
 
 
 def cmd_demand(args: argparse.Namespace) -> int:
-    """Project the demand, print it per douar and per node, write it when asked."""
+    """Project the demand, print it per village and per node, write it when asked."""
     from hydro.cli._format import format_demand
     from hydro.demand import apply_demand, get_scenario, network_demand, read_villages
     from hydro.network import read_network, write_network
@@ -64,7 +64,9 @@ def add_parser(sub, parents) -> None:
         help="hourly patterns (hour, standpipe, household); default: the brief's",
     )
     p.add_argument(
-        "--out", metavar="FILE.csv", help="write the per-douar table (and FILE_nodes.csv per node)"
+        "--out",
+        metavar="FILE.csv",
+        help="write the per-village table (and FILE_nodes.csv per node)",
     )
     p.add_argument(
         "--write-network",

@@ -88,7 +88,8 @@ def add_parser(sub, parents) -> None:
         type=factor,
         default=defaults.PEAK_DAY_FACTOR,
         metavar="F",
-        help=f"peak day over average day (default {defaults.PEAK_DAY_FACTOR:g}, Oujda brief 5.1)",
+        help=f"peak day over average day (default {defaults.PEAK_DAY_FACTOR:g}, "
+        "docs/sources.md, 5.1)",
     )
     p.add_argument("--pump", help="also size this pump, which fills the tank")
     p.add_argument("--pump-catalog", metavar="PUMPS.csv", help="pump catalogue (else fitted)")
@@ -102,10 +103,11 @@ def add_parser(sub, parents) -> None:
     p.add_argument(
         "--energy-price",
         type=positive,
-        default=defaults.ENERGY_PRICE_PER_KWH,
+        default=defaults.ENERGY_PRICE_EUR_PER_KWH,
         metavar="PER_KWH",
-        help=f"energy price per kWh (default {defaults.ENERGY_PRICE_PER_KWH:g} MAD, Oujda brief "
-        "5.4)",
+        help="energy price per kWh, in the currency the energy cost is wanted in (default "
+        f"{defaults.ENERGY_PRICE_EUR_PER_KWH:g} EUR: 1.0 MAD/kWh, docs/sources.md 5.4, at 11.1 "
+        "MAD/EUR, 1.3)",
     )
     p.add_argument("--output", metavar="OUT.inp", help="write the model with the tank (and pump)")
     p.set_defaults(func=cmd_storage)

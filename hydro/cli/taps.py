@@ -19,7 +19,9 @@ from hydro.cli._common import (
 
 
 def cmd_taps(args: argparse.Namespace) -> int:
-    """Open taps at random N times; print the douars and the worst taps; write CSV and a figure."""
+    """Open taps at random N times; print the villages and the worst taps; write CSV and a
+    figure.
+    """
     from hydro.classes import read_classes, read_tap_table
     from hydro.cli._format import format_taps
     from hydro.demand import read_villages
@@ -94,7 +96,7 @@ def add_parser(sub, parents) -> None:
             "--probability), run each draw pressure-driven with the tanks at their reserve "
             "level, each tap at the tap's pressure (the junction's less its standpipe's "
             "riser, valve and meter at the flow of its open taps, as hydro size and hydro "
-            "check take it), and report per tap and per douar the 5th/50th/95th percentile "
+            "check take it), and report per tap and per village the 5th/50th/95th percentile "
             "of an open tap's flow and the share of draws under the useful flow. Runs in this "
             "process, on local processes (--workers) or on a Dask cluster (--scheduler); the "
             "same --seed gives the same numbers whatever runs it."
@@ -127,7 +129,7 @@ def add_parser(sub, parents) -> None:
         type=pressure,
         default=defaults.TAP_MIN_PRESSURE_M,
         metavar="M",
-        help="pressure at which a tap gives its full flow [m] (default 5, Oujda brief 5.1)",
+        help="pressure at which a tap gives its full flow [m] (default 5, docs/sources.md, 5.1)",
     )
     p.add_argument(
         "--tank-reserve",

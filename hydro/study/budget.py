@@ -673,10 +673,11 @@ def design_to_budget(
     names = list(data.villages["douar"])
     total = math.prod(len(options[d]) for d in names) - 1
     if total > MAX_PLANS:
+        words = study.report.village_word["en"][1]
         raise InputError(
             f"{study.path}: [budget] the exhaustive search takes at most {MAX_PLANS:,} plans; "
-            f"{study.inputs.villages} gives {total:,} ({len(names)} douars, their standpipes "
-            f"and {len(chosen_specs)} service levels): list fewer [budget] scenarios or douars"
+            f"{study.inputs.villages} gives {total:,} ({len(names)} {words}, their standpipes "
+            f"and {len(chosen_specs)} service levels): list fewer [budget] scenarios or {words}"
         )
     reach = study.budget.curve_up_to_eur or CURVE_REACH * study.money.budget_eur
     own = executor is None and current() is None  # else the run's executor (hydro.parallel)

@@ -122,11 +122,13 @@ def calibration_of(study: Study, villages: pd.DataFrame) -> Calibration | None:
         )
     known = list(villages["douar"])
     douars = tuple(str(d) for d in raw.get("douars", known))
+    word, words = study.report.village_word["en"]
     for douar in douars:
         if douar not in known:
             raise InputError(
-                f"{where} douar {douar!r} is not in the village table "
-                f"{study.inputs.villages} (douars: {', '.join(known)})" + did_you_mean(douar, known)
+                f"{where} {word} {douar!r} is not in the village table "
+                f"{study.inputs.villages} ({words}: {', '.join(known)})"
+                + did_you_mean(douar, known)
             )
     scenario = str(raw.get("scenario", study.scenarios[0].name))
     specs = [s.name for s in study.scenarios]

@@ -30,6 +30,7 @@ from hydro.pumps import read_pump_catalog
 from hydro.stations import STATION_COSTS
 from hydro.storage import parse_hours
 from hydro.study.intermittent import IntermittentStudy, load_intermittent_study
+from hydro.study.labels import DEFAULT_VILLAGE_WORD
 from hydro.study.parts import (
     BudgetSettings,
     Cost,
@@ -343,7 +344,7 @@ STUDY_KEYS: dict[str, dict[str, Key]] = {
         "scenarios": Key("strings"),
         "curve_up_to_eur": Key("number", 0, 1e10, "a capital in EUR above zero", open_low=True),
     },
-    "report": {key: Key("text") for key in REPORT_KEYS},
+    "report": {key: Key("text") for key in REPORT_KEYS} | {"village_word": Key("words")},
     "unit_costs": {
         **{
             key: replace(_SHARE_COST if "share" in key else _COST, required=True)
@@ -398,6 +399,8 @@ _KINDS = {
     "strings": "an array of texts",
     "file name": "a text in quotes",
     "text": 'a text, or { en = "...", fr = "..." }',
+    "words": 'a word ("town"), ["singular", "plural"], or { en = ..., fr = ... } of those '
+    "(each word 1 to 40 characters, no braces)",
 }
 
 
@@ -417,6 +420,45 @@ def _check_range(value: float, key: Key) -> str | None:
     return f"outside {bracket}{key.low:g}, {key.high:g}]" + (
         f": {key.reason}" if key.reason else ""
     )
+
+
+def _is_word(value) -> bool:
+    """A word the report can say: a text of 1 to 40 characters, no braces, no line break."""
+    return (
+        isinstance(value, str)
+        and 0 < len(value.strip()) <= 40
+        and not any(c in value for c in "{}\n\r")
+    )
+
+
+def _is_words(value) -> bool:
+    """A word, or ``[singular, plural]``."""
+    if isinstance(value, list):
+        return len(value) == 2 and all(_is_word(v) for v in value)
+    return _is_word(value)
+
+
+def village_word(value) -> dict:
+    """``[report] village_word`` as {lang: (singular, plural)} (checked by
+    :func:`validate_study`); a single word's plural adds an "s"; a language not given says
+    "village" (:data:`hydro.study.labels.DEFAULT_VILLAGE_WORD`).
+
+    >>> village_word("douar")
+    {'en': ('douar', 'douars'), 'fr': ('douar', 'douars')}
+    >>> village_word({"en": ["town", "towns"]})["fr"]
+    ('village', 'villages')
+    """
+    if value is None:
+        return dict(DEFAULT_VILLAGE_WORD)
+
+    def pair(words) -> tuple[str, str]:
+        if isinstance(words, list):
+            return (words[0].strip(), words[1].strip())
+        return (words.strip(), words.strip() + "s")
+
+    if not isinstance(value, dict):
+        value = {"en": value, "fr": value}
+    return {**DEFAULT_VILLAGE_WORD, **{lang: pair(words) for lang, words in value.items()}}
 
 
 def _check_value(value, key: Key) -> str | None:
@@ -460,14 +502,13 @@ def _check_value(value, key: Key) -> str | None:
     if key.kind == "strings":
         ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
         return None if ok else f"must be {expected}"
-    if key.kind == "text":
-        if isinstance(value, str):
-            return None
-        ok = (
+    if key.kind in ("text", "words"):
+        one = _is_words if key.kind == "words" else (lambda v: isinstance(v, str))
+        ok = one(value) or (
             isinstance(value, dict)
             and value
             and set(value) <= {"en", "fr"}
-            and all(isinstance(v, str) for v in value.values())
+            and all(one(v) for v in value.values())
         )
         return None if ok else f"must be {expected}"
     raise AssertionError(key.kind)  # pragma: no cover - a kind missing above
@@ -966,11 +1007,14 @@ def _report(data: dict, path: Path) -> ReportSettings:
             f"{path}: [sources_fr] {unknown[0]} has no English note in [sources] "
             f"(notes: {', '.join(sources) or 'none'})"
         )
-    text = {k: _text(v) for k, v in dict(data.get("report", {})).items()}  # validate_study
+    report = dict(data.get("report", {}))  # checked by validate_study
+    words = village_word(report.pop("village_word", None))
+    text = {k: _text(v) for k, v in report.items()}
     return ReportSettings(
         title=str(data.get("title", path.parent.name)),
         title_fr=str(data.get("title_fr", "")),
         text=text,
+        village_word=words,
         sources=sources,
         sources_fr=sources_fr,
     )

@@ -76,7 +76,8 @@ def tertiary_network(
                 break
         else:
             raise InputError(
-                f"{study.inputs.pipe_catalog}: no catalogue pipe carries douar {d['douar']}'s "
+                f"{study.inputs.pipe_catalog}: no catalogue pipe carries "
+                f"{study.report.village_word['en'][0]} {d['douar']}'s "
                 f"household peak of {1000 * flow:.2f} l/s along {length:.0f} m"
             )
         rows.append(
@@ -708,13 +709,7 @@ def assumptions_table(study: Study, outcomes: list[ScenarioResult]) -> pd.DataFr
             parts.append(sc.as_table().assign(scenario=f"demand: {sc.name}"))
     out = pd.concat(parts, ignore_index=True)
     out["value"] = out["value"].astype(str)
-    # older sources in the code say "Oujda brief N": section N of docs/sources.md
-    out["source"] = (
-        out["source"]
-        .astype(str)
-        .str.replace("Oujda brief, intro", "docs/sources.md, 3")
-        .str.replace("Oujda brief", "docs/sources.md,")
-    )
+    out["source"] = out["source"].astype(str)
     fr = _french_notes(study)
     out["source_fr"] = [
         fr.get(parameter, "") if scenario == "all" else ""

@@ -28,7 +28,7 @@ from hydro.study.parts import FundingOption, Money
 
 #: The rule the recommendation follows, stated in the report.
 RULE = (
-    "the cheapest scheme for the donors that meets every design rule, serves every douar and "
+    "the cheapest scheme for the donors that meets every design rule, serves every village and "
     "costs per beneficiary no more than the documented range; funded by the option that "
     "leaves the least capital without a commitment"
 )

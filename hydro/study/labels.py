@@ -29,6 +29,49 @@ def using_currency(code: str):
         CURRENCY.reset(token)
 
 
+#: The word for a village where a study gives none ([report] village_word): each language's
+#: (singular, plural).
+DEFAULT_VILLAGE_WORD = {"en": ("village", "villages"), "fr": ("village", "villages")}
+#: The study's word for a village, set while its outputs are written
+#: (:func:`using_village_word`): the texts and column labels say ``{village}``,
+#: ``{villages}``, ``{Village}`` and ``{Villages}`` (capitalised) where they mean one.
+VILLAGE_WORD: ContextVar[dict] = ContextVar("village_word", default=DEFAULT_VILLAGE_WORD)
+
+
+@contextmanager
+def using_village_word(words: dict):
+    """Say ``words`` ({lang: (singular, plural)}) for a village inside the ``with`` block."""
+    token = VILLAGE_WORD.set({**DEFAULT_VILLAGE_WORD, **words})
+    try:
+        yield
+    finally:
+        VILLAGE_WORD.reset(token)
+
+
+def village_words(text: str, lang: str) -> str:
+    """``text`` with its ``{village}`` placeholders in the study's word (:data:`VILLAGE_WORD`).
+
+    >>> village_words("{Villages} served, per {village}", "en")
+    'Villages served, per village'
+    >>> with using_village_word({"fr": ("douar", "douars")}):
+    ...     village_words("Par {village}, tous les {villages}", "fr")
+    'Par douar, tous les douars'
+    """
+    if not isinstance(text, str) or "{" not in text:
+        return text
+    words = VILLAGE_WORD.get()
+    singular, plural = words.get(lang, words["en"])
+    for key, word in (("village", singular), ("villages", plural)):
+        text = text.replace("{" + key + "}", word)
+        text = text.replace("{" + key.capitalize() + "}", word[:1].upper() + word[1:])
+    return text
+
+
+def texts(lang: str) -> dict:
+    """The report's words in ``lang`` (:data:`TEXT`), in the study's word for a village."""
+    return {key: village_words(text, lang) for key, text in TEXT[lang].items()}
+
+
 #: Narrow no-break space (thousands, French) and no-break space (before : ; % in French).
 NNBSP = "\u202f"
 NBSP = "\u00a0"
@@ -42,7 +85,7 @@ TEXT = {
         "scenarios": "The scenarios side by side",
         "budget": "What the budget buys",
         "sensitivity": "Sensitivity: what the verdict rests on",
-        "douars": "Douars served",
+        "douars": "{Villages} served",
         "figures": "Network, pressure and storage",
         "rising_main": "Rising main: pressure class and water hammer",
         "pipes": "Pipe schedule",
@@ -64,15 +107,15 @@ TEXT = {
         "tornado_axis": "change of the donors' capital from the base [EUR]",
         "budget_curve": "People served against the donors' capital: every plan run",
         "profile": "Rising main: ground, pressure class and heads",
-        "stress_fig": "Water delivered per douar when the scheme is stressed",
+        "stress_fig": "Water delivered per {village} when the scheme is stressed",
         "taps": "Random tap opening",
         "taps_intro": "{draws} draws per scenario (seed {seed}): each tap open with its share of "
         "the peak hour, pressure-driven runs of the design with the tank at its reserve level. A "
         "tap is starved when it gives less than {useful} of its flow.",
-        "taps_tables": "For each scenario with a starved tap: per douar, the open draws of all "
+        "taps_tables": "For each scenario with a starved tap: per {village}, the open draws of all "
         "its taps; then the taps most often starved.",
         "taps_figure": "Flow of an open tap, 5th-95th percentile",
-        "taps_douars": "Per douar",
+        "taps_douars": "Per {village}",
         "taps_worst": "Taps most often starved",
         "taps_none_all": "No tap of any scenario was starved in any draw: an open tap gave at "
         "least {p5} l/s in 95% of the draws of every scenario.",
@@ -131,8 +174,9 @@ TEXT = {
         "complete scheme ({complete_people} people, EUR {complete} designed in one go), costs "
         "the donors about EUR {phase2} more.",
         "budget_none": "No plan fits EUR {budget}: the cheapest costs the donors EUR {cost}.",
-        "budget_intro": "A plan gives each douar a service level (not served, standpipes: all "
-        "of them or some, household connections); a douar keeping some of its standpipes counts "
+        "budget_intro": "A plan gives each {village} a service level (not served, standpipes: all "
+        "of them or some, household connections); a {village} keeping some of its standpipes "
+        "counts "
         "the people of those standpipes only. There are {count} plans. Each plan run was sized "
         "at least cost (exact 0-1 program for this branched network) and checked by an EPANET "
         "run of its written file. {run} plans were run and {skipped} left out, each only where a "
@@ -142,10 +186,10 @@ TEXT = {
         "then the most people on household connections, then the least cost. Points on the "
         "curve: no cheaper plan serves more people.",
         "budget_phase": "Phasing: every plan is built on the trunk of the complete scheme "
-        "(tap-off, main, tank and any pumping station, sized once for every douar in full), "
-        "then the douars it serves. Phase 2 completes the scheme: its cost is the complete "
-        "scheme designed in one go less phase 1, plus the phase-1 pipes the complete scheme "
-        "needs larger (reinforced: paid again); no main is built twice.",
+        "(tap-off, main, tank and any pumping station, sized once for every {village} in "
+        "full), then the {villages} it serves. Phase 2 completes the scheme: its cost is the "
+        "complete scheme designed in one go less phase 1, plus the phase-1 pipes the complete "
+        "scheme needs larger (reinforced: paid again); no main is built twice.",
         "budget_class": "Like the scenarios, that design's rising main exceeds its pressure "
         "class at pump shut-off: it needs a break tank at the tap-off or a higher class, which "
         "this cost leaves out.",
@@ -162,7 +206,7 @@ TEXT = {
         "recommend_title": "Recommendation",
         "recommend_line": "Recommended: {label}, {people} people at the opening, EUR {donors} "
         "for the donors, EUR {per} per beneficiary ({against}). Rule: the cheapest scheme for "
-        "the donors that meets every design rule, serves every douar and costs per beneficiary "
+        "the donors that meets every design rule, serves every {village} and costs per beneficiary "
         "no more than the documented range (else the cheapest that meets every rule); funded "
         "by the option that leaves the least capital without a commitment.",
         "recommend_above": "above the documented range: no scheme that meets every rule is "
@@ -202,10 +246,10 @@ TEXT = {
         "douars_intro": "Scenario {label}, opening year {year}.",
         "stress_intro": "Pressure-driven runs of the design year's demand: the scheme as "
         "designed, the input network before sizing, a design made for the opening year, and the "
-        "pump out of service. Dashed lines: each douar's allowance.",
+        "pump out of service. Dashed lines: each {village}'s allowance.",
         "stress_intro_gravity": "Pressure-driven runs of the design year's demand: the scheme "
         "as designed, the input network before sizing and a design made for the opening year. "
-        "Dashed lines: each douar's allowance.",
+        "Dashed lines: each {village}'s allowance.",
         "notes": "Notes from the design",
         "n/a": "n/a",
         "yes": "yes",
@@ -231,7 +275,7 @@ TEXT = {
         "scenarios": "Les scénarios côte à côte",
         "budget": "Ce que le budget permet",
         "sensitivity": "Sensibilité : sur quoi repose le verdict",
-        "douars": "Douars desservis",
+        "douars": "Desserte des {villages}",
         "figures": "Réseau, pressions et stockage",
         "rising_main": "Conduite de refoulement : classe de pression et coup de bélier",
         "pipes": "Bordereau des conduites",
@@ -256,15 +300,15 @@ TEXT = {
         "budget_curve": "Population desservie selon la part des bailleurs : tous les plans "
         "calculés",
         "profile": "Refoulement : terrain, classe de pression et charges",
-        "stress_fig": "Eau distribuée par douar quand le système est mis à l'épreuve",
+        "stress_fig": "Eau distribuée par {village} quand le système est mis à l'épreuve",
         "taps": "Ouverture aléatoire des robinets",
         "taps_intro": "{draws} tirages par scénario (graine {seed}) : chaque robinet ouvert selon "
         "sa part de l'heure de pointe, calcul piloté par la pression, réservoir à son niveau de "
         "réserve. Un robinet est affamé quand il donne moins de {useful} de son débit.",
-        "taps_tables": "Pour chaque scénario où un robinet est affamé : par douar, tous ses "
+        "taps_tables": "Pour chaque scénario où un robinet est affamé : par {village}, tous ses "
         "robinets ouverts ; puis les robinets le plus souvent affamés.",
         "taps_figure": "Débit d'un robinet ouvert, 5e-95e centile",
-        "taps_douars": "Par douar",
+        "taps_douars": "Par {village}",
         "taps_worst": "Robinets le plus souvent affamés",
         "taps_none_all": "Aucun robinet d'aucun scénario n'a été affamé, quel que soit le tirage "
         ": un robinet ouvert a donné au moins {p5} l/s dans 95 % des tirages de chaque scénario.",
@@ -327,8 +371,9 @@ TEXT = {
         "en une seule fois), coûte environ {phase2} EUR de plus aux bailleurs.",
         "budget_none": "Aucun plan ne tient dans {budget} EUR : le moins cher coûte {cost} EUR "
         "aux bailleurs.",
-        "budget_intro": "Un plan donne à chaque douar un niveau de service (non desservi, "
-        "bornes-fontaines : toutes ou certaines, branchements individuels) ; un douar qui ne "
+        "budget_intro": "Un plan donne à chaque {village} un niveau de service (non desservi, "
+        "bornes-fontaines : toutes ou certaines, branchements individuels) ; chaque {village} "
+        "qui ne "
         "garde que certaines de ses bornes-fontaines ne compte que les habitants de celles-ci. "
         "Il y a {count} plans. Chaque plan calculé a été dimensionné au moindre coût (programme "
         "exact en variables 0-1 pour ce réseau ramifié) et vérifié par une simulation EPANET de "
@@ -341,7 +386,8 @@ TEXT = {
         "moins cher ne dessert plus d'habitants.",
         "budget_phase": "Phasage : chaque plan est construit sur le tronc du projet complet "
         "(piquage, conduite d'adduction, réservoir et station de pompage éventuelle, "
-        "dimensionnés une seule fois pour tous les douars en entier), puis les douars qu'il "
+        "dimensionnés une seule fois pour la desserte complète de chaque {village}), puis les "
+        "{villages} qu'il "
         "dessert. La tranche 2 complète le projet : son coût est celui du projet complet conçu "
         "en une seule fois, moins la tranche 1, plus les conduites de la tranche 1 que le "
         "projet complet demande plus grosses (renforcées : payées une seconde fois) ; aucune "
@@ -364,7 +410,7 @@ TEXT = {
         "recommend_line": "Recommandé : {label}, {people} habitants à la mise en service, "
         "{donors} EUR à la charge des bailleurs, {per} EUR par bénéficiaire ({against}). Règle : "
         "le projet le moins cher pour les bailleurs qui respecte toutes les règles de "
-        "conception, dessert tous les douars et ne coûte pas plus par bénéficiaire que la "
+        "conception, dessert chaque {village} et ne coûte pas plus par bénéficiaire que la "
         "fourchette documentée (sinon le moins cher qui respecte toutes les règles) ; financé "
         "selon l'option qui laisse le moins d'investissement sans engagement.",
         "recommend_above": "au-dessus de la fourchette documentée : aucun projet conforme n'y "
@@ -407,10 +453,10 @@ TEXT = {
         "douars_intro": "Scénario {label}, année de mise en service {year}.",
         "stress_intro": "Calculs pilotés par la pression avec la demande de l'année de projet : "
         "le projet, le réseau d'entrée avant dimensionnement, un projet dimensionné pour l'année "
-        "de mise en service, et la pompe hors service. Tirets : dotation de chaque douar.",
+        "de mise en service, et la pompe hors service. Tirets : dotation de chaque {village}.",
         "stress_intro_gravity": "Calculs pilotés par la pression avec la demande de l'année de "
         "projet : le projet, le réseau d'entrée avant dimensionnement et un projet dimensionné "
-        "pour l'année de mise en service. Tirets : dotation de chaque douar.",
+        "pour l'année de mise en service. Tirets : dotation de chaque {village}.",
         "notes": "Remarques du dimensionnement",
         "n/a": "s.o.",
         "yes": "oui",
@@ -622,11 +668,11 @@ COLUMNS = {
     "total_lcu": ("Amount [{cur}]", "Montant [{cur}]"),
     "paid_by": ("Paid by", "À la charge de"),
     # budget
-    "douars": ("Douars served", "Douars desservis"),
+    "douars": ("{Villages} served", "{Villages} du plan"),
     "curve_point": ("Point on the figure", "Point sur la figure"),
     "plan_shown": (
-        "Plan (douar: level, standpipes kept)",
-        "Plan (douar : niveau, bornes-fontaines gardées)",
+        "Plan ({village}: level, standpipes kept)",
+        "Plan ({village} : niveau, bornes-fontaines gardées)",
     ),
     "people_household": ("People on household connections", "Habitants raccordés à domicile"),
     "capital_lower_bound_donors_eur": (
@@ -641,7 +687,7 @@ COLUMNS = {
         "Phase 2, donors' capital (estimate) [EUR]",
         "Tranche 2, part des bailleurs (estimation) [EUR]",
     ),
-    "douar_count": ("Douars", "Douars"),
+    "douar_count": ("{Villages}", "{Villages}"),
     "people_served": ("People served, opening year", "Habitants desservis, mise en service"),
     "people_served_design": ("People served, design year", "Habitants desservis, horizon"),
     "within_budget": ("Within budget", "Dans le budget"),
@@ -666,8 +712,8 @@ COLUMNS = {
     "within_range": ("Inside the range", "Dans la plage"),
     "attainable": ("Attainable", "Atteignable"),
     "exact": ("Exact", "Exact"),
-    # douars
-    "douar": ("Douar", "Douar"),
+    # villages
+    "douar": ("{Village}", "{Village}"),
     "population": ("People", "Habitants"),
     "taps": ("Taps", "Robinets"),
     "node": ("Node", "Nœud"),
@@ -965,7 +1011,8 @@ def column(name: str, lang: str) -> str:
         )
     if pair is None:
         return name
-    return (pair[0] if lang == "en" else pair[1]).replace("{cur}", CURRENCY.get())
+    label = (pair[0] if lang == "en" else pair[1]).replace("{cur}", CURRENCY.get())
+    return village_words(label, lang)
 
 
 def unit_fr(unit: str) -> str:
@@ -1060,7 +1107,7 @@ SOURCES_FR = {
         "branchements simultanés : 99e centile d'une loi binomiale (Hunter 1940, NBS BMS65) "
         "[S*]",
     "village table (docs/sources.md, 5.1: +1.0%/yr default, Ahl Angad +1.2% [D])":
-        "tableau des douars (docs/sources.md, 5.1 : +1,0 %/an par défaut, Ahl Angad +1,2 % "
+        "tableau des {villages} (docs/sources.md, 5.1 : +1,0 %/an par défaut, Ahl Angad +1,2 % "
         "[D])",
 }  # fmt: skip
 
@@ -1361,7 +1408,7 @@ def assumptions_in(table: pd.DataFrame, lang: str) -> pd.DataFrame:
         return table[shown].reset_index(drop=True)
     table["source"] = [
         french_typography(_note_in_words(fr if isinstance(fr, str) and fr else
-                                         SOURCES_FR.get(en, en), lang))
+                                         village_words(SOURCES_FR.get(en, en), lang), lang))
         for en, fr in zip(table["source"], french, strict=True)
     ]  # fmt: skip
     table["unit"] = [unit_fr(u) for u in table["unit"]]

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from hydro.compliance import Rules
+from hydro.study.labels import DEFAULT_VILLAGE_WORD
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -206,6 +207,8 @@ class ReportSettings:
     #: [sources] and [sources_fr]: notes on the study's own figures
     sources: dict = field(default_factory=dict)
     sources_fr: dict = field(default_factory=dict)
+    #: [report] village_word: the study's word for a village, {lang: (singular, plural)}
+    village_word: dict = field(default_factory=lambda: dict(DEFAULT_VILLAGE_WORD))
 
 
 @dataclass(frozen=True)

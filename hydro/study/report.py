@@ -42,8 +42,10 @@ from hydro.study.labels import (
     column,
     number,
     tap_class,
+    texts,
     translate,
     using_currency,
+    using_village_word,
 )
 from hydro.study.layout import Grid, arrange, equal_columns
 from hydro.study.workbook import write_workbook
@@ -1033,7 +1035,7 @@ SECTIONS = [
 # --------------------------------------------------------------------------- writing
 def draw_figures(result, lang: str, labels: dict) -> dict:
     """Every figure of the study, PNG bytes by name."""
-    t = TEXT[lang]
+    t = texts(lang)
     study = result.study
     hours = study.design.simulation_hours
     pngs = {}
@@ -1192,12 +1194,15 @@ def write_all(result, folder: Path, lang: str, log=lambda m: None) -> list[Path]
     """Every output of a study into ``folder`` (the caller publishes it): the tables and
     designs, the figures, report.xlsx and report.html.
     """
-    with using_currency(currency_of(result.study)):
+    study = result.study
+    with using_currency(currency_of(study)), using_village_word(study.report.village_word):
         return _write_all(result, folder, lang, log)
 
 
 def _write_all(result, folder: Path, lang: str, log) -> list[Path]:
-    """:func:`write_all`, its columns labelled in the study's currency."""
+    """:func:`write_all`, its columns labelled in the study's currency and word for a
+    village.
+    """
     study = result.study
     out = _Folder(Path(folder), currency=currency_of(study))
     data = getattr(result, "data", None)
@@ -1211,7 +1216,7 @@ def _write_all(result, folder: Path, lang: str, log) -> list[Path]:
     log("writing report.xlsx")
     out.written.append(write_workbook(result, out.path / "report.xlsx", lang, labels))
     log(f"writing report.html ({lang})")
-    ctx = Context(result=result, lang=lang, t=TEXT[lang], labels=labels, pngs=pngs,
+    ctx = Context(result=result, lang=lang, t=texts(lang), labels=labels, pngs=pngs,
                   villages=villages)  # fmt: skip
     out.save("report.html", render_page(ctx))
     return out.written

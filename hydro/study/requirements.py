@@ -95,7 +95,7 @@ def check_network_roles(study: Study, wn: wntr.network.WaterNetworkModel, villag
     pieces = _pieces(wn)
     if pump:
         _check_pump(where, wn, pieces, tank, pump)
-    _check_village_nodes(where, pieces, tank, villages)
+    _check_village_nodes(where, pieces, tank, villages, study.report.village_word["en"][0])
     fed = [s.name for s in study.scenarios if s.break_tank]
     if fed and not pump:
         raise InputError(
@@ -134,8 +134,12 @@ def _check_pump(where: str, wn, pieces: list[set], tank: str, pump: str) -> None
         )
 
 
-def _check_village_nodes(where: str, pieces: list[set], tank: str, villages: pd.DataFrame):
-    """Every village node lies in a part of the network that holds the tank."""
+def _check_village_nodes(
+    where: str, pieces: list[set], tank: str, villages: pd.DataFrame, word: str = "village"
+):
+    """Every village node lies in a part of the network that holds the tank (``word``: the
+    study's word for a village, in messages).
+    """
     fed = set().union(*(p for p in pieces if tank in _sources_in(p)))
     source = villages.attrs.get("source", "village table")
     for douar, sp, hh in zip(
@@ -145,7 +149,7 @@ def _check_village_nodes(where: str, pieces: list[set], tank: str, villages: pd.
             for node in shares:
                 if node not in fed:
                     raise InputError(
-                        f"{where}: {source}: douar {douar}: {column} names node {node!r}, which "
+                        f"{where}: {source}: {word} {douar}: {column} names node {node!r}, which "
                         f"the [design] tank {tank!r} does not feed (another tank or reservoir "
                         "lies between them, or none of them does): every village node is fed "
                         "through the study's tank, whose storage and main carry its demand"
@@ -162,8 +166,9 @@ def _check_budget(study: Study, villages: pd.DataFrame) -> None:
     options = douar_options(villages, specs)
     total = math.prod(len(o) for o in options.values()) - 1
     if total > MAX_PLANS:
+        words = study.report.village_word["en"][1]
         raise InputError(
             f"{study.path}: [budget] the exhaustive search takes at most {MAX_PLANS:,} plans; "
-            f"{study.inputs.villages} gives {total:,} ({len(options)} douars, their standpipes "
-            f"and {len(specs)} service levels): list fewer [budget] scenarios or douars"
+            f"{study.inputs.villages} gives {total:,} ({len(options)} {words}, their standpipes "
+            f"and {len(specs)} service levels): list fewer [budget] scenarios or {words}"
         )
