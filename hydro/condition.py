@@ -152,6 +152,26 @@ def design_hour(wn: wntr.network.WaterNetworkModel) -> float:
     return float(demand[wn.junction_name_list].sum(axis=1).idxmax())
 
 
+#: Name of the constant pattern the design condition's fixed demands follow.
+FLAT_PATTERN = "HYDRO_FLAT"
+
+
+def flat_pattern(model: wntr.network.WaterNetworkModel) -> str:
+    """The name of a pattern of 1.0 in ``model``, added if it has none (:data:`FLAT_PATTERN`).
+
+    A demand written without a pattern follows EPANET's default pattern, the one named "1"
+    when the file has one (Net1, Net3, ky4, ky10 and many files made in EPANET's interface
+    do): a fixed demand must name a pattern of its own, and the default be that pattern.
+    """
+    name, k = FLAT_PATTERN, 1
+    while name in model.pattern_name_list:
+        if list(model.get_pattern(name).multipliers) == [1.0]:
+            return name
+        name, k = f"{FLAT_PATTERN}{k}", k + 1
+    model.add_pattern(name, [1.0])
+    return name
+
+
 def design_snapshot(
     wn: wntr.network.WaterNetworkModel, *, in_place: bool = False
 ) -> tuple[wntr.network.WaterNetworkModel, float]:
@@ -167,11 +187,12 @@ def design_snapshot(
     t = design_hour(wn)
     model = wn if in_place else copy_network(wn)
     multiplier = wn.options.hydraulic.demand_multiplier
+    flat = flat_pattern(model)
     for _, junction in model.junctions():
         value = junction.demand_timeseries_list.at(t, multiplier=multiplier)
         junction.demand_timeseries_list.clear()
-        junction.add_demand(float(value), None)
-    model.options.hydraulic.pattern = None
+        junction.add_demand(float(value), flat)
+    model.options.hydraulic.pattern = flat
     model.options.hydraulic.demand_multiplier = 1.0
     model.options.time.duration = 0
     return model, t
@@ -282,7 +303,7 @@ def design_cases(
     for node, q in flows.items():
         junction = model.get_node(node)
         junction.demand_timeseries_list.clear()
-        junction.add_demand(float(q) / LITRES_PER_M3, None)
+        junction.add_demand(float(q) / LITRES_PER_M3, flat_pattern(model))
     tapped = set(flows.index)
     loss = _standpipe_losses(taps, tapped, standpipe_loss_m)
     cases.append(

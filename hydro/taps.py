@@ -55,6 +55,7 @@ from hydro.condition import (
     check_cases,
     default_taps,
     design_cases,
+    flat_pattern,
     peak_hour_snapshot,
     standpipe_local_loss_m,
     standpipe_of_tap,
@@ -209,7 +210,7 @@ def build_tap_model(
     for node in nodes:  # tap nodes: set per draw
         junction = model.get_node(node)
         junction.demand_timeseries_list.clear()
-        junction.add_demand(0.0, None)
+        junction.add_demand(0.0, flat_pattern(model))
     rows = _tap_rows(taps, nodes, probability)
     required_pressure_m = max(required_pressure_m, PDA_LEAST_SPAN_M)  # 0 m: EPANET's least
     model.options.hydraulic.demand_model = "PDA"
@@ -708,7 +709,7 @@ def all_open_model(tap_model: TapModel) -> wntr.network.WaterNetworkModel:
     for j, (node, q) in enumerate(zip(tap_model.tap_nodes, asked[0], strict=True)):
         junction = model.get_node(node)
         junction.demand_timeseries_list.clear()
-        junction.add_demand(float(q) / LITRES_PER_M3, None)
+        junction.add_demand(float(q) / LITRES_PER_M3, flat_pattern(model))
         junction.elevation += float(loss[0, j])
     return copy_network(model)
 
