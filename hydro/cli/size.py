@@ -156,13 +156,18 @@ def _boosters(args: argparse.Namespace) -> tuple:
             ("--energy-price", args.energy_price),
             ("--life-years", args.life_years),
             ("--discount-rate", args.discount_rate),
+            ("--booster-efficiency", args.booster_efficiency),
         )
         given = [o for o, v in options if v is not None]
         if given:
             raise InputError(f"{' and '.join(given)} need(s) --booster-cost")
         return ()
-    chosen = {"energy_price_per_kwh": args.energy_price, "life_years": args.life_years,
-              "discount_rate": args.discount_rate}  # fmt: skip
+    chosen = {
+        "energy_price_per_kwh": args.energy_price,
+        "life_years": args.life_years,
+        "discount_rate": args.discount_rate,
+        "efficiency": args.booster_efficiency,
+    }
     given = {k: v for k, v in chosen.items() if v is not None}
     return (Boosters(args.booster_cost, _node_list(args.booster_nodes), **given),)
 
@@ -313,6 +318,13 @@ def add_parser(sub, parents) -> None:
         metavar="RATE",
         help=f"discount rate a year, below 1 (default {defaults.DISCOUNT_RATE:g}, "
         "docs/sources.md 4.3)",
+    )
+    p.add_argument(
+        "--booster-efficiency",
+        type=share,
+        metavar="SHARE",
+        help="wire-to-water efficiency of every booster (default: the usual for its size, "
+        "docs/sources.md 7)",
     )
     p.add_argument("--output", metavar="SIZED.inp", help="write the verified design")
     p.add_argument("--report", metavar="PIPES.csv", help="write the per-pipe table")

@@ -70,6 +70,10 @@ class Boosters:
         Years over which the energy is discounted [years] (default 25, docs/sources.md 4.3).
     discount_rate : float
         Discount rate [1/year] (default 0.06, docs/sources.md 4.3).
+    efficiency : float, optional
+        Wire-to-water efficiency of every booster [-]; None: the usual for its size
+        (:func:`hydro.pumps.pump_efficiency_for_size` at its duty flow and the largest head
+        the program may give it).
 
     Examples
     --------
@@ -82,6 +86,7 @@ class Boosters:
     energy_price_per_kwh: float = defaults.ENERGY_PRICE_PER_KWH
     life_years: float = defaults.DESIGN_LIFE_YEARS
     discount_rate: float = defaults.DISCOUNT_RATE
+    efficiency: float | None = None
 
     def __post_init__(self):
         for value, option, rule in (
@@ -97,6 +102,10 @@ class Boosters:
         if not (math.isfinite(self.discount_rate) and 0 <= self.discount_rate < 1):
             raise InputError(
                 f"--discount-rate: {self.discount_rate:g} is not allowed; give a rate in [0, 1)"
+            )
+        if self.efficiency is not None and not (0 < self.efficiency <= 1):
+            raise InputError(
+                f"--booster-efficiency: {self.efficiency:g} is not allowed; give a share in (0, 1]"
             )
 
     @property
@@ -224,6 +233,14 @@ def add_boosters(
         model.get_link(pump).efficiency_curve_name = curves[1]
 
 
+#: The columns of :func:`booster_table`.
+BOOSTER_TABLE_COLUMNS = [
+    "pump", "node", "flow_l_per_s", "head_m", "shutoff_head_m", "efficiency", "power_kw",
+    "average_flow_l_per_s", "energy_kwh_per_year", "energy_cost_per_year", "capital",
+    "whole_life_cost", "serves",
+]  # fmt: skip
+
+
 def booster_table(wn: wntr.network.WaterNetworkModel, boosters: Boosters | None) -> pd.DataFrame:
     """Each booster of a written file, costed again from it.
 
@@ -259,7 +276,7 @@ def booster_table(wn: wntr.network.WaterNetworkModel, boosters: Boosters | None)
                 "serves": [n for n in served if not n.endswith(OUTLET_SUFFIXES)],
             }
         )  # fmt: skip
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=BOOSTER_TABLE_COLUMNS)
 
 
 def lift_cost_per_m(

@@ -312,7 +312,11 @@ def _lift_economics(plan: TankPlan, trees, design, factor, head_max) -> _Lift:
     """The :class:`_Lift` of candidates ``head_max``: efficiency and energy cost per metre,
     and the highest heads and static heads their boosters can give.
     """
-    efficiency = {j: pump_efficiency_for_size(design[j], m) for j, m in head_max.items()}
+    given = plan.boosters.efficiency
+    efficiency = {
+        j: given if given is not None else pump_efficiency_for_size(design[j], m)
+        for j, m in head_max.items()
+    }
     cost = {
         j: lift_cost_per_m(plan.boosters, plan.average_flow[j], design[j], efficiency[j])
         for j in head_max
