@@ -353,3 +353,32 @@ def test_a_booster_following_the_daily_demand_is_compliant(tmp_path, write_inp):
     assert set(v.loc[v["check"].str.startswith("pump_range"), "severity"]) == {"warning"}
     night = report.results.pressure["J3_PMP"].max()
     assert night > 60.0  # above the service maximum, where no one draws
+
+
+def test_a_booster_holds_the_tap_flows_too(tmp_path, write_inp):
+    """Standpipes: the tap flows (2 taps x 0.25 l/s at each of the four below J1: 2.0 l/s)
+    pass more than the peak hour (0.9 l/s), so the duty point is the tap flows' and at the
+    peak hour the pump gives more than its duty head (its curve); one program keeps both
+    cases, and the written design meets both. J3 (230 m) lies above the reach of the 240 m
+    reservoir at 10 m: the booster at J1 serves it."""
+    text = inp_text(
+        " J1 200 0.3 standpipe\n J2 150 0.2 standpipe\n J3 230 0.3 standpipe\n"
+        " J4 90 0.2 standpipe\n J5 80 0.2 standpipe",
+        " R1 240",
+        " P1 R1 J1 800 100 140\n P2 J1 J2 900 100 140\n P3 J1 J3 700 100 140\n"
+        " P4 J2 J4 600 100 140\n P5 J4 J5 600 100 140",
+        extra="[PATTERNS]\n standpipe 1\n",
+    )
+    result = size_network(
+        read_network(write_inp(text)),
+        catalog_from(CLASS_CATALOG, tmp_path),
+        Targets(10.0),
+        break_tanks=Boosters(10_000.0),
+    )
+    v = result.verification
+    assert v.ok, v.violations.to_string()
+    assert list(v.conditions["condition"]) == ["peak hour", "tap flows"]
+    assert list(v.boosters["pump"]) == ["PMP_J1"]
+    assert v.boosters["flow_l_per_s"].iloc[0] == pytest.approx(2.0)
+    assert v.conditions["margin_m"].min() == pytest.approx(DESIGN_MARGIN_M, abs=HEAD_TOL_M)
+    assert result.optimiser_cost == pytest.approx(result.cost, rel=COST_TOL)

@@ -536,7 +536,7 @@ def _constraints(
 def _tank_rows(
     problem: Problem, trees: list[TreeComponent], columns: _Columns, plan: TankPlan, rows
 ) -> None:
-    """Rows of the break-pressure tanks and valves: the head and the static head below them.
+    """Rows of the break-pressure tanks, valves and boosters: the head and static head below.
 
     With ``y`` = 1 for a tank at candidate ``j`` (elevation ``z``, residual ``r``) and ``v``
     = 1 for a pressure-reducing valve there (``y + v <= 1``):
@@ -559,6 +559,13 @@ def _tank_rows(
     junction's minimum pressure (or 0; ``r`` where a valve may go), ``M_s`` and ``M_s'``
     the distance from that lowest head to the highest and lowest static head that may reach
     ``j`` (:attr:`TankPlan.static_range_m`); tight bounds keep the relaxation strong.
+
+    A booster at ``j`` (``b`` = 1, duty head ``h``, :func:`_booster_rows`) adds ``k_c h`` to
+    both rows of the head in each case ``c`` (``k_c``: its curve's head at the case's flow
+    over the duty head, :class:`_Lift`), so ``H_out = H_j + k_c h`` there, and ``4/3 h`` to
+    the row of the static head, ``S_j >= S_above + 4/3 h``: the pipes below hold its
+    shut-off. Boosters above raise the big-Ms' highest heads (:attr:`_Lift.high`,
+    :attr:`_Lift.static_lift`).
     """
     r = plan.residual_m
     z = plan.elevation
@@ -722,11 +729,17 @@ def _no_design(
                            ("pressure-reducing valves", plan.valve_nodes),
                            ("booster pumps", plan.booster_nodes)) if n
         )  # fmt: skip
-        more = " or --prv-nodes" if plan.valve_nodes else ""
+        named = (
+            ("--break-tank-nodes", plan.tanks),
+            ("--prv-nodes", plan.valves),
+            ("--booster-nodes", plan.boosters),
+        )
+        options = [o for o, given in named if given is not None]
+        other = "" if plan.tanks is not None else ", break-pressure tanks (--break-tank-cost)"
         tanks = (
             f"; {what} were allowed at {len(plan.candidates)} junction(s) and no placement "
             "of them with the catalogue's pressure classes meets the targets (more "
-            f"candidates, --break-tank-nodes{more}, or a higher class would)"
+            f"candidates, {' or '.join(options)}{other}, or a higher class would)"
         )
     return InfeasibleDesignError(
         "no design meets the targets: "
