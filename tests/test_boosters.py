@@ -18,6 +18,7 @@ from hydro.errors import InfeasibleDesignError, InputError
 from hydro.hydraulics import headloss_hazen_williams
 from hydro.lifecycle import capital_recovery_factor
 from hydro.network import read_network
+from hydro.pumps import pump_efficiency_for_size
 from hydro.sizing import Targets, size_network
 from hydro.sizing.boosters import Boosters
 from hydro.sizing.problem import DESIGN_MARGIN_M
@@ -99,6 +100,9 @@ def test_one_booster_at_the_head_of_the_high_branch_the_low_branch_on_gravity(tm
     rec = v.boosters.iloc[0]
     assert rec["head_m"] == pytest.approx(duty_head, abs=HEAD_TOL_M)
     assert rec["flow_l_per_s"] == pytest.approx(2.0)
+    # the usual efficiency of a set of its size, at its duty point (about 46%, 0.9 kW)
+    at_duty = pump_efficiency_for_size(0.002, rec["head_m"])
+    assert rec["efficiency"] == pytest.approx(at_duty, abs=1e-3)
     energy = RHO_G * 0.002 * rec["head_m"] / rec["efficiency"] / 1000 * HOURS_PER_YEAR
     assert rec["energy_kwh_per_year"] == pytest.approx(energy, rel=1e-9)
     whole_life = 20_000.0 + energy * 1.0 * annuity()

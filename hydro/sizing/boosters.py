@@ -20,11 +20,13 @@ pump gives ``H(Q_avg)``, so per metre of duty head
     c = rho g Q_avg (H(Q_avg) / h) / eta / 1000 [kW/m] x 8760 h x price x annuity factor
 
 with ``eta`` the usual wire-to-water efficiency of a set of its size
-(:func:`hydro.pumps.pump_efficiency_for_size` at the duty flow and the largest head the
-program may give it) and the annuity factor ``(1 - (1 + r)^-n) / r`` (no capital per kW:
-the station's cost is one figure). Written as a pump ``PMP_<node>`` from the junction to a
-new junction ``<node>_PMP`` at the same elevation, beside it, which carries the pipes below
-(:func:`add_boosters`); :func:`booster_table` costs the boosters of a written file again.
+(:func:`hydro.pumps.pump_efficiency_for_size` at its duty point: the tree program takes it
+first at the largest head it may give, then solves again with each placed booster's at its
+duty point, :func:`hydro.sizing.tree.solve_tree`) and the annuity factor
+``(1 - (1 + r)^-n) / r`` (no capital per kW: the station's cost is one figure). Written as
+a pump ``PMP_<node>`` from the junction to a new junction ``<node>_PMP`` at the same
+elevation, beside it, which carries the pipes below (:func:`add_boosters`);
+:func:`booster_table` costs the boosters of a written file again.
 """
 
 from __future__ import annotations
@@ -72,8 +74,8 @@ class Boosters:
         Discount rate [1/year] (default 0.06, docs/sources.md 4.3).
     efficiency : float, optional
         Wire-to-water efficiency of every booster [-]; None: the usual for its size
-        (:func:`hydro.pumps.pump_efficiency_for_size` at its duty flow and the largest head
-        the program may give it).
+        (:func:`hydro.pumps.pump_efficiency_for_size` at its duty point,
+        :func:`hydro.sizing.tree.solve_tree`).
 
     Examples
     --------

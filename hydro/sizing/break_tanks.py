@@ -165,7 +165,9 @@ class TankPlan:
     which bound the program's big-M terms (boosters aside: the tree program adds their
     lift, :mod:`hydro.sizing.tree`). ``booster_nodes``: candidates where a booster may go;
     ``average_flow``: each of them -> the demand below it averaged over the patterns
-    [m3/s] (the junction's own drawn above the device).
+    [m3/s] (the junction's own drawn above the device); ``booster_efficiency``: candidate
+    -> the efficiency to take for a booster there [-] (the tree program's, at the duty
+    point of a booster it placed).
     """
 
     tanks: BreakTanks | None
@@ -182,6 +184,7 @@ class TankPlan:
     boosters: Boosters | None = None
     booster_nodes: set[str] = field(default_factory=set)
     average_flow: dict[str, float] = field(default_factory=dict)
+    booster_efficiency: dict[str, float] = field(default_factory=dict)
 
     @property
     def residual_m(self) -> float:

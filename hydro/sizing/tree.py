@@ -312,9 +312,9 @@ def _lift_economics(plan: TankPlan, trees, design, factor, head_max) -> _Lift:
     """The :class:`_Lift` of candidates ``head_max``: efficiency and energy cost per metre,
     and the highest heads and static heads their boosters can give.
     """
-    given = plan.boosters.efficiency
+    given, at_duty = plan.boosters.efficiency, plan.booster_efficiency
     efficiency = {
-        j: given if given is not None else pump_efficiency_for_size(design[j], m)
+        j: given if given is not None else at_duty.get(j, pump_efficiency_for_size(design[j], m))
         for j, m in head_max.items()
     }
     cost = {
@@ -805,9 +805,13 @@ def solve_tree(
         repair loop of :func:`hydro.sizing.size_network` sets it at junctions that the
         independent EPANET run found short).
     plan : TankPlan, optional
-        Break-pressure tanks the program may place
-        (:func:`hydro.sizing.break_tanks.plan_break_tanks`; the 0-1 program only): the least
-        cost of pipes plus tanks.
+        Break-pressure tanks, pressure-reducing valves and booster pumps the program may
+        place (:func:`hydro.sizing.break_tanks.plan_break_tanks`; the 0-1 program only): the
+        least cost of pipes plus devices. A booster's efficiency, unless stated
+        (:attr:`hydro.sizing.boosters.Boosters.efficiency`), is taken first at its duty flow
+        and the largest head it may give; the boosters placed are then costed at their duty
+        point (:func:`hydro.pumps.pump_efficiency_for_size`) and the program solved again,
+        at most :data:`BOOSTER_EFFICIENCY_ROUNDS` times, until their efficiencies hold.
 
     Returns
     -------
@@ -819,7 +823,39 @@ def solve_tree(
     InfeasibleDesignError
         When no catalogue design meets the targets; the message says which one.
     """
-    plan, columns = _prepare(problem, trees, split, plan, extra_margin_m or {})
+    deadline = time.monotonic() + time_limit_s
+    extra = extra_margin_m or {}
+    result = _solve_program(problem, trees, split, time_limit_s, extra, plan)
+    for _ in range(BOOSTER_EFFICIENCY_ROUNDS):
+        if plan is None or plan.boosters is None or plan.boosters.efficiency is not None:
+            break
+        at_duty = {j: pump_efficiency_for_size(q, h) for j, (q, h, _) in result.boosters.items()}
+        used = {j: e for j, (_, _, e) in result.boosters.items()}
+        if all(abs(at_duty[j] - used[j]) <= EFFICIENCY_TOL for j in used):
+            break
+        plan = replace(plan, booster_efficiency={**plan.booster_efficiency, **at_duty})
+        left = max(deadline - time.monotonic(), 1.0)
+        again = _solve_program(problem, trees, split, left, extra, plan)
+        result = replace(again, seconds=result.seconds + again.seconds)
+    return result
+
+
+#: Solves of the tree program again with the placed boosters' efficiencies at their duty
+#: points (:func:`solve_tree`), and how close an efficiency must hold [-].
+BOOSTER_EFFICIENCY_ROUNDS = 3
+EFFICIENCY_TOL = 1e-3
+
+
+def _solve_program(
+    problem: Problem,
+    trees: list[TreeComponent],
+    split: bool,
+    time_limit_s: float,
+    extra_margin_m: dict[str, float],
+    plan: TankPlan | None,
+) -> TreeResult:
+    """One solve of the tree program (:func:`solve_tree`)."""
+    plan, columns = _prepare(problem, trees, split, plan, extra_margin_m)
     n_x, n_var = columns.n_options, columns.n_columns
     integrality = np.zeros(n_var)
     if not split:
