@@ -386,3 +386,23 @@ def test_a_booster_holds_the_tap_flows_too(tmp_path, write_inp):
     assert v.boosters["flow_l_per_s"].iloc[0] == pytest.approx(2.0)
     assert v.conditions["margin_m"].min() == pytest.approx(DESIGN_MARGIN_M, abs=HEAD_TOL_M)
     assert result.optimiser_cost == pytest.approx(result.cost, rel=COST_TOL)
+
+
+def test_a_booster_outlet_is_held_to_its_class_not_the_service_maximum(tmp_path, write_inp):
+    """With a 60 m maximum: J1 (40 m) and J2 (10 m) keep it; the booster's outlet at J1's
+    elevation, its discharge (about 90 m), is no consumer: hydro size and hydro check hold
+    it to its pipes' class (PN16 here), not to the maximum."""
+    out = tmp_path / "sized.inp"
+    result = size_network(
+        read_network(write_inp(CLIMB)),
+        catalog_from(CLIMB_CATALOG, tmp_path),
+        Targets(10.0, max_pressure_m=60.0),
+        break_tanks=Boosters(10_000.0, nodes=("J1",)),
+        output=out,
+    )
+    assert result.verification.ok, result.verification.violations.to_string()
+    wn = read_network(out)
+    run = wntr.sim.EpanetSimulator(wn).run_sim(file_prefix=str(tmp_path / "run"))
+    pressure = run.node["pressure"].iloc[0]
+    assert pressure["J1_PMP"] > 60.0 >= pressure[["J1", "J2"]].max() - 1e-3
+    assert check_compliance(wn, duration_h=1).compliant
