@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import wntr
-from conftest import inp_text, run_hydro
+from conftest import ROOT, inp_text, run_hydro
 from scipy.optimize import Bounds, LinearConstraint, milp
 
 from hydro.catalog import Catalog, entry_tag, read_catalog
@@ -297,6 +297,11 @@ def test_unreachable_without_a_booster_candidate_above_is_refused_with_the_fix(t
         size_network(wn, catalog, Targets(10.0), split=True, break_tanks=Boosters(1.0))
     with pytest.raises(InputError, match="--discount-rate"):
         Boosters(1.0, discount_rate=1.0)
+    with pytest.raises(InputError, match="J9"):
+        size_network(wn, catalog, Targets(10.0), break_tanks=Boosters(1.0, nodes=("J9",)))
+    looped = read_network(ROOT / "networks" / "benchmarks" / "two_loop.inp")
+    with pytest.raises(InputError, match="branched networks only"):
+        size_network(looped, catalog, Targets(10.0), break_tanks=Boosters(1.0))
 
 
 # --------------------------------------------------------------------------- commands
