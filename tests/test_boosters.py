@@ -76,7 +76,7 @@ def test_one_booster_at_the_head_of_the_high_branch_the_low_branch_on_gravity(tm
         read_network(write_inp(FORK)),
         catalog_from(FORK_CATALOG, tmp_path),
         Targets(10.0),
-        break_tanks=Boosters(20_000.0),
+        break_tanks=Boosters(20_000.0, energy_price_per_kwh=1.0),
         output=out,
     )
     v = result.verification
@@ -349,7 +349,7 @@ def test_a_booster_following_the_daily_demand_is_compliant(tmp_path, write_inp):
         read_network(write_inp(text)),
         catalog_from(FORK_CATALOG, tmp_path),
         Targets(10.0),
-        break_tanks=Boosters(20_000.0),
+        break_tanks=Boosters(20_000.0, energy_price_per_kwh=1.0),
         output=out,
     )
     rec = result.verification.boosters.iloc[0]

@@ -302,8 +302,9 @@ def add_parser(sub, parents) -> None:
         "--energy-price",
         type=cost,
         metavar="PRICE",
-        help=f"a booster's energy price per kWh (default {defaults.ENERGY_PRICE_PER_KWH:g}, "
-        "docs/sources.md 5.4)",
+        help="a booster's energy price per kWh, in the catalogue's currency (default "
+        f"{defaults.ENERGY_PRICE_EUR_PER_KWH:g} EUR: 1.0 MAD/kWh, docs/sources.md 5.4, at 11.1 "
+        "MAD/EUR, 1.3; a catalogue in MAD wants 1.0)",
     )
     p.add_argument(
         "--life-years",

@@ -67,7 +67,9 @@ class Boosters:
     nodes : tuple of str, optional
         Junctions where a booster may go; None: every junction with a pipe below it.
     energy_price_per_kwh : float
-        Price of energy [currency/kWh] (default: docs/sources.md 5.4, 1.0 MAD/kWh [E]).
+        Price of energy [currency/kWh], in the catalogue's currency (default
+        :data:`hydro.defaults.ENERGY_PRICE_EUR_PER_KWH`, 0.09 EUR: 1.0 MAD/kWh of
+        docs/sources.md 5.4 at 11.1 MAD/EUR; a catalogue in MAD wants 1.0).
     life_years : float
         Years over which the energy is discounted [years] (default 25, docs/sources.md 4.3).
     discount_rate : float
@@ -85,7 +87,7 @@ class Boosters:
 
     cost: float
     nodes: tuple[str, ...] | None = None
-    energy_price_per_kwh: float = defaults.ENERGY_PRICE_PER_KWH
+    energy_price_per_kwh: float = defaults.ENERGY_PRICE_EUR_PER_KWH
     life_years: float = defaults.DESIGN_LIFE_YEARS
     discount_rate: float = defaults.DISCOUNT_RATE
     efficiency: float | None = None
@@ -289,7 +291,7 @@ def lift_cost_per_m(
     The energy a year per metre (:func:`energy_kwh_per_year` at a head of 1 m) times its
     present value over the life (:meth:`Boosters.energy_cost_per_kwh_year`).
 
-    >>> round(lift_cost_per_m(Boosters(0.0), 0.001, 0.002, 0.5), 1)
+    >>> round(lift_cost_per_m(Boosters(0.0, energy_price_per_kwh=1.0), 0.001, 0.002, 0.5), 1)
     2746.4
     """
     per_m = energy_kwh_per_year(average_flow, design_flow, 1.0, efficiency)
