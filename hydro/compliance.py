@@ -35,7 +35,8 @@ from hydro.condition import (
     taps_open_table,
 )
 from hydro.errors import InputError
-from hydro.simulation import SimulationResults, run_simulation
+from hydro.simulation import SimulationResults, run_simulation, static_pressure
+from hydro.sizing.boosters import booster_outlets, booster_pumps, nodes_below
 from hydro.sizing.break_tanks import break_tank_outlets
 from hydro.topology import zones
 from hydro.units import SECONDS_PER_DAY, SECONDS_PER_HOUR
@@ -397,6 +398,7 @@ def check_compliance(
     parts += _velocity_violations(results, rules, pipe_zone)
     parts += _tank_violations(wn, results, rules)
     parts += _pump_violations(wn, results, rules)
+    parts += _booster_shutoff_violations(wn, rules)
     parts += _epanet_violations(results)
     parts.append(non_finite_violations(results))
     violations = _worst_first(_concat(parts, RULE_VIOLATION_COLUMNS)[RULE_VIOLATION_COLUMNS])
@@ -420,8 +422,10 @@ def _pressure_violations(
     """Pressures below each junction's minimum, above the service maximum or the pipes' class.
 
     ``pressure``: junction pressures [m] by time; ``minimum``: each junction's minimum [m],
-    by its class. The service maximum applies at distribution nodes, the pressure class of
-    the pipes (:func:`node_pressure_ratings`) everywhere. Returns the violation tables and
+    by its class. The service maximum applies at distribution nodes (not at the outlet of a
+    booster placed by ``hydro size``, ``<node>_PMP``: its discharge, in the station, no
+    consumer), the pressure class of the pipes (:func:`node_pressure_ratings`) everywhere.
+    Returns the violation tables and
     which node-steps keep every pressure rule (True/False by time and junction).
     """
     junctions = list(pressure.columns)
@@ -429,7 +433,8 @@ def _pressure_violations(
     parts = [low.assign(check="min_pressure", severity="violation")]
     ok = pressure.ge(minimum - 1e-9, axis=1)
     if rules.max_pressure_m is not None:
-        dist = [j for j in junctions if node_zone.get(j) == "distribution"]
+        pumped = booster_outlets(wn)
+        dist = [j for j in junctions if node_zone.get(j) == "distribution" and j not in pumped]
         high = _rows(pressure[dist], "junction", "pressure_m", rules.max_pressure_m, False)
         parts.append(high.assign(check="max_pressure", severity="violation"))
         ok[dist] &= pressure[dist] <= rules.max_pressure_m + 1e-9
@@ -510,9 +515,14 @@ def _pump_violations(
     """Running pump flows outside the efficient range of the curve [l/s].
 
     The range is :attr:`Rules.pump_efficient_range` times the best-efficiency flow
-    (:func:`best_efficiency_flow`); a pump without a usable curve is not checked.
+    (:func:`best_efficiency_flow`); a pump without a usable curve is not checked. A booster
+    that ``hydro size`` placed (``PMP_<node>`` to ``<node>_PMP``) feeds the distribution
+    directly, so its flow follows the demand over the day: there it is a warning, not a
+    violation (its duty point is the design condition's largest flow; a variable-speed
+    drive or a small pressure vessel keeps such a booster in range [E]).
     """
     parts = []
+    boosters = set(booster_pumps(wn))
     flow = results.flow
     for pump_name, pump in wn.pumps():
         best = best_efficiency_flow(pump)
@@ -523,8 +533,39 @@ def _pump_violations(
         lo, hi = (best * r for r in rules.pump_efficient_range)
         for check, limit, below in (("pump_range_low", lo, True), ("pump_range_high", hi, False)):
             rows = _rows(running * 1000, "pump", "flow_l_per_s", limit * 1000, below=below)
-            parts.append(rows.assign(check=check, severity="violation"))
+            severity = "warning" if pump_name in boosters else "violation"
+            parts.append(rows.assign(check=check, severity=severity))
     return parts
+
+
+def _booster_shutoff_violations(
+    wn: wntr.network.WaterNetworkModel, rules: Rules
+) -> list[pd.DataFrame]:
+    """Junctions below a booster placed by ``hydro size`` (``PMP_<node>``) whose static
+    pressure with the booster at shut-off is above the class of their pipes [m].
+
+    The static pressure is EPANET's run with every demand at zero
+    (:func:`hydro.simulation.static_pressure`): a pump then passes no flow and gives its
+    shut-off head (4/3 of the duty head of a single-point curve), which is what the pipes
+    below it must hold whenever the taps close. Checked when :attr:`Rules.pressure_class`.
+    """
+    pumps = booster_pumps(wn)
+    if not pumps or not rules.pressure_class:
+        return []
+    below: set[str] = set()
+    for name in pumps:
+        link = wn.get_link(name)
+        below.update(
+            [link.end_node_name, *nodes_below(wn, link.end_node_name, link.start_node_name)]
+        )
+    rating = node_pressure_ratings(wn)
+    nodes = [n for n in rating.index if n in below and n in wn.junction_name_list]
+    if not nodes:
+        return []
+    static = static_pressure(wn)
+    frame = pd.DataFrame([static[nodes].to_numpy()], index=[0.0], columns=nodes)
+    rows = _rows(frame, "junction", "pressure_m", rating[nodes], below=False)
+    return [rows.assign(check="pressure_class_shutoff", severity="violation")]
 
 
 def _epanet_violations(results: SimulationResults) -> list[pd.DataFrame]:

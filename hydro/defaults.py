@@ -43,3 +43,7 @@ STANDPIPE_LOSS_FLOW_L_PER_S = 0.5
 TAPS_PER_STANDPIPE = 2
 #: Highest static pressure in the distribution (PN10 network) [m]: docs/sources.md, 5.1 [E].
 MAX_PRESSURE_M = 60.0
+#: Life over which a booster's energy is discounted in the tree program [years] and the
+#: discount rate [1/year]: docs/sources.md 4.3 [D] (25 years at 6%, CRF 0.0782).
+DESIGN_LIFE_YEARS = 25.0
+DISCOUNT_RATE = 0.06

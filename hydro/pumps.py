@@ -53,6 +53,9 @@ MINOR_LOSS_SHARE = 0.10
 PUMP_COLUMNS = ["pump", "flow_l_per_s", "head_m", "efficiency", "price"]
 #: Former names of the catalogue's columns, read under their present name (old -> new).
 PUMP_COLUMN_ALIASES = {"price_mad": "price"}
+#: Shut-off head of EPANET's single-point curve over its duty head [-]: 133% (4/3), the rule
+#: of the EPANET 2.2 manual, section 3.1 "Pump Curve" (run-out at twice the duty flow).
+SHUTOFF_HEAD_RATIO = 4 / 3
 
 
 @dataclass(kw_only=True)
@@ -189,7 +192,7 @@ def head_at(curve: list[tuple[float, float]], flow: float) -> float:
     """Head of a pump curve at ``flow``, as EPANET fits it (H = A - B Q^C)."""
     if len(curve) == 1:
         q1, h1 = curve[0]
-        a, c = 4 / 3 * h1, 2.0  # through (0, 1.33 H1), (Q1, H1), (2 Q1, 0)
+        a, c = SHUTOFF_HEAD_RATIO * h1, 2.0  # through (0, 1.33 H1), (Q1, H1), (2 Q1, 0)
         b = (a - h1) / q1**c
     else:
         (q0, a), (q1, h1), (q2, h2) = sorted(curve)

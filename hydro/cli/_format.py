@@ -297,12 +297,12 @@ def format_storage(design: StorageDesign, tank: str, energy_price_per_kwh: float
 # --------------------------------------------------------------------------- hydro size
 def _cost_line(v, unit: str) -> str:
     """The total cost, and its parts when break-pressure tanks or valves were placed."""
-    if not v.break_tanks and not v.pressure_valves:
+    if not v.break_tanks and not v.pressure_valves and v.boosters.empty:
         return (
             f"total pipe cost: {v.cost:,.2f}{unit} (recomputed from the catalogue for the "
             "written file)"
         )
-    pipes = v.cost - v.break_tank_cost - v.pressure_valve_cost
+    pipes = v.cost - v.break_tank_cost - v.pressure_valve_cost - v.booster_cost
     parts = [f"pipes {pipes:,.2f}{unit} (recomputed from the catalogue for the written file)"]
     if v.break_tanks:
         parts.append(f"{len(v.break_tanks)} break-pressure tank(s) {v.break_tank_cost:,.2f}{unit}")
@@ -310,6 +310,11 @@ def _cost_line(v, unit: str) -> str:
         parts.append(
             f"{len(v.pressure_valves)} pressure-reducing valve(s) "
             f"{v.pressure_valve_cost:,.2f}{unit}"
+        )
+    if not v.boosters.empty:
+        parts.append(
+            f"{len(v.boosters)} booster pump(s) {v.booster_cost:,.2f}{unit} (stations and "
+            "energy over the life, discounted)"
         )
     return f"total cost: {v.cost:,.2f}{unit}: " + ", ".join(parts)
 

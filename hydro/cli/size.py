@@ -10,12 +10,14 @@ from hydro.cli._common import (
     EXIT_FAIL,
     EXIT_OK,
     Progress,
+    above_zero,
     cost,
     count,
     diameter_mm,
     pressure,
     seconds,
     seed,
+    share,
     tank_reserve,
     velocity,
 )
@@ -57,7 +59,7 @@ def cmd_size(args: argparse.Namespace) -> int:
         taps=_taps(args, wn),
         workers=args.workers,
         operation_h=defaults.CHECK_DURATION_H,  # the hours hydro check runs
-        break_tanks=_break_tanks(args) or None,
+        break_tanks=(*_break_tanks(args), *_boosters(args)) or None,
     )
     print(f"network: {args.network}  catalogue: {args.catalog}  pipes sized: "
           f"{len(result.verification.pipes)}")  # fmt: skip
@@ -142,6 +144,32 @@ def _break_tanks(args: argparse.Namespace) -> tuple:
         return valves
     nodes = _node_list(args.break_tank_nodes)
     return (BreakTanks(args.break_tank_cost, nodes, args.break_tank_residual or 0.0), *valves)
+
+
+def _boosters(args: argparse.Namespace) -> tuple:
+    """The booster pumps the tree program may place (an empty tuple: no --booster-cost)."""
+    from hydro.sizing.boosters import Boosters
+
+    if args.booster_cost is None:
+        options = (
+            ("--booster-nodes", args.booster_nodes),
+            ("--energy-price", args.energy_price),
+            ("--life-years", args.life_years),
+            ("--discount-rate", args.discount_rate),
+            ("--booster-efficiency", args.booster_efficiency),
+        )
+        given = [o for o, v in options if v is not None]
+        if given:
+            raise InputError(f"{' and '.join(given)} need(s) --booster-cost")
+        return ()
+    chosen = {
+        "energy_price_per_kwh": args.energy_price,
+        "life_years": args.life_years,
+        "discount_rate": args.discount_rate,
+        "efficiency": args.booster_efficiency,
+    }
+    given = {k: v for k, v in chosen.items() if v is not None}
+    return (Boosters(args.booster_cost, _node_list(args.booster_nodes), **given),)
 
 
 def _node_list(text: str | None) -> tuple[str, ...] | None:
@@ -255,6 +283,49 @@ def add_parser(sub, parents) -> None:
         metavar="NODE,NODE",
         help="junctions where a pressure-reducing valve may go (default: every junction; "
         "required for a looped network)",
+    )
+    p.add_argument(
+        "--booster-cost",
+        type=cost,
+        metavar="COST",
+        help="let the exact tree program place booster pumps where the source's head does not "
+        "reach, each at this fixed cost (the catalogue's currency) plus its energy over the life, "
+        "discounted; the rest stays on gravity; each written as a pump PMP_<node> to a node "
+        "<node>_PMP (branched networks)",
+    )
+    p.add_argument(
+        "--booster-nodes",
+        metavar="NODE,NODE",
+        help="junctions where a booster may go (default: every junction with a pipe below it)",
+    )
+    p.add_argument(
+        "--energy-price",
+        type=cost,
+        metavar="PRICE",
+        help="a booster's energy price per kWh, in the catalogue's currency (default "
+        f"{defaults.ENERGY_PRICE_EUR_PER_KWH:g} EUR: 1.0 MAD/kWh, docs/sources.md 5.4, at 11.1 "
+        "MAD/EUR, 1.3; a catalogue in MAD wants 1.0)",
+    )
+    p.add_argument(
+        "--life-years",
+        type=above_zero,
+        metavar="YEARS",
+        help=f"years a booster's energy is discounted over (default "
+        f"{defaults.DESIGN_LIFE_YEARS:g}, docs/sources.md 4.3)",
+    )
+    p.add_argument(
+        "--discount-rate",
+        type=share,
+        metavar="RATE",
+        help=f"discount rate a year, below 1 (default {defaults.DISCOUNT_RATE:g}, "
+        "docs/sources.md 4.3)",
+    )
+    p.add_argument(
+        "--booster-efficiency",
+        type=share,
+        metavar="SHARE",
+        help="wire-to-water efficiency of every booster (default: the usual for its size, "
+        "docs/sources.md 7)",
     )
     p.add_argument("--output", metavar="SIZED.inp", help="write the verified design")
     p.add_argument("--report", metavar="PIPES.csv", help="write the per-pipe table")

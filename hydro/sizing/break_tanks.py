@@ -28,6 +28,7 @@ import numpy as np
 import wntr
 
 from hydro.errors import InputError
+from hydro.sizing.boosters import Boosters, average_demand, booster_outlets
 from hydro.units import M_PER_BAR
 
 #: Name of the valve that models a break-pressure tank at a junction: ``BPT_<node>``.
@@ -139,11 +140,12 @@ def pressure_valves(wn: wntr.network.WaterNetworkModel) -> list[str]:
 
 
 def break_tank_outlets(wn: wntr.network.WaterNetworkModel) -> set[str]:
-    """Junctions just below a break-pressure tank (a free surface) or a placed
-    pressure-reducing valve (``<node>_PRV``, a point of the pipe): not consumers.
+    """Junctions just below a break-pressure tank (a free surface), a placed
+    pressure-reducing valve (``<node>_PRV``, a point of the pipe) or a placed booster
+    (``<node>_PMP``): not consumers.
     """
     valves = [*break_tank_valves(wn), *pressure_valves(wn)]
-    return {wn.get_link(v).end_node_name for v in valves}
+    return {wn.get_link(v).end_node_name for v in valves} | booster_outlets(wn)
 
 
 @dataclass(kw_only=True)
@@ -160,7 +162,12 @@ class TankPlan:
     class [m] (None: the catalogue has none); ``static_range_m``: candidate -> the lowest and
     highest static head that can reach it from above [m] (the free surface of a tank above,
     a valve's setting, at least the valve's elevation, or the static head with no device),
-    which bound the program's big-M terms.
+    which bound the program's big-M terms (boosters aside: the tree program adds their
+    lift, :mod:`hydro.sizing.tree`). ``booster_nodes``: candidates where a booster may go;
+    ``average_flow``: each of them -> the demand below it averaged over the patterns
+    [m3/s] (the junction's own drawn above the device); ``booster_efficiency``: candidate
+    -> the efficiency to take for a booster there [-] (the tree program's, at the duty
+    point of a booster it placed).
     """
 
     tanks: BreakTanks | None
@@ -174,6 +181,10 @@ class TankPlan:
     valves: PressureValves | None = None
     tank_nodes: set[str] = field(default_factory=set)
     valve_nodes: set[str] = field(default_factory=set)
+    boosters: Boosters | None = None
+    booster_nodes: set[str] = field(default_factory=set)
+    average_flow: dict[str, float] = field(default_factory=dict)
+    booster_efficiency: dict[str, float] = field(default_factory=dict)
 
     @property
     def residual_m(self) -> float:
@@ -200,15 +211,18 @@ def plan_break_tanks(
     tanks: BreakTanks | None,
     source: str = "network",
     valves: PressureValves | None = None,
+    boosters: Boosters | None = None,
 ) -> TankPlan:
-    """The candidates and anchors of break-pressure tanks and pressure-reducing valves.
+    """The candidates and anchors of break-pressure tanks, pressure-reducing valves and
+    booster pumps.
 
     ``trees`` are the peak-hour trees (:func:`hydro.sizing.problem.tree_components`).
 
     Raises
     ------
     InputError
-        ``tanks.nodes`` or ``valves.nodes`` names a node that is not a junction of a tree.
+        ``tanks.nodes``, ``valves.nodes`` or ``boosters.nodes`` names a node that is not a
+        junction of a tree.
     """
     parent: dict[str, str] = {}
     below: set[str] = set()
@@ -225,7 +239,11 @@ def plan_break_tanks(
         tank_nodes = _allowed_nodes(tanks.nodes, parent, junctions, "--break-tank-nodes", source)
     if valves is not None:
         valve_nodes = _allowed_nodes(valves.nodes, parent, junctions, "--prv-nodes", source)
-    candidates = [n for n in junctions if (n in tank_nodes or n in valve_nodes) and n in below]
+    pump_nodes = set()
+    if boosters is not None:
+        pump_nodes = _allowed_nodes(boosters.nodes, parent, junctions, "--booster-nodes", source)
+    allowed = tank_nodes | valve_nodes | pump_nodes
+    candidates = [n for n in junctions if n in allowed and n in below]
     elevation = {n: snapshot.get_node(n).elevation for n in parent}
     static = problem.static_pressure_m
     chosen = set(candidates)
@@ -270,7 +288,23 @@ def plan_break_tanks(
         valves=valves,
         tank_nodes=tank_nodes & chosen,
         valve_nodes=valve_nodes & chosen,
+        boosters=boosters,
+        booster_nodes=pump_nodes & chosen,
+        average_flow=_average_flow_below(problem.wn, order, pump_nodes & chosen),
     )
+
+
+def _average_flow_below(wn, order: list, nodes: set[str]) -> dict[str, float]:
+    """Each of ``nodes`` -> the demand of the junctions below it, averaged over the
+    patterns [m3/s] (its own excluded: drawn above the device); ``order``: the trees' links
+    from the roots outwards.
+    """
+    own = average_demand(wn)
+    below = dict(own)
+    for _, up, down in reversed(order):
+        if isinstance(up, str):
+            below[up] = below.get(up, 0.0) + below.get(down, 0.0)
+    return {n: below[n] - own.get(n, 0.0) for n in nodes}
 
 
 def source_classes(problem, plan: TankPlan, source: str = "network") -> dict[str, np.ndarray]:

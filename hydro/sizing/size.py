@@ -28,6 +28,13 @@ from hydro.condition import PEAK_HOUR, design_cases
 from hydro.errors import InputError, SimulationError
 from hydro.network import copy_network, publish_file, read_from, read_network, write_network
 from hydro.simulation import run_simulation
+from hydro.sizing.boosters import (
+    Boosters,
+    add_boosters,
+    booster_outlets,
+    booster_table,
+    nodes_below,
+)
 from hydro.sizing.break_tanks import (
     BreakTanks,
     PressureValves,
@@ -81,6 +88,12 @@ class Verification:
     #: which ``cost`` includes [currency]
     pressure_valves: list[str] = field(default_factory=list)
     pressure_valve_cost: float = 0.0
+    #: the booster pumps placed (``PMP_*`` to ``<node>_PMP``), costed again from the file
+    #: (:func:`hydro.sizing.boosters.booster_table`), their whole-life cost, which ``cost``
+    #: includes [currency], and the option that priced them
+    boosters: pd.DataFrame = field(default_factory=pd.DataFrame)
+    booster_cost: float = 0.0
+    booster_option: Boosters | None = None
 
     @property
     def ok(self) -> bool:
@@ -207,6 +220,7 @@ def verify_design(
     sized_pipes: list[str],
     break_tank_cost: float = 0.0,
     prv_cost: float = 0.0,
+    boosters: Boosters | None = None,
 ) -> Verification:
     """Independent check of a written design: a full EPANET run of each case of the design
     condition (peak hour and tap flows, tanks at their reserve), cost from the tags.
@@ -227,6 +241,10 @@ def verify_design(
         Cost of each pressure-reducing valve placed by the program (``PRV_<node>`` to
         ``<node>_PRV``; the junction below it is held to no minimum pressure either)
         [currency].
+    boosters : Boosters, optional
+        The price of the booster pumps of the file (``PMP_<node>`` to ``<node>_PMP``):
+        each costs its station plus its energy discounted over the life, recomputed from
+        its curve, its efficiency and the demand below it in the file.
 
     Returns
     -------
@@ -244,7 +262,9 @@ def verify_design(
     wn = read_network(path)
     tanks, valves = break_tank_valves(wn), pressure_valves(wn)
     tank_cost, valve_cost = len(tanks) * break_tank_cost, len(valves) * prv_cost
-    cost = _tag_cost(path, wn, problem, sized_pipes) + tank_cost + valve_cost
+    pumps = booster_table(wn, boosters)
+    pump_cost = float(pumps["whole_life_cost"].sum()) if not pumps.empty else 0.0
+    cost = _tag_cost(path, wn, problem, sized_pipes) + tank_cost + valve_cost + pump_cost
     t = problem.targets
     outlets = break_tank_outlets(wn)
     static = static_pressure(wn)  # before the peak hour changes wn (tank levels, pumps)
@@ -287,6 +307,9 @@ def verify_design(
         break_tank_cost=tank_cost,
         pressure_valves=valves,
         pressure_valve_cost=valve_cost,
+        boosters=pumps,
+        booster_cost=pump_cost,
+        booster_option=boosters,
     )
 
 
@@ -314,7 +337,8 @@ def _case_rows(problem: Problem, case, case_results) -> tuple[list[tuple], tuple
     """Verification rows of one case of the design condition, and its junction of least margin.
 
     A row per result that is not a number, per junction below its minimum of the case and
-    per junction above the maximum pressure (a target). The least margin: (case, node,
+    per junction above the maximum pressure (a target; not a booster's outlet, as ``hydro
+    check``). The least margin: (case, node,
     pressure [m], minimum [m], margin [m]), a pressure that is not a number the worst.
     """
     t = problem.targets
@@ -328,11 +352,16 @@ def _case_rows(problem: Problem, case, case_results) -> tuple[list[tuple], tuple
     node = str(margin.fillna(-np.inf).idxmin())  # a pressure not a number is the worst
     worst = (case.name, node, case_pressure[node], minima[node], margin[node])
     rows = _not_a_number_rows(case_results, case.name)
+    pumped = booster_outlets(case.snapshot)  # a booster's discharge: its pipes' class holds it
     for node, p in case_pressure.items():
         minimum = minima[node]
         if p < minimum - VERIFY_TOL_M:
             rows.append((node, "junction", "pressure_m", p, minimum, minimum - p, case.name))
-        if t.max_pressure_m is not None and p > t.max_pressure_m + VERIFY_TOL_M:
+        if (
+            t.max_pressure_m is not None
+            and p > t.max_pressure_m + VERIFY_TOL_M
+            and node not in pumped
+        ):
             rows.append(
                 (node, "junction", "pressure_m", p, t.max_pressure_m, p - t.max_pressure_m,
                  case.name)
@@ -412,7 +441,41 @@ def _pipe_table(problem: Problem, model, verification: Verification) -> pd.DataF
         cost = verification.pressure_valve_cost / len(valves)
         rows.append({"pipe": valve, "length_m": 0.0, "material": "pressure-reducing valve",
                      "cost": cost, "setting_m": model.get_link(valve).initial_setting})  # fmt: skip
-    return pd.DataFrame(rows)
+    table = pd.DataFrame(rows)
+    if verification.boosters.empty:
+        return table
+    return _with_boosters(table, model, verification.boosters)
+
+
+#: The columns of a booster's row in the pipes report (:func:`_with_boosters`).
+BOOSTER_COLUMNS = ["head_m", "shutoff_head_m", "flow_l_per_s", "efficiency", "power_kw",
+                   "average_flow_l_per_s", "energy_kwh_per_year", "energy_cost_per_year",
+                   "capital"]  # fmt: skip
+
+
+def _with_boosters(table: pd.DataFrame, model, boosters: pd.DataFrame) -> pd.DataFrame:
+    """The pipes report with a row per booster (material ``booster pump``, its whole-life
+    cost, duty, power, energy and capital) and, on every pipe, ``served_by``: the booster
+    that feeds it or ``gravity``.
+    """
+    served = {}
+    for rec in boosters.to_dict("records"):
+        pump = model.get_link(rec["pump"])
+        for n in nodes_below(model, pump.end_node_name, pump.start_node_name):
+            served[n] = rec["pump"]
+    by = []
+    for name in table["pipe"]:
+        link = model.get_link(name)
+        ends = [served.get(n) for n in (link.start_node_name, link.end_node_name)]
+        by.append(next((e for e in ends if e), "gravity"))
+    table = table.assign(served_by=by)
+    rows = [
+        {"pipe": rec["pump"], "length_m": 0.0, "material": "booster pump",
+         "cost": rec["whole_life_cost"], **{k: rec[k] for k in BOOSTER_COLUMNS},
+         "served_by": rec["pump"]}
+        for rec in boosters.to_dict("records")
+    ]  # fmt: skip
+    return pd.concat([table, pd.DataFrame(rows)], ignore_index=True)
 
 
 # --------------------------------------------------------------------------- trees: repair loop
@@ -427,21 +490,25 @@ def _build(
     segments,
     tanks: tuple[list[str], list, float] | None = None,
     valves: dict[str, float] | None = None,
+    pumps: dict[str, tuple[float, float, float]] | None = None,
 ) -> tuple[wntr.network.WaterNetworkModel, list[str]]:
     """The sized model and the names of its sized pipes (split pipes: their segments).
 
     ``tanks``: (junctions given a break-pressure tank, the trees, the residual head [m]),
     written by :func:`hydro.sizing.break_tanks.add_break_tanks`; ``valves``: junction ->
     setting [m] of the pressure-reducing valves placed
-    (:func:`hydro.sizing.break_tanks.add_pressure_valves`, below the same trees).
+    (:func:`hydro.sizing.break_tanks.add_pressure_valves`, below the same trees);
+    ``pumps``: junction -> (duty flow [m3/s], duty head [m], efficiency) of the boosters
+    placed (:func:`hydro.sizing.boosters.add_boosters`).
     """
     model = apply_design(problem, segments)
-    if tanks is not None and (tanks[0] or valves):
+    if tanks is not None and (tanks[0] or valves or pumps):
         nodes, trees, residual_m = tanks
-        placed = [*nodes, *(valves or {})]
+        placed = [*nodes, *(valves or {}), *(pumps or {})]
         downstream = {n: [p for t in trees for p, up, _ in t.order if up == n] for n in placed}
         add_break_tanks(model, nodes, downstream, residual_m)
         add_pressure_valves(model, valves or {}, downstream)
+        add_boosters(model, pumps or {}, downstream)
     sized = [
         name
         for p, parts in segments.items()
@@ -453,7 +520,12 @@ def _build(
 
 
 def _write_and_verify(
-    model, problem: Problem, sized: list[str], break_tank_cost: float = 0.0, prv_cost: float = 0.0
+    model,
+    problem: Problem,
+    sized: list[str],
+    break_tank_cost: float = 0.0,
+    prv_cost: float = 0.0,
+    boosters: Boosters | None = None,
 ) -> tuple[bytes, Verification]:
     """Write ``model`` as an ``.inp`` file and check it by an independent EPANET run;
     returns the file's bytes and the verification.
@@ -461,7 +533,7 @@ def _write_and_verify(
     progress.info("verifying the design: an independent EPANET run of the written file")
     with tempfile.TemporaryDirectory(prefix="hydro-size-") as tmp:
         written = write_network(model, Path(tmp) / "sized.inp")
-        verification = verify_design(written, problem, sized, break_tank_cost, prv_cost)
+        verification = verify_design(written, problem, sized, break_tank_cost, prv_cost, boosters)
         return written.read_bytes(), verification
 
 
@@ -535,6 +607,7 @@ def _size_tree_verified(
     source: str = "network",
     time_limit_s: float = 600.0,
     valves: PressureValves | None = None,
+    boosters: Boosters | None = None,
 ):
     """Solve the tree program, verify the written design, and repair it when EPANET disagrees.
 
@@ -547,15 +620,16 @@ def _size_tree_verified(
     junction found short is raised by its shortfall plus 1 mm and the program solved again,
     at most :data:`MAX_TREE_REPAIRS` times. Every step is reported in ``notes``. With
     ``tanks`` and ``valves``, the program also places break-pressure tanks and
-    pressure-reducing valves (:mod:`hydro.sizing.break_tanks`).
-    Every solve shares ``time_limit_s`` [s] (``--time-limit``).
+    pressure-reducing valves (:mod:`hydro.sizing.break_tanks`); with ``boosters``, booster
+    pumps (:mod:`hydro.sizing.boosters`). Every solve shares ``time_limit_s`` [s]
+    (``--time-limit``).
     """
     from hydro.sizing.tree import solve_tree
 
     plan = None
-    unit_cost = (tanks.cost if tanks else 0.0, valves.cost if valves else 0.0)
-    if tanks is not None or valves is not None:
-        plan = plan_break_tanks(problem, trees, tanks, source, valves)
+    unit_cost = (tanks.cost if tanks else 0.0, valves.cost if valves else 0.0, boosters)
+    if tanks is not None or valves is not None or boosters is not None:
+        plan = plan_break_tanks(problem, trees, tanks, source, valves, boosters)
         problem = replace(problem, allowed=source_classes(problem, plan, source))
     # one program for every case of the design condition (peak hour, tap flows)
     joint, joint_trees = joint_tree_problem(problem, trees, problem.cases)
@@ -567,7 +641,9 @@ def _size_tree_verified(
             joint, joint_trees, split=split, time_limit_s=left, extra_margin_m=extra, plan=plan
         )
         placed = (solution.break_tanks, trees, plan.residual_m) if plan else None
-        model, sized = _build(problem, solution.segments, placed, solution.pressure_valves)
+        model, sized = _build(
+            problem, solution.segments, placed, solution.pressure_valves, solution.boosters
+        )
         text, verification = _write_and_verify(model, problem, sized, *unit_cost)
         short = _pressure_shortfalls(verification, problem.snapshot.node_name_list)
         if short and model.options.hydraulic.accuracy > TIGHT_ACCURACY:
@@ -652,6 +728,7 @@ def _check_operation_converged(design, problem: Problem, verification, operation
     unit_cost = (
         done.break_tank_cost / len(tanks) if tanks else 0.0,
         done.pressure_valve_cost / len(valves) if valves else 0.0,
+        done.booster_option,
     )
     tried = []
     for step in sorted({accuracy, *(a for a in (*ACCURACY_STEPS, 1e-3) if a > accuracy)}):
@@ -730,7 +807,7 @@ def size_network(
     taps: pd.DataFrame | None = None,
     operation_h: float | None = None,
     workers: int | None = None,
-    break_tanks: BreakTanks | PressureValves | tuple | None = None,
+    break_tanks: BreakTanks | PressureValves | Boosters | tuple | None = None,
 ) -> SizingResult:
     """Size every pipe of ``wn`` (but ``fixed``) at least cost, then verify the written design.
 
@@ -776,7 +853,10 @@ def size_network(
         diameter per pipe): the least cost of pipes plus tanks, each written as a
         pressure-reducing valve ``BPT_<node>`` (:mod:`hydro.sizing.break_tanks`); and/or
         pressure-reducing valves whose settings it chooses, each written as ``PRV_<node>``
-        from the junction to ``<node>_PRV``.
+        from the junction to ``<node>_PRV``; and/or booster pumps (:class:`Boosters`,
+        branched networks only), each written as a pump ``PMP_<node>`` from the junction
+        to ``<node>_PMP``: the least cost of pipes, devices and the boosters' stations and
+        discounted energy.
 
     Returns
     -------
@@ -802,15 +882,8 @@ def size_network(
     True
     """
     _check_arguments(wn, catalog, targets, seed, time_limit_s, max_evaluations, method)
-    given = break_tanks if isinstance(break_tanks, tuple) else (break_tanks,)
-    break_tanks = next((d for d in given if isinstance(d, BreakTanks)), None)
-    pressure_valves = next((d for d in given if isinstance(d, PressureValves)), None)
-    devices = break_tanks is not None or pressure_valves is not None
-    if devices and split:
-        raise InputError(
-            f"{source}: break-pressure tanks or pressure-reducing valves and --split cannot be "
-            "combined"
-        )
+    break_tanks, pressure_valves, boosters = _devices(break_tanks, split, source)
+    devices = break_tanks is not None or pressure_valves is not None or boosters is not None
     problem = build_problem(
         wn, catalog, targets, fixed, source, min_diameter_mm, taps=taps,
         pressure_classes=not devices,
@@ -824,12 +897,17 @@ def size_network(
     optimiser = dict(
         seed=seed, time_limit_s=time_limit_s, max_evaluations=max_evaluations, progress=progress
     )
+    if boosters is not None and split_out is None:
+        raise InputError(
+            f"{source}: booster pumps (--booster-cost) are placed in branched networks only; "
+            "this network is looped (or --method looped was asked)"
+        )
     if devices and split_out is None:  # looped: the devices at their given sites
         inputs = (wn, catalog, targets, fixed, source, min_diameter_mm, taps)
         looped = functools.partial(_size_looped, optimiser=optimiser, workers=workers)
         design = looped_with_sites(inputs, (break_tanks, pressure_valves), looped, notes)
     elif split_out is not None:
-        placed = (break_tanks, source, pressure_valves)
+        placed = (break_tanks, source, pressure_valves, boosters)
         design = _size_tree(problem, split_out, split, notes, placed, time_limit_s)
     else:
         inputs = (wn, catalog, targets, fixed, source, min_diameter_mm)
@@ -860,6 +938,24 @@ def size_network(
     )
 
 
+def _devices(given, split: bool, source: str) -> tuple:
+    """The break-pressure tanks, pressure-reducing valves and booster pumps of
+    :func:`size_network`'s ``break_tanks`` (each None when not given); refused with
+    ``split``.
+    """
+    given = given if isinstance(given, tuple) else (given,)
+    found = tuple(
+        next((d for d in given if isinstance(d, kind)), None)
+        for kind in (BreakTanks, PressureValves, Boosters)
+    )
+    if split and any(d is not None for d in found):
+        raise InputError(
+            f"{source}: break-pressure tanks, pressure-reducing valves or booster pumps and "
+            "--split cannot be combined"
+        )
+    return found
+
+
 @dataclass(kw_only=True)
 class _Design:
     """A design written and verified, before the operation check and the report.
@@ -888,7 +984,7 @@ def _size_tree(
     split_out,
     split: bool,
     notes: list[str],
-    tanks: tuple = (None, "network", None),
+    tanks: tuple = (None, "network", None, None),
     time_limit_s: float = 600.0,
 ) -> _Design:
     """The exact tree design (:func:`_size_tree_verified`) of a branched network.
@@ -896,8 +992,9 @@ def _size_tree(
     ``split_out``: the trees and the transmission pipes (:func:`tree_components`); the
     transmission pipes among the decision pipes keep their diameter (their flow is set by
     pumps and tank levels, not by demands). Notes go to ``notes``. ``tanks``: the
-    break-pressure tanks allowed (:class:`BreakTanks` or None), the network's file name and
-    the pressure-reducing valves allowed (:class:`PressureValves` or None).
+    break-pressure tanks allowed (:class:`BreakTanks` or None), the network's file name,
+    the pressure-reducing valves allowed (:class:`PressureValves` or None) and the booster
+    pumps allowed (:class:`Boosters` or None).
     """
     trees, transmission = split_out
     kept = sorted(p for p in transmission if p in problem.pipes)  # a set: print in order
@@ -908,7 +1005,14 @@ def _size_tree(
         )
         problem = problem.without(kept)
     solution, model, sized, written_text, verification = _size_tree_verified(
-        problem, trees, split, notes, *tanks[:2], time_limit_s=time_limit_s, valves=tanks[2]
+        problem,
+        trees,
+        split,
+        notes,
+        *tanks[:2],
+        time_limit_s=time_limit_s,
+        valves=tanks[2],
+        boosters=tanks[3],
     )
     if solution.break_tanks:
         notes.append(
@@ -921,6 +1025,8 @@ def _size_tree(
             f"{len(solution.pressure_valves)} pressure-reducing valve(s) placed: "
             + ", ".join(f"PRV_{n} set at {m:.2f} m" for n, m in solution.pressure_valves.items())
         )
+    if tanks[3] is not None:
+        notes.extend(booster_notes(verification.boosters, model))
     if split:
         notes.append(
             f"split-pipe LP cost {solution.cost:,.2f} is a lower bound on the single-diameter cost"
@@ -939,6 +1045,32 @@ def _size_tree(
         verification=verification,
         sized_pipes=sized,
     )
+
+
+def booster_notes(boosters: pd.DataFrame, model) -> list[str]:
+    """What the design says of its boosters: each one's duty, power, capital, energy and
+    whole-life cost and the junctions it serves; then the junctions served by gravity.
+    """
+    outlets = break_tank_outlets(model)
+    consumers = [n for n in model.junction_name_list if n not in outlets]
+    pumped = {n for served in boosters.get("serves", []) for n in served}
+    gravity = [n for n in consumers if n not in pumped]
+    notes = [] if boosters.empty else [f"{len(boosters)} booster pump(s) placed"]
+    for rec in boosters.to_dict("records"):
+        notes.append(
+            f"booster {rec['pump']} at {rec['node']}: {rec['head_m']:.2f} m at "
+            f"{rec['flow_l_per_s']:.2f} l/s (shut-off {rec['shutoff_head_m']:.2f} m), "
+            f"efficiency {100 * rec['efficiency']:.0f}%, {rec['power_kw']:.2f} kW; capital "
+            f"{rec['capital']:,.2f}, {rec['energy_kwh_per_year']:,.0f} kWh a year "
+            f"({rec['energy_cost_per_year']:,.2f} a year), whole-life cost "
+            f"{rec['whole_life_cost']:,.2f}; serves {len(rec['serves'])} junction(s): "
+            + ", ".join(rec["serves"])
+        )
+    listed = ", ".join(gravity[:50]) + (
+        f" and {len(gravity) - 50} more" if len(gravity) > 50 else ""
+    )
+    notes.append(f"served by gravity: {len(gravity)} junction(s): {listed or 'none'}")
+    return notes
 
 
 def _size_looped(

@@ -21,7 +21,7 @@ import logging
 import threading
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
@@ -34,6 +34,8 @@ from hydro.hydraulics import (
     headloss_hazen_williams,
     velocity,
 )
+from hydro.pumps import SHUTOFF_HEAD_RATIO, pump_efficiency_for_size
+from hydro.sizing.boosters import head_factor, lift_cost_per_m
 from hydro.sizing.break_tanks import TankPlan
 from hydro.sizing.problem import DESIGN_MARGIN_M, Problem, Targets, TreeComponent
 
@@ -51,7 +53,9 @@ class TreeResult:
     ``gap``: relative optimality gap reported by HiGHS; ``seconds``: solve time;
     ``break_tanks``: junctions given a break-pressure tank (their cost is in ``cost``);
     ``pressure_valves``: junction given a pressure-reducing valve -> its setting [m of
-    pressure] (their cost is in ``cost``).
+    pressure] (their cost is in ``cost``); ``boosters``: junction given a booster pump ->
+    (duty flow [m3/s], duty head [m], efficiency [-]) (its capital and discounted energy are
+    in ``cost``).
     """
 
     method: str
@@ -63,6 +67,7 @@ class TreeResult:
     segments: dict[str, list[tuple[int, float]]]
     break_tanks: list[str] = field(default_factory=list)
     pressure_valves: dict[str, float] = field(default_factory=dict)
+    boosters: dict[str, tuple[float, float, float]] = field(default_factory=dict)
 
 
 def unit_headloss(problem: Problem, pipe_index: int, flow: float) -> np.ndarray:
@@ -115,13 +120,19 @@ def _heads_down(problem: Problem, tree: TreeComponent, index: dict, pick):
         yield down, head[down]
 
 
-def _check_reachable(problem: Problem, trees: list[TreeComponent]) -> None:
-    """Fail early, naming junctions that miss the pressure even with the largest pipes."""
+def _check_reachable(
+    problem: Problem, trees: list[TreeComponent], lifted: frozenset[str] = frozenset()
+) -> None:
+    """Fail early, naming junctions that miss the pressure even with the largest pipes and
+    that no booster candidate above them (``lifted``: the junctions below one) can reach.
+    """
     index = {p: i for i, p in enumerate(problem.pipes)}
     targets = problem.targets
     short = []
     for tree in trees:
         for down, head in _heads_down(problem, tree, index, np.min):
+            if down in lifted:
+                continue
             node = problem.snapshot.get_node(down)
             need = max(node.elevation + targets.min_at(down), tree.head_floor.get(down, -np.inf))
             deficit = need - head
@@ -140,8 +151,8 @@ def _check_reachable(problem: Problem, trees: list[TreeComponent]) -> None:
         more = f" and {len(short) - 10} more" if len(short) > 10 else ""
         raise InfeasibleDesignError(
             f"no catalogue pipe can give {target} at junction(s) {listed}{more}, even with "
-            "the largest diameter allowed everywhere: the source is too low (a pump or a higher "
-            "tank is needed)"
+            "the largest diameter allowed everywhere: the source is too low; a booster "
+            "(--booster-cost) upstream of them would, or a higher tank"
         )
 
 
@@ -201,6 +212,144 @@ class ProgramRows:
 
 
 @dataclass(kw_only=True)
+class _Lift:
+    """What the program needs of the booster candidates (:func:`_lift_terms`).
+
+    ``factor``: copy of a candidate (in any case) -> its pump's head over the duty head at
+    the flow it passes there (EPANET's single-point curve, :func:`hydro.sizing.boosters.
+    head_factor`); ``head_max``: candidate -> the largest duty head that can be of use [m]
+    (``M``: every junction below fed through the smallest pipes from the lowest head that
+    can reach the candidate); ``design_flow``: -> the duty flow [m3/s], the largest it
+    passes over the cases; ``efficiency`` [-] and ``cost_per_m``: -> the discounted energy
+    per metre of duty head [currency/m]; ``station_cost``: one station [currency];
+    ``high``: copy of a candidate -> the highest head below it with every booster above it
+    and its own at their largest [m]; ``static_lift``: candidate -> the most static head the
+    boosters above it can add [m] (at shut-off).
+    """
+
+    factor: dict[str, float]
+    head_max: dict[str, float]
+    design_flow: dict[str, float]
+    efficiency: dict[str, float]
+    cost_per_m: dict[str, float]
+    station_cost: float
+    high: dict[str, float]
+    static_lift: dict[str, float]
+
+
+def _base(node) -> str:
+    """The network's name of a node of the joint program (``node@case`` -> ``node``)."""
+    return node.split("@")[0] if isinstance(node, str) else node
+
+
+def _largest_losses(problem: Problem, trees: list[TreeComponent]) -> dict[tuple, float]:
+    """(pipe, tree index) -> its head loss with the smallest pipe allowed [m]."""
+    index = {p: i for i, p in enumerate(problem.pipes)}
+    out = {}
+    for t, tree in enumerate(trees):
+        for pipe, _, _ in tree.order:
+            flow = tree.flow[pipe]
+            if pipe in index:
+                i = index[pipe]
+                hl = unit_headloss(problem, i, flow)[problem.allowed[pipe]]
+                out[pipe, t] = float(np.max(hl)) * problem.lengths[i]
+            else:
+                out[pipe, t] = fixed_pipe_headloss(problem, pipe, flow)
+    return out
+
+
+def _lift_terms(
+    problem: Problem, trees: list[TreeComponent], plan: TankPlan, extra_margin_m: dict
+) -> _Lift:
+    """The booster candidates' bounds and costs (:class:`_Lift`); a candidate with no flow
+    below it is none.
+    """
+    loss = _largest_losses(problem, trees)
+    r, z, pumps = plan.residual_m, plan.elevation, plan.booster_nodes
+    floors = {n: h for t in trees for n, h in t.head_floor.items()}
+    flow: dict = {}
+    for tree in trees:
+        for pipe, up, _ in tree.order:
+            flow[up] = flow.get(up, 0.0) + tree.flow[pipe]
+    design: dict[str, float] = {}
+    for u, q in flow.items():
+        if _base(u) in pumps:
+            design[_base(u)] = max(design.get(_base(u), 0.0), q)
+    design = {j: q for j, q in design.items() if q > 0}
+    factor = {u: head_factor(q, design[_base(u)]) for u, q in flow.items() if _base(u) in design}
+
+    def need(n) -> float:
+        node = problem.snapshot.get_node(n)
+        if node.node_type != "Junction":
+            return -np.inf
+        own = max(node.elevation + problem.targets.min_at(n), floors.get(n, -np.inf))
+        return own + DESIGN_MARGIN_M + extra_margin_m.get(n, 0.0)
+
+    low, below = {}, {}  # lowest head reaching a node; highest head needed below its outlet
+    for t, tree in enumerate(trees):
+        low[tree.root] = tree.root_head_m
+        for pipe, up, down in tree.order:
+            out = low[up]
+            if _base(up) in plan.tank_nodes:
+                out = min(out, z[_base(up)] + r)
+            if _base(up) in plan.valve_nodes:
+                out = min(out, z[_base(up)])
+            low[down] = out - loss[pipe, t]
+        reach: dict = {}
+        for pipe, up, down in reversed(tree.order):
+            here = max(need(down), reach.get(down, -np.inf)) + loss[pipe, t]
+            reach[up] = max(reach.get(up, -np.inf), here)
+            below[up] = max(below.get(up, -np.inf), here)
+    head_max: dict[str, float] = {}
+    for u, k in factor.items():
+        useful = (below[u] - max(low[u], need(u))) / k
+        head_max[_base(u)] = max(head_max.get(_base(u), 0.0), useful)
+    head_max = {j: m for j, m in head_max.items() if m > 0}
+    return _lift_economics(plan, trees, design, factor, head_max)
+
+
+def _lift_economics(plan: TankPlan, trees, design, factor, head_max) -> _Lift:
+    """The :class:`_Lift` of candidates ``head_max``: efficiency and energy cost per metre,
+    and the highest heads and static heads their boosters can give.
+    """
+    given, at_duty = plan.boosters.efficiency, plan.booster_efficiency
+    efficiency = {
+        j: given if given is not None else at_duty.get(j, pump_efficiency_for_size(design[j], m))
+        for j, m in head_max.items()
+    }
+    cost = {
+        j: lift_cost_per_m(plan.boosters, plan.average_flow[j], design[j], efficiency[j])
+        for j in head_max
+    }
+
+    def lift(u) -> float:
+        return factor[u] * head_max[_base(u)] if u in factor and _base(u) in head_max else 0.0
+
+    high: dict = {}
+    for tree in trees:
+        high[tree.root] = tree.root_head_m
+        for _, up, down in tree.order:
+            high[down] = high[up] + lift(up)
+    static_lift: dict[str, float] = {}
+    for c in plan.candidates:  # from the top down: the candidate above comes first
+        a = plan.above[c]
+        static_lift[c] = (
+            static_lift[a] + SHUTOFF_HEAD_RATIO * head_max.get(a, 0.0) if isinstance(a, str)
+            else 0.0
+        )  # fmt: skip
+    return _Lift(
+        factor={u: k for u, k in factor.items() if _base(u) in head_max},
+        head_max=head_max,
+        design_flow={j: design[j] for j in head_max},
+        efficiency=efficiency,
+        cost_per_m=cost,
+        station_cost=plan.boosters.cost,
+        high={u: h + lift(u) for u, h in high.items()},
+        static_lift=static_lift,
+    )
+
+
+@dataclass(kw_only=True)
 class _Columns:
     """The tree program's columns: each decision pipe's allowed options, then one head per node.
 
@@ -211,7 +360,9 @@ class _Columns:
     -> the static head below it [m] (below a pressure-reducing valve: its setting, as a
     head), ``outlet``: node (or its copy in another case) of a candidate -> the head below it
     [m]; ``tank_cost``: cost of one tank; ``valve``: candidate -> its 0-1 column (a
-    pressure-reducing valve there), ``valve_cost``: cost of one valve; ``limits``: column ->
+    pressure-reducing valve there), ``valve_cost``: cost of one valve; ``booster``:
+    candidate -> its 0-1 column (a booster pump there) and ``lift``: -> its duty head [m]
+    column, ``lift_terms``: their bounds and costs (:class:`_Lift`); ``limits``: column ->
     its (lower, upper) bounds where not the default.
     """
 
@@ -227,6 +378,9 @@ class _Columns:
     valve: dict[str, int] = field(default_factory=dict)
     valve_cost: float = 0.0
     limits: dict[int, tuple[float, float]] = field(default_factory=dict)
+    booster: dict[str, int] = field(default_factory=dict)
+    lift: dict[str, int] = field(default_factory=dict)
+    lift_terms: _Lift | None = None
 
     @property
     def n_options(self) -> int:
@@ -238,16 +392,38 @@ class _Columns:
         """Number of columns: options, heads and the break-pressure tanks' columns."""
         return (
             len(self.option) + len(self.nodes) + len(self.tank) + len(self.valve)
-            + len(self.static) + len(self.outlet)
+            + len(self.static) + len(self.outlet) + len(self.booster) + len(self.lift)
         )  # fmt: skip
 
     def objective(self) -> np.ndarray:
-        """Cost of each column: the options', and each tank's."""
+        """Cost of each column: the options', each tank's and valve's, and each booster's:
+        its station, and the discounted energy per metre of its head.
+        """
         c = np.zeros(self.n_columns)
         c[: self.n_options] = self.cost
         c[list(self.tank.values())] = self.tank_cost
         c[list(self.valve.values())] = self.valve_cost
+        if self.lift_terms is not None:
+            c[list(self.booster.values())] = self.lift_terms.station_cost
+            for node, k in self.lift.items():
+                c[k] = self.lift_terms.cost_per_m[node]
         return c
+
+    def add_boosters(self, lift: _Lift) -> None:
+        """Add a 0-1 column and a head column for each booster candidate of ``lift``, after
+        every other column; the head between 0 and its largest useful value.
+        """
+        n = self.n_columns
+        self.booster = {c: n + j for j, c in enumerate(lift.head_max)}
+        n += len(self.booster)
+        self.lift = {c: n + j for j, c in enumerate(lift.head_max)}
+        self.lift_terms = lift
+        for c, k in self.lift.items():
+            self.limits[k] = (0.0, lift.head_max[c])
+        for c, k in self.static.items():  # a valve's setting may take a booster's lift too
+            if c in self.valve and c in self.lift and k in self.limits:
+                low, high = self.limits[k]
+                self.limits[k] = (low, high + SHUTOFF_HEAD_RATIO * lift.head_max[c])
 
     def add_tanks(self, trees: list[TreeComponent], plan: TankPlan) -> None:
         """Add the columns of ``plan``'s candidates after the heads.
@@ -360,7 +536,7 @@ def _constraints(
 def _tank_rows(
     problem: Problem, trees: list[TreeComponent], columns: _Columns, plan: TankPlan, rows
 ) -> None:
-    """Rows of the break-pressure tanks and valves: the head and the static head below them.
+    """Rows of the break-pressure tanks, valves and boosters: the head and static head below.
 
     With ``y`` = 1 for a tank at candidate ``j`` (elevation ``z``, residual ``r``) and ``v``
     = 1 for a pressure-reducing valve there (``y + v <= 1``):
@@ -383,23 +559,35 @@ def _tank_rows(
     junction's minimum pressure (or 0; ``r`` where a valve may go), ``M_s`` and ``M_s'``
     the distance from that lowest head to the highest and lowest static head that may reach
     ``j`` (:attr:`TankPlan.static_range_m`); tight bounds keep the relaxation strong.
+
+    A booster at ``j`` (``b`` = 1, duty head ``h``, :func:`_booster_rows`) adds ``k_c h`` to
+    both rows of the head in each case ``c`` (``k_c``: its curve's head at the case's flow
+    over the duty head, :class:`_Lift`), so ``H_out = H_j + k_c h`` there, and ``4/3 h`` to
+    the row of the static head, ``S_j >= S_above + 4/3 h``: the pipes below hold its
+    shut-off. Boosters above raise the big-Ms' highest heads (:attr:`_Lift.high`,
+    :attr:`_Lift.static_lift`).
     """
     r = plan.residual_m
     z = plan.elevation
     root_head = {n: t.root_head_m for t in trees for n in t.nodes}
+    lift = columns.lift_terms
+    if lift is not None:  # boosters above raise the highest head below a device
+        root_head = {n: lift.high.get(n, h) for n, h in root_head.items()}
     for copy, out in columns.outlet.items():
         node = copy.split("@")[0]
         head, top = columns.head[copy], z[node] + r
         y, v = columns.tank.get(node), columns.valve.get(node)
         m = max(root_head[copy] - (z[node] if v is not None else top), 0.0)
         devices = [(k, m) for k in (y, v) if k is not None]
-        rows.add([(out, 1.0), (head, -1.0)], -np.inf, 0.0)
-        rows.add([(out, 1.0), (head, -1.0), *devices], 0.0, np.inf)
+        pump = [(columns.lift[node], -lift.factor[copy])] if node in columns.lift else []
+        rows.add([(out, 1.0), (head, -1.0), *pump], -np.inf, 0.0)
+        rows.add([(out, 1.0), (head, -1.0), *pump, *devices], 0.0, np.inf)
         if y is not None:
             m_low = r if v is not None else max(r - problem.targets.min_at(copy), 0.0)
             rows.add([(out, 1.0), (y, m)], -np.inf, top + m)
             rows.add([(out, 1.0), (y, -m_low)], top - m_low, np.inf)
     _valve_rows(problem, columns, plan, rows, root_head)
+    _booster_rows(columns, rows)
     if not columns.static:
         return
     for c, s in columns.static.items():
@@ -407,6 +595,8 @@ def _tank_rows(
         lowest, highest = plan.static_range_m[c]
         m = max(highest - z[c] - (0.0 if v is not None else r), 0.0)
         devices = [(k, m) for k in (y, v) if k is not None]
+        if c in columns.lift:  # the pipes below hold the booster's shut-off head
+            devices.append((columns.lift[c], -SHUTOFF_HEAD_RATIO))
         if isinstance(above, str):
             rows.add([(s, 1.0), (columns.static[above], -1.0), *devices], 0.0, np.inf)
         else:
@@ -434,7 +624,7 @@ def _valve_rows(problem: Problem, columns: _Columns, plan: TankPlan, rows, root_
     the least cost is exact. With a maximum pressure, a head below the valve must not be
     under-estimated: then the valve regulates in every case, ``H_out >= S_j - M_s (1 - v)``
     (``M_s``: the highest static head that may reach ``j`` less ``z``), and ``H_j >= S_j``
-    follows from ``H_out <= H_j``. A tank and a valve at one junction: at most one.
+    follows from ``H_out <= H_j``.
     """
     z = plan.elevation
     capped = problem.targets.max_pressure_m is not None
@@ -449,9 +639,19 @@ def _valve_rows(problem: Problem, columns: _Columns, plan: TankPlan, rows, root_
         if capped:
             m_s = max(plan.static_range_m[node][1] - z[node], 0.0)
             rows.add([(out, 1.0), (s, -1.0), (v, -m_s)], -m_s, np.inf)
-    for node, v in columns.valve.items():
-        if node in columns.tank:
-            rows.add([(columns.tank[node], 1.0), (v, 1.0)], -np.inf, 1.0)
+
+
+def _booster_rows(columns: _Columns, rows: ProgramRows) -> None:
+    """A booster's head only where it is (``h <= M b``, ``M`` its largest useful head), and
+    at most one device (tank, valve or booster) at a junction.
+    """
+    for node, b in columns.booster.items():
+        rows.add([(columns.lift[node], 1.0), (b, -columns.lift_terms.head_max[node])],
+                 -np.inf, 0.0)  # fmt: skip
+    for node in dict.fromkeys([*columns.tank, *columns.valve, *columns.booster]):
+        devices = [d[node] for d in (columns.tank, columns.valve, columns.booster) if node in d]
+        if len(devices) > 1:
+            rows.add([(k, 1.0) for k in devices], -np.inf, 1.0)
 
 
 def _bounds(
@@ -490,7 +690,7 @@ def _bounds(
         )
     free = [*columns.static.values(), *columns.outlet.values()]
     lower[free], upper[free] = -np.inf, np.inf
-    upper[[*columns.tank.values(), *columns.valve.values()]] = 1.0
+    upper[[*columns.tank.values(), *columns.valve.values(), *columns.booster.values()]] = 1.0
     for k, (low, high) in columns.limits.items():
         lower[k], upper[k] = low, high
     return Bounds(lower, upper)
@@ -526,13 +726,20 @@ def _no_design(
     if plan is not None:
         what = " and ".join(
             w for w, n in (("break-pressure tanks", plan.tank_nodes),
-                           ("pressure-reducing valves", plan.valve_nodes)) if n
+                           ("pressure-reducing valves", plan.valve_nodes),
+                           ("booster pumps", plan.booster_nodes)) if n
         )  # fmt: skip
-        more = " or --prv-nodes" if plan.valve_nodes else ""
+        named = (
+            ("--break-tank-nodes", plan.tanks),
+            ("--prv-nodes", plan.valves),
+            ("--booster-nodes", plan.boosters),
+        )
+        options = [o for o, given in named if given is not None]
+        other = "" if plan.tanks is not None else ", break-pressure tanks (--break-tank-cost)"
         tanks = (
             f"; {what} were allowed at {len(plan.candidates)} junction(s) and no placement "
             "of them with the catalogue's pressure classes meets the targets (more "
-            f"candidates, --break-tank-nodes{more}, or a higher class would)"
+            f"candidates, {' or '.join(options)}{other}, or a higher class would)"
         )
     return InfeasibleDesignError(
         "no design meets the targets: "
@@ -598,9 +805,13 @@ def solve_tree(
         repair loop of :func:`hydro.sizing.size_network` sets it at junctions that the
         independent EPANET run found short).
     plan : TankPlan, optional
-        Break-pressure tanks the program may place
-        (:func:`hydro.sizing.break_tanks.plan_break_tanks`; the 0-1 program only): the least
-        cost of pipes plus tanks.
+        Break-pressure tanks, pressure-reducing valves and booster pumps the program may
+        place (:func:`hydro.sizing.break_tanks.plan_break_tanks`; the 0-1 program only): the
+        least cost of pipes plus devices. A booster's efficiency, unless stated
+        (:attr:`hydro.sizing.boosters.Boosters.efficiency`), is taken first at its duty flow
+        and the largest head it may give; the boosters placed are then costed at their duty
+        point (:func:`hydro.pumps.pump_efficiency_for_size`) and the program solved again,
+        at most :data:`BOOSTER_EFFICIENCY_ROUNDS` times, until their efficiencies hold.
 
     Returns
     -------
@@ -612,17 +823,44 @@ def solve_tree(
     InfeasibleDesignError
         When no catalogue design meets the targets; the message says which one.
     """
-    _check_reachable(problem, trees)
-    if plan is None:
-        _check_not_too_high(problem, trees)
-    columns = _columns(problem, trees, split)
-    if plan is not None:
-        columns.add_tanks(trees, plan)
+    deadline = time.monotonic() + time_limit_s
+    extra = extra_margin_m or {}
+    result = _solve_program(problem, trees, split, time_limit_s, extra, plan)
+    for _ in range(BOOSTER_EFFICIENCY_ROUNDS):
+        if plan is None or plan.boosters is None or plan.boosters.efficiency is not None:
+            break
+        at_duty = {j: pump_efficiency_for_size(q, h) for j, (q, h, _) in result.boosters.items()}
+        used = {j: e for j, (_, _, e) in result.boosters.items()}
+        if all(abs(at_duty[j] - used[j]) <= EFFICIENCY_TOL for j in used):
+            break
+        plan = replace(plan, booster_efficiency={**plan.booster_efficiency, **at_duty})
+        left = max(deadline - time.monotonic(), 1.0)
+        again = _solve_program(problem, trees, split, left, extra, plan)
+        result = replace(again, seconds=result.seconds + again.seconds)
+    return result
+
+
+#: Solves of the tree program again with the placed boosters' efficiencies at their duty
+#: points (:func:`solve_tree`), and how close an efficiency must hold [-].
+BOOSTER_EFFICIENCY_ROUNDS = 3
+EFFICIENCY_TOL = 1e-3
+
+
+def _solve_program(
+    problem: Problem,
+    trees: list[TreeComponent],
+    split: bool,
+    time_limit_s: float,
+    extra_margin_m: dict[str, float],
+    plan: TankPlan | None,
+) -> TreeResult:
+    """One solve of the tree program (:func:`solve_tree`)."""
+    plan, columns = _prepare(problem, trees, split, plan, extra_margin_m)
     n_x, n_var = columns.n_options, columns.n_columns
     integrality = np.zeros(n_var)
     if not split:
         integrality[:n_x] = 1
-    integrality[[*columns.tank.values(), *columns.valve.values()]] = 1
+    integrality[[*columns.tank.values(), *columns.valve.values(), *columns.booster.values()]] = 1
     started = time.perf_counter()
     kind = "split-pipe LP" if split else "0-1 program"
     with _heartbeat(f"{kind} ({len(problem.pipes):,} decision pipes)", time_limit_s):
@@ -644,6 +882,7 @@ def solve_tree(
     choice, segments = _read_design(problem, columns, result.x[:n_x], split)
     tanks = [c for c, k in columns.tank.items() if result.x[k] > 0.5]
     valves = _valve_settings(columns, result.x, plan)
+    boosters = _booster_duties(columns, result.x)
     gap = float(getattr(result, "mip_gap", 0.0) or 0.0)
     bound = float(getattr(result, "mip_dual_bound", result.fun) or result.fun)
     progress.info(
@@ -661,7 +900,48 @@ def solve_tree(
         segments=segments,
         break_tanks=tanks,
         pressure_valves=valves,
+        boosters=boosters,
     )
+
+
+def _prepare(problem: Problem, trees, split: bool, plan: TankPlan | None, extra_margin_m: dict):
+    """The checks before the program and its columns: the junctions that no pipe and no
+    booster candidate can reach refused (:func:`_check_reachable`), and those held too high
+    without devices (:func:`_check_not_too_high`); with boosters, the static heads that may
+    reach a candidate raised by the shut-off of the boosters above it. Returns the plan
+    (so raised) and the columns.
+    """
+    lift = None
+    if plan is not None and plan.booster_nodes:
+        lift = _lift_terms(problem, trees, plan, extra_margin_m)
+        raised = {c: (low, high + lift.static_lift[c])
+                  for c, (low, high) in plan.static_range_m.items()}  # fmt: skip
+        plan = replace(plan, static_range_m=raised)
+    lifted: set = set()
+    for tree in trees:  # the junctions below a booster candidate
+        below = {tree.root: False}
+        for _, up, down in tree.order:
+            below[down] = below[up] or (lift is not None and _base(up) in lift.head_max)
+        lifted |= {n for n, flag in below.items() if flag}
+    _check_reachable(problem, trees, frozenset(lifted))
+    if plan is None:
+        _check_not_too_high(problem, trees)
+    columns = _columns(problem, trees, split)
+    if plan is not None:
+        columns.add_tanks(trees, plan)
+    if lift is not None:
+        columns.add_boosters(lift)
+    return plan, columns
+
+
+def _booster_duties(columns: _Columns, x: np.ndarray) -> dict[str, tuple[float, float, float]]:
+    """Junction given a booster -> (duty flow [m3/s], duty head [m], efficiency [-])."""
+    lift = columns.lift_terms
+    return {
+        node: (lift.design_flow[node], float(x[k]), lift.efficiency[node])
+        for node, k in columns.lift.items()
+        if x[columns.booster[node]] > 0.5 and x[k] > 1e-6
+    }
 
 
 def _valve_settings(columns: _Columns, x: np.ndarray, plan: TankPlan | None) -> dict[str, float]:
