@@ -261,6 +261,7 @@ STUDY_KEYS: dict[str, dict[str, Key]] = {
         "seed": Key("integer", 0, 2**32 - 1, "a random seed, 0 to 2^32 - 1"),
         "persons_per_household": Key("number", 1, 30, "persons per household, 1 to 30"),
         "unused_branches": Key("string", choices=UNUSED_BRANCHES),  # hydro.study.scenario
+        "booster_nodes": Key("strings"),  # hydro.study.scenario.study_boosters
         "source_head_m": _HEAD,
     },
     "rules": {
@@ -861,6 +862,9 @@ def _design(design: dict, path: Path) -> Design:
         seed=int(design.get("seed", 1)),
         unused_branches=str(design.get("unused_branches", UNUSED_BRANCHES[0])),
         source_head_m=float(design["source_head_m"]) if "source_head_m" in design else None,
+        booster_nodes=(
+            tuple(str(n) for n in design["booster_nodes"]) if "booster_nodes" in design else None
+        ),
     )
 
 

@@ -21,7 +21,7 @@ from hydro.catalog import Catalog, entry_tag
 from hydro.demand import DemandProjection
 from hydro.errors import InputError
 from hydro.hydraulics import headloss_hazen_williams, velocity
-from hydro.stations import station_prices
+from hydro.stations import station_cost, station_parts, station_prices
 from hydro.study.parts import Design, Money, Prices, Study
 from hydro.units import DAYS_PER_YEAR, LITRES_PER_M3
 
@@ -168,6 +168,45 @@ def _station_rows(study, station: pd.DataFrame | None) -> list:
     return [("pumping", f"booster station {pump}", "", np.nan, np.nan, 1, "unit", cost)]
 
 
+def booster_station_price(study: Study, flow: float, head: float, efficiency: float):
+    """One booster station's capital [the study's currency] at a duty (``flow`` [m3/s],
+    ``head`` [m], ``efficiency`` [-]): from its parts when the study prices them
+    (:func:`hydro.stations.station_cost`), else the study's ``pump_station`` lump sum; None
+    when the study prices neither (it places no booster).
+    """
+    prices = station_prices(
+        {k: c.value for k, c in study.prices.costs.items()}, str(study.path)
+    )  # fmt: skip
+    if prices is not None:
+        return station_cost(flow, head, efficiency, prices)
+    if "pump_station" in study.prices.costs:
+        return study.prices.costs["pump_station"].value
+    return None
+
+
+def _booster_rows(study: Study, boosters: pd.DataFrame | None) -> list:
+    """A station per booster pump the sizing placed (``PMP_<node>``, :mod:`hydro.sizing.boosters`):
+    its parts at its duty (:func:`hydro.stations.station_parts`), else the ``pump_station``
+    lump sum.
+    """
+    if boosters is None or boosters.empty:
+        return []
+    prices = station_prices(
+        {k: c.value for k, c in study.prices.costs.items()}, str(study.path)
+    )  # fmt: skip
+    rows = []
+    for b in boosters.to_dict("records"):
+        item = f"booster station {b['pump']}"
+        if prices is None:
+            cost = _needs(study, "pump_station", f"{item} (or its parts, station_*)")
+            rows.append(("pumping", item, "", np.nan, np.nan, 1, "unit", cost))
+            continue
+        parts = station_parts(b["flow_l_per_s"] / 1000, b["head_m"], b["efficiency"], prices)
+        rows += [("pumping", f"{item}: {p['part']}", "", np.nan, np.nan, p["quantity"],
+                  p["unit"], p["unit_cost"]) for p in parts.to_dict("records")]  # fmt: skip
+    return rows
+
+
 def _works_rows(study, wn, standpipes, connections, tank_m3, break_tank, surge_vessel,
                 station=None) -> list:  # fmt: skip
     """Valves, standpipes, connections, tank, break tank, surge vessel, station, tap-off."""
@@ -234,6 +273,7 @@ def bill_of_quantities(
     break_tank: bool = False,
     surge_vessel: bool = False,
     station: pd.DataFrame | None = None,
+    boosters: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, int, int]:
     """Bill of quantities of a written design.
 
@@ -243,6 +283,8 @@ def bill_of_quantities(
     and contingencies. Column ``paid_by``: donors, or whoever the study says pays the
     household connections. ``station``: the booster station's parts
     (:func:`hydro.stations.station_parts`), else the study's ``pump_station`` lump sum.
+    ``boosters``: the booster pumps the sizing placed
+    (:func:`hydro.sizing.boosters.booster_table`), a station each (:func:`_booster_rows`).
     Returns the table, the standpipes and the connections.
     """
     standpipes, connections = count_taps(study.design, p_open)
@@ -250,6 +292,7 @@ def bill_of_quantities(
     rows += _works_rows(
         study, wn, standpipes, connections, tank_m3, break_tank, surge_vessel, station
     )
+    rows += _booster_rows(study, boosters)
     return _with_margins(study.prices, rows), standpipes, connections
 
 
@@ -424,6 +467,23 @@ def _expected_use(study: Study, o: ScenarioResult) -> dict:
     }  # fmt: skip
 
 
+def has_boosters(o: ScenarioResult) -> bool:
+    """True when the design has booster pumps the sizing placed (``PMP_<node>``)."""
+    return getattr(o, "boosters", None) is not None and not o.boosters.empty
+
+
+def booster_energy_kwh(o: ScenarioResult, bought_m3_per_year: float) -> float:
+    """The boosters' energy a year [kWh] on ``bought_m3_per_year`` of water: each booster's
+    energy per m3 through it (at the design year's average demand,
+    :func:`hydro.sizing.boosters.booster_table`) x its share of the network's demand x that
+    water.
+    """
+    if not has_boosters(o):
+        return 0.0
+    b = o.boosters
+    return float((b["energy_kwh_per_m3"] * b["demand_share"]).sum() * bought_m3_per_year)
+
+
 def operating_account(study: Study, o: ScenarioResult) -> dict:
     """O&M and tariff revenue of the design year [currency/year], on the water expected.
 
@@ -435,7 +495,8 @@ def operating_account(study: Study, o: ScenarioResult) -> dict:
     ``"salary"`` the scheme keeps the resale price and pays him. Households: the connections
     costed, each billed its expected use by the tariff blocks plus the fixed fee; other uses
     are not billed (conservative). Maintenance by asset class (:func:`maintenance_by_class`);
-    energy: the pump's energy per m3 (the design-year run) x the bulk water of expected use.
+    energy: the pump's energy per m3 (the design-year run) x the bulk water of expected use,
+    and each booster's (:func:`booster_energy_kwh`) on the same water.
     """
     c, econ = study.prices.costs, study.prices.economics
     sc = o.projection_design.scenario
@@ -451,6 +512,8 @@ def operating_account(study: Study, o: ScenarioResult) -> dict:
     standpipe_revenue = use["standpipes"] * DAYS_PER_YEAR * bf_price
     maintenance = maintenance_by_class(study.prices, o.boq)
     energy = o.energy_kwh_per_m3 * bought * c["energy_per_kwh"].value
+    boosted = booster_energy_kwh(o, bought)
+    energy += boosted * c["energy_per_kwh"].value
     keepers = o.standpipes * c["keeper_per_standpipe_per_year"].value if salary else 0.0
     bulk = bought * c["bulk_water_per_m3"].value
     om = sum(maintenance.values()) + energy + keepers + bulk
@@ -464,6 +527,11 @@ def operating_account(study: Study, o: ScenarioResult) -> dict:
         "om_maintenance_lcu_per_year": sum(maintenance.values()),
         **{f"om_maintenance_{k}_lcu_per_year": v for k, v in maintenance.items()},
         "om_energy_lcu_per_year": energy,
+        **(
+            {"om_booster_energy_lcu_per_year": boosted * c["energy_per_kwh"].value}
+            if has_boosters(o)
+            else {}
+        ),  # fmt: skip
         "om_keepers_lcu_per_year": keepers,
         "om_bulk_water_lcu_per_year": bulk,
         "om_lcu_per_year": om,
@@ -754,5 +822,25 @@ def operation_table(study: Study, outcomes: list[ScenarioResult]) -> pd.DataFram
                     "pump_rule": o.duty.describe(),
                 }
             )
+        if has_boosters(o):
+            row.update(_booster_operation(study, o))
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _booster_operation(study: Study, o: ScenarioResult) -> dict:
+    """The boosters' columns of the operation table: which, and their energy a year at the
+    design year's average demand all year (the basis the sizing priced them on; the O&M
+    counts the energy of the expected use, :func:`operating_account`).
+    """
+    b = o.boosters
+    kwh = float(b["energy_kwh_per_year"].sum())
+    return {
+        "boosters": "; ".join(
+            f"{r['pump']} {r['head_m']:.1f} m, {r['flow_l_per_s']:.2f} l/s, {r['power_kw']:.2f} kW"
+            for r in b.to_dict("records")
+        ),
+        "booster_energy_design_average_kwh_per_year": kwh,
+        "booster_energy_design_average_lcu_per_year": kwh
+        * study.prices.costs["energy_per_kwh"].value,
+    }

@@ -89,7 +89,9 @@ def place_labels(fig, ax, labels: list[tuple[str, tuple[float, float]]]) -> list
 
 
 def figure_map(outcome, t: dict, hours: float, title: str = "", scale=None) -> bytes:
-    """Figure: the design on a map, nodes coloured by their lowest pressure."""
+    """Figure: the design on a map, nodes coloured by their lowest pressure; each booster
+    pump the sizing placed as an orange triangle at its junction, labelled with its head.
+    """
     wn = outcome.model
     results = outcome.compliance_design.results
     lowest = results.pressure[results.junctions].min()
@@ -136,6 +138,11 @@ def figure_map(outcome, t: dict, hours: float, title: str = "", scale=None) -> b
         labels.append((name, (x, y)))
     for name, nodes in outcome.projection_design.nodes.groupby("douar"):
         labels.append((name, wn.get_node(nodes["node"].iloc[0]).coordinates))
+    boosters = getattr(outcome, "boosters", pd.DataFrame())
+    for rec in boosters.to_dict("records"):  # the booster pumps the sizing placed
+        x, y = wn.get_node(rec["node"]).coordinates
+        ax.scatter([x], [y], marker="^", s=110, color="darkorange", edgecolor="black", zorder=4)
+        labels.append((f"{rec['pump']} ({rec['head_m']:.0f} m)", (x, y)))
     ax.set_xlabel(t["x_m"])
     ax.set_ylabel(t["y_m"])
     ax.margins(0.12)  # room for the douars' names right of their first node

@@ -251,6 +251,12 @@ TEXT = {
         "as designed, the input network before sizing and a design made for the opening year. "
         "Dashed lines: each {village}'s allowance.",
         "notes": "Notes from the design",
+        "served_gravity_one": "{village} {names} is served by gravity from the tank {tank}",
+        "served_gravity_many": "{villages} {names} are served by gravity from the tank {tank}",
+        "served_pumped_one": "{village} {names} is pumped by a booster at node {node} ({head} m, "
+        "{flow} l/s, {power} kW)",
+        "served_pumped_many": "{villages} {names} are pumped by a booster at node {node} "
+        "({head} m, {flow} l/s, {power} kW)",
         "n/a": "n/a",
         "yes": "yes",
         "no": "no",
@@ -458,6 +464,14 @@ TEXT = {
         "projet : le projet, le réseau d'entrée avant dimensionnement et un projet dimensionné "
         "pour l'année de mise en service. Tirets : dotation de chaque {village}.",
         "notes": "Remarques du dimensionnement",
+        "served_gravity_one": "le {village} {names} est desservi par gravité depuis le "
+        "réservoir {tank}",
+        "served_gravity_many": "les {villages} {names} sont desservis par gravité depuis le "
+        "réservoir {tank}",
+        "served_pumped_one": "le {village} {names} est pompé par un surpresseur au nœud {node} "
+        "({head} m, {flow} l/s, {power} kW)",
+        "served_pumped_many": "les {villages} {names} sont pompés par un surpresseur au nœud "
+        "{node} ({head} m, {flow} l/s, {power} kW)",
         "n/a": "s.o.",
         "yes": "oui",
         "no": "non",
@@ -614,6 +628,19 @@ COLUMNS = {
     "om_energy_lcu_per_year": (
         "of which pump energy, expected use [{cur}/year]",
         "dont énergie de pompage, consommation attendue [{cur}/an]",
+    ),
+    "om_booster_energy_lcu_per_year": (
+        "of which booster pumps' energy, expected use [{cur}/year]",
+        "dont énergie des surpresseurs, consommation attendue [{cur}/an]",
+    ),
+    "boosters": ("Booster pumps", "Surpresseurs"),
+    "booster_energy_design_average_kwh_per_year": (
+        "Booster energy, design-year average demand all year [kWh/year]",
+        "Énergie des surpresseurs, demande moyenne de l'horizon toute l'année [kWh/an]",
+    ),
+    "booster_energy_design_average_lcu_per_year": (
+        "Booster energy, design-year average demand all year [{cur}/year]",
+        "Énergie des surpresseurs, demande moyenne de l'horizon toute l'année [{cur}/an]",
     ),
     "om_deficit_lcu_per_year": (
         "O&M deficit [{cur}/year]",

@@ -123,6 +123,9 @@ class Design:
     #: Hydraulic grade of the source(s) [m]: the study's stated head, which replaces the
     #: reservoirs' head in the network (None: the network's)
     source_head_m: float | None = None
+    #: Junctions where a booster pump may go when the study prices a booster station
+    #: (:func:`hydro.study.scenario.study_boosters`; None: every junction)
+    booster_nodes: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)

@@ -658,12 +658,46 @@ def risk_items(ctx: Context) -> list[str]:
     return items
 
 
+def serving_text(o, t: dict, lang: str, tank: str) -> str:
+    """Which douars the tank serves by gravity and which each booster pumps, in ``t``'s
+    words ("Douars X, Y are served by gravity from the tank T; Z is pumped by a booster at
+    node N (h m, q l/s, P kW)"); empty when the design has no booster.
+    """
+    if o.boosters.empty:
+        return ""
+    sep = "\u00a0; " if lang == "fr" else "; "
+    by = o.serving.groupby("served_by", sort=False)["douar"].apply(list).to_dict()
+    parts = []
+    if "gravity" in by:
+        names = ", ".join(by["gravity"])
+        key = "served_gravity_one" if len(by["gravity"]) == 1 else "served_gravity_many"
+        parts.append(t[key].format(names=names, tank=tank))
+    for b in o.boosters.to_dict("records"):
+        douars = by.get(b["pump"], [])
+        if not douars:
+            continue
+        key = "served_pumped_one" if len(douars) == 1 else "served_pumped_many"
+        parts.append(
+            t[key].format(
+                names=", ".join(douars), node=b["node"], head=number(b["head_m"], 1, lang),
+                flow=number(b["flow_l_per_s"], 2, lang), power=number(b["power_kw"], 2, lang),
+            )
+        )  # fmt: skip
+    text = sep.join(parts) + "."
+    return text[:1].upper() + text[1:]
+
+
 def section_scenarios(ctx: Context) -> Section:
-    """The scenarios side by side (scenarios as columns)."""
+    """The scenarios side by side (scenarios as columns), which douars each booster pumps."""
     s = Section("scenarios", ctx.t["scenarios"])
     s.table("", text_table(summary_frame(ctx.result, ctx), "feasibility"))
     s.figure(ctx.t["comparison"], "comparison")
     s.figure(ctx.t["cost_breakdown"], "cost_breakdown")
+    colon = "\u00a0: " if ctx.lang == "fr" else ": "
+    for o in ctx.result.outcomes:
+        text = serving_text(o, ctx.t, ctx.lang, ctx.study.design.tank)
+        if text:
+            s.p(f"{ctx.labels[o.spec.name]}{colon}{text}")
     notes = [(o.spec.name, n) for o in ctx.result.outcomes for n in o.notes]
     if notes:
         s.p(ctx.t["notes"])
@@ -1115,6 +1149,16 @@ class _Folder:
         self.written.append(self.path / name)
 
 
+def booster_csv(boosters: pd.DataFrame) -> pd.DataFrame:
+    """The boosters' table as written: money columns named in the study's currency, the
+    junctions each serves as one text.
+    """
+    return boosters.assign(serves=boosters["serves"].map(" ".join)).rename(
+        columns={"capital": "capital_lcu", "energy_cost_per_year": "energy_lcu_per_year",
+                 "whole_life_cost": "whole_life_cost_lcu"}
+    )  # fmt: skip
+
+
 def write_tables(result, out: _Folder, villages: pd.DataFrame) -> None:
     """Every table (machine column names, English values) and every written design."""
     study = result.study
@@ -1153,6 +1197,9 @@ def write_tables(result, out: _Folder, villages: pd.DataFrame) -> None:
             ),
         )
         out.csv(f"service_{o.spec.name}.csv", o.service.douars)
+        if not o.boosters.empty:  # the boosters the sizing placed, and whom each serves
+            out.csv(f"boosters_{o.spec.name}.csv", booster_csv(o.boosters))
+            out.csv(f"served_{o.spec.name}.csv", o.serving)
         if o.surge is not None:
             out.csv(f"surge_{o.spec.name}.csv", o.surge)
         if o.spec.name in getattr(result, "taps_open", {}):

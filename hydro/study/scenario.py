@@ -36,31 +36,42 @@ from hydro.mains import (
     size_pumped_main,
     split_main,
 )
-from hydro.network import copy_network, read_network, write_network
+from hydro.network import copy_network, read_network, topology, write_network
 from hydro.parallel import executor_for
 from hydro.pumps import (
     Duty,
     PumpChoice,
     install_pump,
     pump_duty,
+    pump_efficiency_for_size,
     pump_energy,
     select_pump,
     shutoff_head,
 )
 from hydro.service import Service, delivered_service
 from hydro.sizing import size_network
+from hydro.sizing.boosters import Boosters, average_demand, booster_table, nodes_below
 from hydro.sizing.problem import Targets
 from hydro.stations import StationPrices, station_parts, station_prices
 from hydro.storage import StorageSizing, resize_tank, size_tank, tank_demand_day
-from hydro.study.costing import BOQ_COLUMNS, bill_of_quantities, tertiary_network
+from hydro.study.costing import (
+    BOQ_COLUMNS,
+    bill_of_quantities,
+    booster_station_price,
+    tertiary_network,
+)
 from hydro.study.parts import ScenarioSpec, Study, StudyData, TapsSpec
 from hydro.surge import check_rising_main
 from hydro.taps import build_tap_model, check_run, run_taps
 from hydro.topology import shortest_path_links, unused_branches
-from hydro.units import SECONDS_PER_HOUR
+from hydro.units import DAYS_PER_YEAR, SECONDS_PER_HOUR
 
 #: Water level kept in a break tank at the tap-off, above the pump's inlet [m] [E].
 BREAK_TANK_LEVEL_M = 2.0
+#: Head of the nominal booster at which the sizing prices a station costed from its parts
+#: [m] [E] (the program takes one cost per station; the bill costs each placed station from
+#: its parts at its own duty): a village booster lifts a few tens of metres.
+NOMINAL_BOOSTER_HEAD_M = 30.0
 
 
 # --------------------------------------------------------------------------- one scenario
@@ -100,6 +111,12 @@ class ScenarioResult:
     tertiary: pd.DataFrame
     #: The booster station's parts (hydro.stations.station_parts), None: none or a lump sum
     station: pd.DataFrame | None = None
+    #: Booster pumps the sizing placed in the distribution (``PMP_<node>``): one row each
+    #: (:func:`hydro.sizing.boosters.booster_table`, at the study's prices), with its energy
+    #: per m3 through it and its share of the network's demand (:func:`booster_rows`)
+    boosters: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: Per douar: ``served_by``, ``gravity`` or the booster that feeds it (:func:`serving`)
+    serving: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 @dataclass(frozen=True)
@@ -252,6 +269,8 @@ class ScenarioRun:
     taps: object = None
     boq: pd.DataFrame | None = None
     station: pd.DataFrame | None = None
+    boosters: pd.DataFrame = field(default_factory=pd.DataFrame)
+    serving: pd.DataFrame = field(default_factory=pd.DataFrame)
     standpipes: int = 0
     connections: int = 0
 
@@ -292,6 +311,8 @@ class ScenarioRun:
             tertiary=self.tertiary,
             taps=self.taps,
             station=self.station,
+            boosters=self.boosters,
+            serving=self.serving,
         )
 
 
@@ -504,20 +525,125 @@ def step_pipes(run: ScenarioRun) -> None:
         tank_reserve_share=rules.tank_reserve_share,
     )
     run.log(f"sizing pipes for the {run.spec.sizing} demand of {run.p_sizing.year}")
+    boosters = study_boosters(run, sizing_model)
     try:
         result = size_network(
             sizing_model, run.data.catalog, targets, fixed=tuple(run.main),
             source=str(study.inputs.network), seed=study.design.seed,
             time_limit_s=study.design.looped_time_limit_s,
             min_diameter_mm=_min_diameters(run.source_model, study, classes, run.main),
-            taps=run.p_sizing.taps(),
+            taps=run.p_sizing.taps(), break_tanks=boosters,
         )  # fmt: skip
-    except InfeasibleDesignError as exc:
-        raise InfeasibleDesignError(f"{study.path}: scenario {run.spec.name}: {exc}") from exc
+    except (InfeasibleDesignError, InputError) as exc:
+        raise type(exc)(f"{study.path}: scenario {run.spec.name}: {in_study_terms(exc)}") from exc
     run.notes.extend(result.notes)
     run.sized = apply_demand(result.model, run.p_design)
     level = run.model.get_node(study.design.tank).init_level
     run.sized.get_node(study.design.tank).init_level = level
+
+
+#: The options of ``hydro size`` that name a booster, and the study's words for them.
+STUDY_TERMS = (
+    ("--booster-cost", "[unit_costs] pump_station, or a station's parts station_*"),
+    ("--booster-nodes", "[design] booster_nodes"),
+)
+
+
+def in_study_terms(error: Exception) -> str:
+    """The sizing's message with ``hydro size``'s booster options named as a study gives them.
+
+    >>> in_study_terms(ValueError("a booster (--booster-cost) upstream would"))
+    "a booster ([unit_costs] pump_station, or a station's parts station_*) upstream would"
+    """
+    text = str(error)
+    for option, key in STUDY_TERMS:
+        text = text.replace(option, key)
+    return text
+
+
+def study_boosters(run: ScenarioRun, sizing_model) -> Boosters | None:
+    """The booster pumps the sizing may place: when the study prices a booster station
+    (:func:`hydro.study.costing.booster_station_price`) and the network has no loop, at
+    ``[design] booster_nodes`` (default every junction), each at the station's cost plus
+    its energy at the study's ``energy_per_kwh`` over its ``[money]`` life and rate.
+
+    A station costed from its parts is priced for a nominal duty (the sizing demand's peak
+    hour lifted :data:`NOMINAL_BOOSTER_HEAD_M`) and said so in a note; the bill of
+    quantities costs each placed station from its parts at its own duty. None: no price,
+    or a network with loops and no ``booster_nodes`` (the program places boosters in trees).
+    """
+    study, d = run.study, run.study.design
+    flow = float(run.p_sizing.totals()["peak_hour_l_per_s"]) / 1000
+    head = NOMINAL_BOOSTER_HEAD_M
+    cost = booster_station_price(study, flow, head, pump_efficiency_for_size(flow, head))
+    if cost is None or (d.booster_nodes is None and topology(sizing_model).n_loops > 0):
+        return None
+    unknown = [n for n in d.booster_nodes or () if n not in sizing_model.junction_name_list]
+    if unknown:
+        raise InputError(
+            f"{study.path}: [design] booster_nodes: {unknown[0]!r} is not a junction of "
+            f"{study.inputs.network}; give junctions where a booster may go"
+            + did_you_mean(unknown[0], sizing_model.junction_name_list)
+        )
+    if _station_prices(study) is not None:
+        run.notes.append(
+            f"booster pumps: each station priced in the sizing at {cost:,.0f} "
+            f"{study.money.currency}, from its parts for a nominal duty of {1000 * flow:.2f} l/s "
+            f"at {head:g} m; the bill of quantities costs each placed station at its own duty"
+        )
+    return Boosters(
+        cost, d.booster_nodes, energy_price_per_kwh=study.prices.value("energy_per_kwh"),
+        life_years=study.money.life_years, discount_rate=study.money.discount_rate,
+    )  # fmt: skip
+
+
+def booster_rows(model, study: Study) -> pd.DataFrame:
+    """The booster pumps of the written design (:func:`hydro.sizing.boosters.booster_table`)
+    at the study's prices: each station's capital at its own duty
+    (:func:`hydro.study.costing.booster_station_price`), its energy at the study's
+    ``energy_per_kwh``, discounted over the ``[money]`` life in ``whole_life_cost``; with its
+    energy per m3 through it (``energy_kwh_per_m3``, at the design year's average demand)
+    and its share of the network's average demand (``demand_share``).
+    """
+    money = study.money
+    energy = Boosters(
+        0.0, energy_price_per_kwh=study.prices.value("energy_per_kwh"),
+        life_years=money.life_years, discount_rate=money.discount_rate,
+    )  # fmt: skip
+    table = booster_table(model, energy)
+    if table.empty:
+        return table
+    capital = [
+        booster_station_price(study, r["flow_l_per_s"] / 1000, r["head_m"], r["efficiency"])
+        for r in table.to_dict("records")
+    ]
+    table["whole_life_cost"] += capital
+    table["capital"] = capital
+    total = sum(average_demand(model).values())
+    seconds = DAYS_PER_YEAR * 24 * SECONDS_PER_HOUR
+    m3 = table["average_flow_l_per_s"] / 1000 * seconds
+    return table.assign(
+        energy_kwh_per_m3=table["energy_kwh_per_year"] / m3.where(m3 > 0),
+        demand_share=table["average_flow_l_per_s"] / 1000 / total if total > 0 else 0.0,
+    )
+
+
+def serving(model, boosters: pd.DataFrame, projection: DemandProjection) -> pd.DataFrame:
+    """Per douar: ``served_by`` (``gravity``, or the booster pump that feeds one of its nodes)
+    and ``node`` (the junction of that booster, empty on gravity).
+    """
+    fed = {}
+    for rec in boosters.to_dict("records"):
+        pump = model.get_link(rec["pump"])
+        for n in nodes_below(model, pump.end_node_name, pump.start_node_name):
+            fed[n] = rec["pump"]
+    rows = []
+    for douar, nodes in projection.nodes.groupby("douar", sort=False):
+        pumps = sorted({fed[n] for n in nodes["node"] if n in fed})
+        by = pumps[0] if pumps else "gravity"
+        node = model.get_link(by).start_node_name if pumps else ""
+        rows.append({"douar": douar, "served_by": by, "node": node})
+    return pd.DataFrame(rows, columns=["douar", "served_by", "node"])
 
 
 def step_write(run: ScenarioRun) -> None:
@@ -592,9 +718,11 @@ def step_costs(run: ScenarioRun) -> None:
             run.pump.flow_m3_per_s, run.pump.head_m, run.pump.efficiency, prices,
             pump_price=run.pump.price,
         )  # fmt: skip
+    run.boosters = booster_rows(run.checked, run.study)
+    run.serving = serving(run.checked, run.boosters, run.p_design)
     run.boq, run.standpipes, run.connections = bill_of_quantities(
         run.study, run.checked, run.data.catalog, run.p_open, run.tank_m3, run.tertiary,
-        run.spec.break_tank, run.surge_vessel, run.station,
+        run.spec.break_tank, run.surge_vessel, run.station, run.boosters,
     )  # fmt: skip
 
 
