@@ -1072,7 +1072,8 @@ def load_inputs(study: Study) -> StudyData:
     """Read the study's network, village table and catalogues once, and check them together.
 
     Every village node is a junction of the network; the ``[design]`` tank and pump are
-    elements of it, and play their roles (:func:`hydro.study.requirements.check_network_roles`).
+    elements of it (its ``booster_nodes`` junctions of it), and play their roles
+    (:func:`hydro.study.requirements.check_network_roles`).
     Raises :class:`hydro.errors.InputError` naming the file and the element.
     """
     inputs, design = study.inputs, study.design
@@ -1086,6 +1087,13 @@ def load_inputs(study: Study) -> StudyData:
     if design.pump and design.pump not in wn.pump_name_list:
         raise InputError(
             f"{study.path}: [design] pump {design.pump!r} is not a pump of {inputs.network}"
+        )
+    unknown = [n for n in design.booster_nodes or () if n not in wn.junction_name_list]
+    if unknown:
+        raise InputError(
+            f"{study.path}: [design] booster_nodes: {unknown[0]!r} is not a junction of "
+            f"{inputs.network}; give junctions where a booster may go"
+            + did_you_mean(unknown[0], wn.junction_name_list)
         )
     if design.source_head_m is not None:  # the study's stated head at its source(s)
         wn = with_source_head(wn, design.source_head_m)

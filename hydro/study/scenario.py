@@ -578,13 +578,6 @@ def study_boosters(run: ScenarioRun, sizing_model) -> Boosters | None:
     cost = booster_station_price(study, flow, head, pump_efficiency_for_size(flow, head))
     if cost is None or (d.booster_nodes is None and topology(sizing_model).n_loops > 0):
         return None
-    unknown = [n for n in d.booster_nodes or () if n not in sizing_model.junction_name_list]
-    if unknown:
-        raise InputError(
-            f"{study.path}: [design] booster_nodes: {unknown[0]!r} is not a junction of "
-            f"{study.inputs.network}; give junctions where a booster may go"
-            + did_you_mean(unknown[0], sizing_model.junction_name_list)
-        )
     if _station_prices(study) is not None:
         run.notes.append(
             f"booster pumps: each station priced in the sizing at {cost:,.0f} "
