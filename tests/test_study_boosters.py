@@ -177,6 +177,10 @@ def test_booster_nodes_restrict_the_sites(tmp_path):
     o = run_scenario(study, study.scenario("standpipes"), load_inputs(study), random_taps=False)
     assert list(o.boosters["pump"]) == ["PMP_J_T"]
     assert set(o.serving["served_by"]) == {"PMP_J_T"}
+    # the note says the sizing's station price; the sizing's own booster notes give way to
+    # the study's (the sentence below and boosters_<scenario>.csv)
+    assert any("from its parts for a nominal duty of" in n for n in o.notes)
+    assert not any(n.startswith(("served by gravity:", "booster PMP_")) for n in o.notes)
     text = serving_text(o, texts("fr"), "fr", "T")
     assert text.startswith("Les villages Alpha, Beta sont pompés par un surpresseur au nœud J_T (")
 

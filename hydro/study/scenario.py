@@ -52,6 +52,7 @@ from hydro.service import Service, delivered_service
 from hydro.sizing import size_network
 from hydro.sizing.boosters import Boosters, average_demand, booster_table, nodes_below
 from hydro.sizing.problem import Targets
+from hydro.sizing.size import booster_notes
 from hydro.stations import StationPrices, station_parts, station_prices
 from hydro.storage import StorageSizing, resize_tank, size_tank, tank_demand_day
 from hydro.study.costing import (
@@ -536,7 +537,18 @@ def step_pipes(run: ScenarioRun) -> None:
         )  # fmt: skip
     except (InfeasibleDesignError, InputError) as exc:
         raise type(exc)(f"{study.path}: scenario {run.spec.name}: {in_study_terms(exc)}") from exc
-    run.notes.extend(result.notes)
+    # the study reports its boosters from the written file in its own words (step_costs)
+    said = booster_notes(result.verification.boosters, result.model) if boosters else []
+    run.notes.extend(n for n in result.notes if n not in said)
+    placed = not result.verification.boosters.empty
+    if placed and _station_prices(study) is not None:  # one cost per station in the program
+        flow = float(run.p_sizing.totals()["peak_hour_l_per_s"])
+        run.notes.append(
+            f"booster pumps: each station priced in the sizing at {boosters.cost:,.0f} "
+            f"{study.money.currency}, from its parts for a nominal duty of {flow:.2f} l/s at "
+            f"{NOMINAL_BOOSTER_HEAD_M:g} m; the bill of quantities costs each placed station "
+            "at its own duty"
+        )
     run.sized = apply_demand(result.model, run.p_design)
     level = run.model.get_node(study.design.tank).init_level
     run.sized.get_node(study.design.tank).init_level = level
@@ -568,7 +580,7 @@ def study_boosters(run: ScenarioRun, sizing_model) -> Boosters | None:
     its energy at the study's ``energy_per_kwh`` over its ``[money]`` life and rate.
 
     A station costed from its parts is priced for a nominal duty (the sizing demand's peak
-    hour lifted :data:`NOMINAL_BOOSTER_HEAD_M`) and said so in a note; the bill of
+    hour lifted :data:`NOMINAL_BOOSTER_HEAD_M`), said in a note when one is placed; the bill of
     quantities costs each placed station from its parts at its own duty. None: no price,
     or a network with loops and no ``booster_nodes`` (the program places boosters in trees).
     """
@@ -578,12 +590,6 @@ def study_boosters(run: ScenarioRun, sizing_model) -> Boosters | None:
     cost = booster_station_price(study, flow, head, pump_efficiency_for_size(flow, head))
     if cost is None or (d.booster_nodes is None and topology(sizing_model).n_loops > 0):
         return None
-    if _station_prices(study) is not None:
-        run.notes.append(
-            f"booster pumps: each station priced in the sizing at {cost:,.0f} "
-            f"{study.money.currency}, from its parts for a nominal duty of {1000 * flow:.2f} l/s "
-            f"at {head:g} m; the bill of quantities costs each placed station at its own duty"
-        )
     return Boosters(
         cost, d.booster_nodes, energy_price_per_kwh=study.prices.value("energy_per_kwh"),
         life_years=study.money.life_years, discount_rate=study.money.discount_rate,
