@@ -535,8 +535,14 @@ def step_pipes(run: ScenarioRun) -> None:
             min_diameter_mm=_min_diameters(run.source_model, study, classes, run.main),
             taps=run.p_sizing.taps(), break_tanks=boosters,
         )  # fmt: skip
-    except (InfeasibleDesignError, InputError) as exc:
-        raise type(exc)(f"{study.path}: scenario {run.spec.name}: {in_study_terms(exc)}") from exc
+    except InfeasibleDesignError as exc:
+        where = f"{study.path}: scenario {run.spec.name}"
+        raise InfeasibleDesignError(f"{where}: {in_study_terms(exc)}") from exc
+    except InputError as exc:
+        if boosters is None:
+            raise
+        where = f"{study.path}: scenario {run.spec.name}"
+        raise InputError(f"{where}: {in_study_terms(exc)}") from exc
     # the study reports its boosters from the written file in its own words (step_costs)
     said = booster_notes(result.verification.boosters, result.model) if boosters else []
     run.notes.extend(n for n in result.notes if n not in said)
@@ -581,14 +587,17 @@ def study_boosters(run: ScenarioRun, sizing_model) -> Boosters | None:
 
     A station costed from its parts is priced for a nominal duty (the sizing demand's peak
     hour lifted :data:`NOMINAL_BOOSTER_HEAD_M`), said in a note when one is placed; the bill of
-    quantities costs each placed station from its parts at its own duty. None: no price,
-    or a network with loops and no ``booster_nodes`` (the program places boosters in trees).
+    quantities costs each placed station from its parts at its own duty. None: no price, no
+    demand, or a network with loops and no ``booster_nodes`` (the program places boosters
+    in trees).
     """
     study, d = run.study, run.study.design
     flow = float(run.p_sizing.totals()["peak_hour_l_per_s"]) / 1000
+    if flow <= 0 or (d.booster_nodes is None and topology(sizing_model).n_loops > 0):
+        return None
     head = NOMINAL_BOOSTER_HEAD_M
     cost = booster_station_price(study, flow, head, pump_efficiency_for_size(flow, head))
-    if cost is None or (d.booster_nodes is None and topology(sizing_model).n_loops > 0):
+    if cost is None:
         return None
     return Boosters(
         cost, d.booster_nodes, energy_price_per_kwh=study.prices.value("energy_per_kwh"),
