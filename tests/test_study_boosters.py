@@ -21,7 +21,7 @@ from hydro.errors import InputError
 from hydro.network import read_network
 from hydro.stations import StationPrices, station_cost
 from hydro.study.config import load_inputs, load_study
-from hydro.study.labels import texts
+from hydro.study.labels import texts, translate
 from hydro.study.report import serving_text
 from hydro.study.scenario import run_scenario
 
@@ -190,3 +190,17 @@ def test_an_unknown_booster_node_is_refused_naming_the_key(tmp_path):
     study = load_study(write_booster_study(tmp_path, nodes='["J_X"]'))
     with pytest.raises(InputError, match=r"\[design\] booster_nodes: 'J_X' is not a junction"):
         load_inputs(study)
+
+
+def test_the_booster_price_note_reads_in_french():
+    """The study's note on the stations' nominal price is in French in a French report (it
+    had stayed in English), its numbers in French."""
+    note = (
+        "booster pumps: each station priced in the sizing at 334,250 MAD, from its parts for a "
+        "nominal duty of 1.25 l/s at 30 m; the bill of quantities costs each placed station "
+        "at its own duty"
+    )
+    french = translate(note, "fr")
+    assert french.startswith("surpresseurs\u00a0: chaque station")
+    assert "334\u202f250\u00a0MAD" in french and "1,25\u00a0l/s" in french
+    assert not re.search(r"\b(the|each|station priced|duty)\b", french.replace("station ", ""))

@@ -961,6 +961,19 @@ NOTES_FR = [
         r"de docs/sources.md 5.1 (la régulation horaire et la réserve demandent \2)",
     ),
     (
+        r"booster pumps: each station priced in the sizing at ([\d,]+) (\w+), from its parts "
+        r"for a nominal duty of ([\d.]+) l/s at ([\d.]+) m; the bill of quantities costs each "
+        r"placed station at its own duty",
+        lambda m: (
+            "surpresseurs\u00a0: chaque station comptée dans le dimensionnement à "
+            f"{number(float(m.group(1).replace(',', '')), 0, 'fr')}{NBSP}{m.group(2)}, d'après "
+            "ses éléments pour un point de fonctionnement nominal de "
+            f"{number(float(m.group(3)), 2, 'fr')}{NBSP}l/s à {number(float(m.group(4)), 0, 'fr')}"
+            f"{NBSP}m\u00a0; le devis quantitatif compte chaque station posée à son propre point "
+            "de fonctionnement"
+        ),
+    ),
+    (
         r"pump: fitted through the duty point \(no catalogue pump qualifies\)",
         "pompe : courbe ajustée sur le point de fonctionnement (aucune pompe du catalogue ne "
         "convient)",
