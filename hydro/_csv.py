@@ -3,7 +3,7 @@
 One reader for village tables and catalogues, so that they all behave alike:
 
 - a line whose first non-blank character is ``#`` is a comment; a ``#`` anywhere else is data
-  (a douar may be called "Douar #2");
+  (a village may be called "Village #2");
 - comma-separated files with a decimal point, and semicolon-separated files with a decimal
   comma (what a French spreadsheet writes), are both read; the separator is taken from the
   header line;

@@ -259,7 +259,7 @@ def tag_node_classes(
 def _tag_rows(taps: pd.DataFrame | None) -> dict:
     """Node -> the one tap row its tag can say: a node's single row, or its standpipe rows
     merged (taps added) when they share the tap flow and the taps per standpipe and each row
-    fills whole standpipes (two douars' standpipes at one node: the same standpipes counted
+    fills whole standpipes (two villages' standpipes at one node: the same standpipes counted
     per row or together); none for other nodes of several rows (two services).
     """
     if taps is None or taps.empty or not {"taps", "tap_flow_l_per_s"} <= set(taps.columns):

@@ -845,11 +845,11 @@ class NetworkCheck:
 
     @property
     def service(self) -> pd.DataFrame:
-        """Delivered water per douar (or node) of the pressure-driven runs, with ``year``."""
+        """Delivered water per village (or node) of the pressure-driven runs, with ``year``."""
         parts = []
         for c in self.cases:
             if c.service is not None:
-                table = c.service.douars if not c.service.douars.empty else c.service.nodes
+                table = c.service.villages if not c.service.villages.empty else c.service.nodes
                 parts.append(table.assign(year=c.year))
         return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
@@ -934,7 +934,7 @@ def check_network(
 
     rules = rules or Rules()
     classes = dict(classes or {})
-    runs = []  # (year, model, classes, douar table, node -> douar)
+    runs = []  # (year, model, classes, village table, node -> village)
     defaulted = False
     if villages is None:
         if years:
@@ -948,14 +948,14 @@ def check_network(
         for year in years:
             projection = project_demand(villages, year, demand_scenario)
             nodes = projection.nodes
-            node_douar = dict(zip(nodes["node"], nodes["douar"], strict=True))
+            node_village = dict(zip(nodes["node"], nodes["village"], strict=True))
             found = projection.node_classes()
             runs.append(
-                (year, apply_demand(wn, projection), {**found, **classes}, projection.douars,
-                 node_douar, projection.nodes)
+                (year, apply_demand(wn, projection), {**found, **classes}, projection.villages,
+                 node_village, projection.nodes)
             )  # fmt: skip
     cases = []
-    for year, model, found, douars, node_douar, tap_rows in runs:
+    for year, model, found, projected, node_village, tap_rows in runs:
         report = check_compliance(model, rules, found, duration_h=duration_h)
         condition, tap_table = pd.DataFrame(), pd.DataFrame()
         if design_condition:
@@ -972,7 +972,7 @@ def check_network(
             if required is None:
                 required = rules.required_pressure_m(report.node_classes.values())
             service = delivered_service(
-                model, duration_h, required, 0.0, douars=douars, node_douar=node_douar
+                model, duration_h, required, 0.0, villages=projected, node_village=node_village
             )
         cases.append(
             CheckCase(

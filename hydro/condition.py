@@ -459,7 +459,7 @@ def check_cases(cases: list[DesignCase]) -> pd.DataFrame:
 
 #: Columns of :func:`taps_open_table`.
 TAPS_OPEN_COLUMNS = [
-    "node", "class", "douar", "flow_l_per_s", "junction_pressure_m", "local_loss_m",
+    "node", "class", "village", "flow_l_per_s", "junction_pressure_m", "local_loss_m",
     "tap_pressure_m", "tap_min_pressure_m", "margin_m", "governing",
 ]  # fmt: skip
 
@@ -471,7 +471,7 @@ def taps_open_table(
 
     The tap-flow case's rows (every standpipe's taps open, each household-connection node at
     its simultaneous flow, tanks at their reserve) at the nodes of ``taps``
-    (:func:`hydro.demand.tap_design`): node, class, douar, flow_l_per_s (the flow asked),
+    (:func:`hydro.demand.tap_design`): node, class, village, flow_l_per_s (the flow asked),
     junction_pressure_m, local_loss_m (riser, valve and meter of a standpipe),
     tap_pressure_m (at the tap: the junction's pressure less that loss), tap_min_pressure_m,
     margin_m and governing (True on the tap of least margin, the first row). Sorted by
@@ -483,7 +483,7 @@ def taps_open_table(
         return pd.DataFrame(columns=TAPS_OPEN_COLUMNS)
     first = taps.drop_duplicates("node").set_index("node")
     service = first["service"] if "service" in first.columns else pd.Series(dtype=object)
-    douar = first["douar"] if "douar" in first.columns else pd.Series(dtype=object)
+    village = first["village"] if "village" in first.columns else pd.Series(dtype=object)
     if node_class is not None:
         classes = [node_class.get(n, service.get(n, "")) for n in rows["node"]]
     elif "class" in rows.columns:
@@ -495,7 +495,7 @@ def taps_open_table(
         {
             "node": rows["node"].to_numpy(),
             "class": classes,
-            "douar": [douar.get(n, "") for n in rows["node"]],
+            "village": [village.get(n, "") for n in rows["node"]],
             "flow_l_per_s": rows["demand_l_per_s"].to_numpy(),
             "junction_pressure_m": rows["pressure_m"].to_numpy(),
             "local_loss_m": loss.to_numpy(),

@@ -361,8 +361,8 @@ def default_years(villages: pd.DataFrame) -> list[int]:
 
 
 # --------------------------------------------------------------------------- village table
-#: Required columns of the village table (``village``: each village's name, read into the
-#: column ``douar`` of the tables hydro builds; ``douar``, its former name, is read too).
+#: Required columns of the village table (``village``: each village's name, the column
+#: ``village`` of the tables hydro builds; ``douar``, its former name, is read too).
 VILLAGE_REQUIRED = ["village", "population", "population_year", "standpipe_nodes"]
 #: Former names of the village table's columns: former -> current.
 VILLAGE_ALIASES = {"douar": "village"}
@@ -442,7 +442,7 @@ def _parse_nodes(text, place: str, column: str, decimal_comma: bool = False) -> 
     colon (``A:1:0.5`` is node ``A:1``). Any legal EPANET ID can be written: in double quotes
     when it holds ``;``, ``,``, ``:`` or starts with a quote (``"A,1":0.5; "B;2":0.5``, a
     quote inside doubled). In a semicolon-separated table (``decimal_comma``) shares use a
-    decimal comma (``"N1:0,6; N2:0,4"``). ``place``: the file, row and douar, for messages
+    decimal comma (``"N1:0,6; N2:0,4"``). ``place``: the file, row and village, for messages
     (:func:`_village_rows`).
     """
     if text is None or (isinstance(text, float) and math.isnan(text)) or not str(text).strip():
@@ -535,21 +535,21 @@ def read_villages(path: str | os.PathLike) -> pd.DataFrame:
     Parameters
     ----------
     path : path-like
-        The village table: one row per douar with ``douar``, ``population``,
+        The village table: one row per village with ``village``, ``population``,
         ``population_year``, ``standpipe_nodes`` and optional columns (growth, household share,
         livestock, institutions).
 
     Returns
     -------
     pandas.DataFrame
-        One row per douar, optional columns filled with their defaults.
+        One row per village, optional columns filled with their defaults.
 
     Raises
     ------
     InputError
         Missing column, a number that is not a number, not finite or outside its range
         (:data:`VILLAGE_RANGES`), shares that do not add up to 1, a node named twice; the
-        message names the file, the row (line of the file), the douar, the column, the value
+        message names the file, the row (line of the file), the village, the column, the value
         and what is allowed.
 
     Examples
@@ -560,8 +560,8 @@ def read_villages(path: str | os.PathLike) -> pd.DataFrame:
     """
     path = Path(path)
     table = _village_columns(path, read_table(path, "village table", only_blank_missing=True))
-    table["douar"] = table["douar"].astype(str).str.strip()
-    duplicated = table["douar"][table["douar"].duplicated()].tolist()
+    table["village"] = table["village"].astype(str).str.strip()
+    duplicated = table["village"][table["village"].duplicated()].tolist()
     if duplicated:
         raise InputError(f"{path}: village {duplicated[0]} appears more than once")
     where = _village_rows(path, table)
@@ -607,7 +607,6 @@ def _village_columns(path: Path, table: pd.DataFrame) -> pd.DataFrame:
             )
     if table.empty:
         raise InputError(f"{path}: the village table has no rows")
-    table = table.rename(columns={"village": "douar"})  # the name hydro's tables use
     if "household_nodes" not in table.columns:
         table["household_nodes"] = ""
     for column, default in VILLAGE_OPTIONAL_NUMERIC.items():
@@ -634,21 +633,21 @@ def _village_aliases(path: Path, table: pd.DataFrame) -> pd.DataFrame:
 
 
 def _village_rows(path: Path, table: pd.DataFrame) -> list[str]:
-    """Where each row is, for messages: ``FILE, row N: douar D`` (N: the line of the file).
+    """Where each row is, for messages: ``FILE, row N: village D`` (N: the line of the file).
 
     The row is left out when the reader could not tell the lines (``attrs["rows"]``).
     """
     lines = table.attrs.get("rows") or [None] * len(table)
     return [
-        f"{path}, row {line}: village {douar}" if line else f"{path}: village {douar}"
-        for line, douar in zip(lines, table["douar"], strict=True)
+        f"{path}, row {line}: village {village}" if line else f"{path}: village {village}"
+        for line, village in zip(lines, table["village"], strict=True)
     ]
 
 
 def _check_village_number(place: str, column: str, raw, value: float) -> None:
     """Refuse a number of the village table that is not one, not finite or out of its range.
 
-    ``place``: the file, row and douar (:func:`_village_rows`); ``raw``: the cell as read;
+    ``place``: the file, row and village (:func:`_village_rows`); ``raw``: the cell as read;
     ``value``: the cell as a number (NaN when it is not one). A blank optional cell passes
     (it takes its default). The range and its reason are :data:`VILLAGE_RANGES`.
     """
@@ -681,15 +680,15 @@ def _check_village_number(place: str, column: str, raw, value: float) -> None:
 
 
 def _village_nodes(path: Path, table: pd.DataFrame, where: list[str]) -> None:
-    """Parse each douar's node shares into ``standpipe_shares`` and ``household_shares``.
+    """Parse each village's node shares into ``standpipe_shares`` and ``household_shares``.
 
-    ``where``: each row's file, row and douar, for messages (:func:`_village_rows`).
+    ``where``: each row's file, row and village, for messages (:func:`_village_rows`).
 
     Raises
     ------
     InputError
-        A douar without a standpipe node, shares that are not numbers or do not add up to 1,
-        or a node named by two douars or for two services.
+        A village without a standpipe node, shares that are not numbers or do not add up to 1,
+        or a node named by two villages or for two services.
     """
     comma = table.attrs.get("decimal_comma", False)
     table["standpipe_shares"] = [
@@ -704,19 +703,19 @@ def _village_nodes(path: Path, table: pd.DataFrame, where: list[str]) -> None:
         if not shares:
             raise InputError(f"{place}: standpipe_nodes is empty (name a node)")
     owner: dict[str, tuple[str, str]] = {}
-    for douar, sp, hh in zip(
-        table["douar"], table["standpipe_shares"], table["household_shares"], strict=True
+    for village, sp, hh in zip(
+        table["village"], table["standpipe_shares"], table["household_shares"], strict=True
     ):
         for column, shares in (("standpipe_nodes", sp), ("household_nodes", hh)):
             for node in shares:
-                if node in owner and owner[node] != (douar, column):
+                if node in owner and owner[node] != (village, column):
                     first = owner[node]
                     raise InputError(
                         f"{path}: node '{node}' is named by village {first[0]} ({first[1]}) and "
-                        f"by village {douar} ({column}): a node serves one village and one "
+                        f"by village {village} ({column}): a node serves one village and one "
                         "service (split it into two nodes, or merge the villages)"
                     )
-                owner[node] = (douar, column)
+                owner[node] = (village, column)
 
 
 def check_villages_against_network(
@@ -725,15 +724,15 @@ def check_villages_against_network(
     """Every node named in the village table must be a junction of the network."""
     source = villages.attrs.get("source", "village table")
     junctions = set(wn.junction_name_list)
-    for douar, sp, hh in zip(
-        villages["douar"], villages["standpipe_shares"], villages["household_shares"], strict=True
+    for village, sp, hh in zip(
+        villages["village"], villages["standpipe_shares"], villages["household_shares"], strict=True
     ):
         for column, shares in (("standpipe_nodes", sp), ("household_nodes", hh)):
             for node in shares:
                 if node not in junctions:
                     raise InputError(
-                        f"{source}: village {douar}: {column} names node '{node}', which is not a "
-                        f"junction of {network_name}"
+                        f"{source}: village {village}: {column} names node '{node}', which is "
+                        f"not a junction of {network_name}"
                     )
 
 
@@ -765,7 +764,7 @@ def network_demand(
     Returns
     -------
     DemandProjection
-        Per douar and per node; :meth:`DemandProjection.node_table` adds the taps open at once.
+        Per village and per node; :meth:`DemandProjection.node_table` adds the taps open at once.
 
     Raises
     ------
@@ -817,38 +816,38 @@ def read_pattern_csv(path: str | os.PathLike) -> dict[str, tuple]:
 
 # --------------------------------------------------------------------------- projection
 NODE_COLUMNS = [
-    "node", "service", "douar", "peak_day_l_per_s", "peak_hour_l_per_s", "taps",
+    "node", "service", "village", "peak_day_l_per_s", "peak_hour_l_per_s", "taps",
     "tap_flow_l_per_s",
 ]  # fmt: skip
 
 
 @dataclass(kw_only=True)
 class DemandProjection:
-    """The result of :func:`project_demand`: one table per douar and one per node.
+    """The result of :func:`project_demand`: one table per village and one per node.
 
-    ``douars`` columns (flows in l/s, volumes per day in m3): population, people_standpipe,
+    ``villages`` columns (flows in l/s, volumes per day in m3): population, people_standpipe,
     people_household, domestic_m3_per_day, other_public_m3_per_day, institutional_m3_per_day,
     livestock_m3_per_day, consumption_m3_per_day, average_day_l_per_s (at the nodes, after
     distribution losses), source_average_day_l_per_s (withdrawal, after transmission losses),
     peak_day_l_per_s, peak_hour_l_per_s, l_per_person_day_gross (domestic allowance at the
     source), standpipes, taps, taps_needed, people_per_tap.
 
-    ``nodes`` columns: node, service, douar, peak_day_l_per_s, peak_hour_l_per_s, taps (a
+    ``nodes`` columns: node, service, village, peak_day_l_per_s, peak_hour_l_per_s, taps (a
     standpipe's taps, or one per household connection), tap_flow_l_per_s and
     taps_per_standpipe (a standpipe row: the taps on each of its standpipes; else NaN).
     """
 
     scenario: DemandScenario
     year: int
-    douars: pd.DataFrame
+    villages: pd.DataFrame
     nodes: pd.DataFrame
 
     def totals(self) -> pd.Series:
-        """Sum of every numeric column over the douars."""
-        numeric = self.douars.select_dtypes("number").sum()
+        """Sum of every numeric column over the villages."""
+        numeric = self.villages.select_dtypes("number").sum()
         population = numeric["population"]
         numeric["l_per_person_day_gross"] = (
-            self.douars["domestic_m3_per_day"].sum()
+            self.villages["domestic_m3_per_day"].sum()
             * LITRES_PER_M3
             / population
             / (self.scenario.transmission_efficiency * self.scenario.distribution_efficiency)
@@ -885,20 +884,20 @@ class DemandProjection:
         return self.nodes[NODE_COLUMNS].merge(taps, on=["node", "service"], how="left")
 
     def table(self) -> pd.DataFrame:
-        """Douars, then a TOTAL row: what ``hydro demand`` prints and writes."""
+        """Villages, then a TOTAL row: what ``hydro demand`` prints and writes."""
         total = self.totals().to_frame().T
-        total.insert(0, "douar", "TOTAL")
-        return pd.concat([self.douars, total], ignore_index=True)
+        total.insert(0, "village", "TOTAL")
+        return pd.concat([self.villages, total], ignore_index=True)
 
 
 @dataclass(kw_only=True)
-class _DouarDemand:
-    """One douar's demand in the projection year, before it is tabled and allocated.
+class _VillageDemand:
+    """One village's demand in the projection year, before it is tabled and allocated.
 
     ``people`` by service [persons]; ``domestic``, ``other``, ``institutional`` and
     ``livestock`` [l/day]; ``by_service``: the consumption drawn at each service's nodes
     [l/day]; ``peak_day_l_s`` and ``peak_hour_l_s`` by service, at the nodes [l/s];
-    ``standpipes``: the douar's standpipes (its standpipe nodes when the table leaves it
+    ``standpipes``: the village's standpipes (its standpipe nodes when the table leaves it
     blank).
     """
 
@@ -914,11 +913,11 @@ class _DouarDemand:
     standpipes: float
 
 
-def _douar_demand(v: dict, year: int, s: DemandScenario) -> _DouarDemand:
-    """Project one douar (a record of the village table) to ``year`` under scenario ``s``.
+def _village_demand(v: dict, year: int, s: DemandScenario) -> _VillageDemand:
+    """Project one village (a record of the village table) to ``year`` under scenario ``s``.
 
     Consumption = domestic by service + other public uses + institutions + livestock; the part
-    other than domestic is drawn with the douar's main service (household connections when it
+    other than domestic is drawn with the village's main service (household connections when it
     has any). Peak day = consumption / distribution efficiency x peak-day factor; peak hour =
     peak day x the service's peak-hour multiplier.
     """
@@ -926,7 +925,7 @@ def _douar_demand(v: dict, year: int, s: DemandScenario) -> _DouarDemand:
     pop = float(population_projected(v["population"], v["population_year"], year, rate))
     share_hh = s.household_share if s.household_share is not None else v["household_share"]
     if not v["household_shares"]:
-        share_hh = 0.0  # a douar without distribution nodes stays on standpipes
+        share_hh = 0.0  # a village without distribution nodes stays on standpipes
     people = {"standpipe": pop * (1 - share_hh), "household": pop * share_hh}
     domestic = {k: people[k] * s.domestic_l_per_person_day[k] for k in SERVICES}
     domestic_total = sum(domestic.values())
@@ -953,7 +952,7 @@ def _douar_demand(v: dict, year: int, s: DemandScenario) -> _DouarDemand:
     standpipes = v["standpipes"]
     if np.isnan(standpipes):
         standpipes = len(v["standpipe_shares"])
-    return _DouarDemand(
+    return _VillageDemand(
         population=pop,
         people=people,
         domestic=domestic_total,
@@ -967,8 +966,8 @@ def _douar_demand(v: dict, year: int, s: DemandScenario) -> _DouarDemand:
     )
 
 
-def _douar_row(v: dict, d: _DouarDemand, s: DemandScenario) -> dict:
-    """The douar's row of :attr:`DemandProjection.douars` (volumes in m3/day, flows in l/s)."""
+def _village_demand_row(v: dict, d: _VillageDemand, s: DemandScenario) -> dict:
+    """The village's row of :attr:`DemandProjection.villages` (volumes in m3/day, flows in l/s)."""
     eta_t, eta_d = s.transmission_efficiency, s.distribution_efficiency
     pop, people = d.population, d.people
     consumption = sum(d.by_service.values())
@@ -978,7 +977,7 @@ def _douar_row(v: dict, d: _DouarDemand, s: DemandScenario) -> dict:
         else v["taps_per_standpipe"]
     )
     return {
-        "douar": v["douar"],
+        "village": v["village"],
         "population": pop,
         "people_standpipe": people["standpipe"],
         "people_household": people["household"],
@@ -1004,10 +1003,10 @@ def _douar_row(v: dict, d: _DouarDemand, s: DemandScenario) -> dict:
     }
 
 
-def _douar_nodes(v: dict, d: _DouarDemand, s: DemandScenario) -> list[dict]:
-    """The douar's rows of :attr:`DemandProjection.nodes`: its demand shared out over nodes.
+def _village_node_rows(v: dict, d: _VillageDemand, s: DemandScenario) -> list[dict]:
+    """The village's rows of :attr:`DemandProjection.nodes`: its demand shared out over nodes.
 
-    A standpipe node gets its share of the douar's standpipes (at least one) with their taps;
+    A standpipe node gets its share of the village's standpipes (at least one) with their taps;
     a household node one tap per connection (its share of the people on connections over the
     persons per household, at least one). A service with no demand gets no rows.
     """
@@ -1023,7 +1022,7 @@ def _douar_nodes(v: dict, d: _DouarDemand, s: DemandScenario) -> list[dict]:
         if d.peak_day_l_s[service] <= 0:
             continue
         for node, share in v[shares_key].items():
-            if service == "standpipe":  # the douar's standpipes shared out over its nodes
+            if service == "standpipe":  # the village's standpipes shared out over its nodes
                 taps = max(round(d.standpipes * share), 1) * int(per_standpipe)
                 flow = tap_flow
             else:  # one tap per household connection
@@ -1033,7 +1032,7 @@ def _douar_nodes(v: dict, d: _DouarDemand, s: DemandScenario) -> list[dict]:
                 {
                     "node": node,
                     "service": service,
-                    "douar": v["douar"],
+                    "village": v["village"],
                     "peak_day_l_per_s": d.peak_day_l_s[service] * share,
                     "peak_hour_l_per_s": d.peak_hour_l_s[service] * share,
                     "taps": int(taps),
@@ -1047,7 +1046,7 @@ def _douar_nodes(v: dict, d: _DouarDemand, s: DemandScenario) -> list[dict]:
 
 
 def project_demand(villages: pd.DataFrame, year: int, scenario: DemandScenario) -> DemandProjection:
-    """Project every douar's demand to ``year`` under ``scenario`` and allocate it to nodes.
+    """Project every village's demand to ``year`` under ``scenario`` and allocate it to nodes.
 
     Parameters
     ----------
@@ -1061,7 +1060,7 @@ def project_demand(villages: pd.DataFrame, year: int, scenario: DemandScenario) 
     Returns
     -------
     DemandProjection
-        ``douars``: one row per douar (population, consumption [m3/day], average, peak-day and
+        ``villages``: one row per village (population, consumption [m3/day], average, peak-day and
         peak-hour flows [l/s], taps); ``nodes``: one row per node and service (peak-day demand
         [l/s]).
 
@@ -1075,11 +1074,11 @@ def project_demand(villages: pd.DataFrame, year: int, scenario: DemandScenario) 
     year = validate.whole(year, "project_demand: year", validate.YEAR)
     rows, node_rows = [], []
     for v in villages.to_dict("records"):
-        d = _douar_demand(v, year, scenario)
-        rows.append(_douar_row(v, d, scenario))
-        node_rows.extend(_douar_nodes(v, d, scenario))
+        d = _village_demand(v, year, scenario)
+        rows.append(_village_demand_row(v, d, scenario))
+        node_rows.extend(_village_node_rows(v, d, scenario))
     nodes = pd.DataFrame(node_rows, columns=[*NODE_COLUMNS, "taps_per_standpipe"])
-    return DemandProjection(scenario=scenario, year=year, douars=pd.DataFrame(rows), nodes=nodes)
+    return DemandProjection(scenario=scenario, year=year, villages=pd.DataFrame(rows), nodes=nodes)
 
 
 def apply_demand(
@@ -1130,7 +1129,7 @@ def apply_demand(
     model.options.time.pattern_timestep = 3600
     for row in projection.nodes.itertuples():
         junction = model.get_node(row.node)
-        junction.add_demand(row.peak_day_l_per_s / LITRES_PER_M3, row.service, category=row.douar)
+        junction.add_demand(row.peak_day_l_per_s / LITRES_PER_M3, row.service, category=row.village)
     for _, junction in model.junctions():
         if not junction.demand_timeseries_list:
             junction.add_demand(0.0, None)
@@ -1141,7 +1140,7 @@ def apply_demand(
 
 
 # --------------------------------------------------------------------------- taps
-TAP_COLUMNS = ["node", "service", "douar", "taps", "tap_flow_l_per_s", "peak_hour_l_per_s"]
+TAP_COLUMNS = ["node", "service", "village", "taps", "tap_flow_l_per_s", "peak_hour_l_per_s"]
 
 
 def tap_design(taps: pd.DataFrame, percentile: float = SIMULTANEITY_PERCENTILE) -> pd.DataFrame:
@@ -1157,8 +1156,8 @@ def tap_design(taps: pd.DataFrame, percentile: float = SIMULTANEITY_PERCENTILE) 
     """
     kept = [*TAP_COLUMNS, "taps_per_standpipe"]
     out = taps[[c for c in kept if c in taps.columns]].copy().reset_index(drop=True)
-    if "douar" not in out.columns:
-        out["douar"] = ""
+    if "village" not in out.columns:
+        out["village"] = ""
     out["open_probability"] = [
         open_probability(q, n, f)
         for q, n, f in zip(
@@ -1227,6 +1226,6 @@ def taps_from_model(
             taps = taps if np.isnan(given["taps"]) else given["taps"]
             flow = flow if np.isnan(given["tap_flow_l_per_s"]) else given["tap_flow_l_per_s"]
         categories = [d.category for d in wn.get_node(node).demand_timeseries_list]
-        douar = next((c for c in categories if c), "")  # hydro demand writes the douar there
-        rows.append((node, service, douar, int(taps), float(flow), float(peak[node])))
+        village = next((c for c in categories if c), "")  # hydro demand writes the village there
+        rows.append((node, service, village, int(taps), float(flow), float(peak[node])))
     return pd.DataFrame(rows, columns=TAP_COLUMNS)

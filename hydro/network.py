@@ -111,7 +111,7 @@ def _utf8_copy(path: Path):
     """``path`` itself when it is UTF-8 (what WNTR reads), else a UTF-8 copy of it.
 
     The EPANET program for Windows saves ``.inp`` files in the Windows code page
-    (Windows-1252 in Western Europe and the Maghreb: "Douar Aïn", "Château d'eau"); such a file
+    (Windows-1252 in Western Europe and the Maghreb: "Village Aïn", "Château d'eau"); such a file
     is read as Windows-1252 (Latin-1 for the few bytes that code page leaves undefined), with
     a warning, through a temporary copy. The user's file is not touched.
     """

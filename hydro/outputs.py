@@ -71,7 +71,7 @@ _RANDOM = r"[a-z0-9_]{8}"
 
 
 #: The longest name that becomes part of a file name [characters]; file systems allow 255
-#: bytes, and hydro adds prefixes and suffixes (``taps_douars_`` ... ``.csv``).
+#: bytes, and hydro adds prefixes and suffixes (``taps_villages_`` ... ``.csv``).
 MAX_NAME_CHARS = 100
 #: What a name that becomes part of a file name may be, for messages.
 FILE_NAME_RULE = (

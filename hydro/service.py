@@ -4,10 +4,10 @@ Demand-driven runs deliver every litre asked for, whatever the pressure; a press
 delivers the full demand only where the pressure reaches the required pressure, part of it
 between the minimum and the required pressure, and nothing below the minimum (Wagner et al.
 1988, as in EPANET 2.2). Delivered against requested volumes are reported per node and per
-douar, and as litres per person per day against the service level's allowance.
+village, and as litres per person per day against the service level's allowance.
 
 Requested volume: the demand-driven demand of the same model (base demand x pattern), summed
-over the run; delivered: the pressure-driven run's demand. A douar's litres per person per day
+over the run; delivered: the pressure-driven run's demand. A village's litres per person per day
 delivered are its domestic allowance times its delivered share (every use is cut in the same
 proportion at a node).
 """
@@ -30,8 +30,8 @@ from hydro.units import LITRES_PER_M3, SECONDS_PER_HOUR
 class Service:
     """Delivered against requested water in one pressure-driven run."""
 
-    nodes: pd.DataFrame  # node, douar, requested_m3, delivered_m3, delivered_share
-    douars: pd.DataFrame  # douar, requested_m3, delivered_m3, delivered_share (+ l/p/d)
+    nodes: pd.DataFrame  # node, village, requested_m3, delivered_m3, delivered_share
+    villages: pd.DataFrame  # village, requested_m3, delivered_m3, delivered_share (+ l/p/d)
     results: SimulationResults
     required_pressure_m: float
     minimum_pressure_m: float
@@ -56,12 +56,12 @@ def delivered_service(
     duration_h: float = defaults.CHECK_DURATION_H,
     required_pressure_m: float = 10.0,
     minimum_pressure_m: float = 0.0,
-    douars: pd.DataFrame | None = None,
-    node_douar: dict[str, str] | None = None,
+    villages: pd.DataFrame | None = None,
+    node_village: dict[str, str] | None = None,
 ) -> Service:
-    """Pressure-driven run of ``wn``: water delivered per node and per douar.
+    """Pressure-driven run of ``wn``: water delivered per node and per village.
 
-    Nodes are grouped by ``node_douar`` (node -> douar), else by the douar named in their
+    Nodes are grouped by ``node_village`` (node -> village), else by the village named in their
     demand category (which :func:`hydro.demand.apply_demand` sets in memory).
 
     Parameters
@@ -74,16 +74,16 @@ def delivered_service(
         Full delivery at or above this pressure [m].
     minimum_pressure_m : float
         No delivery below this pressure [m].
-    douars : pandas.DataFrame, optional
-        A projection's douar table (:class:`hydro.demand.DemandProjection`) with population
+    villages : pandas.DataFrame, optional
+        A projection's village table (:class:`hydro.demand.DemandProjection`) with population
         and domestic_m3_per_day, to express the delivery in l/person/day.
-    node_douar : dict, optional
-        Node -> douar.
+    node_village : dict, optional
+        Node -> village.
 
     Returns
     -------
     Service
-        Requested and delivered volumes [m3] and shares per node and per douar.
+        Requested and delivered volumes [m3] and shares per node and per village.
 
     Examples
     --------
@@ -110,15 +110,15 @@ def delivered_service(
     w = _weights(delivered.index)
     requested_m3 = (expected.to_numpy() * w[:, None]).sum(axis=0)
     delivered_m3 = (delivered.to_numpy() * w[:, None]).sum(axis=0)
-    douar_of = dict(node_douar or {})
+    village_of = dict(node_village or {})
     for name in junctions:
-        if name not in douar_of:
+        if name not in village_of:
             categories = [d.category for d in model.get_node(name).demand_timeseries_list]
-            douar_of[name] = next((c for c in categories if c), "")
+            village_of[name] = next((c for c in categories if c), "")
     nodes = pd.DataFrame(
         {
             "node": junctions,
-            "douar": [douar_of[n] for n in junctions],
+            "village": [village_of[n] for n in junctions],
             "requested_m3": requested_m3,
             "delivered_m3": delivered_m3,
         }
@@ -127,23 +127,23 @@ def delivered_service(
     nodes["delivered_share"] = nodes["delivered_m3"] / nodes["requested_m3"]
     nodes["min_pressure_m"] = [float(results.pressure[n].min()) for n in nodes["node"]]
     grouped = (
-        nodes[nodes["douar"] != ""]
-        .groupby("douar", sort=False)[["requested_m3", "delivered_m3"]]
+        nodes[nodes["village"] != ""]
+        .groupby("village", sort=False)[["requested_m3", "delivered_m3"]]
         .sum()
         .reset_index()
     )
     grouped["delivered_share"] = grouped["delivered_m3"] / grouped["requested_m3"]
-    if douars is not None and not grouped.empty:
-        info = douars.set_index("douar")
-        population = grouped["douar"].map(info["population"])
-        allowance = grouped["douar"].map(info["domestic_m3_per_day"]) * LITRES_PER_M3
+    if villages is not None and not grouped.empty:
+        info = villages.set_index("village")
+        population = grouped["village"].map(info["population"])
+        allowance = grouped["village"].map(info["domestic_m3_per_day"]) * LITRES_PER_M3
         allowance = allowance / population
         grouped["population"] = population
         grouped["allowance_l_per_person_day"] = allowance
         grouped["delivered_l_per_person_day"] = allowance * grouped["delivered_share"]
     return Service(
         nodes=nodes,
-        douars=grouped,
+        villages=grouped,
         results=results,
         required_pressure_m=required_pressure_m,
         minimum_pressure_m=minimum_pressure_m,

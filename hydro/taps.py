@@ -81,7 +81,7 @@ class TapModel:
     """What every task needs: the steady-state network and the taps, picklable.
 
     inp_text : the network in LPS, tanks at their reserve, pumps as operated, demands fixed;
-    tap_nodes : the junctions with taps; taps : one row per tap (node, service, douar, tap,
+    tap_nodes : the junctions with taps; taps : one row per tap (node, service, village, tap,
     tap_flow_l_per_s, open_probability, node_index into tap_nodes, standpipe: the tap's
     standpipe, numbered over the network, -1 for a household connection);
     elevation_m : each tap node's elevation [m]; standpipe_loss_m : a standpipe's local loss
@@ -183,7 +183,7 @@ def build_tap_model(
     Parameters
     ----------
     taps : DataFrame
-        Tap table (:func:`hydro.demand.tap_design`): node, service, douar, taps,
+        Tap table (:func:`hydro.demand.tap_design`): node, service, village, taps,
         tap_flow_l_per_s, open_probability and optionally taps_per_standpipe (default
         :data:`hydro.defaults.TAPS_PER_STANDPIPE`).
     required_pressure_m : float
@@ -230,7 +230,7 @@ def build_tap_model(
 
 
 def _tap_rows(taps: pd.DataFrame, nodes: list, probability: float | None) -> list[dict]:
-    """One row per tap of the tap table: node, service, douar, tap (from 1), its flow and
+    """One row per tap of the tap table: node, service, village, tap (from 1), its flow and
     probability, node_index into ``nodes`` and standpipe (numbered over the network, the
     taps of a standpipe row filling standpipes in turn, :func:`standpipe_of_tap`; -1 for a
     household connection).
@@ -247,7 +247,7 @@ def _tap_rows(taps: pd.DataFrame, nodes: list, probability: float | None) -> lis
                 {
                     "node": rec["node"],
                     "service": rec["service"],
-                    "douar": rec.get("douar", "") or "",
+                    "village": rec.get("village", "") or "",
                     "tap": k + 1,
                     "tap_flow_l_per_s": float(rec["tap_flow_l_per_s"]),
                     "open_probability": float(p),
@@ -449,8 +449,8 @@ class TapRun:
 
     draw, tap, open_flow_l_per_s : one entry per open tap in a draw: the draw (from 0), the tap's
     row in ``tap_model.taps`` and its flow [l/s], in draw then tap order; taps : per tap
-    p5/p50/p95 of its flow when open, share of its open draws under the useful flow; douars :
-    the same per douar (all its taps' open draws pooled); seconds : evaluation time;
+    p5/p50/p95 of its flow when open, share of its open draws under the useful flow; villages :
+    the same per village (all its taps' open draws pooled); seconds : evaluation time;
     executor : what ran it. The draws x taps tables (``open_taps``, ``flows_l_per_s``) are
     built when first asked for.
     """
@@ -465,7 +465,7 @@ class TapRun:
     seconds: float
     executor: str
     taps: pd.DataFrame = field(default_factory=pd.DataFrame)
-    douars: pd.DataFrame = field(default_factory=pd.DataFrame)
+    villages: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @functools.cached_property
     def flows_l_per_s(self) -> np.ndarray:
@@ -506,7 +506,7 @@ def grouped_stats(
     Parameters
     ----------
     group : numpy.ndarray
-        Group of each open-tap flow (a tap, or a douar): integers in ``[0, groups)``.
+        Group of each open-tap flow (a tap, or a village): integers in ``[0, groups)``.
     flows : numpy.ndarray
         The open-tap flows [l/s].
     useful : numpy.ndarray
@@ -514,7 +514,7 @@ def grouped_stats(
     groups : int
         Number of groups.
     ranks : tuple, optional
-        ``flow_ranks(flows)``, when already computed (the taps and the douars of one run
+        ``flow_ranks(flows)``, when already computed (the taps and the villages of one run
         share it).
 
     Returns
@@ -552,13 +552,13 @@ def grouped_stats(
 
 
 def summarize(run: TapRun) -> TapRun:
-    """Fill ``run.taps`` and ``run.douars`` from its open-tap flows."""
+    """Fill ``run.taps`` and ``run.villages`` from its open-tap flows."""
     taps = run.tap_model.taps
     useful = taps["tap_flow_l_per_s"].to_numpy() * run.useful_share
     tap, flows = run.tap, run.open_flow_l_per_s
     ranks = flow_ranks(flows)
     per_tap = grouped_stats(tap, flows, useful[tap], len(taps), ranks)
-    described = ["node", "tap", "service", "douar", "tap_flow_l_per_s"]
+    described = ["node", "tap", "service", "village", "tap_flow_l_per_s"]
     run.taps = pd.DataFrame(
         {c: taps[c].to_numpy() for c in described}
         | {
@@ -567,10 +567,10 @@ def summarize(run: TapRun) -> TapRun:
         }
         | per_tap
     )
-    code, douars = pd.factorize(taps["douar"], sort=False)
-    per_douar = grouped_stats(code[tap], flows, useful[tap], len(douars), ranks)
-    run.douars = pd.DataFrame(
-        {"douar": douars, "taps": np.bincount(code, minlength=len(douars))} | per_douar
+    code, names = pd.factorize(taps["village"], sort=False)
+    per_village = grouped_stats(code[tap], flows, useful[tap], len(names), ranks)
+    run.villages = pd.DataFrame(
+        {"village": names, "taps": np.bincount(code, minlength=len(names))} | per_village
     )
     return run
 
@@ -674,7 +674,7 @@ def all_taps_open(
     Returns
     -------
     DataFrame
-        :func:`hydro.condition.taps_open_table`: node, class, douar, flow_l_per_s,
+        :func:`hydro.condition.taps_open_table`: node, class, village, flow_l_per_s,
         junction_pressure_m, local_loss_m, tap_pressure_m, tap_min_pressure_m, margin_m,
         governing; the governing tap (least margin) first. Empty when no node has taps.
 
@@ -716,14 +716,14 @@ def all_open_model(tap_model: TapModel) -> wntr.network.WaterNetworkModel:
 
 # --------------------------------------------------------------------------- outputs
 def write_tap_tables(run: TapRun, folder: str | Path, prefix: str = "taps") -> list[Path]:
-    """``<prefix>.csv`` (per tap), ``<prefix>_douars.csv`` and ``<prefix>_draws.csv`` (the
+    """``<prefix>.csv`` (per tap), ``<prefix>_villages.csv`` and ``<prefix>_draws.csv`` (the
     flow of every tap in every draw, l/s, empty where closed).
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    paths = [folder / f"{prefix}.csv", folder / f"{prefix}_douars.csv"]
+    paths = [folder / f"{prefix}.csv", folder / f"{prefix}_villages.csv"]
     write_csv(run.taps, paths[0], index=False, float_format="%.5f")
-    write_csv(run.douars, paths[1], index=False, float_format="%.5f")
+    write_csv(run.villages, paths[1], index=False, float_format="%.5f")
     names = [f"{n}#{t}" for n, t in zip(run.taps["node"], run.taps["tap"], strict=True)]
     draws = pd.DataFrame(run.flows_l_per_s, columns=names)
     draws.insert(0, "draw", np.arange(1, run.draws + 1))

@@ -230,11 +230,11 @@ def test_pressure_driven_delivers_less_where_pressure_is_short_and_all_where_not
     nodes = service.nodes.set_index("node")
     assert nodes.at["V1", "delivered_share"] == pytest.approx(1.0, abs=1e-6)
     assert 0.0 < nodes.at["V_HIGH", "delivered_share"] < 0.9
-    douars = pd.DataFrame(
-        {"douar": ["V1", "V_HIGH"], "population": [2000.0, 2000.0],
+    villages = pd.DataFrame(
+        {"village": ["V1", "V_HIGH"], "population": [2000.0, 2000.0],
          "domestic_m3_per_day": [50.0, 50.0]}
     )  # fmt: skip
-    with_people = delivered_service(wn, 48, 10.0, douars=douars).douars.set_index("douar")
+    with_people = delivered_service(wn, 48, 10.0, villages=villages).villages.set_index("village")
     assert with_people.at["V1", "delivered_l_per_person_day"] == pytest.approx(25.0, rel=1e-6)
     assert with_people.at["V_HIGH", "delivered_l_per_person_day"] < 25.0 * 0.9
 

@@ -536,7 +536,7 @@ def test_two_douars_standpipes_at_one_node_keep_their_taps_in_the_tag(tmp_path):
         {
             "node": ["S", "S"],
             "service": "standpipe",
-            "douar": ["A", "B"],
+            "village": ["A", "B"],
             "taps": 2,
             "tap_flow_l_per_s": 0.25,
             "peak_hour_l_per_s": 0.1,

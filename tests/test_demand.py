@@ -36,7 +36,7 @@ REL = 1e-9  # relative tolerance of exact arithmetic
 
 def one_village(**overrides) -> pd.DataFrame:
     row = {
-        "douar": "D",
+        "village": "D",
         "standpipe_nodes": "BF",
         "household_nodes": "N",
         "population": 1000,
@@ -74,7 +74,7 @@ def test_standpipe_demand_by_hand():
     """1,000 people on standpipes at 25 l/p/d, +5% public uses, eta_d 0.8, Cpj 1.3, BF peak 2.25."""
     s = SCENARIOS["standpipes"]
     p = project_demand(one_village(), 2020, s)
-    d = p.douars.iloc[0]
+    d = p.villages.iloc[0]
     consumption_l = 1000 * 25 * 1.05
     assert d["consumption_m3_per_day"] == pytest.approx(consumption_l / 1000, rel=REL)
     assert d["average_day_l_per_s"] == pytest.approx(consumption_l / 0.8 / 86400, rel=REL)
@@ -100,7 +100,7 @@ def test_household_scenario_with_institutions_and_livestock_by_hand():
         outpatients_per_day=20,
         beds=2,
     )
-    d = project_demand(v, 2020, s).douars.iloc[0]
+    d = project_demand(v, 2020, s).villages.iloc[0]
     domestic = 200 * 25 + 800 * 50  # 45,000 l/d
     institutions = 100 * 25 + 50 * 5 + 20 * 10 + 2 * 50  # DCOM and Sphere rates
     livestock = 0.5 * (200 * 5 + 10 * 40)
@@ -112,7 +112,7 @@ def test_household_scenario_with_institutions_and_livestock_by_hand():
 
 def test_peak_hour_from_factor_replaces_the_pattern():
     s = SCENARIOS["standpipes"].with_changes(peak_hour_factor=3.0)
-    d = project_demand(one_village(), 2020, s).douars.iloc[0]
+    d = project_demand(one_village(), 2020, s).villages.iloc[0]
     assert d["peak_hour_l_per_s"] == pytest.approx(d["peak_day_l_per_s"] * 3.0, rel=REL)
 
 
@@ -140,10 +140,10 @@ def test_demand_never_falls_when_population_rises(pop, extra, rate, share):
     for s in SCENARIOS.values():
         low = project_demand(
             one_village(population=pop, growth_rate=rate, household_share=share), 2030, s
-        ).douars.iloc[0]
+        ).villages.iloc[0]
         high = project_demand(
             one_village(population=pop + extra, growth_rate=rate, household_share=share), 2030, s
-        ).douars.iloc[0]
+        ).villages.iloc[0]
         for column in ["consumption_m3_per_day", "peak_day_l_per_s", "peak_hour_l_per_s"]:
             assert high[column] >= low[column] - 1e-12
 
@@ -154,12 +154,12 @@ def test_allocated_total_equals_total_demand(scenario, year):
     villages = read_villages(VILLAGES)
     p = project_demand(villages, year, SCENARIOS[scenario])
     assert p.nodes["peak_day_l_per_s"].sum() == pytest.approx(
-        p.douars["peak_day_l_per_s"].sum(), rel=1e-9
+        p.villages["peak_day_l_per_s"].sum(), rel=1e-9
     )
     wn = apply_demand(read_network(NETWORK), p)
     base = sum(d.base_value for _, j in wn.junctions() for d in j.demand_timeseries_list)
-    assert base * 1000 == pytest.approx(p.douars["peak_day_l_per_s"].sum(), rel=1e-9)
-    assert p.table().iloc[-1]["population"] == pytest.approx(p.douars["population"].sum())
+    assert base * 1000 == pytest.approx(p.villages["peak_day_l_per_s"].sum(), rel=1e-9)
+    assert p.table().iloc[-1]["population"] == pytest.approx(p.villages["population"].sum())
 
 
 def test_apply_demand_does_not_modify_the_network():
@@ -252,10 +252,10 @@ def test_hydro_demand_command_adds_up(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     table = pd.read_csv(out)
-    douars, total = table.iloc[:-1], table.iloc[-1]
-    assert total["douar"] == "TOTAL"
+    villages, total = table.iloc[:-1], table.iloc[-1]
+    assert total["village"] == "TOTAL"
     for column in ["population", "peak_day_l_per_s", "consumption_m3_per_day"]:
-        assert total[column] == pytest.approx(douars[column].sum(), rel=1e-4)  # CSV rounding
+        assert total[column] == pytest.approx(villages[column].sum(), rel=1e-4)  # CSV rounding
     assert total["l_per_person_day_gross"] == pytest.approx(25 * 1.0 / 0.76, rel=1e-3)
 
 

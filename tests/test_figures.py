@@ -281,7 +281,7 @@ STRESS = {
 
 STRESS_TABLE = pd.DataFrame(
     {
-        "douar": ["Douba", "Ouled Ayyad"] * 2,
+        "village": ["Douba", "Ouled Ayyad"] * 2,
         "case": ["pump out of service"] * 2 + ["unsized model"] * 2,
         "delivered_l_per_person_day": [12.0, 8.0, 25.0, 20.0],
         "allowance_l_per_person_day": [25.0, 25.0, 25.0, 25.0],

@@ -32,7 +32,7 @@ SCENARIOS = ("standpipes", "household_connections", "standpipes_pipes_for_connec
              "standpipes_break_tank")  # fmt: skip
 #: The study's steps left out here: only the scenarios and their GIS layers matter
 LEFT_OUT = {"sensitivity": None, "budget": None, "stress": None}
-NODE_FIELDS = {"name", "element", "class", "douar", "elevation_m", "base_demand_l_per_s", "taps",
+NODE_FIELDS = {"name", "element", "class", "village", "elevation_m", "base_demand_l_per_s", "taps",
                "tap_flow_l_per_s", "pressure_min_m", "pressure_max_m", "design_case",
                "design_min_pressure_m", "design_pressure_m", "design_margin_m", "tap_pressure_m",
                "governing_tap", "tank_volume_m3", "reservoir_head_m"}  # fmt: skip
@@ -102,8 +102,8 @@ def test_the_layers_carry_the_design_and_what_the_checks_found(local):
     classes = dict(zip(names, nodes["class"], strict=True))
     assert classes["A_BF1"] == "standpipe" and classes["T"] == "tank"
     assert classes["R_SRC"] == "reservoir" and classes["J_T"] == "junction"
-    douar = dict(zip(names, nodes["douar"], strict=True))
-    assert douar["A_BF1"] == "Alpha" and douar["B_BF1"] == "Beta"
+    village = dict(zip(names, nodes["village"], strict=True))
+    assert village["A_BF1"] == "Alpha" and village["B_BF1"] == "Beta"
     # the governing tap: one node, the tap node of least margin in the all-taps-open case
     governing = [n for n, g in zip(names, nodes["governing_tap"], strict=True) if g]
     assert len(governing) == 1

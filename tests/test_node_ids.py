@@ -38,7 +38,7 @@ def test_a_cell_takes_any_id_quoted_or_after_the_last_colon(tmp_path):
 
 def test_a_semicolon_table_with_decimal_commas_keeps_the_commas_of_ids(tmp_path):
     table = tmp_path / "villages.csv"
-    header = "douar;standpipe_nodes;population;population_year"
+    header = "village;standpipe_nodes;population;population_year"
     table.write_text(f'{header}\nAlpha;"""a,b"":0,5; c:d:0,5";220;2012\n')
     assert read_villages(table).at[0, "standpipe_shares"] == {"a,b": 0.5, "c:d": 0.5}
 

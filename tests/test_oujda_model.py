@@ -64,8 +64,8 @@ def test_the_gravity_base_case_has_no_pump_and_follows_the_documented_facts():
     elevations = [wn.get_node(n).elevation for n in douar_nodes]
     assert 450 <= min(elevations) and max(elevations) <= 470  # the Angad plain, about 459 m
     villages = load_inputs(study).villages
-    documented = villages[villages["douar"] != "Ouled Ayyad"]
-    assert list(documented["douar"]) == ["Douba", "Oulad Mimoun", "Oulad Chlihe"]
+    documented = villages[villages["village"] != "Ouled Ayyad"]
+    assert list(documented["village"]) == ["Douba", "Oulad Mimoun", "Oulad Chlihe"]
     people = documented["population"].sum()
     assert people > 1500  # "more than 1,500 people"
     in_2030 = (documented["population"] * (1 + documented["growth_rate"])
@@ -105,7 +105,7 @@ def test_calibration_is_the_plan_of_the_documented_douars_alone():
 def test_calibration_names_what_is_wrong(tmp_path):
     study = load_study(STUDY)
     villages = load_inputs(study).villages
-    bad = dict(study.calibration, douars=["Douba", "Oulad Mimon"])
+    bad = dict(study.calibration, villages=["Douba", "Oulad Mimon"])
     with pytest.raises(InputError, match=r"\[calibration\] douar 'Oulad Mimon'.*Oulad Mimoun"):
         calibration_of(replace(study, calibration=bad), villages)
     bad = dict(study.calibration, scheme="tuscany")
@@ -296,6 +296,6 @@ def test_calibration_douars_are_checked_before_any_computing(monkeypatch):
     newcomer's copy ran 65 s of design before the calibration step named the douar).
     """
     study = load_study(STUDY)
-    bad = dict(study.calibration, douars=["Douba", "Tafza"])
+    bad = dict(study.calibration, villages=["Douba", "Tafza"])
     with pytest.raises(InputError, match=r"\[calibration\] douar 'Tafza' is not in the village"):
         load_inputs(replace(study, calibration=bad))

@@ -106,7 +106,7 @@ def test_every_table_fits_the_printed_a4_width(packs, lang):
 def test_a_wide_table_is_split_or_turned_and_each_part_fits():
     """The check above can fail: the same measure finds a 20-column table too wide, and
     html_table writes it as parts that each fit and repeat its first column."""
-    frame = pd.DataFrame({"douar": [f"Douar {k}" for k in range(12)]}
+    frame = pd.DataFrame({"village": [f"Village {k}" for k in range(12)]}
                          | {f"capital_{k}_mad": [123456.0] * 12 for k in range(20)})  # fmt: skip
     cells = [[str(v) for v in row] for row in frame.itertuples(index=False)]
     assert not Grid(list(frame.columns), cells, [True] + [False] * 20).fits()
@@ -243,11 +243,11 @@ def test_tap_section_is_one_sentence_when_no_tap_is_starved():
     from hydro.study.labels import texts
 
     def run(starved: float):
-        taps = pd.DataFrame({"node": ["A_BF1", "B_BF1"], "tap": [1, 1], "douar": ["A", "B"],
+        taps = pd.DataFrame({"node": ["A_BF1", "B_BF1"], "tap": [1, 1], "village": ["A", "B"],
                              "open_draws": [50, 40], "p5_l_per_s": [0.2, 0.25],
                              "p50_l_per_s": [0.25, 0.25], "share_under_useful": [starved, 0.0],
                              "tap_flow_l_per_s": [0.25, 0.25]})  # fmt: skip
-        return SimpleNamespace(taps=taps, douars=taps[["douar", "open_draws"]],
+        return SimpleNamespace(taps=taps, villages=taps[["village", "open_draws"]],
                                worst=lambda n: taps.head(n))  # fmt: skip
 
     def section(*shares):
@@ -332,7 +332,7 @@ def test_a_french_cell_puts_a_no_break_space_before_percent():
 
 def test_the_stress_intro_names_only_the_cases_run():
     """A gravity scheme has no pump-off case: its stress section does not announce one."""
-    stress = pd.DataFrame({"scenario": ["s"], "case": ["as designed"], "douar": ["D"],
+    stress = pd.DataFrame({"scenario": ["s"], "case": ["as designed"], "village": ["D"],
                            "allowance_l_per_person_day": [25.0],
                            "delivered_l_per_person_day": [25.0], "delivered_share": [1.0],
                            "lowest_pressure_m": [14.0]})  # fmt: skip

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -94,7 +95,7 @@ def write_small_study(folder, pump: bool = True, prv: bool = False):
     head = 500 if pump else 600
     text = re.sub(r"source_head_m = \[.*?\]", f"source_head_m = [{head - 5}, {head + 10}]", text)
     # the calibration rebuilds the small scheme, all its douars (against the Oujda figures)
-    text = re.sub(r"\ndouars = \[.*?\].*", "", text, count=1)
+    text = re.sub(r"\nvillages = \[.*?\].*", "", text, count=1)
     if pump:  # a booster, its station and the break-tank variant
         text = text.replace('tank = "T"', PUMPED_DESIGN, 1)
         text = text.replace("[unit_costs]\n", "[unit_costs]\n" + PUMPED_COSTS, 1)
@@ -118,6 +119,26 @@ def small_study(tmp_path_factory):
     return study, out, done
 
 
+def test_no_output_file_name_csv_header_or_geojson_property_says_douar(small_study):
+    """The study says "douar" (its [report] village_word, as Oujda's), yet what scripts read
+    is the same for every study: villages.csv, taps_villages_*.csv, columns named village
+    (issue 23 point 2)."""
+    study, out, _ = small_study
+    assert 'village_word = "douar"' in study.read_text()
+    names = sorted(p.name for p in out.iterdir())
+    assert not [n for n in names if "douar" in n.lower()]
+    assert "villages.csv" in names and "taps_villages_standpipes.csv" in names
+    headers = {n: pd.read_csv(out / n, nrows=0).columns for n in names if n.endswith(".csv")}
+    assert not {n: list(h) for n, h in headers.items() if any("douar" in c.lower() for c in h)}
+    for n in ("villages.csv", "service_standpipes.csv", "taps_standpipes.csv", "stress.csv",
+              "taps_villages_standpipes.csv", "taps_open_standpipes.csv"):  # fmt: skip
+        assert "village" in headers[n], n
+    assert {"villages", "village_count"} <= set(headers["budget.csv"])
+    nodes = json.loads((out / "sized_standpipes_nodes.geojson").read_text(encoding="utf-8"))
+    keys = {k for f in nodes["features"] for k in f["properties"]}
+    assert "village" in keys and not [k for k in keys if "douar" in k.lower()]
+
+
 def test_study_runs_end_to_end_and_writes_every_output(small_study):
     _, out, done = small_study
     assert "[" in done.stderr and "scenario 1/4" in done.stderr  # progress shown
@@ -131,7 +152,7 @@ def test_study_runs_end_to_end_and_writes_every_output(small_study):
         assert "PU" in model.pump_name_list and "T" in model.tank_name_list
     assert {"feasibility.csv", "sensitivity.csv", "assumptions.csv", "cost_breakdown.png",
             "comparison.png", "report.xlsx", "report.html", "budget.csv", "tornado.png",
-            "budget.png", "switch_points.csv", "douars.csv", "pipes.csv"} <= names  # fmt: skip
+            "budget.png", "switch_points.csv", "villages.csv", "pipes.csv"} <= names  # fmt: skip
     sheets = pd.ExcelFile(out / "report.xlsx").sheet_names
     assert {"feasibility", "sensitivity", "assumptions", "boq_standpipes"} <= set(sheets)
     # the calibration: both douars on their standpipes is the standpipes scenario itself, so

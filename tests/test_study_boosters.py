@@ -105,7 +105,7 @@ def booster_study(tmp_path_factory):
 def test_the_tank_serves_beta_by_gravity_and_a_booster_pumps_alpha(booster_study):
     _, out = booster_study
     for scenario in ("standpipes", "household_connections"):
-        served = pd.read_csv(out / f"served_{scenario}.csv").set_index("douar")
+        served = pd.read_csv(out / f"served_{scenario}.csv").set_index("village")
         assert served.at["Alpha", "served_by"] == "PMP_J_A"
         assert served.at["Alpha", "node"] == "J_A"
         assert served.at["Beta", "served_by"] == "gravity"

@@ -106,7 +106,7 @@ def brute_force(folder, study, villages, catalog, pumps, specs):
                 wn.remove_node(node)
             if spec is None:
                 continue
-            row = villages[villages["douar"] == douar].iloc[0].to_dict()
+            row = villages[villages["village"] == douar].iloc[0].to_dict()
             if douar == "Alpha" and len(kept) == 1:
                 share = TWO_STANDPIPES[kept[0]]
                 row["population"] *= share

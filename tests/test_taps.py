@@ -50,7 +50,7 @@ def starved(tmp_path):
             {
                 "node": ["S1", "S2"],
                 "service": "standpipe",
-                "douar": ["Up", "Down"],
+                "village": ["Up", "Down"],
                 "taps": 2,
                 "tap_flow_l_per_s": 0.25,
                 "peak_hour_l_per_s": 0.2,
@@ -88,9 +88,9 @@ def test_percentiles_and_starved_share_follow_the_draws(starved):
         assert rec["p5_l_per_s"] == pytest.approx(np.percentile(open_flows, 5))
         assert rec["p95_l_per_s"] == pytest.approx(np.percentile(open_flows, 95))
         assert rec["share_under_useful"] == pytest.approx(np.mean(open_flows < 0.2))
-    assert set(run.douars["douar"]) == {"Up", "Down"}
-    for rec in run.douars.to_dict("records"):  # a douar pools the open draws of its taps
-        columns = np.flatnonzero(run.tap_model.taps["douar"].to_numpy() == rec["douar"])
+    assert set(run.villages["village"]) == {"Up", "Down"}
+    for rec in run.villages.to_dict("records"):  # a village pools the open draws of its taps
+        columns = np.flatnonzero(run.tap_model.taps["village"].to_numpy() == rec["village"])
         pooled = run.flows_l_per_s[:, columns]
         pooled = pooled[~np.isnan(pooled)]
         assert rec["open_draws"] == pooled.size
@@ -114,7 +114,7 @@ def test_same_seed_same_numbers_with_one_and_two_workers():
     np.testing.assert_array_equal(one.open_taps, two.open_taps)
     np.testing.assert_array_equal(one.flows_l_per_s, two.flows_l_per_s)
     pd.testing.assert_frame_equal(one.taps, two.taps)
-    pd.testing.assert_frame_equal(one.douars, two.douars)
+    pd.testing.assert_frame_equal(one.villages, two.villages)
     alone = run_taps(model, draws=230, seed=11)
     np.testing.assert_array_equal(alone.flows_l_per_s, shrinking.flows_l_per_s)
     pd.testing.assert_frame_equal(alone.taps, shrinking.taps)
@@ -246,7 +246,7 @@ def _one_standpipe(tmp_path, taps=2, per=2):
             {
                 "node": ["S"],
                 "service": "standpipe",
-                "douar": ["D"],
+                "village": ["D"],
                 "taps": taps,
                 "tap_flow_l_per_s": 0.25,
                 "peak_hour_l_per_s": 0.2,

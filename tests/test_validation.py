@@ -252,7 +252,7 @@ def test_semicolon_table_with_decimal_commas_reads_like_the_comma_table(tmp_path
 
 
 def test_semicolon_table_that_cannot_be_read_says_why(tmp_path):
-    path = write(tmp_path, "douar;population\nA;1;2;3\n")
+    path = write(tmp_path, "village;population\nA;1;2;3\n")
     with pytest.raises(InputError, match="cannot read the village table as a semicolon-separated"):
         read_villages(path)
 
@@ -261,7 +261,7 @@ def test_hash_inside_a_douar_name_is_data_not_a_comment(tmp_path):
     text = villages_text()
     first = next(line for line in text.splitlines() if line.startswith("Douba"))
     path = write(tmp_path, text.replace(first, first.replace("Douba", "Douba #2")))
-    assert "Douba #2" in read_villages(path)["douar"].tolist()
+    assert "Douba #2" in read_villages(path)["village"].tolist()
 
 
 # --------------------------------------------------------------------------- catalogues

@@ -17,7 +17,8 @@ from conftest import ROOT
 
 from hydro.errors import InputError
 from hydro.study import config, report
-from hydro.study.config import load_study, validate_study, village_word
+from hydro.study.calibration import calibration_of
+from hydro.study.config import load_inputs, load_study, validate_study, village_word
 from hydro.study.labels import (
     DEFAULT_VILLAGE_WORD,
     SOURCES_FR,
@@ -29,8 +30,8 @@ from hydro.study.labels import (
 )
 
 OUJDA = ROOT / "studies" / "oujda" / "study.toml"
-#: The word as user text: not a part of an identifier, a column or a file name
-#: (``node_douar``, ``taps_douars.csv``), which scripts read and stay as they are.
+#: The word as user text: not a part of an identifier, a key or a file name (those say
+#: ``village``; the village table's ``douar`` and ``[calibration] douars`` are former names).
 WORD = re.compile(r"(?<![\w.])douars?(?![\w])", re.IGNORECASE)
 
 
@@ -83,7 +84,7 @@ def test_the_oujda_study_says_douar_and_a_study_without_the_key_says_village():
 
     def capture(result, folder, lang, log):  # what write_all's outputs are written with
         seen[(result.study.name, result.study.report.village_word["en"][0], lang)] = (
-            texts(lang)["douars"], column("douar", lang), column("douar_count", lang),
+            texts(lang)["villages"], column("village", lang), column("village_count", lang),
             texts(lang)["budget_phase"],
         )  # fmt: skip
         return []
@@ -102,7 +103,7 @@ def test_the_oujda_study_says_douar_and_a_study_without_the_key_says_village():
     )  # fmt: skip
     assert "every village in full), then the villages it" in seen[("oujda", "village", "en")][3]
     # outside a study's outputs: the default word
-    assert column("douar", "en") == "Village"
+    assert column("village", "en") == "Village"
 
 
 def test_a_word_in_each_language_with_its_plural():
@@ -125,3 +126,26 @@ def test_a_bad_village_word_is_refused_before_computing(value):
     data["report"]["village_word"] = value
     with pytest.raises(InputError, match=r"\[report\] village_word = .*: must be a word"):
         validate_study(data, OUJDA)
+
+
+def test_the_former_key_calibration_douars_reads_as_villages_with_a_note(tmp_path, caplog):
+    text = OUJDA.read_text(encoding="utf-8")
+    given = '\nvillages = ["Douba", "Oulad Mimoun", "Oulad Chlihe"]'
+    assert given in text  # the Oujda study says the current key
+    inputs = tomllib.loads(text)["inputs"]
+    for value in inputs.values():  # its files, wherever the copy is
+        if isinstance(value, str) and (OUJDA.parent / value).exists():
+            text = text.replace(f'"{value}"', f'"{(OUJDA.parent / value).resolve()}"')
+    former = tmp_path / "former.toml"
+    former.write_text(text.replace(given, given.replace("villages", "douars")), encoding="utf-8")
+    with caplog.at_level("INFO", logger="hydro.study.config"):
+        study = load_study(former)
+    assert "[calibration] douars read as villages (its former name)" in caplog.text
+    assert study.calibration["villages"] == ["Douba", "Oulad Mimoun", "Oulad Chlihe"]
+    assert "douars" not in study.calibration
+    calibration = calibration_of(study, load_inputs(study).villages)
+    assert calibration.villages == ("Douba", "Oulad Mimoun", "Oulad Chlihe")
+    both = tmp_path / "both.toml"
+    both.write_text(text.replace(given, given + given.replace("villages", "douars")))
+    with pytest.raises(InputError, match=r"\[calibration\] douars and villages both given"):
+        load_study(both)

@@ -22,12 +22,9 @@ if TYPE_CHECKING:
     from hydro.storage import StorageDesign
     from hydro.taps import TapRun
 
-#: Column names as the terminal shows them: the library's tables name each village's column
-#: ``douar`` (a name kept for scripts that read them), printed as ``village``.
-SHOWN_COLUMNS = {"douar": "village"}
 #: Columns of the per-village table ``hydro demand`` prints.
 DEMAND_COLUMNS = [
-    "douar", "population", "people_standpipe", "people_household", "consumption_m3_per_day",
+    "village", "population", "people_standpipe", "people_household", "consumption_m3_per_day",
     "source_average_day_l_per_s", "peak_day_l_per_s", "peak_hour_l_per_s",
     "l_per_person_day_gross", "taps", "taps_needed", "people_per_tap",
 ]  # fmt: skip
@@ -37,9 +34,8 @@ WHOLE_COLUMNS = ["population", "people_standpipe", "people_household", "people_p
 
 
 def format_table(frame: pd.DataFrame) -> str:
-    """A table for the terminal, two decimals (columns named as :data:`SHOWN_COLUMNS`)."""
-    shown = frame.rename(columns=SHOWN_COLUMNS)
-    return shown.to_string(index=False, float_format=lambda v: f"{v:,.2f}")
+    """A table for the terminal, two decimals."""
+    return frame.to_string(index=False, float_format=lambda v: f"{v:,.2f}")
 
 
 # --------------------------------------------------------------------------- hydro simulate
@@ -238,9 +234,8 @@ def format_service(service: Service) -> str:
         f"{service.minimum_pressure_m:g} m; delivered {100 * service.delivered_share:.1f}% of "
         "the water requested"
     ]
-    table = service.douars if not service.douars.empty else service.nodes
-    shown = table.rename(columns=SHOWN_COLUMNS)
-    lines.append(shown.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    table = service.villages if not service.villages.empty else service.nodes
+    lines.append(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     return "\n".join(lines)
 
 
@@ -360,14 +355,13 @@ def format_taps(run: TapRun, show: int = 10) -> str:
         f"starved: an open tap giving less than {100 * run.useful_share:g}% of its flow",
     ]
     fmt = lambda v: f"{v:.3f}"  # noqa: E731
-    if not run.douars.empty and (run.douars["douar"] != "").any():
+    if not run.villages.empty and (run.villages["village"] != "").any():
         lines.append("per village (open draws of all its taps):")
-        shown = run.douars.rename(columns=SHOWN_COLUMNS)
-        lines.append(shown.to_string(index=False, float_format=fmt))
+        lines.append(run.villages.to_string(index=False, float_format=fmt))
     lines.append(f"worst {min(show, len(run.taps))} taps:")
     worst = run.worst(show)[
-        ["node", "tap", "douar", "open_draws", "p5_l_per_s", "p50_l_per_s", "p95_l_per_s",
+        ["node", "tap", "village", "open_draws", "p5_l_per_s", "p50_l_per_s", "p95_l_per_s",
          "share_under_useful"]
     ]  # fmt: skip
-    lines.append(worst.rename(columns=SHOWN_COLUMNS).to_string(index=False, float_format=fmt))
+    lines.append(worst.to_string(index=False, float_format=fmt))
     return "\n".join(lines)

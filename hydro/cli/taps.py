@@ -161,7 +161,7 @@ def add_parser(sub, parents) -> None:
         metavar="tcp://HOST:PORT",
         help="run the draws on this Dask distributed scheduler's workers",
     )
-    p.add_argument("--out", metavar="DIR", help="write taps.csv, taps_douars.csv, ... taps.png")
+    p.add_argument("--out", metavar="DIR", help="write taps.csv, taps_villages.csv, ... taps.png")
     p.add_argument("--show", type=count, default=10, metavar="N", help="worst taps printed")
     force_option(p)
     p.set_defaults(func=cmd_taps)

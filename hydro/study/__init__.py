@@ -7,7 +7,7 @@
   break tank, storage, main, pump, pipes, write, checks, energy, surge, taps, costs), each
   replaceable or left out by name (``Study.steps``);
 - :mod:`hydro.study.costing`: bill of quantities and the donors' tables;
-- :mod:`hydro.study.budget`: what the budget buys (every choice of douars, exact sizing inside);
+- :mod:`hydro.study.budget`: what the budget buys (every choice of villages, exact sizing inside);
 - :mod:`hydro.study.sensitivity`: every uncertain input over its range, and the switch points;
 - :mod:`hydro.study.stress`: the design under stress (unsized, opening-year design, pump out);
 - :mod:`hydro.study.run`: the study's named steps: every scenario, the feasibility table, the

@@ -1,10 +1,10 @@
 """What the budget buys: the most people served within the donors' budget.
 
-A **plan** gives each douar one option: not served; served by standpipes, all of them or a
-subset (people served = the douar's population x the shares of the standpipes kept, as the
+A **plan** gives each village one option: not served; served by standpipes, all of them or a
+subset (people served = the village's population x the shares of the standpipes kept, as the
 village table's ``standpipe_nodes`` give them: the people of a standpipe left out are not
 served); or any other service level of the study's ``[budget] scenarios`` (household
-connections: the douar in full, at that scenario's definitions). Douars at different levels
+connections: the village in full, at that scenario's definitions). Villages at different levels
 are mixed in one plan (:func:`hydro.study.scenario.project_levels`). For each plan the network
 is cut back to the nodes it serves (branches that lead only to nodes left out are removed) and
 the scheme runs end to end (:func:`run_scenario`): storage, rising main, pump, pipes at least
@@ -36,11 +36,11 @@ executor (:func:`hydro.parallel.current`; outside a run, :func:`hydro.parallel.m
 there were and how many were not run.
 
 **Phasing**: a scheme is phased on its trunk. Every plan is phase 1 of a complete scheme
-(every douar in full, at its plan level when that is a household level, else at the first
+(every village in full, at its plan level when that is a household level, else at the first
 ``[budget]`` scenario's level; :func:`complete_plan`). Each complete scheme is designed once, in
 one go (:func:`complete_schemes`), and its trunk (tank volume, transmission main, pump:
 :class:`hydro.study.scenario.Trunk`) is the one every plan of it is built on: the tap-off, main,
-tank and any station are sized for the whole once, then the douars the plan serves are sized
+tank and any station are sized for the whole once, then the villages the plan serves are sized
 on them. Phase 2 is the complete scheme less phase 1, plus the phase-1 pipes the complete
 scheme needs larger (:func:`reinforcement_eur`: built in phase 1, replaced in phase 2). The
 lower bound then counts the trunk's main at its prices and the tank at least at its volume.
@@ -88,7 +88,7 @@ BATCH = 8
 
 @dataclass(frozen=True)
 class Option:
-    """One douar's option in a plan: a ``[budget]`` scenario and the standpipe nodes kept."""
+    """One village's option in a plan: a ``[budget]`` scenario and the standpipe nodes kept."""
 
     level: str
     standpipes: tuple[str, ...]
@@ -113,9 +113,9 @@ class BudgetResult:
 
 
 # --------------------------------------------------------------------------- plans
-def douar_options(villages: pd.DataFrame, specs: list[ScenarioSpec]) -> dict[str, list]:
-    """Each douar's options: None (not served), then each scenario's (standpipe subsets for
-    a standpipe service, largest first; the douar in full for the others).
+def village_options(villages: pd.DataFrame, specs: list[ScenarioSpec]) -> dict[str, list]:
+    """Each village's options: None (not served), then each scenario's (standpipe subsets for
+    a standpipe service, largest first; the village in full for the others).
     """
     out = {}
     for v in villages.to_dict("records"):
@@ -128,17 +128,17 @@ def douar_options(villages: pd.DataFrame, specs: list[ScenarioSpec]) -> dict[str
                         options.append(Option(spec.name, kept))
             else:
                 options.append(Option(spec.name, nodes))
-        out[v["douar"]] = options
+        out[v["village"]] = options
     return out
 
 
 def plan_villages(villages: pd.DataFrame, plan: dict[str, Option]) -> pd.DataFrame:
-    """The village table of a plan: its douars only; a douar keeping some of its standpipes
+    """The village table of a plan: its villages only; a village keeping some of its standpipes
     counts that share of its people (and animals, pupils...) on the standpipes kept.
     """
     rows = []
     for v in villages.to_dict("records"):
-        option = plan.get(v["douar"])
+        option = plan.get(v["village"])
         if option is None:
             continue
         shares = v["standpipe_shares"]
@@ -158,12 +158,12 @@ def plan_villages(villages: pd.DataFrame, plan: dict[str, Option]) -> pd.DataFra
 
 
 def served_nodes(villages: pd.DataFrame, plan: dict[str, Option], specs: dict) -> set[str]:
-    """The nodes a plan draws water at: standpipes kept, and distribution nodes of the douars
+    """The nodes a plan draws water at: standpipes kept, and distribution nodes of the villages
     at a household level.
     """
     used = set()
     for v in villages.to_dict("records"):
-        option = plan.get(v["douar"])
+        option = plan.get(v["village"])
         if option is None:
             continue
         used |= set(option.standpipes)
@@ -213,20 +213,20 @@ def network_for(wn, used: set[str]):
 
 
 def describe(plan: dict[str, Option], villages: pd.DataFrame) -> str:
-    """``douar: level (standpipes kept); ...`` in the village table's order."""
+    """``village: level (standpipes kept); ...`` in the village table's order."""
     parts = []
     for v in villages.to_dict("records"):
-        option = plan.get(v["douar"])
+        option = plan.get(v["village"])
         if option is not None:
-            parts.append(f"{v['douar']}: {option.level} ({', '.join(option.standpipes)})")
+            parts.append(f"{v['village']}: {option.level} ({', '.join(option.standpipes)})")
     return "; ".join(parts)
 
 
 # --------------------------------------------------------------------------- lower bound
 @dataclass(frozen=True)
-class DouarPart:
-    """What one douar at one option adds to a plan's lower bound (the projection is made
-    douar by douar, so a plan's figures are the sums of its douars').
+class VillagePart:
+    """What one village at one option adds to a plan's lower bound (the projection is made
+    village by village, so a plan's figures are the sums of its villages').
     """
 
     people: float  # served at the opening [persons]
@@ -236,15 +236,15 @@ class DouarPart:
     peak_day_factor: float
 
 
-def douar_part(study, spec, row: pd.DataFrame, level, catalog, tank_served) -> DouarPart:
-    """:class:`DouarPart` of the one-douar village table ``row`` at ``level``, counted as
+def village_part(study, spec, row: pd.DataFrame, level, catalog, tank_served) -> VillagePart:
+    """:class:`VillagePart` of the one-village village table ``row`` at ``level``, counted as
     :func:`hydro.study.costing.bill_of_quantities` counts it.
     """
     c = study.prices.costs
-    levels = {row["douar"].iloc[0]: level}
+    levels = {row["village"].iloc[0]: level}
     p_open = project_levels(study, spec, row, study.design.base_year, "service", levels=levels)
     p_design = project_levels(study, spec, row, study.design.horizon_year, "service", levels=levels)
-    d = p_open.douars.iloc[0]
+    d = p_open.villages.iloc[0]
     works = 0.0
     if d["people_standpipe"] > 0:
         taps_each = p_open.scenario.taps_per_standpipe
@@ -260,7 +260,7 @@ def douar_part(study, spec, row: pd.DataFrame, level, catalog, tank_served) -> D
     for p in (p_open, p_design):
         nodes = p.nodes[p.nodes["node"].isin(tank_served)]
         days.append(float(nodes["peak_day_l_per_s"].sum()) * 86.4)
-    return DouarPart(
+    return VillagePart(
         people=float(d["population"]),
         works_lcu=works,
         street_lcu=street,
@@ -269,7 +269,7 @@ def douar_part(study, spec, row: pd.DataFrame, level, catalog, tank_served) -> D
     )
 
 
-def tank_lower_bound_m3(design: Design, parts: list[DouarPart]) -> float:
+def tank_lower_bound_m3(design: Design, parts: list[VillagePart]) -> float:
     """The least tank volume a plan can get [m3]: with a pump or an intermittent tap-off the
     tank holds at least the storage rule max(50% peak day, 1 average day) of the governing
     year (:func:`run_scenario`), here the smaller of the two years; each node's day is its
@@ -291,7 +291,7 @@ def capital_lower_bound(
 ) -> float:
     """A lower bound of a plan's donors' capital [EUR] (module docstring): what does not
     depend on the sizing, counted as :func:`bill_of_quantities` counts it (``parts``: the
-    plan's douars, :class:`DouarPart`), each kept pipe at the cheapest catalogue price it may
+    plan's villages, :class:`VillagePart`), each kept pipe at the cheapest catalogue price it may
     take, and the tank at its least volume (:func:`tank_lower_bound_m3`). With the whole
     scheme's ``trunk``, the main at its labels' prices and the tank at least its volume.
     """
@@ -367,7 +367,7 @@ def _row(study: Study, o: ScenarioResult) -> dict:
 
 
 def run_plan(study, spec, data: StudyData, plan, specs, trunk=None) -> ScenarioResult:
-    """One plan end to end: the cut network, its douars at their levels, checked and costed;
+    """One plan end to end: the cut network, its villages at their levels, checked and costed;
     on the ``trunk`` (tank, main, pump) of the whole scheme when given.
     """
     levels = {d: specs[o.level] for d, o in plan.items() if o is not None}
@@ -406,14 +406,14 @@ def _complete_task(study, spec, data: StudyData, whole, specs) -> Complete:
 
 
 def complete_schemes(study, data, options, specs, executor, log) -> dict[str, Complete]:
-    """Every complete scheme a plan may be a phase of (each douar in full at the first
+    """Every complete scheme a plan may be a phase of (each village in full at the first
     ``[budget]`` level or at a household level it may take), designed once each.
     """
     first, villages = next(iter(specs)), data.villages
     levels = {
         d: list(dict.fromkeys([first, *(o.level for o in options[d] if o is not None
                                         and specs[o.level].service != "standpipes")]))
-        for d in villages["douar"]
+        for d in villages["village"]
     }  # fmt: skip
     wholes = {}
     for combo in itertools.product(*levels.values()):
@@ -465,17 +465,17 @@ def curve_of(candidates: pd.DataFrame) -> pd.Series:
 
 
 def complete_plan(plan: dict, villages: pd.DataFrame, options: dict, first: str, specs) -> dict:
-    """Phase 1 + phase 2: every douar in full, at its phase-1 level when that is not a
+    """Phase 1 + phase 2: every village in full, at its phase-1 level when that is not a
     standpipe level, else at the first ``[budget]`` scenario's level.
     """
     out = {}
     for v in villages.to_dict("records"):
-        option = plan.get(v["douar"])
+        option = plan.get(v["village"])
         level = first
         if option is not None and specs[option.level].service != "standpipes":
             level = option.level
-        full = [o for o in options[v["douar"]] if o is not None and o.level == level]
-        out[v["douar"]] = max(full, key=lambda o: len(o.standpipes))
+        full = [o for o in options[v["village"]] if o is not None and o.level == level]
+        out[v["village"]] = max(full, key=lambda o: len(o.standpipes))
     return out
 
 
@@ -506,11 +506,11 @@ def enumerate_plans(
     (``completes``: :func:`complete_schemes`, whose trunks the bounds count).
     """
     spec = next(iter(specs.values()))
-    wn, villages, names = data.network, data.villages, list(data.villages["douar"])
+    wn, villages, names = data.network, data.villages, list(data.villages["village"])
     main = rising_main(wn, study.design.tank, study.design.pump)
     tank_served = served_junctions(wn, study.design.tank)
-    parts = {  # each douar at each option, projected once
-        (d, o): douar_part(study, spec, plan_villages(villages, {d: o}), specs[o.level],
+    parts = {  # each village at each option, projected once
+        (d, o): village_part(study, spec, plan_villages(villages, {d: o}), specs[o.level],
                            data.catalog, tank_served)
         for d in names for o in options[d] if o is not None
     }  # fmt: skip
@@ -658,7 +658,7 @@ def _number_curve(candidates: pd.DataFrame) -> pd.DataFrame:
 def design_to_budget(
     study: Study, data: StudyData, log=lambda m: None, executor=None
 ) -> BudgetResult:
-    """Every plan (douars, standpipes kept, service level per douar), run unless provably
+    """Every plan (villages, standpipes kept, service level per village), run unless provably
     neither the best nor on the curve; the most people within the budget; phase 2.
 
     Raises
@@ -669,8 +669,8 @@ def design_to_budget(
     """
     chosen_specs = budget_levels(study)
     specs = {s.name: s for s in chosen_specs}
-    options = douar_options(data.villages, chosen_specs)
-    names = list(data.villages["douar"])
+    options = village_options(data.villages, chosen_specs)
+    names = list(data.villages["village"])
     total = math.prod(len(options[d]) for d in names) - 1
     if total > MAX_PLANS:
         words = study.report.village_word["en"][1]
@@ -722,13 +722,15 @@ def budget_covers(result: BudgetResult) -> int:
 def _describe_row(plan, villages, specs, bound, row) -> dict:
     out = {
         "plan": describe(plan, villages),
-        "douars": "; ".join(d for d in villages["douar"] if d in plan),
-        "douar_count": len(plan),
+        "villages": "; ".join(d for d in villages["village"] if d in plan),
+        "village_count": len(plan),
         **row,
         "capital_lower_bound_donors_eur": bound,
     }
     for v in villages.to_dict("records"):
-        option = plan.get(v["douar"])
-        out[f"level_{v['douar']}"] = "" if option is None else option.level
-        out[f"standpipes_kept_{v['douar']}"] = "" if option is None else " ".join(option.standpipes)
+        option = plan.get(v["village"])
+        out[f"level_{v['village']}"] = "" if option is None else option.level
+        out[f"standpipes_kept_{v['village']}"] = (
+            "" if option is None else " ".join(option.standpipes)
+        )
     return out

@@ -1,9 +1,9 @@
 """Calibration: hydro's estimate of a documented scheme against what the scheme cost.
 
 A study's ``[calibration]`` names a documented scheme of its ``[[calibration.schemes]]`` (the
-reference), the douars it served and the scenario it was built as (standpipes first, say).
+reference), the villages it served and the scenario it was built as (standpipes first, say).
 :func:`run_calibration` designs that scheme as hydro designs any plan: the network cut back to
-those douars, their standpipes, sized at least cost, checked by EPANET and costed from the
+those villages, their standpipes, sized at least cost, checked by EPANET and costed from the
 written file with the study's unit prices (:func:`hydro.study.budget.run_plan`); nothing is
 priced for the comparison. The table it returns (``calibration.csv``) has one row per
 documented scheme: its documented cost and people and, for the reference, hydro's estimate and
@@ -81,10 +81,10 @@ class Documented:
 
 @dataclass(frozen=True)
 class Calibration:
-    """``[calibration]``: the reference scheme, its douars and scenario, the others."""
+    """``[calibration]``: the reference scheme, its villages and scenario, the others."""
 
     scheme: str
-    douars: tuple[str, ...]
+    villages: tuple[str, ...]
     scenario: str
     tolerance: float
     price_base: dict
@@ -120,15 +120,15 @@ def calibration_of(study: Study, villages: pd.DataFrame) -> Calibration | None:
             f"{where} scheme = {scheme!r} is none of its [[calibration.schemes]]: "
             f"{', '.join(names) or 'none given'}" + did_you_mean(scheme, names)
         )
-    known = list(villages["douar"])
-    douars = tuple(str(d) for d in raw.get("douars", known))
+    known = list(villages["village"])
+    served = tuple(str(d) for d in raw.get("villages", known))
     word, words = study.report.village_word["en"]
-    for douar in douars:
-        if douar not in known:
+    for village in served:
+        if village not in known:
             raise InputError(
-                f"{where} {word} {douar!r} is not in the village table "
+                f"{where} {word} {village!r} is not in the village table "
                 f"{study.inputs.villages} ({words}: {', '.join(known)})"
-                + did_you_mean(douar, known)
+                + did_you_mean(village, known)
             )
     scenario = str(raw.get("scenario", study.scenarios[0].name))
     specs = [s.name for s in study.scenarios]
@@ -138,7 +138,7 @@ def calibration_of(study: Study, villages: pd.DataFrame) -> Calibration | None:
             + did_you_mean(scenario, specs)
         )
     return Calibration(
-        scheme=scheme, douars=douars, scenario=scenario,
+        scheme=scheme, villages=served, scenario=scenario,
         tolerance=float(raw.get("tolerance", 0.25)),
         price_base=_texts(raw.get("price_base", "")), schemes=schemes,
     )  # fmt: skip
@@ -153,7 +153,7 @@ def _texts(value) -> dict:
 
 
 def estimate_lcu(study: Study, data: StudyData, cal: Calibration) -> float:
-    """The capital (study currency) hydro estimates for the reference: its douars on all their
+    """The capital (study currency) hydro estimates for the reference: its villages on all their
     standpipes (or in full at a household level), the rest not served, designed and costed
     as any plan (:func:`hydro.study.budget.run_plan`). Engineering and contingencies included, every
     payer's share: the documented figure is the scheme's whole cost.
@@ -161,8 +161,8 @@ def estimate_lcu(study: Study, data: StudyData, cal: Calibration) -> float:
     spec = study.scenario(cal.scenario)
     plan = {}
     for v in data.villages.to_dict("records"):
-        if v["douar"] in cal.douars:
-            plan[v["douar"]] = Option(spec.name, tuple(v["standpipe_shares"]))
+        if v["village"] in cal.villages:
+            plan[v["village"]] = Option(spec.name, tuple(v["standpipe_shares"]))
     outcome = run_plan(study, spec, data, plan, {spec.name: spec})
     return float(outcome.capital_lcu)
 
@@ -204,7 +204,7 @@ def run_calibration(study: Study, data: StudyData, log=lambda m: None) -> pd.Dat
     cal = calibration_of(study, data.villages)
     if cal is None:
         return pd.DataFrame()
-    log(f"calibration: {cal.scheme} ({', '.join(cal.douars)}; scenario {cal.scenario})")
+    log(f"calibration: {cal.scheme} ({', '.join(cal.villages)}; scenario {cal.scenario})")
     return calibration_table(cal, estimate_lcu(study, data, cal))
 
 

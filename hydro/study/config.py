@@ -11,6 +11,7 @@ unknown key is an error with a "did you mean". A new key needs one line in ``STU
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import re
@@ -48,6 +49,8 @@ from hydro.study.parts import (
 from hydro.study.requirements import check_network_roles
 from hydro.study.solar import KIND as SOLAR_KIND
 from hydro.study.solar import load_solar_study
+
+log = logging.getLogger(__name__)
 
 __all__ = ["STUDY_KEYS", "Cost", "ScenarioSpec", "Study", "TapsSpec", "load_inputs",
            "load_study", "validate_study"]  # fmt: skip
@@ -185,7 +188,7 @@ STUDY_KEYS: dict[str, dict[str, Key]] = {
     },
     "calibration": {  # hydro.study.calibration
         "scheme": Key("string", required=True),
-        "douars": Key("strings"),
+        "villages": Key("strings"),
         "scenario": Key("string"),
         "tolerance": Key("number", 0, 1, "a share of the documented cost, 0 to 1 (0.25)"),
         "price_base": Key("text"),
@@ -572,6 +575,44 @@ def _check_scenario_names(data: dict, names: list, problems: list[str]) -> None:
                 )
 
 
+#: Former names of the study file's keys: table -> {former: current}. A former name is read
+#: as the current one, with a note; both given is an error.
+FORMER_KEYS = {"calibration": {"douars": "villages"}}
+
+
+def with_current_keys(data: dict, path: Path) -> dict:
+    """The study file's content with each key of a former name (:data:`FORMER_KEYS`) renamed.
+
+    Raises
+    ------
+    InputError
+        A key given under both its former and its current name.
+
+    Examples
+    --------
+    >>> with_current_keys({"calibration": {"douars": ["A"]}}, Path("study.toml"))
+    {'calibration': {'villages': ['A']}}
+    """
+    out = dict(data)
+    for section, names in FORMER_KEYS.items():
+        table = out.get(section)
+        if not isinstance(table, dict):
+            continue
+        table = dict(table)
+        for former, current in names.items():
+            if former not in table:
+                continue
+            if current in table:
+                raise InputError(
+                    f"{path}: [{section}] {former} and {current} both given: {former} is the "
+                    f"former name of {current}; keep one"
+                )
+            log.info("%s: [%s] %s read as %s (its former name)", path, section, former, current)
+            table = {current if k == former else k: v for k, v in table.items()}
+        out[section] = table
+    return out
+
+
 def validate_study(data: dict, path: Path) -> None:
     """One pass over the whole study file before anything is computed.
 
@@ -789,6 +830,7 @@ def load_study(path: str | os.PathLike) -> Study | IntermittentStudy:
             f"{path}: kind = {data['kind']!r}; allowed: {SOLAR_KIND!r}, 'intermittent' "
             "(no kind: a design study)"
         )
+    data = with_current_keys(data, path)
     validate_study(data, path)  # every key, kind and range, before anything else
     money = _money(_get(data, "money", "study", path, dict), path)
     scenarios = _scenarios(data, path)

@@ -34,21 +34,21 @@ DONORS = "donors"
 #: The columns of a bill of quantities (:func:`bill_of_quantities`).
 BOQ_COLUMNS = ["category", "item", "material", "nominal_diameter_mm", "pressure_class_bar",
                "quantity", "unit", "unit_cost_lcu", "total_lcu", "paid_by"]  # fmt: skip
-#: Head loss allowed along a douar's tertiary network at peak hour [m] (docs/sources.md, 7 [E]).
+#: Head loss allowed along a village's tertiary network at peak hour [m] (docs/sources.md, 7 [E]).
 TERTIARY_HEADLOSS_M = 5.0
 
 
 def tertiary_network(
     study: Study, catalog: Catalog, p_open: DemandProjection, p_design: DemandProjection
 ) -> pd.DataFrame:
-    """The street pipes from each douar's distribution nodes to its houses.
+    """The street pipes from each village's distribution nodes to its houses.
 
     Length: one house spacing per household connection of the opening year
     (``[economics] house_spacing_m``). Diameter: the cheapest catalogue pipe of at least the
     distribution minimum (DN63) whose velocity at the design year's peak hour stays within the
     distribution limit and whose head loss, with the flow drawn evenly along its length (the
     loss of the full flow over L / (n + 1), n = 1.852), stays within
-    :data:`TERTIARY_HEADLOSS_M`. Each douar's network starts at its distribution nodes, which
+    :data:`TERTIARY_HEADLOSS_M`. Each village's network starts at its distribution nodes, which
     the sizing holds at the household minimum pressure.
     """
     spacing = study.prices.economics["house_spacing_m"]
@@ -56,18 +56,18 @@ def tertiary_network(
     if study.design.min_distribution_dn_mm is not None:
         table = table[table["nominal_diameter_mm"] >= study.design.min_distribution_dn_mm]
     v_max = study.rules.velocity_m_per_s.get("distribution", (0.0, 1.5))[1]
-    design = p_design.douars.set_index("douar")
+    design = p_design.villages.set_index("village")
     rows = []
-    for d in p_open.douars.to_dict("records"):
+    for d in p_open.villages.to_dict("records"):
         houses = math.ceil(d["people_household"] / study.design.persons_per_household - 1e-9)
         if houses <= 0:
             continue
         length = houses * spacing
-        # the household share of the douar's peak hour, design year [m3/s]
-        share = design.at[d["douar"], "people_household"] / max(
-            design.at[d["douar"], "population"], 1e-9
+        # the household share of the village's peak hour, design year [m3/s]
+        share = design.at[d["village"], "people_household"] / max(
+            design.at[d["village"], "population"], 1e-9
         )
-        flow = share * design.at[d["douar"], "peak_hour_l_per_s"] / LITRES_PER_M3
+        flow = share * design.at[d["village"], "peak_hour_l_per_s"] / LITRES_PER_M3
         for e in table.sort_values("cost_per_m").to_dict("records"):
             diameter = e["inner_diameter_mm"] / 1000
             c = e["roughness"] if np.isfinite(e["roughness"]) else 140.0
@@ -77,11 +77,11 @@ def tertiary_network(
         else:
             raise InputError(
                 f"{study.inputs.pipe_catalog}: no catalogue pipe carries "
-                f"{study.report.village_word['en'][0]} {d['douar']}'s "
+                f"{study.report.village_word['en'][0]} {d['village']}'s "
                 f"household peak of {1000 * flow:.2f} l/s along {length:.0f} m"
             )
         rows.append(
-            {"douar": d["douar"], "houses": houses, "length_m": length, "label": e["label"],
+            {"village": d["village"], "houses": houses, "length_m": length, "label": e["label"],
              "material": e["material"], "nominal_diameter_mm": e["nominal_diameter_mm"],
              "pressure_class_bar": e["pressure_class_bar"], "cost_per_m": e["cost_per_m"],
              "peak_flow_l_per_s": 1000 * flow, "headloss_m": loss}
@@ -117,7 +117,7 @@ def _pipe_rows(study: Study, wn, catalog: Catalog, tertiary: pd.DataFrame | None
         )  # fmt: skip
     for t in tertiary.to_dict("records") if tertiary is not None else []:
         rows.append(
-            ("tertiary network", f"street pipes {t['douar']}: {t['label']}", t["material"],
+            ("tertiary network", f"street pipes {t['village']}: {t['label']}", t["material"],
              t["nominal_diameter_mm"], t["pressure_class_bar"], t["length_m"], "m",
              t["cost_per_m"])
         )  # fmt: skip
@@ -133,13 +133,13 @@ def count_taps(design: Design, p_open: DemandProjection) -> tuple[int, int]:
     """Standpipes (the village table's, or enough for the taps needed) and household
     connections (one per household) of the opening year.
     """
-    douars = p_open.douars
+    table = p_open.villages
     taps_each = p_open.scenario.taps_per_standpipe
     standpipes = 0
-    for d in douars.to_dict("records"):
+    for d in table.to_dict("records"):
         if d["people_standpipe"] > 0:
             standpipes += max(int(d["standpipes"]), math.ceil(d["taps_needed"] / taps_each))
-    households = douars["people_household"] / design.persons_per_household - 1e-9
+    households = table["people_household"] / design.persons_per_household - 1e-9
     return standpipes, int(np.ceil(households).sum())
 
 
@@ -320,7 +320,7 @@ def household_bill_per_month(prices: Prices, m3_per_month: float) -> float:
 def _within_500_m(wn, villages: pd.DataFrame, projection: DemandProjection) -> float:
     """Share of people within 500 m (straight line) of a standpipe or served at home.
 
-    Where people live: the douar's household-connection nodes with their shares (the
+    Where people live: the village's household-connection nodes with their shares (the
     standpipe nodes when it has none). NaN when the model has no coordinates.
     """
     standpipes = [n for n, c in projection.node_classes().items() if c == "standpipe"]
@@ -331,9 +331,9 @@ def _within_500_m(wn, villages: pd.DataFrame, projection: DemandProjection) -> f
     if not standpipes or all(coords[n] in (None, (0, 0)) for n in standpipes):
         return float("nan")
     total = near = 0.0
-    douars = projection.douars.set_index("douar")
+    projected = projection.villages.set_index("village")
     for row in villages.to_dict("records"):
-        d = douars.loc[row["douar"]]
+        d = projected.loc[row["village"]]
         homes = row["household_shares"] or row["standpipe_shares"]
         near += d["people_household"]
         for node, share in homes.items():
@@ -364,11 +364,11 @@ def _ladder(projection: DemandProjection, within_500: float) -> str:
     return "; ".join(parts)
 
 
-def _per_person(douars: pd.DataFrame, column: str) -> float:
-    """Population-weighted mean of a per-person column over the douars (NaN when empty)."""
-    if douars.empty:
+def _per_person(villages: pd.DataFrame, column: str) -> float:
+    """Population-weighted mean of a per-person column over the villages (NaN when empty)."""
+    if villages.empty:
         return float("nan")
-    return float((douars[column] * douars["population"]).sum() / douars["population"].sum())
+    return float((villages[column] * villages["population"]).sum() / villages["population"].sum())
 
 
 #: Bill-of-quantities categories maintained as pipes, and as pumps and electrics (a category
@@ -489,7 +489,7 @@ def operating_account(study: Study, o: ScenarioResult) -> dict:
 
     Use (:func:`_expected_use`): standpipe users at ``standpipe_use_l_per_person_day``
     (measured 8.5 l, docs/sources.md 1.1); each household connection costed at its expected
-    use (:func:`household_use_m3_per_month`); the douars' other uses as projected. Bulk water:
+    use (:func:`household_use_m3_per_month`); the villages' other uses as projected. Bulk water:
     that use plus the network's losses, bought at the source. Standpipe revenue: with
     ``keeper_pay = "margin"`` the keeper buys at the resale price less his margin; with
     ``"salary"`` the scheme keeps the resale price and pays him. Households: the connections
@@ -594,7 +594,7 @@ def rule_failures(o: ScenarioResult, lpd: float, allowance: float) -> list[str]:
 def _service_columns(o: ScenarioResult, villages: pd.DataFrame) -> dict:
     """The feasibility row's service columns: level, water delivered, taps, pressures."""
     t_open = o.projection_open.totals()
-    delivered = o.service.douars
+    delivered = o.service.villages
     within = _within_500_m(o.model, villages, o.projection_open)
     taps = o.standpipes * o.projection_open.scenario.taps_per_standpipe
     s = o.compliance_design.summary

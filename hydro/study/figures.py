@@ -136,7 +136,7 @@ def figure_map(outcome, t: dict, hours: float, title: str = "", scale=None) -> b
         x, y = wn.get_node(name).coordinates
         ax.scatter([x], [y], marker="s", s=90, color="navy", zorder=3)
         labels.append((name, (x, y)))
-    for name, nodes in outcome.projection_design.nodes.groupby("douar"):
+    for name, nodes in outcome.projection_design.nodes.groupby("village"):
         labels.append((name, wn.get_node(nodes["node"].iloc[0]).coordinates))
     boosters = getattr(outcome, "boosters", pd.DataFrame())
     for rec in boosters.to_dict("records"):  # the booster pumps the sizing placed
@@ -145,7 +145,7 @@ def figure_map(outcome, t: dict, hours: float, title: str = "", scale=None) -> b
         labels.append((f"{rec['pump']} ({rec['head_m']:.0f} m)", (x, y)))
     ax.set_xlabel(t["x_m"])
     ax.set_ylabel(t["y_m"])
-    ax.margins(0.12)  # room for the douars' names right of their first node
+    ax.margins(0.12)  # room for the villages' names right of their first node
     ax.set_aspect("equal", adjustable="datalim")
     place_labels(fig, ax, labels)
     ax.set_title(f"{title}\n{t['map'].format(hours=hours)}", fontsize=10)
@@ -267,16 +267,16 @@ def figure_comparison(
 
 
 def figure_stress(stress: pd.DataFrame, t: dict, lang: str, title: str = "") -> bytes:
-    """Figure: water delivered per douar in the stress cases."""
+    """Figure: water delivered per village in the stress cases."""
     table = stress.pivot_table(
-        index="douar", columns="case", values="delivered_l_per_person_day", sort=False
+        index="village", columns="case", values="delivered_l_per_person_day", sort=False
     )
     fig, ax = plt.subplots(figsize=(8, 3.8), layout="constrained")
     width = 0.8 / max(len(table.columns), 1)
     x = np.arange(len(table.index))
     for k, case in enumerate(table.columns):
         ax.bar(x + k * width, table[case], width, label=translate(case, lang))
-    allowance = stress.groupby("douar", sort=False)["allowance_l_per_person_day"].first()
+    allowance = stress.groupby("village", sort=False)["allowance_l_per_person_day"].first()
     for i, value in enumerate(allowance.reindex(table.index)):
         ax.hlines(value, i - 0.1, i + 0.9, color="crimson", linestyle="--", linewidth=1)
     ax.set_xticks(x + 0.4 - width / 2, table.index, fontsize=8)
@@ -336,7 +336,7 @@ def figure_tornado(sensitivity: pd.DataFrame, budget_eur: float, t: dict, lang: 
 
 
 def figure_budget(candidates: pd.DataFrame, budget_eur: float, t: dict, lang: str) -> bytes:
-    """Every choice of douars (grey), the cost-people curve and the chosen design."""
+    """Every choice of villages (grey), the cost-people curve and the chosen design."""
     fig, ax = plt.subplots(figsize=(8, 4.2), layout="constrained")
     ax.scatter(
         candidates["capital_donors_eur"],
@@ -366,7 +366,7 @@ def figure_budget(candidates: pd.DataFrame, budget_eur: float, t: dict, lang: st
             zorder=3,
             label=t["chosen"],
         )
-    # numbers, not the douars' names: close points' names overlapped; the table under the
+    # numbers, not the villages' names: close points' names overlapped; the table under the
     # figure lists each point's plan
     for row in curve.itertuples():
         ax.annotate(

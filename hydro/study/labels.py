@@ -85,7 +85,7 @@ TEXT = {
         "scenarios": "The scenarios side by side",
         "budget": "What the budget buys",
         "sensitivity": "Sensitivity: what the verdict rests on",
-        "douars": "{Villages} served",
+        "villages": "{Villages} served",
         "figures": "Network, pressure and storage",
         "rising_main": "Rising main: pressure class and water hammer",
         "pipes": "Pipe schedule",
@@ -115,7 +115,7 @@ TEXT = {
         "taps_tables": "For each scenario with a starved tap: per {village}, the open draws of all "
         "its taps; then the taps most often starved.",
         "taps_figure": "Flow of an open tap, 5th-95th percentile",
-        "taps_douars": "Per {village}",
+        "taps_villages": "Per {village}",
         "taps_worst": "Taps most often starved",
         "taps_none_all": "No tap of any scenario was starved in any draw: an open tap gave at "
         "least {p5} l/s in 95% of the draws of every scenario.",
@@ -243,7 +243,7 @@ TEXT = {
         "from the main, and an instantaneous pump trip (Joukowsky, wave speed from the pipe "
         "wall, the up-surge on the static head of the full tank).",
         "pipes_intro": "Scenario {label}: every pipe of the written design.",
-        "douars_intro": "Scenario {label}, opening year {year}.",
+        "villages_intro": "Scenario {label}, opening year {year}.",
         "stress_intro": "Pressure-driven runs of the design year's demand: the scheme as "
         "designed, the input network before sizing, a design made for the opening year, and the "
         "pump out of service. Dashed lines: each {village}'s allowance.",
@@ -281,7 +281,7 @@ TEXT = {
         "scenarios": "Les scénarios côte à côte",
         "budget": "Ce que le budget permet",
         "sensitivity": "Sensibilité : sur quoi repose le verdict",
-        "douars": "Desserte des {villages}",
+        "villages": "Desserte des {villages}",
         "figures": "Réseau, pressions et stockage",
         "rising_main": "Conduite de refoulement : classe de pression et coup de bélier",
         "pipes": "Bordereau des conduites",
@@ -314,7 +314,7 @@ TEXT = {
         "taps_tables": "Pour chaque scénario où un robinet est affamé : par {village}, tous ses "
         "robinets ouverts ; puis les robinets le plus souvent affamés.",
         "taps_figure": "Débit d'un robinet ouvert, 5e-95e centile",
-        "taps_douars": "Par {village}",
+        "taps_villages": "Par {village}",
         "taps_worst": "Robinets le plus souvent affamés",
         "taps_none_all": "Aucun robinet d'aucun scénario n'a été affamé, quel que soit le tirage "
         ": un robinet ouvert a donné au moins {p5} l/s dans 95 % des tirages de chaque scénario.",
@@ -456,7 +456,7 @@ TEXT = {
         "pression d'aspiration, et arrêt instantané de la pompe (Joukowsky, célérité d'après la "
         "paroi, surpression sur la charge statique du réservoir plein).",
         "pipes_intro": "Scénario {label} : chaque conduite du projet écrit.",
-        "douars_intro": "Scénario {label}, année de mise en service {year}.",
+        "villages_intro": "Scénario {label}, année de mise en service {year}.",
         "stress_intro": "Calculs pilotés par la pression avec la demande de l'année de projet : "
         "le projet, le réseau d'entrée avant dimensionnement, un projet dimensionné pour l'année "
         "de mise en service, et la pompe hors service. Tirets : dotation de chaque {village}.",
@@ -695,7 +695,7 @@ COLUMNS = {
     "total_lcu": ("Amount [{cur}]", "Montant [{cur}]"),
     "paid_by": ("Paid by", "À la charge de"),
     # budget
-    "douars": ("{Villages} served", "{Villages} du plan"),
+    "villages": ("{Villages} served", "{Villages} du plan"),
     "curve_point": ("Point on the figure", "Point sur la figure"),
     "plan_shown": (
         "Plan ({village}: level, standpipes kept)",
@@ -714,7 +714,7 @@ COLUMNS = {
         "Phase 2, donors' capital (estimate) [EUR]",
         "Tranche 2, part des bailleurs (estimation) [EUR]",
     ),
-    "douar_count": ("{Villages}", "{Villages}"),
+    "village_count": ("{Villages}", "{Villages}"),
     "people_served": ("People served, opening year", "Habitants desservis, mise en service"),
     "people_served_design": ("People served, design year", "Habitants desservis, horizon"),
     "within_budget": ("Within budget", "Dans le budget"),
@@ -740,7 +740,7 @@ COLUMNS = {
     "attainable": ("Attainable", "Atteignable"),
     "exact": ("Exact", "Exact"),
     # villages
-    "douar": ("{Village}", "{Village}"),
+    "village": ("{Village}", "{Village}"),
     "population": ("People", "Habitants"),
     "taps": ("Taps", "Robinets"),
     "node": ("Node", "Nœud"),
@@ -1042,12 +1042,12 @@ def column(name: str, lang: str) -> str:
             f"{who}: {'share' if kind == 'funder' else 'commitment'} [EUR]",
             f"{who}{NBSP}: {'part' if kind == 'funder' else 'engagement'} [EUR]",
         )
-    per_douar = re.fullmatch(r"(level|standpipes_kept)_(.+)", name)
-    if pair is None and per_douar:
-        kind, douar = per_douar.groups()
+    per_village = re.fullmatch(r"(level|standpipes_kept)_(.+)", name)
+    if pair is None and per_village:
+        kind, village = per_village.groups()
         pair = (
-            f"{douar}: {'level' if kind == 'level' else 'standpipes kept'}",
-            f"{douar}{NBSP}: {'niveau' if kind == 'level' else 'bornes-fontaines gardées'}",
+            f"{village}: {'level' if kind == 'level' else 'standpipes kept'}",
+            f"{village}{NBSP}: {'niveau' if kind == 'level' else 'bornes-fontaines gardées'}",
         )
     if pair is None:
         return name

@@ -34,7 +34,7 @@ TABLE_FONT_PT = 7.5
 #: Horizontal padding of a cell on each side [em], and its border [pt] (1 CSS px).
 CELL_PADDING_EM = 0.45
 CELL_BORDER_PT = 0.75
-#: A table of at most this many rows may be transposed (scenarios, douars).
+#: A table of at most this many rows may be transposed (scenarios, villages).
 TRANSPOSE_MAX_ROWS = 6
 #: Where a header may break besides its spaces (a ``<wbr>`` is written after each).
 HEADER_BREAKS = "/"

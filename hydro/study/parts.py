@@ -66,7 +66,7 @@ class TapsSpec:
     scheduler: str | None = None
     #: Taps of a standpipe, flow of a standpipe tap and of a household connection [l/s]: the
     #: defaults of the study's demand scenarios (a village-table column, when given, still
-    #: sets its douar's; None: 2 taps x 0.25 l/s and 0.20 l/s, hydro.demand)
+    #: sets its village's; None: 2 taps x 0.25 l/s and 0.20 l/s, hydro.demand)
     taps_per_standpipe: int | None = None
     tap_flow_l_per_s: float | None = None
     connection_flow_l_per_s: float | None = None

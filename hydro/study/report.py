@@ -1,7 +1,7 @@
 """The study's outputs: CSV tables, figures (PNG), ``report.xlsx`` and ``report.html``.
 
 The HTML page is self-contained (figures embedded as PNG data, no script, no external file),
-rendered by Jinja2 with autoescaping on (whatever a study title, a scenario label or a douar
+rendered by Jinja2 with autoescaping on (whatever a study title, a scenario label or a village
 name holds is shown as text), in English or French, and prints to A4 (print stylesheet). CSV
 tables keep machine column names with units, so scripts read them the same way in both
 languages; the workbook and the page carry human labels.
@@ -142,7 +142,7 @@ class Context:
     t: dict
     labels: dict  # scenario name -> label in the report's language
     pngs: dict  # figure name -> PNG bytes
-    villages: pd.DataFrame  # the village table (homes of each douar)
+    villages: pd.DataFrame  # the village table (homes of each village)
 
     @property
     def study(self):
@@ -378,25 +378,25 @@ def text_table(frame: pd.DataFrame, table_id: str) -> Markup:
     return Markup("".join(html))
 
 
-# --------------------------------------------------------------------------- per-douar, pipes
-def douar_table(o, villages: pd.DataFrame, persons_per_household: float) -> pd.DataFrame:
-    """People, standpipes, taps, people per tap, farthest home and tertiary network per douar.
+# --------------------------------------------------------------------------- per-village, pipes
+def village_table(o, villages: pd.DataFrame, persons_per_household: float) -> pd.DataFrame:
+    """People, standpipes, taps, people per tap, farthest home and tertiary network per village.
 
-    Homes: the douar's distribution nodes (its standpipe nodes when it has none); the distance
+    Homes: the village's distribution nodes (its standpipe nodes when it has none); the distance
     is a straight line to the nearest standpipe of the scheme.
     """
-    d = o.projection_open.douars
+    d = o.projection_open.villages
     model = o.model
     standpipes = [n for n, c in o.projection_open.node_classes().items() if c == "standpipe"]
     coords = {n: model.get_node(n).coordinates for n in model.junction_name_list}
-    tertiary = o.tertiary.set_index("douar")["length_m"] if not o.tertiary.empty else {}
+    tertiary = o.tertiary.set_index("village")["length_m"] if not o.tertiary.empty else {}
     rows = []
     homes = {
-        v["douar"]: list(v["household_shares"] or v["standpipe_shares"])
+        v["village"]: list(v["household_shares"] or v["standpipe_shares"])
         for v in villages.to_dict("records")
     }
     for r in d.to_dict("records"):
-        own = homes.get(r["douar"], [])
+        own = homes.get(r["village"], [])
         farthest = float("nan")
         if standpipes and own:
             farthest = max(
@@ -407,7 +407,7 @@ def douar_table(o, villages: pd.DataFrame, persons_per_household: float) -> pd.D
         taps = int(r["taps"])
         rows.append(
             {
-                "douar": r["douar"],
+                "village": r["village"],
                 "population": round(r["population"]),
                 "standpipes": int(r["standpipes"]) if r["people_standpipe"] > 0 else 0,
                 "taps": taps if r["people_standpipe"] > 0 else 0,
@@ -418,7 +418,7 @@ def douar_table(o, villages: pd.DataFrame, persons_per_household: float) -> pd.D
                 if r["people_household"] > 0
                 else 0,
                 "farthest_home_m": farthest,
-                "tertiary_m": float(tertiary.get(r["douar"], 0.0)) if len(tertiary) else 0.0,
+                "tertiary_m": float(tertiary.get(r["village"], 0.0)) if len(tertiary) else 0.0,
             }
         )
     return pd.DataFrame(rows)
@@ -659,27 +659,27 @@ def risk_items(ctx: Context) -> list[str]:
 
 
 def serving_text(o, t: dict, lang: str, tank: str) -> str:
-    """Which douars the tank serves by gravity and which each booster pumps, in ``t``'s
-    words ("Douars X, Y are served by gravity from the tank T; Z is pumped by a booster at
+    """Which villages the tank serves by gravity and which each booster pumps, in ``t``'s
+    words ("Villages X, Y are served by gravity from the tank T; Z is pumped by a booster at
     node N (h m, q l/s, P kW)"); empty when the design has no booster.
     """
     if o.boosters.empty:
         return ""
     sep = "\u00a0; " if lang == "fr" else "; "
-    by = o.serving.groupby("served_by", sort=False)["douar"].apply(list).to_dict()
+    by = o.serving.groupby("served_by", sort=False)["village"].apply(list).to_dict()
     parts = []
     if "gravity" in by:
         names = ", ".join(by["gravity"])
         key = "served_gravity_one" if len(by["gravity"]) == 1 else "served_gravity_many"
         parts.append(t[key].format(names=names, tank=tank))
     for b in o.boosters.to_dict("records"):
-        douars = by.get(b["pump"], [])
-        if not douars:
+        villages = by.get(b["pump"], [])
+        if not villages:
             continue
-        key = "served_pumped_one" if len(douars) == 1 else "served_pumped_many"
+        key = "served_pumped_one" if len(villages) == 1 else "served_pumped_many"
         parts.append(
             t[key].format(
-                names=", ".join(douars), node=b["node"], head=number(b["head_m"], 1, lang),
+                names=", ".join(villages), node=b["node"], head=number(b["head_m"], 1, lang),
                 flow=number(b["flow_l_per_s"], 2, lang), power=number(b["power_kw"], 2, lang),
             )
         )  # fmt: skip
@@ -688,7 +688,7 @@ def serving_text(o, t: dict, lang: str, tank: str) -> str:
 
 
 def section_scenarios(ctx: Context) -> Section:
-    """The scenarios side by side (scenarios as columns), which douars each booster pumps."""
+    """The scenarios side by side (scenarios as columns), which villages each booster pumps."""
     s = Section("scenarios", ctx.t["scenarios"])
     s.table("", text_table(summary_frame(ctx.result, ctx), "feasibility"))
     s.figure(ctx.t["comparison"], "comparison")
@@ -713,19 +713,19 @@ def section_scenarios(ctx: Context) -> Section:
 
 
 def plan_text(row, ctx: Context) -> str:
-    """A plan in the report's language: ``douar: level (standpipes kept); ...``."""
+    """A plan in the report's language: ``village: level (standpipes kept); ...``."""
     services = {spec.name: spec.service for spec in ctx.study.scenarios}
     colon = "\u00a0: " if ctx.lang == "fr" else ": "
     parts = []
-    for douar in ctx.villages["douar"]:
-        level = row.get(f"level_{douar}", "")
+    for village in ctx.villages["village"]:
+        level = row.get(f"level_{village}", "")
         if not isinstance(level, str) or not level:
             continue
         kind = "standpipes" if services.get(level) == "standpipes" else "household"
-        kept = str(row[f"standpipes_kept_{douar}"]).replace(" ", ", ")
+        kept = str(row[f"standpipes_kept_{village}"]).replace(" ", ", ")
         text = ctx.t[f"level_{kind}"]
-        parts.append(f"{douar}{colon}{text} ({kept})" if kind == "standpipes" else
-                     f"{douar}{colon}{text}")  # fmt: skip
+        parts.append(f"{village}{colon}{text} ({kept})" if kind == "standpipes" else
+                     f"{village}{colon}{text}")  # fmt: skip
     return ("\u00a0; " if ctx.lang == "fr" else "; ").join(parts)
 
 
@@ -832,17 +832,21 @@ def section_sensitivity(ctx: Context) -> Section | None:
     return s
 
 
-def section_douars(ctx: Context) -> Section:
-    """Per douar: people, standpipes, taps, people per tap, distance."""
+def section_villages(ctx: Context) -> Section:
+    """Per village: people, standpipes, taps, people per tap, distance."""
     o = ctx.base()
-    s = Section("douars", ctx.t["douars"])
+    s = Section("villages", ctx.t["villages"])
     s.p(
-        ctx.t["douars_intro"].format(label=ctx.labels[o.spec.name], year=ctx.study.design.base_year)
+        ctx.t["villages_intro"].format(
+            label=ctx.labels[o.spec.name], year=ctx.study.design.base_year
+        )
     )
     s.table(
         "",
         html_table(
-            douar_table(o, ctx.villages, ctx.study.design.persons_per_household), ctx.lang, "douars"
+            village_table(o, ctx.villages, ctx.study.design.persons_per_household),
+            ctx.lang,
+            "villages",
         ),
     )
     return s
@@ -922,7 +926,7 @@ def section_operation(ctx: Context) -> Section:
     st["scenario"] = [ctx.labels[n] for n in st["scenario"]]
     keep = [
         "case",
-        "douar",
+        "village",
         "allowance_l_per_person_day",
         "delivered_l_per_person_day",
         "delivered_share",
@@ -960,7 +964,7 @@ def section_taps(ctx: Context) -> Section | None:
             useful=number(spec.useful_share, 0, ctx.lang, percent=True),
         )
     )
-    worst_columns = ["node", "tap", "douar", "open_draws", "p5_l_per_s", "p50_l_per_s",
+    worst_columns = ["node", "tap", "village", "open_draws", "p5_l_per_s", "p50_l_per_s",
                      "share_under_useful"]  # fmt: skip
     colon = "\u00a0: " if ctx.lang == "fr" else ": "  # French typography
     if all((run.taps["share_under_useful"] <= 0).all() for _, run in runs):
@@ -980,7 +984,9 @@ def section_taps(ctx: Context) -> Section | None:
                 )
             )
             continue
-        s.table(label + colon + t["taps_douars"], html_table(run.douars, ctx.lang, f"taps_{name}"))
+        s.table(
+            label + colon + t["taps_villages"], html_table(run.villages, ctx.lang, f"taps_{name}")
+        )
         worst = run.worst(10)
         s.table(
             label + colon + t["taps_worst"],
@@ -1004,7 +1010,7 @@ def taps_open_frame(ctx: Context) -> pd.DataFrame:
         rows.append({
             "scenario": ctx.labels[o.spec.name],
             "governing_tap": first["node"],
-            "douar": first["douar"],
+            "village": first["village"],
             "tap_class": tap_class(first["class"], ctx.lang),
             "flow_l_per_s": first["flow_l_per_s"],
             "junction_pressure_m": first["junction_pressure_m"],
@@ -1053,7 +1059,7 @@ SECTIONS = [
     section_budget,
     section_calibration,
     section_sensitivity,
-    section_douars,
+    section_villages,
     section_figures,
     section_rising_main,
     section_pipes,
@@ -1182,7 +1188,7 @@ def write_tables(result, out: _Folder, villages: pd.DataFrame) -> None:
         if result.budget.best is not None:
             out.save("sized_budget.inp", result.budget.best.inp_text)
     base = result.base()
-    out.csv("douars.csv", douar_table(base, villages, study.design.persons_per_household))
+    out.csv("villages.csv", village_table(base, villages, study.design.persons_per_household))
     out.csv("pipes.csv", pipe_table(base))
     for o in result.outcomes:
         out.csv(f"boq_{o.spec.name}.csv", o.boq)
@@ -1196,7 +1202,7 @@ def write_tables(result, out: _Folder, villages: pd.DataFrame) -> None:
                 ]
             ),
         )
-        out.csv(f"service_{o.spec.name}.csv", o.service.douars)
+        out.csv(f"service_{o.spec.name}.csv", o.service.villages)
         if not o.boosters.empty:  # the boosters the sizing placed, and whom each serves
             out.csv(f"boosters_{o.spec.name}.csv", booster_csv(o.boosters))
             out.csv(f"served_{o.spec.name}.csv", o.serving)
@@ -1206,7 +1212,7 @@ def write_tables(result, out: _Folder, villages: pd.DataFrame) -> None:
             out.csv(f"taps_open_{o.spec.name}.csv", result.taps_open[o.spec.name])
         if getattr(o, "taps", None) is not None:
             out.csv(f"taps_{o.spec.name}.csv", o.taps.taps)
-            out.csv(f"taps_douars_{o.spec.name}.csv", o.taps.douars)
+            out.csv(f"taps_villages_{o.spec.name}.csv", o.taps.villages)
 
 
 def render_page(ctx: Context) -> str:

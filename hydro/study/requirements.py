@@ -34,7 +34,7 @@ import pandas as pd
 import wntr
 
 from hydro.errors import InputError
-from hydro.study.budget import MAX_PLANS, budget_levels, douar_options
+from hydro.study.budget import MAX_PLANS, budget_levels, village_options
 from hydro.study.calibration import calibration_of
 from hydro.study.parts import Study
 from hydro.topology import cut_at_sources, is_source_copy
@@ -113,7 +113,7 @@ def check_network_roles(study: Study, wn: wntr.network.WaterNetworkModel, villag
                 f"{study.path}: give [unit_costs] {key} (value, unit, source) to cost {needed_by}"
             )
     _check_budget(study, villages)
-    calibration_of(study, villages)  # its douars and scenario, before any computing
+    calibration_of(study, villages)  # its villages and scenario, before any computing
 
 
 def _check_pump(where: str, wn, pieces: list[set], tank: str, pump: str) -> None:
@@ -142,14 +142,14 @@ def _check_village_nodes(
     """
     fed = set().union(*(p for p in pieces if tank in _sources_in(p)))
     source = villages.attrs.get("source", "village table")
-    for douar, sp, hh in zip(
-        villages["douar"], villages["standpipe_shares"], villages["household_shares"], strict=True
+    for village, sp, hh in zip(
+        villages["village"], villages["standpipe_shares"], villages["household_shares"], strict=True
     ):
         for column, shares in (("standpipe_nodes", sp), ("household_nodes", hh)):
             for node in shares:
                 if node not in fed:
                     raise InputError(
-                        f"{where}: {source}: {word} {douar}: {column} names node {node!r}, which "
+                        f"{where}: {source}: {word} {village}: {column} names node {node!r}, which "
                         f"the [design] tank {tank!r} does not feed (another tank or reservoir "
                         "lies between them, or none of them does): every village node is fed "
                         "through the study's tank, whose storage and main carry its demand"
@@ -163,7 +163,7 @@ def _check_budget(study: Study, villages: pd.DataFrame) -> None:
     if "budget" in study.steps and study.steps["budget"] is None:
         return
     specs = budget_levels(study)  # [budget] scenarios that differ in break_tank: refused
-    options = douar_options(villages, specs)
+    options = village_options(villages, specs)
     total = math.prod(len(o) for o in options.values()) - 1
     if total > MAX_PLANS:
         words = study.report.village_word["en"][1]

@@ -149,10 +149,10 @@ def step_gis(r: StudyResult) -> None:
             o.model, study.rules, classes, o.projection_design.taps()
         )
         nodes = node_table(o.model, o.compliance_design.results, classes, condition)
-        served = o.projection_design.nodes.groupby("node")["douar"].agg(
+        served = o.projection_design.nodes.groupby("node")["village"].agg(
             lambda d: "; ".join(dict.fromkeys(map(str, d)))
         )
-        nodes.insert(2, "douar", served.reindex(nodes.index).fillna(""))
+        nodes.insert(2, "village", served.reindex(nodes.index).fillna(""))
         links = link_table(o.model, o.compliance_design.results, r.data.catalog)
         r.gis[o.spec.name] = network_layers(o.model, study.inputs.crs, nodes, links)
 

@@ -108,7 +108,7 @@ class ScenarioResult:
     #: Rising-main pressure class and pump-trip surge (hydro.surge), None without a pump
     surge: pd.DataFrame | None
     surge_vessel: bool
-    #: Street pipes to the houses per douar (hydro.study.costing.tertiary_network)
+    #: Street pipes to the houses per village (hydro.study.costing.tertiary_network)
     tertiary: pd.DataFrame
     #: The booster station's parts (hydro.stations.station_parts), None: none or a lump sum
     station: pd.DataFrame | None = None
@@ -116,7 +116,7 @@ class ScenarioResult:
     #: (:func:`hydro.sizing.boosters.booster_table`, at the study's prices), with its energy
     #: per m3 through it and its share of the network's demand (:func:`booster_rows`)
     boosters: pd.DataFrame = field(default_factory=pd.DataFrame)
-    #: Per douar: ``served_by``, ``gravity`` or the booster that feeds it (:func:`serving`)
+    #: Per village: ``served_by``, ``gravity`` or the booster that feeds it (:func:`serving`)
     serving: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
@@ -147,7 +147,7 @@ def demand_scenario(study: Study, name: str, overrides: dict | None = None) -> D
     )
 
 
-#: Fields of the demand scenarios that one design shares, so douars at different service
+#: Fields of the demand scenarios that one design shares, so villages at different service
 #: levels can be served by one network (:func:`project_levels`).
 SHARED_FIELDS = ("transmission_efficiency", "distribution_efficiency", "peak_day_factor",
                  "taps_per_standpipe", "persons_per_household")  # fmt: skip
@@ -162,11 +162,11 @@ def project_levels(
     overrides: dict | None = None,
     levels: dict | None = None,
 ) -> DemandProjection:
-    """The demand of ``year`` with each douar at its own service level.
+    """The demand of ``year`` with each village at its own service level.
 
     ``which``: ``"service"`` (what is served) or ``"sizing"`` (what the pipes are sized for);
-    ``levels``: douar -> :class:`ScenarioSpec` (None: ``spec`` for every douar). Each group
-    of douars is projected with its scenario's definitions (allowances, public uses,
+    ``levels``: village -> :class:`ScenarioSpec` (None: ``spec`` for every village). Each group
+    of villages is projected with its scenario's definitions (allowances, public uses,
     livestock, household share), then the tables are put together in the village table's
     order. The scenarios must agree on :data:`SHARED_FIELDS`.
     """
@@ -177,12 +177,12 @@ def project_levels(
     if not levels:
         return project_demand(villages, year, scenario(spec))
     groups: dict[str, list[str]] = {}
-    for douar in villages["douar"]:
-        groups.setdefault(levels[douar].name, []).append(douar)
+    for village in villages["village"]:
+        groups.setdefault(levels[village].name, []).append(village)
     specs = {s.name: s for s in levels.values()}
     parts = []
-    for name, douars in groups.items():
-        part = villages[villages["douar"].isin(douars)].reset_index(drop=True)
+    for name, names in groups.items():
+        part = villages[villages["village"].isin(names)].reset_index(drop=True)
         parts.append(project_demand(part, year, scenario(specs[name])))
     first = parts[0].scenario
     for p in parts[1:]:
@@ -192,12 +192,12 @@ def project_levels(
                     f"{study.path}: [budget] scenarios {first.name} and {p.scenario.name} "
                     f"differ in {key}: one network cannot serve both"
                 )
-    order = {d: k for k, d in enumerate(villages["douar"])}
-    douars = pd.concat([p.douars for p in parts], ignore_index=True)
-    douars = douars.sort_values("douar", key=lambda c: c.map(order)).reset_index(drop=True)
+    order = {d: k for k, d in enumerate(villages["village"])}
+    table = pd.concat([p.villages for p in parts], ignore_index=True)
+    table = table.sort_values("village", key=lambda c: c.map(order)).reset_index(drop=True)
     nodes = pd.concat([p.nodes for p in parts], ignore_index=True)
-    nodes = nodes.sort_values("douar", key=lambda c: c.map(order), kind="stable")
-    return DemandProjection(scenario=first, year=year, douars=douars,
+    nodes = nodes.sort_values("village", key=lambda c: c.map(order), kind="stable")
+    return DemandProjection(scenario=first, year=year, villages=table,
                             nodes=nodes.reset_index(drop=True))  # fmt: skip
 
 
@@ -637,7 +637,7 @@ def booster_rows(model, study: Study) -> pd.DataFrame:
 
 
 def serving(model, boosters: pd.DataFrame, projection: DemandProjection) -> pd.DataFrame:
-    """Per douar: ``served_by`` (``gravity``, or the booster pump that feeds one of its nodes)
+    """Per village: ``served_by`` (``gravity``, or the booster pump that feeds one of its nodes)
     and ``node`` (the junction of that booster, empty on gravity).
     """
     fed = {}
@@ -646,12 +646,12 @@ def serving(model, boosters: pd.DataFrame, projection: DemandProjection) -> pd.D
         for n in nodes_below(model, pump.end_node_name, pump.start_node_name):
             fed[n] = rec["pump"]
     rows = []
-    for douar, nodes in projection.nodes.groupby("douar", sort=False):
+    for village, nodes in projection.nodes.groupby("village", sort=False):
         pumps = sorted({fed[n] for n in nodes["node"] if n in fed})
         by = pumps[0] if pumps else "gravity"
         node = model.get_link(by).start_node_name if pumps else ""
-        rows.append({"douar": douar, "served_by": by, "node": node})
-    return pd.DataFrame(rows, columns=["douar", "served_by", "node"])
+        rows.append({"village": village, "served_by": by, "node": node})
+    return pd.DataFrame(rows, columns=["village", "served_by", "node"])
 
 
 def step_write(run: ScenarioRun) -> None:
@@ -664,12 +664,12 @@ def step_write(run: ScenarioRun) -> None:
 
 def step_checks(run: ScenarioRun) -> None:
     """Days of operation of the design and the opening year, and the water delivered
-    (pressure-driven) per douar.
+    (pressure-driven) per village.
     """
     rules, hours = run.study.rules, run.study.design.simulation_hours
     p_design, p_open = run.p_design, run.p_open
     run.log(f"checking {hours:g} h of operation (design and opening year)")
-    node_douar = dict(zip(p_design.nodes["node"], p_design.nodes["douar"], strict=True))
+    node_village = dict(zip(p_design.nodes["node"], p_design.nodes["village"], strict=True))
     run.compliance_design = check_compliance(
         run.checked, rules, p_design.node_classes(), duration_h=hours
     )
@@ -678,7 +678,7 @@ def step_checks(run: ScenarioRun) -> None:
     )
     run.service = delivered_service(
         run.checked, hours, rules.required_pressure_m(p_design.node_classes().values()), 0.0,
-        douars=p_design.douars, node_douar=node_douar,
+        villages=p_design.villages, node_village=node_village,
     )  # fmt: skip
 
 
@@ -798,7 +798,7 @@ def run_scenario(
     demand instead of the governing one (the stress case of a design made for the opening
     year); the checks still run the opening and the design year. ``random_taps``: run the
     study's ``[taps]`` draws on the design (default: for the scenario itself, not for its
-    sensitivity or stress runs). ``levels``: douar -> :class:`ScenarioSpec`, each douar at its
+    sensitivity or stress runs). ``levels``: village -> :class:`ScenarioSpec`, each village at its
     own service level (:func:`project_levels`; the design-to-budget mode). ``trunk``: the
     tank, main and pump of the whole scheme this design is a phase of (:class:`Trunk`).
     """

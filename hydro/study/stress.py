@@ -1,4 +1,4 @@
-"""Stress cases: the water each douar gets when the scheme is stressed (pressure-driven runs).
+"""Stress cases: the water each village gets when the scheme is stressed (pressure-driven runs).
 
 Cases, all with the design year's demand: the scheme as designed (reference); the network as
 given in the input model, before sizing; the design made for the opening year's demand; the
@@ -43,12 +43,12 @@ def stress_table(
     study: Study, base: ScenarioResult, data: StudyData, log=lambda m: None
 ) -> pd.DataFrame:
     """Water delivered (pressure-driven runs) in each stress case (:func:`stress_cases`),
-    per douar, with the lowest pressure of its nodes.
+    per village, with the lowest pressure of its nodes.
     """
     hours = study.design.simulation_hours
     p = base.projection_design
     required = study.rules.required_pressure_m(p.node_classes().values())
-    node_douar = dict(zip(p.nodes["node"], p.nodes["douar"], strict=True))
+    node_village = dict(zip(p.nodes["node"], p.nodes["village"], strict=True))
     rows = []
     for case, description, model in stress_cases(study, base, data, log):
         if model is base.model:  # the scenario's own pressure-driven run, same settings
@@ -56,11 +56,11 @@ def stress_table(
         else:
             log(f"stress: {case} (pressure-driven, {hours:g} h)")
             service = delivered_service(
-                model, hours, required, 0.0, douars=p.douars, node_douar=node_douar
+                model, hours, required, 0.0, villages=p.villages, node_village=node_village
             )
         pressure = service.results.pressure
-        for rec in service.douars.to_dict("records"):
-            nodes = [n for n, d in node_douar.items() if d == rec["douar"]]
+        for rec in service.villages.to_dict("records"):
+            nodes = [n for n, d in node_village.items() if d == rec["village"]]
             rows.append(
                 {
                     "scenario": base.spec.name,

@@ -2,7 +2,7 @@
 
 Headers are the report's labels with units, frozen; columns are sized to their content;
 numbers carry number formats; bills of quantities end with totals written as formulas. Every
-text cell is written as text, never as a formula (a douar named ``=HYPERLINK(...)`` stays that
+text cell is written as text, never as a formula (a village named ``=HYPERLINK(...)`` stays that
 text), and sheet names are unique and readable whatever the scenario names.
 """
 
@@ -44,7 +44,7 @@ def sheet_name(name: str, used: set[str]) -> str:
     ('boq_aaaaaaaaaaaaaaaaaaaaaaaaaaa', 'boq_aaaaaaaaaaaaaaaaaaaaaaa (2)')
     >>> sheet_name("a/b: c?", used)
     'a-b- c'
-    >>> sheet_name("devis Branchements individuels (part de chaque douar)", used)
+    >>> sheet_name("devis Branchements individuels (part de chaque village)", used)
     'devis Branchements individuels'
     """
     base = _BAD_SHEET.sub("-", str(name)).strip("'").strip() or "sheet"
@@ -144,7 +144,7 @@ def _write_sheet(
 def numbers_as_numbers(frame: pd.DataFrame) -> pd.DataFrame:
     """The table with each column of numbers written as text (``"1"``) turned into numbers.
 
-    >>> out = numbers_as_numbers(pd.DataFrame({"phase": ["1", "2"], "douar": ["1a", "2"]}))
+    >>> out = numbers_as_numbers(pd.DataFrame({"phase": ["1", "2"], "village": ["1a", "2"]}))
     >>> [pd.api.types.is_numeric_dtype(t) for t in out.dtypes]
     [True, False]
     """
