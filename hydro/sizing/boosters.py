@@ -1,6 +1,6 @@
 """Booster pumps placed by the exact tree program, and written as EPANET users model them.
 
-Where the source's head serves some douars by gravity and not the others, the tree program
+Where the source's head serves some villages by gravity and not the others, the tree program
 (:mod:`hydro.sizing.tree`) may place a booster at a candidate junction ``j``: the junction's
 own demand is drawn upstream of it, and below it the working head is ``H_j`` plus the
 pump's head at the flow it passes, and the static head (every tap closed, the pump at
