@@ -5,7 +5,11 @@ from __future__ import annotations
 import os
 import subprocess
 
-from conftest import ROOT, hydro_command, inp_text
+import pytest
+from conftest import ROOT, hydro_command, inp_text, run_hydro
+
+from hydro.classes import read_tap_table
+from hydro.errors import InputError
 
 CATALOG = ROOT / "networks" / "catalogs" / "oujda_pipes.csv"
 
@@ -43,3 +47,39 @@ def test_a_closed_stdout_keeps_the_exit_status_and_the_files_asked(tmp_path):
     assert "Traceback" not in done.stderr and "Exception ignored" not in done.stderr
     assert (tmp_path / "sized.inp").is_file()
     assert "P1" in (tmp_path / "pipes.csv").read_text()
+
+
+def test_a_node_on_two_rows_of_a_class_table_is_refused_unless_the_rows_are_the_same(
+    branched_inp, tmp_path
+):
+    conflicting = tmp_path / "conflicting.csv"
+    conflicting.write_text("element,class\nJ3,standpipe\nJ3,household\n")
+    done = run_hydro("check", branched_inp, "--classes", conflicting)
+    assert done.returncode == 1, done.stderr
+    assert done.stderr.strip() == (
+        f"error: {conflicting}: J3 is given on rows 2, 3, which differ; give each element "
+        "once (one class and one set of taps per node)"
+    )
+    repeated = tmp_path / "repeated.csv"
+    repeated.write_text("element,class,taps\nJ3,standpipe,4\nJ3 , Standpipe,4\n")
+    done = run_hydro("check", branched_inp, "--classes", repeated)
+    assert "Traceback" not in done.stderr and "unexpected" not in done.stderr, done.stderr
+    assert f"note: {repeated}: J3 is given twice, on rows 2, 3 (the same row)" in done.stderr
+    assert "J3" in read_tap_table(repeated).index
+    assert len(read_tap_table(repeated)) == 1
+
+
+def test_a_fractional_or_negative_number_of_taps_is_refused(tmp_path):
+    for cell, column in (("2.5", "taps"), ("-2", "taps"), ("1.5", "taps_per_standpipe")):
+        table = tmp_path / "classes.csv"
+        table.write_text(f"element,class,{column}\nJ4,standpipe,{cell}\n")
+        with pytest.raises(InputError) as error:
+            read_tap_table(table)
+        rule = (
+            "a whole number of taps, 0 to 100,000"
+            if column == "taps"
+            else "a whole number of taps on one standpipe, 1 to 100"
+        )
+        assert str(error.value) == f"{table}, row 2: {column} of J4 must be {rule}, got '{cell}'"
+    table.write_text("element,class,taps,taps_per_standpipe\nJ4,standpipe,100000,100\n")
+    assert read_tap_table(table).loc["J4", "taps"] == 100_000
