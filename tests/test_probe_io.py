@@ -83,3 +83,18 @@ def test_a_fractional_or_negative_number_of_taps_is_refused(tmp_path):
         assert str(error.value) == f"{table}, row 2: {column} of J4 must be {rule}, got '{cell}'"
     table.write_text("element,class,taps,taps_per_standpipe\nJ4,standpipe,100000,100\n")
     assert read_tap_table(table).loc["J4", "taps"] == 100_000
+
+
+def test_an_unwritable_matplotlib_folder_gives_no_traceback_and_leaves_nothing(
+    single_pipe_inp, tmp_path
+):
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    env = {**os.environ, "MPLCONFIGDIR": "/proc/nope", "TMPDIR": str(scratch)}
+    done = subprocess.run(
+        [*hydro_command(), "simulate", str(single_pipe_inp), "--duration", "1"],
+        capture_output=True, text=True, env=env, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr and "Exception ignored" not in done.stderr
+    assert list(scratch.iterdir()) == []  # the run's folder and Matplotlib's, removed
