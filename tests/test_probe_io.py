@@ -98,3 +98,31 @@ def test_an_unwritable_matplotlib_folder_gives_no_traceback_and_leaves_nothing(
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stderr and "Exception ignored" not in done.stderr
     assert list(scratch.iterdir()) == []  # the run's folder and Matplotlib's, removed
+
+
+def test_a_file_hydro_did_not_write_is_replaced_only_with_force(single_pipe_inp, tmp_path):
+    mine = tmp_path / "mine.inp"
+    mine.write_text("precious\n")
+    done = run_hydro(
+        "size", single_pipe_inp, "--catalog", CATALOG, "--min-pressure", "10", "--output", mine
+    )
+    assert done.returncode == 1
+    assert done.stderr.startswith(f"error: {mine}: --output exists and hydro did not write it")
+    assert "add --force to replace it" in done.stderr
+    assert "network:" not in done.stdout  # refused before the run
+    assert mine.read_text() == "precious\n"
+    table = tmp_path / "check.csv"
+    table.write_text("user,table\n")
+    done = run_hydro("check", single_pipe_inp, "--out", table)
+    assert done.returncode == 1 and "--out exists and hydro did not write it" in done.stderr
+    assert table.read_text() == "user,table\n"
+    done = run_hydro("check", single_pipe_inp, "--out", table, "--force")
+    assert done.returncode == 0, done.stderr
+    assert table.read_text() != "user,table\n"
+    done = run_hydro("check", single_pipe_inp, "--out", table)  # hydro's own: replaced
+    assert done.returncode == 0, done.stderr
+    with table.open("a") as file:
+        file.write("my note\n")  # changed since hydro wrote it: the user's now
+    done = run_hydro("check", single_pipe_inp, "--out", table)
+    assert done.returncode == 1 and "or it was changed since" in done.stderr
+    assert table.read_text().endswith("my note\n")

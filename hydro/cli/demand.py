@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from hydro.cli._common import EXIT_OK, year
+from hydro.cli._common import EXIT_OK, force_option, year
 
 
 def cmd_demand(args: argparse.Namespace) -> int:
@@ -14,7 +14,7 @@ def cmd_demand(args: argparse.Namespace) -> int:
     from hydro.network import read_network, write_network
     from hydro.outputs import Outputs, write_csv
 
-    outputs = Outputs(inputs=[args.villages, args.network, args.patterns])
+    outputs = Outputs(inputs=[args.villages, args.network, args.patterns], force=args.force)
     out = outputs.file(args.out, "--out")
     nodes_out = (
         outputs.file(out.with_name(out.stem + "_nodes" + out.suffix), "the node table")
@@ -36,6 +36,7 @@ def cmd_demand(args: argparse.Namespace) -> int:
         print(f"wrote {out} and {nodes_out}")
     if network_out is not None:
         path = write_network(apply_demand(wn, projection), network_out, protect=(args.network,))
+        outputs.record(path)
         print(f"wrote {path} (peak-day demands with hourly patterns)")
     return EXIT_OK
 
@@ -73,4 +74,5 @@ def add_parser(sub, parents) -> None:
         metavar="OUT.inp",
         help="write a copy of the network with these demands and patterns",
     )
+    force_option(p)
     p.set_defaults(func=cmd_demand)

@@ -14,6 +14,7 @@ from hydro.cli._common import (
     cost,
     count,
     diameter_mm,
+    force_option,
     pressure,
     seconds,
     seed,
@@ -35,7 +36,7 @@ def cmd_size(args: argparse.Namespace) -> int:
     from hydro.outputs import Outputs
     from hydro.sizing import size_network
 
-    outputs = Outputs(inputs=[args.network, args.catalog])
+    outputs = Outputs(inputs=[args.network, args.catalog], force=args.force)
     output = outputs.file(args.output, "--output")
     report = outputs.file(args.report, "--report")
     history = outputs.file(args.history, "--history")
@@ -124,6 +125,7 @@ def _write_tables(outputs, result: SizingResult, report, history, output) -> Non
             )
         print(f"wrote {history}")
     if output is not None:
+        outputs.record(output)
         print(f"wrote {output}")
 
 
@@ -378,4 +380,5 @@ def add_parser(sub, parents) -> None:
         "one per core for networks of more than 100 decision pipes, else 1); the cheapest "
         "design wins",
     )
+    force_option(p)
     p.set_defaults(func=cmd_size)
