@@ -126,3 +126,21 @@ def test_a_file_hydro_did_not_write_is_replaced_only_with_force(single_pipe_inp,
     done = run_hydro("check", single_pipe_inp, "--out", table)
     assert done.returncode == 1 and "or it was changed since" in done.stderr
     assert table.read_text().endswith("my note\n")
+
+
+def test_write_network_says_which_demands_it_replaced(branched_inp, tmp_path):
+    villages = tmp_path / "villages.csv"
+    villages.write_text(
+        "douar,standpipe_nodes,household_nodes,population,population_year,growth_rate,"
+        "household_share,standpipes\nA,J4,,300,2020,0.01,0,1\n"
+    )
+    out = tmp_path / "demand.inp"
+    done = run_hydro(
+        "demand", villages, "--network", branched_inp, "--year", "2030", "--write-network", out
+    )
+    assert done.returncode == 0, done.stderr
+    # J1-J4 draw 5 + 3 + 4 + 2 = 14 l/s; J4 gets the village's demand, J1-J3 are set to 0
+    line = next(x for x in done.stdout.splitlines() if x.startswith("demands:"))
+    assert f"the network's base demands, 14.00 l/s in {branched_inp}" in line
+    assert "1 of its nodes had a demand of their own" in line
+    assert "3 other junction(s) set to 0 (12.00 l/s: J1, J2, J3)" in line
