@@ -8,6 +8,7 @@ import subprocess
 import pytest
 from conftest import ROOT, hydro_command, inp_text, run_hydro
 
+from hydro.catalog import read_catalog
 from hydro.classes import read_tap_table
 from hydro.errors import InputError
 
@@ -144,3 +145,20 @@ def test_write_network_says_which_demands_it_replaced(branched_inp, tmp_path):
     assert f"the network's base demands, 14.00 l/s in {branched_inp}" in line
     assert "1 of its nodes had a demand of their own" in line
     assert "3 other junction(s) set to 0 (12.00 l/s: J1, J2, J3)" in line
+
+
+def test_a_catalogue_roughness_that_does_not_fit_the_head_loss_formula_is_refused(tmp_path):
+    net = tmp_path / "dw.inp"
+    net.write_text(inp_text(" J1 10 1", " R1 60", " P1 R1 J1 1000 150 0.05").replace("H-W", "D-W"))
+    done = run_hydro("size", net, "--catalog", CATALOG, "--min-pressure", "10")
+    assert done.returncode == 1
+    assert done.stderr.splitlines()[-1].startswith(
+        f"error: {CATALOG}: roughness 140 of PE100 DN25 PN16"
+    )
+    assert f"does not fit the head-loss formula D-W of {net}" in done.stderr
+    assert "a Darcy-Weisbach roughness height in mm, 0.001 to 10" in done.stderr
+    assert "140 looks like a Hazen-Williams C" in done.stderr
+    catalog = read_catalog(CATALOG)
+    catalog.check_roughness("H-W")  # the catalogue's own formula
+    with pytest.raises(InputError, match="a Manning n, 0.009 to 0.03"):
+        catalog.roughness_in("C-M")

@@ -43,6 +43,7 @@ def cmd_size(args: argparse.Namespace) -> int:
     targets = _targets(args)
     wn = read_network(args.network, inflows=args.inflows)
     catalog = _catalog(args)
+    catalog.check_roughness(wn.options.hydraulic.headloss, str(args.network))
     result = size_network(
         wn,
         catalog,
