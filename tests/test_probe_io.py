@@ -5,11 +5,13 @@ from __future__ import annotations
 import os
 import subprocess
 
+import pandas as pd
 import pytest
 from conftest import ROOT, hydro_command, inp_text, run_hydro
 
 from hydro.catalog import read_catalog
 from hydro.classes import read_tap_table
+from hydro.cli._format import format_operation
 from hydro.errors import InputError
 
 CATALOG = ROOT / "networks" / "catalogs" / "oujda_pipes.csv"
@@ -162,3 +164,34 @@ def test_a_catalogue_roughness_that_does_not_fit_the_head_loss_formula_is_refuse
     catalog.check_roughness("H-W")  # the catalogue's own formula
     with pytest.raises(InputError, match="a Manning n, 0.009 to 0.03"):
         catalog.roughness_in("C-M")
+
+
+def test_a_darcy_weisbach_network_is_sized_without_wntrs_warning(tmp_path):
+    net = tmp_path / "dw.inp"
+    net.write_text(inp_text(" J1 10 1", " R1 60", " P1 R1 J1 1000 150 0.05").replace("H-W", "D-W"))
+    catalog = tmp_path / "dw_pipes.csv"
+    catalog.write_text(
+        "inner_diameter_mm,cost_per_m,roughness\n44,10,0.007\n66,20,0.007\n96.8,30,0.007\n"
+    )
+    done = run_hydro("size", net, "--catalog", catalog, "--min-pressure", "10")
+    assert done.returncode == 0, done.stderr
+    assert "Warning" not in done.stderr, done.stderr
+
+
+def test_a_pump_that_never_stops_is_said_to_run_all_the_time():
+    pumps = pd.DataFrame(
+        {
+            "pump": ["P1", "P2", "P3"],
+            "hours_on_per_day": [24.0, 20.0, 0.0],
+            "starts_per_day": [1 / 3, 1.0, 0.0],
+            "energy_kwh_per_day": [12.0, 10.0, 0.0],
+            "m3_per_day": [100.0, 80.0, 0.0],
+        }
+    )
+    lines = format_operation(pd.DataFrame(columns=["tank"]), pumps, 0.2)
+    assert lines == [
+        "pump P1: runs all the time (24 h a day, never stopped), 12.0 kWh a day for 100.0 m3",
+        "pump P2: on 20.0 h a day, 1.0 starts a day (at the report steps), 10.0 kWh a day "
+        "for 80.0 m3",
+        "pump P3: never runs, 0.0 kWh a day for 0.0 m3",
+    ]

@@ -14,6 +14,7 @@ import ctypes
 import logging
 import os
 import sys
+import warnings
 
 from hydro import __version__
 from hydro._signals import Hangup, Terminated, guarded, stopping
@@ -95,6 +96,11 @@ def _main(argv: list[str] | None) -> int:
     # WNTR logs every EPANET warning (e.g. a flow-control valve that cannot deliver its setting
     # while the pump is off); hydro reports what matters in its own summaries.
     logging.getLogger("wntr").setLevel(logging.ERROR)
+    # WNTR warns when its reader sets a Darcy-Weisbach file's formula ("Changing the headloss
+    # formula from H-W to D-W will not change the units of the roughness coefficient"): a
+    # warning for scripts that change the formula, not for a file read, whose roughness
+    # WNTR reads in the file's own units.
+    warnings.filterwarnings("ignore", message="Changing the headloss formula", module="wntr")
     show_progress(quiet)
     try:
         return args.func(args)
