@@ -210,13 +210,22 @@ def guarded() -> Iterator[None]:
 def _remove_run_folder(run_tmp: str) -> None:
     """Remove the run's temporary folder, with what a killed worker or a cut clean-up left.
 
-    :mod:`multiprocessing`'s own folder in it, if this process made one, goes with the
-    process, after the finalizer that removes it (and would fail not to find it).
+    A folder in it that another library removes at exit goes with the process, after that
+    library's exit handler (which would fail not to find it): :mod:`multiprocessing`'s own
+    folder, if this process made one, and Matplotlib's configuration folder, which it makes
+    there when ``MPLCONFIGDIR`` (or the home's) cannot be written, and names in
+    ``MPLCONFIGDIR``. The run's folder is then removed last, by a finalizer of
+    :mod:`multiprocessing`, whose exit handler (registered when hydro is imported) runs after
+    those of the libraries the command imported.
     """
-    mp_tmp = multiprocessing.current_process()._config.get("tempdir")
-    if mp_tmp and os.path.dirname(mp_tmp) == run_tmp:
+    kept = {
+        multiprocessing.current_process()._config.get("tempdir"),
+        os.environ.get("MPLCONFIGDIR"),
+    }
+    kept = {path for path in kept if path and os.path.dirname(path) == run_tmp}
+    if kept:
         for entry in os.scandir(run_tmp):
-            if entry.path != mp_tmp:
+            if entry.path not in kept:
                 _remove(entry.path)
         Finalize(None, shutil.rmtree, args=(run_tmp,), kwargs={"ignore_errors": True},
                  exitpriority=-200)  # fmt: skip

@@ -196,8 +196,48 @@ class Catalog:
         Hazen-Williams C as given; a Darcy-Weisbach roughness, given in mm in the catalogue, in
         metres (SI, as WNTR holds it). NaN: the pipe keeps its own.
         """
+        self.check_roughness(formula)
         factor = MM_PER_M if formula == "D-W" else 1.0
         return self.table["roughness"] / factor
+
+    def check_roughness(self, formula: str, network: str = "the network") -> None:
+        """Refuse a roughness that does not fit the network's head-loss ``formula``.
+
+        Each formula takes its own kind of roughness (:data:`CATALOG_ROUGHNESS`): a
+        Hazen-Williams C of 140 read as 140 mm of Darcy-Weisbach roughness would make every
+        pipe far rougher than any real one, and the design wrong.
+
+        Raises
+        ------
+        InputError
+            Naming the catalogue, the formula, the entry and value found, what is allowed,
+            and the kind of roughness the value looks like.
+        """
+        if formula not in CATALOG_ROUGHNESS:
+            return
+        low, high, rule = CATALOG_ROUGHNESS[formula]
+        given = self.table["roughness"]
+        bad = given[given.notna() & ~given.between(low, high)]
+        if bad.empty:
+            return
+        value = float(bad.iloc[0])
+        label = self.table.loc[bad.index[0], "label"]
+        looks = next(
+            (
+                r
+                for f, (lo, hi, r) in CATALOG_ROUGHNESS.items()
+                if f != formula and lo <= value <= hi
+            ),
+            None,
+        )
+        raise InputError(
+            f"{self.source}: roughness {value:g} of {label} ({len(bad)} of {len(given)} entries "
+            f"outside the range) does not fit the head-loss formula {formula} of {network}, "
+            f"which takes {rule}"
+            + (f"; {value:g} looks like {looks.split(',')[0]}" if looks else "")
+            + "; give the roughness for that formula, or leave the roughness column out to keep "
+            "each pipe's own"
+        )
 
     def at_least(self, nominal_diameter_mm: float) -> Catalog:
         """The entries of nominal diameter ``nominal_diameter_mm`` or more (a utility's
@@ -228,6 +268,19 @@ CATALOG_MAXIMA = {
     "cost_per_m": (1e9, "a price per metre"),
     "pressure_class_bar": (1000.0, "bar"),
     "roughness": (1000.0, "a Hazen-Williams C, or a roughness in mm"),
+}
+
+
+#: What a catalogue's roughness may be for each head-loss formula, in the catalogue's units,
+#: and the rule for messages [E]: wide enough for usual pipes, and far enough apart that one
+#: formula's roughness cannot pass for another's (Hazen-Williams C of PE and PVC 140,
+#: docs/sources.md; Darcy-Weisbach roughness height about 0.007 mm for PE, 0.05 mm for
+#: ductile iron, a few mm for old rough pipes; Manning n about 0.009 to 0.015 for plastic and
+#: concrete).
+CATALOG_ROUGHNESS = {
+    "H-W": (40.0, 160.0, "a Hazen-Williams C, 40 to 160 (PE and PVC: about 140)"),
+    "D-W": (0.001, 10.0, "a Darcy-Weisbach roughness height in mm, 0.001 to 10 (PE: about 0.007)"),
+    "C-M": (0.009, 0.03, "a Manning n, 0.009 to 0.03"),
 }
 
 

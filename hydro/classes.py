@@ -24,6 +24,7 @@ Pipe classes (``distribution``, ``transmission``) come from the topology
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 from collections.abc import Mapping
@@ -35,6 +36,8 @@ import pandas as pd
 import wntr
 
 from hydro.errors import InputError, did_you_mean
+
+logger = logging.getLogger(__name__)
 
 #: Classes of nodes: served by standpipes, by household connections, or by no one.
 NODE_CLASSES = ("standpipe", "household", "junction")
@@ -324,6 +327,7 @@ def read_classes(path: str | os.PathLike, wn: wntr.network.WaterNetworkModel) ->
             f"{path}: unknown column {unknown[0]!r}{hint}; allowed: "
             f"{', '.join(CLASS_TABLE_COLUMNS)}"
         )
+    _check_duplicates(path, table, note=True)
     out = {}
     for line, (element, cls) in enumerate(
         zip(table["element"], table["class"], strict=True), start=2
@@ -348,29 +352,68 @@ def read_tap_table(path: str | os.PathLike) -> pd.DataFrame:
     """Taps from a node-class table: columns ``element``, ``class`` and optionally ``taps``,
     ``tap_flow_l_per_s`` and ``taps_per_standpipe`` (blank: the defaults of the class).
 
-    Returns a table indexed by node with ``taps``, ``tap_flow_l_per_s`` and
-    ``taps_per_standpipe`` (a standpipe node's taps on one standpipe, a whole number of 1 or
-    more; NaN where blank).
+    Returns a table indexed by node with ``taps`` (a whole number, 0 to
+    :data:`MAX_TAPS_PER_NODE`), ``tap_flow_l_per_s`` (a number >= 0) and
+    ``taps_per_standpipe`` (a standpipe node's taps on one standpipe, a whole number of 1 to
+    :data:`MAX_TAPS_PER_STANDPIPE`); NaN where blank. A node given on several rows is refused
+    unless the rows are the same (:func:`_check_duplicates`).
     """
     path = Path(path)
-    table = _read_csv(path)
+    table = _read_csv(path, dtype=str)
     if "element" not in table.columns:
         raise InputError(f"{path}: missing column element; expected: element,class[,taps,...]")
+    _check_duplicates(path, table, note=False)
     out = pd.DataFrame(index=table["element"].astype(str).str.strip())
-    for column in ("taps", "tap_flow_l_per_s", "taps_per_standpipe"):
+    for column, (low, high, rule) in TAP_COLUMN_RULES.items():
         raw = table[column] if column in table.columns else pd.Series(np.nan, index=table.index)
         values = pd.to_numeric(raw, errors="coerce")
         for line, (element, r, v) in enumerate(zip(out.index, raw, values, strict=True), start=2):
             blank = r is None or (isinstance(r, float) and math.isnan(r)) or str(r).strip() == ""
-            if column == "taps_per_standpipe":
-                if not blank and _whole_or_none(v) is None:
-                    raise InputError(
-                        f"{path}, row {line}: {column} of {element} must be a whole number "
-                        f">= 1, got {r!r}"
-                    )
-            elif (np.isnan(v) and not blank) or (not np.isnan(v) and not 0 <= v < np.inf):
-                raise InputError(
-                    f"{path}, row {line}: {column} of {element} must be a number >= 0, got {r!r}"
-                )
+            whole = column != "tap_flow_l_per_s"
+            if blank or (math.isfinite(v) and low <= v <= high and (not whole or v == int(v))):
+                continue
+            raise InputError(f"{path}, row {line}: {column} of {element} must be {rule}, got {r!r}")
         out[column] = values.to_numpy()
-    return out
+    return out[~out.index.duplicated()]  # the same row twice: read once
+
+
+#: Taps at one node of a class table (standpipe taps, or household connections): a village
+#: of the village table has at most 1,000 standpipes of at most 100 taps
+#: (:data:`hydro.demand.VILLAGE_RANGES`).
+MAX_TAPS_PER_NODE = 100_000
+#: Taps on one standpipe, as in the village table (:data:`hydro.demand.VILLAGE_RANGES`).
+MAX_TAPS_PER_STANDPIPE = 100
+#: Each number of a class table: its lowest and highest value, and the rule for messages.
+TAP_COLUMN_RULES = {
+    "taps": (0, MAX_TAPS_PER_NODE, f"a whole number of taps, 0 to {MAX_TAPS_PER_NODE:,}"),
+    "tap_flow_l_per_s": (0, math.inf, "a number of l/s >= 0"),
+    "taps_per_standpipe": (
+        1,
+        MAX_TAPS_PER_STANDPIPE,
+        f"a whole number of taps on one standpipe, 1 to {MAX_TAPS_PER_STANDPIPE}",
+    ),
+}
+
+
+def _check_duplicates(path: Path, table: pd.DataFrame, note: bool) -> None:
+    """Refuse a node or pipe given on rows that differ; the same row twice is read once.
+
+    Rows are compared after trimming spaces (and the class in lower case). With ``note``, an
+    exact repeat is said in a log line naming the file, the element and its rows.
+    """
+    cells = table.astype(str).apply(lambda column: column.str.strip())
+    if "class" in cells.columns:
+        cells["class"] = cells["class"].str.lower()
+    for element, rows in cells.groupby("element", sort=False):
+        if len(rows) < 2:
+            continue
+        lines = ", ".join(str(i + 2) for i in rows.index)
+        if len(rows.drop_duplicates()) > 1:
+            raise InputError(
+                f"{path}: {element} is given on rows {lines}, which differ; give each "
+                "element once (one class and one set of taps per node)"
+            )
+        if note:
+            logger.info(
+                "note: %s: %s is given twice, on rows %s (the same row)", path, element, lines
+            )

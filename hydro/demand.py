@@ -21,6 +21,7 @@ import math
 import os
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -1137,6 +1138,55 @@ def apply_demand(
     classes.update(projection.node_classes())
     tag_node_classes(model, classes, projection.nodes)
     return model
+
+
+def base_demands_l_per_s(wn: wntr.network.WaterNetworkModel) -> pd.Series:
+    """Each junction's base demand, summed over its demands [l/s] (patterns not applied)."""
+    return pd.Series(
+        {
+            name: sum(d.base_value for d in junction.demand_timeseries_list) * LITRES_PER_M3
+            for name, junction in wn.junctions()
+        },
+        dtype=float,
+    )
+
+
+class DemandChange(NamedTuple):
+    """What :func:`apply_demand` did to a network's demands (base demands, in l/s)."""
+
+    before_l_per_s: float  # the network's base demands, all junctions
+    after_l_per_s: float  # the written model's (the projection's peak day)
+    replaced: list[str]  # the projection's nodes that had a demand of their own
+    cleared: list[str]  # other junctions whose demand was set to zero
+    cleared_l_per_s: float  # their base demands
+
+
+def demand_change(
+    wn: wntr.network.WaterNetworkModel, model: wntr.network.WaterNetworkModel, projection
+) -> DemandChange:
+    """Compare the base demands of ``wn`` and of ``model = apply_demand(wn, projection)``.
+
+    Examples
+    --------
+    >>> from hydro.network import read_network
+    >>> wn = read_network("networks/oujda_rural.inp")
+    >>> projection = project_demand(
+    ...     read_villages("demand_profiles/oujda_villages.csv"), 2030, get_scenario("standpipes")
+    ... )
+    >>> change = demand_change(wn, apply_demand(wn, projection), projection)
+    >>> change.after_l_per_s > 0
+    True
+    """
+    before, after = base_demands_l_per_s(wn), base_demands_l_per_s(model)
+    touched = set(projection.nodes["node"])
+    cleared = [n for n in before.index if n not in touched and before[n] != 0 and after[n] == 0]
+    return DemandChange(
+        before_l_per_s=float(before.sum()),
+        after_l_per_s=float(after.sum()),
+        replaced=[n for n in before.index if n in touched and before[n] != 0],
+        cleared=cleared,
+        cleared_l_per_s=float(before[cleared].sum()),
+    )
 
 
 # --------------------------------------------------------------------------- taps

@@ -22,6 +22,11 @@ The rules:
   followed); so is a folder hydro cannot write into (read-only, or not the user's);
 - a file output replaces only a file (never a folder) and is written beside its destination,
   then moved into place (``os.replace``), so a failure leaves the old file or nothing;
+- an existing file output is replaced only when hydro wrote it and it has not changed since:
+  beside each file it writes, hydro keeps the list ``.hydro-files`` (:data:`FILES_MARKER`:
+  each file's name and the SHA-256 of what hydro wrote). Any other file (the user's own, or
+  one edited since) is refused before the run unless ``force``, so re-running a command
+  replaces its own outputs and nothing else;
 - an existing output folder is reused only when hydro wrote it (it holds the marker file
   ``.hydro-output``, which lists the files hydro wrote) or it is empty; any other folder is
   refused unless ``force``. Reusing a folder replaces only the files hydro writes (and removes
@@ -46,6 +51,8 @@ The rules:
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import logging
 import os
 import re
 import shutil
@@ -57,8 +64,14 @@ from pathlib import Path
 
 from hydro.errors import InputError, OutputError
 
+logger = logging.getLogger(__name__)
+
 #: The file that marks a folder as written by hydro; it lists the files hydro wrote there.
 MARKER = ".hydro-output"
+#: The file beside single-file outputs that lists those hydro wrote there: one line each,
+#: the SHA-256 of the content hydro wrote, two spaces and the file's name (``sha256sum``'s
+#: format).
+FILES_MARKER = ".hydro-files"
 #: First characters that make a spreadsheet read a text cell as a formula ("CSV injection",
 #: OWASP): such a cell is written with a leading apostrophe, which the spreadsheet shows
 #: as text.
@@ -323,6 +336,61 @@ def hydro_files(folder: Path) -> list[str] | None:
     return [line for line in lines[1:] if line and not line.startswith("#")]
 
 
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as file:
+        for block in iter(lambda: file.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _files_written(folder: Path) -> dict[str, str]:
+    """The files hydro wrote into ``folder`` as single outputs: name -> SHA-256 ({} if none)."""
+    marker = folder / FILES_MARKER
+    if _kind(marker) != "file":  # a link or a special file is not hydro's list
+        return {}
+    out = {}
+    for line in marker.read_text(errors="replace").splitlines():
+        digest, sep, name = line.partition("  ")
+        if sep and name and not line.startswith("#"):
+            out[name] = digest
+    return out
+
+
+def written_by_hydro(path: str | os.PathLike) -> bool:
+    """True when hydro wrote the file ``path`` (:data:`FILES_MARKER`) and it is unchanged."""
+    path = Path(path)
+    digest = _files_written(path.parent).get(path.name)
+    if digest is None or _kind(path) != "file":
+        return False
+    try:
+        return _sha256(path) == digest
+    except OSError:
+        return False
+
+
+def record_written(path: str | os.PathLike) -> None:
+    """Add the file ``path``, just written, to the :data:`FILES_MARKER` list beside it.
+
+    Names whose file is gone are dropped. A list that cannot be written (a link, a special
+    file) is left alone, with a note: the file is then new to the next run.
+    """
+    path = Path(path)
+    listed = {
+        name: digest
+        for name, digest in _files_written(path.parent).items()
+        if _kind(path.parent / name) == "file"
+    }
+    listed[path.name] = _sha256(path)
+    text = "# written by hydro: files it may replace while unchanged (SHA-256, name)\n"
+    text += "".join(f"{digest}  {name}\n" for name, digest in sorted(listed.items()))
+    try:
+        with atomic_file(path.parent / FILES_MARKER) as tmp:
+            tmp.write_text(text)
+    except (InputError, OutputError) as exc:
+        logger.warning("note: %s is not recorded as hydro's: %s", path, exc)
+
+
 class Outputs:
     """The outputs of one command, checked against its inputs before any computation.
 
@@ -332,7 +400,8 @@ class Outputs:
         Every file the command reads (None entries are skipped); no output may replace one.
     force : bool
         Write into an existing folder that hydro did not write (its other files are kept;
-        files with the names hydro writes are replaced).
+        files with the names hydro writes are replaced), and replace an existing file that
+        hydro did not write (:func:`written_by_hydro`).
     """
 
     def __init__(self, inputs: Iterable[str | os.PathLike | None] = (), force: bool = False):
@@ -363,7 +432,14 @@ class Outputs:
             raise InputError(f"{path}: {option} is a folder; give a file name")
         _refuse_special(path, option, "file")
         self._check_parents(path, option)
-        return self._claim(path, option)
+        self._claim(path, option)
+        if _kind(path) == "file" and not self.force and not written_by_hydro(path):
+            raise InputError(
+                f"{path}: {option} exists and hydro did not write it (or it was changed "
+                f"since: {path.parent / FILES_MARKER} lists the files hydro wrote); choose a "
+                "new name, or add --force to replace it"
+            )
+        return path
 
     def folder(self, path: str | os.PathLike | None, option: str = "output folder") -> Path | None:
         """Check an output folder now (None passes through); return it as a :class:`Path`."""
@@ -417,9 +493,18 @@ class Outputs:
 
     @contextlib.contextmanager
     def write(self, path: Path) -> Iterator[Path]:
-        """Write one output file atomically: yield a temporary path, move it into place."""
+        """Write one output file atomically: yield a temporary path, move it into place.
+
+        The file is then recorded as hydro's (:func:`record_written`).
+        """
         with atomic_file(path) as tmp:
             yield tmp
+        record_written(path)
+
+    @staticmethod
+    def record(path: Path) -> None:
+        """Record a file output written by other means (a library call) as hydro's."""
+        record_written(path)
 
     @contextlib.contextmanager
     def assemble(self, folder: Path) -> Iterator[Path]:

@@ -331,7 +331,7 @@ def test_node_class_table_gives_taps_and_bad_rows_are_named(tmp_path):
     taps = read_tap_table(table)
     assert taps.loc["OA_BF1", "taps"] == 4 and math.isnan(taps.loc["OA_BF1", "tap_flow_l_per_s"])
     table.write_text("element,class,taps\nOA_BF1,standpipe,many\n")
-    with pytest.raises(InputError, match=r"row 2: taps of OA_BF1 must be a number >= 0"):
+    with pytest.raises(InputError, match=r"row 2: taps of OA_BF1 must be a whole number of taps"):
         read_tap_table(table)
 
 

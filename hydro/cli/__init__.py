@@ -12,14 +12,15 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import logging
+import os
 import sys
+import warnings
 
 from hydro import __version__
 from hydro._signals import Hangup, Terminated, guarded, stopping
 from hydro.cli import check, demand, run, simulate, size, storage, taps
 from hydro.cli._common import (
     EXIT_FAIL,
-    EXIT_OK,
     Parser,
     common_options,
     did_you_mean,
@@ -60,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     temporary files and worker processes removed, no partial output (see
     :mod:`hydro._signals` and :mod:`hydro.outputs`).
     """
-    with guarded():
+    with guarded(), _streams_may_close():
         try:
             return _main(argv)
         except KeyboardInterrupt:
@@ -95,6 +96,11 @@ def _main(argv: list[str] | None) -> int:
     # WNTR logs every EPANET warning (e.g. a flow-control valve that cannot deliver its setting
     # while the pump is off); hydro reports what matters in its own summaries.
     logging.getLogger("wntr").setLevel(logging.ERROR)
+    # WNTR warns when its reader sets a Darcy-Weisbach file's formula ("Changing the headloss
+    # formula from H-W to D-W will not change the units of the roughness coefficient"): a
+    # warning for scripts that change the formula, not for a file read, whose roughness
+    # WNTR reads in the file's own units.
+    warnings.filterwarnings("ignore", message="Changing the headloss formula", module="wntr")
     show_progress(quiet)
     try:
         return args.func(args)
@@ -107,9 +113,6 @@ def _main(argv: list[str] | None) -> int:
 
 def _report(exc: Exception, debug: bool) -> int:
     """Report a command's failure in one line on stderr; the exit status (--debug: raise)."""
-    if isinstance(exc, BrokenPipeError):  # output piped into `head` and the like
-        sys.stderr.close()
-        return EXIT_OK
     if isinstance(exc, ctypes.ArgumentError) and "KeyboardInterrupt" in str(exc):
         # Ctrl-C while ctypes converts the arguments of an EPANET call comes wrapped
         raise KeyboardInterrupt from exc
@@ -120,6 +123,59 @@ def _report(exc: Exception, debug: bool) -> int:
     else:  # an unexpected failure is still reported in one line
         write_error(f"error: unexpected {type(exc).__name__}: {exc} (run with --debug)")
     return EXIT_FAIL
+
+
+class _MayClose:
+    """A standard stream that a reader may close (``hydro check NET.inp | head -1``).
+
+    Once its reader is gone, what is written to it goes to :data:`os.devnull`, as Python's
+    documentation advises (library/signal, "Note on SIGPIPE"): the command goes on, writes
+    the files it was asked for and ends with its own exit status.
+    """
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except BrokenPipeError:
+            self._to_devnull()
+            return len(text)
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            self._to_devnull()
+
+    def _to_devnull(self) -> None:
+        """Point the stream's file descriptor at the null device; drop what it holds."""
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            try:
+                os.dup2(devnull, self._stream.fileno())
+            finally:
+                os.close(devnull)
+        with contextlib.suppress(OSError, ValueError):
+            self._stream.flush()  # what was buffered goes to the null device
+
+    def __getattr__(self, name: str):
+        return getattr(self._stream, name)
+
+
+@contextlib.contextmanager
+def _streams_may_close():
+    """Run a command with stdout and stderr as :class:`_MayClose` streams; restore them."""
+    saved = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = (_MayClose(s) if s is not None else None for s in saved)
+    try:
+        yield
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            if stream is not None:
+                stream.flush()
+        sys.stdout, sys.stderr = saved
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -132,12 +132,13 @@ year = _whole_in(validate.YEAR, "a year such as 2030")
 
 
 def force_option(parser: argparse.ArgumentParser) -> None:
-    """``--force``: write into an existing output folder that hydro did not write."""
+    """``--force``: write into an existing output folder, or over a file, hydro did not write."""
     parser.add_argument(
         "--force",
         action="store_true",
-        help="write into an existing output folder hydro did not make (its other files are "
-        "kept; files with the names hydro writes are replaced)",
+        help="replace an existing output file hydro did not write, or write into an existing "
+        "output folder hydro did not make (its other files are kept; files with the names "
+        "hydro writes are replaced)",
     )
 
 

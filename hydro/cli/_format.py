@@ -192,12 +192,26 @@ def format_operation(tanks: pd.DataFrame, pumps: pd.DataFrame, reserve_share: fl
             "at the highest)"
         )
     for rec in pumps.to_dict("records"):
+        hours = rec["hours_on_per_day"]
+        if hours >= HOURS_PER_DAY - ALWAYS_ON_TOL_H:  # started once, at the start of the run
+            how = "runs all the time (24 h a day, never stopped)"
+        elif hours <= ALWAYS_ON_TOL_H:
+            how = "never runs"
+        else:
+            how = (
+                f"on {hours:.1f} h a day, {rec['starts_per_day']:.1f} starts a day "
+                "(at the report steps)"
+            )
         lines.append(
-            f"pump {rec['pump']}: on {rec['hours_on_per_day']:.1f} h a day, "
-            f"{rec['starts_per_day']:.1f} starts a day (at the report steps), "
+            f"pump {rec['pump']}: {how}, "
             f"{rec['energy_kwh_per_day']:.1f} kWh a day for {rec['m3_per_day']:.1f} m3"
         )
     return lines
+
+
+HOURS_PER_DAY = 24.0
+#: Hours a day within which a pump counts as always on, or never on [h].
+ALWAYS_ON_TOL_H = 1e-6
 
 
 def format_check(result: NetworkCheck, scenario: str, show: int = 20) -> str:

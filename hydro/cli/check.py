@@ -11,6 +11,7 @@ from hydro.cli._common import (
     EXIT_FAIL,
     EXIT_OK,
     count,
+    force_option,
     hours,
     pressure,
     tank_reserve,
@@ -38,7 +39,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     from hydro.network import read_network
     from hydro.outputs import Outputs
 
-    outputs = Outputs(inputs=[args.network, args.villages, args.classes])
+    outputs = Outputs(inputs=[args.network, args.villages, args.classes], force=args.force)
     out, service_out, taps_out, layers = _declare_outputs(outputs, args)
     rules = _rules(args)
     wn = read_network(args.network, sized=True, inflows=args.inflows)
@@ -293,4 +294,5 @@ def add_parser(sub, parents) -> None:
     p.add_argument(
         "--show", type=count, default=20, metavar="N", help="violations printed (default 20)"
     )
+    force_option(p)
     p.set_defaults(func=cmd_check)

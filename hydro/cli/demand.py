@@ -4,17 +4,23 @@ from __future__ import annotations
 
 import argparse
 
-from hydro.cli._common import EXIT_OK, year
+from hydro.cli._common import EXIT_OK, force_option, year
 
 
 def cmd_demand(args: argparse.Namespace) -> int:
     """Project the demand, print it per village and per node, write it when asked."""
     from hydro.cli._format import format_demand
-    from hydro.demand import apply_demand, get_scenario, network_demand, read_villages
+    from hydro.demand import (
+        apply_demand,
+        demand_change,
+        get_scenario,
+        network_demand,
+        read_villages,
+    )
     from hydro.network import read_network, write_network
     from hydro.outputs import Outputs, write_csv
 
-    outputs = Outputs(inputs=[args.villages, args.network, args.patterns])
+    outputs = Outputs(inputs=[args.villages, args.network, args.patterns], force=args.force)
     out = outputs.file(args.out, "--out")
     nodes_out = (
         outputs.file(out.with_name(out.stem + "_nodes" + out.suffix), "the node table")
@@ -35,9 +41,30 @@ def cmd_demand(args: argparse.Namespace) -> int:
             write_csv(nodes, tmp, index=False, float_format="%.5f")
         print(f"wrote {out} and {nodes_out}")
     if network_out is not None:
-        path = write_network(apply_demand(wn, projection), network_out, protect=(args.network,))
+        model = apply_demand(wn, projection)
+        path = write_network(model, network_out, protect=(args.network,))
+        outputs.record(path)
         print(f"wrote {path} (peak-day demands with hourly patterns)")
+        print(_said(demand_change(wn, model, projection), args.network))
     return EXIT_OK
+
+
+def _said(change, network) -> str:
+    """What ``--write-network`` did to the network's demands, in one line."""
+    line = (
+        f"demands: the network's base demands, {change.before_l_per_s:.2f} l/s in "
+        f"{network}, are replaced by the village table's, {change.after_l_per_s:.2f} l/s "
+        "(peak day)"
+    )
+    if change.replaced:
+        line += f"; {len(change.replaced)} of its nodes had a demand of their own"
+    if change.cleared:
+        shown = ", ".join(change.cleared[:5]) + (" ..." if len(change.cleared) > 5 else "")
+        line += (
+            f"; {len(change.cleared)} other junction(s) set to 0 "
+            f"({change.cleared_l_per_s:.2f} l/s: {shown})"
+        )
+    return line
 
 
 def add_parser(sub, parents) -> None:
@@ -71,6 +98,8 @@ def add_parser(sub, parents) -> None:
     p.add_argument(
         "--write-network",
         metavar="OUT.inp",
-        help="write a copy of the network with these demands and patterns",
+        help="write a copy of the network with these demands and patterns, which replace "
+        "its own (other junctions' demands set to 0; the totals are printed)",
     )
+    force_option(p)
     p.set_defaults(func=cmd_demand)

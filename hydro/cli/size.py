@@ -14,6 +14,7 @@ from hydro.cli._common import (
     cost,
     count,
     diameter_mm,
+    force_option,
     pressure,
     seconds,
     seed,
@@ -35,13 +36,14 @@ def cmd_size(args: argparse.Namespace) -> int:
     from hydro.outputs import Outputs
     from hydro.sizing import size_network
 
-    outputs = Outputs(inputs=[args.network, args.catalog])
+    outputs = Outputs(inputs=[args.network, args.catalog], force=args.force)
     output = outputs.file(args.output, "--output")
     report = outputs.file(args.report, "--report")
     history = outputs.file(args.history, "--history")
     targets = _targets(args)
     wn = read_network(args.network, inflows=args.inflows)
     catalog = _catalog(args)
+    catalog.check_roughness(wn.options.hydraulic.headloss, str(args.network))
     result = size_network(
         wn,
         catalog,
@@ -124,6 +126,7 @@ def _write_tables(outputs, result: SizingResult, report, history, output) -> Non
             )
         print(f"wrote {history}")
     if output is not None:
+        outputs.record(output)
         print(f"wrote {output}")
 
 
@@ -378,4 +381,5 @@ def add_parser(sub, parents) -> None:
         "one per core for networks of more than 100 decision pipes, else 1); the cheapest "
         "design wins",
     )
+    force_option(p)
     p.set_defaults(func=cmd_size)

@@ -5,7 +5,15 @@ from __future__ import annotations
 import argparse
 
 from hydro import defaults
-from hydro.cli._common import EXIT_OK, factor, hours, hours_per_day, positive, year
+from hydro.cli._common import (
+    EXIT_OK,
+    factor,
+    force_option,
+    hours,
+    hours_per_day,
+    positive,
+    year,
+)
 
 
 def cmd_storage(args: argparse.Namespace) -> int:
@@ -18,7 +26,7 @@ def cmd_storage(args: argparse.Namespace) -> int:
     from hydro.pumps import read_pump_catalog
     from hydro.storage import design_storage, parse_hours
 
-    outputs = Outputs(inputs=[args.network, args.villages, args.pump_catalog])
+    outputs = Outputs(inputs=[args.network, args.villages, args.pump_catalog], force=args.force)
     output = outputs.file(args.output, "--output")
     wn = read_network(args.network, sized=True, inflows=args.inflows)
     if args.villages and (not args.year or len(args.year) != 1):
@@ -46,6 +54,7 @@ def cmd_storage(args: argparse.Namespace) -> int:
         print(line)
     if output is not None:
         path = write_network(design.model, output, protect=(args.network,))
+        outputs.record(path)
         print(f"wrote {path}")
     return EXIT_OK
 
@@ -110,4 +119,5 @@ def add_parser(sub, parents) -> None:
         "MAD/EUR, 1.3)",
     )
     p.add_argument("--output", metavar="OUT.inp", help="write the model with the tank (and pump)")
+    force_option(p)
     p.set_defaults(func=cmd_storage)

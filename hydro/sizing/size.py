@@ -526,11 +526,12 @@ def _write_and_verify(
     break_tank_cost: float = 0.0,
     prv_cost: float = 0.0,
     boosters: Boosters | None = None,
+    step: str = "an independent EPANET run of the written file",
 ) -> tuple[bytes, Verification]:
     """Write ``model`` as an ``.inp`` file and check it by an independent EPANET run;
-    returns the file's bytes and the verification.
+    returns the file's bytes and the verification. ``step``: what the progress line says.
     """
-    progress.info("verifying the design: an independent EPANET run of the written file")
+    progress.info(f"verifying the design: {step}")
     with tempfile.TemporaryDirectory(prefix="hydro-size-") as tmp:
         written = write_network(model, Path(tmp) / "sized.inp")
         verification = verify_design(written, problem, sized, break_tank_cost, prv_cost, boosters)
@@ -689,7 +690,9 @@ def _tighten(
     for step in (a for a in ACCURACY_STEPS if a < accuracy):
         _set_convergence(model, step, max(trials, TIGHT_TRIALS))
         try:
-            text, tight = _write_and_verify(model, problem, sized, *unit_cost)
+            text, tight = _write_and_verify(
+                model, problem, sized, *unit_cost, step=f"again, with EPANET's ACCURACY {step:g}"
+            )
         except SimulationError as exc:
             notes.append(f"EPANET did not converge with ACCURACY {step:g} ({exc})")
             continue
@@ -735,7 +738,9 @@ def _check_operation_converged(design, problem: Problem, verification, operation
         _set_convergence(model, step, max(trials, TIGHT_TRIALS))
         tried.append(f"ACCURACY {step:g}")
         try:
-            text, steady = _write_and_verify(model, problem, design.sized_pipes, *unit_cost)
+            text, steady = _write_and_verify(
+                model, problem, design.sized_pipes, *unit_cost, step=f"with ACCURACY {step:g}"
+            )
             checked = check_operation(text, problem, steady, operation_h)
         except SimulationError:
             continue
