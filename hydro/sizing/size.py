@@ -36,6 +36,8 @@ from hydro.sizing.boosters import (
     nodes_below,
 )
 from hydro.sizing.break_tanks import (
+    PRV_OUTLET_SUFFIX,
+    PRV_PREFIX,
     BreakTanks,
     PressureValves,
     add_break_tanks,
@@ -45,6 +47,7 @@ from hydro.sizing.break_tanks import (
     plan_break_tanks,
     pressure_valves,
     source_classes,
+    valve_name,
 )
 from hydro.sizing.condition import joint_tree_problem, looped_second_stage, split_node_minimum
 from hydro.sizing.problem import (
@@ -55,7 +58,7 @@ from hydro.sizing.problem import (
     tree_components,
 )
 from hydro.sizing.sites import looped_with_sites
-from hydro.topology import case_copy
+from hydro.topology import case_copy, device_ids
 
 log = logging.getLogger(__name__)
 #: The stages of a sizing a user sees (the command line prints them, ``--quiet`` not).
@@ -1018,12 +1021,15 @@ def _size_tree(
         notes.append(
             f"{len(solution.break_tanks)} break-pressure tank(s) placed, at "
             f"{', '.join(solution.break_tanks)}: written as pressure-reducing valves "
-            f"{', '.join('BPT_' + n for n in solution.break_tanks)}"
+            f"{', '.join(valve_name(n) for n in solution.break_tanks)}"
         )
     if solution.pressure_valves:
         notes.append(
             f"{len(solution.pressure_valves)} pressure-reducing valve(s) placed: "
-            + ", ".join(f"PRV_{n} set at {m:.2f} m" for n, m in solution.pressure_valves.items())
+            + ", ".join(
+                f"{device_ids(n, PRV_PREFIX, PRV_OUTLET_SUFFIX)[0]} set at {m:.2f} m"
+                for n, m in solution.pressure_valves.items()
+            )
         )
     if tanks[3] is not None:
         notes.extend(booster_notes(verification.boosters, model))

@@ -363,7 +363,9 @@ class _Columns:
     pressure-reducing valve there), ``valve_cost``: cost of one valve; ``booster``:
     candidate -> its 0-1 column (a booster pump there) and ``lift``: -> its duty head [m]
     column, ``lift_terms``: their bounds and costs (:class:`_Lift`); ``limits``: column ->
-    its (lower, upper) bounds where not the default.
+    its (lower, upper) bounds where not the default; ``static_cap``: static-head column ->
+    its highest value under the maximum pressure with no demand
+    (:attr:`hydro.sizing.break_tanks.TankPlan.static_cap_m`) [m].
     """
 
     option: list[int]
@@ -381,6 +383,7 @@ class _Columns:
     booster: dict[str, int] = field(default_factory=dict)
     lift: dict[str, int] = field(default_factory=dict)
     lift_terms: _Lift | None = None
+    static_cap: dict[int, float] = field(default_factory=dict)
 
     @property
     def n_options(self) -> int:
@@ -439,7 +442,7 @@ class _Columns:
         self.valve = {c: n + j for j, c in enumerate(c for c in plan.candidates
                                                      if c in plan.valve_nodes)}  # fmt: skip
         n += len(self.valve)
-        if plan.rating_m is not None or self.valve:
+        if plan.rating_m is not None or self.valve or plan.static_cap_m:
             self.static = {c: n + j for j, c in enumerate(plan.candidates)}
             n += len(self.static)
         chosen = set(plan.candidates)
@@ -453,6 +456,8 @@ class _Columns:
         for u, k in self.outlet.items():
             if u.split("@")[0] in self.valve:
                 self.limits[k] = (plan.elevation[u.split("@")[0]], np.inf)
+        self.static_cap = {self.static[c]: cap for c, cap in plan.static_cap_m.items()
+                           if c in self.static}  # fmt: skip
 
 
 def _columns(problem: Problem, trees: list[TreeComponent], split: bool) -> _Columns:
@@ -666,7 +671,9 @@ def _bounds(
 
     A junction's head is at least its elevation plus its minimum pressure (or its tree's head
     floor, when higher), :data:`DESIGN_MARGIN_M` and its ``extra_margin_m`` [m]; at most its
-    elevation plus the maximum pressure, when one is set.
+    elevation plus the maximum pressure, when one is set; and then so is the static head
+    below each candidate at every junction it feeds (``static_cap``: the night, every
+    demand at zero).
     """
     targets = problem.targets
     n_x = columns.n_options
@@ -693,6 +700,8 @@ def _bounds(
     upper[[*columns.tank.values(), *columns.valve.values(), *columns.booster.values()]] = 1.0
     for k, (low, high) in columns.limits.items():
         lower[k], upper[k] = low, high
+    for k, cap in columns.static_cap.items():  # the maximum pressure with every demand at 0
+        upper[k] = min(upper[k], cap)
     return Bounds(lower, upper)
 
 
@@ -735,7 +744,10 @@ def _no_design(
             ("--booster-nodes", plan.boosters),
         )
         options = [o for o, given in named if given is not None]
-        other = "" if plan.tanks is not None else ", break-pressure tanks (--break-tank-cost)"
+        other = (
+            ", a higher --break-tank-residual" if plan.tanks is not None
+            else ", break-pressure tanks (--break-tank-cost)"
+        )  # fmt: skip
         tanks = (
             f"; {what} were allowed at {len(plan.candidates)} junction(s) and no placement "
             "of them with the catalogue's pressure classes meets the targets (more "

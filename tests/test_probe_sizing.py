@@ -1,0 +1,108 @@
+"""Defects a hostile probe found in sizing and checking (session 4, sizing brief)."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import inp_text
+
+from hydro.catalog import read_catalog
+from hydro.errors import InfeasibleDesignError
+from hydro.network import read_network
+from hydro.sizing import Targets, size_network
+from hydro.sizing.boosters import Boosters
+from hydro.sizing.break_tanks import BreakTanks, PressureValves
+
+OUJDA_CATALOG = "networks/catalogs/oujda_pipes.csv"
+
+#: Reservoir head 100 m; J1 at 70 m, J2 at 25 m (75 m of static pressure), 2 l/s each at
+#: the peak (hours 0-12), 1% of it at night (hours 12-24).
+NIGHT = inp_text(
+    " J1 70 2 D\n J2 25 2 D",
+    " R1 100",
+    " P1 R1 J1 1000 100 140\n P2 J1 J2 1000 100 140",
+    extra="[PATTERNS]\n D 1.0 1.0 1.0 0.01 0.01 0.01\n",
+).replace("Duration 0", "Duration 24:00\n Pattern Timestep 4:00")
+
+
+@pytest.fixture
+def night(write_inp):
+    return read_network(write_inp(NIGHT, "night.inp"))
+
+
+# ------------------------------------------------- 1. the maximum pressure with no demand
+@pytest.mark.parametrize(
+    "device", [PressureValves(1_000.0), BreakTanks(1_000.0, residual_m=15.0)], ids=str
+)
+def test_max_pressure_holds_at_night_with_devices(night, device):
+    """At the peak hour the pipes' losses keep J2 under 60 m, at night it sees nearly its
+    75 m of static pressure: the program must place a device above it, so that the 24 h run
+    meets the maximum (before: no device, J2 at 75.0 m at t = 12 h, nothing written).
+    """
+    result = size_network(
+        night,
+        read_catalog(OUJDA_CATALOG),
+        Targets(10.0, max_pressure_m=60.0),
+        break_tanks=device,
+        operation_h=24,
+    )
+    assert result.verification.violations.empty, result.verification.violations
+    assert any("placed" in n for n in result.notes)
+
+
+def test_max_pressure_at_night_refused_before_solving_when_no_candidate_can(night):
+    """A valve allowed only where it cannot help (J2 has no pipe below): the refusal names
+    J2 and by how much its static head exceeds the maximum (100 - 25 - 60 = 15 m).
+    """
+    with pytest.raises(InfeasibleDesignError, match=r"at zero \(at night\).*J2 by 15\.00 m"):
+        size_network(
+            night,
+            read_catalog(OUJDA_CATALOG),
+            Targets(10.0, max_pressure_m=60.0),
+            break_tanks=PressureValves(1_000.0, ("J2",)),
+            operation_h=24,
+        )
+
+
+# ---------------------------------------------- 2. devices at nodes with long names
+LONG = "Node_with_a_long_name_12345678"  # 30 characters: PRV_ + it is 34, over EPANET's 31
+
+#: Reservoir head 100 m; the long-named junction at 60 m, J2 at 140 m: a booster is needed.
+CLIMB = inp_text(
+    f" {LONG} 60 1\n J2 140 1", " R1 100", f" P1 R1 {LONG} 500 100 140\n P2 {LONG} J2 500 100 140"
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "device", "prefix", "suffix"),
+    [
+        (NIGHT.replace("J1", LONG), PressureValves(1_000.0), "PRV_", "_PRV"),
+        (NIGHT.replace("J1", LONG), BreakTanks(1_000.0, residual_m=15.0), "BPT_", "_BPT"),
+        (CLIMB, Boosters(10_000.0, nodes=(LONG,)), "PMP_", "_PMP"),
+    ],
+    ids=["valve", "tank", "booster"],
+)
+def test_devices_at_a_long_named_junction_get_names_within_31_characters(
+    tmp_path, write_inp, text, device, prefix, suffix
+):
+    """Before: ``<node>_PRV`` (34 characters) crashed the writing after the solve with an
+    AssertionError. Now the device is written under a shortened name that keeps its prefix
+    and suffix, and its link starts at the long-named junction itself.
+    """
+    out = tmp_path / "sized.inp"
+    result = size_network(
+        read_network(write_inp(text)),
+        read_catalog(OUJDA_CATALOG),
+        Targets(10.0, max_pressure_m=60.0 if prefix != "PMP_" else None),
+        break_tanks=device,
+        output=out,
+        operation_h=24 if prefix != "PMP_" else None,
+    )
+    assert result.verification.violations.empty, result.verification.violations
+    wn = read_network(out)
+    links = [n for n in wn.link_name_list if n.startswith(prefix)]
+    assert len(links) == 1
+    link = wn.get_link(links[0])
+    assert link.start_node_name == LONG
+    assert link.end_node_name.endswith(suffix)
+    assert max(len(links[0]), len(link.end_node_name)) <= 31
+    assert links[0] in " ".join(result.notes) or prefix == "PMP_"
