@@ -106,3 +106,36 @@ def test_devices_at_a_long_named_junction_get_names_within_31_characters(
     assert link.end_node_name.endswith(suffix)
     assert max(len(links[0]), len(link.end_node_name)) <= 31
     assert links[0] in " ".join(result.notes) or prefix == "PMP_"
+
+
+# --------------------------------- 3. the source too low, or the catalogue's pipes too small
+def small_catalog(tmp_path):
+    """Only PE100 DN25 and DN63 (inner 20.4 mm and 55.4 mm)."""
+    path = tmp_path / "small.csv"
+    path.write_text(
+        "material,nominal_diameter_mm,pressure_class_bar,inner_diameter_mm,cost_per_m\n"
+        "PE100,25,16,20.4,35\nPE100,63,10,55.4,70\n"
+    )
+    return read_catalog(path)
+
+
+def test_unreachable_junction_blamed_on_the_catalogue_when_friction_is_the_cause(
+    tmp_path, write_inp
+):
+    """50 m of head above J1's target, 5 l/s over 2 km: DN63 loses about 122 m, a pipe of
+    about 70 mm inner would do. Before: "the source is too low", which it is not.
+    """
+    wn = read_network(write_inp(inp_text(" J1 40 5", " R1 100", " P1 R1 J1 2000 100 140")))
+    with pytest.raises(InfeasibleDesignError) as caught:
+        size_network(wn, small_catalog(tmp_path), Targets(10.0))
+    message = str(caught.value)
+    assert "add larger diameters" in message
+    assert "source is too low" not in message
+    needed_mm = float(message.split("about ")[1].split(" mm")[0])
+    assert 60 < needed_mm < 80
+
+
+def test_unreachable_junction_blamed_on_the_source_when_its_head_is_too_low(tmp_path, write_inp):
+    wn = read_network(write_inp(inp_text(" J1 95 0.1", " R1 100", " P1 R1 J1 200 100 140")))
+    with pytest.raises(InfeasibleDesignError, match="the source is too low for J1"):
+        size_network(wn, small_catalog(tmp_path), Targets(10.0))

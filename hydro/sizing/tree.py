@@ -125,11 +125,16 @@ def _check_reachable(
 ) -> None:
     """Fail early, naming junctions that miss the pressure even with the largest pipes and
     that no booster candidate above them (``lifted``: the junctions below one) can reach.
+
+    The message tells why (:func:`_unreachable_message`): the source's head itself below
+    the junction's target (no pipe could help), or the head lost in the largest allowed
+    pipes (the catalogue lacks larger diameters).
     """
     index = {p: i for i, p in enumerate(problem.pipes)}
     targets = problem.targets
-    short = []
+    short, lost = [], {}
     for tree in trees:
+        still = dict(_heads_down(problem, tree, index, lambda hl: 0.0))
         for down, head in _heads_down(problem, tree, index, np.min):
             if down in lifted:
                 continue
@@ -138,22 +143,54 @@ def _check_reachable(
             deficit = need - head
             if deficit > 1e-9:
                 short.append((down, deficit))
+                lost[down] = (still[down] - need, still[down] - head)
     if short:
-        short.sort(key=lambda x: -x[1])
-        if targets.node_min_pressure_m:
-            listed = ", ".join(
-                f"{n} by {d:.2f} m (of {targets.min_at(n):g} m)" for n, d in short[:10]
-            )
-            target = "the minimum pressure"
-        else:
-            listed = ", ".join(f"{n} by {d:.2f} m" for n, d in short[:10])
-            target = f"{targets.min_pressure_m:g} m"
-        more = f" and {len(short) - 10} more" if len(short) > 10 else ""
-        raise InfeasibleDesignError(
-            f"no catalogue pipe can give {target} at junction(s) {listed}{more}, even with "
-            "the largest diameter allowed everywhere: the source is too low; a booster "
-            "(--booster-cost) upstream of them would, or a higher tank"
+        raise InfeasibleDesignError(_unreachable_message(problem, short, lost))
+
+
+def _unreachable_message(problem: Problem, short: list, lost: dict) -> str:
+    """What :func:`_check_reachable` says of junctions ``short`` ((node, deficit [m])).
+
+    ``lost``: node -> (the head left at it above its target with no head lost in the
+    decision pipes [m], the head lost in them with the largest allowed pipes [m]). Where
+    that head left is not positive the source is too low; elsewhere a larger pipe would do,
+    and the message gives the inner diameter that, on every decision pipe of the worst
+    path, would lose no more than the head left (the loss scales as ``D^-4.87``,
+    Hazen-Williams; ``D^-5``, Darcy-Weisbach in rough turbulence).
+    """
+    targets = problem.targets
+    short.sort(key=lambda x: -x[1])
+    if targets.node_min_pressure_m:
+        listed = ", ".join(f"{n} by {d:.2f} m (of {targets.min_at(n):g} m)" for n, d in short[:10])
+        target = "the minimum pressure"
+    else:
+        listed = ", ".join(f"{n} by {d:.2f} m" for n, d in short[:10])
+        target = f"{targets.min_pressure_m:g} m"
+    more = f" and {len(short) - 10} more" if len(short) > 10 else ""
+    head = (
+        f"no catalogue pipe can give {target} at junction(s) {listed}{more}, even with the "
+        "largest diameter allowed everywhere"
+    )
+    low = [n for n, _ in short if lost[n][0] <= 1e-9]
+    if low:
+        return (
+            f"{head}: the source is too low for {', '.join(low[:10])}"
+            f"{' and more' if len(low) > 10 else ''} (its head is below their target with no "
+            "head lost at all); a booster (--booster-cost) upstream of them would, or a "
+            "higher tank"
         )
+    exponent = 4.87 if problem.headloss_formula == "H-W" else 5.0
+    worst = max(short, key=lambda x: lost[x[0]][1] / lost[x[0]][0])[0]
+    left, loss = lost[worst]
+    largest = float(np.max(problem.catalog.diameters))
+    needed = largest * (loss / left) ** (1.0 / exponent)
+    return (
+        f"{head}: the head is lost in the pipes, not missing at the source: with the "
+        f"catalogue's largest pipe (inner {largest * 1000:.1f} mm) the decision pipes above "
+        f"{worst} lose {loss:.2f} m where {left:.2f} m is available; add larger diameters "
+        f"to the catalogue (about {needed * 1000:.0f} mm inner on that path would carry its "
+        "flow), or allow a booster (--booster-cost) upstream of them"
+    )
 
 
 def _check_not_too_high(problem: Problem, trees: list[TreeComponent]) -> None:
