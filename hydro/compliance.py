@@ -175,7 +175,9 @@ class Rules:
         """Every number finite and in its range (:mod:`hydro.validate`, as the options are)."""
         for cls, value in validate.mapping(self.min_pressure_m, "Rules: min_pressure_m").items():
             validate.number(value, f"Rules: min_pressure_m[{cls!r}]", validate.PRESSURE_M)
-        validate.optional_number(self.max_pressure_m, "Rules: max_pressure_m", validate.PRESSURE_M)
+        validate.optional_number(
+            self.max_pressure_m, "Rules: max_pressure_m", validate.MAX_PRESSURE_M
+        )
         for cls, pair in validate.mapping(self.velocity_m_per_s, "Rules: velocity_m_per_s").items():
             for value in validate.pair(pair, f"Rules: velocity_m_per_s[{cls!r}]"):
                 validate.number(value, f"Rules: velocity_m_per_s[{cls!r}]", validate.VELOCITY_RANGE)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import inp_text
+from conftest import inp_text, run_hydro
 
 from hydro.catalog import read_catalog
 from hydro.errors import InfeasibleDesignError
@@ -139,3 +139,24 @@ def test_unreachable_junction_blamed_on_the_source_when_its_head_is_too_low(tmp_
     wn = read_network(write_inp(inp_text(" J1 95 0.1", " R1 100", " P1 R1 J1 200 100 140")))
     with pytest.raises(InfeasibleDesignError, match="the source is too low for J1"):
         size_network(wn, small_catalog(tmp_path), Targets(10.0))
+
+
+# ------------------------------- 4. the ranges of --max-pressure, a catalogue with no classes
+def test_size_and_check_take_the_same_max_pressure_range(tmp_path, single_pipe_inp):
+    """Before: 0 to 200 m in both, though sizing writes 300 m transmission mains."""
+    for command in (
+        ["check", single_pipe_inp, "--max-pressure", "350", "--duration", "1"],
+        ["size", single_pipe_inp, "--catalog", OUJDA_CATALOG, "--min-pressure", "10",
+         "--max-pressure", "350", "--output", tmp_path / "s.inp"],
+    ):  # fmt: skip
+        done = run_hydro(*command)
+        assert "outside" not in done.stderr, done.stderr
+    assert "outside [0, 1000]" in run_hydro(*command[:-3], "1001").stderr
+
+
+def test_a_catalogue_without_classes_is_pointed_out_above_ten_bar(tmp_path, write_inp):
+    wn = read_network(write_inp(inp_text(" J1 0 1", " R1 150", " P1 R1 J1 500 100 140")))
+    path = tmp_path / "bare.csv"
+    path.write_text("inner_diameter_mm,cost_per_m\n55.4,10\n96.8,20\n")
+    result = size_network(wn, read_catalog(path), Targets(10.0))
+    assert any("has no pressure_class_bar" in n and "150.0 m" in n for n in result.notes)

@@ -14,6 +14,7 @@ from hydro.cli._common import (
     cost,
     count,
     diameter_mm,
+    max_pressure,
     pressure,
     seconds,
     seed,
@@ -216,7 +217,7 @@ def add_parser(sub, parents) -> None:
     )
     p.add_argument(
         "--max-pressure",
-        type=pressure,
+        type=max_pressure,
         metavar="M",
         help="highest junction pressure [m], above --min-pressure; only when given",
     )

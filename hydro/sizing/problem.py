@@ -67,7 +67,7 @@ class Targets:
     def __post_init__(self):
         validate.number(self.min_pressure_m, "Targets: min_pressure_m", validate.PRESSURE_M)
         validate.optional_number(
-            self.max_pressure_m, "Targets: max_pressure_m", validate.PRESSURE_M
+            self.max_pressure_m, "Targets: max_pressure_m", validate.MAX_PRESSURE_M
         )
         validate.optional_number(
             self.max_velocity_m_per_s, "Targets: max_velocity_m_per_s", validate.VELOCITY_M_PER_S

@@ -59,6 +59,7 @@ from hydro.sizing.problem import (
 )
 from hydro.sizing.sites import looped_with_sites
 from hydro.topology import case_copy, device_ids
+from hydro.units import M_PER_BAR
 
 log = logging.getLogger(__name__)
 #: The stages of a sizing a user sees (the command line prints them, ``--quiet`` not).
@@ -792,6 +793,30 @@ def _check_arguments(wn, catalog, targets, seed, time_limit_s, max_evaluations, 
         raise InputError(f"size_network: method = {method!r}: one of 'auto', 'tree', 'looped'")
 
 
+#: Static pressure above which a catalogue with no pressure classes is pointed out [m]
+#: (PN10, the lowest class of most distribution networks).
+UNRATED_WARNING_M = 10 * M_PER_BAR
+
+
+def _unrated_note(problem: Problem, catalog: Catalog) -> list[str]:
+    """A warning (the result's note, which the command line prints) when the catalogue has no
+    pressure classes and a sized pipe sees more than :data:`UNRATED_WARNING_M` of static
+    pressure: no pipe's class was checked against it.
+    """
+    if catalog.has_pressure_classes or problem.max_pressure_seen_m.empty:
+        return []
+    pipe = str(problem.max_pressure_seen_m.idxmax())
+    seen = float(problem.max_pressure_seen_m[pipe])
+    if seen <= UNRATED_WARNING_M:
+        return []
+    note = (
+        f"the catalogue {catalog.source} has no pressure_class_bar: no pipe's class was "
+        f"checked against its static pressure, up to {seen:.1f} m ({seen / M_PER_BAR:.1f} bar) "
+        f"on pipe {pipe}; check the pipes' ratings, or add the column"
+    )
+    return [note]
+
+
 def size_network(
     wn: wntr.network.WaterNetworkModel,
     catalog: Catalog,
@@ -891,7 +916,7 @@ def size_network(
         wn, catalog, targets, fixed, source, min_diameter_mm, taps=taps,
         pressure_classes=not devices,
     )  # fmt: skip
-    notes: list[str] = []
+    notes: list[str] = _unrated_note(problem, catalog)
     split_out = tree_components(problem) if method in ("auto", "tree") else None
     if method == "tree" and split_out is None:
         raise InputError(f"{source}: the network is looped; the tree method does not apply")
