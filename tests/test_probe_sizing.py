@@ -6,11 +6,12 @@ import pytest
 from conftest import inp_text, run_hydro
 
 from hydro.catalog import read_catalog
-from hydro.errors import InfeasibleDesignError
+from hydro.errors import InfeasibleDesignError, InputError
 from hydro.network import read_network
 from hydro.sizing import Targets, size_network
 from hydro.sizing.boosters import Boosters
 from hydro.sizing.break_tanks import BreakTanks, PressureValves
+from hydro.sizing.problem import build_problem
 
 OUJDA_CATALOG = "networks/catalogs/oujda_pipes.csv"
 
@@ -160,3 +161,64 @@ def test_a_catalogue_without_classes_is_pointed_out_above_ten_bar(tmp_path, writ
     path.write_text("inner_diameter_mm,cost_per_m\n55.4,10\n96.8,20\n")
     result = size_network(wn, read_catalog(path), Targets(10.0))
     assert any("has no pressure_class_bar" in n and "150.0 m" in n for n in result.notes)
+
+
+# --------------------------------------------------------------- 5. networks with pumps
+#: R1 (head 100 m) -> pump (10 l/s at 60 m: shut-off 80 m) -> J0 (50 m) -> J1 (40 m) -> tank
+#: T1 (bottom 120 m, level 5 m). With no demand the pump still fills the tank (J1 at about
+#: 85 m); with the tank full, at shut-off: 100 + 80 - 40 = 140 m at J1, over PN10 (102 m).
+PUMPED = inp_text(
+    " J0 50 0\n J1 40 1",
+    " R1 100\n\n[TANKS]\n T1 120 5 0 10 10 0",
+    " P1 J0 J1 500 150 140\n P2 J1 T1 500 150 140",
+    extra="[PUMPS]\n PU1 R1 J0 HEAD C1\n\n[CURVES]\n C1 10 60\n",
+)
+
+
+def test_pipes_on_a_pumps_discharge_hold_its_shut_off(write_inp):
+    """Before: the classes came from the zero-demand run alone (the pump filling the tank),
+    so PN10 was allowed on P1, and Net1's looped design failed its verification ("pipe 10
+    pressure_class_m 129.03 > 101.97").
+    """
+    wn = read_network(write_inp(PUMPED))
+    catalog = read_catalog(OUJDA_CATALOG)
+    problem = build_problem(wn, catalog, Targets(10.0))
+    shut_off_m = 100.0 + 4 / 3 * 60.0 - 40.0  # at J1, the lower end of both pipes
+    rating = catalog.table["pressure_rating_m"].to_numpy()
+    for pipe in ("P1", "P2"):
+        assert problem.max_pressure_seen_m[pipe] == pytest.approx(shut_off_m, abs=1e-6)
+        assert (rating[problem.allowed[pipe]] >= shut_off_m).all()
+
+
+#: R1 (head 0 m) -> pump (10 l/s at 60 m) -> PS (0 m) -> J1 (20 m, 2 l/s) -> J2 (10 m, 2 l/s).
+PUMP_TREE = inp_text(
+    " PS 0 0\n J1 20 2\n J2 10 2",
+    " R1 0",
+    " P1 PS J1 800 150 140\n P2 J1 J2 800 150 140",
+    extra="[PUMPS]\n PU1 R1 PS HEAD C1\n\n[CURVES]\n C1 10 60\n",
+)
+
+
+def test_a_branched_network_fed_by_a_pump_is_sized_by_the_tree_method(write_inp):
+    """Before: --method tree refused it as "looped". The pump adds its head at the flow
+    below it (4 l/s: 80 - 20 x 0.4^2 = 76.8 m of its fitted curve), a fixed link of the tree.
+    """
+    wn = read_network(write_inp(PUMP_TREE))
+    result = size_network(wn, read_catalog(OUJDA_CATALOG), Targets(10.0), method="tree")
+    assert result.verification.ok, result.verification.violations
+    assert "0-1 program" in result.method
+    assert result.verification.min_pressure_m >= 10.0 - 1e-4
+
+
+def test_the_tree_method_says_why_it_refuses_a_network(write_inp):
+    looped = inp_text(
+        " J1 20 1\n J2 20 1",
+        " R1 60",
+        " P1 R1 J1 100 100 140\n P2 J1 J2 100 100 140\n P3 R1 J2 100 100 140",
+    )
+    catalog = read_catalog(OUJDA_CATALOG)
+    with pytest.raises(InputError, match=r"is looped \(1 independent loop"):
+        size_network(read_network(write_inp(looped)), catalog, Targets(10.0), method="tree")
+    backwards = PUMP_TREE.replace("PU1 R1 PS", "PU1 PS R1")
+    with pytest.raises(InputError, match="branched but the tree method cannot take it"):
+        size_network(read_network(write_inp(backwards)), catalog, Targets(10.0), method="tree")

@@ -17,6 +17,7 @@ import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import networkx as nx
 import numpy as np
 import pandas as pd
 import wntr
@@ -793,6 +794,24 @@ def _check_arguments(wn, catalog, targets, seed, time_limit_s, max_evaluations, 
         raise InputError(f"size_network: method = {method!r}: one of 'auto', 'tree', 'looped'")
 
 
+def _not_a_tree(wn: wntr.network.WaterNetworkModel) -> str:
+    """Why :func:`tree_components` found no trees: a loop, or else what the tree method
+    cannot take (the message of ``--method tree``).
+    """
+    graph = wn.to_graph().to_undirected()
+    loops = (
+        graph.number_of_edges() - graph.number_of_nodes() + nx.number_connected_components(graph)
+    )
+    if loops > 0:
+        return f"the network is looped ({loops} independent loop(s))"
+    return (
+        "the network is branched but the tree method cannot take it: a part fed by more "
+        "than one source, a valve other than an open pressure-reducing one inside a tree, "
+        "or a pump against the flow, a power pump or one whose curve has other than 1 or 3 "
+        "points"
+    )
+
+
 #: Static pressure above which a catalogue with no pressure classes is pointed out [m]
 #: (PN10, the lowest class of most distribution networks).
 UNRATED_WARNING_M = 10 * M_PER_BAR
@@ -919,7 +938,8 @@ def size_network(
     notes: list[str] = _unrated_note(problem, catalog)
     split_out = tree_components(problem) if method in ("auto", "tree") else None
     if method == "tree" and split_out is None:
-        raise InputError(f"{source}: the network is looped; the tree method does not apply")
+        why = _not_a_tree(problem.snapshot)
+        raise InputError(f"{source}: {why}; the tree method does not apply")
     if split and split_out is None:
         raise InputError(f"{source}: --split applies to branched networks only")
     optimiser = dict(

@@ -34,7 +34,7 @@ from hydro.hydraulics import (
     headloss_hazen_williams,
     velocity,
 )
-from hydro.pumps import SHUTOFF_HEAD_RATIO, pump_efficiency_for_size
+from hydro.pumps import SHUTOFF_HEAD_RATIO, head_at, pump_efficiency_for_size
 from hydro.sizing.boosters import head_factor, lift_cost_per_m
 from hydro.sizing.break_tanks import TankPlan
 from hydro.sizing.problem import DESIGN_MARGIN_M, Problem, Targets, TreeComponent
@@ -93,11 +93,16 @@ def fixed_pipe_headloss(problem: Problem, pipe: str, flow: float) -> float:
     """Head loss [m] of a pipe that keeps its own diameter.
 
     Head loss [m] of a pipe that keeps its own diameter and roughness (0 for the
-    pressure-reducing valve that feeds a tree: its outlet head is its setting).
+    pressure-reducing valve that feeds a tree: its outlet head is its setting; minus its
+    head for a pump, at the flow it passes: EPANET's fitted curve times its speed squared,
+    :func:`hydro.pumps.head_at`).
     """
     link = problem.wn.get_link(pipe)
     if link.link_type == "Valve":
         return 0.0
+    if link.link_type == "Pump":
+        speed = link.base_speed or 1.0
+        return -head_at(link.get_pump_curve().points, abs(flow) / speed) * speed**2
     if problem.headloss_formula == "H-W":
         return float(headloss_hazen_williams(flow, link.length, link.diameter, link.roughness))
     return float(headloss_darcy_weisbach(flow, link.length, link.diameter, link.roughness))
