@@ -489,9 +489,15 @@ def _velocity_violations(
 def _tank_violations(
     wn: wntr.network.WaterNetworkModel, results: SimulationResults, rules: Rules
 ) -> list[pd.DataFrame]:
-    """Tanks never empty, never at their overflow level, and a reserve kept [m of level].
+    """Tanks never empty, never overflowing, and a reserve kept [m of level].
 
-    A tank reported empty is not reported again below its reserve at the same step.
+    A tank reported empty is not reported again below its reserve at the same step. At its
+    maximum level EPANET closes a tank's inlet, as a float or altitude valve would: reaching
+    it is no overflow. Only a tank EPANET lets spill (2.2's ``overflow`` option: its level
+    then stays at the maximum while the excess leaves) overflows, a violation at every step
+    at its maximum (within :data:`TANK_LEVEL_TOL_M`). A tank without that option held at
+    its maximum over two report steps or more (its inlet closed by EPANET, the supply
+    throttled) is a warning, ``tank_full``: without a float or altitude valve it would spill.
     """
     parts = []
     for tank_name in results.tanks:
@@ -499,16 +505,28 @@ def _tank_violations(
         level = results.tank_level[[tank_name]]
         usable = tank.max_level - tank.min_level
         checks = (
-            ("tank_empty", tank.min_level + 0.01, True),
+            ("tank_empty", tank.min_level + TANK_LEVEL_TOL_M, True),
             ("tank_reserve", tank.min_level + rules.tank_reserve_share * usable, True),
-            ("tank_overflow", tank.max_level - 0.01, False),
         )
         for check, limit, below in checks:
             rows = _rows(level, "tank", "level_m", limit, below=below)
             if check == "tank_reserve" and not rows.empty:
-                rows = rows[rows["value"] > tank.min_level + 0.01]  # already reported empty
+                rows = rows[rows["value"] > tank.min_level + TANK_LEVEL_TOL_M]  # reported empty
             parts.append(rows.assign(check=check, severity="violation"))
+        top = _rows(level, "tank", "level_m", tank.max_level - TANK_LEVEL_TOL_M, below=False)
+        if getattr(tank, "overflow", False):
+            parts.append(top.assign(check="tank_overflow", severity="violation"))
+        elif not top.empty:
+            at_top = level[tank_name] >= tank.max_level - TANK_LEVEL_TOL_M
+            held = at_top & at_top.shift(1, fill_value=False)
+            times = set(held[held].index / SECONDS_PER_HOUR)
+            top = top[top["time_h"].isin(times)]
+            parts.append(top.assign(check="tank_full", severity="warning"))
     return parts
+
+
+#: How close to its bottom or top a tank's level counts as there [m].
+TANK_LEVEL_TOL_M = 0.01
 
 
 def _pump_violations(

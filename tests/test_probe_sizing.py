@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+import wntr
 from conftest import inp_text, run_hydro
 
 from hydro.catalog import read_catalog
-from hydro.errors import InfeasibleDesignError, InputError
+from hydro.compliance import check_compliance
+from hydro.errors import InfeasibleDesignError, InputError, SimulationError
 from hydro.network import read_network
+from hydro.simulation import run_simulation
 from hydro.sizing import Targets, size_network
 from hydro.sizing.boosters import Boosters
 from hydro.sizing.break_tanks import BreakTanks, PressureValves
@@ -222,3 +227,38 @@ def test_the_tree_method_says_why_it_refuses_a_network(write_inp):
     backwards = PUMP_TREE.replace("PU1 R1 PS", "PU1 PS R1")
     with pytest.raises(InputError, match="branched but the tree method cannot take it"):
         size_network(read_network(write_inp(backwards)), catalog, Targets(10.0), method="tree")
+
+
+# ------------------------------------------------- 6. a full tank is not an overflowing one
+def test_a_tank_at_its_maximum_level_is_not_counted_as_overflowing():
+    """Net2's tank reaches its maximum (21.34 m) and EPANET closes its inlet: before, a
+    "tank_overflow" violation; now a tank_full warning (it has no overflow option).
+    """
+    path = Path(wntr.__file__).parent / "library" / "networks" / "Net2.inp"
+    report = check_compliance(read_network(path, inflows=True), duration_h=72)
+    checks = report.violations.set_index("check")["severity"]
+    assert "tank_overflow" not in checks.index
+    assert set(checks.loc[["tank_full"]]) == {"warning"}
+
+
+# ----------------------------------------------- 7. a pressure-driven run of an unsized tree
+TREE30 = Path(__file__).parent / "data" / "probe_tree30.inp"  # the probe's tree30.inp
+
+
+def test_simulate_pressure_driven_states_its_required_pressure_and_runs():
+    """Before: EPANET stopped at 20:00 (required pressure 0.07 m, WNTR's default), WNTR
+    failed reading the cut output ("The truth value of an empty array is ambiguous") and two
+    of its UserWarnings leaked.
+    """
+    done = run_hydro("simulate", TREE30, "--pressure-driven")
+    assert done.returncode == 0, done.stderr
+    assert "full delivery at 10 m" in done.stdout
+    assert "UserWarning" not in done.stderr
+    done = run_hydro("simulate", TREE30, "--pressure-driven", "--required-pressure", "15")
+    assert "full delivery at 15 m" in done.stdout
+
+
+def test_a_run_that_stops_at_a_step_that_does_not_converge_says_where():
+    wn = read_network(TREE30)
+    with pytest.raises(SimulationError, match="did not converge at time 20:00:00 .*PDA"):
+        run_simulation(wn, pressure_driven=True, required_pressure_m=0.1)
