@@ -37,7 +37,7 @@ from hydro.condition import (
 from hydro.errors import InputError
 from hydro.simulation import SimulationResults, run_simulation, static_pressure
 from hydro.sizing.boosters import booster_outlets, booster_pumps, nodes_below
-from hydro.sizing.break_tanks import break_tank_outlets
+from hydro.sizing.break_tanks import break_tank_outlets, pump_suctions
 from hydro.topology import zones
 from hydro.units import SECONDS_PER_DAY, SECONDS_PER_HOUR
 
@@ -386,7 +386,8 @@ def check_compliance(
     node_class = node_classes(wn, classes)
     pipe_zone.update({e: c for e, c in (classes or {}).items() if c in PIPE_CLASSES})
     pressure = results.pressure[results.junctions]
-    outlets = break_tank_outlets(wn)  # a break-pressure tank's free surface: no minimum
+    # a break-pressure tank's free surface, a pump's suction: no minimum
+    outlets = break_tank_outlets(wn) | pump_suctions(wn)
     minimum = pd.Series(
         {
             j: -np.inf
@@ -709,7 +710,8 @@ def check_design_condition(
     tap's), margin_m.
     """
     tap_min = rules.tap_min_pressure_m
-    outlets = break_tank_outlets(wn)  # a break-pressure tank's free surface: no minimum
+    # a break-pressure tank's free surface, a pump's suction: no minimum
+    outlets = break_tank_outlets(wn) | pump_suctions(wn)
     cases = design_cases(
         wn,
         lambda n: (

@@ -262,3 +262,24 @@ def test_a_run_that_stops_at_a_step_that_does_not_converge_says_where():
     wn = read_network(TREE30)
     with pytest.raises(SimulationError, match="did not converge at time 20:00:00 .*PDA"):
         run_simulation(wn, pressure_driven=True, required_pressure_m=0.1)
+
+
+def test_a_pumps_suction_junction_is_held_to_no_minimum(tmp_path, write_inp):
+    """PS sits at the reservoir's level before the pump: its head is the source's, no pipe
+    raises it. Before: --min-pressure 10 held it there (the probe's tankpump.inp: five
+    identical repair rounds, then failure). Now size and check hold it to none, with a note.
+    """
+    text = inp_text(
+        " PS 0 0\n PD 0 0\n J1 20 2\n J2 10 2",
+        " R1 0",
+        " P0 R1 PS 10 150 140\n P1 PD J1 800 150 140\n P2 J1 J2 800 150 140",
+        extra="[PUMPS]\n PU1 PS PD HEAD C1\n\n[CURVES]\n C1 10 60\n",
+    )
+    out = tmp_path / "sized.inp"
+    result = size_network(
+        read_network(write_inp(text)), read_catalog(OUJDA_CATALOG), Targets(10.0), output=out
+    )
+    assert result.verification.ok, result.verification.violations
+    assert any(n.startswith("junction(s) PS: a pump's suction") for n in result.notes)
+    checked = check_compliance(read_network(out), duration_h=1)
+    assert "PS" not in set(checked.violations["element"])

@@ -149,6 +149,21 @@ def break_tank_outlets(wn: wntr.network.WaterNetworkModel) -> set[str]:
     return {wn.get_link(v).end_node_name for v in valves} | booster_outlets(wn)
 
 
+def pump_suctions(wn: wntr.network.WaterNetworkModel) -> set[str]:
+    """Junctions with no demand at a pump's suction (its start node): no consumers.
+
+    Their head is the source's above them less the suction main's loss: no pipe raises it,
+    so a service minimum there cannot be met; ``hydro size`` and ``hydro check`` hold them
+    to none (their pressure is the pump's matter, its suction head).
+    """
+    return {
+        pump.start_node_name
+        for _, pump in wn.pumps()
+        if pump.start_node_name in wn.junction_name_list
+        and not any(d.base_value for d in wn.get_node(pump.start_node_name).demand_timeseries_list)
+    }
+
+
 @dataclass(kw_only=True)
 class TankPlan:
     """What the tree program needs to place break-pressure tanks and pressure-reducing valves.

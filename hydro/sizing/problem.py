@@ -45,7 +45,7 @@ class Targets:
         Highest velocity in every sized pipe [m/s].
     node_min_pressure_m : mapping, optional
         Junction -> its own minimum [m] (for example 10 m at standpipe nodes and 15 m at
-        household-connection nodes, Oujda brief 5.1).
+        household-connection nodes, Oujda brief 5.1); ``-inf``: none (a pump's suction).
     tap_min_pressure_m : float, optional
         At a tap node while its taps draw [m] (5 m, Oujda brief 5.1); None: no tap-flow case.
     tank_reserve_share : float
@@ -76,7 +76,10 @@ class Targets:
         for node, value in validate.mapping(
             self.node_min_pressure_m, "Targets: node_min_pressure_m"
         ).items():
-            validate.number(value, f"Targets: node_min_pressure_m[{node!r}]", validate.PRESSURE_M)
+            if value != -np.inf:  # -inf: none (a pump's suction, no consumer)
+                validate.number(
+                    value, f"Targets: node_min_pressure_m[{node!r}]", validate.PRESSURE_M
+                )
         validate.optional_number(
             self.tap_min_pressure_m, "Targets: tap_min_pressure_m", validate.PRESSURE_M
         )
@@ -84,6 +87,7 @@ class Targets:
             self.tank_reserve_share, "Targets: tank_reserve_share", validate.TANK_RESERVE_SHARE
         )
         minima = [self.min_pressure_m, *(self.node_min_pressure_m or {}).values()]
+        minima = [m for m in minima if m != -np.inf]
         check_pressure_targets(minima, self.max_pressure_m)
 
     def min_at(self, node: str) -> float:

@@ -47,6 +47,7 @@ from hydro.sizing.break_tanks import (
     break_tank_valves,
     plan_break_tanks,
     pressure_valves,
+    pump_suctions,
     source_classes,
     valve_name,
 )
@@ -794,6 +795,23 @@ def _check_arguments(wn, catalog, targets, seed, time_limit_s, max_evaluations, 
         raise InputError(f"size_network: method = {method!r}: one of 'auto', 'tree', 'looped'")
 
 
+def _exempt_pump_suctions(wn, targets: Targets) -> tuple[Targets, list[str]]:
+    """``targets`` with no minimum at the pumps' suction junctions that have no demand
+    (:func:`hydro.sizing.break_tanks.pump_suctions`; ``hydro check`` holds them to none
+    too), unless given their own, and the note that says so.
+    """
+    own = dict(targets.node_min_pressure_m or {})
+    suctions = sorted(n for n in pump_suctions(wn) if n not in own)
+    if not suctions:
+        return targets, []
+    exempt = replace(targets, node_min_pressure_m={**own, **dict.fromkeys(suctions, -np.inf)})
+    note = (
+        f"junction(s) {', '.join(suctions)}: a pump's suction with no demand, its head set by "
+        "the source above it: held to no minimum pressure (no consumer; hydro check likewise)"
+    )
+    return exempt, [note]
+
+
 def _not_a_tree(wn: wntr.network.WaterNetworkModel) -> str:
     """Why :func:`tree_components` found no trees: a loop, or else what the tree method
     cannot take (the message of ``--method tree``).
@@ -929,13 +947,14 @@ def size_network(
     True
     """
     _check_arguments(wn, catalog, targets, seed, time_limit_s, max_evaluations, method)
+    targets, exempt = _exempt_pump_suctions(wn, targets)
     break_tanks, pressure_valves, boosters = _devices(break_tanks, split, source)
     devices = break_tanks is not None or pressure_valves is not None or boosters is not None
     problem = build_problem(
         wn, catalog, targets, fixed, source, min_diameter_mm, taps=taps,
         pressure_classes=not devices,
     )  # fmt: skip
-    notes: list[str] = _unrated_note(problem, catalog)
+    notes: list[str] = _unrated_note(problem, catalog) + exempt
     split_out = tree_components(problem) if method in ("auto", "tree") else None
     if method == "tree" and split_out is None:
         why = _not_a_tree(problem.snapshot)
