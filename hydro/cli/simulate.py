@@ -21,14 +21,9 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     folder = outputs.folder(args.out, "--out") if args.out is not None else None
     wn = read_network(args.network, sized=True, inflows=args.inflows)
     required = args.required_pressure
-    if args.pressure_driven and required is None:
-        required = Rules().min_pressure_m["standpipe"]
-    results = run_simulation(
-        wn,
-        duration_h=args.duration,
-        pressure_driven=args.pressure_driven,
-        required_pressure_m=required,
-    )
+    required = Rules().min_pressure_m["standpipe"] if required is None else required
+    run = {"pressure_driven": True, "required_pressure_m": required} if args.pressure_driven else {}
+    results = run_simulation(wn, duration_h=args.duration, **run)
     if args.pressure_driven:
         print(f"pressure-driven: full delivery at {required:g} m, none below 0 m")
     print(f"network: {args.network}")
