@@ -283,3 +283,21 @@ def test_a_pumps_suction_junction_is_held_to_no_minimum(tmp_path, write_inp):
     assert any(n.startswith("junction(s) PS: a pump's suction") for n in result.notes)
     checked = check_compliance(read_network(out), duration_h=1)
     assert "PS" not in set(checked.violations["element"])
+
+
+def test_a_sized_file_with_a_break_tank_can_be_sized_again(tmp_path, night):
+    """The outlet J1_BPT of a written tank (5 m of water above J1's elevation) is held to no
+    minimum by check; before, sizing the file again held it to 10 m and refused it.
+    """
+    first = tmp_path / "first.inp"
+    size_network(
+        night,
+        read_catalog(OUJDA_CATALOG),
+        Targets(10.0, max_pressure_m=60.0),
+        break_tanks=BreakTanks(1_000.0, residual_m=5.0),
+        output=first,
+    )
+    assert "J1_BPT" in read_network(first).junction_name_list
+    again = size_network(read_network(first), read_catalog(OUJDA_CATALOG), Targets(10.0))
+    assert again.verification.ok, again.verification.violations
+    assert any(n.startswith("junction(s) J1_BPT: below a device") for n in again.notes)

@@ -797,19 +797,30 @@ def _check_arguments(wn, catalog, targets, seed, time_limit_s, max_evaluations, 
 
 def _exempt_pump_suctions(wn, targets: Targets) -> tuple[Targets, list[str]]:
     """``targets`` with no minimum at the pumps' suction junctions that have no demand
-    (:func:`hydro.sizing.break_tanks.pump_suctions`; ``hydro check`` holds them to none
-    too), unless given their own, and the note that says so.
+    (:func:`hydro.sizing.break_tanks.pump_suctions`) and at the outlets of devices an
+    earlier sizing wrote (:func:`hydro.sizing.break_tanks.break_tank_outlets`), as
+    ``hydro check`` holds them, unless given their own; and the notes that say so.
     """
     own = dict(targets.node_min_pressure_m or {})
     suctions = sorted(n for n in pump_suctions(wn) if n not in own)
-    if not suctions:
+    outlets = sorted(n for n in break_tank_outlets(wn) if n not in own)
+    if not suctions and not outlets:
         return targets, []
-    exempt = replace(targets, node_min_pressure_m={**own, **dict.fromkeys(suctions, -np.inf)})
-    note = (
-        f"junction(s) {', '.join(suctions)}: a pump's suction with no demand, its head set by "
-        "the source above it: held to no minimum pressure (no consumer; hydro check likewise)"
-    )
-    return exempt, [note]
+    none = dict.fromkeys([*suctions, *outlets], -np.inf)
+    notes = []
+    if suctions:
+        notes.append(
+            f"junction(s) {', '.join(suctions)}: a pump's suction with no demand, its head set "
+            "by the source above it: held to no minimum pressure (no consumer; hydro check "
+            "likewise)"
+        )
+    if outlets:
+        notes.append(
+            f"junction(s) {', '.join(outlets)}: below a device already in the network (a "
+            "break-pressure tank, valve or booster hydro size wrote): held to no minimum "
+            "pressure, as hydro check holds them"
+        )
+    return replace(targets, node_min_pressure_m={**own, **none}), notes
 
 
 def _not_a_tree(wn: wntr.network.WaterNetworkModel) -> str:
