@@ -37,7 +37,7 @@ from hydro.condition import (
 from hydro.errors import InputError
 from hydro.simulation import SimulationResults, run_simulation, static_pressure
 from hydro.sizing.boosters import booster_outlets, booster_pumps, nodes_below
-from hydro.sizing.break_tanks import break_tank_outlets
+from hydro.sizing.break_tanks import break_tank_outlets, pump_suctions
 from hydro.topology import zones
 from hydro.units import SECONDS_PER_DAY, SECONDS_PER_HOUR
 
@@ -175,7 +175,9 @@ class Rules:
         """Every number finite and in its range (:mod:`hydro.validate`, as the options are)."""
         for cls, value in validate.mapping(self.min_pressure_m, "Rules: min_pressure_m").items():
             validate.number(value, f"Rules: min_pressure_m[{cls!r}]", validate.PRESSURE_M)
-        validate.optional_number(self.max_pressure_m, "Rules: max_pressure_m", validate.PRESSURE_M)
+        validate.optional_number(
+            self.max_pressure_m, "Rules: max_pressure_m", validate.MAX_PRESSURE_M
+        )
         for cls, pair in validate.mapping(self.velocity_m_per_s, "Rules: velocity_m_per_s").items():
             for value in validate.pair(pair, f"Rules: velocity_m_per_s[{cls!r}]"):
                 validate.number(value, f"Rules: velocity_m_per_s[{cls!r}]", validate.VELOCITY_RANGE)
@@ -384,7 +386,8 @@ def check_compliance(
     node_class = node_classes(wn, classes)
     pipe_zone.update({e: c for e, c in (classes or {}).items() if c in PIPE_CLASSES})
     pressure = results.pressure[results.junctions]
-    outlets = break_tank_outlets(wn)  # a break-pressure tank's free surface: no minimum
+    # a break-pressure tank's free surface, a pump's suction: no minimum
+    outlets = break_tank_outlets(wn) | pump_suctions(wn)
     minimum = pd.Series(
         {
             j: -np.inf
@@ -487,9 +490,15 @@ def _velocity_violations(
 def _tank_violations(
     wn: wntr.network.WaterNetworkModel, results: SimulationResults, rules: Rules
 ) -> list[pd.DataFrame]:
-    """Tanks never empty, never at their overflow level, and a reserve kept [m of level].
+    """Tanks never empty, never overflowing, and a reserve kept [m of level].
 
-    A tank reported empty is not reported again below its reserve at the same step.
+    A tank reported empty is not reported again below its reserve at the same step. At its
+    maximum level EPANET closes a tank's inlet, as a float or altitude valve would: reaching
+    it is no overflow. Only a tank EPANET lets spill (2.2's ``overflow`` option: its level
+    then stays at the maximum while the excess leaves) overflows, a violation at every step
+    at its maximum (within :data:`TANK_LEVEL_TOL_M`). A tank without that option held at
+    its maximum over two report steps or more (its inlet closed by EPANET, the supply
+    throttled) is a warning, ``tank_full``: without a float or altitude valve it would spill.
     """
     parts = []
     for tank_name in results.tanks:
@@ -497,16 +506,28 @@ def _tank_violations(
         level = results.tank_level[[tank_name]]
         usable = tank.max_level - tank.min_level
         checks = (
-            ("tank_empty", tank.min_level + 0.01, True),
+            ("tank_empty", tank.min_level + TANK_LEVEL_TOL_M, True),
             ("tank_reserve", tank.min_level + rules.tank_reserve_share * usable, True),
-            ("tank_overflow", tank.max_level - 0.01, False),
         )
         for check, limit, below in checks:
             rows = _rows(level, "tank", "level_m", limit, below=below)
             if check == "tank_reserve" and not rows.empty:
-                rows = rows[rows["value"] > tank.min_level + 0.01]  # already reported empty
+                rows = rows[rows["value"] > tank.min_level + TANK_LEVEL_TOL_M]  # reported empty
             parts.append(rows.assign(check=check, severity="violation"))
+        top = _rows(level, "tank", "level_m", tank.max_level - TANK_LEVEL_TOL_M, below=False)
+        if getattr(tank, "overflow", False):
+            parts.append(top.assign(check="tank_overflow", severity="violation"))
+        elif not top.empty:
+            at_top = level[tank_name] >= tank.max_level - TANK_LEVEL_TOL_M
+            held = at_top & at_top.shift(1, fill_value=False)
+            times = set(held[held].index / SECONDS_PER_HOUR)
+            top = top[top["time_h"].isin(times)]
+            parts.append(top.assign(check="tank_full", severity="warning"))
     return parts
+
+
+#: How close to its bottom or top a tank's level counts as there [m].
+TANK_LEVEL_TOL_M = 0.01
 
 
 def _pump_violations(
@@ -689,7 +710,8 @@ def check_design_condition(
     tap's), margin_m.
     """
     tap_min = rules.tap_min_pressure_m
-    outlets = break_tank_outlets(wn)  # a break-pressure tank's free surface: no minimum
+    # a break-pressure tank's free surface, a pump's suction: no minimum
+    outlets = break_tank_outlets(wn) | pump_suctions(wn)
     cases = design_cases(
         wn,
         lambda n: (

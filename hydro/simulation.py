@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import re
 import tempfile
+import warnings as warnings_module
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -175,11 +176,7 @@ def run_simulation(
             model.options.hydraulic.required_pressure = required_pressure_m
         model.options.hydraulic.minimum_pressure = minimum_pressure_m
     with tempfile.TemporaryDirectory(prefix="hydro-sim-") as tmp, epanet_scratch():
-        try:
-            sim = wntr.sim.EpanetSimulator(model)
-            raw = sim.run_sim(file_prefix=str(Path(tmp).resolve() / "run"))
-        except Exception as exc:
-            raise SimulationError(f"EPANET could not run the network: {exc}") from exc
+        raw = _run_epanet(model, Path(tmp).resolve() / "run")
         warnings = read_warnings(Path(tmp) / "run.rpt")
     node, link = raw.node, raw.link
     elevation = pd.Series(
@@ -202,6 +199,42 @@ def run_simulation(
         pressure_driven=pressure_driven,
         warnings=warnings,
     )
+
+
+def _run_epanet(model: wntr.network.WaterNetworkModel, prefix: Path):
+    """WNTR's EpanetSimulator on ``model``, its Python warnings logged, not printed.
+
+    When EPANET stops short (a step that does not converge, as a pressure-driven run of a
+    network far below its required pressure may), its binary output is cut and WNTR fails
+    reading it; the error then says where EPANET stopped.
+
+    Raises
+    ------
+    SimulationError
+        EPANET could not run the network, or stopped at a step that did not converge.
+    """
+    with warnings_module.catch_warnings(record=True) as caught:
+        warnings_module.simplefilter("always")
+        try:
+            raw = wntr.sim.EpanetSimulator(model).run_sim(file_prefix=str(prefix))
+        except Exception as exc:
+            stopped = [str(w.message) for w in caught if "did not converge" in str(w.message)]
+            if stopped:
+                analysis = model.options.hydraulic.demand_model
+                raise SimulationError(
+                    f"EPANET could not run the network: {stopped[0].rstrip('.')} and stopped "
+                    f"there ({analysis} analysis"
+                    + (
+                        f", required pressure {model.options.hydraulic.required_pressure:g} m"
+                        if analysis in ("PDA", "PDD")
+                        else ""
+                    )
+                    + "); no results"
+                ) from exc
+            raise SimulationError(f"EPANET could not run the network: {exc}") from exc
+    for w in caught:
+        log.warning("EPANET (through WNTR): %s", w.message)
+    return raw
 
 
 def _pressure_m(pressure, head, elevation, model) -> pd.DataFrame:

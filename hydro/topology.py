@@ -75,6 +75,34 @@ def case_copy(node: str, case: str, taken) -> str:
     )  # pragma: no cover
 
 
+def device_ids(node: str, prefix: str, suffix: str, room: int = 0) -> tuple[str, str]:
+    """The link and outlet junction names of a device at ``node``: ``<prefix><node>`` and
+    ``<node><suffix>``, within EPANET's 31 characters.
+
+    When either is longer (less ``room`` characters kept free for a name built on the
+    link's, such as a pump's curves), the node's name is cut and followed by ``~`` and six
+    hexadecimal digits of a hash of the whole name, so the names stay distinct and the same
+    node always gives the same names; the prefix and suffix stay, and the link still starts
+    at ``node`` itself, which is how the device is traced back to its junction.
+
+    Examples
+    --------
+    >>> device_ids("J7", "PRV_", "_PRV")
+    ('PRV_J7', 'J7_PRV')
+    >>> link, outlet = device_ids("N" * 30, "PRV_", "_PRV")
+    >>> len(link) <= 31 and len(outlet) <= 31 and link.startswith("PRV_N")
+    True
+    """
+    limit = MAX_ID_CHARS - room
+    link, outlet = f"{prefix}{node}", f"{node}{suffix}"
+    if len(link) <= limit and len(outlet) <= MAX_ID_CHARS:
+        return link, outlet
+    digest = hashlib.sha1(node.encode("utf-8", "surrogatepass")).hexdigest()[:6]
+    keep = limit - len(prefix) - len(suffix) - 7  # "~" and the digest
+    stem = f"{node[:keep]}~{digest}"
+    return f"{prefix}{stem}", f"{stem}{suffix}"
+
+
 def zones(wn: wntr.network.WaterNetworkModel) -> tuple[dict[str, str], dict[str, str]]:
     """Pipe class and node zone (``transmission`` or ``distribution``) from the topology.
 

@@ -78,6 +78,9 @@ class Range:
 
 #: Pressure targets and limits [m] (as the study file's ``[rules]`` allow them).
 PRESSURE_M = Range(0, 200, "metres of head, 0 (no negative pressure) to 200 m")
+#: A maximum pressure [m]: a service rule at consumers' junctions, but a transmission main
+#: may carry 300 m and more, so ``hydro size`` and ``hydro check`` take up to 1,000 m.
+MAX_PRESSURE_M = Range(0, 1000, "metres of head, 0 to 1,000 m")
 #: Velocity limits [m/s].
 VELOCITY_M_PER_S = Range(0, 10, "metres per second, above 0 and at most 10 m/s", open_low=True)
 #: Bounds of a velocity rule's (low, high) pair [m/s]; sizing's verification uses 1e6 for

@@ -339,7 +339,9 @@ def format_result(result: SizingResult, currency: str = "") -> str:
         + f", {result.seconds:.2f} s",
         _cost_line(v, unit),
         f"lowest pressure: {v.min_pressure_m:.3f} m at junction {v.min_pressure_node}; "
-        f"highest {v.max_pressure_m:.3f} m at {v.max_pressure_node} (independent EPANET run)",
+        f"highest {v.max_pressure_m:.3f} m at {v.max_pressure_node} (independent EPANET run "
+        "of the design condition's peak hour; with less demand, at night, pressures are "
+        "higher: hydro check runs the days)",
     ]
     for rec in v.conditions.to_dict("records"):
         lines.append(

@@ -13,6 +13,7 @@ from hydro.cli._common import (
     count,
     force_option,
     hours,
+    max_pressure,
     pressure,
     tank_reserve,
     velocity,
@@ -201,7 +202,11 @@ def add_parser(sub, parents) -> None:
         help="lowest pressure at household-connection nodes [m] (default 15, docs/sources.md, 5.1)",
     )
     p.add_argument(
-        "--max-pressure", type=pressure, metavar="M", help="highest pressure [m] (default 60)"
+        "--max-pressure",
+        type=max_pressure,
+        metavar="M",
+        help="highest pressure at a junction [m], 0 to 1,000 (default 60: a service rule; a "
+        "transmission main may need more)",
     )
     p.add_argument(
         "--tap-pressure",

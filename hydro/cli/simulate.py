@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from hydro.cli._common import EXIT_FAIL, EXIT_OK, force_option, hours
+from hydro.cli._common import EXIT_FAIL, EXIT_OK, force_option, hours, pressure
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
@@ -12,6 +12,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     gave results that are not numbers.
     """
     from hydro.cli._format import format_summary, format_warnings
+    from hydro.compliance import Rules
     from hydro.network import read_network
     from hydro.outputs import Outputs
     from hydro.simulation import run_simulation, summarize, write_results
@@ -19,7 +20,12 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     outputs = Outputs(inputs=[args.network], force=args.force)
     folder = outputs.folder(args.out, "--out") if args.out is not None else None
     wn = read_network(args.network, sized=True, inflows=args.inflows)
-    results = run_simulation(wn, duration_h=args.duration, pressure_driven=args.pressure_driven)
+    required = args.required_pressure
+    required = Rules().min_pressure_m["standpipe"] if required is None else required
+    run = {"pressure_driven": True, "required_pressure_m": required} if args.pressure_driven else {}
+    results = run_simulation(wn, duration_h=args.duration, **run)
+    if args.pressure_driven:
+        print(f"pressure-driven: full delivery at {required:g} m, none below 0 m")
     print(f"network: {args.network}")
     print(format_summary(summarize(results)))
     print(format_warnings(results.warnings))
@@ -58,6 +64,13 @@ def add_parser(sub, parents) -> None:
         "--pressure-driven",
         action="store_true",
         help="pressure-driven demand (EPANET 2.2 PDA) instead of demand-driven",
+    )
+    p.add_argument(
+        "--required-pressure",
+        type=pressure,
+        metavar="M",
+        help="pressure-driven: full delivery at this pressure [m] (default 10, the standpipe "
+        "minimum of hydro check; none below 0 m)",
     )
     p.add_argument("--out", metavar="DIR", help="write nodes.csv and links.csv into DIR")
     force_option(p)

@@ -15,6 +15,7 @@ from hydro.cli._common import (
     count,
     diameter_mm,
     force_option,
+    max_pressure,
     pressure,
     seconds,
     seed,
@@ -219,7 +220,7 @@ def add_parser(sub, parents) -> None:
     )
     p.add_argument(
         "--max-pressure",
-        type=pressure,
+        type=max_pressure,
         metavar="M",
         help="highest junction pressure [m], above --min-pressure; only when given",
     )

@@ -42,6 +42,7 @@ from hydro import defaults
 from hydro.errors import InputError
 from hydro.lifecycle import capital_recovery_factor
 from hydro.pumps import SHUTOFF_HEAD_RATIO
+from hydro.topology import device_ids
 from hydro.units import DAYS_PER_YEAR, J_PER_KWH, RHO_G, SECONDS_PER_HOUR
 
 #: Name of a booster placed by the program: ``PMP_<node>``.
@@ -213,7 +214,7 @@ def add_boosters(
         The names ``PMP_<node>``, ``<node>_PMP`` or its curves are already in the network.
     """
     for node, (flow, head, efficiency) in duty.items():
-        pump, outlet = f"{PUMP_PREFIX}{node}", f"{node}{PUMP_OUTLET_SUFFIX}"
+        pump, outlet = device_ids(node, PUMP_PREFIX, PUMP_OUTLET_SUFFIX, room=len("C_"))
         curves = (f"C_{pump}", f"E_{pump}")
         if (outlet in model.node_name_list or pump in model.link_name_list
                 or any(c in model.curve_name_list for c in curves)):  # fmt: skip

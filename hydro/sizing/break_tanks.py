@@ -27,8 +27,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import wntr
 
-from hydro.errors import InputError
+from hydro.errors import InfeasibleDesignError, InputError
 from hydro.sizing.boosters import Boosters, average_demand, booster_outlets
+from hydro.topology import device_ids
 from hydro.units import M_PER_BAR
 
 #: Name of the valve that models a break-pressure tank at a junction: ``BPT_<node>``.
@@ -107,7 +108,7 @@ def outlet_name(node: str) -> str:
     >>> outlet_name("J7")
     'J7_BPT'
     """
-    return f"{node}{OUTLET_SUFFIX}"
+    return device_ids(node, VALVE_PREFIX, OUTLET_SUFFIX)[1]
 
 
 def valve_name(node: str) -> str:
@@ -116,7 +117,7 @@ def valve_name(node: str) -> str:
     >>> valve_name("J7")
     'BPT_J7'
     """
-    return f"{VALVE_PREFIX}{node}"
+    return device_ids(node, VALVE_PREFIX, OUTLET_SUFFIX)[0]
 
 
 def break_tank_valves(wn: wntr.network.WaterNetworkModel) -> list[str]:
@@ -148,6 +149,21 @@ def break_tank_outlets(wn: wntr.network.WaterNetworkModel) -> set[str]:
     return {wn.get_link(v).end_node_name for v in valves} | booster_outlets(wn)
 
 
+def pump_suctions(wn: wntr.network.WaterNetworkModel) -> set[str]:
+    """Junctions with no demand at a pump's suction (its start node): no consumers.
+
+    Their head is the source's above them less the suction main's loss: no pipe raises it,
+    so a service minimum there cannot be met; ``hydro size`` and ``hydro check`` hold them
+    to none (their pressure is the pump's matter, its suction head).
+    """
+    return {
+        pump.start_node_name
+        for _, pump in wn.pumps()
+        if pump.start_node_name in wn.junction_name_list
+        and not any(d.base_value for d in wn.get_node(pump.start_node_name).demand_timeseries_list)
+    }
+
+
 @dataclass(kw_only=True)
 class TankPlan:
     """What the tree program needs to place break-pressure tanks and pressure-reducing valves.
@@ -167,7 +183,9 @@ class TankPlan:
     ``average_flow``: each of them -> the demand below it averaged over the patterns
     [m3/s] (the junction's own drawn above the device); ``booster_efficiency``: candidate
     -> the efficiency to take for a booster there [-] (the tree program's, at the duty
-    point of a booster it placed).
+    point of a booster it placed). ``static_cap_m``: with a maximum pressure, candidate ->
+    the highest static head below it that keeps every junction it would feed within the
+    maximum with every demand at zero [m] (:func:`static_caps`).
     """
 
     tanks: BreakTanks | None
@@ -185,6 +203,7 @@ class TankPlan:
     booster_nodes: set[str] = field(default_factory=set)
     average_flow: dict[str, float] = field(default_factory=dict)
     booster_efficiency: dict[str, float] = field(default_factory=dict)
+    static_cap_m: dict[str, float] = field(default_factory=dict)
 
     @property
     def residual_m(self) -> float:
@@ -276,6 +295,9 @@ def plan_break_tanks(
     rating = None
     if problem.catalog.has_pressure_classes:
         rating = problem.catalog.table["pressure_rating_m"].to_numpy()
+    devices = {n: min(elevation[n] + (residual if n in tank_nodes else np.inf),
+                      elevation[n] if n in valve_nodes else np.inf) for n in chosen}  # fmt: skip
+    caps = static_caps(problem, order, anchor_of, devices, source)
     return TankPlan(
         tanks=tanks,
         candidates=candidates,
@@ -291,7 +313,62 @@ def plan_break_tanks(
         boosters=boosters,
         booster_nodes=pump_nodes & chosen,
         average_flow=_average_flow_below(problem.wn, order, pump_nodes & chosen),
+        static_cap_m=caps,
     )
+
+
+def static_caps(problem, order: list, anchor_of: dict, devices: dict, source: str) -> dict:
+    """With a maximum pressure, the highest static head below each candidate [m].
+
+    With every demand at zero, a junction's head is the static head below the nearest
+    candidate above it (``anchor_of`` of its upstream node: a tank's free surface, a valve's
+    setting, a booster's shut-off above the static head reaching it) or, with none, the
+    source's static head (:attr:`Problem.static_pressure_m`). So the junction keeps the
+    maximum pressure at night as at the peak hour when that head is at most its elevation
+    plus the maximum: each candidate's cap is the least of those over the junctions it
+    feeds (its own outlet is no consumer, held to its pipes' class only). ``devices``:
+    candidate -> the lowest static head a device there can give [m] (``inf``: none lowers
+    it, a booster).
+
+    Raises
+    ------
+    InfeasibleDesignError
+        A junction's static head stays above the maximum with every device above it at its
+        lowest (the message names the junctions, by how much, and what would fix it).
+    """
+    top = problem.targets.max_pressure_m
+    if top is None:
+        return {}
+    static = problem.static_pressure_m
+    snapshot = problem.snapshot
+    caps = dict.fromkeys(devices, np.inf)  # a device's own outlet is no consumer
+    lowest: dict = {}  # node -> the lowest static head a device at or above it gives
+    over: dict[str, float] = {}
+    for _, up, down in order:
+        lowest[down] = min(lowest.get(up, np.inf), devices.get(down, np.inf))
+        node = snapshot.get_node(down)
+        if node.node_type != "Junction":
+            continue
+        limit = node.elevation + top
+        a = anchor_of.get(up)
+        if a is not None:
+            caps[a] = min(caps[a], limit)
+        least = min(float(static[down]) + node.elevation, lowest.get(up, np.inf))
+        if least - limit > 1e-6:
+            over[down] = least - limit
+    if over:
+        worst = sorted(over.items(), key=lambda x: -x[1])
+        listed = ", ".join(f"{n} by {d:.2f} m" for n, d in worst[:10])
+        more = f" and {len(worst) - 10} more" if len(worst) > 10 else ""
+        raise InfeasibleDesignError(
+            f"{source}: with every demand at zero (at night) junction(s) {listed}{more} stay "
+            f"above the maximum pressure of {top:g} m even with every allowed device above "
+            "them at its lowest: no pipe and no candidate fixes it; allow a pressure-reducing "
+            "valve or a break-pressure tank closer above them (--prv-nodes, "
+            "--break-tank-nodes, or every junction: leave those out), or give a higher "
+            "--max-pressure"
+        )
+    return caps
 
 
 def _average_flow_below(wn, order: list, nodes: set[str]) -> dict[str, float]:
@@ -375,7 +452,7 @@ def add_pressure_valves(
         The names ``PRV_<node>`` or ``<node>_PRV`` are already in the network.
     """
     for node, setting in settings_m.items():
-        names = (f"{PRV_PREFIX}{node}", f"{node}{PRV_OUTLET_SUFFIX}")
+        names = device_ids(node, PRV_PREFIX, PRV_OUTLET_SUFFIX)
         _add_valve(model, node, downstream[node], names, setting, "a pressure-reducing valve")
 
 

@@ -19,6 +19,7 @@ from hydro import defaults, validate
 from hydro.catalog import Catalog
 from hydro.condition import check_pressure_targets, default_taps, design_cases
 from hydro.errors import InputError
+from hydro.pumps import shutoff_head
 from hydro.simulation import static_pressure
 from hydro.topology import is_source_copy
 from hydro.units import M_PER_BAR
@@ -44,7 +45,7 @@ class Targets:
         Highest velocity in every sized pipe [m/s].
     node_min_pressure_m : mapping, optional
         Junction -> its own minimum [m] (for example 10 m at standpipe nodes and 15 m at
-        household-connection nodes, Oujda brief 5.1).
+        household-connection nodes, Oujda brief 5.1); ``-inf``: none (a pump's suction).
     tap_min_pressure_m : float, optional
         At a tap node while its taps draw [m] (5 m, Oujda brief 5.1); None: no tap-flow case.
     tank_reserve_share : float
@@ -67,7 +68,7 @@ class Targets:
     def __post_init__(self):
         validate.number(self.min_pressure_m, "Targets: min_pressure_m", validate.PRESSURE_M)
         validate.optional_number(
-            self.max_pressure_m, "Targets: max_pressure_m", validate.PRESSURE_M
+            self.max_pressure_m, "Targets: max_pressure_m", validate.MAX_PRESSURE_M
         )
         validate.optional_number(
             self.max_velocity_m_per_s, "Targets: max_velocity_m_per_s", validate.VELOCITY_M_PER_S
@@ -75,7 +76,10 @@ class Targets:
         for node, value in validate.mapping(
             self.node_min_pressure_m, "Targets: node_min_pressure_m"
         ).items():
-            validate.number(value, f"Targets: node_min_pressure_m[{node!r}]", validate.PRESSURE_M)
+            if value != -np.inf:  # -inf: none (a pump's suction, no consumer)
+                validate.number(
+                    value, f"Targets: node_min_pressure_m[{node!r}]", validate.PRESSURE_M
+                )
         validate.optional_number(
             self.tap_min_pressure_m, "Targets: tap_min_pressure_m", validate.PRESSURE_M
         )
@@ -83,6 +87,7 @@ class Targets:
             self.tank_reserve_share, "Targets: tank_reserve_share", validate.TANK_RESERVE_SHARE
         )
         minima = [self.min_pressure_m, *(self.node_min_pressure_m or {}).values()]
+        minima = [m for m in minima if m != -np.inf]
         check_pressure_targets(minima, self.max_pressure_m)
 
     def min_at(self, node: str) -> float:
@@ -243,6 +248,8 @@ def build_problem(
     )
     static = static_pressure(wn)
     node_pressure = static.to_dict()
+    for node, shut in shutoff_pressure(wn, static).items():  # a pump against closed valves
+        node_pressure[node] = max(node_pressure.get(node, 0.0), shut)
     # The catalogue gives Darcy-Weisbach roughness in mm; WNTR, and so the problem, in m.
     catalog_roughness = catalog.roughness_in(wn.options.hydraulic.headloss)
     roughness = np.empty((len(pipes), len(catalog)))
@@ -271,6 +278,48 @@ def build_problem(
         cases=cases,
         taps=taps,
     )
+
+
+def shutoff_pressure(wn: wntr.network.WaterNetworkModel, static: pd.Series) -> dict[str, float]:
+    """Node -> the pressure a pump of ``wn`` can put on it at shut-off [m].
+
+    When the taps close and the tank it fills stops taking water (EPANET closes a full
+    tank's inlet), a head pump passes no flow and gives its shut-off head
+    (:func:`hydro.pumps.shutoff_head`, times its speed squared) above its suction's static
+    head (``static`` [m] plus the elevation). Every node its discharge reaches by pipes and
+    valves other than pressure-reducing or -sustaining ones, without passing a tank, a
+    reservoir or another pump, can see that head less its elevation; a pipe there must hold
+    it, as below a booster the tree program places. Power pumps (no curve) are skipped.
+    """
+    out: dict[str, float] = {}
+    links: dict[str, list[str]] = {}
+    for _, link in wn.links():
+        if link.link_type == "Pump" or getattr(link, "valve_type", "") in ("PRV", "PSV"):
+            continue
+        links.setdefault(link.start_node_name, []).append(link.end_node_name)
+        links.setdefault(link.end_node_name, []).append(link.start_node_name)
+    for _, pump in wn.pumps():
+        if pump.pump_type != "HEAD" or pump.get_pump_curve() is None:
+            continue
+        suction = wn.get_node(pump.start_node_name)
+        above = float(static.get(suction.name, 0.0)) + _elevation(suction)
+        head = above + shutoff_head(pump.get_pump_curve().points) * (pump.base_speed or 1.0) ** 2
+        seen, stack = {pump.end_node_name}, [pump.end_node_name]
+        while stack:
+            node = wn.get_node(stack.pop())
+            if node.node_type != "Junction":
+                continue
+            out[node.name] = max(out.get(node.name, 0.0), head - node.elevation)
+            for n in links.get(node.name, []):
+                if n not in seen:
+                    seen.add(n)
+                    stack.append(n)
+    return out
+
+
+def _elevation(node) -> float:
+    """A node's elevation [m] (a reservoir's: its head, less the static pressure of 0 m)."""
+    return float(node.base_head if node.node_type == "Reservoir" else node.elevation)
 
 
 # --------------------------------------------------------------------------- tree structure
@@ -382,11 +431,13 @@ def tree_components(problem: Problem) -> tuple[list[TreeComponent], list[str]] |
     """Split the design snapshot into trees fed by one source each.
 
     Returns (trees, transmission pipes), or None when the network has a loop (or a component
-    that the tree method cannot size). Transmission pipes join two fixed-head nodes (a rising
-    main from a tap-off to a tank): their flow is set by pumps and levels, not by demands, so
-    they are kept as they are and reported. A pressure-reducing valve (PRV) splits a tree in
-    two: below it, a tree fed at the valve's setting; above it, its inlet draws the whole
-    demand below and must keep the setting plus a margin (:data:`PRV_INLET_MARGIN_M`).
+    that the tree method cannot size). A head pump inside a tree, along the flow, adds its
+    head at the flow below it (:func:`hydro.sizing.tree.fixed_pipe_headloss`). Transmission
+    pipes join two fixed-head nodes (a rising main from a tap-off to a tank): their flow is
+    set by pumps and levels, not by demands, so they are kept as they are and reported. A
+    pressure-reducing valve (PRV) splits a tree in two: below it, a tree fed at the valve's
+    setting; above it, its inlet draws the whole demand below and must keep the setting plus
+    a margin (:data:`PRV_INLET_MARGIN_M`).
     """
     wn = problem.snapshot
     sources = set(wn.reservoir_name_list) | set(wn.tank_name_list)
@@ -415,7 +466,24 @@ def tree_components(problem: Problem) -> tuple[list[TreeComponent], list[str]] |
             continue
         if len(roots) != 1:
             return None
-        if any(wn.get_link(k).link_type != "Pipe" and k not in prvs for k in links):
-            return None  # pumps and other valves inside a tree: use the general optimiser
-        trees.append(_tree(wn, sub, roots[0], load, prvs, component))
+        if any(wn.get_link(k).link_type not in ("Pipe", "Pump") and k not in prvs for k in links):
+            return None  # other valves inside a tree: use the general optimiser
+        tree = _tree(wn, sub, roots[0], load, prvs, component)
+        if not all(_pump_along(wn.get_link(k), up) for k, up, _ in tree.order):
+            return None  # a pump against the flow, or with a curve of its own shape
+        trees.append(tree)
     return trees, transmission
+
+
+def _pump_along(link, up) -> bool:
+    """True unless ``link`` is a pump the tree method cannot take: one against the flow from
+    ``up`` (its upstream node, or the root's label), a power pump, or a curve that is not one
+    of EPANET's fitted shapes (one point, or three from shut-off).
+    """
+    if link.link_type != "Pump":
+        return True
+    start = up[0] if is_source_copy(up) else up
+    if link.start_node_name != start or link.pump_type != "HEAD":
+        return False
+    points = link.get_pump_curve().points
+    return len(points) == 1 or (len(points) == 3 and sorted(points)[0][0] == 0)

@@ -39,12 +39,15 @@ import wntr
 from hydro.errors import HydroError, InputError
 from hydro.network import copy_network
 from hydro.sizing.break_tanks import (
+    PRV_OUTLET_SUFFIX,
+    PRV_PREFIX,
     BreakTanks,
     PressureValves,
     add_break_tanks,
     add_pressure_valves,
 )
 from hydro.sizing.problem import build_problem
+from hydro.topology import device_ids
 
 log = logging.getLogger(__name__)
 
@@ -142,7 +145,7 @@ def valve_settings(wn, node: str, catalog, targets, residual_m: float, source: s
     Empty when even that lowest one is above the highest.
     """
     model = with_devices(wn, (Site("valve", node, 0.0),), residual_m, source)
-    below = relieved_nodes(model, f"PRV_{node}")
+    below = relieved_nodes(model, device_ids(node, PRV_PREFIX, PRV_OUTLET_SUFFIX)[0])
     z = wn.get_node(node).elevation
     level = {n: model.get_node(n).elevation for n in below}
     need = max((level[n] + targets.min_at(n) for n in below if n in wn.junction_name_list),

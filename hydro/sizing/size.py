@@ -17,6 +17,7 @@ import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import networkx as nx
 import numpy as np
 import pandas as pd
 import wntr
@@ -36,6 +37,8 @@ from hydro.sizing.boosters import (
     nodes_below,
 )
 from hydro.sizing.break_tanks import (
+    PRV_OUTLET_SUFFIX,
+    PRV_PREFIX,
     BreakTanks,
     PressureValves,
     add_break_tanks,
@@ -44,7 +47,9 @@ from hydro.sizing.break_tanks import (
     break_tank_valves,
     plan_break_tanks,
     pressure_valves,
+    pump_suctions,
     source_classes,
+    valve_name,
 )
 from hydro.sizing.condition import joint_tree_problem, looped_second_stage, split_node_minimum
 from hydro.sizing.problem import (
@@ -55,7 +60,8 @@ from hydro.sizing.problem import (
     tree_components,
 )
 from hydro.sizing.sites import looped_with_sites
-from hydro.topology import case_copy
+from hydro.topology import case_copy, device_ids
+from hydro.units import M_PER_BAR
 
 log = logging.getLogger(__name__)
 #: The stages of a sizing a user sees (the command line prints them, ``--quiet`` not).
@@ -794,6 +800,76 @@ def _check_arguments(wn, catalog, targets, seed, time_limit_s, max_evaluations, 
         raise InputError(f"size_network: method = {method!r}: one of 'auto', 'tree', 'looped'")
 
 
+def _exempt_pump_suctions(wn, targets: Targets) -> tuple[Targets, list[str]]:
+    """``targets`` with no minimum at the pumps' suction junctions that have no demand
+    (:func:`hydro.sizing.break_tanks.pump_suctions`) and at the outlets of devices an
+    earlier sizing wrote (:func:`hydro.sizing.break_tanks.break_tank_outlets`), as
+    ``hydro check`` holds them, unless given their own; and the notes that say so.
+    """
+    own = dict(targets.node_min_pressure_m or {})
+    suctions = sorted(n for n in pump_suctions(wn) if n not in own)
+    outlets = sorted(n for n in break_tank_outlets(wn) if n not in own)
+    if not suctions and not outlets:
+        return targets, []
+    none = dict.fromkeys([*suctions, *outlets], -np.inf)
+    notes = []
+    if suctions:
+        notes.append(
+            f"junction(s) {', '.join(suctions)}: a pump's suction with no demand, its head set "
+            "by the source above it: held to no minimum pressure (no consumer; hydro check "
+            "likewise)"
+        )
+    if outlets:
+        notes.append(
+            f"junction(s) {', '.join(outlets)}: below a device already in the network (a "
+            "break-pressure tank, valve or booster hydro size wrote): held to no minimum "
+            "pressure, as hydro check holds them"
+        )
+    return replace(targets, node_min_pressure_m={**own, **none}), notes
+
+
+def _not_a_tree(wn: wntr.network.WaterNetworkModel) -> str:
+    """Why :func:`tree_components` found no trees: a loop, or else what the tree method
+    cannot take (the message of ``--method tree``).
+    """
+    graph = wn.to_graph().to_undirected()
+    loops = (
+        graph.number_of_edges() - graph.number_of_nodes() + nx.number_connected_components(graph)
+    )
+    if loops > 0:
+        return f"the network is looped ({loops} independent loop(s))"
+    return (
+        "the network is branched but the tree method cannot take it: a part fed by more "
+        "than one source, a valve other than an open pressure-reducing one inside a tree, "
+        "or a pump against the flow, a power pump or one whose curve has other than 1 or 3 "
+        "points"
+    )
+
+
+#: Static pressure above which a catalogue with no pressure classes is pointed out [m]
+#: (PN10, the lowest class of most distribution networks).
+UNRATED_WARNING_M = 10 * M_PER_BAR
+
+
+def _unrated_note(problem: Problem, catalog: Catalog) -> list[str]:
+    """A warning (the result's note, which the command line prints) when the catalogue has no
+    pressure classes and a sized pipe sees more than :data:`UNRATED_WARNING_M` of static
+    pressure: no pipe's class was checked against it.
+    """
+    if catalog.has_pressure_classes or problem.max_pressure_seen_m.empty:
+        return []
+    pipe = str(problem.max_pressure_seen_m.idxmax())
+    seen = float(problem.max_pressure_seen_m[pipe])
+    if seen <= UNRATED_WARNING_M:
+        return []
+    note = (
+        f"the catalogue {catalog.source} has no pressure_class_bar: no pipe's class was "
+        f"checked against its static pressure, up to {seen:.1f} m ({seen / M_PER_BAR:.1f} bar) "
+        f"on pipe {pipe}; check the pipes' ratings, or add the column"
+    )
+    return [note]
+
+
 def size_network(
     wn: wntr.network.WaterNetworkModel,
     catalog: Catalog,
@@ -887,16 +963,18 @@ def size_network(
     True
     """
     _check_arguments(wn, catalog, targets, seed, time_limit_s, max_evaluations, method)
+    targets, exempt = _exempt_pump_suctions(wn, targets)
     break_tanks, pressure_valves, boosters = _devices(break_tanks, split, source)
     devices = break_tanks is not None or pressure_valves is not None or boosters is not None
     problem = build_problem(
         wn, catalog, targets, fixed, source, min_diameter_mm, taps=taps,
         pressure_classes=not devices,
     )  # fmt: skip
-    notes: list[str] = []
+    notes: list[str] = _unrated_note(problem, catalog) + exempt
     split_out = tree_components(problem) if method in ("auto", "tree") else None
     if method == "tree" and split_out is None:
-        raise InputError(f"{source}: the network is looped; the tree method does not apply")
+        why = _not_a_tree(problem.snapshot)
+        raise InputError(f"{source}: {why}; the tree method does not apply")
     if split and split_out is None:
         raise InputError(f"{source}: --split applies to branched networks only")
     optimiser = dict(
@@ -1023,12 +1101,15 @@ def _size_tree(
         notes.append(
             f"{len(solution.break_tanks)} break-pressure tank(s) placed, at "
             f"{', '.join(solution.break_tanks)}: written as pressure-reducing valves "
-            f"{', '.join('BPT_' + n for n in solution.break_tanks)}"
+            f"{', '.join(valve_name(n) for n in solution.break_tanks)}"
         )
     if solution.pressure_valves:
         notes.append(
             f"{len(solution.pressure_valves)} pressure-reducing valve(s) placed: "
-            + ", ".join(f"PRV_{n} set at {m:.2f} m" for n, m in solution.pressure_valves.items())
+            + ", ".join(
+                f"{device_ids(n, PRV_PREFIX, PRV_OUTLET_SUFFIX)[0]} set at {m:.2f} m"
+                for n, m in solution.pressure_valves.items()
+            )
         )
     if tanks[3] is not None:
         notes.extend(booster_notes(verification.boosters, model))

@@ -34,7 +34,7 @@ from hydro.hydraulics import (
     headloss_hazen_williams,
     velocity,
 )
-from hydro.pumps import SHUTOFF_HEAD_RATIO, pump_efficiency_for_size
+from hydro.pumps import SHUTOFF_HEAD_RATIO, head_at, pump_efficiency_for_size
 from hydro.sizing.boosters import head_factor, lift_cost_per_m
 from hydro.sizing.break_tanks import TankPlan
 from hydro.sizing.problem import DESIGN_MARGIN_M, Problem, Targets, TreeComponent
@@ -93,11 +93,16 @@ def fixed_pipe_headloss(problem: Problem, pipe: str, flow: float) -> float:
     """Head loss [m] of a pipe that keeps its own diameter.
 
     Head loss [m] of a pipe that keeps its own diameter and roughness (0 for the
-    pressure-reducing valve that feeds a tree: its outlet head is its setting).
+    pressure-reducing valve that feeds a tree: its outlet head is its setting; minus its
+    head for a pump, at the flow it passes: EPANET's fitted curve times its speed squared,
+    :func:`hydro.pumps.head_at`).
     """
     link = problem.wn.get_link(pipe)
     if link.link_type == "Valve":
         return 0.0
+    if link.link_type == "Pump":
+        speed = link.base_speed or 1.0
+        return -head_at(link.get_pump_curve().points, abs(flow) / speed) * speed**2
     if problem.headloss_formula == "H-W":
         return float(headloss_hazen_williams(flow, link.length, link.diameter, link.roughness))
     return float(headloss_darcy_weisbach(flow, link.length, link.diameter, link.roughness))
@@ -125,11 +130,16 @@ def _check_reachable(
 ) -> None:
     """Fail early, naming junctions that miss the pressure even with the largest pipes and
     that no booster candidate above them (``lifted``: the junctions below one) can reach.
+
+    The message tells why (:func:`_unreachable_message`): the source's head itself below
+    the junction's target (no pipe could help), or the head lost in the largest allowed
+    pipes (the catalogue lacks larger diameters).
     """
     index = {p: i for i, p in enumerate(problem.pipes)}
     targets = problem.targets
-    short = []
+    short, lost = [], {}
     for tree in trees:
+        still = dict(_heads_down(problem, tree, index, lambda hl: 0.0))
         for down, head in _heads_down(problem, tree, index, np.min):
             if down in lifted:
                 continue
@@ -138,22 +148,54 @@ def _check_reachable(
             deficit = need - head
             if deficit > 1e-9:
                 short.append((down, deficit))
+                lost[down] = (still[down] - need, still[down] - head)
     if short:
-        short.sort(key=lambda x: -x[1])
-        if targets.node_min_pressure_m:
-            listed = ", ".join(
-                f"{n} by {d:.2f} m (of {targets.min_at(n):g} m)" for n, d in short[:10]
-            )
-            target = "the minimum pressure"
-        else:
-            listed = ", ".join(f"{n} by {d:.2f} m" for n, d in short[:10])
-            target = f"{targets.min_pressure_m:g} m"
-        more = f" and {len(short) - 10} more" if len(short) > 10 else ""
-        raise InfeasibleDesignError(
-            f"no catalogue pipe can give {target} at junction(s) {listed}{more}, even with "
-            "the largest diameter allowed everywhere: the source is too low; a booster "
-            "(--booster-cost) upstream of them would, or a higher tank"
+        raise InfeasibleDesignError(_unreachable_message(problem, short, lost))
+
+
+def _unreachable_message(problem: Problem, short: list, lost: dict) -> str:
+    """What :func:`_check_reachable` says of junctions ``short`` ((node, deficit [m])).
+
+    ``lost``: node -> (the head left at it above its target with no head lost in the
+    decision pipes [m], the head lost in them with the largest allowed pipes [m]). Where
+    that head left is not positive the source is too low; elsewhere a larger pipe would do,
+    and the message gives the inner diameter that, on every decision pipe of the worst
+    path, would lose no more than the head left (the loss scales as ``D^-4.87``,
+    Hazen-Williams; ``D^-5``, Darcy-Weisbach in rough turbulence).
+    """
+    targets = problem.targets
+    short.sort(key=lambda x: -x[1])
+    if targets.node_min_pressure_m:
+        listed = ", ".join(f"{n} by {d:.2f} m (of {targets.min_at(n):g} m)" for n, d in short[:10])
+        target = "the minimum pressure"
+    else:
+        listed = ", ".join(f"{n} by {d:.2f} m" for n, d in short[:10])
+        target = f"{targets.min_pressure_m:g} m"
+    more = f" and {len(short) - 10} more" if len(short) > 10 else ""
+    head = (
+        f"no catalogue pipe can give {target} at junction(s) {listed}{more}, even with the "
+        "largest diameter allowed everywhere"
+    )
+    low = [n for n, _ in short if lost[n][0] <= 1e-9]
+    if low:
+        return (
+            f"{head}: the source is too low for {', '.join(low[:10])}"
+            f"{' and more' if len(low) > 10 else ''} (its head is below their target with no "
+            "head lost at all); a booster (--booster-cost) upstream of them would, or a "
+            "higher tank"
         )
+    exponent = 4.87 if problem.headloss_formula == "H-W" else 5.0
+    worst = max(short, key=lambda x: lost[x[0]][1] / lost[x[0]][0])[0]
+    left, loss = lost[worst]
+    largest = float(np.max(problem.catalog.diameters))
+    needed = largest * (loss / left) ** (1.0 / exponent)
+    return (
+        f"{head}: the head is lost in the pipes, not missing at the source: with the "
+        f"catalogue's largest pipe (inner {largest * 1000:.1f} mm) the decision pipes above "
+        f"{worst} lose {loss:.2f} m where {left:.2f} m is available; add larger diameters "
+        f"to the catalogue (about {needed * 1000:.0f} mm inner on that path would carry its "
+        "flow), or allow a booster (--booster-cost) upstream of them"
+    )
 
 
 def _check_not_too_high(problem: Problem, trees: list[TreeComponent]) -> None:
@@ -363,7 +405,9 @@ class _Columns:
     pressure-reducing valve there), ``valve_cost``: cost of one valve; ``booster``:
     candidate -> its 0-1 column (a booster pump there) and ``lift``: -> its duty head [m]
     column, ``lift_terms``: their bounds and costs (:class:`_Lift`); ``limits``: column ->
-    its (lower, upper) bounds where not the default.
+    its (lower, upper) bounds where not the default; ``static_cap``: static-head column ->
+    its highest value under the maximum pressure with no demand
+    (:attr:`hydro.sizing.break_tanks.TankPlan.static_cap_m`) [m].
     """
 
     option: list[int]
@@ -381,6 +425,7 @@ class _Columns:
     booster: dict[str, int] = field(default_factory=dict)
     lift: dict[str, int] = field(default_factory=dict)
     lift_terms: _Lift | None = None
+    static_cap: dict[int, float] = field(default_factory=dict)
 
     @property
     def n_options(self) -> int:
@@ -439,7 +484,7 @@ class _Columns:
         self.valve = {c: n + j for j, c in enumerate(c for c in plan.candidates
                                                      if c in plan.valve_nodes)}  # fmt: skip
         n += len(self.valve)
-        if plan.rating_m is not None or self.valve:
+        if plan.rating_m is not None or self.valve or plan.static_cap_m:
             self.static = {c: n + j for j, c in enumerate(plan.candidates)}
             n += len(self.static)
         chosen = set(plan.candidates)
@@ -453,6 +498,8 @@ class _Columns:
         for u, k in self.outlet.items():
             if u.split("@")[0] in self.valve:
                 self.limits[k] = (plan.elevation[u.split("@")[0]], np.inf)
+        self.static_cap = {self.static[c]: cap for c, cap in plan.static_cap_m.items()
+                           if c in self.static}  # fmt: skip
 
 
 def _columns(problem: Problem, trees: list[TreeComponent], split: bool) -> _Columns:
@@ -666,7 +713,9 @@ def _bounds(
 
     A junction's head is at least its elevation plus its minimum pressure (or its tree's head
     floor, when higher), :data:`DESIGN_MARGIN_M` and its ``extra_margin_m`` [m]; at most its
-    elevation plus the maximum pressure, when one is set.
+    elevation plus the maximum pressure, when one is set; and then so is the static head
+    below each candidate at every junction it feeds (``static_cap``: the night, every
+    demand at zero).
     """
     targets = problem.targets
     n_x = columns.n_options
@@ -693,6 +742,8 @@ def _bounds(
     upper[[*columns.tank.values(), *columns.valve.values(), *columns.booster.values()]] = 1.0
     for k, (low, high) in columns.limits.items():
         lower[k], upper[k] = low, high
+    for k, cap in columns.static_cap.items():  # the maximum pressure with every demand at 0
+        upper[k] = min(upper[k], cap)
     return Bounds(lower, upper)
 
 
@@ -735,7 +786,10 @@ def _no_design(
             ("--booster-nodes", plan.boosters),
         )
         options = [o for o, given in named if given is not None]
-        other = "" if plan.tanks is not None else ", break-pressure tanks (--break-tank-cost)"
+        other = (
+            ", a higher --break-tank-residual" if plan.tanks is not None
+            else ", break-pressure tanks (--break-tank-cost)"
+        )  # fmt: skip
         tanks = (
             f"; {what} were allowed at {len(plan.candidates)} junction(s) and no placement "
             "of them with the catalogue's pressure classes meets the targets (more "
