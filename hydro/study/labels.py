@@ -974,6 +974,21 @@ NOTES_FR = [
         ),
     ),
     (
+        r"junction\(s\) (.+): a pump's suction with no demand, its head set by the source "
+        r"above it: held to no minimum pressure \(no consumer; hydro check likewise\)",
+        "nœud(s) \\1\u00a0: aspiration d'une pompe, sans consommation, sa charge fixée par la "
+        "source en amont\u00a0: sans pression minimale (aucun usager\u00a0; de même pour "
+        "hydro check)",
+    ),
+    (
+        r"junction\(s\) (.+): below a device already in the network \(a break-pressure tank, "
+        r"valve or booster hydro size wrote\): held to no minimum pressure, as hydro check "
+        r"holds them",
+        "nœud(s) \\1\u00a0: en aval d'un organe déjà présent dans le réseau (brise-charge, "
+        "vanne ou surpresseur posé par hydro size)\u00a0: sans pression minimale, comme pour "
+        "hydro check",
+    ),
+    (
         r"pump: fitted through the duty point \(no catalogue pump qualifies\)",
         "pompe : courbe ajustée sur le point de fonctionnement (aucune pompe du catalogue ne "
         "convient)",
