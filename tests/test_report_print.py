@@ -340,3 +340,38 @@ def test_the_stress_intro_names_only_the_cases_run():
     ctx = SimpleNamespace(result=result, t=report.texts("en"), lang="en", labels={"s": "S"})
     text = " ".join(str(b[1]) for b in report.section_operation(ctx).blocks)
     assert "pump out of service" not in text and "opening year" in text
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_the_sensitivity_table_is_one_table_in_both_languages(lang):
+    """Issue 25 point 5: the French headers are no wider than A4 allows, so the "rules met"
+    column stays with its rows (it was split off into a second table of "oui" without keys).
+    """
+    label = {
+        "fr": "Branchements individuels (part de chaque douar), bornes-fontaines pour les autres",
+        "en": "Household connections (douar shares), standpipes elsewhere",
+    }[lang]
+    rows = [("standpipe cost", "low", 15000.0, "MAD"), ("rock excavation uplift", "high", 0.5,
+            "share of pipes"), ("per-capita demand", "high", 30.0, "l/person/day")]  # fmt: skip
+    frame = pd.DataFrame(
+        [
+            {
+                "parameter_label": p,
+                "scenario": label,
+                "end": e,
+                "value": v,
+                "unit": u,
+                "capital_donors_eur": 404860.0,
+                "change_from_base": 0.415,
+                "cost_per_beneficiary_eur": 250.0,
+                "om_recovery_ratio": 0.54,
+                "within_budget": False,
+                "compliant": True,
+            }
+            for p, e, v, u in rows
+        ]  # fmt: skip
+    )
+    page = str(report.html_table(frame, lang, "sensitivity", keys=3))
+    assert 'id="table-sensitivity-2"' not in page
+    (grid,) = tables_of(page)
+    assert grid.fits() and len(grid.header) == len(frame.columns)

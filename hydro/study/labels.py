@@ -600,7 +600,10 @@ COLUMNS = {
         "Tariff revenue [{cur}/year]",
         "Recettes tarifaires [{cur}/an]",
     ),
-    "om_recovery_ratio": ("O&M recovery by tariffs [-]", "Couverture de l'exploitation [-]"),
+    "om_recovery_ratio": (
+        "O&M recovery by tariffs [-]",
+        "Part des charges couverte par les tarifs [-]",
+    ),
     "capital_lcu_per_m3_expected_use": (
         "Capital per m3 over the life, expected use [{cur}/m3]",
         "Investissement par m3 sur la durée de vie, consommation attendue [{cur}/m3]",
@@ -718,7 +721,7 @@ COLUMNS = {
     "people_served": ("People served, opening year", "Habitants desservis, mise en service"),
     "people_served_design": ("People served, design year", "Habitants desservis, horizon"),
     "within_budget": ("Within budget", "Dans le budget"),
-    "compliant": ("Meets the design rules", "Conforme aux règles"),
+    "compliant": ("Meets the design rules", "Respect des règles"),
     "cost_per_person_eur": (
         "Donors' capital per person [EUR]",
         "Part des bailleurs par hab. [EUR]",
