@@ -375,3 +375,18 @@ def test_the_sensitivity_table_is_one_table_in_both_languages(lang):
     assert 'id="table-sensitivity-2"' not in page
     (grid,) = tables_of(page)
     assert grid.fits() and len(grid.header) == len(frame.columns)
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_the_project_file_leaves_out_what_the_study_file_does_not_give(lang):
+    """Review item 2: no "to be completed" placeholder in a donor's document; an item the study
+    file gives is kept, with a French colon after a no-break space."""
+    given = {"context": {"en": "Five douars.", "fr": "Cinq douars."}}
+    ctx = SimpleNamespace(study=SimpleNamespace(report=SimpleNamespace(text=given)),
+                          t=report.texts(lang), lang=lang)  # fmt: skip
+    (block,) = report.section_donor(ctx).blocks
+    text = " ".join(block[1])
+    assert not re.search("to be completed|compléter|study file|fichier d'étude", text, re.I)
+    assert not re.search(r"Authori[sz]ation|Autorisation|Schedule|Calendrier", text)
+    colon = "\u00a0:" if lang == "fr" else ":"
+    assert f"{ctx.t['context']}{colon} {given['context'][lang]}" in text

@@ -97,7 +97,6 @@ TEXT = {
         "checked": "Every figure comes from an independent EPANET run of the written design over "
         "{hours:g} h of peak-day demand; costs are recomputed from the catalogue labels in the "
         "written files. Sources: docs/sources.md of the hydro repository (by section).",
-        "to_complete": "To be completed: the study file does not give it.",
         "map": "Lowest pressure over {hours:g} h (colour) and diameter (width)",
         "pressure": "Pressure at the critical standpipes over {hours:g} h (dashed: minimum)",
         "tank": "Tank level over {hours:g} h",
@@ -295,7 +294,6 @@ TEXT = {
         "sur {hours:g} h de demande de jour de pointe ; les coûts sont recalculés à partir des "
         "étiquettes du catalogue dans les fichiers écrits. Sources : docs/sources.md du dépôt "
         "hydro (par section).",
-        "to_complete": "À compléter : le fichier d'étude ne le précise pas.",
         "map": "Pression minimale sur {hours:g} h (couleur) et diamètre (épaisseur)",
         "pressure": "Pression aux bornes-fontaines critiques sur {hours:g} h (tirets : minimum)",
         "tank": "Niveau du réservoir sur {hours:g} h",

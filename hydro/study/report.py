@@ -936,16 +936,22 @@ def section_operation(ctx: Context) -> Section:
     return s
 
 
-def section_donor(ctx: Context) -> Section:
-    """The sections a donor file carries: from the study file where it gives them."""
+def section_donor(ctx: Context) -> Section | None:
+    """The sections a donor file carries, from the study file where it gives them; an item
+    the study file leaves out is left out (a donor's document has no "to be completed").
+    """
     t, lang = ctx.t, ctx.lang
-    s = Section("donor", t["donor"])
     defaults = {"risks": t["default_risks"], "indicators": t["default_indicators"]}
+    colon = "\u00a0:" if lang == "fr" else ":"  # French typography: no-break space before
     items = []
     for key in ("context", "authorisation", "management", "schedule", "risks", "indicators"):
         text = ctx.study.report.text.get(key, {})
-        body = text.get(lang) or text.get("en") or defaults.get(key) or t["to_complete"]
-        items.append(f"{t[key]}{' :' if lang == 'fr' else ':'} {body}")
+        body = text.get(lang) or text.get("en") or defaults.get(key)
+        if body:
+            items.append(f"{t[key]}{colon} {body}")
+    if not items:
+        return None
+    s = Section("donor", t["donor"])
     s.ul(items)
     return s
 
