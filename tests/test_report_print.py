@@ -13,6 +13,7 @@ import html as html_lib
 import re
 import shutil
 import subprocess
+from pathlib import Path
 from types import SimpleNamespace
 
 import openpyxl
@@ -292,7 +293,7 @@ def test_a_text_table_has_no_blank_cell_and_capital_headers():
     frame = pd.DataFrame({"": ["Expected use [m3/month]"], "scheme": [""], "hydro [MAD]": ["4.0"]})
     page = str(report.text_table(frame, "t"))
     assert "<td></td>" not in page and f"<td>{report.NOT_APPLICABLE}</td>" in page
-    assert "<th>Scheme</th>" in page and "<th>hydro [MAD]</th>" in page
+    assert "<th>Scheme</th>" in page and '<th class="num">hydro [MAD]</th>' in page
 
 
 def test_no_rising_main_section_without_a_pump():
@@ -390,3 +391,18 @@ def test_the_project_file_leaves_out_what_the_study_file_does_not_give(lang):
     assert not re.search(r"Authori[sz]ation|Autorisation|Schedule|Calendrier", text)
     colon = "\u00a0:" if lang == "fr" else ":"
     assert f"{ctx.t['context']}{colon} {given['context'][lang]}" in text
+
+
+def test_a_text_table_puts_numbers_right_under_right_headers():
+    """Review item 3 (calibration table): a column of numbers as written reads from the right,
+    its header too; a column of text, and its header, from the left."""
+    frame = pd.DataFrame({"Scheme": ["Oujda", "Taza"], "Year": ["2012", "2015"],
+                          "Capital [MAD]": ["1\u202f696", report.NOT_APPLICABLE],
+                          "Source": ["ONEE 2012", "AFD"]})  # fmt: skip
+    page = str(report.text_table(frame, "calibration"))
+    assert '<th class="num">Year</th>' in page and '<td class="num">1\u202f696</td>' in page
+    assert "<th>Source</th>" in page and "<td>ONEE 2012</td>" in page
+    template = Path(report.__file__).parent / "templates" / "report.html.j2"
+    assert "table.summary td.num, table.summary thead th.num { text-align: right" in (
+        template.read_text()
+    )

@@ -92,6 +92,8 @@ SUMMARY_ROWS = (
 #: What a table shows where a cell has no value (a parameter without a unit, a pipe item
 #: without a DN): an en dash.
 NOT_APPLICABLE = "\u2013"
+#: A number as the report writes it, in either language (a cell of a table of text).
+NUMBER = r"[-\u2212]?\d[\d,.\u202f]*(\u00a0?%)?"
 #: Columns shown as percentages.
 PERCENT = {
     "share",
@@ -368,14 +370,31 @@ def text_table(frame: pd.DataFrame, table_id: str) -> Markup:
         part = frame.iloc[:, [0, *columns]]
         out = [f'<table class="data summary" id="table-{escape(table_id)}'
                f'{"" if k == 0 else f"-{k + 1}"}"><thead><tr>']  # fmt: skip
-        out += [f"<th>{escape(c)}</th>" for c in part.columns]
+        # a column of numbers reads from the right, under its header; text from the left
+        num = [""] + [
+            ' class="num"' if _numbers(part.iloc[:, k]) else "" for k in range(1, part.shape[1])
+        ]
+        out += [f"<th{num[j]}>{escape(c)}</th>" for j, c in enumerate(part.columns)]
         out.append("</tr></thead><tbody>")
         for rec in part.itertuples(index=False):
-            cells = "".join(f"<td>{escape(v)}</td>" for v in rec[1:])
+            cells = "".join(f"<td{num[j]}>{escape(v)}</td>" for j, v in enumerate(rec) if j)
             out.append(f"<tr><th>{escape(rec[0])}</th>{cells}</tr>")
         out.append("</tbody></table>")
         html.append("".join(out))
     return Markup("".join(html))
+
+
+def _numbers(values: pd.Series) -> bool:
+    """True when every cell is a number as written (``2012``, ``1,696``, ``1\u202f696``,
+    ``0,88``, ``54 %``), a dash aside, and there is one.
+
+    >>> _numbers(pd.Series(["2012", "1\u202f696", "\u2013", "0,88"]))
+    True
+    >>> _numbers(pd.Series(["Oujda 2012", "1,696"]))
+    False
+    """
+    cells = [str(v) for v in values if str(v) != NOT_APPLICABLE]
+    return bool(cells) and all(re.fullmatch(NUMBER, v) for v in cells)
 
 
 # --------------------------------------------------------------------------- per-village, pipes
