@@ -121,7 +121,7 @@ MAP = {
 
 @pytest.mark.parametrize("lang", LANGS)
 def test_map_names_its_scale_tanks_and_douars(drawn, oujda, lang):
-    png = figures.figure_map(oujda, texts(lang), HOURS, "Scenario A", scale=(0.0, 60.0))
+    png = figures.figure_map(oujda, texts(lang), HOURS, "Scenario A", (0.0, 60.0), lang)
     fig = only_figure(drawn, png)
     ax, colorbar = fig.axes
     colour_label, title = MAP[lang]
@@ -131,6 +131,28 @@ def test_map_names_its_scale_tanks_and_douars(drawn, oujda, lang):
     notes = {t.get_text() for t in ax.texts}
     assert {"T_HILL", "R_ONEE", *DOUARS} <= notes
     assert colorbar.get_ylim() == pytest.approx((0.0, 60.0))  # the scale shared by scenarios
+    labels_clear_of_frame_and_markers(ax, ax.texts[:-1])  # the last text: the diameters' note
+    # the axes' numbers as the other figures write them: 12,500 / 12 500
+    ticks = [t.get_text() for t in [*ax.get_xticklabels(), *ax.get_yticklabels()]]
+    big = [t for t in ticks if sum(c.isdigit() for c in t) > 3]
+    assert big and all(("," if lang == "en" else NNBSP) in t for t in big)
+
+
+def labels_clear_of_frame_and_markers(ax, texts) -> None:
+    """Every label lies inside the axes, and none covers a marker or another label (review
+    items 4-5: a name over the frame, a name across a node, a point's number under another).
+    """
+    canvas = FigureCanvasAgg(ax.figure)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    frame, markers = ax.get_window_extent(renderer), figures._markers(ax)
+    boxes = [t.get_window_extent(renderer) for t in texts]
+    assert len(boxes) >= 2
+    for k, box in enumerate(boxes):
+        assert frame.x0 <= box.x0 and box.x1 <= frame.x1, texts[k].get_text()
+        assert frame.y0 <= box.y0 and box.y1 <= frame.y1, texts[k].get_text()
+        assert figures._hits(box, markers) == 0, texts[k].get_text()
+        assert not any(box.overlaps(b) for b in boxes[k + 1 :]), texts[k].get_text()
 
 
 PRESSURE = {
@@ -372,6 +394,7 @@ def test_budget_curve_marks_the_chosen_plan(drawn, lang):
     assert (ax.get_xlabel(), ax.get_ylabel()) == (x_label, y_label)
     assert legend_texts(ax) == legend and ax.get_title() == title
     assert [t.get_text() for t in ax.texts] == ["1", "2", "3", "4"]  # the curve's points
+    labels_clear_of_frame_and_markers(ax, ax.texts)
 
 
 # --------------------------------------------------------------------------- no English in French
@@ -387,7 +410,7 @@ ENGLISH = {
 
 def test_french_figures_show_no_english_label(drawn, oujda):
     t, lang = texts("fr"), "fr"
-    figures.figure_map(oujda, t, HOURS, "A")
+    figures.figure_map(oujda, t, HOURS, "A", lang=lang)
     figures.figure_pressure(oujda, hydro.Rules(), t, HOURS, "A")
     figures.figure_tank(oujda, "T_HILL", t, HOURS, 0.2, "A")
     figures.figure_profile(oujda, "PU_BOOST", t, lang, "A")

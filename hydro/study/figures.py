@@ -14,6 +14,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from matplotlib.collections import PathCollection  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
 from hydro.study.labels import number, translate  # noqa: E402
@@ -48,47 +49,90 @@ def _legend_below(fig, ax, handles=None, ncol: int = 4) -> None:
 
 # --------------------------------------------------------------------------- figures
 #: Where a map label may go, in points from its node, in the order tried: right above, right
-#: below, left above, left below, then further out.
+#: below, left above, left below, then further out (:func:`place_labels`).
 LABEL_OFFSETS = [(6, 6), (6, -12), (-6, 6), (-6, -12), (6, 18), (6, -24), (-6, 18), (-6, -24)]
 
 
-def place_labels(fig, ax, labels: list[tuple[str, tuple[float, float]]]) -> list:
-    """Annotate each (name, point) at the first of :data:`LABEL_OFFSETS` where its text does
-    not overlap a label already placed (the first offset when none is free).
+def _markers(ax) -> np.ndarray:
+    """Display position and radius [px] of every marker drawn in ``ax``: scatter points and
+    the markers of lines (one row each: x, y, radius).
+    """
+    px_per_point = ax.figure.dpi / 72
+    rows = []
+    for c in ax.collections:
+        if isinstance(c, PathCollection) and len(c.get_offsets()):
+            xy = c.get_offset_transform().transform(c.get_offsets())
+            radius = np.resize(np.sqrt(c.get_sizes()) / 2 * px_per_point, len(xy))
+            rows.append(np.column_stack([xy, radius]))
+    for line in ax.lines:
+        if line.get_marker() not in (None, "", " ", "None") and len(line.get_xydata()):
+            xy = line.get_transform().transform(line.get_xydata())
+            radius = line.get_markersize() / 2 * px_per_point
+            rows.append(np.column_stack([xy, np.full(len(xy), radius)]))
+    return np.vstack(rows) if rows else np.empty((0, 3))
 
-    The layout is fixed (aspect and limits set) before this is called, so the extents
-    measured here are the ones printed. Returns the annotations.
+
+def _hits(box, markers: np.ndarray) -> int:
+    """How many markers (x, y, radius [px]) the display box touches."""
+    x, y, r = markers.T
+    return int(
+        np.sum((x + r >= box.x0) & (x - r <= box.x1) & (y + r >= box.y0) & (y - r <= box.y1))
+    )
+
+
+def place_labels(fig, ax, labels, offsets=LABEL_OFFSETS, **style) -> list:
+    """Annotate each (name, point) at the first of ``offsets`` [points] where its text stays in
+    the axes, overlaps no label already placed and touches no marker drawn (scatter points,
+    line markers); when none is that free, at the one that touches the fewest markers among
+    those in the axes and clear of the labels (among all when none is).
+
+    The layout is fixed (aspect, limits, title and legend set) before this is called, so the
+    extents measured here are the ones printed. ``style``: the text's (``fontsize`` 8 unless
+    given). Returns the annotations.
 
     >>> fig, ax = plt.subplots()
+    >>> _ = ax.scatter([0.5, 0.52], [0.5, 0.52], s=36), ax.set_xlim(0, 1), ax.set_ylim(0, 1)
     >>> a, b = place_labels(fig, ax, [("T_ANGAD", (0.5, 0.5)), ("Douba", (0.5, 0.5))])
-    >>> r = fig.canvas.get_renderer()
+    >>> c, = place_labels(fig, ax, [("Ouled Ayyad", (0.99, 0.5))])
+    >>> r, frame = fig.canvas.get_renderer(), ax.get_window_extent()
     >>> bool(a.get_window_extent(r).overlaps(b.get_window_extent(r)))
     False
+    >>> [_hits(x.get_window_extent(r), _markers(ax)) for x in (a, b)]
+    [0, 0]
+    >>> bool(frame.x0 <= c.get_window_extent(r).x0 < c.get_window_extent(r).x1 <= frame.x1)
+    True
     >>> plt.close(fig)
     """
     fig.canvas.draw()  # the aspect and the limits are applied at drawing: measure after them
     renderer = fig.canvas.get_renderer()
+    frame, markers = ax.get_window_extent(renderer), _markers(ax)
+    style = {"fontsize": 8, **style}
     placed, boxes = [], []
     for name, point in labels:
-        for dx, dy in LABEL_OFFSETS:
-            text = ax.annotate(
-                name, point, textcoords="offset points", xytext=(dx, dy), fontsize=8,
-                ha="left" if dx > 0 else "right",
-            )  # fmt: skip
-            box = text.get_window_extent(renderer).padded(4)
-            if not any(box.overlaps(b) for b in boxes):
-                break
-            text.remove()
-        else:
-            text = ax.annotate(name, point, textcoords="offset points", xytext=LABEL_OFFSETS[0],
-                               fontsize=8)  # fmt: skip
+        best = None
+        for dx, dy in offsets:
+            text = ax.annotate(name, point, textcoords="offset points", xytext=(dx, dy),
+                               ha="left" if dx > 0 else "right", **style)  # fmt: skip
             box = text.get_window_extent(renderer)
-        placed.append(text)
-        boxes.append(box)
+            outside = not (frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0
+                           and box.y1 <= frame.y1)  # fmt: skip
+            score = (outside or any(box.padded(4).overlaps(b) for b in boxes), _hits(box, markers))
+            if best is not None and score >= best[0]:
+                text.remove()
+                continue
+            if best is not None:
+                best[1].remove()
+            best = (score, text, box.padded(4))
+            if score == (False, 0):
+                break
+        placed.append(best[1])
+        boxes.append(best[2])
     return placed
 
 
-def figure_map(outcome, t: dict, hours: float, title: str = "", scale=None) -> bytes:
+def figure_map(
+    outcome, t: dict, hours: float, title: str = "", scale=None, lang: str = "en"
+) -> bytes:
     """Figure: the design on a map, nodes coloured by their lowest pressure; each booster
     pump the sizing placed as an orange triangle at its junction, labelled with its head.
     """
@@ -145,6 +189,8 @@ def figure_map(outcome, t: dict, hours: float, title: str = "", scale=None) -> b
         labels.append((f"{rec['pump']} ({rec['head_m']:.0f} m)", (x, y)))
     ax.set_xlabel(t["x_m"])
     ax.set_ylabel(t["y_m"])
+    ax.xaxis.set_major_formatter(lambda v, _: number(v, 0, lang))  # 12,500 / 12 500
+    ax.yaxis.set_major_formatter(lambda v, _: number(v, 0, lang))
     ax.margins(0.12)  # room for the villages' names right of their first node
     ax.set_aspect("equal", adjustable="datalim")
     place_labels(fig, ax, labels)
@@ -335,6 +381,10 @@ def figure_tornado(sensitivity: pd.DataFrame, budget_eur: float, t: dict, lang: 
     return _png(fig)
 
 
+#: A label's white ground, so a line under it does not cross its text.
+_WHITE = {"boxstyle": "square,pad=0.1", "facecolor": "white", "edgecolor": "none"}
+
+
 def figure_budget(candidates: pd.DataFrame, budget_eur: float, t: dict, lang: str) -> bytes:
     """Every choice of villages (grey), the cost-people curve and the chosen design."""
     fig, ax = plt.subplots(figsize=(8, 4.2), layout="constrained")
@@ -366,17 +416,6 @@ def figure_budget(candidates: pd.DataFrame, budget_eur: float, t: dict, lang: st
             zorder=3,
             label=t["chosen"],
         )
-    # numbers, not the villages' names: close points' names overlapped; the table under the
-    # figure lists each point's plan
-    for row in curve.itertuples():
-        ax.annotate(
-            str(row.curve_point),
-            (row.capital_donors_eur, row.people_served),
-            fontsize=7,
-            textcoords="offset points",
-            xytext=(3, -11),
-            bbox={"boxstyle": "square,pad=0.1", "facecolor": "white", "edgecolor": "none"},
-        )
     ax.axvline(budget_eur, color="crimson", linestyle="--", label=t["budget_line"])
     ax.xaxis.set_major_formatter(lambda v, _: number(v, 0, lang))
     ax.yaxis.set_major_formatter(lambda v, _: number(v, 0, lang))
@@ -384,6 +423,14 @@ def figure_budget(candidates: pd.DataFrame, budget_eur: float, t: dict, lang: st
     ax.set_ylabel(t["people"])
     _legend_below(fig, ax, ncol=4)
     ax.set_title(t["budget_curve"], fontsize=10)
+    # numbers, not the villages' names: close points' names overlapped; the table under the
+    # figure lists each point's plan. Placed last, on the final layout, clear of the markers
+    fig.canvas.draw()
+    fig.set_layout_engine("none")  # the layout drawn stays: the labels do not move it
+    points = [
+        (str(r.curve_point), (r.capital_donors_eur, r.people_served)) for r in curve.itertuples()
+    ]
+    place_labels(fig, ax, points, fontsize=7, bbox=_WHITE)
     return _png(fig)
 
 

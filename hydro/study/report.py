@@ -1117,7 +1117,7 @@ def draw_figures(result, lang: str, labels: dict) -> dict:
     )
     for o in result.outcomes:
         name, title = o.spec.name, labels[o.spec.name]
-        pngs[f"map_{name}"] = fig.figure_map(o, t, hours, title, scale)
+        pngs[f"map_{name}"] = fig.figure_map(o, t, hours, title, scale, lang)
         pngs[f"pressure_{name}"] = fig.figure_pressure(o, study.rules, t, hours, title)
         pngs[f"tank_{name}"] = fig.figure_tank(
             o, study.design.tank, t, hours, study.rules.tank_reserve_share, title
