@@ -153,6 +153,8 @@ def test_french_page_has_no_english_words(packs):
     text = visible_text((out["fr"] / "report.html").read_text())
     found = [w for w in ENGLISH_WORDS if re.search(rf"(?<![\w/-]){re.escape(w)}(?![\w-])", text)]
     assert found == []
+    # French typography (review item 6): a no-break space before every colon and semicolon
+    assert re.findall(r".{12}[^\u00a0][:;](?=\s)", text) == []
     # the check can fail: the English page has them
     english = visible_text((out["en"] / "report.html").read_text())
     assert sum(bool(re.search(rf"(?<![\w/-]){w}(?![\w-])", english)) for w in ENGLISH_WORDS) > 10
@@ -328,6 +330,9 @@ def test_a_french_cell_puts_a_no_break_space_before_percent():
     """A phrase built in English ("... 100%") reads as French numbers do ("100 %")."""
     text = report.cell("basic (standpipe within 500 m / 30 min) 100%", "service_level", "fr")
     assert text.endswith("100\u00a0%") and "100%" not in text
+    # and before a semicolon (review item 6: "80 %; élémentaire")
+    text = report.cell("safely managed (on premises) 80%; basic 20%", "service_level", "fr")
+    assert "80\u00a0%\u00a0; " in text and "%;" not in text
     assert report.cell("basic 100%", "service_level", "en").endswith("100%")
 
 

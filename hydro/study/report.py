@@ -220,8 +220,10 @@ def cell(value, name: str, lang: str) -> str:
             if name not in TRANSLATED_COLUMNS:
                 return value
             value = translate(value, lang)
-            # French typography: a no-break space before % ("100 %", as the numbers have)
-            return re.sub(r"(?<=\d)%", "\u00a0%", value) if lang == "fr" else value
+            # French typography: a no-break space before % ("100 %", as the numbers have), ; and :
+            if lang == "fr":
+                return french_punctuation(re.sub(r"(?<=\d)%", "\u00a0%", value))
+            return value
     if value is None:
         return ""
     if isinstance(value, int | np.integer):
@@ -1240,6 +1242,39 @@ def write_tables(result, out: _Folder, villages: pd.DataFrame) -> None:
             out.csv(f"taps_villages_{o.spec.name}.csv", o.taps.villages)
 
 
+def french_punctuation(text):
+    """French typography: a no-break space before ``:``, ``;``, ``!`` and ``?`` (a plain space
+    before one becomes a no-break space, none gets one), so that no line starts with it. In
+    HTML (``Markup``: a table) only a space already there is replaced (``&#39;`` is safe).
+
+    >>> french_punctuation("documentés : 1 696 MAD ; 80 %; élémentaire") == (
+    ...     "documentés\u00a0: 1 696 MAD\u00a0; 80 %\u00a0; élémentaire")
+    True
+    >>> french_punctuation("à 12:00, https://a.b") == "à 12:00, https://a.b"
+    True
+    """
+    if isinstance(text, Markup):
+        return Markup(re.sub(r" ([:;!?])(?=[\s<])", "\u00a0\\1", str(text)))
+    return re.sub(r"(?<=[^\s\u00a0\u202f]) ?([:;!?])(?=\s|$)", "\u00a0\\1", text)
+
+
+def french_spacing(section: Section) -> Section:
+    """The section with :func:`french_punctuation` in its title, paragraphs, lists and
+    captions, and in its tables' cells.
+    """
+    blocks = []
+    for b in section.blocks:
+        if b[0] == "p":
+            blocks.append(("p", french_punctuation(b[1])))
+        elif b[0] == "ul":
+            blocks.append(("ul", [french_punctuation(i) for i in b[1]]))
+        elif b[0] == "table":
+            blocks.append(("table", french_punctuation(b[1]), french_punctuation(b[2])))
+        else:  # a figure: its caption (its data has no space)
+            blocks.append((b[0], french_punctuation(b[1]), b[2]))
+    return Section(section.id, french_punctuation(section.title), blocks)
+
+
 def render_page(ctx: Context) -> str:
     """report.html: every section with something to show, figures embedded."""
     study, t, pngs = ctx.study, ctx.t, ctx.pngs
@@ -1253,18 +1288,17 @@ def render_page(ctx: Context) -> str:
             for b in section.blocks
             if b[0] != "figure" or b[2] in pngs
         ]
+        if ctx.lang == "fr":
+            section = french_spacing(section)
         sections.append(section)
     env = Environment(loader=PackageLoader("hydro.study", "templates"), autoescape=True)
     title = study.report.title
+    checked = t["checked"].format(hours=study.design.simulation_hours)
     if ctx.lang == "fr":
-        title = study.report.title_fr or title
+        title = french_punctuation(study.report.title_fr or title)
+        checked = french_punctuation(checked)
     return env.get_template("report.html.j2").render(
-        lang=ctx.lang,
-        t=t,
-        title=title,
-        version=__version__,
-        checked=t["checked"].format(hours=study.design.simulation_hours),
-        sections=sections,
+        lang=ctx.lang, t=t, title=title, version=__version__, checked=checked, sections=sections
     )
 
 
