@@ -411,3 +411,14 @@ def test_a_text_table_puts_numbers_right_under_right_headers():
     assert "table.summary td.num, table.summary thead th.num { text-align: right" in (
         template.read_text()
     )
+
+
+def test_boq_subtotals_say_who_pays_with_its_article():
+    """Review item 7: "Sous-total, à la charge des bailleurs", not "... de bailleurs"."""
+    boq = pd.DataFrame({"paid_by": ["donors", "households", "donors"], "total_lcu": [1.0, 2, 3]})
+    fr = [label for label, _ in report.boq_totals(boq, report.texts("fr"), "fr")]
+    assert fr == ["Sous-total, à la charge des bailleurs", "Sous-total, à la charge des ménages",
+                  "Total"]  # fmt: skip
+    en = [label for label, _ in report.boq_totals(boq, report.texts("en"), "en")]
+    assert en[:2] == ["Subtotal, paid by the donors", "Subtotal, paid by the households"]
+    assert report.column("paid_by", "fr") == "Payé par"

@@ -158,7 +158,6 @@ TEXT = {
         "high": "high end",
         "total": "Total",
         "subtotal": "Subtotal",
-        "of_which": "paid by",
         "verdict_line": "{label}: {verdict}.",
         "people_line": "{people} people at the opening ({year}), {people_h} in {horizon}; "
         "capital EUR {capital} of which the donors pay EUR {donors}, i.e. EUR {per} per "
@@ -359,7 +358,6 @@ TEXT = {
         "high": "borne haute",
         "total": "Total",
         "subtotal": "Sous-total",
-        "of_which": "à la charge de",
         "verdict_line": "{label} : {verdict}.",
         "people_line": "{people} habitants à la mise en service ({year}), {people_h} en "
         "{horizon} ; investissement {capital} EUR dont {donors} EUR à la charge des bailleurs, "
@@ -694,7 +692,7 @@ COLUMNS = {
     "unit": ("Unit", "Unité"),
     "unit_cost_lcu": ("Unit price [{cur}]", "Prix unitaire [{cur}]"),
     "total_lcu": ("Amount [{cur}]", "Montant [{cur}]"),
-    "paid_by": ("Paid by", "À la charge de"),
+    "paid_by": ("Paid by", "Payé par"),
     # budget
     "villages": ("{Villages} served", "{Villages} du plan"),
     "curve_point": ("Point on the figure", "Point sur la figure"),
@@ -995,6 +993,24 @@ NOTES_FR = [
         "convient)",
     ),
 ]
+
+
+#: Who pays a BoQ line, as the subtotal's words say it (the article French needs).
+PAID_BY = {
+    "donors": ("paid by the donors", "à la charge des bailleurs"),
+    "households": ("paid by the households", "à la charge des ménages"),
+    "operator": ("paid by the operator", "à la charge de l'exploitant"),
+}
+
+
+def paid_by(payer: str, lang: str) -> str:
+    """Who pays, in words (``paid by the donors``, ``à la charge des bailleurs``).
+
+    >>> paid_by("households", "fr"), paid_by("commune", "en")
+    ('à la charge des ménages', 'paid by commune')
+    """
+    en, fr = PAID_BY.get(payer, (f"paid by {payer}", f"à la charge de {translate(payer, 'fr')}"))
+    return fr if lang == "fr" else en
 
 
 def number(value, decimals: int = 0, lang: str = "en", percent: bool = False) -> str:

@@ -41,6 +41,7 @@ from hydro.study.labels import (
     assumptions_in,
     column,
     number,
+    paid_by,
     tap_class,
     texts,
     translate,
@@ -329,7 +330,7 @@ def boq_totals(boq: pd.DataFrame, t: dict, lang: str) -> list:
             amount = float(boq.loc[boq["paid_by"] == payer, "total_lcu"].sum())
             rows.append(
                 (
-                    f"{t['subtotal']}, {t['of_which']} {translate(payer, lang)}",
+                    f"{t['subtotal']}, {paid_by(payer, lang)}",
                     {"total_lcu": amount},
                 )
             )
