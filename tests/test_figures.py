@@ -453,4 +453,8 @@ def test_tap_figure_speaks_the_report_language(drawn):
     text = every_text(fig)
     for english in ("starved", "median", "tap flow", "useful flow", "5th-95th", "flow of"):
         assert english not in text
-    assert "affamé\u00a0: 12\u00a0%" in text and "médiane" in legend_texts(fig.axes[0])
+    assert (
+        "sous-alimenté\u00a0: 12\u00a0%" in text
+        and "affamé" not in text
+        and "médiane" in legend_texts(fig.axes[0])
+    )

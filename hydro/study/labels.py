@@ -307,15 +307,16 @@ TEXT = {
         "taps": "Ouverture aléatoire des robinets",
         "taps_intro": "{draws} tirages par scénario (graine {seed}) : chaque robinet ouvert selon "
         "sa part de l'heure de pointe, calcul piloté par la pression, réservoir à son niveau de "
-        "réserve. Un robinet est affamé quand il donne moins de {useful} de son débit.",
-        "taps_tables": "Pour chaque scénario où un robinet est affamé : par {village}, tous ses "
-        "robinets ouverts ; puis les robinets le plus souvent affamés.",
+        "réserve. Un robinet est sous-alimenté quand il donne moins de {useful} de son débit.",
+        "taps_tables": "Pour chaque scénario où un robinet est sous-alimenté : par {village}, "
+        "tous ses robinets ouverts ; puis les robinets le plus souvent sous-alimentés.",
         "taps_figure": "Débit d'un robinet ouvert, 5e-95e centile",
         "taps_villages": "Par {village}",
-        "taps_worst": "Robinets le plus souvent affamés",
-        "taps_none_all": "Aucun robinet d'aucun scénario n'a été affamé, quel que soit le tirage "
-        ": un robinet ouvert a donné au moins {p5} l/s dans 95 % des tirages de chaque scénario.",
-        "taps_none": "{label} : aucun robinet affamé, quel que soit le tirage ; un robinet "
+        "taps_worst": "Robinets le plus souvent sous-alimentés",
+        "taps_none_all": "Aucun robinet d'aucun scénario n'a été sous-alimenté, quel que soit le "
+        "tirage : un robinet ouvert a donné au moins {p5} l/s dans 95 % des tirages de chaque "
+        "scénario.",
+        "taps_none": "{label} : aucun robinet sous-alimenté, quel que soit le tirage ; un robinet "
         "ouvert a donné au moins {p5} l/s dans 95 % des tirages (débit du robinet : {flow} l/s).",
         "taps_open": "Tous les robinets ouverts",
         "taps_open_intro": "Tous les robinets de toutes les bornes-fontaines ouverts à la fois "
@@ -495,7 +496,7 @@ TAP_WORDS = {
         "median": "médiane",
         "tap_flow": "débit du robinet",
         "useful_flow": "débit utile",
-        "starved": "affamé\u00a0: {share}",
+        "starved": "sous-alimenté\u00a0: {share}",
         "percent": "{:.0f}\u00a0%",
         "axis": "débit d'un robinet ouvert [l/s]",
     },
