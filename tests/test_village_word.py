@@ -12,6 +12,7 @@ import tomllib
 from dataclasses import replace
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from conftest import ROOT
 
@@ -149,3 +150,23 @@ def test_the_former_key_calibration_douars_reads_as_villages_with_a_note(tmp_pat
     both.write_text(text.replace(given, given + given.replace("villages", "douars")))
     with pytest.raises(InputError, match=r"\[calibration\] douars and villages both given"):
         load_study(both)
+
+
+def test_hydro_notes_in_english_say_the_study_word():
+    """Review item 9: the growth rate's note said "village table" in the Oujda study's English
+    report; it says the study's word, as the French note does."""
+    from hydro.study.labels import assumptions_in
+
+    note = "village table (docs/sources.md, 5.1: +1.0%/yr default, Ahl Angad +1.2% [D])"
+    table = pd.DataFrame({"scenario": ["all"], "parameter": ["growth_rate"], "value": ["0.01"],
+                          "unit": ["1/year"], "source": [note]})  # fmt: skip
+    with using_village_word({"en": ("douar", "douars"), "fr": ("douar", "douars")}):
+        assert assumptions_in(table, "en")["source"].iloc[0].startswith("douar table (")
+        assert assumptions_in(table, "fr")["source"].iloc[0].startswith("tableau des douars (")
+    assert assumptions_in(table, "en")["source"].iloc[0] == note  # the default word
+    # and the Oujda study's own texts say douar in English too
+    data = tomllib.loads(OUJDA.read_text(encoding="utf-8"))
+    words = [s["label"] for s in data["scenarios"]] + [
+        t["en"] for t in data["report"].values() if isinstance(t, dict)
+    ]
+    assert len(words) > 3 and not [w for w in words if "village" in w.lower()]

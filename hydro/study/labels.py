@@ -1184,6 +1184,13 @@ SOURCES_FR = {
         "[D])",
 }  # fmt: skip
 
+#: hydro's notes that name a village, in the study's word in English (``{village}``: see
+#: :func:`village_words`; the French ones are in :data:`SOURCES_FR`).
+SOURCES_EN = {
+    "village table (docs/sources.md, 5.1: +1.0%/yr default, Ahl Angad +1.2% [D])":
+        "{village} table (docs/sources.md, 5.1: +1.0%/yr default, Ahl Angad +1.2% [D])",
+}  # fmt: skip
+
 #: Units of the assumptions table, in French (with :data:`VALUES_FR`).
 UNITS_FR = {
     "year": "an",
@@ -1477,7 +1484,9 @@ def assumptions_in(table: pd.DataFrame, lang: str) -> pd.DataFrame:
     shown = table["parameter"] != "name"  # a demand set's name: the scope says it
     if lang != "fr":
         table["parameter"] = [_parameter_en(k) for k in table["parameter"]]
-        table["source"] = [_note_in_words(n, lang) for n in table["source"]]
+        table["source"] = [_note_in_words(village_words(SOURCES_EN.get(n, n), lang)
+                                          if isinstance(n, str) else n, lang)
+                           for n in table["source"]]  # fmt: skip
         return table[shown].reset_index(drop=True)
     table["source"] = [
         french_typography(_note_in_words(fr if isinstance(fr, str) and fr else
