@@ -38,7 +38,8 @@ from hydro.study.run import run_study
 
 #: Text a donor must not read: developer notes, command lines, code paths, Python values.
 DEVELOPER_TEXT = ["TSNet", "numpy", "--lang", "hydro/", "hydro.", "keeper_pay", "True", "False",
-                  "nan", "None", "relancer", "run again"]  # fmt: skip
+                  "nan", "None", "relancer", "run again", "seed", "graine", "computing time",
+                  "temps de calcul"]  # fmt: skip
 #: English words that must not appear in the French page (whole words).
 ENGLISH_WORDS = ["the", "of", "with", "and", "see", "per", "starved", "draws", "median",
                  "salary", "standpipes", "standpipe", "household", "storage", "pumps", "surge",
@@ -146,6 +147,10 @@ def test_no_developer_text_no_raw_keys_and_years_as_written(packs, lang):
         assert str(year) in text
         assert f"{year:,}" not in text and f"{year:,}".replace(",", "\u202f") not in text
     assert not re.search(r"\b1 violations\b", text)
+    # the source tags are explained where the assumptions are (review item 10)
+    tags = text.split(report.texts(lang)["assumptions"])[-1]
+    assert all(tag in tags for tag in ("[S]", "[S*]", "[D]", "[E]"))
+    assert ("[E] engineering estimate" if lang == "en" else "[E] estimation d'ingénieur") in tags
 
 
 def test_french_page_has_no_english_words(packs):

@@ -94,6 +94,10 @@ TEXT = {
         "stress": "Water delivered when the scheme is stressed (pressure-driven runs)",
         "donor": "Project file",
         "assumptions": "Assumptions and sources",
+        "assumptions_tags": "Each source is tagged: [S] read in the cited source; [S*] the "
+        "document was identified and the figure recalled from it, to be verified; [D] derived from "
+        "sourced figures by the arithmetic given; [E] engineering estimate where no primary source "
+        "was found, a default to replace with local data. [D/E] and [D from S] combine them.",
         "checked": "Every figure comes from an independent EPANET run of the written design over "
         "{hours:g} h of peak-day demand; costs are recomputed from the catalogue labels in the "
         "written files. Sources: docs/sources.md of the hydro repository (by section).",
@@ -108,7 +112,7 @@ TEXT = {
         "profile": "Rising main: ground, pressure class and heads",
         "stress_fig": "Water delivered per {village} when the scheme is stressed",
         "taps": "Random tap opening",
-        "taps_intro": "{draws} draws per scenario (seed {seed}): each tap open with its share of "
+        "taps_intro": "{draws} draws per scenario: each tap open with its share of "
         "the peak hour, pressure-driven runs of the design with the tank at its reserve level. A "
         "tap is starved when it gives less than {useful} of its flow.",
         "taps_tables": "For each scenario with a starved tap: per {village}, the open draws of all "
@@ -289,6 +293,11 @@ TEXT = {
         "pression)",
         "donor": "Dossier du projet",
         "assumptions": "Hypothèses et sources",
+        "assumptions_tags": "Chaque source porte une marque : [S] lu dans la source citée ; [S*] "
+        "document identifié et chiffre rappelé de celui-ci, à vérifier ; [D] déduit de chiffres "
+        "sourcés par le calcul indiqué ; [E] estimation d'ingénieur faute de source primaire, une "
+        "valeur par défaut à remplacer par des données locales. [D/E] et [D from S] les "
+        "combinent.",
         "checked": "Chaque chiffre provient d'une simulation EPANET indépendante du réseau écrit, "
         "sur {hours:g} h de demande de jour de pointe ; les coûts sont recalculés à partir des "
         "étiquettes du catalogue dans les fichiers écrits. Sources : docs/sources.md du dépôt "
@@ -305,7 +314,7 @@ TEXT = {
         "profile": "Refoulement : terrain, classe de pression et charges",
         "stress_fig": "Eau distribuée par {village} quand le système est mis à l'épreuve",
         "taps": "Ouverture aléatoire des robinets",
-        "taps_intro": "{draws} tirages par scénario (graine {seed}) : chaque robinet ouvert selon "
+        "taps_intro": "{draws} tirages par scénario : chaque robinet ouvert selon "
         "sa part de l'heure de pointe, calcul piloté par la pression, réservoir à son niveau de "
         "réserve. Un robinet est sous-alimenté quand il donne moins de {useful} de son débit.",
         "taps_tables": "Pour chaque scénario où un robinet est sous-alimenté : par {village}, "

@@ -988,7 +988,6 @@ def section_taps(ctx: Context) -> Section | None:
     s.p(
         t["taps_intro"].format(
             draws=number(spec.draws, 0, ctx.lang),
-            seed=spec.seed,
             useful=number(spec.useful_share, 0, ctx.lang, percent=True),
         )
     )
@@ -1072,11 +1071,18 @@ def section_taps_open(ctx: Context) -> Section | None:
     return s
 
 
+#: Settings of the computation, not assumptions of the design: in the workbook and
+#: assumptions.csv, not in the donors' page.
+COMPUTING_SETTINGS = ("looped_time_limit_s",)
+
+
 def section_assumptions(ctx: Context) -> Section:
-    """Every assumption with its value, unit and source."""
+    """Every assumption with its value, unit and source, after what the source tags mean."""
     s = Section("assumptions", ctx.t["assumptions"])
-    s.table("", html_table(assumptions_in(ctx.result.assumptions, ctx.lang), ctx.lang,
-                           "assumptions"))  # fmt: skip
+    s.p(ctx.t["assumptions_tags"])
+    table = ctx.result.assumptions
+    table = table[~table["parameter"].isin(COMPUTING_SETTINGS)]
+    s.table("", html_table(assumptions_in(table, ctx.lang), ctx.lang, "assumptions"))
     return s
 
 
