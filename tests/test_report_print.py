@@ -350,8 +350,15 @@ def test_the_stress_intro_names_only_the_cases_run():
                            "lowest_pressure_m": [14.0]})  # fmt: skip
     result = SimpleNamespace(operation=pd.DataFrame({"scenario": ["s"]}), stress=stress)
     ctx = SimpleNamespace(result=result, t=report.texts("en"), lang="en", labels={"s": "S"})
-    text = " ".join(str(b[1]) for b in report.section_operation(ctx).blocks)
+    text = " ".join(str(b[1]) for b in report.section_stress(ctx).blocks)
     assert "pump out of service" not in text and "opening year" in text
+    # its own heading; the section before it names no pump when there is none (review item 11)
+    assert report.section_stress(ctx).title == ctx.t["stress"]
+    assert report.section_operation(ctx).title == "Storage and transmission main"
+    ctx.t, ctx.lang = report.texts("fr"), "fr"
+    assert report.section_operation(ctx).title == "Stockage et adduction"
+    result.operation["pump"] = ["P1"]
+    assert report.section_operation(ctx).title == "Stockage, refoulement et pompe"
 
 
 @pytest.mark.parametrize("lang", ["en", "fr"])

@@ -932,14 +932,23 @@ def section_boq(ctx: Context) -> Section:
 
 
 def section_operation(ctx: Context) -> Section:
-    """Storage, pump and main in operation, and the stress cases."""
-    s = Section("operation", ctx.t["operation"])
+    """Storage, main and any pump in operation (its heading names a pump only where there is
+    one: a gravity main is a transmission main, "adduction" in French).
+    """
     op = ctx.result.operation.copy()
+    pumped = "pump" in op and op["pump"].notna().any()
+    s = Section("operation", ctx.t["operation" if pumped else "operation_gravity"])
     op["scenario"] = [ctx.labels[n] for n in op["scenario"]]
     keep = [c for c in op.columns if c not in ("storage_rule", "pump_rule", "pump_source", "main")]
     s.table("", html_table(op[keep], ctx.lang, "operation"))
-    if ctx.result.stress.columns.empty:  # the study leaves the stress cases out
-        return s
+    return s
+
+
+def section_stress(ctx: Context) -> Section | None:
+    """The stress cases: water delivered per village (None when the study leaves them out)."""
+    if ctx.result.stress.columns.empty:
+        return None
+    s = Section("stress", ctx.t["stress"])
     s.figure(ctx.t["stress_fig"], "stress")
     # the pump-off case exists only with a pump (hydro.study.stress)
     pumped = (ctx.result.stress["case"] == "pump out of service").any()
@@ -954,7 +963,7 @@ def section_operation(ctx: Context) -> Section:
         "delivered_share",
         "lowest_pressure_m",
     ]
-    s.table(ctx.t["stress"], html_table(st[[c for c in keep if c in st]], ctx.lang, "stress"))
+    s.table("", html_table(st[[c for c in keep if c in st]], ctx.lang, "stress"))
     return s
 
 
@@ -1099,6 +1108,7 @@ SECTIONS = [
     section_pipes,
     section_boq,
     section_operation,
+    section_stress,
     section_taps,
     section_taps_open,
     section_donor,
