@@ -147,6 +147,11 @@ def test_no_developer_text_no_raw_keys_and_years_as_written(packs, lang):
         assert str(year) in text
         assert f"{year:,}" not in text and f"{year:,}".replace(",", "\u202f") not in text
     assert not re.search(r"\b1 violations\b", text)
+    # the O&M recovery in percent, as everywhere in the page (review item 12)
+    recovery = (r"O&M recovered by tariffs: \d+%" if lang == "en"
+                else r"exploitation couverte par les tarifs\u00a0: \d+\u00a0%")  # fmt: skip
+    assert re.search(recovery, text)
+    assert not re.search(r"(tariffs|tarifs)\W+(recover |couvrent )?\d[.,]\d", text)
     # the source tags are explained where the assumptions are (review item 10)
     tags = text.split(report.texts(lang)["assumptions"])[-1]
     assert all(tag in tags for tag in ("[S]", "[S*]", "[D]", "[E]"))

@@ -609,8 +609,8 @@ COLUMNS = {
         "Recettes tarifaires [{cur}/an]",
     ),
     "om_recovery_ratio": (
-        "O&M recovery by tariffs [-]",
-        "Part des charges couverte par les tarifs [-]",
+        "O&M recovery by tariffs [%]",
+        "Part des charges couverte par les tarifs [%]",
     ),
     "capital_lcu_per_m3_expected_use": (
         "Capital per m3 over the life, expected use [{cur}/m3]",

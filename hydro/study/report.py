@@ -98,6 +98,7 @@ NUMBER = r"[-\u2212]?\d[\d,.\u202f]*(\u00a0?%)?"
 #: Columns shown as percentages.
 PERCENT = {
     "share",
+    "om_recovery_ratio",
     "share_under_useful",
     "share_within_500_m",
     "compliance_share",
@@ -491,7 +492,7 @@ def section_executive(ctx: Context) -> Section:
                 per=number(f["cost_per_beneficiary_eur"], 0, lang),
                 low=number(low, 0, lang),
                 high=number(high, 0, lang),
-                recovery=number(f["om_recovery_ratio"], 2, lang),
+                recovery=number(f["om_recovery_ratio"], 0, lang, percent=True),
                 benchmark=benchmark_label,
             )
         )
@@ -674,7 +675,8 @@ def risk_items(ctx: Context) -> list[str]:
     if f.at[worst, "om_recovery_ratio"] < 1:
         items.append(
             t["risk_recovery"].format(
-                recovery=number(f.at[worst, "om_recovery_ratio"], 2, lang), label=ctx.labels[worst]
+                recovery=number(f.at[worst, "om_recovery_ratio"], 0, lang, percent=True),
+                label=ctx.labels[worst],
             )
         )
     return items

@@ -66,11 +66,12 @@ def number_format(name: str) -> str:
         "headroom_share",
         "change_from_base",
         "delivered_share",
+        "om_recovery_ratio",
     ):
         return "0.0%"
     if name.endswith(("_lcu", "_eur", "_per_year")) or name in ("people_served", "population"):
         return "#,##0"
-    if name in ("om_recovery_ratio", "pump_efficiency") or name.endswith(("_per_s", "_per_m3")):
+    if name == "pump_efficiency" or name.endswith(("_per_s", "_per_m3")):
         return "0.00"
     return "#,##0.0##"
 
