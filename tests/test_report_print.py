@@ -440,3 +440,16 @@ def test_boq_subtotals_say_who_pays_with_its_article():
     en = [label for label, _ in report.boq_totals(boq, report.texts("en"), "en")]
     assert en[:2] == ["Subtotal, paid by the donors", "Subtotal, paid by the households"]
     assert report.column("paid_by", "fr") == "Payé par"
+
+
+def test_assumption_values_whole_numbers_without_decimals_and_ranges_with_separators():
+    """Review item 13: "25.00 years", "63.00 mm" and "1300-2850" in the assumptions."""
+    assert [report.cell(v, "value", "en") for v in ("25", "72.0", "63", "0.06", "12.5")] == [
+        "25", "72", "63", "0.060", "12.50"
+    ]  # fmt: skip
+    assert report.cell(15000.0, "value", "fr") == "15\u202f000"
+    table = pd.DataFrame({"scenario": ["all"], "parameter": ["benchmark_per_beneficiary"],
+                          "value": ["1300-2850"], "unit": ["MAD/beneficiary"],
+                          "source": ["ONEP 1,300-2,850 MAD"]})  # fmt: skip
+    assert report.assumptions_in(table, "en")["value"].iloc[0] == "1,300-2,850"
+    assert report.assumptions_in(table, "fr")["value"].iloc[0] == "1\u202f300 à 2\u202f850"

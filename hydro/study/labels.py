@@ -1461,7 +1461,11 @@ def _scope(scope: str, lang: str) -> str:
 
 
 def _value_words(value, lang: str):
-    """A value of the assumptions table with its words in the report's language."""
+    """A value of the assumptions table with its words in the report's language.
+
+    >>> _value_words("1300-2850", "en"), _value_words("1300-2850", "fr")
+    ('1,300-2,850', '1\u202f300 à 2\u202f850')
+    """
     if not isinstance(value, str):
         return value
     try:  # a number: the table's cell formats it
@@ -1469,6 +1473,12 @@ def _value_words(value, lang: str):
         return value
     except ValueError:
         pass
+    span = re.fullmatch(r"(\d+(?:\.\d+)?)-(\d+(?:\.\d+)?)", value)
+    if span:  # a range: 1,300-2,850 / 1 300 à 2 850
+        low, high = (float(v) for v in span.groups())
+        digits = 0 if low.is_integer() and high.is_integer() else 2
+        between = " à " if lang == "fr" else "-"
+        return f"{number(low, digits, lang)}{between}{number(high, digits, lang)}"
     if lang != "fr":
         value = {"True": "yes", "False": "no"}.get(value, value)
         return value.replace("sheep_goat", "sheep-goats")

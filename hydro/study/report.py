@@ -238,8 +238,9 @@ def cell(value, name: str, lang: str) -> str:
         digits = decimals_for(name)
         if name == "quantity" and not float(value).is_integer():
             digits = 2 if abs(value) < 1 else 1
-        if name == "value":
-            digits = 3 if abs(value) < 1 else (2 if abs(value) < 100 else 0)
+        if name == "value":  # whole numbers without decimals: 25 years, 63 mm
+            digits = (0 if float(value).is_integer() or abs(value) >= 100
+                      else 3 if abs(value) < 1 else 2)  # fmt: skip
         return number(value, digits, lang)
     return str(value)
 
