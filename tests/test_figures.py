@@ -296,7 +296,7 @@ def test_comparison_against_the_budget(drawn, lang):
 STRESS = {
     "en": ("delivered [l/person/day]", ["pump out of service", "unsized model"],
            "Water delivered per village when the scheme is stressed"),
-    "fr": ("distribué [l/pers./jour]", ["pompe hors service", "modèle non dimensionné"],
+    "fr": ("distribué [l/hab./jour]", ["pompe hors service", "modèle non dimensionné"],
            "Eau distribuée par village quand le système est mis à l'épreuve"),
 }  # fmt: skip
 

@@ -164,6 +164,10 @@ def test_french_page_has_no_english_words(packs):
     found = [w for w in ENGLISH_WORDS if re.search(rf"(?<![\w/-]){re.escape(w)}(?![\w-])", text)]
     assert found == []
     assert "affam" not in text  # a tap short of water is "sous-alimenté" (review item 8)
+    # elision and one form of the unit (review item 14), in the page and in every French text
+    french = "\n".join(p.read_text() for p in Path(report.__file__).parent.glob("*.py"))
+    for page in (text, french):
+        assert not re.search(r"\b(de|De) hydro\b|du Hydraulic|l/pers\.", page)
     # French typography (review item 6): a no-break space before every colon and semicolon
     assert re.findall(r".{12}[^\u00a0][:;](?=\s)", text) == []
     # the check can fail: the English page has them

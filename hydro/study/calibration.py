@@ -49,7 +49,7 @@ TEXT = {
                     "hydro [{cur}/person]", "hydro / documented per person", "source"),
     },
     "fr": {
-        "title": "Calage : l'estimation de hydro pour le projet documenté",
+        "title": "Calage : l'estimation d'hydro pour le projet documenté",
         "intro": "hydro conçoit le projet documenté, {label}, comme tout autre plan "
         "(scénario \u00ab\u00a0{scenario}\u00a0\u00bb, dimensionné au moindre coût, "
         "vérifié par EPANET, chaque prix unitaire du fichier d'étude) : {hydro} {cur} contre "
@@ -59,7 +59,7 @@ TEXT = {
         "outside": "hors de la cible",
         "price_base": "Base des prix : {text}",
         "headers": ("projet", "année", "habitants", "coût documenté [{cur}]",
-                    "documenté [{cur}/hab.]", "estimation de hydro [{cur}]",
+                    "documenté [{cur}/hab.]", "estimation d'hydro [{cur}]",
                     "hydro [{cur}/hab.]", "hydro / documenté par habitant", "source"),
     },
 }  # fmt: skip

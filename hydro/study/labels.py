@@ -356,7 +356,7 @@ TEXT = {
         "candidates": "plans calculés",
         "curve": "courbe coût-population",
         "chosen": "retenu",
-        "delivered": "distribué [l/pers./jour]",
+        "delivered": "distribué [l/hab./jour]",
         "distance_m": "distance le long de la conduite [m]",
         "elevation_m": "cote, charge [m]",
         "ground": "terrain",
@@ -1160,7 +1160,7 @@ SOURCES_FR = {
     "estimate [E]: 70-120% of the best-efficiency flow (the preferred operating region of "
     "Hydraulic Institute practice)":
         "estimation [E] : 70 à 120 % du débit de meilleur rendement (plage de fonctionnement "
-        "préférée dans la pratique du Hydraulic Institute)",
+        "préférée dans la pratique de l'Hydraulic Institute)",
     "docs/sources.md, 5.1 [E]: BF 25 (Sphere >= 15, WHO basic ~20, Cameroon 25 [S]); BI 50 "
     "(WHO yard tap ~50 [S])":
         "docs/sources.md, 5.1 [E] : BF 25 (Sphère ≥ 15, OMS service élémentaire ~20, Cameroun "
