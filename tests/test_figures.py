@@ -363,6 +363,13 @@ def test_tornado_puts_the_widest_swing_on_top(drawn, lang):
     # the budget line: the change that meets the budget, 218,000 - 200,000
     budget = [line for line in ax.get_lines() if line.get_linestyle() == "--"]
     assert [float(line.get_xdata()[0]) for line in budget] == pytest.approx([18000.0])
+    # every end label inside the frame, clear of it (review item 15: "0.500" touched it)
+    canvas = FigureCanvasAgg(ax.figure)
+    canvas.draw()
+    frame = ax.get_window_extent(canvas.get_renderer())
+    for text in ax.texts:
+        box = text.get_window_extent(canvas.get_renderer())
+        assert frame.x0 + 2 < box.x0 and box.x1 < frame.x1 - 2, text.get_text()
 
 
 BUDGET = {

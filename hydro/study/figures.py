@@ -378,7 +378,25 @@ def figure_tornado(sensitivity: pd.DataFrame, budget_eur: float, t: dict, lang: 
     ax.set_xlabel(t["tornado_axis"])
     _legend_below(fig, ax, handles, ncol=3)
     ax.set_title(t["tornado"], fontsize=10)
+    _room_for(fig, ax, ax.texts)
     return _png(fig)
+
+
+def _room_for(fig, ax, texts, pad_px: float = 6.0) -> None:
+    """Widen the x limits until every text (a bar's end label) lies inside the axes, clear of
+    the frame by ``pad_px`` [px].
+    """
+    for _ in range(4):  # the scale changes with the limits: a few rounds settle it
+        fig.canvas.draw()
+        renderer, frame = fig.canvas.get_renderer(), ax.get_window_extent()
+        boxes = [text.get_window_extent(renderer) for text in texts]
+        right = max((b.x1 for b in boxes), default=0) + pad_px - frame.x1
+        left = frame.x0 - min((b.x0 for b in boxes), default=frame.x0) + pad_px
+        if right <= 0 and left <= 0:
+            return
+        low, high = ax.get_xlim()
+        per_px = (high - low) / frame.width
+        ax.set_xlim(low - max(left, 0) * per_px, high + max(right, 0) * per_px)
 
 
 #: A label's white ground, so a line under it does not cross its text.
