@@ -14,6 +14,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from matplotlib.cbook import STEP_LOOKUP_MAP  # noqa: E402
 from matplotlib.collections import PathCollection  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
@@ -49,8 +50,10 @@ def _legend_below(fig, ax, handles=None, ncol: int = 4) -> None:
 
 # --------------------------------------------------------------------------- figures
 #: Where a map label may go, in points from its node, in the order tried: right above, right
-#: below, left above, left below, then further out (:func:`place_labels`).
-LABEL_OFFSETS = [(6, 6), (6, -12), (-6, 6), (-6, -12), (6, 18), (6, -24), (-6, 18), (-6, -24)]
+#: below, left above, left below, centred above and below, then further out
+#: (:func:`place_labels`; a label with no horizontal offset is centred on its node).
+LABEL_OFFSETS = [(6, 6), (6, -12), (-6, 6), (-6, -12), (0, 9), (0, -17), (6, 18), (6, -24),
+                 (-6, 18), (-6, -24)]  # fmt: skip
 
 
 def _markers(ax) -> np.ndarray:
@@ -72,6 +75,28 @@ def _markers(ax) -> np.ndarray:
     return np.vstack(rows) if rows else np.empty((0, 3))
 
 
+def _line_points(ax, step_px: float = 3.0) -> np.ndarray:
+    """Points every ``step_px`` [px] along each line drawn in ``ax`` (pipes, a curve, a budget
+    line), as display x, y and the line's half width [px] (rows as :func:`_markers`').
+    """
+    px_per_point = ax.figure.dpi / 72
+    rows = []
+    for line in ax.lines:
+        xy = line.get_xydata()
+        if len(xy) < 2 or line.get_linestyle() in ("None", "", " "):
+            continue
+        if line.get_drawstyle().startswith("steps"):
+            xy = np.column_stack(STEP_LOOKUP_MAP[line.get_drawstyle()](*xy.T))
+        xy = line.get_transform().transform(xy)
+        for a, b in zip(xy[:-1], xy[1:], strict=True):
+            if np.isfinite([*a, *b]).all():
+                n = int(np.hypot(*(b - a)) // step_px) + 2
+                half = np.full(n, line.get_linewidth() / 2 * px_per_point)
+                rows.append(np.column_stack([np.linspace(a[0], b[0], n),
+                                             np.linspace(a[1], b[1], n), half]))  # fmt: skip
+    return np.vstack(rows) if rows else np.empty((0, 3))
+
+
 def _hits(box, markers: np.ndarray) -> int:
     """How many markers (x, y, radius [px]) the display box touches."""
     x, y, r = markers.T
@@ -83,8 +108,9 @@ def _hits(box, markers: np.ndarray) -> int:
 def place_labels(fig, ax, labels, offsets=LABEL_OFFSETS, **style) -> list:
     """Annotate each (name, point) at the first of ``offsets`` [points] where its text stays in
     the axes, overlaps no label already placed and touches no marker drawn (scatter points,
-    line markers); when none is that free, at the one that touches the fewest markers among
-    those in the axes and clear of the labels (among all when none is).
+    line markers) and no line (pipes, curves); when none is that free, at the one that
+    touches the fewest markers, then the least line, among those in the axes and clear of the
+    labels (among all when none is).
 
     The layout is fixed (aspect, limits, title and legend set) before this is called, so the
     extents measured here are the ones printed. ``style``: the text's (``fontsize`` 8 unless
@@ -105,25 +131,27 @@ def place_labels(fig, ax, labels, offsets=LABEL_OFFSETS, **style) -> list:
     """
     fig.canvas.draw()  # the aspect and the limits are applied at drawing: measure after them
     renderer = fig.canvas.get_renderer()
-    frame, markers = ax.get_window_extent(renderer), _markers(ax)
+    frame, markers, lines = ax.get_window_extent(renderer), _markers(ax), _line_points(ax)
     style = {"fontsize": 8, **style}
     placed, boxes = [], []
     for name, point in labels:
         best = None
         for dx, dy in offsets:
             text = ax.annotate(name, point, textcoords="offset points", xytext=(dx, dy),
-                               ha="left" if dx > 0 else "right", **style)  # fmt: skip
+                               ha="left" if dx > 0 else "right" if dx else "center",
+                               **style)  # fmt: skip
             box = text.get_window_extent(renderer)
             outside = not (frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0
                            and box.y1 <= frame.y1)  # fmt: skip
-            score = (outside or any(box.padded(4).overlaps(b) for b in boxes), _hits(box, markers))
+            clash = outside or any(box.padded(3).overlaps(b) for b in boxes)
+            score = (clash, _hits(box, markers), _hits(box, lines))
             if best is not None and score >= best[0]:
                 text.remove()
                 continue
             if best is not None:
                 best[1].remove()
-            best = (score, text, box.padded(4))
-            if score == (False, 0):
+            best = (score, text, box)
+            if score == (False, 0, 0):
                 break
         placed.append(best[1])
         boxes.append(best[2])
