@@ -1465,6 +1465,8 @@ def _value_words(value, lang: str):
 
     >>> _value_words("1300-2850", "en"), _value_words("1300-2850", "fr")
     ('1,300-2,850', '1\u202f300 à 2\u202f850')
+    >>> _value_words("0.3-1.50", "en")
+    '0.3-1.5'
     """
     if not isinstance(value, str):
         return value
@@ -1476,7 +1478,7 @@ def _value_words(value, lang: str):
     span = re.fullmatch(r"(\d+(?:\.\d+)?)-(\d+(?:\.\d+)?)", value)
     if span:  # a range: 1,300-2,850 / 1 300 à 2 850
         low, high = (float(v) for v in span.groups())
-        digits = 0 if low.is_integer() and high.is_integer() else 2
+        digits = max(len(v.partition(".")[2].rstrip("0")) for v in span.groups())  # as written
         between = " à " if lang == "fr" else "-"
         return f"{number(low, digits, lang)}{between}{number(high, digits, lang)}"
     if lang != "fr":
