@@ -245,6 +245,16 @@ def cell(value, name: str, lang: str) -> str:
     return str(value)
 
 
+def as_written(value: float, lang: str) -> str:
+    """A number with the decimals it needs, at most 3 (0, 0.5, 1.2, 10.9, 15,000).
+
+    >>> [as_written(v, "en") for v in (0.0, 0.5, 15000.0)], as_written(1.2, "fr")
+    (['0', '0.5', '15,000'], '1,2')
+    """
+    digits = next(d for d in range(4) if round(value, d) == round(value, 3))
+    return number(value, digits, lang)
+
+
 def _is_text(values: pd.Series) -> bool:
     """True when every value given is a string (and there is one)."""
     given = [v for v in values if not (pd.api.types.is_scalar(v) and pd.isna(v))]
@@ -635,7 +645,6 @@ def risk_items(ctx: Context) -> list[str]:
     for span, key, part in spans[:3]:
         label = translate(part["label"].iloc[0], lang)
         low, high = part["value"].min(), part["value"].max()
-        digits = 3 if abs(high) < 1 else (2 if abs(high) < 100 else 0)
         scenario = part["scenario"].iloc[0]
         text = t["risk_param"].format(
             label=label,
@@ -643,8 +652,8 @@ def risk_items(ctx: Context) -> list[str]:
             scenario=""
             if scenario == base
             else t["risk_scenario"].format(label=ctx.labels.get(scenario, scenario)),
-            low=number(low, digits, lang),
-            high=number(high, digits, lang),
+            low=as_written(low, lang),
+            high=as_written(high, lang),
             span=number(span, 0, lang),
         )
         if switch is not None and key in switch.index:
