@@ -230,7 +230,7 @@ def add_parser(sub, parents) -> None:
         default=defaults.TAP_MIN_PRESSURE_M,
         metavar="M",
         help="lowest pressure at a tap node while its taps draw their flow [m] (default 5, "
-        "Oujda brief 5.1)",
+        "docs/sources.md, 5.1)",
     )
     p.add_argument(
         "--no-tap-flows",

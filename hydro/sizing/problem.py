@@ -45,9 +45,9 @@ class Targets:
         Highest velocity in every sized pipe [m/s].
     node_min_pressure_m : mapping, optional
         Junction -> its own minimum [m] (for example 10 m at standpipe nodes and 15 m at
-        household-connection nodes, Oujda brief 5.1); ``-inf``: none (a pump's suction).
+        household-connection nodes, docs/sources.md, 5.1); ``-inf``: none (a pump's suction).
     tap_min_pressure_m : float, optional
-        At a tap node while its taps draw [m] (5 m, Oujda brief 5.1); None: no tap-flow case.
+        At a tap node while its taps draw [m] (5 m, docs/sources.md, 5.1); None: no tap-flow case.
     tank_reserve_share : float
         Tanks at their reserve level (share of the usable depth) in the design condition
         (:mod:`hydro.condition`).
@@ -228,7 +228,7 @@ def build_problem(
     """Check the inputs and prepare the sizing problem (no optimisation yet).
 
     ``min_diameter_mm``: pipe -> smallest nominal diameter it may take [mm] (for example the
-    DN63 minimum of distribution pipes, Oujda brief 5.1); the inner diameter where the
+    DN63 minimum of distribution pipes, docs/sources.md, 5.1); the inner diameter where the
     catalogue gives no nominal one. ``taps``: the tap table of the tap-flow case (default:
     from the node classes, :func:`hydro.condition.default_taps`). ``snapshot``: size
     for this steady state instead of the design condition's peak hour. ``pressure_classes``
