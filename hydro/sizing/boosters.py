@@ -183,6 +183,18 @@ def nodes_below(wn: wntr.network.WaterNetworkModel, start: str, upstream: str) -
     return [n for n in seen if n not in (start, upstream)]
 
 
+def fed_by(wn: wntr.network.WaterNetworkModel, pumps) -> dict[str, str]:
+    """Node -> the booster of ``pumps`` (names) that feeds it: the nodes below each pump's
+    outlet (:func:`nodes_below`); nodes no booster feeds are left out (gravity).
+    """
+    fed = {}
+    for name in pumps:
+        pump = wn.get_link(name)
+        for n in nodes_below(wn, pump.end_node_name, pump.start_node_name):
+            fed[n] = name
+    return fed
+
+
 def booster_pumps(wn: wntr.network.WaterNetworkModel) -> list[str]:
     """The pumps of ``wn`` placed as boosters: ``PMP_<node>`` to ``<node>_PMP``."""
     return [

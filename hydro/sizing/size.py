@@ -34,7 +34,7 @@ from hydro.sizing.boosters import (
     add_boosters,
     booster_outlets,
     booster_table,
-    nodes_below,
+    fed_by,
 )
 from hydro.sizing.break_tanks import (
     PRV_OUTLET_SUFFIX,
@@ -464,11 +464,7 @@ def _with_boosters(table: pd.DataFrame, model, boosters: pd.DataFrame) -> pd.Dat
     cost, duty, power, energy and capital) and, on every pipe, ``served_by``: the booster
     that feeds it or ``gravity``.
     """
-    served = {}
-    for rec in boosters.to_dict("records"):
-        pump = model.get_link(rec["pump"])
-        for n in nodes_below(model, pump.end_node_name, pump.start_node_name):
-            served[n] = rec["pump"]
+    served = fed_by(model, boosters["pump"]) if "pump" in boosters else {}
     by = []
     for name in table["pipe"]:
         link = model.get_link(name)

@@ -50,7 +50,7 @@ from hydro.pumps import (
 )
 from hydro.service import Service, delivered_service
 from hydro.sizing import size_network
-from hydro.sizing.boosters import Boosters, average_demand, booster_table, nodes_below
+from hydro.sizing.boosters import Boosters, average_demand, booster_table, fed_by
 from hydro.sizing.problem import Targets
 from hydro.sizing.size import booster_notes
 from hydro.stations import StationPrices, station_parts, station_prices
@@ -640,11 +640,7 @@ def serving(model, boosters: pd.DataFrame, projection: DemandProjection) -> pd.D
     """Per village: ``served_by`` (``gravity``, or the booster pump that feeds one of its nodes)
     and ``node`` (the junction of that booster, empty on gravity).
     """
-    fed = {}
-    for rec in boosters.to_dict("records"):
-        pump = model.get_link(rec["pump"])
-        for n in nodes_below(model, pump.end_node_name, pump.start_node_name):
-            fed[n] = rec["pump"]
+    fed = fed_by(model, boosters["pump"]) if "pump" in boosters else {}
     rows = []
     for village, nodes in projection.nodes.groupby("village", sort=False):
         pumps = sorted({fed[n] for n in nodes["node"] if n in fed})
