@@ -39,3 +39,15 @@ def did_you_mean(word: str, candidates) -> str:
 
     close = difflib.get_close_matches(str(word), [str(c) for c in candidates], n=1, cutoff=0.6)
     return f"; did you mean '{close[0]}'?" if close else ""
+
+
+def some_of(names: list[str], shown: int = 10) -> str:
+    """The first ``shown`` of ``names`` for a message, joined by commas, and how many more.
+
+    >>> some_of(["J1", "J2", "J3"], shown=2)
+    'J1, J2 and 1 more'
+    >>> some_of(["J1"])
+    'J1'
+    """
+    more = f" and {len(names) - shown} more" if len(names) > shown else ""
+    return ", ".join(names[:shown]) + more

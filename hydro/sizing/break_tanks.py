@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import wntr
 
-from hydro.errors import InfeasibleDesignError, InputError
+from hydro.errors import InfeasibleDesignError, InputError, some_of
 from hydro.sizing.boosters import Boosters, average_demand, booster_outlets
 from hydro.topology import device_ids
 from hydro.units import M_PER_BAR
@@ -211,6 +211,16 @@ class TankPlan:
         return self.tanks.residual_m if self.tanks is not None else 0.0
 
 
+def worst_first(excess: dict[str, float]) -> str:
+    """Junctions by how much they exceed a limit [m], the worst first, for a message.
+
+    >>> worst_first({"J1": 0.5, "J2": 2.0})
+    'J2 by 2.00 m, J1 by 0.50 m'
+    """
+    worst = sorted(excess.items(), key=lambda x: -x[1])
+    return some_of([f"{n} by {d:.2f} m" for n, d in worst])
+
+
 def _allowed_nodes(given, parent: dict, junctions: list, option: str, source: str) -> set[str]:
     """The junctions ``given`` (None: every junction), after checking they are in a tree."""
     if given is None:
@@ -357,11 +367,8 @@ def static_caps(problem, order: list, anchor_of: dict, devices: dict, source: st
         if least - limit > 1e-6:
             over[down] = least - limit
     if over:
-        worst = sorted(over.items(), key=lambda x: -x[1])
-        listed = ", ".join(f"{n} by {d:.2f} m" for n, d in worst[:10])
-        more = f" and {len(worst) - 10} more" if len(worst) > 10 else ""
         raise InfeasibleDesignError(
-            f"{source}: with every demand at zero (at night) junction(s) {listed}{more} stay "
+            f"{source}: with every demand at zero (at night) junction(s) {worst_first(over)} stay "
             f"above the maximum pressure of {top:g} m even with every allowed device above "
             "them at its lowest: no pipe and no candidate fixes it; allow a pressure-reducing "
             "valve or a break-pressure tank closer above them (--prv-nodes, "

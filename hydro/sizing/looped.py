@@ -69,7 +69,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from hydro.errors import InfeasibleDesignError
+from hydro.errors import InfeasibleDesignError, some_of
 from hydro.parallel import Executor, InProcess, LocalPool, capped, current
 from hydro.sizing.evaluator import Evaluator
 from hydro.sizing.linearized import linearized_descent
@@ -363,13 +363,12 @@ class _Search:
         target = np.broadcast_to(target, pressure.shape)
         short = np.flatnonzero(pressure < target + 1e-3)
         order = short[np.argsort(pressure[short] - target[short])]
-        listed = ", ".join(
-            f"{self.ev.junction_names[k]} at {pressure[k]:.2f} m (target {target[k]:g} m)"
-            for k in order[:10]
-        )
-        more = f" and {len(order) - 10} more" if len(order) > 10 else ""
+        listed = some_of(
+            [f"{self.ev.junction_names[k]} at {pressure[k]:.2f} m (target {target[k]:g} m)"
+             for k in order]
+        )  # fmt: skip
         return (
-            f"even with the largest allowed pipe everywhere, junction(s) {listed}{more} stay "
+            f"even with the largest allowed pipe everywhere, junction(s) {listed} stay "
             "below their minimum pressure: the source is too low (a pump or a higher tank is "
             "needed)"
         )

@@ -26,7 +26,7 @@ from hydro import validate
 from hydro.catalog import Catalog, entry_tag, pipe_tag
 from hydro.classes import classes_from_taps, tag_node_classes
 from hydro.condition import PEAK_HOUR, design_cases
-from hydro.errors import InputError, SimulationError
+from hydro.errors import InputError, SimulationError, some_of
 from hydro.network import copy_network, publish_file, read_from, read_network, write_network
 from hydro.simulation import run_simulation
 from hydro.sizing.boosters import (
@@ -1148,9 +1148,7 @@ def booster_notes(boosters: pd.DataFrame, model) -> list[str]:
             f"{rec['whole_life_cost']:,.2f}; serves {len(rec['serves'])} junction(s): "
             + ", ".join(rec["serves"])
         )
-    listed = ", ".join(gravity[:50]) + (
-        f" and {len(gravity) - 50} more" if len(gravity) > 50 else ""
-    )
+    listed = some_of(gravity, shown=50)
     notes.append(f"served by gravity: {len(gravity)} junction(s): {listed or 'none'}")
     return notes
 

@@ -27,7 +27,7 @@ import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import coo_matrix, csr_matrix
 
-from hydro.errors import InfeasibleDesignError
+from hydro.errors import InfeasibleDesignError, some_of
 from hydro.hydraulics import (
     EPANET_GRAVITY_M_PER_S2,
     headloss_darcy_weisbach,
@@ -36,7 +36,7 @@ from hydro.hydraulics import (
 )
 from hydro.pumps import SHUTOFF_HEAD_RATIO, head_at, pump_efficiency_for_size
 from hydro.sizing.boosters import head_factor, lift_cost_per_m
-from hydro.sizing.break_tanks import TankPlan
+from hydro.sizing.break_tanks import TankPlan, worst_first
 from hydro.sizing.problem import DESIGN_MARGIN_M, Problem, Targets, TreeComponent
 
 log = logging.getLogger(__name__)
@@ -166,14 +166,13 @@ def _unreachable_message(problem: Problem, short: list, lost: dict) -> str:
     targets = problem.targets
     short.sort(key=lambda x: -x[1])
     if targets.node_min_pressure_m:
-        listed = ", ".join(f"{n} by {d:.2f} m (of {targets.min_at(n):g} m)" for n, d in short[:10])
+        listed = some_of([f"{n} by {d:.2f} m (of {targets.min_at(n):g} m)" for n, d in short])
         target = "the minimum pressure"
     else:
-        listed = ", ".join(f"{n} by {d:.2f} m" for n, d in short[:10])
+        listed = some_of([f"{n} by {d:.2f} m" for n, d in short])
         target = f"{targets.min_pressure_m:g} m"
-    more = f" and {len(short) - 10} more" if len(short) > 10 else ""
     head = (
-        f"no catalogue pipe can give {target} at junction(s) {listed}{more}, even with the "
+        f"no catalogue pipe can give {target} at junction(s) {listed}, even with the "
         "largest diameter allowed everywhere"
     )
     low = [n for n, _ in short if lost[n][0] <= 1e-9]
@@ -216,11 +215,8 @@ def _check_not_too_high(problem: Problem, trees: list[TreeComponent]) -> None:
                 name = down.split("@")[0]
                 over[name] = max(over.get(name, 0.0), excess)
     if over:
-        worst = sorted(over.items(), key=lambda x: -x[1])
-        listed = ", ".join(f"{n} by {d:.2f} m" for n, d in worst[:10])
-        more = f" and {len(worst) - 10} more" if len(worst) > 10 else ""
         raise InfeasibleDesignError(
-            f"junction(s) {listed}{more} stay above the maximum pressure of {top:g} m even "
+            f"junction(s) {worst_first(over)} stay above the maximum pressure of {top:g} m even "
             "with the smallest pipes allowed everywhere: no pipe of the catalogue fixes it; a "
             "pressure-reducing valve (--prv-cost) or a break-pressure tank (--break-tank-cost) "
             "above them would"

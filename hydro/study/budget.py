@@ -655,6 +655,26 @@ def _number_curve(candidates: pd.DataFrame) -> pd.DataFrame:
     return candidates.loc[curve.index].reset_index(drop=True)
 
 
+def plan_options(study: Study, villages: pd.DataFrame, specs: list) -> tuple[dict, int]:
+    """Each village's options (:func:`village_options`) and the number of plans to search.
+
+    Raises
+    ------
+    InputError
+        More than :data:`MAX_PLANS` plans.
+    """
+    options = village_options(villages, specs)
+    total = math.prod(len(o) for o in options.values()) - 1
+    if total > MAX_PLANS:
+        words = study.report.village_word["en"][1]
+        raise InputError(
+            f"{study.path}: [budget] the exhaustive search takes at most {MAX_PLANS:,} plans; "
+            f"{study.inputs.villages} gives {total:,} ({len(options)} {words}, their standpipes "
+            f"and {len(specs)} service levels): list fewer [budget] scenarios or {words}"
+        )
+    return options, total
+
+
 def design_to_budget(
     study: Study, data: StudyData, log=lambda m: None, executor=None
 ) -> BudgetResult:
@@ -669,16 +689,7 @@ def design_to_budget(
     """
     chosen_specs = budget_levels(study)
     specs = {s.name: s for s in chosen_specs}
-    options = village_options(data.villages, chosen_specs)
-    names = list(data.villages["village"])
-    total = math.prod(len(options[d]) for d in names) - 1
-    if total > MAX_PLANS:
-        words = study.report.village_word["en"][1]
-        raise InputError(
-            f"{study.path}: [budget] the exhaustive search takes at most {MAX_PLANS:,} plans; "
-            f"{study.inputs.villages} gives {total:,} ({len(names)} {words}, their standpipes "
-            f"and {len(chosen_specs)} service levels): list fewer [budget] scenarios or {words}"
-        )
+    options, total = plan_options(study, data.villages, chosen_specs)
     reach = study.budget.curve_up_to_eur or CURVE_REACH * study.money.budget_eur
     own = executor is None and current() is None  # else the run's executor (hydro.parallel)
     executor = (

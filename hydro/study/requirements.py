@@ -27,14 +27,12 @@ Each error names the study file, the element and the rule.
 
 from __future__ import annotations
 
-import math
-
 import networkx as nx
 import pandas as pd
 import wntr
 
 from hydro.errors import InputError
-from hydro.study.budget import MAX_PLANS, budget_levels, village_options
+from hydro.study.budget import budget_levels, plan_options
 from hydro.study.calibration import calibration_of
 from hydro.study.parts import Study
 from hydro.topology import cut_at_sources, is_source_copy
@@ -162,13 +160,4 @@ def _check_budget(study: Study, villages: pd.DataFrame) -> None:
     """
     if "budget" in study.steps and study.steps["budget"] is None:
         return
-    specs = budget_levels(study)  # [budget] scenarios that differ in break_tank: refused
-    options = village_options(villages, specs)
-    total = math.prod(len(o) for o in options.values()) - 1
-    if total > MAX_PLANS:
-        words = study.report.village_word["en"][1]
-        raise InputError(
-            f"{study.path}: [budget] the exhaustive search takes at most {MAX_PLANS:,} plans; "
-            f"{study.inputs.villages} gives {total:,} ({len(options)} {words}, their standpipes "
-            f"and {len(specs)} service levels): list fewer [budget] scenarios or {words}"
-        )
+    plan_options(study, villages, budget_levels(study))  # break_tank differing: refused

@@ -27,7 +27,7 @@ from hydro.demand import (
     get_scenario,
     project_demand,
 )
-from hydro.errors import InfeasibleDesignError, InputError, did_you_mean
+from hydro.errors import InfeasibleDesignError, InputError, did_you_mean, some_of
 from hydro.mains import (
     PumpAndMain,
     choose_pump_and_main,
@@ -357,9 +357,7 @@ def step_branches(run: ScenarioRun) -> None:
     junctions, links = unused_branches(run.source_model, used)
     if not links:
         return
-    shown = ", ".join(links[:NAMES_SHOWN]) + (
-        f" and {len(links) - NAMES_SHOWN} more" if len(links) > NAMES_SHOWN else ""
-    )
+    shown = some_of(links, shown=NAMES_SHOWN)
     where = f"{len(links)} link(s) reach no village node of this scenario ({shown})"
     if run.study.design.unused_branches == "prune":
         model = copy_network(run.source_model)
