@@ -25,6 +25,7 @@ from hydro.study.calibration import (
     calibration_of,
     calibration_table,
     run_calibration,
+    section_text,
 )
 from hydro.study.config import load_inputs, load_study
 from hydro.study.parts import Cost
@@ -100,6 +101,56 @@ def test_calibration_is_the_plan_of_the_documented_douars_alone():
     estimate = run_calibration(study, data).set_index("scheme").at["tuscany_angad", "hydro_lcu"]
     everything = run_scenario(study, study.scenario("standpipes"), data, random_taps=False)
     assert estimate < everything.capital_lcu
+
+
+def test_calibration_on_the_documented_scope_leaves_out_only_what_it_names():
+    """[calibration] excluded: the estimate compared is the plan's whole capital less its
+    engineering line (ONEP supervises, docs/sources.md 3); the whole capital is kept beside it.
+    """
+    study = load_study(STUDY)
+    data = load_inputs(study)
+    assert study.calibration["excluded"] == ["engineering_share"]
+    ref = run_calibration(study, data).set_index("scheme").loc["tuscany_angad"]
+    plain = replace(study, calibration={k: v for k, v in study.calibration.items()
+                                        if k not in ("excluded", "scope")})  # fmt: skip
+    whole = run_calibration(plain, data).set_index("scheme").loc["tuscany_angad"]
+    # without a scope the estimate is the whole capital, and the two columns agree
+    assert whole["hydro_lcu"] == pytest.approx(whole["hydro_all_in_lcu"])
+    assert ref["hydro_all_in_lcu"] == pytest.approx(whole["hydro_lcu"])
+    # the engineering line is 10% of the works; the capital is the works x 1.2
+    works = whole["hydro_lcu"] / (1 + 0.10 + 0.10)
+    assert ref["hydro_lcu"] == pytest.approx(works * 1.10, abs=MAD_TOL)
+    assert ref["ratio"] == pytest.approx(ref["hydro_lcu"] / 2_000_000)
+    assert ref["all_in_ratio"] == pytest.approx(whole["hydro_lcu"] / 2_000_000)
+    assert bool(ref["within_tolerance"]) == (abs(ref["ratio"] - 1) <= 0.25)
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_the_report_says_the_scope_and_the_estimate_with_every_margin(lang):
+    study = load_study(STUDY)
+    data = load_inputs(study)
+    table = run_calibration(study, data)
+    ref = table.set_index("scheme").loc["tuscany_angad"]
+    paragraphs = section_text(study, table, data.villages, lang)["paragraphs"]
+    scope = paragraphs[1]
+    all_in = f"{ref['hydro_all_in_lcu']:,.0f}"
+    if lang == "fr":
+        all_in = all_in.replace(",", "\u202f")
+        assert scope.startswith("Périmètre") and "études et contrôle" in scope
+        assert "sur le périmètre du coût documenté" in paragraphs[0]
+    else:
+        assert scope.startswith("Scope") and "engineering and supervision" in scope
+        assert "on the documented cost's scope" in paragraphs[0]
+    assert all_in in scope
+
+
+def test_calibration_excluded_takes_only_margins(tmp_path):
+    text = STUDY.read_text().replace('"../../', f'"{ROOT}/')
+    text = text.replace('excluded = ["engineering_share"]', 'excluded = ["engineering"]')
+    (tmp_path / "study.toml").write_text(text)
+    with pytest.raises(InputError, match=r"excluded.*'engineering' is not allowed.*"
+                       r"engineering_share, contingency_share"):  # fmt: skip
+        load_study(tmp_path / "study.toml")
 
 
 def test_calibration_names_what_is_wrong(tmp_path):

@@ -6,31 +6,36 @@ reference), the villages it served and the scenario it was built as (standpipes 
 those villages, their standpipes, sized at least cost, checked by EPANET and costed from the
 written file with the study's unit prices (:func:`hydro.study.budget.run_plan`); nothing is
 priced for the comparison. The table it returns (``calibration.csv``) has one row per
-documented scheme: its documented cost and people and, for the reference, hydro's estimate and
-their ratio; for every scheme, the documented cost per person and hydro's estimate of the
+documented scheme: its documented cost and people and, for the reference, hydro's estimate on
+the documented cost's scope and their ratio, and hydro's estimate with every margin it adds
+(``hydro_all_in_lcu``); for every scheme, the documented cost per person and hydro's estimate of the
 reference per person against it (``per_person_ratio``).
 
 Every documented figure, its year and its source live in the study file (data, not code). The
 price base is the study's to state (``[calibration] price_base``): hydro applies no escalation
-of its own; a study that escalates gives escalated costs and says by which index.
+of its own; a study that escalates gives escalated costs and says by which index. So is the
+scope: ``[calibration] excluded`` names the margins on the works (``engineering_share``,
+``contingency_share``) the documented cost leaves out (a project owner's own supervision, say),
+``scope`` says why; the comparison is made on that scope, and the estimate with them is shown too.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
 from hydro.errors import InputError, did_you_mean
 from hydro.study.budget import Option, run_plan
-from hydro.study.labels import number
+from hydro.study.costing import margin_lcu
+from hydro.study.labels import PARAMETERS_EN, PARAMETERS_FR, number
 from hydro.study.parts import Study, StudyData
 
 #: Columns of ``calibration.csv`` (the first four are the contract of issue 25).
 COLUMNS = ("scheme", "documented_lcu", "hydro_lcu", "ratio", "label", "year", "people",
            "documented_lcu_per_person", "hydro_lcu_per_person", "per_person_ratio",
-           "within_tolerance", "source")  # fmt: skip
+           "within_tolerance", "hydro_all_in_lcu", "all_in_ratio", "source")  # fmt: skip
 
 #: The section's words (the report's layout is the document's; these are its content).
 TEXT = {
@@ -38,11 +43,16 @@ TEXT = {
         "title": "Calibration: hydro's estimate of the documented scheme",
         "intro": "hydro designs the documented scheme, {label}, as it designs any plan (scenario "
         "\u201c{scenario}\u201d, sized at least cost, checked by EPANET, every unit price from "
-        "the study file): {hydro} {cur} against the documented {documented} {cur}, a ratio of "
-        "{ratio}, {verdict} (\u00b1{tolerance}). Per person, at the documented {people} "
+        "the study file): {hydro} {cur}{on_scope} against the documented {documented} {cur}, "
+        "a ratio of {ratio}, {verdict} (\u00b1{tolerance}). Per person, at the documented {people} "
         "people: {per_person} {cur}.",
         "within": "within the target",
         "outside": "outside the target",
+        "on_scope": " on the documented cost's scope",
+        "scope": "Scope: {text} hydro's estimate therefore leaves out its {margins} "
+        "({left_out} {cur}); with them, as hydro costs every plan of this report, it is "
+        "{all_in} {cur}, a ratio of {all_in_ratio}.",
+        "and": " and ",
         "price_base": "Price base: {text}",
         "headers": ("scheme", "year", "people", "documented cost [{cur}]",
                     "documented [{cur}/person]", "hydro's estimate [{cur}]",
@@ -52,11 +62,17 @@ TEXT = {
         "title": "Calage : l'estimation d'hydro pour le projet documenté",
         "intro": "hydro conçoit le projet documenté, {label}, comme tout autre plan "
         "(scénario \u00ab\u00a0{scenario}\u00a0\u00bb, dimensionné au moindre coût, "
-        "vérifié par EPANET, chaque prix unitaire du fichier d'étude) : {hydro} {cur} contre "
-        "{documented} {cur} documentés, un rapport de {ratio}, {verdict} (\u00b1{tolerance}). "
-        "Par personne, pour les {people} habitants documentés : {per_person} {cur}.",
+        "vérifié par EPANET, chaque prix unitaire du fichier d'étude) : {hydro} {cur}{on_scope} "
+        "contre {documented} {cur} documentés, un rapport de {ratio}, {verdict} "
+        "(\u00b1{tolerance}). Par personne, pour les {people} habitants documentés : "
+        "{per_person} {cur}.",
         "within": "dans la cible",
         "outside": "hors de la cible",
+        "on_scope": " sur le périmètre du coût documenté,",
+        "scope": "Périmètre : {text} L'estimation d'hydro laisse donc de côté ses {margins} "
+        "({left_out} {cur}) ; avec eux, comme hydro chiffre chaque plan de ce rapport, elle "
+        "est de {all_in} {cur}, un rapport de {all_in_ratio}.",
+        "and": " et ",
         "price_base": "Base des prix : {text}",
         "headers": ("projet", "année", "habitants", "coût documenté [{cur}]",
                     "documenté [{cur}/hab.]", "estimation d'hydro [{cur}]",
@@ -89,6 +105,9 @@ class Calibration:
     tolerance: float
     price_base: dict
     schemes: tuple[Documented, ...]
+    #: the margins (``[unit_costs]`` keys) the documented cost leaves out, and why
+    excluded: tuple[str, ...] = ()
+    scope: dict = field(default_factory=dict)
 
     @property
     def reference(self) -> Documented:
@@ -141,6 +160,8 @@ def calibration_of(study: Study, villages: pd.DataFrame) -> Calibration | None:
         scheme=scheme, villages=served, scenario=scenario,
         tolerance=float(raw.get("tolerance", 0.25)),
         price_base=_texts(raw.get("price_base", "")), schemes=schemes,
+        excluded=tuple(dict.fromkeys(raw.get("excluded", ()))),
+        scope=_texts(raw.get("scope", "")),
     )  # fmt: skip
 
 
@@ -152,11 +173,12 @@ def _texts(value) -> dict:
     return {lang: _text(value, lang) for lang in ("en", "fr")}
 
 
-def estimate_lcu(study: Study, data: StudyData, cal: Calibration) -> float:
-    """The capital (study currency) hydro estimates for the reference: its villages on all their
-    standpipes (or in full at a household level), the rest not served, designed and costed
-    as any plan (:func:`hydro.study.budget.run_plan`). Engineering and contingencies included, every
-    payer's share: the documented figure is the scheme's whole cost.
+def estimate_lcu(study: Study, data: StudyData, cal: Calibration) -> tuple[float, float]:
+    """The capital (study currency) hydro estimates for the reference, ``(on the documented
+    scope, all in)``: its villages on all their standpipes (or in full at a household level),
+    the rest not served, designed and costed as any plan
+    (:func:`hydro.study.budget.run_plan`), every payer's share. All in: with engineering and
+    contingencies; on the documented scope: less the margins ``cal.excluded`` names.
     """
     spec = study.scenario(cal.scenario)
     plan = {}
@@ -164,11 +186,16 @@ def estimate_lcu(study: Study, data: StudyData, cal: Calibration) -> float:
         if v["village"] in cal.villages:
             plan[v["village"]] = Option(spec.name, tuple(v["standpipe_shares"]))
     outcome = run_plan(study, spec, data, plan, {spec.name: spec})
-    return float(outcome.capital_lcu)
+    all_in = float(outcome.capital_lcu)
+    return all_in - sum(margin_lcu(outcome.boq, key) for key in cal.excluded), all_in
 
 
-def calibration_table(cal: Calibration, hydro_lcu: float) -> pd.DataFrame:
-    """One row per documented scheme (:data:`COLUMNS`); hydro's estimate on the reference's.
+def calibration_table(
+    cal: Calibration, hydro_lcu: float, all_in_lcu: float | None = None
+) -> pd.DataFrame:
+    """One row per documented scheme (:data:`COLUMNS`); hydro's estimate on the reference's:
+    ``hydro_lcu`` on the documented cost's scope, ``all_in_lcu`` with every margin (the same
+    when the scope leaves nothing out).
 
     >>> ref = Documented("a", "A", 2008, 2.0e6, 1500, "s")
     >>> other = Documented("b", "B", 2009, 38.5e6, 13500, "s")
@@ -179,8 +206,11 @@ def calibration_table(cal: Calibration, hydro_lcu: float) -> pd.DataFrame:
     ('a', 1.2, True)
     >>> round(float(table.loc[1, "per_person_ratio"]), 3)  # 1,600 against 2,852 a person
     0.561
+    >>> round(float(calibration_table(cal, 2.4e6, 2.6e6).loc[0, "all_in_ratio"]), 3)
+    1.3
     """
     ref = cal.reference
+    all_in = hydro_lcu if all_in_lcu is None else all_in_lcu
     per_person = hydro_lcu / ref.people
     rows = []
     for s in cal.schemes:
@@ -194,6 +224,8 @@ def calibration_table(cal: Calibration, hydro_lcu: float) -> pd.DataFrame:
              "documented_lcu_per_person": documented_pp, "hydro_lcu_per_person": per_person,
              "per_person_ratio": per_person / documented_pp,
              "within_tolerance": abs(hydro_lcu / s.cost - 1) <= cal.tolerance if mine else None,
+             "hydro_all_in_lcu": all_in if mine else math.nan,
+             "all_in_ratio": all_in / s.cost if mine else math.nan,
              "source": s.source}
         )  # fmt: skip
     return pd.DataFrame(rows, columns=list(COLUMNS))
@@ -205,7 +237,7 @@ def run_calibration(study: Study, data: StudyData, log=lambda m: None) -> pd.Dat
     if cal is None:
         return pd.DataFrame()
     log(f"calibration: {cal.scheme} ({', '.join(cal.villages)}; scenario {cal.scenario})")
-    return calibration_table(cal, estimate_lcu(study, data, cal))
+    return calibration_table(cal, *estimate_lcu(study, data, cal))
 
 
 def section_text(study: Study, table: pd.DataFrame, villages, lang: str) -> dict:
@@ -226,9 +258,17 @@ def section_text(study: Study, table: pd.DataFrame, villages, lang: str) -> dict
         tolerance=number(cal.tolerance, 0, lang, percent=True),
         people=number(ref["people"], 0, lang),
         per_person=number(ref["hydro_lcu_per_person"], 0, lang),
-        cur=study.money.currency,
+        cur=study.money.currency, on_scope=t["on_scope"] if cal.excluded else "",
     )  # fmt: skip
     paragraphs = [intro]
+    if cal.excluded:
+        names = PARAMETERS_FR if french else PARAMETERS_EN
+        paragraphs.append(t["scope"].format(
+            text=cal.scope.get(lang, ""), margins=t["and"].join(names[k] for k in cal.excluded),
+            left_out=number(ref["hydro_all_in_lcu"] - ref["hydro_lcu"], 0, lang),
+            all_in=number(ref["hydro_all_in_lcu"], 0, lang),
+            all_in_ratio=number(ref["all_in_ratio"], 2, lang), cur=study.money.currency,
+        ))  # fmt: skip
     if cal.price_base.get(lang):
         paragraphs.append(t["price_base"].format(text=cal.price_base[lang]))
     by_name = {s.name: s for s in cal.schemes}

@@ -193,6 +193,9 @@ STUDY_KEYS: dict[str, dict[str, Key]] = {
         "tolerance": Key("number", 0, 1, "a share of the documented cost, 0 to 1 (0.25)"),
         "price_base": Key("text"),
         "schemes": Key("tables", required=True),
+        # what the documented cost leaves out, of the margins hydro adds to the works
+        "excluded": Key("strings", choices=("engineering_share", "contingency_share")),
+        "scope": Key("text"),
     },
     "calibration.schemes[]": {
         "name": Key("file name", required=True),
@@ -465,6 +468,16 @@ def village_word(value) -> dict:
     return {**DEFAULT_VILLAGE_WORD, **{lang: pair(words) for lang, words in value.items()}}
 
 
+def _check_choices(values: list, key: Key) -> str | None:
+    """What is wrong with a list of strings for ``key``'s choices (any when it has none)."""
+    wrong = [v for v in values if key.choices and v not in key.choices]
+    if not wrong:
+        return None
+    return f"{wrong[0]!r} is not allowed: each must be one of {', '.join(key.choices)}" + (
+        did_you_mean(wrong[0], key.choices)
+    )
+
+
 def _check_value(value, key: Key) -> str | None:
     """What is wrong with ``value`` for ``key`` (kind, finiteness, range), or None."""
     expected = _KINDS[key.kind]
@@ -505,7 +518,7 @@ def _check_value(value, key: Key) -> str | None:
         return None if isinstance(value, bool) else f"must be {expected}"
     if key.kind == "strings":
         ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
-        return None if ok else f"must be {expected}"
+        return _check_choices(value, key) if ok else f"must be {expected}"
     if key.kind in ("text", "words"):
         one = _is_words if key.kind == "words" else (lambda v: isinstance(v, str))
         ok = one(value) or (

@@ -242,6 +242,16 @@ def _works_rows(study, wn, standpipes, connections, tank_m3, break_tank, surge_v
     return rows
 
 
+#: The margins on the works: the ``[unit_costs]`` share and the bill's line it makes.
+MARGINS = {"engineering_share": "engineering and supervision", "contingency_share": "contingencies"}
+
+
+def margin_lcu(boq: pd.DataFrame, key: str) -> float:
+    """What the bill ``boq`` carries for the margin ``key`` of :data:`MARGINS`, every payer's."""
+    lines = boq[(boq["category"] == "margin") & boq["item"].str.startswith(MARGINS[key])]
+    return float(lines["total_lcu"].sum())
+
+
 def _with_margins(prices: Prices, rows: list) -> pd.DataFrame:
     """The lines with who pays each, then engineering and contingencies per payer."""
     columns = BOQ_COLUMNS[:-2]
@@ -253,8 +263,7 @@ def _with_margins(prices: Prices, rows: list) -> pd.DataFrame:
     for p in dict.fromkeys(boq["paid_by"]):
         works = float(boq.loc[boq["paid_by"] == p, "total_lcu"].sum())
         suffix = "" if p == DONORS else f" ({p}' share)"
-        for key, item in (("engineering_share", "engineering and supervision"),
-                          ("contingency_share", "contingencies")):  # fmt: skip
+        for key, item in MARGINS.items():
             margins.append(("margin", item + suffix, "", np.nan, np.nan,
                             prices.value(key), "share of works", works, p))  # fmt: skip
     extra = pd.DataFrame(margins, columns=[*columns, "paid_by"])

@@ -515,6 +515,25 @@ TAP_WORDS = {
 
 #: Column -> (English, French) label with its unit; every table of the report uses these.
 COLUMNS = {
+    # calibration.csv (hydro.study.calibration)
+    "scheme": ("Scheme", "Projet"),
+    "documented_lcu": ("Documented cost [{cur}]", "Coût documenté [{cur}]"),
+    "hydro_lcu": (
+        "hydro's estimate, documented scope [{cur}]",
+        "Estimation d'hydro, périmètre documenté [{cur}]",
+    ),
+    "ratio": ("hydro / documented", "hydro / documenté"),
+    "people": ("People", "Habitants"),
+    "year": ("Year", "Année"),
+    "documented_lcu_per_person": ("Documented [{cur}/person]", "Documenté [{cur}/hab.]"),
+    "hydro_lcu_per_person": ("hydro [{cur}/person]", "hydro [{cur}/hab.]"),
+    "per_person_ratio": ("hydro / documented per person", "hydro / documenté par habitant"),
+    "within_tolerance": ("Within the target", "Dans la cible"),
+    "hydro_all_in_lcu": (
+        "hydro's estimate, with every margin [{cur}]",
+        "Estimation d'hydro, toutes marges comprises [{cur}]",
+    ),
+    "all_in_ratio": ("hydro with every margin / documented", "hydro toutes marges / documenté"),
     "beneficiaries_budget_covers": (
         "Beneficiaries the budget covers",
         "Bénéficiaires couverts par le budget",
@@ -1123,6 +1142,7 @@ SHEETS_FR = {
     "stress": "mise à l'épreuve",
     "assumptions": "hypothèses",
     "taps_open": "robinets tous ouverts",
+    "calibration": "calage",
     "boq_": "devis ",
     "surge_": "bélier ",
 }

@@ -211,6 +211,7 @@ def write_workbook(result, path: Path, lang: str, labels: dict) -> Path:
         if o.surge is not None and not o.surge.empty:
             sheet(f"surge_{o.spec.name}", o.surge)
     sheet("stress", result.stress)
+    sheet("calibration", getattr(result, "calibration", pd.DataFrame()))
     opened = [
         table.assign(
             scenario=labels[name], **{"class": [tap_class(c, lang) for c in table["class"]]}
