@@ -160,7 +160,12 @@ def test_study_runs_end_to_end_and_writes_every_output(small_study):
     calibration = pd.read_csv(out / "calibration.csv").set_index("scheme")
     boq = pd.read_csv(out / "boq_standpipes.csv")
     estimate = calibration.at["tuscany_angad", "hydro_mad"]
-    assert estimate == pytest.approx(boq["total_mad"].sum(), abs=1.0)
+    all_in = calibration.at["tuscany_angad", "hydro_all_in_mad"]
+    assert all_in == pytest.approx(boq["total_mad"].sum(), abs=1.0)
+    # on the documented scope ([calibration] excluded = engineering): less that bill line
+    engineering = boq.loc[boq["item"].str.startswith("engineering"), "total_mad"].sum()
+    assert engineering > 0
+    assert estimate == pytest.approx(all_in - engineering, abs=1.0)
     assert calibration.at["tuscany_angad", "ratio"] == pytest.approx(estimate / 2_000_000)
     assert 'id="calibration"' in (out / "report.html").read_text()
 
