@@ -88,10 +88,12 @@ def test_calibration_table_has_the_contract_columns_and_the_reference_row():
     # every other documented scheme is compared per person, with no estimate of its own
     others = table[table["scheme"] != "tuscany_angad"]
     assert others["hydro_lcu"].isna().all() and len(others) == 6
-    per_person = ref["hydro_lcu"] / 1500
+    # the others' scope is not documented: they are compared with the estimate all in
+    per_person = ref["hydro_all_in_lcu"] / 1500
     assert (others["per_person_ratio"] * others["documented_lcu_per_person"]).tolist() == (
         pytest.approx([per_person] * 6)
     )
+    assert ref["hydro_lcu_per_person"] == pytest.approx(ref["hydro_lcu"] / 1500)
 
 
 def test_calibration_is_the_plan_of_the_documented_douars_alone():

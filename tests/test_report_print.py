@@ -351,11 +351,36 @@ def test_a_french_cell_puts_a_no_break_space_before_percent():
     assert report.cell("basic 100%", "service_level", "en").endswith("100%")
 
 
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_a_stress_section_with_nothing_to_report_is_one_sentence(lang):
+    """Review item 9 (s5): every case delivers the whole allowance: no figure, no table."""
+    stress = pd.DataFrame(
+        {
+            "scenario": ["s", "s"],
+            "case": ["as designed", "unsized model"],
+            "village": ["D", "E"],
+            "allowance_l_per_person_day": [25.0, 25.0],
+            "delivered_l_per_person_day": [25.0, 25.0],
+            "delivered_share": [1.0, 1.0],
+            "lowest_pressure_m": [14.0, 9.5],
+        }
+    )
+    result = SimpleNamespace(stress=stress)
+    ctx = SimpleNamespace(result=result, t=report.texts(lang), lang=lang, labels={"s": "S"})
+    blocks = report.section_stress(ctx).blocks
+    assert [kind for kind, *_ in blocks] == ["p"]
+    text = str(blocks[0][1])
+    assert ("9.5 m (E," if lang == "en" else "9,5 m (E,") in text
+    # the full section comes back when one village is short
+    stress.loc[1, "delivered_share"] = 0.8
+    assert len(report.section_stress(ctx).blocks) > 1
+
+
 def test_the_stress_intro_names_only_the_cases_run():
     """A gravity scheme has no pump-off case: its stress section does not announce one."""
     stress = pd.DataFrame({"scenario": ["s"], "case": ["as designed"], "village": ["D"],
                            "allowance_l_per_person_day": [25.0],
-                           "delivered_l_per_person_day": [25.0], "delivered_share": [1.0],
+                           "delivered_l_per_person_day": [22.5], "delivered_share": [0.9],
                            "lowest_pressure_m": [14.0]})  # fmt: skip
     result = SimpleNamespace(operation=pd.DataFrame({"scenario": ["s"]}), stress=stress)
     ctx = SimpleNamespace(result=result, t=report.texts("en"), lang="en", labels={"s": "S"})

@@ -142,3 +142,45 @@ def test_a_risk_varied_on_another_scenario_names_it():
     items = risk_items(ctx)
     assert items[0].startswith("share of households connected (scenario Connections): ")
     assert items[1].startswith("pipe prices: ")
+
+
+def test_over_the_budget_the_recommendation_is_phased(money):
+    """Review item 1 (s5): phase 1 the plan the budget buys, by the study's funders within their
+    commitments; phase 2 by the next funding option (PAGER), nobody committed yet."""
+    from hydro.study.funding import Recommendation, phases
+
+    rec = Recommendation("standpipes", True, STUDY_FUNDERS, pd.DataFrame(),
+                         {"capital_donors_eur": 276_936.0})  # fmt: skip
+    one, two = phases(money, rec, 217_747.0, 67_786.0)
+    assert one.option == STUDY_FUNDERS and one.funding["uncommitted_eur"].sum() == 0
+    assert one.funding["amount_eur"].sum() == 217_747
+    assert two.option == "pager" and list(two.funding["share"]) == [0.80, 0.15, 0.05]
+    assert two.funding["amount_eur"].sum() == 67_786
+    assert two.funding["uncommitted_eur"].sum() == 67_786
+    # within the budget: no phases
+    within = Recommendation("standpipes", True, STUDY_FUNDERS, pd.DataFrame(),
+                            {"capital_donors_eur": 200_000.0})  # fmt: skip
+    assert phases(money, within, 150_000.0, 50_000.0) is None
+
+
+def test_the_keepers_top_up_to_the_minimum_wage_is_costed():
+    """Review item 2 (s5): the keepers' shortfall under the minimum wage, a year, and the
+    deficit it would make."""
+    from hydro.study.report import Section, _operation_lines
+
+    study = load_study(STUDY)
+    ctx = SimpleNamespace(t=TEXT["en"], lang="en", study=study)
+    f = {
+        "om_deficit_lcu_per_year": 31_030.0,
+        "om_recovery_ratio": 0.54,
+        "keeper_below_minimum_wage": True,
+        "keeper_income_lcu_per_month": 228.0,
+        "minimum_wage_lcu_per_month": 1648.0,
+        "standpipes": 8,
+        "vat_works_rate": float("nan"),
+    }
+    s = Section("x", "x")
+    _operation_lines(ctx, s, f)
+    keeper = next(b[1] for b in s.blocks if "keeper" in b[1])
+    topup = 12 * 8 * (1648 - 228)  # 136,320 MAD a year
+    assert f"{topup:,}" in keeper and f"{topup + 31_030:,}" in keeper

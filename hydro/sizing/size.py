@@ -1144,7 +1144,7 @@ def booster_notes(boosters: pd.DataFrame, model) -> list[str]:
             f"{rec['flow_l_per_s']:.2f} l/s (shut-off {rec['shutoff_head_m']:.2f} m), "
             f"efficiency {100 * rec['efficiency']:.0f}%, {rec['power_kw']:.2f} kW; capital "
             f"{rec['capital']:,.2f}, {rec['energy_kwh_per_year']:,.0f} kWh a year "
-            f"({rec['energy_cost_per_year']:,.2f} a year), whole-life cost "
+            f"costing {rec['energy_cost_per_year']:,.2f} a year, whole-life cost "
             f"{rec['whole_life_cost']:,.2f}; serves {len(rec['serves'])} junction(s): "
             + ", ".join(rec["serves"])
         )

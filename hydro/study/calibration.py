@@ -9,7 +9,9 @@ priced for the comparison. The table it returns (``calibration.csv``) has one ro
 documented scheme: its documented cost and people and, for the reference, hydro's estimate on
 the documented cost's scope and their ratio, and hydro's estimate with every margin it adds
 (``hydro_all_in_lcu``); for every scheme, the documented cost per person and hydro's estimate of the
-reference per person against it (``per_person_ratio``).
+reference per person against it (``per_person_ratio``): on the reference's row its estimate on
+the documented scope, on the others' the estimate with every margin (their scope is not
+documented).
 
 Every documented figure, its year and its source live in the study file (data, not code). The
 price base is the study's to state (``[calibration] price_base``): hydro applies no escalation
@@ -29,7 +31,7 @@ import pandas as pd
 from hydro.errors import InputError, did_you_mean
 from hydro.study.budget import Option, run_plan
 from hydro.study.costing import margin_lcu
-from hydro.study.labels import PARAMETERS_EN, PARAMETERS_FR, number
+from hydro.study.labels import PARAMETERS_EN, PARAMETERS_FR, french_typography, number
 from hydro.study.parts import Study, StudyData
 
 #: Columns of ``calibration.csv`` (the first four are the contract of issue 25).
@@ -45,7 +47,9 @@ TEXT = {
         "\u201c{scenario}\u201d, sized at least cost, checked by EPANET, every unit price from "
         "the study file): {hydro} {cur}{on_scope} against the documented {documented} {cur}, "
         "a ratio of {ratio}, {verdict} (\u00b1{tolerance}). Per person, at the documented {people} "
-        "people: {per_person} {cur}.",
+        "people: {per_person} {cur}{all_in_per_person}.",
+        "all_in_per_person": " ({value} {cur} with every margin, which the other schemes are "
+        "compared with: their scope is not documented)",
         "within": "within the target",
         "outside": "outside the target",
         "on_scope": " on the documented cost's scope",
@@ -56,7 +60,8 @@ TEXT = {
         "price_base": "Price base: {text}",
         "headers": ("scheme", "year", "people", "documented cost [{cur}]",
                     "documented [{cur}/person]", "hydro's estimate [{cur}]",
-                    "hydro [{cur}/person]", "hydro / documented per person", "source"),
+                    "hydro, reference scheme [{cur}/person]",
+                    "hydro / documented per person", "source"),
     },
     "fr": {
         "title": "Calage : l'estimation d'hydro pour le projet documenté",
@@ -65,7 +70,9 @@ TEXT = {
         "vérifié par EPANET, chaque prix unitaire du fichier d'étude) : {hydro} {cur}{on_scope} "
         "contre {documented} {cur} documentés, un rapport de {ratio}, {verdict} "
         "(\u00b1{tolerance}). Par personne, pour les {people} habitants documentés : "
-        "{per_person} {cur}.",
+        "{per_person} {cur}{all_in_per_person}.",
+        "all_in_per_person": " ({value} {cur} toutes marges comprises, le chiffre comparé aux "
+        "autres projets : leur périmètre n'est pas documenté)",
         "within": "dans la cible",
         "outside": "hors de la cible",
         "on_scope": " sur le périmètre du coût documenté,",
@@ -76,7 +83,8 @@ TEXT = {
         "price_base": "Base des prix : {text}",
         "headers": ("projet", "année", "habitants", "coût documenté [{cur}]",
                     "documenté [{cur}/hab.]", "estimation d'hydro [{cur}]",
-                    "hydro [{cur}/hab.]", "hydro / documenté par habitant", "source"),
+                    "hydro, projet de référence [{cur}/hab.]",
+                    "hydro / documenté par habitant", "source"),
     },
 }  # fmt: skip
 
@@ -206,16 +214,19 @@ def calibration_table(
     ('a', 1.2, True)
     >>> round(float(table.loc[1, "per_person_ratio"]), 3)  # 1,600 against 2,852 a person
     0.561
-    >>> round(float(calibration_table(cal, 2.4e6, 2.6e6).loc[0, "all_in_ratio"]), 3)
+    >>> with_margins = calibration_table(cal, 2.4e6, 2.6e6)
+    >>> round(float(with_margins.loc[0, "all_in_ratio"]), 3)
     1.3
+    >>> round(float(with_margins.loc[1, "per_person_ratio"]), 3)  # others: with every margin
+    0.608
     """
     ref = cal.reference
     all_in = hydro_lcu if all_in_lcu is None else all_in_lcu
-    per_person = hydro_lcu / ref.people
     rows = []
     for s in cal.schemes:
         mine = s.name == ref.name
         documented_pp = s.cost / s.people
+        per_person = (hydro_lcu if mine else all_in) / ref.people
         rows.append(
             {"scheme": s.name, "documented_lcu": s.cost,
              "hydro_lcu": hydro_lcu if mine else math.nan,
@@ -258,6 +269,10 @@ def section_text(study: Study, table: pd.DataFrame, villages, lang: str) -> dict
         tolerance=number(cal.tolerance, 0, lang, percent=True),
         people=number(ref["people"], 0, lang),
         per_person=number(ref["hydro_lcu_per_person"], 0, lang),
+        all_in_per_person=t["all_in_per_person"].format(
+            value=number(ref["hydro_all_in_lcu"] / ref["people"], 0, lang),
+            cur=study.money.currency,
+        ) if cal.excluded else "",
         cur=study.money.currency, on_scope=t["on_scope"] if cal.excluded else "",
     )  # fmt: skip
     paragraphs = [intro]
@@ -284,4 +299,7 @@ def section_text(study: Study, table: pd.DataFrame, villages, lang: str) -> dict
              number(r["per_person_ratio"], 2, lang),
              s.source_fr or s.source if french else s.source]
         )  # fmt: skip
+    if french:  # no-break spaces in the study file's French too (20 000, before : ;)
+        paragraphs = [french_typography(p) for p in paragraphs]
+        rows = [[french_typography(cell) for cell in row] for row in rows]
     return {"title": t["title"], "paragraphs": paragraphs, "rows": rows}

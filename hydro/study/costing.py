@@ -795,6 +795,13 @@ def assumptions_table(study: Study, outcomes: list[ScenarioResult]) -> pd.DataFr
     return out[["scenario", "parameter", "value", "unit", "source", "source_fr"]]
 
 
+def _storage_rule_applies(study: Study, storage) -> bool:
+    """Whether the storage rule of thumb (docs/sources.md 5.1) holds: a pumped main or a
+    source that supplies only some hours of the day.
+    """
+    return bool(study.design.pump) or len(storage.supply_hours) < 24
+
+
 def operation_table(study: Study, outcomes: list[ScenarioResult]) -> pd.DataFrame:
     """Storage rule and result, rising main, pump duty and choice, energy, per scenario."""
     rows = []
@@ -806,7 +813,9 @@ def operation_table(study: Study, outcomes: list[ScenarioResult]) -> pd.DataFram
             "balancing_m3": st.balancing_m3,
             "reserve_m3": st.reserve_m3,
             "tank_m3": o.tank_m3,
-            "brief_rule_m3": st.brief_rule_m3,
+            # the rule of thumb of docs/sources.md 5.1 holds for a pumped or intermittent
+            # main only (hydro.study.scenario.step_storage applies it there)
+            "brief_rule_m3": st.brief_rule_m3 if _storage_rule_applies(study, st) else np.nan,
             "storage_rule": st.describe(),
         }
         row["main"] = "; ".join(f"{r.pipe} {r.label}" for r in o.rising_main.itertuples())

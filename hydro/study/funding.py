@@ -15,6 +15,13 @@ range; when none is, the cheapest that meets every rule, said to be above the ra
 funded by the option that leaves the least capital without a commitment (ties: the study's
 order). Its O&M deficit, if any, is covered by whom the study's management model says
 (``[economics] deficit_covered_by``).
+
+**Over the budget** (:func:`phases`): when the recommended scheme costs the donors more than
+the budget and the budget mode found a plan within it, the recommendation is to build it in two
+phases: phase 1 the plan the budget buys (on the trunk of the complete scheme,
+:mod:`hydro.study.budget`), funded by the option that leaves the least of it without a
+commitment; phase 2 the rest, funded by the first other funding option of the study (the
+commitments went to phase 1), or by the study's funders, uncommitted, when it has no other.
 """
 
 from __future__ import annotations
@@ -30,7 +37,8 @@ from hydro.study.parts import FundingOption, Money
 RULE = (
     "the cheapest scheme for the donors that meets every design rule, serves every village and "
     "costs per beneficiary no more than the documented range; funded by the option that "
-    "leaves the least capital without a commitment"
+    "leaves the least capital without a commitment; over the budget, in two phases: first the "
+    "plan the budget buys, then the rest, funded by the next funding option"
 )
 #: The name of the option made of the study's own funders.
 STUDY_FUNDERS = "study_funders"
@@ -138,4 +146,47 @@ def recommend(money: Money, feasibility: pd.DataFrame) -> Recommendation | None:
         option=str(gaps.idxmin()),
         funding=table,
         row=row,
+    )
+
+
+@dataclass(frozen=True)
+class Phase:
+    """One phase of a phased recommendation: its donors' capital and the option that pays it."""
+
+    capital_donors_eur: float
+    option: str
+    #: that option's funders for this capital (rows of :func:`funding_table`)
+    funding: pd.DataFrame
+
+
+def phases(money: Money, rec: Recommendation, phase_1_eur: float, phase_2_eur: float):
+    """Phase 1 and phase 2 of the recommended scheme when it exceeds the budget (module
+    docstring), or None when it fits: phase 1 costs the donors ``phase_1_eur`` (the plan the
+    budget buys), phase 2 ``phase_2_eur`` more.
+
+    >>> money = Money(currency="MAD", currency_per_eur=None, budget_eur=100.0,
+    ...               funders=[("A", 0.5), ("B", 0.5)], life_years=25, discount_rate=0.06,
+    ...               commitments_eur={"A": 50.0, "B": 50.0})
+    >>> rec = Recommendation("s", True, STUDY_FUNDERS, pd.DataFrame(),
+    ...                      {"capital_donors_eur": 130.0})
+    >>> one, two = phases(money, rec, 98.0, 40.0)
+    >>> one.option, float(one.funding["uncommitted_eur"].sum()), two.option
+    ('study_funders', 0.0, 'study_funders')
+    >>> float(two.funding["uncommitted_eur"].sum())  # nobody has committed to phase 2
+    40.0
+    """
+    if rec.row["capital_donors_eur"] <= money.budget_eur + 0.5:
+        return None
+    first = funding_table(money, phase_1_eur)
+    gaps = first.groupby("option", sort=False)["uncommitted_eur"].sum()
+    option_1 = str(gaps.idxmin())
+    others = [o.name for o in funding_options(money) if o.name != option_1]
+    option_2 = others[0] if others else option_1
+    second = funding_table(money, phase_2_eur)
+    second = second[second["option"] == option_2].copy()
+    second["commitment_eur"] = float("nan")  # what was committed went to phase 1
+    second["uncommitted_eur"] = second["amount_eur"]
+    return (
+        Phase(phase_1_eur, option_1, first[first["option"] == option_1]),
+        Phase(phase_2_eur, option_2, second),
     )

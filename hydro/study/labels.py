@@ -211,13 +211,24 @@ TEXT = {
         "for the donors, EUR {per} per beneficiary ({against}). Rule: the cheapest scheme for "
         "the donors that meets every design rule, serves every {village} and costs per beneficiary "
         "no more than the documented range (else the cheapest that meets every rule); funded "
-        "by the option that leaves the least capital without a commitment.",
+        "by the option that leaves the least capital without a commitment; over the budget, "
+        "in two phases: first the plan the budget buys, then the rest, funded by the next "
+        "funding option.",
         "recommend_above": "above the documented range: no scheme that meets every rule is "
         "within it",
         "recommend_within": "within the documented range",
         "recommend_none": "No scenario meets every design rule: none is recommended; see the "
         "verdicts above.",
         "recommend_funding": "Funding: {option}: {amounts}. Still without a commitment: EUR {gap}.",
+        "recommend_phases": "It costs more than the EUR {budget} budget, so it is recommended in "
+        "two phases. Phase 1, within the budget: {people} people ({plan}) for EUR {cost}, on the "
+        "trunk of the complete scheme (tap-off, main, tank, sized once for every {village}). "
+        "Phase 2 serves the other {rest} people for about EUR {phase2} more (the complete "
+        "scheme designed in one go: EUR {complete}).",
+        "recommend_phase_funding": "Funding: phase 1 by {option_1}: {amounts_1}, within their "
+        "commitments (still without a commitment: EUR {gap_1}). Phase 2 by {option_2}: "
+        "{amounts_2}; none of it is committed yet: the donors' decision on phase 1 does not "
+        "wait for it.",
         "recommend_om": "Operation: {operator} runs the scheme and buys the bulk water from "
         "{seller}; tariffs recover {recovery} of O&M in the design year, and the deficit of "
         "{deficit} {currency} a year is covered by {who}.",
@@ -225,7 +236,9 @@ TEXT = {
         "from {seller}; tariffs recover {recovery} of O&M in the design year.",
         "recommend_keeper": "A standpipe keeper would earn {income} {currency} a month, below "
         "the minimum wage of {wage} {currency}: the operator must pay the keepers or raise "
-        "their margin.",
+        "their margin. Topping the {keepers} keepers up to the minimum wage (one per "
+        "standpipe, full time) would cost {topup} {currency} a year and take the O&M deficit to "
+        "{total} {currency} a year.",
         "vat_line": "Prices exclude VAT; VAT on works at {rate} would add EUR {vat} to the "
         "donors' capital unless the financing convention exempts the works.",
         "vat_line_alone": "Prices exclude VAT.",
@@ -245,11 +258,18 @@ TEXT = {
         "surge_intro": "Pressure class against the pump's shut-off head plus the suction pressure "
         "from the main, and an instantaneous pump trip (Joukowsky, wave speed from the pipe "
         "wall, the up-surge on the static head of the full tank).",
+        "pipes_slow": "{count} pipes run below the lower velocity guide value at the peak "
+        "hour of the design year (the slowest, {pipe}, at {velocity} m/s against {limit} m/s). "
+        "The velocity range is a guide value, checked and reported, not a sizing rule: the "
+        "operator should flush these pipes periodically.",
         "pipes_intro": "Scenario {label}: every pipe of the written design.",
         "villages_intro": "Scenario {label}, opening year {year}.",
         "stress_intro": "Pressure-driven runs of the design year's demand: the scheme as "
         "designed, the input network before sizing, a design made for the opening year, and the "
         "pump out of service. Dashed lines: each {village}'s allowance.",
+        "stress_all_served": "In every case run with the design year's demand, pressure-driven "
+        "({cases}), every {village} receives its full allowance; the lowest pressure is "
+        "{pressure} m ({village_name}, case \u201c{case}\u201d).",
         "stress_intro_gravity": "Pressure-driven runs of the design year's demand: the scheme "
         "as designed, the input network before sizing and a design made for the opening year. "
         "Dashed lines: each {village}'s allowance.",
@@ -426,7 +446,9 @@ TEXT = {
         "le projet le moins cher pour les bailleurs qui respecte toutes les règles de "
         "conception, dessert chaque {village} et ne coûte pas plus par bénéficiaire que la "
         "fourchette documentée (sinon le moins cher qui respecte toutes les règles) ; financé "
-        "selon l'option qui laisse le moins d'investissement sans engagement.",
+        "selon l'option qui laisse le moins d'investissement sans engagement ; au-delà du "
+        "budget, en deux tranches : d'abord le plan que le budget paie, puis le reste, financé "
+        "selon l'option suivante.",
         "recommend_above": "au-dessus de la fourchette documentée : aucun projet conforme n'y "
         "entre",
         "recommend_within": "dans la fourchette documentée",
@@ -434,6 +456,16 @@ TEXT = {
         "n'est recommandé ; voir les verdicts ci-dessus.",
         "recommend_funding": "Financement : {option} : {amounts}. Encore sans engagement : "
         "{gap} EUR.",
+        "recommend_phases": "Il coûte plus que le budget de {budget} EUR : il est donc "
+        "recommandé en deux tranches. Tranche 1, dans le budget : {people} habitants ({plan}) "
+        "pour {cost} EUR, sur le tronc du projet complet (piquage, conduite d'adduction, "
+        "réservoir, dimensionnés une seule fois pour chaque {village}). La tranche 2 dessert "
+        "les {rest} autres habitants pour environ {phase2} EUR de plus (le projet complet conçu "
+        "en une seule fois : {complete} EUR).",
+        "recommend_phase_funding": "Financement : tranche 1 selon {option_1} : {amounts_1}, "
+        "dans la limite de leurs engagements (encore sans engagement : {gap_1} EUR). Tranche 2 "
+        "selon {option_2} : {amounts_2} ; rien n'en est encore engagé : la décision des "
+        "bailleurs sur la tranche 1 ne l'attend pas.",
         "recommend_om": "Exploitation : {operator} exploite le réseau et achète l'eau en gros à "
         "{seller} ; les tarifs couvrent {recovery} de l'exploitation l'année de projet, et le "
         "déficit de {deficit} {currency} par an est couvert par {who}.",
@@ -442,7 +474,9 @@ TEXT = {
         "projet.",
         "recommend_keeper": "Un gardien-gérant gagnerait {income} {currency} par mois, moins que "
         "le salaire minimum de {wage} {currency} : l'exploitant doit rémunérer les gardiens ou "
-        "relever leur marge.",
+        "relever leur marge. Porter les {keepers} gardiens au salaire minimum (un par "
+        "borne-fontaine, à plein temps) coûterait {topup} {currency} par an et porterait le "
+        "déficit d'exploitation à {total} {currency} par an.",
         "vat_line": "Prix hors TVA ; la TVA sur les travaux à {rate} ajouterait {vat} EUR à la "
         "part des bailleurs, sauf exonération prévue par la convention de financement.",
         "vat_line_alone": "Prix hors TVA.",
@@ -463,11 +497,19 @@ TEXT = {
         "surge_intro": "Classe de pression face à la hauteur à débit nul de la pompe plus la "
         "pression d'aspiration, et arrêt instantané de la pompe (Joukowsky, célérité d'après la "
         "paroi, surpression sur la charge statique du réservoir plein).",
+        "pipes_slow": "{count} conduites ont une vitesse inférieure à la valeur guide basse à "
+        "l'heure de pointe de l'année de projet (la plus lente, {pipe}, à {velocity} m/s pour "
+        "{limit} m/s). La plage de vitesses est une valeur guide, vérifiée et signalée, non une "
+        "règle de dimensionnement : l'exploitant devra purger ces conduites périodiquement.",
         "pipes_intro": "Scénario {label} : chaque conduite du projet écrit.",
         "villages_intro": "Scénario {label}, année de mise en service {year}.",
         "stress_intro": "Calculs pilotés par la pression avec la demande de l'année de projet : "
         "le projet, le réseau d'entrée avant dimensionnement, un projet dimensionné pour l'année "
         "de mise en service, et la pompe hors service. Tirets : dotation de chaque {village}.",
+        "stress_all_served": "Dans chaque cas calculé avec la demande de l'année de projet, "
+        "pilotée par la pression ({cases}), chaque {village} reçoit toute sa dotation ; la plus "
+        "basse pression est de {pressure} m ({village_name}, cas "
+        "\u00ab\u00a0{case}\u00a0\u00bb).",
         "stress_intro_gravity": "Calculs pilotés par la pression avec la demande de l'année de "
         "projet : le projet, le réseau d'entrée avant dimensionnement et un projet dimensionné "
         "pour l'année de mise en service. Tirets : dotation de chaque {village}.",
@@ -821,7 +863,10 @@ COLUMNS = {
     "peak_day_m3": ("Peak day [m3]", "Jour de pointe [m3]"),
     "balancing_m3": ("Balancing [m3]", "Régulation [m3]"),
     "reserve_m3": ("Reserve [m3]", "Réserve [m3]"),
-    "brief_rule_m3": ("Storage rule, 5.1 [m3]", "Règle de stockage, 5.1 [m3]"),
+    "brief_rule_m3": (
+        "Rule of thumb, pumped or intermittent main [m3]",
+        "Règle empirique, adduction pompée ou intermittente [m3]",
+    ),
     "duty_l_per_s": ("Duty flow [l/s]", "Débit nominal [l/s]"),
     "duty_head_m": ("Duty head [m]", "Hauteur nominale [m]"),
     "pump": ("Pump", "Pompe"),
@@ -909,6 +954,10 @@ PHRASES_FR = [
     ("household connection cost", "coût d'un branchement"),
     ("pipe prices", "prix des conduites"),
     ("exchange rate", "taux de change"),
+    (
+        "share of households connected, as a factor of the village table's (at most 100%)",
+        "part des ménages raccordés, en facteur de celle du tableau des villages (au plus 100 %)",
+    ),
     ("share of households connected", "part des ménages raccordés"),
     ("per-capita demand", "dotation par habitant"),
     ("population growth", "croissance démographique"),

@@ -32,7 +32,7 @@ from hydro.demand import read_villages
 from hydro.outputs import write_csv
 from hydro.study import figures as fig
 from hydro.study.calibration import section_text as calibration_text
-from hydro.study.funding import funding_options, recommend
+from hydro.study.funding import funding_options, phases, recommend
 from hydro.study.labels import (
     TAP_WORDS,
     TEXT,
@@ -325,7 +325,11 @@ def _grid_html(grid: Grid, table_id: str, header: bool) -> str:
         first = f'<th class="text" scope="row">{escape(row[0])}</th>' if grid.transposed else ""
         rest = row[1:] if grid.transposed else row
         skip = 1 if grid.transposed else 0
-        cells = "".join(f"<td{text[j + skip]}>{escape(v)}</td>" for j, v in enumerate(rest))
+        # a number in a column of text (the assumptions' values) still reads from the right
+        cells = "".join(
+            f"<td{'' if _numbers(pd.Series([v])) else text[j + skip]}>{escape(v)}</td>"
+            for j, v in enumerate(rest)
+        )
         out.append(f"<tr>{first}{cells}</tr>")
     for row in grid.totals:
         out.append(f'<tr class="total">{"".join(f"<td>{escape(v)}</td>" for v in row)}</tr>')
@@ -392,7 +396,13 @@ def text_table(frame: pd.DataFrame, table_id: str) -> Markup:
         out += [f"<th{num[j]}>{escape(c)}</th>" for j, c in enumerate(part.columns)]
         out.append("</tr></thead><tbody>")
         for rec in part.itertuples(index=False):
-            cells = "".join(f"<td{num[j]}>{escape(v)}</td>" for j, v in enumerate(rec) if j)
+            # in a column of text (a transposed table), a number alone still reads from the right
+            right = ' class="num"'
+            cells = "".join(
+                f"<td{num[j] or (right if _numbers(pd.Series([v])) else '')}>{escape(v)}</td>"
+                for j, v in enumerate(rec)
+                if j
+            )
             out.append(f"<tr><th>{escape(rec[0])}</th>{cells}</tr>")
         out.append("</tbody></table>")
         html.append("".join(out))
@@ -508,9 +518,9 @@ def section_executive(ctx: Context) -> Section:
             )
         )
     s.ul(items)
-    recommendation(ctx, s)
+    phased = recommendation(ctx, s)
     b = r.budget
-    if b is not None:
+    if b is not None and not phased:  # phased: the recommendation says what the budget buys
         chosen = b.candidates[b.candidates["chosen"]]
         if chosen.empty:
             cheapest = b.candidates["capital_donors_eur"].min()
@@ -546,15 +556,41 @@ def _management(ctx: Context, key: str) -> str:
     return text.get(ctx.lang) or text.get("en") or ctx.t["not_stated"]
 
 
-def recommendation(ctx: Context, s: Section) -> None:
-    """The scheme recommended by the stated rule (:mod:`hydro.study.funding`), its funding
-    plan, who runs it and covers its O&M deficit, the keeper's pay, VAT; its funding table.
+def _amounts(rows: pd.DataFrame, lang: str) -> str:
+    """Each funder of ``rows`` (a funding table's) with its amount, in the report's language."""
+    return ", ".join(
+        f"{r['funder']} EUR {number(r['amount_eur'], 0, lang)}"
+        if lang == "en"
+        else f"{r['funder']} {number(r['amount_eur'], 0, lang)} EUR"
+        for r in rows.assign(funder=rows["funder_fr"] if lang == "fr" else rows["funder"])
+        .to_dict("records")
+    )  # fmt: skip
+
+
+def _option_label(study, name: str, lang: str) -> str:
+    option = next(o for o in funding_options(study.money) if o.name == name)
+    return option.label.get(lang) or option.label.get("en", option.name)
+
+
+def _chosen_plan(ctx: Context):
+    """The plan the budget buys (a row of the budget's candidates), or None."""
+    b = ctx.result.budget
+    if b is None:
+        return None
+    chosen = b.candidates[b.candidates["chosen"]]
+    return None if chosen.empty else chosen.iloc[0]
+
+
+def recommendation(ctx: Context, s: Section) -> bool:
+    """The scheme recommended by the stated rule (:mod:`hydro.study.funding`), in two phases
+    when it exceeds the budget, with its funding plan, who runs it and covers its O&M deficit,
+    the keeper's pay, VAT; its funding table. True when phased.
     """
     t, lang, study = ctx.t, ctx.lang, ctx.study
     rec = recommend(study.money, ctx.result.feasibility)
     if rec is None:
         s.p(t["recommend_none"])
-        return
+        return False
     f = rec.row
     s.p(
         t["recommend_line"].format(
@@ -565,30 +601,60 @@ def recommendation(ctx: Context, s: Section) -> None:
             against=t["recommend_within" if rec.within_range else "recommend_above"],
         )
     )
+    plan = _chosen_plan(ctx)
+    two = None
+    if plan is not None:
+        two = phases(study.money, rec, float(plan["capital_donors_eur"]),
+                     float(plan["phase_2_capital_donors_eur"]))  # fmt: skip
+    if two is None:
+        chosen = rec.funding[rec.funding["option"] == rec.option]
+        s.p(
+            t["recommend_funding"].format(
+                option=_option_label(study, rec.option, lang),
+                amounts=_amounts(chosen, lang),
+                gap=number(float(chosen["uncommitted_eur"].sum()), 0, lang),
+            )
+        )
+    else:
+        _phase_lines(ctx, s, plan, two)
+    _operation_lines(ctx, s, f)
     funding = rec.funding.copy()
     funding["funder"] = funding["funder_fr"] if lang == "fr" else funding["funder"]
-    chosen = funding[funding["option"] == rec.option]
-    option = next(o for o in funding_options(study.money) if o.name == rec.option)
-    amounts = ", ".join(
-        f"{r['funder']} EUR {number(r['amount_eur'], 0, lang)}"
-        if lang == "en"
-        else f"{r['funder']} {number(r['amount_eur'], 0, lang)} EUR"
-        for r in chosen.to_dict("records")
-    )
-    s.p(
-        t["recommend_funding"].format(
-            option=option.label.get(lang) or option.label.get("en", option.name),
-            amounts=amounts,
-            gap=number(float(chosen["uncommitted_eur"].sum()), 0, lang),
-        )
-    )
-    _operation_lines(ctx, s, f)
     labels = {o.name: o.label.get(lang) or o.label.get("en", o.name)
               for o in funding_options(study.money)}  # fmt: skip
     funding["option_label"] = funding["option"].map(labels)
     shown = funding[["option_label", "funder", "share", "amount_eur", "commitment_eur",
                      "uncommitted_eur"]]  # fmt: skip
     s.table(t["funding_title"], html_table(shown, lang, "funding"))
+    return two is not None
+
+
+def _phase_lines(ctx: Context, s: Section, plan, two) -> None:
+    """The two phases of a recommendation over the budget: what each builds and who pays."""
+    t, lang, study = ctx.t, ctx.lang, ctx.study
+    one, second = two
+    b = ctx.result.budget
+    whole = b.complete.projection_open.totals()["population"] if b.complete else np.nan
+    s.p(
+        t["recommend_phases"].format(
+            budget=number(study.money.budget_eur, 0, lang),
+            people=number(plan["people_served"], 0, lang),
+            plan=plan_text(plan, ctx),
+            cost=number(one.capital_donors_eur, 0, lang),
+            rest=number(whole - plan["people_served"], 0, lang),
+            phase2=number(second.capital_donors_eur, 0, lang),
+            complete=number(plan["complete_capital_donors_eur"], 0, lang),
+        )
+    )
+    s.p(
+        t["recommend_phase_funding"].format(
+            option_1=_option_label(study, one.option, lang),
+            amounts_1=_amounts(one.funding, lang),
+            gap_1=number(float(one.funding["uncommitted_eur"].sum()), 0, lang),
+            option_2=_option_label(study, second.option, lang),
+            amounts_2=_amounts(second.funding, lang),
+        )
+    )
 
 
 def _operation_lines(ctx: Context, s: Section, f: dict) -> None:
@@ -607,11 +673,16 @@ def _operation_lines(ctx: Context, s: Section, f: dict) -> None:
         )
     )
     if f["keeper_below_minimum_wage"]:
+        keepers = int(f["standpipes"])
+        topup = 12 * keepers * (f["minimum_wage_lcu_per_month"] - f["keeper_income_lcu_per_month"])
         s.p(
             t["recommend_keeper"].format(
                 income=number(f["keeper_income_lcu_per_month"], 0, lang),
                 wage=number(f["minimum_wage_lcu_per_month"], 0, lang),
                 currency=currency,
+                keepers=keepers,
+                topup=number(topup, 0, lang),
+                total=number(max(deficit, 0) + topup, 0, lang),
             )
         )
     if np.isfinite(f["vat_works_rate"]):
@@ -928,6 +999,18 @@ def section_pipes(ctx: Context) -> Section:
     o = ctx.base()
     s = Section("pipes", ctx.t["pipes"])
     s.p(ctx.t["pipes_intro"].format(label=ctx.labels[o.spec.name]))
+    v = o.compliance_design.violations
+    slow = v[v["check"].astype(str).str.startswith("low_velocity")] if not v.empty else v
+    if not slow.empty:  # a warning of the checks, said in words (review item 8)
+        least = slow.loc[slow["value"].idxmin()]
+        s.p(
+            ctx.t["pipes_slow"].format(
+                count=slow["element"].nunique(),
+                pipe=least["element"],
+                velocity=number(least["value"], 2, ctx.lang),
+                limit=number(least["limit"], 1, ctx.lang),
+            )
+        )
     s.table("", html_table(pipe_table(o), ctx.lang, "pipes"))
     return s
 
@@ -961,11 +1044,22 @@ def section_stress(ctx: Context) -> Section | None:
     if ctx.result.stress.columns.empty:
         return None
     s = Section("stress", ctx.t["stress"])
-    s.figure(ctx.t["stress_fig"], "stress")
     # the pump-off case exists only with a pump (hydro.study.stress)
     pumped = (ctx.result.stress["case"] == "pump out of service").any()
-    s.p(ctx.t["stress_intro" if pumped else "stress_intro_gravity"])
     st = ctx.result.stress.copy()
+    if (st["delivered_share"] >= 0.999).all():  # nothing to report: one sentence
+        worst = st.loc[st["lowest_pressure_m"].idxmin()]
+        s.p(
+            ctx.t["stress_all_served"].format(
+                cases=", ".join(translate(str(c), ctx.lang) for c in st["case"].unique()),
+                pressure=number(worst["lowest_pressure_m"], 1, ctx.lang),
+                case=translate(str(worst["case"]), ctx.lang),
+                village_name=worst["village"],
+            )
+        )
+        return s
+    s.figure(ctx.t["stress_fig"], "stress")
+    s.p(ctx.t["stress_intro" if pumped else "stress_intro_gravity"])
     st["scenario"] = [ctx.labels[n] for n in st["scenario"]]
     keep = [
         "case",
