@@ -156,6 +156,9 @@ def test_no_developer_text_no_raw_keys_and_years_as_written(packs, lang):
     tags = text.split(report.texts(lang)["assumptions"])[-1]
     assert all(tag in tags for tag in ("[S]", "[S*]", "[D]", "[E]"))
     assert ("[E] engineering estimate" if lang == "en" else "[E] estimation d'ingénieur") in tags
+    # the sources document is delivered beside the report, and cited so (s5 review item 13)
+    assert "docs/sources.md" not in text and "sources.md" in text
+    assert (out[lang] / "sources.md").read_text() == report.SOURCES_DOCUMENT.read_text()
 
 
 def test_french_page_has_no_english_words(packs):
@@ -474,7 +477,11 @@ def test_boq_subtotals_say_who_pays_with_its_article():
 def test_assumption_values_whole_numbers_without_decimals_and_ranges_with_separators():
     """Review item 13: "25.00 years", "63.00 mm" and "1300-2850" in the assumptions."""
     assert [report.cell(v, "value", "en") for v in ("25", "72.0", "63", "0.06", "12.5")] == [
-        "25", "72", "63", "0.060", "12.50"
+        "25", "72", "63", "0.06", "12.5"
+    ]  # fmt: skip
+    # both ends of a sensitivity range with the decimals they were written with (s5 item 23)
+    assert [report.cell(v, "value", "en") for v in (0.83, 1.33, 0.8, 1.2, 0.0, 0.5, -0.01)] == [
+        "0.83", "1.33", "0.8", "1.2", "0", "0.5", "-0.01"
     ]  # fmt: skip
     assert report.cell(15000.0, "value", "fr") == "15\u202f000"
     table = pd.DataFrame({"scenario": ["all"], "parameter": ["benchmark_per_beneficiary"],

@@ -101,7 +101,10 @@ TEXT = {
         "was found, a default to replace with local data. [D/E] and [D from S] combine them.",
         "checked": "Every figure comes from an independent EPANET run of the written design over "
         "{hours:g} h of peak-day demand; costs are recomputed from the catalogue labels in the "
-        "written files. Sources: docs/sources.md of the hydro repository (by section).",
+        "written files. Sources: {sources} (hydro's sources document, cited by section, in "
+        "English).",
+        "sources_delivered": "sources.md, delivered with this report",
+        "sources_repository": "docs/sources.md of the hydro repository",
         "map": "Lowest pressure over {hours:g} h (colour) and diameter (width)",
         "pressure": "Pressure at the critical standpipes over {hours:g} h (dashed: minimum)",
         "tank": "Tank level over {hours:g} h",
@@ -318,12 +321,14 @@ TEXT = {
         "assumptions_tags": "Chaque source porte une marque : [S] lu dans la source citée ; [S*] "
         "document identifié et chiffre rappelé de celui-ci, à vérifier ; [D] déduit de chiffres "
         "sourcés par le calcul indiqué ; [E] estimation d'ingénieur faute de source primaire, une "
-        "valeur par défaut à remplacer par des données locales. [D/E] et [D from S] les "
+        "valeur par défaut à remplacer par des données locales. [D/E] et [D d'après S] les "
         "combinent.",
         "checked": "Chaque chiffre provient d'une simulation EPANET indépendante du réseau écrit, "
         "sur {hours:g} h de demande de jour de pointe ; les coûts sont recalculés à partir des "
-        "étiquettes du catalogue dans les fichiers écrits. Sources : docs/sources.md du dépôt "
-        "hydro (par section).",
+        "étiquettes du catalogue dans les fichiers écrits. Sources : {sources} (le document des "
+        "sources d'hydro, cité par section, en anglais).",
+        "sources_delivered": "sources.md, remis avec ce rapport",
+        "sources_repository": "docs/sources.md du dépôt d'hydro",
         "map": "Pression minimale sur {hours:g} h (couleur) et diamètre (épaisseur)",
         "pressure": "Pression aux bornes-fontaines critiques sur {hours:g} h (tirets : minimum)",
         "tank": "Niveau du réservoir sur {hours:g} h",

@@ -238,9 +238,8 @@ def cell(value, name: str, lang: str) -> str:
         digits = decimals_for(name)
         if name == "quantity" and not float(value).is_integer():
             digits = 2 if abs(value) < 1 else 1
-        if name == "value":  # whole numbers without decimals: 25 years, 63 mm
-            digits = (0 if float(value).is_integer() or abs(value) >= 100
-                      else 3 if abs(value) < 1 else 2)  # fmt: skip
+        if name == "value":  # the decimals it needs, at most 3: 25 years, 0.83, 1.2
+            return number(value, 0, lang) if abs(value) >= 100 else as_written(value, lang)
         return number(value, digits, lang)
     return str(value)
 
@@ -1416,13 +1415,25 @@ def render_page(ctx: Context) -> str:
         sections.append(section)
     env = Environment(loader=PackageLoader("hydro.study", "templates"), autoescape=True)
     title = study.report.title
-    checked = t["checked"].format(hours=study.design.simulation_hours)
+    delivered = SOURCES_DOCUMENT.is_file()  # write_all puts it beside the report
+    checked = t["checked"].format(
+        hours=study.design.simulation_hours,
+        sources=t["sources_delivered" if delivered else "sources_repository"],
+    )
     if ctx.lang == "fr":
         title = french_punctuation(study.report.title_fr or title)
         checked = french_punctuation(checked)
-    return env.get_template("report.html.j2").render(
+    page = env.get_template("report.html.j2").render(
         lang=ctx.lang, t=t, title=title, version=__version__, checked=checked, sections=sections
     )
+    # the citations name the sources document delivered beside the report (write_all)
+    return page.replace(SOURCES_CITED, SOURCES_NAME) if delivered else page
+
+
+#: The project's sources document, cited in the study files as ``docs/sources.md, 5.4``;
+#: delivered beside each report as ``sources.md`` (the citations read so in the report).
+SOURCES_DOCUMENT = Path(__file__).resolve().parents[2] / "docs" / "sources.md"
+SOURCES_CITED, SOURCES_NAME = "docs/sources.md", "sources.md"
 
 
 def write_all(result, folder: Path, lang: str, log=lambda m: None) -> list[Path]:
@@ -1453,5 +1464,7 @@ def _write_all(result, folder: Path, lang: str, log) -> list[Path]:
     log(f"writing report.html ({lang})")
     ctx = Context(result=result, lang=lang, t=texts(lang), labels=labels, pngs=pngs,
                   villages=villages)  # fmt: skip
+    if SOURCES_DOCUMENT.is_file():  # the document the report cites, beside it
+        out.save(SOURCES_NAME, SOURCES_DOCUMENT.read_text(encoding="utf-8"))
     out.save("report.html", render_page(ctx))
     return out.written
