@@ -575,12 +575,17 @@ def financing(money: Money, o: ScenarioResult) -> dict:
 
 
 def _verdict(o: ScenarioResult, headroom: float, lpd: float, allowance: float) -> str:
-    """FEASIBLE, or NOT FEASIBLE with every reason: budget, rules, delivery, pressure class."""
-    failures = [f"over budget by EUR {-headroom:,.0f}"] if headroom < 0 else []
-    failures += rule_failures(o, lpd, allowance)
-    if not failures:
+    """FEASIBLE; OVER BUDGET when it meets every rule and only the budget stops it (a design
+    choice, phasing or fewer villages, fixes that: the budget mode says which); else NOT
+    FEASIBLE with every reason: rules, delivery, pressure class, budget.
+    """
+    budget = [f"over budget by EUR {-headroom:,.0f}"] if headroom < 0 else []
+    failures = rule_failures(o, lpd, allowance)
+    if not failures and not budget:
         return "FEASIBLE: within budget and compliant"
-    return "NOT FEASIBLE: " + "; ".join(failures)
+    if not failures:
+        return f"OVER BUDGET by EUR {-headroom:,.0f}: meets every design rule"
+    return "NOT FEASIBLE: " + "; ".join(failures + budget)
 
 
 def rule_failures(o: ScenarioResult, lpd: float, allowance: float) -> list[str]:

@@ -210,6 +210,7 @@ TEXT = {
         "risk_no_switch_over": "the scheme stays over budget over the whole range",
         "risk_no_switch_within": "the scheme stays within budget over the whole range",
         "recommend_title": "Recommendation",
+        "executive_scenarios": "The scenarios studied:",
         "recommend_line": "Recommended: {label}, {people} people at the opening, EUR {donors} "
         "for the donors, EUR {per} per beneficiary ({against}). Rule: the cheapest scheme for "
         "the donors that meets every design rule, serves every {village} and costs per beneficiary "
@@ -446,6 +447,7 @@ TEXT = {
         "risk_no_switch_over": "le projet reste hors budget sur toute la plage",
         "risk_no_switch_within": "le projet reste dans le budget sur toute la plage",
         "recommend_title": "Recommandation",
+        "executive_scenarios": "Les scénarios étudiés :",
         "recommend_line": "Recommandé : {label}, {people} habitants à la mise en service, "
         "{donors} EUR à la charge des bailleurs, {per} EUR par bénéficiaire ({against}). Règle : "
         "le projet le moins cher pour les bailleurs qui respecte toutes les règles de "
@@ -895,6 +897,8 @@ COLUMNS = {
 #: longest first, so a phrase goes before the words it contains.
 PHRASES_FR = [
     ("NOT FEASIBLE", "NON FAISABLE"),
+    ("OVER BUDGET by", "HORS BUDGET de"),
+    ("meets every design rule", "respecte toutes les règles de conception"),
     ("FEASIBLE", "FAISABLE"),
     ("within budget and compliant", "dans le budget et conforme"),
     ("over budget by", "dépassement du budget de"),

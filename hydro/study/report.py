@@ -516,8 +516,9 @@ def section_executive(ctx: Context) -> Section:
                 benchmark=benchmark_label,
             )
         )
+    phased = recommendation(ctx, s)  # what a donor decides on comes first
+    s.p(t["executive_scenarios"])
     s.ul(items)
-    phased = recommendation(ctx, s)
     b = r.budget
     if b is not None and not phased:  # phased: the recommendation says what the budget buys
         chosen = b.candidates[b.candidates["chosen"]]
