@@ -247,6 +247,8 @@ TEXT = {
         "donors' capital unless the financing convention exempts the works.",
         "vat_line_alone": "Prices exclude VAT.",
         "funding_title": "The capital of the recommended scheme by funding option",
+        "funding_title_whole": "The complete scheme's capital by funding option, were it funded "
+        "in one go",
         "not_stated": "not stated",
         "risk_recovery": "tariffs recover {recovery} of O&M in the design year "
         "(scenario {label}): the operator must cover the rest",
@@ -488,6 +490,8 @@ TEXT = {
         "part des bailleurs, sauf exonération prévue par la convention de financement.",
         "vat_line_alone": "Prix hors TVA.",
         "funding_title": "L'investissement du projet recommandé selon l'option de financement",
+        "funding_title_whole": "L'investissement du projet complet selon l'option de "
+        "financement, s'il était financé en une seule fois",
         "not_stated": "non précisé",
         "risk_recovery": "les tarifs couvrent {recovery} de l'exploitation l'année de projet "
         "(scénario {label}) : l'exploitant doit couvrir le reste",

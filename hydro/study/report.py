@@ -625,7 +625,8 @@ def recommendation(ctx: Context, s: Section) -> bool:
     funding["option_label"] = funding["option"].map(labels)
     shown = funding[["option_label", "funder", "share", "amount_eur", "commitment_eur",
                      "uncommitted_eur"]]  # fmt: skip
-    s.table(t["funding_title"], html_table(shown, lang, "funding"))
+    title = t["funding_title" if two is None else "funding_title_whole"]
+    s.table(title, html_table(shown, lang, "funding"))
     return two is not None
 
 
