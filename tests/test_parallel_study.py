@@ -94,8 +94,8 @@ def test_two_studies_in_one_run_on_a_dask_cluster_write_the_in_process_tables(tm
     assert f"study 2/2: small_b (Dask cluster at {cluster.scheduler_address}" in done.stderr
     for name in ("small_a", "small_b"):
         # 33 tables (funding.csv, calibration.csv and taps_open_<scenario>.csv among them),
-        # figures and reports, and its one scenario's two GIS layers
-        assert f"wrote 35 files into {out / name}/" in done.stdout
+        # figures and reports, its one scenario's two GIS layers, and the sources document
+        assert f"wrote 36 files into {out / name}/" in done.stdout
     # the second study again, alone and in this process: the same tables, byte for byte
     alone = tmp_path / "alone"
     done = run_hydro("run", paths[1], "--out", alone, "--workers", "1")

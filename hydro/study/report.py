@@ -238,8 +238,10 @@ def cell(value, name: str, lang: str) -> str:
         digits = decimals_for(name)
         if name == "quantity" and not float(value).is_integer():
             digits = 2 if abs(value) < 1 else 1
-        if name == "value":  # the decimals it needs, at most 3: 25 years, 0.83, 1.2
-            return number(value, 0, lang) if abs(value) >= 100 else as_written(value, lang)
+        if name == "value":  # the decimals it needs: 25 years, 0.83, 1.2 (at most 3, or 2 from 1)
+            cap = 0 if abs(value) >= 100 else 2 if abs(value) >= 1 else 3
+            return number(value, next(d for d in range(cap + 1)
+                                      if round(value, d) == round(value, cap)), lang)  # fmt: skip
         return number(value, digits, lang)
     return str(value)
 
@@ -267,13 +269,15 @@ def html_table(
     totals: list | None = None,
     header=True,
     keys: int = 1,
+    numbers_right: tuple = (),
 ) -> Markup:
     """A table with human headers (units in brackets), cells in the report's language, every
     text escaped; ``totals``: rows of (label, {column: value}) drawn in bold at the end.
 
     The table is laid out for A4 (:func:`hydro.study.layout.arrange`): when it is wider than
     the page it is transposed (few rows) or split into parts that repeat its ``keys`` first
-    columns; the parts' ids end in ``-2``, ``-3`` ...
+    columns; the parts' ids end in ``-2``, ``-3`` ...; in the columns ``numbers_right`` (text
+    and numbers mixed, as the assumptions' values), a number reads from the right.
     """
     # columns of text (names, plans, verdicts) read from the left, numbers from the right
     left = [_is_text(frame[c]) for c in frame.columns]
@@ -287,8 +291,9 @@ def html_table(
     ]  # fmt: skip
     grid = Grid([column(c, lang) for c in frame.columns], rows, left, total_rows)
     parts = arrange(grid, keys) if header else [grid]
+    mixed = {column(c, lang) for c in numbers_right}
     html = [
-        _grid_html(part, table_id if k == 0 else f"{table_id}-{k + 1}", header)
+        _grid_html(part, table_id if k == 0 else f"{table_id}-{k + 1}", header, mixed)
         for k, part in enumerate(parts)
     ]
     return Markup("".join(html))
@@ -304,13 +309,15 @@ def _width(points: float | None) -> str:
     return "" if points is None else f' style="width: {points:.0f}pt"'
 
 
-def _grid_html(grid: Grid, table_id: str, header: bool) -> str:
+def _grid_html(grid: Grid, table_id: str, header: bool, mixed: set = frozenset()) -> str:
     """One ``<table>`` of a laid-out grid (``table-`` before its id: the sections take the
     plain names as theirs).
     """
     cls = "data turned" if grid.transposed else "data"
     out = [f'<table class="{cls}" id="table-{escape(table_id)}">']
     text = [' class="text"' if left else "" for left in grid.left]
+    # in a column of text and numbers (``mixed``), a number still reads from the right
+    per_cell = [h in mixed and not grid.transposed for h in grid.header]
     if header:
         out.append("<thead><tr>")
         wide = grid.text_widths_pt()
@@ -326,7 +333,8 @@ def _grid_html(grid: Grid, table_id: str, header: bool) -> str:
         skip = 1 if grid.transposed else 0
         # a number in a column of text (the assumptions' values) still reads from the right
         cells = "".join(
-            f"<td{'' if _numbers(pd.Series([v])) else text[j + skip]}>{escape(v)}</td>"
+            f"<td{'' if per_cell[j + skip] and _numbers(pd.Series([v])) else text[j + skip]}>"
+            f"{escape(v)}</td>"
             for j, v in enumerate(rest)
         )
         out.append(f"<tr>{first}{cells}</tr>")
@@ -1198,7 +1206,8 @@ def section_assumptions(ctx: Context) -> Section:
     s.p(ctx.t["assumptions_tags"])
     table = ctx.result.assumptions
     table = table[~table["parameter"].isin(COMPUTING_SETTINGS)]
-    s.table("", html_table(assumptions_in(table, ctx.lang), ctx.lang, "assumptions"))
+    s.table("", html_table(assumptions_in(table, ctx.lang), ctx.lang, "assumptions",
+                           numbers_right=("value",)))  # fmt: skip
     return s
 
 
