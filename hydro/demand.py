@@ -582,11 +582,28 @@ def _village_columns(path: Path, table: pd.DataFrame) -> pd.DataFrame:
     Raises
     ------
     InputError
-        A required column missing, an unknown column that looks like a misspelt known one
-        (it would silently take its default), or no rows.
+        An unknown column that looks like a misspelt known one (named with the closest
+        known column: a required column misspelt is missing, an optional one would silently
+        take its default), a required column missing (with any unknown columns), or no rows.
     """
     table = _village_aliases(path, table)
+    known = [*VILLAGE_REQUIRED, "household_nodes", *VILLAGE_OPTIONAL_NUMERIC]
     missing = [c for c in VILLAGE_REQUIRED if c not in table.columns]
+    unknown = [str(c) for c in table.columns if c not in known]
+    hints = {c: did_you_mean(c, known) for c in unknown}
+    misspelt = [c for c in unknown if hints[c]]
+    if misspelt:  # a required column misspelt is missing; an optional one takes its default
+        what = (
+            f"unknown column '{misspelt[0]}'{hints[misspelt[0]]}"
+            if len(misspelt) == 1
+            else "unknown columns " + ", ".join(f"'{c}' ({hints[c][2:]})" for c in misspelt)
+        )
+        why = (
+            f"required column(s) missing: {', '.join(missing)}"
+            if missing
+            else "an optional column with a typo would silently take its default"
+        )
+        raise InputError(f"{path}: {what} ({why})")
     if missing:
         hint = (
             " (the separator is taken from the header line: commas, or semicolons with "
@@ -594,18 +611,11 @@ def _village_columns(path: Path, table: pd.DataFrame) -> pd.DataFrame:
             if len(table.columns) == 1
             else ""
         )
+        others = f"; unknown column(s): {', '.join(unknown)}" if unknown and not hint else ""
         raise InputError(
             f"{path}: missing column(s) {', '.join(missing)}; required: "
-            f"{', '.join(VILLAGE_REQUIRED)}{hint}"
+            f"{', '.join(VILLAGE_REQUIRED)}{hint}{others}"
         )
-    known = [*VILLAGE_REQUIRED, "household_nodes", *VILLAGE_OPTIONAL_NUMERIC]
-    for column in table.columns:
-        hint = did_you_mean(column, known) if column not in known else ""
-        if hint:
-            raise InputError(
-                f"{path}: unknown column '{column}'{hint} (an optional column with a typo "
-                "would silently take its default)"
-            )
     if table.empty:
         raise InputError(f"{path}: the village table has no rows")
     if "household_nodes" not in table.columns:

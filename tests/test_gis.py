@@ -39,6 +39,8 @@ NODE_FIELDS = {"name", "element", "class", "village", "elevation_m", "base_deman
 LINK_FIELDS = {"name", "element", "from_node", "to_node", "zone", "length_m", "inner_diameter_mm",
                "item", "material", "nominal_diameter_mm", "pressure_class_bar",
                "flow_max_l_per_s", "velocity_max_m_per_s", "headloss_max_m_per_km"}  # fmt: skip
+#: The note on the small study's dead end DEAD, kept (the study's village word: douar)
+KEPT_NOTE = "1 pipe (DEAD) leads to no douar served in this scenario; it is still sized and costed"
 #: Pressures and flows are written as the run gave them (float32 in EPANET's results) [m]
 PRESSURE_TOLERANCE_M = 1e-6
 
@@ -220,15 +222,34 @@ def test_a_branch_no_village_uses_is_named_or_pruned(tmp_path):
     pruned = small_study(tmp_path / "prune", dead_end=True, prune=True)
     lines = []
     first = replace(warned, scenarios=warned.scenarios[:1])
-    kept = run_study(first, lines.append).outcomes[0]
-    note = next(n for n in kept.notes if "reach no village node" in n)
-    assert re.search(r"1 link\(s\) .*\(DEAD\): sized and costed", note)
-    assert any(line.startswith("warning: scenario standpipes:") for line in lines)
+    result = run_study(first, lines.append)
+    kept = result.outcomes[0]
+    # the report's note in plain words, in English and French, with the study's word
+    # ("douar"); the setting's name only on the console, for the engineer (review item 4)
+    assert KEPT_NOTE in kept.notes
+    note = kept.notes[kept.notes.index(KEPT_NOTE)]
+    assert note.fr == (
+        "1 conduite (DEAD) ne mène à aucun point de desserte des douars dans ce "
+        "scénario\u00a0; elle est tout de même dimensionnée et chiffrée"
+    )
+    warning = [line for line in lines if line.startswith("warning: scenario standpipes:")]
+    assert len(warning) == 1 and KEPT_NOTE in warning[0]
+    assert '[design] unused_branches = "prune"' in warning[0]
     assert "DEAD" in kept.model.link_name_list  # piped, as the note says
+    for lang in ("en", "fr"):
+        write_outputs(result, tmp_path / lang, lang)
+        html = (tmp_path / lang / "report.html").read_text(encoding="utf-8")
+        assert "DEAD" in html
+        for developer in ("unused_branches", "[design]", "link(s)", "village node"):
+            assert developer not in html, (lang, developer)
+    assert KEPT_NOTE in (tmp_path / "en" / "report.html").read_text(encoding="utf-8")
     cut = run_study(replace(pruned, scenarios=pruned.scenarios[:1])).outcomes[0]
     assert "DEAD" not in cut.model.link_name_list
     assert "X_END" not in cut.model.node_name_list
-    assert any("left out of the design" in n for n in cut.notes)
+    assert (
+        "1 pipe (DEAD) leads to no douar served in this scenario and is left out of the design"
+        in cut.notes
+    )
     assert cut.capital_lcu < kept.capital_lcu  # 300 m of pipe fewer
     assert np.isclose(  # the same douars served either way
         cut.projection_design.totals()["peak_day_l_per_s"],

@@ -27,7 +27,7 @@ from hydro.demand import (
     get_scenario,
     project_demand,
 )
-from hydro.errors import InfeasibleDesignError, InputError, did_you_mean, some_of
+from hydro.errors import InfeasibleDesignError, InputError, did_you_mean
 from hydro.mains import (
     PumpAndMain,
     choose_pump_and_main,
@@ -346,10 +346,77 @@ def step_demand(run: ScenarioRun) -> None:
 NAMES_SHOWN = 12
 
 
+class Note(str):
+    """A note of the design in English (the string itself) that carries its French, ``fr``,
+    for the French report (:func:`hydro.study.labels.translate` shows ``fr`` when given).
+
+    >>> note = Note("1 pipe (P9) leads to no village", fr="1 conduite (P9) ...")
+    >>> str(note), note.fr
+    ('1 pipe (P9) leads to no village', '1 conduite (P9) ...')
+    """
+
+    fr: str
+
+    def __new__(cls, en: str, fr: str = ""):
+        """The note ``en`` with its French ``fr`` (empty: none)."""
+        note = super().__new__(cls, en)
+        note.fr = fr
+        return note
+
+
+def unused_branches_note(links: list[str], pipes: bool, prune: bool, words: dict) -> Note:
+    r"""The note on branches no village uses, in plain words in English and French.
+
+    ``links``: the links of those branches; ``pipes``: every one a pipe; ``prune``: left
+    out of the design (else still sized and costed); ``words``: the study's word for a
+    village (``[report] village_word``, {lang: (singular, plural)}). The French is written
+    so that the word's gender changes no agreement ("des douars").
+
+    >>> words = {"en": ("douar", "douars"), "fr": ("douar", "douars")}
+    >>> note = unused_branches_note(["TR4", "OA1"], True, False, words)
+    >>> str(note)
+    '2 pipes (TR4, OA1) lead to no douar served in this scenario; they are still sized and costed'
+    >>> note.fr  # doctest: +NORMALIZE_WHITESPACE
+    '2 conduites (TR4, OA1) ne mènent à aucun point de desserte des douars dans ce
+    scénario\xa0; elles sont tout de même dimensionnées et chiffrées'
+    >>> str(unused_branches_note(["P9"], True, True, words))
+    '1 pipe (P9) leads to no douar served in this scenario and is left out of the design'
+    """
+    n, one = len(links), len(links) == 1
+    more = n - NAMES_SHOWN
+    names = ", ".join(links[:NAMES_SHOWN])
+    en_names = names + (f" and {more} more" if more > 0 else "")
+    fr_names = names + (f" et {more} autres" if more > 0 else "")
+    if pipes:
+        en_what = "pipe" if one else "pipes"
+        fr_what, fr_it, fr_end = ("conduite", "elle", "e") if one else ("conduites", "elles", "es")
+    else:  # pipes with valves or pumps among them
+        en_what = "pipe or device" if one else "pipes and devices"
+        fr_what, fr_it, fr_end = ("tronçon", "il", "") if one else ("tronçons", "ils", "s")
+    en_lead = "leads" if one else "lead"
+    fr_lead = "mène" if one else "mènent"
+    en = f"{n} {en_what} ({en_names}) {en_lead} to no {words['en'][0]} served in this scenario"
+    fr = (
+        f"{n} {fr_what} ({fr_names}) ne {fr_lead} à aucun point de desserte des "
+        f"{words['fr'][1]} dans ce scénario"
+    )
+    if prune:
+        en += f" and {'is' if one else 'are'} left out of the design"
+        fr += f" et {'est' if one else 'sont'} laissé{fr_end} hors du projet"
+    else:
+        en += f"; {'it is' if one else 'they are'} still sized and costed"
+        fr += (
+            f"\u00a0; {fr_it} {'est' if one else 'sont'} tout de même dimensionné{fr_end} "
+            f"et chiffré{fr_end}"
+        )
+    return Note(en, fr=fr)
+
+
 def step_branches(run: ScenarioRun) -> None:
     """Pipes and junctions no village's demand reaches in this scenario (dead-end branches
     with no demand node in them, in any year it projects: :func:`hydro.topology.unused_branches`)
-    named in a note, or left out of the design with ``[design] unused_branches = "prune"``.
+    named in a note (:func:`unused_branches_note`), or left out of the design with
+    ``[design] unused_branches = "prune"``. The console's warning names the setting.
     """
     used = set()
     for p in (run.p_open, run.p_design, run.p_sizing):
@@ -357,24 +424,22 @@ def step_branches(run: ScenarioRun) -> None:
     junctions, links = unused_branches(run.source_model, used)
     if not links:
         return
-    shown = some_of(links, shown=NAMES_SHOWN)
-    where = f"{len(links)} link(s) reach no village node of this scenario ({shown})"
-    if run.study.design.unused_branches == "prune":
+    prune = run.study.design.unused_branches == "prune"
+    pipes = set(links) <= set(run.source_model.pipe_name_list)
+    note = unused_branches_note(links, pipes, prune, run.study.report.village_word)
+    if prune:
         model = copy_network(run.source_model)
         for name in links:
             model.remove_link(name)
         for name in junctions:
             model.remove_node(name)
         run.source_model = model
-        note = f'{where}: left out of the design ([design] unused_branches = "prune")'
+        setting = '[design] unused_branches = "prune"'
     else:
-        note = (
-            f'{where}: sized and costed all the same; [design] unused_branches = "prune" '
-            "leaves them out"
-        )
+        setting = '[design] unused_branches = "prune" would leave them out'
     run.notes.append(note)
     if run.overrides is None and run.sizing_year is None and run.levels is None:
-        run.log(f"warning: scenario {run.spec.name}: {note}")
+        run.log(f"warning: scenario {run.spec.name}: {note} ({setting})")
 
 
 def step_break_tank(run: ScenarioRun) -> None:
