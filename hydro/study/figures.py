@@ -158,16 +158,72 @@ def place_labels(fig, ax, labels, offsets=LABEL_OFFSETS, **style) -> list:
     return placed
 
 
-def figure_map(
-    outcome, t: dict, hours: float, title: str = "", scale=None, lang: str = "en"
-) -> bytes:
-    """Figure: the design on a map, nodes coloured by their lowest pressure; each booster
-    pump the sizing placed as an orange triangle at its junction, labelled with its head.
+#: Words the figures add to the report's (:func:`hydro.study.labels.texts`), per language.
+WORDS = {
+    "en": {
+        "zoom": "The distribution area enlarged (the dashed box above)",
+        "pressure_mixed": "Pressure at the critical standpipes and connection nodes over "
+        "{hours:g} h (dashed: each class's minimum)",
+        "standpipe": "standpipe",
+        "household": "connection",
+    },
+    "fr": {
+        "zoom": "La zone de distribution agrandie (le cadre en tirets ci-dessus)",
+        "pressure_mixed": "Pression aux bornes-fontaines et aux nœuds de branchements critiques "
+        "sur {hours:g} h (tirets : minimum de chaque classe)",
+        "standpipe": "borne-fontaine",
+        "household": "branchement",
+    },
+}
+
+#: The distribution area is enlarged beside the whole scheme when the scheme's extent is at
+#: least this many times the area's box (:func:`distribution_box`) ...
+ZOOM_GAIN = 2.0
+#: ... and two of its nodes lie closer than this share of the scheme's extent: their 6 pt
+#: markers touch on a map about 16 cm wide.
+CROWDED_SHARE = 0.02
+#: The box's margin around the village nodes and the tanks, as a share of its side.
+ZOOM_PAD = 0.1
+
+
+def distribution_box(wn, nodes) -> tuple[float, float, float, float] | None:
+    """The box (x0, y0, x1, y1) [m] of the village ``nodes`` and the tanks, padded by
+    :data:`ZOOM_PAD`, when the whole scheme dwarfs it and the nodes in it (any node) would
+    crowd on a map of the whole (:data:`ZOOM_GAIN`, :data:`CROWDED_SHARE`); None when the
+    villages fill the map or their nodes lie well apart on it.
+
+    >>> import wntr
+    >>> wn = wntr.network.WaterNetworkModel()
+    >>> for name, xy in (("R", (0, 0)), ("A", (9000, 0)), ("B", (9100, 50)), ("C", (9500, 400))):
+    ...     wn.add_junction(name, coordinates=xy)
+    >>> distribution_box(wn, ["A", "B", "C"])
+    (8950.0, -40.0, 9550.0, 440.0)
+    >>> distribution_box(wn, ["R", "A", "B", "C"]) is None  # the villages span the scheme
+    True
+    """
+    names = list(dict.fromkeys([*nodes, *wn.tank_name_list]))
+    if len(names) < 2:
+        return None
+    xy = np.array([wn.get_node(n).coordinates for n in names], dtype=float)
+    every = np.array([wn.get_node(n).coordinates for n in wn.node_name_list], dtype=float)
+    extent = float(np.ptp(every, axis=0).max())
+    low, high = xy.min(axis=0), xy.max(axis=0)
+    pad = ZOOM_PAD * np.maximum(high - low, 0.1 * float((high - low).max()))
+    low, high = low - pad, high + pad
+    near = every[((every >= low) & (every <= high)).all(axis=1)]
+    gaps = np.hypot(*(near[:, None, :] - near[None, :, :]).transpose(2, 0, 1))
+    closest = float(gaps[gaps > 0].min()) if (gaps > 0).any() else extent
+    if ZOOM_GAIN * float((high - low).max()) > extent or closest >= CROWDED_SHARE * extent:
+        return None
+    return (float(low[0]), float(low[1]), float(high[0]), float(high[1]))
+
+
+def _draw_scheme(ax, outcome, lowest: pd.Series, scale) -> PathCollection:
+    """Pipes (width by diameter; pumps and valves dotted), nodes coloured by their lowest
+    pressure [m] on the ``scale`` shared by the scenarios, tanks and reservoirs as navy
+    squares, booster pumps as orange triangles. Returns the coloured nodes.
     """
     wn = outcome.model
-    results = outcome.compliance_design.results
-    lowest = results.pressure[results.junctions].min()
-    fig, ax = plt.subplots(figsize=(8, 6))
     diameters = [link.diameter for _, link in wn.pipes()] or [0.1]
     d_min, d_max = min(diameters), max(diameters)
     span = (d_max - d_min) or 1.0
@@ -176,61 +232,145 @@ def figure_map(
         d = getattr(link, "diameter", d_min)
         width = 0.8 + 5.0 * (min(max(d, d_min), d_max) - d_min) / span
         style = "-" if link.link_type == "Pipe" else ":"
-        ax.plot(
-            [a.coordinates[0], b.coordinates[0]],
-            [a.coordinates[1], b.coordinates[1]],
-            style,
-            color="0.45",
-            linewidth=width,
-            zorder=1,
-        )
+        ax.plot([a.coordinates[0], b.coordinates[0]], [a.coordinates[1], b.coordinates[1]],
+                style, color="0.45", linewidth=width, zorder=1)  # fmt: skip
     # colour the distribution, where people draw water; transmission nodes (pump outlet, rising
     # main) carry pressures of another order and are drawn in grey
     _, node_zone = zones(wn)
     served = [n for n in lowest.index if node_zone.get(n) == "distribution"]
     other = [n for n in lowest.index if n not in served]
-    ax.scatter(
-        [wn.get_node(n).coordinates[0] for n in other],
-        [wn.get_node(n).coordinates[1] for n in other],
-        color="0.6",
-        s=16,
-        zorder=2,
-    )
-    xs = [wn.get_node(n).coordinates[0] for n in served]
-    ys = [wn.get_node(n).coordinates[1] for n in served]
+
+    def xy(names):
+        return np.array([wn.get_node(n).coordinates for n in names], dtype=float).reshape(-1, 2)
+
+    ax.scatter(*xy(other).T, color="0.6", s=16, zorder=2)
     vmin, vmax = scale if scale else (None, None)
-    points = ax.scatter(
-        xs, ys, c=lowest[served].to_numpy(), cmap="RdYlBu", s=36, zorder=2, vmin=vmin, vmax=vmax
-    )
-    fig.colorbar(points, ax=ax, label=t["lowest_pressure"])
-    labels = []
-    for name in wn.tank_name_list + wn.reservoir_name_list:
-        x, y = wn.get_node(name).coordinates
-        ax.scatter([x], [y], marker="s", s=90, color="navy", zorder=3)
-        labels.append((name, (x, y)))
-    for name, nodes in outcome.projection_design.nodes.groupby("village"):
-        labels.append((name, wn.get_node(nodes["node"].iloc[0]).coordinates))
+    points = ax.scatter(*xy(served).T, c=lowest[served].to_numpy(), cmap="RdYlBu", s=36,
+                        zorder=2, vmin=vmin, vmax=vmax)  # fmt: skip
+    ax.scatter(*xy(wn.tank_name_list + wn.reservoir_name_list).T, marker="s", s=90,
+               color="navy", zorder=3)  # fmt: skip
     boosters = getattr(outcome, "boosters", pd.DataFrame())
-    for rec in boosters.to_dict("records"):  # the booster pumps the sizing placed
-        x, y = wn.get_node(rec["node"]).coordinates
-        ax.scatter([x], [y], marker="^", s=110, color="darkorange", edgecolor="black", zorder=4)
-        labels.append((f"{rec['pump']} ({rec['head_m']:.0f} m)", (x, y)))
+    if len(boosters):  # the booster pumps the sizing placed
+        ax.scatter(*xy(boosters["node"]).T, marker="^", s=110, color="darkorange",
+                   edgecolor="black", zorder=4)  # fmt: skip
+    return points
+
+
+def _map_labels(outcome, box=None, villages: bool = True) -> list:
+    """The map's labels (name, point): tanks and reservoirs, the villages (each at its node
+    farthest from the first tank or source: the end of its branch, where the map has room)
+    and the booster pumps (with their head), those inside ``box`` (x0, y0, x1, y1) [m] only
+    when one is given.
+    """
+    wn = outcome.model
+    storage = wn.tank_name_list + wn.reservoir_name_list
+    labels = [(n, wn.get_node(n).coordinates) for n in storage]
+    origin = np.array(wn.get_node(storage[0]).coordinates if storage else (0.0, 0.0))
+    for name, nodes in outcome.projection_design.nodes.groupby("village") if villages else ():
+        xy = np.array([wn.get_node(n).coordinates for n in nodes["node"]], dtype=float)
+        far = xy[np.argmax(np.hypot(*(xy - origin).T))] if storage else xy[0]
+        labels.append((name, tuple(far)))
+    boosters = getattr(outcome, "boosters", pd.DataFrame())
+    for rec in boosters.to_dict("records"):
+        labels.append(
+            (f"{rec['pump']} ({rec['head_m']:.0f} m)", wn.get_node(rec["node"]).coordinates)
+        )
+    if box is None:
+        return labels
+    x0, y0, x1, y1 = box
+    return [(n, (x, y)) for n, (x, y) in labels if x0 <= x <= x1 and y0 <= y <= y1]
+
+
+def _metres_axes(ax, t: dict, lang: str) -> None:
     ax.set_xlabel(t["x_m"])
     ax.set_ylabel(t["y_m"])
     ax.xaxis.set_major_formatter(lambda v, _: number(v, 0, lang))  # 12,500 / 12 500
     ax.yaxis.set_major_formatter(lambda v, _: number(v, 0, lang))
-    ax.margins(0.12)  # room for the villages' names right of their first node
+
+
+def _unclutter(ax, least: float = 0.3, clearance: float = 0.9) -> None:
+    """Shrink the scatter markers of ``ax`` that crowd a neighbour, each no more than its
+    closest neighbour needs (to at least ``least`` of its size): two markers inside the frame
+    reach at most ``clearance`` times their distance on the drawn figure; the others keep
+    their size.
+    """
+    ax.figure.canvas.draw()
+    frame, px_per_point = ax.get_window_extent(), ax.figure.dpi / 72
+    sets = [c for c in ax.collections if isinstance(c, PathCollection) and len(c.get_offsets())]
+    xy = [c.get_offset_transform().transform(c.get_offsets()) for c in sets]
+    radius = [
+        np.resize(np.sqrt(c.get_sizes()) / 2 * px_per_point, len(p))
+        for c, p in zip(sets, xy, strict=True)
+    ]
+    every, reach = np.vstack(xy), np.concatenate(radius)
+    inside = ((every[:, 0] >= frame.x0) & (every[:, 0] <= frame.x1)
+              & (every[:, 1] >= frame.y0) & (every[:, 1] <= frame.y1))  # fmt: skip
+    gaps = np.hypot(*(every[:, None, :] - every[None, :, :]).transpose(2, 0, 1))
+    share = reach[:, None] / (reach[:, None] + reach[None, :])
+    allowed = np.where(inside[:, None] & inside[None, :] & ~np.eye(len(every), dtype=bool),
+                       clearance * gaps * share, np.inf)  # fmt: skip
+    new = np.clip(allowed.min(axis=1), least * reach, reach)
+    start = 0
+    for c, r in zip(sets, radius, strict=True):
+        c.set_sizes((2 * new[start : start + len(r)] / px_per_point) ** 2)
+        start += len(r)
+
+
+def figure_map(
+    outcome, t: dict, hours: float, title: str = "", scale=None, lang: str = "en"
+) -> bytes:
+    """Figure: the design on a map, nodes coloured by their lowest pressure; each booster
+    pump the sizing placed as an orange triangle at its junction, labelled with its head.
+
+    When the villages sit in a small part of a long scheme (:func:`distribution_box`), a
+    second panel under the whole scheme enlarges their area, on the same colour scale, with
+    markers shrunk until none overlaps; the whole scheme's panel marks that area's box.
+    """
+    wn = outcome.model
+    lowest = outcome.compliance_design.results.pressure[
+        outcome.compliance_design.results.junctions
+    ].min()
+    box = distribution_box(wn, list(outcome.projection_design.nodes["node"]))
+    if box is None:
+        fig, ax = plt.subplots(figsize=(8, 6))
+        axes = [ax]
+    else:
+        every = np.array([wn.get_node(n).coordinates for n in wn.node_name_list], dtype=float)
+        span = np.ptp(every, axis=0)
+        heights = [np.clip(span[1] / max(span[0], 1.0), 0.25, 1.0),
+                   np.clip((box[3] - box[1]) / (box[2] - box[0]), 0.3, 1.0)]  # fmt: skip
+        fig, axes = plt.subplots(2, 1, figsize=(7.4, min(7.0, 1.8 + 5.8 * sum(heights))),
+                                 height_ratios=heights, layout="constrained")  # fmt: skip
+        ax = axes[0]
+    for a in axes:
+        points = _draw_scheme(a, outcome, lowest, scale)
+        _metres_axes(a, t, lang)
+    fig.colorbar(points, ax=list(axes), label=t["lowest_pressure"])
+    if box is not None:  # the whole scheme's panel holds the enlarged area's box
+        ax.update_datalim([box[:2], box[2:]])
+    ax.margins(0.12)  # room for the names beside their node
     ax.set_aspect("equal", adjustable="datalim")
-    place_labels(fig, ax, labels)
     ax.set_title(f"{title}\n{t['map'].format(hours=hours)}", fontsize=10)
-    ax.text(
-        0.01,
-        0.01,
-        f"{1000 * d_min:.0f}-{1000 * d_max:.0f} mm",
-        transform=ax.transAxes,
-        fontsize=8,
-        color="0.3",
-    )
+    if box is not None:
+        zoom = axes[1]
+        zoom.set_xlim(box[0], box[2])
+        zoom.set_ylim(box[1], box[3])
+        zoom.set_aspect("equal", adjustable="box")  # the limits stay the box's
+        zoom.set_title(WORDS[lang]["zoom"], fontsize=9)
+        fig.canvas.draw()  # the layout, the aspect and the limits, then fixed
+        fig.set_layout_engine("none")
+        _unclutter(zoom)
+        x0, x1 = zoom.get_xlim()
+        y0, y1 = zoom.get_ylim()
+        ax.autoscale(False)
+        # the box as a line, so the labels placed next keep clear of it
+        ax.plot([x0, x1, x1, x0, x0], [y0, y0, y1, y1, y0], "--", color="0.15", linewidth=1,
+                zorder=5)  # fmt: skip
+        place_labels(fig, zoom, _map_labels(outcome, (x0, y0, x1, y1)))
+    place_labels(fig, ax, _map_labels(outcome, villages=box is None))
+    d = [link.diameter for _, link in wn.pipes()] or [0.1]
+    ax.text(0.01, 0.01, f"{1000 * min(d):.0f}-{1000 * max(d):.0f} mm", transform=ax.transAxes,
+            fontsize=8, color="0.3")  # fmt: skip
     return _png(fig)
 
 
