@@ -154,3 +154,50 @@ def test_net3_map_has_no_enlarged_panel(drawn):
     png = figures.figure_map(scheme(wn, nodes), texts("en"), 24.0, "Net3", SCALE_M)
     assert len(only_figure(drawn, png).axes) == 2  # the map and its colour bar
     assert figures.distribution_box(wn, served) is None
+
+
+# --------------------------------------------------------------------------- item 16: tornado
+SENSITIVITY = pd.DataFrame(
+    [
+        ("base", "", "base case", 1.0, 200000.0),
+        ("pipe_price_factor", "low", "pipe prices", 0.8, 162000.0),
+        ("pipe_price_factor", "high", "pipe prices", 1.2, 240000.0),
+        ("share_connected", "low", "share of households connected", 0.5, 170000.0),
+        ("share_connected", "high", "share of households connected", 1.2, 215000.0),
+        ("tank_cost_factor", "low", "tank cost", 0.83, 196000.0),
+        ("tank_cost_factor", "high", "tank cost", 1.33, 207000.0),
+        ("bulk_water_price", "low", "bulk water price", 2.37, 200000.0),
+        ("bulk_water_price", "high", "bulk water price", 7.39, 200000.0),
+    ],
+    columns=["parameter", "end", "label", "value", "capital_donors_eur"],
+).assign(scenario="standpipes")
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+@pytest.mark.parametrize(
+    "budget_eur",
+    [
+        160500.0,  # just beyond pipe prices' low end: the line ran through "0.800" (review 16)
+        171000.0,  # just inside the households' low end: the line under "0.500"
+        201000.0,  # just right of zero: the line through the flat row's "7.39"
+        200000.0,  # at zero, between a flat row's two labels
+    ],
+)
+def test_tornado_value_labels_keep_clear_of_the_budget_line(drawn, lang, budget_eur):
+    png = figures.figure_tornado(SENSITIVITY, budget_eur, texts(lang), lang)
+    ax = only_figure(drawn, png).axes[0]
+    canvas = FigureCanvasAgg(ax.figure)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    (line,) = [line for line in ax.get_lines() if line.get_linestyle() == "--"]
+    assert float(line.get_xdata()[0]) == pytest.approx(budget_eur - 200000.0)
+    half_px = line.get_linewidth() / 2 * ax.figure.dpi / 72
+    line_px = ax.transData.transform((budget_eur - 200000.0, 0.0))[0]
+    frame = ax.get_window_extent(renderer)
+    boxes = [text.get_window_extent(renderer) for text in ax.texts]
+    assert len(boxes) == 8
+    for k, (text, box) in enumerate(zip(ax.texts, boxes, strict=True)):
+        name = text.get_text()
+        assert box.x1 < line_px - half_px or line_px + half_px < box.x0, name
+        assert frame.x0 + 2 < box.x0 and box.x1 < frame.x1 - 2, name
+        assert not any(box.overlaps(other) for other in boxes[k + 1 :]), name

@@ -546,8 +546,38 @@ def figure_tornado(sensitivity: pd.DataFrame, budget_eur: float, t: dict, lang: 
     ax.set_xlabel(t["tornado_axis"])
     _legend_below(fig, ax, handles, ncol=3)
     ax.set_title(t["tornado"], fontsize=10)
-    _room_for(fig, ax, ax.texts)
+    _clear_of_line(fig, ax, ax.texts, budget_eur - first)
     return _png(fig)
+
+
+def _clear_of_line(fig, ax, texts, x: float, pad_px: float = 3.0) -> None:
+    """Move each bar-end label that the vertical line at ``x`` [data] would cross to the
+    line's far side, ``pad_px`` [px] clear of it, and widen the limits so every label stays
+    inside the axes (:func:`_room_for`); the scale changes with the limits, so a few rounds
+    settle both.
+    """
+    home = [text.get_position() for text in texts]  # the offsets [points] from the bar's end
+
+    def shift_px(text) -> float:
+        """How far ``text`` must move [px] to clear the line (0 when it is clear)."""
+        box = text.get_window_extent(fig.canvas.get_renderer())
+        line_px = ax.transData.transform((x, 0.0))[0]
+        if box.x1 + pad_px <= line_px or line_px <= box.x0 - pad_px:
+            return 0.0
+        if text.get_horizontalalignment() == "right":  # the text runs left from its bar
+            return line_px - pad_px - box.x1
+        return line_px + pad_px - box.x0
+
+    for _ in range(4):
+        for text, offset in zip(texts, home, strict=True):
+            text.set_position(offset)
+        _room_for(fig, ax, texts)
+        for text in texts:
+            dx, dy = text.get_position()
+            text.set_position((dx + shift_px(text) * 72 / fig.dpi, dy))
+        _room_for(fig, ax, texts)
+        if not any(shift_px(text) for text in texts):
+            return
 
 
 def _room_for(fig, ax, texts, pad_px: float = 6.0) -> None:
