@@ -201,3 +201,29 @@ def test_tornado_value_labels_keep_clear_of_the_budget_line(drawn, lang, budget_
         assert box.x1 < line_px - half_px or line_px + half_px < box.x0, name
         assert frame.x0 + 2 < box.x0 and box.x1 < frame.x1 - 2, name
         assert not any(box.overlaps(other) for other in boxes[k + 1 :]), name
+
+
+# --------------------------------------------------------------------------- item 11: bar label
+#: The Oujda household scenario (review item 11): EUR 476,215 in all, the donors' EUR 385,404
+#: for 1,904 people: EUR 202 each for the donors, EUR 250 each in all.
+HOUSEHOLDS = pd.DataFrame(
+    {
+        "scenario": ["standpipes", "household_connections"],
+        "beneficiaries_opening": [1904, 1904],
+        "capital_eur": [276936.1, 476215.0],
+        "capital_donors_eur": [276936.1, 385404.2],
+        "cost_per_beneficiary_eur": [145.4, 250.1],
+    }
+)
+
+
+BAR_LABELS = {"en": ["145 EUR/pers.", "202 EUR/pers."], "fr": ["145 EUR/hab.", "202 EUR/hab."]}
+
+
+@pytest.mark.parametrize(("lang", "labels"), BAR_LABELS.items())
+def test_donors_bar_says_the_donors_capital_per_person(drawn, lang, labels):
+    names = {"standpipes": "Standpipes", "household_connections": "Household connections"}
+    png = figures.figure_comparison(HOUSEHOLDS, 218000.0, texts(lang), lang, names)
+    ax = only_figure(drawn, png).axes[0]
+    assert [bar.get_height() for bar in ax.patches] == pytest.approx([276936.1, 385404.2])
+    assert [t.get_text() for t in ax.texts] == labels  # not the total's "250"

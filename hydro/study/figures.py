@@ -458,12 +458,17 @@ def _wrap(text: str, width: int = 24) -> str:
 def figure_comparison(
     feasibility: pd.DataFrame, budget_eur: float, t: dict, lang: str, labels: dict
 ) -> bytes:
-    """The donors' capital of each scenario against the budget, with the cost per person."""
+    """The donors' capital of each scenario against the budget, each bar labelled with the
+    donors' capital per beneficiary at the opening (the figure the bar shows; the total
+    capital per beneficiary, households' connections included, is the feasibility table's
+    ``cost_per_beneficiary_eur``).
+    """
     fig, ax = plt.subplots(figsize=(8, 4.2), layout="constrained")
     names = [_wrap(labels[n]) for n in feasibility["scenario"]]
     bars = ax.bar(names, feasibility["capital_donors_eur"], color="steelblue")
     ax.axhline(budget_eur, color="crimson", linestyle="--", label=t["budget_line"])
-    for bar, per in zip(bars, feasibility["cost_per_beneficiary_eur"], strict=True):
+    donors_per_person = feasibility["capital_donors_eur"] / feasibility["beneficiaries_opening"]
+    for bar, per in zip(bars, donors_per_person, strict=True):
         ax.annotate(
             f"{number(per, 0, lang)} {t['per_person']}",
             (bar.get_x() + bar.get_width() / 2, bar.get_height()),
