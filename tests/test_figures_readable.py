@@ -227,3 +227,42 @@ def test_donors_bar_says_the_donors_capital_per_person(drawn, lang, labels):
     ax = only_figure(drawn, png).axes[0]
     assert [bar.get_height() for bar in ax.patches] == pytest.approx([276936.1, 385404.2])
     assert [t.get_text() for t in ax.texts] == labels  # not the total's "250"
+
+
+# --------------------------------------------------------------------------- item 24: pressure
+BOOSTER = ROOT / "tests" / "data" / "booster_aqueduct.inp"
+STANDPIPES = [f"{douar}_BF{k}" for douar in ("DB", "OM", "OC", "OA") for k in (1, 2)]
+CONNECTIONS = [f"{douar}_N{k}" for douar in ("DB", "OM", "OC", "OA") for k in (1, 2)]
+PRESSURE_MIXED = {
+    "en": ("Pressure at the critical standpipes and connection nodes over 24 h",
+           "connection node", "standpipe", "minimum, {} ({:g} m)"),
+    "fr": ("Pression aux bornes-fontaines et nœuds de branchements critiques sur 24 h",
+           "nœud de branchements", "borne-fontaine", "minimum, {} ({:g} m)"),
+}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def mixed_run():
+    """A 24 h run of the booster aqueduct with its standpipes and its connection nodes."""
+    wn = hydro.read_network(BOOSTER)
+    classes = {**dict.fromkeys(STANDPIPES, "standpipe"), **dict.fromkeys(CONNECTIONS, "household")}
+    return SimpleNamespace(compliance_design=hydro.check_compliance(wn, classes=classes,
+                                                                    duration_h=24.0))  # fmt: skip
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_pressure_figure_says_which_critical_nodes_are_connection_nodes(drawn, mixed_run, lang):
+    rules = hydro.Rules()  # 10 m at a standpipe, 15 m at a connection node
+    png = figures.figure_pressure(mixed_run, rules, texts(lang), 24.0, "Households")
+    ax = only_figure(drawn, png).axes[0]
+    title, connection, standpipe, minimum = PRESSURE_MIXED[lang]
+    assert ax.get_title() == f"Households\n{title}"
+    # the critical nodes: the least margin over their class's minimum, each named with its class
+    lowest = mixed_run.compliance_design.results.pressure[STANDPIPES + CONNECTIONS].min()
+    margin = lowest - pd.Series({n: 10.0 if n in STANDPIPES else 15.0 for n in lowest.index})
+    legend = ax.figure.legends[0]
+    shown = [t.get_text() for t in legend.get_texts()]
+    expected = [f"{n} ({standpipe if n in STANDPIPES else connection})"
+                for n in margin.nsmallest(3).index]  # fmt: skip
+    assert shown[1:4] == expected
+    assert shown[4:] == [minimum.format(standpipe, 10), minimum.format(connection, 15)]

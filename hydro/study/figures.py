@@ -18,7 +18,7 @@ from matplotlib.cbook import STEP_LOOKUP_MAP  # noqa: E402
 from matplotlib.collections import PathCollection  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
-from hydro.study.labels import number, translate  # noqa: E402
+from hydro.study.labels import TEXT, number, translate  # noqa: E402
 from hydro.topology import zones  # noqa: E402
 from hydro.units import SECONDS_PER_HOUR  # noqa: E402
 
@@ -163,16 +163,18 @@ WORDS = {
     "en": {
         "zoom": "The distribution area enlarged (the dashed box above)",
         "pressure_mixed": "Pressure at the critical standpipes and connection nodes over "
-        "{hours:g} h (dashed: each class's minimum)",
+        "{hours:g} h",
         "standpipe": "standpipe",
-        "household": "connection",
+        "household": "connection node",
+        "minimum_of": "minimum, {cls} ({m:g} m)",
     },
     "fr": {
         "zoom": "La zone de distribution agrandie (le cadre en tirets ci-dessus)",
-        "pressure_mixed": "Pression aux bornes-fontaines et aux nœuds de branchements critiques "
-        "sur {hours:g} h (tirets : minimum de chaque classe)",
+        "pressure_mixed": "Pression aux bornes-fontaines et nœuds de branchements critiques "
+        "sur {hours:g} h",
         "standpipe": "borne-fontaine",
-        "household": "branchement",
+        "household": "nœud de branchements",
+        "minimum_of": "minimum, {cls} ({m:g} m)",
     },
 }
 
@@ -374,31 +376,49 @@ def figure_map(
     return _png(fig)
 
 
+def _language(t: dict) -> str:
+    """The language of the report's words ``t`` (:func:`hydro.study.labels.texts`)."""
+    return next((lang for lang in WORDS if t.get("pressure") == TEXT[lang]["pressure"]), "en")
+
+
 def figure_pressure(
-    outcome, rules, t: dict, hours: float, title: str = "", count: int = 3
+    outcome, rules, t: dict, hours: float, title: str = "", count: int = 3, lang=None
 ) -> bytes:
     """The envelope (lowest to highest) of the pressure at the standpipe and connection nodes
-    hour by hour, the ``count`` most critical of them, and their minimum pressures.
+    hour by hour, the ``count`` most critical of them (the least lowest pressure above their
+    class's minimum [m]) and the minimum of each class (dashed).
+
+    Where both classes are drawn, the title says so and the legend names each node's class
+    (review item 24: a connection node under "the critical standpipes"). ``lang``: the
+    words' language, found from ``t`` when not given.
     """
+    words = WORDS[lang or _language(t)]
     results = outcome.compliance_design.results
     classes = outcome.compliance_design.node_classes
     nodes = [n for n in results.junctions if classes.get(n) in ("standpipe", "household")]
     nodes = nodes or list(results.junctions)
     pressure = results.pressure[nodes]
-    critical = pressure.min().nsmallest(count).index
+    minimum = pd.Series({n: rules.min_pressure_m.get(classes.get(n), 0.0) for n in nodes})
+    critical = (pressure.min() - minimum).nsmallest(count).index
+    drawn = [c for c in ("standpipe", "household") if c in {classes.get(n) for n in nodes}]
+    mixed = len(drawn) > 1
     fig, ax = plt.subplots(figsize=(8, 3.6), layout="constrained")
     hours_axis = results.pressure.index / SECONDS_PER_HOUR
     ax.fill_between(
         hours_axis, pressure.min(axis=1), pressure.max(axis=1), color="0.85", label=t["envelope"]
     )
     for node in critical:
-        ax.plot(hours_axis, pressure[node], label=node)
-    for cls in sorted({classes.get(n) for n in nodes} & {"standpipe", "household"}):
-        ax.axhline(rules.min_pressure_m[cls], color="crimson", linestyle="--", linewidth=1)
+        label = f"{node} ({words[classes.get(node)]})" if mixed else node
+        ax.plot(hours_axis, pressure[node], label=label)
+    for cls in drawn:
+        m = rules.min_pressure_m[cls]
+        label = words["minimum_of"].format(cls=words[cls], m=m) if mixed else None
+        ax.axhline(m, color="crimson", linestyle="--", linewidth=1, label=label)
     ax.set_xlabel(t["hour"])
     ax.set_ylabel(t["pressure_m"])
-    _legend_below(fig, ax, ncol=4)
-    ax.set_title(f"{title}\n{t['pressure'].format(hours=hours)}", fontsize=10)
+    _legend_below(fig, ax, ncol=3 if mixed else 4)
+    heading = (words["pressure_mixed"] if mixed else t["pressure"]).format(hours=hours)
+    ax.set_title(f"{title}\n{heading}", fontsize=10)
     return _png(fig)
 
 
