@@ -341,7 +341,7 @@ def figure_map(
         span = np.ptp(every, axis=0)
         heights = [np.clip(span[1] / max(span[0], 1.0), 0.25, 1.0),
                    np.clip((box[3] - box[1]) / (box[2] - box[0]), 0.3, 1.0)]  # fmt: skip
-        fig, axes = plt.subplots(2, 1, figsize=(7.4, min(7.0, 1.8 + 5.8 * sum(heights))),
+        fig, axes = plt.subplots(2, 1, figsize=(7.2, min(6.4, 1.6 + 5.6 * sum(heights))),
                                  height_ratios=heights, layout="constrained")  # fmt: skip
         ax = axes[0]
     for a in axes:
