@@ -17,6 +17,7 @@ import pandas as pd  # noqa: E402
 from matplotlib.cbook import STEP_LOOKUP_MAP  # noqa: E402
 from matplotlib.collections import PathCollection  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from hydro.study.labels import TEXT, number, translate  # noqa: E402
 from hydro.topology import zones  # noqa: E402
@@ -540,7 +541,13 @@ def figure_tornado(sensitivity: pd.DataFrame, budget_eur: float, t: dict, lang: 
         high = part[part["end"] == "high"].iloc[0]
         spans.append((translate(low["label"], lang), base, low, high))
     spans.sort(key=lambda s: abs(s[3]["capital_donors_eur"] - s[2]["capital_donors_eur"]))
-    fig, ax = plt.subplots(figsize=(8, 0.32 * len(spans) + 1.8), layout="constrained")
+    # a long parameter's name on two lines or more, the rows spaced for them: the bars keep
+    # the figure's width
+    names = [_wrap(s[0], 46) for s in spans]
+    extra_lines = sum(name.count("\n") for name in names)
+    fig, ax = plt.subplots(
+        figsize=(8, 0.32 * len(spans) + 0.14 * extra_lines + 1.8), layout="constrained"
+    )
     for i, (_, base, low, high) in enumerate(spans):
         for row, color, side in ((low, "steelblue", "right"), (high, "darkorange", "left")):
             delta = row["capital_donors_eur"] - base
@@ -556,7 +563,7 @@ def figure_tornado(sensitivity: pd.DataFrame, budget_eur: float, t: dict, lang: 
                 # a few points off the bar's end: two labels at zero do not run together
                 textcoords="offset points", xytext=(3 if side == "left" else -3, 0),
             )  # fmt: skip
-    ax.set_yticks(range(len(spans)), [s[0] for s in spans], fontsize=9)
+    ax.set_yticks(range(len(spans)), names, fontsize=9)
     ax.axvline(0, color="0.3", linewidth=1)
     first = bases.iloc[0]["capital_donors_eur"]
     budget_line = ax.axvline(
@@ -568,6 +575,7 @@ def figure_tornado(sensitivity: pd.DataFrame, budget_eur: float, t: dict, lang: 
         Patch(color="darkorange", label=t["high"]),
     ]
     ax.xaxis.set_major_formatter(lambda v, _: number(v, 0, lang))
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=6))  # "-100,000" ... "125,000" apart
     ax.set_xlabel(t["tornado_axis"])
     _legend_below(fig, ax, handles, ncol=3)
     ax.set_title(t["tornado"], fontsize=10)
