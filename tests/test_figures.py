@@ -266,9 +266,9 @@ def test_costs_stack_each_category_in_euros(drawn, lang):
 
 
 COMPARISON = {
-    "en": ("donors' capital [EUR]", "Donors' capital against the budget", "1,234 EUR/pers."),
+    "en": ("donors' capital [EUR]", "Donors' capital against the budget", "1,200 EUR/pers."),
     "fr": ("part des bailleurs [EUR]", "Part des bailleurs face au budget",
-           f"1{NNBSP}234 EUR/hab."),
+           f"1{NNBSP}200 EUR/hab."),
 }  # fmt: skip
 
 
@@ -276,7 +276,8 @@ FEASIBILITY = pd.DataFrame(
     {
         "scenario": ["standpipes", "household_connections"],
         "capital_donors_eur": [180000.0, 260000.0],
-        "cost_per_beneficiary_eur": [1234.0, 1780.0],
+        "beneficiaries_opening": [150, 200],  # the donors' EUR 1,200 and 1,300 per person
+        "cost_per_beneficiary_eur": [1234.0, 1780.0],  # the total's (households' part in it)
     }
 )
 
