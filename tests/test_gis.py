@@ -243,6 +243,10 @@ def test_a_branch_no_village_uses_is_named_or_pruned(tmp_path):
         for developer in ("unused_branches", "[design]", "link(s)", "village node"):
             assert developer not in html, (lang, developer)
     assert KEPT_NOTE in (tmp_path / "en" / "report.html").read_text(encoding="utf-8")
+    # the French report shows the note's own French (labels.translate reads Note.fr)
+    french = (tmp_path / "fr" / "report.html").read_text(encoding="utf-8")
+    assert "ne mène à aucun point de desserte des douars" in french
+    assert "leads to no douar" not in french
     cut = run_study(replace(pruned, scenarios=pruned.scenarios[:1])).outcomes[0]
     assert "DEAD" not in cut.model.link_name_list
     assert "X_END" not in cut.model.node_name_list

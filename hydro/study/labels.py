@@ -168,8 +168,9 @@ TEXT = {
         "subtotal": "Subtotal",
         "verdict_line": "{label}: {verdict}.",
         "people_line": "{people} people at the opening ({year}), {people_h} in {horizon}; "
-        "capital EUR {capital} of which the donors pay EUR {donors}, i.e. EUR {per} per "
-        "beneficiary against EUR {low}-{high} for {benchmark}; O&M recovered by tariffs: "
+        "capital EUR {capital}, i.e. EUR {per} per beneficiary (all payers) against EUR "
+        "{low}-{high} for {benchmark}, of which the donors pay EUR {donors}; O&M recovered by "
+        "tariffs: "
         "{recovery}.",
         "benchmark_default": "comparable schemes",
         "people_line_alone": "{people} people at the opening ({year}), {people_h} in "
@@ -212,7 +213,8 @@ TEXT = {
         "recommend_title": "Recommendation",
         "executive_scenarios": "The scenarios studied:",
         "recommend_line": "Recommended: {label}, {people} people at the opening, EUR {donors} "
-        "for the donors, EUR {per} per beneficiary ({against}). Rule: the cheapest scheme for "
+        "for the donors, EUR {per} of capital per beneficiary ({against}). Rule: the cheapest "
+        "scheme for "
         "the donors that meets every design rule, serves every {village} and costs per beneficiary "
         "no more than the documented range (else the cheapest that meets every rule); funded "
         "by the option that leaves the least capital without a commitment; over the budget, "
@@ -400,8 +402,9 @@ TEXT = {
         "subtotal": "Sous-total",
         "verdict_line": "{label} : {verdict}.",
         "people_line": "{people} habitants à la mise en service ({year}), {people_h} en "
-        "{horizon} ; investissement {capital} EUR dont {donors} EUR à la charge des bailleurs, "
-        "soit {per} EUR par bénéficiaire contre {low} à {high} EUR pour {benchmark} ; "
+        "{horizon} ; investissement {capital} EUR, soit {per} EUR par bénéficiaire (tous "
+        "payeurs confondus) contre {low} à {high} EUR pour {benchmark}, dont {donors} EUR à la "
+        "charge des bailleurs ; "
         "exploitation couverte par les tarifs : {recovery}.",
         "benchmark_default": "des projets comparables",
         "people_line_alone": "{people} habitants à la mise en service ({year}), {people_h} en "
@@ -451,7 +454,8 @@ TEXT = {
         "recommend_title": "Recommandation",
         "executive_scenarios": "Les scénarios étudiés :",
         "recommend_line": "Recommandé : {label}, {people} habitants à la mise en service, "
-        "{donors} EUR à la charge des bailleurs, {per} EUR par bénéficiaire ({against}). Règle : "
+        "{donors} EUR à la charge des bailleurs, {per} EUR d'investissement par bénéficiaire "
+        "({against}). Règle : "
         "le projet le moins cher pour les bailleurs qui respecte toutes les règles de "
         "conception, dessert chaque {village} et ne coûte pas plus par bénéficiaire que la "
         "fourchette documentée (sinon le moins cher qui respecte toutes les règles) ; financé "
@@ -1137,6 +1141,8 @@ def translate(text: str, lang: str) -> str:
     """A phrase the study built, in the report's language (numbers in it reformatted)."""
     if lang != "fr" or not isinstance(text, str):
         return text
+    if getattr(text, "fr", ""):  # a note that carries its French (hydro.study.scenario.Note)
+        return text.fr
     if text in VALUES_FR:
         return VALUES_FR[text]
     for pattern, french in NOTES_FR:

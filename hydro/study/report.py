@@ -976,8 +976,12 @@ def section_figures(ctx: Context) -> Section:
                 if ctx.lang == "fr"
                 else f"{ctx.labels[o.spec.name]}: "
             )
+            text = ctx.t[key]
+            classes = set(o.compliance_design.node_classes.values())
+            if key == "pressure" and {"standpipe", "household"} <= classes:  # as its title
+                text = fig.WORDS[ctx.lang]["pressure_mixed"]
             s.figure(
-                caption + ctx.t[key].format(hours=ctx.study.design.simulation_hours),
+                caption + text.format(hours=ctx.study.design.simulation_hours),
                 f"{key}_{o.spec.name}",
             )
     return s
