@@ -21,9 +21,11 @@ import pandas as pd
 import pytest
 from test_study import write_small_study
 
+from hydro.demand import read_villages
 from hydro.study import report
+from hydro.study.calibration import calibration_of
 from hydro.study.config import load_study
-from hydro.study.labels import PARAMETERS_EN, PARAMETERS_FR
+from hydro.study.labels import COLUMNS, PARAMETERS_EN, PARAMETERS_FR, TEXT, column
 from hydro.study.layout import (
     BODY_FONT_PT,
     HEADER_BREAKS,
@@ -35,6 +37,7 @@ from hydro.study.layout import (
     cell_min_width_pt,
 )
 from hydro.study.run import run_study
+from hydro.study.workbook import sheet_title
 
 #: Text a donor must not read: developer notes, command lines, code paths, Python values.
 DEVELOPER_TEXT = ["TSNet", "numpy", "--lang", "hydro/", "hydro.", "keeper_pay", "True", "False",
@@ -195,15 +198,143 @@ def test_workbook_sheets_have_filters_and_numbers_as_numbers(packs):
     book = openpyxl.load_workbook(out["en"] / "report.xlsx")
     for ws in book.worksheets:
         assert ws.auto_filter.ref and ws.auto_filter.ref.startswith("A1:"), ws.title
-    sheet = book["budget_candidates"]
+    sheet = book["Budget - plans run"]
     header = [c.value for c in sheet[1]]
     phase = header.index("Phase") + 1
     values = [sheet.cell(row=r, column=phase).value for r in range(2, sheet.max_row + 1)]
     assert values and all(isinstance(v, int | float) for v in values if v is not None)
-    years = book["assumptions"]
+    years = book["Assumptions"]
     for row in years.iter_rows(min_row=2):
         if row[1].value == "opening year":
             assert row[2].value == 2012 and row[2].number_format == "0"
+
+
+#: The sheets of the small study's workbook that are no scenario's, in each language.
+SHEET_NAMES = {
+    "en": {"Contents", "Feasibility", "Funding", "Budget", "Budget - plans run", "Operation",
+           "Sensitivity", "Switch points", "Stress", "Calibration", "All taps open",
+           "Assumptions"},
+    "fr": {"sommaire", "faisabilité", "financement", "budget", "budget, plans calculés",
+           "exploitation", "sensibilité", "points de bascule", "mise à l'épreuve", "calage",
+           "robinets tous ouverts", "hypothèses"},
+}  # fmt: skip
+#: A scenario's sheets: bill of quantities and rising main, by language.
+SCENARIO_SHEETS = {"en": ("BoQ - ", "Surge - "), "fr": ("devis ", "bélier ")}
+
+
+def words_of(text: str) -> set[str]:
+    """The whole words of a text (split at spaces, punctuation around them left out)."""
+    return {w.strip(",;:()\u00a0") for w in text.split()}
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_workbook_sheet_names_are_words_and_never_cut_one(packs, lang):
+    """Review item 5: readable sheet names (not keys), within 31 characters, no word cut:
+    a scenario's sheet keeps whole words of its label, which the contents sheet gives whole.
+    """
+    study, out = packs
+    book = openpyxl.load_workbook(out[lang] / "report.xlsx")
+    names = book.sheetnames
+    assert SHEET_NAMES[lang] <= set(names) and names[0] == ("Contents" if lang == "en" else
+                                                            "sommaire")  # fmt: skip
+    assert len({n.lower() for n in names}) == len(names)
+    assert all(len(n) <= 31 and not re.search(r"[a-z]_[a-z]", n) for n in names), names
+    contents = {r[0]: r[1] for r in book[names[0]].iter_rows(min_row=2, values_only=True)}
+    assert set(contents) == set(names[1:])
+    labels = report.scenario_labels(study, lang)
+    scenario_sheets = [n for n in names if n.startswith(SCENARIO_SHEETS[lang])]
+    assert len(scenario_sheets) == 2 * len(study.scenarios)  # a bill and a rising main each
+    for name in scenario_sheets:
+        shown = re.sub(r" \(\d+\)$", "", name).split(" ", 2 if lang == "en" else 1)[-1]
+        full = max((label for label in labels.values() if label in contents[name]), key=len)
+        assert full.startswith(shown) and words_of(shown) <= words_of(full), (name, full)
+
+
+def csv_columns(folder: Path) -> set[str]:
+    """Every column name of the CSV files of a pack."""
+    return {c for table in folder.glob("*.csv") for c in pd.read_csv(table, nrows=0).columns}
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_every_workbook_header_is_a_label_never_a_key(packs, lang):
+    """Issue 25 points 5-6: no sheet of either workbook heads a column with its key."""
+    _, out = packs
+    keys = set(COLUMNS) | csv_columns(out[lang])
+    book = openpyxl.load_workbook(out[lang] / "report.xlsx")
+    raw = [(ws.title, c.value) for ws in book.worksheets for c in ws[1]
+           if c.value in keys or re.fullmatch(r"[a-z0-9]+(_[a-z0-9]+)+", str(c.value))]  # fmt: skip
+    assert raw == []
+    assert len(keys) > 100  # the check can fail: the keys are there to be found
+
+
+#: English in a cell of the French workbook: words and sentences the study writes.
+ENGLISH_IN_CELLS = re.compile(
+    r"\b(standpipes?|household|connections|balancing volume|rule of thumb|program|duty|"
+    r"static lift|pumped|boosters?|people|Tuscany|and|from|with|share)\b"
+)
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_workbook_text_says_scenarios_and_parameters_in_words(packs, lang):
+    """Review item 5: no scenario or parameter key in a text cell of either workbook; in the
+    French one, no English phrase the study builds (plans, levels, storage rule, pump duty,
+    calibration)."""
+    study, out = packs
+    keys = {s.name for s in study.scenarios} | {"household_connections"}
+    keys |= set(pd.read_csv(out[lang] / "sensitivity.csv")["parameter"]) - {"base"}
+    labels = set(report.scenario_labels(study, lang).values())
+    book = openpyxl.load_workbook(out[lang] / "report.xlsx")
+    found, scenarios = [], 0
+    scope = sheet_title("assumptions", lang)
+    for ws in book.worksheets:
+        header = [c.value for c in ws[1]]
+        for row in ws.iter_rows(min_row=2, values_only=True):
+            for name, v in zip(header, row, strict=True):
+                if name == column("scenario", lang) and ws.title != scope:
+                    # a scenario: its label (the assumptions give a scope: all, a demand set)
+                    scenarios += 1
+                    if v not in labels:
+                        found.append((ws.title, v))
+                elif isinstance(v, str) and (("_" in v and v in keys) or (lang == "fr" and
+                                             ENGLISH_IN_CELLS.search(v))):  # fmt: skip
+                    found.append((ws.title, v))
+    assert found == [] and scenarios > 20
+    if lang == "fr":  # the check can fail: the English workbook says them
+        english = openpyxl.load_workbook(out["en"] / "report.xlsx")
+        assert any(ENGLISH_IN_CELLS.search(str(v)) for ws in english.worksheets
+                   for row in ws.iter_rows(values_only=True) for v in row)  # fmt: skip
+
+
+def test_french_calibration_sheet_gives_each_scheme_its_french_label_and_source(packs):
+    study, out = packs
+    cal = calibration_of(study, read_villages(study.inputs.villages))
+    sheet = openpyxl.load_workbook(out["fr"] / "report.xlsx")["calage"]
+    header = [c.value for c in sheet[1]]
+    rows = list(sheet.iter_rows(min_row=2, values_only=True))
+    assert [r[header.index("Projet")] for r in rows] == [s.label_fr or s.label for s in cal.schemes]
+    assert [r[header.index("Source")] for r in rows] == [s.source_fr or s.source
+                                                         for s in cal.schemes]  # fmt: skip
+    assert "Libellé" not in header  # the label is the scheme's name, not a second column
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_workbook_holds_the_funding_table(packs, lang):
+    """Review item 19: "report.xlsx holds every table": funding.csv's rows, its amounts as
+    numbers, each funder in the report's language."""
+    _, out = packs
+    table = pd.read_csv(out[lang] / "funding.csv")
+    sheet = openpyxl.load_workbook(out[lang] / "report.xlsx")[
+        "Funding" if lang == "en" else "financement"
+    ]
+    header = [c.value for c in sheet[1]]
+    rows = list(sheet.iter_rows(min_row=2, values_only=True))
+    assert len(rows) == len(table)
+    amounts = [r[header.index(column("amount_eur", lang))] for r in rows]
+    assert amounts == pytest.approx(list(table["amount_eur"]))
+    funders = [r[header.index(column("funder", lang))] for r in rows]
+    assert funders == list(table["funder" if lang == "en" else "funder_fr"])
+    chosen = [r[header.index(column("chosen", lang))] for r in rows]
+    assert set(chosen) == {TEXT[lang]["yes"], TEXT[lang]["no"]}
 
 
 # --------------------------------------------------------------------------- browser
@@ -338,7 +469,7 @@ def test_all_taps_open_case_is_in_the_report(packs, lang):
     assert governing["node"].iloc[0] in section
     header = "Robinet déterminant" if lang == "fr" else "Governing tap"
     assert header in section
-    sheet = "robinets tous ouverts" if lang == "fr" else "taps_open"
+    sheet = "robinets tous ouverts" if lang == "fr" else "All taps open"
     header = [c.value for c in openpyxl.load_workbook(out[lang] / "report.xlsx")[sheet][1]]
     assert header[0] == ("Scénario" if lang == "fr" else "Scenario")
     assert ("Déterminant (moindre marge)" if lang == "fr" else "Governing (least margin)") in header

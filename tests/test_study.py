@@ -154,7 +154,7 @@ def test_study_runs_end_to_end_and_writes_every_output(small_study):
             "comparison.png", "report.xlsx", "report.html", "budget.csv", "tornado.png",
             "budget.png", "switch_points.csv", "villages.csv", "pipes.csv"} <= names  # fmt: skip
     sheets = pd.ExcelFile(out / "report.xlsx").sheet_names
-    assert {"feasibility", "sensitivity", "assumptions", "boq_standpipes"} <= set(sheets)
+    assert {"Feasibility", "Sensitivity", "Assumptions", "BoQ - Standpipes only"} <= set(sheets)
     # the calibration: both douars on their standpipes is the standpipes scenario itself, so
     # hydro's estimate is that scenario's whole capital (issue 25, point 2)
     calibration = pd.read_csv(out / "calibration.csv").set_index("scheme")

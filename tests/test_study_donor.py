@@ -431,13 +431,17 @@ def test_user_text_is_escaped_in_the_page_and_never_a_formula_in_the_workbook(tm
         'source = "docs/sources.md, 5.4 [E]: 20,000',
         'source = "=1+1 docs/sources.md, 5.4 [E]: 20,000',
     )
-    # two scenarios whose names share their first 31 characters
+    # two scenarios whose names and labels share their first 31 characters
     text = text.replace(
         'name = "standpipes_pipes_for_connections"',
         'name = "standpipes_pipes_for_connections_sized_later_a"',
     )
     text = text.replace(
         'name = "standpipes_break_tank"', 'name = "standpipes_pipes_for_connections_sized_later_b"'
+    )
+    text = text.replace(
+        'label = "Standpipes only, break tank between the ONEE main and the booster"',
+        'label = "Standpipes now, pipes sized for household connections later, break tank"',
     )
     path.write_text(text)
     villages = (tmp_path / "villages.csv").read_text().replace("\nAlpha,", "\n=HYPERLINK(1),")
@@ -473,7 +477,7 @@ def test_user_text_is_escaped_in_the_page_and_never_a_formula_in_the_workbook(tm
     assert quoted >= 2  # the douar, in the demand and feasibility tables at least
     names = book.sheetnames
     assert len(names) == len({n.lower() for n in names})
-    boq = [n for n in names if n.startswith("boq_standpipes_pipes_for_co")]
+    boq = [n for n in names if n.startswith("BoQ - Standpipes now, pipes")]
     assert len(boq) == 2
     for sheet, scenario in zip(boq, ("a", "b"), strict=True):
         csv = pd.read_csv(

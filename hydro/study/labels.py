@@ -783,6 +783,11 @@ COLUMNS = {
     "paid_by": ("Paid by", "Payé par"),
     # budget
     "villages": ("{Villages} served", "{Villages} du plan"),
+    "plan": (
+        "Plan ({village}: level, standpipes kept)",
+        "Plan ({village} : niveau, bornes-fontaines gardées)",
+    ),
+    "connections": ("Household connections", "Branchements individuels"),
     "curve_point": ("Point on the figure", "Point sur la figure"),
     "plan_shown": (
         "Plan ({village}: level, standpipes kept)",
@@ -899,6 +904,9 @@ COLUMNS = {
     "description": ("Description", "Description"),
     "delivered_share": ("Share delivered [%]", "Part distribuée [%]"),
     "source": ("Source", "Source"),
+    # the workbook's contents sheet
+    "sheet": ("Sheet", "Feuille"),
+    "contents": ("Contents", "Contenu"),
 }
 
 #: Phrases the study builds in English (bill items, cases, verdicts), in French. Applied
@@ -992,7 +1000,7 @@ PHRASES_FR = [
 TRANSLATED_COLUMNS = {
     "category", "item", "material", "unit", "paid_by", "verdict", "service_level", "case",
     "description", "label", "end", "against_range", "fits_budget_when", "pump",
-    "parameter_label", "pipe_sizing",
+    "parameter_label", "pipe_sizing", "storage_rule", "pump_rule", "pump_source",
 }  # fmt: skip
 
 #: English phrases the study builds as whole cell values only (exact match).
@@ -1012,6 +1020,8 @@ VALUES_FR = {
     "1/year": "1/an",
     "share of pipe works": "part des conduites",
     "share of works": "part des travaux",
+    "exact (0-1 program, HiGHS)": "exact (programme en 0-1, HiGHS)",
+    "heuristic": "heuristique",
 }
 
 #: The note of the pump and rising main chosen together (hydro.mains.PumpAndMain.describe,
@@ -1047,8 +1057,52 @@ def _pump_and_main_fr(m: re.Match) -> str:
     return text + f"{NBSP}; la suivante, {m.group(14)} en {m.group(15)}{NBSP}: {n(16)}{money}"
 
 
+def _in_french(template: str):
+    r"""A replacement for :func:`re.sub` that fills ``template`` with the match's groups, each
+    number with a decimal comma (``{0}`` is the first group).
+
+    >>> re.sub(r"at ([\d.]+) m", _in_french("à {0} m"), "at 12.5 m")
+    'à 12,5 m'
+    """
+
+    def fill(m: re.Match) -> str:
+        return template.format(*(re.sub(r"(?<=\d)\.(?=\d)", ",", g) for g in m.groups()))
+
+    return fill
+
+
+#: The storage rule as the study writes it (hydro.storage.Storage.describe).
+STORAGE_NOTE = (
+    r"balancing volume ([\d.]+) m3 \(peak day ([\d.]+) m3 drawn by the hourly pattern, "
+    r"supplied (\d+) h a day at ([\d.]+) l/s\) \+ reserve ([\d.]+) m3 \(([\d.]+) h of the "
+    r"average day ([\d.]+) m3\) = ([\d.]+) m3; brief rule of thumb max\(50% peak day, 1 "
+    r"average day\) = ([\d.]+) m3"
+)
+#: A pump's duty as the study writes it (hydro.pumps.Duty.describe).
+DUTY_NOTE = (
+    r"duty ([\d.]+) l/s at ([\d.]+) m \(static lift ([\d.]+) m from head ([\d.-]+) m to "
+    r"([\d.-]+) m, friction and minor losses ([\d.]+) m; ([\d.]+) h of pumping a day\)"
+)
+
 #: Notes of the design, as whole sentences (regular expressions), in French.
 NOTES_FR = [
+    (
+        STORAGE_NOTE,
+        _in_french(
+            "volume de régulation {0}\u00a0m3 (jour de pointe {1}\u00a0m3 puisé selon la "
+            "modulation horaire, apporté {2}\u00a0h par jour à {3}\u00a0l/s) + réserve "
+            "{4}\u00a0m3 ({5}\u00a0h du jour moyen de {6}\u00a0m3) = {7}\u00a0m3\u00a0; règle "
+            "empirique max(50\u00a0% du jour de pointe, 1 jour moyen) = {8}\u00a0m3"
+        ),
+    ),
+    (
+        DUTY_NOTE,
+        _in_french(
+            "point de fonctionnement {0}\u00a0l/s à {1}\u00a0m (hauteur géométrique "
+            "{2}\u00a0m, de la charge {3}\u00a0m à {4}\u00a0m, pertes de charge {5}\u00a0m\u00a0; "
+            "{6}\u00a0h de pompage par jour)"
+        ),
+    ),
     (PUMP_AND_MAIN_NOTE, _pump_and_main_fr),
     (
         r"tank ([\d.]+) m3 by the storage rule max\(50% peak day, 1 average day\) of "
@@ -1198,22 +1252,58 @@ def unit_fr(unit: str) -> str:
     return unit
 
 
-#: Sheets of the workbook in French (the English names are the tables' own names); a
-#: scenario's sheet is named by its label after the prefix.
-SHEETS_FR = {
-    "feasibility": "faisabilité",
-    "budget": "budget",
-    "budget_candidates": "budget, plans calculés",
-    "operation": "exploitation",
-    "sensitivity": "sensibilité",
-    "switch_points": "points de bascule",
-    "stress": "mise à l'épreuve",
-    "assumptions": "hypothèses",
-    "taps_open": "robinets tous ouverts",
-    "calibration": "calage",
-    "boq_": "devis ",
-    "surge_": "bélier ",
+#: Sheets of the workbook: table -> (English, French) name. A scenario's sheet (``boq_NAME``)
+#: is named by its prefix and the scenario's label, shortened at a word (hydro.study.workbook).
+SHEETS = {
+    "contents": ("Contents", "sommaire"),
+    "feasibility": ("Feasibility", "faisabilité"),
+    "funding": ("Funding", "financement"),
+    "budget": ("Budget", "budget"),
+    "budget_candidates": ("Budget - plans run", "budget, plans calculés"),
+    "operation": ("Operation", "exploitation"),
+    "sensitivity": ("Sensitivity", "sensibilité"),
+    "switch_points": ("Switch points", "points de bascule"),
+    "stress": ("Stress", "mise à l'épreuve"),
+    "villages": ("{Villages}", "{villages}"),
+    "pipes": ("Pipes", "conduites"),
+    "assumptions": ("Assumptions", "hypothèses"),
+    "taps_open": ("All taps open", "robinets tous ouverts"),
+    "calibration": ("Calibration", "calage"),
+    "boq_": ("BoQ - ", "devis "),
+    "surge_": ("Surge - ", "bélier "),
 }
+
+#: What each sheet holds, for the contents sheet: table -> (English, French); ``{label}``
+#: is a scenario's label.
+SHEET_CONTENTS = {
+    "feasibility": ("The scenarios side by side", "Les scénarios côte à côte"),
+    "funding": (
+        "The capital of the recommended scheme ({label}) by funding option",
+        "L'investissement du projet recommandé ({label}) par option de financement",
+    ),
+    "budget": ("What the budget buys: the cost-people curve", "Ce que le budget permet : la "
+               "courbe coût-habitants"),
+    "budget_candidates": ("What the budget buys: every plan run", "Ce que le budget permet : "
+                          "tous les plans calculés"),
+    "operation": ("Storage, transmission main and any pump", "Stockage, adduction et pompage"),
+    "sensitivity": ("Sensitivity: each parameter at the ends of its range", "Sensibilité : "
+                    "chaque paramètre aux bornes de sa plage"),
+    "switch_points": ("Switch points: the value at which the donors' capital equals the "
+                      "budget", "Points de bascule : la valeur à laquelle la part des bailleurs "
+                      "égale le budget"),
+    "stress": ("Water delivered when the scheme is stressed", "Eau distribuée quand le "
+               "réseau est mis à l'épreuve"),
+    "villages": ("{Villages} served: scenario {label}", "{Villages} desservis : scénario {label}"),
+    "pipes": ("Pipe schedule: scenario {label}", "Conduites : scénario {label}"),
+    "assumptions": ("Assumptions and sources", "Hypothèses et sources"),
+    "taps_open": ("All taps open: the pressure at each tap", "Robinets tous ouverts : la "
+                  "pression à chaque robinet"),
+    "calibration": ("Calibration against documented schemes", "Calage sur des projets "
+                    "documentés"),
+    "boq_": ("Bill of quantities: {label}", "Devis quantitatif : {label}"),
+    "surge_": ("Rising main and water hammer: {label}", "Refoulement et coup de bélier : "
+               "{label}"),
+}  # fmt: skip
 
 
 # --------------------------------------------------------------------------- assumptions
@@ -1517,6 +1607,39 @@ def tap_class(name: str, lang: str) -> str:
     'borne-fontaine'
     """
     return TAP_CLASSES.get(name, (name, name))[lang == "fr"]
+
+
+def level_words(level: str, services: dict, lang: str) -> str:
+    """A village's level in a budget plan (a scenario's name) in words: its service.
+
+    >>> level_words("household_connections", {"household_connections": "household_connections"},
+    ...             "fr")
+    'branchements individuels'
+    """
+    kind = "standpipes" if services.get(level) == "standpipes" else "household"
+    return TEXT[lang][f"level_{kind}"]
+
+
+def plan_words(row: dict, services: dict, lang: str) -> str:
+    """A plan of the budget's tables in words, ``village: level (standpipes kept); ...``, from
+    its ``level_VILLAGE`` and ``standpipes_kept_VILLAGE`` columns (``services``: scenario
+    name -> its service).
+
+    >>> row = {"level_A": "sp", "standpipes_kept_A": "A1 A2", "level_B": None}
+    >>> plan_words(row, {"sp": "standpipes"}, "fr") == "A\u00a0: bornes-fontaines (A1, A2)"
+    True
+    """
+    colon = f"{NBSP}: " if lang == "fr" else ": "
+    parts = []
+    for key, level in row.items():
+        if not key.startswith("level_") or not isinstance(level, str) or not level:
+            continue
+        village = key[len("level_") :]
+        text = f"{village}{colon}{level_words(level, services, lang)}"
+        if services.get(level) == "standpipes":
+            text += f" ({str(row.get(f'standpipes_kept_{village}', '')).replace(' ', ', ')})"
+        parts.append(text)
+    return (f"{NBSP}; " if lang == "fr" else "; ").join(parts)
 
 
 class Verbatim(str):

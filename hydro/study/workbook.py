@@ -18,15 +18,23 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from hydro.demand import read_villages
+from hydro.study.calibration import calibration_of
+from hydro.study.funding import funding_options, recommend
 from hydro.study.labels import (
-    SHEETS_FR,
+    SHEET_CONTENTS,
+    SHEETS,
     TEXT,
     TRANSLATED_COLUMNS,
     Verbatim,
     assumptions_in,
     column,
+    french_typography,
+    level_words,
+    plan_words,
     tap_class,
     translate,
+    village_words,
 )
 
 #: Characters Excel refuses in a sheet name, and its length limit.
@@ -36,24 +44,54 @@ SHEET_NAME_MAX = 31
 _PLAIN_NUMBER = re.compile(r"-?(0|[1-9]\d*)(\.\d+)?")
 
 
+#: Words a shortened sheet name does not end on (English and French).
+_SMALL_WORDS = {"a", "an", "the", "and", "or", "of", "for", "to", "in", "on", "with", "by", "at",
+                "de", "des", "du", "la", "le", "les", "et", "ou", "pour", "à", "au",
+                "aux", "en", "sur", "par", "avec", "d'un", "d'une"}  # fmt: skip
+
+
+def shorten(text: str, limit: int) -> str:
+    """``text`` within ``limit`` characters, cut between words and never after a small word or
+    a punctuation mark; cut at ``limit`` only when its first words leave nothing to keep.
+
+    >>> shorten("BoQ - Standpipes now, pipes for future connections", 31)
+    'BoQ - Standpipes now, pipes'
+    >>> shorten("devis Bornes-fontaines maintenant, conduites", 31)
+    'devis Bornes-fontaines'
+    >>> shorten("BoQ - standpipes_pipes_for_connections", 31)
+    'BoQ - standpipes_pipes_for_conn'
+    """
+    if len(text) <= limit:
+        return text
+    kept = text[: limit + 1].split(" ")[:-1]  # the last piece may be cut: left out
+    while kept and (not kept[-1].strip(",;:-") or kept[-1].strip(",;:").lower() in _SMALL_WORDS):
+        kept.pop()
+    short = " ".join(kept).rstrip(" ,;:-")
+    if len(short) < limit // 2:  # a word as long as the name: cut it, as nothing else can be
+        return text[:limit].rstrip(" ,;:-")
+    return short
+
+
 def sheet_name(name: str, used: set[str]) -> str:
-    """A valid sheet name, unique in ``used`` (compared without case, as Excel does).
+    """A valid sheet name, unique in ``used`` (compared without case, as Excel does), shortened
+    between words (:func:`shorten`).
 
     >>> used = set()
-    >>> sheet_name("boq_" + "a" * 40 + "_one", used), sheet_name("boq_" + "a" * 40 + "_two", used)
-    ('boq_aaaaaaaaaaaaaaaaaaaaaaaaaaa', 'boq_aaaaaaaaaaaaaaaaaaaaaaa (2)')
+    >>> sheet_name("BoQ - Standpipes only, phase one", used), sheet_name("BoQ - Standpipes only, "
+    ...                                                                  "phase two", used)
+    ('BoQ - Standpipes only, phase', 'BoQ - Standpipes only (2)')
     >>> sheet_name("a/b: c?", used)
     'a-b- c'
     >>> sheet_name("devis Branchements individuels (part de chaque village)", used)
     'devis Branchements individuels'
     """
     base = _BAD_SHEET.sub("-", str(name)).strip("'").strip() or "sheet"
-    candidate = base[:SHEET_NAME_MAX].rstrip(" ,;-")  # no name cut after a comma or a space
+    candidate = shorten(base, SHEET_NAME_MAX).rstrip(" ,;:-") or "sheet"
     k = 1
     while candidate.lower() in used:
         k += 1
         suffix = f" ({k})"
-        candidate = base[: SHEET_NAME_MAX - len(suffix)] + suffix
+        candidate = shorten(base, SHEET_NAME_MAX - len(suffix)) + suffix
     used.add(candidate.lower())
     return candidate
 
@@ -78,9 +116,12 @@ def number_format(name: str) -> str:
 
 def _write_sheet(
     wb: Workbook, title: str, frame: pd.DataFrame, lang: str, used: set, total_of=None
-) -> None:
+) -> str | None:
+    """Write ``frame`` as a sheet named after ``title`` (its name returned; None and no
+    sheet when the table has no column).
+    """
     if frame.columns.empty:  # a table whose step the study leaves out (Study.steps)
-        return
+        return None
     frame = numbers_as_numbers(frame)
     ws = wb.create_sheet(sheet_name(title, used))
     header_fill = PatternFill("solid", fgColor="DDE4EE")
@@ -140,6 +181,7 @@ def _write_sheet(
     ws.freeze_panes = "B2"
     # a filter on every column's header (over the rows of the table, not its total)
     ws.auto_filter.ref = f"A1:{get_column_letter(len(frame.columns))}{len(frame) + 1}"
+    return ws.title
 
 
 def numbers_as_numbers(frame: pd.DataFrame) -> pd.DataFrame:
@@ -168,50 +210,143 @@ def numbers_as_numbers(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def sheet_title(name: str, lang: str, labels: dict | None = None) -> str:
-    """A sheet's title in the report's language: the table's name in English; in French from
-    :data:`SHEETS_FR`, a scenario's sheet (``boq_NAME``) by its prefix and the scenario's label.
+    """A sheet's title in the report's language (:data:`SHEETS`); a scenario's sheet
+    (``boq_NAME``) by its prefix and the scenario's label (:func:`sheet_name` shortens it).
 
     >>> sheet_title("boq_standpipes", "fr", {"standpipes": "Bornes-fontaines seules"})
     'devis Bornes-fontaines seules'
-    >>> sheet_title("sensitivity", "fr"), sheet_title("sensitivity", "en")
-    ('sensibilité', 'sensitivity')
+    >>> sheet_title("sensitivity", "fr"), sheet_title("switch_points", "en")
+    ('sensibilité', 'Switch points')
     """
-    if lang != "fr":
-        return name
-    if name in SHEETS_FR:
-        return SHEETS_FR[name]
-    for prefix, french in SHEETS_FR.items():
+    french = lang == "fr"
+    if name in SHEETS:
+        return village_words(SHEETS[name][french], lang)
+    for prefix, words in SHEETS.items():
         if prefix.endswith("_") and name.startswith(prefix):
             scenario = name[len(prefix) :]
-            return french + (labels or {}).get(scenario, scenario)
+            return words[french] + (labels or {}).get(scenario, scenario)
     return name
 
 
+def sheet_contents(name: str, lang: str, labels: dict | None = None, label: str = "") -> str:
+    """What a sheet holds, in words, for the contents sheet (:data:`SHEET_CONTENTS`).
+
+    >>> sheet_contents("boq_standpipes", "en", {"standpipes": "Standpipes only"})
+    'Bill of quantities: Standpipes only'
+    """
+    french = lang == "fr"
+    for key, words in SHEET_CONTENTS.items():
+        if name == key or (key.endswith("_") and name.startswith(key)):
+            scenario = label or (labels or {}).get(name[len(key) :], name[len(key) :])
+            text = village_words(words[french].format(label=scenario), lang)
+            return french_typography(text) if french else text
+    return name
+
+
+def _scenarios_in_words(frame: pd.DataFrame, labels: dict) -> pd.DataFrame:
+    """The table with its ``scenario`` column in the scenarios' labels."""
+    if "scenario" not in frame:
+        return frame
+    return frame.assign(scenario=[labels.get(n, n) for n in frame["scenario"]])
+
+
+def _parameters_in_words(frame: pd.DataFrame) -> pd.DataFrame:
+    """A sensitivity table with its parameters in words only (its ``label``; the CSV keeps
+    the keys).
+    """
+    if "label" not in frame:
+        return frame
+    return frame.drop(columns="parameter").rename(columns={"label": "parameter_label"})
+
+
+def _surge_in_words(frame: pd.DataFrame) -> pd.DataFrame:
+    """A rising main's table with each pipe's catalogue entry as the bills write it."""
+    if "label" not in frame:
+        return frame
+    items = [v.replace("_", " ") if isinstance(v, str) else v for v in frame["label"]]
+    return frame.assign(label=items).rename(columns={"label": "item"})
+
+
+def _plans_in_words(frame: pd.DataFrame, services: dict, lang: str) -> pd.DataFrame:
+    """A budget table with its plans and each village's level in words (:func:`plan_words`)."""
+    out = frame.copy()
+    if "plan" in out:
+        out["plan"] = [plan_words(r, services, lang) for r in frame.to_dict("records")]
+    for name in [c for c in out.columns if c.startswith("level_")]:
+        out[name] = [level_words(v, services, lang) if isinstance(v, str) and v else v
+                     for v in out[name]]  # fmt: skip
+    return out
+
+
+def _calibration_in_words(result, lang: str) -> pd.DataFrame:
+    """The calibration table with each scheme's label and source in the report's language
+    (the study's ``label``/``source`` or their French), the scheme's key left to the CSV.
+    """
+    table = getattr(result, "calibration", pd.DataFrame())
+    if table.empty:
+        return table
+    data = getattr(result, "data", None)
+    villages = data.villages if data is not None else read_villages(result.study.inputs.villages)
+    schemes = {s.name: s for s in calibration_of(result.study, villages).schemes}
+    found = [schemes[n] for n in table["scheme"]]
+    french = lang == "fr"
+    return table.assign(
+        scheme=[(s.label_fr or s.label) if french else s.label for s in found],
+        source=[(s.source_fr or s.source) if french else s.source for s in found],
+    ).drop(columns="label")
+
+
+def _funding_in_words(result, lang: str, labels: dict) -> tuple[pd.DataFrame, str]:
+    """The funding table of the recommended scheme (funding.csv) in the report's language,
+    the option chosen marked, and the scheme's label (an empty table when none is recommended).
+    """
+    study = result.study
+    recommended = recommend(study.money, result.feasibility)
+    if recommended is None:
+        return pd.DataFrame(), ""
+    table = recommended.funding.copy()
+    if lang == "fr":
+        words = {o.name: o.label.get("fr") or o.label.get("en", o.name)
+                 for o in funding_options(study.money)}  # fmt: skip
+        table["option_label"] = [french_typography(words.get(n, n)) for n in table["option"]]
+        table["funder"] = table["funder_fr"]
+    table.insert(1, "chosen", table["option"] == recommended.option)
+    label = labels.get(recommended.scenario, recommended.scenario)
+    return table.drop(columns=["option", "funder_fr"]), label
+
+
 def write_workbook(result, path: Path, lang: str, labels: dict) -> Path:
-    """Every table of the study in one formatted workbook (sheet names in its language)."""
+    """Every table of the study in one formatted workbook, its sheets named and its text
+    written in the report's language, a contents sheet first.
+    """
     wb = Workbook()
     wb.remove(wb.active)
-    used: set[str] = set()
+    used: set[str] = {sheet_title("contents", lang).lower()}
+    contents = []
 
-    def sheet(name: str, frame: pd.DataFrame, total_of=None) -> None:
-        _write_sheet(wb, sheet_title(name, lang, labels), frame, lang, used, total_of)
+    def sheet(name: str, frame: pd.DataFrame, total_of=None, label: str = "") -> None:
+        written = _write_sheet(wb, sheet_title(name, lang, labels), frame, lang, used, total_of)
+        if written is not None:
+            contents.append((written, sheet_contents(name, lang, labels, label)))
 
-    feasibility = result.feasibility.copy()
-    feasibility["label"] = [labels[n] for n in feasibility["scenario"]]
-    sheet("feasibility", feasibility)
+    services = {spec.name: spec.service for spec in result.study.scenarios}
+    feasibility = result.feasibility.drop(columns="label", errors="ignore")  # the scenario's
+    sheet("feasibility", _scenarios_in_words(feasibility, labels))
+    funding, recommended = _funding_in_words(result, lang, labels)
+    sheet("funding", funding, label=recommended)
     for o in result.outcomes:
         sheet(f"boq_{o.spec.name}", o.boq, total_of="total_lcu")
     if result.budget is not None:
-        sheet("budget", result.budget.curve)
-        sheet("budget_candidates", result.budget.candidates)
-    sheet("operation", result.operation)
-    sheet("sensitivity", result.sensitivity)
-    sheet("switch_points", result.switch_points)
+        sheet("budget", _plans_in_words(result.budget.curve, services, lang))
+        sheet("budget_candidates", _plans_in_words(result.budget.candidates, services, lang))
+    sheet("operation", _scenarios_in_words(result.operation, labels))
+    for name in ("sensitivity", "switch_points"):
+        sheet(name, _parameters_in_words(_scenarios_in_words(getattr(result, name), labels)))
     for o in result.outcomes:
         if o.surge is not None and not o.surge.empty:
-            sheet(f"surge_{o.spec.name}", o.surge)
-    sheet("stress", result.stress)
-    sheet("calibration", getattr(result, "calibration", pd.DataFrame()))
+            sheet(f"surge_{o.spec.name}", _surge_in_words(o.surge))
+    sheet("stress", _scenarios_in_words(result.stress, labels))
+    sheet("calibration", _calibration_in_words(result, lang))
     opened = [
         table.assign(
             scenario=labels[name], **{"class": [tap_class(c, lang) for c in table["class"]]}
@@ -223,5 +358,9 @@ def write_workbook(result, path: Path, lang: str, labels: dict) -> Path:
         opened = pd.concat(opened).rename(columns={"class": "tap_class"})
         sheet("taps_open", opened[["scenario", *opened.columns.drop("scenario")]])
     sheet("assumptions", assumptions_in(result.assumptions, lang))
+    used.discard(sheet_title("contents", lang).lower())
+    index = pd.DataFrame(contents, columns=["sheet", "contents"])
+    first = _write_sheet(wb, sheet_title("contents", lang), index, lang, used)
+    wb.move_sheet(first, offset=-wb.sheetnames.index(first))
     wb.save(path)
     return Path(path)
