@@ -9,10 +9,17 @@ from __future__ import annotations
 
 import re
 
+import pandas as pd
 import pytest
 
 from hydro.study.labels import NBSP, STORAGE_NOTE, level_words, plan_words, translate
-from hydro.study.workbook import SHEET_NAME_MAX, sheet_name, sheet_title, shorten
+from hydro.study.workbook import (
+    SHEET_NAME_MAX,
+    _operation_in_words,
+    sheet_name,
+    sheet_title,
+    shorten,
+)
 
 #: The Oujda study's scenario labels, the longest of each language.
 LONG_LABELS = {
@@ -68,6 +75,33 @@ def test_the_storage_rule_reads_in_french_with_its_numbers():
     assert french.startswith("volume de régulation 33,0\u00a0m3 (jour de pointe 107,3")
     assert "= 74,3\u00a0m3\u00a0; règle empirique" in french and french.endswith("82,5\u00a0m3")
     assert not re.search(r"balancing|reserve |rule|average|\d\.\d", french)
+
+
+def test_the_storage_rule_without_its_rule_of_thumb_reads_in_french():
+    """A gravity main: the rule of thumb does not hold, the workbook leaves it out."""
+    english = (
+        "balancing volume 6.3 m3 (peak day 20.6 m3 drawn by the hourly pattern, supplied 24 h a "
+        "day at 0.24 l/s) + reserve 7.9 m3 (12 h of the average day 15.9 m3) = 14.3 m3"
+    )
+    assert translate(english, "fr").endswith("= 14,3\u00a0m3")
+
+
+def test_the_operation_sheet_says_the_rule_of_thumb_only_where_it_holds():
+    """Gravity main (no rule value): no rule of thumb; pumped: the rule, not "brief"'s."""
+    rule = (
+        "balancing volume 6.3 m3 (peak day 20.6 m3 drawn by the hourly pattern, supplied 24 h a "
+        "day at 0.24 l/s) + reserve 7.9 m3 (12 h of the average day 15.9 m3) = 14.3 m3; brief "
+        "rule of thumb max(50% peak day, 1 average day) = 15.9 m3"
+    )
+    frame = pd.DataFrame(
+        {"scenario": ["a", "b"], "brief_rule_m3": [float("nan"), 15.9], "storage_rule": [rule] * 2}
+    )
+    out = _operation_in_words(frame, {"a": "Gravity", "b": "Pumped"})
+    assert list(out["scenario"]) == ["Gravity", "Pumped"]
+    assert out["storage_rule"][0].endswith("= 14.3 m3") and "thumb" not in out["storage_rule"][0]
+    assert out["storage_rule"][1].endswith(
+        "; rule of thumb max(50% peak day, 1 average day) = 15.9 m3"
+    )
 
 
 def test_a_pump_duty_reads_in_french():

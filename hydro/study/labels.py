@@ -1066,18 +1066,38 @@ def _in_french(template: str):
     """
 
     def fill(m: re.Match) -> str:
-        return template.format(*(re.sub(r"(?<=\d)\.(?=\d)", ",", g) for g in m.groups()))
+        groups = (re.sub(r"(?<=\d)\.(?=\d)", ",", g or "") for g in m.groups())
+        return template.format(*groups)
 
     return fill
 
 
-#: The storage rule as the study writes it (hydro.storage.Storage.describe).
+#: The storage rule as the study writes it (hydro.storage.Storage.describe), its rule of thumb
+#: left out where it does not hold (hydro.study.workbook).
 STORAGE_NOTE = (
     r"balancing volume ([\d.]+) m3 \(peak day ([\d.]+) m3 drawn by the hourly pattern, "
     r"supplied (\d+) h a day at ([\d.]+) l/s\) \+ reserve ([\d.]+) m3 \(([\d.]+) h of the "
-    r"average day ([\d.]+) m3\) = ([\d.]+) m3; brief rule of thumb max\(50% peak day, 1 "
-    r"average day\) = ([\d.]+) m3"
+    r"average day ([\d.]+) m3\) = ([\d.]+) m3(?:; (?:brief )?rule of thumb max\(50% peak day, "
+    r"1 average day\) = ([\d.]+) m3)?"
 )
+
+
+def _storage_fr(m: re.Match) -> str:
+    """:data:`STORAGE_NOTE` in French, its numbers in French."""
+    text = _in_french(
+        "volume de régulation {0}\u00a0m3 (jour de pointe {1}\u00a0m3 puisé selon la modulation "
+        "horaire, apporté {2}\u00a0h par jour à {3}\u00a0l/s) + réserve {4}\u00a0m3 ({5}\u00a0h "
+        "du jour moyen de {6}\u00a0m3) = {7}\u00a0m3"
+    )(m)
+    if m.group(9) is None:
+        return text
+    rule = m.group(9).replace(".", ",")
+    return (
+        text
+        + f"\u00a0; règle empirique max(50\u00a0% du jour de pointe, 1 jour moyen) = {rule}\u00a0m3"
+    )
+
+
 #: A pump's duty as the study writes it (hydro.pumps.Duty.describe).
 DUTY_NOTE = (
     r"duty ([\d.]+) l/s at ([\d.]+) m \(static lift ([\d.]+) m from head ([\d.-]+) m to "
@@ -1086,15 +1106,7 @@ DUTY_NOTE = (
 
 #: Notes of the design, as whole sentences (regular expressions), in French.
 NOTES_FR = [
-    (
-        STORAGE_NOTE,
-        _in_french(
-            "volume de régulation {0}\u00a0m3 (jour de pointe {1}\u00a0m3 puisé selon la "
-            "modulation horaire, apporté {2}\u00a0h par jour à {3}\u00a0l/s) + réserve "
-            "{4}\u00a0m3 ({5}\u00a0h du jour moyen de {6}\u00a0m3) = {7}\u00a0m3\u00a0; règle "
-            "empirique max(50\u00a0% du jour de pointe, 1 jour moyen) = {8}\u00a0m3"
-        ),
-    ),
+    (STORAGE_NOTE, _storage_fr),
     (
         DUTY_NOTE,
         _in_french(

@@ -250,6 +250,27 @@ def _scenarios_in_words(frame: pd.DataFrame, labels: dict) -> pd.DataFrame:
     return frame.assign(scenario=[labels.get(n, n) for n in frame["scenario"]])
 
 
+#: The storage rule's last clause (hydro.storage.Storage.describe): the rule of thumb.
+_RULE_OF_THUMB = re.compile(r"; brief rule of thumb .*$")
+
+
+def _operation_in_words(frame: pd.DataFrame, labels: dict) -> pd.DataFrame:
+    """The operation table with its scenarios' labels and each storage rule's rule of thumb
+    said only where it holds (a value in ``brief_rule_m3``: a pumped or intermittent main),
+    as a rule of thumb (not "brief").
+    """
+    out = _scenarios_in_words(frame, labels)
+    if "storage_rule" not in out or "brief_rule_m3" not in out:
+        return out
+    out["storage_rule"] = [
+        text if not isinstance(text, str) else
+        _RULE_OF_THUMB.sub("", text) if pd.isna(rule) else
+        text.replace("brief rule of thumb", "rule of thumb")
+        for text, rule in zip(out["storage_rule"], out["brief_rule_m3"], strict=True)
+    ]  # fmt: skip
+    return out
+
+
 def _parameters_in_words(frame: pd.DataFrame) -> pd.DataFrame:
     """A sensitivity table with its parameters in words only (its ``label``; the CSV keeps
     the keys).
@@ -339,7 +360,7 @@ def write_workbook(result, path: Path, lang: str, labels: dict) -> Path:
     if result.budget is not None:
         sheet("budget", _plans_in_words(result.budget.curve, services, lang))
         sheet("budget_candidates", _plans_in_words(result.budget.candidates, services, lang))
-    sheet("operation", _scenarios_in_words(result.operation, labels))
+    sheet("operation", _operation_in_words(result.operation, labels))
     for name in ("sensitivity", "switch_points"):
         sheet(name, _parameters_in_words(_scenarios_in_words(getattr(result, name), labels)))
     for o in result.outcomes:
