@@ -25,7 +25,14 @@ from hydro.demand import read_villages
 from hydro.study import report
 from hydro.study.calibration import calibration_of
 from hydro.study.config import load_study
-from hydro.study.labels import COLUMNS, PARAMETERS_EN, PARAMETERS_FR, TEXT, column
+from hydro.study.labels import (
+    COLUMNS,
+    PARAMETERS_EN,
+    PARAMETERS_FR,
+    TEXT,
+    column,
+    using_village_word,
+)
 from hydro.study.layout import (
     BODY_FONT_PT,
     HEADER_BREAKS,
@@ -213,10 +220,10 @@ def test_workbook_sheets_have_filters_and_numbers_as_numbers(packs):
 SHEET_NAMES = {
     "en": {"Contents", "Feasibility", "Funding", "Budget", "Budget - plans run", "Operation",
            "Sensitivity", "Switch points", "Stress", "Calibration", "All taps open",
-           "Assumptions"},
+           "Assumptions", "Douars", "Pipes"},
     "fr": {"sommaire", "faisabilité", "financement", "budget", "budget, plans calculés",
            "exploitation", "sensibilité", "points de bascule", "mise à l'épreuve", "calage",
-           "robinets tous ouverts", "hypothèses"},
+           "robinets tous ouverts", "hypothèses", "douars", "conduites"},
 }  # fmt: skip
 #: A scenario's sheets: bill of quantities and rising main, by language.
 SCENARIO_SHEETS = {"en": ("BoQ - ", "Surge - "), "fr": ("devis ", "bélier ")}
@@ -335,6 +342,27 @@ def test_workbook_holds_the_funding_table(packs, lang):
     assert funders == list(table["funder" if lang == "en" else "funder_fr"])
     chosen = [r[header.index(column("chosen", lang))] for r in rows]
     assert set(chosen) == {TEXT[lang]["yes"], TEXT[lang]["no"]}
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_workbook_holds_the_pipe_schedule_and_the_villages_table(packs, lang):
+    """Review item 19: pipes.csv and villages.csv as sheets, headers labelled, rows and
+    numbers as the CSV files (the same functions make both)."""
+    study, out = packs
+    book = openpyxl.load_workbook(out[lang] / "report.xlsx")
+    french = lang == "fr"
+    for csv, sheet, key, amount in (("pipes.csv", ("Pipes", "conduites"), "pipe", "length_m"),
+                                    ("villages.csv", ("Douars", "douars"), "village",
+                                     "population")):  # fmt: skip
+        table = pd.read_csv(out[lang] / csv)
+        ws = book[sheet[french]]
+        header = [c.value for c in ws[1]]
+        with using_village_word(study.report.village_word):
+            assert header == [column(c, lang) for c in table.columns]
+        rows = list(ws.iter_rows(min_row=2, values_only=True))
+        assert [str(r[0]) for r in rows] == [str(v) for v in table[key]] and rows
+        numbers = [r[header.index(column(amount, lang))] for r in rows]
+        assert numbers == pytest.approx(list(table[amount]), rel=1e-9)
 
 
 # --------------------------------------------------------------------------- browser

@@ -36,6 +36,7 @@ from hydro.study.labels import (
     translate,
     village_words,
 )
+from hydro.study.tables import pipe_table, village_table
 
 #: Characters Excel refuses in a sheet name, and its length limit.
 _BAD_SHEET = re.compile(r"[\[\]:*?/\\]")
@@ -238,7 +239,7 @@ def sheet_contents(name: str, lang: str, labels: dict | None = None, label: str 
     for key, words in SHEET_CONTENTS.items():
         if name == key or (key.endswith("_") and name.startswith(key)):
             scenario = label or (labels or {}).get(name[len(key) :], name[len(key) :])
-            text = village_words(words[french].format(label=scenario), lang)
+            text = village_words(words[french], lang).format(label=scenario)
             return french_typography(text) if french else text
     return name
 
@@ -299,6 +300,12 @@ def _plans_in_words(frame: pd.DataFrame, services: dict, lang: str) -> pd.DataFr
     return out
 
 
+def _villages_of(result) -> pd.DataFrame:
+    """The study's village table (as read for the run)."""
+    data = getattr(result, "data", None)
+    return data.villages if data is not None else read_villages(result.study.inputs.villages)
+
+
 def _calibration_in_words(result, lang: str) -> pd.DataFrame:
     """The calibration table with each scheme's label and source in the report's language
     (the study's ``label``/``source`` or their French), the scheme's key left to the CSV.
@@ -306,9 +313,7 @@ def _calibration_in_words(result, lang: str) -> pd.DataFrame:
     table = getattr(result, "calibration", pd.DataFrame())
     if table.empty:
         return table
-    data = getattr(result, "data", None)
-    villages = data.villages if data is not None else read_villages(result.study.inputs.villages)
-    schemes = {s.name: s for s in calibration_of(result.study, villages).schemes}
+    schemes = {s.name: s for s in calibration_of(result.study, _villages_of(result)).schemes}
     found = [schemes[n] for n in table["scheme"]]
     french = lang == "fr"
     return table.assign(
@@ -367,6 +372,10 @@ def write_workbook(result, path: Path, lang: str, labels: dict) -> Path:
         if o.surge is not None and not o.surge.empty:
             sheet(f"surge_{o.spec.name}", _surge_in_words(o.surge))
     sheet("stress", _scenarios_in_words(result.stress, labels))
+    base = result.base()  # the scenario of villages.csv and pipes.csv
+    pph = result.study.design.persons_per_household
+    sheet("villages", village_table(base, _villages_of(result), pph), label=labels[base.spec.name])
+    sheet("pipes", pipe_table(base), label=labels[base.spec.name])
     sheet("calibration", _calibration_in_words(result, lang))
     opened = [
         table.assign(
