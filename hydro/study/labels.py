@@ -1290,8 +1290,9 @@ SHEETS = {
 SHEET_CONTENTS = {
     "feasibility": ("The scenarios side by side", "Les scénarios côte à côte"),
     "funding": (
-        "The capital of the recommended scheme ({label}) by funding option",
-        "L'investissement du projet recommandé ({label}) par option de financement",
+        "The capital of the recommended scheme ({label}) by funding option, funded in one go",
+        "L'investissement du projet recommandé ({label}) selon l'option de financement, "
+        "financé en une seule fois",
     ),
     "budget": ("What the budget buys: the cost-people curve", "Ce que le budget permet : la "
                "courbe coût-habitants"),

@@ -323,8 +323,9 @@ def _calibration_in_words(result, lang: str) -> pd.DataFrame:
 
 
 def _funding_in_words(result, lang: str, labels: dict) -> tuple[pd.DataFrame, str]:
-    """The funding table of the recommended scheme (funding.csv) in the report's language,
-    the option chosen marked, and the scheme's label (an empty table when none is recommended).
+    """The funding table of the recommended scheme (funding.csv: its whole capital by each
+    funding option) in the report's language, and the scheme's label (an empty table when none
+    is recommended).
     """
     study = result.study
     recommended = recommend(study.money, result.feasibility)
@@ -336,7 +337,6 @@ def _funding_in_words(result, lang: str, labels: dict) -> tuple[pd.DataFrame, st
                  for o in funding_options(study.money)}  # fmt: skip
         table["option_label"] = [french_typography(words.get(n, n)) for n in table["option"]]
         table["funder"] = table["funder_fr"]
-    table.insert(1, "chosen", table["option"] == recommended.option)
     label = labels.get(recommended.scenario, recommended.scenario)
     return table.drop(columns=["option", "funder_fr"]), label
 
