@@ -251,7 +251,7 @@ def test_workbook_sheet_names_are_words_and_never_cut_one(packs, lang):
     scenario_sheets = [n for n in names if n.startswith(SCENARIO_SHEETS[lang])]
     assert len(scenario_sheets) == 2 * len(study.scenarios)  # a bill and a rising main each
     for name in scenario_sheets:
-        shown = re.sub(r" \(\d+\)$", "", name).split(" ", 2 if lang == "en" else 1)[-1]
+        shown = re.sub(r"\u2026?( \(\d+\))?$", "", name).split(" ", 2 if lang == "en" else 1)[-1]
         full = max((label for label in labels.values() if label in contents[name]), key=len)
         assert full.startswith(shown) and words_of(shown) <= words_of(full), (name, full)
 
@@ -339,6 +339,8 @@ def test_workbook_holds_the_funding_table(packs, lang):
     assert amounts == pytest.approx(list(table["amount_eur"]))
     funders = [r[header.index(column("funder", lang))] for r in rows]
     assert funders == list(table["funder" if lang == "en" else "funder_fr"])
+    share = sheet.cell(row=2, column=header.index(column("share", lang)) + 1)
+    assert share.value == pytest.approx(table["share"][0]) and share.number_format == "0.0%"
     options = {r[header.index(column("option_label", lang))] for r in rows}
     assert len(options) == table["option"].nunique() > 1
 

@@ -477,7 +477,7 @@ def test_user_text_is_escaped_in_the_page_and_never_a_formula_in_the_workbook(tm
     assert quoted >= 2  # the douar, in the demand and feasibility tables at least
     names = book.sheetnames
     assert len(names) == len({n.lower() for n in names})
-    boq = [n for n in names if n.startswith("BoQ - Standpipes now, pipes")]
+    boq = [n for n in names if n.startswith("BoQ - Standpipes now")]
     assert len(boq) == 2
     for sheet, scenario in zip(boq, ("a", "b"), strict=True):
         csv = pd.read_csv(

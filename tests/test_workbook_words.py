@@ -14,6 +14,7 @@ import pytest
 
 from hydro.study.labels import NBSP, STORAGE_NOTE, level_words, plan_words, translate
 from hydro.study.workbook import (
+    ELLIPSIS,
     SHEET_NAME_MAX,
     _operation_in_words,
     sheet_name,
@@ -33,9 +34,10 @@ def test_a_long_scenario_label_is_shortened_between_words(lang):
     """Today's 'devis Bornes-fontaines maintena' cut a word: a name keeps whole words."""
     title = sheet_title("boq_x", lang, {"x": LONG_LABELS[lang]})
     name = sheet_name(title, set())
-    assert len(name) <= SHEET_NAME_MAX and title.startswith(name)
-    assert title[len(name)] in " ,"  # the next character ends a word
-    assert not name.endswith((" for", " pour", ",", " -"))
+    shown = name.removesuffix(ELLIPSIS)
+    assert len(name) <= SHEET_NAME_MAX and name.endswith(ELLIPSIS) and title.startswith(shown)
+    assert title[len(shown)] in " ,"  # the next character ends a word
+    assert not shown.endswith((" for", " pour", ",", " -"))
 
 
 def test_names_that_share_their_first_words_stay_unique_and_whole():
@@ -43,12 +45,21 @@ def test_names_that_share_their_first_words_stay_unique_and_whole():
     label = "Standpipes now, pipes sized for household connections later"
     first = sheet_name(sheet_title("boq_a", "en", {"a": label}), used)
     second = sheet_name(sheet_title("boq_b", "en", {"b": label + ", break tank"}), used)
-    assert first == "BoQ - Standpipes now, pipes"
-    assert second == "BoQ - Standpipes now, pipes (2)" and len(second) <= SHEET_NAME_MAX
+    assert first == "BoQ - Standpipes now, pipes…"
+    assert second == "BoQ - Standpipes now… (2)" and len(second) <= SHEET_NAME_MAX
+
+
+def test_a_shortened_label_is_told_from_a_label_it_begins():
+    """'Standpipes only, break tank ...' shortened is not 'Standpipes only': the ellipsis."""
+    used: set[str] = set()
+    whole = sheet_name(sheet_title("surge_a", "fr", {"a": "Bornes-fontaines seules"}), used)
+    longer = "Bornes-fontaines seules, bâche de reprise entre la conduite et le surpresseur"
+    cut = sheet_name(sheet_title("surge_b", "fr", {"b": longer}), used)
+    assert (whole, cut) == ("bélier Bornes-fontaines seules", "bélier Bornes-fontaines seules…")
 
 
 def test_a_single_word_longer_than_a_sheet_name_is_cut_as_nothing_else_can_be():
-    assert shorten("BoQ - " + "x" * 40, 31) == "BoQ - " + "x" * 25
+    assert shorten("BoQ - " + "x" * 40, 31) == "BoQ - " + "x" * 24 + ELLIPSIS
 
 
 @pytest.mark.parametrize(

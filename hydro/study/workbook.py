@@ -51,26 +51,35 @@ _SMALL_WORDS = {"a", "an", "the", "and", "or", "of", "for", "to", "in", "on", "w
                 "aux", "en", "sur", "par", "avec", "d'un", "d'une"}  # fmt: skip
 
 
+#: What ends a shortened name (one character).
+ELLIPSIS = "\u2026"
+
+
 def shorten(text: str, limit: int) -> str:
-    """``text`` within ``limit`` characters, cut between words and never after a small word or
-    a punctuation mark; cut at ``limit`` only when its first words leave nothing to keep.
+    """``text`` within ``limit`` characters: when longer, cut between words (never after a
+    small word or a punctuation mark) and ended by an ellipsis, so that a reader sees it goes
+    on; cut within a word only when its first words leave nothing to keep.
 
     >>> shorten("BoQ - Standpipes now, pipes for future connections", 31)
-    'BoQ - Standpipes now, pipes'
+    'BoQ - Standpipes now, pipes…'
     >>> shorten("devis Bornes-fontaines maintenant, conduites", 31)
-    'devis Bornes-fontaines'
+    'devis Bornes-fontaines…'
     >>> shorten("BoQ - standpipes_pipes_for_connections", 31)
-    'BoQ - standpipes_pipes_for_conn'
+    'BoQ - standpipes_pipes_for_con…'
     """
     if len(text) <= limit:
         return text
-    kept = text[: limit + 1].split(" ")[:-1]  # the last piece may be cut: left out
+    kept: list[str] = []
+    for word in text.split(" "):  # the words that fit with the ellipsis
+        if len(" ".join([*kept, word]).rstrip(" ,;:-")) > limit - 1:
+            break
+        kept.append(word)
     while kept and (not kept[-1].strip(",;:-") or kept[-1].strip(",;:").lower() in _SMALL_WORDS):
         kept.pop()
     short = " ".join(kept).rstrip(" ,;:-")
     if len(short) < limit // 2:  # a word as long as the name: cut it, as nothing else can be
-        return text[:limit].rstrip(" ,;:-")
-    return short
+        short = text[: limit - 1].rstrip(" ,;:-")
+    return short + ELLIPSIS
 
 
 def sheet_name(name: str, used: set[str]) -> str:
@@ -80,11 +89,11 @@ def sheet_name(name: str, used: set[str]) -> str:
     >>> used = set()
     >>> sheet_name("BoQ - Standpipes only, phase one", used), sheet_name("BoQ - Standpipes only, "
     ...                                                                  "phase two", used)
-    ('BoQ - Standpipes only, phase', 'BoQ - Standpipes only (2)')
+    ('BoQ - Standpipes only, phase…', 'BoQ - Standpipes only… (2)')
     >>> sheet_name("a/b: c?", used)
     'a-b- c'
     >>> sheet_name("devis Branchements individuels (part de chaque village)", used)
-    'devis Branchements individuels'
+    'devis Branchements individuels…'
     """
     base = _BAD_SHEET.sub("-", str(name)).strip("'").strip() or "sheet"
     candidate = shorten(base, SHEET_NAME_MAX).rstrip(" ,;:-") or "sheet"
@@ -106,6 +115,7 @@ def number_format(name: str) -> str:
         "change_from_base",
         "delivered_share",
         "om_recovery_ratio",
+        "share",  # a funder's share of the capital
     ):
         return "0.0%"
     if name.endswith(("_lcu", "_eur", "_per_year")) or name in ("people_served", "population"):
