@@ -145,3 +145,12 @@ def test_a_budget_plan_reads_in_words(lang, expected):
            "standpipes_kept_Oulad Mimoun": "OM_BF1", "level_Oulad Chlihe": None}  # fmt: skip
     assert plan_words(row, SERVICES, lang) == expected
     assert level_words("standpipes", SERVICES, lang) == expected.split(": ")[1].split(" (")[0]
+
+
+def test_booster_pumps_read_with_french_numbers_their_names_unchanged():
+    english = "MS-1.5/100 12.0 m, 0.30 l/s, 1.20 kW; MS-1/80 3.5 m, 1.00 l/s, 0.10 kW"
+    french = translate(english, "fr")
+    assert french == (
+        f"MS-1.5/100 12,0{NBSP}m, 0,30{NBSP}l/s, 1,20{NBSP}kW{NBSP}; "
+        f"MS-1/80 3,5{NBSP}m, 1,00{NBSP}l/s, 0,10{NBSP}kW"
+    )

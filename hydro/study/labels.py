@@ -1000,7 +1000,7 @@ PHRASES_FR = [
 TRANSLATED_COLUMNS = {
     "category", "item", "material", "unit", "paid_by", "verdict", "service_level", "case",
     "description", "label", "end", "against_range", "fits_budget_when", "pump",
-    "parameter_label", "pipe_sizing", "storage_rule", "pump_rule", "pump_source",
+    "parameter_label", "pipe_sizing", "storage_rule", "pump_rule", "pump_source", "boosters",
 }  # fmt: skip
 
 #: English phrases the study builds as whole cell values only (exact match).
@@ -1104,8 +1104,27 @@ DUTY_NOTE = (
     r"([\d.-]+) m, friction and minor losses ([\d.]+) m; ([\d.]+) h of pumping a day\)"
 )
 
+#: The booster pumps a sizing placed, as the operation table lists them
+#: (hydro.study.costing): ``PUMP 12.0 m, 0.30 l/s, 1.20 kW; ...``.
+BOOSTERS_NOTE = r"\S+ [\d.]+ m, [\d.]+ l/s, [\d.]+ kW(?:; \S+ [\d.]+ m, [\d.]+ l/s, [\d.]+ kW)*"
+
+
+def _boosters_fr(m: re.Match) -> str:
+    """:data:`BOOSTERS_NOTE` in French: decimal commas in the figures (not in a pump's name),
+    a no-break space before each unit and each semicolon.
+
+    >>> re.sub(BOOSTERS_NOTE, _boosters_fr, "MS-1.5/100 12.0 m, 0.30 l/s, 1.20 kW; B 3.5 m, 1.00 "
+    ...        "l/s, 0.10 kW") == ("MS-1.5/100 12,0\u00a0m, 0,30\u00a0l/s, 1,20\u00a0kW\u00a0; "
+    ...                         "B 3,5\u00a0m, 1,00\u00a0l/s, 0,10\u00a0kW")
+    True
+    """
+    text = re.sub(r"(\d+)\.(\d+) (m|l/s|kW)\b", "\\1,\\2\u00a0\\3", m.group(0))
+    return text.replace("; ", "\u00a0; ")
+
+
 #: Notes of the design, as whole sentences (regular expressions), in French.
 NOTES_FR = [
+    (BOOSTERS_NOTE, _boosters_fr),
     (STORAGE_NOTE, _storage_fr),
     (
         DUTY_NOTE,
