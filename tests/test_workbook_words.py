@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 from hydro.study.labels import NBSP, STORAGE_NOTE, level_words, plan_words, translate
+from hydro.study.scenario import unused_branches_note
 from hydro.study.workbook import (
     ELLIPSIS,
     SHEET_NAME_MAX,
@@ -154,3 +155,11 @@ def test_booster_pumps_read_with_french_numbers_their_names_unchanged():
         f"MS-1.5/100 12,0{NBSP}m, 0,30{NBSP}l/s, 1,20{NBSP}kW{NBSP}; "
         f"MS-1/80 3,5{NBSP}m, 1,00{NBSP}l/s, 0,10{NBSP}kW"
     )
+
+
+def test_a_note_that_carries_its_french_is_shown_in_it():
+    """The unused-branches note (scenario.Note) brings its French; translate shows it."""
+    words = {"en": ("douar", "douars"), "fr": ("douar", "douars")}
+    note = unused_branches_note(["TR4", "OA1"], pipes=True, prune=False, words=words)
+    assert translate(note, "fr") == note.fr and note.fr.startswith("2 conduites (TR4, OA1)")
+    assert translate(note, "en") == str(note)
