@@ -43,6 +43,7 @@ from hydro.study.layout import (
     cell_min_width_pt,
 )
 from hydro.study.run import run_study
+from hydro.study.tables import cited
 from hydro.study.workbook import sheet_title
 
 #: Text a donor must not read: developer notes, command lines, code paths, Python values.
@@ -168,6 +169,10 @@ def test_no_developer_text_no_raw_keys_and_years_as_written(packs, lang):
     # the sources document is delivered beside the report, and cited so (s5 review item 13)
     assert "docs/sources.md" not in text and "sources.md" in text
     assert (out[lang] / "sources.md").read_text() == report.SOURCES_DOCUMENT.read_text()
+    book = openpyxl.load_workbook(out[lang] / "report.xlsx")
+    cells = [str(c.value) for ws in book.worksheets for row in ws.iter_rows() for c in row]
+    assert not any("docs/sources.md" in v for v in cells)
+    assert any("sources.md, 5." in v for v in cells)
 
 
 def test_french_page_has_no_english_words(packs):
@@ -318,7 +323,7 @@ def test_french_calibration_sheet_gives_each_scheme_its_french_label_and_source(
     header = [c.value for c in sheet[1]]
     rows = list(sheet.iter_rows(min_row=2, values_only=True))
     assert [r[header.index("Projet")] for r in rows] == [s.label_fr or s.label for s in cal.schemes]
-    assert [r[header.index("Source")] for r in rows] == [s.source_fr or s.source
+    assert [r[header.index("Source")] for r in rows] == [cited(s.source_fr or s.source)
                                                          for s in cal.schemes]  # fmt: skip
     assert "Libellé" not in header  # the label is the scheme's name, not a second column
 

@@ -48,7 +48,13 @@ from hydro.study.labels import (
     using_village_word,
 )
 from hydro.study.layout import Grid, arrange, equal_columns
-from hydro.study.tables import pipe_table, village_table
+from hydro.study.tables import (
+    SOURCES_DOCUMENT,
+    SOURCES_NAME,
+    cited,
+    pipe_table,
+    village_table,
+)
 from hydro.study.workbook import write_workbook
 from hydro.taps import plot_taps
 
@@ -1377,13 +1383,7 @@ def render_page(ctx: Context) -> str:
         lang=ctx.lang, t=t, title=title, version=__version__, checked=checked, sections=sections
     )
     # the citations name the sources document delivered beside the report (write_all)
-    return page.replace(SOURCES_CITED, SOURCES_NAME) if delivered else page
-
-
-#: The project's sources document, cited in the study files as ``docs/sources.md, 5.4``;
-#: delivered beside each report as ``sources.md`` (the citations read so in the report).
-SOURCES_DOCUMENT = Path(__file__).resolve().parents[2] / "docs" / "sources.md"
-SOURCES_CITED, SOURCES_NAME = "docs/sources.md", "sources.md"
+    return cited(page)
 
 
 def write_all(result, folder: Path, lang: str, log=lambda m: None) -> list[Path]:

@@ -6,11 +6,23 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from hydro.catalog import entry_tag
+
+#: The project's sources document, cited in the study files as ``docs/sources.md, 5.4``;
+#: delivered beside each report as ``sources.md`` (the citations read so in the report and
+#: the workbook) when hydro runs from its repository.
+SOURCES_DOCUMENT = Path(__file__).resolve().parents[2] / "docs" / "sources.md"
+SOURCES_CITED, SOURCES_NAME = "docs/sources.md", "sources.md"
+
+
+def cited(text: str) -> str:
+    """``text`` with its citations of the sources document as the reader has it."""
+    return text.replace(SOURCES_CITED, SOURCES_NAME) if SOURCES_DOCUMENT.is_file() else text
 
 
 def village_table(o, villages: pd.DataFrame, persons_per_household: float) -> pd.DataFrame:

@@ -36,7 +36,7 @@ from hydro.study.labels import (
     translate,
     village_words,
 )
-from hydro.study.tables import pipe_table, village_table
+from hydro.study.tables import cited, pipe_table, village_table
 
 #: Characters Excel refuses in a sheet name, and its length limit.
 _BAD_SHEET = re.compile(r"[\[\]:*?/\\]")
@@ -172,6 +172,7 @@ def _write_sheet(
                     )
             elif value is not None and not (pd.api.types.is_scalar(value) and pd.isna(value)):
                 text = translate(str(value), lang) if name in TRANSLATED_COLUMNS else str(value)
+                text = cited(text)  # the sources document as delivered beside the workbook
                 c.value = text
                 c.data_type = "s"  # text, never a formula, whatever it starts with
                 widths[j - 1] = max(widths[j - 1], min(len(text), 60))
