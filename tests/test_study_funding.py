@@ -184,3 +184,4 @@ def test_the_keepers_top_up_to_the_minimum_wage_is_costed():
     keeper = next(b[1] for b in s.blocks if "keeper" in b[1])
     topup = 12 * 8 * (1648 - 228)  # 136,320 MAD a year
     assert f"{topup:,}" in keeper and f"{topup + 31_030:,}" in keeper
+    assert "for the rural commune of Ahl Angad to cover" in keeper  # who pays it (s5 review 2)

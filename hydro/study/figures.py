@@ -19,7 +19,7 @@ from matplotlib.collections import PathCollection  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
-from hydro.study.labels import TEXT, number, translate  # noqa: E402
+from hydro.study.labels import TEXT, needed_decimals, number, translate  # noqa: E402
 from hydro.topology import zones  # noqa: E402
 from hydro.units import SECONDS_PER_HOUR  # noqa: E402
 
@@ -553,9 +553,7 @@ def figure_tornado(sensitivity: pd.DataFrame, budget_eur: float, t: dict, lang: 
             delta = row["capital_donors_eur"] - base
             ax.barh(i, delta, color=color, height=0.6)
             value = float(row["value"])
-            decimals = (
-                0 if value.is_integer() else 3 if abs(value) < 1 else 2 if abs(value) < 100 else 0
-            )
+            decimals = needed_decimals(value)  # as the report's tables write it
             if delta != 0:  # the label at the bar's end; on a flat row, low left and high right
                 side = "left" if delta > 0 else "right"
             ax.annotate(

@@ -227,10 +227,11 @@ TEXT = {
         "verdicts above.",
         "recommend_funding": "Funding: {option}: {amounts}. Still without a commitment: EUR {gap}.",
         "recommend_phases": "It costs more than the EUR {budget} budget, so it is recommended in "
-        "two phases. Phase 1, within the budget: {people} people ({plan}) for EUR {cost}, on the "
-        "trunk of the complete scheme (tap-off, main, tank, sized once for every {village}). "
-        "Phase 2 serves the other {rest} people for about EUR {phase2} more (the complete "
-        "scheme designed in one go: EUR {complete}).",
+        "two phases. Phase 1, within the budget: {people} people ({plan}), the most the budget "
+        "serves, for EUR {cost}, on the trunk of the complete scheme (tap-off, main, tank, sized "
+        "once for every {village}). Phase 2 serves the other {rest} people for about EUR "
+        "{phase2} more. The two phases cost the donors EUR {total}, EUR {extra} more than the "
+        "complete scheme built in one go (EUR {complete}).",
         "recommend_phase_funding": "Funding: phase 1 by {option_1}: {amounts_1}, within their "
         "commitments (still without a commitment: EUR {gap_1}). Phase 2 by {option_2}: "
         "{amounts_2}; none of it is committed yet: the donors' decision on phase 1 does not "
@@ -244,7 +245,7 @@ TEXT = {
         "the minimum wage of {wage} {currency}: the operator must pay the keepers or raise "
         "their margin. Topping the {keepers} keepers up to the minimum wage (one per "
         "standpipe, full time) would cost {topup} {currency} a year and take the O&M deficit to "
-        "{total} {currency} a year.",
+        "{total} {currency} a year, for {who} to cover unless the tariff rises.",
         "vat_line": "Prices exclude VAT; VAT on works at {rate} would add EUR {vat} to the "
         "donors' capital unless the financing convention exempts the works.",
         "vat_line_alone": "Prices exclude VAT.",
@@ -472,9 +473,10 @@ TEXT = {
         "recommend_phases": "Il coûte plus que le budget de {budget} EUR : il est donc "
         "recommandé en deux tranches. Tranche 1, dans le budget : {people} habitants ({plan}) "
         "pour {cost} EUR, sur le tronc du projet complet (piquage, conduite d'adduction, "
-        "réservoir, dimensionnés une seule fois pour chaque {village}). La tranche 2 dessert "
-        "les {rest} autres habitants pour environ {phase2} EUR de plus (le projet complet conçu "
-        "en une seule fois : {complete} EUR).",
+        "réservoir, dimensionnés une seule fois pour chaque {village}), le plus d'habitants que "
+        "le budget dessert. La tranche 2 dessert les {rest} autres habitants pour environ "
+        "{phase2} EUR de plus. Les deux tranches coûtent {total} EUR aux bailleurs, {extra} EUR "
+        "de plus que le projet complet réalisé en une seule fois ({complete} EUR).",
         "recommend_phase_funding": "Financement : tranche 1 selon {option_1} : {amounts_1}, "
         "dans la limite de leurs engagements (encore sans engagement : {gap_1} EUR). Tranche 2 "
         "selon {option_2} : {amounts_2} ; rien n'en est encore engagé : la décision des "
@@ -489,7 +491,8 @@ TEXT = {
         "le salaire minimum de {wage} {currency} : l'exploitant doit rémunérer les gardiens ou "
         "relever leur marge. Porter les {keepers} gardiens au salaire minimum (un par "
         "borne-fontaine, à plein temps) coûterait {topup} {currency} par an et porterait le "
-        "déficit d'exploitation à {total} {currency} par an.",
+        "déficit d'exploitation à {total} {currency} par an, à couvrir par {who} sauf hausse "
+        "du tarif.",
         "vat_line": "Prix hors TVA ; la TVA sur les travaux à {rate} ajouterait {vat} EUR à la "
         "part des bailleurs, sauf exonération prévue par la convention de financement.",
         "vat_line_alone": "Prix hors TVA.",
@@ -899,7 +902,10 @@ COLUMNS = {
         "Energy, design-year peak days all year [{cur}/year]",
         "Énergie, jours de pointe de l'horizon toute l'année [{cur}/an]",
     ),
-    "main_velocity_m_per_s": ("Main velocity [m/s]", "Vitesse dans l'adduction [m/s]"),
+    "main_velocity_m_per_s": (
+        "Main velocity at its sizing flow [m/s]",
+        "Vitesse dans l'adduction au débit de dimensionnement [m/s]",
+    ),
     "case": ("Case", "Cas"),
     "description": ("Description", "Description"),
     "delivered_share": ("Share delivered [%]", "Part distribuée [%]"),
@@ -1193,6 +1199,16 @@ def paid_by(payer: str, lang: str) -> str:
     """
     en, fr = PAID_BY.get(payer, (f"paid by {payer}", f"à la charge de {translate(payer, 'fr')}"))
     return fr if lang == "fr" else en
+
+
+def needed_decimals(value: float) -> int:
+    """The decimals a value as written needs: at most 3 below 1, 2 below 100, none above.
+
+    >>> [needed_decimals(v) for v in (0.83, 0.8, 1.33, 14.101, 0.0, 250.4)]
+    [2, 1, 2, 1, 0, 0]
+    """
+    cap = 0 if abs(value) >= 100 else 2 if abs(value) >= 1 else 3
+    return next(d for d in range(cap + 1) if round(value, d) == round(value, cap))
 
 
 def number(value, decimals: int = 0, lang: str = "en", percent: bool = False) -> str:

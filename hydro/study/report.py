@@ -39,6 +39,7 @@ from hydro.study.labels import (
     Verbatim,
     assumptions_in,
     column,
+    needed_decimals,
     number,
     paid_by,
     tap_class,
@@ -244,10 +245,8 @@ def cell(value, name: str, lang: str) -> str:
         digits = decimals_for(name)
         if name == "quantity" and not float(value).is_integer():
             digits = 2 if abs(value) < 1 else 1
-        if name == "value":  # the decimals it needs: 25 years, 0.83, 1.2 (at most 3, or 2 from 1)
-            cap = 0 if abs(value) >= 100 else 2 if abs(value) >= 1 else 3
-            return number(value, next(d for d in range(cap + 1)
-                                      if round(value, d) == round(value, cap)), lang)  # fmt: skip
+        if name == "value":  # the decimals it needs: 25 years, 0.83, 1.2
+            return number(value, needed_decimals(value), lang)
         return number(value, digits, lang)
     return str(value)
 
@@ -594,6 +593,14 @@ def _phase_lines(ctx: Context, s: Section, plan, two) -> None:
             rest=number(whole - plan["people_served"], 0, lang),
             phase2=number(second.capital_donors_eur, 0, lang),
             complete=number(plan["complete_capital_donors_eur"], 0, lang),
+            total=number(one.capital_donors_eur + second.capital_donors_eur, 0, lang),
+            extra=number(
+                one.capital_donors_eur
+                + second.capital_donors_eur
+                - plan["complete_capital_donors_eur"],
+                0,
+                lang,
+            ),  # fmt: skip
         )
     )
     s.p(
@@ -633,6 +640,7 @@ def _operation_lines(ctx: Context, s: Section, f: dict) -> None:
                 keepers=keepers,
                 topup=number(topup, 0, lang),
                 total=number(max(deficit, 0) + topup, 0, lang),
+                who=who["deficit_covered_by"],
             )
         )
     if np.isfinite(f["vat_works_rate"]):
@@ -821,6 +829,8 @@ def section_budget(ctx: Context) -> Section:
             "phase_2_capital_donors_eur",
         ]
     ]
+    if not ctx.study.design.pump and shown["pressure_class_ok"].astype(bool).all():
+        shown = shown.drop(columns="pressure_class_ok")  # no pump: it says nothing (s5 24a)
     s.table("", html_table(shown, lang, "budget"))
     s.p(ctx.t["budget_phase"])
     return s
