@@ -424,6 +424,33 @@ def test_chromium_prints_at_100_percent(packs, tmp_path):
     assert smallest_pt == pytest.approx(TABLE_FONT_PT, abs=0.15)
 
 
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_chromium_keeps_each_caption_under_its_figure(packs, lang, tmp_path):
+    """Second review (s5): no page begins with a figure's caption, its image left on the page
+    before (a caption under its image sits lower than the page's top margin)."""
+    if chromium() is None or shutil.which("pdftotext") is None:
+        pytest.skip("Chromium or pdftotext (poppler-utils) is not installed")
+    _, out = packs
+    page = (out[lang] / "report.html").read_text()
+    captions = [html_lib.unescape(c).split()[:8] for c in re.findall(r"<figcaption>(.*?)<", page)]
+    assert captions
+    pdf = tmp_path / "report.pdf"
+    subprocess.run(
+        [chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer",
+         f"--print-to-pdf={pdf}", (out[lang] / "report.html").as_uri()],
+        capture_output=True, timeout=120,
+    )  # fmt: skip
+    boxes = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], capture_output=True,
+                           text=True).stdout  # fmt: skip
+    for k, body in enumerate(re.findall(r"<page[^>]*>(.*?)</page>", boxes, flags=re.S), start=1):
+        words = re.findall(r'yMin="([\d.]+)"[^>]*>([^<]*)</word>', body)
+        if not words:
+            continue
+        top = min(float(y) for y, _ in words)
+        first = [html_lib.unescape(w) for y, w in words if float(y) < top + 1][:8]
+        assert not (top < 60 and first in captions), (k, first)
+
+
 def test_tap_section_is_one_sentence_when_no_tap_is_starved():
     """Tables and the figure only for a scenario with a starved tap; one sentence otherwise."""
     from hydro.study.labels import texts
