@@ -263,7 +263,9 @@ TEXT = {
         "below": "under",
         "above": "above",
         "switch_title": "Switch points: the value at which the donors' capital equals the budget "
-        "(others at their base values; interpolated where the parameter changes the design)",
+        "(others at their base values; interpolated where the parameter changes the design). "
+        "Only a value inside the study's range is a risk; one outside it is shown for "
+        "completeness, whether plausible or not",
         "surge_intro": "Pressure class against the pump's shut-off head plus the suction pressure "
         "from the main, and an instantaneous pump trip (Joukowsky, wave speed from the pipe "
         "wall, the up-surge on the static head of the full tank).",
@@ -511,7 +513,8 @@ TEXT = {
         "above": "supérieur à",
         "switch_title": "Points de bascule : valeur pour laquelle la part des bailleurs égale le "
         "budget (autres paramètres à leur valeur de base ; interpolée quand le paramètre change "
-        "le dimensionnement)",
+        "le dimensionnement). Seule une valeur dans la plage de l'étude est un risque ; une "
+        "valeur hors de la plage est donnée pour être complet, plausible ou non",
         "surge_intro": "Classe de pression face à la hauteur à débit nul de la pompe plus la "
         "pression d'aspiration, et arrêt instantané de la pompe (Joukowsky, célérité d'après la "
         "paroi, surpression sur la charge statique du réservoir plein).",
@@ -832,7 +835,10 @@ COLUMNS = {
     "switch_value": ("Switch value", "Valeur de bascule"),
     "fits_budget_when": ("Fits the budget when", "Dans le budget si"),
     "within_range": ("Inside the range", "Dans la plage"),
-    "attainable": ("Attainable", "Atteignable"),
+    "attainable": (
+        "Defined (a value of the parameter's kind)",
+        "Définie (une valeur possible du paramètre)",
+    ),
     "exact": ("Exact", "Exact"),
     # villages
     "village": ("{Village}", "{Village}"),

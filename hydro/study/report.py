@@ -710,7 +710,9 @@ def risk_items(ctx: Context) -> list[str]:
 
             items.append(t["risk_surge"].format(label=label, limit=MIN_TRANSIENT_PRESSURE_M))
     f = r.feasibility.set_index("scenario")
-    worst = f["om_recovery_ratio"].idxmin()
+    rec = recommend(ctx.study.money, r.feasibility) if hasattr(ctx, "study") else None
+    # the recommended scheme's recovery (the scheme a donor funds), else the worst scenario's
+    worst = rec.scenario if rec is not None else f["om_recovery_ratio"].idxmin()
     if f.at[worst, "om_recovery_ratio"] < 1:
         items.append(
             t["risk_recovery"].format(
