@@ -115,8 +115,12 @@ def test_the_recommended_schemes_funding_is_written(tmp_path):
     feasibility = pd.read_csv(tmp_path / "out" / "feasibility.csv").set_index("scenario")
     (scenario,) = set(funding["scenario"])
     capital = feasibility.at[scenario, "capital_donors_eur"]
-    for _, part in funding.groupby("option"):
+    whole = funding[funding["phase"] == "one go"]
+    for _, part in whole.groupby("option"):
         assert part["amount_eur"].sum() == round(capital)
+    # phased when over the budget: phase 1 the plan the budget buys, within it
+    if capital > 218_000 + 0.5 and (funding["phase"] == "phase 1").any():
+        assert funding.loc[funding["phase"] == "phase 1", "amount_eur"].sum() <= 218_000
     assert feasibility.at[scenario, "meets_rules"]
 
 
@@ -161,6 +165,15 @@ def test_over_the_budget_the_recommendation_is_phased(money):
     within = Recommendation("standpipes", True, STUDY_FUNDERS, pd.DataFrame(),
                             {"capital_donors_eur": 200_000.0})  # fmt: skip
     assert phases(money, within, 150_000.0, 50_000.0) is None
+    # funding.csv: the one-go table, then phase 1 and phase 2
+    from hydro.study.funding import funding_plan
+
+    rec = Recommendation("standpipes", True, STUDY_FUNDERS, funding_table(money, 276_936.0),
+                         {"capital_donors_eur": 276_936.0})  # fmt: skip
+    plan = pd.Series({"capital_donors_eur": 217_747.0, "phase_2_capital_donors_eur": 67_786.0})
+    table = funding_plan(money, rec, plan)
+    assert list(dict.fromkeys(table["phase"])) == ["one go", "phase 1", "phase 2"]
+    assert table.loc[table["phase"] == "phase 2", "option"].unique().tolist() == ["pager"]
 
 
 def test_the_keepers_top_up_to_the_minimum_wage_is_costed():

@@ -190,3 +190,29 @@ def phases(money: Money, rec: Recommendation, phase_1_eur: float, phase_2_eur: f
         Phase(phase_1_eur, option_1, first[first["option"] == option_1]),
         Phase(phase_2_eur, option_2, second),
     )
+
+
+def chosen_plan(budget):
+    """The plan the budget buys (its row of the budget's candidates), or None (no budget mode,
+    or no plan within the budget).
+    """
+    if budget is None:
+        return None
+    chosen = budget.candidates[budget.candidates["chosen"]]
+    return None if chosen.empty else chosen.iloc[0]
+
+
+def funding_plan(money: Money, rec: Recommendation, plan) -> pd.DataFrame:
+    """``funding.csv``: the recommended scheme's capital by each funding option in one go
+    (``phase`` "one go"), then, when it is phased (:func:`phases`; ``plan`` the plan the budget
+    buys), phase 1 and phase 2 with the options that fund them ("phase 1", "phase 2").
+    """
+    rows = [rec.funding.assign(phase="one go")]
+    two = None
+    if plan is not None:
+        two = phases(money, rec, float(plan["capital_donors_eur"]),
+                     float(plan["phase_2_capital_donors_eur"]))  # fmt: skip
+    if two is not None:
+        rows += [p.funding.assign(phase=f"phase {k}") for k, p in enumerate(two, start=1)]
+    table = pd.concat(rows, ignore_index=True)
+    return table[["phase", *FUNDING_COLUMNS]]

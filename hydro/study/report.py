@@ -31,7 +31,7 @@ from hydro.demand import read_villages
 from hydro.outputs import write_csv
 from hydro.study import figures as fig
 from hydro.study.calibration import section_text as calibration_text
-from hydro.study.funding import funding_options, phases, recommend
+from hydro.study.funding import chosen_plan, funding_options, funding_plan, phases, recommend
 from hydro.study.labels import (
     TAP_WORDS,
     TEXT,
@@ -520,15 +520,6 @@ def _option_label(study, name: str, lang: str) -> str:
     return option.label.get(lang) or option.label.get("en", option.name)
 
 
-def _chosen_plan(ctx: Context):
-    """The plan the budget buys (a row of the budget's candidates), or None."""
-    b = ctx.result.budget
-    if b is None:
-        return None
-    chosen = b.candidates[b.candidates["chosen"]]
-    return None if chosen.empty else chosen.iloc[0]
-
-
 def recommendation(ctx: Context, s: Section) -> bool:
     """The scheme recommended by the stated rule (:mod:`hydro.study.funding`), in two phases
     when it exceeds the budget, with its funding plan, who runs it and covers its O&M deficit,
@@ -549,7 +540,7 @@ def recommendation(ctx: Context, s: Section) -> bool:
             against=t["recommend_within" if rec.within_range else "recommend_above"],
         )
     )
-    plan = _chosen_plan(ctx)
+    plan = chosen_plan(ctx.result.budget)
     two = None
     if plan is not None:
         two = phases(study.money, rec, float(plan["capital_donors_eur"]),
@@ -1297,8 +1288,9 @@ def write_tables(result, out: _Folder, villages: pd.DataFrame) -> None:
         if not frame.columns.empty:  # empty: the study leaves its step out (Study.steps)
             out.csv(f"{name}.csv", frame)
     recommended = recommend(study.money, result.feasibility)
-    if recommended is not None:  # the recommended scheme's capital by funding option
-        out.csv("funding.csv", recommended.funding.assign(scenario=recommended.scenario))
+    if recommended is not None:  # the recommended scheme's capital by funding option, phased
+        plan = funding_plan(study.money, recommended, chosen_plan(result.budget))
+        out.csv("funding.csv", plan.assign(scenario=recommended.scenario))
     if result.budget is not None:
         out.csv("budget.csv", result.budget.curve)
         out.csv("budget_candidates.csv", result.budget.candidates)

@@ -20,7 +20,7 @@ from openpyxl.utils import get_column_letter
 
 from hydro.demand import read_villages
 from hydro.study.calibration import calibration_of
-from hydro.study.funding import funding_options, recommend
+from hydro.study.funding import chosen_plan, funding_options, funding_plan, recommend
 from hydro.study.labels import (
     SHEET_CONTENTS,
     SHEETS,
@@ -333,6 +333,10 @@ def _calibration_in_words(result, lang: str) -> pd.DataFrame:
     ).drop(columns="label")
 
 
+#: The phases of funding.csv, in French.
+PHASES_FR = {"one go": "en une seule fois", "phase 1": "tranche 1", "phase 2": "tranche 2"}
+
+
 def _funding_in_words(result, lang: str, labels: dict) -> tuple[pd.DataFrame, str]:
     """The funding table of the recommended scheme (funding.csv: its whole capital by each
     funding option) in the report's language, and the scheme's label (an empty table when none
@@ -342,8 +346,9 @@ def _funding_in_words(result, lang: str, labels: dict) -> tuple[pd.DataFrame, st
     recommended = recommend(study.money, result.feasibility)
     if recommended is None:
         return pd.DataFrame(), ""
-    table = recommended.funding.copy()
+    table = funding_plan(study.money, recommended, chosen_plan(result.budget))
     if lang == "fr":
+        table["phase"] = table["phase"].map(PHASES_FR)
         words = {o.name: o.label.get("fr") or o.label.get("en", o.name)
                  for o in funding_options(study.money)}  # fmt: skip
         table["option_label"] = [french_typography(words.get(n, n)) for n in table["option"]]
