@@ -105,3 +105,26 @@ def local_cluster(distributed):
         host="127.0.0.1",
         dashboard_address=None,
     )
+
+
+@pytest.fixture
+def drawn(monkeypatch):
+    """The figures saved while the test runs, in order (each kept as the Figure object)."""
+    import matplotlib.figure  # the figure tests set the Agg backend before pyplot
+
+    saved = []
+    save = matplotlib.figure.Figure.savefig
+
+    def keep(fig, *args, **kwargs):
+        saved.append(fig)
+        return save(fig, *args, **kwargs)
+
+    monkeypatch.setattr(matplotlib.figure.Figure, "savefig", keep)
+    return saved
+
+
+def only_figure(drawn: list, png: bytes):
+    """The one figure drawn, after checking its PNG bytes decode to a drawn image."""
+    assert len(drawn) == 1
+    assert_png_drawn(png)
+    return drawn[0]

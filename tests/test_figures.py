@@ -20,7 +20,7 @@ import matplotlib.text  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
-from conftest import ROOT, assert_png_drawn  # noqa: E402
+from conftest import ROOT, only_figure  # noqa: E402
 from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 
 import hydro  # noqa: E402
@@ -34,27 +34,6 @@ DOUARS = ["Douba", "Oulad Mimoun", "Oulad Chlihe", "Ouled Ayyad"]
 HOURS = 24.0
 LANGS = ("en", "fr")
 NNBSP = "\u202f"  # French thousands separator
-
-
-@pytest.fixture
-def drawn(monkeypatch):
-    """The figures saved while the test runs, in order (each kept as the Figure object)."""
-    saved = []
-    save = matplotlib.figure.Figure.savefig
-
-    def keep(fig, *args, **kwargs):
-        saved.append(fig)
-        return save(fig, *args, **kwargs)
-
-    monkeypatch.setattr(matplotlib.figure.Figure, "savefig", keep)
-    return saved
-
-
-def only_figure(drawn: list, png: bytes):
-    """The one figure drawn, after checking its PNG bytes decode to a drawn image."""
-    assert len(drawn) == 1
-    assert_png_drawn(png)
-    return drawn[0]
 
 
 def legend_texts(ax) -> list[str]:

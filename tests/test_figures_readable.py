@@ -19,7 +19,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 import wntr  # noqa: E402
-from conftest import NET3, ROOT, assert_png_drawn  # noqa: E402
+from conftest import NET3, ROOT, only_figure  # noqa: E402
 from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from test_figures import labels_clear_of_frame_and_markers  # noqa: E402
 from test_study import VILLAGES, small_network  # noqa: E402
@@ -32,27 +32,6 @@ OUJDA = ROOT / "networks" / "oujda_rural.inp"
 OUJDA_VILLAGES = ROOT / "demand_profiles" / "oujda_villages.csv"
 DOUARS = ["Douba", "Oulad Mimoun", "Oulad Chlihe", "Ouled Ayyad"]
 SCALE_M = (0.0, 40.0)  # the colour scale the scenarios share [m]
-
-
-@pytest.fixture
-def drawn(monkeypatch):
-    """The figures saved while the test runs, in order (each kept as the Figure object)."""
-    saved = []
-    save = matplotlib.figure.Figure.savefig
-
-    def keep(fig, *args, **kwargs):
-        saved.append(fig)
-        return save(fig, *args, **kwargs)
-
-    monkeypatch.setattr(matplotlib.figure.Figure, "savefig", keep)
-    return saved
-
-
-def only_figure(drawn: list, png: bytes):
-    """The one figure drawn, after checking its PNG bytes decode to a drawn image."""
-    assert len(drawn) == 1
-    assert_png_drawn(png)
-    return drawn[0]
 
 
 def scheme(wn, villages: pd.DataFrame, scenario: str = "household_connections"):
