@@ -800,7 +800,7 @@ def assumptions_table(study: Study, outcomes: list[ScenarioResult]) -> pd.DataFr
     return out[["scenario", "parameter", "value", "unit", "source", "source_fr"]]
 
 
-def _storage_rule_applies(study: Study, storage) -> bool:
+def storage_rule_applies(study: Study, storage) -> bool:
     """Whether the storage rule of thumb (docs/sources.md 5.1) holds: a pumped main or a
     source that supplies only some hours of the day.
     """
@@ -820,7 +820,7 @@ def operation_table(study: Study, outcomes: list[ScenarioResult]) -> pd.DataFram
             "tank_m3": o.tank_m3,
             # the rule of thumb of docs/sources.md 5.1 holds for a pumped or intermittent
             # main only (hydro.study.scenario.step_storage applies it there)
-            "brief_rule_m3": st.brief_rule_m3 if _storage_rule_applies(study, st) else np.nan,
+            "brief_rule_m3": st.brief_rule_m3 if storage_rule_applies(study, st) else np.nan,
             "storage_rule": st.describe(),
         }
         row["main"] = "; ".join(f"{r.pipe} {r.label}" for r in o.rising_main.itertuples())

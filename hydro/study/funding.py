@@ -202,16 +202,23 @@ def chosen_plan(budget):
     return None if chosen.empty else chosen.iloc[0]
 
 
+def phases_of(money: Money, rec: Recommendation, plan):
+    """:func:`phases` of the recommended scheme with ``plan`` (the plan the budget buys, a
+    row of the budget's candidates, or None) as phase 1; None when it is not phased.
+    """
+    if plan is None:
+        return None
+    return phases(money, rec, float(plan["capital_donors_eur"]),
+                  float(plan["phase_2_capital_donors_eur"]))  # fmt: skip
+
+
 def funding_plan(money: Money, rec: Recommendation, plan) -> pd.DataFrame:
     """``funding.csv``: the recommended scheme's capital by each funding option in one go
     (``phase`` "one go"), then, when it is phased (:func:`phases`; ``plan`` the plan the budget
     buys), phase 1 and phase 2 with the options that fund them ("phase 1", "phase 2").
     """
     rows = [rec.funding.assign(phase="one go")]
-    two = None
-    if plan is not None:
-        two = phases(money, rec, float(plan["capital_donors_eur"]),
-                     float(plan["phase_2_capital_donors_eur"]))  # fmt: skip
+    two = phases_of(money, rec, plan)
     if two is not None:
         rows += [p.funding.assign(phase=f"phase {k}") for k, p in enumerate(two, start=1)]
     table = pd.concat(rows, ignore_index=True)

@@ -31,7 +31,7 @@ from hydro.demand import read_villages
 from hydro.outputs import write_csv
 from hydro.study import figures as fig
 from hydro.study.calibration import section_text as calibration_text
-from hydro.study.funding import chosen_plan, funding_options, funding_plan, phases, recommend
+from hydro.study.funding import chosen_plan, funding_options, funding_plan, phases_of, recommend
 from hydro.study.labels import (
     TAP_WORDS,
     TEXT,
@@ -338,8 +338,7 @@ def _grid_html(grid: Grid, table_id: str, header: bool, mixed: set = frozenset()
         skip = 1 if grid.transposed else 0
         # a number in a column of text (the assumptions' values) still reads from the right
         cells = "".join(
-            f"<td{'' if per_cell[j + skip] and _numbers(pd.Series([v])) else text[j + skip]}>"
-            f"{escape(v)}</td>"
+            f"<td{'' if per_cell[j + skip] and _number(v) else text[j + skip]}>{escape(v)}</td>"
             for j, v in enumerate(rest)
         )
         out.append(f"<tr>{first}{cells}</tr>")
@@ -411,7 +410,7 @@ def text_table(frame: pd.DataFrame, table_id: str) -> Markup:
             # in a column of text (a transposed table), a number alone still reads from the right
             right = ' class="num"'
             cells = "".join(
-                f"<td{num[j] or (right if _numbers(pd.Series([v])) else '')}>{escape(v)}</td>"
+                f"<td{num[j] or (right if _number(str(v)) else '')}>{escape(v)}</td>"
                 for j, v in enumerate(rec)
                 if j
             )
@@ -419,6 +418,11 @@ def text_table(frame: pd.DataFrame, table_id: str) -> Markup:
         out.append("</tbody></table>")
         html.append("".join(out))
     return Markup("".join(html))
+
+
+def _number(text: str) -> bool:
+    """True when ``text`` is a number as written (a dash is not)."""
+    return text != NOT_APPLICABLE and re.fullmatch(NUMBER, text) is not None
 
 
 def _numbers(values: pd.Series) -> bool:
@@ -431,7 +435,7 @@ def _numbers(values: pd.Series) -> bool:
     False
     """
     cells = [str(v) for v in values if str(v) != NOT_APPLICABLE]
-    return bool(cells) and all(re.fullmatch(NUMBER, v) for v in cells)
+    return bool(cells) and all(_number(v) for v in cells)
 
 
 # --------------------------------------------------------------------------- sections
@@ -469,8 +473,8 @@ def section_executive(ctx: Context) -> Section:
     s.ul(items)
     b = r.budget
     if b is not None and not phased:  # phased: the recommendation says what the budget buys
-        chosen = b.candidates[b.candidates["chosen"]]
-        if chosen.empty:
+        c = chosen_plan(b)
+        if c is None:
             cheapest = b.candidates["capital_donors_eur"].min()
             s.p(
                 t["budget_none"].format(
@@ -478,8 +482,7 @@ def section_executive(ctx: Context) -> Section:
                 )
             )
         else:
-            c = chosen.iloc[0]
-            whole = b.complete.projection_open.totals()["population"] if b.complete else np.nan
+            whole = complete_people(b)
             s.p(
                 t["budget_line_text"].format(
                     budget=number(study.money.budget_eur, 0, lang),
@@ -502,6 +505,11 @@ def _management(ctx: Context, key: str) -> str:
     """A text of the study's management model in the report's language (or "not stated")."""
     text = ctx.study.prices.economics.get(key) or {}
     return text.get(ctx.lang) or text.get("en") or ctx.t["not_stated"]
+
+
+def complete_people(budget) -> float:
+    """The people of the complete scheme the budget's plans are phases of (at the opening)."""
+    return budget.complete.projection_open.totals()["population"] if budget.complete else np.nan
 
 
 def _amounts(rows: pd.DataFrame, lang: str) -> str:
@@ -541,10 +549,7 @@ def recommendation(ctx: Context, s: Section) -> bool:
         )
     )
     plan = chosen_plan(ctx.result.budget)
-    two = None
-    if plan is not None:
-        two = phases(study.money, rec, float(plan["capital_donors_eur"]),
-                     float(plan["phase_2_capital_donors_eur"]))  # fmt: skip
+    two = phases_of(study.money, rec, plan)
     if two is None:
         chosen = rec.funding[rec.funding["option"] == rec.option]
         s.p(
@@ -573,8 +578,7 @@ def _phase_lines(ctx: Context, s: Section, plan, two) -> None:
     """The two phases of a recommendation over the budget: what each builds and who pays."""
     t, lang, study = ctx.t, ctx.lang, ctx.study
     one, second = two
-    b = ctx.result.budget
-    whole = b.complete.projection_open.totals()["population"] if b.complete else np.nan
+    whole = complete_people(ctx.result.budget)
     s.p(
         t["recommend_phases"].format(
             budget=number(study.money.budget_eur, 0, lang),
@@ -701,7 +705,8 @@ def risk_items(ctx: Context) -> list[str]:
 
             items.append(t["risk_surge"].format(label=label, limit=MIN_TRANSIENT_PRESSURE_M))
     f = r.feasibility.set_index("scenario")
-    rec = recommend(ctx.study.money, r.feasibility) if hasattr(ctx, "study") else None
+    study = getattr(ctx, "study", None)  # a context of tables alone has no study file
+    rec = recommend(study.money, r.feasibility) if study is not None else None
     # the recommended scheme's recovery (the scheme a donor funds), else the worst scenario's
     worst = rec.scenario if rec is not None else f["om_recovery_ratio"].idxmin()
     if f.at[worst, "om_recovery_ratio"] < 1:

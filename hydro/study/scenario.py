@@ -59,6 +59,7 @@ from hydro.study.costing import (
     BOQ_COLUMNS,
     bill_of_quantities,
     booster_station_price,
+    storage_rule_applies,
     tertiary_network,
 )
 from hydro.study.parts import ScenarioSpec, Study, StudyData, TapsSpec
@@ -457,7 +458,7 @@ def step_storage(run: ScenarioRun) -> None:
     factor = run.p_open.scenario.peak_day_factor
     run.storage = size_tank(model, d.tank, factor, d.reserve_hours, d.supply_hours)
     run.tank_m3 = run.storage.volume_m3
-    if (d.pump or len(d.supply_hours) < 24) and run.storage.brief_rule_m3 > run.tank_m3:
+    if storage_rule_applies(run.study, run.storage) and run.storage.brief_rule_m3 > run.tank_m3:
         run.tank_m3 = run.storage.brief_rule_m3
         run.notes.append(
             f"tank {run.tank_m3:.1f} m3 by the storage rule max(50% peak day, 1 average day) of "
